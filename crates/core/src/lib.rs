@@ -1,1 +1,35 @@
-//! stub
+//! The labflight domain in plain types: who and what the dispatcher talks about
+//! (stations, labs, pads, drones, boxes, tubes), the events it hears and the
+//! commands it gives, and the scenario file that describes a day. No IO here
+//! beyond reading a scenario file; every other crate builds on these names.
+
+pub mod command;
+pub mod error;
+pub mod event;
+pub mod fleet;
+pub mod hours;
+pub mod ids;
+pub mod lab;
+pub mod pad;
+pub mod position;
+pub mod scenario;
+pub mod specimen;
+pub mod station;
+
+pub use command::Command;
+pub use error::ConfigError;
+pub use event::{Event, Stamped};
+pub use fleet::{BoxSpec, DroneSpec};
+pub use hours::OpeningHours;
+pub use ids::{
+    BoxId, CourierId, DroneId, GroupId, LabId, MissionId, PadId, StationId, TubeBarcode,
+};
+pub use lab::{Analyzer, Lab, TestFamily};
+pub use pad::Pad;
+pub use position::LatLon;
+pub use scenario::Scenario;
+pub use specimen::{LoincCode, TempBand, Tube, TubeType};
+pub use station::{Station, Tier};
+
+/// Instants inside labflight are UTC; they are shown in the scenario's local offset.
+pub type Instant = chrono::DateTime<chrono::Utc>;

@@ -1,0 +1,168 @@
+//! The commands the dispatcher gives. Edges carry them out: the MQTT edge sends
+//! missions to drones, the store records them, the dashboard shows them, and the
+//! simulator acts them out.
+
+use crate::{
+    BoxId, CourierId, DroneId, Instant, LabId, LatLon, MissionId, PadId, StationId, TubeBarcode,
+};
+use serde::{Deserialize, Serialize};
+
+/// One flown leg: waypoints around no-fly zones and the planned times.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Leg {
+    pub from: String,
+    pub to: String,
+    pub waypoints: Vec<LatLon>,
+    pub distance_m: f64,
+    pub depart: Instant,
+    pub arrive: Instant,
+    pub energy_wh: f64,
+}
+
+/// One alternative the dispatcher weighed, for the dashboard's "why".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alternative {
+    pub drone: Option<DroneId>,
+    pub lab: Option<LabId>,
+    /// Lower is better; for feasible options, the predicted lab arrival in minutes from now.
+    pub score: f64,
+    /// Why it was not chosen (or `chosen`).
+    pub verdict: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub summary: String,
+    pub alternatives: Vec<Alternative>,
+}
+
+/// A drone mission: fly to a centre, load its boxes, fly them to a lab.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MissionPlan {
+    pub mission: MissionId,
+    pub drone: DroneId,
+    pub station: StationId,
+    pub boxes: Vec<BoxId>,
+    pub lab: LabId,
+    pub lab_pad: Option<PadId>,
+    pub payload_kg: f64,
+    /// To the centre, then to the lab.
+    pub legs: Vec<Leg>,
+    pub pickup_at: Instant,
+    pub arrive_lab_at: Instant,
+    /// The earliest deadline among the boxes' tubes.
+    pub deadline: Instant,
+    pub battery_after_pct: f64,
+    pub why: Explanation,
+}
+
+/// What a drone does when its mission is aborted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Recovery {
+    ReturnToPad { pad: PadId },
+    LandAtNearestPad { pad: PadId },
+}
+
+/// A ground courier run, for the courier baseline and the weather fallback.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CourierRequest {
+    pub mission: MissionId,
+    pub courier: Option<CourierId>,
+    pub station: StationId,
+    pub boxes: Vec<BoxId>,
+    pub lab: LabId,
+    pub deliver_by: Instant,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StationNotice {
+    PickupEta {
+        mission: MissionId,
+        boxes: Vec<BoxId>,
+        eta: Instant,
+        by: String,
+    },
+    RedrawNeeded {
+        barcode: TubeBarcode,
+        reason: String,
+    },
+    /// Seal the open box now: a flight is coming.
+    SealNow { reason: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    TubeAtRisk,
+    TemperatureExcursion,
+    LowBattery,
+    DroneLost,
+    DroneFault,
+    LabOverloaded,
+    LabUnavailable,
+    FleetGrounded,
+    NoFeasibleDrone,
+    StabilityExceeded,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub kind: AlertKind,
+    pub severity: Severity,
+    /// The id of what it is about: a tube, drone, box or lab.
+    pub subject: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Command {
+    AssignMission(MissionPlan),
+    AbortMission {
+        mission: MissionId,
+        drone: DroneId,
+        recovery: Recovery,
+        reason: String,
+    },
+    ReturnToPad {
+        drone: DroneId,
+        pad: PadId,
+        reason: String,
+    },
+    SwapBattery {
+        drone: DroneId,
+        pad: PadId,
+    },
+    RequestCourier(CourierRequest),
+    NotifyStation {
+        station: StationId,
+        #[serde(flatten)]
+        notice: StationNotice,
+    },
+    Alert(Alert),
+}
+
+impl Command {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Command::AssignMission(_) => "assign_mission",
+            Command::AbortMission { .. } => "abort_mission",
+            Command::ReturnToPad { .. } => "return_to_pad",
+            Command::SwapBattery { .. } => "swap_battery",
+            Command::RequestCourier(_) => "request_courier",
+            Command::NotifyStation { .. } => "notify_station",
+            Command::Alert(_) => "alert",
+        }
+    }
+}

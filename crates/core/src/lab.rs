@@ -1,0 +1,74 @@
+//! Hospital laboratories: what they run, on which analyzers, and when they are open.
+
+use crate::{GroupId, LabId, LatLon, OpeningHours};
+use serde::{Deserialize, Serialize};
+
+/// A lab discipline that an analyzer serves and a test needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestFamily {
+    Hematology,
+    Chemistry,
+    Immunoassay,
+    Hba1c,
+    Coagulation,
+}
+
+impl TestFamily {
+    pub const ALL: [TestFamily; 5] = [
+        TestFamily::Hematology,
+        TestFamily::Chemistry,
+        TestFamily::Immunoassay,
+        TestFamily::Hba1c,
+        TestFamily::Coagulation,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestFamily::Hematology => "hematology",
+            TestFamily::Chemistry => "chemistry",
+            TestFamily::Immunoassay => "immunoassay",
+            TestFamily::Hba1c => "hba1c",
+            TestFamily::Coagulation => "coagulation",
+        }
+    }
+}
+
+/// One analyzer line: how many tubes an hour it takes in and how long one run lasts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Analyzer {
+    pub id: String,
+    pub family: TestFamily,
+    pub tubes_per_hour: f64,
+    pub run_minutes: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Lab {
+    pub id: LabId,
+    pub name: String,
+    /// The medical group whose HQ lab this is, if any.
+    pub group: Option<GroupId>,
+    pub position: LatLon,
+    pub analyzers: Vec<Analyzer>,
+    /// Reception, sorting and centrifugation before analysis.
+    pub reception_minutes: f64,
+    /// Result verification after analysis.
+    pub verification_minutes: f64,
+    pub hours: OpeningHours,
+}
+
+impl Lab {
+    /// Whether this lab has at least one analyzer for `family`.
+    pub fn runs(&self, family: TestFamily) -> bool {
+        self.analyzers.iter().any(|a| a.family == family)
+    }
+
+    /// The test families the lab runs, each once, in a stable order.
+    pub fn families(&self) -> Vec<TestFamily> {
+        TestFamily::ALL
+            .into_iter()
+            .filter(|f| self.runs(*f))
+            .collect()
+    }
+}

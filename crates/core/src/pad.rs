@@ -1,0 +1,25 @@
+//! Drone pads ("airports"): where drones land, wait, charge or swap batteries.
+
+use crate::{LatLon, PadId};
+use serde::{Deserialize, Serialize};
+
+/// Where a pad sits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum PadSite {
+    Station(crate::StationId),
+    Lab(crate::LabId),
+    /// A fleet base with no station or lab.
+    Depot,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pad {
+    pub id: PadId,
+    pub position: LatLon,
+    pub site: PadSite,
+    /// How many drones can stand on it at once.
+    pub capacity: u32,
+    /// Whether drones can recharge or swap batteries here.
+    pub charger: bool,
+}

@@ -1,0 +1,31 @@
+//! A community health centre (社康中心): where blood is drawn and boxes are sealed.
+
+use crate::{GroupId, LatLon, OpeningHours, PadId, StationId};
+use serde::{Deserialize, Serialize};
+
+/// The "大-中-小" tiers below the group HQ hospital.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// 区域社康中心: one per subdistrict.
+    Regional,
+    /// 社康中心.
+    Community,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Station {
+    pub id: StationId,
+    /// Synthetic display name (positions and names are illustrative).
+    pub name: String,
+    pub subdistrict: String,
+    pub group: GroupId,
+    pub tier: Tier,
+    pub position: LatLon,
+    pub floor_area_m2: f64,
+    /// The rooftop pad or locker drones use at this centre, if it has one.
+    pub pad: Option<PadId>,
+    /// Whether the centre spins serum/plasma on site before sending it.
+    pub centrifuge: bool,
+    pub hours: OpeningHours,
+}
