@@ -1,1 +1,51 @@
-fn main() {}
+//! `labflight`: the one binary. Thin: parses the command line and hands each
+//! subcommand to the crate that does the work. Bad input exits with status 2.
+
+mod maps_cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "labflight", version, about = "Drone specimen logistics for Longhua's community health centres")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Map data tools: check, generate, import.
+    #[command(subcommand)]
+    Maps(maps_cmd::MapsCommand),
+}
+
+/// An error that is the user's input, not labflight's fault: exit status 2.
+#[derive(Debug)]
+pub struct BadInput(pub String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Maps(cmd) => maps_cmd::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<BadInput>().is_some() || err.downcast_ref::<labflight_core::ConfigError>().is_some() => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
