@@ -72,7 +72,11 @@ pub struct CourierRequest {
     pub station: StationId,
     pub boxes: Vec<BoxId>,
     pub lab: LabId,
-    pub deliver_by: Instant,
+    /// Planned arrival at the centre and at the lab.
+    pub pickup_at: Instant,
+    pub deliver_at: Instant,
+    /// The earliest deadline among the boxes' tubes.
+    pub deadline: Instant,
     pub reason: String,
 }
 
@@ -144,6 +148,14 @@ pub enum Command {
         drone: DroneId,
         pad: PadId,
     },
+    /// Send a drone already carrying boxes to another lab (its lab went down).
+    Redirect {
+        mission: MissionId,
+        drone: DroneId,
+        lab: LabId,
+        leg: Leg,
+        reason: String,
+    },
     RequestCourier(CourierRequest),
     NotifyStation {
         station: StationId,
@@ -160,6 +172,7 @@ impl Command {
             Command::AbortMission { .. } => "abort_mission",
             Command::ReturnToPad { .. } => "return_to_pad",
             Command::SwapBattery { .. } => "swap_battery",
+            Command::Redirect { .. } => "redirect",
             Command::RequestCourier(_) => "request_courier",
             Command::NotifyStation { .. } => "notify_station",
             Command::Alert(_) => "alert",

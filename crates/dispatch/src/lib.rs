@@ -1,1 +1,15 @@
-//! stub
+//! The labflight dispatcher: a sans-IO state machine, like `quinn-proto`. Feed it
+//! timestamped events (`Dispatcher::handle`), get commands back. The live
+//! service, the simulator and replays all drive this same core; only the clock
+//! and the edges differ.
+
+mod ctx;
+mod dispatcher;
+pub mod planner;
+pub mod policy;
+pub mod state;
+pub mod world;
+
+pub use dispatcher::Dispatcher;
+pub use policy::PolicyKind;
+pub use world::{CourierStart, DroneStart, World, WorldParts};

@@ -1,0 +1,295 @@
+//! What a policy works with during one planning pass: the world, the state, the
+//! route cache and the command list, plus the shared actions every policy uses to
+//! issue a drone mission or a courier run (so the bookkeeping lives in one place).
+
+use crate::planner::{DroneOption, LabChoice, RouteCache};
+use crate::state::{BoxStatus, Carrier, DroneStatus, Mission, MissionStatus, State};
+use crate::world::World;
+use labflight_core::command::{
+    Alert, AlertKind, CourierRequest, Explanation, MissionPlan, Severity, StationNotice,
+};
+use labflight_core::scenario::minutes;
+use labflight_core::{BoxId, Command, DroneId, Instant, LabId, LatLon, StationId};
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+
+type DronePoint = GeomWithData<[f64; 2], DroneId>;
+
+pub struct Ctx<'a> {
+    pub world: &'a World,
+    pub state: &'a mut State,
+    pub cache: &'a mut RouteCache,
+    pub out: &'a mut Vec<Command>,
+    idle: Option<RTree<DronePoint>>,
+}
+
+impl std::fmt::Debug for Ctx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx").field("now", &self.state.now).finish_non_exhaustive()
+    }
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        world: &'a World,
+        state: &'a mut State,
+        cache: &'a mut RouteCache,
+        out: &'a mut Vec<Command>,
+    ) -> Self {
+        Ctx {
+            world,
+            state,
+            cache,
+            out,
+            idle: None,
+        }
+    }
+
+    /// Whether a drone may be given a mission now.
+    pub fn drone_available(&self, id: &DroneId) -> bool {
+        self.state.drones.get(id).is_some_and(|d| {
+            d.status == DroneStatus::Idle
+                && !d.paused
+                && !d.link_lost
+                && d.battery_pct > self.world.drone_spec.reserve_fraction * 100.0
+        })
+    }
+
+    /// Available drones nearest to `p`, at most `k` of them, nearest first
+    /// (candidates from an R-tree of idle drones, rebuilt once per pass).
+    pub fn nearest_available(&mut self, p: LatLon, k: usize) -> Vec<DroneId> {
+        if self.idle.is_none() {
+            let points = self
+                .state
+                .drones
+                .values()
+                .filter(|d| self.drone_available(&d.id))
+                .map(|d| {
+                    let v = self.world.frame.to_local(d.position);
+                    GeomWithData::new([v.x, v.y], d.id.clone())
+                })
+                .collect();
+            self.idle = Some(RTree::bulk_load(points));
+        }
+        let tree = self.idle.as_ref().expect("built above");
+        let v = self.world.frame.to_local(p);
+        let mut found: Vec<(f64, DroneId)> = tree
+            .nearest_neighbor_iter_with_distance_2(&[v.x, v.y])
+            .take(k)
+            .map(|(pt, d2)| (d2, pt.data.clone()))
+            .collect();
+        found.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        found.into_iter().map(|(_, id)| id).collect()
+    }
+
+    fn take_drone(&mut self, id: &DroneId) {
+        if let Some(tree) = self.idle.as_mut()
+            && let Some(d) = self.state.drones.get(id)
+        {
+            let v = self.world.frame.to_local(d.position);
+            tree.remove(&GeomWithData::new([v.x, v.y], id.clone()));
+        }
+    }
+
+    /// Forgets the idle-drone tree (a drone became free during the pass).
+    pub fn drones_changed(&mut self) {
+        self.idle = None;
+    }
+
+    pub fn alert(&mut self, kind: AlertKind, severity: Severity, subject: impl Into<String>, message: impl Into<String>) {
+        self.out.push(Command::Alert(Alert {
+            kind,
+            severity,
+            subject: subject.into(),
+            message: message.into(),
+        }));
+    }
+
+    fn book_inbound(&mut self, boxes: &[BoxId], lab: &LabId, sign: i64) {
+        let families: Vec<_> = boxes
+            .iter()
+            .filter_map(|b| self.state.boxes.get(b))
+            .flat_map(|b| b.tubes.iter().flat_map(|t| t.families.iter().copied()))
+            .collect();
+        let ls = self.state.labs.entry(lab.clone()).or_default();
+        for f in families {
+            let n = ls.inbound.entry(f).or_insert(0);
+            *n = (*n as i64 + sign).max(0) as u32;
+        }
+    }
+
+    /// Issues a drone mission and books the drone, the boxes and the lab's inbound load.
+    pub fn assign_drone(
+        &mut self,
+        drone: &DroneId,
+        station: &StationId,
+        boxes: Vec<BoxId>,
+        lab: &LabChoice,
+        option: &DroneOption,
+        payload_kg: f64,
+        why: Explanation,
+    ) {
+        let mission = self.state.new_mission_id();
+        let now = self.state.now;
+        let lab_pad = self
+            .world
+            .pads
+            .values()
+            .find(|p| p.site == labflight_core::pad::PadSite::Lab(lab.lab.clone()))
+            .map(|p| p.id.clone());
+        let leg1 = option.to_station.to_leg(drone.as_str(), station.as_str(), now);
+        let leg2 = lab.leg.to_leg(station.as_str(), lab.lab.as_str(), option.pickup_at);
+        let arrive = leg2.arrive;
+        let battery_after = self
+            .state
+            .drones
+            .get(drone)
+            .map(|d| d.battery_pct - 100.0 * option.energy_wh / self.world.drone_spec.battery_wh)
+            .unwrap_or(0.0);
+        let plan = MissionPlan {
+            mission: mission.clone(),
+            drone: drone.clone(),
+            station: station.clone(),
+            boxes: boxes.clone(),
+            lab: lab.lab.clone(),
+            lab_pad,
+            payload_kg: (payload_kg * 1000.0).round() / 1000.0,
+            legs: vec![leg1, leg2],
+            pickup_at: option.pickup_at,
+            arrive_lab_at: arrive,
+            deadline: lab.deadline,
+            battery_after_pct: (battery_after * 10.0).round() / 10.0,
+            why,
+        };
+        self.take_drone(drone);
+        if let Some(d) = self.state.drones.get_mut(drone) {
+            d.status = DroneStatus::OnMission {
+                mission: mission.clone(),
+            };
+        }
+        for b in &boxes {
+            if let Some(sb) = self.state.boxes.get_mut(b) {
+                sb.status = BoxStatus::Assigned {
+                    mission: mission.clone(),
+                };
+            }
+        }
+        self.state.forced_pickups.remove(station);
+        self.book_inbound(&boxes, &lab.lab, 1);
+        self.out.push(Command::AssignMission(plan.clone()));
+        self.out.push(Command::NotifyStation {
+            station: station.clone(),
+            notice: StationNotice::PickupEta {
+                mission: mission.clone(),
+                boxes: boxes.clone(),
+                eta: option.pickup_at,
+                by: drone.0.clone(),
+            },
+        });
+        self.state.missions.insert(
+            mission.clone(),
+            Mission {
+                id: mission,
+                carrier: Carrier::Drone(drone.clone()),
+                station: station.clone(),
+                boxes,
+                lab: lab.lab.clone(),
+                status: MissionStatus::Assigned,
+                planned_arrival: arrive,
+                plan: Some(plan),
+            },
+        );
+    }
+
+    /// The courier that can reach `from` first, with its pickup time.
+    pub fn earliest_courier(&self, from: LatLon) -> Option<(labflight_core::CourierId, Instant)> {
+        self.state
+            .couriers
+            .values()
+            .map(|c| {
+                let start = c.free_at.max(self.state.now);
+                (c.id.clone(), start + self.world.road_time(c.free_position, from))
+            })
+            .min_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)))
+    }
+
+    /// The van that would deliver boxes from `from` to `lab` first: (van, pickup, delivery).
+    pub fn quote_courier(&self, from: LatLon, lab: &LabId) -> Option<(labflight_core::CourierId, Instant, Instant)> {
+        let (courier, arrive) = self.earliest_courier(from)?;
+        let lab_pos = self.world.labs.get(lab)?.position;
+        let stop = minutes(self.world.courier_spec.stop_minutes);
+        let pickup_at = arrive + stop;
+        Some((courier, pickup_at, pickup_at + self.world.road_time(from, lab_pos) + stop))
+    }
+
+    /// Books a courier run planned by the caller (the courier baseline's rounds).
+    #[allow(clippy::too_many_arguments)]
+    pub fn book_courier_run(
+        &mut self,
+        courier: &labflight_core::CourierId,
+        station: &StationId,
+        boxes: Vec<BoxId>,
+        lab: &LabId,
+        pickup_at: Instant,
+        deliver_at: Instant,
+        deadline: Instant,
+        reason: &str,
+    ) {
+        let mission = self.state.new_mission_id();
+        let lab_pos = self.world.labs.get(lab).map(|l| l.position);
+        if let Some(c) = self.state.couriers.get_mut(courier) {
+            c.free_at = c.free_at.max(deliver_at);
+            if let Some(p) = lab_pos {
+                c.free_position = p;
+            }
+            c.trips += 1;
+        }
+        for b in &boxes {
+            if let Some(sb) = self.state.boxes.get_mut(b) {
+                sb.status = BoxStatus::Assigned {
+                    mission: mission.clone(),
+                };
+            }
+        }
+        self.state.forced_pickups.remove(station);
+        self.book_inbound(&boxes, lab, 1);
+        self.out.push(Command::RequestCourier(CourierRequest {
+            mission: mission.clone(),
+            courier: Some(courier.clone()),
+            station: station.clone(),
+            boxes: boxes.clone(),
+            lab: lab.clone(),
+            pickup_at,
+            deliver_at,
+            deadline,
+            reason: reason.to_owned(),
+        }));
+        self.out.push(Command::NotifyStation {
+            station: station.clone(),
+            notice: StationNotice::PickupEta {
+                mission: mission.clone(),
+                boxes: boxes.clone(),
+                eta: pickup_at,
+                by: courier.0.clone(),
+            },
+        });
+        self.state.missions.insert(
+            mission.clone(),
+            Mission {
+                id: mission,
+                carrier: Carrier::Courier(courier.clone()),
+                station: station.clone(),
+                boxes,
+                lab: lab.clone(),
+                status: MissionStatus::Assigned,
+                planned_arrival: deliver_at,
+                plan: None,
+            },
+        );
+    }
+
+    /// Releases a mission's lab booking (abort or reroute).
+    pub fn unbook_inbound(&mut self, boxes: &[BoxId], lab: &LabId) {
+        self.book_inbound(boxes, lab, -1);
+    }
+}

@@ -1,0 +1,755 @@
+//! The sans-IO dispatcher: `handle(event at time) -> commands`. It applies each
+//! event to its state (custody, drones, labs, weather), reacts to trouble that
+//! every policy handles the same way (faults, lost links, grounding, lab outages),
+//! then lets the policy plan. No clock, no IO, no randomness: the same events in
+//! the same order give the same commands, byte for byte.
+
+use crate::ctx::Ctx;
+use crate::planner::{RouteCache, choose_lab, plan_leg};
+use crate::policy::{Policy, PolicyKind};
+use crate::state::{
+    BoxStatus, Carrier, Courier, Drone, DroneStatus, LabState, MissionStatus, SpecimenBox, State,
+    TubeState, TubeStatus, Weather,
+};
+use crate::world::World;
+use labflight_core::command::{AlertKind, Recovery, Severity, StationNotice};
+use labflight_core::event::{CourierEventKind, DroneEventKind, LabUpdate, Override};
+use labflight_core::{
+    BoxId, Command, DroneId, Event, Instant, LabId, MissionId, Stamped, StationId, TempBand, Tube,
+};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+#[derive(Debug)]
+pub struct Dispatcher {
+    world: Arc<World>,
+    state: State,
+    policy: Box<dyn Policy>,
+    cache: RouteCache,
+    seed: u64,
+}
+
+impl Dispatcher {
+    /// A dispatcher for one day starting at `start`. `seed` is the only source of
+    /// variation a policy may use.
+    pub fn new(world: Arc<World>, policy: PolicyKind, seed: u64, start: Instant) -> Dispatcher {
+        let drones = world
+            .drones
+            .iter()
+            .map(|d| {
+                let position = world.pad_position(&d.pad).unwrap_or(world.frame.origin);
+                let drone = Drone {
+                    id: d.id.clone(),
+                    position,
+                    pad: Some(d.pad.clone()),
+                    battery_pct: d.battery_pct,
+                    status: DroneStatus::Idle,
+                    paused: false,
+                    last_seen: start,
+                    link_lost: false,
+                    flights: 0,
+                };
+                (d.id.clone(), drone)
+            })
+            .collect();
+        let couriers = world
+            .couriers
+            .iter()
+            .map(|c| {
+                let position = world.labs.get(&c.base).map(|l| l.position).unwrap_or(world.frame.origin);
+                let courier = Courier {
+                    id: c.id.clone(),
+                    position,
+                    base: c.base.clone(),
+                    free_at: start,
+                    free_position: position,
+                    trips: 0,
+                };
+                (c.id.clone(), courier)
+            })
+            .collect();
+        let labs = world.labs.keys().map(|id| (id.clone(), LabState::default())).collect();
+        let state = State {
+            now: start,
+            drones,
+            boxes: Default::default(),
+            tubes: Default::default(),
+            missions: Default::default(),
+            labs,
+            couriers,
+            weather: Weather {
+                wind_east_mps: 0.0,
+                wind_north_mps: 0.0,
+                rain_mm_h: 0.0,
+            },
+            grounded_by_coordinator: false,
+            grounded_by_weather: false,
+            forced_pickups: Default::default(),
+            next_mission: 0,
+        };
+        let policy = policy.build(&world, seed);
+        Dispatcher {
+            world,
+            state,
+            policy,
+            cache: RouteCache::default(),
+            seed,
+        }
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    pub fn policy_name(&self) -> &'static str {
+        self.policy.name()
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Applies one event and returns the commands it leads to.
+    pub fn handle(&mut self, stamped: &Stamped) -> Vec<Command> {
+        let mut out = Vec::new();
+        // Time never runs backwards inside the core, whatever the edges deliver.
+        self.state.now = self.state.now.max(stamped.at);
+        let world = Arc::clone(&self.world);
+        let mut ctx = Ctx::new(&world, &mut self.state, &mut self.cache, &mut out);
+        let replan = apply(&mut ctx, &stamped.event);
+        if replan {
+            self.policy.plan(&mut ctx);
+        }
+        out
+    }
+}
+
+/// Applies an event to the state; returns whether the policy should plan again.
+fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
+    match event {
+        Event::DroneTelemetry {
+            drone,
+            position,
+            battery_pct,
+            ..
+        } => {
+            let now = ctx.state.now;
+            let low = ctx.world.params.low_battery_pct;
+            let Some(d) = ctx.state.drones.get_mut(drone) else {
+                return false;
+            };
+            d.position = *position;
+            let was_low = d.battery_pct < low;
+            d.battery_pct = battery_pct.clamp(0.0, 100.0);
+            d.last_seen = now;
+            let restored = std::mem::replace(&mut d.link_lost, false);
+            if !was_low && d.battery_pct < low && matches!(d.status, DroneStatus::OnMission { .. }) {
+                let msg = format!("battery {:.0} % in flight", d.battery_pct);
+                ctx.alert(AlertKind::LowBattery, Severity::Warning, drone.as_str(), msg);
+            }
+            restored
+        }
+        Event::Drone { drone, kind } => apply_drone_event(ctx, drone, kind),
+        Event::BoxSealed { box_id, station, tubes } => box_sealed(ctx, box_id, station, tubes),
+        Event::BoxTelemetry { box_id, temp_c, .. } => {
+            let Some(b) = ctx.state.boxes.get_mut(box_id) else {
+                return false;
+            };
+            let band = strictest_band(&b.tubes, ctx.world.box_spec.band);
+            if !band.contains(*temp_c) && !b.excursion_alerted {
+                b.excursion_alerted = true;
+                let msg = format!(
+                    "box at {temp_c:.1} °C, outside {:.0}–{:.0} °C",
+                    band.min_c, band.max_c
+                );
+                ctx.alert(AlertKind::TemperatureExcursion, Severity::Warning, box_id.as_str(), msg);
+            }
+            false
+        }
+        Event::BoxReceived { box_id, lab } => {
+            box_delivered(ctx, box_id, lab);
+            false
+        }
+        Event::Lab { lab, update } => lab_update(ctx, lab, update),
+        Event::TubeResulted { barcode, lab } => {
+            if let Some(t) = ctx.state.tubes.get_mut(barcode)
+                && t.status < TubeStatus::Resulted
+            {
+                t.status = TubeStatus::Resulted;
+                let families = t.families.clone();
+                let ls = ctx.state.labs.entry(lab.clone()).or_default();
+                for f in families {
+                    if let Some(n) = ls.backlog.get_mut(&f) {
+                        *n = n.saturating_sub(1);
+                    }
+                }
+            }
+            false
+        }
+        Event::ResultReported { barcode } => {
+            if let Some(t) = ctx.state.tubes.get_mut(barcode) {
+                t.status = TubeStatus::Reported;
+            }
+            false
+        }
+        Event::Weather {
+            wind_east_mps,
+            wind_north_mps,
+            rain_mm_h,
+        } => {
+            ctx.state.weather = Weather {
+                wind_east_mps: *wind_east_mps,
+                wind_north_mps: *wind_north_mps,
+                rain_mm_h: *rain_mm_h,
+            };
+            let spec = &ctx.world.drone_spec;
+            let speed = ctx.state.weather.wind().norm();
+            let too_rough = speed > spec.max_wind_mps || *rain_mm_h > spec.max_rain_mm_h;
+            if too_rough != ctx.state.grounded_by_weather {
+                ctx.state.grounded_by_weather = too_rough;
+                if too_rough {
+                    let msg = format!("wind {speed:.1} m/s, rain {rain_mm_h:.1} mm/h: above the drone's limits");
+                    ground_fleet(ctx, &msg);
+                } else {
+                    ctx.alert(AlertKind::FleetGrounded, Severity::Info, "fleet", "weather within limits: fleet released");
+                }
+            }
+            true
+        }
+        Event::Courier { courier, kind } => {
+            match kind {
+                CourierEventKind::PickedUp { boxes } => {
+                    for b in boxes {
+                        if let Some(sb) = ctx.state.boxes.get_mut(b)
+                            && let BoxStatus::Assigned { mission } = sb.status.clone()
+                        {
+                            sb.status = BoxStatus::OnBoard { mission: mission.clone() };
+                            if let Some(m) = ctx.state.missions.get_mut(&mission) {
+                                m.status = MissionStatus::PickedUp;
+                            }
+                        }
+                    }
+                }
+                CourierEventKind::Delivered { lab, boxes } => {
+                    for b in boxes {
+                        box_delivered(ctx, b, lab);
+                    }
+                }
+                CourierEventKind::Available { position } => {
+                    if let Some(c) = ctx.state.couriers.get_mut(courier) {
+                        c.position = *position;
+                    }
+                }
+            }
+            false
+        }
+        Event::Override { by, action } => apply_override(ctx, by, action),
+        Event::Tick => {
+            tick(ctx);
+            true
+        }
+    }
+}
+
+/// The tightest band that suits every tube in the box (the box's own if none).
+fn strictest_band(tubes: &[Tube], fallback: TempBand) -> TempBand {
+    tubes.iter().fold(None::<TempBand>, |acc, t| {
+        Some(match acc {
+            None => t.band,
+            Some(a) => TempBand {
+                min_c: a.min_c.max(t.band.min_c),
+                max_c: a.max_c.min(t.band.max_c),
+            },
+        })
+    })
+    .filter(|b| b.min_c < b.max_c)
+    .unwrap_or(fallback)
+}
+
+fn box_sealed(ctx: &mut Ctx<'_>, box_id: &BoxId, station: &StationId, tubes: &[Tube]) -> bool {
+    if ctx.state.boxes.contains_key(box_id) || !ctx.world.stations.contains_key(station) {
+        // A repeated seal is harmless; an unknown centre is the edge's to reject.
+        return false;
+    }
+    let now = ctx.state.now;
+    let families: BTreeSet<_> = tubes.iter().flat_map(|t| t.families.iter().copied()).collect();
+    let stability_deadline = tubes
+        .iter()
+        .map(Tube::stability_deadline)
+        .min()
+        .unwrap_or(ctx.world.service.cutoff);
+    for t in tubes {
+        ctx.state.tubes.insert(
+            t.barcode.clone(),
+            TubeState {
+                box_id: box_id.clone(),
+                status: TubeStatus::InBox,
+                lab: None,
+                families: t.families.clone(),
+            },
+        );
+        if t.stability_deadline() <= now {
+            ctx.alert(
+                AlertKind::StabilityExceeded,
+                Severity::Critical,
+                t.barcode.as_str(),
+                "sealed after its stability limit",
+            );
+            ctx.out.push(Command::NotifyStation {
+                station: station.clone(),
+                notice: StationNotice::RedrawNeeded {
+                    barcode: t.barcode.clone(),
+                    reason: "stability limit passed before the box was sealed".into(),
+                },
+            });
+        }
+    }
+    let payload_kg = ctx.world.box_spec.payload_kg(tubes.len());
+    ctx.state.boxes.insert(
+        box_id.clone(),
+        SpecimenBox {
+            id: box_id.clone(),
+            station: station.clone(),
+            tubes: tubes.to_vec(),
+            sealed_at: now,
+            status: BoxStatus::Waiting,
+            families,
+            payload_kg,
+            stability_deadline,
+            at_risk_alerted: false,
+            excursion_alerted: false,
+            forced: false,
+        },
+    );
+    true
+}
+
+fn box_delivered(ctx: &mut Ctx<'_>, box_id: &BoxId, lab: &LabId) {
+    let Some(b) = ctx.state.boxes.get_mut(box_id) else {
+        return;
+    };
+    if matches!(b.status, BoxStatus::Delivered { .. }) {
+        return;
+    }
+    let mission = match &b.status {
+        BoxStatus::Assigned { mission } | BoxStatus::OnBoard { mission } => Some(mission.clone()),
+        _ => None,
+    };
+    b.status = BoxStatus::Delivered { lab: lab.clone() };
+    let barcodes: Vec<_> = b.tubes.iter().map(|t| t.barcode.clone()).collect();
+    let box_ids = [box_id.clone()];
+    if let Some(m) = mission.as_ref().and_then(|m| ctx.state.missions.get(m)) {
+        let booked = m.lab.clone();
+        ctx.unbook_inbound(&box_ids, &booked);
+    }
+    let mut families = Vec::new();
+    for bc in barcodes {
+        if let Some(t) = ctx.state.tubes.get_mut(&bc) {
+            t.status = t.status.max(TubeStatus::AtLab);
+            t.lab = Some(lab.clone());
+            families.extend(t.families.iter().copied());
+        }
+    }
+    let ls = ctx.state.labs.entry(lab.clone()).or_default();
+    for f in families {
+        *ls.backlog.entry(f).or_insert(0) += 1;
+    }
+    if let Some(m) = mission.and_then(|m| ctx.state.missions.get_mut(&m)) {
+        let all = m.boxes.iter().all(|b| {
+            matches!(
+                ctx.state.boxes.get(b).map(|x| &x.status),
+                Some(BoxStatus::Delivered { .. })
+            )
+        });
+        if all && m.status != MissionStatus::Aborted {
+            m.status = MissionStatus::Delivered;
+        }
+    }
+}
+
+fn apply_drone_event(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventKind) -> bool {
+    let now = ctx.state.now;
+    let Some(d) = ctx.state.drones.get_mut(drone) else {
+        return false;
+    };
+    d.last_seen = now;
+    match kind {
+        DroneEventKind::TookOff => {
+            d.pad = None;
+            false
+        }
+        DroneEventKind::Landed { pad, position } => {
+            d.position = *position;
+            d.pad = pad.clone();
+            if let DroneStatus::Returning { pad: target } = &d.status
+                && Some(target) == pad.as_ref()
+            {
+                d.status = DroneStatus::Idle;
+                after_flight(ctx, drone);
+                return true;
+            }
+            false
+        }
+        DroneEventKind::PayloadLoaded { box_id } => {
+            if let Some(b) = ctx.state.boxes.get_mut(box_id)
+                && let BoxStatus::Assigned { mission } = b.status.clone()
+            {
+                b.status = BoxStatus::OnBoard { mission: mission.clone() };
+                if let Some(m) = ctx.state.missions.get_mut(&mission) {
+                    m.status = MissionStatus::PickedUp;
+                }
+            }
+            false
+        }
+        DroneEventKind::PayloadReleased { .. } => false,
+        DroneEventKind::MissionComplete { mission } => {
+            if d.mission() == Some(mission) {
+                d.status = DroneStatus::Idle;
+                d.flights += 1;
+                if let Some(m) = ctx.state.missions.get(mission) {
+                    let lab_pad = m.plan.as_ref().and_then(|p| p.lab_pad.clone());
+                    if d.pad.is_none() {
+                        d.pad = lab_pad;
+                    }
+                }
+                after_flight(ctx, drone);
+            }
+            true
+        }
+        DroneEventKind::BatteryReady { battery_pct } => {
+            d.battery_pct = battery_pct.clamp(0.0, 100.0);
+            if matches!(d.status, DroneStatus::Charging { .. }) {
+                d.status = DroneStatus::Idle;
+            }
+            true
+        }
+        DroneEventKind::Fault { reason } => {
+            let mission = d.mission().cloned();
+            d.status = DroneStatus::Fault { reason: reason.clone() };
+            ctx.alert(
+                AlertKind::DroneFault,
+                Severity::Critical,
+                drone.as_str(),
+                format!("fault: {reason}"),
+            );
+            if let Some(m) = mission {
+                abort_mission(ctx, &m, &format!("drone fault: {reason}"));
+            }
+            true
+        }
+        DroneEventKind::LinkLost => {
+            if !std::mem::replace(&mut d.link_lost, true) {
+                ctx.alert(AlertKind::DroneLost, Severity::Warning, drone.as_str(), "link lost");
+            }
+            false
+        }
+        DroneEventKind::LinkRestored => {
+            d.link_lost = false;
+            true
+        }
+    }
+}
+
+/// After a flight: a drone low on battery swaps it, or flies to the nearest pad with a charger.
+fn after_flight(ctx: &mut Ctx<'_>, drone: &DroneId) {
+    let world = ctx.world;
+    let Some(d) = ctx.state.drones.get_mut(drone) else {
+        return;
+    };
+    if d.battery_pct >= world.params.low_battery_pct || d.status != DroneStatus::Idle {
+        return;
+    }
+    let here = d.pad.clone().filter(|p| world.pads.get(p).is_some_and(|p| p.charger));
+    if let Some(pad) = here {
+        d.status = DroneStatus::Charging { pad: pad.clone() };
+        ctx.out.push(Command::SwapBattery {
+            drone: drone.clone(),
+            pad,
+        });
+    } else if let Some((site, _)) = world.index.nearest_pad_with_capacity(d.position, |id| {
+        world.pads.get(&labflight_core::PadId::from(id)).is_some_and(|p| p.charger)
+    }) {
+        let pad = labflight_core::PadId::from(site.id.as_str());
+        d.status = DroneStatus::Returning { pad: pad.clone() };
+        ctx.out.push(Command::ReturnToPad {
+            drone: drone.clone(),
+            pad,
+            reason: format!("battery {:.0} %: to a charger", d.battery_pct),
+        });
+    }
+    ctx.drones_changed();
+}
+
+/// Aborts a mission: a drone that has not loaded yet returns to a pad and its
+/// boxes wait again; one carrying boxes lands at the nearest pad and a courier
+/// recovers them.
+pub(crate) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str) {
+    let Some(m) = ctx.state.missions.get_mut(mission) else {
+        return;
+    };
+    if matches!(m.status, MissionStatus::Delivered | MissionStatus::Aborted) {
+        return;
+    }
+    let picked_up = m.status == MissionStatus::PickedUp;
+    m.status = MissionStatus::Aborted;
+    let (boxes, lab, carrier) = (m.boxes.clone(), m.lab.clone(), m.carrier.clone());
+    ctx.unbook_inbound(&boxes, &lab);
+    let Carrier::Drone(drone) = carrier else {
+        return;
+    };
+    let position = ctx.state.drones.get(&drone).map(|d| d.position).unwrap_or(ctx.world.frame.origin);
+    let world = ctx.world;
+    let pad = world
+        .index
+        .nearest_pad_with_capacity(position, |_| true)
+        .map(|(s, _)| labflight_core::PadId::from(s.id.as_str()));
+    let Some(pad) = pad else {
+        return;
+    };
+    let recovery = if picked_up {
+        Recovery::LandAtNearestPad { pad: pad.clone() }
+    } else {
+        Recovery::ReturnToPad { pad: pad.clone() }
+    };
+    let pad_pos = world.pad_position(&pad).unwrap_or(position);
+    for b in &boxes {
+        if let Some(sb) = ctx.state.boxes.get_mut(b) {
+            sb.status = if picked_up {
+                BoxStatus::Stranded { at: pad_pos }
+            } else {
+                BoxStatus::Waiting
+            };
+        }
+    }
+    if let Some(d) = ctx.state.drones.get_mut(&drone)
+        && d.mission() == Some(mission)
+    {
+        d.status = DroneStatus::Returning { pad: pad.clone() };
+    }
+    ctx.out.push(Command::AbortMission {
+        mission: mission.clone(),
+        drone,
+        recovery,
+        reason: reason.to_owned(),
+    });
+}
+
+/// Grounds the fleet: missions not yet loaded are aborted (boxes wait for a van
+/// or the release); drones carrying boxes land at the nearest pad.
+fn ground_fleet(ctx: &mut Ctx<'_>, why: &str) {
+    ctx.alert(AlertKind::FleetGrounded, Severity::Critical, "fleet", format!("fleet grounded: {why}"));
+    let active: Vec<MissionId> = ctx
+        .state
+        .missions
+        .values()
+        .filter(|m| matches!(m.carrier, Carrier::Drone(_)))
+        .filter(|m| matches!(m.status, MissionStatus::Assigned | MissionStatus::PickedUp))
+        .map(|m| m.id.clone())
+        .collect();
+    for m in active {
+        let loaded = ctx.state.missions.get(&m).is_some_and(|x| x.status == MissionStatus::PickedUp);
+        if !loaded {
+            abort_mission(ctx, &m, why);
+        }
+    }
+}
+
+fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> bool {
+    let Some(info) = ctx.world.labs.get(lab) else {
+        return false;
+    };
+    let ls = ctx.state.labs.entry(lab.clone()).or_default();
+    match update {
+        LabUpdate::Queue { tubes } => {
+            ls.reported_queue = Some(*tubes);
+            let per_hour: f64 = info.analyzers.iter().map(|a| a.tubes_per_hour).sum();
+            let overloaded = f64::from(*tubes) > per_hour;
+            if overloaded && !ls.overload_alerted {
+                ls.overload_alerted = true;
+                let msg = format!("{tubes} tubes queued, above one hour of capacity ({per_hour:.0}/h)");
+                ctx.alert(AlertKind::LabOverloaded, Severity::Warning, lab.as_str(), msg);
+            } else if !overloaded {
+                ls.overload_alerted = false;
+            }
+            false
+        }
+        LabUpdate::AnalyzerDown { analyzer } => {
+            ls.analyzers_down.insert(analyzer.clone());
+            reroute_from(ctx, lab, &format!("analyzer {analyzer} down at {lab}"));
+            true
+        }
+        LabUpdate::AnalyzerUp { analyzer } => {
+            ls.analyzers_down.remove(analyzer);
+            true
+        }
+        LabUpdate::Closed => {
+            ls.closed = true;
+            reroute_from(ctx, lab, &format!("{lab} closed"));
+            true
+        }
+        LabUpdate::Opened => {
+            ls.closed = false;
+            true
+        }
+    }
+}
+
+/// Missions bound for `lab` that it can no longer serve: flying ones are
+/// redirected to the best other lab; ones not yet loaded are re-planned.
+fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
+    ctx.alert(AlertKind::LabUnavailable, Severity::Warning, lab.as_str(), reason.to_owned());
+    let affected: Vec<MissionId> = ctx
+        .state
+        .missions
+        .values()
+        .filter(|m| m.lab == *lab && matches!(m.status, MissionStatus::Assigned | MissionStatus::PickedUp))
+        .map(|m| m.id.clone())
+        .collect();
+    for id in affected {
+        let m = ctx.state.missions[&id].clone();
+        let boxes: Vec<&SpecimenBox> = m.boxes.iter().filter_map(|b| ctx.state.boxes.get(b)).collect();
+        let families: BTreeSet<_> = boxes.iter().flat_map(|b| b.families.iter().copied()).collect();
+        let arrive = m.planned_arrival;
+        let still_fine = ctx
+            .world
+            .labs
+            .get(lab)
+            .is_some_and(|l| crate::planner::predicted_result(ctx.world, ctx.state, l, &families, arrive).is_ok());
+        if still_fine {
+            continue;
+        }
+        match (&m.carrier, m.status.clone()) {
+            (Carrier::Drone(drone), MissionStatus::PickedUp) => {
+                let Some(pos) = ctx.state.drones.get(drone).map(|d| d.position) else {
+                    continue;
+                };
+                let payload: f64 = boxes.iter().map(|b| b.payload_kg).sum();
+                let now = ctx.state.now;
+                let boxes: Vec<SpecimenBox> = boxes.into_iter().cloned().collect();
+                let refs: Vec<&SpecimenBox> = boxes.iter().collect();
+                let (choice, _) = choose_lab(ctx.world, ctx.state, ctx.cache, pos, &refs, payload, now, None);
+                let Some(choice) = choice.filter(|c| c.lab != *lab) else {
+                    continue;
+                };
+                let Some(leg) = plan_leg(ctx.world, ctx.state, ctx.cache, pos, ctx.world.labs[&choice.lab].position, payload)
+                else {
+                    continue;
+                };
+                ctx.unbook_inbound(&m.boxes, lab);
+                let m_mut = ctx.state.missions.get_mut(&id).expect("listed above");
+                m_mut.lab = choice.lab.clone();
+                m_mut.planned_arrival = now + leg.duration();
+                let leg = leg.to_leg(drone.as_str(), choice.lab.as_str(), now);
+                let boxes_ids = m.boxes.clone();
+                ctx.out.push(Command::Redirect {
+                    mission: id.clone(),
+                    drone: drone.clone(),
+                    lab: choice.lab.clone(),
+                    leg,
+                    reason: reason.to_owned(),
+                });
+                // Book the new lab's inbound load.
+                let families: Vec<_> = boxes_ids
+                    .iter()
+                    .filter_map(|b| ctx.state.boxes.get(b))
+                    .flat_map(|b| b.tubes.iter().flat_map(|t| t.families.iter().copied()))
+                    .collect();
+                let ls = ctx.state.labs.entry(choice.lab.clone()).or_default();
+                for f in families {
+                    *ls.inbound.entry(f).or_insert(0) += 1;
+                }
+            }
+            (Carrier::Drone(_), MissionStatus::Assigned) => abort_mission(ctx, &id, reason),
+            // A van already on its way keeps its run; the lab holds the tubes for the next analyzer.
+            _ => {}
+        }
+    }
+}
+
+fn apply_override(ctx: &mut Ctx<'_>, by: &str, action: &Override) -> bool {
+    match action {
+        Override::GroundFleet => {
+            if !ctx.state.grounded_by_coordinator {
+                ctx.state.grounded_by_coordinator = true;
+                ground_fleet(ctx, &format!("grounded by {by}"));
+            }
+        }
+        Override::ReleaseFleet => {
+            ctx.state.grounded_by_coordinator = false;
+            ctx.alert(AlertKind::FleetGrounded, Severity::Info, "fleet", format!("fleet released by {by}"));
+        }
+        Override::PauseDrone { drone } => {
+            let Some(d) = ctx.state.drones.get_mut(drone) else {
+                return false;
+            };
+            d.paused = true;
+            let mission = d.mission().cloned();
+            if let Some(m) = mission
+                && ctx.state.missions.get(&m).is_some_and(|m| m.status == MissionStatus::Assigned)
+            {
+                abort_mission(ctx, &m, &format!("drone paused by {by}"));
+            }
+        }
+        Override::ResumeDrone { drone } => {
+            if let Some(d) = ctx.state.drones.get_mut(drone) {
+                d.paused = false;
+            }
+        }
+        Override::LabUnavailable { lab } => {
+            ctx.state.labs.entry(lab.clone()).or_default().unavailable = true;
+            reroute_from(ctx, lab, &format!("{lab} marked unavailable by {by}"));
+        }
+        Override::LabAvailable { lab } => {
+            ctx.state.labs.entry(lab.clone()).or_default().unavailable = false;
+        }
+        Override::ForcePickup { station } => {
+            if ctx.world.stations.contains_key(station) {
+                ctx.state.forced_pickups.insert(station.clone());
+            }
+        }
+        Override::ReassignMission { mission, drone } => {
+            let Some(m) = ctx.state.missions.get(mission) else {
+                return false;
+            };
+            if m.status != MissionStatus::Assigned || !matches!(m.carrier, Carrier::Drone(_)) {
+                return false;
+            }
+            let station = m.station.clone();
+            abort_mission(ctx, mission, &format!("reassigned to {drone} by {by}"));
+            ctx.drones_changed();
+            // The boxes are waiting again; plan them with only the chosen drone.
+            crate::policy::assign_station_to(ctx, &station, drone, &format!("reassigned by {by}"));
+        }
+    }
+    true
+}
+
+/// Periodic checks: drones silent past the link timeout are reported lost.
+fn tick(ctx: &mut Ctx<'_>) {
+    let now = ctx.state.now;
+    let timeout = labflight_core::scenario::minutes(ctx.world.params.link_timeout_minutes);
+    let mut lost = Vec::new();
+    for d in ctx.state.drones.values_mut() {
+        let flying = matches!(d.status, DroneStatus::OnMission { .. } | DroneStatus::Returning { .. });
+        if flying && !d.link_lost && now - d.last_seen > timeout {
+            d.link_lost = true;
+            lost.push((d.id.clone(), d.mission().cloned(), d.position));
+        }
+    }
+    for (drone, mission, pos) in lost {
+        let msg = format!(
+            "no telemetry for over {} min; last seen at {:.5}, {:.5}",
+            ctx.world.params.link_timeout_minutes, pos.lat, pos.lon
+        );
+        ctx.alert(AlertKind::DroneLost, Severity::Critical, drone.as_str(), msg);
+        if let Some(m) = mission
+            && ctx.state.missions.get(&m).is_some_and(|m| m.status == MissionStatus::Assigned)
+        {
+            abort_mission(ctx, &m, "drone lost before pickup");
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! The arithmetic behind every decision: routes (cached), flight legs under the
+//! current wind, lab predictions (queue, run and verification times), tube
+//! deadlines, and the evaluation of one drone for one pickup. Policies call these;
+//! none of them changes state.
+
+use crate::state::{Drone, SpecimenBox, State};
+use crate::world::World;
+use chrono::Duration;
+use labflight_core::command::{Alternative, Leg};
+use labflight_core::scenario::minutes;
+use labflight_core::{Instant, Lab, LabId, LatLon, TestFamily};
+use labflight_geo::{LegEstimate, Route};
+use std::collections::{BTreeSet, HashMap};
+
+/// Routes between positions, cached: drones mostly fly between the same pads.
+#[derive(Debug, Default)]
+pub struct RouteCache {
+    routes: HashMap<[i64; 4], Option<Route>>,
+}
+
+fn key(a: LatLon, b: LatLon) -> [i64; 4] {
+    let q = |x: f64| (x * 1e6).round() as i64;
+    [q(a.lat), q(a.lon), q(b.lat), q(b.lon)]
+}
+
+impl RouteCache {
+    pub fn route(&mut self, world: &World, a: LatLon, b: LatLon) -> Option<Route> {
+        self.routes
+            .entry(key(a, b))
+            .or_insert_with(|| world.airspace.route(a, b).ok())
+            .clone()
+    }
+}
+
+/// A planned leg with its estimate.
+#[derive(Clone, Debug)]
+pub struct PlannedLeg {
+    pub route: Route,
+    pub estimate: LegEstimate,
+}
+
+impl PlannedLeg {
+    pub fn duration(&self) -> Duration {
+        minutes(self.estimate.duration_s / 60.0)
+    }
+
+    pub fn to_leg(&self, from: &str, to: &str, depart: Instant) -> Leg {
+        Leg {
+            from: from.to_owned(),
+            to: to.to_owned(),
+            waypoints: self.route.waypoints.clone(),
+            distance_m: self.estimate.distance_m,
+            depart,
+            arrive: depart + self.duration(),
+            energy_wh: self.estimate.energy_wh,
+        }
+    }
+}
+
+/// Plans one flight leg under the current wind; `None` when no route exists.
+pub fn plan_leg(
+    world: &World,
+    state: &State,
+    cache: &mut RouteCache,
+    from: LatLon,
+    to: LatLon,
+    payload_kg: f64,
+) -> Option<PlannedLeg> {
+    let route = cache.route(world, from, to)?;
+    let estimate = if route.length_m < 1.0 {
+        LegEstimate {
+            distance_m: 0.0,
+            duration_s: 0.0,
+            energy_wh: 0.0,
+            feasible: true,
+        }
+    } else {
+        world
+            .flight
+            .leg_route(&world.frame, &route, payload_kg, state.weather.wind())
+    };
+    Some(PlannedLeg { route, estimate })
+}
+
+/// Energy a drone may still spend before touching its reserve.
+pub fn spendable_wh(world: &World, drone: &Drone) -> f64 {
+    let spec = &world.drone_spec;
+    spec.battery_wh * (drone.battery_pct / 100.0 - spec.reserve_fraction)
+}
+
+/// Why a lab cannot take these families at `arrive`, or its predicted result time
+/// at the centre (verified and reported).
+pub fn predicted_result(
+    world: &World,
+    state: &State,
+    lab: &Lab,
+    families: &BTreeSet<TestFamily>,
+    arrive: Instant,
+) -> Result<Instant, String> {
+    let ls = state.labs.get(&lab.id);
+    if ls.is_some_and(|l| l.unavailable) {
+        return Err("marked unavailable by a coordinator".into());
+    }
+    if ls.is_some_and(|l| l.closed) || !world.lab_open_at(lab, arrive) {
+        return Err("closed at arrival".into());
+    }
+    let mut latest = arrive;
+    for family in families {
+        let up: Vec<_> = lab
+            .analyzers
+            .iter()
+            .filter(|a| a.family == *family)
+            .filter(|a| !ls.is_some_and(|l| l.analyzers_down.contains(&a.id)))
+            .collect();
+        if up.is_empty() {
+            return Err(if lab.runs(*family) {
+                format!("{} analyzers down", family.as_str())
+            } else {
+                format!("does not run {}", family.as_str())
+            });
+        }
+        let per_hour: f64 = up.iter().map(|a| a.tubes_per_hour).sum();
+        let queued = ls
+            .map(|l| l.backlog.get(family).copied().unwrap_or(0) + l.inbound.get(family).copied().unwrap_or(0))
+            .unwrap_or(0);
+        let wait_min = queued as f64 / per_hour * 60.0;
+        let run_min = up.iter().map(|a| a.run_minutes).fold(0.0, f64::max);
+        let done = arrive + minutes(lab.reception_minutes + wait_min + run_min + lab.verification_minutes);
+        latest = latest.max(done);
+    }
+    Ok(latest + world.service.report)
+}
+
+/// The latest lab arrival that keeps every tube in `b` within its stability limit
+/// and gets its result to the centre by the cutoff, at this lab.
+pub fn box_deadline(world: &World, b: &SpecimenBox, result_at: Instant, arrive: Instant) -> Instant {
+    let processing = result_at - arrive;
+    b.stability_deadline.min(world.service.cutoff - processing)
+}
+
+/// A lab weighed for a pickup.
+#[derive(Clone, Debug)]
+pub struct LabChoice {
+    pub lab: LabId,
+    pub leg: PlannedLeg,
+    pub result_at: Instant,
+    pub deadline: Instant,
+}
+
+/// Picks the lab with the earliest predicted result for the boxes from `from`,
+/// departing at `depart`. Returns the choice and every lab weighed.
+pub fn choose_lab(
+    world: &World,
+    state: &State,
+    cache: &mut RouteCache,
+    from: LatLon,
+    boxes: &[&SpecimenBox],
+    payload_kg: f64,
+    depart: Instant,
+    only: Option<&LabId>,
+) -> (Option<LabChoice>, Vec<Alternative>) {
+    let families: BTreeSet<TestFamily> = boxes.iter().flat_map(|b| b.families.iter().copied()).collect();
+    let mut best: Option<LabChoice> = None;
+    let mut weighed = Vec::new();
+    for lab in world.labs.values().filter(|l| only.is_none_or(|o| *o == l.id)) {
+        let Some(leg) = plan_leg(world, state, cache, from, lab.position, payload_kg) else {
+            weighed.push(lab_alt(&lab.id, f64::INFINITY, "no route around the no-fly zones"));
+            continue;
+        };
+        let arrive = depart + leg.duration();
+        match predicted_result(world, state, lab, &families, arrive) {
+            Err(why) => weighed.push(lab_alt(&lab.id, f64::INFINITY, &why)),
+            Ok(result_at) => {
+                let deadline = boxes
+                    .iter()
+                    .map(|b| box_deadline(world, b, result_at, arrive))
+                    .min()
+                    .unwrap_or(result_at);
+                let score = (result_at - depart).num_seconds() as f64 / 60.0;
+                weighed.push(lab_alt(&lab.id, score, "predicted result later"));
+                if best.as_ref().is_none_or(|b| result_at < b.result_at) {
+                    best = Some(LabChoice {
+                        lab: lab.id.clone(),
+                        leg,
+                        result_at,
+                        deadline,
+                    });
+                }
+            }
+        }
+    }
+    if let Some(b) = &best {
+        for alt in weighed.iter_mut().filter(|a| a.lab.as_ref() == Some(&b.lab)) {
+            alt.verdict = "chosen".into();
+        }
+    }
+    (best, weighed)
+}
+
+fn lab_alt(lab: &LabId, score: f64, verdict: &str) -> Alternative {
+    Alternative {
+        drone: None,
+        lab: Some(lab.clone()),
+        score: if score.is_finite() { (score * 10.0).round() / 10.0 } else { -1.0 },
+        verdict: verdict.to_owned(),
+    }
+}
+
+/// One drone weighed for one pickup.
+#[derive(Clone, Debug)]
+pub struct DroneOption {
+    pub to_station: PlannedLeg,
+    pub pickup_at: Instant,
+    pub energy_wh: f64,
+}
+
+/// Whether `drone` can fly to `station_pos` empty, then carry `payload_kg` along
+/// `to_lab`, within its spendable energy; the pickup time if so, the reason if not.
+pub fn evaluate_drone(
+    world: &World,
+    state: &State,
+    cache: &mut RouteCache,
+    drone: &Drone,
+    station_pos: LatLon,
+    payload_kg: f64,
+    to_lab: &PlannedLeg,
+) -> Result<DroneOption, String> {
+    if payload_kg > world.drone_spec.max_payload_kg + 1e-9 {
+        return Err(format!(
+            "payload {payload_kg:.2} kg over the {:.2} kg limit",
+            world.drone_spec.max_payload_kg
+        ));
+    }
+    let Some(to_station) = plan_leg(world, state, cache, drone.position, station_pos, 0.0) else {
+        return Err("no route to the centre".into());
+    };
+    if !to_station.estimate.feasible || !to_lab.estimate.feasible {
+        return Err("wind stronger than the drone can make headway against".into());
+    }
+    let energy_wh = to_station.estimate.energy_wh + to_lab.estimate.energy_wh;
+    let spendable = spendable_wh(world, drone);
+    if energy_wh > spendable {
+        return Err(format!(
+            "battery: needs {energy_wh:.0} Wh, has {:.0} Wh above reserve",
+            spendable.max(0.0)
+        ));
+    }
+    let pickup_at = state.now + to_station.duration();
+    Ok(DroneOption {
+        to_station,
+        pickup_at,
+        energy_wh,
+    })
+}

@@ -1,0 +1,237 @@
+//! The `drone` policy: earliest deadline first over centres whose boxes are due,
+//! batching a centre's boxes into one flight while the deadlines allow, choosing
+//! the lab with the earliest predicted result and the drone with the earliest
+//! pickup that has the battery for it; vans when the fleet is grounded.
+
+use super::{Policy, load_boxes, recover_stranded};
+use crate::ctx::Ctx;
+use crate::planner::{DroneOption, LabChoice, choose_lab, evaluate_drone};
+use labflight_core::command::{Alternative, AlertKind, Explanation, Severity};
+use labflight_core::scenario::minutes;
+use labflight_core::{BoxId, DroneId, Instant, StationId};
+
+/// How many nearby idle drones are weighed per pickup.
+const CANDIDATES: usize = 8;
+
+#[derive(Debug)]
+pub struct DronePolicy;
+
+/// A centre with boxes waiting, and what a flight for them would look like.
+struct Pickup {
+    station: StationId,
+    boxes: Vec<BoxId>,
+    payload_kg: f64,
+    lab: LabChoice,
+    lab_alternatives: Vec<Alternative>,
+    deadline: Instant,
+    ready: bool,
+}
+
+impl Policy for DronePolicy {
+    fn name(&self) -> &'static str {
+        "drone"
+    }
+
+    fn plan(&mut self, ctx: &mut Ctx<'_>) {
+        recover_stranded(ctx);
+        if ctx.state.fleet_grounded() {
+            vans_while_grounded(ctx);
+            return;
+        }
+        let mut pickups = pickups(ctx);
+        pickups.retain(|p| p.ready);
+        pickups.sort_by(|a, b| a.deadline.cmp(&b.deadline).then_with(|| a.station.cmp(&b.station)));
+        for p in pickups {
+            let pos = ctx.world.stations[&p.station].position;
+            let candidates = ctx.nearest_available(pos, CANDIDATES);
+            if candidates.is_empty() {
+                warn_if_late(ctx, &p, None);
+                continue;
+            }
+            let mut best: Option<(DroneId, DroneOption)> = None;
+            let mut weighed = Vec::new();
+            for id in candidates {
+                let drone = ctx.state.drones[&id].clone();
+                match evaluate_drone(ctx.world, ctx.state, ctx.cache, &drone, pos, p.payload_kg, &p.lab.leg) {
+                    Ok(option) => {
+                        let score = (option.pickup_at - ctx.state.now).num_seconds() as f64 / 60.0;
+                        weighed.push(Alternative {
+                            drone: Some(id.clone()),
+                            lab: None,
+                            score: (score * 10.0).round() / 10.0,
+                            verdict: "later pickup".into(),
+                        });
+                        if best.as_ref().is_none_or(|(_, b)| option.pickup_at < b.pickup_at) {
+                            best = Some((id, option));
+                        }
+                    }
+                    Err(why) => weighed.push(Alternative {
+                        drone: Some(id),
+                        lab: None,
+                        score: -1.0,
+                        verdict: why,
+                    }),
+                }
+            }
+            let Some((drone, option)) = best else {
+                let reasons: Vec<_> = weighed.iter().map(|a| a.verdict.clone()).collect();
+                if !ctx.state.boxes[&p.boxes[0]].at_risk_alerted {
+                    ctx.alert(
+                        AlertKind::NoFeasibleDrone,
+                        Severity::Warning,
+                        p.station.as_str(),
+                        format!("no nearby drone can fly this pickup: {}", reasons.join("; ")),
+                    );
+                }
+                warn_if_late(ctx, &p, None);
+                continue;
+            };
+            for alt in weighed.iter_mut().filter(|a| a.drone.as_ref() == Some(&drone)) {
+                alt.verdict = "chosen".into();
+            }
+            let arrive = option.pickup_at + p.lab.leg.duration();
+            warn_if_late(ctx, &p, Some(arrive));
+            let summary = format!(
+                "{} box(es), {:.2} kg, due at the lab by {}: {drone} picks up first, {} gives the earliest result",
+                p.boxes.len(),
+                p.payload_kg,
+                p.deadline.format("%H:%M UTC"),
+                p.lab.lab
+            );
+            weighed.extend(p.lab_alternatives.iter().cloned());
+            let why = Explanation {
+                summary,
+                alternatives: weighed,
+            };
+            ctx.assign_drone(&drone, &p.station, p.boxes.clone(), &p.lab, &option, p.payload_kg, why);
+        }
+    }
+}
+
+/// Every centre with waiting boxes, with its lab choice and whether it is due now.
+fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
+    let now = ctx.state.now;
+    let margin = minutes(ctx.world.params.deadline_margin_minutes);
+    let window = minutes(ctx.world.params.batching_window_minutes);
+    let max_payload = ctx.world.drone_spec.max_payload_kg;
+    let no_more_draws = now >= ctx.world.service.last_draw;
+    let stations: Vec<StationId> = ctx.state.waiting_boxes().into_keys().collect();
+    let mut out = Vec::new();
+    for station in stations {
+        let waiting_count = ctx.state.waiting_boxes().get(&station).map_or(0, Vec::len);
+        let boxes = load_boxes(ctx, &station);
+        if boxes.is_empty() {
+            continue;
+        }
+        let pos = ctx.world.stations[&station].position;
+        let approach = ctx
+            .nearest_available(pos, 1)
+            .first()
+            .map(|d| ctx.world.frame.distance_m(ctx.state.drones[d].position, pos))
+            .map(|m| minutes(m / ctx.world.drone_spec.cruise_airspeed_mps / 60.0 + 1.0))
+            .unwrap_or(minutes(15.0));
+        let owned: Vec<_> = boxes.iter().map(|b| ctx.state.boxes[b].clone()).collect();
+        let refs: Vec<_> = owned.iter().collect();
+        let payload_kg: f64 = owned.iter().map(|b| b.payload_kg).sum();
+        let (lab, lab_alternatives) = choose_lab(ctx.world, ctx.state, ctx.cache, pos, &refs, payload_kg, now + approach, None);
+        let Some(lab) = lab else {
+            for b in &boxes {
+                let sb = ctx.state.boxes.get_mut(b).expect("waiting box exists");
+                if !std::mem::replace(&mut sb.at_risk_alerted, true) {
+                    let why: Vec<_> = lab_alternatives.iter().map(|a| format!("{}: {}", a.lab.as_ref().map_or("", |l| l.as_str()), a.verdict)).collect();
+                    ctx.alert(AlertKind::TubeAtRisk, Severity::Critical, b.as_str(), format!("no lab can take this box now ({})", why.join("; ")));
+                }
+            }
+            continue;
+        };
+        let arrive = now + approach + lab.leg.duration();
+        let slack = lab.deadline - margin - arrive;
+        let ready = slack <= window
+            || ctx.state.forced_pickups.contains(&station)
+            || payload_kg >= 0.6 * max_payload
+            || waiting_count > boxes.len()
+            || no_more_draws;
+        out.push(Pickup {
+            station,
+            deadline: lab.deadline,
+            boxes,
+            payload_kg,
+            lab,
+            lab_alternatives,
+            ready,
+        });
+    }
+    out
+}
+
+/// Alerts once per box when its predicted lab arrival is past its deadline.
+fn warn_if_late(ctx: &mut Ctx<'_>, p: &Pickup, arrive: Option<Instant>) {
+    let now = ctx.state.now;
+    let late = match arrive {
+        Some(a) => a > p.deadline,
+        None => now + p.lab.leg.duration() > p.deadline,
+    };
+    if !late {
+        return;
+    }
+    for b in &p.boxes {
+        let sb = ctx.state.boxes.get_mut(b).expect("pickup boxes exist");
+        if !std::mem::replace(&mut sb.at_risk_alerted, true) {
+            let msg = match arrive {
+                Some(a) => format!("predicted at {} at {}, due by {}", p.lab.lab, a.format("%H:%M"), p.deadline.format("%H:%M UTC")),
+                None => format!("no drone free; due at a lab by {}", p.deadline.format("%H:%M UTC")),
+            };
+            ctx.alert(AlertKind::TubeAtRisk, Severity::Warning, b.as_str(), msg);
+        }
+    }
+}
+
+/// With the fleet grounded, vans take the boxes whose deadlines a van can still meet.
+fn vans_while_grounded(ctx: &mut Ctx<'_>) {
+    let stations: Vec<StationId> = ctx.state.waiting_boxes().into_keys().collect();
+    for station in stations {
+        let pos = ctx.world.stations[&station].position;
+        let boxes: Vec<BoxId> = ctx.state.waiting_boxes().remove(&station).unwrap_or_default();
+        let owned: Vec<_> = boxes.iter().map(|b| ctx.state.boxes[b].clone()).collect();
+        let refs: Vec<_> = owned.iter().collect();
+        let payload: f64 = owned.iter().map(|b| b.payload_kg).sum();
+        let now = ctx.state.now;
+        let (lab, _) = choose_lab(ctx.world, ctx.state, ctx.cache, pos, &refs, payload, now, None);
+        let Some(lab) = lab else {
+            continue;
+        };
+        let Some((courier, pickup_at, deliver_at)) = ctx.quote_courier(pos, &lab.lab) else {
+            continue;
+        };
+        // Lab processing time is the same by van; the deadline is the latest arrival.
+        if deliver_at <= lab.deadline {
+            ctx.book_courier_run(
+                &courier,
+                &station,
+                boxes,
+                &lab.lab,
+                pickup_at,
+                deliver_at,
+                lab.deadline,
+                "fleet grounded: by van",
+            );
+        } else {
+            for b in boxes {
+                let sb = ctx.state.boxes.get_mut(&b).expect("waiting box exists");
+                if !std::mem::replace(&mut sb.at_risk_alerted, true) {
+                    ctx.alert(
+                        AlertKind::TubeAtRisk,
+                        Severity::Warning,
+                        b.as_str(),
+                        format!(
+                            "fleet grounded and the first van reaches {} at {}, after the {} deadline",
+                            lab.lab,
+                            deliver_at.format("%H:%M"),
+                            lab.deadline.format("%H:%M UTC")
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}

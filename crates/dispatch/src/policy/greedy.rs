@@ -1,0 +1,71 @@
+//! The `greedy` baseline: boxes in the order they were sealed, each on its own
+//! flight, with the nearest free drone that has the battery for it, to the
+//! centre's group lab (or the nearest lab that runs the tests). No batching, no
+//! deadlines, no vans: what dispatching without planning looks like.
+
+use super::{Policy, recover_stranded};
+use crate::ctx::Ctx;
+use crate::planner::{choose_lab, evaluate_drone};
+use crate::state::BoxStatus;
+use labflight_core::command::{Alternative, Explanation};
+
+#[derive(Debug)]
+pub struct Greedy;
+
+impl Policy for Greedy {
+    fn name(&self) -> &'static str {
+        "greedy"
+    }
+
+    fn plan(&mut self, ctx: &mut Ctx<'_>) {
+        recover_stranded(ctx);
+        if ctx.state.fleet_grounded() {
+            return;
+        }
+        let mut queue: Vec<_> = ctx
+            .state
+            .boxes
+            .values()
+            .filter(|b| b.status == BoxStatus::Waiting)
+            .map(|b| (b.sealed_at, b.id.clone()))
+            .collect();
+        queue.sort();
+        for (_, box_id) in queue {
+            let b = ctx.state.boxes[&box_id].clone();
+            let station = &ctx.world.stations[&b.station];
+            let group_lab = ctx.world.group_labs.get(station.group.as_str()).cloned();
+            let now = ctx.state.now;
+            let (mut lab, _) =
+                choose_lab(ctx.world, ctx.state, ctx.cache, station.position, &[&b], b.payload_kg, now, group_lab.as_ref());
+            if lab.is_none() {
+                lab = choose_lab(ctx.world, ctx.state, ctx.cache, station.position, &[&b], b.payload_kg, now, None).0;
+            }
+            let Some(lab) = lab else {
+                continue;
+            };
+            let candidates = ctx.nearest_available(station.position, 4);
+            if candidates.is_empty() {
+                return; // no free drone: everything else waits its turn
+            }
+            for id in candidates {
+                let drone = ctx.state.drones[&id].clone();
+                if let Ok(option) =
+                    evaluate_drone(ctx.world, ctx.state, ctx.cache, &drone, station.position, b.payload_kg, &lab.leg)
+                {
+                    let why = Explanation {
+                        summary: format!("first come, first served: nearest free drone {id}"),
+                        alternatives: vec![Alternative {
+                            drone: Some(id.clone()),
+                            lab: Some(lab.lab.clone()),
+                            score: 0.0,
+                            verdict: "chosen".into(),
+                        }],
+                    };
+                    let station_id = b.station.clone();
+                    ctx.assign_drone(&id, &station_id, vec![box_id.clone()], &lab, &option, b.payload_kg, why);
+                    break;
+                }
+            }
+        }
+    }
+}

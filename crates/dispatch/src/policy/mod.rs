@@ -1,0 +1,176 @@
+//! Dispatch policies: strategies behind one trait, as openTCS splits its kernel.
+//! `drone` is the real one; `courier` (vans on fixed rounds) is the old way analysts
+//! compare against; `greedy` (nearest free drone, first come first served) shows
+//! what planning buys. All share the dispatcher's event handling and bookkeeping.
+
+mod courier;
+mod drone;
+mod greedy;
+
+use crate::ctx::Ctx;
+use crate::planner::{choose_lab, evaluate_drone};
+use crate::state::BoxStatus;
+use crate::world::World;
+use labflight_core::command::{Alternative, AlertKind, Explanation, Severity};
+use labflight_core::{DroneId, StationId};
+use std::str::FromStr;
+
+pub trait Policy: std::fmt::Debug + Send {
+    fn name(&self) -> &'static str;
+    /// Decide what to move now; called after every event that may change the answer.
+    fn plan(&mut self, ctx: &mut Ctx<'_>);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyKind {
+    Drone,
+    Courier,
+    Greedy,
+}
+
+impl PolicyKind {
+    pub const ALL: [PolicyKind; 3] = [PolicyKind::Drone, PolicyKind::Courier, PolicyKind::Greedy];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyKind::Drone => "drone",
+            PolicyKind::Courier => "courier",
+            PolicyKind::Greedy => "greedy",
+        }
+    }
+
+    pub(crate) fn build(self, world: &World, _seed: u64) -> Box<dyn Policy> {
+        match self {
+            PolicyKind::Drone => Box::new(drone::DronePolicy),
+            PolicyKind::Courier => Box::new(courier::CourierRounds::new(world)),
+            PolicyKind::Greedy => Box::new(greedy::Greedy),
+        }
+    }
+}
+
+impl FromStr for PolicyKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        PolicyKind::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| format!("unknown policy `{s}` (expected drone, courier or greedy)"))
+    }
+}
+
+/// Plans the boxes waiting at `station` with one given drone (a coordinator's
+/// reassignment). Alerts when that drone cannot do it.
+pub(crate) fn assign_station_to(ctx: &mut Ctx<'_>, station: &StationId, drone: &DroneId, why: &str) {
+    let Some(pos) = ctx.world.stations.get(station).map(|s| s.position) else {
+        return;
+    };
+    let boxes = load_boxes(ctx, station);
+    if boxes.is_empty() || !ctx.drone_available(drone) {
+        ctx.alert(
+            AlertKind::NoFeasibleDrone,
+            Severity::Warning,
+            drone.as_str(),
+            format!("cannot reassign to {drone}: not available"),
+        );
+        return;
+    }
+    let payload: f64 = boxes.iter().map(|b| ctx.state.boxes[b].payload_kg).sum();
+    let refs: Vec<_> = boxes.iter().map(|b| ctx.state.boxes[b].clone()).collect();
+    let refs: Vec<_> = refs.iter().collect();
+    let now = ctx.state.now;
+    let (lab, alts) = choose_lab(ctx.world, ctx.state, ctx.cache, pos, &refs, payload, now, None);
+    let Some(lab) = lab else {
+        return;
+    };
+    let d = ctx.state.drones[drone].clone();
+    match evaluate_drone(ctx.world, ctx.state, ctx.cache, &d, pos, payload, &lab.leg) {
+        Ok(option) => {
+            let mut alternatives = vec![Alternative {
+                drone: Some(drone.clone()),
+                lab: None,
+                score: (option.pickup_at - now).num_seconds() as f64 / 60.0,
+                verdict: "chosen".into(),
+            }];
+            alternatives.extend(alts);
+            let why = Explanation {
+                summary: why.to_owned(),
+                alternatives,
+            };
+            ctx.assign_drone(drone, station, boxes, &lab, &option, payload, why);
+        }
+        Err(reason) => ctx.alert(
+            AlertKind::NoFeasibleDrone,
+            Severity::Warning,
+            drone.as_str(),
+            format!("cannot reassign to {drone}: {reason}"),
+        ),
+    }
+}
+
+/// The waiting boxes at a centre that one drone can carry, oldest first.
+pub(crate) fn load_boxes(ctx: &Ctx<'_>, station: &StationId) -> Vec<labflight_core::BoxId> {
+    let max = ctx.world.drone_spec.max_payload_kg;
+    let mut waiting: Vec<_> = ctx
+        .state
+        .boxes
+        .values()
+        .filter(|b| b.station == *station && b.status == BoxStatus::Waiting)
+        .collect();
+    waiting.sort_by(|a, b| a.sealed_at.cmp(&b.sealed_at).then_with(|| a.id.cmp(&b.id)));
+    let mut payload = 0.0;
+    let mut out = Vec::new();
+    for b in waiting {
+        if payload + b.payload_kg <= max + 1e-9 {
+            payload += b.payload_kg;
+            out.push(b.id.clone());
+        }
+    }
+    out
+}
+
+/// Boxes stranded on a drone that landed away from a lab go by van to the best lab.
+pub(crate) fn recover_stranded(ctx: &mut Ctx<'_>) {
+    let stranded: Vec<_> = ctx
+        .state
+        .boxes
+        .values()
+        .filter_map(|b| match b.status {
+            BoxStatus::Stranded { at } => Some((b.id.clone(), b.station.clone(), at)),
+            _ => None,
+        })
+        .collect();
+    for (box_id, station, at) in stranded {
+        let b = ctx.state.boxes[&box_id].clone();
+        let now = ctx.state.now;
+        let (lab, _) = choose_lab(ctx.world, ctx.state, ctx.cache, at, &[&b], b.payload_kg, now, None);
+        let Some(lab) = lab else {
+            continue;
+        };
+        match ctx.quote_courier(at, &lab.lab) {
+            Some((courier, pickup_at, deliver_at)) => {
+                ctx.book_courier_run(
+                    &courier,
+                    &station,
+                    vec![box_id],
+                    &lab.lab,
+                    pickup_at,
+                    deliver_at,
+                    lab.deadline,
+                    "recover a box from a drone that landed away from a lab",
+                );
+            }
+            None if !b.at_risk_alerted => {
+                if let Some(sb) = ctx.state.boxes.get_mut(&box_id) {
+                    sb.at_risk_alerted = true;
+                }
+                ctx.alert(
+                    AlertKind::TubeAtRisk,
+                    Severity::Critical,
+                    box_id.as_str(),
+                    "stranded at a pad and no courier in the fleet: send staff",
+                );
+            }
+            None => {}
+        }
+    }
+}

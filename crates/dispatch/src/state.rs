@@ -1,0 +1,210 @@
+//! What the dispatcher believes about the moving parts right now: drones, boxes,
+//! tubes, missions, labs, couriers and the weather. Changed only by events (in
+//! `dispatcher.rs`) and by the commands the dispatcher itself issues. Ordered maps
+//! only, so every walk over the state is deterministic.
+
+use labflight_core::command::MissionPlan;
+use labflight_core::{
+    BoxId, CourierId, DroneId, Instant, LabId, LatLon, MissionId, PadId, StationId, TestFamily, Tube,
+    TubeBarcode,
+};
+use nalgebra::Vector2;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DroneStatus {
+    Idle,
+    /// Swapping or charging its battery at a pad until it reports ready.
+    Charging { pad: PadId },
+    OnMission { mission: MissionId },
+    /// Flying back to a pad with no mission.
+    Returning { pad: PadId },
+    Fault { reason: String },
+    /// No telemetry for longer than the link timeout.
+    Lost,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Drone {
+    pub id: DroneId,
+    pub position: LatLon,
+    pub pad: Option<PadId>,
+    pub battery_pct: f64,
+    pub status: DroneStatus,
+    pub paused: bool,
+    pub last_seen: Instant,
+    pub link_lost: bool,
+    pub flights: u32,
+}
+
+impl Drone {
+    pub fn mission(&self) -> Option<&MissionId> {
+        match &self.status {
+            DroneStatus::OnMission { mission } => Some(mission),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BoxStatus {
+    /// Sealed at the centre, waiting for a drone or van.
+    Waiting,
+    Assigned { mission: MissionId },
+    OnBoard { mission: MissionId },
+    /// On a drone that landed away from a lab (fault, abort); a courier recovers it.
+    Stranded { at: LatLon },
+    Delivered { lab: LabId },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SpecimenBox {
+    pub id: BoxId,
+    pub station: StationId,
+    pub tubes: Vec<Tube>,
+    pub sealed_at: Instant,
+    pub status: BoxStatus,
+    /// Families the tubes need, each once.
+    pub families: BTreeSet<TestFamily>,
+    pub payload_kg: f64,
+    /// Latest lab arrival allowed by stability alone.
+    pub stability_deadline: Instant,
+    pub at_risk_alerted: bool,
+    pub excursion_alerted: bool,
+    pub forced: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TubeStatus {
+    InBox,
+    AtLab,
+    Resulted,
+    Reported,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TubeState {
+    pub box_id: BoxId,
+    pub status: TubeStatus,
+    pub lab: Option<LabId>,
+    pub families: Vec<TestFamily>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissionStatus {
+    Assigned,
+    PickedUp,
+    Delivered,
+    Aborted,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Carrier {
+    Drone(DroneId),
+    Courier(CourierId),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Mission {
+    pub id: MissionId,
+    pub carrier: Carrier,
+    pub station: StationId,
+    pub boxes: Vec<BoxId>,
+    pub lab: LabId,
+    pub status: MissionStatus,
+    pub planned_arrival: Instant,
+    /// The plan as issued (drone missions), for the dashboard's "why".
+    pub plan: Option<MissionPlan>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LabState {
+    /// Marked unavailable by a coordinator.
+    pub unavailable: bool,
+    /// Reported closed by the lab.
+    pub closed: bool,
+    pub analyzers_down: BTreeSet<String>,
+    /// Tubes received and not yet resulted, per family.
+    pub backlog: BTreeMap<TestFamily, u32>,
+    /// Tubes on their way (assigned missions), per family.
+    pub inbound: BTreeMap<TestFamily, u32>,
+    /// Last queue length the lab reported.
+    pub reported_queue: Option<u32>,
+    pub overload_alerted: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Courier {
+    pub id: CourierId,
+    pub position: LatLon,
+    pub base: LabId,
+    /// When the van is predicted free, after its last accepted request.
+    pub free_at: Instant,
+    pub free_position: LatLon,
+    pub trips: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Weather {
+    pub wind_east_mps: f64,
+    pub wind_north_mps: f64,
+    pub rain_mm_h: f64,
+}
+
+impl Weather {
+    pub fn wind(&self) -> Vector2<f64> {
+        Vector2::new(self.wind_east_mps, self.wind_north_mps)
+    }
+}
+
+/// The whole changing state.
+#[derive(Clone, Debug, Serialize)]
+pub struct State {
+    pub now: Instant,
+    pub drones: BTreeMap<DroneId, Drone>,
+    pub boxes: BTreeMap<BoxId, SpecimenBox>,
+    pub tubes: BTreeMap<TubeBarcode, TubeState>,
+    pub missions: BTreeMap<MissionId, Mission>,
+    pub labs: BTreeMap<LabId, LabState>,
+    pub couriers: BTreeMap<CourierId, Courier>,
+    pub weather: Weather,
+    /// Grounded by a coordinator.
+    pub grounded_by_coordinator: bool,
+    /// Grounded because wind or rain exceed the drone's limits.
+    pub grounded_by_weather: bool,
+    /// Stations a coordinator asked to be picked up now.
+    pub forced_pickups: BTreeSet<StationId>,
+    pub next_mission: u64,
+}
+
+impl State {
+    pub fn fleet_grounded(&self) -> bool {
+        self.grounded_by_coordinator || self.grounded_by_weather
+    }
+
+    pub fn new_mission_id(&mut self) -> MissionId {
+        self.next_mission += 1;
+        MissionId(format!("M-{:06}", self.next_mission))
+    }
+
+    /// Boxes waiting at a centre, oldest seal first.
+    pub fn waiting_boxes(&self) -> BTreeMap<StationId, Vec<BoxId>> {
+        let mut by_station: BTreeMap<StationId, Vec<&SpecimenBox>> = BTreeMap::new();
+        for b in self.boxes.values().filter(|b| b.status == BoxStatus::Waiting) {
+            by_station.entry(b.station.clone()).or_default().push(b);
+        }
+        by_station
+            .into_iter()
+            .map(|(s, mut v)| {
+                v.sort_by(|a, b| a.sealed_at.cmp(&b.sealed_at).then_with(|| a.id.cmp(&b.id)));
+                (s, v.into_iter().map(|b| b.id.clone()).collect())
+            })
+            .collect()
+    }
+}

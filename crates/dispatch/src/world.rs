@@ -1,0 +1,120 @@
+//! The static facts the dispatcher plans over: centres, labs, pads, the airspace,
+//! the flight model, the fleet's starting pads and the service-level parameters.
+//! Built once (from a scenario and its map) and shared, never mutated by events.
+
+use chrono::Duration;
+use labflight_core::scenario::{CourierSpec, DispatchParams, minutes};
+use labflight_core::{
+    BoxSpec, CourierId, DroneId, DroneSpec, Instant, Lab, LabId, LatLon, Pad, PadId, Scenario, Station,
+    StationId,
+};
+use labflight_geo::{Airspace, FlightModel, LocalFrame, SpatialIndex};
+use std::collections::BTreeMap;
+
+/// A drone at the start of the day.
+#[derive(Clone, Debug)]
+pub struct DroneStart {
+    pub id: DroneId,
+    pub pad: PadId,
+    pub battery_pct: f64,
+}
+
+/// A courier van at the start of the day.
+#[derive(Clone, Debug)]
+pub struct CourierStart {
+    pub id: CourierId,
+    /// The lab the van is based at (its rounds start and end there).
+    pub base: LabId,
+}
+
+/// The service-level figures the dispatcher works to, as instants of the day.
+#[derive(Clone, Debug)]
+pub struct ServiceClock {
+    pub first_draw: Instant,
+    pub last_draw: Instant,
+    pub cutoff: Instant,
+    pub report: Duration,
+}
+
+#[derive(Debug)]
+pub struct World {
+    pub stations: BTreeMap<StationId, Station>,
+    pub labs: BTreeMap<LabId, Lab>,
+    pub pads: BTreeMap<PadId, Pad>,
+    pub frame: LocalFrame,
+    pub airspace: Airspace,
+    pub index: SpatialIndex,
+    pub drone_spec: DroneSpec,
+    pub flight: FlightModel,
+    pub box_spec: BoxSpec,
+    pub courier_spec: CourierSpec,
+    pub params: DispatchParams,
+    pub service: ServiceClock,
+    pub drones: Vec<DroneStart>,
+    pub couriers: Vec<CourierStart>,
+    /// Lab for each medical group (its HQ lab), for the courier baseline.
+    pub group_labs: BTreeMap<String, LabId>,
+    /// Local-time offset, for turning lab hours into instants.
+    pub offset: chrono::FixedOffset,
+}
+
+/// Everything needed to build a `World`, so tests can build small worlds by hand.
+#[derive(Debug)]
+pub struct WorldParts {
+    pub stations: Vec<Station>,
+    pub labs: Vec<Lab>,
+    pub pads: Vec<Pad>,
+    pub airspace: Airspace,
+    pub drones: Vec<DroneStart>,
+    pub couriers: Vec<CourierStart>,
+}
+
+impl World {
+    pub fn new(scenario: &Scenario, parts: WorldParts) -> World {
+        let frame = *parts.airspace.frame();
+        let index = SpatialIndex::new(frame, &parts.stations, &parts.labs, &parts.pads);
+        let group_labs = parts
+            .labs
+            .iter()
+            .filter_map(|l| l.group.as_ref().map(|g| (g.0.clone(), l.id.clone())))
+            .collect();
+        World {
+            stations: parts.stations.into_iter().map(|s| (s.id.clone(), s)).collect(),
+            labs: parts.labs.into_iter().map(|l| (l.id.clone(), l)).collect(),
+            pads: parts.pads.into_iter().map(|p| (p.id.clone(), p)).collect(),
+            frame,
+            airspace: parts.airspace,
+            index,
+            flight: FlightModel::new(&scenario.drone),
+            drone_spec: scenario.drone.clone(),
+            box_spec: scenario.specimen_box.clone(),
+            courier_spec: scenario.courier.clone(),
+            params: scenario.dispatch.clone(),
+            service: ServiceClock {
+                first_draw: scenario.at(scenario.service.first_draw),
+                last_draw: scenario.at(scenario.service.last_draw),
+                cutoff: scenario.at(scenario.service.cutoff),
+                report: minutes(scenario.service.report_minutes),
+            },
+            drones: parts.drones,
+            couriers: parts.couriers,
+            group_labs,
+            offset: scenario.offset(),
+        }
+    }
+
+    pub fn pad_position(&self, pad: &PadId) -> Option<LatLon> {
+        self.pads.get(pad).map(|p| p.position)
+    }
+
+    /// Whether the lab is open at `at` by its opening hours.
+    pub fn lab_open_at(&self, lab: &Lab, at: Instant) -> bool {
+        lab.hours.is_open(at.with_timezone(&self.offset).time())
+    }
+
+    /// Ground travel time for a courier between two points.
+    pub fn road_time(&self, a: LatLon, b: LatLon) -> Duration {
+        let km = self.frame.distance_m(a, b) / 1000.0 * self.courier_spec.road_factor;
+        minutes(km / self.courier_spec.speed_kmh * 60.0)
+    }
+}

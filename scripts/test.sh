@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs labflight's whole test suite on a fresh machine: installs the test runner if
+# missing, makes sure the local services the end-to-end tests use are up, then runs
+# every test in the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install cargo-nextest --locked
+fi
+
+# PostgreSQL and Mosquitto on 127.0.0.1 (used by the live-service tests); start them
+# if they are installed but down. Idempotent.
+if command -v pg_ctlcluster >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+fi
+if command -v mosquitto >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+  mosquitto -d -c /etc/mosquitto/mosquitto.conf || true
+fi
+
+cargo nextest run --workspace --no-fail-fast "$@"
