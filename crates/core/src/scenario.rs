@@ -82,6 +82,8 @@ pub struct Demand {
     pub peak_start: NaiveTime,
     pub peak_end: NaiveTime,
     pub peak_weight: f64,
+    /// Relative intensity after the peak ("thin but never empty"); 1 before it.
+    pub late_weight: f64,
     /// Staff seal a box when it holds this many tubes...
     pub seal_max_tubes: u32,
     /// ...or when its oldest tube is this old, in minutes.
@@ -337,6 +339,7 @@ impl Scenario {
             m.reference_floor_area_m2,
         )?;
         positive(file, "demand.peak_weight", m.peak_weight)?;
+        positive(file, "demand.late_weight", m.late_weight)?;
         positive(file, "demand.seal_max_age_minutes", m.seal_max_age_minutes)?;
         if m.peak_end <= m.peak_start {
             return bad(

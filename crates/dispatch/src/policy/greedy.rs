@@ -7,7 +7,7 @@ use super::{Policy, recover_stranded};
 use crate::ctx::Ctx;
 use crate::planner::{choose_lab, evaluate_drone};
 use crate::state::BoxStatus;
-use labflight_core::command::{Alternative, Explanation};
+use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 
 #[derive(Debug)]
 pub struct Greedy;
@@ -41,12 +41,14 @@ impl Policy for Greedy {
                 lab = choose_lab(ctx.world, ctx.state, ctx.cache, station.position, &[&b], b.payload_kg, now, None).0;
             }
             let Some(lab) = lab else {
+                warn_once(ctx, &box_id, "no open lab runs every test in this box");
                 continue;
             };
             let candidates = ctx.nearest_available(station.position, 4);
             if candidates.is_empty() {
                 return; // no free drone: everything else waits its turn
             }
+            let mut assigned = false;
             for id in candidates {
                 let drone = ctx.state.drones[&id].clone();
                 if let Ok(option) =
@@ -63,9 +65,21 @@ impl Policy for Greedy {
                     };
                     let station_id = b.station.clone();
                     ctx.assign_drone(&id, &station_id, vec![box_id.clone()], &lab, &option, b.payload_kg, why);
+                    assigned = true;
                     break;
                 }
             }
+            if !assigned {
+                warn_once(ctx, &box_id, "no free drone nearby has the range for this box");
+            }
         }
+    }
+}
+
+fn warn_once(ctx: &mut Ctx<'_>, box_id: &labflight_core::BoxId, why: &str) {
+    if let Some(b) = ctx.state.boxes.get_mut(box_id)
+        && !std::mem::replace(&mut b.at_risk_alerted, true)
+    {
+        ctx.alert(AlertKind::NoFeasibleDrone, Severity::Warning, box_id.as_str(), why);
     }
 }

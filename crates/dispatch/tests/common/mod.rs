@@ -1,0 +1,318 @@
+//! Small hand-built worlds and a tiny executor that acts out the dispatcher's
+//! commands (flies missions at their planned times), for the scenario and
+//! property tests. Positions are given in km east/north of a Longhua origin.
+
+#![allow(dead_code)]
+
+use labflight_core::command::MissionPlan;
+use labflight_core::event::DroneEventKind;
+use labflight_core::hours::OpeningHours;
+use labflight_core::lab::Analyzer;
+use labflight_core::pad::PadSite;
+use labflight_core::{
+    BoxId, Command, DroneId, Event, GroupId, Instant, Lab, LabId, LatLon, Pad, PadId, Scenario, Stamped,
+    Station, StationId, TempBand, TestFamily, Tier, Tube, TubeBarcode, TubeType,
+};
+use labflight_dispatch::{CourierStart, Dispatcher, DroneStart, PolicyKind, World, WorldParts};
+use labflight_geo::{Airspace, LocalFrame, NoFlyZone};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+pub const ORIGIN: LatLon = LatLon::new(22.687, 114.030);
+
+pub fn scenario() -> Scenario {
+    Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../maps/longhua/scenario.toml")).unwrap()
+}
+
+pub fn at_km(east: f64, north: f64) -> LatLon {
+    LocalFrame::new(ORIGIN).to_latlon(nalgebra::Vector2::new(east * 1000.0, north * 1000.0))
+}
+
+/// Local time on the scenario's day.
+pub fn t(hhmm: &str) -> Instant {
+    let s = scenario();
+    s.at(labflight_core::hours::parse_hhmm(hhmm).unwrap())
+}
+
+pub fn all_families() -> Vec<Analyzer> {
+    TestFamily::ALL
+        .into_iter()
+        .map(|f| Analyzer {
+            id: format!("{}-1", f.as_str()),
+            family: f,
+            tubes_per_hour: 300.0,
+            run_minutes: 60.0,
+        })
+        .collect()
+}
+
+#[derive(Debug, Default)]
+pub struct Builder {
+    pub stations: Vec<Station>,
+    pub labs: Vec<Lab>,
+    pub pads: Vec<Pad>,
+    pub zones: Vec<NoFlyZone>,
+    pub drones: Vec<DroneStart>,
+    pub couriers: Vec<CourierStart>,
+}
+
+impl Builder {
+    pub fn station(mut self, id: &str, east: f64, north: f64, group: &str) -> Self {
+        self.stations.push(Station {
+            id: StationId::from(id),
+            name: format!("Test Centre {id}"),
+            subdistrict: "Longhua".into(),
+            group: GroupId::from(group),
+            tier: Tier::Community,
+            position: at_km(east, north),
+            floor_area_m2: 1260.0,
+            pad: Some(PadId(format!("PAD-{id}"))),
+            centrifuge: false,
+            hours: OpeningHours::parse("08:00-12:00,14:00-17:30").unwrap(),
+        });
+        self.pads.push(Pad {
+            id: PadId(format!("PAD-{id}")),
+            position: at_km(east, north),
+            site: PadSite::Station(StationId::from(id)),
+            capacity: 1,
+            charger: false,
+        });
+        self
+    }
+
+    pub fn lab(mut self, id: &str, east: f64, north: f64, group: Option<&str>, analyzers: Vec<Analyzer>) -> Self {
+        self.labs.push(Lab {
+            id: LabId::from(id),
+            name: format!("Test Lab {id}"),
+            group: group.map(GroupId::from),
+            position: at_km(east, north),
+            analyzers,
+            reception_minutes: 15.0,
+            verification_minutes: 15.0,
+            hours: OpeningHours::parse("07:00-20:00").unwrap(),
+        });
+        self.pads.push(Pad {
+            id: PadId(format!("PAD-{id}")),
+            position: at_km(east, north),
+            site: PadSite::Lab(LabId::from(id)),
+            capacity: 8,
+            charger: true,
+        });
+        self
+    }
+
+    /// A drone parked on the pad of `site` (a lab or station id).
+    pub fn drone(mut self, id: &str, site: &str, battery_pct: f64) -> Self {
+        self.drones.push(DroneStart {
+            id: DroneId::from(id),
+            pad: PadId(format!("PAD-{site}")),
+            battery_pct,
+        });
+        self
+    }
+
+    pub fn courier(mut self, id: &str, base: &str) -> Self {
+        self.couriers.push(CourierStart {
+            id: labflight_core::CourierId::from(id),
+            base: LabId::from(base),
+        });
+        self
+    }
+
+    /// A square no-fly zone `half_km` either side of a centre point.
+    pub fn zone(mut self, id: &str, east: f64, north: f64, half_km: f64) -> Self {
+        let ring: Vec<(f64, f64)> = [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0)]
+            .iter()
+            .map(|(dx, dy)| {
+                let p = at_km(east + dx * half_km, north + dy * half_km);
+                (p.lon, p.lat)
+            })
+            .collect();
+        self.zones.push(NoFlyZone {
+            id: id.into(),
+            name: format!("Zone {id}"),
+            polygon: geo::Polygon::new(geo::LineString::from(ring), vec![]),
+        });
+        self
+    }
+
+    pub fn world(self, scenario: &Scenario) -> Arc<World> {
+        let corners = [(-30.0, -30.0), (30.0, -30.0), (30.0, 30.0), (-30.0, 30.0), (-30.0, -30.0)];
+        let ring: Vec<(f64, f64)> = corners
+            .iter()
+            .map(|(e, n)| {
+                let p = at_km(*e, *n);
+                (p.lon, p.lat)
+            })
+            .collect();
+        let district = geo::MultiPolygon::new(vec![geo::Polygon::new(geo::LineString::from(ring), vec![])]);
+        let airspace = Airspace::new(LocalFrame::new(ORIGIN), district, self.zones, 50.0);
+        Arc::new(World::new(
+            scenario,
+            WorldParts {
+                stations: self.stations,
+                labs: self.labs,
+                pads: self.pads,
+                airspace,
+                drones: self.drones,
+                couriers: self.couriers,
+            },
+        ))
+    }
+}
+
+/// Tubes of one type drawn at `drawn`, for a box manifest.
+pub fn tubes(prefix: &str, n: usize, kind: &str, drawn: Instant, scenario: &Scenario) -> Vec<Tube> {
+    let spec = scenario.tube_type(kind).unwrap();
+    let test = scenario.tests.iter().find(|t| t.tube_type == kind).unwrap();
+    (0..n)
+        .map(|i| Tube {
+            barcode: TubeBarcode(format!("{prefix}-{i:03}")),
+            tube_type: TubeType(kind.into()),
+            tests: vec![labflight_core::LoincCode(test.loinc.clone())],
+            families: vec![test.family],
+            drawn_at: drawn,
+            stability_minutes: spec.unspun_stability_minutes,
+            band: spec.band_unspun,
+            spun: false,
+        })
+        .collect()
+}
+
+pub fn sealed(at: Instant, box_id: &str, station: &str, tubes: Vec<Tube>) -> Stamped {
+    Stamped {
+        at,
+        event: Event::BoxSealed {
+            box_id: BoxId::from(box_id),
+            station: StationId::from(station),
+            tubes,
+        },
+    }
+}
+
+pub fn ev(at: Instant, event: Event) -> Stamped {
+    Stamped { at, event }
+}
+
+pub fn missions(cmds: &[Command]) -> Vec<&MissionPlan> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::AssignMission(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn alerts(cmds: &[Command], kind: labflight_core::command::AlertKind) -> usize {
+    cmds.iter()
+        .filter(|c| matches!(c, Command::Alert(a) if a.kind == kind))
+        .count()
+}
+
+pub fn band() -> TempBand {
+    TempBand { min_c: 15.0, max_c: 25.0 }
+}
+
+/// Acts out drone missions and courier runs at their planned times, so a day can
+/// run to the end: load at pickup, deliver and receive at the lab, complete,
+/// swap batteries. Returns every command the dispatcher gave, in order.
+pub struct Executor {
+    pub dispatcher: Dispatcher,
+    pub queue: BTreeMap<(Instant, u64), Event>,
+    seq: u64,
+    pub log: Vec<(Instant, Command)>,
+}
+
+impl Executor {
+    pub fn new(world: Arc<World>, policy: PolicyKind, start: Instant) -> Self {
+        Executor {
+            dispatcher: Dispatcher::new(world, policy, 7, start),
+            queue: BTreeMap::new(),
+            seq: 0,
+            log: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, at: Instant, event: Event) {
+        self.seq += 1;
+        self.queue.insert((at, self.seq), event);
+    }
+
+    /// Runs every queued event up to `until`, with a tick each minute; bounded.
+    pub fn run_until(&mut self, until: Instant) {
+        let mut tick = self.dispatcher.state().now;
+        for _ in 0..200_000 {
+            let next_event = self.queue.keys().next().map(|k| k.0);
+            let (at, event) = match next_event {
+                Some(at) if at <= tick && at <= until => {
+                    let key = *self.queue.keys().next().unwrap();
+                    (at, self.queue.remove(&key).unwrap())
+                }
+                _ if tick <= until => {
+                    let at = tick;
+                    tick += chrono::Duration::minutes(1);
+                    (at, Event::Tick)
+                }
+                _ => return,
+            };
+            let cmds = self.dispatcher.handle(&Stamped { at, event });
+            for c in cmds {
+                self.act(at, &c);
+                self.log.push((at, c));
+            }
+        }
+        panic!("executor did not finish within its step bound");
+    }
+
+    fn act(&mut self, _now: Instant, c: &Command) {
+        let world = self.dispatcher.world();
+        match c {
+            Command::AssignMission(p) => {
+                let drone = p.drone.clone();
+                let battery = self.dispatcher.state().drones[&drone].battery_pct
+                    - 100.0 * p.legs.iter().map(|l| l.energy_wh).sum::<f64>() / world.drone_spec.battery_wh;
+                let lab_pos = world.labs[&p.lab].position;
+                let mission = p.mission.clone();
+                for b in &p.boxes {
+                    self.push(p.pickup_at, Event::Drone { drone: drone.clone(), kind: DroneEventKind::PayloadLoaded { box_id: b.clone() } });
+                }
+                self.push(p.arrive_lab_at, Event::DroneTelemetry {
+                    drone: drone.clone(),
+                    position: lab_pos,
+                    alt_m: 0.0,
+                    battery_pct: battery,
+                    state: labflight_core::event::DroneState::Landed,
+                });
+                self.push(p.arrive_lab_at, Event::Drone {
+                    drone: drone.clone(),
+                    kind: DroneEventKind::Landed { pad: p.lab_pad.clone(), position: lab_pos },
+                });
+                for b in &p.boxes {
+                    self.push(p.arrive_lab_at, Event::BoxReceived { box_id: b.clone(), lab: p.lab.clone() });
+                }
+                self.push(p.arrive_lab_at, Event::Drone { drone, kind: DroneEventKind::MissionComplete { mission } });
+            }
+            Command::SwapBattery { drone, .. } => {
+                let at = self.dispatcher.state().now + chrono::Duration::minutes(3);
+                self.push(at, Event::Drone { drone: drone.clone(), kind: DroneEventKind::BatteryReady { battery_pct: 100.0 } });
+            }
+            Command::RequestCourier(r) => {
+                let courier = r.courier.clone().unwrap();
+                self.push(r.pickup_at, Event::Courier {
+                    courier: courier.clone(),
+                    kind: labflight_core::event::CourierEventKind::PickedUp { boxes: r.boxes.clone() },
+                });
+                self.push(r.deliver_at, Event::Courier {
+                    courier,
+                    kind: labflight_core::event::CourierEventKind::Delivered { lab: r.lab.clone(), boxes: r.boxes.clone() },
+                });
+            }
+            _ => {}
+        }
+    }
+
+    pub fn commands(&self) -> Vec<&Command> {
+        self.log.iter().map(|(_, c)| c).collect()
+    }
+}
