@@ -1,0 +1,515 @@
+//! The discrete-event engine: a virtual clock and a queue of happenings (draws,
+//! seals, flights, lab runs, weather). Whatever the dispatcher should hear is
+//! delivered to it as a stamped event — exactly as the live service will — and
+//! journaled; every command it gives is acted out by the simulated world.
+
+use crate::demand::{Draw, morning_draws};
+use crate::labs::LabFloor;
+use crate::thermal;
+use chrono::Duration;
+use labflight_core::command::{MissionPlan, Recovery};
+use labflight_core::event::{CourierEventKind, DroneEventKind, DroneState, LabUpdate};
+use labflight_core::scenario::minutes;
+use labflight_core::{
+    BoxId, Command, DroneId, Event, Instant, LatLon, MissionId, PadId, Scenario, Stamped, StationId, Tube,
+};
+use labflight_dispatch::{Dispatcher, PolicyKind, World};
+use labflight_geo::flight::wind_from;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Arc;
+
+/// Something that happens in the simulated world at an instant.
+#[derive(Clone, Debug)]
+enum Happening {
+    Draw(usize),
+    SealCheck(StationId),
+    /// Tell the dispatcher; skipped if `guard` names a mission whose plan changed since.
+    Tell { event: Event, guard: Option<(MissionId, u32)> },
+    Minute,
+}
+
+#[derive(Clone, Debug)]
+struct Flight {
+    /// Timed waypoints.
+    path: Vec<(Instant, LatLon)>,
+    battery_start: f64,
+    battery_end: f64,
+}
+
+#[derive(Clone, Debug)]
+struct SimDrone {
+    position: LatLon,
+    battery_pct: f64,
+    flight: Option<Flight>,
+    link_down_until: Option<Instant>,
+}
+
+impl SimDrone {
+    fn at(&self, now: Instant) -> (LatLon, f64) {
+        let Some(f) = &self.flight else {
+            return (self.position, self.battery_pct);
+        };
+        let (first, last) = (f.path[0], f.path[f.path.len() - 1]);
+        if now <= first.0 {
+            return (first.1, f.battery_start);
+        }
+        if now >= last.0 {
+            return (last.1, f.battery_end);
+        }
+        let total = (last.0 - first.0).num_milliseconds().max(1) as f64;
+        let share = (now - first.0).num_milliseconds() as f64 / total;
+        let battery = f.battery_start + (f.battery_end - f.battery_start) * share;
+        for w in f.path.windows(2) {
+            if now <= w[1].0 {
+                let span = (w[1].0 - w[0].0).num_milliseconds().max(1) as f64;
+                let s = (now - w[0].0).num_milliseconds() as f64 / span;
+                let p = LatLon::new(
+                    w[0].1.lat + (w[1].1.lat - w[0].1.lat) * s,
+                    w[0].1.lon + (w[1].1.lon - w[0].1.lon) * s,
+                );
+                return (p, battery);
+            }
+        }
+        (last.1, battery)
+    }
+}
+
+/// A box as it physically is.
+#[derive(Clone, Debug)]
+struct PhysBox {
+    sealed_at: Instant,
+    received: bool,
+}
+
+/// What one simulated day produced.
+#[derive(Debug)]
+pub struct DayRun {
+    pub journal: Vec<Stamped>,
+    pub commands: Vec<(Instant, Command)>,
+    /// Fleet and lab load sampled every 15 minutes: (time, drones flying, lab queues).
+    pub samples: Vec<Sample>,
+    pub end: Instant,
+}
+
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub at: Instant,
+    pub drones_flying: usize,
+    pub lab_queues: BTreeMap<String, u32>,
+}
+
+pub struct Engine<'a> {
+    scenario: &'a Scenario,
+    world: Arc<World>,
+    dispatcher: Dispatcher,
+    rng: ChaCha8Rng,
+    now: Instant,
+    queue: BinaryHeap<Reverse<(Instant, u64)>>,
+    happenings: BTreeMap<u64, Happening>,
+    seq: u64,
+    draws: Vec<Draw>,
+    open_boxes: BTreeMap<StationId, (Instant, Vec<Tube>)>,
+    box_count: BTreeMap<StationId, u32>,
+    boxes: BTreeMap<BoxId, PhysBox>,
+    drones: BTreeMap<DroneId, SimDrone>,
+    generations: BTreeMap<MissionId, u32>,
+    labs: LabFloor,
+    out: DayRun,
+    end: Instant,
+    tubes_left: usize,
+}
+
+impl std::fmt::Debug for Engine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("now", &self.now).finish_non_exhaustive()
+    }
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(scenario: &'a Scenario, world: Arc<World>, policy: PolicyKind, seed: u64) -> Self {
+        let start = scenario.at(scenario.service.first_draw) - Duration::minutes(30);
+        let end = scenario.at(scenario.service.cutoff) + Duration::hours(6);
+        let stations: Vec<_> = world.stations.values().cloned().collect();
+        let draws = morning_draws(scenario, &stations, seed);
+        let drones = world
+            .drones
+            .iter()
+            .map(|d| {
+                let position = world.pad_position(&d.pad).unwrap_or(world.frame.origin);
+                let sim = SimDrone {
+                    position,
+                    battery_pct: d.battery_pct,
+                    flight: None,
+                    link_down_until: None,
+                };
+                (d.id.clone(), sim)
+            })
+            .collect();
+        let labs = LabFloor::new(scenario, &world);
+        let mut engine = Engine {
+            scenario,
+            dispatcher: Dispatcher::new(Arc::clone(&world), policy, seed, start),
+            world,
+            rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_F1EE7),
+            now: start,
+            queue: BinaryHeap::new(),
+            happenings: BTreeMap::new(),
+            seq: 0,
+            tubes_left: draws.len(),
+            draws,
+            open_boxes: BTreeMap::new(),
+            box_count: BTreeMap::new(),
+            boxes: BTreeMap::new(),
+            drones,
+            generations: BTreeMap::new(),
+            labs,
+            out: DayRun {
+                journal: Vec::new(),
+                commands: Vec::new(),
+                samples: Vec::new(),
+                end,
+            },
+            end,
+        };
+        engine.schedule_day(start);
+        engine
+    }
+
+    fn push(&mut self, at: Instant, h: Happening) {
+        self.seq += 1;
+        self.queue.push(Reverse((at, self.seq)));
+        self.happenings.insert(self.seq, h);
+    }
+
+    fn tell(&mut self, at: Instant, event: Event) {
+        self.push(at, Happening::Tell { event, guard: None });
+    }
+
+    fn tell_guarded(&mut self, at: Instant, mission: &MissionId, event: Event) {
+        let generation = self.generations.get(mission).copied().unwrap_or(0);
+        self.push(
+            at,
+            Happening::Tell {
+                event,
+                guard: Some((mission.clone(), generation)),
+            },
+        );
+    }
+
+    fn schedule_day(&mut self, start: Instant) {
+        let s = self.scenario;
+        let calm = wind_from(s.ambient.wind_mps, s.ambient.wind_from_deg);
+        self.tell(start, Event::Weather { wind_east_mps: calm.x, wind_north_mps: calm.y, rain_mm_h: 0.0 });
+        for w in &s.weather {
+            let v = wind_from(w.wind_mps, w.wind_from_deg);
+            self.tell(s.at(w.from), Event::Weather { wind_east_mps: v.x, wind_north_mps: v.y, rain_mm_h: w.rain_mm_h });
+            self.tell(s.at(w.to), Event::Weather { wind_east_mps: calm.x, wind_north_mps: calm.y, rain_mm_h: 0.0 });
+        }
+        for o in &s.outages {
+            let lab = o.lab.clone();
+            self.tell(s.at(o.from), Event::Lab { lab: lab.clone(), update: LabUpdate::AnalyzerDown { analyzer: o.analyzer.clone() } });
+            self.tell(s.at(o.to), Event::Lab { lab, update: LabUpdate::AnalyzerUp { analyzer: o.analyzer.clone() } });
+        }
+        for i in 0..self.draws.len() {
+            self.push(self.draws[i].tube.drawn_at, Happening::Draw(i));
+        }
+        self.push(start, Happening::Minute);
+    }
+
+    /// Runs the day to its end; `progress` gets the share of virtual time done.
+    pub fn run(mut self, progress: &mut dyn FnMut(f64)) -> DayRun {
+        let start = self.now;
+        let span = (self.end - start).num_seconds().max(1) as f64;
+        let mut last_report = start;
+        while let Some(Reverse((at, seq))) = self.queue.pop() {
+            if at > self.end {
+                break;
+            }
+            self.now = at;
+            let h = self.happenings.remove(&seq).expect("every queued happening is stored");
+            self.happen(h);
+            if at - last_report >= Duration::minutes(10) {
+                last_report = at;
+                progress((at - start).num_seconds() as f64 / span);
+            }
+        }
+        progress(1.0);
+        self.out.end = self.now;
+        self.out
+    }
+
+    fn happen(&mut self, h: Happening) {
+        match h {
+            Happening::Draw(i) => self.draw(i),
+            Happening::SealCheck(station) => {
+                let max_age = minutes(self.scenario.demand.seal_max_age_minutes);
+                if self.open_boxes.get(&station).is_some_and(|(opened, _)| self.now - *opened >= max_age) {
+                    self.seal(&station);
+                }
+            }
+            Happening::Tell { event, guard } => {
+                if let Some((mission, generation)) = guard
+                    && self.generations.get(&mission).copied().unwrap_or(0) != generation
+                {
+                    return;
+                }
+                self.deliver(event);
+            }
+            Happening::Minute => self.minute(),
+        }
+    }
+
+    fn draw(&mut self, i: usize) {
+        let d = self.draws[i].clone();
+        let entry = self.open_boxes.entry(d.station.clone()).or_insert_with(|| (d.tube.drawn_at, Vec::new()));
+        entry.1.push(d.tube);
+        let (opened, count) = (entry.0, entry.1.len());
+        if count == 1 {
+            let at = opened + minutes(self.scenario.demand.seal_max_age_minutes);
+            self.push(at, Happening::SealCheck(d.station.clone()));
+        }
+        if count >= self.scenario.demand.seal_max_tubes as usize {
+            self.seal(&d.station);
+        }
+    }
+
+    fn seal(&mut self, station: &StationId) {
+        let Some((_, tubes)) = self.open_boxes.remove(station) else {
+            return;
+        };
+        let n = self.box_count.entry(station.clone()).or_insert(0);
+        *n += 1;
+        let box_id = BoxId(format!("BX-{station}-{n:02}"));
+        self.boxes.insert(box_id.clone(), PhysBox { sealed_at: self.now, received: false });
+        self.deliver(Event::BoxSealed { box_id, station: station.clone(), tubes });
+    }
+
+    /// Every minute: drone telemetry, box temperatures (every 10 min), the
+    /// dispatcher's tick, and a load sample every 15 min.
+    fn minute(&mut self) {
+        let now = self.now;
+        let ids: Vec<DroneId> = self.drones.keys().cloned().collect();
+        for id in ids {
+            let d = &self.drones[&id];
+            if d.flight.is_none() || d.link_down_until.is_some_and(|u| now < u) {
+                continue;
+            }
+            let (position, battery_pct) = d.at(now);
+            self.deliver(Event::DroneTelemetry {
+                drone: id,
+                position,
+                alt_m: self.world.drone_spec.cruise_alt_m,
+                battery_pct: (battery_pct * 10.0).round() / 10.0,
+                state: DroneState::Flying,
+            });
+        }
+        let minute_of_day = (self.scenario.local_time(now) - chrono::NaiveTime::MIN).num_minutes();
+        if minute_of_day % 10 == 0 {
+            let ambient = thermal::ambient_c(self.scenario, now);
+            let readings: Vec<(BoxId, f64)> = self
+                .boxes
+                .iter()
+                .filter(|(_, b)| !b.received)
+                .map(|(id, b)| (id.clone(), thermal::box_temp_c(&self.world.box_spec, ambient, now - b.sealed_at)))
+                .collect();
+            for (box_id, temp_c) in readings {
+                self.deliver(Event::BoxTelemetry { box_id, temp_c: (temp_c * 10.0).round() / 10.0, lid_open: false });
+            }
+        }
+        if minute_of_day % 15 == 0 {
+            let flying = self.drones.values().filter(|d| d.flight.as_ref().is_some_and(|f| f.path.last().is_some_and(|l| l.0 > now))).count();
+            self.out.samples.push(Sample { at: now, drones_flying: flying, lab_queues: self.labs.queues(now) });
+            for (lab, tubes) in self.labs.queues(now) {
+                self.deliver(Event::Lab { lab: lab.as_str().into(), update: LabUpdate::Queue { tubes } });
+            }
+        }
+        self.deliver(Event::Tick);
+        let done = self.tubes_left == 0 && now >= self.scenario.at(self.scenario.service.cutoff);
+        if !done {
+            self.push(now + minutes(self.scenario.dispatch.tick_minutes), Happening::Minute);
+        }
+    }
+
+    /// Hands an event to the dispatcher, journals it, and acts out the commands.
+    fn deliver(&mut self, event: Event) {
+        self.observe(&event);
+        let stamped = Stamped { at: self.now, event };
+        let commands = self.dispatcher.handle(&stamped);
+        self.out.journal.push(stamped);
+        for c in commands {
+            self.act(&c);
+            self.out.commands.push((self.now, c));
+        }
+    }
+
+    /// The world's own reaction to an event: labs start work on received boxes.
+    fn observe(&mut self, event: &Event) {
+        match event {
+            Event::BoxReceived { box_id, lab } => self.received(box_id, lab),
+            Event::Courier { kind: CourierEventKind::Delivered { lab, boxes }, .. } => {
+                for b in boxes.clone() {
+                    self.received(&b, lab);
+                }
+            }
+            Event::ResultReported { .. } => self.tubes_left = self.tubes_left.saturating_sub(1),
+            _ => {}
+        }
+    }
+
+    fn received(&mut self, box_id: &BoxId, lab: &labflight_core::LabId) {
+        let Some(b) = self.boxes.get_mut(box_id) else {
+            return;
+        };
+        if std::mem::replace(&mut b.received, true) {
+            return;
+        }
+        let tubes = self.dispatcher.state().boxes.get(box_id).map(|b| b.tubes.clone()).unwrap_or_default();
+        let report = minutes(self.scenario.service.report_minutes);
+        for t in tubes {
+            if self.now > t.stability_deadline() {
+                // Rejected at reception: the centre is told to redraw; no result.
+                self.tubes_left = self.tubes_left.saturating_sub(1);
+                continue;
+            }
+            let resulted = self.labs.process(lab, &t, self.now, &mut self.rng);
+            self.tell(resulted, Event::TubeResulted { barcode: t.barcode.clone(), lab: lab.clone() });
+            self.tell(resulted + report, Event::ResultReported { barcode: t.barcode });
+        }
+    }
+
+    fn act(&mut self, c: &Command) {
+        let now = self.now;
+        match c {
+            Command::AssignMission(p) => self.fly(p),
+            Command::AbortMission { mission, drone, recovery, .. } => {
+                *self.generations.entry(mission.clone()).or_insert(0) += 1;
+                let pad = match recovery {
+                    Recovery::ReturnToPad { pad } | Recovery::LandAtNearestPad { pad } => pad.clone(),
+                };
+                self.fly_to_pad(drone, &pad);
+            }
+            Command::ReturnToPad { drone, pad, .. } => self.fly_to_pad(drone, pad),
+            Command::Redirect { mission, drone, lab, leg, .. } => {
+                *self.generations.entry(mission.clone()).or_insert(0) += 1;
+                let boxes = self.dispatcher.state().missions.get(mission).map(|m| m.boxes.clone()).unwrap_or_default();
+                let lab_pad = self.world.pads.values().find(|p| p.site == labflight_core::pad::PadSite::Lab(lab.clone())).map(|p| p.id.clone());
+                let position = self.world.labs[lab].position;
+                if let Some(d) = self.drones.get_mut(drone) {
+                    let (here, battery) = d.at(now);
+                    let used = 100.0 * leg.energy_wh / self.world.drone_spec.battery_wh;
+                    let mut path = vec![(now, here)];
+                    path.extend(timed(&leg.waypoints[1..], now, leg.arrive));
+                    d.flight = Some(Flight { path, battery_start: battery, battery_end: battery - used });
+                }
+                self.tell_guarded(leg.arrive, mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::Landed { pad: lab_pad, position } });
+                for b in boxes {
+                    self.tell_guarded(leg.arrive, mission, Event::BoxReceived { box_id: b, lab: lab.clone() });
+                }
+                self.tell_guarded(leg.arrive, mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::MissionComplete { mission: mission.clone() } });
+            }
+            Command::SwapBattery { drone, .. } => {
+                let at = now + minutes(self.world.drone_spec.battery_swap_minutes);
+                if let Some(d) = self.drones.get_mut(drone) {
+                    d.battery_pct = 100.0;
+                }
+                self.tell(at, Event::Drone { drone: drone.clone(), kind: DroneEventKind::BatteryReady { battery_pct: 100.0 } });
+            }
+            Command::RequestCourier(r) => {
+                let Some(courier) = r.courier.clone() else {
+                    return;
+                };
+                self.tell(r.pickup_at.max(now), Event::Courier { courier: courier.clone(), kind: CourierEventKind::PickedUp { boxes: r.boxes.clone() } });
+                self.tell(r.deliver_at.max(now), Event::Courier { courier, kind: CourierEventKind::Delivered { lab: r.lab.clone(), boxes: r.boxes.clone() } });
+            }
+            Command::NotifyStation { station, notice: labflight_core::command::StationNotice::SealNow { .. } } => {
+                let station = station.clone();
+                self.seal(&station);
+            }
+            _ => {}
+        }
+    }
+
+    /// Acts out a mission as planned, with the scenario's fault and link-loss odds.
+    fn fly(&mut self, p: &MissionPlan) {
+        let now = self.now;
+        let spec = &self.world.drone_spec;
+        let energy: f64 = p.legs.iter().map(|l| l.energy_wh).sum();
+        let Some(d) = self.drones.get_mut(&p.drone) else {
+            return;
+        };
+        let battery = d.at(now).1;
+        let mut path = Vec::new();
+        for leg in &p.legs {
+            path.extend(timed(&leg.waypoints, leg.depart, leg.arrive));
+        }
+        if path.is_empty() {
+            path.push((now, d.position));
+        }
+        d.flight = Some(Flight { path, battery_start: battery, battery_end: battery - 100.0 * energy / spec.battery_wh });
+        let drone = p.drone.clone();
+        let mission = p.mission.clone();
+        let lab_pos = self.world.labs[&p.lab].position;
+        self.tell_guarded(now, &mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::TookOff });
+        for b in &p.boxes {
+            self.tell_guarded(p.pickup_at, &mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::PayloadLoaded { box_id: b.clone() } });
+        }
+        self.tell_guarded(p.arrive_lab_at, &mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::Landed { pad: p.lab_pad.clone(), position: lab_pos } });
+        for b in &p.boxes {
+            self.tell_guarded(p.arrive_lab_at, &mission, Event::BoxReceived { box_id: b.clone(), lab: p.lab.clone() });
+        }
+        self.tell_guarded(p.arrive_lab_at, &mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::MissionComplete { mission: mission.clone() } });
+        let span = (p.arrive_lab_at - now).num_seconds().max(1);
+        let faults = self.scenario.faults.clone();
+        if self.rng.random_bool(faults.drone_failure_per_flight) {
+            let at = now + Duration::seconds(self.rng.random_range(0..span));
+            self.tell_guarded(at, &mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::Fault { reason: "simulated motor failure".into() } });
+        }
+        if self.rng.random_bool(faults.link_loss_per_flight) {
+            let at = now + Duration::seconds(self.rng.random_range(0..span));
+            let back = at + Duration::minutes(3);
+            if let Some(d) = self.drones.get_mut(&drone) {
+                d.link_down_until = Some(back);
+            }
+            self.tell(at, Event::Drone { drone: drone.clone(), kind: DroneEventKind::LinkLost });
+            self.tell(back, Event::Drone { drone, kind: DroneEventKind::LinkRestored });
+        }
+    }
+
+    fn fly_to_pad(&mut self, drone: &DroneId, pad: &PadId) {
+        let now = self.now;
+        let Some(target) = self.world.pad_position(pad) else {
+            return;
+        };
+        let Some(d) = self.drones.get_mut(drone) else {
+            return;
+        };
+        let (here, battery) = d.at(now);
+        let metres = self.world.frame.distance_m(here, target);
+        let secs = metres / self.world.drone_spec.cruise_airspeed_mps + self.world.drone_spec.takeoff_landing_s;
+        let arrive = now + Duration::milliseconds((secs * 1000.0) as i64);
+        let used = 100.0 * self.world.flight.hover_power_w(0.0) * secs / 3600.0 / self.world.drone_spec.battery_wh;
+        d.flight = Some(Flight { path: vec![(now, here), (arrive, target)], battery_start: battery, battery_end: battery - used });
+        d.position = target;
+        self.tell(arrive, Event::Drone { drone: drone.clone(), kind: DroneEventKind::Landed { pad: Some(pad.clone()), position: target } });
+    }
+}
+
+/// Spreads waypoints over [from, to] in proportion to distance.
+fn timed(points: &[LatLon], from: Instant, to: Instant) -> Vec<(Instant, LatLon)> {
+    if points.len() < 2 {
+        return points.iter().map(|p| (to, *p)).collect();
+    }
+    let seg: Vec<f64> = points.windows(2).map(|w| ((w[1].lat - w[0].lat).powi(2) + (w[1].lon - w[0].lon).powi(2)).sqrt()).collect();
+    let total: f64 = seg.iter().sum::<f64>().max(1e-12);
+    let span = (to - from).num_milliseconds() as f64;
+    let mut acc = 0.0;
+    let mut out = vec![(from, points[0])];
+    for (i, s) in seg.iter().enumerate() {
+        acc += s;
+        out.push((from + Duration::milliseconds((span * acc / total) as i64), points[i + 1]));
+    }
+    out
+}

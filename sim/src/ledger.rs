@@ -1,0 +1,280 @@
+//! The chain of custody of every tube, rebuilt from the events the dispatcher
+//! received and the commands it gave — nothing else. The simulator and `replay`
+//! both compute their KPIs from it, so a replay of a journal reports exactly what
+//! the run reported.
+
+use labflight_core::command::MissionPlan;
+use labflight_core::event::{CourierEventKind, DroneEventKind};
+use labflight_core::{BoxId, Command, Event, Instant, LabId, Stamped, StationId, Tube, TubeBarcode};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One tube's custody timestamps and end state.
+#[derive(Clone, Debug, Serialize)]
+pub struct Custody {
+    pub barcode: TubeBarcode,
+    pub station: StationId,
+    pub tube_type: String,
+    pub tests: String,
+    pub spun: bool,
+    pub box_id: BoxId,
+    pub drawn_at: Instant,
+    pub stability_deadline: Instant,
+    pub sealed_at: Instant,
+    pub loaded_at: Option<Instant>,
+    pub carrier: Option<String>,
+    pub mission: Option<String>,
+    pub received_at: Option<Instant>,
+    pub lab: Option<LabId>,
+    pub resulted_at: Option<Instant>,
+    pub reported_at: Option<Instant>,
+    pub temperature_excursion: bool,
+}
+
+impl Custody {
+    pub fn stability_violated(&self) -> bool {
+        self.received_at.is_some_and(|r| r > self.stability_deadline)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FlightRecord {
+    pub mission: String,
+    pub drone: String,
+    pub station: String,
+    pub lab: String,
+    pub boxes: usize,
+    pub tubes: usize,
+    pub payload_kg: f64,
+    pub depart: Instant,
+    pub pickup: Instant,
+    pub arrive: Instant,
+    pub distance_km: f64,
+    pub energy_wh: f64,
+    pub aborted: bool,
+}
+
+/// Custody of every tube, flights, and the day's weather and lab outages as seen
+/// by the dispatcher.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    pub tubes: BTreeMap<TubeBarcode, Custody>,
+    boxes: BTreeMap<BoxId, Vec<TubeBarcode>>,
+    pub flights: Vec<FlightRecord>,
+    flight_index: BTreeMap<String, usize>,
+    pub courier_trips: u32,
+    /// Intervals when wind or rain exceeded the drone's limits (start, end).
+    pub grounded: Vec<(Instant, Option<Instant>)>,
+    /// Analyzer outages per lab (start, end).
+    pub outages: BTreeMap<LabId, Vec<(Instant, Option<Instant>)>>,
+    pub alerts: BTreeMap<String, u32>,
+}
+
+impl Ledger {
+    pub fn apply_event(&mut self, stamped: &Stamped, box_band: labflight_core::TempBand) {
+        let at = stamped.at;
+        match &stamped.event {
+            Event::BoxSealed { box_id, station, tubes } => {
+                if self.boxes.contains_key(box_id) {
+                    return;
+                }
+                self.boxes.insert(box_id.clone(), tubes.iter().map(|t| t.barcode.clone()).collect());
+                for t in tubes {
+                    self.tubes.insert(t.barcode.clone(), custody(t, station, box_id, at));
+                }
+            }
+            Event::Drone {
+                drone,
+                kind: DroneEventKind::PayloadLoaded { box_id },
+            } => self.loaded(box_id, at, drone.as_str()),
+            Event::Courier {
+                courier,
+                kind: CourierEventKind::PickedUp { boxes },
+            } => {
+                for b in boxes {
+                    self.loaded(b, at, courier.as_str());
+                }
+            }
+            Event::BoxReceived { box_id, lab } => self.received(box_id, lab, at),
+            Event::Courier {
+                kind: CourierEventKind::Delivered { lab, boxes },
+                ..
+            } => {
+                for b in boxes {
+                    self.received(b, lab, at);
+                }
+            }
+            Event::BoxTelemetry { box_id, temp_c, .. } => {
+                let band = box_band;
+                if !band.contains(*temp_c) {
+                    for bc in self.boxes.get(box_id).into_iter().flatten() {
+                        if let Some(c) = self.tubes.get_mut(bc)
+                            && c.received_at.is_none()
+                        {
+                            c.temperature_excursion = true;
+                        }
+                    }
+                }
+            }
+            Event::TubeResulted { barcode, .. } => {
+                if let Some(c) = self.tubes.get_mut(barcode) {
+                    c.resulted_at.get_or_insert(at);
+                }
+            }
+            Event::ResultReported { barcode } => {
+                if let Some(c) = self.tubes.get_mut(barcode) {
+                    c.reported_at.get_or_insert(at);
+                }
+            }
+            Event::Lab { lab, update } => {
+                use labflight_core::event::LabUpdate;
+                let spans = self.outages.entry(lab.clone()).or_default();
+                match update {
+                    LabUpdate::AnalyzerDown { .. } | LabUpdate::Closed => spans.push((at, None)),
+                    LabUpdate::AnalyzerUp { .. } | LabUpdate::Opened => {
+                        if let Some(open) = spans.iter_mut().rev().find(|s| s.1.is_none()) {
+                            open.1 = Some(at);
+                        }
+                    }
+                    LabUpdate::Queue { .. } => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Records what a command means for custody and flights; `max_wind`/`max_rain`
+    /// are not needed here: grounding is read from the dispatcher's own alerts.
+    pub fn apply_command(&mut self, at: Instant, command: &Command) {
+        match command {
+            Command::AssignMission(p) => self.flight(p),
+            Command::AbortMission { mission, .. } => {
+                if let Some(i) = self.flight_index.get(mission.as_str()) {
+                    self.flights[*i].aborted = true;
+                }
+            }
+            Command::RequestCourier(r) => {
+                self.courier_trips += 1;
+                for b in &r.boxes {
+                    for bc in self.boxes.get(b).into_iter().flatten() {
+                        if let Some(c) = self.tubes.get_mut(bc) {
+                            c.mission = Some(r.mission.0.clone());
+                        }
+                    }
+                }
+            }
+            Command::Alert(a) => {
+                *self.alerts.entry(format!("{:?}", a.kind)).or_insert(0) += 1;
+                if a.kind == labflight_core::command::AlertKind::FleetGrounded {
+                    if a.message.starts_with("fleet grounded") {
+                        self.grounded.push((at, None));
+                    } else if let Some(open) = self.grounded.iter_mut().rev().find(|g| g.1.is_none()) {
+                        open.1 = Some(at);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn flight(&mut self, p: &MissionPlan) {
+        let tubes: usize = p.boxes.iter().map(|b| self.boxes.get(b).map_or(0, Vec::len)).sum();
+        for b in &p.boxes {
+            for bc in self.boxes.get(b).into_iter().flatten() {
+                if let Some(c) = self.tubes.get_mut(bc) {
+                    c.mission = Some(p.mission.0.clone());
+                }
+            }
+        }
+        self.flight_index.insert(p.mission.0.clone(), self.flights.len());
+        self.flights.push(FlightRecord {
+            mission: p.mission.0.clone(),
+            drone: p.drone.0.clone(),
+            station: p.station.0.clone(),
+            lab: p.lab.0.clone(),
+            boxes: p.boxes.len(),
+            tubes,
+            payload_kg: p.payload_kg,
+            depart: p.legs.first().map_or(p.pickup_at, |l| l.depart),
+            pickup: p.pickup_at,
+            arrive: p.arrive_lab_at,
+            distance_km: p.legs.iter().map(|l| l.distance_m).sum::<f64>() / 1000.0,
+            energy_wh: p.legs.iter().map(|l| l.energy_wh).sum(),
+            aborted: false,
+        });
+    }
+
+    fn loaded(&mut self, box_id: &BoxId, at: Instant, carrier: &str) {
+        for bc in self.boxes.get(box_id).into_iter().flatten() {
+            if let Some(c) = self.tubes.get_mut(bc) {
+                c.loaded_at.get_or_insert(at);
+                c.carrier.get_or_insert_with(|| carrier.to_owned());
+            }
+        }
+    }
+
+    fn received(&mut self, box_id: &BoxId, lab: &LabId, at: Instant) {
+        for bc in self.boxes.get(box_id).into_iter().flatten() {
+            if let Some(c) = self.tubes.get_mut(bc)
+                && c.received_at.is_none()
+            {
+                c.received_at = Some(at);
+                c.lab = Some(lab.clone());
+            }
+        }
+    }
+
+    /// Why a tube drawn by the last draw missed the cutoff, or `None` if it did not.
+    pub fn miss_reason(&self, c: &Custody, cutoff: Instant) -> Option<String> {
+        if c.reported_at.is_some_and(|r| r <= cutoff) {
+            return None;
+        }
+        let overlaps = |spans: &[(Instant, Option<Instant>)], from: Instant, to: Instant| {
+            spans.iter().any(|(a, b)| *a < to && b.is_none_or(|b| b > from))
+        };
+        let wait_end = c.loaded_at.or(c.received_at).unwrap_or(cutoff);
+        Some(if c.stability_violated() {
+            "rejected: stability limit exceeded before lab reception".into()
+        } else if c.received_at.is_none() {
+            "never reached a lab".into()
+        } else if overlaps(&self.grounded, c.sealed_at, wait_end) {
+            "fleet grounded by weather while the box waited".into()
+        } else if c
+            .lab
+            .as_ref()
+            .and_then(|l| self.outages.get(l))
+            .is_some_and(|s| overlaps(s, c.received_at.unwrap_or(cutoff), cutoff))
+        {
+            "lab analyzer outage delayed the result".into()
+        } else if c.reported_at.is_none() {
+            "result not reported by the end of the simulated day".into()
+        } else {
+            format!(
+                "late: waited {} min for pickup",
+                (wait_end - c.sealed_at).num_minutes()
+            )
+        })
+    }
+}
+
+fn custody(t: &Tube, station: &StationId, box_id: &BoxId, sealed_at: Instant) -> Custody {
+    Custody {
+        barcode: t.barcode.clone(),
+        station: station.clone(),
+        tube_type: t.tube_type.0.clone(),
+        tests: t.tests.iter().map(|l| l.0.as_str()).collect::<Vec<_>>().join(" "),
+        spun: t.spun,
+        box_id: box_id.clone(),
+        drawn_at: t.drawn_at,
+        stability_deadline: t.stability_deadline(),
+        sealed_at,
+        loaded_at: None,
+        carrier: None,
+        mission: None,
+        received_at: None,
+        lab: None,
+        resulted_at: None,
+        reported_at: None,
+        temperature_excursion: false,
+    }
+}
