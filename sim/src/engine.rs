@@ -88,7 +88,8 @@ struct PhysBox {
 #[derive(Debug)]
 pub struct DayRun {
     pub journal: Vec<Stamped>,
-    pub commands: Vec<(Instant, Command)>,
+    /// Each command with the index of the journal event that produced it.
+    pub commands: Vec<(usize, Command)>,
     /// Fleet and lab load sampled every 15 minutes: (time, drones flying, lab queues).
     pub samples: Vec<Sample>,
     pub end: Instant,
@@ -338,10 +339,11 @@ impl<'a> Engine<'a> {
         self.observe(&event);
         let stamped = Stamped { at: self.now, event };
         let commands = self.dispatcher.handle(&stamped);
+        let index = self.out.journal.len();
         self.out.journal.push(stamped);
         for c in commands {
             self.act(&c);
-            self.out.commands.push((self.now, c));
+            self.out.commands.push((index, c));
         }
     }
 

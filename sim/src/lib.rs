@@ -7,6 +7,7 @@ pub mod engine;
 pub mod kpi;
 pub mod labs;
 pub mod ledger;
+pub mod output;
 pub mod thermal;
 
 use labflight_core::Scenario;
@@ -35,22 +36,15 @@ pub fn simulate(
     DayResult { run, ledger, kpis }
 }
 
-/// Rebuilds the ledger from a run's journal and commands.
+/// Rebuilds the ledger from a run's journal and the commands each event produced.
 pub fn ledger_of(scenario: &Scenario, run: &engine::DayRun) -> ledger::Ledger {
     let mut ledger = ledger::Ledger::default();
     let mut commands = run.commands.iter().peekable();
-    for stamped in &run.journal {
+    for (i, stamped) in run.journal.iter().enumerate() {
         ledger.apply_event(stamped, scenario.specimen_box.band);
-        while let Some((at, c)) = commands.peek() {
-            if *at > stamped.at {
-                break;
-            }
-            ledger.apply_command(*at, c);
-            commands.next();
+        while let Some((_, c)) = commands.next_if(|(index, _)| *index == i) {
+            ledger.apply_command(stamped.at, c);
         }
-    }
-    for (at, c) in commands {
-        ledger.apply_command(*at, c);
     }
     ledger
 }

@@ -1,0 +1,222 @@
+//! `labflight sim` and `labflight replay`: one simulated day (or a comparison of
+//! policies, or a parameter sweep) written to an output folder; a journal re-run
+//! through the dispatcher.
+
+use crate::BadInput;
+use anyhow::Context;
+use clap::Args;
+use labflight_core::{Scenario, Stamped};
+use labflight_dispatch::{Dispatcher, PolicyKind, World};
+use labflight_geo::MapData;
+use labflight_sim::output::{self, JournalHeader};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Scenario file (TOML).
+    #[arg(long)]
+    scenario: PathBuf,
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// drone, courier or greedy.
+    #[arg(long, default_value = "drone")]
+    policy: String,
+    /// Output folder (kpis.json, specimens.csv, flights.csv, journal.jsonl, commands.jsonl).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override a scenario field, `key=value`; `key=v1,v2,...` sweeps it.
+    #[arg(long = "set")]
+    set: Vec<String>,
+    /// Run several policies on the same demand: `drone,courier,greedy`.
+    #[arg(long)]
+    compare: Option<String>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A run's journal.jsonl.
+    #[arg(long)]
+    journal: PathBuf,
+    /// Another policy for a what-if (re-simulates the journal's day with it).
+    #[arg(long)]
+    policy: Option<String>,
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn parse_policy(name: &str) -> anyhow::Result<PolicyKind> {
+    name.parse::<PolicyKind>().map_err(|e| BadInput(format!("--policy: {e}")).into())
+}
+
+fn parse_sets(sets: &[String]) -> anyhow::Result<Vec<(String, Vec<String>)>> {
+    sets.iter()
+        .map(|s| {
+            let (k, v) = s
+                .split_once('=')
+                .ok_or_else(|| BadInput(format!("--set `{s}`: expected key=value")))?;
+            Ok((k.trim().to_owned(), v.split(',').map(|x| x.trim().to_owned()).collect()))
+        })
+        .collect()
+}
+
+fn load_world(scenario_file: &Path, overrides: &[(String, String)]) -> anyhow::Result<(Scenario, Arc<World>)> {
+    let scenario = Scenario::load_with_overrides(scenario_file, overrides)?;
+    let map = MapData::load(&scenario.map_dir(scenario_file))?;
+    let world = Arc::new(World::from_map(&scenario, &map));
+    Ok((scenario, world))
+}
+
+fn progress_bar(quiet: bool, label: &str) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(1000);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{prefix:>12} [{bar:40}] {percent:>3}% {elapsed}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(label.to_owned());
+    bar
+}
+
+/// Runs one day and writes its files when `out` is given.
+fn run_one(
+    scenario_file: &Path,
+    overrides: &[(String, String)],
+    seed: u64,
+    policy: PolicyKind,
+    out: Option<&Path>,
+    quiet: bool,
+) -> anyhow::Result<labflight_sim::kpi::Kpis> {
+    let (scenario, world) = load_world(scenario_file, overrides)?;
+    let bar = progress_bar(quiet, policy.name());
+    let day = labflight_sim::simulate(&scenario, world, policy, seed, &mut |share| {
+        bar.set_position((share * 1000.0) as u64)
+    });
+    bar.finish_and_clear();
+    if let Some(dir) = out {
+        let header = JournalHeader {
+            labflight_journal: 1,
+            scenario_file: std::fs::canonicalize(scenario_file).unwrap_or_else(|_| scenario_file.to_owned()),
+            overrides: overrides.to_vec(),
+            seed,
+            policy: policy.name().to_owned(),
+        };
+        output::write_run(dir, &header, &scenario, &day).with_context(|| format!("writing {}", dir.display()))?;
+    }
+    Ok(day.kpis)
+}
+
+fn table(rows: &[(String, labflight_sim::kpi::Kpis)]) -> String {
+    let mut s = format!(
+        "{:<22} {:>8} {:>9} {:>7} {:>7} {:>7} {:>9} {:>5} {:>8} {:>7} {:>8}\n",
+        "run", "tubes", "on-time", "p50", "p90", "max", "stability", "lost", "flights", "vans", "util"
+    );
+    for (name, k) in rows {
+        s += &format!(
+            "{:<22} {:>8} {:>8.2}% {:>7} {:>7} {:>7} {:>9} {:>5} {:>8} {:>7} {:>7.1}%\n",
+            name,
+            k.specimens,
+            k.on_time_rate * 100.0,
+            k.tat_minutes.p50,
+            k.tat_minutes.p90,
+            k.tat_minutes.max,
+            k.stability_violations,
+            k.lost_specimens,
+            k.flights,
+            k.courier_trips,
+            k.drone_utilisation * 100.0
+        );
+    }
+    s
+}
+
+pub fn sim(args: SimArgs) -> anyhow::Result<()> {
+    let sets = parse_sets(&args.set)?;
+    let fixed: Vec<(String, String)> = sets
+        .iter()
+        .filter(|(_, v)| v.len() == 1)
+        .map(|(k, v)| (k.clone(), v[0].clone()))
+        .collect();
+    let sweeps: Vec<&(String, Vec<String>)> = sets.iter().filter(|(_, v)| v.len() > 1).collect();
+    if sweeps.len() > 1 {
+        return Err(BadInput("--set: sweep one parameter at a time".into()).into());
+    }
+    let policies: Vec<PolicyKind> = match &args.compare {
+        Some(list) => list.split(',').map(|p| parse_policy(p.trim())).collect::<anyhow::Result<_>>()?,
+        None => vec![parse_policy(&args.policy)?],
+    };
+    let mut rows = Vec::new();
+    let sweep_values: Vec<Option<(String, String)>> = match sweeps.first() {
+        Some((k, vs)) => vs.iter().map(|v| Some((k.clone(), v.clone()))).collect(),
+        None => vec![None],
+    };
+    let single = policies.len() == 1 && sweep_values.len() == 1;
+    for value in &sweep_values {
+        for policy in &policies {
+            let mut overrides = fixed.clone();
+            let mut name = policy.name().to_owned();
+            if let Some((k, v)) = value {
+                overrides.push((k.clone(), v.clone()));
+                name = format!("{name} {k}={v}");
+            }
+            let out = args.out.as_ref().map(|o| if single { o.clone() } else { o.join(name.replace(' ', "_")) });
+            let kpis = run_one(&args.scenario, &overrides, args.seed, *policy, out.as_deref(), args.quiet)?;
+            rows.push((name, kpis));
+        }
+    }
+    if single {
+        println!("{}", serde_json::to_string_pretty(&rows[0].1)?);
+    } else {
+        print!("{}", table(&rows));
+    }
+    Ok(())
+}
+
+pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
+    let (header, events) = output::read_journal(&args.journal).map_err(BadInput)?;
+    let recorded = parse_policy(&header.policy)?;
+    let policy = match &args.policy {
+        Some(p) => parse_policy(p)?,
+        None => recorded,
+    };
+    if policy != recorded {
+        // A what-if: the same day (scenario, overrides, seed) re-simulated under another policy.
+        let kpis = run_one(&header.scenario_file, &header.overrides, header.seed, policy, Some(&args.out), args.quiet)?;
+        println!("{}", serde_json::to_string_pretty(&kpis)?);
+        return Ok(());
+    }
+    let (scenario, world) = load_world(&header.scenario_file, &header.overrides)?;
+    let start = events.first().map(|e| e.at).ok_or_else(|| BadInput(format!("{}: no events", args.journal.display())))?;
+    let mut dispatcher = Dispatcher::new(world, policy, header.seed, start);
+    let bar = progress_bar(args.quiet, "replay");
+    let mut commands = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        for c in dispatcher.handle(e) {
+            commands.push((i, c));
+        }
+        if i % 4096 == 0 {
+            bar.set_position((i as u64 * 1000) / events.len().max(1) as u64);
+        }
+    }
+    bar.finish_and_clear();
+    let run = labflight_sim::engine::DayRun {
+        end: events.last().map_or(start, |e: &Stamped| e.at),
+        journal: events,
+        commands,
+        samples: Vec::new(),
+    };
+    let ledger = labflight_sim::ledger_of(&scenario, &run);
+    let kpis = labflight_sim::kpi::compute(&scenario, header.seed, policy.name(), &ledger, run.end);
+    let day = labflight_sim::DayResult { run, ledger, kpis };
+    output::write_run(&args.out, &header, &scenario, &day)?;
+    println!("{}", serde_json::to_string_pretty(&day.kpis)?);
+    Ok(())
+}
