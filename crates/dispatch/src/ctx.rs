@@ -25,7 +25,9 @@ pub struct Ctx<'a> {
 
 impl std::fmt::Debug for Ctx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ctx").field("now", &self.state.now).finish_non_exhaustive()
+        f.debug_struct("Ctx")
+            .field("now", &self.state.now)
+            .finish_non_exhaustive()
     }
 }
 
@@ -96,7 +98,13 @@ impl<'a> Ctx<'a> {
         self.idle = None;
     }
 
-    pub fn alert(&mut self, kind: AlertKind, severity: Severity, subject: impl Into<String>, message: impl Into<String>) {
+    pub fn alert(
+        &mut self,
+        kind: AlertKind,
+        severity: Severity,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.out.push(Command::Alert(Alert {
             kind,
             severity,
@@ -137,8 +145,12 @@ impl<'a> Ctx<'a> {
             .values()
             .find(|p| p.site == labflight_core::pad::PadSite::Lab(lab.lab.clone()))
             .map(|p| p.id.clone());
-        let leg1 = option.to_station.to_leg(drone.as_str(), station.as_str(), now);
-        let leg2 = lab.leg.to_leg(station.as_str(), lab.lab.as_str(), option.pickup_at);
+        let leg1 = option
+            .to_station
+            .to_leg(drone.as_str(), station.as_str(), now);
+        let leg2 = lab
+            .leg
+            .to_leg(station.as_str(), lab.lab.as_str(), option.pickup_at);
         let arrive = leg2.arrive;
         let battery_after = self
             .state
@@ -166,6 +178,8 @@ impl<'a> Ctx<'a> {
             d.status = DroneStatus::OnMission {
                 mission: mission.clone(),
             };
+            // Silence is measured from the moment it was sent flying.
+            d.last_seen = d.last_seen.max(now);
         }
         for b in &boxes {
             if let Some(sb) = self.state.boxes.get_mut(b) {
@@ -208,18 +222,29 @@ impl<'a> Ctx<'a> {
             .values()
             .map(|c| {
                 let start = c.free_at.max(self.state.now);
-                (c.id.clone(), start + self.world.road_time(c.free_position, from))
+                (
+                    c.id.clone(),
+                    start + self.world.road_time(c.free_position, from),
+                )
             })
             .min_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)))
     }
 
     /// The van that would deliver boxes from `from` to `lab` first: (van, pickup, delivery).
-    pub fn quote_courier(&self, from: LatLon, lab: &LabId) -> Option<(labflight_core::CourierId, Instant, Instant)> {
+    pub fn quote_courier(
+        &self,
+        from: LatLon,
+        lab: &LabId,
+    ) -> Option<(labflight_core::CourierId, Instant, Instant)> {
         let (courier, arrive) = self.earliest_courier(from)?;
         let lab_pos = self.world.labs.get(lab)?.position;
         let stop = minutes(self.world.courier_spec.stop_minutes);
         let pickup_at = arrive + stop;
-        Some((courier, pickup_at, pickup_at + self.world.road_time(from, lab_pos) + stop))
+        Some((
+            courier,
+            pickup_at,
+            pickup_at + self.world.road_time(from, lab_pos) + stop,
+        ))
     }
 
     /// Books a courier run planned by the caller (the courier baseline's rounds).

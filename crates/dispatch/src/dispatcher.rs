@@ -56,7 +56,11 @@ impl Dispatcher {
             .couriers
             .iter()
             .map(|c| {
-                let position = world.labs.get(&c.base).map(|l| l.position).unwrap_or(world.frame.origin);
+                let position = world
+                    .labs
+                    .get(&c.base)
+                    .map(|l| l.position)
+                    .unwrap_or(world.frame.origin);
                 let courier = Courier {
                     id: c.id.clone(),
                     position,
@@ -68,7 +72,11 @@ impl Dispatcher {
                 (c.id.clone(), courier)
             })
             .collect();
-        let labs = world.labs.keys().map(|id| (id.clone(), LabState::default())).collect();
+        let labs = world
+            .labs
+            .keys()
+            .map(|id| (id.clone(), LabState::default()))
+            .collect();
         let state = State {
             now: start,
             drones,
@@ -147,14 +155,24 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
             d.battery_pct = battery_pct.clamp(0.0, 100.0);
             d.last_seen = now;
             let restored = std::mem::replace(&mut d.link_lost, false);
-            if !was_low && d.battery_pct < low && matches!(d.status, DroneStatus::OnMission { .. }) {
+            if !was_low && d.battery_pct < low && matches!(d.status, DroneStatus::OnMission { .. })
+            {
                 let msg = format!("battery {:.0} % in flight", d.battery_pct);
-                ctx.alert(AlertKind::LowBattery, Severity::Warning, drone.as_str(), msg);
+                ctx.alert(
+                    AlertKind::LowBattery,
+                    Severity::Warning,
+                    drone.as_str(),
+                    msg,
+                );
             }
             restored
         }
         Event::Drone { drone, kind } => apply_drone_event(ctx, drone, kind),
-        Event::BoxSealed { box_id, station, tubes } => box_sealed(ctx, box_id, station, tubes),
+        Event::BoxSealed {
+            box_id,
+            station,
+            tubes,
+        } => box_sealed(ctx, box_id, station, tubes),
         Event::BoxTelemetry { box_id, temp_c, .. } => {
             let Some(b) = ctx.state.boxes.get_mut(box_id) else {
                 return false;
@@ -166,7 +184,12 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
                     "box at {temp_c:.1} °C, outside {:.0}–{:.0} °C",
                     band.min_c, band.max_c
                 );
-                ctx.alert(AlertKind::TemperatureExcursion, Severity::Warning, box_id.as_str(), msg);
+                ctx.alert(
+                    AlertKind::TemperatureExcursion,
+                    Severity::Warning,
+                    box_id.as_str(),
+                    msg,
+                );
             }
             false
         }
@@ -212,10 +235,17 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
             if too_rough != ctx.state.grounded_by_weather {
                 ctx.state.grounded_by_weather = too_rough;
                 if too_rough {
-                    let msg = format!("wind {speed:.1} m/s, rain {rain_mm_h:.1} mm/h: above the drone's limits");
+                    let msg = format!(
+                        "wind {speed:.1} m/s, rain {rain_mm_h:.1} mm/h: above the drone's limits"
+                    );
                     ground_fleet(ctx, &msg);
                 } else {
-                    ctx.alert(AlertKind::FleetGrounded, Severity::Info, "fleet", "weather within limits: fleet released");
+                    ctx.alert(
+                        AlertKind::FleetGrounded,
+                        Severity::Info,
+                        "fleet",
+                        "weather within limits: fleet released",
+                    );
                 }
             }
             true
@@ -227,7 +257,9 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
                         if let Some(sb) = ctx.state.boxes.get_mut(b)
                             && let BoxStatus::Assigned { mission } = sb.status.clone()
                         {
-                            sb.status = BoxStatus::OnBoard { mission: mission.clone() };
+                            sb.status = BoxStatus::OnBoard {
+                                mission: mission.clone(),
+                            };
                             if let Some(m) = ctx.state.missions.get_mut(&mission) {
                                 m.status = MissionStatus::PickedUp;
                             }
@@ -257,17 +289,19 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
 
 /// The tightest band that suits every tube in the box (the box's own if none).
 fn strictest_band(tubes: &[Tube], fallback: TempBand) -> TempBand {
-    tubes.iter().fold(None::<TempBand>, |acc, t| {
-        Some(match acc {
-            None => t.band,
-            Some(a) => TempBand {
-                min_c: a.min_c.max(t.band.min_c),
-                max_c: a.max_c.min(t.band.max_c),
-            },
+    tubes
+        .iter()
+        .fold(None::<TempBand>, |acc, t| {
+            Some(match acc {
+                None => t.band,
+                Some(a) => TempBand {
+                    min_c: a.min_c.max(t.band.min_c),
+                    max_c: a.max_c.min(t.band.max_c),
+                },
+            })
         })
-    })
-    .filter(|b| b.min_c < b.max_c)
-    .unwrap_or(fallback)
+        .filter(|b| b.min_c < b.max_c)
+        .unwrap_or(fallback)
 }
 
 fn box_sealed(ctx: &mut Ctx<'_>, box_id: &BoxId, station: &StationId, tubes: &[Tube]) -> bool {
@@ -276,7 +310,10 @@ fn box_sealed(ctx: &mut Ctx<'_>, box_id: &BoxId, station: &StationId, tubes: &[T
         return false;
     }
     let now = ctx.state.now;
-    let families: BTreeSet<_> = tubes.iter().flat_map(|t| t.families.iter().copied()).collect();
+    let families: BTreeSet<_> = tubes
+        .iter()
+        .flat_map(|t| t.families.iter().copied())
+        .collect();
     let stability_deadline = tubes
         .iter()
         .map(Tube::stability_deadline)
@@ -398,7 +435,9 @@ fn apply_drone_event(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventKind) 
             if let Some(b) = ctx.state.boxes.get_mut(box_id)
                 && let BoxStatus::Assigned { mission } = b.status.clone()
             {
-                b.status = BoxStatus::OnBoard { mission: mission.clone() };
+                b.status = BoxStatus::OnBoard {
+                    mission: mission.clone(),
+                };
                 if let Some(m) = ctx.state.missions.get_mut(&mission) {
                     m.status = MissionStatus::PickedUp;
                 }
@@ -429,7 +468,9 @@ fn apply_drone_event(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventKind) 
         }
         DroneEventKind::Fault { reason } => {
             let mission = d.mission().cloned();
-            d.status = DroneStatus::Fault { reason: reason.clone() };
+            d.status = DroneStatus::Fault {
+                reason: reason.clone(),
+            };
             ctx.alert(
                 AlertKind::DroneFault,
                 Severity::Critical,
@@ -443,7 +484,12 @@ fn apply_drone_event(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventKind) 
         }
         DroneEventKind::LinkLost => {
             if !std::mem::replace(&mut d.link_lost, true) {
-                ctx.alert(AlertKind::DroneLost, Severity::Warning, drone.as_str(), "link lost");
+                ctx.alert(
+                    AlertKind::DroneLost,
+                    Severity::Warning,
+                    drone.as_str(),
+                    "link lost",
+                );
             }
             false
         }
@@ -463,7 +509,10 @@ fn after_flight(ctx: &mut Ctx<'_>, drone: &DroneId) {
     if d.battery_pct >= world.params.low_battery_pct || d.status != DroneStatus::Idle {
         return;
     }
-    let here = d.pad.clone().filter(|p| world.pads.get(p).is_some_and(|p| p.charger));
+    let here = d
+        .pad
+        .clone()
+        .filter(|p| world.pads.get(p).is_some_and(|p| p.charger));
     if let Some(pad) = here {
         d.status = DroneStatus::Charging { pad: pad.clone() };
         ctx.out.push(Command::SwapBattery {
@@ -471,10 +520,14 @@ fn after_flight(ctx: &mut Ctx<'_>, drone: &DroneId) {
             pad,
         });
     } else if let Some((site, _)) = world.index.nearest_pad_with_capacity(d.position, |id| {
-        world.pads.get(&labflight_core::PadId::from(id)).is_some_and(|p| p.charger)
+        world
+            .pads
+            .get(&labflight_core::PadId::from(id))
+            .is_some_and(|p| p.charger)
     }) {
         let pad = labflight_core::PadId::from(site.id.as_str());
         d.status = DroneStatus::Returning { pad: pad.clone() };
+        d.last_seen = d.last_seen.max(ctx.state.now);
         ctx.out.push(Command::ReturnToPad {
             drone: drone.clone(),
             pad,
@@ -501,7 +554,12 @@ pub(crate) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
     let Carrier::Drone(drone) = carrier else {
         return;
     };
-    let position = ctx.state.drones.get(&drone).map(|d| d.position).unwrap_or(ctx.world.frame.origin);
+    let position = ctx
+        .state
+        .drones
+        .get(&drone)
+        .map(|d| d.position)
+        .unwrap_or(ctx.world.frame.origin);
     let world = ctx.world;
     let pad = world
         .index
@@ -529,6 +587,7 @@ pub(crate) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
         && d.mission() == Some(mission)
     {
         d.status = DroneStatus::Returning { pad: pad.clone() };
+        d.last_seen = d.last_seen.max(ctx.state.now);
     }
     ctx.out.push(Command::AbortMission {
         mission: mission.clone(),
@@ -541,7 +600,12 @@ pub(crate) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
 /// Grounds the fleet: missions not yet loaded are aborted (boxes wait for a van
 /// or the release); drones carrying boxes land at the nearest pad.
 fn ground_fleet(ctx: &mut Ctx<'_>, why: &str) {
-    ctx.alert(AlertKind::FleetGrounded, Severity::Critical, "fleet", format!("fleet grounded: {why}"));
+    ctx.alert(
+        AlertKind::FleetGrounded,
+        Severity::Critical,
+        "fleet",
+        format!("fleet grounded: {why}"),
+    );
     let active: Vec<MissionId> = ctx
         .state
         .missions
@@ -551,7 +615,11 @@ fn ground_fleet(ctx: &mut Ctx<'_>, why: &str) {
         .map(|m| m.id.clone())
         .collect();
     for m in active {
-        let loaded = ctx.state.missions.get(&m).is_some_and(|x| x.status == MissionStatus::PickedUp);
+        let loaded = ctx
+            .state
+            .missions
+            .get(&m)
+            .is_some_and(|x| x.status == MissionStatus::PickedUp);
         if !loaded {
             abort_mission(ctx, &m, why);
         }
@@ -570,8 +638,14 @@ fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> bool {
             let overloaded = f64::from(*tubes) > per_hour;
             if overloaded && !ls.overload_alerted {
                 ls.overload_alerted = true;
-                let msg = format!("{tubes} tubes queued, above one hour of capacity ({per_hour:.0}/h)");
-                ctx.alert(AlertKind::LabOverloaded, Severity::Warning, lab.as_str(), msg);
+                let msg =
+                    format!("{tubes} tubes queued, above one hour of capacity ({per_hour:.0}/h)");
+                ctx.alert(
+                    AlertKind::LabOverloaded,
+                    Severity::Warning,
+                    lab.as_str(),
+                    msg,
+                );
             } else if !overloaded {
                 ls.overload_alerted = false;
             }
@@ -601,24 +675,36 @@ fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> bool {
 /// Missions bound for `lab` that it can no longer serve: flying ones are
 /// redirected to the best other lab; ones not yet loaded are re-planned.
 fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
-    ctx.alert(AlertKind::LabUnavailable, Severity::Warning, lab.as_str(), reason.to_owned());
+    ctx.alert(
+        AlertKind::LabUnavailable,
+        Severity::Warning,
+        lab.as_str(),
+        reason.to_owned(),
+    );
     let affected: Vec<MissionId> = ctx
         .state
         .missions
         .values()
-        .filter(|m| m.lab == *lab && matches!(m.status, MissionStatus::Assigned | MissionStatus::PickedUp))
+        .filter(|m| {
+            m.lab == *lab && matches!(m.status, MissionStatus::Assigned | MissionStatus::PickedUp)
+        })
         .map(|m| m.id.clone())
         .collect();
     for id in affected {
         let m = ctx.state.missions[&id].clone();
-        let boxes: Vec<&SpecimenBox> = m.boxes.iter().filter_map(|b| ctx.state.boxes.get(b)).collect();
-        let families: BTreeSet<_> = boxes.iter().flat_map(|b| b.families.iter().copied()).collect();
+        let boxes: Vec<&SpecimenBox> = m
+            .boxes
+            .iter()
+            .filter_map(|b| ctx.state.boxes.get(b))
+            .collect();
+        let families: BTreeSet<_> = boxes
+            .iter()
+            .flat_map(|b| b.families.iter().copied())
+            .collect();
         let arrive = m.planned_arrival;
-        let still_fine = ctx
-            .world
-            .labs
-            .get(lab)
-            .is_some_and(|l| crate::planner::predicted_result(ctx.world, ctx.state, l, &families, arrive).is_ok());
+        let still_fine = ctx.world.labs.get(lab).is_some_and(|l| {
+            crate::planner::predicted_result(ctx.world, ctx.state, l, &families, arrive).is_ok()
+        });
         if still_fine {
             continue;
         }
@@ -631,12 +717,20 @@ fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
                 let now = ctx.state.now;
                 let boxes: Vec<SpecimenBox> = boxes.into_iter().cloned().collect();
                 let refs: Vec<&SpecimenBox> = boxes.iter().collect();
-                let (choice, _) = choose_lab(ctx.world, ctx.state, ctx.cache, pos, &refs, payload, now, None);
+                let (choice, _) = choose_lab(
+                    ctx.world, ctx.state, ctx.cache, pos, &refs, payload, now, None,
+                );
                 let Some(choice) = choice.filter(|c| c.lab != *lab) else {
                     continue;
                 };
-                let Some(leg) = plan_leg(ctx.world, ctx.state, ctx.cache, pos, ctx.world.labs[&choice.lab].position, payload)
-                else {
+                let Some(leg) = plan_leg(
+                    ctx.world,
+                    ctx.state,
+                    ctx.cache,
+                    pos,
+                    ctx.world.labs[&choice.lab].position,
+                    payload,
+                ) else {
                     continue;
                 };
                 ctx.unbook_inbound(&m.boxes, lab);
@@ -680,7 +774,12 @@ fn apply_override(ctx: &mut Ctx<'_>, by: &str, action: &Override) -> bool {
         }
         Override::ReleaseFleet => {
             ctx.state.grounded_by_coordinator = false;
-            ctx.alert(AlertKind::FleetGrounded, Severity::Info, "fleet", format!("fleet released by {by}"));
+            ctx.alert(
+                AlertKind::FleetGrounded,
+                Severity::Info,
+                "fleet",
+                format!("fleet released by {by}"),
+            );
         }
         Override::PauseDrone { drone } => {
             let Some(d) = ctx.state.drones.get_mut(drone) else {
@@ -689,7 +788,11 @@ fn apply_override(ctx: &mut Ctx<'_>, by: &str, action: &Override) -> bool {
             d.paused = true;
             let mission = d.mission().cloned();
             if let Some(m) = mission
-                && ctx.state.missions.get(&m).is_some_and(|m| m.status == MissionStatus::Assigned)
+                && ctx
+                    .state
+                    .missions
+                    .get(&m)
+                    .is_some_and(|m| m.status == MissionStatus::Assigned)
             {
                 abort_mission(ctx, &m, &format!("drone paused by {by}"));
             }
@@ -734,7 +837,10 @@ fn tick(ctx: &mut Ctx<'_>) {
     let timeout = labflight_core::scenario::minutes(ctx.world.params.link_timeout_minutes);
     let mut lost = Vec::new();
     for d in ctx.state.drones.values_mut() {
-        let flying = matches!(d.status, DroneStatus::OnMission { .. } | DroneStatus::Returning { .. });
+        let flying = matches!(
+            d.status,
+            DroneStatus::OnMission { .. } | DroneStatus::Returning { .. }
+        );
         if flying && !d.link_lost && now - d.last_seen > timeout {
             d.link_lost = true;
             lost.push((d.id.clone(), d.mission().cloned(), d.position));
@@ -745,9 +851,18 @@ fn tick(ctx: &mut Ctx<'_>) {
             "no telemetry for over {} min; last seen at {:.5}, {:.5}",
             ctx.world.params.link_timeout_minutes, pos.lat, pos.lon
         );
-        ctx.alert(AlertKind::DroneLost, Severity::Critical, drone.as_str(), msg);
+        ctx.alert(
+            AlertKind::DroneLost,
+            Severity::Critical,
+            drone.as_str(),
+            msg,
+        );
         if let Some(m) = mission
-            && ctx.state.missions.get(&m).is_some_and(|m| m.status == MissionStatus::Assigned)
+            && ctx
+                .state
+                .missions
+                .get(&m)
+                .is_some_and(|m| m.status == MissionStatus::Assigned)
         {
             abort_mission(ctx, &m, "drone lost before pickup");
         }

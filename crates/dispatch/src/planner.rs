@@ -121,11 +121,15 @@ pub fn predicted_result(
         }
         let per_hour: f64 = up.iter().map(|a| a.tubes_per_hour).sum();
         let queued = ls
-            .map(|l| l.backlog.get(family).copied().unwrap_or(0) + l.inbound.get(family).copied().unwrap_or(0))
+            .map(|l| {
+                l.backlog.get(family).copied().unwrap_or(0)
+                    + l.inbound.get(family).copied().unwrap_or(0)
+            })
             .unwrap_or(0);
         let wait_min = queued as f64 / per_hour * 60.0;
         let run_min = up.iter().map(|a| a.run_minutes).fold(0.0, f64::max);
-        let done = arrive + minutes(lab.reception_minutes + wait_min + run_min + lab.verification_minutes);
+        let done =
+            arrive + minutes(lab.reception_minutes + wait_min + run_min + lab.verification_minutes);
         latest = latest.max(done);
     }
     Ok(latest + world.service.report)
@@ -133,7 +137,12 @@ pub fn predicted_result(
 
 /// The latest lab arrival that keeps every tube in `b` within its stability limit
 /// and gets its result to the centre by the cutoff, at this lab.
-pub fn box_deadline(world: &World, b: &SpecimenBox, result_at: Instant, arrive: Instant) -> Instant {
+pub fn box_deadline(
+    world: &World,
+    b: &SpecimenBox,
+    result_at: Instant,
+    arrive: Instant,
+) -> Instant {
     let processing = result_at - arrive;
     b.stability_deadline.min(world.service.cutoff - processing)
 }
@@ -159,12 +168,23 @@ pub fn choose_lab(
     depart: Instant,
     only: Option<&LabId>,
 ) -> (Option<LabChoice>, Vec<Alternative>) {
-    let families: BTreeSet<TestFamily> = boxes.iter().flat_map(|b| b.families.iter().copied()).collect();
+    let families: BTreeSet<TestFamily> = boxes
+        .iter()
+        .flat_map(|b| b.families.iter().copied())
+        .collect();
     let mut best: Option<LabChoice> = None;
     let mut weighed = Vec::new();
-    for lab in world.labs.values().filter(|l| only.is_none_or(|o| *o == l.id)) {
+    for lab in world
+        .labs
+        .values()
+        .filter(|l| only.is_none_or(|o| *o == l.id))
+    {
         let Some(leg) = plan_leg(world, state, cache, from, lab.position, payload_kg) else {
-            weighed.push(lab_alt(&lab.id, f64::INFINITY, "no route around the no-fly zones"));
+            weighed.push(lab_alt(
+                &lab.id,
+                f64::INFINITY,
+                "no route around the no-fly zones",
+            ));
             continue;
         };
         let arrive = depart + leg.duration();
@@ -190,7 +210,10 @@ pub fn choose_lab(
         }
     }
     if let Some(b) = &best {
-        for alt in weighed.iter_mut().filter(|a| a.lab.as_ref() == Some(&b.lab)) {
+        for alt in weighed
+            .iter_mut()
+            .filter(|a| a.lab.as_ref() == Some(&b.lab))
+        {
             alt.verdict = "chosen".into();
         }
     }
@@ -201,7 +224,11 @@ fn lab_alt(lab: &LabId, score: f64, verdict: &str) -> Alternative {
     Alternative {
         drone: None,
         lab: Some(lab.clone()),
-        score: if score.is_finite() { (score * 10.0).round() / 10.0 } else { -1.0 },
+        score: if score.is_finite() {
+            (score * 10.0).round() / 10.0
+        } else {
+            -1.0
+        },
         verdict: verdict.to_owned(),
     }
 }

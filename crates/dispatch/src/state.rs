@@ -5,8 +5,8 @@
 
 use labflight_core::command::MissionPlan;
 use labflight_core::{
-    BoxId, CourierId, DroneId, Instant, LabId, LatLon, MissionId, PadId, StationId, TestFamily, Tube,
-    TubeBarcode,
+    BoxId, CourierId, DroneId, Instant, LabId, LatLon, MissionId, PadId, StationId, TestFamily,
+    Tube, TubeBarcode,
 };
 use nalgebra::Vector2;
 use serde::Serialize;
@@ -17,11 +17,19 @@ use std::collections::{BTreeMap, BTreeSet};
 pub enum DroneStatus {
     Idle,
     /// Swapping or charging its battery at a pad until it reports ready.
-    Charging { pad: PadId },
-    OnMission { mission: MissionId },
+    Charging {
+        pad: PadId,
+    },
+    OnMission {
+        mission: MissionId,
+    },
     /// Flying back to a pad with no mission.
-    Returning { pad: PadId },
-    Fault { reason: String },
+    Returning {
+        pad: PadId,
+    },
+    Fault {
+        reason: String,
+    },
     /// No telemetry for longer than the link timeout.
     Lost,
 }
@@ -48,16 +56,24 @@ impl Drone {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BoxStatus {
     /// Sealed at the centre, waiting for a drone or van.
     Waiting,
-    Assigned { mission: MissionId },
-    OnBoard { mission: MissionId },
+    Assigned {
+        mission: MissionId,
+    },
+    OnBoard {
+        mission: MissionId,
+    },
     /// On a drone that landed away from a lab (fault, abort); a courier recovers it.
-    Stranded { at: LatLon },
-    Delivered { lab: LabId },
+    Stranded {
+        at: LatLon,
+    },
+    Delivered {
+        lab: LabId,
+    },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -77,7 +93,7 @@ pub struct SpecimenBox {
     pub forced: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TubeStatus {
     InBox,
@@ -196,7 +212,11 @@ impl State {
     /// Boxes waiting at a centre, oldest seal first.
     pub fn waiting_boxes(&self) -> BTreeMap<StationId, Vec<BoxId>> {
         let mut by_station: BTreeMap<StationId, Vec<&SpecimenBox>> = BTreeMap::new();
-        for b in self.boxes.values().filter(|b| b.status == BoxStatus::Waiting) {
+        for b in self
+            .boxes
+            .values()
+            .filter(|b| b.status == BoxStatus::Waiting)
+        {
             by_station.entry(b.station.clone()).or_default().push(b);
         }
         by_station

@@ -5,8 +5,8 @@
 use chrono::Duration;
 use labflight_core::scenario::{CourierSpec, DispatchParams, minutes};
 use labflight_core::{
-    BoxSpec, CourierId, DroneId, DroneSpec, Instant, Lab, LabId, LatLon, Pad, PadId, Scenario, Station,
-    StationId,
+    BoxSpec, CourierId, DroneId, DroneSpec, Instant, Lab, LabId, LatLon, Pad, PadId, Scenario,
+    Station, StationId,
 };
 use labflight_geo::{Airspace, FlightModel, LocalFrame, SpatialIndex};
 use std::collections::BTreeMap;
@@ -79,7 +79,11 @@ impl World {
             .filter_map(|l| l.group.as_ref().map(|g| (g.0.clone(), l.id.clone())))
             .collect();
         World {
-            stations: parts.stations.into_iter().map(|s| (s.id.clone(), s)).collect(),
+            stations: parts
+                .stations
+                .into_iter()
+                .map(|s| (s.id.clone(), s))
+                .collect(),
             labs: parts.labs.into_iter().map(|l| (l.id.clone(), l)).collect(),
             pads: parts.pads.into_iter().map(|p| (p.id.clone(), p)).collect(),
             frame,
@@ -118,51 +122,3 @@ impl World {
         minutes(km / self.courier_spec.speed_kmh * 60.0)
     }
 }
-
-impl World {
-    /// The world of a scenario on its map: drones spread over the pads that have
-    /// chargers (labs first, then depots), vans based at the group HQ labs.
-    pub fn from_map(scenario: &Scenario, map: &labflight_geo::MapData) -> World {
-        let mut charger_pads: Vec<&Pad> = map.pads.iter().filter(|p| p.charger).collect();
-        charger_pads.sort_by_key(|p| (!matches!(p.site, labflight_core::pad::PadSite::Lab(_)), p.id.clone()));
-        // Deal drones round-robin over the pads so every pad gets its share before any fills.
-        let rounds = charger_pads.iter().map(|p| p.capacity).max().unwrap_or(0);
-        let mut order: Vec<PadId> = (0..rounds)
-            .flat_map(|round| charger_pads.iter().filter(move |p| round < p.capacity).map(|p| p.id.clone()))
-            .collect();
-        if order.is_empty() {
-            order = map.pads.iter().map(|p| p.id.clone()).collect();
-        }
-        let drones = (0..scenario.fleet.drones as usize)
-            .filter(|_| !order.is_empty())
-            .map(|i| DroneStart {
-                id: DroneId(format!("D-{:03}", i + 1)),
-                pad: order[i % order.len()].clone(),
-                battery_pct: 100.0,
-            })
-            .collect();
-        let hq: Vec<&Lab> = map.labs.iter().filter(|l| l.group.is_some()).collect();
-        let bases: Vec<&Lab> = if hq.is_empty() { map.labs.iter().collect() } else { hq };
-        let couriers = (0..scenario.fleet.couriers as usize)
-            .filter(|_| !bases.is_empty())
-            .map(|i| CourierStart {
-                id: CourierId(format!("V-{:02}", i + 1)),
-                base: bases[i % bases.len()].id.clone(),
-            })
-            .collect();
-        World::new(
-            scenario,
-            WorldParts {
-                stations: map.stations.clone(),
-                labs: map.labs.clone(),
-                pads: map.pads.clone(),
-                airspace: map.airspace(AIRSPACE_BUFFER_M),
-                drones,
-                couriers,
-            },
-        )
-    }
-}
-
-/// How far outside a no-fly zone's edge paths keep, metres.
-pub const AIRSPACE_BUFFER_M: f64 = 50.0;

@@ -31,7 +31,16 @@ fn world_spec() -> impl Strategy<Value = WorldSpec> {
         prop::collection::vec((0usize..6, 0u32..200, 0usize..4, 1usize..40), 1..12),
         0usize..2,
     )
-        .prop_map(|(stations, labs, drones, zone, boxes, couriers)| WorldSpec { stations, labs, drones, zone, boxes, couriers })
+        .prop_map(
+            |(stations, labs, drones, zone, boxes, couriers)| WorldSpec {
+                stations,
+                labs,
+                drones,
+                zone,
+                boxes,
+                couriers,
+            },
+        )
 }
 
 const KINDS: [&str; 4] = ["edta", "sst", "fluoride", "citrate"];
@@ -39,7 +48,12 @@ const KINDS: [&str; 4] = ["edta", "sst", "fluoride", "citrate"];
 /// Keeps sites apart from each other and out of the zone, so every site is reachable.
 fn tidy(spec: &WorldSpec) -> Option<WorldSpec> {
     let mut spec = spec.clone();
-    let sites: Vec<(f64, f64)> = spec.stations.iter().chain(spec.labs.iter()).copied().collect();
+    let sites: Vec<(f64, f64)> = spec
+        .stations
+        .iter()
+        .chain(spec.labs.iter())
+        .copied()
+        .collect();
     for (i, a) in sites.iter().enumerate() {
         for b in &sites[i + 1..] {
             if (a.0 - b.0).hypot(a.1 - b.1) < 0.3 {
@@ -48,7 +62,9 @@ fn tidy(spec: &WorldSpec) -> Option<WorldSpec> {
         }
     }
     if let Some(z) = spec.zone
-        && sites.iter().any(|s| (s.0 - z.0).abs() < 1.0 && (s.1 - z.1).abs() < 1.0)
+        && sites
+            .iter()
+            .any(|s| (s.0 - z.0).abs() < 1.0 && (s.1 - z.1).abs() < 1.0)
     {
         spec.zone = None;
     }
@@ -59,7 +75,12 @@ fn run(spec: &WorldSpec, policy: PolicyKind) -> Executor {
     let s = scenario();
     let mut b = Builder::default();
     for (i, (e, n)) in spec.stations.iter().enumerate() {
-        b = b.station(&format!("C{i}"), *e, *n, if i % 2 == 0 { "PH" } else { "CH" });
+        b = b.station(
+            &format!("C{i}"),
+            *e,
+            *n,
+            if i % 2 == 0 { "PH" } else { "CH" },
+        );
     }
     for (i, (e, n)) in spec.labs.iter().enumerate() {
         let group = match i {
@@ -70,7 +91,11 @@ fn run(spec: &WorldSpec, policy: PolicyKind) -> Executor {
         b = b.lab(&format!("L{i}"), *e, *n, group, all_families());
     }
     for (i, (lab, battery)) in spec.drones.iter().enumerate() {
-        b = b.drone(&format!("D{i}"), &format!("L{}", lab % spec.labs.len()), *battery);
+        b = b.drone(
+            &format!("D{i}"),
+            &format!("L{}", lab % spec.labs.len()),
+            *battery,
+        );
     }
     for i in 0..spec.couriers {
         b = b.courier(&format!("V{i}"), "L0");
@@ -83,7 +108,18 @@ fn run(spec: &WorldSpec, policy: PolicyKind) -> Executor {
     for (i, (station, minute, kind, count)) in spec.boxes.iter().enumerate() {
         let at = t("08:00") + chrono::Duration::minutes(i64::from(*minute));
         let station = format!("C{}", station % spec.stations.len());
-        let e = sealed(at, &format!("B{i}"), &station, tubes(&format!("T{i}"), *count, KINDS[*kind], at - chrono::Duration::minutes(20), &s));
+        let e = sealed(
+            at,
+            &format!("B{i}"),
+            &station,
+            tubes(
+                &format!("T{i}"),
+                *count,
+                KINDS[*kind],
+                at - chrono::Duration::minutes(20),
+                &s,
+            ),
+        );
         ex.push(e.at, e.event);
     }
     ex.run_until(t("14:00"));
@@ -91,7 +127,10 @@ fn run(spec: &WorldSpec, policy: PolicyKind) -> Executor {
 }
 
 fn log_text(ex: &Executor) -> String {
-    ex.log.iter().map(|(at, c)| format!("{at} {}\n", serde_json::to_string(c).unwrap())).collect()
+    ex.log
+        .iter()
+        .map(|(at, c)| format!("{at} {}\n", serde_json::to_string(c).unwrap()))
+        .collect()
 }
 
 proptest! {

@@ -20,22 +20,36 @@ fn one_centre_one_drone_flies_the_box_before_its_deadline() {
     let s = scenario();
     let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-    let sealed = sealed(t("08:30"), "B1", "C1", tubes("T1", 10, "sst", t("08:00"), &s));
+    let sealed = sealed(
+        t("08:30"),
+        "B1",
+        "C1",
+        tubes("T1", 10, "sst", t("08:00"), &s),
+    );
     ex.push(sealed.at, sealed.event);
     ex.run_until(t("12:00"));
     let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
     let plans = missions(&cmds);
-    assert_eq!(plans.len(), 1, "exactly one flight");
+    assert_eq!(plans.len(), 1, "exactly one flight: {cmds:#?}");
     let p = plans[0];
-    assert_eq!((p.drone.as_str(), p.station.as_str(), p.lab.as_str()), ("D1", "C1", "L1"));
+    assert_eq!(
+        (p.drone.as_str(), p.station.as_str(), p.lab.as_str()),
+        ("D1", "C1", "L1")
+    );
     assert_eq!(p.boxes, vec![BoxId::from("B1")]);
     assert_eq!(p.legs.len(), 2);
     // Unspun serum drawn 08:00 must be at the lab by 10:00.
     assert!(p.arrive_lab_at <= t("10:00"), "arrives {}", p.arrive_lab_at);
     assert!(p.deadline <= t("10:00"));
     let st = ex.dispatcher.state();
-    assert!(matches!(st.boxes[&BoxId::from("B1")].status, labflight_dispatch::state::BoxStatus::Delivered { .. }));
-    assert_eq!(st.drones[&DroneId::from("D1")].status, labflight_dispatch::state::DroneStatus::Idle);
+    assert!(matches!(
+        st.boxes[&BoxId::from("B1")].status,
+        labflight_dispatch::state::BoxStatus::Delivered { .. }
+    ));
+    assert_eq!(
+        st.drones[&DroneId::from("D1")].status,
+        labflight_dispatch::state::DroneStatus::Idle
+    );
 }
 
 #[test]
@@ -61,10 +75,20 @@ fn deadline_forces_an_early_partial_flight() {
     let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
     // A light box of long-lived EDTA tubes may wait for company...
-    let calm = d.handle(&sealed(t("08:00"), "B0", "C1", tubes("E", 3, "edta", t("07:50"), &s)));
+    let calm = d.handle(&sealed(
+        t("08:00"),
+        "B0",
+        "C1",
+        tubes("E", 3, "edta", t("07:50"), &s),
+    ));
     assert!(missions(&calm).is_empty(), "no hurry for EDTA at 08:00");
     // ...but three serum tubes drawn 07:40 are due at the lab by 09:40: it flies now.
-    let urgent = d.handle(&sealed(t("09:10"), "B1", "C1", tubes("S", 3, "sst", t("07:40"), &s)));
+    let urgent = d.handle(&sealed(
+        t("09:10"),
+        "B1",
+        "C1",
+        tubes("S", 3, "sst", t("07:40"), &s),
+    ));
     let plans = missions(&urgent);
     assert_eq!(plans.len(), 1, "{urgent:?}");
     assert!(plans[0].boxes.contains(&BoxId::from("B1")));
@@ -81,17 +105,48 @@ fn two_boxes_competing_for_one_drone_go_earliest_deadline_first() {
         .drone("D1", "L1", 100.0)
         .world(&s);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    // The drone is held while both boxes come in; when it is released, both are due.
+    let hold = |action| Event::Override {
+        by: "coord-1".into(),
+        action,
+    };
+    ex.push(
+        t("08:50"),
+        hold(Override::PauseDrone {
+            drone: DroneId::from("D1"),
+        }),
+    );
     let a = sealed(t("08:55"), "B1", "C1", tubes("A", 5, "sst", t("07:32"), &s));
-    let b = sealed(t("08:55"), "B2", "C2", tubes("B", 5, "sst", t("07:28"), &s));
+    let b = sealed(t("08:56"), "B2", "C2", tubes("B", 5, "sst", t("07:28"), &s));
     ex.push(a.at, a.event);
     ex.push(b.at, b.event);
+    ex.push(
+        t("08:57"),
+        hold(Override::ResumeDrone {
+            drone: DroneId::from("D1"),
+        }),
+    );
     ex.run_until(t("12:00"));
     let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
     let plans = missions(&cmds);
-    assert_eq!(plans.len(), 2);
-    assert_eq!(plans[0].station, StationId::from("C2"), "C2's tubes expire first");
+    assert_eq!(
+        plans.len(),
+        2,
+        "{:#?}",
+        cmds.iter()
+            .filter(|c| !matches!(c, Command::AssignMission(_)))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        plans[0].station,
+        StationId::from("C2"),
+        "C2's tubes expire first"
+    );
     assert_eq!(plans[1].station, StationId::from("C1"));
-    assert!(plans[1].legs[0].depart >= plans[0].arrive_lab_at, "one drone never holds two missions");
+    assert!(
+        plans[1].legs[0].depart >= plans[0].arrive_lab_at,
+        "one drone never holds two missions"
+    );
     assert!(plans[0].arrive_lab_at <= t("09:28"));
     assert!(plans[1].arrive_lab_at <= t("09:32"));
 }
@@ -99,13 +154,26 @@ fn two_boxes_competing_for_one_drone_go_earliest_deadline_first() {
 #[test]
 fn battery_too_low_picks_another_drone_and_says_why() {
     let s = scenario();
-    let world = one_lab_world().drone("D1", "C1", 22.0).drone("D2", "L1", 100.0).world(&s);
+    let world = one_lab_world()
+        .drone("D1", "C1", 22.0)
+        .drone("D2", "L1", 100.0)
+        .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    let cmds = d.handle(&sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:40"), &s)));
+    let cmds = d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    ));
     let plans = missions(&cmds);
     assert_eq!(plans.len(), 1);
     assert_eq!(plans[0].drone, DroneId::from("D2"));
-    let d1 = plans[0].why.alternatives.iter().find(|a| a.drone == Some(DroneId::from("D1"))).unwrap();
+    let d1 = plans[0]
+        .why
+        .alternatives
+        .iter()
+        .find(|a| a.drone == Some(DroneId::from("D1")))
+        .unwrap();
     assert!(d1.verdict.contains("battery"), "{}", d1.verdict);
 }
 
@@ -119,14 +187,25 @@ fn a_headwind_makes_a_drone_infeasible() {
             .drone("D1", "L1", 100.0)
             .world(&s)
     };
-    let seal = || sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:40"), &s));
+    let seal = || sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:35"), &s));
     // Still air: the 5 km out-and-back is within range.
     let mut calm = Dispatcher::new(world(), PolicyKind::Drone, 7, t("07:30"));
     assert_eq!(missions(&calm.handle(&seal())).len(), 1);
     // 12 m/s from the north (below the 13.8 m/s limit): the empty leg north is too slow.
     let mut windy = Dispatcher::new(world(), PolicyKind::Drone, 7, t("07:30"));
-    let w = windy.handle(&ev(t("08:59"), Event::Weather { wind_east_mps: 0.0, wind_north_mps: -12.0, rain_mm_h: 0.0 }));
-    assert_eq!(alerts(&w, AlertKind::FleetGrounded), 0, "12 m/s does not ground the fleet");
+    let w = windy.handle(&ev(
+        t("08:59"),
+        Event::Weather {
+            wind_east_mps: 0.0,
+            wind_north_mps: -12.0,
+            rain_mm_h: 0.0,
+        },
+    ));
+    assert_eq!(
+        alerts(&w, AlertKind::FleetGrounded),
+        0,
+        "12 m/s does not ground the fleet"
+    );
     let cmds = windy.handle(&seal());
     assert!(missions(&cmds).is_empty(), "{cmds:?}");
     assert_eq!(alerts(&cmds, AlertKind::NoFeasibleDrone), 1);
@@ -135,19 +214,48 @@ fn a_headwind_makes_a_drone_infeasible() {
 #[test]
 fn wind_above_the_limit_grounds_the_fleet_and_sends_a_van() {
     let s = scenario();
-    let world = one_lab_world().drone("D1", "L1", 100.0).courier("V1", "L1").world(&s);
+    let world = one_lab_world()
+        .drone("D1", "L1", 100.0)
+        .courier("V1", "L1")
+        .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    let first = d.handle(&sealed(t("08:50"), "B1", "C1", tubes("S", 5, "sst", t("07:30"), &s)));
+    let first = d.handle(&sealed(
+        t("08:50"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:25"), &s),
+    ));
     let mission = missions(&first)[0].mission.clone();
-    let cmds = d.handle(&ev(t("08:51"), Event::Weather { wind_east_mps: 15.0, wind_north_mps: 0.0, rain_mm_h: 0.0 }));
+    let cmds = d.handle(&ev(
+        t("08:51"),
+        Event::Weather {
+            wind_east_mps: 15.0,
+            wind_north_mps: 0.0,
+            rain_mm_h: 0.0,
+        },
+    ));
     assert_eq!(alerts(&cmds, AlertKind::FleetGrounded), 1);
-    assert!(cmds.iter().any(|c| matches!(c, Command::AbortMission { mission: m, .. } if *m == mission)));
-    let van: Vec<_> = cmds.iter().filter_map(|c| match c { Command::RequestCourier(r) => Some(r), _ => None }).collect();
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::AbortMission { mission: m, .. } if *m == mission))
+    );
+    let van: Vec<_> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Command::RequestCourier(r) => Some(r),
+            _ => None,
+        })
+        .collect();
     assert_eq!(van.len(), 1, "{cmds:?}");
     assert_eq!(van[0].boxes, vec![BoxId::from("B1")]);
-    assert!(van[0].deliver_at <= t("09:30"));
+    assert!(van[0].deliver_at <= t("09:25"));
     // While grounded no drone is sent, even for a new box.
-    let later = d.handle(&sealed(t("09:00"), "B2", "C1", tubes("T", 5, "sst", t("07:40"), &s)));
+    let later = d.handle(&sealed(
+        t("09:00"),
+        "B2",
+        "C1",
+        tubes("T", 5, "sst", t("07:40"), &s),
+    ));
     assert!(missions(&later).is_empty());
 }
 
@@ -161,26 +269,94 @@ fn lab_analyzer_down_reroutes_a_box_in_flight() {
         .drone("D1", "L1", 100.0)
         .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    let cmds = d.handle(&sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:40"), &s)));
+    let cmds = d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    ));
     let p = missions(&cmds)[0].clone();
     assert_eq!(p.lab, LabId::from("L1"), "nearest lab first");
-    d.handle(&ev(p.pickup_at, Event::Drone { drone: p.drone.clone(), kind: DroneEventKind::PayloadLoaded { box_id: BoxId::from("B1") } }));
-    let cmds = d.handle(&ev(p.pickup_at, Event::Lab { lab: LabId::from("L1"), update: LabUpdate::AnalyzerDown { analyzer: "chemistry-1".into() } }));
-    let redirect = cmds.iter().find_map(|c| match c { Command::Redirect { lab, mission, .. } => Some((lab.clone(), mission.clone())), _ => None });
-    assert_eq!(redirect, Some((LabId::from("L2"), p.mission.clone())), "{cmds:?}");
+    d.handle(&ev(
+        p.pickup_at,
+        Event::Drone {
+            drone: p.drone.clone(),
+            kind: DroneEventKind::PayloadLoaded {
+                box_id: BoxId::from("B1"),
+            },
+        },
+    ));
+    let cmds = d.handle(&ev(
+        p.pickup_at,
+        Event::Lab {
+            lab: LabId::from("L1"),
+            update: LabUpdate::AnalyzerDown {
+                analyzer: "chemistry-1".into(),
+            },
+        },
+    ));
+    let redirect = cmds.iter().find_map(|c| match c {
+        Command::Redirect { lab, mission, .. } => Some((lab.clone(), mission.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        redirect,
+        Some((LabId::from("L2"), p.mission.clone())),
+        "{cmds:?}"
+    );
 }
 
 #[test]
 fn drone_fault_with_a_box_on_board_lands_and_a_van_recovers_the_box() {
     let s = scenario();
-    let world = one_lab_world().drone("D1", "L1", 100.0).courier("V1", "L1").world(&s);
+    let world = one_lab_world()
+        .drone("D1", "L1", 100.0)
+        .courier("V1", "L1")
+        .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    let p = missions(&d.handle(&sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:40"), &s))))[0].clone();
-    d.handle(&ev(p.pickup_at, Event::Drone { drone: p.drone.clone(), kind: DroneEventKind::PayloadLoaded { box_id: BoxId::from("B1") } }));
-    let cmds = d.handle(&ev(p.pickup_at, Event::Drone { drone: p.drone.clone(), kind: DroneEventKind::Fault { reason: "motor 3".into() } }));
+    let p = missions(&d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    )))[0]
+        .clone();
+    d.handle(&ev(
+        p.pickup_at,
+        Event::Drone {
+            drone: p.drone.clone(),
+            kind: DroneEventKind::PayloadLoaded {
+                box_id: BoxId::from("B1"),
+            },
+        },
+    ));
+    let cmds = d.handle(&ev(
+        p.pickup_at,
+        Event::Drone {
+            drone: p.drone.clone(),
+            kind: DroneEventKind::Fault {
+                reason: "motor 3".into(),
+            },
+        },
+    ));
     assert_eq!(alerts(&cmds, AlertKind::DroneFault), 1);
-    assert!(cmds.iter().any(|c| matches!(c, Command::AbortMission { recovery: Recovery::LandAtNearestPad { .. }, .. })), "{cmds:?}");
-    let van = cmds.iter().find_map(|c| match c { Command::RequestCourier(r) => Some(r), _ => None }).expect("a van recovers the box");
+    assert!(
+        cmds.iter().any(|c| matches!(
+            c,
+            Command::AbortMission {
+                recovery: Recovery::LandAtNearestPad { .. },
+                ..
+            }
+        )),
+        "{cmds:?}"
+    );
+    let van = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::RequestCourier(r) => Some(r),
+            _ => None,
+        })
+        .expect("a van recovers the box");
     assert_eq!(van.boxes, vec![BoxId::from("B1")]);
 }
 
@@ -189,10 +365,28 @@ fn drone_silent_past_the_link_timeout_is_reported_lost() {
     let s = scenario();
     let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    let p = missions(&d.handle(&sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:40"), &s))))[0].clone();
-    d.handle(&ev(t("09:04"), Event::Drone { drone: p.drone.clone(), kind: DroneEventKind::PayloadLoaded { box_id: BoxId::from("B1") } }));
+    let p = missions(&d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    )))[0]
+        .clone();
+    d.handle(&ev(
+        t("09:04"),
+        Event::Drone {
+            drone: p.drone.clone(),
+            kind: DroneEventKind::PayloadLoaded {
+                box_id: BoxId::from("B1"),
+            },
+        },
+    ));
     let quiet = d.handle(&ev(t("09:05"), Event::Tick));
-    assert_eq!(alerts(&quiet, AlertKind::DroneLost), 0, "within the timeout");
+    assert_eq!(
+        alerts(&quiet, AlertKind::DroneLost),
+        0,
+        "within the timeout"
+    );
     let lost = d.handle(&ev(t("09:07"), Event::Tick));
     assert_eq!(alerts(&lost, AlertKind::DroneLost), 1);
     let again = d.handle(&ev(t("09:08"), Event::Tick));
@@ -202,12 +396,36 @@ fn drone_silent_past_the_link_timeout_is_reported_lost() {
 #[test]
 fn coordinator_pauses_a_drone_mid_assignment_and_another_takes_over() {
     let s = scenario();
-    let world = one_lab_world().drone("D1", "L1", 100.0).drone("D2", "C1", 100.0).world(&s);
+    let world = one_lab_world()
+        .drone("D1", "L1", 100.0)
+        .drone("D2", "C1", 100.0)
+        .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    let p = missions(&d.handle(&sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:40"), &s))))[0].clone();
-    assert_eq!(p.drone, DroneId::from("D2"), "the drone already at the centre");
-    let cmds = d.handle(&ev(t("09:01"), Event::Override { by: "coord-1".into(), action: Override::PauseDrone { drone: DroneId::from("D2") } }));
-    assert!(cmds.iter().any(|c| matches!(c, Command::AbortMission { drone, .. } if drone.as_str() == "D2")));
+    let p = missions(&d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    )))[0]
+        .clone();
+    assert_eq!(
+        p.drone,
+        DroneId::from("D2"),
+        "the drone already at the centre"
+    );
+    let cmds = d.handle(&ev(
+        t("09:01"),
+        Event::Override {
+            by: "coord-1".into(),
+            action: Override::PauseDrone {
+                drone: DroneId::from("D2"),
+            },
+        },
+    ));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::AbortMission { drone, .. } if drone.as_str() == "D2"))
+    );
     let next = missions(&cmds);
     assert_eq!(next.len(), 1, "{cmds:?}");
     assert_eq!(next[0].drone, DroneId::from("D1"));
@@ -217,12 +435,27 @@ fn coordinator_pauses_a_drone_mid_assignment_and_another_takes_over() {
 #[test]
 fn coordinator_reassigns_a_mission_to_a_named_drone() {
     let s = scenario();
-    let world = one_lab_world().drone("D1", "L1", 100.0).drone("D2", "C1", 100.0).world(&s);
+    let world = one_lab_world()
+        .drone("D1", "L1", 100.0)
+        .drone("D2", "C1", 100.0)
+        .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    let p = missions(&d.handle(&sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:40"), &s))))[0].clone();
+    let p = missions(&d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    )))[0]
+        .clone();
     let cmds = d.handle(&ev(
         t("09:01"),
-        Event::Override { by: "coord-1".into(), action: Override::ReassignMission { mission: p.mission.clone(), drone: DroneId::from("D1") } },
+        Event::Override {
+            by: "coord-1".into(),
+            action: Override::ReassignMission {
+                mission: p.mission.clone(),
+                drone: DroneId::from("D1"),
+            },
+        },
     ));
     let next = missions(&cmds);
     assert_eq!(next.len(), 1);
@@ -243,17 +476,45 @@ fn a_closed_lab_is_skipped_and_no_open_lab_raises_an_alert() {
             .world(&s)
     };
     let mut d = Dispatcher::new(world(), PolicyKind::Drone, 7, t("07:30"));
-    d.handle(&ev(t("08:00"), Event::Lab { lab: LabId::from("L1"), update: LabUpdate::Closed }));
-    let p = missions(&d.handle(&sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:40"), &s))))[0].clone();
+    d.handle(&ev(
+        t("08:00"),
+        Event::Lab {
+            lab: LabId::from("L1"),
+            update: LabUpdate::Closed,
+        },
+    ));
+    let p = missions(&d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    )))[0]
+        .clone();
     assert_eq!(p.lab, LabId::from("L2"));
-    let l1 = p.why.alternatives.iter().find(|a| a.lab == Some(LabId::from("L1"))).unwrap();
+    let l1 = p
+        .why
+        .alternatives
+        .iter()
+        .find(|a| a.lab == Some(LabId::from("L1")))
+        .unwrap();
     assert!(l1.verdict.contains("closed"), "{}", l1.verdict);
 
     let mut none = Dispatcher::new(world(), PolicyKind::Drone, 7, t("07:30"));
     for lab in ["L1", "L2"] {
-        none.handle(&ev(t("08:00"), Event::Lab { lab: LabId::from(lab), update: LabUpdate::Closed }));
+        none.handle(&ev(
+            t("08:00"),
+            Event::Lab {
+                lab: LabId::from(lab),
+                update: LabUpdate::Closed,
+            },
+        ));
     }
-    let cmds = none.handle(&sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:40"), &s)));
+    let cmds = none.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    ));
     assert!(missions(&cmds).is_empty());
     assert_eq!(alerts(&cmds, AlertKind::TubeAtRisk), 1);
 }
@@ -261,7 +522,10 @@ fn a_closed_lab_is_skipped_and_no_open_lab_raises_an_alert() {
 #[test]
 fn a_lab_that_does_not_run_a_test_is_never_chosen() {
     let s = scenario();
-    let no_chemistry: Vec<_> = all_families().into_iter().filter(|a| a.family != labflight_core::TestFamily::Chemistry).collect();
+    let no_chemistry: Vec<_> = all_families()
+        .into_iter()
+        .filter(|a| a.family != labflight_core::TestFamily::Chemistry)
+        .collect();
     let world = Builder::default()
         .station("C1", 3.0, 0.0, "PH")
         .lab("NEAR", 2.5, 0.0, None, no_chemistry)
@@ -269,10 +533,25 @@ fn a_lab_that_does_not_run_a_test_is_never_chosen() {
         .drone("D1", "FAR", 100.0)
         .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    let p = missions(&d.handle(&sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:40"), &s))))[0].clone();
+    let p = missions(&d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    )))[0]
+        .clone();
     assert_eq!(p.lab, LabId::from("FAR"));
-    let near = p.why.alternatives.iter().find(|a| a.lab == Some(LabId::from("NEAR"))).unwrap();
-    assert!(near.verdict.contains("does not run chemistry"), "{}", near.verdict);
+    let near = p
+        .why
+        .alternatives
+        .iter()
+        .find(|a| a.lab == Some(LabId::from("NEAR")))
+        .unwrap();
+    assert!(
+        near.verdict.contains("does not run chemistry"),
+        "{}",
+        near.verdict
+    );
 }
 
 #[test]
@@ -285,37 +564,68 @@ fn routes_go_around_a_no_fly_zone() {
         .drone("D1", "L1", 100.0)
         .world(&s);
     let mut d = Dispatcher::new(world.clone(), PolicyKind::Drone, 7, t("07:30"));
-    let p = missions(&d.handle(&sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:40"), &s))))[0].clone();
+    let p = missions(&d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    )))[0]
+        .clone();
     for leg in &p.legs {
         assert!(leg.waypoints.len() > 2, "a detour, not a straight line");
         for w in leg.waypoints.windows(2) {
             assert!(world.airspace.segment_clear(w[0], w[1]), "{leg:?}");
         }
-        assert!(leg.distance_m > 5000.0, "longer than the 5 km straight line: {}", leg.distance_m);
+        assert!(
+            leg.distance_m > 5000.0,
+            "longer than the 5 km straight line: {}",
+            leg.distance_m
+        );
     }
 }
 
 #[test]
 fn a_drone_low_after_its_flight_swaps_its_battery_at_the_lab() {
     let s = scenario();
-    let world = one_lab_world().drone("D1", "L1", 45.0).world(&s);
+    let world = one_lab_world().drone("D1", "L1", 60.0).world(&s);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-    let e = sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:40"), &s));
+    let e = sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:35"), &s));
     ex.push(e.at, e.event);
     ex.run_until(t("10:00"));
-    let swaps = ex.commands().into_iter().filter(|c| matches!(c, Command::SwapBattery { drone, .. } if drone.as_str() == "D1")).count();
+    let swaps = ex
+        .commands()
+        .into_iter()
+        .filter(|c| matches!(c, Command::SwapBattery { drone, .. } if drone.as_str() == "D1"))
+        .count();
     assert_eq!(swaps, 1);
     let st = ex.dispatcher.state();
-    assert_eq!(st.drones[&DroneId::from("D1")].battery_pct, 100.0, "swapped and ready");
+    assert_eq!(
+        st.drones[&DroneId::from("D1")].battery_pct,
+        100.0,
+        "swapped and ready"
+    );
 }
 
 #[test]
 fn greedy_flies_each_box_alone_in_seal_order() {
     let s = scenario();
-    let world = one_lab_world().drone("D1", "L1", 100.0).drone("D2", "L1", 100.0).world(&s);
+    let world = one_lab_world()
+        .drone("D1", "L1", 100.0)
+        .drone("D2", "L1", 100.0)
+        .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Greedy, 7, t("07:30"));
-    let a = d.handle(&sealed(t("08:30"), "B1", "C1", tubes("A", 5, "edta", t("08:00"), &s)));
-    let b = d.handle(&sealed(t("08:31"), "B2", "C1", tubes("B", 5, "edta", t("08:00"), &s)));
+    let a = d.handle(&sealed(
+        t("08:30"),
+        "B1",
+        "C1",
+        tubes("A", 5, "edta", t("08:00"), &s),
+    ));
+    let b = d.handle(&sealed(
+        t("08:31"),
+        "B2",
+        "C1",
+        tubes("B", 5, "edta", t("08:00"), &s),
+    ));
     assert_eq!(missions(&a).len(), 1, "no waiting for company");
     assert_eq!(missions(&b).len(), 1);
     assert_ne!(missions(&a)[0].drone, missions(&b)[0].drone);
@@ -326,14 +636,33 @@ fn courier_rounds_call_at_centres_on_their_timetable() {
     let s = scenario();
     let world = one_lab_world().courier("V1", "L1").world(&s);
     let mut ex = Executor::new(world, PolicyKind::Courier, t("07:30"));
-    let e = sealed(t("08:00"), "B1", "C1", tubes("A", 5, "edta", t("07:50"), &s));
+    let e = sealed(
+        t("08:00"),
+        "B1",
+        "C1",
+        tubes("A", 5, "edta", t("07:50"), &s),
+    );
     ex.push(e.at, e.event);
     ex.run_until(t("12:00"));
-    let runs: Vec<_> = ex.commands().into_iter().filter_map(|c| match c { Command::RequestCourier(r) => Some(r.clone()), _ => None }).collect();
+    let runs: Vec<_> = ex
+        .commands()
+        .into_iter()
+        .filter_map(|c| match c {
+            Command::RequestCourier(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect();
     assert_eq!(runs.len(), 1, "{runs:?}");
     // First round leaves at first_draw + interval (09:30) and calls at C1 on the way.
-    assert!(runs[0].pickup_at > t("09:30") && runs[0].pickup_at < t("10:00"), "{}", runs[0].pickup_at);
-    assert!(matches!(ex.dispatcher.state().boxes[&BoxId::from("B1")].status, labflight_dispatch::state::BoxStatus::Delivered { .. }));
+    assert!(
+        runs[0].pickup_at > t("09:30") && runs[0].pickup_at < t("10:00"),
+        "{}",
+        runs[0].pickup_at
+    );
+    assert!(matches!(
+        ex.dispatcher.state().boxes[&BoxId::from("B1")].status,
+        labflight_dispatch::state::BoxStatus::Delivered { .. }
+    ));
 }
 
 #[test]
@@ -351,14 +680,51 @@ fn the_same_events_give_byte_identical_commands() {
             .courier("V1", "L1")
             .world(&s);
         let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-        for (i, (st, at)) in [("C1", "08:10"), ("C2", "08:20"), ("C3", "08:25"), ("C1", "08:55"), ("C2", "09:05")].iter().enumerate() {
-            let e = sealed(t(at), &format!("B{i}"), st, tubes(&format!("T{i}"), 8, "sst", t(at) - chrono::Duration::minutes(40), &s));
+        for (i, (st, at)) in [
+            ("C1", "08:10"),
+            ("C2", "08:20"),
+            ("C3", "08:25"),
+            ("C1", "08:55"),
+            ("C2", "09:05"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let e = sealed(
+                t(at),
+                &format!("B{i}"),
+                st,
+                tubes(
+                    &format!("T{i}"),
+                    8,
+                    "sst",
+                    t(at) - chrono::Duration::minutes(40),
+                    &s,
+                ),
+            );
             ex.push(e.at, e.event);
         }
-        ex.push(t("09:30"), Event::Weather { wind_east_mps: 14.5, wind_north_mps: 0.0, rain_mm_h: 0.0 });
-        ex.push(t("10:00"), Event::Weather { wind_east_mps: 3.0, wind_north_mps: 0.0, rain_mm_h: 0.0 });
+        ex.push(
+            t("09:30"),
+            Event::Weather {
+                wind_east_mps: 14.5,
+                wind_north_mps: 0.0,
+                rain_mm_h: 0.0,
+            },
+        );
+        ex.push(
+            t("10:00"),
+            Event::Weather {
+                wind_east_mps: 3.0,
+                wind_north_mps: 0.0,
+                rain_mm_h: 0.0,
+            },
+        );
         ex.run_until(t("12:00"));
-        ex.log.iter().map(|(at, c)| format!("{at} {}\n", serde_json::to_string(c).unwrap())).collect::<String>()
+        ex.log
+            .iter()
+            .map(|(at, c)| format!("{at} {}\n", serde_json::to_string(c).unwrap()))
+            .collect::<String>()
     };
     let (a, b) = (run(), run());
     assert!(a.len() > 1000, "the day did something");

@@ -31,7 +31,11 @@ impl CourierRounds {
         let interval = minutes(spec.round_interval_minutes);
         let mut stops = Vec::new();
         for (lab_id, lab) in &world.labs {
-            let vans: Vec<_> = world.couriers.iter().filter(|c| c.base == *lab_id).collect();
+            let vans: Vec<_> = world
+                .couriers
+                .iter()
+                .filter(|c| c.base == *lab_id)
+                .collect();
             if vans.is_empty() {
                 continue;
             }
@@ -72,7 +76,11 @@ impl CourierRounds {
                 }
             }
         }
-        stops.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.courier.cmp(&b.courier)).then_with(|| a.station.cmp(&b.station)));
+        stops.sort_by(|a, b| {
+            a.at.cmp(&b.at)
+                .then_with(|| a.courier.cmp(&b.courier))
+                .then_with(|| a.station.cmp(&b.station))
+        });
         CourierRounds { stops, next: 0 }
     }
 }
@@ -83,7 +91,12 @@ impl Policy for CourierRounds {
     }
 
     fn plan(&mut self, ctx: &mut Ctx<'_>) {
-        while let Some(stop) = self.stops.get(self.next).filter(|s| s.at <= ctx.state.now).cloned() {
+        while let Some(stop) = self
+            .stops
+            .get(self.next)
+            .filter(|s| s.at <= ctx.state.now)
+            .cloned()
+        {
             self.next += 1;
             let Some(boxes) = ctx.state.waiting_boxes().remove(&stop.station) else {
                 continue;

@@ -6,7 +6,7 @@
 use super::{Policy, load_boxes, recover_stranded};
 use crate::ctx::Ctx;
 use crate::planner::{DroneOption, LabChoice, choose_lab, evaluate_drone};
-use labflight_core::command::{Alternative, AlertKind, Explanation, Severity};
+use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, DroneId, Instant, StationId};
 
@@ -40,7 +40,11 @@ impl Policy for DronePolicy {
         }
         let mut pickups = pickups(ctx);
         pickups.retain(|p| p.ready);
-        pickups.sort_by(|a, b| a.deadline.cmp(&b.deadline).then_with(|| a.station.cmp(&b.station)));
+        pickups.sort_by(|a, b| {
+            a.deadline
+                .cmp(&b.deadline)
+                .then_with(|| a.station.cmp(&b.station))
+        });
         for p in pickups {
             let pos = ctx.world.stations[&p.station].position;
             let candidates = ctx.nearest_available(pos, CANDIDATES);
@@ -52,7 +56,15 @@ impl Policy for DronePolicy {
             let mut weighed = Vec::new();
             for id in candidates {
                 let drone = ctx.state.drones[&id].clone();
-                match evaluate_drone(ctx.world, ctx.state, ctx.cache, &drone, pos, p.payload_kg, &p.lab.leg) {
+                match evaluate_drone(
+                    ctx.world,
+                    ctx.state,
+                    ctx.cache,
+                    &drone,
+                    pos,
+                    p.payload_kg,
+                    &p.lab.leg,
+                ) {
                     Ok(option) => {
                         let score = (option.pickup_at - ctx.state.now).num_seconds() as f64 / 60.0;
                         weighed.push(Alternative {
@@ -61,7 +73,10 @@ impl Policy for DronePolicy {
                             score: (score * 10.0).round() / 10.0,
                             verdict: "later pickup".into(),
                         });
-                        if best.as_ref().is_none_or(|(_, b)| option.pickup_at < b.pickup_at) {
+                        if best
+                            .as_ref()
+                            .is_none_or(|(_, b)| option.pickup_at < b.pickup_at)
+                        {
                             best = Some((id, option));
                         }
                     }
@@ -80,13 +95,19 @@ impl Policy for DronePolicy {
                         AlertKind::NoFeasibleDrone,
                         Severity::Warning,
                         p.station.as_str(),
-                        format!("no nearby drone can fly this pickup: {}", reasons.join("; ")),
+                        format!(
+                            "no nearby drone can fly this pickup: {}",
+                            reasons.join("; ")
+                        ),
                     );
                 }
                 warn_if_late(ctx, &p, None);
                 continue;
             };
-            for alt in weighed.iter_mut().filter(|a| a.drone.as_ref() == Some(&drone)) {
+            for alt in weighed
+                .iter_mut()
+                .filter(|a| a.drone.as_ref() == Some(&drone))
+            {
                 alt.verdict = "chosen".into();
             }
             let arrive = option.pickup_at + p.lab.leg.duration();
@@ -103,7 +124,15 @@ impl Policy for DronePolicy {
                 summary,
                 alternatives: weighed,
             };
-            ctx.assign_drone(&drone, &p.station, p.boxes.clone(), &p.lab, &option, p.payload_kg, why);
+            ctx.assign_drone(
+                &drone,
+                &p.station,
+                p.boxes.clone(),
+                &p.lab,
+                &option,
+                p.payload_kg,
+                why,
+            );
         }
     }
 }
@@ -115,11 +144,11 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
     let window = minutes(ctx.world.params.batching_window_minutes);
     let max_payload = ctx.world.drone_spec.max_payload_kg;
     let no_more_draws = now >= ctx.world.service.last_draw;
-    let stations: Vec<StationId> = ctx.state.waiting_boxes().into_keys().collect();
+    let waiting = ctx.state.waiting_boxes();
     let mut out = Vec::new();
-    for station in stations {
-        let waiting_count = ctx.state.waiting_boxes().get(&station).map_or(0, Vec::len);
-        let boxes = load_boxes(ctx, &station);
+    for (station, waiting) in waiting {
+        let waiting_count = waiting.len();
+        let boxes = load_boxes(ctx, &waiting);
         if boxes.is_empty() {
             continue;
         }
@@ -127,19 +156,46 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
         let approach = ctx
             .nearest_available(pos, 1)
             .first()
-            .map(|d| ctx.world.frame.distance_m(ctx.state.drones[d].position, pos))
+            .map(|d| {
+                ctx.world
+                    .frame
+                    .distance_m(ctx.state.drones[d].position, pos)
+            })
             .map(|m| minutes(m / ctx.world.drone_spec.cruise_airspeed_mps / 60.0 + 1.0))
             .unwrap_or(minutes(15.0));
         let owned: Vec<_> = boxes.iter().map(|b| ctx.state.boxes[b].clone()).collect();
         let refs: Vec<_> = owned.iter().collect();
         let payload_kg: f64 = owned.iter().map(|b| b.payload_kg).sum();
-        let (lab, lab_alternatives) = choose_lab(ctx.world, ctx.state, ctx.cache, pos, &refs, payload_kg, now + approach, None);
+        let (lab, lab_alternatives) = choose_lab(
+            ctx.world,
+            ctx.state,
+            ctx.cache,
+            pos,
+            &refs,
+            payload_kg,
+            now + approach,
+            None,
+        );
         let Some(lab) = lab else {
             for b in &boxes {
                 let sb = ctx.state.boxes.get_mut(b).expect("waiting box exists");
                 if !std::mem::replace(&mut sb.at_risk_alerted, true) {
-                    let why: Vec<_> = lab_alternatives.iter().map(|a| format!("{}: {}", a.lab.as_ref().map_or("", |l| l.as_str()), a.verdict)).collect();
-                    ctx.alert(AlertKind::TubeAtRisk, Severity::Critical, b.as_str(), format!("no lab can take this box now ({})", why.join("; ")));
+                    let why: Vec<_> = lab_alternatives
+                        .iter()
+                        .map(|a| {
+                            format!(
+                                "{}: {}",
+                                a.lab.as_ref().map_or("", |l| l.as_str()),
+                                a.verdict
+                            )
+                        })
+                        .collect();
+                    ctx.alert(
+                        AlertKind::TubeAtRisk,
+                        Severity::Critical,
+                        b.as_str(),
+                        format!("no lab can take this box now ({})", why.join("; ")),
+                    );
                 }
             }
             continue;
@@ -178,8 +234,16 @@ fn warn_if_late(ctx: &mut Ctx<'_>, p: &Pickup, arrive: Option<Instant>) {
         let sb = ctx.state.boxes.get_mut(b).expect("pickup boxes exist");
         if !std::mem::replace(&mut sb.at_risk_alerted, true) {
             let msg = match arrive {
-                Some(a) => format!("predicted at {} at {}, due by {}", p.lab.lab, a.format("%H:%M"), p.deadline.format("%H:%M UTC")),
-                None => format!("no drone free; due at a lab by {}", p.deadline.format("%H:%M UTC")),
+                Some(a) => format!(
+                    "predicted at {} at {}, due by {}",
+                    p.lab.lab,
+                    a.format("%H:%M"),
+                    p.deadline.format("%H:%M UTC")
+                ),
+                None => format!(
+                    "no drone free; due at a lab by {}",
+                    p.deadline.format("%H:%M UTC")
+                ),
             };
             ctx.alert(AlertKind::TubeAtRisk, Severity::Warning, b.as_str(), msg);
         }
@@ -188,15 +252,15 @@ fn warn_if_late(ctx: &mut Ctx<'_>, p: &Pickup, arrive: Option<Instant>) {
 
 /// With the fleet grounded, vans take the boxes whose deadlines a van can still meet.
 fn vans_while_grounded(ctx: &mut Ctx<'_>) {
-    let stations: Vec<StationId> = ctx.state.waiting_boxes().into_keys().collect();
-    for station in stations {
+    for (station, boxes) in ctx.state.waiting_boxes() {
         let pos = ctx.world.stations[&station].position;
-        let boxes: Vec<BoxId> = ctx.state.waiting_boxes().remove(&station).unwrap_or_default();
         let owned: Vec<_> = boxes.iter().map(|b| ctx.state.boxes[b].clone()).collect();
         let refs: Vec<_> = owned.iter().collect();
         let payload: f64 = owned.iter().map(|b| b.payload_kg).sum();
         let now = ctx.state.now;
-        let (lab, _) = choose_lab(ctx.world, ctx.state, ctx.cache, pos, &refs, payload, now, None);
+        let (lab, _) = choose_lab(
+            ctx.world, ctx.state, ctx.cache, pos, &refs, payload, now, None,
+        );
         let Some(lab) = lab else {
             continue;
         };

@@ -35,10 +35,28 @@ impl Policy for Greedy {
             let station = &ctx.world.stations[&b.station];
             let group_lab = ctx.world.group_labs.get(station.group.as_str()).cloned();
             let now = ctx.state.now;
-            let (mut lab, _) =
-                choose_lab(ctx.world, ctx.state, ctx.cache, station.position, &[&b], b.payload_kg, now, group_lab.as_ref());
+            let (mut lab, _) = choose_lab(
+                ctx.world,
+                ctx.state,
+                ctx.cache,
+                station.position,
+                &[&b],
+                b.payload_kg,
+                now,
+                group_lab.as_ref(),
+            );
             if lab.is_none() {
-                lab = choose_lab(ctx.world, ctx.state, ctx.cache, station.position, &[&b], b.payload_kg, now, None).0;
+                lab = choose_lab(
+                    ctx.world,
+                    ctx.state,
+                    ctx.cache,
+                    station.position,
+                    &[&b],
+                    b.payload_kg,
+                    now,
+                    None,
+                )
+                .0;
             }
             let Some(lab) = lab else {
                 warn_once(ctx, &box_id, "no open lab runs every test in this box");
@@ -51,9 +69,15 @@ impl Policy for Greedy {
             let mut assigned = false;
             for id in candidates {
                 let drone = ctx.state.drones[&id].clone();
-                if let Ok(option) =
-                    evaluate_drone(ctx.world, ctx.state, ctx.cache, &drone, station.position, b.payload_kg, &lab.leg)
-                {
+                if let Ok(option) = evaluate_drone(
+                    ctx.world,
+                    ctx.state,
+                    ctx.cache,
+                    &drone,
+                    station.position,
+                    b.payload_kg,
+                    &lab.leg,
+                ) {
                     let why = Explanation {
                         summary: format!("first come, first served: nearest free drone {id}"),
                         alternatives: vec![Alternative {
@@ -64,13 +88,25 @@ impl Policy for Greedy {
                         }],
                     };
                     let station_id = b.station.clone();
-                    ctx.assign_drone(&id, &station_id, vec![box_id.clone()], &lab, &option, b.payload_kg, why);
+                    ctx.assign_drone(
+                        &id,
+                        &station_id,
+                        vec![box_id.clone()],
+                        &lab,
+                        &option,
+                        b.payload_kg,
+                        why,
+                    );
                     assigned = true;
                     break;
                 }
             }
             if !assigned {
-                warn_once(ctx, &box_id, "no free drone nearby has the range for this box");
+                warn_once(
+                    ctx,
+                    &box_id,
+                    "no free drone nearby has the range for this box",
+                );
             }
         }
     }
@@ -80,6 +116,11 @@ fn warn_once(ctx: &mut Ctx<'_>, box_id: &labflight_core::BoxId, why: &str) {
     if let Some(b) = ctx.state.boxes.get_mut(box_id)
         && !std::mem::replace(&mut b.at_risk_alerted, true)
     {
-        ctx.alert(AlertKind::NoFeasibleDrone, Severity::Warning, box_id.as_str(), why);
+        ctx.alert(
+            AlertKind::NoFeasibleDrone,
+            Severity::Warning,
+            box_id.as_str(),
+            why,
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::ctx::Ctx;
 use crate::planner::{choose_lab, evaluate_drone};
 use crate::state::BoxStatus;
 use crate::world::World;
-use labflight_core::command::{Alternative, AlertKind, Explanation, Severity};
+use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::{DroneId, StationId};
 use std::str::FromStr;
 
@@ -60,11 +60,21 @@ impl FromStr for PolicyKind {
 
 /// Plans the boxes waiting at `station` with one given drone (a coordinator's
 /// reassignment). Alerts when that drone cannot do it.
-pub(crate) fn assign_station_to(ctx: &mut Ctx<'_>, station: &StationId, drone: &DroneId, why: &str) {
+pub(crate) fn assign_station_to(
+    ctx: &mut Ctx<'_>,
+    station: &StationId,
+    drone: &DroneId,
+    why: &str,
+) {
     let Some(pos) = ctx.world.stations.get(station).map(|s| s.position) else {
         return;
     };
-    let boxes = load_boxes(ctx, station);
+    let waiting = ctx
+        .state
+        .waiting_boxes()
+        .remove(station)
+        .unwrap_or_default();
+    let boxes = load_boxes(ctx, &waiting);
     if boxes.is_empty() || !ctx.drone_available(drone) {
         ctx.alert(
             AlertKind::NoFeasibleDrone,
@@ -78,7 +88,9 @@ pub(crate) fn assign_station_to(ctx: &mut Ctx<'_>, station: &StationId, drone: &
     let refs: Vec<_> = boxes.iter().map(|b| ctx.state.boxes[b].clone()).collect();
     let refs: Vec<_> = refs.iter().collect();
     let now = ctx.state.now;
-    let (lab, alts) = choose_lab(ctx.world, ctx.state, ctx.cache, pos, &refs, payload, now, None);
+    let (lab, alts) = choose_lab(
+        ctx.world, ctx.state, ctx.cache, pos, &refs, payload, now, None,
+    );
     let Some(lab) = lab else {
         return;
     };
@@ -107,22 +119,21 @@ pub(crate) fn assign_station_to(ctx: &mut Ctx<'_>, station: &StationId, drone: &
     }
 }
 
-/// The waiting boxes at a centre that one drone can carry, oldest first.
-pub(crate) fn load_boxes(ctx: &Ctx<'_>, station: &StationId) -> Vec<labflight_core::BoxId> {
+/// Of `waiting` (a centre's waiting boxes, oldest first), those one drone can carry.
+pub(crate) fn load_boxes(
+    ctx: &Ctx<'_>,
+    waiting: &[labflight_core::BoxId],
+) -> Vec<labflight_core::BoxId> {
     let max = ctx.world.drone_spec.max_payload_kg;
-    let mut waiting: Vec<_> = ctx
-        .state
-        .boxes
-        .values()
-        .filter(|b| b.station == *station && b.status == BoxStatus::Waiting)
-        .collect();
-    waiting.sort_by(|a, b| a.sealed_at.cmp(&b.sealed_at).then_with(|| a.id.cmp(&b.id)));
     let mut payload = 0.0;
     let mut out = Vec::new();
-    for b in waiting {
+    for id in waiting {
+        let Some(b) = ctx.state.boxes.get(id) else {
+            continue;
+        };
         if payload + b.payload_kg <= max + 1e-9 {
             payload += b.payload_kg;
-            out.push(b.id.clone());
+            out.push(id.clone());
         }
     }
     out
@@ -142,7 +153,16 @@ pub(crate) fn recover_stranded(ctx: &mut Ctx<'_>) {
     for (box_id, station, at) in stranded {
         let b = ctx.state.boxes[&box_id].clone();
         let now = ctx.state.now;
-        let (lab, _) = choose_lab(ctx.world, ctx.state, ctx.cache, at, &[&b], b.payload_kg, now, None);
+        let (lab, _) = choose_lab(
+            ctx.world,
+            ctx.state,
+            ctx.cache,
+            at,
+            &[&b],
+            b.payload_kg,
+            now,
+            None,
+        );
         let Some(lab) = lab else {
             continue;
         };

@@ -10,8 +10,8 @@ use labflight_core::hours::OpeningHours;
 use labflight_core::lab::Analyzer;
 use labflight_core::pad::PadSite;
 use labflight_core::{
-    BoxId, Command, DroneId, Event, GroupId, Instant, Lab, LabId, LatLon, Pad, PadId, Scenario, Stamped,
-    Station, StationId, TempBand, TestFamily, Tier, Tube, TubeBarcode, TubeType,
+    BoxId, Command, DroneId, Event, GroupId, Instant, Lab, LabId, LatLon, Pad, PadId, Scenario,
+    Stamped, Station, StationId, TempBand, TestFamily, Tier, Tube, TubeBarcode, TubeType,
 };
 use labflight_dispatch::{CourierStart, Dispatcher, DroneStart, PolicyKind, World, WorldParts};
 use labflight_geo::{Airspace, LocalFrame, NoFlyZone};
@@ -22,7 +22,8 @@ use std::sync::Arc;
 pub const ORIGIN: LatLon = LatLon::new(22.687, 114.030);
 
 pub fn scenario() -> Scenario {
-    Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../maps/longhua/scenario.toml")).unwrap()
+    Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../maps/longhua/scenario.toml"))
+        .unwrap()
 }
 
 pub fn at_km(east: f64, north: f64) -> LatLon {
@@ -81,7 +82,14 @@ impl Builder {
         self
     }
 
-    pub fn lab(mut self, id: &str, east: f64, north: f64, group: Option<&str>, analyzers: Vec<Analyzer>) -> Self {
+    pub fn lab(
+        mut self,
+        id: &str,
+        east: f64,
+        north: f64,
+        group: Option<&str>,
+        analyzers: Vec<Analyzer>,
+    ) -> Self {
         self.labs.push(Lab {
             id: LabId::from(id),
             name: format!("Test Lab {id}"),
@@ -122,13 +130,19 @@ impl Builder {
 
     /// A square no-fly zone `half_km` either side of a centre point.
     pub fn zone(mut self, id: &str, east: f64, north: f64, half_km: f64) -> Self {
-        let ring: Vec<(f64, f64)> = [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0)]
-            .iter()
-            .map(|(dx, dy)| {
-                let p = at_km(east + dx * half_km, north + dy * half_km);
-                (p.lon, p.lat)
-            })
-            .collect();
+        let ring: Vec<(f64, f64)> = [
+            (-1.0, -1.0),
+            (1.0, -1.0),
+            (1.0, 1.0),
+            (-1.0, 1.0),
+            (-1.0, -1.0),
+        ]
+        .iter()
+        .map(|(dx, dy)| {
+            let p = at_km(east + dx * half_km, north + dy * half_km);
+            (p.lon, p.lat)
+        })
+        .collect();
         self.zones.push(NoFlyZone {
             id: id.into(),
             name: format!("Zone {id}"),
@@ -138,7 +152,13 @@ impl Builder {
     }
 
     pub fn world(self, scenario: &Scenario) -> Arc<World> {
-        let corners = [(-30.0, -30.0), (30.0, -30.0), (30.0, 30.0), (-30.0, 30.0), (-30.0, -30.0)];
+        let corners = [
+            (-30.0, -30.0),
+            (30.0, -30.0),
+            (30.0, 30.0),
+            (-30.0, 30.0),
+            (-30.0, -30.0),
+        ];
         let ring: Vec<(f64, f64)> = corners
             .iter()
             .map(|(e, n)| {
@@ -146,7 +166,8 @@ impl Builder {
                 (p.lon, p.lat)
             })
             .collect();
-        let district = geo::MultiPolygon::new(vec![geo::Polygon::new(geo::LineString::from(ring), vec![])]);
+        let district =
+            geo::MultiPolygon::new(vec![geo::Polygon::new(geo::LineString::from(ring), vec![])]);
         let airspace = Airspace::new(LocalFrame::new(ORIGIN), district, self.zones, 50.0);
         Arc::new(World::new(
             scenario,
@@ -211,7 +232,10 @@ pub fn alerts(cmds: &[Command], kind: labflight_core::command::AlertKind) -> usi
 }
 
 pub fn band() -> TempBand {
-    TempBand { min_c: 15.0, max_c: 25.0 }
+    TempBand {
+        min_c: 15.0,
+        max_c: 25.0,
+    }
 }
 
 /// Acts out drone missions and courier runs at their planned times, so a day can
@@ -271,42 +295,102 @@ impl Executor {
             Command::AssignMission(p) => {
                 let drone = p.drone.clone();
                 let battery = self.dispatcher.state().drones[&drone].battery_pct
-                    - 100.0 * p.legs.iter().map(|l| l.energy_wh).sum::<f64>() / world.drone_spec.battery_wh;
+                    - 100.0 * p.legs.iter().map(|l| l.energy_wh).sum::<f64>()
+                        / world.drone_spec.battery_wh;
                 let lab_pos = world.labs[&p.lab].position;
                 let mission = p.mission.clone();
-                for b in &p.boxes {
-                    self.push(p.pickup_at, Event::Drone { drone: drone.clone(), kind: DroneEventKind::PayloadLoaded { box_id: b.clone() } });
+                // A heartbeat every minute in flight, as real drones report far more often.
+                let mut beat = p.legs[0].depart + chrono::Duration::minutes(1);
+                while beat < p.arrive_lab_at {
+                    self.push(
+                        beat,
+                        Event::DroneTelemetry {
+                            drone: drone.clone(),
+                            position: lab_pos,
+                            alt_m: 120.0,
+                            battery_pct: battery.max(0.0),
+                            state: labflight_core::event::DroneState::Flying,
+                        },
+                    );
+                    beat += chrono::Duration::minutes(1);
                 }
-                self.push(p.arrive_lab_at, Event::DroneTelemetry {
-                    drone: drone.clone(),
-                    position: lab_pos,
-                    alt_m: 0.0,
-                    battery_pct: battery,
-                    state: labflight_core::event::DroneState::Landed,
-                });
-                self.push(p.arrive_lab_at, Event::Drone {
-                    drone: drone.clone(),
-                    kind: DroneEventKind::Landed { pad: p.lab_pad.clone(), position: lab_pos },
-                });
                 for b in &p.boxes {
-                    self.push(p.arrive_lab_at, Event::BoxReceived { box_id: b.clone(), lab: p.lab.clone() });
+                    self.push(
+                        p.pickup_at,
+                        Event::Drone {
+                            drone: drone.clone(),
+                            kind: DroneEventKind::PayloadLoaded { box_id: b.clone() },
+                        },
+                    );
                 }
-                self.push(p.arrive_lab_at, Event::Drone { drone, kind: DroneEventKind::MissionComplete { mission } });
+                self.push(
+                    p.arrive_lab_at,
+                    Event::DroneTelemetry {
+                        drone: drone.clone(),
+                        position: lab_pos,
+                        alt_m: 0.0,
+                        battery_pct: battery,
+                        state: labflight_core::event::DroneState::Landed,
+                    },
+                );
+                self.push(
+                    p.arrive_lab_at,
+                    Event::Drone {
+                        drone: drone.clone(),
+                        kind: DroneEventKind::Landed {
+                            pad: p.lab_pad.clone(),
+                            position: lab_pos,
+                        },
+                    },
+                );
+                for b in &p.boxes {
+                    self.push(
+                        p.arrive_lab_at,
+                        Event::BoxReceived {
+                            box_id: b.clone(),
+                            lab: p.lab.clone(),
+                        },
+                    );
+                }
+                self.push(
+                    p.arrive_lab_at,
+                    Event::Drone {
+                        drone,
+                        kind: DroneEventKind::MissionComplete { mission },
+                    },
+                );
             }
             Command::SwapBattery { drone, .. } => {
                 let at = self.dispatcher.state().now + chrono::Duration::minutes(3);
-                self.push(at, Event::Drone { drone: drone.clone(), kind: DroneEventKind::BatteryReady { battery_pct: 100.0 } });
+                self.push(
+                    at,
+                    Event::Drone {
+                        drone: drone.clone(),
+                        kind: DroneEventKind::BatteryReady { battery_pct: 100.0 },
+                    },
+                );
             }
             Command::RequestCourier(r) => {
                 let courier = r.courier.clone().unwrap();
-                self.push(r.pickup_at, Event::Courier {
-                    courier: courier.clone(),
-                    kind: labflight_core::event::CourierEventKind::PickedUp { boxes: r.boxes.clone() },
-                });
-                self.push(r.deliver_at, Event::Courier {
-                    courier,
-                    kind: labflight_core::event::CourierEventKind::Delivered { lab: r.lab.clone(), boxes: r.boxes.clone() },
-                });
+                self.push(
+                    r.pickup_at,
+                    Event::Courier {
+                        courier: courier.clone(),
+                        kind: labflight_core::event::CourierEventKind::PickedUp {
+                            boxes: r.boxes.clone(),
+                        },
+                    },
+                );
+                self.push(
+                    r.deliver_at,
+                    Event::Courier {
+                        courier,
+                        kind: labflight_core::event::CourierEventKind::Delivered {
+                            lab: r.lab.clone(),
+                            boxes: r.boxes.clone(),
+                        },
+                    },
+                );
             }
             _ => {}
         }
