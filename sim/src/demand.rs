@@ -4,7 +4,9 @@
 //! Seeded per centre, so a centre's morning does not change when another's does.
 
 use chrono::Duration;
-use labflight_core::{Instant, LoincCode, Scenario, Station, TestFamily, Tube, TubeBarcode, TubeType};
+use labflight_core::{
+    Instant, LoincCode, Scenario, Station, TestFamily, Tube, TubeBarcode, TubeType,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson};
@@ -21,17 +23,25 @@ pub struct Draw {
 pub fn morning_draws(scenario: &Scenario, stations: &[Station], seed: u64) -> Vec<Draw> {
     let mut out = Vec::new();
     for (i, station) in stations.iter().enumerate() {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (i as u64 + 1));
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (i as u64 + 1));
         out.extend(station_draws(scenario, station, &mut rng));
     }
-    out.sort_by(|a, b| a.tube.drawn_at.cmp(&b.tube.drawn_at).then_with(|| a.tube.barcode.cmp(&b.tube.barcode)));
+    out.sort_by(|a, b| {
+        a.tube
+            .drawn_at
+            .cmp(&b.tube.drawn_at)
+            .then_with(|| a.tube.barcode.cmp(&b.tube.barcode))
+    });
     out
 }
 
 fn station_draws(scenario: &Scenario, station: &Station, rng: &mut ChaCha8Rng) -> Vec<Draw> {
     let d = &scenario.demand;
     let mean = d.patients_per_reference_centre * station.floor_area_m2 / d.reference_floor_area_m2;
-    let patients = Poisson::new(mean.max(0.1)).map(|p| p.sample(rng) as usize).unwrap_or(0);
+    let patients = Poisson::new(mean.max(0.1))
+        .map(|p| p.sample(rng) as usize)
+        .unwrap_or(0);
     let mut times: Vec<Instant> = (0..patients).map(|_| draw_time(scenario, rng)).collect();
     times.sort();
     let mut out = Vec::new();
@@ -40,7 +50,10 @@ fn station_draws(scenario: &Scenario, station: &Station, rng: &mut ChaCha8Rng) -
         let mut by_type: BTreeMap<&str, Vec<&labflight_core::scenario::TestSpec>> = BTreeMap::new();
         for test in &scenario.tests {
             if rng.random_bool(test.share) {
-                by_type.entry(test.tube_type.as_str()).or_default().push(test);
+                by_type
+                    .entry(test.tube_type.as_str())
+                    .or_default()
+                    .push(test);
             }
         }
         if by_type.is_empty() {
@@ -54,7 +67,8 @@ fn station_draws(scenario: &Scenario, station: &Station, rng: &mut ChaCha8Rng) -
         }
         for (kind, tests) in by_type {
             let spec = scenario.tube_type(kind).expect("validated tube type");
-            let spun = station.centrifuge && spec.spun_stability_minutes > spec.unspun_stability_minutes;
+            let spun =
+                station.centrifuge && spec.spun_stability_minutes > spec.unspun_stability_minutes;
             let mut families: Vec<TestFamily> = tests.iter().map(|t| t.family).collect();
             families.sort();
             families.dedup();
@@ -67,8 +81,16 @@ fn station_draws(scenario: &Scenario, station: &Station, rng: &mut ChaCha8Rng) -
                     tests: tests.iter().map(|t| LoincCode(t.loinc.clone())).collect(),
                     families,
                     drawn_at,
-                    stability_minutes: if spun { spec.spun_stability_minutes } else { spec.unspun_stability_minutes },
-                    band: if spun { spec.band_spun } else { spec.band_unspun },
+                    stability_minutes: if spun {
+                        spec.spun_stability_minutes
+                    } else {
+                        spec.unspun_stability_minutes
+                    },
+                    band: if spun {
+                        spec.band_spun
+                    } else {
+                        spec.band_unspun
+                    },
                     spun,
                 },
             });

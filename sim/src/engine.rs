@@ -11,7 +11,8 @@ use labflight_core::command::{MissionPlan, Recovery};
 use labflight_core::event::{CourierEventKind, DroneEventKind, DroneState, LabUpdate};
 use labflight_core::scenario::minutes;
 use labflight_core::{
-    BoxId, Command, DroneId, Event, Instant, LatLon, MissionId, PadId, Scenario, Stamped, StationId, Tube,
+    BoxId, Command, DroneId, Event, Instant, LatLon, MissionId, PadId, Scenario, Stamped,
+    StationId, Tube,
 };
 use labflight_dispatch::{Dispatcher, PolicyKind, World};
 use labflight_geo::flight::wind_from;
@@ -27,7 +28,10 @@ enum Happening {
     Draw(usize),
     SealCheck(StationId),
     /// Tell the dispatcher; skipped if `guard` names a mission whose plan changed since.
-    Tell { event: Event, guard: Option<(MissionId, u32)> },
+    Tell {
+        event: Event,
+        guard: Option<(MissionId, u32)>,
+    },
     Minute,
 }
 
@@ -125,7 +129,9 @@ pub struct Engine<'a> {
 
 impl std::fmt::Debug for Engine<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("now", &self.now).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("now", &self.now)
+            .finish_non_exhaustive()
     }
 }
 
@@ -203,16 +209,53 @@ impl<'a> Engine<'a> {
     fn schedule_day(&mut self, start: Instant) {
         let s = self.scenario;
         let calm = wind_from(s.ambient.wind_mps, s.ambient.wind_from_deg);
-        self.tell(start, Event::Weather { wind_east_mps: calm.x, wind_north_mps: calm.y, rain_mm_h: 0.0 });
+        self.tell(
+            start,
+            Event::Weather {
+                wind_east_mps: calm.x,
+                wind_north_mps: calm.y,
+                rain_mm_h: 0.0,
+            },
+        );
         for w in &s.weather {
             let v = wind_from(w.wind_mps, w.wind_from_deg);
-            self.tell(s.at(w.from), Event::Weather { wind_east_mps: v.x, wind_north_mps: v.y, rain_mm_h: w.rain_mm_h });
-            self.tell(s.at(w.to), Event::Weather { wind_east_mps: calm.x, wind_north_mps: calm.y, rain_mm_h: 0.0 });
+            self.tell(
+                s.at(w.from),
+                Event::Weather {
+                    wind_east_mps: v.x,
+                    wind_north_mps: v.y,
+                    rain_mm_h: w.rain_mm_h,
+                },
+            );
+            self.tell(
+                s.at(w.to),
+                Event::Weather {
+                    wind_east_mps: calm.x,
+                    wind_north_mps: calm.y,
+                    rain_mm_h: 0.0,
+                },
+            );
         }
         for o in &s.outages {
             let lab = o.lab.clone();
-            self.tell(s.at(o.from), Event::Lab { lab: lab.clone(), update: LabUpdate::AnalyzerDown { analyzer: o.analyzer.clone() } });
-            self.tell(s.at(o.to), Event::Lab { lab, update: LabUpdate::AnalyzerUp { analyzer: o.analyzer.clone() } });
+            self.tell(
+                s.at(o.from),
+                Event::Lab {
+                    lab: lab.clone(),
+                    update: LabUpdate::AnalyzerDown {
+                        analyzer: o.analyzer.clone(),
+                    },
+                },
+            );
+            self.tell(
+                s.at(o.to),
+                Event::Lab {
+                    lab,
+                    update: LabUpdate::AnalyzerUp {
+                        analyzer: o.analyzer.clone(),
+                    },
+                },
+            );
         }
         for i in 0..self.draws.len() {
             self.push(self.draws[i].tube.drawn_at, Happening::Draw(i));
@@ -230,7 +273,10 @@ impl<'a> Engine<'a> {
                 break;
             }
             self.now = at;
-            let h = self.happenings.remove(&seq).expect("every queued happening is stored");
+            let h = self
+                .happenings
+                .remove(&seq)
+                .expect("every queued happening is stored");
             self.happen(h);
             if at - last_report >= Duration::minutes(10) {
                 last_report = at;
@@ -247,7 +293,11 @@ impl<'a> Engine<'a> {
             Happening::Draw(i) => self.draw(i),
             Happening::SealCheck(station) => {
                 let max_age = minutes(self.scenario.demand.seal_max_age_minutes);
-                if self.open_boxes.get(&station).is_some_and(|(opened, _)| self.now - *opened >= max_age) {
+                if self
+                    .open_boxes
+                    .get(&station)
+                    .is_some_and(|(opened, _)| self.now - *opened >= max_age)
+                {
                     self.seal(&station);
                 }
             }
@@ -265,7 +315,10 @@ impl<'a> Engine<'a> {
 
     fn draw(&mut self, i: usize) {
         let d = self.draws[i].clone();
-        let entry = self.open_boxes.entry(d.station.clone()).or_insert_with(|| (d.tube.drawn_at, Vec::new()));
+        let entry = self
+            .open_boxes
+            .entry(d.station.clone())
+            .or_insert_with(|| (d.tube.drawn_at, Vec::new()));
         entry.1.push(d.tube);
         let (opened, count) = (entry.0, entry.1.len());
         if count == 1 {
@@ -284,8 +337,18 @@ impl<'a> Engine<'a> {
         let n = self.box_count.entry(station.clone()).or_insert(0);
         *n += 1;
         let box_id = BoxId(format!("BX-{station}-{n:02}"));
-        self.boxes.insert(box_id.clone(), PhysBox { sealed_at: self.now, received: false });
-        self.deliver(Event::BoxSealed { box_id, station: station.clone(), tubes });
+        self.boxes.insert(
+            box_id.clone(),
+            PhysBox {
+                sealed_at: self.now,
+                received: false,
+            },
+        );
+        self.deliver(Event::BoxSealed {
+            box_id,
+            station: station.clone(),
+            tubes,
+        });
     }
 
     /// Every minute: drone telemetry, box temperatures (every 10 min), the
@@ -314,30 +377,60 @@ impl<'a> Engine<'a> {
                 .boxes
                 .iter()
                 .filter(|(_, b)| !b.received)
-                .map(|(id, b)| (id.clone(), thermal::box_temp_c(&self.world.box_spec, ambient, now - b.sealed_at)))
+                .map(|(id, b)| {
+                    (
+                        id.clone(),
+                        thermal::box_temp_c(&self.world.box_spec, ambient, now - b.sealed_at),
+                    )
+                })
                 .collect();
             for (box_id, temp_c) in readings {
-                self.deliver(Event::BoxTelemetry { box_id, temp_c: (temp_c * 10.0).round() / 10.0, lid_open: false });
+                self.deliver(Event::BoxTelemetry {
+                    box_id,
+                    temp_c: (temp_c * 10.0).round() / 10.0,
+                    lid_open: false,
+                });
             }
         }
         if minute_of_day % 15 == 0 {
-            let flying = self.drones.values().filter(|d| d.flight.as_ref().is_some_and(|f| f.path.last().is_some_and(|l| l.0 > now))).count();
-            self.out.samples.push(Sample { at: now, drones_flying: flying, lab_queues: self.labs.queues(now) });
+            let flying = self
+                .drones
+                .values()
+                .filter(|d| {
+                    d.flight
+                        .as_ref()
+                        .is_some_and(|f| f.path.last().is_some_and(|l| l.0 > now))
+                })
+                .count();
+            self.out.samples.push(Sample {
+                at: now,
+                drones_flying: flying,
+                lab_queues: self.labs.queues(now),
+            });
             for (lab, tubes) in self.labs.queues(now) {
-                self.deliver(Event::Lab { lab: lab.as_str().into(), update: LabUpdate::Queue { tubes } });
+                self.deliver(Event::Lab {
+                    lab: lab.as_str().into(),
+                    update: LabUpdate::Queue { tubes },
+                });
             }
         }
         self.deliver(Event::Tick);
         let done = self.tubes_left == 0 && now >= self.scenario.at(self.scenario.service.cutoff);
         if !done {
-            self.push(now + minutes(self.scenario.dispatch.tick_minutes), Happening::Minute);
+            self.push(
+                now + minutes(self.scenario.dispatch.tick_minutes),
+                Happening::Minute,
+            );
         }
     }
 
     /// Hands an event to the dispatcher, journals it, and acts out the commands.
     fn deliver(&mut self, event: Event) {
         self.observe(&event);
-        let stamped = Stamped { at: self.now, event };
+        let stamped = Stamped {
+            at: self.now,
+            event,
+        };
         let commands = self.dispatcher.handle(&stamped);
         let index = self.out.journal.len();
         self.out.journal.push(stamped);
@@ -351,7 +444,10 @@ impl<'a> Engine<'a> {
     fn observe(&mut self, event: &Event) {
         match event {
             Event::BoxReceived { box_id, lab } => self.received(box_id, lab),
-            Event::Courier { kind: CourierEventKind::Delivered { lab, boxes }, .. } => {
+            Event::Courier {
+                kind: CourierEventKind::Delivered { lab, boxes },
+                ..
+            } => {
                 for b in boxes.clone() {
                     self.received(&b, lab);
                 }
@@ -368,7 +464,13 @@ impl<'a> Engine<'a> {
         if std::mem::replace(&mut b.received, true) {
             return;
         }
-        let tubes = self.dispatcher.state().boxes.get(box_id).map(|b| b.tubes.clone()).unwrap_or_default();
+        let tubes = self
+            .dispatcher
+            .state()
+            .boxes
+            .get(box_id)
+            .map(|b| b.tubes.clone())
+            .unwrap_or_default();
         let report = minutes(self.scenario.service.report_minutes);
         for t in tubes {
             if self.now > t.stability_deadline() {
@@ -377,8 +479,17 @@ impl<'a> Engine<'a> {
                 continue;
             }
             let resulted = self.labs.process(lab, &t, self.now, &mut self.rng);
-            self.tell(resulted, Event::TubeResulted { barcode: t.barcode.clone(), lab: lab.clone() });
-            self.tell(resulted + report, Event::ResultReported { barcode: t.barcode });
+            self.tell(
+                resulted,
+                Event::TubeResulted {
+                    barcode: t.barcode.clone(),
+                    lab: lab.clone(),
+                },
+            );
+            self.tell(
+                resulted + report,
+                Event::ResultReported { barcode: t.barcode },
+            );
         }
     }
 
@@ -386,47 +497,127 @@ impl<'a> Engine<'a> {
         let now = self.now;
         match c {
             Command::AssignMission(p) => self.fly(p),
-            Command::AbortMission { mission, drone, recovery, .. } => {
+            Command::AbortMission {
+                mission,
+                drone,
+                recovery,
+                ..
+            } => {
                 *self.generations.entry(mission.clone()).or_insert(0) += 1;
                 let pad = match recovery {
-                    Recovery::ReturnToPad { pad } | Recovery::LandAtNearestPad { pad } => pad.clone(),
+                    Recovery::ReturnToPad { pad } | Recovery::LandAtNearestPad { pad } => {
+                        pad.clone()
+                    }
                 };
                 self.fly_to_pad(drone, &pad);
             }
             Command::ReturnToPad { drone, pad, .. } => self.fly_to_pad(drone, pad),
-            Command::Redirect { mission, drone, lab, leg, .. } => {
+            Command::Redirect {
+                mission,
+                drone,
+                lab,
+                leg,
+                ..
+            } => {
                 *self.generations.entry(mission.clone()).or_insert(0) += 1;
-                let boxes = self.dispatcher.state().missions.get(mission).map(|m| m.boxes.clone()).unwrap_or_default();
-                let lab_pad = self.world.pads.values().find(|p| p.site == labflight_core::pad::PadSite::Lab(lab.clone())).map(|p| p.id.clone());
+                let boxes = self
+                    .dispatcher
+                    .state()
+                    .missions
+                    .get(mission)
+                    .map(|m| m.boxes.clone())
+                    .unwrap_or_default();
+                let lab_pad = self
+                    .world
+                    .pads
+                    .values()
+                    .find(|p| p.site == labflight_core::pad::PadSite::Lab(lab.clone()))
+                    .map(|p| p.id.clone());
                 let position = self.world.labs[lab].position;
                 if let Some(d) = self.drones.get_mut(drone) {
                     let (here, battery) = d.at(now);
                     let used = 100.0 * leg.energy_wh / self.world.drone_spec.battery_wh;
                     let mut path = vec![(now, here)];
                     path.extend(timed(&leg.waypoints[1..], now, leg.arrive));
-                    d.flight = Some(Flight { path, battery_start: battery, battery_end: battery - used });
+                    d.flight = Some(Flight {
+                        path,
+                        battery_start: battery,
+                        battery_end: battery - used,
+                    });
                 }
-                self.tell_guarded(leg.arrive, mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::Landed { pad: lab_pad, position } });
+                self.tell_guarded(
+                    leg.arrive,
+                    mission,
+                    Event::Drone {
+                        drone: drone.clone(),
+                        kind: DroneEventKind::Landed {
+                            pad: lab_pad,
+                            position,
+                        },
+                    },
+                );
                 for b in boxes {
-                    self.tell_guarded(leg.arrive, mission, Event::BoxReceived { box_id: b, lab: lab.clone() });
+                    self.tell_guarded(
+                        leg.arrive,
+                        mission,
+                        Event::BoxReceived {
+                            box_id: b,
+                            lab: lab.clone(),
+                        },
+                    );
                 }
-                self.tell_guarded(leg.arrive, mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::MissionComplete { mission: mission.clone() } });
+                self.tell_guarded(
+                    leg.arrive,
+                    mission,
+                    Event::Drone {
+                        drone: drone.clone(),
+                        kind: DroneEventKind::MissionComplete {
+                            mission: mission.clone(),
+                        },
+                    },
+                );
             }
             Command::SwapBattery { drone, .. } => {
                 let at = now + minutes(self.world.drone_spec.battery_swap_minutes);
                 if let Some(d) = self.drones.get_mut(drone) {
                     d.battery_pct = 100.0;
                 }
-                self.tell(at, Event::Drone { drone: drone.clone(), kind: DroneEventKind::BatteryReady { battery_pct: 100.0 } });
+                self.tell(
+                    at,
+                    Event::Drone {
+                        drone: drone.clone(),
+                        kind: DroneEventKind::BatteryReady { battery_pct: 100.0 },
+                    },
+                );
             }
             Command::RequestCourier(r) => {
                 let Some(courier) = r.courier.clone() else {
                     return;
                 };
-                self.tell(r.pickup_at.max(now), Event::Courier { courier: courier.clone(), kind: CourierEventKind::PickedUp { boxes: r.boxes.clone() } });
-                self.tell(r.deliver_at.max(now), Event::Courier { courier, kind: CourierEventKind::Delivered { lab: r.lab.clone(), boxes: r.boxes.clone() } });
+                self.tell(
+                    r.pickup_at.max(now),
+                    Event::Courier {
+                        courier: courier.clone(),
+                        kind: CourierEventKind::PickedUp {
+                            boxes: r.boxes.clone(),
+                        },
+                    },
+                );
+                self.tell(
+                    r.deliver_at.max(now),
+                    Event::Courier {
+                        courier,
+                        kind: CourierEventKind::Delivered {
+                            lab: r.lab.clone(),
+                            boxes: r.boxes.clone(),
+                        },
+                    },
+                );
             }
-            Command::NotifyStation { station, notice: labflight_core::command::StationNotice::SealNow { .. } } => {
+            Command::NotifyStation {
+                station,
+                notice: labflight_core::command::StationNotice::SealNow { .. },
+            } => {
                 let station = station.clone();
                 self.seal(&station);
             }
@@ -450,24 +641,77 @@ impl<'a> Engine<'a> {
         if path.is_empty() {
             path.push((now, d.position));
         }
-        d.flight = Some(Flight { path, battery_start: battery, battery_end: battery - 100.0 * energy / spec.battery_wh });
+        d.flight = Some(Flight {
+            path,
+            battery_start: battery,
+            battery_end: battery - 100.0 * energy / spec.battery_wh,
+        });
         let drone = p.drone.clone();
         let mission = p.mission.clone();
         let lab_pos = self.world.labs[&p.lab].position;
-        self.tell_guarded(now, &mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::TookOff });
+        self.tell_guarded(
+            now,
+            &mission,
+            Event::Drone {
+                drone: drone.clone(),
+                kind: DroneEventKind::TookOff,
+            },
+        );
         for b in &p.boxes {
-            self.tell_guarded(p.pickup_at, &mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::PayloadLoaded { box_id: b.clone() } });
+            self.tell_guarded(
+                p.pickup_at,
+                &mission,
+                Event::Drone {
+                    drone: drone.clone(),
+                    kind: DroneEventKind::PayloadLoaded { box_id: b.clone() },
+                },
+            );
         }
-        self.tell_guarded(p.arrive_lab_at, &mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::Landed { pad: p.lab_pad.clone(), position: lab_pos } });
+        self.tell_guarded(
+            p.arrive_lab_at,
+            &mission,
+            Event::Drone {
+                drone: drone.clone(),
+                kind: DroneEventKind::Landed {
+                    pad: p.lab_pad.clone(),
+                    position: lab_pos,
+                },
+            },
+        );
         for b in &p.boxes {
-            self.tell_guarded(p.arrive_lab_at, &mission, Event::BoxReceived { box_id: b.clone(), lab: p.lab.clone() });
+            self.tell_guarded(
+                p.arrive_lab_at,
+                &mission,
+                Event::BoxReceived {
+                    box_id: b.clone(),
+                    lab: p.lab.clone(),
+                },
+            );
         }
-        self.tell_guarded(p.arrive_lab_at, &mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::MissionComplete { mission: mission.clone() } });
+        self.tell_guarded(
+            p.arrive_lab_at,
+            &mission,
+            Event::Drone {
+                drone: drone.clone(),
+                kind: DroneEventKind::MissionComplete {
+                    mission: mission.clone(),
+                },
+            },
+        );
         let span = (p.arrive_lab_at - now).num_seconds().max(1);
         let faults = self.scenario.faults.clone();
         if self.rng.random_bool(faults.drone_failure_per_flight) {
             let at = now + Duration::seconds(self.rng.random_range(0..span));
-            self.tell_guarded(at, &mission, Event::Drone { drone: drone.clone(), kind: DroneEventKind::Fault { reason: "simulated motor failure".into() } });
+            self.tell_guarded(
+                at,
+                &mission,
+                Event::Drone {
+                    drone: drone.clone(),
+                    kind: DroneEventKind::Fault {
+                        reason: "simulated motor failure".into(),
+                    },
+                },
+            );
         }
         if self.rng.random_bool(faults.link_loss_per_flight) {
             let at = now + Duration::seconds(self.rng.random_range(0..span));
@@ -475,8 +719,20 @@ impl<'a> Engine<'a> {
             if let Some(d) = self.drones.get_mut(&drone) {
                 d.link_down_until = Some(back);
             }
-            self.tell(at, Event::Drone { drone: drone.clone(), kind: DroneEventKind::LinkLost });
-            self.tell(back, Event::Drone { drone, kind: DroneEventKind::LinkRestored });
+            self.tell(
+                at,
+                Event::Drone {
+                    drone: drone.clone(),
+                    kind: DroneEventKind::LinkLost,
+                },
+            );
+            self.tell(
+                back,
+                Event::Drone {
+                    drone,
+                    kind: DroneEventKind::LinkRestored,
+                },
+            );
         }
     }
 
@@ -490,12 +746,28 @@ impl<'a> Engine<'a> {
         };
         let (here, battery) = d.at(now);
         let metres = self.world.frame.distance_m(here, target);
-        let secs = metres / self.world.drone_spec.cruise_airspeed_mps + self.world.drone_spec.takeoff_landing_s;
+        let secs = metres / self.world.drone_spec.cruise_airspeed_mps
+            + self.world.drone_spec.takeoff_landing_s;
         let arrive = now + Duration::milliseconds((secs * 1000.0) as i64);
-        let used = 100.0 * self.world.flight.hover_power_w(0.0) * secs / 3600.0 / self.world.drone_spec.battery_wh;
-        d.flight = Some(Flight { path: vec![(now, here), (arrive, target)], battery_start: battery, battery_end: battery - used });
+        let used = 100.0 * self.world.flight.hover_power_w(0.0) * secs
+            / 3600.0
+            / self.world.drone_spec.battery_wh;
+        d.flight = Some(Flight {
+            path: vec![(now, here), (arrive, target)],
+            battery_start: battery,
+            battery_end: battery - used,
+        });
         d.position = target;
-        self.tell(arrive, Event::Drone { drone: drone.clone(), kind: DroneEventKind::Landed { pad: Some(pad.clone()), position: target } });
+        self.tell(
+            arrive,
+            Event::Drone {
+                drone: drone.clone(),
+                kind: DroneEventKind::Landed {
+                    pad: Some(pad.clone()),
+                    position: target,
+                },
+            },
+        );
     }
 }
 
@@ -504,14 +776,20 @@ fn timed(points: &[LatLon], from: Instant, to: Instant) -> Vec<(Instant, LatLon)
     if points.len() < 2 {
         return points.iter().map(|p| (to, *p)).collect();
     }
-    let seg: Vec<f64> = points.windows(2).map(|w| ((w[1].lat - w[0].lat).powi(2) + (w[1].lon - w[0].lon).powi(2)).sqrt()).collect();
+    let seg: Vec<f64> = points
+        .windows(2)
+        .map(|w| ((w[1].lat - w[0].lat).powi(2) + (w[1].lon - w[0].lon).powi(2)).sqrt())
+        .collect();
     let total: f64 = seg.iter().sum::<f64>().max(1e-12);
     let span = (to - from).num_milliseconds() as f64;
     let mut acc = 0.0;
     let mut out = vec![(from, points[0])];
     for (i, s) in seg.iter().enumerate() {
         acc += s;
-        out.push((from + Duration::milliseconds((span * acc / total) as i64), points[i + 1]));
+        out.push((
+            from + Duration::milliseconds((span * acc / total) as i64),
+            points[i + 1],
+        ));
     }
     out
 }

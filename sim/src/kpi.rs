@@ -34,12 +34,21 @@ pub struct Kpis {
     pub couriers: u32,
 }
 
-pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger, end: Instant) -> Kpis {
+pub fn compute(
+    scenario: &Scenario,
+    seed: u64,
+    policy: &str,
+    ledger: &Ledger,
+    end: Instant,
+) -> Kpis {
     let last_draw = scenario.at(scenario.service.last_draw);
     let cutoff = scenario.at(scenario.service.cutoff);
     let tubes: Vec<_> = ledger.tubes.values().collect();
     let eligible: Vec<_> = tubes.iter().filter(|c| c.drawn_at <= last_draw).collect();
-    let on_time = eligible.iter().filter(|c| c.reported_at.is_some_and(|r| r <= cutoff)).count();
+    let on_time = eligible
+        .iter()
+        .filter(|c| c.reported_at.is_some_and(|r| r <= cutoff))
+        .count();
     let mut tat: Vec<i64> = tubes
         .iter()
         .filter_map(|c| c.reported_at.map(|r| (r - c.drawn_at).num_minutes()))
@@ -59,7 +68,10 @@ pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger, en
         .filter(|c| c.reported_at.is_none() && !c.stability_violated())
         .count();
     let flown: Vec<_> = ledger.flights.iter().filter(|f| !f.aborted).collect();
-    let flight_minutes: f64 = flown.iter().map(|f| (f.arrive - f.depart).num_seconds() as f64 / 60.0).sum();
+    let flight_minutes: f64 = flown
+        .iter()
+        .map(|f| (f.arrive - f.depart).num_seconds() as f64 / 60.0)
+        .sum();
     let window = (cutoff - scenario.at(scenario.service.first_draw)).num_minutes() as f64;
     let drones = scenario.fleet.drones;
     let _ = end;
@@ -70,7 +82,11 @@ pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger, en
         specimens: tubes.len(),
         drawn_by_last_draw: eligible.len(),
         resulted_by_cutoff: on_time,
-        on_time_rate: round4(if eligible.is_empty() { 1.0 } else { on_time as f64 / eligible.len() as f64 }),
+        on_time_rate: round4(if eligible.is_empty() {
+            1.0
+        } else {
+            on_time as f64 / eligible.len() as f64
+        }),
         tat_minutes: Tat {
             p50: pct(0.5),
             p90: pct(0.9),
@@ -83,7 +99,11 @@ pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger, en
         rejected_specimens: stability,
         flights: flown.len(),
         drone_km: round4(flown.iter().map(|f| f.distance_km).sum()),
-        drone_utilisation: round4(if drones == 0 { 0.0 } else { flight_minutes / (window * f64::from(drones)) }),
+        drone_utilisation: round4(if drones == 0 {
+            0.0
+        } else {
+            flight_minutes / (window * f64::from(drones))
+        }),
         courier_trips: ledger.courier_trips,
         drones,
         couriers: scenario.fleet.couriers,

@@ -53,14 +53,28 @@ impl LabFloor {
         }
         LabFloor {
             lines,
-            reception: world.labs.values().map(|l| (l.id.clone(), minutes(l.reception_minutes))).collect(),
-            verification: world.labs.values().map(|l| (l.id.clone(), minutes(l.verification_minutes))).collect(),
+            reception: world
+                .labs
+                .values()
+                .map(|l| (l.id.clone(), minutes(l.reception_minutes)))
+                .collect(),
+            verification: world
+                .labs
+                .values()
+                .map(|l| (l.id.clone(), minutes(l.verification_minutes)))
+                .collect(),
             pending: BTreeMap::new(),
         }
     }
 
     /// Books a tube received at `at`; returns when its verified result is ready.
-    pub fn process(&mut self, lab: &LabId, tube: &Tube, at: Instant, rng: &mut ChaCha8Rng) -> Instant {
+    pub fn process(
+        &mut self,
+        lab: &LabId,
+        tube: &Tube,
+        at: Instant,
+        rng: &mut ChaCha8Rng,
+    ) -> Instant {
         let ready = at + self.reception.get(lab).copied().unwrap_or_default();
         let verification = self.verification.get(lab).copied().unwrap_or_default();
         let mut done = ready;

@@ -5,7 +5,9 @@
 
 use labflight_core::command::MissionPlan;
 use labflight_core::event::{CourierEventKind, DroneEventKind};
-use labflight_core::{BoxId, Command, Event, Instant, LabId, Stamped, StationId, Tube, TubeBarcode};
+use labflight_core::{
+    BoxId, Command, Event, Instant, LabId, Stamped, StationId, Tube, TubeBarcode,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -33,7 +35,8 @@ pub struct Custody {
 
 impl Custody {
     pub fn stability_violated(&self) -> bool {
-        self.received_at.is_some_and(|r| r > self.stability_deadline)
+        self.received_at
+            .is_some_and(|r| r > self.stability_deadline)
     }
 }
 
@@ -74,13 +77,21 @@ impl Ledger {
     pub fn apply_event(&mut self, stamped: &Stamped, box_band: labflight_core::TempBand) {
         let at = stamped.at;
         match &stamped.event {
-            Event::BoxSealed { box_id, station, tubes } => {
+            Event::BoxSealed {
+                box_id,
+                station,
+                tubes,
+            } => {
                 if self.boxes.contains_key(box_id) {
                     return;
                 }
-                self.boxes.insert(box_id.clone(), tubes.iter().map(|t| t.barcode.clone()).collect());
+                self.boxes.insert(
+                    box_id.clone(),
+                    tubes.iter().map(|t| t.barcode.clone()).collect(),
+                );
                 for t in tubes {
-                    self.tubes.insert(t.barcode.clone(), custody(t, station, box_id, at));
+                    self.tubes
+                        .insert(t.barcode.clone(), custody(t, station, box_id, at));
                 }
             }
             Event::Drone {
@@ -168,7 +179,9 @@ impl Ledger {
                 if a.kind == labflight_core::command::AlertKind::FleetGrounded {
                     if a.message.starts_with("fleet grounded") {
                         self.grounded.push((at, None));
-                    } else if let Some(open) = self.grounded.iter_mut().rev().find(|g| g.1.is_none()) {
+                    } else if let Some(open) =
+                        self.grounded.iter_mut().rev().find(|g| g.1.is_none())
+                    {
                         open.1 = Some(at);
                     }
                 }
@@ -178,7 +191,11 @@ impl Ledger {
     }
 
     fn flight(&mut self, p: &MissionPlan) {
-        let tubes: usize = p.boxes.iter().map(|b| self.boxes.get(b).map_or(0, Vec::len)).sum();
+        let tubes: usize = p
+            .boxes
+            .iter()
+            .map(|b| self.boxes.get(b).map_or(0, Vec::len))
+            .sum();
         for b in &p.boxes {
             for bc in self.boxes.get(b).into_iter().flatten() {
                 if let Some(c) = self.tubes.get_mut(bc) {
@@ -186,7 +203,8 @@ impl Ledger {
                 }
             }
         }
-        self.flight_index.insert(p.mission.0.clone(), self.flights.len());
+        self.flight_index
+            .insert(p.mission.0.clone(), self.flights.len());
         self.flights.push(FlightRecord {
             mission: p.mission.0.clone(),
             drone: p.drone.0.clone(),
@@ -230,7 +248,9 @@ impl Ledger {
             return None;
         }
         let overlaps = |spans: &[(Instant, Option<Instant>)], from: Instant, to: Instant| {
-            spans.iter().any(|(a, b)| *a < to && b.is_none_or(|b| b > from))
+            spans
+                .iter()
+                .any(|(a, b)| *a < to && b.is_none_or(|b| b > from))
         };
         let wait_end = c.loaded_at.or(c.received_at).unwrap_or(cutoff);
         Some(if c.stability_violated() {
@@ -262,7 +282,12 @@ fn custody(t: &Tube, station: &StationId, box_id: &BoxId, sealed_at: Instant) ->
         barcode: t.barcode.clone(),
         station: station.clone(),
         tube_type: t.tube_type.0.clone(),
-        tests: t.tests.iter().map(|l| l.0.as_str()).collect::<Vec<_>>().join(" "),
+        tests: t
+            .tests
+            .iter()
+            .map(|l| l.0.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
         spun: t.spun,
         box_id: box_id.clone(),
         drawn_at: t.drawn_at,

@@ -8,6 +8,7 @@ pub mod kpi;
 pub mod labs;
 pub mod ledger;
 pub mod output;
+pub mod report;
 pub mod thermal;
 
 use labflight_core::Scenario;

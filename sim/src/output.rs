@@ -22,9 +22,23 @@ pub struct JournalHeader {
 pub const JOURNAL: &str = "journal.jsonl";
 pub const COMMANDS: &str = "commands.jsonl";
 
-pub fn write_run(dir: &Path, header: &JournalHeader, scenario: &Scenario, day: &DayResult) -> std::io::Result<()> {
+/// Writes every file of a run; `others` are compared runs shown beside it in the report.
+pub fn write_run(
+    dir: &Path,
+    header: &JournalHeader,
+    scenario: &Scenario,
+    world: &labflight_dispatch::World,
+    day: &DayResult,
+    others: &[(String, crate::kpi::Kpis)],
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("kpis.json"), serde_json::to_string_pretty(&day.kpis)? + "\n")?;
+    let date = scenario.at(scenario.service.first_draw);
+    let html = crate::report::render(scenario, world, &day.ledger, &day.kpis, others, date);
+    std::fs::write(dir.join("report.html"), html)?;
+    std::fs::write(
+        dir.join("kpis.json"),
+        serde_json::to_string_pretty(&day.kpis)? + "\n",
+    )?;
     write_journal(&dir.join(JOURNAL), header, &day.run.journal)?;
     write_commands(&dir.join(COMMANDS), &day.run.journal, &day.run.commands)?;
     write_specimens(&dir.join("specimens.csv"), scenario, &day.ledger)?;
@@ -32,7 +46,11 @@ pub fn write_run(dir: &Path, header: &JournalHeader, scenario: &Scenario, day: &
     Ok(())
 }
 
-pub fn write_journal(path: &Path, header: &JournalHeader, events: &[Stamped]) -> std::io::Result<()> {
+pub fn write_journal(
+    path: &Path,
+    header: &JournalHeader,
+    events: &[Stamped],
+) -> std::io::Result<()> {
     let mut w = BufWriter::new(std::fs::File::create(path)?);
     serde_json::to_writer(&mut w, header)?;
     w.write_all(b"\n")?;
@@ -45,26 +63,38 @@ pub fn write_journal(path: &Path, header: &JournalHeader, events: &[Stamped]) ->
 
 /// Reads a journal; errors name the file and the line.
 pub fn read_journal(path: &Path) -> Result<(JournalHeader, Vec<Stamped>), String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let mut lines = std::io::BufReader::new(file).lines();
     let first = lines
         .next()
         .ok_or_else(|| format!("{}: empty journal", path.display()))?
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let header: JournalHeader =
-        serde_json::from_str(&first).map_err(|e| format!("{}: line 1: not a labflight journal header: {e}", path.display()))?;
+    let header: JournalHeader = serde_json::from_str(&first).map_err(|e| {
+        format!(
+            "{}: line 1: not a labflight journal header: {e}",
+            path.display()
+        )
+    })?;
     let mut events = Vec::new();
     for (i, line) in lines.enumerate() {
         let line = line.map_err(|e| format!("{}: line {}: {e}", path.display(), i + 2))?;
         if line.trim().is_empty() {
             continue;
         }
-        events.push(serde_json::from_str(&line).map_err(|e| format!("{}: line {}: {e}", path.display(), i + 2))?);
+        events.push(
+            serde_json::from_str(&line)
+                .map_err(|e| format!("{}: line {}: {e}", path.display(), i + 2))?,
+        );
     }
     Ok((header, events))
 }
 
-pub fn write_commands(path: &Path, journal: &[Stamped], commands: &[(usize, Command)]) -> std::io::Result<()> {
+pub fn write_commands(
+    path: &Path,
+    journal: &[Stamped],
+    commands: &[(usize, Command)],
+) -> std::io::Result<()> {
     let mut w = BufWriter::new(std::fs::File::create(path)?);
     for (i, c) in commands {
         #[derive(Serialize)]
@@ -73,7 +103,14 @@ pub fn write_commands(path: &Path, journal: &[Stamped], commands: &[(usize, Comm
             event: usize,
             command: &'a Command,
         }
-        serde_json::to_writer(&mut w, &Line { at: journal[*i].at, event: *i, command: c })?;
+        serde_json::to_writer(
+            &mut w,
+            &Line {
+                at: journal[*i].at,
+                event: *i,
+                command: c,
+            },
+        )?;
         w.write_all(b"\n")?;
     }
     w.flush()
@@ -86,16 +123,37 @@ fn ts(t: Option<Instant>) -> String {
 fn write_specimens(path: &Path, scenario: &Scenario, ledger: &Ledger) -> std::io::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     w.write_record([
-        "barcode", "station", "tube_type", "tests", "spun", "box", "drawn_at", "sealed_at", "loaded_at", "carrier",
-        "mission", "received_at", "lab", "resulted_at", "reported_at", "stability_deadline", "tat_minutes", "on_time",
-        "temperature_excursion", "miss_reason",
+        "barcode",
+        "station",
+        "tube_type",
+        "tests",
+        "spun",
+        "box",
+        "drawn_at",
+        "sealed_at",
+        "loaded_at",
+        "carrier",
+        "mission",
+        "received_at",
+        "lab",
+        "resulted_at",
+        "reported_at",
+        "stability_deadline",
+        "tat_minutes",
+        "on_time",
+        "temperature_excursion",
+        "miss_reason",
     ])?;
     let cutoff = scenario.at(scenario.service.cutoff);
     let last_draw = scenario.at(scenario.service.last_draw);
     for c in ledger.tubes.values() {
         let eligible = c.drawn_at <= last_draw;
         let on_time = c.reported_at.is_some_and(|r| r <= cutoff);
-        let reason = if eligible { ledger.miss_reason(c, cutoff).unwrap_or_default() } else { String::new() };
+        let reason = if eligible {
+            ledger.miss_reason(c, cutoff).unwrap_or_default()
+        } else {
+            String::new()
+        };
         w.write_record([
             c.barcode.0.clone(),
             c.station.0.clone(),
@@ -113,7 +171,9 @@ fn write_specimens(path: &Path, scenario: &Scenario, ledger: &Ledger) -> std::io
             ts(c.resulted_at),
             ts(c.reported_at),
             c.stability_deadline.to_rfc3339(),
-            c.reported_at.map(|r| (r - c.drawn_at).num_minutes().to_string()).unwrap_or_default(),
+            c.reported_at
+                .map(|r| (r - c.drawn_at).num_minutes().to_string())
+                .unwrap_or_default(),
             on_time.to_string(),
             c.temperature_excursion.to_string(),
             reason,

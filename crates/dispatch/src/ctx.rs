@@ -127,6 +127,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Issues a drone mission and books the drone, the boxes and the lab's inbound load.
+    #[allow(clippy::too_many_arguments)]
     pub fn assign_drone(
         &mut self,
         drone: &DroneId,

@@ -158,6 +158,7 @@ pub struct LabChoice {
 
 /// Picks the lab with the earliest predicted result for the boxes from `from`,
 /// departing at `depart`. Returns the choice and every lab weighed.
+#[allow(clippy::too_many_arguments)]
 pub fn choose_lab(
     world: &World,
     state: &State,

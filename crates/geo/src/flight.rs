@@ -100,7 +100,7 @@ impl FlightModel {
             } else {
                 (airspeed * airspeed - across * across).sqrt() + along
             };
-            if !(ground > MIN_GROUND_SPEED_MPS) {
+            if ground.is_nan() || ground <= MIN_GROUND_SPEED_MPS {
                 feasible = false;
                 cruise_s += len / MIN_GROUND_SPEED_MPS;
             } else {

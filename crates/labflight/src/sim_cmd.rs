@@ -97,7 +97,7 @@ fn run_one(
 ) -> anyhow::Result<labflight_sim::kpi::Kpis> {
     let (scenario, world) = load_world(scenario_file, overrides)?;
     let bar = progress_bar(quiet, policy.name());
-    let day = labflight_sim::simulate(&scenario, world, policy, seed, &mut |share| {
+    let day = labflight_sim::simulate(&scenario, Arc::clone(&world), policy, seed, &mut |share| {
         bar.set_position((share * 1000.0) as u64)
     });
     bar.finish_and_clear();
@@ -109,7 +109,7 @@ fn run_one(
             seed,
             policy: policy.name().to_owned(),
         };
-        output::write_run(dir, &header, &scenario, &day).with_context(|| format!("writing {}", dir.display()))?;
+        output::write_run(dir, &header, &scenario, &world, &day, &[]).with_context(|| format!("writing {}", dir.display()))?;
     }
     Ok(day.kpis)
 }
@@ -195,7 +195,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     }
     let (scenario, world) = load_world(&header.scenario_file, &header.overrides)?;
     let start = events.first().map(|e| e.at).ok_or_else(|| BadInput(format!("{}: no events", args.journal.display())))?;
-    let mut dispatcher = Dispatcher::new(world, policy, header.seed, start);
+    let mut dispatcher = Dispatcher::new(Arc::clone(&world), policy, header.seed, start);
     let bar = progress_bar(args.quiet, "replay");
     let mut commands = Vec::new();
     for (i, e) in events.iter().enumerate() {
@@ -216,7 +216,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     let ledger = labflight_sim::ledger_of(&scenario, &run);
     let kpis = labflight_sim::kpi::compute(&scenario, header.seed, policy.name(), &ledger, run.end);
     let day = labflight_sim::DayResult { run, ledger, kpis };
-    output::write_run(&args.out, &header, &scenario, &day)?;
+    output::write_run(&args.out, &header, &scenario, &world, &day, &[])?;
     println!("{}", serde_json::to_string_pretty(&day.kpis)?);
     Ok(())
 }

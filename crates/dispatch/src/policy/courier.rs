@@ -72,7 +72,7 @@ impl CourierRounds {
                             back_at,
                         });
                     }
-                    depart = depart + interval;
+                    depart += interval;
                 }
             }
         }

@@ -1,0 +1,151 @@
+//! `labflight sim` and `labflight replay` as a user runs them: outputs written,
+//! replay byte-identical, a what-if under another policy, bad input exits 2.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_labflight"));
+    c.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    c
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("sim-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn sim_writes_its_outputs_and_replay_is_byte_identical() {
+    let a = scratch("a");
+    let b = scratch("b");
+    let out = bin()
+        .args([
+            "sim",
+            "--scenario",
+            "maps/longhua/scenario.toml",
+            "--seed",
+            "3",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&a)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "kpis.json",
+        "specimens.csv",
+        "flights.csv",
+        "journal.jsonl",
+        "commands.jsonl",
+        "report.html",
+    ] {
+        assert!(a.join(f).is_file(), "{f} missing");
+    }
+    let kpis: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("kpis.json")).unwrap()).unwrap();
+    for field in [
+        "scenario",
+        "seed",
+        "policy",
+        "specimens",
+        "on_time_rate",
+        "tat_minutes",
+        "lost_specimens",
+        "drones",
+        "couriers",
+    ] {
+        assert!(kpis.get(field).is_some(), "kpis.json lacks {field}");
+    }
+    let rows = std::fs::read_to_string(a.join("specimens.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert_eq!(rows as u64, kpis["specimens"].as_u64().unwrap());
+
+    let out = bin()
+        .args(["replay", "--quiet", "--journal"])
+        .arg(a.join("journal.jsonl"))
+        .arg("--out")
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["kpis.json", "commands.jsonl", "specimens.csv"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs after replay"
+        );
+    }
+
+    let c = scratch("c");
+    let out = bin()
+        .args(["replay", "--quiet", "--policy", "greedy", "--journal"])
+        .arg(a.join("journal.jsonl"))
+        .arg("--out")
+        .arg(&c)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let whatif: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(c.join("kpis.json")).unwrap()).unwrap();
+    assert_eq!(whatif["policy"], "greedy");
+    assert_eq!(whatif["specimens"], kpis["specimens"], "same demand");
+}
+
+#[test]
+fn a_bad_scenario_exits_2_naming_file_field_and_value() {
+    let dir = scratch("bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../maps/longhua/scenario.toml"),
+    )
+    .unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        good.replace("drones = 32", "drones = -4")
+            .replace("map = \".\"", "map = \"../../../../maps/longhua\""),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["sim", "--quiet", "--scenario"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("drones") && err.contains("-4"),
+        "{err}"
+    );
+    let out = bin()
+        .args([
+            "sim",
+            "--quiet",
+            "--scenario",
+            "maps/longhua/scenario.toml",
+            "--policy",
+            "teleport",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,111 @@
+//! The service level of issue 4, asserted on whole simulated days: the nominal
+//! Longhua day keeps the promise with at most 32 drones; bad days lose nothing and
+//! explain every miss; the same seed gives the same day.
+
+use labflight_core::Scenario;
+use labflight_dispatch::{PolicyKind, World};
+use labflight_geo::MapData;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn scenario_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../maps/longhua")
+        .join(name)
+}
+
+fn day(name: &str, seed: u64, policy: PolicyKind) -> (Scenario, labflight_sim::DayResult) {
+    let path = scenario_path(name);
+    let scenario = Scenario::load(&path).unwrap();
+    let map = MapData::load(&scenario.map_dir(&path)).unwrap();
+    let world = Arc::new(World::from_map(&scenario, &map));
+    let result = labflight_sim::simulate(&scenario, world, policy, seed, &mut |_| {});
+    (scenario, result)
+}
+
+#[test]
+fn nominal_day_keeps_the_promise_with_32_drones() {
+    for seed in [1, 7, 2026] {
+        let (scenario, d) = day("scenario.toml", seed, PolicyKind::Drone);
+        let k = &d.kpis;
+        assert!(scenario.fleet.drones <= 32);
+        assert!(
+            k.specimens > 8_000,
+            "a realistic load: {} tubes",
+            k.specimens
+        );
+        assert!(
+            k.on_time_rate >= 0.995,
+            "seed {seed}: on-time {} ({k:?})",
+            k.on_time_rate
+        );
+        assert_eq!(k.stability_violations, 0, "seed {seed}");
+        assert_eq!(k.lost_specimens, 0, "seed {seed}");
+    }
+}
+
+#[test]
+fn bad_days_lose_nothing_and_explain_every_miss() {
+    for name in ["longhua-storm.toml", "longhua-lab-outage.toml"] {
+        let (scenario, d) = day(name, 7, PolicyKind::Drone);
+        assert_eq!(d.kpis.lost_specimens, 0, "{name}");
+        let cutoff = scenario.at(scenario.service.cutoff);
+        let last = scenario.at(scenario.service.last_draw);
+        let mut missed = 0;
+        for c in d.ledger.tubes.values().filter(|c| c.drawn_at <= last) {
+            if let Some(reason) = d.ledger.miss_reason(c, cutoff) {
+                missed += 1;
+                assert!(
+                    !reason.is_empty(),
+                    "{name}: {} missed without a reason",
+                    c.barcode
+                );
+            }
+        }
+        assert_eq!(
+            missed,
+            d.kpis.drawn_by_last_draw - d.kpis.resulted_by_cutoff,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_storm_grounds_the_fleet_and_sends_vans() {
+    let (_, d) = day("longhua-storm.toml", 7, PolicyKind::Drone);
+    assert!(
+        d.ledger.grounded.iter().any(|g| g.1.is_some()),
+        "grounded, then released"
+    );
+    assert!(
+        d.kpis.courier_trips > 0,
+        "vans took boxes while the fleet was grounded"
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_day_and_another_seed_another() {
+    let (_, a) = day("scenario.toml", 11, PolicyKind::Drone);
+    let (_, b) = day("scenario.toml", 11, PolicyKind::Drone);
+    assert_eq!(a.kpis, b.kpis);
+    assert_eq!(a.run.journal, b.run.journal);
+    let (_, c) = day("scenario.toml", 12, PolicyKind::Drone);
+    assert_ne!(
+        a.kpis.specimens, c.kpis.specimens,
+        "demand depends on the seed"
+    );
+}
+
+#[test]
+fn baselines_run_the_same_demand() {
+    let (_, drone) = day("scenario.toml", 7, PolicyKind::Drone);
+    let (_, courier) = day("scenario.toml", 7, PolicyKind::Courier);
+    let (_, greedy) = day("scenario.toml", 7, PolicyKind::Greedy);
+    assert_eq!(drone.kpis.specimens, courier.kpis.specimens);
+    assert_eq!(drone.kpis.specimens, greedy.kpis.specimens);
+    assert!(courier.kpis.courier_trips > 0 && courier.kpis.flights == 0);
+    assert!(
+        drone.kpis.on_time_rate > courier.kpis.on_time_rate,
+        "drones beat the old vans"
+    );
+}
