@@ -8,11 +8,21 @@ impl World {
     /// chargers (labs first, then depots), vans based at the group HQ labs.
     pub fn from_map(scenario: &Scenario, map: &labflight_geo::MapData) -> World {
         let mut charger_pads: Vec<&Pad> = map.pads.iter().filter(|p| p.charger).collect();
-        charger_pads.sort_by_key(|p| (!matches!(p.site, labflight_core::pad::PadSite::Lab(_)), p.id.clone()));
+        charger_pads.sort_by_key(|p| {
+            (
+                !matches!(p.site, labflight_core::pad::PadSite::Lab(_)),
+                p.id.clone(),
+            )
+        });
         // Deal drones round-robin over the pads so every pad gets its share before any fills.
         let rounds = charger_pads.iter().map(|p| p.capacity).max().unwrap_or(0);
         let mut order: Vec<PadId> = (0..rounds)
-            .flat_map(|round| charger_pads.iter().filter(move |p| round < p.capacity).map(|p| p.id.clone()))
+            .flat_map(|round| {
+                charger_pads
+                    .iter()
+                    .filter(move |p| round < p.capacity)
+                    .map(|p| p.id.clone())
+            })
             .collect();
         if order.is_empty() {
             order = map.pads.iter().map(|p| p.id.clone()).collect();
@@ -26,7 +36,11 @@ impl World {
             })
             .collect();
         let hq: Vec<&Lab> = map.labs.iter().filter(|l| l.group.is_some()).collect();
-        let bases: Vec<&Lab> = if hq.is_empty() { map.labs.iter().collect() } else { hq };
+        let bases: Vec<&Lab> = if hq.is_empty() {
+            map.labs.iter().collect()
+        } else {
+            hq
+        };
         let couriers = (0..scenario.fleet.couriers as usize)
             .filter(|_| !bases.is_empty())
             .map(|i| CourierStart {

@@ -5,6 +5,7 @@
 
 mod ctx;
 mod dispatcher;
+mod from_map;
 pub mod planner;
 pub mod policy;
 pub mod state;

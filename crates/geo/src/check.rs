@@ -1,1 +1,154 @@
-//! (being written)
+//! `labflight maps check`: validates a map data set against the facts it must
+//! hold (centres inside the district and outside every no-fly zone, one regional
+//! centre per subdistrict, every group with a lab) and summarises it: counts by
+//! subdistrict, group and tier, distance from each centre to its group's lab, and
+//! the centres a drone cannot serve in one flight at full load.
+
+use crate::MapData;
+use crate::flight::FlightModel;
+use labflight_core::{DroneSpec, Tier};
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub centres: usize,
+    pub regional: usize,
+    pub by_subdistrict: BTreeMap<String, usize>,
+    pub by_group: BTreeMap<String, usize>,
+    pub labs: usize,
+    pub pads: usize,
+    pub zones: usize,
+    /// km from each centre to its group's HQ lab: min, median, max.
+    pub to_group_lab_km: Option<(f64, f64, f64)>,
+    /// Centres whose round trip to their group lab exceeds the full-load range.
+    pub out_of_range: Vec<(String, f64)>,
+    pub full_load_range_km: f64,
+    pub errors: Vec<String>,
+}
+
+pub fn check(map: &MapData, drone: &DroneSpec) -> CheckReport {
+    let space = map.airspace(0.0);
+    let frame = map.frame();
+    let model = FlightModel::new(drone);
+    let range_km = model.range_m(drone.max_payload_kg) / 1000.0;
+    let mut r = CheckReport {
+        centres: map.stations.len(),
+        regional: map
+            .stations
+            .iter()
+            .filter(|s| s.tier == Tier::Regional)
+            .count(),
+        labs: map.labs.len(),
+        pads: map.pads.len(),
+        zones: map.no_fly.len(),
+        full_load_range_km: range_km,
+        ..CheckReport::default()
+    };
+    let mut distances = Vec::new();
+    for s in &map.stations {
+        *r.by_subdistrict.entry(s.subdistrict.clone()).or_insert(0) += 1;
+        *r.by_group.entry(s.group.0.clone()).or_insert(0) += 1;
+        if !space.in_district(s.position) {
+            r.errors.push(format!(
+                "{}: ({:.6}, {:.6}) is outside the district",
+                s.id, s.position.lat, s.position.lon
+            ));
+        }
+        if let Some(z) = space.in_no_fly(s.position) {
+            r.errors
+                .push(format!("{}: inside no-fly zone {}", s.id, z.id));
+        }
+        match map.labs.iter().find(|l| l.group.as_ref() == Some(&s.group)) {
+            Some(lab) => {
+                let km = frame.distance_m(s.position, lab.position) / 1000.0;
+                distances.push(km);
+                if 2.0 * km > range_km {
+                    r.out_of_range.push((s.id.0.clone(), km));
+                }
+            }
+            None => r
+                .errors
+                .push(format!("{}: group {} has no HQ lab", s.id, s.group)),
+        }
+    }
+    for sub in &map.subdistricts {
+        let regional = map
+            .stations
+            .iter()
+            .filter(|s| s.subdistrict == sub.name && s.tier == Tier::Regional)
+            .count();
+        if regional != 1 {
+            r.errors.push(format!(
+                "subdistrict {}: {regional} regional centres, expected 1",
+                sub.name
+            ));
+        }
+    }
+    for l in &map.labs {
+        if space.in_no_fly(l.position).is_some() {
+            r.errors.push(format!("{}: lab inside a no-fly zone", l.id));
+        }
+    }
+    distances.sort_by(f64::total_cmp);
+    if !distances.is_empty() {
+        r.to_group_lab_km = Some((
+            distances[0],
+            distances[distances.len() / 2],
+            distances[distances.len() - 1],
+        ));
+    }
+    r
+}
+
+impl fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "centres: {} ({} regional, {} community)",
+            self.centres,
+            self.regional,
+            self.centres - self.regional
+        )?;
+        writeln!(
+            f,
+            "labs: {}   pads: {}   no-fly zones: {}",
+            self.labs, self.pads, self.zones
+        )?;
+        writeln!(f, "by subdistrict:")?;
+        for (k, v) in &self.by_subdistrict {
+            writeln!(f, "  {k:<12} {v:>4}")?;
+        }
+        writeln!(f, "by medical group:")?;
+        for (k, v) in &self.by_group {
+            writeln!(f, "  {k:<12} {v:>4}")?;
+        }
+        if let Some((min, median, max)) = self.to_group_lab_km {
+            writeln!(
+                f,
+                "centre to group lab: min {min:.1} km, median {median:.1} km, max {max:.1} km"
+            )?;
+        }
+        writeln!(
+            f,
+            "out of single-flight range (round trip over {:.1} km at full load): {}",
+            self.full_load_range_km,
+            self.out_of_range.len()
+        )?;
+        for (id, km) in &self.out_of_range {
+            writeln!(f, "  {id} ({km:.1} km to its lab)")?;
+        }
+        if self.errors.is_empty() {
+            writeln!(
+                f,
+                "all centres inside the district, none inside a no-fly zone: OK"
+            )
+        } else {
+            writeln!(f, "errors: {}", self.errors.len())?;
+            for e in &self.errors {
+                writeln!(f, "  {e}")?;
+            }
+            Ok(())
+        }
+    }
+}

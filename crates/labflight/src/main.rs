@@ -1,13 +1,19 @@
 //! `labflight`: the one binary. Thin: parses the command line and hands each
 //! subcommand to the crate that does the work. Bad input exits with status 2.
 
+mod import_cmd;
 mod maps_cmd;
+mod sim_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "labflight", version, about = "Drone specimen logistics for Longhua's community health centres")]
+#[command(
+    name = "labflight",
+    version,
+    about = "Drone specimen logistics for Longhua's community health centres"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -18,6 +24,10 @@ enum Command {
     /// Map data tools: check, generate, import.
     #[command(subcommand)]
     Maps(maps_cmd::MapsCommand),
+    /// Simulate one day as fast as possible; compare policies or sweep a parameter.
+    Sim(sim_cmd::SimArgs),
+    /// Re-run the dispatcher on a recorded journal (or a what-if with another policy).
+    Replay(sim_cmd::ReplayArgs),
 }
 
 /// An error that is the user's input, not labflight's fault: exit status 2.
@@ -36,10 +46,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Maps(cmd) => maps_cmd::run(cmd),
+        Command::Sim(args) => sim_cmd::sim(args),
+        Command::Replay(args) => sim_cmd::replay(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) if err.downcast_ref::<BadInput>().is_some() || err.downcast_ref::<labflight_core::ConfigError>().is_some() => {
+        Err(err)
+            if err.downcast_ref::<BadInput>().is_some()
+                || err.downcast_ref::<labflight_core::ConfigError>().is_some() =>
+        {
             eprintln!("error: {err:#}");
             ExitCode::from(2)
         }

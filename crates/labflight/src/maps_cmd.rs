@@ -1,10 +1,107 @@
-//! `labflight maps ...` (being written).
+//! `labflight maps check|generate|import`: the map data tools.
 
-use clap::Subcommand;
+use crate::BadInput;
+use clap::{Subcommand, ValueEnum};
+use labflight_core::Scenario;
+use labflight_geo::MapData;
+use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
-pub enum MapsCommand {}
+pub enum MapsCommand {
+    /// Validate a map folder and print its summary (exit 2 on errors).
+    Check {
+        dir: PathBuf,
+        /// Scenario whose drone defines the flight range (default DIR/scenario.toml).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+    },
+    /// Regenerate the illustrative Longhua layers (leaves scenario files alone).
+    Generate {
+        #[arg(long, default_value_t = labflight_geo::mapgen::LONGHUA_SEED)]
+        seed: u64,
+        #[arg(long, default_value = "maps/longhua")]
+        out: PathBuf,
+        /// Generate a city-scale map with this many centres instead.
+        #[arg(long)]
+        city: Option<usize>,
+        /// No-fly zones of the city-scale map.
+        #[arg(long, default_value_t = 50)]
+        zones: usize,
+    },
+    /// Turn a CSV or GeoJSON of real sites into stations.geojson (exit 2 listing bad rows).
+    Import {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[arg(long, value_enum, default_value_t = Datum::Wgs84)]
+        datum: Datum,
+        /// The map whose district outline the sites must lie in.
+        #[arg(long, default_value = "maps/longhua")]
+        map: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    Csv,
+    Geojson,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Datum {
+    Gcj02,
+    Wgs84,
+}
 
 pub fn run(cmd: MapsCommand) -> anyhow::Result<()> {
-    match cmd {}
+    match cmd {
+        MapsCommand::Check { dir, scenario } => {
+            let scenario_file = scenario.unwrap_or_else(|| dir.join("scenario.toml"));
+            let scenario = Scenario::load(&scenario_file)?;
+            let map = MapData::load(&dir)?;
+            let report = labflight_geo::check::check(&map, &scenario.drone);
+            print!("{report}");
+            if report.errors.is_empty() {
+                Ok(())
+            } else {
+                Err(BadInput(format!(
+                    "{}: {} problem(s) in the map data",
+                    dir.display(),
+                    report.errors.len()
+                ))
+                .into())
+            }
+        }
+        MapsCommand::Generate {
+            seed,
+            out,
+            city,
+            zones,
+        } => {
+            let map = match city {
+                Some(n) => labflight_geo::mapgen::generate_city(seed, n, zones),
+                None => labflight_geo::mapgen::generate_longhua(seed),
+            };
+            map.write(&out)?;
+            println!(
+                "wrote {} centres, {} labs, {} pads, {} no-fly zones to {}",
+                map.stations.len(),
+                map.labs.len(),
+                map.pads.len(),
+                map.no_fly.len(),
+                out.display()
+            );
+            Ok(())
+        }
+        MapsCommand::Import {
+            input,
+            format,
+            datum,
+            map,
+            out,
+        } => crate::import_cmd::run(&input, format, datum, &map, &out),
+    }
 }

@@ -51,7 +51,8 @@ pub struct ReplayArgs {
 }
 
 fn parse_policy(name: &str) -> anyhow::Result<PolicyKind> {
-    name.parse::<PolicyKind>().map_err(|e| BadInput(format!("--policy: {e}")).into())
+    name.parse::<PolicyKind>()
+        .map_err(|e| BadInput(format!("--policy: {e}")).into())
 }
 
 fn parse_sets(sets: &[String]) -> anyhow::Result<Vec<(String, Vec<String>)>> {
@@ -60,12 +61,18 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<Vec<(String, Vec<String>)>> {
             let (k, v) = s
                 .split_once('=')
                 .ok_or_else(|| BadInput(format!("--set `{s}`: expected key=value")))?;
-            Ok((k.trim().to_owned(), v.split(',').map(|x| x.trim().to_owned()).collect()))
+            Ok((
+                k.trim().to_owned(),
+                v.split(',').map(|x| x.trim().to_owned()).collect(),
+            ))
         })
         .collect()
 }
 
-fn load_world(scenario_file: &Path, overrides: &[(String, String)]) -> anyhow::Result<(Scenario, Arc<World>)> {
+fn load_world(
+    scenario_file: &Path,
+    overrides: &[(String, String)],
+) -> anyhow::Result<(Scenario, Arc<World>)> {
     let scenario = Scenario::load_with_overrides(scenario_file, overrides)?;
     let map = MapData::load(&scenario.map_dir(scenario_file))?;
     let world = Arc::new(World::from_map(&scenario, &map));
@@ -104,12 +111,14 @@ fn run_one(
     if let Some(dir) = out {
         let header = JournalHeader {
             labflight_journal: 1,
-            scenario_file: std::fs::canonicalize(scenario_file).unwrap_or_else(|_| scenario_file.to_owned()),
+            scenario_file: std::fs::canonicalize(scenario_file)
+                .unwrap_or_else(|_| scenario_file.to_owned()),
             overrides: overrides.to_vec(),
             seed,
             policy: policy.name().to_owned(),
         };
-        output::write_run(dir, &header, &scenario, &world, &day, &[]).with_context(|| format!("writing {}", dir.display()))?;
+        output::write_run(dir, &header, &scenario, &world, &day, &[])
+            .with_context(|| format!("writing {}", dir.display()))?;
     }
     Ok(day.kpis)
 }
@@ -117,7 +126,17 @@ fn run_one(
 fn table(rows: &[(String, labflight_sim::kpi::Kpis)]) -> String {
     let mut s = format!(
         "{:<22} {:>8} {:>9} {:>7} {:>7} {:>7} {:>9} {:>5} {:>8} {:>7} {:>8}\n",
-        "run", "tubes", "on-time", "p50", "p90", "max", "stability", "lost", "flights", "vans", "util"
+        "run",
+        "tubes",
+        "on-time",
+        "p50",
+        "p90",
+        "max",
+        "stability",
+        "lost",
+        "flights",
+        "vans",
+        "util"
     );
     for (name, k) in rows {
         s += &format!(
@@ -150,7 +169,10 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
         return Err(BadInput("--set: sweep one parameter at a time".into()).into());
     }
     let policies: Vec<PolicyKind> = match &args.compare {
-        Some(list) => list.split(',').map(|p| parse_policy(p.trim())).collect::<anyhow::Result<_>>()?,
+        Some(list) => list
+            .split(',')
+            .map(|p| parse_policy(p.trim()))
+            .collect::<anyhow::Result<_>>()?,
         None => vec![parse_policy(&args.policy)?],
     };
     let mut rows = Vec::new();
@@ -167,8 +189,21 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
                 overrides.push((k.clone(), v.clone()));
                 name = format!("{name} {k}={v}");
             }
-            let out = args.out.as_ref().map(|o| if single { o.clone() } else { o.join(name.replace(' ', "_")) });
-            let kpis = run_one(&args.scenario, &overrides, args.seed, *policy, out.as_deref(), args.quiet)?;
+            let out = args.out.as_ref().map(|o| {
+                if single {
+                    o.clone()
+                } else {
+                    o.join(name.replace(' ', "_"))
+                }
+            });
+            let kpis = run_one(
+                &args.scenario,
+                &overrides,
+                args.seed,
+                *policy,
+                out.as_deref(),
+                args.quiet,
+            )?;
             rows.push((name, kpis));
         }
     }
@@ -189,12 +224,22 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     };
     if policy != recorded {
         // A what-if: the same day (scenario, overrides, seed) re-simulated under another policy.
-        let kpis = run_one(&header.scenario_file, &header.overrides, header.seed, policy, Some(&args.out), args.quiet)?;
+        let kpis = run_one(
+            &header.scenario_file,
+            &header.overrides,
+            header.seed,
+            policy,
+            Some(&args.out),
+            args.quiet,
+        )?;
         println!("{}", serde_json::to_string_pretty(&kpis)?);
         return Ok(());
     }
     let (scenario, world) = load_world(&header.scenario_file, &header.overrides)?;
-    let start = events.first().map(|e| e.at).ok_or_else(|| BadInput(format!("{}: no events", args.journal.display())))?;
+    let start = events
+        .first()
+        .map(|e| e.at)
+        .ok_or_else(|| BadInput(format!("{}: no events", args.journal.display())))?;
     let mut dispatcher = Dispatcher::new(Arc::clone(&world), policy, header.seed, start);
     let bar = progress_bar(args.quiet, "replay");
     let mut commands = Vec::new();
