@@ -1,1 +1,1 @@
-//! Shared helpers for the labflight benches.
+//! Shared nothing yet: the benches live in `benches/benches/`; figures in README.md.

@@ -161,10 +161,10 @@ proptest! {
                         }
                     }
                 }
-                Command::AbortMission { drone, mission, .. } => {
-                    if busy_until.get(drone.as_str()).is_some_and(|(m, _)| m == mission.as_str()) {
-                        busy_until.remove(drone.as_str());
-                    }
+                Command::AbortMission { drone, mission, .. }
+                    if busy_until.get(drone.as_str()).is_some_and(|(m, _)| m == mission.as_str()) =>
+                {
+                    busy_until.remove(drone.as_str());
                 }
                 _ => {}
             }

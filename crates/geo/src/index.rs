@@ -151,7 +151,7 @@ mod tests {
             position: p,
             site: PadSite::Depot,
             capacity: 1,
-            charger: i % 2 == 0,
+            charger: i.is_multiple_of(2),
         }
     }
 
