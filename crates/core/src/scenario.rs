@@ -163,6 +163,8 @@ pub struct DispatchParams {
     pub batching_window_minutes: f64,
     /// Below this battery share a drone is sent to swap.
     pub low_battery_pct: f64,
+    /// Below this share a drone standing at a charger swaps anyway (far centres need a full battery).
+    pub top_up_pct: f64,
     /// A drone silent this long is considered lost, minutes.
     pub link_timeout_minutes: f64,
     pub tick_minutes: f64,
@@ -444,6 +446,9 @@ impl Scenario {
             p.link_timeout_minutes,
         )?;
         positive(file, "dispatch.tick_minutes", p.tick_minutes)?;
+        if !(0.0..=100.0).contains(&p.top_up_pct) {
+            return bad("dispatch.top_up_pct", &p.top_up_pct, "must be 0..=100");
+        }
         if !(0.0..=100.0).contains(&p.low_battery_pct) {
             return bad(
                 "dispatch.low_battery_pct",

@@ -46,6 +46,7 @@ impl Dispatcher {
                     status: DroneStatus::Idle,
                     paused: false,
                     last_seen: start,
+                    home: Some(d.pad.clone()),
                     link_lost: false,
                     flights: 0,
                 };
@@ -463,6 +464,7 @@ fn apply_drone_event(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventKind) 
             d.battery_pct = battery_pct.clamp(0.0, 100.0);
             if matches!(d.status, DroneStatus::Charging { .. }) {
                 d.status = DroneStatus::Idle;
+                after_flight(ctx, drone);
             }
             true
         }
@@ -500,40 +502,85 @@ fn apply_drone_event(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventKind) 
     }
 }
 
-/// After a flight: a drone low on battery swaps it, or flies to the nearest pad with a charger.
+/// After a flight or a battery swap: a drone low on battery swaps it (or flies to
+/// the nearest pad with a charger); one based at a depot flies home, so the fleet
+/// stays spread over the district instead of piling up at the labs.
 fn after_flight(ctx: &mut Ctx<'_>, drone: &DroneId) {
     let world = ctx.world;
+    let now = ctx.state.now;
     let Some(d) = ctx.state.drones.get_mut(drone) else {
         return;
     };
-    if d.battery_pct >= world.params.low_battery_pct || d.status != DroneStatus::Idle {
+    if d.status != DroneStatus::Idle {
         return;
     }
-    let here = d
+    let charger_here = d
         .pad
         .clone()
         .filter(|p| world.pads.get(p).is_some_and(|p| p.charger));
-    if let Some(pad) = here {
+    // Where a charger is at hand, a battery below the top-up level is swapped now:
+    // far centres need a nearly full battery.
+    if let Some(pad) = charger_here
+        .clone()
+        .filter(|_| d.battery_pct < world.params.top_up_pct)
+    {
         d.status = DroneStatus::Charging { pad: pad.clone() };
         ctx.out.push(Command::SwapBattery {
             drone: drone.clone(),
             pad,
         });
-    } else if let Some((site, _)) = world.index.nearest_pad_with_capacity(d.position, |id| {
-        world
-            .pads
-            .get(&labflight_core::PadId::from(id))
-            .is_some_and(|p| p.charger)
-    }) {
-        let pad = labflight_core::PadId::from(site.id.as_str());
-        d.status = DroneStatus::Returning { pad: pad.clone() };
-        d.last_seen = d.last_seen.max(ctx.state.now);
-        ctx.out.push(Command::ReturnToPad {
-            drone: drone.clone(),
-            pad,
-            reason: format!("battery {:.0} %: to a charger", d.battery_pct),
-        });
+        ctx.drones_changed();
+        return;
     }
+    let (pad, reason) = if d.battery_pct < world.params.low_battery_pct {
+        if let Some(pad) = charger_here {
+            d.status = DroneStatus::Charging { pad: pad.clone() };
+            ctx.out.push(Command::SwapBattery {
+                drone: drone.clone(),
+                pad,
+            });
+            ctx.drones_changed();
+            return;
+        }
+        let Some((site, _)) = world.index.nearest_pad_with_capacity(d.position, |id| {
+            world
+                .pads
+                .get(&labflight_core::PadId::from(id))
+                .is_some_and(|p| p.charger)
+        }) else {
+            return;
+        };
+        (
+            labflight_core::PadId::from(site.id.as_str()),
+            format!("battery {:.0} %: to a charger", d.battery_pct),
+        )
+    } else {
+        let Some(home) = d.home.clone().filter(|h| Some(h) != d.pad.as_ref()) else {
+            return;
+        };
+        let Some(home_pad) = world
+            .pads
+            .get(&home)
+            .filter(|p| p.site == labflight_core::pad::PadSite::Depot)
+        else {
+            return;
+        };
+        let metres = world.frame.distance_m(d.position, home_pad.position);
+        let secs =
+            metres / world.drone_spec.cruise_airspeed_mps + world.drone_spec.takeoff_landing_s;
+        let needed_wh = world.flight.hover_power_w(0.0) * secs / 3600.0;
+        if needed_wh > crate::planner::spendable_wh(world, d) {
+            return;
+        }
+        (home, "back to its home depot".to_owned())
+    };
+    d.status = DroneStatus::Returning { pad: pad.clone() };
+    d.last_seen = d.last_seen.max(now);
+    ctx.out.push(Command::ReturnToPad {
+        drone: drone.clone(),
+        pad,
+        reason,
+    });
     ctx.drones_changed();
 }
 

@@ -43,6 +43,8 @@ pub struct Drone {
     pub status: DroneStatus,
     pub paused: bool,
     pub last_seen: Instant,
+    /// The pad the drone is based at; depot-based drones return there between missions.
+    pub home: Option<PadId>,
     pub link_lost: bool,
     pub flights: u32,
 }

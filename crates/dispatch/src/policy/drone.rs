@@ -5,7 +5,7 @@
 
 use super::{Policy, load_boxes, recover_stranded};
 use crate::ctx::Ctx;
-use crate::planner::{DroneOption, LabChoice, choose_lab, evaluate_drone};
+use crate::planner::{DroneOption, LabChoice, choose_lab, evaluate_drone, plan_leg};
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, DroneId, Instant, StationId};
@@ -45,52 +45,37 @@ impl Policy for DronePolicy {
                 .cmp(&b.deadline)
                 .then_with(|| a.station.cmp(&b.station))
         });
-        for p in pickups {
+        for mut p in pickups {
             let pos = ctx.world.stations[&p.station].position;
             let candidates = ctx.nearest_available(pos, CANDIDATES);
             if candidates.is_empty() {
                 warn_if_late(ctx, &p, None);
                 continue;
             }
-            let mut best: Option<(DroneId, DroneOption)> = None;
-            let mut weighed = Vec::new();
-            for id in candidates {
-                let drone = ctx.state.drones[&id].clone();
-                match evaluate_drone(
-                    ctx.world,
-                    ctx.state,
-                    ctx.cache,
-                    &drone,
-                    pos,
-                    p.payload_kg,
-                    &p.lab.leg,
-                ) {
-                    Ok(option) => {
-                        let score = (option.pickup_at - ctx.state.now).num_seconds() as f64 / 60.0;
-                        weighed.push(Alternative {
-                            drone: Some(id.clone()),
-                            lab: None,
-                            score: (score * 10.0).round() / 10.0,
-                            verdict: "later pickup".into(),
-                        });
-                        if best
-                            .as_ref()
-                            .is_none_or(|(_, b)| option.pickup_at < b.pickup_at)
-                        {
-                            best = Some((id, option));
-                        }
+            let (mut best, mut weighed) = weigh(ctx, &candidates, pos, p.payload_kg, &p.lab.leg);
+            if best.is_none() && p.boxes.len() > 1 {
+                // Too heavy for the range: take the oldest box alone.
+                let single = ctx.state.boxes[&p.boxes[0]].payload_kg;
+                let lab_pos = ctx.world.labs[&p.lab.lab].position;
+                if let Some(leg) = plan_leg(ctx.world, ctx.state, ctx.cache, pos, lab_pos, single) {
+                    let (b, w) = weigh(ctx, &candidates, pos, single, &leg);
+                    if b.is_some() {
+                        p.boxes.truncate(1);
+                        p.payload_kg = single;
+                        p.lab.leg = leg;
+                        best = b;
+                        weighed = w;
                     }
-                    Err(why) => weighed.push(Alternative {
-                        drone: Some(id),
-                        lab: None,
-                        score: -1.0,
-                        verdict: why,
-                    }),
                 }
             }
             let Some((drone, option)) = best else {
                 let reasons: Vec<_> = weighed.iter().map(|a| a.verdict.clone()).collect();
-                if !ctx.state.boxes[&p.boxes[0]].at_risk_alerted {
+                let first = ctx
+                    .state
+                    .boxes
+                    .get_mut(&p.boxes[0])
+                    .expect("pickup boxes exist");
+                if !std::mem::replace(&mut first.at_risk_alerted, true) {
                     ctx.alert(
                         AlertKind::NoFeasibleDrone,
                         Severity::Warning,
@@ -135,6 +120,47 @@ impl Policy for DronePolicy {
             );
         }
     }
+}
+
+/// Weighs candidate drones for one pickup: the one with the earliest pickup, and every verdict.
+fn weigh(
+    ctx: &mut Ctx<'_>,
+    candidates: &[DroneId],
+    pos: labflight_core::LatLon,
+    payload_kg: f64,
+    to_lab: &crate::planner::PlannedLeg,
+) -> (Option<(DroneId, DroneOption)>, Vec<Alternative>) {
+    let mut best: Option<(DroneId, DroneOption)> = None;
+    let mut weighed = Vec::new();
+    for id in candidates {
+        let drone = ctx.state.drones[id].clone();
+        match evaluate_drone(
+            ctx.world, ctx.state, ctx.cache, &drone, pos, payload_kg, to_lab,
+        ) {
+            Ok(option) => {
+                let score = (option.pickup_at - ctx.state.now).num_seconds() as f64 / 60.0;
+                weighed.push(Alternative {
+                    drone: Some(id.clone()),
+                    lab: None,
+                    score: (score * 10.0).round() / 10.0,
+                    verdict: "later pickup".into(),
+                });
+                if best
+                    .as_ref()
+                    .is_none_or(|(_, b)| option.pickup_at < b.pickup_at)
+                {
+                    best = Some((id.clone(), option));
+                }
+            }
+            Err(why) => weighed.push(Alternative {
+                drone: Some(id.clone()),
+                lab: None,
+                score: -1.0,
+                verdict: why,
+            }),
+        }
+    }
+    (best, weighed)
 }
 
 /// Every centre with waiting boxes, with its lab choice and whether it is due now.
@@ -202,7 +228,9 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
         };
         let arrive = now + approach + lab.leg.duration();
         let slack = lab.deadline - margin - arrive;
+        let oldest_seal = owned.iter().map(|b| b.sealed_at).min().unwrap_or(now);
         let ready = slack <= window
+            || now - oldest_seal >= window
             || ctx.state.forced_pickups.contains(&station)
             || payload_kg >= 0.6 * max_payload
             || waiting_count > boxes.len()
