@@ -9,7 +9,11 @@ use chrono::Duration;
 use labflight_core::command::{Alternative, Leg};
 use labflight_core::scenario::minutes;
 use labflight_core::{Instant, Lab, LabId, LatLon, TestFamily};
+use labflight_geo::index::SiteKind;
 use labflight_geo::{LegEstimate, Route};
+
+/// How many of the nearest labs are weighed for a pickup.
+pub const LABS_WEIGHED: usize = 5;
 use std::collections::{BTreeSet, HashMap};
 
 /// Routes between positions, cached: drones mostly fly between the same pads.
@@ -175,11 +179,18 @@ pub fn choose_lab(
         .collect();
     let mut best: Option<LabChoice> = None;
     let mut weighed = Vec::new();
-    for lab in world
-        .labs
-        .values()
-        .filter(|l| only.is_none_or(|o| *o == l.id))
-    {
+    // The labs nearest to the pickup are the only ones that can give the earliest result
+    // in practice; weighing a handful keeps a city-scale re-plan fast.
+    let labs: Vec<&Lab> = match only {
+        Some(id) => world.labs.get(id).into_iter().collect(),
+        None => world
+            .index
+            .nearest(from, SiteKind::Lab, LABS_WEIGHED)
+            .into_iter()
+            .filter_map(|(site, _)| world.labs.get(&LabId(site.id.clone())))
+            .collect(),
+    };
+    for lab in labs {
         let Some(leg) = plan_leg(world, state, cache, from, lab.position, payload_kg) else {
             weighed.push(lab_alt(
                 &lab.id,

@@ -34,6 +34,9 @@ pub struct SimArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Skip the courier and greedy baselines shown beside a drone day in report.html.
+    #[arg(long)]
+    no_baselines: bool,
 }
 
 #[derive(Debug, Args)]
@@ -93,34 +96,60 @@ fn progress_bar(quiet: bool, label: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// Runs one day and writes its files when `out` is given.
+/// One simulated day, ready to be written.
+struct Run {
+    scenario: Scenario,
+    world: Arc<World>,
+    header: JournalHeader,
+    day: labflight_sim::DayResult,
+}
+
+impl Run {
+    fn write(
+        &self,
+        dir: &Path,
+        others: &[(String, labflight_sim::kpi::Kpis)],
+    ) -> anyhow::Result<()> {
+        output::write_run(
+            dir,
+            &self.header,
+            &self.scenario,
+            &self.world,
+            &self.day,
+            others,
+        )
+        .with_context(|| format!("writing {}", dir.display()))
+    }
+}
+
+/// Runs one day.
 fn run_one(
     scenario_file: &Path,
     overrides: &[(String, String)],
     seed: u64,
     policy: PolicyKind,
-    out: Option<&Path>,
     quiet: bool,
-) -> anyhow::Result<labflight_sim::kpi::Kpis> {
+) -> anyhow::Result<Run> {
     let (scenario, world) = load_world(scenario_file, overrides)?;
     let bar = progress_bar(quiet, policy.name());
     let day = labflight_sim::simulate(&scenario, Arc::clone(&world), policy, seed, &mut |share| {
         bar.set_position((share * 1000.0) as u64)
     });
     bar.finish_and_clear();
-    if let Some(dir) = out {
-        let header = JournalHeader {
-            labflight_journal: 1,
-            scenario_file: std::fs::canonicalize(scenario_file)
-                .unwrap_or_else(|_| scenario_file.to_owned()),
-            overrides: overrides.to_vec(),
-            seed,
-            policy: policy.name().to_owned(),
-        };
-        output::write_run(dir, &header, &scenario, &world, &day, &[])
-            .with_context(|| format!("writing {}", dir.display()))?;
-    }
-    Ok(day.kpis)
+    let header = JournalHeader {
+        labflight_journal: 1,
+        scenario_file: std::fs::canonicalize(scenario_file)
+            .unwrap_or_else(|_| scenario_file.to_owned()),
+        overrides: overrides.to_vec(),
+        seed,
+        policy: policy.name().to_owned(),
+    };
+    Ok(Run {
+        scenario,
+        world,
+        header,
+        day,
+    })
 }
 
 fn table(rows: &[(String, labflight_sim::kpi::Kpis)]) -> String {
@@ -175,12 +204,11 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?,
         None => vec![parse_policy(&args.policy)?],
     };
-    let mut rows = Vec::new();
     let sweep_values: Vec<Option<(String, String)>> = match sweeps.first() {
         Some((k, vs)) => vs.iter().map(|v| Some((k.clone(), v.clone()))).collect(),
         None => vec![None],
     };
-    let single = policies.len() == 1 && sweep_values.len() == 1;
+    let mut runs: Vec<(String, Run)> = Vec::new();
     for value in &sweep_values {
         for policy in &policies {
             let mut overrides = fixed.clone();
@@ -189,29 +217,39 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
                 overrides.push((k.clone(), v.clone()));
                 name = format!("{name} {k}={v}");
             }
-            let out = args.out.as_ref().map(|o| {
-                if single {
-                    o.clone()
-                } else {
-                    o.join(name.replace(' ', "_"))
-                }
-            });
-            let kpis = run_one(
-                &args.scenario,
-                &overrides,
-                args.seed,
-                *policy,
-                out.as_deref(),
-                args.quiet,
-            )?;
-            rows.push((name, kpis));
+            runs.push((
+                name,
+                run_one(&args.scenario, &overrides, args.seed, *policy, args.quiet)?,
+            ));
         }
     }
-    if single {
-        println!("{}", serde_json::to_string_pretty(&rows[0].1)?);
-    } else {
-        print!("{}", table(&rows));
+    let rows: Vec<(String, labflight_sim::kpi::Kpis)> = runs
+        .iter()
+        .map(|(n, r)| (n.clone(), r.day.kpis.clone()))
+        .collect();
+    if let [(_, run)] = runs.as_slice() {
+        if let Some(out) = &args.out {
+            // The analysts' baselines beside a drone day, on the same demand.
+            let mut baselines = Vec::new();
+            if !args.no_baselines && policies == [PolicyKind::Drone] {
+                for p in [PolicyKind::Courier, PolicyKind::Greedy] {
+                    let b = run_one(&args.scenario, &fixed, args.seed, p, args.quiet)?;
+                    baselines.push((format!("baseline: {}", p.name()), b.day.kpis));
+                }
+            }
+            run.write(out, &baselines)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&run.day.kpis)?);
+        return Ok(());
     }
+    if let Some(out) = &args.out {
+        for (name, run) in &runs {
+            let others: Vec<_> = rows.iter().filter(|(n, _)| n != name).cloned().collect();
+            run.write(&out.join(name.replace(' ', "_")), &others)?;
+        }
+        std::fs::write(out.join("comparison.txt"), table(&rows))?;
+    }
+    print!("{}", table(&rows));
     Ok(())
 }
 
@@ -224,15 +262,15 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     };
     if policy != recorded {
         // A what-if: the same day (scenario, overrides, seed) re-simulated under another policy.
-        let kpis = run_one(
+        let run = run_one(
             &header.scenario_file,
             &header.overrides,
             header.seed,
             policy,
-            Some(&args.out),
             args.quiet,
         )?;
-        println!("{}", serde_json::to_string_pretty(&kpis)?);
+        run.write(&args.out, &[])?;
+        println!("{}", serde_json::to_string_pretty(&run.day.kpis)?);
         return Ok(());
     }
     let (scenario, world) = load_world(&header.scenario_file, &header.overrides)?;
