@@ -84,10 +84,10 @@ fn time_kind(d: &mut Dispatcher, name: &str, events: Vec<Event>) {
         let stamped = Stamped { at, event };
         let t = Clock::now();
         std::hint::black_box(d.handle(&stamped));
-        samples.push(t.elapsed().as_secs_f64() * 1e3);
+        samples.push(t.elapsed().as_secs_f64() * 1e6);
     }
     println!(
-        "{name:<16} n={:<5} median {:>8.3} ms   p99 {:>8.3} ms",
+        "{name:<16} n={:<5} median {:>10.1} µs   p99 {:>10.1} µs",
         samples.len(),
         percentile(samples.clone(), 0.5),
         percentile(samples, 0.99)

@@ -453,6 +453,18 @@ impl<'a> Engine<'a> {
                 }
             }
             Event::ResultReported { .. } => self.tubes_left = self.tubes_left.saturating_sub(1),
+            Event::Drone {
+                drone,
+                kind: DroneEventKind::Landed { position, .. },
+            } => {
+                // On the ground: the flight is over, its battery use is settled.
+                let now = self.now;
+                if let Some(d) = self.drones.get_mut(drone) {
+                    d.battery_pct = d.at(now).1;
+                    d.position = *position;
+                    d.flight = None;
+                }
+            }
             _ => {}
         }
     }
@@ -580,6 +592,8 @@ impl<'a> Engine<'a> {
             Command::SwapBattery { drone, .. } => {
                 let at = now + minutes(self.world.drone_spec.battery_swap_minutes);
                 if let Some(d) = self.drones.get_mut(drone) {
+                    d.position = d.at(now).0;
+                    d.flight = None;
                     d.battery_pct = 100.0;
                 }
                 self.tell(
