@@ -189,12 +189,15 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
             })
             .map(|m| minutes(m / ctx.world.drone_spec.cruise_airspeed_mps / 60.0 + 1.0))
             .unwrap_or(minutes(15.0));
-        let owned: Vec<_> = boxes.iter().map(|b| ctx.state.boxes[b].clone()).collect();
-        let refs: Vec<_> = owned.iter().collect();
-        let payload_kg: f64 = owned.iter().map(|b| b.payload_kg).sum();
+        // Borrow the boxes in place: cloning their manifests on every tick is the
+        // dominant cost of a city-scale re-plan.
+        let state: &crate::state::State = ctx.state;
+        let refs: Vec<_> = boxes.iter().map(|b| &state.boxes[b]).collect();
+        let payload_kg: f64 = refs.iter().map(|b| b.payload_kg).sum();
+        let oldest_seal = refs.iter().map(|b| b.sealed_at).min().unwrap_or(now);
         let (lab, lab_alternatives) = choose_lab(
             ctx.world,
-            ctx.state,
+            state,
             ctx.cache,
             pos,
             &refs,
@@ -228,7 +231,6 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
         };
         let arrive = now + approach + lab.leg.duration();
         let slack = lab.deadline - margin - arrive;
-        let oldest_seal = owned.iter().map(|b| b.sealed_at).min().unwrap_or(now);
         let ready = slack <= window
             || now - oldest_seal >= window
             || ctx.state.forced_pickups.contains(&station)
