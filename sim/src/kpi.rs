@@ -110,6 +110,7 @@ pub fn compute(
     }
 }
 
+/// Rounds to 4 decimals; `+ 0.0` turns the -0.0 of an empty float sum into 0.0.
 fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
+    (x * 10_000.0).round() / 10_000.0 + 0.0
 }

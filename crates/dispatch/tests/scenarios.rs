@@ -730,3 +730,36 @@ fn the_same_events_give_byte_identical_commands() {
     assert!(a.len() > 1000, "the day did something");
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_centre_beyond_single_flight_range_goes_by_van() {
+    let s = scenario();
+    // 9 km from the only lab and charger: out and back loaded is beyond a full battery.
+    let world = Builder::default()
+        .station("FAR", 0.0, 9.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .courier("V1", "L1")
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let cmds = d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "FAR",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    ));
+    assert!(missions(&cmds).is_empty(), "no drone can fly it");
+    let van = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::RequestCourier(r) => Some(r),
+            _ => None,
+        })
+        .expect("a van takes the box at once rather than waiting for a drone");
+    assert!(
+        van.reason.contains("beyond single-flight range"),
+        "{}",
+        van.reason
+    );
+    assert_eq!(van.boxes, vec![BoxId::from("B1")]);
+}

@@ -69,6 +69,24 @@ impl Policy for DronePolicy {
                 }
             }
             let Some((drone, option)) = best else {
+                // Beyond what even a fully charged drone at the nearest charger can fly
+                // (a centre at the edge of range, or wind): waiting will not help, a van will.
+                if !reachable_at_best(ctx, pos, &p)
+                    && let Some((courier, pickup_at, deliver_at)) =
+                        ctx.quote_courier(pos, &p.lab.lab)
+                {
+                    ctx.book_courier_run(
+                        &courier,
+                        &p.station,
+                        p.boxes.clone(),
+                        &p.lab.lab,
+                        pickup_at,
+                        deliver_at,
+                        p.lab.deadline,
+                        "beyond single-flight range of every charger pad: by van",
+                    );
+                    continue;
+                }
                 let reasons: Vec<_> = weighed.iter().map(|a| a.verdict.clone()).collect();
                 let first = ctx
                     .state
@@ -120,6 +138,41 @@ impl Policy for DronePolicy {
             );
         }
     }
+}
+
+/// Whether a drone with a full battery at the charger pad nearest the centre could
+/// fly this pickup (its oldest box alone) under the current wind.
+fn reachable_at_best(ctx: &mut Ctx<'_>, pos: labflight_core::LatLon, p: &Pickup) -> bool {
+    let world = ctx.world;
+    let Some((site, _)) = world.index.nearest_pad_with_capacity(pos, |id| {
+        world
+            .pads
+            .get(&labflight_core::PadId::from(id))
+            .is_some_and(|pad| pad.charger)
+    }) else {
+        return false;
+    };
+    let Some(first) = ctx.state.boxes.get(&p.boxes[0]) else {
+        return false;
+    };
+    let payload = first.payload_kg;
+    let lab_pos = world.labs[&p.lab.lab].position;
+    let Some(leg) = plan_leg(world, ctx.state, ctx.cache, pos, lab_pos, payload) else {
+        return false;
+    };
+    let ideal = crate::state::Drone {
+        id: DroneId::from("ideal"),
+        position: site.position,
+        pad: None,
+        battery_pct: 100.0,
+        status: crate::state::DroneStatus::Idle,
+        paused: false,
+        last_seen: ctx.state.now,
+        home: None,
+        link_lost: false,
+        flights: 0,
+    };
+    evaluate_drone(world, ctx.state, ctx.cache, &ideal, pos, payload, &leg).is_ok()
 }
 
 /// Weighs candidate drones for one pickup: the one with the earliest pickup, and every verdict.
