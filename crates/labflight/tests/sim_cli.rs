@@ -1,21 +1,10 @@
 //! `labflight sim` and `labflight replay` as a user runs them: outputs written,
 //! replay byte-identical, a what-if under another policy, bad input exits 2.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_labflight"));
-    c.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
-    c
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("sim-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use common::{bin, scratch};
+use std::path::Path;
 
 #[test]
 fn sim_writes_its_outputs_and_replay_is_byte_identical() {
