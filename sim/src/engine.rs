@@ -27,6 +27,8 @@ use std::sync::Arc;
 enum Happening {
     Draw(usize),
     SealCheck(StationId),
+    /// Staff seal the open box because the dispatcher asked (a drone is coming).
+    SealNow(StationId),
     /// Tell the dispatcher; skipped if `guard` names a mission whose plan changed since.
     Tell {
         event: Event,
@@ -138,7 +140,9 @@ impl std::fmt::Debug for Engine<'_> {
 impl<'a> Engine<'a> {
     pub fn new(scenario: &'a Scenario, world: Arc<World>, policy: PolicyKind, seed: u64) -> Self {
         let start = scenario.at(scenario.service.first_draw) - Duration::minutes(30);
-        let end = scenario.at(scenario.service.cutoff) + Duration::hours(6);
+        // Run until every tube is resolved or the day is over (midnight local): a late
+        // van still delivers, and only what is unresolved at midnight counts as lost.
+        let end = scenario.at(chrono::NaiveTime::MIN) + Duration::days(1);
         let stations: Vec<_> = world.stations.values().cloned().collect();
         let draws = morning_draws(scenario, &stations, seed);
         let drones = world
@@ -301,6 +305,7 @@ impl<'a> Engine<'a> {
                     self.seal(&station);
                 }
             }
+            Happening::SealNow(station) => self.seal(&station),
             Happening::Tell { event, guard } => {
                 if let Some((mission, generation)) = guard
                     && self.generations.get(&mission).copied().unwrap_or(0) != generation
@@ -632,8 +637,39 @@ impl<'a> Engine<'a> {
                 station,
                 notice: labflight_core::command::StationNotice::SealNow { .. },
             } => {
-                let station = station.clone();
-                self.seal(&station);
+                // After this event's commands are all out: never re-enter the dispatcher here.
+                self.push(now, Happening::SealNow(station.clone()));
+            }
+            Command::AddToMission {
+                mission,
+                drone,
+                boxes,
+                ..
+            } => {
+                let plan = self
+                    .dispatcher
+                    .state()
+                    .missions
+                    .get(mission)
+                    .and_then(|m| m.plan.clone());
+                if let Some(p) = plan {
+                    for b in boxes {
+                        let loaded = DroneEventKind::PayloadLoaded { box_id: b.clone() };
+                        self.tell_guarded(
+                            p.pickup_at.max(now),
+                            mission,
+                            Event::Drone {
+                                drone: drone.clone(),
+                                kind: loaded,
+                            },
+                        );
+                        let received = Event::BoxReceived {
+                            box_id: b.clone(),
+                            lab: p.lab.clone(),
+                        };
+                        self.tell_guarded(p.arrive_lab_at.max(now), mission, received);
+                    }
+                }
             }
             _ => {}
         }

@@ -159,6 +159,31 @@ impl Ledger {
     pub fn apply_command(&mut self, at: Instant, command: &Command) {
         match command {
             Command::AssignMission(p) => self.flight(p),
+            Command::AddToMission {
+                mission,
+                boxes,
+                payload_kg,
+                ..
+            } => {
+                let added: usize = boxes
+                    .iter()
+                    .map(|b| self.boxes.get(b).map_or(0, Vec::len))
+                    .sum();
+                for bc in boxes
+                    .iter()
+                    .flat_map(|b| self.boxes.get(b).into_iter().flatten())
+                {
+                    if let Some(c) = self.tubes.get_mut(bc) {
+                        c.mission = Some(mission.0.clone());
+                    }
+                }
+                if let Some(i) = self.flight_index.get(mission.as_str()) {
+                    let f = &mut self.flights[*i];
+                    f.boxes += boxes.len();
+                    f.tubes += added;
+                    f.payload_kg = *payload_kg;
+                }
+            }
             Command::AbortMission { mission, .. } => {
                 if let Some(i) = self.flight_index.get(mission.as_str()) {
                     self.flights[*i].aborted = true;

@@ -24,7 +24,7 @@ fn day(name: &str, seed: u64, policy: PolicyKind) -> (Scenario, labflight_sim::D
 }
 
 #[test]
-#[ignore = "issue 4 open: the drone policy does not yet reach 99.5 % on the nominal day (90.9 % at seed 7 so far, see benches/README.md)"]
+#[ignore = "issue 4 open: the drone policy does not yet reach 99.5 % on the nominal day (93.7 % at seed 7 so far, see benches/README.md)"]
 fn nominal_day_keeps_the_promise_with_32_drones() {
     for seed in [1, 7, 2026] {
         let (scenario, d) = day("scenario.toml", seed, PolicyKind::Drone);
@@ -46,7 +46,6 @@ fn nominal_day_keeps_the_promise_with_32_drones() {
 }
 
 #[test]
-#[ignore = "issue 4 open: the storm day still loses boxes (lost_specimens 17 at seed 7)"]
 fn bad_days_lose_nothing_and_explain_every_miss() {
     for name in ["longhua-storm.toml", "longhua-lab-outage.toml"] {
         let (scenario, d) = day(name, 7, PolicyKind::Drone);

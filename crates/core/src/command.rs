@@ -148,6 +148,13 @@ pub enum Command {
         drone: DroneId,
         pad: PadId,
     },
+    /// A box sealed after the drone was sent rides along on the same flight.
+    AddToMission {
+        mission: MissionId,
+        drone: DroneId,
+        boxes: Vec<BoxId>,
+        payload_kg: f64,
+    },
     /// Send a drone already carrying boxes to another lab (its lab went down).
     Redirect {
         mission: MissionId,
@@ -173,6 +180,7 @@ impl Command {
             Command::ReturnToPad { .. } => "return_to_pad",
             Command::SwapBattery { .. } => "swap_battery",
             Command::Redirect { .. } => "redirect",
+            Command::AddToMission { .. } => "add_to_mission",
             Command::RequestCourier(_) => "request_courier",
             Command::NotifyStation { .. } => "notify_station",
             Command::Alert(_) => "alert",

@@ -20,6 +20,8 @@ pub struct Ctx<'a> {
     pub state: &'a mut State,
     pub cache: &'a mut RouteCache,
     pub out: &'a mut Vec<Command>,
+    /// Whether boxes sealed while a drone is on its way join its flight (policy choice).
+    pub ride_along: bool,
     idle: Option<RTree<DronePoint>>,
 }
 
@@ -43,6 +45,7 @@ impl<'a> Ctx<'a> {
             state,
             cache,
             out,
+            ride_along: true,
             idle: None,
         }
     }
@@ -192,6 +195,16 @@ impl<'a> Ctx<'a> {
         self.state.forced_pickups.remove(station);
         self.book_inbound(&boxes, &lab.lab, 1);
         self.out.push(Command::AssignMission(plan.clone()));
+        // Staff seal what they have drawn since, so it rides along (see `box_sealed`).
+        self.out.push(Command::NotifyStation {
+            station: station.clone(),
+            notice: StationNotice::SealNow {
+                reason: format!(
+                    "{drone} lands at {} for {mission}",
+                    option.pickup_at.format("%H:%M UTC")
+                ),
+            },
+        });
         self.out.push(Command::NotifyStation {
             station: station.clone(),
             notice: StationNotice::PickupEta {
@@ -312,6 +325,11 @@ impl<'a> Ctx<'a> {
                 plan: None,
             },
         );
+    }
+
+    /// Books boxes added to a mission into the lab's inbound load.
+    pub fn book_inbound_for(&mut self, boxes: &[BoxId], lab: &LabId) {
+        self.book_inbound(boxes, lab, 1);
     }
 
     /// Releases a mission's lab booking (abort or reroute).

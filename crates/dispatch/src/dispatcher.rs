@@ -129,6 +129,7 @@ impl Dispatcher {
         self.state.now = self.state.now.max(stamped.at);
         let world = Arc::clone(&self.world);
         let mut ctx = Ctx::new(&world, &mut self.state, &mut self.cache, &mut out);
+        ctx.ride_along = self.policy.rides_along();
         let replan = apply(&mut ctx, &stamped.event);
         if replan {
             self.policy.plan(&mut ctx);
@@ -347,6 +348,11 @@ fn box_sealed(ctx: &mut Ctx<'_>, box_id: &BoxId, station: &StationId, tubes: &[T
         }
     }
     let payload_kg = ctx.world.box_spec.payload_kg(tubes.len());
+    let ride_along = if ctx.ride_along {
+        ride_along(ctx, station, payload_kg)
+    } else {
+        None
+    };
     ctx.state.boxes.insert(
         box_id.clone(),
         SpecimenBox {
@@ -363,7 +369,70 @@ fn box_sealed(ctx: &mut Ctx<'_>, box_id: &BoxId, station: &StationId, tubes: &[T
             forced: false,
         },
     );
+    if let Some(mission) = ride_along {
+        add_to_mission(ctx, &mission, box_id, payload_kg);
+    }
     true
+}
+
+/// A drone mission on its way to `station` that can still take `payload_kg` more:
+/// not yet loaded, within the payload limit and the battery above reserve.
+fn ride_along(ctx: &Ctx<'_>, station: &StationId, payload_kg: f64) -> Option<MissionId> {
+    let world = ctx.world;
+    ctx.state
+        .missions
+        .values()
+        .filter(|m| m.station == *station && m.status == MissionStatus::Assigned)
+        .filter(|m| matches!(m.carrier, Carrier::Drone(_)))
+        .find(|m| {
+            let Some(plan) = &m.plan else {
+                return false;
+            };
+            let Some(to_lab) = plan.legs.last() else {
+                return false;
+            };
+            let heavier = plan.payload_kg + payload_kg;
+            if heavier > world.drone_spec.max_payload_kg + 1e-9 || plan.pickup_at <= ctx.state.now {
+                return false;
+            }
+            // Extra energy on the loaded leg at the same duration.
+            let secs = (to_lab.arrive - to_lab.depart).num_milliseconds() as f64 / 1000.0;
+            let extra_wh = (world.flight.hover_power_w(heavier)
+                - world.flight.hover_power_w(plan.payload_kg))
+                * secs
+                / 3600.0;
+            let after = plan.battery_after_pct - 100.0 * extra_wh / world.drone_spec.battery_wh;
+            after >= world.drone_spec.reserve_fraction * 100.0
+        })
+        .map(|m| m.id.clone())
+}
+
+fn add_to_mission(ctx: &mut Ctx<'_>, mission: &MissionId, box_id: &BoxId, payload_kg: f64) {
+    let Some(m) = ctx.state.missions.get_mut(mission) else {
+        return;
+    };
+    let Carrier::Drone(drone) = m.carrier.clone() else {
+        return;
+    };
+    m.boxes.push(box_id.clone());
+    let lab = m.lab.clone();
+    if let Some(plan) = m.plan.as_mut() {
+        plan.boxes.push(box_id.clone());
+        plan.payload_kg = ((plan.payload_kg + payload_kg) * 1000.0).round() / 1000.0;
+    }
+    let total = m.plan.as_ref().map_or(payload_kg, |p| p.payload_kg);
+    if let Some(b) = ctx.state.boxes.get_mut(box_id) {
+        b.status = BoxStatus::Assigned {
+            mission: mission.clone(),
+        };
+    }
+    ctx.book_inbound_for(std::slice::from_ref(box_id), &lab);
+    ctx.out.push(Command::AddToMission {
+        mission: mission.clone(),
+        drone,
+        boxes: vec![box_id.clone()],
+        payload_kg: total,
+    });
 }
 
 fn box_delivered(ctx: &mut Ctx<'_>, box_id: &BoxId, lab: &LabId) {

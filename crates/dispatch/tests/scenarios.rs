@@ -763,3 +763,63 @@ fn a_centre_beyond_single_flight_range_goes_by_van() {
     );
     assert_eq!(van.boxes, vec![BoxId::from("B1")]);
 }
+
+#[test]
+fn a_box_sealed_while_the_drone_is_on_its_way_rides_along() {
+    let s = scenario();
+    let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let cmds = d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    ));
+    let plan = missions(&cmds)[0].clone();
+    assert!(
+        cmds.iter().any(|c| matches!(
+            c,
+            Command::NotifyStation {
+                notice: labflight_core::command::StationNotice::SealNow { .. },
+                ..
+            }
+        )),
+        "the centre is asked to seal what it has"
+    );
+    let more = d.handle(&sealed(
+        t("09:01"),
+        "B2",
+        "C1",
+        tubes("T", 5, "edta", t("08:50"), &s),
+    ));
+    let added = more
+        .iter()
+        .find_map(|c| match c {
+            Command::AddToMission { mission, boxes, .. } => Some((mission.clone(), boxes.clone())),
+            _ => None,
+        })
+        .expect("the new box joins the flight");
+    assert_eq!(added, (plan.mission.clone(), vec![BoxId::from("B2")]));
+    assert!(missions(&more).is_empty(), "no second flight");
+    // Once loaded, later boxes wait for another flight.
+    d.handle(&ev(
+        plan.pickup_at,
+        Event::Drone {
+            drone: plan.drone.clone(),
+            kind: DroneEventKind::PayloadLoaded {
+                box_id: BoxId::from("B1"),
+            },
+        },
+    ));
+    let late = d.handle(&sealed(
+        plan.pickup_at + chrono::Duration::minutes(1),
+        "B3",
+        "C1",
+        tubes("U", 5, "edta", t("08:55"), &s),
+    ));
+    assert!(
+        !late
+            .iter()
+            .any(|c| matches!(c, Command::AddToMission { .. }))
+    );
+}

@@ -17,6 +17,11 @@ impl Policy for Greedy {
         "greedy"
     }
 
+    /// First come, first served: every box flies alone.
+    fn rides_along(&self) -> bool {
+        false
+    }
+
     fn plan(&mut self, ctx: &mut Ctx<'_>) {
         recover_stranded(ctx);
         if ctx.state.fleet_grounded() {

@@ -19,6 +19,10 @@ pub trait Policy: std::fmt::Debug + Send {
     fn name(&self) -> &'static str;
     /// Decide what to move now; called after every event that may change the answer.
     fn plan(&mut self, ctx: &mut Ctx<'_>);
+    /// Whether a box sealed while a drone is on its way to the centre joins that flight.
+    fn rides_along(&self) -> bool {
+        true
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

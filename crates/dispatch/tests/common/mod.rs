@@ -360,6 +360,33 @@ impl Executor {
                     },
                 );
             }
+            Command::AddToMission {
+                mission,
+                drone,
+                boxes,
+                ..
+            } => {
+                let plan = self.dispatcher.state().missions[mission]
+                    .plan
+                    .clone()
+                    .unwrap();
+                for b in boxes {
+                    self.push(
+                        plan.pickup_at,
+                        Event::Drone {
+                            drone: drone.clone(),
+                            kind: DroneEventKind::PayloadLoaded { box_id: b.clone() },
+                        },
+                    );
+                    self.push(
+                        plan.arrive_lab_at,
+                        Event::BoxReceived {
+                            box_id: b.clone(),
+                            lab: plan.lab.clone(),
+                        },
+                    );
+                }
+            }
             Command::SwapBattery { drone, .. } => {
                 let at = self.dispatcher.state().now + chrono::Duration::minutes(3);
                 self.push(
