@@ -96,16 +96,6 @@ pub struct DayRun {
     pub journal: Vec<Stamped>,
     /// Each command with the index of the journal event that produced it.
     pub commands: Vec<(usize, Command)>,
-    /// Fleet and lab load sampled every 15 minutes: (time, drones flying, lab queues).
-    pub samples: Vec<Sample>,
-    pub end: Instant,
-}
-
-#[derive(Clone, Debug)]
-pub struct Sample {
-    pub at: Instant,
-    pub drones_flying: usize,
-    pub lab_queues: BTreeMap<String, u32>,
 }
 
 pub struct Engine<'a> {
@@ -180,8 +170,6 @@ impl<'a> Engine<'a> {
             out: DayRun {
                 journal: Vec::new(),
                 commands: Vec::new(),
-                samples: Vec::new(),
-                end,
             },
             end,
         };
@@ -288,7 +276,6 @@ impl<'a> Engine<'a> {
             }
         }
         progress(1.0);
-        self.out.end = self.now;
         self.out
     }
 
@@ -398,20 +385,6 @@ impl<'a> Engine<'a> {
             }
         }
         if minute_of_day % 15 == 0 {
-            let flying = self
-                .drones
-                .values()
-                .filter(|d| {
-                    d.flight
-                        .as_ref()
-                        .is_some_and(|f| f.path.last().is_some_and(|l| l.0 > now))
-                })
-                .count();
-            self.out.samples.push(Sample {
-                at: now,
-                drones_flying: flying,
-                lab_queues: self.labs.queues(now),
-            });
             for (lab, tubes) in self.labs.queues(now) {
                 self.deliver(Event::Lab {
                     lab: lab.as_str().into(),

@@ -1,7 +1,7 @@
 //! The day's key figures (fields fixed by contracts.md), computed from the ledger.
 
 use crate::ledger::Ledger;
-use labflight_core::{Instant, Scenario};
+use labflight_core::Scenario;
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -34,13 +34,7 @@ pub struct Kpis {
     pub couriers: u32,
 }
 
-pub fn compute(
-    scenario: &Scenario,
-    seed: u64,
-    policy: &str,
-    ledger: &Ledger,
-    end: Instant,
-) -> Kpis {
+pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger) -> Kpis {
     let last_draw = scenario.at(scenario.service.last_draw);
     let cutoff = scenario.at(scenario.service.cutoff);
     let tubes: Vec<_> = ledger.tubes.values().collect();
@@ -74,7 +68,6 @@ pub fn compute(
         .sum();
     let window = (cutoff - scenario.at(scenario.service.first_draw)).num_minutes() as f64;
     let drones = scenario.fleet.drones;
-    let _ = end;
     Kpis {
         scenario: scenario.name.clone(),
         seed,

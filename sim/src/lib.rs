@@ -33,7 +33,7 @@ pub fn simulate(
 ) -> DayResult {
     let run = engine::Engine::new(scenario, world, policy, seed).run(progress);
     let ledger = ledger_of(scenario, &run);
-    let kpis = kpi::compute(scenario, seed, policy.name(), &ledger, run.end);
+    let kpis = kpi::compute(scenario, seed, policy.name(), &ledger);
     DayResult { run, ledger, kpis }
 }
 

@@ -5,7 +5,7 @@
 use crate::BadInput;
 use anyhow::Context;
 use clap::Args;
-use labflight_core::{Scenario, Stamped};
+use labflight_core::Scenario;
 use labflight_dispatch::{Dispatcher, PolicyKind, World};
 use labflight_geo::MapData;
 use labflight_sim::output::{self, JournalHeader};
@@ -291,13 +291,11 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     let run = labflight_sim::engine::DayRun {
-        end: events.last().map_or(start, |e: &Stamped| e.at),
         journal: events,
         commands,
-        samples: Vec::new(),
     };
     let ledger = labflight_sim::ledger_of(&scenario, &run);
-    let kpis = labflight_sim::kpi::compute(&scenario, header.seed, policy.name(), &ledger, run.end);
+    let kpis = labflight_sim::kpi::compute(&scenario, header.seed, policy.name(), &ledger);
     let day = labflight_sim::DayResult { run, ledger, kpis };
     output::write_run(&args.out, &header, &scenario, &world, &day, &[])?;
     println!("{}", serde_json::to_string_pretty(&day.kpis)?);
