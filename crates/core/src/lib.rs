@@ -4,6 +4,7 @@
 //! beyond reading a scenario file; every other crate builds on these names.
 
 pub mod command;
+pub mod custody;
 pub mod error;
 pub mod event;
 pub mod fleet;
@@ -17,6 +18,7 @@ pub mod specimen;
 pub mod station;
 
 pub use command::Command;
+pub use custody::{CustodyStep, CustodyStepKind};
 pub use error::ConfigError;
 pub use event::{Event, Stamped};
 pub use fleet::{BoxSpec, DroneSpec};

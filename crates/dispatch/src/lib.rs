@@ -4,6 +4,7 @@
 //! and the edges differ.
 
 mod ctx;
+pub mod custody;
 mod dispatcher;
 mod from_map;
 pub mod planner;
@@ -11,6 +12,7 @@ pub mod policy;
 pub mod state;
 pub mod world;
 
+pub use custody::custody_steps;
 pub use dispatcher::Dispatcher;
 pub use policy::PolicyKind;
 pub use world::{CourierStart, DroneStart, World, WorldParts};

@@ -1,0 +1,155 @@
+//! Which custody steps an event means for which tubes, read against the dispatcher's
+//! state just before the event: a drone landing moves the tubes of the boxes it
+//! carries, a courier's pickup moves the tubes of the boxes it collects. The live
+//! service stores the steps; nothing here decides anything.
+
+use crate::state::{BoxStatus, Carrier, State};
+use labflight_core::event::{CourierEventKind, DroneEventKind};
+use labflight_core::{BoxId, CustodyStep, CustodyStepKind as Step, Event, Stamped};
+
+/// The custody steps `stamped` adds, given the state before it was handled.
+pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
+    let at = stamped.at;
+    let mut out = Vec::new();
+    let mut for_box = |b: &BoxId, step: Step, place: Option<String>, by: Option<String>| {
+        if let Some(sb) = before.boxes.get(b) {
+            for t in &sb.tubes {
+                out.push(CustodyStep {
+                    barcode: t.barcode.clone(),
+                    step,
+                    at,
+                    place: place.clone(),
+                    by: by.clone(),
+                });
+            }
+        }
+    };
+    match &stamped.event {
+        Event::BoxSealed {
+            box_id,
+            station,
+            tubes,
+        } => {
+            if before.boxes.contains_key(box_id) {
+                return out;
+            }
+            for t in tubes {
+                let place = Some(station.to_string());
+                out.push(CustodyStep {
+                    barcode: t.barcode.clone(),
+                    step: Step::Drawn,
+                    at: t.drawn_at,
+                    place: place.clone(),
+                    by: None,
+                });
+                out.push(CustodyStep {
+                    barcode: t.barcode.clone(),
+                    step: Step::SealedInBox,
+                    at,
+                    place,
+                    by: Some(box_id.to_string()),
+                });
+            }
+        }
+        Event::Drone { drone, kind } => {
+            let by = Some(drone.to_string());
+            let aboard = |b: &&BoxId| {
+                before.boxes.get(*b).is_some_and(|sb| {
+                    matches!(&sb.status, BoxStatus::OnBoard { mission }
+                        if before.missions.get(mission).is_some_and(|m| m.carrier == Carrier::Drone(drone.clone())))
+                })
+            };
+            let carried: Vec<BoxId> = before
+                .missions
+                .values()
+                .filter(|m| m.carrier == Carrier::Drone(drone.clone()))
+                .flat_map(|m| m.boxes.iter())
+                .filter(aboard)
+                .cloned()
+                .collect();
+            match kind {
+                DroneEventKind::PayloadLoaded { box_id } => {
+                    let place = before.boxes.get(box_id).map(|b| b.station.to_string());
+                    for_box(box_id, Step::Loaded, place.clone(), by.clone());
+                    for_box(box_id, Step::InFlight, place, by);
+                }
+                DroneEventKind::Landed { pad, position } => {
+                    let place = pad
+                        .as_ref()
+                        .map(|p| p.to_string())
+                        .or_else(|| Some(format!("{:.6},{:.6}", position.lat, position.lon)));
+                    let step = if pad.is_some() {
+                        Step::Landed
+                    } else {
+                        Step::Stranded
+                    };
+                    for b in &carried {
+                        for_box(b, step, place.clone(), by.clone());
+                    }
+                }
+                DroneEventKind::PayloadReleased { box_id } => {
+                    for_box(box_id, Step::Landed, None, by);
+                }
+                _ => {}
+            }
+        }
+        Event::Courier { courier, kind } => {
+            let by = Some(courier.to_string());
+            match kind {
+                CourierEventKind::PickedUp { boxes } => {
+                    for b in boxes {
+                        let place = before.boxes.get(b).map(|sb| sb.station.to_string());
+                        for_box(b, Step::Loaded, place.clone(), by.clone());
+                        for_box(b, Step::InVan, place, by.clone());
+                    }
+                }
+                CourierEventKind::Delivered { lab, boxes } => {
+                    for b in boxes {
+                        let received = before
+                            .boxes
+                            .get(b)
+                            .is_some_and(|sb| matches!(sb.status, BoxStatus::Delivered { .. }));
+                        if !received {
+                            for_box(b, Step::ReceivedAtLab, Some(lab.to_string()), by.clone());
+                        }
+                    }
+                }
+                CourierEventKind::Available { .. } => {}
+            }
+        }
+        Event::BoxReceived { box_id, lab } => {
+            let received = before
+                .boxes
+                .get(box_id)
+                .is_some_and(|sb| matches!(sb.status, BoxStatus::Delivered { .. }));
+            if !received {
+                for_box(box_id, Step::ReceivedAtLab, Some(lab.to_string()), None);
+            }
+        }
+        Event::TubeResulted { barcode, lab } => {
+            if before.tubes.contains_key(barcode) {
+                out.push(CustodyStep {
+                    barcode: barcode.clone(),
+                    step: Step::Resulted,
+                    at,
+                    place: Some(lab.to_string()),
+                    by: None,
+                });
+            }
+        }
+        Event::ResultReported { barcode } => {
+            if let Some(t) = before.tubes.get(barcode) {
+                let station = before.boxes.get(&t.box_id).map(|b| b.station.to_string());
+                out.push(CustodyStep {
+                    barcode: barcode.clone(),
+                    step: Step::Reported,
+                    at,
+                    place: station,
+                    by: None,
+                });
+            }
+        }
+        _ => {}
+    }
+    out
+}

@@ -1,0 +1,559 @@
+//! The one place a device's MQTT message becomes a dispatcher event. Each topic has
+//! a wire type (JSON, units in field names, RFC 3339 times); `decode` checks size,
+//! encoding, schema, ranges, the service area, the device and the clock, and names
+//! the topic, field and value of whatever it refuses. Commands go the other way in
+//! a `CommandEnvelope` whose id lets a device ignore a redelivery.
+
+use crate::topics::Topic;
+use chrono::{DateTime, Duration, FixedOffset};
+use labflight_core::event::{CourierEventKind, DroneEventKind, DroneState, LabUpdate};
+use labflight_core::{
+    BoxId, Command, CourierId, DroneId, Event, Instant, LabId, LatLon, StationId, Tube, TubeBarcode,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Larger payloads are refused before parsing.
+pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
+/// Most tubes one box manifest may list.
+pub const MAX_TUBES_PER_BOX: usize = 200;
+
+/// What the service knows, so a payload can be checked against it.
+pub trait Directory {
+    /// The service clock.
+    fn now(&self) -> Instant;
+    /// How far a payload's `time` may be from the service clock.
+    fn max_clock_skew(&self) -> Duration;
+    fn knows_drone(&self, id: &DroneId) -> bool;
+    /// A box already sealed (and so known to the dispatcher).
+    fn knows_box(&self, id: &BoxId) -> bool;
+    fn knows_station(&self, id: &StationId) -> bool;
+    fn knows_lab(&self, id: &LabId) -> bool;
+    fn knows_courier(&self, id: &CourierId) -> bool;
+    fn knows_tube(&self, barcode: &TubeBarcode) -> bool;
+    fn in_service_area(&self, p: LatLon) -> bool;
+}
+
+/// Why a message was refused; published on `labflight/v1/rejected` and counted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub topic: String,
+    /// A short stable code, the metrics label.
+    pub reason: String,
+    /// The field and value at fault, in words.
+    pub detail: String,
+}
+
+impl Rejection {
+    fn new(topic: &str, reason: &str, detail: impl Into<String>) -> Rejection {
+        Rejection {
+            topic: topic.to_owned(),
+            reason: reason.to_owned(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} ({})", self.topic, self.detail, self.reason)
+    }
+}
+
+/// `labflight/v1/drones/{id}/telemetry`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DroneTelemetry {
+    pub time: DateTime<FixedOffset>,
+    pub lat: f64,
+    pub lon: f64,
+    pub alt_m: f64,
+    #[serde(default)]
+    pub speed_mps: f64,
+    pub battery_pct: f64,
+    pub state: DroneState,
+}
+
+/// `labflight/v1/drones/{id}/events`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DroneEvent {
+    pub time: DateTime<FixedOffset>,
+    #[serde(flatten)]
+    pub kind: DroneEventKind,
+}
+
+/// `labflight/v1/drones/{id}/status` (retained; the last will says `offline`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DroneStatus {
+    pub state: LinkState,
+    #[serde(default)]
+    pub time: Option<DateTime<FixedOffset>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    Online,
+    Offline,
+}
+
+/// `labflight/v1/boxes/{id}/telemetry`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoxTelemetry {
+    pub time: DateTime<FixedOffset>,
+    pub temp_c: f64,
+    #[serde(default)]
+    pub lid_open: bool,
+}
+
+/// `labflight/v1/boxes/{id}/events`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoxEvent {
+    pub time: DateTime<FixedOffset>,
+    #[serde(flatten)]
+    pub kind: BoxEventKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BoxEventKind {
+    /// Staff sealed the box; the manifest lists its tubes by barcode.
+    Sealed {
+        station: StationId,
+        tubes: Vec<Tube>,
+    },
+    /// The lab's reception scanned the box in.
+    Received { lab: LabId },
+}
+
+/// `labflight/v1/couriers/{id}/events`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CourierEvent {
+    pub time: DateTime<FixedOffset>,
+    #[serde(flatten)]
+    pub kind: CourierEventKind,
+}
+
+/// `labflight/v1/labs/{id}/events`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabEvent {
+    pub time: DateTime<FixedOffset>,
+    #[serde(flatten)]
+    pub kind: LabEventKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LabEventKind {
+    Queue { tubes: u32 },
+    AnalyzerDown { analyzer: String },
+    AnalyzerUp { analyzer: String },
+    Closed,
+    Opened,
+    TubeResulted { barcode: TubeBarcode },
+    ResultReported { barcode: TubeBarcode },
+}
+
+/// `labflight/v1/weather`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weather {
+    pub time: DateTime<FixedOffset>,
+    pub wind_east_mps: f64,
+    pub wind_north_mps: f64,
+    pub rain_mm_h: f64,
+}
+
+/// A command on its way to a device. `command_id` is stable across redeliveries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CommandEnvelope {
+    pub command_id: String,
+    pub time: DateTime<FixedOffset>,
+    pub command: Command,
+}
+
+impl CommandEnvelope {
+    /// Where this command goes: the drone, courier or centre it is for, or `alerts`.
+    pub fn topic(&self) -> Topic {
+        match &self.command {
+            Command::AssignMission(p) => Topic::DroneCmd(p.drone.clone()),
+            Command::AbortMission { drone, .. }
+            | Command::ReturnToPad { drone, .. }
+            | Command::SwapBattery { drone, .. }
+            | Command::AddToMission { drone, .. }
+            | Command::Redirect { drone, .. } => Topic::DroneCmd(drone.clone()),
+            Command::RequestCourier(r) => match &r.courier {
+                Some(c) => Topic::CourierCmd(c.clone()),
+                None => Topic::Alerts,
+            },
+            Command::NotifyStation { station, .. } => Topic::StationCmd(station.clone()),
+            Command::Alert(_) => Topic::Alerts,
+        }
+    }
+}
+
+/// Turns one inbound message into an event, or says exactly why not.
+pub fn decode(topic: &str, payload: &[u8], dir: &dyn Directory) -> Result<Event, Rejection> {
+    let reject = |reason: &str, detail: String| Rejection::new(topic, reason, detail);
+    if payload.len() > MAX_PAYLOAD_BYTES {
+        return Err(reject(
+            "too_large",
+            format!(
+                "payload is {} bytes, the limit is {MAX_PAYLOAD_BYTES}",
+                payload.len()
+            ),
+        ));
+    }
+    let Some(parsed) = Topic::parse(topic) else {
+        return Err(reject(
+            "unknown_topic",
+            format!("topic `{topic}` is not in labflight/v1"),
+        ));
+    };
+    let text = std::str::from_utf8(payload)
+        .map_err(|e| reject("not_utf8", format!("payload is not UTF-8: {e}")))?;
+    let check = Checker { topic, dir };
+    match parsed {
+        Topic::DroneTelemetry(drone) => {
+            check.drone(&drone)?;
+            let m: DroneTelemetry = check.json(text)?;
+            check.time(m.time)?;
+            let position = check.position(m.lat, m.lon)?;
+            check.range("alt_m", m.alt_m, -100.0, 1_000.0)?;
+            check.range("speed_mps", m.speed_mps, 0.0, 60.0)?;
+            check.range("battery_pct", m.battery_pct, 0.0, 100.0)?;
+            Ok(Event::DroneTelemetry {
+                drone,
+                position,
+                alt_m: m.alt_m,
+                battery_pct: m.battery_pct,
+                state: m.state,
+            })
+        }
+        Topic::DroneEvents(drone) => {
+            check.drone(&drone)?;
+            let m: DroneEvent = check.json(text)?;
+            check.time(m.time)?;
+            match &m.kind {
+                DroneEventKind::Landed { position, .. } => {
+                    check.position(position.lat, position.lon)?;
+                }
+                DroneEventKind::PayloadLoaded { box_id }
+                | DroneEventKind::PayloadReleased { box_id } => check.known_box(box_id)?,
+                DroneEventKind::BatteryReady { battery_pct } => {
+                    check.range("battery_pct", *battery_pct, 0.0, 100.0)?;
+                }
+                DroneEventKind::Fault { reason } if reason.len() > 500 => {
+                    return Err(reject(
+                        "out_of_range",
+                        format!("field `reason` is {} characters, at most 500", reason.len()),
+                    ));
+                }
+                _ => {}
+            }
+            Ok(Event::Drone {
+                drone,
+                kind: m.kind,
+            })
+        }
+        Topic::DroneStatus(drone) => {
+            check.drone(&drone)?;
+            let m: DroneStatus = check.json(text)?;
+            if let Some(t) = m.time {
+                check.time(t)?;
+            }
+            let kind = match m.state {
+                LinkState::Online => DroneEventKind::LinkRestored,
+                LinkState::Offline => DroneEventKind::LinkLost,
+            };
+            Ok(Event::Drone { drone, kind })
+        }
+        Topic::BoxTelemetry(box_id) => {
+            check.known_box(&box_id)?;
+            let m: BoxTelemetry = check.json(text)?;
+            check.time(m.time)?;
+            check.range("temp_c", m.temp_c, -40.0, 80.0)?;
+            Ok(Event::BoxTelemetry {
+                box_id,
+                temp_c: m.temp_c,
+                lid_open: m.lid_open,
+            })
+        }
+        Topic::BoxEvents(box_id) => {
+            let m: BoxEvent = check.json(text)?;
+            check.time(m.time)?;
+            match m.kind {
+                BoxEventKind::Sealed { station, tubes } => {
+                    check.box_id_shape(&box_id)?;
+                    if dir.knows_box(&box_id) {
+                        return Err(reject(
+                            "duplicate",
+                            format!("box `{box_id}` is already sealed"),
+                        ));
+                    }
+                    check.station(&station)?;
+                    check.manifest(&tubes, m.time)?;
+                    Ok(Event::BoxSealed {
+                        box_id,
+                        station,
+                        tubes,
+                    })
+                }
+                BoxEventKind::Received { lab } => {
+                    check.known_box(&box_id)?;
+                    check.lab(&lab)?;
+                    Ok(Event::BoxReceived { box_id, lab })
+                }
+            }
+        }
+        Topic::CourierEvents(courier) => {
+            if !dir.knows_courier(&courier) {
+                return Err(reject(
+                    "unknown_device",
+                    format!("courier `{courier}` is not in the fleet"),
+                ));
+            }
+            let m: CourierEvent = check.json(text)?;
+            check.time(m.time)?;
+            match &m.kind {
+                CourierEventKind::PickedUp { boxes } => {
+                    boxes.iter().try_for_each(|b| check.known_box(b))?;
+                }
+                CourierEventKind::Delivered { lab, boxes } => {
+                    check.lab(lab)?;
+                    boxes.iter().try_for_each(|b| check.known_box(b))?;
+                }
+                CourierEventKind::Available { position } => {
+                    check.position(position.lat, position.lon)?;
+                }
+            }
+            Ok(Event::Courier {
+                courier,
+                kind: m.kind,
+            })
+        }
+        Topic::LabEvents(lab) => {
+            check.lab(&lab)?;
+            let m: LabEvent = check.json(text)?;
+            check.time(m.time)?;
+            let update = |update| {
+                Ok(Event::Lab {
+                    lab: lab.clone(),
+                    update,
+                })
+            };
+            match m.kind {
+                LabEventKind::Queue { tubes } => update(LabUpdate::Queue { tubes }),
+                LabEventKind::AnalyzerDown { analyzer } => {
+                    update(LabUpdate::AnalyzerDown { analyzer })
+                }
+                LabEventKind::AnalyzerUp { analyzer } => update(LabUpdate::AnalyzerUp { analyzer }),
+                LabEventKind::Closed => update(LabUpdate::Closed),
+                LabEventKind::Opened => update(LabUpdate::Opened),
+                LabEventKind::TubeResulted { barcode } => {
+                    check.tube(&barcode)?;
+                    Ok(Event::TubeResulted {
+                        barcode,
+                        lab: lab.clone(),
+                    })
+                }
+                LabEventKind::ResultReported { barcode } => {
+                    check.tube(&barcode)?;
+                    Ok(Event::ResultReported { barcode })
+                }
+            }
+        }
+        Topic::Weather => {
+            let m: Weather = check.json(text)?;
+            check.time(m.time)?;
+            check.range("wind_east_mps", m.wind_east_mps, -60.0, 60.0)?;
+            check.range("wind_north_mps", m.wind_north_mps, -60.0, 60.0)?;
+            check.range("rain_mm_h", m.rain_mm_h, 0.0, 500.0)?;
+            Ok(Event::Weather {
+                wind_east_mps: m.wind_east_mps,
+                wind_north_mps: m.wind_north_mps,
+                rain_mm_h: m.rain_mm_h,
+            })
+        }
+        Topic::DroneCmd(_)
+        | Topic::StationCmd(_)
+        | Topic::CourierCmd(_)
+        | Topic::Alerts
+        | Topic::Rejected
+        | Topic::ServiceStatus => Err(reject(
+            "not_inbound",
+            format!("topic `{topic}` carries the service's own messages"),
+        )),
+    }
+}
+
+struct Checker<'a> {
+    topic: &'a str,
+    dir: &'a dyn Directory,
+}
+
+impl Checker<'_> {
+    fn reject(&self, reason: &str, detail: String) -> Rejection {
+        Rejection::new(self.topic, reason, detail)
+    }
+
+    fn json<T: DeserializeOwned>(&self, text: &str) -> Result<T, Rejection> {
+        serde_json::from_str(text).map_err(|e| {
+            self.reject(
+                "bad_json",
+                format!("payload does not match the schema: {e}"),
+            )
+        })
+    }
+
+    fn time(&self, t: DateTime<FixedOffset>) -> Result<(), Rejection> {
+        let now = self.dir.now();
+        let skew = (t.to_utc() - now).abs();
+        if skew > self.dir.max_clock_skew() {
+            return Err(self.reject(
+                "bad_time",
+                format!(
+                    "field `time` = {} is {} s from the service clock {}, more than the {} s allowed",
+                    t.to_rfc3339(),
+                    skew.num_seconds(),
+                    now.to_rfc3339(),
+                    self.dir.max_clock_skew().num_seconds()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn range(&self, field: &str, v: f64, lo: f64, hi: f64) -> Result<(), Rejection> {
+        if !v.is_finite() || v < lo || v > hi {
+            return Err(self.reject(
+                "out_of_range",
+                format!("field `{field}` = {v} is outside {lo}..={hi}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn position(&self, lat: f64, lon: f64) -> Result<LatLon, Rejection> {
+        let p = LatLon::new(lat, lon);
+        if let Some(why) = p.invalid_reason() {
+            return Err(self.reject("out_of_range", format!("fields `lat`,`lon`: {why}")));
+        }
+        if !self.dir.in_service_area(p) {
+            return Err(self.reject(
+                "outside_area",
+                format!("position ({lat}, {lon}) is outside the service area"),
+            ));
+        }
+        Ok(p)
+    }
+
+    fn drone(&self, id: &DroneId) -> Result<(), Rejection> {
+        if self.dir.knows_drone(id) {
+            Ok(())
+        } else {
+            Err(self.reject(
+                "unknown_device",
+                format!("drone `{id}` is not in the fleet"),
+            ))
+        }
+    }
+
+    fn known_box(&self, id: &BoxId) -> Result<(), Rejection> {
+        if self.dir.knows_box(id) {
+            Ok(())
+        } else {
+            Err(self.reject("unknown_device", format!("box `{id}` has not been sealed")))
+        }
+    }
+
+    fn box_id_shape(&self, id: &BoxId) -> Result<(), Rejection> {
+        let ok = id
+            .as_str()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if ok {
+            Ok(())
+        } else {
+            Err(self.reject(
+                "bad_field",
+                format!("box id `{id}` may hold only A-Z, 0-9, - and _"),
+            ))
+        }
+    }
+
+    fn station(&self, id: &StationId) -> Result<(), Rejection> {
+        if self.dir.knows_station(id) {
+            Ok(())
+        } else {
+            Err(self.reject(
+                "unknown_device",
+                format!("field `station` = `{id}` is not a known centre"),
+            ))
+        }
+    }
+
+    fn lab(&self, id: &LabId) -> Result<(), Rejection> {
+        if self.dir.knows_lab(id) {
+            Ok(())
+        } else {
+            Err(self.reject("unknown_device", format!("lab `{id}` is not a known lab")))
+        }
+    }
+
+    fn tube(&self, barcode: &TubeBarcode) -> Result<(), Rejection> {
+        if self.dir.knows_tube(barcode) {
+            Ok(())
+        } else {
+            Err(self.reject(
+                "unknown_tube",
+                format!("field `barcode` = `{barcode}` is not a known tube"),
+            ))
+        }
+    }
+
+    fn manifest(&self, tubes: &[Tube], sealed: DateTime<FixedOffset>) -> Result<(), Rejection> {
+        if tubes.is_empty() || tubes.len() > MAX_TUBES_PER_BOX {
+            return Err(self.reject(
+                "out_of_range",
+                format!(
+                    "field `tubes` lists {} tubes, expected 1..={MAX_TUBES_PER_BOX}",
+                    tubes.len()
+                ),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, t) in tubes.iter().enumerate() {
+            if t.barcode.as_str().is_empty()
+                || !seen.insert(&t.barcode)
+                || self.dir.knows_tube(&t.barcode)
+            {
+                return Err(self.reject(
+                    "bad_field",
+                    format!(
+                        "field `tubes[{i}].barcode` = `{}` is empty or already used",
+                        t.barcode
+                    ),
+                ));
+            }
+            if t.drawn_at > sealed.to_utc() || sealed.to_utc() - t.drawn_at > Duration::hours(24) {
+                return Err(self.reject(
+                    "bad_time",
+                    format!(
+                        "field `tubes[{i}].drawn_at` = {} is after the seal or more than 24 h before it",
+                        t.drawn_at.to_rfc3339()
+                    ),
+                ));
+            }
+            self.range(
+                &format!("tubes[{i}].stability_minutes"),
+                t.stability_minutes,
+                1.0,
+                7.0 * 24.0 * 60.0,
+            )?;
+        }
+        Ok(())
+    }
+}

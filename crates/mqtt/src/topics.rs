@@ -1,0 +1,137 @@
+//! The one topic table (prefix `labflight/v1`): which topics exist, who publishes on
+//! them, and how a topic string is parsed back into the device it names.
+
+use labflight_core::{BoxId, CourierId, DroneId, LabId, StationId};
+use std::fmt;
+
+pub const PREFIX: &str = "labflight/v1";
+
+/// Every topic labflight publishes or listens to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Topic {
+    DroneTelemetry(DroneId),
+    DroneEvents(DroneId),
+    /// Retained `online` / `offline` (the drone's last will).
+    DroneStatus(DroneId),
+    DroneCmd(DroneId),
+    BoxTelemetry(BoxId),
+    BoxEvents(BoxId),
+    /// Notices for a centre (seal now, pickup ETA, redraw).
+    StationCmd(StationId),
+    CourierEvents(CourierId),
+    CourierCmd(CourierId),
+    /// A lab's LIS: queue length, analyzers, results (until the HTTP results path).
+    LabEvents(LabId),
+    Weather,
+    Alerts,
+    Rejected,
+    /// The service's retained status and clock; `offline` is its last will.
+    ServiceStatus,
+}
+
+/// The filters the service subscribes to.
+pub const SERVICE_SUBSCRIPTIONS: [&str; 8] = [
+    "labflight/v1/drones/+/telemetry",
+    "labflight/v1/drones/+/events",
+    "labflight/v1/drones/+/status",
+    "labflight/v1/boxes/+/telemetry",
+    "labflight/v1/boxes/+/events",
+    "labflight/v1/couriers/+/events",
+    "labflight/v1/labs/+/events",
+    "labflight/v1/weather",
+];
+
+impl Topic {
+    /// Parses a topic string; `None` for anything outside the table.
+    pub fn parse(topic: &str) -> Option<Topic> {
+        let rest = topic.strip_prefix(PREFIX)?.strip_prefix('/')?;
+        let parts: Vec<&str> = rest.split('/').collect();
+        let id_ok = |s: &str| !s.is_empty() && s.len() <= 64 && !s.contains(['+', '#']);
+        Some(match parts.as_slice() {
+            ["weather"] => Topic::Weather,
+            ["alerts"] => Topic::Alerts,
+            ["rejected"] => Topic::Rejected,
+            ["service", "status"] => Topic::ServiceStatus,
+            [kind, id, leaf] if id_ok(id) => {
+                let id = (*id).to_owned();
+                match (*kind, *leaf) {
+                    ("drones", "telemetry") => Topic::DroneTelemetry(DroneId(id)),
+                    ("drones", "events") => Topic::DroneEvents(DroneId(id)),
+                    ("drones", "status") => Topic::DroneStatus(DroneId(id)),
+                    ("drones", "cmd") => Topic::DroneCmd(DroneId(id)),
+                    ("boxes", "telemetry") => Topic::BoxTelemetry(BoxId(id)),
+                    ("boxes", "events") => Topic::BoxEvents(BoxId(id)),
+                    ("stations", "cmd") => Topic::StationCmd(StationId(id)),
+                    ("couriers", "events") => Topic::CourierEvents(CourierId(id)),
+                    ("couriers", "cmd") => Topic::CourierCmd(CourierId(id)),
+                    ("labs", "events") => Topic::LabEvents(LabId(id)),
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Topic::DroneTelemetry(id) => write!(f, "{PREFIX}/drones/{id}/telemetry"),
+            Topic::DroneEvents(id) => write!(f, "{PREFIX}/drones/{id}/events"),
+            Topic::DroneStatus(id) => write!(f, "{PREFIX}/drones/{id}/status"),
+            Topic::DroneCmd(id) => write!(f, "{PREFIX}/drones/{id}/cmd"),
+            Topic::BoxTelemetry(id) => write!(f, "{PREFIX}/boxes/{id}/telemetry"),
+            Topic::BoxEvents(id) => write!(f, "{PREFIX}/boxes/{id}/events"),
+            Topic::StationCmd(id) => write!(f, "{PREFIX}/stations/{id}/cmd"),
+            Topic::CourierEvents(id) => write!(f, "{PREFIX}/couriers/{id}/events"),
+            Topic::CourierCmd(id) => write!(f, "{PREFIX}/couriers/{id}/cmd"),
+            Topic::LabEvents(id) => write!(f, "{PREFIX}/labs/{id}/events"),
+            Topic::Weather => write!(f, "{PREFIX}/weather"),
+            Topic::Alerts => write!(f, "{PREFIX}/alerts"),
+            Topic::Rejected => write!(f, "{PREFIX}/rejected"),
+            Topic::ServiceStatus => write!(f, "{PREFIX}/service/status"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_round_trip() {
+        let all = [
+            Topic::DroneTelemetry("D-01".into()),
+            Topic::DroneEvents("D-01".into()),
+            Topic::DroneStatus("D-01".into()),
+            Topic::DroneCmd("D-01".into()),
+            Topic::BoxTelemetry("BX-1".into()),
+            Topic::BoxEvents("BX-1".into()),
+            Topic::StationCmd("LH-C001".into()),
+            Topic::CourierEvents("V-1".into()),
+            Topic::CourierCmd("V-1".into()),
+            Topic::LabEvents("LAB-PH".into()),
+            Topic::Weather,
+            Topic::Alerts,
+            Topic::Rejected,
+            Topic::ServiceStatus,
+        ];
+        for t in all {
+            assert_eq!(Topic::parse(&t.to_string()), Some(t.clone()), "{t}");
+        }
+    }
+
+    #[test]
+    fn foreign_topics_are_not_ours() {
+        for t in [
+            "labflight/v2/weather",
+            "labflight/v1/drones/D-01",
+            "labflight/v1/drones//telemetry",
+            "labflight/v1/drones/D-01/telemetry/x",
+            "labflight/v1/planes/P1/telemetry",
+            "other",
+        ] {
+            assert_eq!(Topic::parse(t), None, "{t}");
+        }
+    }
+}

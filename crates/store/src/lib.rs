@@ -1,0 +1,447 @@
+//! Durable state of the live service, through sqlx on SQLite (the default file) or
+//! PostgreSQL (`DATABASE_URL`): the journal of accepted events, the commands they
+//! caused (with whether each reached the broker), every tube's chain of custody,
+//! and current rows for tubes and missions. One transaction per batch of events:
+//! an event and its commands become durable together, before any command goes out.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use labflight_core::{CustodyStep, CustodyStepKind, Instant, Stamped};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor, Row};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database `{url}`: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("stored row is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What the stored run is: a restart must continue the same scenario and policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunMeta {
+    pub scenario: String,
+    pub policy: String,
+    pub seed: u64,
+    pub started_at: Instant,
+}
+
+/// One accepted event with its place in the journal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JournalEntry {
+    pub seq: i64,
+    /// Who sent it: an MQTT topic, `clock`, or `user:<name>`.
+    pub source: String,
+    pub stamped: Stamped,
+}
+
+/// A command as stored: `body` is the JSON published on `topic`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCommand {
+    pub event_seq: i64,
+    pub idx: i32,
+    pub command_id: String,
+    pub kind: String,
+    pub topic: String,
+    pub mission: Option<String>,
+    pub body: String,
+    pub published: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TubeRow {
+    pub barcode: String,
+    pub station: String,
+    pub box_id: String,
+    pub tube_type: String,
+    pub drawn_at: Instant,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissionRow {
+    pub mission: String,
+    pub carrier: String,
+    pub station: String,
+    pub lab: String,
+    pub status: String,
+}
+
+/// Everything one batch of events produced, committed in one transaction.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    pub events: Vec<JournalEntry>,
+    pub commands: Vec<StoredCommand>,
+    /// Each step with the journal seq of the event that caused it.
+    pub custody: Vec<(i64, CustodyStep)>,
+    pub tubes: Vec<TubeRow>,
+    pub missions: Vec<MissionRow>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+fn ts(t: Instant) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_ts(s: &str) -> Result<Instant> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("time `{s}`: {e}")))
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and applies migrations.
+    /// `sqlite://path` or `postgres://...`.
+    pub async fn open(url: &str) -> Result<Store> {
+        install_default_drivers();
+        let open_err = |source| StoreError::Open {
+            url: url.to_owned(),
+            source,
+        };
+        let (backend, url_full) = if url.starts_with("sqlite:") {
+            let with_mode = if url.contains('?') {
+                url.to_owned()
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            (Backend::Sqlite, with_mode)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            (Backend::Postgres, url.to_owned())
+        } else {
+            return Err(open_err(sqlx::Error::Configuration(
+                "expected sqlite://FILE or postgres://... (DATABASE_URL)".into(),
+            )));
+        };
+        let options = AnyPoolOptions::new().max_connections(match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 5,
+        });
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode=WAL").await?;
+                    conn.execute("PRAGMA synchronous=NORMAL").await?;
+                    conn.execute("PRAGMA busy_timeout=5000").await?;
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool = options.connect(&url_full).await.map_err(open_err)?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn run_meta(&self) -> Result<Option<RunMeta>> {
+        let row =
+            sqlx::query("SELECT scenario, policy, seed, started_at FROM run_meta WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| {
+            Ok(RunMeta {
+                scenario: r.try_get(0)?,
+                policy: r.try_get(1)?,
+                seed: r.try_get::<i64, _>(2)? as u64,
+                started_at: parse_ts(&r.try_get::<String, _>(3)?)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn set_run_meta(&self, meta: &RunMeta) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO run_meta (id, scenario, policy, seed, started_at) VALUES (1, $1, $2, $3, $4)",
+        )
+        .bind(&meta.scenario)
+        .bind(&meta.policy)
+        .bind(meta.seed as i64)
+        .bind(ts(meta.started_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Commits a batch: journal, commands, custody, tube and mission rows together.
+    pub async fn commit(&self, batch: &Batch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for e in &batch.events {
+            let body = serde_json::to_string(&e.stamped.event)
+                .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+            sqlx::query(
+                "INSERT INTO journal (seq, at, kind, source, body) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(e.seq)
+            .bind(ts(e.stamped.at))
+            .bind(e.stamped.event.kind_name())
+            .bind(&e.source)
+            .bind(body)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for c in &batch.commands {
+            sqlx::query(
+                "INSERT INTO commands (event_seq, idx, command_id, kind, topic, mission, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(c.event_seq)
+            .bind(c.idx)
+            .bind(&c.command_id)
+            .bind(&c.kind)
+            .bind(&c.topic)
+            .bind(c.mission.clone())
+            .bind(&c.body)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (seq, s) in &batch.custody {
+            sqlx::query(
+                "INSERT INTO custody (barcode, step, at, place, by_device, event_seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            )
+            .bind(s.barcode.as_str())
+            .bind(s.step.as_str())
+            .bind(ts(s.at))
+            .bind(s.place.clone())
+            .bind(s.by.clone())
+            .bind(*seq)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let now = batch
+            .events
+            .last()
+            .map(|e| ts(e.stamped.at))
+            .unwrap_or_default();
+        for t in &batch.tubes {
+            sqlx::query(
+                "INSERT INTO tubes (barcode, station, box_id, tube_type, drawn_at, status, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (barcode) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+            )
+            .bind(&t.barcode)
+            .bind(&t.station)
+            .bind(&t.box_id)
+            .bind(&t.tube_type)
+            .bind(ts(t.drawn_at))
+            .bind(&t.status)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for m in &batch.missions {
+            sqlx::query(
+                "INSERT INTO missions (mission, carrier, station, lab, status, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (mission) DO UPDATE SET carrier = excluded.carrier, lab = excluded.lab, \
+                 status = excluded.status, updated_at = excluded.updated_at",
+            )
+            .bind(&m.mission)
+            .bind(&m.carrier)
+            .bind(&m.station)
+            .bind(&m.lab)
+            .bind(&m.status)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The whole journal in order.
+    pub async fn journal(&self) -> Result<Vec<JournalEntry>> {
+        let rows = sqlx::query("SELECT seq, at, source, body FROM journal ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                let seq: i64 = r.try_get(0)?;
+                let body: String = r.try_get(3)?;
+                let event = serde_json::from_str(&body)
+                    .map_err(|e| StoreError::Corrupt(format!("journal seq {seq}: {e}")))?;
+                Ok(JournalEntry {
+                    seq,
+                    source: r.try_get(2)?,
+                    stamped: Stamped {
+                        at: parse_ts(&r.try_get::<String, _>(1)?)?,
+                        event,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Commands, in the order given; `unpublished_only` for the restart's resend.
+    pub async fn commands(&self, unpublished_only: bool) -> Result<Vec<StoredCommand>> {
+        let sql = if unpublished_only {
+            "SELECT event_seq, idx, command_id, kind, topic, mission, body, published_at FROM commands \
+             WHERE published_at IS NULL ORDER BY event_seq, idx"
+        } else {
+            "SELECT event_seq, idx, command_id, kind, topic, mission, body, published_at FROM commands \
+             ORDER BY event_seq, idx"
+        };
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(StoredCommand {
+                    event_seq: r.try_get(0)?,
+                    idx: r.try_get(1)?,
+                    command_id: r.try_get(2)?,
+                    kind: r.try_get(3)?,
+                    topic: r.try_get(4)?,
+                    mission: r.try_get(5)?,
+                    body: r.try_get(6)?,
+                    published: r.try_get::<Option<String>, _>(7)?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// Records that the broker accepted these commands.
+    pub async fn mark_published(&self, command_ids: &[String], at: Instant) -> Result<()> {
+        if command_ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for id in command_ids {
+            sqlx::query("UPDATE commands SET published_at = $1 WHERE command_id = $2")
+                .bind(ts(at))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One tube's custody in time order (`None` for a barcode never seen).
+    pub async fn custody(&self, barcode: &str) -> Result<Vec<CustodyStep>> {
+        let rows = sqlx::query(
+            "SELECT barcode, step, at, place, by_device FROM custody WHERE barcode = $1 ORDER BY at, event_seq",
+        )
+        .bind(barcode)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(custody_row).collect()
+    }
+
+    /// Every custody step, by barcode then time.
+    pub async fn all_custody(&self) -> Result<Vec<CustodyStep>> {
+        let rows = sqlx::query(
+            "SELECT barcode, step, at, place, by_device FROM custody ORDER BY barcode, at, event_seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(custody_row).collect()
+    }
+
+    pub async fn tubes(&self) -> Result<Vec<TubeRow>> {
+        let rows = sqlx::query(
+            "SELECT barcode, station, box_id, tube_type, drawn_at, status FROM tubes ORDER BY barcode",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(TubeRow {
+                    barcode: r.try_get(0)?,
+                    station: r.try_get(1)?,
+                    box_id: r.try_get(2)?,
+                    tube_type: r.try_get(3)?,
+                    drawn_at: parse_ts(&r.try_get::<String, _>(4)?)?,
+                    status: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn missions(&self) -> Result<Vec<MissionRow>> {
+        let rows = sqlx::query(
+            "SELECT mission, carrier, station, lab, status FROM missions ORDER BY mission",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(MissionRow {
+                    mission: r.try_get(0)?,
+                    carrier: r.try_get(1)?,
+                    station: r.try_get(2)?,
+                    lab: r.try_get(3)?,
+                    status: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The highest journal seq, 0 when empty.
+    pub async fn last_seq(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT MAX(seq) FROM journal")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>(0)?.unwrap_or(0))
+    }
+}
+
+fn custody_row(r: sqlx::any::AnyRow) -> Result<CustodyStep> {
+    let step: String = r.try_get(1)?;
+    let kind = serde_json::Value::String(step.clone());
+    Ok(CustodyStep {
+        barcode: labflight_core::TubeBarcode(r.try_get(0)?),
+        step: serde_json::from_value::<CustodyStepKind>(kind)
+            .map_err(|_| StoreError::Corrupt(format!("custody step `{step}`")))?,
+        at: parse_ts(&r.try_get::<String, _>(2)?)?,
+        place: r.try_get(3)?,
+        by: r.try_get(4)?,
+    })
+}
+
+/// Helpers for tests that need a database of their own.
+pub mod testing {
+    use sqlx::Connection;
+
+    /// Drops and creates database `name` through the `admin` URL; returns its URL.
+    pub async fn fresh_postgres_database(admin: &str, name: &str) -> Result<String, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(admin).await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await?;
+        let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+        Ok(format!("{base}/{name}"))
+    }
+}
