@@ -88,6 +88,7 @@ impl SimDrone {
 struct PhysBox {
     sealed_at: Instant,
     received: bool,
+    tubes: Vec<Tube>,
 }
 
 /// What one simulated day produced.
@@ -101,7 +102,13 @@ pub struct DayRun {
 pub struct Engine<'a> {
     scenario: &'a Scenario,
     world: Arc<World>,
-    dispatcher: Dispatcher,
+    /// The dispatcher in the same process (`sim`), or none when it listens over
+    /// MQTT (`devices`): then events wait in `outbox` and commands come back
+    /// through `command`.
+    dispatcher: Option<Dispatcher>,
+    outbox: Vec<Stamped>,
+    /// Missions as the drones were told them.
+    plans: BTreeMap<MissionId, MissionPlan>,
     rng: ChaCha8Rng,
     now: Instant,
     queue: BinaryHeap<Reverse<(Instant, u64)>>,
@@ -152,7 +159,9 @@ impl<'a> Engine<'a> {
         let labs = LabFloor::new(scenario, &world);
         let mut engine = Engine {
             scenario,
-            dispatcher: Dispatcher::new(Arc::clone(&world), policy, seed, start),
+            dispatcher: Some(Dispatcher::new(Arc::clone(&world), policy, seed, start)),
+            outbox: Vec::new(),
+            plans: BTreeMap::new(),
             world,
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_F1EE7),
             now: start,
@@ -255,6 +264,57 @@ impl<'a> Engine<'a> {
         self.push(start, Happening::Minute);
     }
 
+    /// A world whose dispatcher is elsewhere (the live service over MQTT).
+    pub fn detached(scenario: &'a Scenario, world: Arc<World>, seed: u64) -> Self {
+        let mut engine = Engine::new(scenario, world, PolicyKind::Drone, seed);
+        engine.dispatcher = None;
+        engine
+    }
+
+    /// The virtual instant the day starts.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// When the next happening is due, if any is left before the day's end.
+    pub fn next_at(&self) -> Option<Instant> {
+        self.queue
+            .peek()
+            .map(|Reverse((at, _))| *at)
+            .filter(|at| *at <= self.end)
+    }
+
+    /// Lets everything due up to `until` happen (a live driver's step).
+    pub fn advance_to(&mut self, until: Instant) {
+        while let Some(at) = self.next_at().filter(|at| *at <= until) {
+            let Some(Reverse((at2, seq))) = self.queue.pop() else {
+                break;
+            };
+            debug_assert_eq!(at, at2);
+            self.now = self.now.max(at);
+            if let Some(h) = self.happenings.remove(&seq) {
+                self.happen(h);
+            }
+        }
+        self.now = self.now.max(until);
+    }
+
+    /// Events the world produced for a remote dispatcher since the last call.
+    pub fn take_outbox(&mut self) -> Vec<Stamped> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// A command from a remote dispatcher, acted out at `at`.
+    pub fn command(&mut self, at: Instant, command: &Command) {
+        self.now = self.now.max(at);
+        self.act(command);
+    }
+
+    /// Tubes drawn today that have not yet been reported or rejected.
+    pub fn tubes_left(&self) -> usize {
+        self.tubes_left
+    }
+
     /// Runs the day to its end; `progress` gets the share of virtual time done.
     pub fn run(mut self, progress: &mut dyn FnMut(f64)) -> DayRun {
         let start = self.now;
@@ -334,6 +394,7 @@ impl<'a> Engine<'a> {
             PhysBox {
                 sealed_at: self.now,
                 received: false,
+                tubes: tubes.clone(),
             },
         );
         self.deliver(Event::BoxSealed {
@@ -392,7 +453,10 @@ impl<'a> Engine<'a> {
                 });
             }
         }
-        self.deliver(Event::Tick);
+        if self.dispatcher.is_some() {
+            // A live service keeps its own clock and ticks itself.
+            self.deliver(Event::Tick);
+        }
         let done = self.tubes_left == 0 && now >= self.scenario.at(self.scenario.service.cutoff);
         if !done {
             self.push(
@@ -409,7 +473,11 @@ impl<'a> Engine<'a> {
             at: self.now,
             event,
         };
-        let commands = self.dispatcher.handle(&stamped);
+        let Some(dispatcher) = self.dispatcher.as_mut() else {
+            self.outbox.push(stamped);
+            return;
+        };
+        let commands = dispatcher.handle(&stamped);
         let index = self.out.journal.len();
         self.out.journal.push(stamped);
         for c in commands {
@@ -454,13 +522,7 @@ impl<'a> Engine<'a> {
         if std::mem::replace(&mut b.received, true) {
             return;
         }
-        let tubes = self
-            .dispatcher
-            .state()
-            .boxes
-            .get(box_id)
-            .map(|b| b.tubes.clone())
-            .unwrap_or_default();
+        let tubes = b.tubes.clone();
         let report = minutes(self.scenario.service.report_minutes);
         for t in tubes {
             if self.now > t.stability_deadline() {
@@ -486,7 +548,10 @@ impl<'a> Engine<'a> {
     fn act(&mut self, c: &Command) {
         let now = self.now;
         match c {
-            Command::AssignMission(p) => self.fly(p),
+            Command::AssignMission(p) => {
+                self.plans.insert(p.mission.clone(), p.clone());
+                self.fly(p)
+            }
             Command::AbortMission {
                 mission,
                 drone,
@@ -511,9 +576,7 @@ impl<'a> Engine<'a> {
             } => {
                 *self.generations.entry(mission.clone()).or_insert(0) += 1;
                 let boxes = self
-                    .dispatcher
-                    .state()
-                    .missions
+                    .plans
                     .get(mission)
                     .map(|m| m.boxes.clone())
                     .unwrap_or_default();
@@ -619,12 +682,10 @@ impl<'a> Engine<'a> {
                 boxes,
                 ..
             } => {
-                let plan = self
-                    .dispatcher
-                    .state()
-                    .missions
-                    .get(mission)
-                    .and_then(|m| m.plan.clone());
+                let plan = self.plans.get_mut(mission).map(|p| {
+                    p.boxes.extend(boxes.iter().cloned());
+                    p.clone()
+                });
                 if let Some(p) = plan {
                     for b in boxes {
                         let loaded = DroneEventKind::PayloadLoaded { box_id: b.clone() };

@@ -74,17 +74,19 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
                     for_box(box_id, Step::InFlight, place, by);
                 }
                 DroneEventKind::Landed { pad, position } => {
+                    // Landing at the mission's lab is recorded when the lab scans
+                    // the box in (below): the two reports come on different links.
                     let place = pad
                         .as_ref()
                         .map(|p| p.to_string())
-                        .or_else(|| Some(format!("{:.6},{:.6}", position.lat, position.lon)));
+                        .unwrap_or_else(|| format!("{:.6},{:.6}", position.lat, position.lon));
                     let step = if pad.is_some() {
                         Step::Landed
                     } else {
                         Step::Stranded
                     };
-                    for b in &carried {
-                        for_box(b, step, place.clone(), by.clone());
+                    for b in carried.iter().filter(|b| lab_pad_of(before, b) != *pad) {
+                        for_box(b, step, Some(place.clone()), by.clone());
                     }
                 }
                 DroneEventKind::PayloadReleased { box_id } => {
@@ -118,24 +120,29 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
             }
         }
         Event::BoxReceived { box_id, lab } => {
-            let received = before
-                .boxes
-                .get(box_id)
-                .is_some_and(|sb| matches!(sb.status, BoxStatus::Delivered { .. }));
-            if !received {
+            let Some(sb) = before.boxes.get(box_id) else {
+                return out;
+            };
+            if let BoxStatus::OnBoard { mission } = &sb.status
+                && let Some(m) = before.missions.get(mission)
+                && let Carrier::Drone(drone) = &m.carrier
+            {
+                let pad = lab_pad_of(before, box_id).map(|p| p.to_string());
+                let place = pad.or_else(|| Some(lab.to_string()));
+                for_box(box_id, Step::Landed, place, Some(drone.to_string()));
+            }
+            if !matches!(sb.status, BoxStatus::Delivered { .. }) {
                 for_box(box_id, Step::ReceivedAtLab, Some(lab.to_string()), None);
             }
         }
-        Event::TubeResulted { barcode, lab } => {
-            if before.tubes.contains_key(barcode) {
-                out.push(CustodyStep {
-                    barcode: barcode.clone(),
-                    step: Step::Resulted,
-                    at,
-                    place: Some(lab.to_string()),
-                    by: None,
-                });
-            }
+        Event::TubeResulted { barcode, lab } if before.tubes.contains_key(barcode) => {
+            out.push(CustodyStep {
+                barcode: barcode.clone(),
+                step: Step::Resulted,
+                at,
+                place: Some(lab.to_string()),
+                by: None,
+            });
         }
         Event::ResultReported { barcode } => {
             if let Some(t) = before.tubes.get(barcode) {
@@ -152,4 +159,12 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
         _ => {}
     }
     out
+}
+
+/// The lab pad of the drone mission a box is aboard, if any.
+fn lab_pad_of(state: &State, b: &BoxId) -> Option<labflight_core::PadId> {
+    let BoxStatus::OnBoard { mission } = &state.boxes.get(b)?.status else {
+        return None;
+    };
+    state.missions.get(mission)?.plan.as_ref()?.lab_pad.clone()
 }

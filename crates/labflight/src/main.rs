@@ -2,6 +2,8 @@
 //! subcommand to the crate that does the work. Bad input exits with status 2.
 
 mod import_cmd;
+mod live;
+mod live_cmd;
 mod maps_cmd;
 mod sim_cmd;
 
@@ -28,6 +30,12 @@ enum Command {
     Sim(sim_cmd::SimArgs),
     /// Re-run the dispatcher on a recorded journal (or a what-if with another policy).
     Replay(sim_cmd::ReplayArgs),
+    /// The live service: MQTT in, dispatcher, store, commands out, HTTP API.
+    Serve(live_cmd::ServeArgs),
+    /// The simulated drones, boxes, centres, vans and labs as MQTT clients.
+    Devices(live_cmd::DevicesArgs),
+    /// Everything on one machine: embedded broker, SQLite, service, devices, HTTP.
+    Demo(live_cmd::DemoArgs),
 }
 
 /// An error that is the user's input, not labflight's fault: exit status 2.
@@ -48,6 +56,9 @@ fn main() -> ExitCode {
         Command::Maps(cmd) => maps_cmd::run(cmd),
         Command::Sim(args) => sim_cmd::sim(args),
         Command::Replay(args) => sim_cmd::replay(args),
+        Command::Serve(args) => live_cmd::serve(args),
+        Command::Devices(args) => live_cmd::devices(args),
+        Command::Demo(args) => live_cmd::demo(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

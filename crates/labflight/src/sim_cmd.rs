@@ -53,7 +53,7 @@ pub struct ReplayArgs {
     quiet: bool,
 }
 
-fn parse_policy(name: &str) -> anyhow::Result<PolicyKind> {
+pub(crate) fn parse_policy(name: &str) -> anyhow::Result<PolicyKind> {
     name.parse::<PolicyKind>()
         .map_err(|e| BadInput(format!("--policy: {e}")).into())
 }
@@ -72,7 +72,7 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<Vec<(String, Vec<String>)>> {
         .collect()
 }
 
-fn load_world(
+pub(crate) fn load_world(
     scenario_file: &Path,
     overrides: &[(String, String)],
 ) -> anyhow::Result<(Scenario, Arc<World>)> {

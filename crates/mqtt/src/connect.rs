@@ -97,7 +97,7 @@ mod tests {
         assert_eq!(u.username.as_deref(), Some("svc"));
         assert_eq!(u.password.as_deref(), Some("s3cret"));
         let u = MqttUrl::parse("mqtt://localhost").unwrap();
-        assert_eq!((u.port, u.username), (1883, None));
+        assert_eq!((u.port, u.username.as_deref()), (1883, None));
         assert!(u.to_string().contains("localhost:1883"));
         let e = MqttUrl::parse("http://x").unwrap_err();
         assert!(e.contains("http://x"), "{e}");

@@ -6,7 +6,10 @@ CREATE TABLE run_meta (
     scenario TEXT NOT NULL,
     policy TEXT NOT NULL,
     seed BIGINT NOT NULL,
-    started_at TEXT NOT NULL
+    started_at TEXT NOT NULL,
+    -- The service clock: virtual = started_at + (wall - wall_epoch_ms) * speed.
+    wall_epoch_ms BIGINT NOT NULL,
+    speed DOUBLE PRECISION NOT NULL
 );
 
 -- Every accepted inbound event, in the order the dispatcher handled it.
@@ -15,6 +18,8 @@ CREATE TABLE journal (
     at TEXT NOT NULL,
     kind TEXT NOT NULL,
     source TEXT NOT NULL,
+    -- SHA-256 of topic and payload for QoS 1 messages: a redelivery is recognised.
+    digest TEXT,
     body TEXT NOT NULL
 );
 

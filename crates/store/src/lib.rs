@@ -30,12 +30,16 @@ pub enum Backend {
 }
 
 /// What the stored run is: a restart must continue the same scenario and policy.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunMeta {
     pub scenario: String,
     pub policy: String,
     pub seed: u64,
     pub started_at: Instant,
+    /// Wall-clock milliseconds since the Unix epoch at `started_at`.
+    pub wall_epoch_ms: i64,
+    /// Virtual seconds per wall second (1 in production, 60 in the demo).
+    pub speed: f64,
 }
 
 /// One accepted event with its place in the journal.
@@ -44,6 +48,7 @@ pub struct JournalEntry {
     pub seq: i64,
     /// Who sent it: an MQTT topic, `clock`, or `user:<name>`.
     pub source: String,
+    pub digest: Option<String>,
     pub stamped: Stamped,
 }
 
@@ -162,7 +167,7 @@ impl Store {
 
     pub async fn run_meta(&self) -> Result<Option<RunMeta>> {
         let row =
-            sqlx::query("SELECT scenario, policy, seed, started_at FROM run_meta WHERE id = 1")
+            sqlx::query("SELECT scenario, policy, seed, started_at, wall_epoch_ms, speed FROM run_meta WHERE id = 1")
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(|r| {
@@ -171,6 +176,8 @@ impl Store {
                 policy: r.try_get(1)?,
                 seed: r.try_get::<i64, _>(2)? as u64,
                 started_at: parse_ts(&r.try_get::<String, _>(3)?)?,
+                wall_epoch_ms: r.try_get(4)?,
+                speed: r.try_get(5)?,
             })
         })
         .transpose()
@@ -178,12 +185,15 @@ impl Store {
 
     pub async fn set_run_meta(&self, meta: &RunMeta) -> Result<()> {
         sqlx::query(
-            "INSERT INTO run_meta (id, scenario, policy, seed, started_at) VALUES (1, $1, $2, $3, $4)",
+            "INSERT INTO run_meta (id, scenario, policy, seed, started_at, wall_epoch_ms, speed) \
+             VALUES (1, $1, $2, $3, $4, $5, $6)",
         )
         .bind(&meta.scenario)
         .bind(&meta.policy)
         .bind(meta.seed as i64)
         .bind(ts(meta.started_at))
+        .bind(meta.wall_epoch_ms)
+        .bind(meta.speed)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -199,12 +209,13 @@ impl Store {
             let body = serde_json::to_string(&e.stamped.event)
                 .map_err(|err| StoreError::Corrupt(err.to_string()))?;
             sqlx::query(
-                "INSERT INTO journal (seq, at, kind, source, body) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO journal (seq, at, kind, source, digest, body) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(e.seq)
             .bind(ts(e.stamped.at))
             .bind(e.stamped.event.kind_name())
             .bind(&e.source)
+            .bind(e.digest.clone())
             .bind(body)
             .execute(&mut *tx)
             .await?;
@@ -281,7 +292,7 @@ impl Store {
 
     /// The whole journal in order.
     pub async fn journal(&self) -> Result<Vec<JournalEntry>> {
-        let rows = sqlx::query("SELECT seq, at, source, body FROM journal ORDER BY seq")
+        let rows = sqlx::query("SELECT seq, at, source, body, digest FROM journal ORDER BY seq")
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter()
@@ -293,6 +304,7 @@ impl Store {
                 Ok(JournalEntry {
                     seq,
                     source: r.try_get(2)?,
+                    digest: r.try_get(4)?,
                     stamped: Stamped {
                         at: parse_ts(&r.try_get::<String, _>(1)?)?,
                         event,

@@ -11,6 +11,7 @@ fn batch(first_seq: i64) -> Batch {
         .map(|i| JournalEntry {
             seq: first_seq + i,
             source: "clock".into(),
+            digest: Some(format!("d{i}")),
             stamped: Stamped {
                 at: at + chrono::Duration::seconds(i),
                 event: Event::Tick,
@@ -64,6 +65,8 @@ async fn exercise(store: Store) {
         policy: "drone".into(),
         seed: 7,
         started_at: Utc.with_ymd_and_hms(2026, 11, 22, 23, 0, 0).unwrap(),
+        wall_epoch_ms: 1_790_000_000_000,
+        speed: 60.0,
     };
     store.set_run_meta(&meta).await.unwrap();
     assert_eq!(store.run_meta().await.unwrap(), Some(meta));

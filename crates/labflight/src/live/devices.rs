@@ -1,0 +1,483 @@
+//! `labflight devices`: the simulator's world — drones, smart boxes, centres,
+//! vans, lab systems and a weather station — as real MQTT clients, one connection
+//! per device with its own client id and credentials. It follows the service's
+//! clock (read from the retained `service/status`), publishes what each device
+//! would report, and acts out the commands the devices receive.
+
+use crate::live::clock::Clock;
+use anyhow::{Context, bail};
+use labflight_core::event::{DroneEventKind, DroneState};
+use labflight_core::{Event, Scenario, Stamped, TubeBarcode};
+use labflight_dispatch::World;
+use labflight_mqtt::payload::{self, BoxEventKind, LabEventKind, LinkState};
+use labflight_mqtt::{CommandEnvelope, MqttUrl, Topic};
+use labflight_sim::engine::Engine;
+use rumqttc::{AsyncClient, Event as MqttEvent, LastWill, Packet, QoS};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+#[derive(Clone, Debug)]
+pub struct DevicesOptions {
+    pub mqtt: MqttUrl,
+    pub scenario: std::path::PathBuf,
+    pub overrides: Vec<(String, String)>,
+    pub seed: u64,
+    /// Password every device logs in with (brokers with a password file).
+    pub device_password: Option<String>,
+    /// Give up if the day is not done after this much wall time.
+    pub max_wall: Duration,
+    pub quiet: bool,
+}
+
+/// How the simulated day went, as the devices saw it.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct DevicesReport {
+    pub tubes_drawn: usize,
+    pub tubes_left: usize,
+    pub published: u64,
+    pub commands_received: u64,
+    pub duplicate_commands: u64,
+    pub connections: usize,
+}
+
+struct Fleet {
+    mqtt: MqttUrl,
+    password: Option<String>,
+    clients: HashMap<String, AsyncClient>,
+    commands: mpsc::UnboundedSender<(String, Vec<u8>)>,
+}
+
+impl Fleet {
+    /// The connection of device `id`, made on first use; `listen` is its command topic.
+    fn client(&mut self, id: &str, listen: Option<Topic>, will: Option<Topic>) -> AsyncClient {
+        if let Some(c) = self.clients.get(id) {
+            return c.clone();
+        }
+        let url = match &self.password {
+            Some(p) => self.mqtt.with_credentials(id, p),
+            None => self.mqtt.with_credentials(id, ""),
+        };
+        let mut options = url.options(id, false);
+        if let Some(t) = will {
+            let offline = serde_json::json!({"state": "offline"}).to_string();
+            options.set_last_will(LastWill::new(
+                t.to_string(),
+                offline,
+                QoS::AtLeastOnce,
+                true,
+            ));
+        }
+        let (client, mut eventloop) = AsyncClient::new(options, 500);
+        let tx = self.commands.clone();
+        let sub = client.clone();
+        let listen = listen.map(|t| t.to_string());
+        tokio::spawn(async move {
+            loop {
+                match eventloop.poll().await {
+                    Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
+                        if tx.send((p.topic.clone(), p.payload.to_vec())).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(MqttEvent::Incoming(Packet::ConnAck(_))) => {
+                        if let Some(t) = listen.clone() {
+                            let sub = sub.clone();
+                            tokio::spawn(async move {
+                                let _ = sub.subscribe(t, QoS::AtLeastOnce).await;
+                            });
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(rumqttc::ConnectionError::RequestsDone) => return,
+                    Err(e) => {
+                        tracing::debug!("device connection: {e}");
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                    }
+                }
+            }
+        });
+        self.clients.insert(id.to_owned(), client.clone());
+        client
+    }
+}
+
+/// Waits for the service's retained status and returns its clock.
+async fn service_clock(mqtt: &MqttUrl, password: Option<&str>) -> anyhow::Result<Clock> {
+    let url = mqtt.with_credentials("labflight-devices", password.unwrap_or(""));
+    let id = format!("labflight-devices-{}", std::process::id());
+    let (client, mut eventloop) = AsyncClient::new(url.options(&id, false), 10);
+    client
+        .subscribe(Topic::ServiceStatus.to_string(), QoS::AtLeastOnce)
+        .await?;
+    let found = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            match eventloop.poll().await {
+                Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
+                    let v: serde_json::Value =
+                        serde_json::from_slice(&p.payload).unwrap_or_default();
+                    if v["state"] == "online"
+                        && let Ok(clock) = serde_json::from_value::<Clock>(v["clock"].clone())
+                    {
+                        return Ok(clock);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!("waiting for the service: {e}");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        }
+    })
+    .await;
+    let _ = client.disconnect().await;
+    match found {
+        Ok(r) => r,
+        Err(_) => bail!(
+            "no labflight service status on {mqtt} within 60 s (is `labflight serve` running?)"
+        ),
+    }
+}
+
+/// Runs the simulated devices until every tube drawn today is resolved.
+pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
+    let mut scenario = Scenario::load_with_overrides(&opts.scenario, &opts.overrides)?;
+    let clock = service_clock(&opts.mqtt, opts.device_password.as_deref()).await?;
+    // The devices live on the service's day.
+    scenario.date = clock.start.with_timezone(&scenario.offset()).date_naive();
+    let map = labflight_geo::MapData::load(&scenario.map_dir(&opts.scenario))?;
+    let world = Arc::new(World::from_map(&scenario, &map));
+    let mut engine = Engine::detached(&scenario, Arc::clone(&world), opts.seed);
+    let drawn = engine.tubes_left();
+    let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
+    let mut fleet = Fleet {
+        mqtt: opts.mqtt.clone(),
+        password: opts.device_password.clone(),
+        clients: HashMap::new(),
+        commands: cmd_tx,
+    };
+    for d in &world.drones {
+        let c = fleet.client(
+            d.id.as_str(),
+            Some(Topic::DroneCmd(d.id.clone())),
+            Some(Topic::DroneStatus(d.id.clone())),
+        );
+        let online = serde_json::json!({"state": "online"}).to_string();
+        c.publish(
+            Topic::DroneStatus(d.id.clone()).to_string(),
+            QoS::AtLeastOnce,
+            true,
+            online,
+        )
+        .await?;
+    }
+    for s in world.stations.keys() {
+        fleet.client(s.as_str(), Some(Topic::StationCmd(s.clone())), None);
+    }
+    for c in &world.couriers {
+        fleet.client(c.id.as_str(), Some(Topic::CourierCmd(c.id.clone())), None);
+    }
+    let mut report = DevicesReport {
+        tubes_drawn: drawn,
+        ..Default::default()
+    };
+    let mut seen_commands = HashSet::new();
+    let mut result_lab: BTreeMap<TubeBarcode, labflight_core::LabId> = BTreeMap::new();
+    let wall_start = std::time::Instant::now();
+    let bar = (!opts.quiet).then(|| {
+        let bar = indicatif::ProgressBar::new(drawn as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "devices [{bar:40}] {pos}/{len} tubes resolved {elapsed}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    // The engine's clock may be ahead of the service's at first: wait for it.
+    let mut last_progress = 0usize;
+    loop {
+        let now = clock.now();
+        if now >= engine.now() {
+            engine.advance_to(now);
+        }
+        for stamped in engine.take_outbox() {
+            if let Some((device, topic, qos, retain, body, listen)) =
+                wire(&stamped, &world, &mut result_lab)
+            {
+                let client = fleet.client(&device, listen, None);
+                client
+                    .publish(topic, qos, retain, body)
+                    .await
+                    .context("device MQTT queue closed")?;
+                report.published += 1;
+            }
+        }
+        while let Ok((topic, body)) = cmd_rx.try_recv() {
+            let Ok(env) = serde_json::from_slice::<CommandEnvelope>(&body) else {
+                tracing::warn!("device got an unreadable command on {topic}");
+                continue;
+            };
+            if !seen_commands.insert(env.command_id.clone()) {
+                report.duplicate_commands += 1;
+                continue;
+            }
+            report.commands_received += 1;
+            engine.command(clock.now().max(engine.now()), &env.command);
+        }
+        let done = drawn - engine.tubes_left();
+        if let Some(b) = &bar
+            && done != last_progress
+        {
+            b.set_position(done as u64);
+            last_progress = done;
+        }
+        if engine.tubes_left() == 0 || engine.next_at().is_none() {
+            break;
+        }
+        if wall_start.elapsed() > opts.max_wall {
+            bail!(
+                "the simulated day did not finish within {:?} of wall time: {} of {drawn} tubes unresolved",
+                opts.max_wall,
+                engine.tubes_left()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if let Some(b) = bar {
+        b.finish();
+    }
+    // Let the last QoS 1 messages leave before the connections close.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    report.tubes_left = engine.tubes_left();
+    report.connections = fleet.clients.len();
+    for c in fleet.clients.values() {
+        let _ = c.try_disconnect();
+    }
+    Ok(report)
+}
+
+type Wire = (String, String, QoS, bool, Vec<u8>, Option<Topic>);
+
+/// Which device reports an event, and how: (device id, topic, QoS, retain, JSON,
+/// the device's own command topic). `None` for what no device reports.
+fn wire(
+    stamped: &Stamped,
+    world: &World,
+    result_lab: &mut BTreeMap<TubeBarcode, labflight_core::LabId>,
+) -> Option<Wire> {
+    let time = stamped.at.with_timezone(&world.offset);
+    Some(match &stamped.event {
+        Event::DroneTelemetry {
+            drone,
+            position,
+            alt_m,
+            battery_pct,
+            state,
+        } => {
+            let m = payload::DroneTelemetry {
+                time,
+                lat: position.lat,
+                lon: position.lon,
+                alt_m: *alt_m,
+                speed_mps: if *state == DroneState::Flying {
+                    world.drone_spec.cruise_airspeed_mps
+                } else {
+                    0.0
+                },
+                battery_pct: *battery_pct,
+                state: *state,
+            };
+            (
+                drone.0.clone(),
+                Topic::DroneTelemetry(drone.clone()).to_string(),
+                QoS::AtMostOnce,
+                false,
+                serde_json::to_vec(&m).ok()?,
+                Some(Topic::DroneCmd(drone.clone())),
+            )
+        }
+        Event::Drone { drone, kind } => {
+            let listen = Some(Topic::DroneCmd(drone.clone()));
+            match kind {
+                // A link loss is what the broker reports (the last will), not the drone.
+                DroneEventKind::LinkLost | DroneEventKind::LinkRestored => {
+                    let state = if *kind == DroneEventKind::LinkLost {
+                        LinkState::Offline
+                    } else {
+                        LinkState::Online
+                    };
+                    let m = payload::DroneStatus {
+                        state,
+                        time: Some(time),
+                    };
+                    (
+                        drone.0.clone(),
+                        Topic::DroneStatus(drone.clone()).to_string(),
+                        QoS::AtLeastOnce,
+                        true,
+                        serde_json::to_vec(&m).ok()?,
+                        listen,
+                    )
+                }
+                _ => {
+                    let m = payload::DroneEvent {
+                        time,
+                        kind: kind.clone(),
+                    };
+                    (
+                        drone.0.clone(),
+                        Topic::DroneEvents(drone.clone()).to_string(),
+                        QoS::AtLeastOnce,
+                        false,
+                        serde_json::to_vec(&m).ok()?,
+                        listen,
+                    )
+                }
+            }
+        }
+        Event::BoxSealed {
+            box_id,
+            station,
+            tubes,
+        } => {
+            let m = payload::BoxEvent {
+                time,
+                kind: BoxEventKind::Sealed {
+                    station: station.clone(),
+                    tubes: tubes.clone(),
+                },
+            };
+            (
+                box_id.0.clone(),
+                Topic::BoxEvents(box_id.clone()).to_string(),
+                QoS::AtLeastOnce,
+                false,
+                serde_json::to_vec(&m).ok()?,
+                None,
+            )
+        }
+        Event::BoxTelemetry {
+            box_id,
+            temp_c,
+            lid_open,
+        } => {
+            let m = payload::BoxTelemetry {
+                time,
+                temp_c: *temp_c,
+                lid_open: *lid_open,
+            };
+            (
+                box_id.0.clone(),
+                Topic::BoxTelemetry(box_id.clone()).to_string(),
+                QoS::AtMostOnce,
+                false,
+                serde_json::to_vec(&m).ok()?,
+                None,
+            )
+        }
+        Event::BoxReceived { box_id, lab } => {
+            let m = payload::BoxEvent {
+                time,
+                kind: BoxEventKind::Received { lab: lab.clone() },
+            };
+            (
+                box_id.0.clone(),
+                Topic::BoxEvents(box_id.clone()).to_string(),
+                QoS::AtLeastOnce,
+                false,
+                serde_json::to_vec(&m).ok()?,
+                None,
+            )
+        }
+        Event::Lab { lab, update } => {
+            use labflight_core::event::LabUpdate;
+            let kind = match update {
+                LabUpdate::Queue { tubes } => LabEventKind::Queue { tubes: *tubes },
+                LabUpdate::AnalyzerDown { analyzer } => LabEventKind::AnalyzerDown {
+                    analyzer: analyzer.clone(),
+                },
+                LabUpdate::AnalyzerUp { analyzer } => LabEventKind::AnalyzerUp {
+                    analyzer: analyzer.clone(),
+                },
+                LabUpdate::Closed => LabEventKind::Closed,
+                LabUpdate::Opened => LabEventKind::Opened,
+            };
+            lab_wire(lab, time, kind)?
+        }
+        Event::TubeResulted { barcode, lab } => {
+            result_lab.insert(barcode.clone(), lab.clone());
+            lab_wire(
+                lab,
+                time,
+                LabEventKind::TubeResulted {
+                    barcode: barcode.clone(),
+                },
+            )?
+        }
+        Event::ResultReported { barcode } => {
+            let lab = result_lab.get(barcode)?.clone();
+            lab_wire(
+                &lab,
+                time,
+                LabEventKind::ResultReported {
+                    barcode: barcode.clone(),
+                },
+            )?
+        }
+        Event::Weather {
+            wind_east_mps,
+            wind_north_mps,
+            rain_mm_h,
+        } => {
+            let m = payload::Weather {
+                time,
+                wind_east_mps: *wind_east_mps,
+                wind_north_mps: *wind_north_mps,
+                rain_mm_h: *rain_mm_h,
+            };
+            (
+                "weather-station".into(),
+                Topic::Weather.to_string(),
+                QoS::AtLeastOnce,
+                false,
+                serde_json::to_vec(&m).ok()?,
+                None,
+            )
+        }
+        Event::Courier { courier, kind } => {
+            let m = payload::CourierEvent {
+                time,
+                kind: kind.clone(),
+            };
+            (
+                courier.0.clone(),
+                Topic::CourierEvents(courier.clone()).to_string(),
+                QoS::AtLeastOnce,
+                false,
+                serde_json::to_vec(&m).ok()?,
+                Some(Topic::CourierCmd(courier.clone())),
+            )
+        }
+        Event::Override { .. } | Event::Tick => return None,
+    })
+}
+
+fn lab_wire(
+    lab: &labflight_core::LabId,
+    time: chrono::DateTime<chrono::FixedOffset>,
+    kind: LabEventKind,
+) -> Option<Wire> {
+    let m = payload::LabEvent { time, kind };
+    Some((
+        format!("lis-{lab}"),
+        Topic::LabEvents(lab.clone()).to_string(),
+        QoS::AtLeastOnce,
+        false,
+        serde_json::to_vec(&m).ok()?,
+        None,
+    ))
+}

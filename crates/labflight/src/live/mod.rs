@@ -1,0 +1,7 @@
+//! The running system: `serve` (the service), `devices` (the simulated fleet and
+//! boxes as MQTT clients) and `demo` (both, with an embedded broker and SQLite).
+
+pub mod clock;
+pub mod devices;
+pub mod directory;
+pub mod service;

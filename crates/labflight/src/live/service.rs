@@ -1,0 +1,596 @@
+//! `labflight serve`: MQTT in, the dispatcher core, the store, commands out.
+//!
+//! One task owns the dispatcher. Messages arrive from the MQTT poll task in
+//! batches; each is checked (`labflight_mqtt::decode`), stamped by the service
+//! clock, handled, and the batch — journal, commands, custody — is committed in one
+//! transaction. Only then are commands published and the inbound QoS 1 messages
+//! acknowledged (manual acks), so a crash at any instant leaves the broker holding
+//! whatever was not yet durable, and a restart replays the journal through a fresh
+//! dispatcher to the same state and the same commands. Commands carry stable ids,
+//! so re-sending the tail after a restart repeats nothing on the devices.
+
+use crate::live::clock::Clock;
+use crate::live::directory::LiveDirectory;
+use anyhow::{Context, bail};
+use chrono::{Duration, Utc};
+use labflight_core::{Command, Event, Instant, Scenario, Stamped};
+use labflight_dispatch::state::{Carrier, State};
+use labflight_dispatch::{Dispatcher, World, custody_steps};
+use labflight_mqtt::topics::SERVICE_SUBSCRIPTIONS;
+use labflight_mqtt::{CommandEnvelope, MqttUrl, Topic, decode};
+use labflight_server::{AppState, Metrics, Snapshot};
+use labflight_store::{Batch, JournalEntry, MissionRow, RunMeta, Store, StoredCommand, TubeRow};
+use rumqttc::{AsyncClient, Event as MqttEvent, LastWill, Packet, Publish, QoS};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
+
+/// How many recent commands are re-sent after a restart (devices ignore repeats).
+const RESEND_TAIL: usize = 300;
+/// Most messages handled in one transaction.
+const MAX_BATCH: usize = 2_000;
+pub const SERVICE_CLIENT_ID: &str = "labflight-service";
+
+/// Where the service's clock starts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ClockStart {
+    /// Virtual time is wall time (production): the scenario's date becomes today.
+    Wall,
+    /// Half an hour before the scenario's first draw, at `speed`× (demo, tests).
+    ScenarioMorning { speed: f64 },
+}
+
+#[derive(Clone, Debug)]
+pub struct ServiceOptions {
+    pub scenario: std::path::PathBuf,
+    pub overrides: Vec<(String, String)>,
+    pub policy: String,
+    pub seed: u64,
+    pub clock: ClockStart,
+    /// `None`: start the embedded broker on 127.0.0.1:`mqtt_port`.
+    pub mqtt: Option<MqttUrl>,
+    pub mqtt_port: u16,
+    pub database_url: String,
+    pub http: SocketAddr,
+}
+
+/// A started service.
+#[derive(Debug)]
+pub struct Running {
+    pub http: SocketAddr,
+    pub mqtt: MqttUrl,
+}
+
+enum Inbound {
+    Mqtt(Publish),
+    Tick,
+    /// The broker connection came back: re-announce the clock.
+    Connected,
+}
+
+enum Outbound {
+    Publish {
+        topic: String,
+        payload: Vec<u8>,
+        retain: bool,
+    },
+    Ack(Publish),
+}
+
+/// Loads everything, recovers from the journal, connects, and starts the tasks.
+pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
+    let mut scenario = Scenario::load_with_overrides(&opts.scenario, &opts.overrides)?;
+    let policy = crate::sim_cmd::parse_policy(&opts.policy)?;
+    let store = Store::open(&opts.database_url).await?;
+    let meta = match store.run_meta().await? {
+        Some(meta) => {
+            if meta.scenario != scenario.name || meta.policy != opts.policy {
+                bail!(crate::BadInput(format!(
+                    "database `{}` holds a run of scenario `{}` with policy `{}`, not `{}` with `{}`; use another DATABASE_URL",
+                    opts.database_url, meta.scenario, meta.policy, scenario.name, opts.policy
+                )));
+            }
+            meta
+        }
+        None => {
+            let wall = Utc::now();
+            let (started_at, speed) = match opts.clock {
+                ClockStart::Wall => (wall, 1.0),
+                ClockStart::ScenarioMorning { speed } => (
+                    scenario.at(scenario.service.first_draw) - Duration::minutes(30),
+                    speed,
+                ),
+            };
+            let meta = RunMeta {
+                scenario: scenario.name.clone(),
+                policy: opts.policy.clone(),
+                seed: opts.seed,
+                started_at,
+                wall_epoch_ms: wall.timestamp_millis(),
+                speed,
+            };
+            store.set_run_meta(&meta).await?;
+            meta
+        }
+    };
+    if opts.clock == ClockStart::Wall {
+        scenario.date = meta
+            .started_at
+            .with_timezone(&scenario.offset())
+            .date_naive();
+    }
+    let map = labflight_geo::MapData::load(&scenario.map_dir(&opts.scenario))?;
+    let world = Arc::new(World::from_map(&scenario, &map));
+    let clock = Clock {
+        wall_epoch_ms: meta.wall_epoch_ms,
+        start: meta.started_at,
+        speed: meta.speed,
+    };
+
+    // Recover: the journal through a fresh dispatcher gives back the state.
+    let mut dispatcher = Dispatcher::new(Arc::clone(&world), policy, meta.seed, meta.started_at);
+    let journal = store.journal().await?;
+    let stored = store.commands(false).await?;
+    let mut seen = HashSet::new();
+    let mut regenerated = 0usize;
+    let mut mismatched = 0usize;
+    let mut stored_iter = stored.iter().peekable();
+    for e in &journal {
+        if let Some(d) = &e.digest {
+            seen.insert(d.clone());
+        }
+        for (idx, c) in dispatcher.handle(&e.stamped).into_iter().enumerate() {
+            regenerated += 1;
+            let want = stored_iter.next_if(|s| s.event_seq == e.seq && s.idx == idx as i32);
+            let same = want.is_some_and(|s| {
+                serde_json::from_str::<CommandEnvelope>(&s.body).is_ok_and(|env| env.command == c)
+            });
+            if !same {
+                mismatched += 1;
+            }
+        }
+    }
+    if mismatched > 0 {
+        tracing::warn!(
+            "journal replay: {mismatched} of {regenerated} commands differ from the stored ones"
+        );
+    }
+    let last_seq = journal.last().map_or(0, |e| e.seq);
+    let last_at = journal.last().map_or(meta.started_at, |e| e.stamped.at);
+    if !journal.is_empty() {
+        eprintln!(
+            "recovered {} journaled events and {} commands from {}",
+            journal.len(),
+            stored.len(),
+            opts.database_url
+        );
+    }
+
+    // The broker: embedded unless one is configured.
+    let mqtt = match &opts.mqtt {
+        Some(url) => url.clone(),
+        None => {
+            let addr = labflight_mqtt::broker::start_embedded(SocketAddr::from((
+                [127, 0, 0, 1],
+                opts.mqtt_port,
+            )))
+            .map_err(anyhow::Error::msg)?;
+            MqttUrl::parse(&format!("mqtt://{addr}")).map_err(anyhow::Error::msg)?
+        }
+    };
+    let metrics = Arc::new(Metrics::new());
+    metrics.journal_seq.set(last_seq);
+    let (in_tx, in_rx) = mpsc::channel::<Inbound>(20_000);
+    let (out_tx, out_rx) = mpsc::unbounded_channel::<Outbound>();
+
+    let mut options = mqtt.options(SERVICE_CLIENT_ID, true);
+    options.set_manual_acks(true);
+    options.set_last_will(LastWill::new(
+        Topic::ServiceStatus.to_string(),
+        serde_json::json!({"state": "offline"}).to_string(),
+        QoS::AtLeastOnce,
+        true,
+    ));
+    let (client, eventloop) = AsyncClient::new(options, 1_000);
+    tokio::spawn(poll_mqtt(
+        eventloop,
+        client.clone(),
+        in_tx.clone(),
+        Arc::clone(&metrics),
+    ));
+    tokio::spawn(publish_out(client, out_rx));
+    tokio::spawn(tick(clock, world.params.tick_minutes, in_tx.clone()));
+
+    // Re-send what may not have reached the broker before the last stop.
+    let tail_from = stored.len().saturating_sub(RESEND_TAIL);
+    let mut resend = Vec::new();
+    for (i, c) in stored.iter().enumerate() {
+        if i >= tail_from || !c.published {
+            let _ = out_tx.send(Outbound::Publish {
+                topic: c.topic.clone(),
+                payload: c.body.clone().into_bytes(),
+                retain: false,
+            });
+            resend.push(c.command_id.clone());
+        }
+    }
+    store.mark_published(&resend, clock.now()).await?;
+
+    let (snap_tx, snap_rx) = watch::channel(None);
+    let mut core = Core {
+        scenario_name: scenario.name.clone(),
+        policy: opts.policy.clone(),
+        world: Arc::clone(&world),
+        dispatcher,
+        store: store.clone(),
+        clock,
+        seq: last_seq,
+        last_at,
+        seen,
+        mission_status: HashMap::new(),
+        metrics: Arc::clone(&metrics),
+        out: out_tx,
+        snapshot: snap_tx,
+        last_snapshot: std::time::Instant::now() - std::time::Duration::from_secs(10),
+    };
+    core.announce();
+    core.publish_snapshot();
+    tokio::spawn(core.run(in_rx));
+
+    let app = labflight_server::router(AppState {
+        store: store.clone(),
+        metrics: Arc::clone(&metrics),
+        snapshot: snap_rx.clone(),
+    });
+    let listener = tokio::net::TcpListener::bind(opts.http)
+        .await
+        .with_context(|| format!("HTTP address {}", opts.http))?;
+    let http = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!("HTTP server stopped: {e}");
+        }
+    });
+    Ok(Running { http, mqtt })
+}
+
+/// Polls the broker connection forever: forwards publishes, re-subscribes after
+/// every (re)connect, and backs off while the broker is away. Never awaits a
+/// publish itself (that would stall the loop that drains rumqttc's queue).
+async fn poll_mqtt(
+    mut eventloop: rumqttc::EventLoop,
+    client: AsyncClient,
+    in_tx: mpsc::Sender<Inbound>,
+    metrics: Arc<Metrics>,
+) {
+    let mut backoff = std::time::Duration::from_millis(100);
+    let mut connected_once = false;
+    loop {
+        match eventloop.poll().await {
+            Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
+                if in_tx.send(Inbound::Mqtt(p)).await.is_err() {
+                    return;
+                }
+            }
+            Ok(MqttEvent::Incoming(Packet::ConnAck(_))) => {
+                backoff = std::time::Duration::from_millis(100);
+                if std::mem::replace(&mut connected_once, true) {
+                    metrics.mqtt_reconnects.inc();
+                }
+                let client = client.clone();
+                tokio::spawn(async move {
+                    for filter in SERVICE_SUBSCRIPTIONS {
+                        if let Err(e) = client.subscribe(filter, QoS::AtLeastOnce).await {
+                            tracing::error!("subscribe {filter}: {e}");
+                        }
+                    }
+                });
+                let _ = in_tx.send(Inbound::Connected).await;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!("MQTT connection: {e}; retrying in {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+async fn publish_out(client: AsyncClient, mut rx: mpsc::UnboundedReceiver<Outbound>) {
+    while let Some(o) = rx.recv().await {
+        let result = match o {
+            Outbound::Publish {
+                topic,
+                payload,
+                retain,
+            } => {
+                client
+                    .publish(topic, QoS::AtLeastOnce, retain, payload)
+                    .await
+            }
+            Outbound::Ack(p) => client.ack(&p).await,
+        };
+        if let Err(e) = result {
+            tracing::error!("MQTT client queue closed: {e}");
+            return;
+        }
+    }
+}
+
+/// The dispatcher's timer: one tick per `tick_minutes` of service time.
+async fn tick(clock: Clock, tick_minutes: f64, in_tx: mpsc::Sender<Inbound>) {
+    let every = clock.wall(Duration::milliseconds((tick_minutes * 60_000.0) as i64));
+    let mut interval = tokio::time::interval(every.max(std::time::Duration::from_millis(10)));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        if in_tx.send(Inbound::Tick).await.is_err() {
+            return;
+        }
+    }
+}
+
+struct Core {
+    scenario_name: String,
+    policy: String,
+    world: Arc<World>,
+    dispatcher: Dispatcher,
+    store: Store,
+    clock: Clock,
+    seq: i64,
+    last_at: Instant,
+    seen: HashSet<String>,
+    /// Last stored status of each mission, so only changes are written.
+    mission_status: HashMap<String, String>,
+    metrics: Arc<Metrics>,
+    out: mpsc::UnboundedSender<Outbound>,
+    snapshot: watch::Sender<Option<Snapshot>>,
+    last_snapshot: std::time::Instant,
+}
+
+impl Core {
+    async fn run(mut self, mut rx: mpsc::Receiver<Inbound>) {
+        let mut buf = Vec::with_capacity(MAX_BATCH);
+        loop {
+            buf.clear();
+            if rx.recv_many(&mut buf, MAX_BATCH).await == 0 {
+                return;
+            }
+            let mut batch = Batch::default();
+            let mut acks = Vec::new();
+            let mut out = Vec::new();
+            for msg in buf.drain(..) {
+                match msg {
+                    Inbound::Tick => {
+                        self.apply(Event::Tick, "clock".into(), None, &mut batch, &mut out)
+                    }
+                    Inbound::Connected => self.announce(),
+                    Inbound::Mqtt(p) => {
+                        self.receive(&p, &mut batch, &mut out);
+                        if p.qos != QoS::AtMostOnce {
+                            acks.push(p);
+                        }
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let mut tries = 0;
+                while let Err(e) = self.store.commit(&batch).await {
+                    tries += 1;
+                    if tries >= 5 {
+                        // The dispatcher has moved past what is durable: stop, and
+                        // let the restart rebuild it from the journal.
+                        eprintln!("error: cannot store events, stopping: {e}");
+                        std::process::exit(70);
+                    }
+                    tracing::error!("store: {e}; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * tries)).await;
+                }
+                self.metrics.batches.inc();
+                self.metrics.journal_seq.set(self.seq);
+            }
+            let ids: Vec<String> = batch
+                .commands
+                .iter()
+                .map(|c| c.command_id.clone())
+                .collect();
+            for o in out {
+                let _ = self.out.send(o);
+            }
+            for p in acks {
+                let _ = self.out.send(Outbound::Ack(p));
+            }
+            if let Err(e) = self.store.mark_published(&ids, self.last_at).await {
+                tracing::warn!("store: marking commands published: {e}");
+            }
+            if self.last_snapshot.elapsed() >= std::time::Duration::from_millis(250) {
+                self.publish_snapshot();
+            }
+        }
+    }
+
+    fn receive(&mut self, p: &Publish, batch: &mut Batch, out: &mut Vec<Outbound>) {
+        self.metrics.mqtt_received.inc();
+        let digest = (p.qos != QoS::AtMostOnce).then(|| {
+            let mut h = Sha256::new();
+            h.update(p.topic.as_bytes());
+            h.update([0]);
+            h.update(&p.payload);
+            format!("{:x}", h.finalize())
+        });
+        if let Some(d) = &digest
+            && self.seen.contains(d)
+        {
+            self.metrics.duplicates.inc();
+            return;
+        }
+        let now = self.clock.now().max(self.last_at);
+        let skew = Duration::seconds((120.0_f64).max(10.0 * self.clock.speed) as i64);
+        let dir = LiveDirectory {
+            world: &self.world,
+            state: self.dispatcher.state(),
+            now,
+            skew,
+        };
+        match decode(&p.topic, &p.payload, &dir) {
+            Ok(event) => {
+                if let Some(d) = &digest {
+                    self.seen.insert(d.clone());
+                }
+                self.apply(event, p.topic.clone(), digest, batch, out);
+            }
+            Err(rejection) => {
+                self.metrics.reject(&rejection.reason);
+                tracing::info!("rejected {rejection}");
+                let mut body = serde_json::to_value(&rejection).unwrap_or_default();
+                body["time"] =
+                    serde_json::json!(now.with_timezone(&self.world.offset).to_rfc3339());
+                out.push(Outbound::Publish {
+                    topic: Topic::Rejected.to_string(),
+                    payload: body.to_string().into_bytes(),
+                    retain: false,
+                });
+            }
+        }
+    }
+
+    fn apply(
+        &mut self,
+        event: Event,
+        source: String,
+        digest: Option<String>,
+        batch: &mut Batch,
+        out: &mut Vec<Outbound>,
+    ) {
+        self.seq += 1;
+        let at = self.clock.now().max(self.last_at);
+        self.last_at = at;
+        let stamped = Stamped { at, event };
+        self.metrics.accept(stamped.event.kind_name());
+        let steps = custody_steps(self.dispatcher.state(), &stamped);
+        let commands = self.dispatcher.handle(&stamped);
+        let state = self.dispatcher.state();
+        for (idx, c) in commands.into_iter().enumerate() {
+            self.metrics.command(c.kind_name());
+            let mission = mission_of(&c);
+            let envelope = CommandEnvelope {
+                command_id: format!("C{}-{idx}", self.seq),
+                time: at.with_timezone(&self.world.offset),
+                command: c,
+            };
+            let body = serde_json::to_string(&envelope).expect("commands serialize");
+            let topic = envelope.topic().to_string();
+            out.push(Outbound::Publish {
+                topic: topic.clone(),
+                payload: body.clone().into_bytes(),
+                retain: false,
+            });
+            batch.commands.push(StoredCommand {
+                event_seq: self.seq,
+                idx: idx as i32,
+                command_id: envelope.command_id,
+                kind: envelope.command.kind_name().to_owned(),
+                topic,
+                mission,
+                body,
+                published: false,
+            });
+        }
+        let mut touched = BTreeSet::new();
+        for s in steps {
+            touched.insert(s.barcode.clone());
+            batch.custody.push((self.seq, s));
+        }
+        for barcode in touched {
+            if let Some(row) = tube_row(state, &barcode) {
+                batch.tubes.push(row);
+            }
+        }
+        for m in state.missions.values() {
+            let row = mission_row(m);
+            if self.mission_status.get(&row.mission) != Some(&row.status) {
+                self.mission_status
+                    .insert(row.mission.clone(), row.status.clone());
+                batch.missions.push(row);
+            }
+        }
+        batch.events.push(JournalEntry {
+            seq: self.seq,
+            source,
+            digest,
+            stamped,
+        });
+    }
+
+    /// The retained status: online, and the clock devices should follow.
+    fn announce(&self) {
+        let body = serde_json::json!({
+            "state": "online",
+            "scenario": self.scenario_name,
+            "policy": self.policy,
+            "clock": self.clock,
+        });
+        let _ = self.out.send(Outbound::Publish {
+            topic: Topic::ServiceStatus.to_string(),
+            payload: body.to_string().into_bytes(),
+            retain: true,
+        });
+    }
+
+    fn publish_snapshot(&mut self) {
+        self.last_snapshot = std::time::Instant::now();
+        let _ = self.snapshot.send(Some(Snapshot {
+            now: self.clock.now(),
+            journal_seq: self.seq,
+            state: Arc::new(self.dispatcher.state().clone()),
+            scenario: self.scenario_name.clone(),
+            policy: self.policy.clone(),
+            speed: self.clock.speed,
+        }));
+    }
+}
+
+fn mission_of(c: &Command) -> Option<String> {
+    match c {
+        Command::AssignMission(p) => Some(p.mission.0.clone()),
+        Command::AbortMission { mission, .. }
+        | Command::AddToMission { mission, .. }
+        | Command::Redirect { mission, .. } => Some(mission.0.clone()),
+        Command::RequestCourier(r) => Some(r.mission.0.clone()),
+        _ => None,
+    }
+}
+
+fn tube_row(state: &State, barcode: &labflight_core::TubeBarcode) -> Option<TubeRow> {
+    let t = state.tubes.get(barcode)?;
+    let b = state.boxes.get(&t.box_id)?;
+    let tube = b.tubes.iter().find(|x| &x.barcode == barcode)?;
+    Some(TubeRow {
+        barcode: barcode.0.clone(),
+        station: b.station.0.clone(),
+        box_id: b.id.0.clone(),
+        tube_type: tube.tube_type.0.clone(),
+        drawn_at: tube.drawn_at,
+        status: serde_json::to_value(t.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+    })
+}
+
+fn mission_row(m: &labflight_dispatch::state::Mission) -> MissionRow {
+    MissionRow {
+        mission: m.id.0.clone(),
+        carrier: match &m.carrier {
+            Carrier::Drone(d) => d.0.clone(),
+            Carrier::Courier(c) => c.0.clone(),
+        },
+        station: m.station.0.clone(),
+        lab: m.lab.0.clone(),
+        status: format!("{:?}", m.status).to_lowercase(),
+    }
+}
