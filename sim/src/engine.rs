@@ -526,8 +526,17 @@ impl<'a> Engine<'a> {
         let report = minutes(self.scenario.service.report_minutes);
         for t in tubes {
             if self.now > t.stability_deadline() {
-                // Rejected at reception: the centre is told to redraw; no result.
+                // Rejected at reception: the lab says so and the centre is told to
+                // redraw; no result.
                 self.tubes_left = self.tubes_left.saturating_sub(1);
+                self.tell(
+                    self.now,
+                    Event::TubeRejected {
+                        barcode: t.barcode.clone(),
+                        lab: lab.clone(),
+                        reason: "stability limit exceeded at reception".into(),
+                    },
+                );
                 continue;
             }
             let resulted = self.labs.process(lab, &t, self.now, &mut self.rng);

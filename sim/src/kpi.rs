@@ -56,10 +56,12 @@ pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger) ->
         tat[i]
     };
     let stability = tubes.iter().filter(|c| c.stability_violated()).count();
-    // A tube's end state is known when it was reported, or rejected at the lab.
+    // A tube is lost when its end state is unknown (contracts.md): neither
+    // reported, nor rejected at the lab, nor in a lab's hands at the day's end
+    // (a tube received late and not yet resulted is late, not lost).
     let lost = tubes
         .iter()
-        .filter(|c| c.reported_at.is_none() && !c.stability_violated())
+        .filter(|c| c.reported_at.is_none() && !c.stability_violated() && c.received_at.is_none())
         .count();
     let flown: Vec<_> = ledger.flights.iter().filter(|f| !f.aborted).collect();
     let flight_minutes: f64 = flown

@@ -17,6 +17,7 @@ pub enum CustodyStepKind {
     ReceivedAtLab,
     Resulted,
     Reported,
+    RejectedAtLab,
 }
 
 impl CustodyStepKind {
@@ -32,6 +33,7 @@ impl CustodyStepKind {
             CustodyStepKind::ReceivedAtLab => "received_at_lab",
             CustodyStepKind::Resulted => "resulted",
             CustodyStepKind::Reported => "reported",
+            CustodyStepKind::RejectedAtLab => "rejected_at_lab",
         }
     }
 }

@@ -134,6 +134,13 @@ pub enum Event {
         barcode: TubeBarcode,
         lab: LabId,
     },
+    /// The lab refused the tube (haemolysed, stability exceeded, temperature
+    /// excursion): no result will come; the centre must redraw.
+    TubeRejected {
+        barcode: TubeBarcode,
+        lab: LabId,
+        reason: String,
+    },
     /// The verified result reached the centre's information system.
     ResultReported {
         barcode: TubeBarcode,
@@ -168,6 +175,7 @@ impl Event {
             Event::BoxReceived { .. } => "box_received",
             Event::Lab { .. } => "lab",
             Event::TubeResulted { .. } => "tube_resulted",
+            Event::TubeRejected { .. } => "tube_rejected",
             Event::ResultReported { .. } => "result_reported",
             Event::Weather { .. } => "weather",
             Event::Courier { .. } => "courier",

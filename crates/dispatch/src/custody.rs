@@ -144,6 +144,19 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
                 by: None,
             });
         }
+        Event::TubeRejected {
+            barcode,
+            lab,
+            reason,
+        } if before.tubes.contains_key(barcode) => {
+            out.push(CustodyStep {
+                barcode: barcode.clone(),
+                step: Step::RejectedAtLab,
+                at,
+                place: Some(lab.to_string()),
+                by: Some(reason.clone()),
+            });
+        }
         Event::ResultReported { barcode } => {
             if let Some(t) = before.tubes.get(barcode) {
                 let station = before.boxes.get(&t.box_id).map(|b| b.station.to_string());

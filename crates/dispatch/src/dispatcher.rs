@@ -215,6 +215,37 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
             }
             false
         }
+        Event::TubeRejected {
+            barcode,
+            lab,
+            reason,
+        } => {
+            let Some(t) = ctx.state.tubes.get_mut(barcode) else {
+                return false;
+            };
+            if t.status >= TubeStatus::Resulted {
+                return false;
+            }
+            t.status = TubeStatus::Rejected;
+            let families = t.families.clone();
+            let box_id = t.box_id.clone();
+            let ls = ctx.state.labs.entry(lab.clone()).or_default();
+            for f in families {
+                if let Some(n) = ls.backlog.get_mut(&f) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+            if let Some(station) = ctx.state.boxes.get(&box_id).map(|b| b.station.clone()) {
+                ctx.out.push(Command::NotifyStation {
+                    station,
+                    notice: StationNotice::RedrawNeeded {
+                        barcode: barcode.clone(),
+                        reason: format!("rejected by {lab}: {reason}"),
+                    },
+                });
+            }
+            false
+        }
         Event::ResultReported { barcode } => {
             if let Some(t) = ctx.state.tubes.get_mut(barcode) {
                 t.status = TubeStatus::Reported;

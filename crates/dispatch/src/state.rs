@@ -102,6 +102,8 @@ pub enum TubeStatus {
     AtLab,
     Resulted,
     Reported,
+    /// Refused by the lab; a redraw was asked for.
+    Rejected,
 }
 
 #[derive(Clone, Debug, Serialize)]

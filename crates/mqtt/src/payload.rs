@@ -147,13 +147,27 @@ pub struct LabEvent {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LabEventKind {
-    Queue { tubes: u32 },
-    AnalyzerDown { analyzer: String },
-    AnalyzerUp { analyzer: String },
+    Queue {
+        tubes: u32,
+    },
+    AnalyzerDown {
+        analyzer: String,
+    },
+    AnalyzerUp {
+        analyzer: String,
+    },
     Closed,
     Opened,
-    TubeResulted { barcode: TubeBarcode },
-    ResultReported { barcode: TubeBarcode },
+    TubeResulted {
+        barcode: TubeBarcode,
+    },
+    TubeRejected {
+        barcode: TubeBarcode,
+        reason: String,
+    },
+    ResultReported {
+        barcode: TubeBarcode,
+    },
 }
 
 /// `labflight/v1/weather`
@@ -357,6 +371,23 @@ pub fn decode(topic: &str, payload: &[u8], dir: &dyn Directory) -> Result<Event,
                     Ok(Event::TubeResulted {
                         barcode,
                         lab: lab.clone(),
+                    })
+                }
+                LabEventKind::TubeRejected { barcode, reason } => {
+                    check.tube(&barcode)?;
+                    if reason.is_empty() || reason.len() > 500 {
+                        return Err(reject(
+                            "bad_field",
+                            format!(
+                                "field `reason` must hold 1..=500 characters, got {}",
+                                reason.len()
+                            ),
+                        ));
+                    }
+                    Ok(Event::TubeRejected {
+                        barcode,
+                        lab: lab.clone(),
+                        reason,
                     })
                 }
                 LabEventKind::ResultReported { barcode } => {

@@ -39,6 +39,8 @@ pub struct DevicesReport {
     pub published: u64,
     pub commands_received: u64,
     pub duplicate_commands: u64,
+    /// Commands of another service run (left on a shared broker), ignored.
+    pub stale_commands: u64,
     pub connections: usize,
 }
 
@@ -59,7 +61,7 @@ impl Fleet {
             Some(p) => self.mqtt.with_credentials(id, p),
             None => self.mqtt.with_credentials(id, ""),
         };
-        let mut options = url.options(id, false);
+        let mut options = url.options(id, true);
         if let Some(t) = will {
             let offline = serde_json::json!({"state": "offline"}).to_string();
             options.set_last_will(LastWill::new(
@@ -103,8 +105,8 @@ impl Fleet {
     }
 }
 
-/// Waits for the service's retained status and returns its clock.
-async fn service_clock(mqtt: &MqttUrl, password: Option<&str>) -> anyhow::Result<Clock> {
+/// Waits for the service's retained status; returns its clock and run id.
+async fn service_clock(mqtt: &MqttUrl, password: Option<&str>) -> anyhow::Result<(Clock, String)> {
     let url = mqtt.with_credentials("labflight-devices", password.unwrap_or(""));
     let id = format!("labflight-devices-{}", std::process::id());
     let (client, mut eventloop) = AsyncClient::new(url.options(&id, false), 10);
@@ -119,8 +121,9 @@ async fn service_clock(mqtt: &MqttUrl, password: Option<&str>) -> anyhow::Result
                         serde_json::from_slice(&p.payload).unwrap_or_default();
                     if v["state"] == "online"
                         && let Ok(clock) = serde_json::from_value::<Clock>(v["clock"].clone())
+                        && let Some(run) = v["run"].as_str()
                     {
-                        return Ok(clock);
+                        return Ok((clock, run.to_owned()));
                     }
                 }
                 Ok(_) => {}
@@ -144,7 +147,8 @@ async fn service_clock(mqtt: &MqttUrl, password: Option<&str>) -> anyhow::Result
 /// Runs the simulated devices until every tube drawn today is resolved.
 pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
     let mut scenario = Scenario::load_with_overrides(&opts.scenario, &opts.overrides)?;
-    let clock = service_clock(&opts.mqtt, opts.device_password.as_deref()).await?;
+    let (clock, run) = service_clock(&opts.mqtt, opts.device_password.as_deref()).await?;
+    let run_prefix = format!("{run}-");
     // The devices live on the service's day.
     scenario.date = clock.start.with_timezone(&scenario.offset()).date_naive();
     let map = labflight_geo::MapData::load(&scenario.map_dir(&opts.scenario))?;
@@ -221,6 +225,10 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
                 tracing::warn!("device got an unreadable command on {topic}");
                 continue;
             };
+            if !env.command_id.starts_with(&run_prefix) {
+                report.stale_commands += 1;
+                continue;
+            }
             if !seen_commands.insert(env.command_id.clone()) {
                 report.duplicate_commands += 1;
                 continue;
@@ -418,6 +426,18 @@ fn wire(
                 },
             )?
         }
+        Event::TubeRejected {
+            barcode,
+            lab,
+            reason,
+        } => lab_wire(
+            lab,
+            time,
+            LabEventKind::TubeRejected {
+                barcode: barcode.clone(),
+                reason: reason.clone(),
+            },
+        )?,
         Event::ResultReported { barcode } => {
             let lab = result_lab.get(barcode)?.clone();
             lab_wire(

@@ -185,7 +185,10 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
     let (in_tx, in_rx) = mpsc::channel::<Inbound>(20_000);
     let (out_tx, out_rx) = mpsc::unbounded_channel::<Outbound>();
 
-    let mut options = mqtt.options(SERVICE_CLIENT_ID, true);
+    // One persistent session per stored run: a restart picks up what the broker
+    // kept for it; a fresh database starts a fresh session.
+    let client_id = format!("{SERVICE_CLIENT_ID}-{}", meta.wall_epoch_ms);
+    let mut options = mqtt.options(&client_id, true);
     options.set_manual_acks(true);
     options.set_last_will(LastWill::new(
         Topic::ServiceStatus.to_string(),
@@ -220,6 +223,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
 
     let (snap_tx, snap_rx) = watch::channel(None);
     let mut core = Core {
+        run_id: format!("R{:x}", meta.wall_epoch_ms),
         scenario_name: scenario.name.clone(),
         policy: opts.policy.clone(),
         world: Arc::clone(&world),
@@ -335,6 +339,9 @@ async fn tick(clock: Clock, tick_minutes: f64, in_tx: mpsc::Sender<Inbound>) {
 }
 
 struct Core {
+    /// Names this stored run in command ids and the status, so devices can tell
+    /// its commands from a previous run's leftovers on a shared broker.
+    run_id: String,
     scenario_name: String,
     policy: String,
     world: Arc<World>,
@@ -478,7 +485,7 @@ impl Core {
             self.metrics.command(c.kind_name());
             let mission = mission_of(&c);
             let envelope = CommandEnvelope {
-                command_id: format!("C{}-{idx}", self.seq),
+                command_id: format!("{}-{}-{idx}", self.run_id, self.seq),
                 time: at.with_timezone(&self.world.offset),
                 command: c,
             };
@@ -533,6 +540,7 @@ impl Core {
             "scenario": self.scenario_name,
             "policy": self.policy,
             "clock": self.clock,
+            "run": self.run_id,
         });
         let _ = self.out.send(Outbound::Publish {
             topic: Topic::ServiceStatus.to_string(),

@@ -1,0 +1,194 @@
+//! The live service on its defaults — embedded broker, SQLite — run as the real
+//! binary: a short simulated day ends with every tube resulted and its custody
+//! complete; malformed MQTT payloads are rejected with reasons and counted while
+//! valid traffic goes on.
+
+mod support;
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use std::time::Duration;
+use support::*;
+
+#[test]
+fn demo_short_day_resolves_every_tube_with_full_custody() {
+    let dir = Scratch::new("demo");
+    let db = format!("sqlite://{}", dir.path("demo.db").display());
+    let (mqtt_port, http_port) = (free_port(), free_port());
+    let mut demo = Proc::spawn(
+        &[
+            "demo",
+            "--scenario",
+            short_scenario().to_str().unwrap(),
+            "--speed",
+            "600",
+            "--mqtt-port",
+            &mqtt_port.to_string(),
+            "--http",
+            &format!("127.0.0.1:{http_port}"),
+            "--database-url",
+            &db,
+            "--exit-when-done",
+            "--quiet",
+        ],
+        &[],
+    );
+    let url = demo.wait_line("dashboard:", Duration::from_secs(60));
+    assert_eq!(url, format!("http://127.0.0.1:{http_port}/"));
+    let (status, body) = http_get(&format!("127.0.0.1:{http_port}"), "/healthz");
+    assert_eq!(status, 200, "{body}");
+    let done = demo.wait_line("day done:", Duration::from_secs(240));
+    assert!(
+        demo.wait_exit(Duration::from_secs(30)),
+        "demo exits cleanly"
+    );
+    let report = report_json(&done);
+    let drawn = report["tubes_drawn"].as_u64().unwrap();
+    assert!(drawn > 100, "the short day draws tubes: {report}");
+    assert_eq!(report["tubes_left"], 0, "every tube resolved: {report}");
+    let custody = custody_by_tube(&db);
+    assert_eq!(assert_complete_custody(&custody) as u64, drawn);
+}
+
+fn client(port: u16, id: &str) -> (AsyncClient, rumqttc::EventLoop) {
+    let mut o = MqttOptions::new(id, "127.0.0.1", port);
+    o.set_max_packet_size(4 << 20, 4 << 20);
+    o.set_keep_alive(Duration::from_secs(10));
+    AsyncClient::new(o, 100)
+}
+
+#[test]
+fn malformed_payloads_are_rejected_and_counted_while_valid_traffic_continues() {
+    let dir = Scratch::new("reject");
+    let db = format!("sqlite://{}", dir.path("svc.db").display());
+    let (mqtt_port, http_port) = (free_port(), free_port());
+    let config = serve_config(&dir, 60.0, mqtt_port, http_port, &db);
+    let mut serve = Proc::spawn(&["serve", "--config", config.to_str().unwrap()], &[]);
+    serve.wait_line("dashboard:", Duration::from_secs(60));
+    let http = format!("127.0.0.1:{http_port}");
+    // A drone of the fleet, where it stands, and the service's clock.
+    let (_, drones) = http_get(&http, "/api/v1/drones");
+    let drones: serde_json::Value = serde_json::from_str(&drones).unwrap();
+    let drone = drones[0]["id"].as_str().unwrap().to_owned();
+    let (lat, lon) = (
+        drones[0]["position"]["lat"].as_f64().unwrap(),
+        drones[0]["position"]["lon"].as_f64().unwrap(),
+    );
+    let (_, status) = http_get(&http, "/api/v1/status");
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    let now = status["now"].as_str().unwrap().to_owned();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rejected: Vec<serde_json::Value> = rt.block_on(async {
+        let (c, mut ev) = client(mqtt_port, "test-watcher");
+        c.subscribe("labflight/v1/rejected", QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok(e) = ev.poll().await {
+                if let Event::Incoming(Packet::Publish(p)) = e {
+                    let _ =
+                        tx.send(serde_json::from_slice::<serde_json::Value>(&p.payload).unwrap());
+                }
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (d, mut dev) = client(mqtt_port, "test-device");
+        tokio::spawn(async move { while dev.poll().await.is_ok() {} });
+        let topic = format!("labflight/v1/drones/{drone}/telemetry");
+        let good = |battery: f64| {
+            serde_json::json!({"time": now, "lat": lat, "lon": lon, "alt_m": 0.0,
+                "battery_pct": battery, "state": "idle"})
+            .to_string()
+        };
+        let bad: Vec<(String, String)> = vec![
+            (topic.clone(), "{not json".into()),
+            (topic.clone(), good(50.0).replace("50.0", "NaN")),
+            (topic.clone(), good(150.0)),
+            ("labflight/v1/drones/D-999/telemetry".into(), good(50.0)),
+            (topic.clone(), "x".repeat(1 << 20)),
+            (topic.clone(), good(50.0).replace(&lat.to_string(), "48.85")),
+            (
+                topic.clone(),
+                good(50.0).replace(&now, "2001-01-01T08:00:00+08:00"),
+            ),
+        ];
+        for (i, (t, body)) in bad.iter().enumerate() {
+            d.publish(t.clone(), QoS::AtLeastOnce, false, body.clone())
+                .await
+                .unwrap();
+            // Valid telemetry between the bad ones.
+            let ok = good(90.0 - i as f64);
+            d.publish(topic.clone(), QoS::AtLeastOnce, false, ok)
+                .await
+                .unwrap();
+        }
+        let mut got = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(15), async {
+            while got.len() < bad.len() {
+                match rx.recv().await {
+                    Some(v) => got.push(v),
+                    None => break,
+                }
+            }
+        })
+        .await;
+        got
+    });
+    let reasons: Vec<&str> = rejected
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            "bad_json",
+            "bad_json",
+            "out_of_range",
+            "unknown_device",
+            "too_large",
+            "outside_area",
+            "bad_time"
+        ],
+        "{rejected:#?}"
+    );
+    assert!(
+        rejected[2]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("battery_pct"),
+        "{}",
+        rejected[2]
+    );
+    assert!(
+        rejected[3]["detail"].as_str().unwrap().contains("D-999"),
+        "{}",
+        rejected[3]
+    );
+    let (_, metrics) = http_get(&http, "/metrics");
+    for (reason, n) in [
+        ("bad_json", 2),
+        ("out_of_range", 1),
+        ("unknown_device", 1),
+        ("too_large", 1),
+        ("outside_area", 1),
+        ("bad_time", 1),
+    ] {
+        let line = format!("labflight_messages_rejected_total{{reason=\"{reason}\"}} {n}");
+        assert!(metrics.contains(&line), "missing `{line}` in:\n{metrics}");
+    }
+    let accepted = metrics
+        .lines()
+        .find(|l| l.starts_with("labflight_events_accepted_total{kind=\"drone_telemetry\"}"))
+        .unwrap_or_else(|| panic!("no accepted telemetry in:\n{metrics}"));
+    assert!(
+        accepted.ends_with(" 7"),
+        "all 7 valid messages accepted: {accepted}"
+    );
+    let (status, _) = http_get(&http, "/healthz");
+    assert_eq!(status, 200, "service still up");
+    assert!(
+        serve.child.try_wait().unwrap().is_none(),
+        "service still running"
+    );
+}

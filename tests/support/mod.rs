@@ -1,0 +1,345 @@
+//! Shared pieces of the end-to-end tests: free ports, the real `labflight` binary
+//! as a child process (killed when dropped), a private Mosquitto, a fresh
+//! PostgreSQL database, an MQTT test client, and reading what the service stored.
+#![allow(dead_code)]
+
+use labflight_store::Store;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_labflight");
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn short_scenario() -> PathBuf {
+    repo().join("maps/longhua/longhua-short.toml")
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A scratch folder under the system temp dir, removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(tag: &str) -> Scratch {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let dir = std::env::temp_dir().join(format!("lf-{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A child process killed on drop; its stdout lines arrive on a channel.
+pub struct Proc {
+    pub child: Child,
+    lines: mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Proc {
+    pub fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Proc {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .current_dir(repo())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .env_remove("LABFLIGHT_MQTT_URL")
+            .env_remove("DATABASE_URL")
+            .env_remove("LABFLIGHT_HTTP");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("labflight binary runs");
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Proc {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (bounded) for a stdout line starting with `prefix`; returns the rest.
+    pub fn wait_line(&mut self, prefix: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            match self.lines.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if let Some(rest) = line.strip_prefix(prefix) {
+                        return rest.trim().to_owned();
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Ok(Some(status)) = self.child.try_wait() {
+                        panic!(
+                            "labflight exited with {status} before printing `{prefix}`; output: {:?}",
+                            self.seen
+                        );
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = self.child.wait().ok();
+                    panic!(
+                        "labflight closed stdout ({status:?}) before printing `{prefix}`; output: {:?}",
+                        self.seen
+                    );
+                }
+            }
+        }
+        panic!(
+            "no `{prefix}` line within {within:?}; output so far: {:?}",
+            self.seen
+        );
+    }
+
+    /// Waits (bounded) for the process to exit; returns whether it succeeded.
+    pub fn wait_exit(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("labflight did not exit within {within:?}");
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Waits until something accepts TCP connections on `port` (bounded).
+pub fn wait_port(port: u16, within: Duration) {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listens on 127.0.0.1:{port} after {within:?}");
+}
+
+/// Requires a service on 127.0.0.1:`port`, naming what is missing if absent.
+pub fn require(port: u16, what: &str) {
+    if TcpStream::connect(("127.0.0.1", port)).is_err() {
+        panic!("{what} is not running on 127.0.0.1:{port}; `bash scripts/test.sh` starts it");
+    }
+}
+
+/// A private Mosquitto on a free port, with persistence in a scratch folder so a
+/// restart keeps sessions and queued messages. Killed on drop.
+pub struct Mosquitto {
+    pub port: u16,
+    conf: PathBuf,
+    child: Option<Child>,
+    _dir: Scratch,
+}
+
+impl Mosquitto {
+    pub fn start() -> Mosquitto {
+        let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("mosquitto is not installed (apt-get install mosquitto)");
+        let dir = Scratch::new("mosquitto");
+        let port = free_port();
+        let conf = dir.path("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 100000\n",
+                dir.0.display()
+            ),
+        )
+        .unwrap();
+        let mut m = Mosquitto {
+            port,
+            conf,
+            child: None,
+            _dir: dir,
+        };
+        m.spawn(bin);
+        m
+    }
+
+    fn spawn(&mut self, bin: &str) {
+        let child = Command::new(bin)
+            .arg("-c")
+            .arg(&self.conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto starts");
+        self.child = Some(child);
+        wait_port(self.port, Duration::from_secs(10));
+    }
+
+    /// Stops the broker gracefully (it saves its sessions), then starts it again.
+    pub fn restart(&mut self, down_for: Duration) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+            let _ = c.wait();
+        }
+        std::thread::sleep(down_for);
+        let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .unwrap();
+        self.spawn(bin);
+    }
+
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A minimal HTTP/1.0 GET against 127.0.0.1: (status, body).
+pub fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("HTTP server reachable");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// A service config file for `labflight serve --config`.
+pub fn serve_config(
+    dir: &Scratch,
+    speed: f64,
+    mqtt_port: u16,
+    http_port: u16,
+    database_url: &str,
+) -> PathBuf {
+    let path = dir.path("labflight.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "scenario = \"{}\"\nspeed = {speed:?}\nmqtt_port = {mqtt_port}\nhttp = \"127.0.0.1:{http_port}\"\ndatabase_url = \"{database_url}\"\n",
+            short_scenario().display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Every tube's custody steps, by barcode, as stored.
+pub fn custody_by_tube(database_url: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = Store::open(database_url).await.unwrap();
+        let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for s in store.all_custody().await.unwrap() {
+            out.entry(s.barcode.0.clone())
+                .or_default()
+                .push(s.step.as_str().to_owned());
+        }
+        out
+    })
+}
+
+/// The milestones every resolved tube passes exactly once, whatever carried it.
+pub const MILESTONES: [&str; 6] = [
+    "drawn",
+    "sealed_in_box",
+    "loaded",
+    "received_at_lab",
+    "resulted",
+    "reported",
+];
+
+/// Asserts each tube passed every milestone exactly once (a tube the lab rejected
+/// ends there instead of with a result); returns the tube count.
+pub fn assert_complete_custody(custody: &std::collections::BTreeMap<String, Vec<String>>) -> usize {
+    assert!(!custody.is_empty(), "no custody stored");
+    for (barcode, steps) in custody {
+        let rejected = steps.iter().filter(|s| *s == "rejected_at_lab").count();
+        assert!(rejected <= 1, "tube {barcode} rejected twice: {steps:?}");
+        let milestones: &[&str] = if rejected == 1 {
+            &MILESTONES[..4]
+        } else {
+            &MILESTONES
+        };
+        if rejected == 1 {
+            assert!(
+                !steps.iter().any(|s| s == "resulted" || s == "reported"),
+                "tube {barcode}: {steps:?}"
+            );
+        }
+        for m in milestones.iter().copied() {
+            let n = steps.iter().filter(|s| *s == m).count();
+            assert_eq!(
+                n, 1,
+                "tube {barcode}: step `{m}` seen {n} times in {steps:?}"
+            );
+        }
+    }
+    custody.len()
+}
+
+/// Parses the devices' closing JSON (`day done: {...}` or the `devices` output).
+pub fn report_json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("devices report `{text}`: {e}"))
+}
