@@ -310,6 +310,18 @@ impl<'a> Engine<'a> {
         self.act(command);
     }
 
+    /// Every drone's position, battery and whether it is flying, at the current
+    /// instant (a live device's heartbeat while it stands on a pad).
+    pub fn drone_positions(&self) -> Vec<(DroneId, LatLon, f64, bool)> {
+        self.drones
+            .iter()
+            .map(|(id, d)| {
+                let (p, battery) = d.at(self.now);
+                (id.clone(), p, battery, d.flight.is_some())
+            })
+            .collect()
+    }
+
     /// Tubes drawn today that have not yet been reported or rejected.
     pub fn tubes_left(&self) -> usize {
         self.tubes_left

@@ -58,6 +58,7 @@ pub struct Proc {
     pub child: Child,
     lines: mpsc::Receiver<String>,
     pub seen: Vec<String>,
+    args: Vec<String>,
 }
 
 impl Proc {
@@ -87,7 +88,18 @@ impl Proc {
             child,
             lines: rx,
             seen: Vec::new(),
+            args: args.iter().map(|a| a.to_string()).collect(),
         }
+    }
+
+    /// The value after `--config` on this process's command line.
+    pub fn config_path(&self) -> PathBuf {
+        let i = self
+            .args
+            .iter()
+            .position(|a| a == "--config")
+            .expect("started with --config");
+        PathBuf::from(&self.args[i + 1])
     }
 
     /// Waits (bounded) for a stdout line starting with `prefix`; returns the rest.
@@ -183,6 +195,9 @@ impl Mosquitto {
             .find(|p| Path::new(p).exists())
             .expect("mosquitto is not installed (apt-get install mosquitto)");
         let dir = Scratch::new("mosquitto");
+        // Started as root, Mosquitto drops to its own user: let it save its sessions.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o777)).unwrap();
         let port = free_port();
         let conf = dir.path("mosquitto.conf");
         std::fs::write(

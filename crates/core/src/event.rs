@@ -162,6 +162,9 @@ pub enum Event {
     },
     /// A timer tick: lets the core re-check deadlines with no other event.
     Tick,
+    /// The service was away from its devices (restarted, or its broker was):
+    /// silence until now says nothing about the drones' links.
+    ServiceResumed,
 }
 
 impl Event {
@@ -181,6 +184,7 @@ impl Event {
             Event::Courier { .. } => "courier",
             Event::Override { .. } => "override",
             Event::Tick => "tick",
+            Event::ServiceResumed => "service_resumed",
         }
     }
 }

@@ -313,6 +313,13 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
             false
         }
         Event::Override { by, action } => apply_override(ctx, by, action),
+        Event::ServiceResumed => {
+            let now = ctx.state.now;
+            for d in ctx.state.drones.values_mut() {
+                d.last_seen = d.last_seen.max(now);
+            }
+            false
+        }
         Event::Tick => {
             tick(ctx);
             true

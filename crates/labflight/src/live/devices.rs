@@ -18,6 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// How often a drone on the ground reports, in simulated minutes.
+const HEARTBEAT_MINUTES: i64 = 5;
+
 #[derive(Clone, Debug)]
 pub struct DevicesOptions {
     pub mqtt: MqttUrl,
@@ -62,6 +65,7 @@ impl Fleet {
             None => self.mqtt.with_credentials(id, ""),
         };
         let mut options = url.options(id, true);
+        let birth = will.as_ref().map(|t| t.to_string());
         if let Some(t) = will {
             let offline = serde_json::json!({"state": "offline"}).to_string();
             options.set_last_will(LastWill::new(
@@ -84,12 +88,18 @@ impl Fleet {
                         }
                     }
                     Ok(MqttEvent::Incoming(Packet::ConnAck(_))) => {
-                        if let Some(t) = listen.clone() {
-                            let sub = sub.clone();
-                            tokio::spawn(async move {
+                        // On every (re)connect: listen again, and a device with a
+                        // last will says it is back (its birth message).
+                        let (sub, listen, birth) = (sub.clone(), listen.clone(), birth.clone());
+                        tokio::spawn(async move {
+                            if let Some(t) = listen {
                                 let _ = sub.subscribe(t, QoS::AtLeastOnce).await;
-                            });
-                        }
+                            }
+                            if let Some(t) = birth {
+                                let online = serde_json::json!({"state": "online"}).to_string();
+                                let _ = sub.publish(t, QoS::AtLeastOnce, true, online).await;
+                            }
+                        });
                     }
                     Ok(_) => {}
                     Err(rumqttc::ConnectionError::RequestsDone) => return,
@@ -163,19 +173,11 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
         commands: cmd_tx,
     };
     for d in &world.drones {
-        let c = fleet.client(
+        fleet.client(
             d.id.as_str(),
             Some(Topic::DroneCmd(d.id.clone())),
             Some(Topic::DroneStatus(d.id.clone())),
         );
-        let online = serde_json::json!({"state": "online"}).to_string();
-        c.publish(
-            Topic::DroneStatus(d.id.clone()).to_string(),
-            QoS::AtLeastOnce,
-            true,
-            online,
-        )
-        .await?;
     }
     for s in world.stations.keys() {
         fleet.client(s.as_str(), Some(Topic::StationCmd(s.clone())), None);
@@ -203,6 +205,7 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
     });
     // The engine's clock may be ahead of the service's at first: wait for it.
     let mut last_progress = 0usize;
+    let mut next_heartbeat = engine.now();
     loop {
         let now = clock.now();
         if now >= engine.now() {
@@ -212,9 +215,35 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
             if let Some((device, topic, qos, retain, body, listen)) =
                 wire(&stamped, &world, &mut result_lab)
             {
+                tracing::debug!(target: "labflight::devices", "publish {topic}");
                 let client = fleet.client(&device, listen, None);
                 client
                     .publish(topic, qos, retain, body)
+                    .await
+                    .context("device MQTT queue closed")?;
+                report.published += 1;
+            }
+        }
+        // Drones standing on a pad say they are alive now and then (a heartbeat).
+        if engine.now() >= next_heartbeat {
+            next_heartbeat = engine.now() + chrono::Duration::minutes(HEARTBEAT_MINUTES);
+            for (drone, p, battery_pct, flying) in engine.drone_positions() {
+                if flying {
+                    continue;
+                }
+                let m = payload::DroneTelemetry {
+                    time: engine.now().with_timezone(&world.offset),
+                    lat: p.lat,
+                    lon: p.lon,
+                    alt_m: 0.0,
+                    speed_mps: 0.0,
+                    battery_pct: (battery_pct * 10.0).round() / 10.0,
+                    state: DroneState::Idle,
+                };
+                let topic = Topic::DroneTelemetry(drone.clone()).to_string();
+                let client = fleet.client(drone.as_str(), None, None);
+                client
+                    .publish(topic, QoS::AtMostOnce, false, serde_json::to_vec(&m)?)
                     .await
                     .context("device MQTT queue closed")?;
                 report.published += 1;
@@ -482,7 +511,7 @@ fn wire(
                 Some(Topic::CourierCmd(courier.clone())),
             )
         }
-        Event::Override { .. } | Event::Tick => return None,
+        Event::Override { .. } | Event::Tick | Event::ServiceResumed => return None,
     })
 }
 

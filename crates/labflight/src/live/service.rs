@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, watch};
 
 /// How many recent commands are re-sent after a restart (devices ignore repeats).
@@ -66,8 +67,11 @@ pub struct Running {
 enum Inbound {
     Mqtt(Publish),
     Tick,
-    /// The broker connection came back: re-announce the clock.
-    Connected,
+    /// The broker connection is up: re-announce the clock; after the first
+    /// connection (a reconnect) the devices were unheard for a while.
+    Connected {
+        reconnect: bool,
+    },
 }
 
 enum Outbound {
@@ -197,14 +201,21 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         true,
     ));
     let (client, eventloop) = AsyncClient::new(options, 1_000);
+    let connected = Arc::new(AtomicBool::new(false));
     tokio::spawn(poll_mqtt(
         eventloop,
         client.clone(),
         in_tx.clone(),
         Arc::clone(&metrics),
+        Arc::clone(&connected),
     ));
     tokio::spawn(publish_out(client, out_rx));
-    tokio::spawn(tick(clock, world.params.tick_minutes, in_tx.clone()));
+    tokio::spawn(tick(
+        clock,
+        world.params.tick_minutes,
+        in_tx.clone(),
+        connected,
+    ));
 
     // Re-send what may not have reached the broker before the last stop.
     let tail_from = stored.len().saturating_sub(RESEND_TAIL);
@@ -234,6 +245,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         last_at,
         seen,
         mission_status: HashMap::new(),
+        resumed_from_journal: last_seq > 0,
         metrics: Arc::clone(&metrics),
         out: out_tx,
         snapshot: snap_tx,
@@ -268,6 +280,7 @@ async fn poll_mqtt(
     client: AsyncClient,
     in_tx: mpsc::Sender<Inbound>,
     metrics: Arc<Metrics>,
+    connected: Arc<AtomicBool>,
 ) {
     let mut backoff = std::time::Duration::from_millis(100);
     let mut connected_once = false;
@@ -280,7 +293,9 @@ async fn poll_mqtt(
             }
             Ok(MqttEvent::Incoming(Packet::ConnAck(_))) => {
                 backoff = std::time::Duration::from_millis(100);
-                if std::mem::replace(&mut connected_once, true) {
+                connected.store(true, Ordering::SeqCst);
+                let reconnect = std::mem::replace(&mut connected_once, true);
+                if reconnect {
                     metrics.mqtt_reconnects.inc();
                 }
                 let client = client.clone();
@@ -291,10 +306,11 @@ async fn poll_mqtt(
                         }
                     }
                 });
-                let _ = in_tx.send(Inbound::Connected).await;
+                let _ = in_tx.send(Inbound::Connected { reconnect }).await;
             }
             Ok(_) => {}
             Err(e) => {
+                connected.store(false, Ordering::SeqCst);
                 tracing::warn!("MQTT connection: {e}; retrying in {backoff:?}");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
@@ -324,14 +340,23 @@ async fn publish_out(client: AsyncClient, mut rx: mpsc::UnboundedReceiver<Outbou
     }
 }
 
-/// The dispatcher's timer: one tick per `tick_minutes` of service time.
-async fn tick(clock: Clock, tick_minutes: f64, in_tx: mpsc::Sender<Inbound>) {
+/// The dispatcher's timer: one tick per `tick_minutes` of service time, while the
+/// broker is reachable (silence while it is not says nothing about the drones).
+async fn tick(
+    clock: Clock,
+    tick_minutes: f64,
+    in_tx: mpsc::Sender<Inbound>,
+    connected: Arc<AtomicBool>,
+) {
     let every = clock.wall(Duration::milliseconds((tick_minutes * 60_000.0) as i64));
     let mut interval = tokio::time::interval(every.max(std::time::Duration::from_millis(10)));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     interval.tick().await;
     loop {
         interval.tick().await;
+        if !connected.load(Ordering::SeqCst) {
+            continue;
+        }
         if in_tx.send(Inbound::Tick).await.is_err() {
             return;
         }
@@ -351,6 +376,8 @@ struct Core {
     seq: i64,
     last_at: Instant,
     seen: HashSet<String>,
+    /// Restarted on a stored journal: the first connection resumes the service.
+    resumed_from_journal: bool,
     /// Last stored status of each mission, so only changes are written.
     mission_status: HashMap<String, String>,
     metrics: Arc<Metrics>,
@@ -375,7 +402,18 @@ impl Core {
                     Inbound::Tick => {
                         self.apply(Event::Tick, "clock".into(), None, &mut batch, &mut out)
                     }
-                    Inbound::Connected => self.announce(),
+                    Inbound::Connected { reconnect } => {
+                        self.announce();
+                        if reconnect || std::mem::take(&mut self.resumed_from_journal) {
+                            self.apply(
+                                Event::ServiceResumed,
+                                "service".into(),
+                                None,
+                                &mut batch,
+                                &mut out,
+                            );
+                        }
+                    }
                     Inbound::Mqtt(p) => {
                         self.receive(&p, &mut batch, &mut out);
                         if p.qos != QoS::AtMostOnce {
@@ -421,6 +459,7 @@ impl Core {
     }
 
     fn receive(&mut self, p: &Publish, batch: &mut Batch, out: &mut Vec<Outbound>) {
+        tracing::debug!(target: "labflight::service", "received {} dup={}", p.topic, p.dup);
         self.metrics.mqtt_received.inc();
         let digest = (p.qos != QoS::AtMostOnce).then(|| {
             let mut h = Sha256::new();
