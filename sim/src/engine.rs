@@ -87,6 +87,8 @@ impl SimDrone {
 #[derive(Clone, Debug)]
 struct PhysBox {
     sealed_at: Instant,
+    /// Taken from the centre by a drone or van (a box is picked up once).
+    loaded: bool,
     received: bool,
     tubes: Vec<Tube>,
 }
@@ -371,6 +373,17 @@ impl<'a> Engine<'a> {
                 {
                     return;
                 }
+                // A box is where it physically is: a second carrier sent for a box
+                // already taken finds nothing to load.
+                if let Event::Drone {
+                    kind: DroneEventKind::PayloadLoaded { box_id },
+                    ..
+                } = &event
+                    && let Some(b) = self.boxes.get_mut(box_id)
+                    && std::mem::replace(&mut b.loaded, true)
+                {
+                    return;
+                }
                 self.deliver(event);
             }
             Happening::Minute => self.minute(),
@@ -405,6 +418,7 @@ impl<'a> Engine<'a> {
             box_id.clone(),
             PhysBox {
                 sealed_at: self.now,
+                loaded: false,
                 received: false,
                 tubes: tubes.clone(),
             },

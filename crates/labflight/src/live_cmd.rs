@@ -36,6 +36,9 @@ struct ServeConfig {
     http: Option<String>,
     /// 1 (default) runs on the wall clock; more runs the scenario's day at that speed.
     speed: Option<f64>,
+    /// Scenario overrides, `key=value` as for `labflight sim --set`.
+    #[serde(default)]
+    set: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -136,7 +139,15 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let opts = ServiceOptions {
         scenario: cfg.scenario.unwrap_or_else(|| DEFAULT_SCENARIO.into()),
-        overrides: Vec::new(),
+        overrides: cfg
+            .set
+            .iter()
+            .map(|kv| {
+                kv.split_once('=')
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                    .ok_or_else(|| BadInput(format!("set = \"{kv}\": expected key=value")))
+            })
+            .collect::<Result<_, _>>()?,
         policy: cfg.policy.unwrap_or_else(|| "drone".into()),
         seed: cfg.seed.unwrap_or(7),
         clock: if speed == 1.0 {

@@ -24,6 +24,7 @@ pub struct Metrics {
     pub rejected: Family<ReasonLabel, Counter>,
     pub accepted: Family<KindLabel, Counter>,
     pub duplicates: Counter,
+    pub superseded: Counter,
     pub commands: Family<KindLabel, Counter>,
     pub mqtt_reconnects: Counter,
     pub journal_seq: Gauge<i64, AtomicI64>,
@@ -45,6 +46,7 @@ impl Metrics {
             rejected: Family::default(),
             accepted: Family::default(),
             duplicates: Counter::default(),
+            superseded: Counter::default(),
             commands: Family::default(),
             mqtt_reconnects: Counter::default(),
             journal_seq: Gauge::default(),
@@ -86,6 +88,11 @@ impl Metrics {
             m.journal_seq.clone(),
         );
         registry.register("store_batches", "Transactions committed", m.batches.clone());
+        registry.register(
+            "telemetry_superseded",
+            "Valid drone telemetry samples superseded by a later one in the same batch (checked, not journaled)",
+            m.superseded.clone(),
+        );
         Metrics { registry, ..m }
     }
 

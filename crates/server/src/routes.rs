@@ -34,6 +34,7 @@ pub struct AppState {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(index))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/v1/status", get(status))
@@ -60,6 +61,34 @@ fn snapshot(s: &AppState) -> Result<Snapshot, ApiError> {
             "service is starting".into(),
         )
     })
+}
+
+/// A plain front page until the dashboard lands: what runs and where to look.
+async fn index(State(s): State<AppState>) -> axum::response::Html<String> {
+    let line = match s.snapshot.borrow().as_ref() {
+        Some(snap) => format!(
+            "scenario <b>{}</b>, policy <b>{}</b>, service time {} ({}×), {} drones, {} boxes, {} tubes, {} missions",
+            snap.scenario,
+            snap.policy,
+            snap.now.format("%Y-%m-%d %H:%M:%S UTC"),
+            snap.speed,
+            snap.state.drones.len(),
+            snap.state.boxes.len(),
+            snap.state.tubes.len(),
+            snap.state.missions.len()
+        ),
+        None => "starting".into(),
+    };
+    axum::response::Html(format!(
+        "<!doctype html><meta charset=utf-8><title>labflight</title>\
+         <h1>labflight</h1><p>{line}</p><ul>\
+         <li><a href=/api/v1/status>/api/v1/status</a></li>\
+         <li><a href=/api/v1/drones>/api/v1/drones</a></li>\
+         <li><a href=/api/v1/missions>/api/v1/missions</a></li>\
+         <li><a href=/api/v1/boxes>/api/v1/boxes</a></li>\
+         <li>/api/v1/tubes/&lt;barcode&gt; — a tube's chain of custody</li>\
+         <li><a href=/metrics>/metrics</a></li></ul>"
+    ))
 }
 
 async fn healthz(State(s): State<AppState>) -> Response {

@@ -23,6 +23,10 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Journal rows per INSERT statement (6 parameters each, well under the limits of
+/// SQLite and PostgreSQL).
+const JOURNAL_ROWS_PER_INSERT: usize = 200;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -205,20 +209,38 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.pool.begin().await?;
-        for e in &batch.events {
-            let body = serde_json::to_string(&e.stamped.event)
-                .map_err(|err| StoreError::Corrupt(err.to_string()))?;
-            sqlx::query(
-                "INSERT INTO journal (seq, at, kind, source, digest, body) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(e.seq)
-            .bind(ts(e.stamped.at))
-            .bind(e.stamped.event.kind_name())
-            .bind(&e.source)
-            .bind(e.digest.clone())
-            .bind(body)
-            .execute(&mut *tx)
-            .await?;
+        // Many rows per statement: the journal takes every telemetry sample.
+        for chunk in batch.events.chunks(JOURNAL_ROWS_PER_INSERT) {
+            let mut sql =
+                String::from("INSERT INTO journal (seq, at, kind, source, digest, body) VALUES ");
+            for i in 0..chunk.len() {
+                let b = i * 6;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6
+                ));
+            }
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                let body = serde_json::to_string(&e.stamped.event)
+                    .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                q = q
+                    .bind(e.seq)
+                    .bind(ts(e.stamped.at))
+                    .bind(e.stamped.event.kind_name())
+                    .bind(e.source.clone())
+                    .bind(e.digest.clone())
+                    .bind(body);
+            }
+            q.execute(&mut *tx).await?;
         }
         for c in &batch.commands {
             sqlx::query(

@@ -397,7 +397,29 @@ impl Core {
             let mut batch = Batch::default();
             let mut acks = Vec::new();
             let mut out = Vec::new();
-            for msg in buf.drain(..) {
+            // Conflation: of several QoS 0 telemetry samples from one drone in a
+            // batch, only the last is journaled and handled; the others are still
+            // checked (and rejected when bad), then counted as superseded.
+            let mut last_sample: HashMap<&str, usize> = HashMap::new();
+            for (i, msg) in buf.iter().enumerate() {
+                if let Inbound::Mqtt(p) = msg
+                    && p.qos == QoS::AtMostOnce
+                    && p.topic.ends_with("/telemetry")
+                    && p.topic.contains("/drones/")
+                {
+                    last_sample.insert(p.topic.as_str(), i);
+                }
+            }
+            let superseded: Vec<bool> = (0..buf.len())
+                .map(|i| match &buf[i] {
+                    Inbound::Mqtt(p) => last_sample
+                        .get(p.topic.as_str())
+                        .is_some_and(|last| *last != i),
+                    _ => false,
+                })
+                .collect();
+            drop(last_sample);
+            for (msg, superseded) in buf.drain(..).zip(superseded) {
                 match msg {
                     Inbound::Tick => {
                         self.apply(Event::Tick, "clock".into(), None, &mut batch, &mut out)
@@ -415,7 +437,7 @@ impl Core {
                         }
                     }
                     Inbound::Mqtt(p) => {
-                        self.receive(&p, &mut batch, &mut out);
+                        self.receive(&p, superseded, &mut batch, &mut out);
                         if p.qos != QoS::AtMostOnce {
                             acks.push(p);
                         }
@@ -458,7 +480,13 @@ impl Core {
         }
     }
 
-    fn receive(&mut self, p: &Publish, batch: &mut Batch, out: &mut Vec<Outbound>) {
+    fn receive(
+        &mut self,
+        p: &Publish,
+        superseded: bool,
+        batch: &mut Batch,
+        out: &mut Vec<Outbound>,
+    ) {
         tracing::debug!(target: "labflight::service", "received {} dup={}", p.topic, p.dup);
         self.metrics.mqtt_received.inc();
         let digest = (p.qos != QoS::AtMostOnce).then(|| {
@@ -483,6 +511,9 @@ impl Core {
             skew,
         };
         match decode(&p.topic, &p.payload, &dir) {
+            Ok(_) if superseded => {
+                self.metrics.superseded.inc();
+            }
             Ok(event) => {
                 if let Some(d) = &digest {
                     self.seen.insert(d.clone());
