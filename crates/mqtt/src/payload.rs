@@ -588,3 +588,234 @@ impl Checker<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// A small fixed world: drone D-001, box BX-1 sealed, centre C1, lab L1,
+    /// courier V-1, tube T-1; the service area is a square around (22.6, 114.0).
+    struct World;
+
+    fn now() -> Instant {
+        chrono::Utc.with_ymd_and_hms(2026, 6, 15, 1, 0, 0).unwrap()
+    }
+
+    impl Directory for World {
+        fn now(&self) -> Instant {
+            now()
+        }
+        fn max_clock_skew(&self) -> Duration {
+            Duration::minutes(2)
+        }
+        fn knows_drone(&self, id: &DroneId) -> bool {
+            id.as_str() == "D-001"
+        }
+        fn knows_box(&self, id: &BoxId) -> bool {
+            id.as_str() == "BX-1"
+        }
+        fn knows_station(&self, id: &StationId) -> bool {
+            id.as_str() == "C1"
+        }
+        fn knows_lab(&self, id: &LabId) -> bool {
+            id.as_str() == "L1"
+        }
+        fn knows_courier(&self, id: &CourierId) -> bool {
+            id.as_str() == "V-1"
+        }
+        fn knows_tube(&self, barcode: &TubeBarcode) -> bool {
+            barcode.as_str() == "T-1"
+        }
+        fn in_service_area(&self, p: LatLon) -> bool {
+            (p.lat - 22.6).abs() < 0.2 && (p.lon - 114.0).abs() < 0.2
+        }
+    }
+
+    fn t() -> String {
+        now()
+            .with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap())
+            .to_rfc3339()
+    }
+
+    fn telemetry(battery: &str, lat: f64) -> String {
+        format!(
+            r#"{{"time":"{}","lat":{lat},"lon":114.0,"alt_m":120,"battery_pct":{battery},"state":"flying"}}"#,
+            t()
+        )
+    }
+
+    const TELEMETRY: &str = "labflight/v1/drones/D-001/telemetry";
+
+    #[test]
+    fn good_telemetry_becomes_an_event() {
+        let e = decode(TELEMETRY, telemetry("55.5", 22.61).as_bytes(), &World).unwrap();
+        match e {
+            Event::DroneTelemetry {
+                drone, battery_pct, ..
+            } => {
+                assert_eq!(drone.as_str(), "D-001");
+                assert_eq!(battery_pct, 55.5);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_bad_payload_is_refused_with_its_reason_and_field() {
+        let cases: Vec<(&str, String, &str, &str)> = vec![
+            (TELEMETRY, "{oops".into(), "bad_json", "schema"),
+            (TELEMETRY, telemetry("NaN", 22.61), "bad_json", ""),
+            (
+                TELEMETRY,
+                telemetry("101", 22.61),
+                "out_of_range",
+                "battery_pct",
+            ),
+            (
+                TELEMETRY,
+                telemetry("-1", 22.61),
+                "out_of_range",
+                "battery_pct",
+            ),
+            (TELEMETRY, telemetry("50", 48.85), "outside_area", "48.85"),
+            (TELEMETRY, telemetry("50", 91.0), "out_of_range", "lat"),
+            (
+                "labflight/v1/drones/D-999/telemetry",
+                telemetry("50", 22.61),
+                "unknown_device",
+                "D-999",
+            ),
+            (
+                TELEMETRY,
+                telemetry("50", 22.61).replace(&t(), "2026-06-15T12:00:00+08:00"),
+                "bad_time",
+                "time",
+            ),
+            (
+                TELEMETRY,
+                telemetry("50", 22.61).replace('}', r#","extra":1}"#),
+                "bad_json",
+                "extra",
+            ),
+            (
+                TELEMETRY,
+                "x".repeat(MAX_PAYLOAD_BYTES + 1),
+                "too_large",
+                "limit",
+            ),
+            (
+                "labflight/v1/drones/D-001/cmd",
+                "{}".into(),
+                "not_inbound",
+                "cmd",
+            ),
+            (
+                "labflight/v1/unknown",
+                "{}".into(),
+                "unknown_topic",
+                "unknown",
+            ),
+            (
+                "labflight/v1/boxes/BX-2/telemetry",
+                format!(r#"{{"time":"{}","temp_c":20}}"#, t()),
+                "unknown_device",
+                "BX-2",
+            ),
+            (
+                "labflight/v1/boxes/BX-1/events",
+                format!(r#"{{"time":"{}","kind":"received","lab":"L9"}}"#, t()),
+                "unknown_device",
+                "L9",
+            ),
+            (
+                "labflight/v1/labs/L1/events",
+                format!(
+                    r#"{{"time":"{}","kind":"tube_resulted","barcode":"T-9"}}"#,
+                    t()
+                ),
+                "unknown_tube",
+                "T-9",
+            ),
+        ];
+        for (topic, body, reason, mentions) in cases {
+            let r = decode(topic, body.as_bytes(), &World).expect_err(&body[..body.len().min(80)]);
+            assert_eq!(r.reason, reason, "{topic}: {r}");
+            assert!(
+                r.detail.contains(mentions),
+                "{topic}: `{}` should mention `{mentions}`",
+                r.detail
+            );
+            assert_eq!(r.topic, topic);
+        }
+        let r = decode(TELEMETRY, &[0xff, 0xfe], &World).unwrap_err();
+        assert_eq!(r.reason, "not_utf8");
+    }
+
+    #[test]
+    fn a_sealed_box_manifest_is_checked_tube_by_tube() {
+        let tube = |barcode: &str, drawn: &str| {
+            format!(
+                r#"{{"barcode":"{barcode}","tube_type":"edta","tests":["58410-2"],"families":["hematology"],"drawn_at":"{drawn}","stability_minutes":1440,"band":{{"min_c":15,"max_c":25}},"spun":false}}"#
+            )
+        };
+        let sealed = |tubes: Vec<String>| {
+            format!(
+                r#"{{"time":"{}","kind":"sealed","station":"C1","tubes":[{}]}}"#,
+                t(),
+                tubes.join(",")
+            )
+        };
+        let topic = "labflight/v1/boxes/BX-7/events";
+        let ok = decode(
+            topic,
+            sealed(vec![tube("T-7", "2026-06-15T08:30:00+08:00")]).as_bytes(),
+            &World,
+        );
+        assert!(matches!(ok, Ok(Event::BoxSealed { .. })), "{ok:?}");
+        let dup = decode(
+            topic,
+            sealed(vec![
+                tube("T-7", "2026-06-15T08:30:00+08:00"),
+                tube("T-7", "2026-06-15T08:31:00+08:00"),
+            ])
+            .as_bytes(),
+            &World,
+        )
+        .unwrap_err();
+        assert_eq!(dup.reason, "bad_field");
+        assert!(dup.detail.contains("tubes[1].barcode"), "{}", dup.detail);
+        let future = decode(
+            topic,
+            sealed(vec![tube("T-8", "2026-06-15T10:00:00+08:00")]).as_bytes(),
+            &World,
+        )
+        .unwrap_err();
+        assert_eq!(future.reason, "bad_time");
+        let empty = decode(topic, sealed(vec![]).as_bytes(), &World).unwrap_err();
+        assert_eq!(empty.reason, "out_of_range");
+        let again = decode(
+            "labflight/v1/boxes/BX-1/events",
+            sealed(vec![tube("T-9", "2026-06-15T08:30:00+08:00")]).as_bytes(),
+            &World,
+        )
+        .unwrap_err();
+        assert_eq!(again.reason, "duplicate");
+    }
+
+    #[test]
+    fn commands_go_to_the_device_they_name() {
+        let env = CommandEnvelope {
+            command_id: "R1-1-0".into(),
+            time: now().fixed_offset(),
+            command: Command::SwapBattery {
+                drone: "D-001".into(),
+                pad: "PAD-1".into(),
+            },
+        };
+        assert_eq!(env.topic().to_string(), "labflight/v1/drones/D-001/cmd");
+        let back: CommandEnvelope =
+            serde_json::from_str(&serde_json::to_string(&env).unwrap()).unwrap();
+        assert_eq!(back, env);
+    }
+}
