@@ -1,0 +1,1 @@
+//! Result sharing: FHIR R4 reports for the centres and Standard Webhooks signatures.
