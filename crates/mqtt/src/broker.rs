@@ -42,7 +42,9 @@ pub fn start_embedded(addr: SocketAddr) -> Result<SocketAddr, String> {
         router: RouterConfig {
             max_connections: 10_010,
             max_outgoing_packet_count: 1_000,
-            max_segment_size: 100 * 1024 * 1024,
+            // The router keeps recent messages in segments: this bounds the
+            // embedded broker's memory to about 50 MB.
+            max_segment_size: 5 * 1024 * 1024,
             max_segment_count: 10,
             custom_segment: None,
             initialized_filters: None,
