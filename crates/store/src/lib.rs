@@ -218,15 +218,20 @@ impl Store {
                 if i > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6
-                ));
+                if self.backend == Backend::Sqlite {
+                    // Positional: sqlx resolves `$N` names one by one on SQLite.
+                    sql.push_str("(?, ?, ?, ?, ?, ?)");
+                } else {
+                    sql.push_str(&format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6
+                    ));
+                }
             }
             let mut q = sqlx::query(&sql);
             for e in chunk {
