@@ -18,4 +18,9 @@ if command -v mosquitto >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2
   mosquitto -d -c /etc/mosquitto/mosquitto.conf || true
 fi
 
+# The real FHIR validator the hooks' tests run (fhir.resources 6.4 is FHIR R4).
+if ! python3 -c 'import fhir.resources, sys; sys.exit(0 if fhir.resources.__version__.startswith("6.4") else 1)' 2>/dev/null; then
+  python3 -m pip install --quiet 'fhir.resources==6.4.*'
+fi
+
 cargo nextest run --workspace --no-fail-fast "$@"

@@ -32,6 +32,11 @@ fn demo_short_day_resolves_every_tube_with_full_custody() {
         ],
         &[],
     );
+    let sink = demo.wait_line("station sink:", Duration::from_secs(60));
+    let sink_file = sink
+        .rsplit_once("(also ")
+        .map(|(_, f)| f.trim_end_matches(')').to_owned())
+        .expect("the demo says where the sink keeps what it received");
     let url = demo.wait_line("dashboard:", Duration::from_secs(60));
     assert_eq!(url, format!("http://127.0.0.1:{http_port}/"));
     let (status, body) = http_get(&format!("127.0.0.1:{http_port}"), "/healthz");
@@ -47,6 +52,43 @@ fn demo_short_day_resolves_every_tube_with_full_custody() {
     assert_eq!(report["tubes_left"], 0, "every tube resolved: {report}");
     let custody = custody_by_tube(&db);
     assert_eq!(assert_complete_custody(&custody) as u64, drawn);
+
+    // Every Bundle the demo's station sink received validates as FHIR R4.
+    let text = std::fs::read_to_string(&sink_file).expect("the sink's file");
+    let bundles: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["body"].clone())
+        .collect();
+    let results = bundles
+        .iter()
+        .filter(|b| b["entry"][0]["resource"]["resourceType"] == "DiagnosticReport")
+        .count();
+    assert!(
+        results as u64 * 10 >= drawn * 9,
+        "{results} result bundles for {drawn} tubes"
+    );
+    let files: Vec<std::path::PathBuf> = bundles
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let f = dir.path(&format!("bundle-{i}.json"));
+            std::fs::write(&f, b.to_string()).unwrap();
+            f
+        })
+        .collect();
+    let validator = repo().join("crates/hooks/tests/validate_fhir.py");
+    let out = std::process::Command::new("python3")
+        .arg(&validator)
+        .args(&files)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "FHIR R4 validation failed (pip install 'fhir.resources==6.4.*'):\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(&sink_file);
 }
 
 fn client(port: u16, id: &str) -> (AsyncClient, rumqttc::EventLoop) {

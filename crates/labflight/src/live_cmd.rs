@@ -3,9 +3,10 @@
 
 use crate::BadInput;
 use crate::live::devices::{self, DevicesOptions};
-use crate::live::service::{self, ClockStart, ServiceOptions};
+use crate::live::service::{self, ClockStart, HookSettings, ServiceOptions};
 use clap::Args;
 use labflight_mqtt::MqttUrl;
+use labflight_store::Subscription;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -39,6 +40,29 @@ struct ServeConfig {
     /// Scenario overrides, `key=value` as for `labflight sim --set`.
     #[serde(default)]
     set: Vec<String>,
+    /// Bearer token that may manage hooks (`/api/v1/hooks/...`).
+    admin_token: Option<String>,
+    /// Hosts result hooks may call (default 127.0.0.1 and localhost).
+    #[serde(default)]
+    hook_hosts: Vec<String>,
+    /// Lab id → the bearer token its LIS posts results with.
+    #[serde(default)]
+    labs: std::collections::BTreeMap<String, String>,
+    /// Result-sharing subscriptions.
+    #[serde(default)]
+    hooks: Vec<HookConfig>,
+}
+
+/// `[[hooks]]` in labflight.toml.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HookConfig {
+    id: String,
+    /// `all`, `station:<centre>` or `group:<medical group>`.
+    scope: String,
+    url: String,
+    /// `whsec_...`; default LABFLIGHT_HOOK_SECRET.
+    secret: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +88,18 @@ pub struct DevicesArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct SinkArgs {
+    #[arg(long, default_value_t = 9090)]
+    port: u16,
+    /// The Standard Webhooks secret the sender signs with (`whsec_...`).
+    #[arg(long, env = "LABFLIGHT_HOOK_SECRET")]
+    secret: String,
+    /// File that keeps every accepted delivery (one JSON line each).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 60.0)]
@@ -82,6 +118,9 @@ pub struct DemoArgs {
     /// Exit when the day is done instead of serving on.
     #[arg(long)]
     exit_when_done: bool,
+    /// Also send every centre's results to this URL (secret from LABFLIGHT_HOOK_SECRET).
+    #[arg(long = "hook")]
+    hooks: Vec<String>,
     #[arg(long)]
     quiet: bool,
 }
@@ -137,7 +176,45 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if !(speed.is_finite() && speed > 0.0) {
         return Err(BadInput(format!("speed = {speed}: must be a positive number")).into());
     }
+    let hook_secret = env("LABFLIGHT_HOOK_SECRET");
+    let subscriptions = cfg
+        .hooks
+        .iter()
+        .map(|h| {
+            let secret = h
+                .secret
+                .clone()
+                .or_else(|| hook_secret.clone())
+                .ok_or_else(|| {
+                    BadInput(format!(
+                        "hooks `{}`: no secret (set `secret` or LABFLIGHT_HOOK_SECRET)",
+                        h.id
+                    ))
+                })?;
+            labflight_hooks::signature::Secret::parse(&secret)
+                .map_err(|e| BadInput(format!("hooks `{}`: secret: {e}", h.id)))?;
+            Ok(Subscription {
+                id: h.id.clone(),
+                scope: h.scope.clone(),
+                url: h.url.clone(),
+                secret,
+                active: true,
+                disabled_reason: None,
+            })
+        })
+        .collect::<Result<Vec<_>, BadInput>>()?;
+    let hooks = HookSettings {
+        lab_tokens: cfg
+            .labs
+            .iter()
+            .map(|(lab, token)| (token.clone(), lab.clone()))
+            .collect(),
+        admin_token: env("LABFLIGHT_ADMIN_TOKEN").or(cfg.admin_token.clone()),
+        allowed_hosts: cfg.hook_hosts.clone(),
+        subscriptions,
+    };
     let opts = ServiceOptions {
+        hooks,
         scenario: cfg.scenario.unwrap_or_else(|| DEFAULT_SCENARIO.into()),
         overrides: cfg
             .set
@@ -182,6 +259,7 @@ pub fn devices(args: DevicesArgs) -> anyhow::Result<()> {
     let _ = args.speed;
     let opts = DevicesOptions {
         mqtt,
+        results: None,
         scenario: args.scenario,
         overrides: Vec::new(),
         seed: args.seed,
@@ -209,7 +287,57 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             format!("sqlite://{}", dir.join("labflight.db").display())
         }
     };
+    // The demo's own secrets: a token per lab, an admin token, and a station-sink
+    // that receives every centre's results.
+    let scenario = labflight_core::Scenario::load(&args.scenario)?;
+    let map = labflight_geo::MapData::load(&scenario.map_dir(&args.scenario))?;
+    let lab_tokens: std::collections::HashMap<String, String> = map
+        .labs
+        .iter()
+        .map(|l| (random_token("lab"), l.id.0.clone()))
+        .collect();
+    let admin_token = random_token("admin");
+    let sink_secret = format!("whsec_{}", base64_token());
+    let sink_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let sink_addr = sink_listener.local_addr()?;
+    sink_listener.set_nonblocking(true)?;
+    let mut subscriptions = vec![Subscription {
+        id: "demo-station-sink".into(),
+        scope: "all".into(),
+        url: format!("http://{sink_addr}/fhir"),
+        secret: sink_secret.clone(),
+        active: true,
+        disabled_reason: None,
+    }];
+    let hook_secret = env("LABFLIGHT_HOOK_SECRET");
+    for (i, url) in args.hooks.iter().enumerate() {
+        let secret = hook_secret.clone().ok_or_else(|| {
+            BadInput(format!(
+                "--hook {url}: set LABFLIGHT_HOOK_SECRET to its whsec_ secret"
+            ))
+        })?;
+        labflight_hooks::signature::Secret::parse(&secret)
+            .map_err(|e| BadInput(format!("LABFLIGHT_HOOK_SECRET: {e}")))?;
+        subscriptions.push(Subscription {
+            id: format!("hook-{}", i + 1),
+            scope: "all".into(),
+            url: url.clone(),
+            secret,
+            active: true,
+            disabled_reason: None,
+        });
+    }
+    let lab_by_id: std::collections::HashMap<String, String> = lab_tokens
+        .iter()
+        .map(|(t, l)| (l.clone(), t.clone()))
+        .collect();
     let opts = ServiceOptions {
+        hooks: HookSettings {
+            lab_tokens,
+            admin_token: Some(admin_token.clone()),
+            allowed_hosts: Vec::new(),
+            subscriptions,
+        },
         scenario: args.scenario.clone(),
         overrides: Vec::new(),
         policy: "drone".into(),
@@ -220,12 +348,31 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         database_url: database_url.clone(),
         http: parse_addr("--http", &args.http)?,
     };
+    let sink_file =
+        std::env::temp_dir().join(format!("labflight-demo-sink-{}.jsonl", std::process::id()));
     runtime()?.block_on(async move {
+        let sink = labflight_hooks::signature::Secret::parse(&sink_secret)?;
+        let listener = tokio::net::TcpListener::from_std(sink_listener)?;
+        let file = sink_file.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::live::sink::serve(listener, sink, Some(file)).await {
+                tracing::error!("station sink: {e}");
+            }
+        });
         let running = service::start(opts).await?;
         println!("mqtt: {}", running.mqtt);
         println!("database: {database_url}");
+        println!(
+            "station sink: http://{sink_addr}/received (also {})",
+            sink_file.display()
+        );
+        println!("admin token: {admin_token}");
         println!("dashboard: http://{}/", running.http);
         let devices = DevicesOptions {
+            results: Some(devices::ResultsApi {
+                base: format!("http://{}", running.http),
+                tokens: lab_by_id,
+            }),
             mqtt: running.mqtt.clone(),
             scenario: args.scenario,
             overrides: Vec::new(),
@@ -235,6 +382,14 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             quiet: args.quiet,
         };
         let report = devices::run(devices).await?;
+        // The last results may still be on their way to the centres (bounded wait).
+        for _ in 0..600 {
+            if running.store.pending_deliveries().await.unwrap_or(0) == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
         println!("day done: {}", serde_json::to_string(&report)?);
         if args.exit_when_done {
             return Ok(());
@@ -242,5 +397,36 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         println!("serving on; Ctrl-C to stop");
         tokio::signal::ctrl_c().await?;
         Ok(())
+    })
+}
+
+/// A random bearer token (32 hex digits after a prefix).
+fn random_token(prefix: &str) -> String {
+    use rand::Rng;
+    let n: u128 = rand::rng().random();
+    format!("{prefix}-{n:032x}")
+}
+
+/// 24 random bytes, base64: a Standard Webhooks secret body.
+fn base64_token() -> String {
+    use base64::Engine;
+    use rand::Rng;
+    let bytes: [u8; 24] = rand::rng().random();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub fn station_sink(args: SinkArgs) -> anyhow::Result<()> {
+    init_logs();
+    let secret = labflight_hooks::signature::Secret::parse(&args.secret)
+        .map_err(|e| BadInput(format!("--secret: {e}")))?;
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+            .await
+            .map_err(|e| BadInput(format!("--port {}: {e}", args.port)))?;
+        println!(
+            "station sink: http://{}/ (GET /received lists deliveries)",
+            listener.local_addr()?
+        );
+        crate::live::sink::serve(listener, secret, args.out).await
     })
 }

@@ -36,6 +36,8 @@ enum Command {
     Devices(live_cmd::DevicesArgs),
     /// Everything on one machine: embedded broker, SQLite, service, devices, HTTP.
     Demo(live_cmd::DemoArgs),
+    /// A reference receiver for result hooks: verifies signatures, keeps each delivery once.
+    StationSink(live_cmd::SinkArgs),
 }
 
 /// An error that is the user's input, not labflight's fault: exit status 2.
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => live_cmd::serve(args),
         Command::Devices(args) => live_cmd::devices(args),
         Command::Demo(args) => live_cmd::demo(args),
+        Command::StationSink(args) => live_cmd::station_sink(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

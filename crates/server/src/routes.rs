@@ -11,8 +11,9 @@ use labflight_core::Instant;
 use labflight_dispatch::state::State as DispatchState;
 use labflight_store::Store;
 use serde_json::json;
+use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// What the service last published for readers.
 #[derive(Clone, Debug)]
@@ -25,11 +26,30 @@ pub struct Snapshot {
     pub speed: f64,
 }
 
-#[derive(Clone, Debug)]
+/// Says whether a hook URL may be called (the allowed hosts), and why not.
+pub type HookUrlCheck = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
+#[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub metrics: Arc<Metrics>,
     pub snapshot: watch::Receiver<Option<Snapshot>>,
+    /// The service core, for requests that must be journaled.
+    pub control: Option<mpsc::Sender<crate::control::Control>>,
+    /// Bearer token → lab id.
+    pub lab_tokens: Arc<HashMap<String, String>>,
+    /// Bearer token for managing hooks.
+    pub admin_token: Option<String>,
+    /// Checks a hook URL against the allowed hosts.
+    pub hook_url_check: HookUrlCheck,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("labs", &self.lab_tokens.len())
+            .finish_non_exhaustive()
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -42,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/missions", get(missions))
         .route("/api/v1/boxes", get(boxes))
         .route("/api/v1/tubes/{barcode}", get(tube))
+        .merge(crate::lab::routes())
         .with_state(state)
 }
 

@@ -4,6 +4,10 @@
 //! and current rows for tubes and missions. One transaction per batch of events:
 //! an event and its commands become durable together, before any command goes out.
 
+pub mod hooks;
+
+pub use hooks::{Attempt, AttemptOutcome, LabReportRow, OutboxItem, Subscription};
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use labflight_core::{CustodyStep, CustodyStepKind, Instant, Stamped};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -97,25 +101,29 @@ pub struct Batch {
     pub custody: Vec<(i64, CustodyStep)>,
     pub tubes: Vec<TubeRow>,
     pub missions: Vec<MissionRow>,
+    /// Lab reports accepted in this batch (idempotency by report id).
+    pub lab_reports: Vec<LabReportRow>,
+    /// Deliveries owed because of this batch: the outbox, in the same transaction.
+    pub outbox: Vec<OutboxItem>,
 }
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
+        self.events.is_empty() && self.outbox.is_empty()
     }
 }
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     backend: Backend,
 }
 
-fn ts(t: Instant) -> String {
+pub(crate) fn ts(t: Instant) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn parse_ts(s: &str) -> Result<Instant> {
+pub(crate) fn parse_ts(s: &str) -> Result<Instant> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("time `{s}`: {e}")))
@@ -310,6 +318,34 @@ impl Store {
             .bind(&m.lab)
             .bind(&m.status)
             .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for r in &batch.lab_reports {
+            sqlx::query(
+                "INSERT INTO lab_reports (report_id, lab, barcode, body, received_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&r.report_id)
+            .bind(&r.lab)
+            .bind(&r.barcode)
+            .bind(&r.body)
+            .bind(ts(r.received_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for o in &batch.outbox {
+            sqlx::query(
+                "INSERT INTO outbox (webhook_id, seq, subscription, barcode, kind, body, status, attempts, \
+                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8)",
+            )
+            .bind(&o.webhook_id)
+            .bind(o.seq)
+            .bind(&o.subscription)
+            .bind(&o.barcode)
+            .bind(&o.kind)
+            .bind(&o.body)
+            .bind(ts(o.next_attempt_at))
+            .bind(ts(o.created_at))
             .execute(&mut *tx)
             .await?;
         }

@@ -55,6 +55,7 @@ fn batch(first_seq: i64) -> Batch {
             lab: "LAB-PH".into(),
             status: format!("status-{first_seq}"),
         }],
+        ..Default::default()
     }
 }
 

@@ -21,9 +21,21 @@ use tokio::sync::mpsc;
 /// How often a drone on the ground reports, in simulated minutes.
 const HEARTBEAT_MINUTES: i64 = 5;
 
+/// Where the simulated labs post results (the HTTP results API) and with which
+/// bearer token each lab signs in.
+#[derive(Clone, Debug)]
+pub struct ResultsApi {
+    pub base: String,
+    /// Lab id → token.
+    pub tokens: HashMap<String, String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct DevicesOptions {
     pub mqtt: MqttUrl,
+    /// Labs post results over HTTP as FHIR (and the hooks report them); without
+    /// it they publish `tube_resulted` / `result_reported` on MQTT.
+    pub results: Option<ResultsApi>,
     pub scenario: std::path::PathBuf,
     pub overrides: Vec<(String, String)>,
     pub seed: u64,
@@ -44,6 +56,8 @@ pub struct DevicesReport {
     pub duplicate_commands: u64,
     /// Commands of another service run (left on a shared broker), ignored.
     pub stale_commands: u64,
+    /// Lab reports posted to the results API.
+    pub results_posted: u64,
     pub connections: usize,
 }
 
@@ -206,12 +220,39 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
     // The engine's clock may be ahead of the service's at first: wait for it.
     let mut last_progress = 0usize;
     let mut next_heartbeat = engine.now();
+    let mut tests: BTreeMap<TubeBarcode, Vec<labflight_core::LoincCode>> = BTreeMap::new();
+    let mut values = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(opts.seed);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let mut report_posts = 0u64;
+    let mut posts = Vec::new();
     loop {
         let now = clock.now();
         if now >= engine.now() {
             engine.advance_to(now);
         }
         for stamped in engine.take_outbox() {
+            if let Event::BoxSealed { tubes, .. } = &stamped.event {
+                for t in tubes {
+                    tests.insert(t.barcode.clone(), t.tests.clone());
+                }
+            }
+            if let Some(api) = &opts.results {
+                match &stamped.event {
+                    Event::TubeResulted { barcode, lab } => {
+                        let report = lab_report(barcode, lab, tests.get(barcode), &mut values);
+                        let url = format!("{}/api/v1/lab/results", api.base);
+                        let token = api.tokens.get(lab.as_str()).cloned().unwrap_or_default();
+                        posts.push(tokio::spawn(post_result(http.clone(), url, token, report)));
+                        report_posts += 1;
+                        continue;
+                    }
+                    // The centre has the result when the hook delivers it.
+                    Event::ResultReported { .. } => continue,
+                    _ => {}
+                }
+            }
             if let Some((device, topic, qos, retain, body, listen)) =
                 wire(&stamped, &world, &mut result_lab)
             {
@@ -287,9 +328,14 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
     if let Some(b) = bar {
         b.finish();
     }
+    // Every lab report is in (each post retries, bounded).
+    for p in posts {
+        let _ = p.await;
+    }
     // Let the last QoS 1 messages leave before the connections close.
     tokio::time::sleep(Duration::from_millis(500)).await;
     report.tubes_left = engine.tubes_left();
+    report.results_posted = report_posts;
     report.connections = fleet.clients.len();
     for c in fleet.clients.values() {
         let _ = c.try_disconnect();
@@ -529,4 +575,92 @@ fn lab_wire(
         serde_json::to_vec(&m).ok()?,
         None,
     ))
+}
+
+/// A lab's FHIR R4 DiagnosticReport for one tube: contained Specimen (the barcode)
+/// and one Observation per test, values drawn around the reference range (about
+/// one in eight outside it).
+fn lab_report(
+    barcode: &TubeBarcode,
+    lab: &labflight_core::LabId,
+    tests: Option<&Vec<labflight_core::LoincCode>>,
+    rng: &mut rand_chacha::ChaCha8Rng,
+) -> serde_json::Value {
+    use rand::Rng;
+    let mut contained = vec![serde_json::json!({
+        "resourceType": "Specimen",
+        "id": "specimen",
+        "identifier": [{"system": "urn:labflight:tube", "value": barcode.as_str()}]
+    })];
+    let mut results = Vec::new();
+    // A panel is reported as its member tests.
+    fn members(code: &str) -> Vec<&str> {
+        match code {
+            "58410-2" => vec!["718-7", "6690-2", "777-3"],
+            "24323-8" => vec!["14749-6", "14682-9", "2823-3", "2951-2"],
+            "57698-3" => vec!["14647-2"],
+            "5902-2" => vec!["5902-2", "6301-6"],
+            other => vec![other],
+        }
+    }
+    let codes: Vec<&str> = tests
+        .into_iter()
+        .flatten()
+        .flat_map(|c| members(c.0.as_str()))
+        .collect();
+    for (i, code) in codes.into_iter().enumerate() {
+        let Some((display, unit, low, high)) = labflight_hooks::fhir::normal_ranges(code) else {
+            continue;
+        };
+        let span = high - low;
+        let value = low + span * rng.random_range(-0.15..1.15);
+        let value = (value.max(low * 0.2) * 100.0).round() / 100.0;
+        let id = format!("obs{i}");
+        contained.push(serde_json::json!({
+            "resourceType": "Observation",
+            "id": id,
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": code, "display": display}]},
+            "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
+            "referenceRange": [{
+                "low": {"value": low, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
+                "high": {"value": high, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
+            }]
+        }));
+        results.push(serde_json::json!({"reference": format!("#{id}")}));
+    }
+    serde_json::json!({
+        "resourceType": "DiagnosticReport",
+        "identifier": [{"system": format!("urn:labflight:lab:{lab}:report"), "value": format!("{lab}-{barcode}")}],
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "11502-2", "display": "Laboratory report"}]},
+        "contained": contained,
+        "specimen": [{"reference": "#specimen"}],
+        "result": results
+    })
+}
+
+/// Posts a report as a lab's LIS would: retrying a few times if the service is
+/// briefly away (the report id makes a repeat harmless).
+async fn post_result(http: reqwest::Client, url: String, token: String, report: serde_json::Value) {
+    for attempt in 0..20u64 {
+        let sent = http
+            .post(&url)
+            .bearer_auth(&token)
+            .header("content-type", "application/fhir+json")
+            .body(report.to_string())
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => return,
+            Ok(r) if r.status().is_client_error() => {
+                let status = r.status();
+                let body = r.text().await.unwrap_or_default();
+                tracing::warn!("lab report refused ({status}): {body}");
+                return;
+            }
+            Ok(_) | Err(_) => tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await,
+        }
+    }
+    tracing::warn!("lab report to {url} not accepted after 20 tries");
 }

@@ -2,6 +2,8 @@
 //! boxes as MQTT clients) and `demo` (both, with an embedded broker and SQLite).
 
 pub mod clock;
+pub mod delivery;
 pub mod devices;
 pub mod directory;
 pub mod service;
+pub mod sink;

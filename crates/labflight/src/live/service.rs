@@ -10,16 +10,21 @@
 //! so re-sending the tail after a restart repeats nothing on the devices.
 
 use crate::live::clock::Clock;
+use crate::live::delivery::{self, Delivered, DeliveryOptions};
 use crate::live::directory::LiveDirectory;
 use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
+use labflight_core::TubeBarcode;
 use labflight_core::{Command, Event, Instant, Scenario, Stamped};
+use labflight_dispatch::state::TubeStatus;
 use labflight_dispatch::state::{Carrier, State};
 use labflight_dispatch::{Dispatcher, World, custody_steps};
+use labflight_hooks::fhir::{IssueCode, LabResult, StatusKind, report_bundle, status_bundle};
 use labflight_mqtt::topics::SERVICE_SUBSCRIPTIONS;
 use labflight_mqtt::{CommandEnvelope, MqttUrl, Topic, decode};
-use labflight_server::{AppState, Metrics, Snapshot};
+use labflight_server::{Accepted, AppState, Control, Metrics, Refusal, Snapshot, TubeAtLab};
 use labflight_store::{Batch, JournalEntry, MissionRow, RunMeta, Store, StoredCommand, TubeRow};
+use labflight_store::{LabReportRow, OutboxItem, Subscription};
 use rumqttc::{AsyncClient, Event as MqttEvent, LastWill, Packet, Publish, QoS};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -55,6 +60,19 @@ pub struct ServiceOptions {
     pub mqtt_port: u16,
     pub database_url: String,
     pub http: SocketAddr,
+    pub hooks: HookSettings,
+}
+
+/// Result sharing: lab tokens, who may manage hooks, where hooks may go, and the
+/// subscriptions the configuration declares.
+#[derive(Clone, Debug, Default)]
+pub struct HookSettings {
+    /// Bearer token → lab id.
+    pub lab_tokens: HashMap<String, String>,
+    pub admin_token: Option<String>,
+    /// Hosts hooks may call; empty means 127.0.0.1 and localhost.
+    pub allowed_hosts: Vec<String>,
+    pub subscriptions: Vec<Subscription>,
 }
 
 /// A started service.
@@ -62,10 +80,15 @@ pub struct ServiceOptions {
 pub struct Running {
     pub http: SocketAddr,
     pub mqtt: MqttUrl,
+    pub store: Store,
 }
 
 enum Inbound {
     Mqtt(Publish),
+    /// From the HTTP edge: answered once its effects are committed.
+    Control(Control),
+    /// The delivery worker delivered an outbox item.
+    Delivered(Delivered),
     Tick,
     /// The broker connection is up: re-announce the clock; after the first
     /// connection (a reconnect) the devices were unheard for a while.
@@ -232,6 +255,44 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
     }
     store.mark_published(&resend, clock.now()).await?;
 
+    // Result sharing: configured subscriptions, the delivery worker, the control channel.
+    let allowed_hosts = if opts.hooks.allowed_hosts.is_empty() {
+        vec!["127.0.0.1".to_owned(), "localhost".to_owned()]
+    } else {
+        opts.hooks.allowed_hosts.clone()
+    };
+    for sub in &opts.hooks.subscriptions {
+        delivery::allowed(&sub.url, &allowed_hosts).map_err(crate::BadInput)?;
+        store.add_subscription(sub, clock.now()).await?;
+    }
+    let subscriptions = store.subscriptions().await?;
+    let (delivered_tx, mut delivered_rx) = mpsc::channel::<Delivered>(1_000);
+    tokio::spawn(delivery::run(
+        store.clone(),
+        clock,
+        DeliveryOptions {
+            allowed_hosts: allowed_hosts.clone(),
+        },
+        delivered_tx,
+    ));
+    let forward = in_tx.clone();
+    tokio::spawn(async move {
+        while let Some(d) = delivered_rx.recv().await {
+            if forward.send(Inbound::Delivered(d)).await.is_err() {
+                return;
+            }
+        }
+    });
+    let (control_tx, mut control_rx) = mpsc::channel::<Control>(1_000);
+    let forward = in_tx.clone();
+    tokio::spawn(async move {
+        while let Some(c) = control_rx.recv().await {
+            if forward.send(Inbound::Control(c)).await.is_err() {
+                return;
+            }
+        }
+    });
+
     let (snap_tx, snap_rx) = watch::channel(None);
     let mut core = Core {
         run_id: format!("R{:x}", meta.wall_epoch_ms),
@@ -245,6 +306,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         last_at,
         seen,
         mission_status: HashMap::new(),
+        subscriptions,
         resumed_from_journal: last_seq > 0,
         metrics: Arc::clone(&metrics),
         out: out_tx,
@@ -259,6 +321,10 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         store: store.clone(),
         metrics: Arc::clone(&metrics),
         snapshot: snap_rx.clone(),
+        control: Some(control_tx),
+        lab_tokens: Arc::new(opts.hooks.lab_tokens.clone()),
+        admin_token: opts.hooks.admin_token.clone(),
+        hook_url_check: Arc::new(move |url: &str| delivery::allowed(url, &allowed_hosts)),
     });
     let listener = tokio::net::TcpListener::bind(opts.http)
         .await
@@ -269,7 +335,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
             tracing::error!("HTTP server stopped: {e}");
         }
     });
-    Ok(Running { http, mqtt })
+    Ok(Running { http, mqtt, store })
 }
 
 /// Polls the broker connection forever: forwards publishes, re-subscribes after
@@ -378,6 +444,8 @@ struct Core {
     seen: HashSet<String>,
     /// Restarted on a stored journal: the first connection resumes the service.
     resumed_from_journal: bool,
+    /// Active result-sharing subscriptions.
+    subscriptions: Vec<Subscription>,
     /// Last stored status of each mission, so only changes are written.
     mission_status: HashMap<String, String>,
     metrics: Arc<Metrics>,
@@ -397,6 +465,7 @@ impl Core {
             let mut batch = Batch::default();
             let mut acks = Vec::new();
             let mut out = Vec::new();
+            let mut replies = Vec::new();
             // Conflation: of several QoS 0 telemetry samples from one drone in a
             // batch, only the last is journaled and handled; the others are still
             // checked (and rejected when bad), then counted as superseded.
@@ -421,6 +490,10 @@ impl Core {
             drop(last_sample);
             for (msg, superseded) in buf.drain(..).zip(superseded) {
                 match msg {
+                    Inbound::Control(c) => {
+                        self.control(c, &mut batch, &mut out, &mut replies).await
+                    }
+                    Inbound::Delivered(d) => self.delivered(d, &mut batch, &mut out),
                     Inbound::Tick => {
                         self.apply(Event::Tick, "clock".into(), None, &mut batch, &mut out)
                     }
@@ -459,6 +532,9 @@ impl Core {
                 }
                 self.metrics.batches.inc();
                 self.metrics.journal_seq.set(self.seq);
+            }
+            for (reply, answer) in replies {
+                let _ = reply.send(answer);
             }
             let ids: Vec<String> = batch
                 .commands
@@ -550,6 +626,8 @@ impl Core {
         self.metrics.accept(stamped.event.kind_name());
         let steps = custody_steps(self.dispatcher.state(), &stamped);
         let commands = self.dispatcher.handle(&stamped);
+        let commands_before = batch.commands.len();
+        let mut notices: Vec<(TubeBarcode, StatusKind)> = Vec::new();
         let state = self.dispatcher.state();
         for (idx, c) in commands.into_iter().enumerate() {
             self.metrics.command(c.kind_name());
@@ -577,6 +655,32 @@ impl Core {
                 published: false,
             });
         }
+        // Status notices for the centres: received at a lab, rejected, redraw needed.
+        for s in steps.iter() {
+            let kind = match s.step {
+                labflight_core::CustodyStepKind::ReceivedAtLab => StatusKind::Received {
+                    lab: s.place.clone().unwrap_or_default(),
+                    at,
+                },
+                labflight_core::CustodyStepKind::RejectedAtLab => StatusKind::Rejected {
+                    lab: s.place.clone().unwrap_or_default(),
+                    at,
+                    reason: s.by.clone().unwrap_or_default(),
+                },
+                _ => continue,
+            };
+            notices.push((s.barcode.clone(), kind));
+        }
+        for c in &batch.commands[commands_before..] {
+            if let Ok(env) = serde_json::from_str::<CommandEnvelope>(&c.body)
+                && let Command::NotifyStation {
+                    notice: labflight_core::command::StationNotice::RedrawNeeded { barcode, reason },
+                    ..
+                } = env.command
+            {
+                notices.push((barcode, StatusKind::RedrawRequested { reason, at }));
+            }
+        }
         let mut touched = BTreeSet::new();
         for s in steps {
             touched.insert(s.barcode.clone());
@@ -601,6 +705,318 @@ impl Core {
             digest,
             stamped,
         });
+        for (barcode, kind) in notices {
+            let station = self
+                .dispatcher
+                .state()
+                .tubes
+                .get(&barcode)
+                .and_then(|t| self.dispatcher.state().boxes.get(&t.box_id))
+                .map(|b| b.station.clone());
+            if let Some(station) = station {
+                let label = match kind {
+                    StatusKind::Received { .. } => "received",
+                    StatusKind::Rejected { .. } => "rejected",
+                    StatusKind::RedrawRequested { .. } => "redraw",
+                };
+                let body = status_bundle(&kind, barcode.as_str(), station.as_str()).to_string();
+                self.owe(&station, &barcode, label, &body, batch);
+            }
+        }
+    }
+
+    /// Requests from the HTTP edge.
+    async fn control(
+        &mut self,
+        c: Control,
+        batch: &mut Batch,
+        out: &mut Vec<Outbound>,
+        replies: &mut Vec<(labflight_server::control::Reply, Result<Accepted, Refusal>)>,
+    ) {
+        match c {
+            Control::SubscriptionsChanged => match self.store.subscriptions().await {
+                Ok(subs) => self.subscriptions = subs,
+                Err(e) => tracing::warn!("reloading subscriptions: {e}"),
+            },
+            Control::LabResult {
+                lab,
+                report,
+                raw,
+                reply,
+            } => {
+                let answer = self.lab_result(&lab, report, raw, batch, out).await;
+                replies.push((reply, answer));
+            }
+            Control::TubeAtLab {
+                lab,
+                barcode,
+                status,
+                reply,
+            } => {
+                let answer = self.tube_at_lab(&lab, &barcode, status, batch, out);
+                replies.push((reply, answer));
+            }
+        }
+    }
+
+    async fn lab_result(
+        &mut self,
+        lab: &str,
+        report: labflight_hooks::fhir::IncomingReport,
+        raw: String,
+        batch: &mut Batch,
+        out: &mut Vec<Outbound>,
+    ) -> Result<Accepted, Refusal> {
+        let barcode = TubeBarcode(report.barcode.clone());
+        let expression = "Specimen.identifier";
+        // The same report, already accepted (in this batch or before): harmless.
+        let earlier = match batch
+            .lab_reports
+            .iter()
+            .find(|r| r.report_id == report.report_id)
+        {
+            Some(r) => Some(r.barcode.clone()),
+            None => self
+                .store
+                .lab_report(&report.report_id)
+                .await
+                .map_err(|e| Refusal::new(500, IssueCode::Exception, e.to_string()))?
+                .map(|r| r.barcode),
+        };
+        if let Some(b) = earlier {
+            return if b == report.barcode {
+                Ok(Accepted::Duplicate)
+            } else {
+                Err(Refusal::new(
+                    409,
+                    IssueCode::Conflict,
+                    format!(
+                        "report `{}` was already accepted for tube `{b}`, not `{barcode}`",
+                        report.report_id
+                    ),
+                )
+                .at("DiagnosticReport.identifier"))
+            };
+        }
+        let state = self.dispatcher.state();
+        let Some(tube) = state.tubes.get(&barcode) else {
+            return Err(Refusal::new(
+                404,
+                IssueCode::NotFound,
+                format!("no tube with barcode `{barcode}`"),
+            )
+            .at(expression));
+        };
+        if tube.lab.as_ref().map(|l| l.as_str()) != Some(lab) || tube.status < TubeStatus::AtLab {
+            return Err(Refusal::new(
+                409,
+                IssueCode::BusinessRule,
+                format!("tube `{barcode}` was never received by {lab}"),
+            )
+            .at(expression));
+        }
+        if tube.status != TubeStatus::AtLab {
+            return Err(Refusal::new(
+                409,
+                IssueCode::BusinessRule,
+                format!(
+                    "tube `{barcode}` already has a result or was rejected ({:?})",
+                    tube.status
+                ),
+            )
+            .at(expression));
+        }
+        let Some((station, drawn_at)) = state.boxes.get(&tube.box_id).and_then(|b| {
+            b.tubes
+                .iter()
+                .find(|t| t.barcode == barcode)
+                .map(|t| (b.station.clone(), t.drawn_at))
+        }) else {
+            return Err(Refusal::new(
+                500,
+                IssueCode::Exception,
+                format!("tube `{barcode}` has no box"),
+            ));
+        };
+        let lab_id = labflight_core::LabId(lab.to_owned());
+        self.apply(
+            Event::TubeResulted {
+                barcode: barcode.clone(),
+                lab: lab_id,
+            },
+            format!("lab:{lab}"),
+            None,
+            batch,
+            out,
+        );
+        let issued = self.last_at;
+        batch.lab_reports.push(LabReportRow {
+            report_id: report.report_id.clone(),
+            lab: lab.to_owned(),
+            barcode: barcode.0.clone(),
+            body: raw,
+            received_at: issued,
+        });
+        let result = LabResult {
+            report_id: report.report_id.clone(),
+            barcode: barcode.0.clone(),
+            station: station.0.clone(),
+            lab: lab.to_owned(),
+            collected_at: drawn_at,
+            issued_at: issued,
+            observations: report.observations.clone(),
+        };
+        let body = report_bundle(&result).to_string();
+        self.owe(&station, &barcode, "result", &body, batch);
+        Ok(Accepted::New)
+    }
+
+    fn tube_at_lab(
+        &mut self,
+        lab: &str,
+        barcode: &str,
+        status: TubeAtLab,
+        batch: &mut Batch,
+        out: &mut Vec<Outbound>,
+    ) -> Result<Accepted, Refusal> {
+        let code = TubeBarcode(barcode.to_owned());
+        let state = self.dispatcher.state();
+        let Some(tube) = state.tubes.get(&code) else {
+            return Err(Refusal::new(
+                404,
+                IssueCode::NotFound,
+                format!("no tube with barcode `{barcode}`"),
+            ));
+        };
+        if !state.boxes.contains_key(&tube.box_id) {
+            return Err(Refusal::new(
+                500,
+                IssueCode::Exception,
+                format!("tube `{barcode}` has no box"),
+            ));
+        }
+        let here = tube.lab.as_ref().map(|l| l.as_str()) == Some(lab);
+        let lab_id = labflight_core::LabId(lab.to_owned());
+        match status {
+            TubeAtLab::Received => {
+                if here && tube.status >= TubeStatus::AtLab {
+                    return Ok(Accepted::Duplicate);
+                }
+                let box_id = tube.box_id.clone();
+                self.apply(
+                    Event::BoxReceived {
+                        box_id,
+                        lab: lab_id,
+                    },
+                    format!("lab:{lab}"),
+                    None,
+                    batch,
+                    out,
+                );
+            }
+            TubeAtLab::Rejected { reason } => {
+                if tube.status == TubeStatus::Rejected {
+                    return Ok(Accepted::Duplicate);
+                }
+                if !here || tube.status < TubeStatus::AtLab {
+                    return Err(Refusal::new(
+                        409,
+                        IssueCode::BusinessRule,
+                        format!("tube `{barcode}` was never received by {lab}"),
+                    ));
+                }
+                if tube.status >= TubeStatus::Resulted {
+                    return Err(Refusal::new(
+                        409,
+                        IssueCode::BusinessRule,
+                        format!("tube `{barcode}` already has a result"),
+                    ));
+                }
+                self.apply(
+                    Event::TubeRejected {
+                        barcode: code.clone(),
+                        lab: lab_id,
+                        reason: reason.clone(),
+                    },
+                    format!("lab:{lab}"),
+                    None,
+                    batch,
+                    out,
+                );
+            }
+        }
+        Ok(Accepted::New)
+    }
+
+    /// A delivered result is the centre having it: `result_reported`.
+    fn delivered(&mut self, d: Delivered, batch: &mut Batch, out: &mut Vec<Outbound>) {
+        if d.kind != "result" {
+            return;
+        }
+        let barcode = TubeBarcode(d.barcode);
+        let resulted = self
+            .dispatcher
+            .state()
+            .tubes
+            .get(&barcode)
+            .is_some_and(|t| t.status == TubeStatus::Resulted);
+        if resulted {
+            self.apply(
+                Event::ResultReported { barcode },
+                "hooks".into(),
+                None,
+                batch,
+                out,
+            );
+        }
+    }
+
+    /// Queues a delivery of `body` to every active subscription covering `station`,
+    /// in this batch (the same transaction as the event that owes it).
+    fn owe(
+        &mut self,
+        station: &labflight_core::StationId,
+        barcode: &TubeBarcode,
+        kind: &str,
+        body: &str,
+        batch: &mut Batch,
+    ) {
+        let group = self
+            .world
+            .stations
+            .get(station)
+            .map(|s| s.group.0.clone())
+            .unwrap_or_default();
+        for sub in self.subscriptions.iter().filter(|s| s.active) {
+            let covers = sub.scope == "all"
+                || sub.scope.strip_prefix("station:") == Some(station.as_str())
+                || sub.scope.strip_prefix("group:") == Some(group.as_str());
+            if !covers {
+                continue;
+            }
+            // Several deliveries can come of one event: number them within it.
+            let n = batch
+                .outbox
+                .iter()
+                .filter(|o| o.seq / 1000 == self.seq)
+                .count() as i64;
+            let order = self.seq * 1000 + n;
+            batch.outbox.push(OutboxItem {
+                webhook_id: format!("msg_{}_{order}_{}", self.run_id, sub.id),
+                seq: order,
+                subscription: sub.id.clone(),
+                barcode: barcode.0.clone(),
+                kind: kind.to_owned(),
+                body: body.to_owned(),
+                status: "pending".into(),
+                attempts: 0,
+                next_attempt_at: self.last_at,
+                created_at: self.last_at,
+                delivered_at: None,
+                last_status: None,
+                last_error: None,
+            });
+        }
     }
 
     /// The retained status: online, and the clock devices should follow.

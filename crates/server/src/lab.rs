@@ -1,0 +1,430 @@
+//! The labs' side of the API: `POST /api/v1/lab/results` takes a FHIR R4
+//! DiagnosticReport (Observations contained, or a Bundle) naming the tube by its
+//! Specimen barcode; labs also mark tubes received or rejected. A bearer token per
+//! lab; every refusal is a FHIR OperationOutcome. The result-sharing subscriptions
+//! and deliveries are managed here too (admin token).
+
+use crate::control::{Accepted, Control, Refusal, TubeAtLab};
+use crate::routes::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use labflight_hooks::fhir::{
+    IssueCode, IssueSeverity, check_plausible, operation_outcome, parse_lab_report,
+};
+use labflight_store::Subscription;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::oneshot;
+
+/// Largest report body accepted.
+const MAX_REPORT_BYTES: usize = 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/lab/results", post(post_result))
+        .route("/api/v1/lab/tubes/{barcode}/received", post(tube_received))
+        .route("/api/v1/lab/tubes/{barcode}/rejected", post(tube_rejected))
+        .route(
+            "/api/v1/hooks/subscriptions",
+            get(list_subscriptions).post(add_subscription),
+        )
+        .route(
+            "/api/v1/hooks/subscriptions/{id}",
+            delete(remove_subscription),
+        )
+        .route("/api/v1/hooks/deliveries", get(deliveries))
+        .route("/api/v1/hooks/deliveries/{webhook_id}/resend", post(resend))
+}
+
+/// A refusal as `application/fhir+json` OperationOutcome.
+pub struct Outcome(pub Refusal);
+
+impl IntoResponse for Outcome {
+    fn into_response(self) -> Response {
+        let r = self.0;
+        let body = operation_outcome(
+            IssueSeverity::Error,
+            r.code,
+            &r.diagnostics,
+            r.expression.as_deref(),
+        );
+        let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/fhir+json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// The lab a bearer token belongs to.
+fn lab_of(s: &AppState, headers: &HeaderMap) -> Result<String, Outcome> {
+    let token = bearer(headers).ok_or_else(|| {
+        Outcome(Refusal::new(
+            401,
+            IssueCode::Login,
+            "missing `Authorization: Bearer <lab token>`",
+        ))
+    })?;
+    s.lab_tokens.get(token).cloned().ok_or_else(|| {
+        Outcome(Refusal::new(
+            403,
+            IssueCode::Forbidden,
+            "this token belongs to no lab",
+        ))
+    })
+}
+
+fn admin(s: &AppState, headers: &HeaderMap) -> Result<(), Outcome> {
+    match (&s.admin_token, bearer(headers)) {
+        (Some(want), Some(got)) if want == got => Ok(()),
+        (_, None) => Err(Outcome(Refusal::new(
+            401,
+            IssueCode::Login,
+            "missing `Authorization: Bearer <admin token>`",
+        ))),
+        _ => Err(Outcome(Refusal::new(
+            403,
+            IssueCode::Forbidden,
+            "this token may not manage hooks",
+        ))),
+    }
+}
+
+async fn ask(
+    s: &AppState,
+    make: impl FnOnce(crate::control::Reply) -> Control,
+) -> Result<Accepted, Outcome> {
+    let Some(control) = &s.control else {
+        return Err(Outcome(Refusal::new(
+            503,
+            IssueCode::Transient,
+            "the service core is not running",
+        )));
+    };
+    let (tx, rx) = oneshot::channel();
+    control.send(make(tx)).await.map_err(|_| {
+        Outcome(Refusal::new(
+            503,
+            IssueCode::Transient,
+            "the service core stopped",
+        ))
+    })?;
+    rx.await
+        .map_err(|_| {
+            Outcome(Refusal::new(
+                503,
+                IssueCode::Transient,
+                "the service core stopped",
+            ))
+        })?
+        .map_err(Outcome)
+}
+
+async fn post_result(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let lab = match lab_of(&s, &headers) {
+        Ok(l) => l,
+        Err(o) => return o.into_response(),
+    };
+    if body.len() > MAX_REPORT_BYTES {
+        return Outcome(Refusal::new(
+            413,
+            IssueCode::TooCostly,
+            format!("report is {} bytes, at most {MAX_REPORT_BYTES}", body.len()),
+        ))
+        .into_response();
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return Outcome(Refusal::new(
+                400,
+                IssueCode::Structure,
+                format!("body is not JSON: {e}"),
+            ))
+            .into_response();
+        }
+    };
+    let report = match parse_lab_report(&value) {
+        Ok(r) => r,
+        Err(e) => {
+            return Outcome(Refusal::new(400, IssueCode::Invalid, e.to_string())).into_response();
+        }
+    };
+    for (i, o) in report.observations.iter().enumerate() {
+        if let Err(e) = check_plausible(o) {
+            return Outcome(
+                Refusal::new(422, IssueCode::BusinessRule, e.to_string())
+                    .at(&format!("Observation[{i}]")),
+            )
+            .into_response();
+        }
+    }
+    let raw = String::from_utf8_lossy(&body).into_owned();
+    match ask(&s, |reply| Control::LabResult {
+        lab,
+        report,
+        raw,
+        reply,
+    })
+    .await
+    {
+        Ok(Accepted::New) => (
+            StatusCode::CREATED,
+            [(header::CONTENT_TYPE, "application/fhir+json")],
+            operation_outcome(
+                IssueSeverity::Information,
+                IssueCode::Informational,
+                "result accepted",
+                None,
+            )
+            .to_string(),
+        )
+            .into_response(),
+        Ok(Accepted::Duplicate) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/fhir+json")],
+            operation_outcome(
+                IssueSeverity::Information,
+                IssueCode::Duplicate,
+                "this report was already accepted; nothing changed",
+                None,
+            )
+            .to_string(),
+        )
+            .into_response(),
+        Err(o) => o.into_response(),
+    }
+}
+
+async fn tube_received(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(barcode): Path<String>,
+) -> Response {
+    let lab = match lab_of(&s, &headers) {
+        Ok(l) => l,
+        Err(o) => return o.into_response(),
+    };
+    match ask(&s, |reply| Control::TubeAtLab {
+        lab,
+        barcode,
+        status: TubeAtLab::Received,
+        reply,
+    })
+    .await
+    {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(o) => o.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RejectBody {
+    reason: String,
+}
+
+async fn tube_rejected(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(barcode): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let lab = match lab_of(&s, &headers) {
+        Ok(l) => l,
+        Err(o) => return o.into_response(),
+    };
+    let reason = serde_json::from_slice::<RejectBody>(&body)
+        .ok()
+        .map(|b| b.reason)
+        .filter(|r| !r.trim().is_empty());
+    let Some(reason) = reason else {
+        return Outcome(
+            Refusal::new(
+                400,
+                IssueCode::Required,
+                "a JSON body {\"reason\": \"...\"} is required",
+            )
+            .at("reason"),
+        )
+        .into_response();
+    };
+    let status = TubeAtLab::Rejected { reason };
+    match ask(&s, |reply| Control::TubeAtLab {
+        lab,
+        barcode,
+        status,
+        reply,
+    })
+    .await
+    {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(o) => o.into_response(),
+    }
+}
+
+async fn list_subscriptions(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(o) = admin(&s, &headers) {
+        return o.into_response();
+    }
+    match s.store.subscriptions().await {
+        Ok(subs) => Json(subs).into_response(),
+        Err(e) => Outcome(Refusal::new(500, IssueCode::Exception, e.to_string())).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct NewSubscription {
+    id: String,
+    /// `all`, `station:<centre>` or `group:<medical group>`.
+    scope: String,
+    url: String,
+    /// A Standard Webhooks secret, `whsec_<base64>`.
+    secret: String,
+}
+
+async fn add_subscription(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(n): Json<NewSubscription>,
+) -> Response {
+    if let Err(o) = admin(&s, &headers) {
+        return o.into_response();
+    }
+    let scope_ok =
+        n.scope == "all" || n.scope.starts_with("station:") || n.scope.starts_with("group:");
+    if !scope_ok {
+        return Outcome(
+            Refusal::new(
+                400,
+                IssueCode::Value,
+                format!(
+                    "scope `{}`: expected all, station:<id> or group:<id>",
+                    n.scope
+                ),
+            )
+            .at("scope"),
+        )
+        .into_response();
+    }
+    if let Err(e) = labflight_hooks::signature::Secret::parse(&n.secret) {
+        return Outcome(Refusal::new(400, IssueCode::Value, format!("secret: {e}")).at("secret"))
+            .into_response();
+    }
+    if let Err(e) = (s.hook_url_check)(&n.url) {
+        return Outcome(Refusal::new(400, IssueCode::Value, e).at("url")).into_response();
+    }
+    let sub = Subscription {
+        id: n.id,
+        scope: n.scope,
+        url: n.url,
+        secret: n.secret,
+        active: true,
+        disabled_reason: None,
+    };
+    let now = s
+        .snapshot
+        .borrow()
+        .as_ref()
+        .map_or_else(chrono::Utc::now, |snap| snap.now);
+    if let Err(e) = s.store.add_subscription(&sub, now).await {
+        return Outcome(Refusal::new(500, IssueCode::Exception, e.to_string())).into_response();
+    }
+    if let Some(c) = &s.control {
+        let _ = c.send(Control::SubscriptionsChanged).await;
+    }
+    (StatusCode::CREATED, Json(sub)).into_response()
+}
+
+async fn remove_subscription(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(o) = admin(&s, &headers) {
+        return o.into_response();
+    }
+    match s.store.delete_subscription(&id).await {
+        Ok(true) => {
+            if let Some(c) = &s.control {
+                let _ = c.send(Control::SubscriptionsChanged).await;
+            }
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Ok(false) => Outcome(Refusal::new(
+            404,
+            IssueCode::NotFound,
+            format!("no subscription `{id}`"),
+        ))
+        .into_response(),
+        Err(e) => Outcome(Refusal::new(500, IssueCode::Exception, e.to_string())).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct DeliveryQuery {
+    barcode: Option<String>,
+}
+
+async fn deliveries(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<DeliveryQuery>,
+) -> Response {
+    if let Err(o) = admin(&s, &headers) {
+        return o.into_response();
+    }
+    let items = match s.store.outbox(q.barcode.as_deref()).await {
+        Ok(i) => i,
+        Err(e) => {
+            return Outcome(Refusal::new(500, IssueCode::Exception, e.to_string())).into_response();
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for i in items {
+        let attempts = s.store.attempts(&i.webhook_id).await.unwrap_or_default();
+        out.push(json!({"delivery": i, "attempts": attempts}));
+    }
+    Json(out).into_response()
+}
+
+async fn resend(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(webhook_id): Path<String>,
+) -> Response {
+    if let Err(o) = admin(&s, &headers) {
+        return o.into_response();
+    }
+    let now = s
+        .snapshot
+        .borrow()
+        .as_ref()
+        .map_or_else(chrono::Utc::now, |snap| snap.now);
+    match s.store.resend(&webhook_id, now).await {
+        Ok(true) => StatusCode::ACCEPTED.into_response(),
+        Ok(false) => Outcome(Refusal::new(
+            404,
+            IssueCode::NotFound,
+            format!("no delivery `{webhook_id}` to re-send (unknown or already queued)"),
+        ))
+        .into_response(),
+        Err(e) => Outcome(Refusal::new(500, IssueCode::Exception, e.to_string())).into_response(),
+    }
+}

@@ -1,0 +1,293 @@
+//! The result-sharing tables: subscriptions, the labs' reports (kept once per report
+//! identifier), and the outbox the delivery worker drains in order per endpoint,
+//! with every attempt logged.
+
+use crate::{Result, Store, StoreError, parse_ts, ts};
+use labflight_core::Instant;
+use sqlx::Row;
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Subscription {
+    pub id: String,
+    /// `all`, `station:<id>` or `group:<id>`.
+    pub scope: String,
+    pub url: String,
+    #[serde(skip_serializing)]
+    pub secret: String,
+    pub active: bool,
+    pub disabled_reason: Option<String>,
+}
+
+/// One delivery of one report (or status event) to one subscription.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxItem {
+    pub webhook_id: String,
+    pub seq: i64,
+    pub subscription: String,
+    pub barcode: String,
+    /// `result`, `received`, `rejected`, `redraw`.
+    pub kind: String,
+    #[serde(skip_serializing)]
+    pub body: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: Instant,
+    pub created_at: Instant,
+    pub delivered_at: Option<Instant>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Attempt {
+    pub webhook_id: String,
+    pub attempt: i32,
+    pub at: Instant,
+    pub status: Option<i32>,
+    pub error: Option<String>,
+}
+
+/// A lab's report as received (for idempotency and audit).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabReportRow {
+    pub report_id: String,
+    pub lab: String,
+    pub barcode: String,
+    pub body: String,
+    pub received_at: Instant,
+}
+
+fn item(r: sqlx::any::AnyRow) -> Result<OutboxItem> {
+    Ok(OutboxItem {
+        webhook_id: r.try_get(0)?,
+        seq: r.try_get(1)?,
+        subscription: r.try_get(2)?,
+        barcode: r.try_get(3)?,
+        kind: r.try_get(4)?,
+        body: r.try_get(5)?,
+        status: r.try_get(6)?,
+        attempts: r.try_get(7)?,
+        next_attempt_at: parse_ts(&r.try_get::<String, _>(8)?)?,
+        created_at: parse_ts(&r.try_get::<String, _>(9)?)?,
+        delivered_at: r
+            .try_get::<Option<String>, _>(10)?
+            .map(|s| parse_ts(&s))
+            .transpose()?,
+        last_status: r.try_get(11)?,
+        last_error: r.try_get(12)?,
+    })
+}
+
+const ITEM_COLUMNS: &str = "webhook_id, seq, subscription, barcode, kind, body, status, attempts, \
+     next_attempt_at, created_at, delivered_at, last_status, last_error";
+
+impl Store {
+    pub async fn add_subscription(&self, s: &Subscription, at: Instant) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO subscriptions (id, scope, url, secret, active, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (id) DO UPDATE SET scope = excluded.scope, url = excluded.url, secret = excluded.secret, \
+             active = excluded.active, disabled_reason = NULL",
+        )
+        .bind(&s.id)
+        .bind(&s.scope)
+        .bind(&s.url)
+        .bind(&s.secret)
+        .bind(i32::from(s.active))
+        .bind(ts(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn subscriptions(&self) -> Result<Vec<Subscription>> {
+        let rows = sqlx::query(
+            "SELECT id, scope, url, secret, active, disabled_reason FROM subscriptions ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Subscription {
+                    id: r.try_get(0)?,
+                    scope: r.try_get(1)?,
+                    url: r.try_get(2)?,
+                    secret: r.try_get(3)?,
+                    active: r.try_get::<i32, _>(4)? != 0,
+                    disabled_reason: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn disable_subscription(&self, id: &str, reason: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE subscriptions SET active = 0, disabled_reason = $1 WHERE id = $2")
+            .bind(reason)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE outbox SET status = 'disabled' WHERE subscription = $1 AND status = 'pending'",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn delete_subscription(&self, id: &str) -> Result<bool> {
+        let n = sqlx::query("DELETE FROM subscriptions WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    pub async fn lab_report(&self, report_id: &str) -> Result<Option<LabReportRow>> {
+        let row = sqlx::query("SELECT report_id, lab, barcode, body, received_at FROM lab_reports WHERE report_id = $1")
+            .bind(report_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(LabReportRow {
+                report_id: r.try_get(0)?,
+                lab: r.try_get(1)?,
+                barcode: r.try_get(2)?,
+                body: r.try_get(3)?,
+                received_at: parse_ts(&r.try_get::<String, _>(4)?)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// A subscription's undelivered items, oldest first (the order they must go in).
+    pub async fn pending_for(&self, subscription: &str, limit: i64) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM outbox WHERE subscription = $1 AND status = 'pending' ORDER BY seq LIMIT $2"
+        ))
+        .bind(subscription)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(item).collect()
+    }
+
+    pub async fn outbox(&self, barcode: Option<&str>) -> Result<Vec<OutboxItem>> {
+        let rows = match barcode {
+            Some(b) => {
+                sqlx::query(&format!(
+                    "SELECT {ITEM_COLUMNS} FROM outbox WHERE barcode = $1 ORDER BY seq"
+                ))
+                .bind(b)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!("SELECT {ITEM_COLUMNS} FROM outbox ORDER BY seq"))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.into_iter().map(item).collect()
+    }
+
+    pub async fn attempts(&self, webhook_id: &str) -> Result<Vec<Attempt>> {
+        let rows = sqlx::query(
+            "SELECT webhook_id, attempt, at, status, error FROM delivery_attempts WHERE webhook_id = $1 ORDER BY attempt",
+        )
+        .bind(webhook_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Attempt {
+                    webhook_id: r.try_get(0)?,
+                    attempt: r.try_get(1)?,
+                    at: parse_ts(&r.try_get::<String, _>(2)?)?,
+                    status: r.try_get(3)?,
+                    error: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Logs an attempt and moves the item on: delivered, retried at `retry_at`,
+    /// or dead when `retry_at` is none.
+    pub async fn record_attempt(
+        &self,
+        webhook_id: &str,
+        at: Instant,
+        status: Option<i32>,
+        error: Option<&str>,
+        outcome: AttemptOutcome,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let attempts: i32 = sqlx::query("SELECT attempts FROM outbox WHERE webhook_id = $1")
+            .bind(webhook_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?
+            .ok_or_else(|| StoreError::Corrupt(format!("no outbox item `{webhook_id}`")))?;
+        let attempt = attempts + 1;
+        sqlx::query("INSERT INTO delivery_attempts (webhook_id, attempt, at, status, error) VALUES ($1, $2, $3, $4, $5)")
+            .bind(webhook_id)
+            .bind(attempt)
+            .bind(ts(at))
+            .bind(status)
+            .bind(error.map(str::to_owned))
+            .execute(&mut *tx)
+            .await?;
+        let (new_status, next, delivered) = match outcome {
+            AttemptOutcome::Delivered => ("delivered", at, Some(ts(at))),
+            AttemptOutcome::Retry(when) => ("pending", when, None),
+            AttemptOutcome::Dead => ("dead", at, None),
+        };
+        sqlx::query(
+            "UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, delivered_at = $4, \
+             last_status = $5, last_error = $6 WHERE webhook_id = $7",
+        )
+        .bind(new_status)
+        .bind(attempt)
+        .bind(ts(next))
+        .bind(delivered)
+        .bind(status)
+        .bind(error.map(str::to_owned))
+        .bind(webhook_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many deliveries are still owed (pending).
+    pub async fn pending_deliveries(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Puts a dead (or delivered) item back in the queue, due now; same webhook id.
+    pub async fn resend(&self, webhook_id: &str, now: Instant) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = $1 WHERE webhook_id = $2 AND status <> 'pending'",
+        )
+        .bind(ts(now))
+        .bind(webhook_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+}
+
+/// What an attempt led to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Delivered,
+    Retry(Instant),
+    Dead,
+}

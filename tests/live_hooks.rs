@@ -1,0 +1,463 @@
+//! Results in and reports out, through the real binary: the results API refuses
+//! what it must with a FHIR OperationOutcome and accepts a report once; the hooks
+//! deliver every report exactly once and in order to a receiver that was down for
+//! two simulated hours — across a `kill -9` of the service between committing a
+//! result and sending it; the reference receiver refuses tampered or missigned posts.
+
+mod support;
+
+use rumqttc::{AsyncClient, MqttOptions, QoS};
+use serde_json::{Value, json};
+use std::time::Duration;
+use support::*;
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const PH: &str = "tok-lab-ph";
+const CH: &str = "tok-lab-ch";
+const ADMIN: &str = "tok-admin";
+
+fn config(
+    dir: &Scratch,
+    speed: f64,
+    mqtt_port: u16,
+    http_port: u16,
+    sink_port: u16,
+) -> std::path::PathBuf {
+    let path = dir.path("labflight.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"scenario = "{}"
+speed = {speed:?}
+mqtt_port = {mqtt_port}
+http = "127.0.0.1:{http_port}"
+database_url = "sqlite://{}"
+admin_token = "{ADMIN}"
+
+[labs]
+LAB-PH = "{PH}"
+LAB-CH = "{CH}"
+
+[[hooks]]
+id = "sink"
+scope = "all"
+url = "http://127.0.0.1:{sink_port}/fhir"
+secret = "{SECRET}"
+"#,
+            short_scenario().display(),
+            dir.path("svc.db").display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+struct Service {
+    proc: Proc,
+    http: String,
+    mqtt_port: u16,
+}
+
+fn start(config: &std::path::Path, http_port: u16, mqtt_port: u16) -> Service {
+    let mut proc = Proc::spawn(&["serve", "--config", config.to_str().unwrap()], &[]);
+    proc.wait_line("dashboard:", Duration::from_secs(60));
+    Service {
+        proc,
+        http: format!("http://127.0.0.1:{http_port}"),
+        mqtt_port,
+    }
+}
+
+/// Seals a box of `barcodes` at LH-C001 over MQTT, as its smart box would.
+async fn seal(svc: &Service, box_id: &str, barcodes: &[&str]) {
+    let (_, status) = get(&svc.http, "/api/v1/status").await;
+    let now = status["now"].as_str().unwrap().to_owned();
+    let drawn = (chrono::DateTime::parse_from_rfc3339(&now).unwrap()
+        - chrono::Duration::minutes(10))
+    .to_rfc3339();
+    let tubes: Vec<Value> = barcodes
+        .iter()
+        .map(|b| {
+            json!({"barcode": b, "tube_type": "fluoride", "tests": ["2345-7"], "families": ["chemistry"],
+                   "drawn_at": drawn, "stability_minutes": 1440.0, "band": {"min_c": 15.0, "max_c": 25.0}, "spun": true})
+        })
+        .collect();
+    let body = json!({"time": now, "kind": "sealed", "station": "LH-C001", "tubes": tubes});
+    let mut o = MqttOptions::new(format!("test-{box_id}"), "127.0.0.1", svc.mqtt_port);
+    o.set_keep_alive(Duration::from_secs(10));
+    let (c, mut ev) = AsyncClient::new(o, 10);
+    tokio::spawn(async move { while ev.poll().await.is_ok() {} });
+    c.publish(
+        format!("labflight/v1/boxes/{box_id}/events"),
+        QoS::AtLeastOnce,
+        false,
+        body.to_string(),
+    )
+    .await
+    .unwrap();
+    // Bounded wait until the service knows every tube.
+    for _ in 0..100 {
+        let mut all = true;
+        for b in barcodes {
+            let (code, _) = get(&svc.http, &format!("/api/v1/tubes/{b}")).await;
+            all &= code == 200;
+        }
+        if all {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the service never saw box {box_id}");
+}
+
+async fn get(base: &str, path: &str) -> (u16, Value) {
+    let r = reqwest::get(format!("{base}{path}")).await.unwrap();
+    let code = r.status().as_u16();
+    (code, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(base: &str, path: &str, token: Option<&str>, body: String) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("content-type", "application/fhir+json")
+        .body(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    let code = r.status().as_u16();
+    (code, r.json().await.unwrap_or(Value::Null))
+}
+
+fn report(report_id: &str, barcode: &str, glucose: Value) -> String {
+    json!({
+        "resourceType": "DiagnosticReport",
+        "identifier": [{"system": "urn:lab:LAB-PH", "value": report_id}],
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7", "display": "Glucose"}]},
+        "contained": [
+            {"resourceType": "Specimen", "id": "s", "identifier": [{"system": "urn:labflight:tube", "value": barcode}]},
+            {"resourceType": "Observation", "id": "o", "status": "final",
+             "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7", "display": "Glucose"}]},
+             "valueQuantity": {"value": glucose, "unit": "mmol/L", "system": "http://unitsofmeasure.org", "code": "mmol/L"},
+             "referenceRange": [{"low": {"value": 3.9, "unit": "mmol/L"}, "high": {"value": 6.1, "unit": "mmol/L"}}]}
+        ],
+        "specimen": [{"reference": "#s"}],
+        "result": [{"reference": "#o"}]
+    })
+    .to_string()
+}
+
+fn outcome_code(v: &Value) -> &str {
+    assert_eq!(v["resourceType"], "OperationOutcome", "{v}");
+    v["issue"][0]["code"].as_str().unwrap_or_default()
+}
+
+#[test]
+fn results_api_refuses_with_operation_outcomes_and_accepts_a_report_once() {
+    let dir = Scratch::new("results");
+    let (mqtt_port, http_port, sink_port) = (free_port(), free_port(), free_port());
+    let cfg = config(&dir, 60.0, mqtt_port, http_port, sink_port);
+    let svc = start(&cfg, http_port, mqtt_port);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        seal(&svc, "BX-T1", &["T-0001"]).await;
+        let base = svc.http.as_str();
+        let good = report("R-1", "T-0001", json!(5.4));
+        // Before the lab has the tube: refused.
+        let (code, v) = post(base, "/api/v1/lab/results", Some(PH), good.clone()).await;
+        assert_eq!(code, 409, "{v}");
+        assert_eq!(outcome_code(&v), "business-rule");
+        let (code, _) = post(
+            base,
+            "/api/v1/lab/tubes/T-0001/received",
+            Some(PH),
+            String::new(),
+        )
+        .await;
+        assert_eq!(code, 204);
+        let cases: Vec<(Option<&str>, String, u16, &str)> = vec![
+            (None, good.clone(), 401, "login"),
+            (Some("nope"), good.clone(), 403, "forbidden"),
+            (Some(PH), "{not json".into(), 400, "structure"),
+            (
+                Some(PH),
+                good.replace(
+                    r#""identifier":[{"system":"urn:lab:LAB-PH","value":"R-1"}],"#,
+                    "",
+                ),
+                400,
+                "invalid",
+            ),
+            (
+                Some(PH),
+                report("R-2", "T-0001", json!("abc")),
+                400,
+                "invalid",
+            ),
+            (
+                Some(PH),
+                report("R-3", "T-0001", json!(500.0)),
+                422,
+                "business-rule",
+            ),
+            (
+                Some(PH),
+                report("R-4", "T-9999", json!(5.0)),
+                404,
+                "not-found",
+            ),
+            (
+                Some(CH),
+                report("R-5", "T-0001", json!(5.0)),
+                409,
+                "business-rule",
+            ),
+        ];
+        for (token, body, want, code_want) in cases {
+            let (code, v) = post(base, "/api/v1/lab/results", token, body.clone()).await;
+            assert_eq!(code, want, "{} → {v}", &body[..body.len().min(120)]);
+            assert_eq!(outcome_code(&v), code_want, "{v}");
+            assert!(
+                !v["issue"][0]["diagnostics"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .is_empty(),
+                "{v}"
+            );
+        }
+        // Nothing half-stored: the tube still waits for its result.
+        let (_, tube) = get(base, "/api/v1/tubes/T-0001").await;
+        let steps: Vec<&str> = tube["custody"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["step"].as_str().unwrap())
+            .collect();
+        assert_eq!(steps.last(), Some(&"received_at_lab"), "{tube}");
+        let (code, v) = post(base, "/api/v1/lab/results", Some(PH), good.clone()).await;
+        assert_eq!(code, 201, "{v}");
+        let (code, v) = post(base, "/api/v1/lab/results", Some(PH), good.clone()).await;
+        assert_eq!(code, 200, "posting the same report again is harmless: {v}");
+        let (_, tube) = get(base, "/api/v1/tubes/T-0001").await;
+        let resulted = tube["custody"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["step"] == "resulted")
+            .count();
+        assert_eq!(resulted, 1, "{tube}");
+        // The same report id for another tube is a conflict.
+        let (code, v) = post(
+            base,
+            "/api/v1/lab/results",
+            Some(PH),
+            report("R-1", "T-0002", json!(5.0)),
+        )
+        .await;
+        assert_eq!((code, outcome_code(&v)), (409, "conflict"), "{v}");
+        // Rejections need a reason; hooks need the admin token.
+        let (code, v) = post(
+            base,
+            "/api/v1/lab/tubes/T-0001/rejected",
+            Some(PH),
+            "{}".into(),
+        )
+        .await;
+        assert_eq!(code, 400, "{v}");
+        let (code, _) = post(
+            base,
+            "/api/v1/hooks/deliveries/x/resend",
+            Some(PH),
+            String::new(),
+        )
+        .await;
+        assert_eq!(code, 403);
+    });
+}
+
+/// The deliveries the sink holds, as (webhook id, resource type).
+async fn sink_received(port: u16) -> Vec<(String, String)> {
+    let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/received")).await else {
+        return Vec::new();
+    };
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            (
+                d["webhook_id"].as_str().unwrap_or_default().to_owned(),
+                d["resource_type"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn receiver_down_two_simulated_hours_and_a_kill_9_then_every_report_once_in_order() {
+    let dir = Scratch::new("hooks");
+    let (mqtt_port, http_port, sink_port) = (free_port(), free_port(), free_port());
+    // 600×: two simulated hours are twelve seconds.
+    let cfg = config(&dir, 600.0, mqtt_port, http_port, sink_port);
+    let mut svc = start(&cfg, http_port, mqtt_port);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let barcodes = ["T-0101", "T-0102", "T-0103"];
+    rt.block_on(async {
+        seal(&svc, "BX-T2", &barcodes).await;
+        for b in barcodes {
+            let (code, _) = post(
+                &svc.http,
+                &format!("/api/v1/lab/tubes/{b}/received"),
+                Some(PH),
+                String::new(),
+            )
+            .await;
+            assert_eq!(code, 204);
+            let (code, v) = post(
+                &svc.http,
+                "/api/v1/lab/results",
+                Some(PH),
+                report(&format!("R-{b}"), b, json!(5.0)),
+            )
+            .await;
+            assert_eq!(code, 201, "{v}");
+        }
+    });
+    // Committed, not yet delivered (the receiver is down): kill -9, restart.
+    std::thread::sleep(Duration::from_secs(2));
+    svc.proc.kill9();
+    let svc = start(&cfg, http_port, mqtt_port);
+    std::thread::sleep(Duration::from_secs(10));
+    let mut sink = Proc::spawn(
+        &[
+            "station-sink",
+            "--port",
+            &sink_port.to_string(),
+            "--secret",
+            SECRET,
+        ],
+        &[],
+    );
+    sink.wait_line("station sink:", Duration::from_secs(30));
+    rt.block_on(async {
+        // One "received" status and one result per tube.
+        let want = 2 * barcodes.len();
+        let mut got = Vec::new();
+        for _ in 0..600 {
+            got = sink_received(sink_port).await;
+            if got.len() >= want {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(got.len(), want, "{got:?}");
+        let mut ids: Vec<&String> = got.iter().map(|g| &g.0).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), want, "each delivery exactly once: {got:?}");
+        // In order: the deliveries' journal sequence numbers rise.
+        let seqs: Vec<i64> = got
+            .iter()
+            .map(|g| g.0.split('_').nth(2).and_then(|s| s.parse().ok()).unwrap())
+            .collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
+        let (_, deliveries) = reqwest::Client::new()
+            .get(format!("{}/api/v1/hooks/deliveries", svc.http))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .map(|r| (r.status().as_u16(), r))
+            .unwrap();
+        let deliveries: Value = deliveries.json().await.unwrap();
+        let first = &deliveries[0];
+        assert_eq!(first["delivery"]["status"], "delivered", "{first}");
+        assert!(
+            first["attempts"].as_array().unwrap().len() >= 3,
+            "retried while the receiver was down: {first}"
+        );
+        // The centre has the results: they count as reported.
+        for b in barcodes {
+            let mut reported = false;
+            for _ in 0..50 {
+                let (_, tube) = get(&svc.http, &format!("/api/v1/tubes/{b}")).await;
+                reported = tube["custody"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s["step"] == "reported");
+                if reported {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert!(
+                reported,
+                "tube {b} counts as reported once its result is delivered"
+            );
+        }
+    });
+}
+
+#[test]
+fn the_reference_receiver_refuses_tampered_and_missigned_posts() {
+    let port = free_port();
+    let mut sink = Proc::spawn(
+        &[
+            "station-sink",
+            "--port",
+            &port.to_string(),
+            "--secret",
+            SECRET,
+        ],
+        &[],
+    );
+    sink.wait_line("station sink:", Duration::from_secs(30));
+    let secret = labflight_hooks::signature::Secret::parse(SECRET).unwrap();
+    let other =
+        labflight_hooks::signature::Secret::parse("whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCEhIQ==")
+            .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let body = br#"{"resourceType":"Bundle","type":"collection"}"#;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let send = |secret: &labflight_hooks::signature::Secret,
+                    id: &str,
+                    ts: i64,
+                    body: &[u8],
+                    signed: &[u8]| {
+            let headers = labflight_hooks::signature::headers(secret, id, ts, signed);
+            let mut req = reqwest::Client::new()
+                .post(format!("http://127.0.0.1:{port}/fhir"))
+                .body(body.to_vec());
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            async move { req.send().await.unwrap().status().as_u16() }
+        };
+        assert_eq!(send(&secret, "msg_1", now, body, body).await, 204);
+        assert_eq!(
+            send(&secret, "msg_1", now, body, body).await,
+            200,
+            "a repeat is kept once"
+        );
+        let tampered = br#"{"resourceType":"Bundle","type":"collection","x":1}"#;
+        assert_eq!(
+            send(&secret, "msg_2", now, tampered, body).await,
+            401,
+            "tampered body"
+        );
+        assert_eq!(
+            send(&other, "msg_3", now, body, body).await,
+            401,
+            "wrong secret"
+        );
+        assert_eq!(
+            send(&secret, "msg_4", now - 3600, body, body).await,
+            401,
+            "stale"
+        );
+        let received = sink_received(port).await;
+        assert_eq!(received.len(), 1, "{received:?}");
+    });
+}
