@@ -23,6 +23,18 @@ fn config(
     http_port: u16,
     sink_port: u16,
 ) -> std::path::PathBuf {
+    config_with(dir, speed, mqtt_port, http_port, sink_port, "")
+}
+
+/// The service's config with `extra` TOML appended (more hooks).
+fn config_with(
+    dir: &Scratch,
+    speed: f64,
+    mqtt_port: u16,
+    http_port: u16,
+    sink_port: u16,
+    extra: &str,
+) -> std::path::PathBuf {
     let path = dir.path("labflight.toml");
     std::fs::write(
         &path,
@@ -43,6 +55,7 @@ id = "sink"
 scope = "all"
 url = "http://127.0.0.1:{sink_port}/fhir"
 secret = "{SECRET}"
+{extra}
 "#,
             short_scenario().display(),
             dir.path("svc.db").display()
@@ -86,7 +99,14 @@ async fn seal(svc: &Service, box_id: &str, barcodes: &[&str]) {
     let mut o = MqttOptions::new(format!("test-{box_id}"), "127.0.0.1", svc.mqtt_port);
     o.set_keep_alive(Duration::from_secs(10));
     let (c, mut ev) = AsyncClient::new(o, 10);
-    tokio::spawn(async move { while ev.poll().await.is_ok() {} });
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = ev.poll().await {
+                eprintln!("test MQTT client: {e}");
+                return;
+            }
+        }
+    });
     c.publish(
         format!("labflight/v1/boxes/{box_id}/events"),
         QoS::AtLeastOnce,
@@ -459,5 +479,82 @@ fn the_reference_receiver_refuses_tampered_and_missigned_posts() {
         );
         let received = sink_received(port).await;
         assert_eq!(received.len(), 1, "{received:?}");
+    });
+}
+
+#[test]
+fn an_hl7_v2_subscriber_gets_an_oru_r01_over_mllp() {
+    use std::io::{Read, Write};
+    let dir = Scratch::new("hl7");
+    let (mqtt_port, http_port, sink_port) = (free_port(), free_port(), free_port());
+    // The centre's HL7 v2 interface engine: takes framed messages, answers AA.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mllp_port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(20) {
+            let Ok(mut conn) = conn else { return };
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = conn.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(m) = labflight_hooks::hl7::unframe(&buf).map(str::to_owned) {
+                    let ack = labflight_hooks::hl7::ack(&m, "AA");
+                    let _ = conn.write_all(&labflight_hooks::hl7::frame(&ack));
+                    let _ = tx.send(m);
+                    buf.clear();
+                }
+            }
+        }
+    });
+    let extra = format!(
+        "\n[[hooks]]\nid = \"hl7\"\nscope = \"station:LH-C001\"\nurl = \"mllp://127.0.0.1:{mllp_port}\"\n"
+    );
+    let cfg = config_with(&dir, 60.0, mqtt_port, http_port, sink_port, &extra);
+    let svc = start(&cfg, http_port, mqtt_port);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        seal(&svc, "BX-T3", &["T-0301"]).await;
+        let (code, _) = post(
+            &svc.http,
+            "/api/v1/lab/tubes/T-0301/received",
+            Some(PH),
+            String::new(),
+        )
+        .await;
+        assert_eq!(code, 204);
+        let (code, v) = post(
+            &svc.http,
+            "/api/v1/lab/results",
+            Some(PH),
+            report("R-301", "T-0301", json!(7.5)),
+        )
+        .await;
+        assert_eq!(code, 201, "{v}");
+        let message = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("an HL7 message within 20 s");
+        let segs: Vec<&str> = message.split('\r').collect();
+        assert!(
+            segs[0].starts_with("MSH|") && segs[0].contains("|ORU^R01"),
+            "{message}"
+        );
+        let obx = segs
+            .iter()
+            .find(|s| s.starts_with("OBX|"))
+            .expect("an OBX segment");
+        assert!(
+            obx.contains("|2345-7^") && obx.contains("|7.5|") && obx.contains("|H|"),
+            "{obx}"
+        );
+        assert!(message.contains("T-0301"), "{message}");
+        assert!(
+            !message.contains("Bundle"),
+            "status notices go as FHIR only"
+        );
     });
 }

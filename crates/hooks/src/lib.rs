@@ -8,8 +8,10 @@
 //!
 //! - [`fhir`]: building and reading the FHIR JSON, the plausibility table.
 //! - [`signature`]: `whsec_` secrets, signing, verification.
+//! - [`hl7`]: the same result as an HL7 v2 ORU^R01 over MLLP, for older systems.
 
 pub mod fhir;
+pub mod hl7;
 pub mod signature;
 
 pub use fhir::{

@@ -181,18 +181,24 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .hooks
         .iter()
         .map(|h| {
-            let secret = h
-                .secret
-                .clone()
-                .or_else(|| hook_secret.clone())
-                .ok_or_else(|| {
-                    BadInput(format!(
-                        "hooks `{}`: no secret (set `secret` or LABFLIGHT_HOOK_SECRET)",
-                        h.id
-                    ))
-                })?;
-            labflight_hooks::signature::Secret::parse(&secret)
-                .map_err(|e| BadInput(format!("hooks `{}`: secret: {e}", h.id)))?;
+            // HL7 v2 over MLLP is not signed; every HTTP hook is.
+            let secret = if crate::live::service::is_mllp(&h.url) {
+                String::new()
+            } else {
+                let secret = h
+                    .secret
+                    .clone()
+                    .or_else(|| hook_secret.clone())
+                    .ok_or_else(|| {
+                        BadInput(format!(
+                            "hooks `{}`: no secret (set `secret` or LABFLIGHT_HOOK_SECRET)",
+                            h.id
+                        ))
+                    })?;
+                labflight_hooks::signature::Secret::parse(&secret)
+                    .map_err(|e| BadInput(format!("hooks `{}`: secret: {e}", h.id)))?;
+                secret
+            };
             Ok(Subscription {
                 id: h.id.clone(),
                 scope: h.scope.clone(),

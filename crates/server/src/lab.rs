@@ -295,7 +295,8 @@ struct NewSubscription {
     /// `all`, `station:<centre>` or `group:<medical group>`.
     scope: String,
     url: String,
-    /// A Standard Webhooks secret, `whsec_<base64>`.
+    /// A Standard Webhooks secret, `whsec_<base64>` (none for `mllp://`).
+    #[serde(default)]
     secret: String,
 }
 
@@ -323,7 +324,9 @@ async fn add_subscription(
         )
         .into_response();
     }
-    if let Err(e) = labflight_hooks::signature::Secret::parse(&n.secret) {
+    // HL7 v2 over MLLP is not signed; every HTTP hook is.
+    let mllp = n.url.starts_with("mllp://");
+    if let (false, Err(e)) = (mllp, labflight_hooks::signature::Secret::parse(&n.secret)) {
         return Outcome(Refusal::new(400, IssueCode::Value, format!("secret: {e}")).at("secret"))
             .into_response();
     }

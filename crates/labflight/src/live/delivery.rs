@@ -35,8 +35,10 @@ pub struct DeliveryOptions {
 /// Whether `url` is http(s) to an allowed host.
 pub fn allowed(url: &str, hosts: &[String]) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("hook URL `{url}`: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!("hook URL `{url}` must be http:// or https://"));
+    if !matches!(parsed.scheme(), "http" | "https" | "mllp") {
+        return Err(format!(
+            "hook URL `{url}` must be http://, https:// or mllp://"
+        ));
     }
     let host = parsed.host_str().unwrap_or_default();
     if hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
@@ -184,6 +186,12 @@ async fn attempt(
     if let Err(e) = allowed(url, &opts.allowed_hosts) {
         return (None, Some(e), Next::Retry(None));
     }
+    if let Some(addr) = url.strip_prefix("mllp://") {
+        return match mllp_send(addr.trim_end_matches('/'), &item.body).await {
+            Ok(()) => (None, None, Next::Delivered),
+            Err(e) => (None, Some(e), Next::Retry(None)),
+        };
+    }
     let secret = match Secret::parse(secret) {
         Ok(s) => s,
         Err(e) => {
@@ -226,6 +234,44 @@ async fn attempt(
         }
         Err(e) => (None, Some(e.to_string()), Next::Retry(None)),
     }
+}
+
+/// Sends one HL7 v2 message over MLLP and waits for an `AA` acknowledgement.
+async fn mllp_send(addr: &str, message: &str) -> Result<(), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("MLLP {addr}: {e}"))?;
+        stream
+            .write_all(&labflight_hooks::hl7::frame(message))
+            .await
+            .map_err(|e| format!("MLLP {addr}: {e}"))?;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = stream
+                .read(&mut chunk)
+                .await
+                .map_err(|e| format!("MLLP {addr}: {e}"))?;
+            if n == 0 {
+                return Err(format!("MLLP {addr}: closed before acknowledging"));
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(ack) = labflight_hooks::hl7::unframe(&buf) {
+                return match labflight_hooks::hl7::ack_code(ack) {
+                    Some("AA") | Some("CA") => Ok(()),
+                    other => Err(format!("MLLP {addr}: acknowledged {other:?}")),
+                };
+            }
+            if buf.len() > 1 << 20 {
+                return Err(format!("MLLP {addr}: no acknowledgement in 1 MB"));
+            }
+        }
+    };
+    tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("MLLP {addr}: no acknowledgement within {REQUEST_TIMEOUT:?}"))?
 }
 
 #[cfg(test)]

@@ -720,7 +720,10 @@ impl Core {
                     StatusKind::RedrawRequested { .. } => "redraw",
                 };
                 let body = status_bundle(&kind, barcode.as_str(), station.as_str()).to_string();
-                self.owe(&station, &barcode, label, &body, batch);
+                // Status notices go as FHIR only (HL7 v2 subscribers get results).
+                self.owe(&station, &barcode, label, batch, |sub, _| {
+                    (!is_mllp(&sub.url)).then(|| body.clone())
+                });
             }
         }
     }
@@ -866,8 +869,14 @@ impl Core {
             issued_at: issued,
             observations: report.observations.clone(),
         };
-        let body = report_bundle(&result).to_string();
-        self.owe(&station, &barcode, "result", &body, batch);
+        let fhir = report_bundle(&result).to_string();
+        self.owe(&station, &barcode, "result", batch, |sub, id| {
+            if is_mllp(&sub.url) {
+                Some(labflight_hooks::hl7::oru_r01(&result, id))
+            } else {
+                Some(fhir.clone())
+            }
+        });
         Ok(Accepted::New)
     }
 
@@ -971,15 +980,16 @@ impl Core {
         }
     }
 
-    /// Queues a delivery of `body` to every active subscription covering `station`,
-    /// in this batch (the same transaction as the event that owes it).
+    /// Queues a delivery to every active subscription covering `station`, in this
+    /// batch (the same transaction as the event that owes it); `render` gives the
+    /// body for a subscription and delivery id (none: nothing for that one).
     fn owe(
         &mut self,
         station: &labflight_core::StationId,
         barcode: &TubeBarcode,
         kind: &str,
-        body: &str,
         batch: &mut Batch,
+        render: impl Fn(&Subscription, &str) -> Option<String>,
     ) {
         let group = self
             .world
@@ -1001,13 +1011,17 @@ impl Core {
                 .filter(|o| o.seq / 1000 == self.seq)
                 .count() as i64;
             let order = self.seq * 1000 + n;
+            let webhook_id = format!("msg_{}_{order}_{}", self.run_id, sub.id);
+            let Some(body) = render(sub, &webhook_id) else {
+                continue;
+            };
             batch.outbox.push(OutboxItem {
-                webhook_id: format!("msg_{}_{order}_{}", self.run_id, sub.id),
+                webhook_id,
                 seq: order,
                 subscription: sub.id.clone(),
                 barcode: barcode.0.clone(),
                 kind: kind.to_owned(),
-                body: body.to_owned(),
+                body,
                 status: "pending".into(),
                 attempts: 0,
                 next_attempt_at: self.last_at,
@@ -1087,4 +1101,9 @@ fn mission_row(m: &labflight_dispatch::state::Mission) -> MissionRow {
         lab: m.lab.0.clone(),
         status: format!("{:?}", m.status).to_lowercase(),
     }
+}
+
+/// Whether a subscription takes HL7 v2 over MLLP (`mllp://host:port`).
+pub fn is_mllp(url: &str) -> bool {
+    url.starts_with("mllp://")
 }
