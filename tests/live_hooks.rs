@@ -558,3 +558,165 @@ fn an_hl7_v2_subscriber_gets_an_oru_r01_over_mllp() {
         );
     });
 }
+
+/// A tiny HTTP endpoint answering from a script: each request gets the next
+/// `(status line, extra header)`; the last entry repeats. Returns its port.
+fn scripted_endpoint(script: Vec<(&'static str, &'static str)>) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for (i, conn) in listener.incoming().take(50).enumerate() {
+            let Ok(mut conn) = conn else { return };
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 8192];
+            // Read the head, then the body by its content-length.
+            while let Ok(n) = conn.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        break;
+                    }
+                }
+            }
+            let (status, header) = script[i.min(script.len() - 1)];
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\n{header}content-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn retry_after_is_honoured_410_disables_and_a_delivery_can_be_resent() {
+    let dir = Scratch::new("retry");
+    let (mqtt_port, http_port, sink_port) = (free_port(), free_port(), free_port());
+    let busy = scripted_endpoint(vec![
+        ("503 Service Unavailable", "retry-after: 2\r\n"),
+        ("200 OK", ""),
+    ]);
+    let gone = scripted_endpoint(vec![("410 Gone", "")]);
+    let extra = format!(
+        "\n[[hooks]]\nid = \"busy\"\nscope = \"all\"\nurl = \"http://127.0.0.1:{busy}/fhir\"\nsecret = \"{SECRET}\"\n\n[[hooks]]\nid = \"gone\"\nscope = \"station:LH-C001\"\nurl = \"http://127.0.0.1:{gone}/fhir\"\nsecret = \"{SECRET}\"\n"
+    );
+    // 600×: Retry-After 2 s asks for 20 simulated minutes.
+    let cfg = config_with(&dir, 600.0, mqtt_port, http_port, sink_port, &extra);
+    let svc = start(&cfg, http_port, mqtt_port);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        seal(&svc, "BX-T4", &["T-0401"]).await;
+        let (code, _) = post(
+            &svc.http,
+            "/api/v1/lab/tubes/T-0401/received",
+            Some(PH),
+            String::new(),
+        )
+        .await;
+        assert_eq!(code, 204);
+        let admin = |path: String| {
+            let url = format!("{}{path}", svc.http);
+            async move {
+                let r = reqwest::Client::new()
+                    .get(url)
+                    .bearer_auth(ADMIN)
+                    .send()
+                    .await
+                    .unwrap();
+                r.json::<Value>().await.unwrap()
+            }
+        };
+        // Bounded wait for both endpoints to have answered.
+        let mut deliveries = Value::Null;
+        for _ in 0..300 {
+            deliveries = admin("/api/v1/hooks/deliveries".into()).await;
+            let busy_done = deliveries.as_array().unwrap().iter().any(|d| {
+                d["delivery"]["subscription"] == "busy" && d["delivery"]["status"] == "delivered"
+            });
+            let subs = admin("/api/v1/hooks/subscriptions".into()).await;
+            let gone_off = subs
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["id"] == "gone" && s["active"] == false);
+            if busy_done && gone_off {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let busy_item = deliveries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["delivery"]["subscription"] == "busy")
+            .unwrap_or_else(|| panic!("{deliveries}"))
+            .clone();
+        assert_eq!(busy_item["delivery"]["status"], "delivered", "{busy_item}");
+        let attempts = busy_item["attempts"].as_array().unwrap();
+        assert_eq!(attempts[0]["status"], 503, "{busy_item}");
+        let t =
+            |a: &Value| chrono::DateTime::parse_from_rfc3339(a["at"].as_str().unwrap()).unwrap();
+        let waited = t(&attempts[1]) - t(&attempts[0]);
+        assert!(
+            waited >= chrono::Duration::minutes(19),
+            "Retry-After honoured: waited {waited}"
+        );
+        let subs = admin("/api/v1/hooks/subscriptions".into()).await;
+        let gone_sub = subs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "gone")
+            .unwrap()
+            .clone();
+        assert_eq!(gone_sub["active"], false, "{subs}");
+        assert!(
+            gone_sub["disabled_reason"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("410"),
+            "{gone_sub}"
+        );
+        // Re-send: the same webhook id goes out again.
+        let id = busy_item["delivery"]["webhook_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/hooks/deliveries/{id}/resend", svc.http))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 202);
+        let mut again = 0;
+        for _ in 0..100 {
+            let d = admin(format!("/api/v1/hooks/deliveries?barcode=T-0401")).await;
+            again = d
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["delivery"]["webhook_id"] == id.as_str())
+                .map_or(0, |d| d["attempts"].as_array().unwrap().len());
+            if again > attempts.len() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(again > attempts.len(), "re-sent: {again} attempts");
+    });
+}
