@@ -705,7 +705,7 @@ fn retry_after_is_honoured_410_disables_and_a_delivery_can_be_resent() {
         assert_eq!(r.status().as_u16(), 202);
         let mut again = 0;
         for _ in 0..100 {
-            let d = admin(format!("/api/v1/hooks/deliveries?barcode=T-0401")).await;
+            let d = admin("/api/v1/hooks/deliveries?barcode=T-0401".to_string()).await;
             again = d
                 .as_array()
                 .unwrap()
