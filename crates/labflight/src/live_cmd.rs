@@ -83,6 +83,13 @@ pub struct DevicesArgs {
     /// Give up after this many wall-clock seconds.
     #[arg(long, default_value_t = 6 * 3600)]
     max_seconds: u64,
+    /// The service's HTTP base URL: the simulated labs post their results to its
+    /// results API (FHIR) instead of over MQTT.
+    #[arg(long)]
+    results_url: Option<String>,
+    /// A lab's token for the results API, `LAB-ID=TOKEN` (one per lab).
+    #[arg(long = "lab-token")]
+    lab_tokens: Vec<String>,
     #[arg(long)]
     quiet: bool,
 }
@@ -265,7 +272,23 @@ pub fn devices(args: DevicesArgs) -> anyhow::Result<()> {
     let _ = args.speed;
     let opts = DevicesOptions {
         mqtt,
-        results: None,
+        results: match args.results_url {
+            Some(base) => Some(devices::ResultsApi {
+                base: base.trim_end_matches('/').to_owned(),
+                tokens: args
+                    .lab_tokens
+                    .iter()
+                    .map(|kv| {
+                        kv.split_once('=')
+                            .map(|(l, t)| (l.to_owned(), t.to_owned()))
+                            .ok_or_else(|| {
+                                BadInput(format!("--lab-token {kv}: expected LAB-ID=TOKEN"))
+                            })
+                    })
+                    .collect::<Result<_, _>>()?,
+            }),
+            None => None,
+        },
         scenario: args.scenario,
         overrides: Vec::new(),
         seed: args.seed,
