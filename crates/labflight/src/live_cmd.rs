@@ -111,10 +111,13 @@ pub struct DemoArgs {
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 60.0)]
     speed: f64,
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    http: String,
-    #[arg(long, default_value_t = 1883)]
-    mqtt_port: u16,
+    /// HTTP address [default: 127.0.0.1:8080, or a free port if that one is taken].
+    #[arg(long)]
+    http: Option<String>,
+    /// Port of the embedded MQTT broker [default: 1883, or a free port if that one is
+    /// taken — e.g. by a Mosquitto already running].
+    #[arg(long)]
+    mqtt_port: Option<u16>,
     #[arg(long, default_value = DEFAULT_SCENARIO)]
     scenario: PathBuf,
     /// Database; default a fresh SQLite file in a temporary folder.
@@ -373,9 +376,12 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         seed: args.seed,
         clock: ClockStart::ScenarioMorning { speed: args.speed },
         mqtt: None,
-        mqtt_port: args.mqtt_port,
+        mqtt_port: args.mqtt_port.unwrap_or_else(|| port_or_free(1883)),
         database_url: database_url.clone(),
-        http: parse_addr("--http", &args.http)?,
+        http: match &args.http {
+            Some(h) => parse_addr("--http", h)?,
+            None => std::net::SocketAddr::from(([127, 0, 0, 1], port_or_free(8080))),
+        },
     };
     let sink_file =
         std::env::temp_dir().join(format!("labflight-demo-sink-{}.jsonl", std::process::id()));
@@ -458,4 +464,13 @@ pub fn station_sink(args: SinkArgs) -> anyhow::Result<()> {
         );
         crate::live::sink::serve(listener, secret, args.out).await
     })
+}
+
+/// `port` on 127.0.0.1 if nothing listens there, else 0 (any free port).
+fn port_or_free(port: u16) -> u16 {
+    if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        0
+    } else {
+        port
+    }
 }
