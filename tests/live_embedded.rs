@@ -52,6 +52,22 @@ fn demo_short_day_resolves_every_tube_with_full_custody() {
     assert_eq!(report["tubes_left"], 0, "every tube resolved: {report}");
     let custody = custody_by_tube(&db);
     assert_eq!(assert_complete_custody(&custody) as u64, drawn);
+    // Serum and plasma tubes not spun at their centre are spun at the lab, once,
+    // between reception and result.
+    let spun: Vec<&Vec<String>> = custody
+        .values()
+        .filter(|s| s.iter().any(|x| x == "centrifuged"))
+        .collect();
+    assert!(!spun.is_empty(), "some tubes are centrifuged at the lab");
+    for steps in spun {
+        let at = |name: &str| steps.iter().position(|x| x == name);
+        assert_eq!(
+            steps.iter().filter(|x| *x == "centrifuged").count(),
+            1,
+            "{steps:?}"
+        );
+        assert!(at("received_at_lab") < at("centrifuged"), "{steps:?}");
+    }
 
     // Every Bundle the demo's station sink received validates as FHIR R4.
     let text = std::fs::read_to_string(&sink_file).expect("the sink's file");

@@ -565,6 +565,25 @@ impl<'a> Engine<'a> {
                 );
                 continue;
             }
+            // Serum and plasma tubes not spun at the centre are spun at reception.
+            let needs_spin = t.families.iter().any(|f| {
+                matches!(
+                    f,
+                    labflight_core::TestFamily::Chemistry
+                        | labflight_core::TestFamily::Immunoassay
+                        | labflight_core::TestFamily::Coagulation
+                )
+            });
+            if needs_spin && !t.spun {
+                let at = self.now + self.labs.reception(lab);
+                self.tell(
+                    at,
+                    Event::TubeCentrifuged {
+                        barcode: t.barcode.clone(),
+                        lab: lab.clone(),
+                    },
+                );
+            }
             let resulted = self.labs.process(lab, &t, self.now, &mut self.rng);
             self.tell(
                 resulted,

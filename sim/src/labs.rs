@@ -68,6 +68,11 @@ impl LabFloor {
     }
 
     /// Books a tube received at `at`; returns when its verified result is ready.
+    /// How long reception takes at `lab` before a tube is spun or analysed.
+    pub fn reception(&self, lab: &LabId) -> chrono::Duration {
+        self.reception.get(lab).copied().unwrap_or_default()
+    }
+
     pub fn process(
         &mut self,
         lab: &LabId,

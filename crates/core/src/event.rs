@@ -134,6 +134,11 @@ pub enum Event {
         barcode: TubeBarcode,
         lab: LabId,
     },
+    /// The lab spun the tube to separate serum or plasma (tubes not spun at the centre).
+    TubeCentrifuged {
+        barcode: TubeBarcode,
+        lab: LabId,
+    },
     /// The lab refused the tube (haemolysed, stability exceeded, temperature
     /// excursion): no result will come; the centre must redraw.
     TubeRejected {
@@ -179,6 +184,7 @@ impl Event {
             Event::Lab { .. } => "lab",
             Event::TubeResulted { .. } => "tube_resulted",
             Event::TubeRejected { .. } => "tube_rejected",
+            Event::TubeCentrifuged { .. } => "tube_centrifuged",
             Event::ResultReported { .. } => "result_reported",
             Event::Weather { .. } => "weather",
             Event::Courier { .. } => "courier",

@@ -144,6 +144,15 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
                 by: None,
             });
         }
+        Event::TubeCentrifuged { barcode, lab } if before.tubes.contains_key(barcode) => {
+            out.push(CustodyStep {
+                barcode: barcode.clone(),
+                step: Step::Centrifuged,
+                at,
+                place: Some(lab.to_string()),
+                by: None,
+            });
+        }
         Event::TubeRejected {
             barcode,
             lab,

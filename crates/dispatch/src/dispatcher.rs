@@ -215,6 +215,8 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
             }
             false
         }
+        // Spinning changes nothing the dispatcher plans with; it is custody.
+        Event::TubeCentrifuged { .. } => false,
         Event::TubeRejected {
             barcode,
             lab,

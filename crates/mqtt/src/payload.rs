@@ -165,6 +165,9 @@ pub enum LabEventKind {
         barcode: TubeBarcode,
         reason: String,
     },
+    TubeCentrifuged {
+        barcode: TubeBarcode,
+    },
     ResultReported {
         barcode: TubeBarcode,
     },
@@ -369,6 +372,13 @@ pub fn decode(topic: &str, payload: &[u8], dir: &dyn Directory) -> Result<Event,
                 LabEventKind::TubeResulted { barcode } => {
                     check.tube(&barcode)?;
                     Ok(Event::TubeResulted {
+                        barcode,
+                        lab: lab.clone(),
+                    })
+                }
+                LabEventKind::TubeCentrifuged { barcode } => {
+                    check.tube(&barcode)?;
+                    Ok(Event::TubeCentrifuged {
                         barcode,
                         lab: lab.clone(),
                     })

@@ -501,6 +501,13 @@ fn wire(
                 },
             )?
         }
+        Event::TubeCentrifuged { barcode, lab } => lab_wire(
+            lab,
+            time,
+            LabEventKind::TubeCentrifuged {
+                barcode: barcode.clone(),
+            },
+        )?,
         Event::TubeRejected {
             barcode,
             lab,
