@@ -626,11 +626,23 @@ impl Core {
         self.metrics.accept(stamped.event.kind_name());
         let steps = custody_steps(self.dispatcher.state(), &stamped);
         let commands = self.dispatcher.handle(&stamped);
-        let commands_before = batch.commands.len();
         let mut notices: Vec<(TubeBarcode, StatusKind)> = Vec::new();
+        // Redraw requests follow the notices of the event that caused them.
+        let mut redraws: Vec<(TubeBarcode, StatusKind)> = Vec::new();
         let state = self.dispatcher.state();
         for (idx, c) in commands.into_iter().enumerate() {
             self.metrics.command(c.kind_name());
+            if let Command::NotifyStation {
+                notice: labflight_core::command::StationNotice::RedrawNeeded { barcode, reason },
+                ..
+            } = &c
+            {
+                let kind = StatusKind::RedrawRequested {
+                    reason: reason.clone(),
+                    at,
+                };
+                redraws.push((barcode.clone(), kind));
+            }
             let mission = mission_of(&c);
             let envelope = CommandEnvelope {
                 command_id: format!("{}-{}-{idx}", self.run_id, self.seq),
@@ -671,16 +683,7 @@ impl Core {
             };
             notices.push((s.barcode.clone(), kind));
         }
-        for c in &batch.commands[commands_before..] {
-            if let Ok(env) = serde_json::from_str::<CommandEnvelope>(&c.body)
-                && let Command::NotifyStation {
-                    notice: labflight_core::command::StationNotice::RedrawNeeded { barcode, reason },
-                    ..
-                } = env.command
-            {
-                notices.push((barcode, StatusKind::RedrawRequested { reason, at }));
-            }
-        }
+        notices.append(&mut redraws);
         let mut touched = BTreeSet::new();
         for s in steps {
             touched.insert(s.barcode.clone());
