@@ -232,7 +232,26 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
         if now >= engine.now() {
             engine.advance_to(now);
         }
-        for stamped in engine.take_outbox() {
+        let mut outbox = engine.take_outbox();
+        // Drones standing on a pad say they are alive now and then (a heartbeat).
+        if engine.now() >= next_heartbeat {
+            next_heartbeat = engine.now() + chrono::Duration::minutes(HEARTBEAT_MINUTES);
+            for (drone, position, battery_pct, flying) in engine.drone_positions() {
+                if !flying {
+                    outbox.push(Stamped {
+                        at: engine.now(),
+                        event: Event::DroneTelemetry {
+                            drone,
+                            position,
+                            alt_m: 0.0,
+                            battery_pct: (battery_pct * 10.0).round() / 10.0,
+                            state: DroneState::Idle,
+                        },
+                    });
+                }
+            }
+        }
+        for stamped in outbox {
             if let Event::BoxSealed { tubes, .. } = &stamped.event {
                 for t in tubes {
                     tests.insert(t.barcode.clone(), t.tests.clone());
@@ -260,31 +279,6 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
                 let client = fleet.client(&device, listen, None);
                 client
                     .publish(topic, qos, retain, body)
-                    .await
-                    .context("device MQTT queue closed")?;
-                report.published += 1;
-            }
-        }
-        // Drones standing on a pad say they are alive now and then (a heartbeat).
-        if engine.now() >= next_heartbeat {
-            next_heartbeat = engine.now() + chrono::Duration::minutes(HEARTBEAT_MINUTES);
-            for (drone, p, battery_pct, flying) in engine.drone_positions() {
-                if flying {
-                    continue;
-                }
-                let m = payload::DroneTelemetry {
-                    time: engine.now().with_timezone(&world.offset),
-                    lat: p.lat,
-                    lon: p.lon,
-                    alt_m: 0.0,
-                    speed_mps: 0.0,
-                    battery_pct: (battery_pct * 10.0).round() / 10.0,
-                    state: DroneState::Idle,
-                };
-                let topic = Topic::DroneTelemetry(drone.clone()).to_string();
-                let client = fleet.client(drone.as_str(), None, None);
-                client
-                    .publish(topic, QoS::AtMostOnce, false, serde_json::to_vec(&m)?)
                     .await
                     .context("device MQTT queue closed")?;
                 report.published += 1;
@@ -345,6 +339,20 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
 
 type Wire = (String, String, QoS, bool, Vec<u8>, Option<Topic>);
 
+/// One device message: who sends it, where, how, the JSON, and the device's own
+/// command topic.
+fn message<T: serde::Serialize>(
+    device: String,
+    topic: Topic,
+    qos: QoS,
+    retain: bool,
+    payload: &T,
+    listen: Option<Topic>,
+) -> Option<Wire> {
+    let body = serde_json::to_vec(payload).ok()?;
+    Some((device, topic.to_string(), qos, retain, body, listen))
+}
+
 /// Which device reports an event, and how: (device id, topic, QoS, retain, JSON,
 /// the device's own command topic). `None` for what no device reports.
 fn wire(
@@ -374,14 +382,14 @@ fn wire(
                 battery_pct: *battery_pct,
                 state: *state,
             };
-            (
+            message(
                 drone.0.clone(),
-                Topic::DroneTelemetry(drone.clone()).to_string(),
+                Topic::DroneTelemetry(drone.clone()),
                 QoS::AtMostOnce,
                 false,
-                serde_json::to_vec(&m).ok()?,
+                &m,
                 Some(Topic::DroneCmd(drone.clone())),
-            )
+            )?
         }
         Event::Drone { drone, kind } => {
             let listen = Some(Topic::DroneCmd(drone.clone()));
@@ -397,28 +405,28 @@ fn wire(
                         state,
                         time: Some(time),
                     };
-                    (
+                    message(
                         drone.0.clone(),
-                        Topic::DroneStatus(drone.clone()).to_string(),
+                        Topic::DroneStatus(drone.clone()),
                         QoS::AtLeastOnce,
                         true,
-                        serde_json::to_vec(&m).ok()?,
+                        &m,
                         listen,
-                    )
+                    )?
                 }
                 _ => {
                     let m = payload::DroneEvent {
                         time,
                         kind: kind.clone(),
                     };
-                    (
+                    message(
                         drone.0.clone(),
-                        Topic::DroneEvents(drone.clone()).to_string(),
+                        Topic::DroneEvents(drone.clone()),
                         QoS::AtLeastOnce,
                         false,
-                        serde_json::to_vec(&m).ok()?,
+                        &m,
                         listen,
-                    )
+                    )?
                 }
             }
         }
@@ -434,14 +442,14 @@ fn wire(
                     tubes: tubes.clone(),
                 },
             };
-            (
+            message(
                 box_id.0.clone(),
-                Topic::BoxEvents(box_id.clone()).to_string(),
+                Topic::BoxEvents(box_id.clone()),
                 QoS::AtLeastOnce,
                 false,
-                serde_json::to_vec(&m).ok()?,
+                &m,
                 None,
-            )
+            )?
         }
         Event::BoxTelemetry {
             box_id,
@@ -453,28 +461,28 @@ fn wire(
                 temp_c: *temp_c,
                 lid_open: *lid_open,
             };
-            (
+            message(
                 box_id.0.clone(),
-                Topic::BoxTelemetry(box_id.clone()).to_string(),
+                Topic::BoxTelemetry(box_id.clone()),
                 QoS::AtMostOnce,
                 false,
-                serde_json::to_vec(&m).ok()?,
+                &m,
                 None,
-            )
+            )?
         }
         Event::BoxReceived { box_id, lab } => {
             let m = payload::BoxEvent {
                 time,
                 kind: BoxEventKind::Received { lab: lab.clone() },
             };
-            (
+            message(
                 box_id.0.clone(),
-                Topic::BoxEvents(box_id.clone()).to_string(),
+                Topic::BoxEvents(box_id.clone()),
                 QoS::AtLeastOnce,
                 false,
-                serde_json::to_vec(&m).ok()?,
+                &m,
                 None,
-            )
+            )?
         }
         Event::Lab { lab, update } => {
             use labflight_core::event::LabUpdate;
@@ -541,28 +549,28 @@ fn wire(
                 wind_north_mps: *wind_north_mps,
                 rain_mm_h: *rain_mm_h,
             };
-            (
+            message(
                 "weather-station".into(),
-                Topic::Weather.to_string(),
+                Topic::Weather,
                 QoS::AtLeastOnce,
                 false,
-                serde_json::to_vec(&m).ok()?,
+                &m,
                 None,
-            )
+            )?
         }
         Event::Courier { courier, kind } => {
             let m = payload::CourierEvent {
                 time,
                 kind: kind.clone(),
             };
-            (
+            message(
                 courier.0.clone(),
-                Topic::CourierEvents(courier.clone()).to_string(),
+                Topic::CourierEvents(courier.clone()),
                 QoS::AtLeastOnce,
                 false,
-                serde_json::to_vec(&m).ok()?,
+                &m,
                 Some(Topic::CourierCmd(courier.clone())),
-            )
+            )?
         }
         Event::Override { .. } | Event::Tick | Event::ServiceResumed => return None,
     })
@@ -574,14 +582,14 @@ fn lab_wire(
     kind: LabEventKind,
 ) -> Option<Wire> {
     let m = payload::LabEvent { time, kind };
-    Some((
+    message(
         format!("lis-{lab}"),
-        Topic::LabEvents(lab.clone()).to_string(),
+        Topic::LabEvents(lab.clone()),
         QoS::AtLeastOnce,
         false,
-        serde_json::to_vec(&m).ok()?,
+        &m,
         None,
-    ))
+    )
 }
 
 /// A lab's FHIR R4 DiagnosticReport for one tube: contained Specimen (the barcode)
