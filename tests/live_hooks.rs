@@ -131,7 +131,12 @@ async fn seal(svc: &Service, box_id: &str, barcodes: &[&str]) {
 }
 
 async fn get(base: &str, path: &str) -> (u16, Value) {
-    let r = reqwest::get(format!("{base}{path}")).await.unwrap();
+    let r = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
     let code = r.status().as_u16();
     (code, r.json().await.unwrap_or(Value::Null))
 }

@@ -261,11 +261,18 @@ impl Drop for Mosquitto {
     }
 }
 
-/// A minimal HTTP/1.0 GET against 127.0.0.1: (status, body).
+/// The admin token `serve_config` gives the service.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// A minimal HTTP/1.0 GET against 127.0.0.1 with the admin token: (status, body).
 pub fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("HTTP server reachable");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\r\n"
+    )
+    .unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     let status = text
@@ -292,7 +299,7 @@ pub fn serve_config(
     std::fs::write(
         &path,
         format!(
-            "scenario = \"{}\"\nspeed = {speed:?}\nmqtt_port = {mqtt_port}\nhttp = \"127.0.0.1:{http_port}\"\ndatabase_url = \"{database_url}\"\n",
+            "scenario = \"{}\"\nspeed = {speed:?}\nmqtt_port = {mqtt_port}\nhttp = \"127.0.0.1:{http_port}\"\ndatabase_url = \"{database_url}\"\nadmin_token = \"{ADMIN_TOKEN}\"\n",
             short_scenario().display()
         ),
     )

@@ -179,6 +179,7 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
             let Some(b) = ctx.state.boxes.get_mut(box_id) else {
                 return false;
             };
+            b.temp_c = Some(*temp_c);
             let band = strictest_band(&b.tubes, ctx.world.box_spec.band);
             if !band.contains(*temp_c) && !b.excursion_alerted {
                 b.excursion_alerted = true;
@@ -251,6 +252,7 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
         Event::ResultReported { barcode } => {
             if let Some(t) = ctx.state.tubes.get_mut(barcode) {
                 t.status = TubeStatus::Reported;
+                t.reported_at = Some(ctx.state.now);
             }
             false
         }
@@ -369,6 +371,8 @@ fn box_sealed(ctx: &mut Ctx<'_>, box_id: &BoxId, station: &StationId, tubes: &[T
                 status: TubeStatus::InBox,
                 lab: None,
                 families: t.families.clone(),
+                received_at: None,
+                reported_at: None,
             },
         );
         if t.stability_deadline() <= now {
@@ -407,6 +411,7 @@ fn box_sealed(ctx: &mut Ctx<'_>, box_id: &BoxId, station: &StationId, tubes: &[T
             at_risk_alerted: false,
             excursion_alerted: false,
             forced: false,
+            temp_c: None,
         },
     );
     if let Some(mission) = ride_along {
@@ -497,6 +502,7 @@ fn box_delivered(ctx: &mut Ctx<'_>, box_id: &BoxId, lab: &LabId) {
     for bc in barcodes {
         if let Some(t) = ctx.state.tubes.get_mut(&bc) {
             t.status = t.status.max(TubeStatus::AtLab);
+            t.received_at.get_or_insert(ctx.state.now);
             t.lab = Some(lab.clone());
             families.extend(t.families.iter().copied());
         }

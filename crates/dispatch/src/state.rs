@@ -93,6 +93,8 @@ pub struct SpecimenBox {
     pub at_risk_alerted: bool,
     pub excursion_alerted: bool,
     pub forced: bool,
+    /// The box's last reported temperature.
+    pub temp_c: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -112,6 +114,10 @@ pub struct TubeState {
     pub status: TubeStatus,
     pub lab: Option<LabId>,
     pub families: Vec<TestFamily>,
+    /// When a lab received it.
+    pub received_at: Option<Instant>,
+    /// When the result reached the centre.
+    pub reported_at: Option<Instant>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -6,6 +6,7 @@ use crate::live::devices::{self, DevicesOptions};
 use crate::live::service::{self, ClockStart, HookSettings, ServiceOptions};
 use clap::Args;
 use labflight_mqtt::MqttUrl;
+use labflight_server::auth::Role;
 use labflight_store::Subscription;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -51,6 +52,8 @@ struct ServeConfig {
     /// Result-sharing subscriptions.
     #[serde(default)]
     hooks: Vec<HookConfig>,
+    /// Recorded runs (folders with a journal.jsonl) the dashboard can replay.
+    runs_dir: Option<PathBuf>,
 }
 
 /// `[[hooks]]` in labflight.toml.
@@ -259,11 +262,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .or(cfg.http)
                 .unwrap_or_else(|| "127.0.0.1:8080".into()),
         )?,
+        runs_dir: cfg.runs_dir.unwrap_or_else(|| "runs".into()),
     };
     runtime()?.block_on(async move {
         let running = service::start(opts).await?;
         println!("mqtt: {}", running.mqtt);
         println!("dashboard: http://{}/", running.http);
+        println!("(sign in with an account made by `labflight users add`)");
         tokio::signal::ctrl_c().await?;
         Ok(())
     })
@@ -311,14 +316,23 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     if !(args.speed.is_finite() && args.speed > 0.0) {
         return Err(BadInput(format!("--speed {}: must be a positive number", args.speed)).into());
     }
+    let demo_dir = std::env::temp_dir().join(format!("labflight-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&demo_dir)?;
     let database_url = match args.database_url {
         Some(u) => u,
-        None => {
-            let dir = std::env::temp_dir().join(format!("labflight-demo-{}", std::process::id()));
-            std::fs::create_dir_all(&dir)?;
-            format!("sqlite://{}", dir.join("labflight.db").display())
-        }
+        None => format!("sqlite://{}", demo_dir.join("labflight.db").display()),
     };
+    // Recorded days for the dashboard's replay: the same scenario and seed under
+    // the drone policy and the greedy baseline.
+    let runs_dir = demo_dir.join("runs");
+    for policy in ["drone", "greedy"] {
+        crate::sim_cmd::record(
+            &args.scenario,
+            args.seed,
+            policy,
+            &runs_dir.join(format!("{policy}-seed{}", args.seed)),
+        )?;
+    }
     // The demo's own secrets: a token per lab, an admin token, and a station-sink
     // that receives every centre's results.
     let scenario = labflight_core::Scenario::load(&args.scenario)?;
@@ -382,7 +396,9 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             Some(h) => parse_addr("--http", h)?,
             None => std::net::SocketAddr::from(([127, 0, 0, 1], port_or_free(8080))),
         },
+        runs_dir,
     };
+    let first_lab = map.labs.first().map(|l| l.id.0.clone());
     let sink_file =
         std::env::temp_dir().join(format!("labflight-demo-sink-{}.jsonl", std::process::id()));
     runtime()?.block_on(async move {
@@ -402,7 +418,30 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             sink_file.display()
         );
         println!("admin token: {admin_token}");
+        // The demo's accounts, with fresh passwords each run.
+        let mut accounts = vec![
+            ("coordinator", Role::Coordinator, None),
+            ("viewer", Role::Viewer, None),
+        ];
+        if let Some(lab) = &first_lab {
+            accounts.push(("lab", Role::Lab, Some(lab.as_str())));
+        }
+        let mut logins = Vec::new();
+        for (name, role, lab) in accounts {
+            let password = labflight_server::auth::random_secret(12);
+            labflight_server::auth::put_user(&running.store, name, role, lab, &password)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            logins.push((name, password, lab));
+        }
         println!("dashboard: http://{}/", running.http);
+        for (i, (name, password, lab)) in logins.iter().enumerate() {
+            match (i, lab) {
+                (0, _) => println!("login: {name} {password}"),
+                (_, Some(lab)) => println!("{name} login ({lab}): {name} {password}"),
+                _ => println!("{name} login: {name} {password}"),
+            }
+        }
         let devices = DevicesOptions {
             results: Some(devices::ResultsApi {
                 base: format!("http://{}", running.http),
@@ -431,6 +470,53 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         }
         println!("serving on; Ctrl-C to stop");
         tokio::signal::ctrl_c().await?;
+        Ok(())
+    })
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum UsersCommand {
+    /// Adds a user, or replaces an existing user's role and password. The password
+    /// comes from LABFLIGHT_PASSWORD, or a new one is generated and printed.
+    Add(UserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    name: String,
+    /// coordinator (may act), viewer (read only) or lab (marks tubes, posts results).
+    #[arg(long)]
+    role: String,
+    /// The lab a `lab` user acts for.
+    #[arg(long)]
+    lab: Option<String>,
+    /// The service's database (default DATABASE_URL, else sqlite://labflight.db).
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://labflight.db")]
+    database_url: String,
+}
+
+pub fn users(cmd: UsersCommand) -> anyhow::Result<()> {
+    let UsersCommand::Add(args) = cmd;
+    let role = Role::parse(&args.role).ok_or_else(|| {
+        BadInput(format!(
+            "--role {}: expected coordinator, viewer or lab",
+            args.role
+        ))
+    })?;
+    let (password, generated) = match env("LABFLIGHT_PASSWORD") {
+        Some(p) => (p, false),
+        None => (labflight_server::auth::random_secret(12), true),
+    };
+    runtime()?.block_on(async move {
+        let store = labflight_store::Store::open(&args.database_url).await?;
+        labflight_server::auth::put_user(&store, &args.name, role, args.lab.as_deref(), &password)
+            .await
+            .map_err(BadInput)?;
+        if generated {
+            println!("login: {} {password}", args.name);
+        } else {
+            println!("user {} saved ({})", args.name, role.as_str());
+        }
         Ok(())
     })
 }

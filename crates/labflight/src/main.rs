@@ -5,6 +5,7 @@ mod import_cmd;
 mod live;
 mod live_cmd;
 mod maps_cmd;
+mod replay_frames;
 mod sim_cmd;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +39,9 @@ enum Command {
     Demo(live_cmd::DemoArgs),
     /// A reference receiver for result hooks: verifies signatures, keeps each delivery once.
     StationSink(live_cmd::SinkArgs),
+    /// Dashboard accounts: add or replace a user (coordinator, viewer or lab).
+    #[command(subcommand)]
+    Users(live_cmd::UsersCommand),
 }
 
 /// An error that is the user's input, not labflight's fault: exit status 2.
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
         Command::Devices(args) => live_cmd::devices(args),
         Command::Demo(args) => live_cmd::demo(args),
         Command::StationSink(args) => live_cmd::station_sink(args),
+        Command::Users(cmd) => live_cmd::users(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

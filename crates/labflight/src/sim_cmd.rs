@@ -122,6 +122,17 @@ impl Run {
     }
 }
 
+/// Simulates one day and writes it as a recorded run into `out` (the demo's replays).
+pub(crate) fn record(
+    scenario_file: &Path,
+    seed: u64,
+    policy: &str,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let run = run_one(scenario_file, &[], seed, parse_policy(policy)?, true)?;
+    run.write(out, &[])
+}
+
 /// Runs one day.
 fn run_one(
     scenario_file: &Path,

@@ -62,6 +62,12 @@ pub enum Control {
         status: TubeAtLab,
         reply: Reply,
     },
+    /// A coordinator's override from the dashboard.
+    Override {
+        by: String,
+        action: labflight_core::event::Override,
+        reply: Reply,
+    },
     /// Subscriptions changed in the store: reload them.
     SubscriptionsChanged,
 }

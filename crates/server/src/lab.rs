@@ -4,6 +4,7 @@
 //! lab; every refusal is a FHIR OperationOutcome. The result-sharing subscriptions
 //! and deliveries are managed here too (admin token).
 
+use crate::auth::{Caller, Role, audit, identify};
 use crate::control::{Accepted, Control, Refusal, TubeAtLab};
 use crate::routes::AppState;
 use axum::extract::{Path, Query, State};
@@ -22,7 +23,7 @@ use tokio::sync::oneshot;
 /// Largest report body accepted.
 const MAX_REPORT_BYTES: usize = 1024 * 1024;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/lab/results", post(post_result))
         .route("/api/v1/lab/tubes/{barcode}/received", post(tube_received))
@@ -37,6 +38,41 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/hooks/deliveries", get(deliveries))
         .route("/api/v1/hooks/deliveries/{webhook_id}/resend", post(resend))
+        .layer(axum::middleware::from_fn_with_state(state, audit_writes))
+}
+
+/// Every write on the labs' and hooks' API goes to the audit log with its caller
+/// and how it ended.
+async fn audit_writes(
+    State(s): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method().clone();
+    if method == axum::http::Method::GET {
+        return next.run(request).await;
+    }
+    let caller = identify(&s, request.headers()).await.ok().flatten();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    if let Some(caller) = caller {
+        let status = response.status();
+        let outcome = if status.is_success() {
+            "ok".to_owned()
+        } else {
+            format!("refused: HTTP {}", status.as_u16())
+        };
+        audit(
+            &s,
+            &caller,
+            &format!("{method} {path}"),
+            None,
+            &outcome,
+            None,
+        )
+        .await;
+    }
+    response
 }
 
 /// A refusal as `application/fhir+json` OperationOutcome.
@@ -69,37 +105,49 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// The lab a bearer token belongs to.
-fn lab_of(s: &AppState, headers: &HeaderMap) -> Result<String, Outcome> {
-    let token = bearer(headers).ok_or_else(|| {
-        Outcome(Refusal::new(
-            401,
-            IssueCode::Login,
-            "missing `Authorization: Bearer <lab token>`",
-        ))
-    })?;
-    s.lab_tokens.get(token).cloned().ok_or_else(|| {
-        Outcome(Refusal::new(
+/// The lab the caller acts for: a lab's bearer token or a signed-in `lab` user.
+async fn lab_of(s: &AppState, headers: &HeaderMap) -> Result<Caller, Outcome> {
+    match identify(s, headers).await {
+        Ok(Some(c)) if c.role == Role::Lab && c.lab.is_some() => Ok(c),
+        Ok(Some(c)) => Err(Outcome(Refusal::new(
+            403,
+            IssueCode::Forbidden,
+            format!("{} is not a lab (signed in as {})", c.user, c.role.as_str()),
+        ))),
+        Ok(None) if bearer(headers).is_some() => Err(Outcome(Refusal::new(
             403,
             IssueCode::Forbidden,
             "this token belongs to no lab",
-        ))
-    })
-}
-
-fn admin(s: &AppState, headers: &HeaderMap) -> Result<(), Outcome> {
-    match (&s.admin_token, bearer(headers)) {
-        (Some(want), Some(got)) if want == got => Ok(()),
-        (_, None) => Err(Outcome(Refusal::new(
+        ))),
+        Ok(None) => Err(Outcome(Refusal::new(
             401,
             IssueCode::Login,
-            "missing `Authorization: Bearer <admin token>`",
+            "missing `Authorization: Bearer <lab token>` (or sign in as a lab user)",
         ))),
-        _ => Err(Outcome(Refusal::new(
+        Err(e) => Err(Outcome(Refusal::new(500, IssueCode::Exception, e.1))),
+    }
+}
+
+/// Hooks are managed with the admin token or by a signed-in coordinator.
+async fn admin(s: &AppState, headers: &HeaderMap) -> Result<Caller, Outcome> {
+    match identify(s, headers).await {
+        Ok(Some(c)) if c.role == Role::Coordinator => Ok(c),
+        Ok(Some(c)) => Err(Outcome(Refusal::new(
+            403,
+            IssueCode::Forbidden,
+            format!("{} ({}) may not manage hooks", c.user, c.role.as_str()),
+        ))),
+        Ok(None) if bearer(headers).is_some() => Err(Outcome(Refusal::new(
             403,
             IssueCode::Forbidden,
             "this token may not manage hooks",
         ))),
+        Ok(None) => Err(Outcome(Refusal::new(
+            401,
+            IssueCode::Login,
+            "missing `Authorization: Bearer <admin token>` (or sign in as a coordinator)",
+        ))),
+        Err(e) => Err(Outcome(Refusal::new(500, IssueCode::Exception, e.1))),
     }
 }
 
@@ -133,13 +181,14 @@ async fn ask(
         .map_err(Outcome)
 }
 
-async fn post_result(
+#[utoipa::path(post, path = "/api/v1/lab/results", tag = "lab", request_body(content = String, content_type = "application/fhir+json", description = "FHIR R4 DiagnosticReport (Observations contained) or Bundle, naming the tube by Specimen.identifier"), responses((status = 201, description = "accepted"), (status = 200, description = "the same report again: nothing changed"), (status = 400, description = "OperationOutcome"), (status = 409, description = "OperationOutcome")))]
+pub async fn post_result(
     State(s): State<AppState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let lab = match lab_of(&s, &headers) {
-        Ok(l) => l,
+    let lab = match lab_of(&s, &headers).await {
+        Ok(c) => c.lab.unwrap_or_default(),
         Err(o) => return o.into_response(),
     };
     if body.len() > MAX_REPORT_BYTES {
@@ -213,13 +262,14 @@ async fn post_result(
     }
 }
 
-async fn tube_received(
+#[utoipa::path(post, path = "/api/v1/lab/tubes/{barcode}/received", tag = "lab", params(("barcode" = String, Path)), responses((status = 204, description = "recorded"), (status = 404, description = "OperationOutcome: no such tube")))]
+pub async fn tube_received(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(barcode): Path<String>,
 ) -> Response {
-    let lab = match lab_of(&s, &headers) {
-        Ok(l) => l,
+    let lab = match lab_of(&s, &headers).await {
+        Ok(c) => c.lab.unwrap_or_default(),
         Err(o) => return o.into_response(),
     };
     match ask(&s, |reply| Control::TubeAtLab {
@@ -240,14 +290,15 @@ struct RejectBody {
     reason: String,
 }
 
-async fn tube_rejected(
+#[utoipa::path(post, path = "/api/v1/lab/tubes/{barcode}/rejected", tag = "lab", params(("barcode" = String, Path)), request_body(content = String, content_type = "application/json", description = "{\"reason\": \"…\"}"), responses((status = 204, description = "recorded; the centre is asked to redraw"), (status = 409, description = "OperationOutcome")))]
+pub async fn tube_rejected(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(barcode): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let lab = match lab_of(&s, &headers) {
-        Ok(l) => l,
+    let lab = match lab_of(&s, &headers).await {
+        Ok(c) => c.lab.unwrap_or_default(),
         Err(o) => return o.into_response(),
     };
     let reason = serde_json::from_slice::<RejectBody>(&body)
@@ -279,8 +330,9 @@ async fn tube_rejected(
     }
 }
 
-async fn list_subscriptions(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(o) = admin(&s, &headers) {
+#[utoipa::path(get, path = "/api/v1/hooks/subscriptions", tag = "hooks", responses((status = 200, description = "result-sharing subscriptions")))]
+pub async fn list_subscriptions(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
     }
     match s.store.subscriptions().await {
@@ -290,7 +342,7 @@ async fn list_subscriptions(State(s): State<AppState>, headers: HeaderMap) -> Re
 }
 
 #[derive(Debug, Deserialize)]
-struct NewSubscription {
+pub struct NewSubscription {
     id: String,
     /// `all`, `station:<centre>` or `group:<medical group>`.
     scope: String,
@@ -300,12 +352,13 @@ struct NewSubscription {
     secret: String,
 }
 
-async fn add_subscription(
+#[utoipa::path(post, path = "/api/v1/hooks/subscriptions", tag = "hooks", request_body(content = String, content_type = "application/json", description = "{id, scope: all|station:<id>|group:<id>, url, secret: whsec_…}"), responses((status = 201, description = "created"), (status = 400, description = "OperationOutcome")))]
+pub async fn add_subscription(
     State(s): State<AppState>,
     headers: HeaderMap,
     Json(n): Json<NewSubscription>,
 ) -> Response {
-    if let Err(o) = admin(&s, &headers) {
+    if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
     }
     let scope_ok =
@@ -355,12 +408,13 @@ async fn add_subscription(
     (StatusCode::CREATED, Json(sub)).into_response()
 }
 
-async fn remove_subscription(
+#[utoipa::path(delete, path = "/api/v1/hooks/subscriptions/{id}", tag = "hooks", params(("id" = String, Path)), responses((status = 204, description = "removed"), (status = 404, description = "no such subscription")))]
+pub async fn remove_subscription(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(o) = admin(&s, &headers) {
+    if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
     }
     match s.store.delete_subscription(&id).await {
@@ -381,16 +435,17 @@ async fn remove_subscription(
 }
 
 #[derive(Debug, Deserialize)]
-struct DeliveryQuery {
+pub struct DeliveryQuery {
     barcode: Option<String>,
 }
 
-async fn deliveries(
+#[utoipa::path(get, path = "/api/v1/hooks/deliveries", tag = "hooks", params(("barcode" = Option<String>, Query)), responses((status = 200, description = "deliveries with their attempts")))]
+pub async fn deliveries(
     State(s): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<DeliveryQuery>,
 ) -> Response {
-    if let Err(o) = admin(&s, &headers) {
+    if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
     }
     let items = match s.store.outbox(q.barcode.as_deref()).await {
@@ -407,12 +462,13 @@ async fn deliveries(
     Json(out).into_response()
 }
 
-async fn resend(
+#[utoipa::path(post, path = "/api/v1/hooks/deliveries/{webhook_id}/resend", tag = "hooks", params(("webhook_id" = String, Path)), responses((status = 202, description = "queued again, same webhook id"), (status = 404, description = "unknown or already queued")))]
+pub async fn resend(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(webhook_id): Path<String>,
 ) -> Response {
-    if let Err(o) = admin(&s, &headers) {
+    if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
     }
     let now = s

@@ -1,9 +1,11 @@
-//! The routes: `/healthz`, `/metrics`, and `/api/v1/...` reads over the live
-//! snapshot (drones, missions, boxes, alerts) and the store (a tube's custody).
+//! The routes: `/healthz`, `/metrics`, `/api/v1/status` (open), and `/api/v1/...`
+//! reads over the live snapshot (drones, missions, boxes) and the store (a tube's
+//! custody) for signed-in callers; the other route groups are merged in here.
 
+use crate::auth::{READERS, require};
 use crate::metrics::Metrics;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -42,6 +44,10 @@ pub struct AppState {
     pub admin_token: Option<String>,
     /// Checks a hook URL against the allowed hosts.
     pub hook_url_check: HookUrlCheck,
+    /// The dashboard's world, map and recorded runs (none: API only).
+    pub dashboard: Option<Arc<crate::dashboard::DashboardContext>>,
+    /// The live view as JSON, rebuilt as the state changes (filled in by `router`).
+    pub feed: watch::Receiver<Option<Arc<String>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -52,9 +58,10 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP surface. Starts the live feed the dashboard's clients share.
+pub fn router(mut state: AppState) -> Router {
+    state.feed = crate::dashboard::spawn_feed(state.clone());
     Router::new()
-        .route("/", get(index))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/v1/status", get(status))
@@ -62,12 +69,24 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/missions", get(missions))
         .route("/api/v1/boxes", get(boxes))
         .route("/api/v1/tubes/{barcode}", get(tube))
-        .merge(crate::lab::routes())
+        .merge(crate::lab::routes(state.clone()))
+        .merge(crate::auth::routes())
+        .merge(crate::dashboard::routes())
+        .merge(crate::replay::routes())
+        .merge(crate::openapi::routes())
+        .merge(crate::assets::routes())
         .with_state(state)
 }
 
 /// Errors as JSON with a status, mapped in one place.
-struct ApiError(StatusCode, String);
+#[derive(Debug)]
+pub struct ApiError(pub StatusCode, pub String);
+
+impl ApiError {
+    pub fn internal(e: impl std::fmt::Display) -> ApiError {
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -84,35 +103,8 @@ fn snapshot(s: &AppState) -> Result<Snapshot, ApiError> {
     })
 }
 
-/// A plain front page until the dashboard lands: what runs and where to look.
-async fn index(State(s): State<AppState>) -> axum::response::Html<String> {
-    let line = match s.snapshot.borrow().as_ref() {
-        Some(snap) => format!(
-            "scenario <b>{}</b>, policy <b>{}</b>, service time {} ({}×), {} drones, {} boxes, {} tubes, {} missions",
-            snap.scenario,
-            snap.policy,
-            snap.now.format("%Y-%m-%d %H:%M:%S UTC"),
-            snap.speed,
-            snap.state.drones.len(),
-            snap.state.boxes.len(),
-            snap.state.tubes.len(),
-            snap.state.missions.len()
-        ),
-        None => "starting".into(),
-    };
-    axum::response::Html(format!(
-        "<!doctype html><meta charset=utf-8><title>labflight</title>\
-         <h1>labflight</h1><p>{line}</p><ul>\
-         <li><a href=/api/v1/status>/api/v1/status</a></li>\
-         <li><a href=/api/v1/drones>/api/v1/drones</a></li>\
-         <li><a href=/api/v1/missions>/api/v1/missions</a></li>\
-         <li><a href=/api/v1/boxes>/api/v1/boxes</a></li>\
-         <li>/api/v1/tubes/&lt;barcode&gt; — a tube's chain of custody</li>\
-         <li><a href=/metrics>/metrics</a></li></ul>"
-    ))
-}
-
-async fn healthz(State(s): State<AppState>) -> Response {
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "ok, with the journal sequence"), (status = 503, description = "database unavailable")))]
+pub async fn healthz(State(s): State<AppState>) -> Response {
     match s.store.last_seq().await {
         Ok(seq) => Json(json!({"status": "ok", "journal_seq": seq})).into_response(),
         Err(e) => (
@@ -123,7 +115,8 @@ async fn healthz(State(s): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(s): State<AppState>) -> Response {
+#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics(State(s): State<AppState>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -134,7 +127,8 @@ async fn metrics(State(s): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/status", tag = "service", responses((status = 200, description = "scenario, policy, service time, counts")))]
+pub async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let snap = snapshot(&s)?;
     let st = &snap.state;
     Ok(Json(json!({
@@ -151,31 +145,49 @@ async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Ap
     })))
 }
 
-async fn drones(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/drones", tag = "state", responses((status = 200, description = "the fleet as the dispatcher sees it"), (status = 401, description = "not signed in")))]
+pub async fn drones(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&s, &headers, READERS).await?;
     let snap = snapshot(&s)?;
     Ok(Json(
         serde_json::to_value(snap.state.drones.values().collect::<Vec<_>>()).unwrap_or_default(),
     ))
 }
 
-async fn missions(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/missions", tag = "state", responses((status = 200, description = "every mission of the day"), (status = 401, description = "not signed in")))]
+pub async fn missions(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&s, &headers, READERS).await?;
     let snap = snapshot(&s)?;
     Ok(Json(
         serde_json::to_value(snap.state.missions.values().collect::<Vec<_>>()).unwrap_or_default(),
     ))
 }
 
-async fn boxes(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/boxes", tag = "state", responses((status = 200, description = "every sealed box"), (status = 401, description = "not signed in")))]
+pub async fn boxes(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&s, &headers, READERS).await?;
     let snap = snapshot(&s)?;
     Ok(Json(
         serde_json::to_value(snap.state.boxes.values().collect::<Vec<_>>()).unwrap_or_default(),
     ))
 }
 
-async fn tube(
+#[utoipa::path(get, path = "/api/v1/tubes/{barcode}", tag = "state", params(("barcode" = String, Path)), responses((status = 200, description = "the tube's state and whole chain of custody"), (status = 404, description = "no such tube")))]
+pub async fn tube(
     State(s): State<AppState>,
+    headers: HeaderMap,
     Path(barcode): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&s, &headers, READERS).await?;
     let custody = s
         .store
         .custody(&barcode)

@@ -193,6 +193,17 @@ impl Store {
         rows.into_iter().map(item).collect()
     }
 
+    /// The latest `limit` outbox items, newest first.
+    pub async fn latest_outbox(&self, limit: i64) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM outbox ORDER BY seq DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(item).collect()
+    }
+
     pub async fn attempts(&self, webhook_id: &str) -> Result<Vec<Attempt>> {
         let rows = sqlx::query(
             "SELECT webhook_id, attempt, at, status, error FROM delivery_attempts WHERE webhook_id = $1 ORDER BY attempt",

@@ -4,8 +4,10 @@
 //! and current rows for tubes and missions. One transaction per batch of events:
 //! an event and its commands become durable together, before any command goes out.
 
+pub mod dashboard;
 pub mod hooks;
 
+pub use dashboard::{AuditEntry, HookSummary, StoredAlert, User};
 pub use hooks::{Attempt, AttemptOutcome, LabReportRow, OutboxItem, Subscription};
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -15,14 +15,18 @@ use crate::live::directory::LiveDirectory;
 use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
 use labflight_core::TubeBarcode;
+use labflight_core::event::Override;
 use labflight_core::{Command, Event, Instant, Scenario, Stamped};
 use labflight_dispatch::state::TubeStatus;
-use labflight_dispatch::state::{Carrier, State};
+use labflight_dispatch::state::{Carrier, DroneStatus, MissionStatus, State};
 use labflight_dispatch::{Dispatcher, World, custody_steps};
 use labflight_hooks::fhir::{IssueCode, LabResult, StatusKind, report_bundle, status_bundle};
 use labflight_mqtt::topics::SERVICE_SUBSCRIPTIONS;
 use labflight_mqtt::{CommandEnvelope, MqttUrl, Topic, decode};
-use labflight_server::{Accepted, AppState, Control, Metrics, Refusal, Snapshot, TubeAtLab};
+use labflight_server::replay::ReplayCatalog;
+use labflight_server::{
+    Accepted, AppState, Control, DashboardContext, Metrics, Refusal, Snapshot, TubeAtLab,
+};
 use labflight_store::{Batch, JournalEntry, MissionRow, RunMeta, Store, StoredCommand, TubeRow};
 use labflight_store::{LabReportRow, OutboxItem, Subscription};
 use rumqttc::{AsyncClient, Event as MqttEvent, LastWill, Packet, Publish, QoS};
@@ -61,6 +65,8 @@ pub struct ServiceOptions {
     pub database_url: String,
     pub http: SocketAddr,
     pub hooks: HookSettings,
+    /// Recorded runs (folders with a journal) the dashboard can replay.
+    pub runs_dir: std::path::PathBuf,
 }
 
 /// Result sharing: lab tokens, who may manage hooks, where hooks may go, and the
@@ -325,6 +331,15 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         lab_tokens: Arc::new(opts.hooks.lab_tokens.clone()),
         admin_token: opts.hooks.admin_token.clone(),
         hook_url_check: Arc::new(move |url: &str| delivery::allowed(url, &allowed_hosts)),
+        dashboard: Some(Arc::new(
+            DashboardContext::new(
+                Arc::clone(&world),
+                scenario.map_dir(&opts.scenario),
+                ReplayCatalog::new(opts.runs_dir.clone(), Arc::new(crate::replay_frames::load)),
+            )
+            .map_err(crate::BadInput)?,
+        )),
+        feed: watch::channel(None).1,
     });
     let listener = tokio::net::TcpListener::bind(opts.http)
         .await
@@ -740,6 +755,10 @@ impl Core {
         replies: &mut Vec<(labflight_server::control::Reply, Result<Accepted, Refusal>)>,
     ) {
         match c {
+            Control::Override { by, action, reply } => {
+                let answer = self.override_(by, action, batch, out);
+                replies.push((reply, answer));
+            }
             Control::SubscriptionsChanged => match self.store.subscriptions().await {
                 Ok(subs) => self.subscriptions = subs,
                 Err(e) => tracing::warn!("reloading subscriptions: {e}"),
@@ -763,6 +782,84 @@ impl Core {
                 replies.push((reply, answer));
             }
         }
+    }
+
+    /// A coordinator's override: checked against the state, then journaled and
+    /// handled like any event (source `user:<name>`).
+    fn override_(
+        &mut self,
+        by: String,
+        action: Override,
+        batch: &mut Batch,
+        out: &mut Vec<Outbound>,
+    ) -> Result<Accepted, Refusal> {
+        let state = self.dispatcher.state();
+        let missing = |what: &str, id: &str| {
+            Err(Refusal::new(
+                404,
+                IssueCode::NotFound,
+                format!("no {what} `{id}`"),
+            ))
+        };
+        match &action {
+            Override::GroundFleet | Override::ReleaseFleet => {}
+            Override::PauseDrone { drone } | Override::ResumeDrone { drone } => {
+                if !state.drones.contains_key(drone) {
+                    return missing("drone", drone.as_str());
+                }
+            }
+            Override::LabUnavailable { lab } | Override::LabAvailable { lab } => {
+                if !self.world.labs.contains_key(lab) {
+                    return missing("lab", lab.as_str());
+                }
+            }
+            Override::ForcePickup { station } => {
+                if !self.world.stations.contains_key(station) {
+                    return missing("centre", station.as_str());
+                }
+            }
+            Override::ReassignMission { mission, drone } => {
+                let Some(m) = state.missions.get(mission) else {
+                    return missing("mission", mission.as_str());
+                };
+                let Some(d) = state.drones.get(drone) else {
+                    return missing("drone", drone.as_str());
+                };
+                if m.status != MissionStatus::Assigned || !matches!(m.carrier, Carrier::Drone(_)) {
+                    return Err(Refusal::new(
+                        409,
+                        IssueCode::BusinessRule,
+                        format!(
+                            "mission `{mission}` is {:?}: only an assigned drone mission not yet picked up can be reassigned",
+                            m.status
+                        ),
+                    ));
+                }
+                let idle = matches!(d.status, DroneStatus::Idle | DroneStatus::Charging { .. });
+                if !idle || d.paused || d.link_lost {
+                    return Err(Refusal::new(
+                        409,
+                        IssueCode::BusinessRule,
+                        format!(
+                            "drone `{drone}` is not available (busy, paused or out of contact)"
+                        ),
+                    ));
+                }
+            }
+        }
+        self.apply(
+            Event::Override {
+                by: by.clone(),
+                action,
+            },
+            format!("user:{by}"),
+            None,
+            batch,
+            out,
+        );
+        // The effect shows on the dashboard at once, not at the next periodic snapshot.
+        self.last_snapshot = std::time::Instant::now() - std::time::Duration::from_secs(10);
+        Ok(Accepted::New)
     }
 
     async fn lab_result(

@@ -1,0 +1,439 @@
+//! The dashboard's API: the map layers, the live view (one JSON document, also
+//! pushed over Server-Sent Events as it changes), the coordinator's controls (each
+//! an override event through the service core, audit-logged), alert
+//! acknowledgements and the audit log.
+
+use crate::auth::{READERS, Role, audit, require};
+use crate::control::{Control, Refusal};
+use crate::routes::{ApiError, AppState};
+use crate::view::{self, Frame, View};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use labflight_core::event::Override;
+use labflight_core::{DroneId, LabId, MissionId, StationId};
+use labflight_dispatch::world::World;
+use serde::Deserialize;
+use serde_json::json;
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::{oneshot, watch};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::WatchStream;
+
+/// Alerts shown on the dashboard.
+const ALERTS_SHOWN: i64 = 50;
+/// Hook deliveries listed on the dashboard.
+const DELIVERIES_SHOWN: i64 = 20;
+/// The live feed is rebuilt at most this often.
+const FEED_PERIOD: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// What the dashboard needs besides the live state: the world, the map layers and
+/// the recorded runs.
+#[derive(Debug)]
+pub struct DashboardContext {
+    pub world: Arc<World>,
+    /// The map folder's GeoJSON layers by name (district, stations, …).
+    pub map: serde_json::Value,
+    pub replay: crate::replay::ReplayCatalog,
+}
+
+impl DashboardContext {
+    /// Reads the map layers from the scenario's map folder.
+    pub fn new(
+        world: Arc<World>,
+        map_dir: PathBuf,
+        replay: crate::replay::ReplayCatalog,
+    ) -> Result<DashboardContext, String> {
+        let mut map = serde_json::Map::new();
+        for layer in [
+            "district",
+            "subdistricts",
+            "nofly",
+            "stations",
+            "labs",
+            "pads",
+        ] {
+            let path = map_dir.join(format!("{layer}.geojson"));
+            let value = match std::fs::read_to_string(&path) {
+                Ok(text) => serde_json::from_str(&text)
+                    .map_err(|e| format!("{}: not GeoJSON: {e}", path.display()))?,
+                // A map without this layer (no subdistricts, say) shows none.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    json!({"type": "FeatureCollection", "features": []})
+                }
+                Err(e) => return Err(format!("{}: {e}", path.display())),
+            };
+            map.insert(layer.into(), value);
+        }
+        Ok(DashboardContext {
+            world,
+            map: serde_json::Value::Object(map),
+            replay,
+        })
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/map", get(map))
+        .route("/api/v1/dashboard", get(dashboard))
+        .route("/api/v1/live", get(live))
+        .route("/api/v1/audit", get(audit_log))
+        .route("/api/v1/alerts/{id}/ack", post(ack_alert))
+        .route("/api/v1/control/fleet/ground", post(ground))
+        .route("/api/v1/control/fleet/release", post(release))
+        .route("/api/v1/control/drones/{id}/pause", post(pause_drone))
+        .route("/api/v1/control/drones/{id}/resume", post(resume_drone))
+        .route(
+            "/api/v1/control/labs/{id}/unavailable",
+            post(lab_unavailable),
+        )
+        .route("/api/v1/control/labs/{id}/available", post(lab_available))
+        .route(
+            "/api/v1/control/stations/{id}/force-pickup",
+            post(force_pickup),
+        )
+        .route("/api/v1/control/missions/{id}/reassign", post(reassign))
+}
+
+fn context(s: &AppState) -> Result<&Arc<DashboardContext>, ApiError> {
+    s.dashboard.as_ref().ok_or_else(|| {
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the dashboard is not configured on this server".into(),
+        )
+    })
+}
+
+/// The live view now, with the store's alerts and deliveries.
+pub async fn live_view(s: &AppState) -> Result<View, ApiError> {
+    let ctx = context(s)?;
+    let snap = s.snapshot.borrow().clone().ok_or_else(|| {
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service is starting".into(),
+        )
+    })?;
+    let offset = ctx.world.offset;
+    let alerts = s
+        .store
+        .recent_alerts(ALERTS_SHOWN)
+        .await
+        .map_err(ApiError::internal)?
+        .iter()
+        .filter_map(|a| view::alert_view(a, offset))
+        .collect();
+    let hooks = view::hooks_view(
+        &s.store
+            .hook_summary(DELIVERIES_SHOWN)
+            .await
+            .map_err(ApiError::internal)?,
+    );
+    let world = Arc::clone(&ctx.world);
+    let frame_owned = (snap.scenario.clone(), snap.policy.clone());
+    tokio::task::spawn_blocking(move || {
+        view::build(
+            &world,
+            &snap.state,
+            Frame {
+                mode: "live",
+                now: snap.now,
+                scenario: &frame_owned.0,
+                policy: &frame_owned.1,
+                speed: snap.speed,
+                alerts,
+                hooks,
+            },
+        )
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
+/// Rebuilds the live view as the state changes (at most once a second) for every
+/// SSE client to share. Ends when the service stops publishing.
+pub fn spawn_feed(s: AppState) -> watch::Receiver<Option<Arc<String>>> {
+    let (tx, rx) = watch::channel(None);
+    if s.dashboard.is_none() {
+        return rx;
+    }
+    tokio::spawn(async move {
+        let mut snapshots = s.snapshot.clone();
+        loop {
+            match live_view(&s).await {
+                Ok(v) => {
+                    if let Ok(text) = serde_json::to_string(&v) {
+                        let _ = tx.send(Some(Arc::new(text)));
+                    }
+                }
+                Err(e) => tracing::debug!("dashboard view: {}", e.1),
+            }
+            tokio::time::sleep(FEED_PERIOD).await;
+            if snapshots.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// The map layers as GeoJSON FeatureCollections.
+#[utoipa::path(get, path = "/api/v1/map", tag = "dashboard",
+    responses((status = 200, description = "{district, subdistricts, nofly, stations, labs, pads}: GeoJSON FeatureCollections")))]
+pub async fn map(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    require(&s, &headers, READERS).await?;
+    Ok(Json(context(&s)?.map.clone()).into_response())
+}
+
+/// The live view: KPIs, centres, labs, drones, boxes, missions, tubes at risk, alerts, deliveries.
+#[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard",
+    responses((status = 200, description = "the live view", body = View), (status = 401, description = "not signed in")))]
+pub async fn dashboard(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<View>, ApiError> {
+    require(&s, &headers, READERS).await?;
+    live_view(&s).await.map(Json)
+}
+
+/// Server-Sent Events: a `view` event with the live view whenever it changes.
+#[utoipa::path(get, path = "/api/v1/live", tag = "dashboard",
+    responses((status = 200, description = "text/event-stream of `view` events (View JSON)")))]
+pub async fn live(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    require(&s, &headers, READERS).await?;
+    let stream = WatchStream::new(s.feed.clone())
+        .filter_map(|v| v)
+        .map(|text| Ok(SseEvent::default().event("view").data(text.as_str())));
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    pub limit: Option<i64>,
+}
+
+/// The audit log, newest first (coordinators).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "dashboard",
+    responses((status = 200, description = "audit entries, newest first")))]
+pub async fn audit_log(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    require(&s, &headers, &[Role::Coordinator]).await?;
+    let entries = s
+        .store
+        .audit_log(q.limit.unwrap_or(200).clamp(1, 5000))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(entries).into_response())
+}
+
+/// Acknowledges an alert.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/ack", tag = "dashboard",
+    params(("id" = String, Path, description = "the alert's command id")),
+    responses((status = 202, description = "acknowledged"), (status = 404, description = "no such alert")))]
+pub async fn ack_alert(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = require(&s, &headers, &[Role::Coordinator]).await?;
+    let found = s
+        .store
+        .ack_alert(&id, &caller.user, chrono::Utc::now())
+        .await
+        .map_err(ApiError::internal)?;
+    if !found {
+        audit(
+            &s,
+            &caller,
+            "ack_alert",
+            Some(&id),
+            "refused: no such alert",
+            None,
+        )
+        .await;
+        return Err(ApiError(StatusCode::NOT_FOUND, format!("no alert `{id}`")));
+    }
+    audit(&s, &caller, "ack_alert", Some(&id), "ok", None).await;
+    Ok((StatusCode::ACCEPTED, Json(json!({"accepted": true}))).into_response())
+}
+
+/// Sends an override through the service core and audit-logs it.
+async fn steer(s: &AppState, headers: &HeaderMap, action: Override) -> Result<Response, ApiError> {
+    let caller = require(s, headers, &[Role::Coordinator]).await?;
+    let name = serde_json::to_value(&action)
+        .ok()
+        .and_then(|v| v.get("action").and_then(|a| a.as_str()).map(str::to_owned))
+        .unwrap_or_default();
+    let target = match &action {
+        Override::GroundFleet | Override::ReleaseFleet => "fleet".to_owned(),
+        Override::PauseDrone { drone } | Override::ResumeDrone { drone } => drone.0.clone(),
+        Override::LabUnavailable { lab } | Override::LabAvailable { lab } => lab.0.clone(),
+        Override::ForcePickup { station } => station.0.clone(),
+        Override::ReassignMission { mission, drone } => format!("{mission} → {drone}"),
+    };
+    let Some(control) = &s.control else {
+        return Err(ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the service core is not running".into(),
+        ));
+    };
+    let (tx, rx) = oneshot::channel();
+    let stopped = || {
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the service core stopped".into(),
+        )
+    };
+    control
+        .send(Control::Override {
+            by: caller.user.clone(),
+            action,
+            reply: tx,
+        })
+        .await
+        .map_err(|_| stopped())?;
+    match rx.await.map_err(|_| stopped())? {
+        Ok(_) => {
+            audit(s, &caller, &name, Some(&target), "ok", None).await;
+            Ok((StatusCode::ACCEPTED, Json(json!({"accepted": true}))).into_response())
+        }
+        Err(Refusal {
+            status,
+            diagnostics,
+            ..
+        }) => {
+            audit(
+                s,
+                &caller,
+                &name,
+                Some(&target),
+                &format!("refused: {diagnostics}"),
+                None,
+            )
+            .await;
+            Err(ApiError(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT),
+                diagnostics,
+            ))
+        }
+    }
+}
+
+/// Grounds the whole fleet (drones in the air return or land).
+#[utoipa::path(post, path = "/api/v1/control/fleet/ground", tag = "control",
+    responses((status = 202, description = "accepted"), (status = 403, description = "not a coordinator")))]
+pub async fn ground(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    steer(&s, &headers, Override::GroundFleet).await
+}
+
+/// Releases a fleet grounded by a coordinator.
+#[utoipa::path(post, path = "/api/v1/control/fleet/release", tag = "control",
+    responses((status = 202, description = "accepted"), (status = 403, description = "not a coordinator")))]
+pub async fn release(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    steer(&s, &headers, Override::ReleaseFleet).await
+}
+
+/// Pauses a drone: it takes no new mission (an assigned one is aborted and re-planned).
+#[utoipa::path(post, path = "/api/v1/control/drones/{id}/pause", tag = "control",
+    params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such drone")))]
+pub async fn pause_drone(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    steer(&s, &headers, Override::PauseDrone { drone: DroneId(id) }).await
+}
+
+/// Resumes a paused drone.
+#[utoipa::path(post, path = "/api/v1/control/drones/{id}/resume", tag = "control",
+    params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such drone")))]
+pub async fn resume_drone(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    steer(&s, &headers, Override::ResumeDrone { drone: DroneId(id) }).await
+}
+
+/// Marks a lab unavailable: nothing more is sent there; drones on the way are redirected.
+#[utoipa::path(post, path = "/api/v1/control/labs/{id}/unavailable", tag = "control",
+    params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such lab")))]
+pub async fn lab_unavailable(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    steer(&s, &headers, Override::LabUnavailable { lab: LabId(id) }).await
+}
+
+/// Makes a lab available again.
+#[utoipa::path(post, path = "/api/v1/control/labs/{id}/available", tag = "control",
+    params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such lab")))]
+pub async fn lab_available(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    steer(&s, &headers, Override::LabAvailable { lab: LabId(id) }).await
+}
+
+/// Sends a drone to a centre now, for whatever it has sealed.
+#[utoipa::path(post, path = "/api/v1/control/stations/{id}/force-pickup", tag = "control",
+    params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such centre")))]
+pub async fn force_pickup(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    steer(
+        &s,
+        &headers,
+        Override::ForcePickup {
+            station: StationId(id),
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct Reassign {
+    pub drone: String,
+}
+
+/// Gives an assigned (not yet picked up) mission to another drone.
+#[utoipa::path(post, path = "/api/v1/control/missions/{id}/reassign", tag = "control",
+    params(("id" = String, Path)), request_body = Reassign,
+    responses((status = 202, description = "accepted"), (status = 404, description = "no such mission or drone"), (status = 409, description = "the mission can no longer be reassigned")))]
+pub async fn reassign(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let r: Reassign = serde_json::from_slice(&body).map_err(|e| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("reassign body: expected {{\"drone\": \"<id>\"}}: {e}"),
+        )
+    })?;
+    steer(
+        &s,
+        &headers,
+        Override::ReassignMission {
+            mission: MissionId(id),
+            drone: DroneId(r.drone),
+        },
+    )
+    .await
+}

@@ -1,0 +1,877 @@
+//! What the dashboard shows, computed from the dispatcher's state in one place for
+//! both the live feed and replay frames: KPI tiles, centres by pending and at-risk
+//! tubes, labs with queues, drones, boxes, the mission board, tubes at risk with a
+//! predicted result time and why, alerts and hook deliveries.
+
+use chrono::{Duration, FixedOffset};
+use labflight_core::{Instant, LatLon, TestFamily};
+use labflight_dispatch::state::{
+    BoxStatus, Carrier, DroneStatus, MissionStatus, SpecimenBox, State, TubeStatus,
+};
+use labflight_dispatch::world::World;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use utoipa::ToSchema;
+
+/// A box not yet sent is expected to wait about this long for its drone.
+const EXPECTED_PICKUP_WAIT_MIN: i64 = 10;
+/// Delivered missions kept on the board.
+const DELIVERED_ON_BOARD: usize = 30;
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct View {
+    /// `live` or `replay`.
+    pub mode: String,
+    /// Service time, local.
+    pub now: String,
+    pub scenario: String,
+    pub policy: String,
+    pub speed: f64,
+    pub cutoff: String,
+    pub kpis: Kpis,
+    pub stations: Vec<StationView>,
+    pub labs: Vec<LabView>,
+    pub drones: Vec<DroneView>,
+    pub boxes: Vec<BoxView>,
+    pub missions: Vec<MissionCard>,
+    pub at_risk: Vec<AtRiskTube>,
+    pub alerts: Vec<AlertView>,
+    pub hooks: HooksView,
+}
+
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct Kpis {
+    pub tubes: usize,
+    /// Tubes reported by the cutoff, or on their way to it, as a share of all.
+    pub on_track_pct: f64,
+    pub tat_p50_min: Option<f64>,
+    pub tat_p90_min: Option<f64>,
+    pub flights: u32,
+    pub drones_available: usize,
+    pub drones_total: usize,
+    pub at_risk: usize,
+    pub reported: usize,
+    pub fleet_grounded: bool,
+    pub grounded_by_weather: bool,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct StationView {
+    pub id: String,
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// Tubes sealed here and not yet picked up.
+    pub pending: usize,
+    pub at_risk: usize,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct LabView {
+    pub id: String,
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub unavailable: bool,
+    pub closed: bool,
+    pub analyzers_down: Vec<String>,
+    /// Tubes waiting for analysis, by discipline.
+    pub queue: BTreeMap<String, u32>,
+    /// Tubes on their way, by discipline.
+    pub inbound: BTreeMap<String, u32>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DroneView {
+    pub id: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub battery_pct: f64,
+    pub status: String,
+    pub mission: Option<String>,
+    pub paused: bool,
+    pub link_lost: bool,
+    pub flights: u32,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct BoxView {
+    pub id: String,
+    pub station: String,
+    pub status: String,
+    pub tubes: usize,
+    pub barcodes: Vec<String>,
+    pub temp_c: Option<f64>,
+    pub lat: f64,
+    pub lon: f64,
+    pub mission: Option<String>,
+    pub stability_deadline: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MissionCard {
+    pub id: String,
+    /// `queued`, `assigned`, `in_flight`, `delivered` or `aborted`.
+    pub column: String,
+    /// `drone` or `van`.
+    pub carrier: String,
+    pub vehicle: String,
+    pub station: String,
+    pub lab: String,
+    pub boxes: Vec<String>,
+    pub planned_arrival: Option<String>,
+    /// The planned legs' waypoints, `[lat, lon]`.
+    pub path: Vec<[f64; 2]>,
+    pub why: Option<Why>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Why {
+    pub summary: String,
+    pub alternatives: Vec<WhyOption>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct WhyOption {
+    pub option: String,
+    pub score: Option<f64>,
+    pub verdict: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AtRiskTube {
+    pub barcode: String,
+    pub station: String,
+    #[serde(rename = "box")]
+    pub box_id: String,
+    pub status: String,
+    pub predicted_result: Option<String>,
+    pub cutoff: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AlertView {
+    pub id: String,
+    pub at: String,
+    pub kind: String,
+    pub severity: String,
+    pub subject: String,
+    pub message: String,
+    pub acked_by: Option<String>,
+    pub acked_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct HooksView {
+    pub pending: i64,
+    pub failed: i64,
+    pub delivered: i64,
+    pub recent: Vec<HookItem>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct HookItem {
+    pub webhook_id: String,
+    pub barcode: String,
+    pub kind: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+/// What frames the state: the run it belongs to and what the store adds.
+#[derive(Clone, Debug)]
+pub struct Frame<'a> {
+    pub mode: &'a str,
+    pub now: Instant,
+    pub scenario: &'a str,
+    pub policy: &'a str,
+    pub speed: f64,
+    pub alerts: Vec<AlertView>,
+    pub hooks: HooksView,
+}
+
+fn local(t: Instant, offset: FixedOffset) -> String {
+    t.with_timezone(&offset)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Where a tube stands against the cutoff.
+struct Outlook {
+    predicted: Option<Instant>,
+    at_risk: Option<String>,
+}
+
+/// The dashboard's view of `state` at `frame.now`.
+pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
+    let offset = world.offset;
+    let now = frame.now;
+    let cutoff = world.service.cutoff;
+    let hm = |t: Instant| t.with_timezone(&offset).format("%H:%M").to_string();
+
+    let mut at_risk = Vec::new();
+    let mut on_track = 0usize;
+    let mut reported = 0usize;
+    let mut tats = Vec::new();
+    let mut pending_at: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut risk_at: BTreeMap<&str, usize> = BTreeMap::new();
+    let queues = LabQueues::new(state);
+    for b in state.boxes.values() {
+        if matches!(b.status, BoxStatus::Waiting | BoxStatus::Assigned { .. }) {
+            *pending_at.entry(b.station.as_str()).or_default() += b.tubes.len();
+        }
+        for tube in &b.tubes {
+            let Some(ts) = state.tubes.get(&tube.barcode) else {
+                continue;
+            };
+            if ts.status == TubeStatus::Reported {
+                reported += 1;
+                if let Some(at) = ts.reported_at {
+                    tats.push((at - tube.drawn_at).num_seconds() as f64 / 60.0);
+                    if at <= cutoff {
+                        on_track += 1;
+                    }
+                }
+                continue;
+            }
+            let queue = TubeQueue {
+                queues: &queues,
+                barcode: tube.barcode.as_str(),
+            };
+            let outlook = outlook(
+                world,
+                state,
+                b,
+                &ts.families,
+                ts.status,
+                ts.lab.as_ref(),
+                tube.stability_deadline(),
+                now,
+                &queue,
+                &hm,
+            );
+            match outlook.at_risk {
+                None => on_track += 1,
+                Some(reason) => {
+                    *risk_at.entry(b.station.as_str()).or_default() += 1;
+                    at_risk.push(AtRiskTube {
+                        barcode: tube.barcode.0.clone(),
+                        station: b.station.0.clone(),
+                        box_id: b.id.0.clone(),
+                        status: status_name(ts.status).into(),
+                        predicted_result: outlook.predicted.map(|t| local(t, offset)),
+                        cutoff: local(cutoff, offset),
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+    at_risk.sort_by(|a, b| {
+        a.predicted_result
+            .is_some()
+            .cmp(&b.predicted_result.is_some())
+            .then(b.predicted_result.cmp(&a.predicted_result))
+            .then(a.barcode.cmp(&b.barcode))
+    });
+    tats.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        (!tats.is_empty()).then(|| {
+            let i = ((tats.len() as f64 - 1.0) * p).round() as usize;
+            (tats[i] * 10.0).round() / 10.0
+        })
+    };
+    let tubes = state.tubes.len();
+    let drones_available = state
+        .drones
+        .values()
+        .filter(|d| {
+            !d.paused
+                && !d.link_lost
+                && matches!(d.status, DroneStatus::Idle | DroneStatus::Charging { .. })
+        })
+        .count();
+    let kpis = Kpis {
+        tubes,
+        on_track_pct: if tubes == 0 {
+            100.0
+        } else {
+            (on_track as f64 * 1000.0 / tubes as f64).round() / 10.0
+        },
+        tat_p50_min: pct(0.5),
+        tat_p90_min: pct(0.9),
+        flights: state.drones.values().map(|d| d.flights).sum(),
+        drones_available,
+        drones_total: state.drones.len(),
+        at_risk: at_risk.len(),
+        reported,
+        fleet_grounded: state.fleet_grounded(),
+        grounded_by_weather: state.grounded_by_weather,
+    };
+
+    let stations = world
+        .stations
+        .values()
+        .map(|s| StationView {
+            id: s.id.0.clone(),
+            name: s.name.clone(),
+            lat: s.position.lat,
+            lon: s.position.lon,
+            pending: pending_at.get(s.id.as_str()).copied().unwrap_or(0),
+            at_risk: risk_at.get(s.id.as_str()).copied().unwrap_or(0),
+        })
+        .collect();
+    let by_family = |m: &BTreeMap<TestFamily, u32>| {
+        m.iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(f, n)| (f.as_str().to_owned(), *n))
+            .collect()
+    };
+    let labs = world
+        .labs
+        .values()
+        .map(|l| {
+            let ls = state.labs.get(&l.id);
+            LabView {
+                id: l.id.0.clone(),
+                name: l.name.clone(),
+                lat: l.position.lat,
+                lon: l.position.lon,
+                unavailable: ls.is_some_and(|s| s.unavailable),
+                closed: ls.is_some_and(|s| s.closed) || !world.lab_open_at(l, now),
+                analyzers_down: ls
+                    .map(|s| s.analyzers_down.iter().cloned().collect())
+                    .unwrap_or_default(),
+                queue: ls.map(|s| by_family(&s.backlog)).unwrap_or_default(),
+                inbound: ls.map(|s| by_family(&s.inbound)).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let drones = state
+        .drones
+        .values()
+        .map(|d| DroneView {
+            id: d.id.0.clone(),
+            lat: d.position.lat,
+            lon: d.position.lon,
+            battery_pct: (d.battery_pct * 10.0).round() / 10.0,
+            status: match d.status {
+                DroneStatus::Idle => "idle",
+                DroneStatus::Charging { .. } => "charging",
+                DroneStatus::OnMission { .. } => "on_mission",
+                DroneStatus::Returning { .. } => "returning",
+                DroneStatus::Fault { .. } => "fault",
+                DroneStatus::Lost => "lost",
+            }
+            .into(),
+            mission: d.mission().map(|m| m.0.clone()),
+            paused: d.paused,
+            link_lost: d.link_lost,
+            flights: d.flights,
+        })
+        .collect();
+    let boxes = state
+        .boxes
+        .values()
+        .filter(|b| !matches!(b.status, BoxStatus::Delivered { .. }))
+        .map(|b| box_view(world, state, b, offset))
+        .collect();
+    let missions = mission_board(world, state, offset);
+    View {
+        mode: frame.mode.into(),
+        now: local(now, offset),
+        scenario: frame.scenario.into(),
+        policy: frame.policy.into(),
+        speed: frame.speed,
+        cutoff: local(cutoff, offset),
+        kpis,
+        stations,
+        labs,
+        drones,
+        boxes,
+        missions,
+        at_risk,
+        alerts: frame.alerts,
+        hooks: frame.hooks,
+    }
+}
+
+fn status_name(s: TubeStatus) -> &'static str {
+    match s {
+        TubeStatus::InBox => "in_box",
+        TubeStatus::AtLab => "at_lab",
+        TubeStatus::Resulted => "resulted",
+        TubeStatus::Reported => "reported",
+        TubeStatus::Rejected => "rejected",
+    }
+}
+
+/// Predicts a tube's result time at its centre and says why it is at risk, if it is.
+#[allow(clippy::too_many_arguments)]
+fn outlook(
+    world: &World,
+    state: &State,
+    b: &SpecimenBox,
+    families: &[TestFamily],
+    status: TubeStatus,
+    lab: Option<&labflight_core::LabId>,
+    stability_deadline: Instant,
+    now: Instant,
+    queue: &TubeQueue<'_>,
+    hm: &dyn Fn(Instant) -> String,
+) -> Outlook {
+    let cutoff = world.service.cutoff;
+    let families: BTreeSet<TestFamily> = families.iter().copied().collect();
+    if status == TubeStatus::Rejected {
+        return Outlook {
+            predicted: None,
+            at_risk: Some("rejected by the lab: a redraw was asked for".into()),
+        };
+    }
+    if status == TubeStatus::Resulted {
+        let predicted = now;
+        return Outlook {
+            predicted: Some(predicted),
+            at_risk: (predicted > cutoff)
+                .then(|| "resulted after the cutoff; report still to reach the centre".into()),
+        };
+    }
+    // Where and when it reaches (or reached) a lab.
+    let station_pos = world
+        .stations
+        .get(&b.station)
+        .map(|s| s.position)
+        .unwrap_or(LatLon { lat: 0.0, lon: 0.0 });
+    let (lab_id, arrive, waiting_reason) = match (&b.status, lab) {
+        (_, Some(l)) if status == TubeStatus::AtLab => (Some(l.clone()), now, None),
+        (BoxStatus::Assigned { mission } | BoxStatus::OnBoard { mission }, _) => {
+            match state.missions.get(mission) {
+                Some(m) => (Some(m.lab.clone()), m.planned_arrival.max(now), None),
+                None => (None, now, Some("its mission is unknown".to_owned())),
+            }
+        }
+        (BoxStatus::Stranded { at }, _) => {
+            let lab = nearest_lab(world, *at, &families);
+            let arrive = now
+                + lab
+                    .map(|l| world.road_time(*at, l.position))
+                    .unwrap_or_default();
+            (
+                lab.map(|l| l.id.clone()),
+                arrive,
+                Some("stranded away from a lab: a van must recover it".to_owned()),
+            )
+        }
+        _ => {
+            let lab = nearest_lab(world, station_pos, &families);
+            let flight = lab
+                .map(|l| {
+                    let m = world.frame.distance_m(station_pos, l.position);
+                    Duration::seconds(
+                        (m / world.drone_spec.cruise_airspeed_mps
+                            + world.drone_spec.takeoff_landing_s) as i64,
+                    )
+                })
+                .unwrap_or_default();
+            let reason = if state.fleet_grounded() {
+                if state.grounded_by_weather {
+                    "fleet grounded by the weather"
+                } else {
+                    "fleet grounded by a coordinator"
+                }
+                .to_owned()
+            } else {
+                format!("waiting for a drone since {}", hm(b.sealed_at))
+            };
+            (
+                lab.map(|l| l.id.clone()),
+                now + Duration::minutes(EXPECTED_PICKUP_WAIT_MIN) + flight,
+                Some(reason),
+            )
+        }
+    };
+    if status != TubeStatus::AtLab && arrive > stability_deadline {
+        return Outlook {
+            predicted: None,
+            at_risk: Some(format!(
+                "stability limit {} before its predicted lab arrival {}",
+                hm(stability_deadline),
+                hm(arrive)
+            )),
+        };
+    }
+    let Some(lab) = lab_id.as_ref().and_then(|l| world.labs.get(l)) else {
+        return Outlook {
+            predicted: None,
+            at_risk: Some(waiting_reason.unwrap_or_else(|| "no lab to take it".into())),
+        };
+    };
+    let already_there = status == TubeStatus::AtLab;
+    let result = if already_there {
+        result_at(
+            world,
+            state,
+            lab,
+            &families,
+            &|f| queue.ahead(f) as f64,
+            now,
+            false,
+        )
+    } else {
+        // By the time the box lands, the lab has worked through part of its queue.
+        let hours = (arrive - now).num_seconds().max(0) as f64 / 3600.0;
+        result_at(
+            world,
+            state,
+            lab,
+            &families,
+            &|f| {
+                let ls = state.labs.get(&lab.id);
+                let queued = ls.map_or(0, |l| {
+                    l.backlog.get(&f).copied().unwrap_or(0)
+                        + l.inbound.get(&f).copied().unwrap_or(0)
+                }) as f64;
+                (queued - throughput(lab, state, f) * hours).max(0.0)
+            },
+            arrive,
+            true,
+        )
+    };
+    match result {
+        Ok(t) if t > cutoff => Outlook {
+            predicted: Some(t),
+            at_risk: Some(match waiting_reason {
+                Some(w) => format!("{w}; predicted result {} after the cutoff", hm(t)),
+                None => format!(
+                    "{} queue: predicted result {} after the cutoff",
+                    lab.id,
+                    hm(t)
+                ),
+            }),
+        },
+        Ok(t) => {
+            // Close to the stability limit and not yet at a lab: worth watching.
+            let tight =
+                status == TubeStatus::InBox && stability_deadline - arrive < Duration::minutes(20);
+            Outlook {
+                predicted: Some(t),
+                at_risk: tight.then(|| {
+                    format!(
+                        "less than 20 min of stability left at lab arrival ({})",
+                        hm(stability_deadline)
+                    )
+                }),
+            }
+        }
+        Err(why) => Outlook {
+            predicted: None,
+            at_risk: Some(format!("{}: {why}", lab.id)),
+        },
+    }
+}
+
+/// Tubes per hour the lab's working analyzers of `family` get through.
+fn throughput(lab: &labflight_core::Lab, state: &State, family: TestFamily) -> f64 {
+    let ls = state.labs.get(&lab.id);
+    lab.analyzers
+        .iter()
+        .filter(|a| a.family == family)
+        .filter(|a| !ls.is_some_and(|l| l.analyzers_down.contains(&a.id)))
+        .map(|a| a.tubes_per_hour)
+        .sum()
+}
+
+/// When the result of a tube needing `families` reaches its centre, with `ahead`
+/// tubes of each family before it at the lab, from `start` (its arrival, with
+/// reception still to do when `to_receive`).
+fn result_at(
+    world: &World,
+    state: &State,
+    lab: &labflight_core::Lab,
+    families: &BTreeSet<TestFamily>,
+    ahead: &dyn Fn(TestFamily) -> f64,
+    start: Instant,
+    to_receive: bool,
+) -> Result<Instant, String> {
+    let ls = state.labs.get(&lab.id);
+    if to_receive {
+        if ls.is_some_and(|l| l.unavailable) {
+            return Err("marked unavailable by a coordinator".into());
+        }
+        if ls.is_some_and(|l| l.closed) || !world.lab_open_at(lab, start) {
+            return Err("closed at arrival".into());
+        }
+    }
+    let mut latest = start;
+    for family in families {
+        let per_hour = throughput(lab, state, *family);
+        if per_hour <= 0.0 {
+            return Err(if lab.runs(*family) {
+                format!("{} analyzers down", family.as_str())
+            } else {
+                format!("does not run {}", family.as_str())
+            });
+        }
+        let run_min = lab
+            .analyzers
+            .iter()
+            .filter(|a| a.family == *family)
+            .map(|a| a.run_minutes)
+            .fold(0.0, f64::max);
+        let reception = if to_receive {
+            lab.reception_minutes
+        } else {
+            0.0
+        };
+        let minutes =
+            reception + ahead(*family) / per_hour * 60.0 + run_min + lab.verification_minutes;
+        latest = latest.max(start + Duration::seconds((minutes * 60.0) as i64));
+    }
+    Ok(latest + world.service.report)
+}
+
+/// Each tube's place in its lab's queue, per family (first come, first served).
+#[derive(Debug, Default)]
+struct LabQueues {
+    ahead: BTreeMap<(String, TestFamily), usize>,
+}
+
+impl LabQueues {
+    fn new(state: &State) -> LabQueues {
+        let mut lines: BTreeMap<(&str, TestFamily), Vec<(Instant, &str)>> = BTreeMap::new();
+        for (barcode, t) in &state.tubes {
+            if t.status != TubeStatus::AtLab {
+                continue;
+            }
+            let (Some(lab), Some(at)) = (&t.lab, t.received_at) else {
+                continue;
+            };
+            for f in &t.families {
+                lines
+                    .entry((lab.as_str(), *f))
+                    .or_default()
+                    .push((at, barcode.as_str()));
+            }
+        }
+        let mut ahead = BTreeMap::new();
+        for ((_, f), mut line) in lines {
+            line.sort();
+            for (i, (_, barcode)) in line.into_iter().enumerate() {
+                ahead.insert((barcode.to_owned(), f), i);
+            }
+        }
+        LabQueues { ahead }
+    }
+}
+
+/// One tube's view of the lab queues.
+struct TubeQueue<'a> {
+    queues: &'a LabQueues,
+    barcode: &'a str,
+}
+
+impl TubeQueue<'_> {
+    fn ahead(&self, f: TestFamily) -> usize {
+        self.queues
+            .ahead
+            .get(&(self.barcode.to_owned(), f))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// The nearest lab running every one of `families` (any lab when none does).
+fn nearest_lab<'w>(
+    world: &'w World,
+    p: LatLon,
+    families: &BTreeSet<TestFamily>,
+) -> Option<&'w labflight_core::Lab> {
+    let runs_all = |l: &&labflight_core::Lab| families.iter().all(|f| l.runs(*f));
+    let candidates: Vec<_> = if world.labs.values().any(|l| runs_all(&l)) {
+        world.labs.values().filter(runs_all).collect()
+    } else {
+        world.labs.values().collect()
+    };
+    candidates.into_iter().min_by(|a, b| {
+        world
+            .frame
+            .distance_m(p, a.position)
+            .total_cmp(&world.frame.distance_m(p, b.position))
+    })
+}
+
+fn box_view(world: &World, state: &State, b: &SpecimenBox, offset: FixedOffset) -> BoxView {
+    let station = world.stations.get(&b.station).map(|s| s.position);
+    let carried_at = |mission: &labflight_core::MissionId| {
+        state.missions.get(mission).and_then(|m| match &m.carrier {
+            Carrier::Drone(d) => state.drones.get(d).map(|d| d.position),
+            Carrier::Courier(c) => state.couriers.get(c).map(|c| c.position),
+        })
+    };
+    let (status, position, mission) = match &b.status {
+        BoxStatus::Waiting => ("waiting", station, None),
+        BoxStatus::Assigned { mission } => ("assigned", station, Some(mission)),
+        BoxStatus::OnBoard { mission } => ("on_board", carried_at(mission), Some(mission)),
+        BoxStatus::Stranded { at } => ("stranded", Some(*at), None),
+        BoxStatus::Delivered { lab } => {
+            ("delivered", world.labs.get(lab).map(|l| l.position), None)
+        }
+    };
+    let position = position
+        .or(station)
+        .unwrap_or(LatLon { lat: 0.0, lon: 0.0 });
+    BoxView {
+        id: b.id.0.clone(),
+        station: b.station.0.clone(),
+        status: status.into(),
+        tubes: b.tubes.len(),
+        barcodes: b.tubes.iter().map(|t| t.barcode.0.clone()).collect(),
+        temp_c: b.temp_c.map(|t| (t * 10.0).round() / 10.0),
+        lat: position.lat,
+        lon: position.lon,
+        mission: mission.map(|m| m.0.clone()),
+        stability_deadline: local(b.stability_deadline, offset),
+    }
+}
+
+fn mission_board(world: &World, state: &State, offset: FixedOffset) -> Vec<MissionCard> {
+    let mut cards: Vec<MissionCard> = state
+        .boxes
+        .values()
+        .filter(|b| b.status == BoxStatus::Waiting)
+        .map(|b| MissionCard {
+            id: b.id.0.clone(),
+            column: "queued".into(),
+            carrier: "drone".into(),
+            vehicle: String::new(),
+            station: b.station.0.clone(),
+            lab: String::new(),
+            boxes: vec![b.id.0.clone()],
+            planned_arrival: None,
+            path: Vec::new(),
+            why: None,
+        })
+        .collect();
+    let mut missions: Vec<MissionCard> = state
+        .missions
+        .values()
+        .rev()
+        .map(|m| {
+            let (carrier, vehicle) = match &m.carrier {
+                Carrier::Drone(d) => ("drone", d.0.clone()),
+                Carrier::Courier(c) => ("van", c.0.clone()),
+            };
+            let active = matches!(m.status, MissionStatus::Assigned | MissionStatus::PickedUp);
+            MissionCard {
+                id: m.id.0.clone(),
+                column: match m.status {
+                    MissionStatus::Assigned => "assigned",
+                    MissionStatus::PickedUp => "in_flight",
+                    MissionStatus::Delivered => "delivered",
+                    MissionStatus::Aborted => "aborted",
+                }
+                .into(),
+                carrier: carrier.into(),
+                vehicle,
+                station: m.station.0.clone(),
+                lab: m.lab.0.clone(),
+                boxes: m.boxes.iter().map(|b| b.0.clone()).collect(),
+                planned_arrival: Some(local(m.planned_arrival, offset)),
+                path: if active {
+                    m.plan
+                        .iter()
+                        .flat_map(|p| p.legs.iter())
+                        .flat_map(|l| l.waypoints.iter())
+                        .map(|p| [p.lat, p.lon])
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                why: m.plan.as_ref().map(|p| Why {
+                    summary: p.why.summary.clone(),
+                    alternatives: p
+                        .why
+                        .alternatives
+                        .iter()
+                        .map(|a| WhyOption {
+                            option: [
+                                a.drone.as_ref().map(|d| d.0.clone()),
+                                a.lab.as_ref().map(|l| format!("→ {}", l.0)),
+                            ]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                            score: a
+                                .score
+                                .is_finite()
+                                .then_some((a.score * 10.0).round() / 10.0),
+                            verdict: a.verdict.clone(),
+                        })
+                        .collect(),
+                }),
+            }
+        })
+        .collect();
+    // Keep every open mission and only the latest delivered and aborted ones.
+    let mut done = 0;
+    missions.retain(|c| {
+        if c.column == "delivered" || c.column == "aborted" {
+            done += 1;
+            done <= DELIVERED_ON_BOARD
+        } else {
+            true
+        }
+    });
+    cards.append(&mut missions);
+    let _ = world;
+    cards
+}
+
+/// The dashboard's alert row from a stored `alert` command envelope.
+pub fn alert_view(stored: &labflight_store::StoredAlert, offset: FixedOffset) -> Option<AlertView> {
+    let v: serde_json::Value = serde_json::from_str(&stored.body).ok()?;
+    let c = v.get("command")?;
+    let text = |k: &str| {
+        c.get(k)
+            .and_then(|x| x.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Some(AlertView {
+        id: stored.command_id.clone(),
+        at: v
+            .get("time")
+            .and_then(|t| t.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        kind: text("kind"),
+        severity: text("severity"),
+        subject: text("subject"),
+        message: text("message"),
+        acked_by: stored.acked_by.clone(),
+        acked_at: stored.acked_at.map(|t| local(t, offset)),
+    })
+}
+
+/// The hook panel from the store's summary.
+pub fn hooks_view(s: &labflight_store::HookSummary) -> HooksView {
+    HooksView {
+        pending: s.pending,
+        failed: s.failed,
+        delivered: s.delivered,
+        recent: s
+            .recent
+            .iter()
+            .map(|o| HookItem {
+                webhook_id: o.webhook_id.clone(),
+                barcode: o.barcode.clone(),
+                kind: o.kind.clone(),
+                status: o.status.clone(),
+                attempts: o.attempts,
+                last_error: o.last_error.clone(),
+            })
+            .collect(),
+    }
+}

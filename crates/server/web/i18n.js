@@ -1,0 +1,267 @@
+// i18n.js — the one table of every string the dashboard shows, Chinese first
+// (the coordinators' language) with an English toggle kept in localStorage.
+
+const STRINGS = {
+  // header and login
+  'app.title': ['龙华血标本无人机调度', 'Longhua specimen drone dispatch'],
+  'login.title': ['登录', 'Sign in'],
+  'login.user': ['用户名', 'User'],
+  'login.password': ['密码', 'Password'],
+  'login.submit': ['登录', 'Sign in'],
+  'login.failed': ['用户名或密码错误', 'Wrong user name or password'],
+  'login.busy': ['正在登录…', 'Signing in…'],
+  'logout': ['退出', 'Log out'],
+  'lang.toggle': ['English', '中文'],
+  'header.time': ['服务时间', 'Service time'],
+  'header.scenario': ['场景', 'Scenario'],
+  'header.policy': ['策略', 'Policy'],
+  'header.speed': ['倍速', 'Speed'],
+  'header.cutoff': ['截止', 'Cutoff'],
+  'role.coordinator': ['调度员', 'coordinator'],
+  'role.viewer': ['观察员', 'viewer'],
+  'role.lab': ['实验室', 'lab'],
+  'conn.open': ['实时', 'live'],
+  'conn.connecting': ['重新连接中…', 'reconnecting…'],
+  'conn.closed': ['已断开', 'disconnected'],
+  'conn.replay': ['回放', 'replay'],
+  'mode.live': ['实时', 'Live'],
+  'mode.replay': ['回放', 'Replay'],
+  // fleet and KPIs
+  'fleet.flying': ['机队运行中', 'Fleet flying'],
+  'fleet.grounded': ['机队已停飞', 'Fleet grounded'],
+  'fleet.weather': ['（天气）', ' (weather)'],
+  'btn.ground': ['全部停飞', 'Ground fleet'],
+  'btn.release': ['恢复飞行', 'Release fleet'],
+  'kpi.on_track': ['按时率', 'On track'],
+  'kpi.tat': ['周转 P50 / P90', 'TAT p50 / p90'],
+  'kpi.flights': ['航次', 'Flights'],
+  'kpi.drones': ['可用无人机', 'Drones available'],
+  'kpi.tubes': ['试管', 'Tubes'],
+  'kpi.at_risk': ['风险试管', 'At risk'],
+  'kpi.reported': ['已报告', 'Reported'],
+  'unit.min': ['分钟', 'min'],
+  // tabs and panels
+  'tab.missions': ['任务', 'Missions'],
+  'tab.at_risk': ['风险', 'At risk'],
+  'tab.alerts': ['告警', 'Alerts'],
+  'tab.labs': ['实验室', 'Labs'],
+  'tab.hooks': ['推送', 'Hooks'],
+  'col.queued': ['排队', 'Queued'],
+  'col.assigned': ['已分配', 'Assigned'],
+  'col.in_flight': ['飞行中', 'In flight'],
+  'col.delivered': ['已送达', 'Delivered'],
+  'col.aborted': ['已中止', 'Aborted'],
+  'board.empty': ['暂无', 'None'],
+  'board.more': ['仅显示最近 {n} 个', 'showing the last {n}'],
+  'risk.empty': ['没有风险试管', 'No tubes at risk'],
+  'risk.predicted': ['预计出结果', 'Predicted result'],
+  'risk.cutoff': ['截止', 'Cutoff'],
+  'risk.none': ['无法预计', 'no prediction'],
+  'alerts.empty': ['没有告警', 'No alerts'],
+  'alerts.ack': ['确认', 'Acknowledge'],
+  'alerts.acked': ['{user} 于 {at} 确认', 'acknowledged by {user} at {at}'],
+  'labs.empty': ['没有实验室数据', 'No lab data'],
+  'labs.family': ['专业组', 'Family'],
+  'labs.queue': ['排队', 'Queue'],
+  'labs.inbound': ['在途', 'Inbound'],
+  'labs.down': ['故障分析仪', 'Analyzers down'],
+  'labs.open': ['开放', 'open'],
+  'labs.unavailable': ['不可用', 'unavailable'],
+  'labs.closed': ['已关闭', 'closed'],
+  'hooks.pending': ['待发送', 'Pending'],
+  'hooks.failed': ['失败', 'Failed'],
+  'hooks.delivered': ['已送达', 'Delivered'],
+  'hooks.empty': ['没有最近推送', 'No recent deliveries'],
+  'hooks.resend': ['重发', 'Re-send'],
+  'hooks.attempts': ['尝试 {n} 次', '{n} attempts'],
+  // statuses
+  'status.idle': ['空闲', 'idle'],
+  'status.charging': ['充电中', 'charging'],
+  'status.on_mission': ['执行任务', 'on mission'],
+  'status.returning': ['返航', 'returning'],
+  'status.fault': ['故障', 'fault'],
+  'status.lost': ['失联', 'lost'],
+  'status.waiting': ['待取', 'waiting'],
+  'status.assigned': ['已分配', 'assigned'],
+  'status.on_board': ['机上', 'on board'],
+  'status.stranded': ['滞留', 'stranded'],
+  'status.delivered': ['已送达', 'delivered'],
+  'status.queued': ['排队', 'queued'],
+  'status.in_flight': ['飞行中', 'in flight'],
+  'status.aborted': ['已中止', 'aborted'],
+  'status.pending': ['待发送', 'pending'],
+  'status.failed': ['失败', 'failed'],
+  'status.gone': ['已失效', 'gone'],
+  'status.in_box': ['箱内', 'in box'],
+  'status.at_lab': ['已到实验室', 'at lab'],
+  'status.resulted': ['已出结果', 'resulted'],
+  'status.reported': ['已报告', 'reported'],
+  'status.rejected': ['已拒收', 'rejected'],
+  'status.paused': ['已暂停', 'paused'],
+  'status.link_lost': ['链路中断', 'link lost'],
+  'sev.info': ['提示', 'info'],
+  'sev.warning': ['警告', 'warning'],
+  'sev.critical': ['严重', 'critical'],
+  'carrier.drone': ['无人机', 'drone'],
+  'carrier.van': ['货车', 'van'],
+  // custody steps
+  'step.drawn': ['采血', 'drawn'],
+  'step.sealed_in_box': ['封箱', 'sealed in box'],
+  'step.loaded': ['装机', 'loaded'],
+  'step.in_flight': ['飞行中', 'in flight'],
+  'step.in_van': ['货车运输', 'in van'],
+  'step.landed': ['降落', 'landed'],
+  'step.stranded': ['滞留', 'stranded'],
+  'step.received_at_lab': ['实验室签收', 'received at lab'],
+  'step.centrifuged': ['离心', 'centrifuged'],
+  'step.resulted': ['出结果', 'resulted'],
+  'step.reported': ['已报告', 'reported'],
+  'step.rejected_at_lab': ['实验室拒收', 'rejected at lab'],
+  // details drawer
+  'details.close': ['关闭', 'Close'],
+  'details.back': ['返回', 'Back'],
+  'details.loading': ['加载中…', 'Loading…'],
+  'details.missing': ['当前视图中没有此对象', 'Not in the current view'],
+  'details.station': ['社康中心', 'Health centre'],
+  'details.lab': ['实验室', 'Lab'],
+  'details.drone': ['无人机', 'Drone'],
+  'details.box': ['标本箱', 'Specimen box'],
+  'details.mission': ['任务', 'Mission'],
+  'details.tube': ['试管', 'Tube'],
+  'details.id': ['编号', 'ID'],
+  'details.subdistrict': ['街道', 'Subdistrict'],
+  'details.tier': ['级别', 'Tier'],
+  'details.centrifuge': ['有离心机', 'has centrifuge'],
+  'details.pending': ['待运试管', 'Pending tubes'],
+  'details.at_risk': ['风险试管', 'Tubes at risk'],
+  'details.boxes': ['标本箱', 'Boxes'],
+  'details.tubes': ['试管', 'Tubes'],
+  'details.missions': ['任务', 'Missions'],
+  'details.no_boxes': ['没有未送达的标本箱', 'No boxes on the way'],
+  'details.no_tubes': ['没有可显示的试管条码', 'No tube barcodes to show'],
+  'details.battery': ['电量', 'Battery'],
+  'details.status': ['状态', 'Status'],
+  'details.mission_of': ['当前任务', 'Mission'],
+  'details.flights': ['航次', 'Flights'],
+  'details.position': ['位置', 'Position'],
+  'details.temp': ['温度', 'Temperature'],
+  'details.deadline': ['稳定期限', 'Stability deadline'],
+  'details.column': ['阶段', 'Stage'],
+  'details.carrier': ['运输方式', 'Carrier'],
+  'details.vehicle': ['载具', 'Vehicle'],
+  'details.route': ['路线', 'Route'],
+  'details.arrival': ['计划到达', 'Planned arrival'],
+  'details.why': ['决策理由', 'Why this plan'],
+  'details.why_none': ['没有决策说明', 'No explanation recorded'],
+  'details.option': ['方案', 'Option'],
+  'details.score': ['评分', 'Score'],
+  'details.verdict': ['结论', 'Verdict'],
+  'details.custody': ['交接记录', 'Chain of custody'],
+  'details.state': ['当前状态', 'Current state'],
+  'details.no_custody': ['没有交接记录', 'No custody recorded'],
+  'details.place': ['地点', 'place'],
+  'details.by': ['经手', 'by'],
+  'details.refresh': ['刷新', 'Refresh'],
+  'details.reason': ['原因', 'Reason'],
+  'details.analyzers': ['分析仪', 'Analyzers'],
+  'details.queues': ['排队与在途', 'Queues'],
+  'ctl.pause': ['暂停', 'Pause'],
+  'ctl.resume': ['恢复', 'Resume'],
+  'ctl.unavailable': ['设为不可用', 'Mark unavailable'],
+  'ctl.available': ['设为可用', 'Mark available'],
+  'ctl.force_pickup': ['立即取件', 'Force pickup'],
+  'ctl.reassign': ['改派', 'Reassign'],
+  'ctl.pick_drone': ['选择空闲无人机', 'Choose an idle drone'],
+  'ctl.no_idle': ['没有空闲无人机', 'No idle drone'],
+  'ctl.accepted': ['已受理', 'Accepted'],
+  'ctl.received': ['已签收', 'Received'],
+  'ctl.rejected': ['拒收', 'Rejected'],
+  'ctl.reject_reason': ['拒收原因：', 'Reason for rejection:'],
+  'ctl.busy': ['提交中…', 'Sending…'],
+  // replay
+  'replay.run': ['运行记录', 'Run'],
+  'replay.open': ['打开', 'Open'],
+  'replay.opening': ['正在打开…', 'Opening…'],
+  'replay.play': ['播放', 'Play'],
+  'replay.pause': ['暂停', 'Pause'],
+  'replay.speed': ['帧/秒', 'frames/s'],
+  'replay.no_runs': ['没有可回放的运行', 'No runs to replay'],
+  'replay.frame': ['第 {i}/{n} 帧', 'frame {i}/{n}'],
+  // fields of a tube's state (anything else shows its raw name)
+  'field.status': ['状态', 'status'],
+  'field.station': ['社康中心', 'centre'],
+  'field.box': ['标本箱', 'box'],
+  'field.box_id': ['标本箱', 'box'],
+  'field.lab': ['实验室', 'lab'],
+  'field.tube_type': ['试管类型', 'tube type'],
+  'field.drawn_at': ['采血时间', 'drawn at'],
+  'field.tests': ['检验项目', 'tests'],
+  'field.families': ['专业组', 'families'],
+  'field.stability_minutes': ['稳定时间（分钟）', 'stability (min)'],
+  'field.band': ['温度区间', 'temperature band'],
+  'field.spun': ['已离心', 'spun'],
+  'field.received_at': ['签收时间', 'received at'],
+  'field.resulted_at': ['出结果时间', 'resulted at'],
+  'field.reported_at': ['报告时间', 'reported at'],
+  // map legend
+  'legend.idle': ['无待运', 'nothing pending'],
+  'legend.pending': ['有待运', 'pending'],
+  'legend.risk': ['有风险', 'at risk'],
+  // errors
+  'err.network': ['网络错误', 'Network error'],
+  'err.http': ['服务器错误 {status}', 'Server error {status}'],
+  'err.timeout': ['请求超时', 'Request timed out'],
+  'err.map': ['地图加载失败，正在重试', 'Map failed to load, retrying'],
+};
+
+const KEY = 'labflight.lang';
+let lang = 'zh';
+try {
+  if (localStorage.getItem(KEY) === 'en') lang = 'en';
+} catch { /* storage may be blocked: stay Chinese */ }
+
+const listeners = new Set();
+
+export function getLang() {
+  return lang;
+}
+
+export function setLang(next) {
+  lang = next === 'en' ? 'en' : 'zh';
+  try { localStorage.setItem(KEY, lang); } catch { /* ignore */ }
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  applyStatic(document);
+  for (const fn of listeners) fn(lang);
+}
+
+export function onLangChange(fn) {
+  listeners.add(fn);
+}
+
+/** The string for `key`, with `{name}` placeholders filled from `vars`. */
+export function t(key, vars) {
+  const entry = STRINGS[key];
+  let s = entry ? entry[lang === 'zh' ? 0 : 1] : key;
+  if (vars) {
+    for (const [k, v] of Object.entries(vars)) s = s.split(`{${k}}`).join(String(v));
+  }
+  return s;
+}
+
+/** A translated status word, or the raw word when the table has none. */
+export function tStatus(prefix, word) {
+  if (word == null) return '—';
+  const key = `${prefix}.${word}`;
+  return STRINGS[key] ? t(key) : String(word);
+}
+
+/** Fills every `[data-i18n]` element's text (and `[data-i18n-placeholder]`). */
+export function applyStatic(root) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
+  }
+  for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+}
+
+document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';

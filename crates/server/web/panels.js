@@ -1,0 +1,240 @@
+// panels.js — the side panels drawn from each View: KPI tiles, the mission
+// board, tubes at risk, alerts, lab queues and hook deliveries. Lists are kept
+// in place by key so a card under the pointer is never replaced mid-click.
+
+import { t, tStatus } from './i18n.js';
+import { h, setText, setAttr, syncList, fmtTime, fmtNum, clear } from './dom.js';
+
+const COLUMNS = ['queued', 'assigned', 'in_flight', 'delivered', 'aborted'];
+const CAP = { delivered: 30, aborted: 30 };
+const ALERT_CAP = 200;
+
+/**
+ * The server sends the board newest first; this only makes sure numbered
+ * missions (M-000012) stay so, and leaves anything else (queued boxes) in order.
+ */
+const MISSION_NO = /^M-(\d+)$/;
+function byIdDesc(a, b) {
+  const x = MISSION_NO.exec(a.id);
+  const y = MISSION_NO.exec(b.id);
+  return x && y ? Number(y[1]) - Number(x[1]) : 0;
+}
+
+/** Alerts newest first: by time, then by id. */
+function alertOrder(a, b) {
+  const ta = Date.parse(a.at) || 0;
+  const tb = Date.parse(b.at) || 0;
+  if (ta !== tb) return tb - ta;
+  return String(b.id).localeCompare(String(a.id), 'en', { numeric: true });
+}
+
+function empty(container, key) {
+  if (container.children.length === 0) container.append(h('p', { class: 'empty', text: t(key) }));
+}
+
+export function renderKpis(root, view, ctx) {
+  const k = view.kpis || {};
+  const tile = (id, value, sub) => {
+    const el = root.querySelector(`[data-testid="${id}"]`);
+    setText(el.querySelector('.kpi-value'), value);
+    if (sub !== undefined) setText(el.querySelector('.kpi-sub'), sub);
+  };
+  tile('kpi-on-track', k.on_track_pct == null ? '—' : `${fmtNum(k.on_track_pct, 1)}%`,
+    `${t('kpi.tubes')} ${k.tubes ?? '—'}`);
+  tile('kpi-tat', `${fmtNum(k.tat_p50_min)} / ${fmtNum(k.tat_p90_min)}`, t('unit.min'));
+  tile('kpi-flights', k.flights ?? '—', `${t('kpi.reported')} ${k.reported ?? '—'}`);
+  tile('kpi-drones', `${k.drones_available ?? '—'} / ${k.drones_total ?? '—'}`,
+    `${t('kpi.at_risk')} ${k.at_risk ?? '—'}`);
+
+  const grounded = !!k.fleet_grounded;
+  const fleet = root.querySelector('[data-testid="fleet-state"]');
+  setAttr(fleet, 'data-grounded', grounded ? 'true' : 'false');
+  fleet.classList.toggle('grounded', grounded);
+  setText(fleet, (grounded ? t('fleet.grounded') : t('fleet.flying')) +
+    (grounded && k.grounded_by_weather ? t('fleet.weather') : ''));
+  const can = ctx.canControl();
+  const ground = root.querySelector('[data-testid="btn-ground"]');
+  const release = root.querySelector('[data-testid="btn-release"]');
+  for (const b of [ground, release]) {
+    b.hidden = ctx.role !== 'coordinator';
+    if (!b.dataset.busy) b.disabled = !can;
+  }
+}
+
+export function renderBoard(root, view, ctx) {
+  const missions = view.missions || [];
+  for (const col of COLUMNS) {
+    const section = root.querySelector(`[data-board-column="${col}"]`);
+    if (!section) continue;
+    const all = missions.filter((m) => m.column === col).sort(byIdDesc);
+    const shown = CAP[col] ? all.slice(0, CAP[col]) : all;
+    setText(section.querySelector('.col-count'), all.length);
+    section.hidden = col === 'aborted' && all.length === 0;
+    const list = section.querySelector('.col-cards');
+    syncList(list, shown, (m) => m.id, (m) => {
+      const card = h('button', {
+        type: 'button', class: 'mission-card', testid: 'mission-card',
+        on: { click: () => ctx.select({ kind: 'mission', id: card.dataset.mission }) },
+      },
+      h('span', { class: 'mc-top' }, h('b', { class: 'mc-id' }), h('span', { class: 'mc-vehicle' })),
+      h('span', { class: 'mc-route' }),
+      h('span', { class: 'mc-meta' }));
+      return card;
+    }, (card, m) => {
+      setAttr(card, 'data-mission', m.id);
+      setAttr(card, 'data-column', m.column);
+      card.classList.toggle('van', m.carrier === 'van');
+      card.classList.toggle('selected', ctx.isSelected('mission', m.id));
+      setText(card.querySelector('.mc-id'), m.id);
+      setText(card.querySelector('.mc-vehicle'), m.vehicle ? `${tStatus('carrier', m.carrier)} ${m.vehicle}` : '');
+      setText(card.querySelector('.mc-route'), `${m.station || '—'} → ${m.lab || '—'}`);
+      setText(card.querySelector('.mc-meta'), `${t('details.boxes')} ${(m.boxes || []).length}` +
+        (m.planned_arrival ? ` · ${t('details.arrival')} ${fmtTime(m.planned_arrival)}` : ''));
+    });
+    const more = section.querySelector('.col-more');
+    more.hidden = all.length <= shown.length;
+    setText(more, t('board.more', { n: shown.length }));
+    empty(list, 'board.empty');
+  }
+}
+
+export function renderAtRisk(root, view, ctx) {
+  const items = view.at_risk || [];
+  const list = root.querySelector('[data-testid="at-risk-list"]');
+  syncList(list, items, (r) => r.barcode, (r) => h('li', { class: 'risk-item' },
+    h('div', { class: 'row' },
+      h('button', { type: 'button', class: 'link barcode', on: { click: (e) => ctx.select({ kind: 'tube', id: e.currentTarget.dataset.barcode }) } }),
+      h('button', { type: 'button', class: 'link station', on: { click: (e) => ctx.select({ kind: 'station', id: e.currentTarget.dataset.station }) } }),
+      h('span', { class: 'badge status' })),
+    h('div', { class: 'row times' }, h('span', { class: 'predicted' }), h('span', { class: 'cutoff' })),
+    h('div', { class: 'reason' })),
+  (li, r) => {
+    const bc = li.querySelector('.barcode');
+    bc.dataset.barcode = r.barcode;
+    setText(bc, r.barcode);
+    const st = li.querySelector('.station');
+    st.dataset.station = r.station ?? '';
+    setText(st, `${r.station ?? '—'}${r.box ? ` / ${r.box}` : ''}`);
+    setText(li.querySelector('.status'), tStatus('status', r.status));
+    const late = r.predicted_result && r.cutoff && new Date(r.predicted_result) > new Date(r.cutoff);
+    const p = li.querySelector('.predicted');
+    p.classList.toggle('late', !!late || !r.predicted_result);
+    setText(p, `${t('risk.predicted')} ${r.predicted_result ? fmtTime(r.predicted_result) : t('risk.none')}`);
+    setText(li.querySelector('.cutoff'), `${t('risk.cutoff')} ${fmtTime(r.cutoff)}`);
+    setText(li.querySelector('.reason'), r.reason ?? '');
+  });
+  empty(list, 'risk.empty');
+  return items.length;
+}
+
+export function renderAlerts(root, view, ctx) {
+  const items = [...(view.alerts || [])].sort(alertOrder).slice(0, ALERT_CAP);
+  const list = root.querySelector('[data-testid="alert-list"]');
+  const canAck = ctx.canControl();
+  syncList(list, items, (a) => a.id, (a) => h('li', { class: 'alert-item', testid: 'alert-item' },
+    h('div', { class: 'row' }, h('span', { class: 'badge sev' }), h('span', { class: 'at' }), h('b', { class: 'subject' })),
+    h('div', { class: 'message' }),
+    h('div', { class: 'row ack-row' },
+      h('span', { class: 'acked' }),
+      h('button', {
+        type: 'button', class: 'btn small', testid: 'alert-ack',
+        on: { click: (e) => ctx.control(`/api/v1/alerts/${encodeURIComponent(a.id)}/ack`, undefined, e.currentTarget) },
+      }))),
+  (li, a) => {
+    setAttr(li, 'data-alert-id', a.id);
+    setAttr(li, 'data-acked', a.acked_by ? 'true' : 'false');
+    li.className = `alert-item sev-${a.severity}${a.acked_by ? ' is-acked' : ''}`;
+    setText(li.querySelector('.sev'), tStatus('sev', a.severity));
+    setText(li.querySelector('.at'), fmtTime(a.at));
+    setText(li.querySelector('.subject'), `${a.kind ?? ''} · ${a.subject ?? ''}`);
+    setText(li.querySelector('.message'), a.message ?? '');
+    setText(li.querySelector('.acked'), a.acked_by ? t('alerts.acked', { user: a.acked_by, at: fmtTime(a.acked_at) }) : '');
+    const btn = li.querySelector('[data-testid="alert-ack"]');
+    setText(btn, t('alerts.ack'));
+    btn.hidden = !!a.acked_by || ctx.role !== 'coordinator';
+    if (!btn.dataset.busy) btn.disabled = !canAck;
+  });
+  empty(list, 'alerts.empty');
+  return items.filter((a) => !a.acked_by).length;
+}
+
+export function renderLabs(root, view, ctx) {
+  const list = root.querySelector('[data-testid="lab-queues"]');
+  syncList(list, view.labs || [], (l) => l.id, () => h('div', { class: 'lab-card' },
+    h('div', { class: 'row' },
+      h('button', { type: 'button', class: 'link lab-name', on: { click: (e) => ctx.select({ kind: 'lab', id: e.currentTarget.dataset.lab }) } }),
+      h('span', { class: 'badge lab-state' })),
+    h('div', { class: 'down' }),
+    h('table', { class: 'queue' })),
+  (card, l) => {
+    const name = card.querySelector('.lab-name');
+    name.dataset.lab = l.id;
+    setText(name, l.name || l.id);
+    const state = l.closed ? 'closed' : l.unavailable ? 'unavailable' : 'open';
+    const badge = card.querySelector('.lab-state');
+    badge.className = `badge lab-state ${state}`;
+    setText(badge, t(`labs.${state}`));
+    const down = l.analyzers_down || [];
+    const dn = card.querySelector('.down');
+    dn.hidden = down.length === 0;
+    setText(dn, `${t('labs.down')}: ${down.join(', ')}`);
+    fillQueueTable(card.querySelector('.queue'), l);
+  });
+  empty(list, 'labs.empty');
+}
+
+/** A family × (queue, inbound) table; rebuilt only when the numbers change. */
+export function fillQueueTable(table, lab) {
+  const queue = lab.queue || {};
+  const inbound = lab.inbound || {};
+  const families = [...new Set([...Object.keys(queue), ...Object.keys(inbound)])].sort();
+  const sig = JSON.stringify([families.map((f) => [f, queue[f] ?? 0, inbound[f] ?? 0]), t('labs.queue')]);
+  if (table.dataset.sig === sig) return;
+  table.dataset.sig = sig;
+  clear(table);
+  table.append(h('thead', {}, h('tr', {},
+    h('th', { text: t('labs.family') }), h('th', { text: t('labs.queue') }), h('th', { text: t('labs.inbound') }))));
+  const body = h('tbody');
+  for (const f of families) {
+    body.append(h('tr', {}, h('td', { text: f }), h('td', { text: queue[f] ?? 0 }), h('td', { text: inbound[f] ?? 0 })));
+  }
+  table.append(body);
+}
+
+export function renderHooks(root, view, ctx) {
+  const hooks = view.hooks || { pending: 0, failed: 0, delivered: 0, recent: [] };
+  const panel = root.querySelector('[data-testid="hook-panel"]');
+  setText(panel.querySelector('.hk-pending'), hooks.pending ?? 0);
+  setText(panel.querySelector('.hk-failed'), hooks.failed ?? 0);
+  setText(panel.querySelector('.hk-delivered'), hooks.delivered ?? 0);
+  panel.querySelector('.hk-failed').closest('.hk-count').classList.toggle('bad', (hooks.failed ?? 0) > 0);
+  const list = panel.querySelector('.hk-recent');
+  const items = (hooks.recent || []).map((r, i) => ({ ...r, _key: `${r.webhook_id}|${r.barcode}|${r.kind}|${i}` }));
+  syncList(list, items, (r) => r._key, (r) => h('li', { class: 'hook-item' },
+    h('div', { class: 'row' }, h('span', { class: 'badge hk-status' }), h('b', { class: 'hk-kind' }),
+      h('button', { type: 'button', class: 'link barcode', on: { click: (e) => ctx.select({ kind: 'tube', id: e.currentTarget.dataset.barcode }) } })),
+    h('div', { class: 'row' }, h('span', { class: 'hk-attempts' }), h('span', { class: 'hk-error' }),
+      h('button', {
+        type: 'button', class: 'btn small hk-resend',
+        on: { click: (e) => ctx.control(`/api/v1/hooks/deliveries/${encodeURIComponent(e.currentTarget.dataset.webhook)}/resend`, undefined, e.currentTarget) },
+      }))),
+  (li, r) => {
+    li.className = `hook-item hs-${r.status}`;
+    const status = li.querySelector('.hk-status');
+    status.className = `badge hk-status ${r.status}`;
+    setText(status, tStatus('status', r.status));
+    setText(li.querySelector('.hk-kind'), `${r.kind ?? ''} · #${r.webhook_id ?? ''}`);
+    const bc = li.querySelector('.barcode');
+    bc.dataset.barcode = r.barcode ?? '';
+    setText(bc, r.barcode ?? '');
+    setText(li.querySelector('.hk-attempts'), t('hooks.attempts', { n: r.attempts ?? 0 }));
+    setText(li.querySelector('.hk-error'), r.last_error ?? '');
+    const btn = li.querySelector('.hk-resend');
+    btn.dataset.webhook = r.webhook_id ?? '';
+    setText(btn, t('hooks.resend'));
+    btn.hidden = ctx.role !== 'coordinator' || !(r.status === 'failed' || r.status === 'gone');
+    if (!btn.dataset.busy) btn.disabled = !ctx.canControl();
+  });
+  empty(list, 'hooks.empty');
+  return hooks.failed ?? 0;
+}
