@@ -23,4 +23,14 @@ if ! python3 -c 'import fhir.resources, sys; sys.exit(0 if fhir.resources.__vers
   python3 -m pip install --quiet 'fhir.resources==6.4.*'
 fi
 
+# The dashboard's browser test: Debian's Chromium (no browser download) and
+# playwright-core from the npm registry. The dashboard's own Leaflet is installed
+# by the server crate's build script.
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get install -y chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
+fi
+if [ ! -d tests/dashboard/node_modules/playwright-core ]; then
+  (cd tests/dashboard && npm ci --no-audit --no-fund)
+fi
+
 cargo nextest run --workspace --no-fail-fast "$@"

@@ -17,6 +17,9 @@ pub struct JournalHeader {
     pub overrides: Vec<(String, String)>,
     pub seed: u64,
     pub policy: String,
+    /// The scenario's name (journals written before it was recorded have none).
+    #[serde(default)]
+    pub scenario: String,
 }
 
 pub const JOURNAL: &str = "journal.jsonl";

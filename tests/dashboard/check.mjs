@@ -79,10 +79,13 @@ async function login(page, user, password) {
 }
 
 async function whoamiIs(page, user, role) {
-  await until(async () => {
+  const seen = await until(async () => {
+    const err = page.locator(tid('login-error'));
+    if (await err.isVisible()) return { refused: ((await err.textContent()) || '').trim() };
     const text = await page.locator(tid('whoami')).textContent();
-    return text && text.includes(user) && text.includes(role) && text;
+    return text && text.includes(user) && text.includes(role) && { text };
   }, WAIT, `whoami to contain "${user}" and "${role}"`);
+  check(!seen.refused, `the login of "${user}" was refused: ${seen.refused}`);
 }
 
 /** Opens a tube's details from whatever the drawer shows, returns true once custody is listed. */

@@ -154,6 +154,7 @@ fn run_one(
         overrides: overrides.to_vec(),
         seed,
         policy: policy.name().to_owned(),
+        scenario: scenario.name.clone(),
     };
     Ok(Run {
         scenario,

@@ -264,9 +264,14 @@ pub fn routes() -> Router<AppState> {
 pub struct Login {
     pub user: String,
     pub password: String,
+    /// Also return the session token in the body, for scripts sending it as a
+    /// bearer token (the browser uses the HttpOnly cookie and leaves this out).
+    #[serde(default)]
+    pub api_token: bool,
 }
 
-/// Signs in; sets the session cookie and returns the caller (with `token` for scripts).
+/// Signs in; sets the session cookie and returns the caller (and, when asked
+/// with `api_token`, the token for scripts).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
     responses((status = 200, description = "signed in", body = Caller), (status = 401, description = "wrong user or password")))]
 pub async fn login(State(s): State<AppState>, body: axum::body::Bytes) -> Response {
@@ -333,7 +338,9 @@ pub async fn login(State(s): State<AppState>, body: axum::body::Bytes) -> Respon
         session_lifetime().num_seconds()
     );
     let mut body = serde_json::to_value(&caller).unwrap_or_default();
-    body["token"] = serde_json::Value::String(token);
+    if login.api_token {
+        body["token"] = serde_json::Value::String(token.clone());
+    }
     let mut resp = Json(body).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().insert(header::SET_COOKIE, v);

@@ -149,15 +149,23 @@ impl ReplayCatalog {
                     .ok()?
                     .entry((journal.clone(), size))
                     .or_insert_with(|| lines.count());
-                let scenario = header
-                    .get("scenario_file")
+                let named = header
+                    .get("scenario")
                     .and_then(|v| v.as_str())
-                    .map(|p| {
-                        FsPath::new(p)
-                            .file_stem()
-                            .and_then(|s| s.to_str())
-                            .unwrap_or(p)
-                            .to_owned()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned);
+                let scenario = named
+                    .or_else(|| {
+                        header
+                            .get("scenario_file")
+                            .and_then(|v| v.as_str())
+                            .map(|p| {
+                                FsPath::new(p)
+                                    .file_stem()
+                                    .and_then(|s| s.to_str())
+                                    .unwrap_or(p)
+                                    .to_owned()
+                            })
                     })
                     .unwrap_or_default();
                 Some(RunEntry {

@@ -38,6 +38,8 @@ export function createMap(container, { onSelect }) {
   const drones = new Map();
   const boxes = new Map();
   const routes = new Map();
+  const trails = new Map();
+  let lastTrailTime = 0;
   const subdistrictLabels = [];
   let highlighted = null;
   let districtBounds = null;
@@ -253,10 +255,46 @@ export function createMap(container, { onSelect }) {
     }
   }
 
+  /** The path each airborne drone has flown so far (kept while it flies, last 240 fixes). */
+  function renderTrails(view) {
+    // A jump in time (the replay slider) starts every trail afresh.
+    const now = Date.parse(view.now || '') || 0;
+    if (Math.abs(now - lastTrailTime) > 5 * 60_000) {
+      for (const t of trails.values()) layers.routes.removeLayer(t);
+      trails.clear();
+    }
+    lastTrailTime = now;
+    for (const d of view.drones || []) {
+      const flying = d.status === 'on_mission' || d.status === 'returning';
+      let trail = trails.get(d.id);
+      if (!flying) {
+        if (trail) {
+          layers.routes.removeLayer(trail);
+          trails.delete(d.id);
+        }
+        continue;
+      }
+      const here = L.latLng(d.lat, d.lon);
+      if (!trail) {
+        trail = L.polyline([here], {
+          pane: 'routes', color: '#566573', weight: 2, opacity: 0.7, className: `tr-${d.id}`,
+        }).addTo(layers.routes);
+        trails.set(d.id, trail);
+        continue;
+      }
+      const points = trail.getLatLngs();
+      if (!points[points.length - 1].equals(here)) {
+        points.push(here);
+        trail.setLatLngs(points.slice(-240));
+      }
+    }
+  }
+
   function render(view) {
     renderStations(view);
     renderLabs(view);
     renderRoutes(view);
+    renderTrails(view);
     renderBoxes(view);
     renderDrones(view);
     container.dataset.viewMode = view.mode || 'live';
@@ -274,7 +312,7 @@ export function createMap(container, { onSelect }) {
 
   /** Removes everything that moves (entering replay before its first frame). */
   function clearDynamic() {
-    for (const [store, group] of [[drones, layers.drones], [boxes, layers.boxes], [routes, layers.routes]]) {
+    for (const [store, group] of [[drones, layers.drones], [boxes, layers.boxes], [routes, layers.routes], [trails, layers.routes]]) {
       for (const m of store.values()) group.removeLayer(m);
       store.clear();
     }

@@ -271,3 +271,51 @@ impl Store {
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+
+    #[tokio::test]
+    async fn sessions_end_when_they_expire_and_when_closed() {
+        let dir = std::env::temp_dir().join(format!("lf-sessions-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let _ = std::fs::remove_file(dir.join("s.db"));
+        let store = Store::open(&format!("sqlite://{}", dir.join("s.db").display()))
+            .await
+            .unwrap();
+        let now = Utc::now();
+        let user = User {
+            name: "coord".into(),
+            role: "coordinator".into(),
+            lab: None,
+            password_hash: "$argon2id$stub".into(),
+        };
+        store.put_user(&user, now).await.unwrap();
+        store
+            .add_session("digest-a", "coord", now, now + Duration::hours(1))
+            .await
+            .unwrap();
+        let (found, _) = store.session_user("digest-a", now).await.unwrap().unwrap();
+        assert_eq!(found, user);
+        assert!(
+            store
+                .session_user("digest-a", now + Duration::hours(2))
+                .await
+                .unwrap()
+                .is_none(),
+            "expired"
+        );
+        store.end_session("digest-a").await.unwrap();
+        assert!(store.session_user("digest-a", now).await.unwrap().is_none());
+        // Replacing a user keeps one row with the new role.
+        let viewer = User {
+            role: "viewer".into(),
+            ..user
+        };
+        store.put_user(&viewer, now).await.unwrap();
+        assert_eq!(store.user("coord").await.unwrap().unwrap().role, "viewer");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,72 @@
+//! The dashboard in a real browser (Debian's Chromium driven by playwright-core,
+//! tests/dashboard/check.mjs) against `labflight demo`: sign-in and roles, the
+//! Leaflet map, live updates, language switch, details and custody, grounding
+//! and releasing the fleet, alerts, replay scrubbing, and a tablet-sized screen.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+use support::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+#[test]
+fn a_coordinator_and_a_viewer_use_the_dashboard_in_chromium() {
+    assert!(
+        std::path::Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: `apt-get install -y chromium` (scripts/test.sh does it)"
+    );
+    let check_dir = repo().join("tests/dashboard");
+    assert!(
+        check_dir.join("node_modules/playwright-core").exists(),
+        "playwright-core is missing: `npm ci` in tests/dashboard (scripts/test.sh does it)"
+    );
+    let dir = Scratch::new("dashboard-browser");
+    let http_port = free_port();
+    let mqtt_port = free_port();
+    let mut demo = Proc::spawn(
+        &[
+            "demo",
+            "--scenario",
+            short_scenario().to_str().unwrap(),
+            "--speed",
+            "120",
+            "--http",
+            &format!("127.0.0.1:{http_port}"),
+            "--mqtt-port",
+            &mqtt_port.to_string(),
+            "--quiet",
+        ],
+        &[],
+    );
+    let url = demo.wait_line("dashboard:", Duration::from_secs(180));
+    let coordinator = demo.wait_line("login:", Duration::from_secs(10));
+    let viewer = demo.wait_line("viewer login:", Duration::from_secs(10));
+    let (c_user, c_pw) = coordinator.split_once(' ').unwrap();
+    let (v_user, v_pw) = viewer.split_once(' ').unwrap();
+    let shots = dir.path("screenshots");
+    let out = Command::new("timeout")
+        .arg("300")
+        .arg("node")
+        .arg(check_dir.join("check.mjs"))
+        .args([url.trim_end_matches('/'), c_user, c_pw, v_user, v_pw])
+        .arg(&shots)
+        .current_dir(repo())
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("dashboard check passed"),
+        "the browser check failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    for shot in ["desktop.png", "replay.png", "tablet.png"] {
+        let len = std::fs::metadata(shots.join(shot))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert!(len > 10_000, "{shot} was not written ({len} bytes)");
+    }
+}
