@@ -35,6 +35,10 @@ fn day(tag: &str, mut disturb: impl FnMut(Duration, &mut Proc, &mut Mosquitto)) 
     let db = format!("sqlite://{}", dir.path("svc.db").display());
     let http_port = free_port();
     let config = serve_config(&dir, 600.0, 0, http_port, &db);
+    // Frequent snapshots, so restarts restore one and replay only what follows.
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("snapshot_every = 100\n");
+    std::fs::write(&config, text).unwrap();
     let mut serve = start_serve(&config, &broker.url());
     let mut devices = Proc::spawn(
         &[
@@ -145,6 +149,7 @@ fn kill_9_three_times_loses_nothing_and_repeats_no_mission() {
         Duration::from_secs(13),
         Duration::from_secs(21),
     ];
+    let mut recoveries = Vec::new();
     let crashed = day("crash", |elapsed, serve, broker| {
         if kills.first().is_some_and(|k| elapsed >= *k) {
             kills.remove(0);
@@ -152,9 +157,31 @@ fn kill_9_three_times_loses_nothing_and_repeats_no_mission() {
             std::thread::sleep(Duration::from_millis(300));
             let config = serve.config_path();
             *serve = start_serve(&config, &broker.url());
+            recoveries.extend(
+                serve
+                    .seen
+                    .iter()
+                    .filter(|l| l.starts_with("recovered"))
+                    .cloned(),
+            );
         }
     });
     assert!(kills.is_empty(), "the day outlived every planned kill");
+    // Restarts restored a snapshot and replayed only the journal after it.
+    assert_eq!(recoveries.len(), 3, "{recoveries:?}");
+    let from_snapshot = recoveries
+        .iter()
+        .filter(|l| !l.contains("snapshot of event 0)"))
+        .count();
+    assert!(
+        from_snapshot >= 2,
+        "restarts from a snapshot: {recoveries:?}"
+    );
+    assert!(
+        crashed.metrics.contains("labflight_store_snapshots_total"),
+        "{}",
+        crashed.metrics
+    );
     for run in [&calm, &crashed] {
         assert_eq!(run.report["tubes_left"], 0, "{}", run.report);
         assert_complete_custody(&run.custody);

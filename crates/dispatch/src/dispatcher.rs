@@ -20,6 +20,15 @@ use labflight_core::{
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+/// A dispatcher at one instant, for a fast restart.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct DispatcherSnapshot {
+    pub policy: String,
+    pub seed: u64,
+    pub state: State,
+    pub policy_memory: serde_json::Value,
+}
+
 #[derive(Debug)]
 pub struct Dispatcher {
     world: Arc<World>,
@@ -104,6 +113,41 @@ impl Dispatcher {
             cache: RouteCache::default(),
             seed,
         }
+    }
+
+    /// Everything needed to carry on from here (state and the policy's memory).
+    pub fn snapshot(&self) -> DispatcherSnapshot {
+        DispatcherSnapshot {
+            policy: self.policy.name().to_owned(),
+            seed: self.seed,
+            state: self.state.clone(),
+            policy_memory: self.policy.save(),
+        }
+    }
+
+    /// A dispatcher that decides from here on exactly as the one that took the
+    /// snapshot would have.
+    pub fn restore(
+        world: Arc<World>,
+        policy: PolicyKind,
+        snapshot: DispatcherSnapshot,
+    ) -> Result<Dispatcher, String> {
+        if snapshot.policy != policy.name() {
+            return Err(format!(
+                "snapshot of policy `{}`, not `{}`",
+                snapshot.policy,
+                policy.name()
+            ));
+        }
+        let mut built = policy.build(&world, snapshot.seed);
+        built.load(&snapshot.policy_memory)?;
+        Ok(Dispatcher {
+            world,
+            state: snapshot.state,
+            policy: built,
+            cache: RouteCache::default(),
+            seed: snapshot.seed,
+        })
     }
 
     pub fn state(&self) -> &State {

@@ -13,6 +13,6 @@ pub mod state;
 pub mod world;
 
 pub use custody::custody_steps;
-pub use dispatcher::Dispatcher;
+pub use dispatcher::{Dispatcher, DispatcherSnapshot};
 pub use policy::PolicyKind;
 pub use world::{CourierStart, DroneStart, World, WorldParts};

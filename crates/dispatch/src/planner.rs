@@ -19,12 +19,18 @@ use std::collections::{BTreeSet, HashMap};
 /// Routes between positions, cached: drones mostly fly between the same pads.
 #[derive(Debug, Default)]
 pub struct RouteCache {
-    routes: HashMap<[i64; 4], Option<Route>>,
+    routes: HashMap<[u64; 4], Option<Route>>,
 }
 
-fn key(a: LatLon, b: LatLon) -> [i64; 4] {
-    let q = |x: f64| (x * 1e6).round() as i64;
-    [q(a.lat), q(a.lon), q(b.lat), q(b.lon)]
+/// Exact positions: the cache only saves work and never changes an answer, so a
+/// dispatcher restored from a snapshot (with an empty cache) decides the same.
+fn key(a: LatLon, b: LatLon) -> [u64; 4] {
+    [
+        a.lat.to_bits(),
+        a.lon.to_bits(),
+        b.lat.to_bits(),
+        b.lon.to_bits(),
+    ]
 }
 
 impl RouteCache {

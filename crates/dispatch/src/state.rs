@@ -9,10 +9,10 @@ use labflight_core::{
     Tube, TubeBarcode,
 };
 use nalgebra::Vector2;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DroneStatus {
     Idle,
@@ -34,7 +34,7 @@ pub enum DroneStatus {
     Lost,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Drone {
     pub id: DroneId,
     pub position: LatLon,
@@ -58,7 +58,7 @@ impl Drone {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BoxStatus {
     /// Sealed at the centre, waiting for a drone or van.
@@ -78,7 +78,7 @@ pub enum BoxStatus {
     },
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SpecimenBox {
     pub id: BoxId,
     pub station: StationId,
@@ -97,7 +97,7 @@ pub struct SpecimenBox {
     pub temp_c: Option<f64>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TubeStatus {
     InBox,
@@ -108,7 +108,7 @@ pub enum TubeStatus {
     Rejected,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TubeState {
     pub box_id: BoxId,
     pub status: TubeStatus,
@@ -120,7 +120,7 @@ pub struct TubeState {
     pub reported_at: Option<Instant>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MissionStatus {
     Assigned,
@@ -129,14 +129,14 @@ pub enum MissionStatus {
     Aborted,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Carrier {
     Drone(DroneId),
     Courier(CourierId),
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Mission {
     pub id: MissionId,
     pub carrier: Carrier,
@@ -149,7 +149,7 @@ pub struct Mission {
     pub plan: Option<MissionPlan>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LabState {
     /// Marked unavailable by a coordinator.
     pub unavailable: bool,
@@ -165,7 +165,7 @@ pub struct LabState {
     pub overload_alerted: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Courier {
     pub id: CourierId,
     pub position: LatLon,
@@ -176,7 +176,7 @@ pub struct Courier {
     pub trips: u32,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Weather {
     pub wind_east_mps: f64,
     pub wind_north_mps: f64,
@@ -190,7 +190,7 @@ impl Weather {
 }
 
 /// The whole changing state.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct State {
     pub now: Instant,
     pub drones: BTreeMap<DroneId, Drone>,

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const DEFAULT_SCENARIO: &str = "maps/longhua/scenario.toml";
+/// Journaled events between two snapshots of the dispatcher.
+const DEFAULT_SNAPSHOT_EVERY: i64 = 2000;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -54,6 +56,9 @@ struct ServeConfig {
     hooks: Vec<HookConfig>,
     /// Recorded runs (folders with a journal.jsonl) the dashboard can replay.
     runs_dir: Option<PathBuf>,
+    /// Save the dispatcher's state every this many journaled events (default 2000;
+    /// 0 turns snapshots off and a restart replays the whole journal).
+    snapshot_every: Option<i64>,
 }
 
 /// `[[hooks]]` in labflight.toml.
@@ -263,6 +268,14 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|| "127.0.0.1:8080".into()),
         )?,
         runs_dir: cfg.runs_dir.unwrap_or_else(|| "runs".into()),
+        snapshot_every: match cfg.snapshot_every.unwrap_or(DEFAULT_SNAPSHOT_EVERY) {
+            n if n >= 0 => n,
+            n => {
+                return Err(
+                    BadInput(format!("snapshot_every = {n}: must be 0 (off) or more")).into(),
+                );
+            }
+        },
     };
     runtime()?.block_on(async move {
         let running = service::start(opts).await?;
@@ -397,6 +410,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             None => std::net::SocketAddr::from(([127, 0, 0, 1], port_or_free(8080))),
         },
         runs_dir,
+        snapshot_every: DEFAULT_SNAPSHOT_EVERY,
     };
     let first_lab = map.labs.first().map(|l| l.id.0.clone());
     let sink_file =

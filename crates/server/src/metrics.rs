@@ -29,6 +29,7 @@ pub struct Metrics {
     pub mqtt_reconnects: Counter,
     pub journal_seq: Gauge<i64, AtomicI64>,
     pub batches: Counter,
+    pub snapshots: Counter,
 }
 
 impl Default for Metrics {
@@ -51,6 +52,7 @@ impl Metrics {
             mqtt_reconnects: Counter::default(),
             journal_seq: Gauge::default(),
             batches: Counter::default(),
+            snapshots: Counter::default(),
         };
         registry.register(
             "mqtt_messages_received",
@@ -88,6 +90,11 @@ impl Metrics {
             m.journal_seq.clone(),
         );
         registry.register("store_batches", "Transactions committed", m.batches.clone());
+        registry.register(
+            "store_snapshots",
+            "Dispatcher snapshots saved for a fast restart",
+            m.snapshots.clone(),
+        );
         registry.register(
             "telemetry_superseded",
             "Valid drone telemetry samples superseded by a later one in the same batch (checked, not journaled)",

@@ -357,9 +357,17 @@ impl Store {
 
     /// The whole journal in order.
     pub async fn journal(&self) -> Result<Vec<JournalEntry>> {
-        let rows = sqlx::query("SELECT seq, at, source, body, digest FROM journal ORDER BY seq")
-            .fetch_all(&self.pool)
-            .await?;
+        self.journal_after(0).await
+    }
+
+    /// The journal after event `seq`, in order.
+    pub async fn journal_after(&self, seq: i64) -> Result<Vec<JournalEntry>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, source, body, digest FROM journal WHERE seq > $1 ORDER BY seq",
+        )
+        .bind(seq)
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter()
             .map(|r| {
                 let seq: i64 = r.try_get(0)?;
@@ -377,6 +385,56 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Digests of every QoS 1 message journaled (redeliveries are recognised by them).
+    pub async fn journal_digests(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT digest FROM journal WHERE digest IS NOT NULL")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|r| r.try_get(0).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// The last journaled event: its sequence number and time.
+    pub async fn journal_end(&self) -> Result<Option<(i64, Instant)>> {
+        let row = sqlx::query("SELECT seq, at FROM journal ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get(0)?, parse_ts(&r.try_get::<String, _>(1)?)?)))
+            .transpose()
+    }
+
+    /// Keeps the dispatcher's state after event `seq` (and the one before it; older
+    /// snapshots go).
+    pub async fn put_snapshot(&self, seq: i64, at: Instant, body: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM snapshots WHERE seq >= $1")
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO snapshots (seq, at, body) VALUES ($1, $2, $3)")
+            .bind(seq)
+            .bind(ts(at))
+            .bind(body)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "DELETE FROM snapshots WHERE seq < (SELECT MIN(seq) FROM (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2) AS kept)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The latest snapshot: the event it follows and its body.
+    pub async fn latest_snapshot(&self) -> Result<Option<(i64, String)>> {
+        let row = sqlx::query("SELECT seq, body FROM snapshots ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
 
     /// Commands, in the order given; `unpublished_only` for the restart's resend.

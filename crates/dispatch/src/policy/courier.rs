@@ -86,6 +86,19 @@ impl CourierRounds {
 }
 
 impl Policy for CourierRounds {
+    /// The rounds are rebuilt from the world; only how far the day has got is kept.
+    fn save(&self) -> serde_json::Value {
+        serde_json::json!({ "next": self.next })
+    }
+
+    fn load(&mut self, saved: &serde_json::Value) -> Result<(), String> {
+        let next = saved.get("next").and_then(|n| n.as_u64()).ok_or_else(|| {
+            format!("courier policy snapshot: expected {{\"next\": n}}, got {saved}")
+        })?;
+        self.next = (next as usize).min(self.stops.len());
+        Ok(())
+    }
+
     fn name(&self) -> &'static str {
         "courier"
     }

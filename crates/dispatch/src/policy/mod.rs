@@ -23,6 +23,14 @@ pub trait Policy: std::fmt::Debug + Send {
     fn rides_along(&self) -> bool {
         true
     }
+    /// What the policy remembers between events, for a snapshot (none by default).
+    fn save(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+    /// Takes back what `save` gave.
+    fn load(&mut self, _saved: &serde_json::Value) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -19,7 +19,7 @@ use labflight_core::event::Override;
 use labflight_core::{Command, Event, Instant, Scenario, Stamped};
 use labflight_dispatch::state::TubeStatus;
 use labflight_dispatch::state::{Carrier, DroneStatus, MissionStatus, State};
-use labflight_dispatch::{Dispatcher, World, custody_steps};
+use labflight_dispatch::{Dispatcher, DispatcherSnapshot, World, custody_steps};
 use labflight_hooks::fhir::{IssueCode, LabResult, StatusKind, report_bundle, status_bundle};
 use labflight_mqtt::topics::SERVICE_SUBSCRIPTIONS;
 use labflight_mqtt::{CommandEnvelope, MqttUrl, Topic, decode};
@@ -67,6 +67,8 @@ pub struct ServiceOptions {
     pub hooks: HookSettings,
     /// Recorded runs (folders with a journal) the dashboard can replay.
     pub runs_dir: std::path::PathBuf,
+    /// A snapshot of the dispatcher every this many journaled events (0: none).
+    pub snapshot_every: i64,
 }
 
 /// Result sharing: lab tokens, who may manage hooks, where hooks may go, and the
@@ -162,18 +164,39 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         speed: meta.speed,
     };
 
-    // Recover: the journal through a fresh dispatcher gives back the state.
-    let mut dispatcher = Dispatcher::new(Arc::clone(&world), policy, meta.seed, meta.started_at);
-    let journal = store.journal().await?;
+    // Recover: the latest snapshot, then the journal after it through the
+    // restored dispatcher, gives back the state (no snapshot: the whole journal).
+    let restored = match store.latest_snapshot().await? {
+        Some((seq, body)) => match serde_json::from_str::<DispatcherSnapshot>(&body)
+            .map_err(|e| e.to_string())
+            .and_then(|snap| Dispatcher::restore(Arc::clone(&world), policy, snap))
+        {
+            Ok(d) => Some((d, seq)),
+            Err(e) => {
+                tracing::warn!(
+                    "snapshot after event {seq} unusable ({e}); replaying the whole journal"
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let (mut dispatcher, snapshot_seq) = restored.unwrap_or_else(|| {
+        (
+            Dispatcher::new(Arc::clone(&world), policy, meta.seed, meta.started_at),
+            0,
+        )
+    });
+    let journal = store.journal_after(snapshot_seq).await?;
     let stored = store.commands(false).await?;
-    let mut seen = HashSet::new();
+    let seen: HashSet<String> = store.journal_digests().await?.into_iter().collect();
     let mut regenerated = 0usize;
     let mut mismatched = 0usize;
-    let mut stored_iter = stored.iter().peekable();
+    let mut stored_iter = stored
+        .iter()
+        .filter(|s| s.event_seq > snapshot_seq)
+        .peekable();
     for e in &journal {
-        if let Some(d) = &e.digest {
-            seen.insert(d.clone());
-        }
         for (idx, c) in dispatcher.handle(&e.stamped).into_iter().enumerate() {
             regenerated += 1;
             let want = stored_iter.next_if(|s| s.event_seq == e.seq && s.idx == idx as i32);
@@ -190,11 +213,10 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
             "journal replay: {mismatched} of {regenerated} commands differ from the stored ones"
         );
     }
-    let last_seq = journal.last().map_or(0, |e| e.seq);
-    let last_at = journal.last().map_or(meta.started_at, |e| e.stamped.at);
-    if !journal.is_empty() {
-        eprintln!(
-            "recovered {} journaled events and {} commands from {}",
+    let (last_seq, last_at) = store.journal_end().await?.unwrap_or((0, meta.started_at));
+    if last_seq > 0 {
+        println!(
+            "recovered {last_seq} journaled events ({} replayed after the snapshot of event {snapshot_seq}) and {} commands from {}",
             journal.len(),
             stored.len(),
             opts.database_url
@@ -318,6 +340,8 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         out: out_tx,
         snapshot: snap_tx,
         last_snapshot: std::time::Instant::now() - std::time::Duration::from_secs(10),
+        snapshot_every: opts.snapshot_every,
+        last_saved_seq: last_seq,
     };
     core.announce();
     core.publish_snapshot();
@@ -467,6 +491,10 @@ struct Core {
     out: mpsc::UnboundedSender<Outbound>,
     snapshot: watch::Sender<Option<Snapshot>>,
     last_snapshot: std::time::Instant,
+    /// Save the dispatcher every this many events (0: never).
+    snapshot_every: i64,
+    /// The event the last saved snapshot follows.
+    last_saved_seq: i64,
 }
 
 impl Core {
@@ -547,6 +575,10 @@ impl Core {
                 }
                 self.metrics.batches.inc();
                 self.metrics.journal_seq.set(self.seq);
+                if self.snapshot_every > 0 && self.seq - self.last_saved_seq >= self.snapshot_every
+                {
+                    self.save_snapshot().await;
+                }
             }
             for (reply, answer) in replies {
                 let _ = reply.send(answer);
@@ -1147,6 +1179,25 @@ impl Core {
                 last_status: None,
                 last_error: None,
             });
+        }
+    }
+
+    /// Keeps the dispatcher's state as of the last committed event, so a restart
+    /// replays only what came after. A failure only costs restart time.
+    async fn save_snapshot(&mut self) {
+        let body = match serde_json::to_string(&self.dispatcher.snapshot()) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!("snapshot: {e}");
+                return;
+            }
+        };
+        match self.store.put_snapshot(self.seq, self.last_at, &body).await {
+            Ok(()) => {
+                self.last_saved_seq = self.seq;
+                self.metrics.snapshots.inc();
+            }
+            Err(e) => tracing::warn!("snapshot after event {}: {e}", self.seq),
         }
     }
 
