@@ -52,6 +52,22 @@ fn demo_short_day_resolves_every_tube_with_full_custody() {
     assert_eq!(report["tubes_left"], 0, "every tube resolved: {report}");
     let custody = custody_by_tube(&db);
     assert_eq!(assert_complete_custody(&custody) as u64, drawn);
+    // Every box has its current row: all reached a lab, holding every tube drawn.
+    let boxes = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        labflight_store::Store::open(&db)
+            .await
+            .unwrap()
+            .boxes()
+            .await
+            .unwrap()
+    });
+    assert!(!boxes.is_empty());
+    let held: i64 = boxes.iter().map(|b| i64::from(b.tubes)).sum();
+    assert_eq!(held as u64, drawn, "boxes hold every tube once");
+    for b in &boxes {
+        assert_eq!(b.status, "delivered", "{b:?}");
+        assert!(b.lab.is_some(), "{b:?}");
+    }
     // Serum and plasma tubes not spun at their centre are spun at the lab, once,
     // between reception and result.
     let spun: Vec<&Vec<String>> = custody

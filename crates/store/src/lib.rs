@@ -1,7 +1,7 @@
 //! Durable state of the live service, through sqlx on SQLite (the default file) or
 //! PostgreSQL (`DATABASE_URL`): the journal of accepted events, the commands they
 //! caused (with whether each reached the broker), every tube's chain of custody,
-//! and current rows for tubes and missions. One transaction per batch of events:
+//! and current rows for tubes, boxes and missions. One transaction per batch of events:
 //! an event and its commands become durable together, before any command goes out.
 
 pub mod dashboard;
@@ -94,6 +94,19 @@ pub struct MissionRow {
     pub status: String,
 }
 
+/// A box's current row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoxRow {
+    pub box_id: String,
+    pub station: String,
+    pub tubes: i32,
+    pub sealed_at: Instant,
+    /// `waiting`, `assigned`, `on_board`, `stranded` or `delivered`.
+    pub status: String,
+    pub mission: Option<String>,
+    pub lab: Option<String>,
+}
+
 /// Everything one batch of events produced, committed in one transaction.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
@@ -103,6 +116,7 @@ pub struct Batch {
     pub custody: Vec<(i64, CustodyStep)>,
     pub tubes: Vec<TubeRow>,
     pub missions: Vec<MissionRow>,
+    pub boxes: Vec<BoxRow>,
     /// Lab reports accepted in this batch (idempotency by report id).
     pub lab_reports: Vec<LabReportRow>,
     /// Deliveries owed because of this batch: the outbox, in the same transaction.
@@ -323,6 +337,24 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        for b in &batch.boxes {
+            sqlx::query(
+                "INSERT INTO boxes (box_id, station, tubes, sealed_at, status, mission, lab, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (box_id) DO UPDATE SET status = excluded.status, mission = excluded.mission, \
+                 lab = excluded.lab, updated_at = excluded.updated_at",
+            )
+            .bind(&b.box_id)
+            .bind(&b.station)
+            .bind(b.tubes)
+            .bind(ts(b.sealed_at))
+            .bind(&b.status)
+            .bind(&b.mission)
+            .bind(&b.lab)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
         for r in &batch.lab_reports {
             sqlx::query(
                 "INSERT INTO lab_reports (report_id, lab, barcode, body, received_at) VALUES ($1, $2, $3, $4, $5)",
@@ -516,6 +548,27 @@ impl Store {
                     tube_type: r.try_get(3)?,
                     drawn_at: parse_ts(&r.try_get::<String, _>(4)?)?,
                     status: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn boxes(&self) -> Result<Vec<BoxRow>> {
+        let rows = sqlx::query(
+            "SELECT box_id, station, tubes, sealed_at, status, mission, lab FROM boxes ORDER BY box_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(BoxRow {
+                    box_id: r.try_get(0)?,
+                    station: r.try_get(1)?,
+                    tubes: r.try_get(2)?,
+                    sealed_at: parse_ts(&r.try_get::<String, _>(3)?)?,
+                    status: r.try_get(4)?,
+                    mission: r.try_get(5)?,
+                    lab: r.try_get(6)?,
                 })
             })
             .collect()

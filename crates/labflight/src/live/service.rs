@@ -27,7 +27,9 @@ use labflight_server::replay::ReplayCatalog;
 use labflight_server::{
     Accepted, AppState, Control, DashboardContext, Metrics, Refusal, Snapshot, TubeAtLab,
 };
-use labflight_store::{Batch, JournalEntry, MissionRow, RunMeta, Store, StoredCommand, TubeRow};
+use labflight_store::{
+    Batch, BoxRow, JournalEntry, MissionRow, RunMeta, Store, StoredCommand, TubeRow,
+};
 use labflight_store::{LabReportRow, OutboxItem, Subscription};
 use rumqttc::{AsyncClient, Event as MqttEvent, LastWill, Packet, Publish, QoS};
 use sha2::{Digest, Sha256};
@@ -334,6 +336,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         last_at,
         seen,
         mission_status: HashMap::new(),
+        box_rows: HashMap::new(),
         subscriptions,
         resumed_from_journal: last_seq > 0,
         metrics: Arc::clone(&metrics),
@@ -487,6 +490,8 @@ struct Core {
     subscriptions: Vec<Subscription>,
     /// Last stored status of each mission, so only changes are written.
     mission_status: HashMap<String, String>,
+    /// Last stored row of each box, so only changes are written.
+    box_rows: HashMap<String, BoxRow>,
     metrics: Arc<Metrics>,
     out: mpsc::UnboundedSender<Outbound>,
     snapshot: watch::Sender<Option<Snapshot>>,
@@ -673,6 +678,8 @@ impl Core {
         self.metrics.accept(stamped.event.kind_name());
         let steps = custody_steps(self.dispatcher.state(), &stamped);
         let commands = self.dispatcher.handle(&stamped);
+        let touched_boxes =
+            boxes_touched(self.dispatcher.state(), &stamped.event, &commands, &steps);
         let mut notices: Vec<(TubeBarcode, StatusKind)> = Vec::new();
         // Redraw requests follow the notices of the event that caused them.
         let mut redraws: Vec<(TubeBarcode, StatusKind)> = Vec::new();
@@ -739,6 +746,14 @@ impl Core {
         for barcode in touched {
             if let Some(row) = tube_row(state, &barcode) {
                 batch.tubes.push(row);
+            }
+        }
+        for id in touched_boxes {
+            if let Some(row) = state.boxes.get(&id).map(box_row)
+                && self.box_rows.get(&row.box_id) != Some(&row)
+            {
+                self.box_rows.insert(row.box_id.clone(), row.clone());
+                batch.boxes.push(row);
             }
         }
         for m in state.missions.values() {
@@ -1256,6 +1271,67 @@ fn tube_row(state: &State, barcode: &labflight_core::TubeBarcode) -> Option<Tube
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default(),
     })
+}
+
+/// The boxes an event and its commands may have changed.
+fn boxes_touched(
+    state: &State,
+    event: &Event,
+    commands: &[Command],
+    steps: &[labflight_core::CustodyStep],
+) -> BTreeSet<labflight_core::BoxId> {
+    let mut ids = BTreeSet::new();
+    match event {
+        Event::BoxSealed { box_id, .. } | Event::BoxReceived { box_id, .. } => {
+            ids.insert(box_id.clone());
+        }
+        _ => {}
+    }
+    for s in steps {
+        if let Some(t) = state.tubes.get(&s.barcode) {
+            ids.insert(t.box_id.clone());
+        }
+    }
+    let of_mission = |m: &labflight_core::MissionId| {
+        state
+            .missions
+            .get(m)
+            .map(|m| m.boxes.clone())
+            .unwrap_or_default()
+    };
+    for c in commands {
+        let named = match c {
+            Command::AssignMission(p) => p.boxes.clone(),
+            Command::AddToMission { boxes, .. } => boxes.clone(),
+            Command::RequestCourier(r) => r.boxes.clone(),
+            Command::AbortMission { mission, .. } | Command::Redirect { mission, .. } => {
+                of_mission(mission)
+            }
+            _ => Vec::new(),
+        };
+        ids.extend(named);
+    }
+    ids
+}
+
+fn box_row(b: &labflight_dispatch::state::SpecimenBox) -> BoxRow {
+    use labflight_dispatch::state::BoxStatus;
+    let (status, mission, lab) = match &b.status {
+        BoxStatus::Waiting => ("waiting", None, None),
+        BoxStatus::Assigned { mission } => ("assigned", Some(mission.0.clone()), None),
+        BoxStatus::OnBoard { mission } => ("on_board", Some(mission.0.clone()), None),
+        BoxStatus::Stranded { .. } => ("stranded", None, None),
+        BoxStatus::Delivered { lab } => ("delivered", None, Some(lab.0.clone())),
+    };
+    BoxRow {
+        box_id: b.id.0.clone(),
+        station: b.station.0.clone(),
+        tubes: b.tubes.len() as i32,
+        sealed_at: b.sealed_at,
+        status: status.into(),
+        mission,
+        lab,
+    }
 }
 
 fn mission_row(m: &labflight_dispatch::state::Mission) -> MissionRow {
