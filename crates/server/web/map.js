@@ -211,7 +211,8 @@ export function createMap(container, { onSelect }) {
     }, (m, b) => {
       const fill = BOX_COLOURS[b.status] || '#f5b041';
       if (m.options.fillColor !== fill) m.setStyle({ fillColor: fill });
-      tooltip(m, `${b.id} · ${tStatus('status', b.status)} · ${b.tubes ?? 0}`);
+      const temp = b.temp_c == null ? '' : ` · ${b.temp_c.toFixed(1)} °C`;
+      tooltip(m, `${b.id} · ${tStatus('status', b.status)} · ${b.tubes ?? 0}${temp}`);
     });
   }
 
