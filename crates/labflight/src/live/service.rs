@@ -1058,23 +1058,8 @@ impl Core {
                 if here && tube.status >= TubeStatus::AtLab {
                     return Ok(Accepted::Duplicate);
                 }
-                // A box still at its centre cannot be in a lab's hands.
-                if let Some(b) = state.boxes.get(&tube.box_id)
-                    && matches!(
-                        b.status,
-                        labflight_dispatch::state::BoxStatus::Waiting
-                            | labflight_dispatch::state::BoxStatus::Assigned { .. }
-                    )
-                {
-                    return Err(Refusal::new(
-                        409,
-                        IssueCode::BusinessRule,
-                        format!(
-                            "tube `{barcode}` is in box `{}`, which has not left centre `{}`",
-                            b.id, b.station
-                        ),
-                    ));
-                }
+                // The lab's scan is the authority on what is in its hands, even for a
+                // box labflight did not see leave its centre (carried by other means).
                 let box_id = tube.box_id.clone();
                 self.apply(
                     Event::BoxReceived {
