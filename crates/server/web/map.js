@@ -154,6 +154,8 @@ export function createMap(container, { onSelect }) {
       if (m.options.color !== style.color) m.setStyle(style);
       setClass(m, 'is-unavailable', l.unavailable);
       setClass(m, 'is-closed', l.closed);
+      const queued = Object.values(l.queue || {}).reduce((a, n) => a + n, 0);
+      tooltip(m, `${l.name || l.id} · ${t('labs.queue')} ${queued}`);
     }
   }
 
