@@ -68,6 +68,24 @@ impl Policy for DronePolicy {
                     }
                 }
             }
+            if best.is_none()
+                && let Some((choice, (b, w))) = reachable_other_lab(ctx, &candidates, pos, &p)
+            {
+                // The lab with the earliest result is out of these drones' reach with
+                // this load; a nearer one they can fly to beats a van.
+                for alt in p.lab_alternatives.iter_mut() {
+                    if alt.lab.as_ref() == Some(&choice.lab) {
+                        alt.verdict = "chosen".into();
+                    } else if alt.lab.as_ref() == Some(&p.lab.lab) {
+                        alt.verdict =
+                            "earliest result, but no drone can fly there with this load".into();
+                    }
+                }
+                p.deadline = choice.deadline;
+                p.lab = choice;
+                best = b;
+                weighed = w;
+            }
             let Some((drone, option)) = best else {
                 // Beyond what even a fully charged drone at the nearest charger can fly
                 // (a centre at the edge of range, or wind): waiting will not help, a van will.
@@ -142,6 +160,87 @@ impl Policy for DronePolicy {
 
 /// Whether a drone with a full battery at the charger pad nearest the centre could
 /// fly this pickup (its oldest box alone) under the current wind.
+/// The drone chosen for a pickup (if any could fly it) and every drone weighed.
+type Weighing = (Option<(DroneId, DroneOption)>, Vec<Alternative>);
+
+/// Labs tried, besides the one with the earliest result, when no drone can reach it.
+const OTHER_LABS_TRIED: usize = 2;
+
+/// Another lab that can take the boxes and that one of `candidates` can reach
+/// with them, the earliest predicted result first: its choice and the weighing.
+fn reachable_other_lab(
+    ctx: &mut Ctx<'_>,
+    candidates: &[DroneId],
+    pos: labflight_core::LatLon,
+    p: &Pickup,
+) -> Option<(LabChoice, Weighing)> {
+    let mut others: Vec<_> = p
+        .lab_alternatives
+        .iter()
+        .filter(|a| a.score >= 0.0)
+        .filter_map(|a| a.lab.clone().map(|l| (a.score, l)))
+        .filter(|(_, l)| *l != p.lab.lab)
+        .collect();
+    others.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let now = ctx.state.now;
+    for (_, lab) in others.into_iter().take(OTHER_LABS_TRIED) {
+        // A full drone standing at the centre is the best any candidate can do.
+        if !ideal_can_fly(ctx, pos, pos, &lab, p.payload_kg) {
+            continue;
+        }
+        let state: &crate::state::State = ctx.state;
+        let refs: Vec<_> = p.boxes.iter().map(|b| &state.boxes[b]).collect();
+        let (Some(choice), _) = crate::planner::choose_lab(
+            ctx.world,
+            state,
+            ctx.cache,
+            pos,
+            &refs,
+            p.payload_kg,
+            now,
+            Some(&lab),
+        ) else {
+            continue;
+        };
+        let weighing = weigh(ctx, candidates, pos, p.payload_kg, &choice.leg);
+        if weighing.0.is_some() {
+            return Some((choice, weighing));
+        }
+    }
+    None
+}
+
+/// Whether a fully charged drone starting at `from` could pick up `payload_kg` at
+/// `pos` and fly it to `lab`.
+fn ideal_can_fly(
+    ctx: &mut Ctx<'_>,
+    from: labflight_core::LatLon,
+    pos: labflight_core::LatLon,
+    lab: &labflight_core::LabId,
+    payload_kg: f64,
+) -> bool {
+    let world = ctx.world;
+    let Some(lab_pos) = world.labs.get(lab).map(|l| l.position) else {
+        return false;
+    };
+    let Some(leg) = plan_leg(world, ctx.state, ctx.cache, pos, lab_pos, payload_kg) else {
+        return false;
+    };
+    let ideal = crate::state::Drone {
+        id: DroneId::from("ideal"),
+        position: from,
+        pad: None,
+        battery_pct: 100.0,
+        status: crate::state::DroneStatus::Idle,
+        paused: false,
+        last_seen: ctx.state.now,
+        home: None,
+        link_lost: false,
+        flights: 0,
+    };
+    evaluate_drone(world, ctx.state, ctx.cache, &ideal, pos, payload_kg, &leg).is_ok()
+}
+
 fn reachable_at_best(ctx: &mut Ctx<'_>, pos: labflight_core::LatLon, p: &Pickup) -> bool {
     let world = ctx.world;
     let Some((site, _)) = world.index.nearest_pad_with_capacity(pos, |id| {
@@ -152,27 +251,21 @@ fn reachable_at_best(ctx: &mut Ctx<'_>, pos: labflight_core::LatLon, p: &Pickup)
     }) else {
         return false;
     };
-    let Some(first) = ctx.state.boxes.get(&p.boxes[0]) else {
+    let Some(payload) = ctx.state.boxes.get(&p.boxes[0]).map(|b| b.payload_kg) else {
         return false;
     };
-    let payload = first.payload_kg;
-    let lab_pos = world.labs[&p.lab.lab].position;
-    let Some(leg) = plan_leg(world, ctx.state, ctx.cache, pos, lab_pos, payload) else {
-        return false;
-    };
-    let ideal = crate::state::Drone {
-        id: DroneId::from("ideal"),
-        position: site.position,
-        pad: None,
-        battery_pct: 100.0,
-        status: crate::state::DroneStatus::Idle,
-        paused: false,
-        last_seen: ctx.state.now,
-        home: None,
-        link_lost: false,
-        flights: 0,
-    };
-    evaluate_drone(world, ctx.state, ctx.cache, &ideal, pos, payload, &leg).is_ok()
+    let from = site.position;
+    // The chosen lab, or the others that can take the boxes.
+    let labs: Vec<_> = std::iter::once(p.lab.lab.clone())
+        .chain(
+            p.lab_alternatives
+                .iter()
+                .filter(|a| a.score >= 0.0)
+                .filter_map(|a| a.lab.clone()),
+        )
+        .collect();
+    labs.iter()
+        .any(|lab| ideal_can_fly(ctx, from, pos, lab, payload))
 }
 
 /// Weighs candidate drones for one pickup: the one with the earliest pickup, and every verdict.
@@ -182,7 +275,7 @@ fn weigh(
     pos: labflight_core::LatLon,
     payload_kg: f64,
     to_lab: &crate::planner::PlannedLeg,
-) -> (Option<(DroneId, DroneOption)>, Vec<Alternative>) {
+) -> Weighing {
     let mut best: Option<(DroneId, DroneOption)> = None;
     let mut weighed = Vec::new();
     for id in candidates {
