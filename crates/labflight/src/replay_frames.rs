@@ -53,24 +53,11 @@ impl Cursor {
             let i = self.next_event;
             for (idx, c) in self.dispatcher.handle(e).into_iter().enumerate() {
                 if let Command::Alert(a) = c {
-                    let name = |v: serde_json::Result<serde_json::Value>| {
-                        v.ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default()
-                    };
-                    self.alerts.push(AlertView {
-                        id: format!("{i}-{idx}"),
-                        at: e
-                            .at
-                            .with_timezone(&self.world.offset)
-                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                        kind: name(serde_json::to_value(a.kind)),
-                        severity: name(serde_json::to_value(a.severity)),
-                        subject: a.subject,
-                        message: a.message,
-                        acked_by: None,
-                        acked_at: None,
-                    });
+                    let at =
+                        e.at.with_timezone(&self.world.offset)
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    self.alerts
+                        .push(view::alert_row(format!("{i}-{idx}"), at, &a, None, None));
                 }
             }
             self.next_event += 1;

@@ -4,7 +4,7 @@
 //! lab; every refusal is a FHIR OperationOutcome. The result-sharing subscriptions
 //! and deliveries are managed here too (admin token).
 
-use crate::auth::{Caller, Role, audit, identify};
+use crate::auth::{Caller, Role, audit, bearer, identify};
 use crate::control::{Accepted, Control, Refusal, TubeAtLab};
 use crate::routes::AppState;
 use axum::extract::{Path, Query, State};
@@ -95,14 +95,6 @@ impl IntoResponse for Outcome {
         )
             .into_response()
     }
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
 }
 
 /// The lab the caller acts for: a lab's bearer token or a signed-in `lab` user.

@@ -829,30 +829,46 @@ fn mission_board(world: &World, state: &State, offset: FixedOffset) -> Vec<Missi
     cards
 }
 
+/// An alert as the dashboard lists it.
+pub fn alert_row(
+    id: String,
+    at: String,
+    alert: &labflight_core::command::Alert,
+    acked_by: Option<String>,
+    acked_at: Option<String>,
+) -> AlertView {
+    let name = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    AlertView {
+        id,
+        at,
+        kind: name(serde_json::to_value(alert.kind)),
+        severity: name(serde_json::to_value(alert.severity)),
+        subject: alert.subject.clone(),
+        message: alert.message.clone(),
+        acked_by,
+        acked_at,
+    }
+}
+
 /// The dashboard's alert row from a stored `alert` command envelope.
 pub fn alert_view(stored: &labflight_store::StoredAlert, offset: FixedOffset) -> Option<AlertView> {
     let v: serde_json::Value = serde_json::from_str(&stored.body).ok()?;
-    let c = v.get("command")?;
-    let text = |k: &str| {
-        c.get(k)
-            .and_then(|x| x.as_str())
-            .unwrap_or_default()
-            .to_owned()
+    let labflight_core::Command::Alert(alert) =
+        serde_json::from_value(v.get("command")?.clone()).ok()?
+    else {
+        return None;
     };
-    Some(AlertView {
-        id: stored.command_id.clone(),
-        at: v
-            .get("time")
-            .and_then(|t| t.as_str())
-            .unwrap_or_default()
-            .to_owned(),
-        kind: text("kind"),
-        severity: text("severity"),
-        subject: text("subject"),
-        message: text("message"),
-        acked_by: stored.acked_by.clone(),
-        acked_at: stored.acked_at.map(|t| local(t, offset)),
-    })
+    Some(alert_row(
+        stored.command_id.clone(),
+        v.get("time")?.as_str()?.to_owned(),
+        &alert,
+        stored.acked_by.clone(),
+        stored.acked_at.map(|t| local(t, offset)),
+    ))
 }
 
 /// The hook panel from the store's summary.
