@@ -251,10 +251,22 @@ fn malformed_payloads_are_rejected_and_counted_while_valid_traffic_continues() {
         let line = format!("labflight_messages_rejected_total{{reason=\"{reason}\"}} {n}");
         assert!(metrics.contains(&line), "missing `{line}` in:\n{metrics}");
     }
-    let accepted = metrics
-        .lines()
-        .find(|l| l.starts_with("labflight_events_accepted_total{kind=\"drone_telemetry\"}"))
-        .unwrap_or_else(|| panic!("no accepted telemetry in:\n{metrics}"));
+    // The last valid message follows the last rejected one: wait (bounded) for it.
+    let accepted_line = |metrics: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with("labflight_events_accepted_total{kind=\"drone_telemetry\"}"))
+            .map(str::to_owned)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut accepted = accepted_line(&metrics);
+    while !accepted.as_deref().is_some_and(|l| l.ends_with(" 7"))
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+        accepted = accepted_line(&http_get(&http, "/metrics").1);
+    }
+    let accepted = accepted.unwrap_or_else(|| panic!("no accepted telemetry in:\n{metrics}"));
     assert!(
         accepted.ends_with(" 7"),
         "all 7 valid messages accepted: {accepted}"
