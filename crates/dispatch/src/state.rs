@@ -34,6 +34,20 @@ pub enum DroneStatus {
     Lost,
 }
 
+impl DroneStatus {
+    /// The status's name, as it is serialized (`kind`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            DroneStatus::Idle => "idle",
+            DroneStatus::Charging { .. } => "charging",
+            DroneStatus::OnMission { .. } => "on_mission",
+            DroneStatus::Returning { .. } => "returning",
+            DroneStatus::Fault { .. } => "fault",
+            DroneStatus::Lost => "lost",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Drone {
     pub id: DroneId,
@@ -78,6 +92,27 @@ pub enum BoxStatus {
     },
 }
 
+impl BoxStatus {
+    /// The status's name, as it is serialized (`kind`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            BoxStatus::Waiting => "waiting",
+            BoxStatus::Assigned { .. } => "assigned",
+            BoxStatus::OnBoard { .. } => "on_board",
+            BoxStatus::Stranded { .. } => "stranded",
+            BoxStatus::Delivered { .. } => "delivered",
+        }
+    }
+
+    /// The mission the box is assigned to or travelling with.
+    pub fn mission(&self) -> Option<&MissionId> {
+        match self {
+            BoxStatus::Assigned { mission } | BoxStatus::OnBoard { mission } => Some(mission),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SpecimenBox {
     pub id: BoxId,
@@ -106,6 +141,19 @@ pub enum TubeStatus {
     Reported,
     /// Refused by the lab; a redraw was asked for.
     Rejected,
+}
+
+impl TubeStatus {
+    /// The status's name, as it is serialized.
+    pub fn name(self) -> &'static str {
+        match self {
+            TubeStatus::InBox => "in_box",
+            TubeStatus::AtLab => "at_lab",
+            TubeStatus::Resulted => "resulted",
+            TubeStatus::Reported => "reported",
+            TubeStatus::Rejected => "rejected",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -236,5 +284,50 @@ impl State {
                 (s, v.into_iter().map(|b| b.id.clone()).collect())
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names the store and the dashboard show are the serialized ones.
+    #[test]
+    fn status_names_match_their_serialized_form() {
+        let kind = |v: serde_json::Value| v["kind"].as_str().unwrap().to_owned();
+        let m = MissionId("M-1".into());
+        let pad = PadId("P".into());
+        for d in [
+            DroneStatus::Idle,
+            DroneStatus::Charging { pad: pad.clone() },
+            DroneStatus::OnMission { mission: m.clone() },
+            DroneStatus::Returning { pad },
+            DroneStatus::Fault { reason: "x".into() },
+            DroneStatus::Lost,
+        ] {
+            assert_eq!(kind(serde_json::to_value(&d).unwrap()), d.name());
+        }
+        for b in [
+            BoxStatus::Waiting,
+            BoxStatus::Assigned { mission: m.clone() },
+            BoxStatus::OnBoard { mission: m },
+            BoxStatus::Stranded {
+                at: LatLon { lat: 0.0, lon: 0.0 },
+            },
+            BoxStatus::Delivered {
+                lab: LabId("L".into()),
+            },
+        ] {
+            assert_eq!(kind(serde_json::to_value(&b).unwrap()), b.name());
+        }
+        for t in [
+            TubeStatus::InBox,
+            TubeStatus::AtLab,
+            TubeStatus::Resulted,
+            TubeStatus::Reported,
+            TubeStatus::Rejected,
+        ] {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.name());
+        }
     }
 }

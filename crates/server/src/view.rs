@@ -259,7 +259,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
                         barcode: tube.barcode.0.clone(),
                         station: b.station.0.clone(),
                         box_id: b.id.0.clone(),
-                        status: status_name(ts.status).into(),
+                        status: ts.status.name().into(),
                         predicted_result: outlook.predicted.map(|t| local(t, offset)),
                         cutoff: local(cutoff, offset),
                         reason,
@@ -356,15 +356,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
             lat: d.position.lat,
             lon: d.position.lon,
             battery_pct: (d.battery_pct * 10.0).round() / 10.0,
-            status: match d.status {
-                DroneStatus::Idle => "idle",
-                DroneStatus::Charging { .. } => "charging",
-                DroneStatus::OnMission { .. } => "on_mission",
-                DroneStatus::Returning { .. } => "returning",
-                DroneStatus::Fault { .. } => "fault",
-                DroneStatus::Lost => "lost",
-            }
-            .into(),
+            status: d.status.name().into(),
             mission: d.mission().map(|m| m.0.clone()),
             paused: d.paused,
             link_lost: d.link_lost,
@@ -394,16 +386,6 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
         at_risk,
         alerts: frame.alerts,
         hooks: frame.hooks,
-    }
-}
-
-fn status_name(s: TubeStatus) -> &'static str {
-    match s {
-        TubeStatus::InBox => "in_box",
-        TubeStatus::AtLab => "at_lab",
-        TubeStatus::Resulted => "resulted",
-        TubeStatus::Reported => "reported",
-        TubeStatus::Rejected => "rejected",
     }
 }
 
@@ -709,14 +691,11 @@ fn box_view(world: &World, state: &State, b: &SpecimenBox, offset: FixedOffset) 
             Carrier::Courier(c) => state.couriers.get(c).map(|c| c.position),
         })
     };
-    let (status, position, mission) = match &b.status {
-        BoxStatus::Waiting => ("waiting", station, None),
-        BoxStatus::Assigned { mission } => ("assigned", station, Some(mission)),
-        BoxStatus::OnBoard { mission } => ("on_board", carried_at(mission), Some(mission)),
-        BoxStatus::Stranded { at } => ("stranded", Some(*at), None),
-        BoxStatus::Delivered { lab } => {
-            ("delivered", world.labs.get(lab).map(|l| l.position), None)
-        }
+    let position = match &b.status {
+        BoxStatus::Waiting | BoxStatus::Assigned { .. } => station,
+        BoxStatus::OnBoard { mission } => carried_at(mission),
+        BoxStatus::Stranded { at } => Some(*at),
+        BoxStatus::Delivered { lab } => world.labs.get(lab).map(|l| l.position),
     };
     let position = position
         .or(station)
@@ -724,13 +703,13 @@ fn box_view(world: &World, state: &State, b: &SpecimenBox, offset: FixedOffset) 
     BoxView {
         id: b.id.0.clone(),
         station: b.station.0.clone(),
-        status: status.into(),
+        status: b.status.name().into(),
         tubes: b.tubes.len(),
         barcodes: b.tubes.iter().map(|t| t.barcode.0.clone()).collect(),
         temp_c: b.temp_c.map(|t| (t * 10.0).round() / 10.0),
         lat: position.lat,
         lon: position.lon,
-        mission: mission.map(|m| m.0.clone()),
+        mission: b.status.mission().map(|m| m.0.clone()),
         stability_deadline: local(b.stability_deadline, offset),
     }
 }

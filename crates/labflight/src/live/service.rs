@@ -1251,10 +1251,7 @@ fn tube_row(state: &State, barcode: &labflight_core::TubeBarcode) -> Option<Tube
         box_id: b.id.0.clone(),
         tube_type: tube.tube_type.0.clone(),
         drawn_at: tube.drawn_at,
-        status: serde_json::to_value(t.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        status: t.status.name().to_owned(),
     })
 }
 
@@ -1300,21 +1297,17 @@ fn boxes_touched(
 }
 
 fn box_row(b: &labflight_dispatch::state::SpecimenBox) -> BoxRow {
-    use labflight_dispatch::state::BoxStatus;
-    let (status, mission, lab) = match &b.status {
-        BoxStatus::Waiting => ("waiting", None, None),
-        BoxStatus::Assigned { mission } => ("assigned", Some(mission.0.clone()), None),
-        BoxStatus::OnBoard { mission } => ("on_board", Some(mission.0.clone()), None),
-        BoxStatus::Stranded { .. } => ("stranded", None, None),
-        BoxStatus::Delivered { lab } => ("delivered", None, Some(lab.0.clone())),
+    let lab = match &b.status {
+        labflight_dispatch::state::BoxStatus::Delivered { lab } => Some(lab.0.clone()),
+        _ => None,
     };
     BoxRow {
         box_id: b.id.0.clone(),
         station: b.station.0.clone(),
         tubes: b.tubes.len() as i32,
         sealed_at: b.sealed_at,
-        status: status.into(),
-        mission,
+        status: b.status.name().to_owned(),
+        mission: b.status.mission().map(|m| m.0.clone()),
         lab,
     }
 }
