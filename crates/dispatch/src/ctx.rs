@@ -52,12 +52,10 @@ impl<'a> Ctx<'a> {
 
     /// Whether a drone may be given a mission now.
     pub fn drone_available(&self, id: &DroneId) -> bool {
-        self.state.drones.get(id).is_some_and(|d| {
-            d.status == DroneStatus::Idle
-                && !d.paused
-                && !d.link_lost
-                && d.battery_pct > self.world.drone_spec.reserve_fraction * 100.0
-        })
+        self.state
+            .drones
+            .get(id)
+            .is_some_and(|d| d.available(self.world.drone_spec.reserve_fraction))
     }
 
     /// Available drones nearest to `p`, at most `k` of them, nearest first

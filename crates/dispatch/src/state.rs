@@ -64,6 +64,15 @@ pub struct Drone {
 }
 
 impl Drone {
+    /// Whether the drone may be given a mission now: idle, not paused, in contact,
+    /// with battery above the reserve.
+    pub fn available(&self, reserve_fraction: f64) -> bool {
+        self.status == DroneStatus::Idle
+            && !self.paused
+            && !self.link_lost
+            && self.battery_pct > reserve_fraction * 100.0
+    }
+
     pub fn mission(&self) -> Option<&MissionId> {
         match &self.status {
             DroneStatus::OnMission { mission } => Some(mission),

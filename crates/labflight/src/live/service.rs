@@ -18,7 +18,7 @@ use labflight_core::TubeBarcode;
 use labflight_core::event::Override;
 use labflight_core::{Command, Event, Instant, Scenario, Stamped};
 use labflight_dispatch::state::TubeStatus;
-use labflight_dispatch::state::{Carrier, DroneStatus, MissionStatus, State};
+use labflight_dispatch::state::{Carrier, MissionStatus, State};
 use labflight_dispatch::{Dispatcher, DispatcherSnapshot, World, custody_steps};
 use labflight_hooks::fhir::{IssueCode, LabResult, StatusKind, report_bundle, status_bundle};
 use labflight_mqtt::topics::SERVICE_SUBSCRIPTIONS;
@@ -882,13 +882,13 @@ impl Core {
                         ),
                     ));
                 }
-                let idle = matches!(d.status, DroneStatus::Idle | DroneStatus::Charging { .. });
-                if !idle || d.paused || d.link_lost {
+                // The dispatcher's own test: a drone it would not take is refused here.
+                if !d.available(self.world.drone_spec.reserve_fraction) {
                     return Err(Refusal::new(
                         409,
                         IssueCode::BusinessRule,
                         format!(
-                            "drone `{drone}` is not available (busy, paused or out of contact)"
+                            "drone `{drone}` is not available (busy, charging, paused, out of contact or low on battery)"
                         ),
                     ));
                 }
