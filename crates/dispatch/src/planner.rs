@@ -99,7 +99,7 @@ pub fn spendable_wh(world: &World, drone: &Drone) -> f64 {
 }
 
 /// Why a lab cannot take these families at `arrive`, or its predicted result time
-/// at the centre (verified and reported).
+/// at the centre (verified and reported), behind everything it has queued or inbound.
 pub fn predicted_result(
     world: &World,
     state: &State,
@@ -108,13 +108,40 @@ pub fn predicted_result(
     arrive: Instant,
 ) -> Result<Instant, String> {
     let ls = state.labs.get(&lab.id);
-    if ls.is_some_and(|l| l.unavailable) {
-        return Err("marked unavailable by a coordinator".into());
+    let queued = |family: TestFamily, _per_hour: f64| {
+        ls.map(|l| {
+            l.backlog.get(&family).copied().unwrap_or(0)
+                + l.inbound.get(&family).copied().unwrap_or(0)
+        })
+        .unwrap_or(0) as f64
+    };
+    result_time(world, state, lab, families, arrive, false, &queued)
+}
+
+/// When results for `families` reach the centre, for tubes at the lab from `start`
+/// with `ahead(family, tubes_per_hour)` tubes before them in each queue; or why the
+/// lab cannot do it. A tube not yet `received` still needs the lab open and
+/// available when it arrives, and its reception.
+pub fn result_time(
+    world: &World,
+    state: &State,
+    lab: &Lab,
+    families: &BTreeSet<TestFamily>,
+    start: Instant,
+    received: bool,
+    ahead: &dyn Fn(TestFamily, f64) -> f64,
+) -> Result<Instant, String> {
+    let ls = state.labs.get(&lab.id);
+    if !received {
+        if ls.is_some_and(|l| l.unavailable) {
+            return Err("marked unavailable by a coordinator".into());
+        }
+        if ls.is_some_and(|l| l.closed) || !world.lab_open_at(lab, start) {
+            return Err("closed at arrival".into());
+        }
     }
-    if ls.is_some_and(|l| l.closed) || !world.lab_open_at(lab, arrive) {
-        return Err("closed at arrival".into());
-    }
-    let mut latest = arrive;
+    let reception = if received { 0.0 } else { lab.reception_minutes };
+    let mut latest = start;
     for family in families {
         let up: Vec<_> = lab
             .analyzers
@@ -130,16 +157,9 @@ pub fn predicted_result(
             });
         }
         let per_hour: f64 = up.iter().map(|a| a.tubes_per_hour).sum();
-        let queued = ls
-            .map(|l| {
-                l.backlog.get(family).copied().unwrap_or(0)
-                    + l.inbound.get(family).copied().unwrap_or(0)
-            })
-            .unwrap_or(0);
-        let wait_min = queued as f64 / per_hour * 60.0;
+        let wait_min = ahead(*family, per_hour) / per_hour * 60.0;
         let run_min = up.iter().map(|a| a.run_minutes).fold(0.0, f64::max);
-        let done =
-            arrive + minutes(lab.reception_minutes + wait_min + run_min + lab.verification_minutes);
+        let done = start + minutes(reception + wait_min + run_min + lab.verification_minutes);
         latest = latest.max(done);
     }
     Ok(latest + world.service.report)

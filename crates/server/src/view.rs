@@ -5,8 +5,9 @@
 
 use chrono::{Duration, FixedOffset};
 use labflight_core::{Instant, LatLon, TestFamily};
+use labflight_dispatch::planner::result_time;
 use labflight_dispatch::state::{
-    BoxStatus, Carrier, DroneStatus, MissionStatus, SpecimenBox, State, TubeStatus,
+    BoxStatus, Carrier, DroneStatus, MissionStatus, SpecimenBox, State, TubeState, TubeStatus,
 };
 use labflight_dispatch::world::World;
 use serde::Serialize;
@@ -235,20 +236,14 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
                 }
                 continue;
             }
-            let queue = TubeQueue {
-                queues: &queues,
-                barcode: tube.barcode.as_str(),
-            };
             let outlook = outlook(
                 world,
                 state,
                 b,
-                &ts.families,
-                ts.status,
-                ts.lab.as_ref(),
+                ts,
                 tube.stability_deadline(),
                 now,
-                &queue,
+                &|f| queues.ahead_of(tube.barcode.as_str(), f),
                 &hm,
             );
             match outlook.at_risk {
@@ -369,7 +364,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
         .filter(|b| !matches!(b.status, BoxStatus::Delivered { .. }))
         .map(|b| box_view(world, state, b, offset))
         .collect();
-    let missions = mission_board(world, state, offset);
+    let missions = mission_board(state, offset);
     View {
         mode: frame.mode.into(),
         now: local(now, offset),
@@ -395,16 +390,15 @@ fn outlook(
     world: &World,
     state: &State,
     b: &SpecimenBox,
-    families: &[TestFamily],
-    status: TubeStatus,
-    lab: Option<&labflight_core::LabId>,
+    tube: &TubeState,
     stability_deadline: Instant,
     now: Instant,
-    queue: &TubeQueue<'_>,
+    ahead_at_lab: &dyn Fn(TestFamily) -> usize,
     hm: &dyn Fn(Instant) -> String,
 ) -> Outlook {
     let cutoff = world.service.cutoff;
-    let families: BTreeSet<TestFamily> = families.iter().copied().collect();
+    let (status, lab) = (tube.status, tube.lab.as_ref());
+    let families: BTreeSet<TestFamily> = tube.families.iter().copied().collect();
     if status == TubeStatus::Rejected {
         return Outlook {
             predicted: None,
@@ -489,35 +483,28 @@ fn outlook(
             at_risk: Some(waiting_reason.unwrap_or_else(|| "no lab to take it".into())),
         };
     };
-    let already_there = status == TubeStatus::AtLab;
-    let result = if already_there {
-        result_at(
-            world,
-            state,
-            lab,
-            &families,
-            &|f| queue.ahead(f) as f64,
-            now,
-            false,
-        )
+    let result = if status == TubeStatus::AtLab {
+        result_time(world, state, lab, &families, now, true, &|f, _| {
+            ahead_at_lab(f) as f64
+        })
     } else {
         // By the time the box lands, the lab has worked through part of its queue.
         let hours = (arrive - now).num_seconds().max(0) as f64 / 3600.0;
-        result_at(
+        let ls = state.labs.get(&lab.id);
+        result_time(
             world,
             state,
             lab,
             &families,
-            &|f| {
-                let ls = state.labs.get(&lab.id);
+            arrive,
+            false,
+            &|f, per_hour| {
                 let queued = ls.map_or(0, |l| {
                     l.backlog.get(&f).copied().unwrap_or(0)
                         + l.inbound.get(&f).copied().unwrap_or(0)
                 }) as f64;
-                (queued - throughput(lab, state, f) * hours).max(0.0)
+                (queued - per_hour * hours).max(0.0)
             },
-            arrive,
-            true,
         )
     };
     match result {
@@ -553,74 +540,14 @@ fn outlook(
     }
 }
 
-/// Tubes per hour the lab's working analyzers of `family` get through.
-fn throughput(lab: &labflight_core::Lab, state: &State, family: TestFamily) -> f64 {
-    let ls = state.labs.get(&lab.id);
-    lab.analyzers
-        .iter()
-        .filter(|a| a.family == family)
-        .filter(|a| !ls.is_some_and(|l| l.analyzers_down.contains(&a.id)))
-        .map(|a| a.tubes_per_hour)
-        .sum()
-}
-
-/// When the result of a tube needing `families` reaches its centre, with `ahead`
-/// tubes of each family before it at the lab, from `start` (its arrival, with
-/// reception still to do when `to_receive`).
-fn result_at(
-    world: &World,
-    state: &State,
-    lab: &labflight_core::Lab,
-    families: &BTreeSet<TestFamily>,
-    ahead: &dyn Fn(TestFamily) -> f64,
-    start: Instant,
-    to_receive: bool,
-) -> Result<Instant, String> {
-    let ls = state.labs.get(&lab.id);
-    if to_receive {
-        if ls.is_some_and(|l| l.unavailable) {
-            return Err("marked unavailable by a coordinator".into());
-        }
-        if ls.is_some_and(|l| l.closed) || !world.lab_open_at(lab, start) {
-            return Err("closed at arrival".into());
-        }
-    }
-    let mut latest = start;
-    for family in families {
-        let per_hour = throughput(lab, state, *family);
-        if per_hour <= 0.0 {
-            return Err(if lab.runs(*family) {
-                format!("{} analyzers down", family.as_str())
-            } else {
-                format!("does not run {}", family.as_str())
-            });
-        }
-        let run_min = lab
-            .analyzers
-            .iter()
-            .filter(|a| a.family == *family)
-            .map(|a| a.run_minutes)
-            .fold(0.0, f64::max);
-        let reception = if to_receive {
-            lab.reception_minutes
-        } else {
-            0.0
-        };
-        let minutes =
-            reception + ahead(*family) / per_hour * 60.0 + run_min + lab.verification_minutes;
-        latest = latest.max(start + Duration::seconds((minutes * 60.0) as i64));
-    }
-    Ok(latest + world.service.report)
-}
-
 /// Each tube's place in its lab's queue, per family (first come, first served).
 #[derive(Debug, Default)]
-struct LabQueues {
-    ahead: BTreeMap<(String, TestFamily), usize>,
+struct LabQueues<'s> {
+    ahead: BTreeMap<(&'s str, TestFamily), usize>,
 }
 
-impl LabQueues {
-    fn new(state: &State) -> LabQueues {
+impl<'s> LabQueues<'s> {
+    fn new(state: &'s State) -> LabQueues<'s> {
         let mut lines: BTreeMap<(&str, TestFamily), Vec<(Instant, &str)>> = BTreeMap::new();
         for (barcode, t) in &state.tubes {
             if t.status != TubeStatus::AtLab {
@@ -640,26 +567,15 @@ impl LabQueues {
         for ((_, f), mut line) in lines {
             line.sort();
             for (i, (_, barcode)) in line.into_iter().enumerate() {
-                ahead.insert((barcode.to_owned(), f), i);
+                ahead.insert((barcode, f), i);
             }
         }
         LabQueues { ahead }
     }
-}
 
-/// One tube's view of the lab queues.
-struct TubeQueue<'a> {
-    queues: &'a LabQueues,
-    barcode: &'a str,
-}
-
-impl TubeQueue<'_> {
-    fn ahead(&self, f: TestFamily) -> usize {
-        self.queues
-            .ahead
-            .get(&(self.barcode.to_owned(), f))
-            .copied()
-            .unwrap_or(0)
+    /// Tubes of `family` before `barcode` in its lab's queue.
+    fn ahead_of(&self, barcode: &str, family: TestFamily) -> usize {
+        self.ahead.get(&(barcode, family)).copied().unwrap_or(0)
     }
 }
 
@@ -714,7 +630,7 @@ fn box_view(world: &World, state: &State, b: &SpecimenBox, offset: FixedOffset) 
     }
 }
 
-fn mission_board(world: &World, state: &State, offset: FixedOffset) -> Vec<MissionCard> {
+fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
     let mut cards: Vec<MissionCard> = state
         .boxes
         .values()
@@ -804,7 +720,6 @@ fn mission_board(world: &World, state: &State, offset: FixedOffset) -> Vec<Missi
         }
     });
     cards.append(&mut missions);
-    let _ = world;
     cards
 }
 
