@@ -21,7 +21,7 @@ use serde_json::json;
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::WatchStream;
 
@@ -135,7 +135,6 @@ pub async fn live_view(s: &AppState) -> Result<View, ApiError> {
             .map_err(ApiError::internal)?,
     );
     let world = Arc::clone(&ctx.world);
-    let frame_owned = (snap.scenario.clone(), snap.policy.clone());
     tokio::task::spawn_blocking(move || {
         view::build(
             &world,
@@ -143,8 +142,8 @@ pub async fn live_view(s: &AppState) -> Result<View, ApiError> {
             Frame {
                 mode: "live",
                 now: snap.now,
-                scenario: &frame_owned.0,
-                policy: &frame_owned.1,
+                scenario: &snap.scenario,
+                policy: &snap.policy,
                 speed: snap.speed,
                 alerts,
                 hooks,
@@ -155,23 +154,29 @@ pub async fn live_view(s: &AppState) -> Result<View, ApiError> {
     .map_err(ApiError::internal)
 }
 
-/// Rebuilds the live view as the state changes (at most once a second) for every
-/// SSE client to share. Ends when the service stops publishing.
-pub fn spawn_feed(s: AppState) -> watch::Receiver<Option<Arc<String>>> {
-    let (tx, rx) = watch::channel(None);
+/// Rebuilds the live view as the state changes (at most once a second) for the
+/// SSE clients to share, only while at least one is connected. Ends when the
+/// service stops publishing.
+pub fn spawn_feed(s: AppState) {
     if s.dashboard.is_none() {
-        return rx;
+        return;
     }
     tokio::spawn(async move {
+        let feed = Arc::clone(&s.feed);
         let mut snapshots = s.snapshot.clone();
         loop {
-            match live_view(&s).await {
-                Ok(v) => {
-                    if let Ok(text) = serde_json::to_string(&v) {
-                        let _ = tx.send(Some(Arc::new(text)));
+            if feed.receiver_count() == 0 {
+                // Nobody listens: no view to build, and none kept to go stale.
+                feed.send_replace(None);
+            } else {
+                match live_view(&s).await {
+                    Ok(v) => {
+                        if let Ok(text) = serde_json::to_string(&v) {
+                            feed.send_replace(Some(Arc::new(text)));
+                        }
                     }
+                    Err(e) => tracing::debug!("dashboard view: {}", e.1),
                 }
-                Err(e) => tracing::debug!("dashboard view: {}", e.1),
             }
             tokio::time::sleep(FEED_PERIOD).await;
             if snapshots.changed().await.is_err() {
@@ -179,7 +184,6 @@ pub fn spawn_feed(s: AppState) -> watch::Receiver<Option<Arc<String>>> {
             }
         }
     });
-    rx
 }
 
 /// The map layers as GeoJSON FeatureCollections.
@@ -209,7 +213,7 @@ pub async fn live(
     headers: HeaderMap,
 ) -> Result<Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     require(&s, &headers, READERS).await?;
-    let stream = WatchStream::new(s.feed.clone())
+    let stream = WatchStream::new(s.feed.subscribe())
         .filter_map(|v| v)
         .map(|text| Ok(SseEvent::default().event("view").data(text.as_str())));
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))

@@ -46,8 +46,9 @@ pub struct AppState {
     pub hook_url_check: HookUrlCheck,
     /// The dashboard's world, map and recorded runs (none: API only).
     pub dashboard: Option<Arc<crate::dashboard::DashboardContext>>,
-    /// The live view as JSON, rebuilt as the state changes (filled in by `router`).
-    pub feed: watch::Receiver<Option<Arc<String>>>,
+    /// The live view as JSON for SSE clients to subscribe to, rebuilt as the state
+    /// changes while any is connected (fed by the task `router` starts).
+    pub feed: Arc<watch::Sender<Option<Arc<String>>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -59,8 +60,8 @@ impl std::fmt::Debug for AppState {
 }
 
 /// The whole HTTP surface. Starts the live feed the dashboard's clients share.
-pub fn router(mut state: AppState) -> Router {
-    state.feed = crate::dashboard::spawn_feed(state.clone());
+pub fn router(state: AppState) -> Router {
+    crate::dashboard::spawn_feed(state.clone());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

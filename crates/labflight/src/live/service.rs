@@ -366,7 +366,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
             )
             .map_err(crate::BadInput)?,
         )),
-        feed: watch::channel(None).1,
+        feed: Arc::new(watch::channel(None).0),
     });
     let listener = tokio::net::TcpListener::bind(opts.http)
         .await
