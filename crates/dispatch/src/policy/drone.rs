@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::planner::{DroneOption, LabChoice, choose_lab, evaluate_drone, plan_leg};
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::scenario::minutes;
-use labflight_core::{BoxId, DroneId, Instant, StationId};
+use labflight_core::{BoxId, DroneId, Instant, LabId, StationId};
 
 /// How many nearby idle drones are weighed per pickup.
 const CANDIDATES: usize = 8;
@@ -25,6 +25,22 @@ struct Pickup {
     lab_alternatives: Vec<Alternative>,
     deadline: Instant,
     ready: bool,
+}
+
+impl Pickup {
+    /// The labs besides the chosen one that can take the boxes, earliest predicted
+    /// result first.
+    fn other_labs(&self) -> Vec<LabId> {
+        let mut others: Vec<_> = self
+            .lab_alternatives
+            .iter()
+            .filter(|a| a.score >= 0.0)
+            .filter_map(|a| a.lab.clone().map(|l| (a.score, l)))
+            .filter(|(_, l)| *l != self.lab.lab)
+            .collect();
+        others.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        others.into_iter().map(|(_, l)| l).collect()
+    }
 }
 
 impl Policy for DronePolicy {
@@ -158,8 +174,6 @@ impl Policy for DronePolicy {
     }
 }
 
-/// Whether a drone with a full battery at the charger pad nearest the centre could
-/// fly this pickup (its oldest box alone) under the current wind.
 /// The drone chosen for a pickup (if any could fly it) and every drone weighed.
 type Weighing = (Option<(DroneId, DroneOption)>, Vec<Alternative>);
 
@@ -174,16 +188,8 @@ fn reachable_other_lab(
     pos: labflight_core::LatLon,
     p: &Pickup,
 ) -> Option<(LabChoice, Weighing)> {
-    let mut others: Vec<_> = p
-        .lab_alternatives
-        .iter()
-        .filter(|a| a.score >= 0.0)
-        .filter_map(|a| a.lab.clone().map(|l| (a.score, l)))
-        .filter(|(_, l)| *l != p.lab.lab)
-        .collect();
-    others.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     let now = ctx.state.now;
-    for (_, lab) in others.into_iter().take(OTHER_LABS_TRIED) {
+    for lab in p.other_labs().into_iter().take(OTHER_LABS_TRIED) {
         // A full drone standing at the centre is the best any candidate can do.
         if !ideal_can_fly(ctx, pos, pos, &lab, p.payload_kg) {
             continue;
@@ -241,6 +247,9 @@ fn ideal_can_fly(
     evaluate_drone(world, ctx.state, ctx.cache, &ideal, pos, payload_kg, &leg).is_ok()
 }
 
+/// Whether a drone with a full battery at the charger pad nearest the centre could
+/// fly this pickup (its oldest box alone) under the current wind, to the chosen lab
+/// or to another that can take the boxes.
 fn reachable_at_best(ctx: &mut Ctx<'_>, pos: labflight_core::LatLon, p: &Pickup) -> bool {
     let world = ctx.world;
     let Some((site, _)) = world.index.nearest_pad_with_capacity(pos, |id| {
@@ -255,17 +264,9 @@ fn reachable_at_best(ctx: &mut Ctx<'_>, pos: labflight_core::LatLon, p: &Pickup)
         return false;
     };
     let from = site.position;
-    // The chosen lab, or the others that can take the boxes.
-    let labs: Vec<_> = std::iter::once(p.lab.lab.clone())
-        .chain(
-            p.lab_alternatives
-                .iter()
-                .filter(|a| a.score >= 0.0)
-                .filter_map(|a| a.lab.clone()),
-        )
-        .collect();
-    labs.iter()
-        .any(|lab| ideal_can_fly(ctx, from, pos, lab, payload))
+    std::iter::once(p.lab.lab.clone())
+        .chain(p.other_labs())
+        .any(|lab| ideal_can_fly(ctx, from, pos, &lab, payload))
 }
 
 /// Weighs candidate drones for one pickup: the one with the earliest pickup, and every verdict.
