@@ -232,19 +232,15 @@ impl Store {
         if !exists {
             return Ok(false);
         }
-        let already = sqlx::query("SELECT 1 FROM alert_acks WHERE command_id = $1")
-            .bind(command_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .is_some();
-        if !already {
-            sqlx::query("INSERT INTO alert_acks (command_id, user_name, at) VALUES ($1, $2, $3)")
-                .bind(command_id)
-                .bind(user)
-                .bind(ts(at))
-                .execute(&self.pool)
-                .await?;
-        }
+        sqlx::query(
+            "INSERT INTO alert_acks (command_id, user_name, at) VALUES ($1, $2, $3) \
+             ON CONFLICT (command_id) DO NOTHING",
+        )
+        .bind(command_id)
+        .bind(user)
+        .bind(ts(at))
+        .execute(&self.pool)
+        .await?;
         Ok(true)
     }
 
