@@ -168,20 +168,6 @@ fn coordinators_steer_viewers_only_look_and_everything_is_audited() {
             body.get("token").is_none(),
             "a browser login keeps the token in the HttpOnly cookie only"
         );
-        let _ = cookie;
-        let r = api
-            .http
-            .post(format!("{}/api/v1/auth/login", api.base))
-            .body(json!({"user": "coord", "password": PASSWORD}).to_string())
-            .send()
-            .await
-            .unwrap();
-        let cookie = r
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .unwrap()
-            .to_owned();
         assert!(
             cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
             "{cookie}"
