@@ -432,29 +432,31 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             sink_file.display()
         );
         println!("admin token: {admin_token}");
-        // The demo's accounts, with fresh passwords each run.
+        // The demo's accounts, with fresh passwords each run, and the line that
+        // announces each (`login:` is the coordinator's, as the contract says).
         let mut accounts = vec![
-            ("coordinator", Role::Coordinator, None),
-            ("viewer", Role::Viewer, None),
+            ("login".to_owned(), "coordinator", Role::Coordinator, None),
+            ("viewer login".to_owned(), "viewer", Role::Viewer, None),
         ];
         if let Some(lab) = &first_lab {
-            accounts.push(("lab", Role::Lab, Some(lab.as_str())));
+            accounts.push((
+                format!("lab login ({lab})"),
+                "lab",
+                Role::Lab,
+                Some(lab.as_str()),
+            ));
         }
         let mut logins = Vec::new();
-        for (name, role, lab) in accounts {
+        for (label, name, role, lab) in accounts {
             let password = labflight_server::auth::random_secret(12);
             labflight_server::auth::put_user(&running.store, name, role, lab, &password)
                 .await
                 .map_err(anyhow::Error::msg)?;
-            logins.push((name, password, lab));
+            logins.push(format!("{label}: {name} {password}"));
         }
         println!("dashboard: http://{}/", running.http);
-        for (i, (name, password, lab)) in logins.iter().enumerate() {
-            match (i, lab) {
-                (0, _) => println!("login: {name} {password}"),
-                (_, Some(lab)) => println!("{name} login ({lab}): {name} {password}"),
-                _ => println!("{name} login: {name} {password}"),
-            }
+        for line in logins {
+            println!("{line}");
         }
         let devices = DevicesOptions {
             results: Some(devices::ResultsApi {
