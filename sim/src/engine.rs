@@ -86,6 +86,7 @@ impl SimDrone {
 /// A box as it physically is.
 #[derive(Clone, Debug)]
 struct PhysBox {
+    station: StationId,
     sealed_at: Instant,
     /// Taken from the centre by a drone or van (a box is picked up once).
     loaded: bool,
@@ -417,6 +418,7 @@ impl<'a> Engine<'a> {
         self.boxes.insert(
             box_id.clone(),
             PhysBox {
+                station: station.clone(),
                 sealed_at: self.now,
                 loaded: false,
                 received: false,
@@ -629,11 +631,15 @@ impl<'a> Engine<'a> {
                 ..
             } => {
                 *self.generations.entry(mission.clone()).or_insert(0) += 1;
-                let boxes = self
+                // Only what is on board: a round's later centres are not called at.
+                let boxes: Vec<BoxId> = self
                     .plans
                     .get(mission)
                     .map(|m| m.boxes.clone())
-                    .unwrap_or_default();
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|b| self.boxes.get(b).is_some_and(|b| b.loaded))
+                    .collect();
                 let lab_pad = self
                     .world
                     .pads
@@ -744,7 +750,7 @@ impl<'a> Engine<'a> {
                     for b in boxes {
                         let loaded = DroneEventKind::PayloadLoaded { box_id: b.clone() };
                         self.tell_guarded(
-                            p.pickup_at.max(now),
+                            self.pickup_time(&p, b).max(now),
                             mission,
                             Event::Drone {
                                 drone: drone.clone(),
@@ -796,8 +802,9 @@ impl<'a> Engine<'a> {
             },
         );
         for b in &p.boxes {
+            let pickup_at = self.pickup_time(p, b);
             self.tell_guarded(
-                p.pickup_at,
+                pickup_at,
                 &mission,
                 Event::Drone {
                     drone: drone.clone(),
@@ -872,6 +879,14 @@ impl<'a> Engine<'a> {
                 },
             );
         }
+    }
+
+    /// When the drone lands at the centre holding box `b` (on a round, not always the first).
+    fn pickup_time(&self, p: &MissionPlan, b: &BoxId) -> Instant {
+        self.boxes
+            .get(b)
+            .and_then(|pb| p.pickup_at_station(&pb.station))
+            .unwrap_or(p.pickup_at)
     }
 
     fn fly_to_pad(&mut self, drone: &DroneId, pad: &PadId) {

@@ -36,24 +36,57 @@ pub struct Explanation {
     pub alternatives: Vec<Alternative>,
 }
 
-/// A drone mission: fly to a centre, load its boxes, fly them to a lab.
+/// A drone mission: fly to a centre, load its boxes, fly them to a lab; on a
+/// round, call at further centres on the way and load theirs too.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MissionPlan {
     pub mission: MissionId,
     pub drone: DroneId,
+    /// The first centre.
     pub station: StationId,
+    /// Every box the mission carries, from every centre.
     pub boxes: Vec<BoxId>,
     pub lab: LabId,
     pub lab_pad: Option<PadId>,
     pub payload_kg: f64,
-    /// To the centre, then to the lab.
+    /// To the first centre, to each further centre, then to the lab.
     pub legs: Vec<Leg>,
+    /// Landing at the first centre.
     pub pickup_at: Instant,
+    /// The centres called at after the first, in order (none on a direct flight).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub later_stops: Vec<Stop>,
     pub arrive_lab_at: Instant,
     /// The earliest deadline among the boxes' tubes.
     pub deadline: Instant,
     pub battery_after_pct: f64,
     pub why: Explanation,
+}
+
+/// A further centre on a drone's round and the boxes it loads there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stop {
+    pub station: StationId,
+    pub boxes: Vec<BoxId>,
+    pub pickup_at: Instant,
+}
+
+impl MissionPlan {
+    /// When the drone lands at `station` to load, if the mission calls there.
+    pub fn pickup_at_station(&self, station: &StationId) -> Option<Instant> {
+        if *station == self.station {
+            return Some(self.pickup_at);
+        }
+        self.later_stops
+            .iter()
+            .find(|s| s.station == *station)
+            .map(|s| s.pickup_at)
+    }
+
+    /// Every centre the mission calls at, in order.
+    pub fn stations(&self) -> impl Iterator<Item = &StationId> {
+        std::iter::once(&self.station).chain(self.later_stops.iter().map(|s| &s.station))
+    }
 }
 
 /// What a drone does when its mission is aborted.

@@ -2,11 +2,11 @@
 //! route cache and the command list, plus the shared actions every policy uses to
 //! issue a drone mission or a courier run (so the bookkeeping lives in one place).
 
-use crate::planner::{DroneOption, LabChoice, RouteCache};
+use crate::planner::{DroneOption, LabChoice, PlannedStop, RouteCache};
 use crate::state::{BoxStatus, Carrier, DroneStatus, Mission, MissionStatus, State};
 use crate::world::World;
 use labflight_core::command::{
-    Alert, AlertKind, CourierRequest, Explanation, MissionPlan, Severity, StationNotice,
+    Alert, AlertKind, CourierRequest, Explanation, MissionPlan, Severity, StationNotice, Stop,
 };
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, Command, DroneId, Instant, LabId, LatLon, StationId};
@@ -128,6 +128,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// Issues a drone mission and books the drone, the boxes and the lab's inbound load.
+    /// `boxes` are loaded at `station`; each of `later_stops` adds its own; `lab.leg`
+    /// starts at the last centre and `option.energy_wh` covers the whole round.
     #[allow(clippy::too_many_arguments)]
     pub fn assign_drone(
         &mut self,
@@ -136,11 +138,17 @@ impl<'a> Ctx<'a> {
         boxes: Vec<BoxId>,
         lab: &LabChoice,
         option: &DroneOption,
+        later_stops: Vec<PlannedStop>,
         payload_kg: f64,
         why: Explanation,
     ) {
         let mission = self.state.new_mission_id();
         let now = self.state.now;
+        let first_boxes = boxes.len();
+        let boxes: Vec<BoxId> = boxes
+            .into_iter()
+            .chain(later_stops.iter().flat_map(|s| s.boxes.iter().cloned()))
+            .collect();
         let lab_pad = self
             .world
             .pads
@@ -150,10 +158,14 @@ impl<'a> Ctx<'a> {
         let leg1 = option
             .to_station
             .to_leg(drone.as_str(), station.as_str(), now);
-        let leg2 = lab
-            .leg
-            .to_leg(station.as_str(), lab.lab.as_str(), option.pickup_at);
-        let arrive = leg2.arrive;
+        let mut legs = vec![leg1];
+        let mut at = (station.as_str(), option.pickup_at);
+        for stop in &later_stops {
+            legs.push(stop.leg_in.to_leg(at.0, stop.station.as_str(), at.1));
+            at = (stop.station.as_str(), stop.pickup_at);
+        }
+        legs.push(lab.leg.to_leg(at.0, lab.lab.as_str(), at.1));
+        let arrive = legs.last().expect("a leg to the lab").arrive;
         let battery_after = self
             .state
             .drones
@@ -168,8 +180,16 @@ impl<'a> Ctx<'a> {
             lab: lab.lab.clone(),
             lab_pad,
             payload_kg: (payload_kg * 1000.0).round() / 1000.0,
-            legs: vec![leg1, leg2],
+            legs,
             pickup_at: option.pickup_at,
+            later_stops: later_stops
+                .iter()
+                .map(|s| Stop {
+                    station: s.station.clone(),
+                    boxes: s.boxes.clone(),
+                    pickup_at: s.pickup_at,
+                })
+                .collect(),
             arrive_lab_at: arrive,
             deadline: lab.deadline,
             battery_after_pct: (battery_after * 10.0).round() / 10.0,
@@ -190,28 +210,31 @@ impl<'a> Ctx<'a> {
                 };
             }
         }
-        self.state.forced_pickups.remove(station);
         self.book_inbound(&boxes, &lab.lab, 1);
         self.out.push(Command::AssignMission(plan.clone()));
-        // Staff seal what they have drawn since, so it rides along (see `box_sealed`).
-        self.out.push(Command::NotifyStation {
-            station: station.clone(),
-            notice: StationNotice::SealNow {
-                reason: format!(
-                    "{drone} lands at {} for {mission}",
-                    option.pickup_at.format("%H:%M UTC")
-                ),
-            },
-        });
-        self.out.push(Command::NotifyStation {
-            station: station.clone(),
-            notice: StationNotice::PickupEta {
-                mission: mission.clone(),
-                boxes: boxes.clone(),
-                eta: option.pickup_at,
-                by: drone.0.clone(),
-            },
-        });
+        let first = std::iter::once((station, &boxes[..first_boxes], option.pickup_at));
+        let calls = later_stops
+            .iter()
+            .map(|s| (&s.station, &s.boxes[..], s.pickup_at));
+        for (at, its_boxes, eta) in first.chain(calls) {
+            self.state.forced_pickups.remove(at);
+            // Staff seal what they have drawn since, so it rides along (see `box_sealed`).
+            self.out.push(Command::NotifyStation {
+                station: at.clone(),
+                notice: StationNotice::SealNow {
+                    reason: format!("{drone} lands at {} for {mission}", eta.format("%H:%M UTC")),
+                },
+            });
+            self.out.push(Command::NotifyStation {
+                station: at.clone(),
+                notice: StationNotice::PickupEta {
+                    mission: mission.clone(),
+                    boxes: its_boxes.to_vec(),
+                    eta,
+                    by: drone.0.clone(),
+                },
+            });
+        }
         self.state.missions.insert(
             mission.clone(),
             Mission {

@@ -471,21 +471,27 @@ fn ride_along(ctx: &Ctx<'_>, station: &StationId, payload_kg: f64) -> Option<Mis
     ctx.state
         .missions
         .values()
-        .filter(|m| m.station == *station && m.status == MissionStatus::Assigned)
+        .filter(|m| matches!(m.status, MissionStatus::Assigned | MissionStatus::PickedUp))
         .filter(|m| matches!(m.carrier, Carrier::Drone(_)))
         .find(|m| {
             let Some(plan) = &m.plan else {
                 return false;
             };
-            let Some(to_lab) = plan.legs.last() else {
+            let Some(pickup_at) = plan.pickup_at_station(station) else {
                 return false;
             };
             let heavier = plan.payload_kg + payload_kg;
-            if heavier > world.drone_spec.max_payload_kg + 1e-9 || plan.pickup_at <= ctx.state.now {
+            if heavier > world.drone_spec.max_payload_kg + 1e-9 || pickup_at <= ctx.state.now {
                 return false;
             }
-            // Extra energy on the loaded leg at the same duration.
-            let secs = (to_lab.arrive - to_lab.depart).num_milliseconds() as f64 / 1000.0;
+            // Extra energy on every leg flown after loading it, at the same durations
+            // (the whole-mission payload bounds each leg's).
+            let secs: f64 = plan
+                .legs
+                .iter()
+                .filter(|l| l.depart >= pickup_at)
+                .map(|l| (l.arrive - l.depart).num_milliseconds() as f64 / 1000.0)
+                .sum();
             let extra_wh = (world.flight.hover_power_w(heavier)
                 - world.flight.hover_power_w(plan.payload_kg))
                 * secs
@@ -505,8 +511,16 @@ fn add_to_mission(ctx: &mut Ctx<'_>, mission: &MissionId, box_id: &BoxId, payloa
     };
     m.boxes.push(box_id.clone());
     let lab = m.lab.clone();
+    let station = ctx.state.boxes.get(box_id).map(|b| b.station.clone());
     if let Some(plan) = m.plan.as_mut() {
         plan.boxes.push(box_id.clone());
+        if let Some(stop) = plan
+            .later_stops
+            .iter_mut()
+            .find(|s| Some(&s.station) == station.as_ref())
+        {
+            stop.boxes.push(box_id.clone());
+        }
         plan.payload_kg = ((plan.payload_kg + payload_kg) * 1000.0).round() / 1000.0;
     }
     let total = m.plan.as_ref().map_or(payload_kg, |p| p.payload_kg);
@@ -782,7 +796,8 @@ pub(crate) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
     let pad_pos = world.pad_position(&pad).unwrap_or(position);
     for b in &boxes {
         if let Some(sb) = ctx.state.boxes.get_mut(b) {
-            sb.status = if picked_up {
+            // On a round, boxes at centres not yet called at were never loaded.
+            sb.status = if matches!(sb.status, BoxStatus::OnBoard { .. }) {
                 BoxStatus::Stranded { at: pad_pos }
             } else {
                 BoxStatus::Waiting
@@ -898,6 +913,7 @@ fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
         .collect();
     for id in affected {
         let m = ctx.state.missions[&id].clone();
+        let arrive = m.planned_arrival;
         let boxes: Vec<&SpecimenBox> = m
             .boxes
             .iter()
@@ -907,7 +923,6 @@ fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
             .iter()
             .flat_map(|b| b.families.iter().copied())
             .collect();
-        let arrive = m.planned_arrival;
         let still_fine = ctx.world.labs.get(lab).is_some_and(|l| {
             crate::planner::predicted_result(ctx.world, ctx.state, l, &families, arrive).is_ok()
         });
@@ -916,6 +931,14 @@ fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
         }
         match (&m.carrier, m.status.clone()) {
             (Carrier::Drone(drone), MissionStatus::PickedUp) => {
+                // Straight to another lab: centres not yet called at wait for another drone.
+                release_unloaded(ctx, &id);
+                let m = ctx.state.missions[&id].clone();
+                let boxes: Vec<&SpecimenBox> = m
+                    .boxes
+                    .iter()
+                    .filter_map(|b| ctx.state.boxes.get(b))
+                    .collect();
                 let Some(pos) = ctx.state.drones.get(drone).map(|d| d.position) else {
                     continue;
                 };
@@ -966,6 +989,42 @@ fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
             (Carrier::Drone(_), MissionStatus::Assigned) => abort_mission(ctx, &id, reason),
             // A van already on its way keeps its run; the lab holds the tubes for the next analyzer.
             _ => {}
+        }
+    }
+}
+
+/// Takes the boxes a round has not loaded yet off the mission: they wait again.
+fn release_unloaded(ctx: &mut Ctx<'_>, mission: &MissionId) {
+    let Some(m) = ctx.state.missions.get(mission) else {
+        return;
+    };
+    let unloaded: Vec<BoxId> = m
+        .boxes
+        .iter()
+        .filter(|b| {
+            ctx.state
+                .boxes
+                .get(*b)
+                .is_some_and(|b| matches!(b.status, BoxStatus::Assigned { .. }))
+        })
+        .cloned()
+        .collect();
+    if unloaded.is_empty() {
+        return;
+    }
+    let lab = m.lab.clone();
+    ctx.unbook_inbound(&unloaded, &lab);
+    for b in &unloaded {
+        if let Some(sb) = ctx.state.boxes.get_mut(b) {
+            sb.status = BoxStatus::Waiting;
+        }
+    }
+    let m = ctx.state.missions.get_mut(mission).expect("looked up above");
+    m.boxes.retain(|b| !unloaded.contains(b));
+    if let Some(plan) = m.plan.as_mut() {
+        plan.boxes.retain(|b| !unloaded.contains(b));
+        for stop in plan.later_stops.iter_mut() {
+            stop.boxes.retain(|b| !unloaded.contains(b));
         }
     }
 }

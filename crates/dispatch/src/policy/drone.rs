@@ -5,10 +5,14 @@
 
 use super::{Policy, load_boxes, recover_stranded};
 use crate::ctx::Ctx;
-use crate::planner::{DroneOption, LabChoice, choose_lab, evaluate_drone, plan_leg};
+use crate::planner::{
+    DroneOption, LabChoice, PlannedStop, choose_lab, evaluate_drone, plan_leg,
+};
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, DroneId, Instant, LabId, StationId};
+use labflight_geo::index::SiteKind;
+use std::collections::BTreeSet;
 
 /// How many nearby idle drones are weighed per pickup.
 const CANDIDATES: usize = 8;
@@ -17,6 +21,7 @@ const CANDIDATES: usize = 8;
 pub struct DronePolicy;
 
 /// A centre with boxes waiting, and what a flight for them would look like.
+#[derive(Clone)]
 struct Pickup {
     station: StationId,
     boxes: Vec<BoxId>,
@@ -54,14 +59,19 @@ impl Policy for DronePolicy {
             vans_while_grounded(ctx);
             return;
         }
-        let mut pickups = pickups(ctx);
-        pickups.retain(|p| p.ready);
-        pickups.sort_by(|a, b| {
+        let mut all = pickups(ctx);
+        all.sort_by(|a, b| {
             a.deadline
                 .cmp(&b.deadline)
                 .then_with(|| a.station.cmp(&b.station))
         });
-        for mut p in pickups {
+        // Centres whose boxes a mission of this round of planning already takes.
+        let mut taken: BTreeSet<StationId> = BTreeSet::new();
+        for i in 0..all.len() {
+            if !all[i].ready || taken.contains(&all[i].station) {
+                continue;
+            }
+            let mut p = all[i].clone();
             let pos = ctx.world.stations[&p.station].position;
             let candidates = ctx.nearest_available(pos, CANDIDATES);
             if candidates.is_empty() {
@@ -102,7 +112,7 @@ impl Policy for DronePolicy {
                 best = b;
                 weighed = w;
             }
-            let Some((drone, option)) = best else {
+            let Some((drone, mut option)) = best else {
                 // Beyond what even a fully charged drone at the nearest charger can fly
                 // (a centre at the edge of range, or wind): waiting will not help, a van will.
                 if !reachable_at_best(ctx, pos, &p)
@@ -149,13 +159,33 @@ impl Policy for DronePolicy {
             }
             let arrive = option.pickup_at + p.lab.leg.duration();
             warn_if_late(ctx, &p, Some(arrive));
-            let summary = format!(
+            let mut summary = format!(
                 "{} box(es), {:.2} kg, due at the lab by {}: {drone} picks up first, {} gives the earliest result",
                 p.boxes.len(),
                 p.payload_kg,
                 p.deadline.format("%H:%M UTC"),
                 p.lab.lab
             );
+            taken.insert(p.station.clone());
+            let mut later_stops = Vec::new();
+            let mut payload_kg = p.payload_kg;
+            dbg_count("mission");
+            if arrive > p.deadline { dbg_count("late-primary"); }
+            if let Some(round) = round_with_neighbour(ctx, &drone, &option, &p, &all, &taken)
+            {
+                summary.push_str(&format!(
+                    "; calls at {} on the way for {} more box(es), arriving {} min later",
+                    round.stop.station,
+                    round.stop.boxes.len(),
+                    round.added_minutes
+                ));
+                taken.insert(round.stop.station.clone());
+                dbg_count("ROUND");
+                payload_kg = round.payload_kg;
+                p.lab = round.lab;
+                option = round.option;
+                later_stops.push(round.stop);
+            }
             weighed.extend(p.lab_alternatives.iter().cloned());
             let why = Explanation {
                 summary,
@@ -167,11 +197,138 @@ impl Policy for DronePolicy {
                 p.boxes.clone(),
                 &p.lab,
                 &option,
-                p.payload_kg,
+                later_stops,
+                payload_kg,
                 why,
             );
         }
     }
+}
+
+/// How many centres nearest a pickup are weighed as a second call on its round.
+const NEIGHBOURS_WEIGHED: usize = 6;
+
+/// The most a round may delay boxes already late on their direct flight.
+const LATE_DETOUR_MINUTES: i64 = 5;
+
+/// A pickup extended into a round: one more centre called at on the way to the lab.
+struct Round {
+    stop: PlannedStop,
+    lab: LabChoice,
+    option: DroneOption,
+    payload_kg: f64,
+    added_minutes: i64,
+}
+
+/// The neighbouring centre with waiting boxes (due or not) that `drone` can call at
+/// after `p` with the least delay, every box still within its deadline and the
+/// battery within its reserve. A call on the way costs minutes; a flight of its own
+/// later costs a drone: with the fleet the constraint, this is how it keeps up.
+fn round_with_neighbour(
+    ctx: &mut Ctx<'_>,
+    drone: &DroneId,
+    option: &DroneOption,
+    p: &Pickup,
+    all: &[Pickup],
+    taken: &BTreeSet<StationId>,
+) -> Option<Round> {
+    let world = ctx.world;
+    let max_payload = world.drone_spec.max_payload_kg;
+    let from = world.stations[&p.station].position;
+    let direct_arrival = option.pickup_at + p.lab.leg.duration();
+    let spendable = crate::planner::spendable_wh(world, &ctx.state.drones[drone]);
+    let to_station_wh = option.to_station.estimate.energy_wh;
+    let neighbours: Vec<StationId> = world
+        .index
+        .nearest(from, SiteKind::Station, NEIGHBOURS_WEIGHED + 1)
+        .into_iter()
+        .map(|(site, _)| StationId(site.id.clone()))
+        .filter(|s| *s != p.station && !taken.contains(s))
+        .collect();
+    let mut best: Option<Round> = None;
+    dbg_count("call");
+    if !all.iter().any(|q| neighbours.contains(&q.station)) { dbg_count("no-neighbour"); }
+    for q in all.iter().filter(|q| neighbours.contains(&q.station)) {
+        let payload_kg = p.payload_kg + q.payload_kg;
+        if payload_kg > max_payload + 1e-9 {
+            dbg_count("payload");
+            continue;
+        }
+        let at = world.stations[&q.station].position;
+        let Some(hop) = plan_leg(world, ctx.state, ctx.cache, from, at, p.payload_kg) else {
+            continue;
+        };
+        if !hop.estimate.feasible {
+            continue;
+        }
+        let pickup_at = option.pickup_at + hop.duration();
+        let state: &crate::state::State = ctx.state;
+        let refs: Vec<_> = p
+            .boxes
+            .iter()
+            .chain(&q.boxes)
+            .map(|b| &state.boxes[b])
+            .collect();
+        let (Some(lab), _) = choose_lab(
+            world,
+            state,
+            ctx.cache,
+            at,
+            &refs,
+            payload_kg,
+            pickup_at,
+            Some(&p.lab.lab),
+        ) else {
+            continue;
+        };
+        let arrive = pickup_at + lab.leg.duration();
+        // The neighbour's boxes must make it; the first centre's must too, unless
+        // they were already late on the direct flight (then a few minutes more for
+        // its other tubes beat a second drone).
+        let neighbour_deadline = q
+            .boxes
+            .iter()
+            .map(|b| crate::planner::box_deadline(world, &state.boxes[b], lab.result_at, arrive))
+            .min()
+            .unwrap_or(arrive);
+        let first_fine = if direct_arrival > p.deadline {
+            arrive - direct_arrival <= chrono::Duration::minutes(LATE_DETOUR_MINUTES)
+        } else {
+            arrive <= lab.deadline
+        };
+        let energy_wh = to_station_wh + hop.estimate.energy_wh + lab.leg.estimate.energy_wh;
+        if arrive > lab.deadline { dbg_count("deadline"); }
+        if energy_wh > spendable { dbg_count("energy"); }
+        if !lab.leg.estimate.feasible
+            || arrive > neighbour_deadline
+            || !first_fine
+            || energy_wh > spendable
+        {
+            continue;
+        }
+        dbg_count("ok");
+        let added_minutes = (arrive - direct_arrival).num_minutes();
+        if best.as_ref().is_some_and(|b| b.added_minutes <= added_minutes) {
+            continue;
+        }
+        best = Some(Round {
+            stop: PlannedStop {
+                station: q.station.clone(),
+                boxes: q.boxes.clone(),
+                leg_in: hop,
+                pickup_at,
+            },
+            option: DroneOption {
+                to_station: option.to_station.clone(),
+                pickup_at: option.pickup_at,
+                energy_wh,
+            },
+            lab,
+            payload_kg,
+            added_minutes,
+        });
+    }
+    best
 }
 
 /// The drone chosen for a pickup (if any could fly it) and every drone weighed.
@@ -475,4 +632,12 @@ fn vans_while_grounded(ctx: &mut Ctx<'_>) {
             }
         }
     }
+}
+
+fn dbg_count(what: &str) {
+    use std::sync::Mutex;
+    static C: Mutex<Vec<(String, u32)>> = Mutex::new(Vec::new());
+    let mut c = C.lock().unwrap();
+    if let Some(e) = c.iter_mut().find(|e| e.0 == what) { e.1 += 1; } else { c.push((what.into(), 1)); }
+    if what == "call" && c.iter().find(|e| e.0 == "call").unwrap().1 % 50 == 0 { eprintln!("{:?}", *c); }
 }

@@ -99,6 +99,7 @@ impl Policy for Greedy {
                         vec![box_id.clone()],
                         &lab,
                         &option,
+                        Vec::new(),
                         b.payload_kg,
                         why,
                     );

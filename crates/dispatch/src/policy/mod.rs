@@ -120,7 +120,7 @@ pub(crate) fn assign_station_to(
                 summary: why.to_owned(),
                 alternatives,
             };
-            ctx.assign_drone(drone, station, boxes, &lab, &option, payload, why);
+            ctx.assign_drone(drone, station, boxes, &lab, &option, Vec::new(), payload, why);
         }
         Err(reason) => ctx.alert(
             AlertKind::NoFeasibleDrone,
