@@ -165,9 +165,18 @@ pub struct DispatchParams {
     pub low_battery_pct: f64,
     /// Below this share a drone standing at a charger swaps anyway (far centres need a full battery).
     pub top_up_pct: f64,
+    /// A depot-based drone that delivers to a lab within this distance of its home
+    /// depot waits there for its next mission (going home only if none comes); one
+    /// based farther flies home at once, so the far centres keep their drones, km.
+    #[serde(default = "default_stay_at_lab_km")]
+    pub stay_at_lab_km: f64,
     /// A drone silent this long is considered lost, minutes.
     pub link_timeout_minutes: f64,
     pub tick_minutes: f64,
+}
+
+fn default_stay_at_lab_km() -> f64 {
+    5.0
 }
 
 impl Scenario {
@@ -446,6 +455,13 @@ impl Scenario {
             p.link_timeout_minutes,
         )?;
         positive(file, "dispatch.tick_minutes", p.tick_minutes)?;
+        if !(p.stay_at_lab_km >= 0.0 && p.stay_at_lab_km.is_finite()) {
+            return bad(
+                "dispatch.stay_at_lab_km",
+                &p.stay_at_lab_km,
+                "must be a distance of 0 or more",
+            );
+        }
         if !(0.0..=100.0).contains(&p.top_up_pct) {
             return bad("dispatch.top_up_pct", &p.top_up_pct, "must be 0..=100");
         }

@@ -94,6 +94,29 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Swaps the battery of a drone standing at a charger pad: it is charging
+    /// until it reports the new battery ready.
+    pub fn swap_battery(&mut self, id: &DroneId, pad: labflight_core::PadId) {
+        self.take_drone(id);
+        if let Some(d) = self.state.drones.get_mut(id) {
+            d.status = DroneStatus::Charging { pad: pad.clone() };
+        }
+        self.out.push(Command::SwapBattery {
+            drone: id.clone(),
+            pad,
+        });
+    }
+
+    /// The charger pad a drone stands on, if any.
+    pub fn charger_under(&self, id: &DroneId) -> Option<labflight_core::PadId> {
+        self.state
+            .drones
+            .get(id)?
+            .pad
+            .clone()
+            .filter(|p| self.world.pads.get(p).is_some_and(|p| p.charger))
+    }
+
     /// Forgets the idle-drone tree (a drone became free during the pass).
     pub fn drones_changed(&mut self) {
         self.idle = None;

@@ -104,6 +104,7 @@ impl Dispatcher {
             grounded_by_weather: false,
             forced_pickups: Default::default(),
             next_mission: 0,
+            last_call_made: false,
         };
         let policy = policy.build(&world, seed);
         Dispatcher {
@@ -177,6 +178,7 @@ impl Dispatcher {
         let replan = apply(&mut ctx, &stamped.event);
         if replan {
             self.policy.plan(&mut ctx);
+            send_idle_home(&mut ctx);
         }
         out
     }
@@ -675,77 +677,97 @@ fn apply_drone_event(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventKind) 
     }
 }
 
-/// After a flight or a battery swap: a drone low on battery swaps it (or flies to
-/// the nearest pad with a charger); one based at a depot flies home, so the fleet
-/// stays spread over the district instead of piling up at the labs.
+/// After a flight or a battery swap. A drone based at a depot far from the lab it
+/// delivered to flies home at once (charging there), so the far centres keep their
+/// drones; any other drone swaps a battery below the top-up level where a charger
+/// is at hand (far centres need a nearly full battery), or flies to a charger when
+/// low, and otherwise waits where it is for the next plan, which may give it its
+/// next mission right there (`send_idle_home` flies it home if not).
 fn after_flight(ctx: &mut Ctx<'_>, drone: &DroneId) {
     let world = ctx.world;
-    let now = ctx.state.now;
-    let Some(d) = ctx.state.drones.get_mut(drone) else {
+    let Some(d) = ctx.state.drones.get(drone) else {
         return;
     };
     if d.status != DroneStatus::Idle {
         return;
     }
-    let charger_here = d
-        .pad
-        .clone()
-        .filter(|p| world.pads.get(p).is_some_and(|p| p.charger));
-    // Where a charger is at hand, a battery below the top-up level is swapped now:
-    // far centres need a nearly full battery.
-    if let Some(pad) = charger_here
-        .clone()
-        .filter(|_| d.battery_pct < world.params.top_up_pct)
+    let stay_m = world.params.stay_at_lab_km * 1000.0;
+    if home_depot(world, d).is_some_and(|home| world.frame.distance_m(home.position, d.position) > stay_m)
+        && go_home(ctx, drone)
     {
-        d.status = DroneStatus::Charging { pad: pad.clone() };
-        ctx.out.push(Command::SwapBattery {
-            drone: drone.clone(),
-            pad,
-        });
+        return;
+    }
+    let d = &ctx.state.drones[drone];
+    if let Some(pad) = ctx.charger_under(drone)
+        && d.battery_pct < world.params.top_up_pct
+    {
+        ctx.swap_battery(drone, pad);
         ctx.drones_changed();
         return;
     }
-    let (pad, reason) = if d.battery_pct < world.params.low_battery_pct {
-        if let Some(pad) = charger_here {
-            d.status = DroneStatus::Charging { pad: pad.clone() };
-            ctx.out.push(Command::SwapBattery {
-                drone: drone.clone(),
-                pad,
-            });
-            ctx.drones_changed();
-            return;
-        }
-        let Some((site, _)) = world.index.nearest_pad_with_capacity(d.position, |id| {
+    if d.battery_pct < world.params.low_battery_pct
+        && let Some((site, _)) = world.index.nearest_pad_with_capacity(d.position, |id| {
             world
                 .pads
                 .get(&labflight_core::PadId::from(id))
                 .is_some_and(|p| p.charger)
-        }) else {
-            return;
-        };
-        (
-            labflight_core::PadId::from(site.id.as_str()),
-            format!("battery {:.0} %: to a charger", d.battery_pct),
-        )
-    } else {
-        let Some(home) = d.home.clone().filter(|h| Some(h) != d.pad.as_ref()) else {
-            return;
-        };
-        let Some(home_pad) = world
-            .pads
-            .get(&home)
-            .filter(|p| p.site == labflight_core::pad::PadSite::Depot)
-        else {
-            return;
-        };
-        let metres = world.frame.distance_m(d.position, home_pad.position);
-        let secs =
-            metres / world.drone_spec.cruise_airspeed_mps + world.drone_spec.takeoff_landing_s;
-        let needed_wh = world.flight.hover_power_w(0.0) * secs / 3600.0;
-        if needed_wh > crate::planner::spendable_wh(world, d) {
-            return;
-        }
-        (home, "back to its home depot".to_owned())
+        })
+    {
+        let reason = format!("battery {:.0} %: to a charger", d.battery_pct);
+        fly_empty(ctx, drone, labflight_core::PadId::from(site.id.as_str()), reason);
+    }
+}
+
+/// The depot a drone is based at, when it is not standing on it.
+fn home_depot<'w>(world: &'w World, d: &crate::state::Drone) -> Option<&'w labflight_core::Pad> {
+    let home = d.home.as_ref().filter(|h| Some(*h) != d.pad.as_ref())?;
+    world
+        .pads
+        .get(home)
+        .filter(|p| p.site == labflight_core::pad::PadSite::Depot)
+}
+
+/// Idle depot-based drones away from home that the plan did not use fly home, so
+/// the fleet stays spread over the district instead of piling up at the labs.
+fn send_idle_home(ctx: &mut Ctx<'_>) {
+    let reserve = ctx.world.drone_spec.reserve_fraction;
+    let away: Vec<DroneId> = ctx
+        .state
+        .drones
+        .values()
+        .filter(|d| d.available(reserve) && home_depot(ctx.world, d).is_some())
+        .map(|d| d.id.clone())
+        .collect();
+    for drone in away {
+        go_home(ctx, &drone);
+    }
+}
+
+/// Sends a drone to its home depot if it has the battery for the flight; whether it did.
+fn go_home(ctx: &mut Ctx<'_>, drone: &DroneId) -> bool {
+    let world = ctx.world;
+    let Some(d) = ctx.state.drones.get(drone) else {
+        return false;
+    };
+    let Some(home) = home_depot(world, d) else {
+        return false;
+    };
+    let metres = world.frame.distance_m(d.position, home.position);
+    let secs = metres / world.drone_spec.cruise_airspeed_mps + world.drone_spec.takeoff_landing_s;
+    let needed_wh = world.flight.hover_power_w(0.0) * secs / 3600.0;
+    if needed_wh > crate::planner::spendable_wh(world, d) {
+        return false;
+    }
+    let pad = home.id.clone();
+    fly_empty(ctx, drone, pad, "back to its home depot".to_owned());
+    true
+}
+
+/// Sends a drone flying, without a mission, to `pad`.
+fn fly_empty(ctx: &mut Ctx<'_>, drone: &DroneId, pad: labflight_core::PadId, reason: String) {
+    let now = ctx.state.now;
+    let Some(d) = ctx.state.drones.get_mut(drone) else {
+        return;
     };
     d.status = DroneStatus::Returning { pad: pad.clone() };
     d.last_seen = d.last_seen.max(now);
@@ -993,6 +1015,22 @@ fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
     }
 }
 
+/// Asks every centre to seal its open box at the last draw time: the dispatcher
+/// only sees sealed boxes, and a box left open until staff seal it by age would
+/// reach the lab too late for the last draws' results.
+fn last_call(ctx: &mut Ctx<'_>) {
+    ctx.state.last_call_made = true;
+    let time = ctx.world.service.last_draw.format("%H:%M UTC");
+    for station in ctx.world.stations.keys() {
+        ctx.out.push(Command::NotifyStation {
+            station: station.clone(),
+            notice: StationNotice::SealNow {
+                reason: format!("last draw time {time}: seal what has been drawn"),
+            },
+        });
+    }
+}
+
 /// Takes the boxes a round has not loaded yet off the mission: they wait again.
 fn release_unloaded(ctx: &mut Ctx<'_>, mission: &MissionId) {
     let Some(m) = ctx.state.missions.get(mission) else {
@@ -1096,9 +1134,13 @@ fn apply_override(ctx: &mut Ctx<'_>, by: &str, action: &Override) -> bool {
     true
 }
 
-/// Periodic checks: drones silent past the link timeout are reported lost.
+/// Periodic checks: drones silent past the link timeout are reported lost; at the
+/// last draw time every centre is asked to seal what it has drawn.
 fn tick(ctx: &mut Ctx<'_>) {
     let now = ctx.state.now;
+    if now >= ctx.world.service.last_draw && !ctx.state.last_call_made {
+        last_call(ctx);
+    }
     let timeout = labflight_core::scenario::minutes(ctx.world.params.link_timeout_minutes);
     let mut lost = Vec::new();
     for d in ctx.state.drones.values_mut() {

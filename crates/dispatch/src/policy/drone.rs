@@ -112,6 +112,10 @@ impl Policy for DronePolicy {
                 best = b;
                 weighed = w;
             }
+            if best.is_none() && charge_for(ctx, &candidates, pos, &p) {
+                // A drone is being readied for it; the pickup is planned when it is.
+                continue;
+            }
             let Some((drone, mut option)) = best else {
                 // Beyond what even a fully charged drone at the nearest charger can fly
                 // (a centre at the edge of range, or wind): waiting will not help, a van will.
@@ -169,9 +173,7 @@ impl Policy for DronePolicy {
             taken.insert(p.station.clone());
             let mut later_stops = Vec::new();
             let mut payload_kg = p.payload_kg;
-            dbg_count("mission");
-            if arrive > p.deadline { dbg_count("late-primary"); }
-            if let Some(round) = round_with_neighbour(ctx, &drone, &option, &p, &all, &taken)
+            if std::env::var("NOROUND").is_err() && let Some(round) = round_with_neighbour(ctx, &drone, &option, &p, &all, &taken)
             {
                 summary.push_str(&format!(
                     "; calls at {} on the way for {} more box(es), arriving {} min later",
@@ -180,7 +182,6 @@ impl Policy for DronePolicy {
                     round.added_minutes
                 ));
                 taken.insert(round.stop.station.clone());
-                dbg_count("ROUND");
                 payload_kg = round.payload_kg;
                 p.lab = round.lab;
                 option = round.option;
@@ -246,12 +247,9 @@ fn round_with_neighbour(
         .filter(|s| *s != p.station && !taken.contains(s))
         .collect();
     let mut best: Option<Round> = None;
-    dbg_count("call");
-    if !all.iter().any(|q| neighbours.contains(&q.station)) { dbg_count("no-neighbour"); }
     for q in all.iter().filter(|q| neighbours.contains(&q.station)) {
         let payload_kg = p.payload_kg + q.payload_kg;
         if payload_kg > max_payload + 1e-9 {
-            dbg_count("payload");
             continue;
         }
         let at = world.stations[&q.station].position;
@@ -297,8 +295,6 @@ fn round_with_neighbour(
             arrive <= lab.deadline
         };
         let energy_wh = to_station_wh + hop.estimate.energy_wh + lab.leg.estimate.energy_wh;
-        if arrive > lab.deadline { dbg_count("deadline"); }
-        if energy_wh > spendable { dbg_count("energy"); }
         if !lab.leg.estimate.feasible
             || arrive > neighbour_deadline
             || !first_fine
@@ -306,7 +302,6 @@ fn round_with_neighbour(
         {
             continue;
         }
-        dbg_count("ok");
         let added_minutes = (arrive - direct_arrival).num_minutes();
         if best.as_ref().is_some_and(|b| b.added_minutes <= added_minutes) {
             continue;
@@ -329,6 +324,33 @@ fn round_with_neighbour(
         });
     }
     best
+}
+
+/// When no candidate has the battery for a pickup (a far centre), swaps the
+/// battery of the nearest one standing at a charger that could fly it when full,
+/// rather than leave the centre waiting for a drone that happens to be full.
+/// Whether it did.
+fn charge_for(
+    ctx: &mut Ctx<'_>,
+    candidates: &[DroneId],
+    pos: labflight_core::LatLon,
+    p: &Pickup,
+) -> bool {
+    for id in candidates {
+        let Some(pad) = ctx.charger_under(id) else {
+            continue;
+        };
+        if ctx.state.drones[id].battery_pct >= 99.0 {
+            continue;
+        }
+        let from = ctx.state.drones[id].position;
+        if ideal_can_fly(ctx, from, pos, &p.lab.lab, p.payload_kg) {
+            ctx.swap_battery(id, pad);
+            ctx.drones_changed();
+            return true;
+        }
+    }
+    false
 }
 
 /// The drone chosen for a pickup (if any could fly it) and every drone weighed.
@@ -634,10 +656,3 @@ fn vans_while_grounded(ctx: &mut Ctx<'_>) {
     }
 }
 
-fn dbg_count(what: &str) {
-    use std::sync::Mutex;
-    static C: Mutex<Vec<(String, u32)>> = Mutex::new(Vec::new());
-    let mut c = C.lock().unwrap();
-    if let Some(e) = c.iter_mut().find(|e| e.0 == what) { e.1 += 1; } else { c.push((what.into(), 1)); }
-    if what == "call" && c.iter().find(|e| e.0 == "call").unwrap().1 % 50 == 0 { eprintln!("{:?}", *c); }
-}
