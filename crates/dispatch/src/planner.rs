@@ -315,9 +315,11 @@ pub fn evaluate_drone(
     let energy_wh = to_station.estimate.energy_wh + to_lab.estimate.energy_wh;
     let spendable = spendable_wh(world, drone);
     if energy_wh > spendable {
+        // Whole watt-hours, formatted as integers: this runs for every drone weighed.
         return Err(format!(
-            "battery: needs {energy_wh:.0} Wh, has {:.0} Wh above reserve",
-            spendable.max(0.0)
+            "battery: needs {} Wh, has {} Wh above reserve",
+            energy_wh.round() as i64,
+            spendable.max(0.0).round() as i64
         ));
     }
     let pickup_at = state.now + to_station.duration();

@@ -12,7 +12,7 @@ use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, DroneId, Instant, LabId, StationId};
 use labflight_geo::index::SiteKind;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// How many nearby idle drones are weighed per pickup.
 const CANDIDATES: usize = 8;
@@ -67,6 +67,11 @@ impl Policy for DronePolicy {
         });
         // Centres whose boxes a mission of this round of planning already takes.
         let mut taken: BTreeSet<StationId> = BTreeSet::new();
+        let by_station: HashMap<&str, usize> = all
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.station.as_str(), i))
+            .collect();
         for i in 0..all.len() {
             if !all[i].ready || taken.contains(&all[i].station) {
                 continue;
@@ -75,7 +80,9 @@ impl Policy for DronePolicy {
             let pos = ctx.world.stations[&p.station].position;
             let candidates = ctx.nearest_available(pos, CANDIDATES);
             if candidates.is_empty() {
-                warn_if_late(ctx, &p, None);
+                if !van_last_call(ctx, &p, pos) {
+                    warn_if_late(ctx, &p, None);
+                }
                 continue;
             }
             let (mut best, mut weighed) = weigh(ctx, &candidates, pos, p.payload_kg, &p.lab.leg);
@@ -114,6 +121,9 @@ impl Policy for DronePolicy {
             }
             if best.is_none() && charge_for(ctx, &candidates, pos, &p) {
                 // A drone is being readied for it; the pickup is planned when it is.
+                continue;
+            }
+            if best.is_none() && van_last_call(ctx, &p, pos) {
                 continue;
             }
             let Some((drone, mut option)) = best else {
@@ -173,7 +183,7 @@ impl Policy for DronePolicy {
             taken.insert(p.station.clone());
             let mut later_stops = Vec::new();
             let mut payload_kg = p.payload_kg;
-            if std::env::var("NOROUND").is_err() && let Some(round) = round_with_neighbour(ctx, &drone, &option, &p, &all, &taken)
+            if let Some(round) = round_with_neighbour(ctx, &drone, &option, &p, &all, &by_station, &taken)
             {
                 summary.push_str(&format!(
                     "; calls at {} on the way for {} more box(es), arriving {} min later",
@@ -231,6 +241,7 @@ fn round_with_neighbour(
     option: &DroneOption,
     p: &Pickup,
     all: &[Pickup],
+    by_station: &HashMap<&str, usize>,
     taken: &BTreeSet<StationId>,
 ) -> Option<Round> {
     let world = ctx.world;
@@ -239,15 +250,15 @@ fn round_with_neighbour(
     let direct_arrival = option.pickup_at + p.lab.leg.duration();
     let spendable = crate::planner::spendable_wh(world, &ctx.state.drones[drone]);
     let to_station_wh = option.to_station.estimate.energy_wh;
-    let neighbours: Vec<StationId> = world
+    let neighbours: Vec<&Pickup> = world
         .index
         .nearest(from, SiteKind::Station, NEIGHBOURS_WEIGHED + 1)
         .into_iter()
-        .map(|(site, _)| StationId(site.id.clone()))
-        .filter(|s| *s != p.station && !taken.contains(s))
+        .filter_map(|(site, _)| by_station.get(site.id.as_str()).map(|&i| &all[i]))
+        .filter(|q| q.ready && q.station != p.station && !taken.contains(&q.station))
         .collect();
     let mut best: Option<Round> = None;
-    for q in all.iter().filter(|q| neighbours.contains(&q.station)) {
+    for q in neighbours {
         let payload_kg = p.payload_kg + q.payload_kg;
         if payload_kg > max_payload + 1e-9 {
             continue;
@@ -324,6 +335,33 @@ fn round_with_neighbour(
         });
     }
     best
+}
+
+/// How long before a van could no longer make a pickup's deadline it is sent,
+/// when no drone can take the pickup, minutes.
+const VAN_LAST_CALL_MINUTES: i64 = 15;
+
+/// Books a van for a pickup no drone can take now when waiting any longer would
+/// leave even a van too late: the drone fleet is busy, the vans are not. Whether it did.
+fn van_last_call(ctx: &mut Ctx<'_>, p: &Pickup, pos: labflight_core::LatLon) -> bool {
+    let Some((courier, pickup_at, deliver_at)) = ctx.quote_courier(pos, &p.lab.lab) else {
+        return false;
+    };
+    let last_call = chrono::Duration::minutes(VAN_LAST_CALL_MINUTES);
+    if deliver_at > p.deadline || deliver_at + last_call <= p.deadline {
+        return false;
+    }
+    ctx.book_courier_run(
+        &courier,
+        &p.station,
+        p.boxes.clone(),
+        &p.lab.lab,
+        pickup_at,
+        deliver_at,
+        p.deadline,
+        "no drone free in time: by van",
+    );
+    true
 }
 
 /// When no candidate has the battery for a pickup (a far centre), swaps the
@@ -459,9 +497,15 @@ fn weigh(
     let mut best: Option<(DroneId, DroneOption)> = None;
     let mut weighed = Vec::new();
     for id in candidates {
-        let drone = ctx.state.drones[id].clone();
+        let state: &crate::state::State = ctx.state;
         match evaluate_drone(
-            ctx.world, ctx.state, ctx.cache, &drone, pos, payload_kg, to_lab,
+            ctx.world,
+            state,
+            ctx.cache,
+            &state.drones[id],
+            pos,
+            payload_kg,
+            to_lab,
         ) {
             Ok(option) => {
                 let score = (option.pickup_at - ctx.state.now).num_seconds() as f64 / 60.0;
