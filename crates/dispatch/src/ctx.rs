@@ -15,6 +15,18 @@ use rstar::primitives::GeomWithData;
 
 type DronePoint = GeomWithData<[f64; 2], DroneId>;
 
+/// A van run quoted for some boxes: which van, to which lab, and when.
+#[derive(Clone, Debug)]
+pub struct VanQuote {
+    pub courier: labflight_core::CourierId,
+    pub lab: LabId,
+    pub pickup_at: Instant,
+    pub deliver_at: Instant,
+    pub result_at: Instant,
+    /// The latest delivery that keeps every tube within its limits, at that lab.
+    pub deadline: Instant,
+}
+
 pub struct Ctx<'a> {
     pub world: &'a World,
     pub state: &'a mut State,
@@ -303,6 +315,74 @@ impl<'a> Ctx<'a> {
             pickup_at,
             pickup_at + self.world.road_time(from, lab_pos) + stop,
         ))
+    }
+
+    /// The van run that gets `boxes` from `from` to the lab with the earliest
+    /// predicted result, by road: a van's best lab is not always a drone's.
+    pub fn quote_van_run(&self, from: LatLon, boxes: &[BoxId]) -> Option<VanQuote> {
+        let refs: Vec<_> = boxes
+            .iter()
+            .filter_map(|b| self.state.boxes.get(b))
+            .collect();
+        let families: std::collections::BTreeSet<_> = refs
+            .iter()
+            .flat_map(|b| b.families.iter().copied())
+            .collect();
+        let mut best: Option<VanQuote> = None;
+        for (site, _) in self.world.index.nearest(
+            from,
+            labflight_geo::index::SiteKind::Lab,
+            crate::planner::LABS_WEIGHED,
+        ) {
+            let Some(lab) = self.world.labs.get(&LabId(site.id.clone())) else {
+                continue;
+            };
+            let Some((courier, pickup_at, deliver_at)) = self.quote_courier(from, &lab.id) else {
+                continue;
+            };
+            let Ok(result_at) = crate::planner::predicted_result(
+                self.world, self.state, lab, &families, deliver_at,
+            ) else {
+                continue;
+            };
+            if best.as_ref().is_some_and(|b| b.result_at <= result_at) {
+                continue;
+            }
+            let deadline = refs
+                .iter()
+                .map(|b| crate::planner::box_deadline(self.world, b, result_at, deliver_at))
+                .min()
+                .unwrap_or(result_at);
+            best = Some(VanQuote {
+                courier,
+                lab: lab.id.clone(),
+                pickup_at,
+                deliver_at,
+                result_at,
+                deadline,
+            });
+        }
+        best
+    }
+
+    /// Books a quoted van run.
+    pub fn book_van_run(
+        &mut self,
+        station: &StationId,
+        boxes: Vec<BoxId>,
+        q: &VanQuote,
+        why: &str,
+    ) {
+        self.book_courier_run(
+            &q.courier,
+            station,
+            boxes,
+            &q.lab,
+            q.pickup_at,
+            q.deliver_at,
+            q.deadline,
+            why,
+        );
     }
 
     /// Books a courier run planned by the caller (the courier baseline's rounds).

@@ -692,7 +692,8 @@ fn after_flight(ctx: &mut Ctx<'_>, drone: &DroneId) {
         return;
     }
     let stay_m = world.params.stay_at_lab_km * 1000.0;
-    if home_depot(world, d).is_some_and(|home| world.frame.distance_m(home.position, d.position) > stay_m)
+    if home_depot(world, d)
+        .is_some_and(|home| world.frame.distance_m(home.position, d.position) > stay_m)
         && go_home(ctx, drone)
     {
         return;
@@ -714,7 +715,12 @@ fn after_flight(ctx: &mut Ctx<'_>, drone: &DroneId) {
         })
     {
         let reason = format!("battery {:.0} %: to a charger", d.battery_pct);
-        fly_empty(ctx, drone, labflight_core::PadId::from(site.id.as_str()), reason);
+        fly_empty(
+            ctx,
+            drone,
+            labflight_core::PadId::from(site.id.as_str()),
+            reason,
+        );
     }
 }
 
@@ -1057,7 +1063,11 @@ fn release_unloaded(ctx: &mut Ctx<'_>, mission: &MissionId) {
             sb.status = BoxStatus::Waiting;
         }
     }
-    let m = ctx.state.missions.get_mut(mission).expect("looked up above");
+    let m = ctx
+        .state
+        .missions
+        .get_mut(mission)
+        .expect("looked up above");
     m.boxes.retain(|b| !unloaded.contains(b));
     if let Some(plan) = m.plan.as_mut() {
         plan.boxes.retain(|b| !unloaded.contains(b));

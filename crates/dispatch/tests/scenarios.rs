@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use labflight_core::command::{AlertKind, Recovery};
+use labflight_core::command::{AlertKind, Recovery, StationNotice};
 use labflight_core::event::{DroneEventKind, LabUpdate, Override};
-use labflight_core::{BoxId, Command, DroneId, Event, LabId, StationId};
+use labflight_core::{BoxId, Command, DroneId, Event, Instant, LabId, StationId};
 use labflight_dispatch::{Dispatcher, PolicyKind};
 
 fn one_lab_world() -> Builder {
@@ -116,8 +116,19 @@ fn two_boxes_competing_for_one_drone_go_earliest_deadline_first() {
             drone: DroneId::from("D1"),
         }),
     );
-    let a = sealed(t("08:55"), "B1", "C1", tubes("A", 5, "sst", t("07:32"), &s));
-    let b = sealed(t("08:56"), "B2", "C2", tubes("B", 5, "sst", t("07:28"), &s));
+    // Too heavy to carry together (1.6 kg each): no round, one after the other.
+    let a = sealed(
+        t("08:55"),
+        "B1",
+        "C1",
+        tubes("A", 100, "sst", t("07:32"), &s),
+    );
+    let b = sealed(
+        t("08:56"),
+        "B2",
+        "C2",
+        tubes("B", 100, "sst", t("07:28"), &s),
+    );
     ex.push(a.at, a.event);
     ex.push(b.at, b.event);
     ex.push(
@@ -149,6 +160,67 @@ fn two_boxes_competing_for_one_drone_go_earliest_deadline_first() {
     );
     assert!(plans[0].arrive_lab_at <= t("09:28"));
     assert!(plans[1].arrive_lab_at <= t("09:32"));
+}
+
+#[test]
+fn neighbouring_centres_both_due_share_one_round() {
+    let s = scenario();
+    let world = Builder::default()
+        .station("C1", 3.0, 0.0, "PH")
+        .station("C2", 0.0, 3.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    let hold = |action| Event::Override {
+        by: "coord-1".into(),
+        action,
+    };
+    ex.push(
+        t("08:50"),
+        hold(Override::PauseDrone {
+            drone: DroneId::from("D1"),
+        }),
+    );
+    let a = sealed(t("08:55"), "B1", "C1", tubes("A", 5, "sst", t("07:32"), &s));
+    let b = sealed(t("08:56"), "B2", "C2", tubes("B", 5, "sst", t("07:28"), &s));
+    ex.push(a.at, a.event);
+    ex.push(b.at, b.event);
+    ex.push(
+        t("08:57"),
+        hold(Override::ResumeDrone {
+            drone: DroneId::from("D1"),
+        }),
+    );
+    ex.run_until(t("12:00"));
+    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let plans = missions(&cmds);
+    assert_eq!(plans.len(), 1, "one drone, one round: {plans:#?}");
+    let round = &plans[0];
+    assert_eq!(
+        round.station,
+        StationId::from("C2"),
+        "C2's tubes expire first"
+    );
+    assert_eq!(round.later_stops.len(), 1);
+    assert_eq!(round.later_stops[0].station, StationId::from("C1"));
+    assert_eq!(round.later_stops[0].boxes, vec![BoxId::from("B1")]);
+    assert_eq!(round.boxes, vec![BoxId::from("B2"), BoxId::from("B1")]);
+    assert_eq!(round.legs.len(), 3, "to C2, to C1, to the lab");
+    assert!(round.later_stops[0].pickup_at > round.pickup_at);
+    assert!(
+        round.arrive_lab_at <= t("09:28"),
+        "within both stability limits"
+    );
+    // Both centres are told when the drone lands there.
+    for (station, eta) in [
+        ("C2", round.pickup_at),
+        ("C1", round.later_stops[0].pickup_at),
+    ] {
+        assert!(cmds.iter().any(|c| matches!(c,
+            Command::NotifyStation { station: s, notice: StationNotice::PickupEta { eta: e, .. } }
+                if s.as_str() == station && *e == eta)));
+    }
 }
 
 #[test]
@@ -358,6 +430,225 @@ fn drone_fault_with_a_box_on_board_lands_and_a_van_recovers_the_box() {
         })
         .expect("a van recovers the box");
     assert_eq!(van.boxes, vec![BoxId::from("B1")]);
+}
+
+#[test]
+fn drone_fault_between_the_centres_of_a_round_strands_only_what_it_loaded() {
+    let s = scenario();
+    let world = Builder::default()
+        .station("C1", 3.0, 0.0, "PH")
+        .station("C2", 0.0, 3.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    d.handle(&ev(
+        t("08:50"),
+        Event::Override {
+            by: "coord-1".into(),
+            action: Override::PauseDrone {
+                drone: DroneId::from("D1"),
+            },
+        },
+    ));
+    d.handle(&sealed(
+        t("08:55"),
+        "B1",
+        "C1",
+        tubes("A", 5, "sst", t("07:32"), &s),
+    ));
+    d.handle(&sealed(
+        t("08:56"),
+        "B2",
+        "C2",
+        tubes("B", 5, "sst", t("07:28"), &s),
+    ));
+    let cmds = d.handle(&ev(
+        t("08:57"),
+        Event::Override {
+            by: "coord-1".into(),
+            action: Override::ResumeDrone {
+                drone: DroneId::from("D1"),
+            },
+        },
+    ));
+    let round = missions(&cmds)[0].clone();
+    assert_eq!(round.later_stops.len(), 1, "{round:#?}");
+    let drone = |kind| Event::Drone {
+        drone: DroneId::from("D1"),
+        kind,
+    };
+    d.handle(&ev(
+        round.pickup_at,
+        drone(DroneEventKind::PayloadLoaded {
+            box_id: BoxId::from("B2"),
+        }),
+    ));
+    let cmds = d.handle(&ev(
+        round.pickup_at + chrono::Duration::minutes(1),
+        drone(DroneEventKind::Fault {
+            reason: "motor 2".into(),
+        }),
+    ));
+    let state = d.state();
+    assert_eq!(
+        state.boxes[&BoxId::from("B2")].status.name(),
+        "stranded",
+        "the box on board lands with the drone"
+    );
+    assert_eq!(
+        state.boxes[&BoxId::from("B1")].status.name(),
+        "waiting",
+        "the centre not yet called at waits for another carrier"
+    );
+    assert!(cmds.iter().any(|c| matches!(
+        c,
+        Command::AbortMission {
+            recovery: Recovery::LandAtNearestPad { .. },
+            ..
+        }
+    )));
+}
+
+#[test]
+fn with_no_drone_free_a_van_goes_only_when_waiting_longer_would_be_too_late() {
+    let s = scenario();
+    let world = Builder::default()
+        .station("C1", 3.0, 0.0, "PH")
+        .station("C2", 0.0, 3.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .courier("V1", "L1")
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    d.handle(&ev(
+        t("08:50"),
+        Event::Override {
+            by: "coord-1".into(),
+            action: Override::PauseDrone {
+                drone: DroneId::from("D1"),
+            },
+        },
+    ));
+    // Whole blood, due hours from now: a drone may still come.
+    let cmds = d.handle(&sealed(
+        t("08:55"),
+        "B1",
+        "C1",
+        tubes("A", 5, "edta", t("08:10"), &s),
+    ));
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Command::RequestCourier(_))),
+        "{cmds:?}"
+    );
+    // Unspun serum due at 09:40, a van's ride (11.5 min each way on the road, 5 min
+    // stops) away: by van it is now or never.
+    let cmds = d.handle(&sealed(
+        t("08:56"),
+        "B2",
+        "C2",
+        tubes("B", 5, "sst", t("07:40"), &s),
+    ));
+    let van = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::RequestCourier(r) => Some(r),
+            _ => None,
+        })
+        .expect("a van at its last chance");
+    assert_eq!(van.boxes, vec![BoxId::from("B2")]);
+    assert!(van.deliver_at <= t("09:40"), "{van:?}");
+    assert!(van.reason.contains("no drone free"), "{}", van.reason);
+}
+
+#[test]
+fn a_drone_based_near_the_lab_takes_its_next_mission_from_the_lab() {
+    let s = scenario();
+    let world = one_lab_world()
+        .depot("DN", 1.0, 0.0)
+        .drone("D1", "DN", 100.0)
+        .world(&s);
+    let lab_pos = world.labs[&LabId::from("L1")].position;
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    let first = sealed(t("08:30"), "B1", "C1", tubes("A", 5, "sst", t("07:00"), &s));
+    ex.push(first.at, first.event);
+    // Sealed just after the drone left the centre, and due soon: it waits for the next flight.
+    let second = sealed(t("08:36"), "B2", "C1", tubes("B", 5, "sst", t("07:10"), &s));
+    ex.push(second.at, second.event);
+    ex.run_until(t("10:30"));
+    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let plans = missions(&cmds);
+    assert_eq!(plans.len(), 2, "{plans:#?}");
+    assert!(plans[0].pickup_at < t("08:36"), "{:?}", plans[0].pickup_at);
+    assert_eq!(
+        plans[1].legs[0].waypoints[0], lab_pos,
+        "the second mission starts at the lab"
+    );
+    let first_return = ex
+        .log
+        .iter()
+        .find(|(_, c)| matches!(c, Command::ReturnToPad { .. }))
+        .map(|(at, _)| *at);
+    assert!(
+        first_return.is_none_or(|at| at > plans[1].legs[0].depart),
+        "no flight home in between: {first_return:?}"
+    );
+}
+
+#[test]
+fn a_drone_based_far_from_the_lab_flies_home_at_once_and_charges_there() {
+    let s = scenario();
+    let world = Builder::default()
+        .station("C2", 0.0, 5.5, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .depot("DF", 0.0, 6.0)
+        .drone("D2", "DF", 100.0)
+        .world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    let b = sealed(t("08:30"), "B1", "C2", tubes("A", 5, "sst", t("07:40"), &s));
+    ex.push(b.at, b.event);
+    ex.run_until(t("10:00"));
+    let plan = missions(&ex.commands().into_iter().cloned().collect::<Vec<_>>())[0].clone();
+    let after: Vec<&Command> = ex
+        .log
+        .iter()
+        .filter(|(at, _)| *at >= plan.arrive_lab_at)
+        .map(|(_, c)| c)
+        .collect();
+    assert!(
+        matches!(after.iter().find(|c| matches!(c, Command::ReturnToPad { .. } | Command::SwapBattery { .. })),
+            Some(Command::ReturnToPad { pad, .. }) if pad.as_str() == "PAD-DF"),
+        "home first, without a swap at the lab: {after:?}"
+    );
+}
+
+#[test]
+fn at_the_last_draw_time_every_centre_is_asked_to_seal() {
+    let s = scenario();
+    let world = Builder::default()
+        .station("C1", 3.0, 0.0, "PH")
+        .station("C2", 0.0, 3.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("11:00"));
+    ex.run_until(t("11:45"));
+    let calls: Vec<(Instant, &str)> = ex
+        .log
+        .iter()
+        .filter_map(|(at, c)| match c {
+            Command::NotifyStation {
+                station,
+                notice: StationNotice::SealNow { .. },
+            } => Some((*at, station.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        vec![(t("11:30"), "C1"), (t("11:30"), "C2")],
+        "once each, at 11:30"
+    );
 }
 
 #[test]

@@ -5,9 +5,7 @@
 
 use super::{Policy, load_boxes, recover_stranded};
 use crate::ctx::Ctx;
-use crate::planner::{
-    DroneOption, LabChoice, PlannedStop, choose_lab, evaluate_drone, plan_leg,
-};
+use crate::planner::{DroneOption, LabChoice, PlannedStop, choose_lab, evaluate_drone, plan_leg};
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, DroneId, Instant, LabId, StationId};
@@ -130,17 +128,12 @@ impl Policy for DronePolicy {
                 // Beyond what even a fully charged drone at the nearest charger can fly
                 // (a centre at the edge of range, or wind): waiting will not help, a van will.
                 if !reachable_at_best(ctx, pos, &p)
-                    && let Some((courier, pickup_at, deliver_at)) =
-                        ctx.quote_courier(pos, &p.lab.lab)
+                    && let Some(van) = ctx.quote_van_run(pos, &p.boxes)
                 {
-                    ctx.book_courier_run(
-                        &courier,
+                    ctx.book_van_run(
                         &p.station,
                         p.boxes.clone(),
-                        &p.lab.lab,
-                        pickup_at,
-                        deliver_at,
-                        p.lab.deadline,
+                        &van,
                         "beyond single-flight range of every charger pad: by van",
                     );
                     continue;
@@ -183,7 +176,8 @@ impl Policy for DronePolicy {
             taken.insert(p.station.clone());
             let mut later_stops = Vec::new();
             let mut payload_kg = p.payload_kg;
-            if let Some(round) = round_with_neighbour(ctx, &drone, &option, &p, &all, &by_station, &taken)
+            if let Some(round) =
+                round_with_neighbour(ctx, &drone, &option, &p, &all, &by_station, &taken)
             {
                 summary.push_str(&format!(
                     "; calls at {} on the way for {} more box(es), arriving {} min later",
@@ -314,7 +308,10 @@ fn round_with_neighbour(
             continue;
         }
         let added_minutes = (arrive - direct_arrival).num_minutes();
-        if best.as_ref().is_some_and(|b| b.added_minutes <= added_minutes) {
+        if best
+            .as_ref()
+            .is_some_and(|b| b.added_minutes <= added_minutes)
+        {
             continue;
         }
         best = Some(Round {
@@ -344,21 +341,17 @@ const VAN_LAST_CALL_MINUTES: i64 = 15;
 /// Books a van for a pickup no drone can take now when waiting any longer would
 /// leave even a van too late: the drone fleet is busy, the vans are not. Whether it did.
 fn van_last_call(ctx: &mut Ctx<'_>, p: &Pickup, pos: labflight_core::LatLon) -> bool {
-    let Some((courier, pickup_at, deliver_at)) = ctx.quote_courier(pos, &p.lab.lab) else {
+    let Some(van) = ctx.quote_van_run(pos, &p.boxes) else {
         return false;
     };
     let last_call = chrono::Duration::minutes(VAN_LAST_CALL_MINUTES);
-    if deliver_at > p.deadline || deliver_at + last_call <= p.deadline {
+    if van.deliver_at > van.deadline || van.deliver_at + last_call <= van.deadline {
         return false;
     }
-    ctx.book_courier_run(
-        &courier,
+    ctx.book_van_run(
         &p.station,
         p.boxes.clone(),
-        &p.lab.lab,
-        pickup_at,
-        deliver_at,
-        p.deadline,
+        &van,
         "no drone free in time: by van",
     );
     true
@@ -654,31 +647,11 @@ fn warn_if_late(ctx: &mut Ctx<'_>, p: &Pickup, arrive: Option<Instant>) {
 fn vans_while_grounded(ctx: &mut Ctx<'_>) {
     for (station, boxes) in ctx.state.waiting_boxes() {
         let pos = ctx.world.stations[&station].position;
-        let owned: Vec<_> = boxes.iter().map(|b| ctx.state.boxes[b].clone()).collect();
-        let refs: Vec<_> = owned.iter().collect();
-        let payload: f64 = owned.iter().map(|b| b.payload_kg).sum();
-        let now = ctx.state.now;
-        let (lab, _) = choose_lab(
-            ctx.world, ctx.state, ctx.cache, pos, &refs, payload, now, None,
-        );
-        let Some(lab) = lab else {
+        let Some(van) = ctx.quote_van_run(pos, &boxes) else {
             continue;
         };
-        let Some((courier, pickup_at, deliver_at)) = ctx.quote_courier(pos, &lab.lab) else {
-            continue;
-        };
-        // Lab processing time is the same by van; the deadline is the latest arrival.
-        if deliver_at <= lab.deadline {
-            ctx.book_courier_run(
-                &courier,
-                &station,
-                boxes,
-                &lab.lab,
-                pickup_at,
-                deliver_at,
-                lab.deadline,
-                "fleet grounded: by van",
-            );
+        if van.deliver_at <= van.deadline {
+            ctx.book_van_run(&station, boxes, &van, "fleet grounded: by van");
         } else {
             for b in boxes {
                 let sb = ctx.state.boxes.get_mut(&b).expect("waiting box exists");
@@ -689,9 +662,9 @@ fn vans_while_grounded(ctx: &mut Ctx<'_>) {
                         b.as_str(),
                         format!(
                             "fleet grounded and the first van reaches {} at {}, after the {} deadline",
-                            lab.lab,
-                            deliver_at.format("%H:%M"),
-                            lab.deadline.format("%H:%M UTC")
+                            van.lab,
+                            van.deliver_at.format("%H:%M"),
+                            van.deadline.format("%H:%M UTC")
                         ),
                     );
                 }
@@ -699,4 +672,3 @@ fn vans_while_grounded(ctx: &mut Ctx<'_>) {
         }
     }
 }
-

@@ -120,7 +120,16 @@ pub(crate) fn assign_station_to(
                 summary: why.to_owned(),
                 alternatives,
             };
-            ctx.assign_drone(drone, station, boxes, &lab, &option, Vec::new(), payload, why);
+            ctx.assign_drone(
+                drone,
+                station,
+                boxes,
+                &lab,
+                &option,
+                Vec::new(),
+                payload,
+                why,
+            );
         }
         Err(reason) => ctx.alert(
             AlertKind::NoFeasibleDrone,
@@ -163,46 +172,26 @@ pub(crate) fn recover_stranded(ctx: &mut Ctx<'_>) {
         })
         .collect();
     for (box_id, station, at) in stranded {
-        let b = ctx.state.boxes[&box_id].clone();
-        let now = ctx.state.now;
-        let (lab, _) = choose_lab(
-            ctx.world,
-            ctx.state,
-            ctx.cache,
-            at,
-            &[&b],
-            b.payload_kg,
-            now,
-            None,
-        );
-        let Some(lab) = lab else {
-            continue;
-        };
-        match ctx.quote_courier(at, &lab.lab) {
-            Some((courier, pickup_at, deliver_at)) => {
-                ctx.book_courier_run(
-                    &courier,
-                    &station,
-                    vec![box_id],
-                    &lab.lab,
-                    pickup_at,
-                    deliver_at,
-                    lab.deadline,
-                    "recover a box from a drone that landed away from a lab",
-                );
-            }
-            None if !b.at_risk_alerted => {
-                if let Some(sb) = ctx.state.boxes.get_mut(&box_id) {
-                    sb.at_risk_alerted = true;
+        match ctx.quote_van_run(at, std::slice::from_ref(&box_id)) {
+            Some(van) => ctx.book_van_run(
+                &station,
+                vec![box_id],
+                &van,
+                "recover a box from a drone that landed away from a lab",
+            ),
+            None => {
+                let Some(sb) = ctx.state.boxes.get_mut(&box_id) else {
+                    continue;
+                };
+                if !std::mem::replace(&mut sb.at_risk_alerted, true) {
+                    ctx.alert(
+                        AlertKind::TubeAtRisk,
+                        Severity::Critical,
+                        box_id.as_str(),
+                        "stranded at a pad and no van can take it to a lab: send staff",
+                    );
                 }
-                ctx.alert(
-                    AlertKind::TubeAtRisk,
-                    Severity::Critical,
-                    box_id.as_str(),
-                    "stranded at a pad and no courier in the fleet: send staff",
-                );
             }
-            None => {}
         }
     }
 }

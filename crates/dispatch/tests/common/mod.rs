@@ -120,6 +120,18 @@ impl Builder {
         self
     }
 
+    /// A depot pad with a charger, where drones can be based.
+    pub fn depot(mut self, id: &str, east: f64, north: f64) -> Self {
+        self.pads.push(Pad {
+            id: PadId(format!("PAD-{id}")),
+            position: at_km(east, north),
+            site: PadSite::Depot,
+            capacity: 6,
+            charger: true,
+        });
+        self
+    }
+
     pub fn courier(mut self, id: &str, base: &str) -> Self {
         self.couriers.push(CourierStart {
             id: labflight_core::CourierId::from(id),
@@ -315,8 +327,14 @@ impl Executor {
                     beat += chrono::Duration::minutes(1);
                 }
                 for b in &p.boxes {
+                    // On a round, each box is loaded when the drone lands at its centre.
+                    let loaded_at = p
+                        .later_stops
+                        .iter()
+                        .find(|s| s.boxes.contains(b))
+                        .map_or(p.pickup_at, |s| s.pickup_at);
                     self.push(
-                        p.pickup_at,
+                        loaded_at,
                         Event::Drone {
                             drone: drone.clone(),
                             kind: DroneEventKind::PayloadLoaded { box_id: b.clone() },
