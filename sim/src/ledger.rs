@@ -55,6 +55,8 @@ pub struct FlightRecord {
     pub distance_km: f64,
     pub energy_wh: f64,
     pub aborted: bool,
+    /// The centres called at after `station` on a round, `;`-separated (empty on a direct flight).
+    pub later_stops: String,
 }
 
 /// Custody of every tube, flights, and the day's weather and lab outages as seen
@@ -242,6 +244,12 @@ impl Ledger {
             pickup: p.pickup_at,
             arrive: p.arrive_lab_at,
             distance_km: p.legs.iter().map(|l| l.distance_m).sum::<f64>() / 1000.0,
+            later_stops: p
+                .later_stops
+                .iter()
+                .map(|s| s.station.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
             energy_wh: p.legs.iter().map(|l| l.energy_wh).sum(),
             aborted: false,
         });

@@ -118,6 +118,8 @@ pub struct MissionCard {
     pub carrier: String,
     pub vehicle: String,
     pub station: String,
+    /// The centres a drone's round calls at after `station`, in order.
+    pub later_stops: Vec<String>,
     pub lab: String,
     pub boxes: Vec<String>,
     pub planned_arrival: Option<String>,
@@ -641,6 +643,7 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
             carrier: "drone".into(),
             vehicle: String::new(),
             station: b.station.0.clone(),
+            later_stops: Vec::new(),
             lab: String::new(),
             boxes: vec![b.id.0.clone()],
             planned_arrival: None,
@@ -670,6 +673,12 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
                 carrier: carrier.into(),
                 vehicle,
                 station: m.station.0.clone(),
+                later_stops: m
+                    .plan
+                    .iter()
+                    .flat_map(|p| p.later_stops.iter())
+                    .map(|s| s.station.0.clone())
+                    .collect(),
                 lab: m.lab.0.clone(),
                 boxes: m.boxes.iter().map(|b| b.0.clone()).collect(),
                 planned_arrival: Some(local(m.planned_arrival, offset)),

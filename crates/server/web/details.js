@@ -146,7 +146,7 @@ export function createDetails(root, ctx) {
       syncList(risk, rs, (r) => r.barcode, (r) => h('li', {}, tubeBtn(r.barcode), h('span', { class: 'reason' })),
         (li, r) => setText(li.querySelector('.reason'), r.reason ?? ''));
       if (!rs.length) risk.replaceChildren(h('li', { class: 'empty', text: t('risk.empty') }));
-      const ms = (view.missions || []).filter((m) => m.station === id && m.column !== 'delivered' && m.column !== 'aborted');
+      const ms = (view.missions || []).filter((m) => (m.station === id || (m.later_stops || []).includes(id)) && m.column !== 'delivered' && m.column !== 'aborted');
       syncList(missions, ms, (m) => m.id, (m) => linkBtn('mission', m.id), (b, m) => setText(b, `${m.id} · ${tStatus('status', m.column)}`));
     }
     return { el, update };

@@ -87,7 +87,8 @@ export function renderBoard(root, view, ctx) {
       card.classList.toggle('selected', ctx.isSelected('mission', m.id));
       setText(card.querySelector('.mc-id'), m.id);
       setText(card.querySelector('.mc-vehicle'), m.vehicle ? `${tStatus('carrier', m.carrier)} ${m.vehicle}` : '');
-      setText(card.querySelector('.mc-route'), `${m.station || '—'} → ${m.lab || '—'}`);
+      const centres = [m.station || '—', ...(m.later_stops || [])];
+      setText(card.querySelector('.mc-route'), `${centres.join(' → ')} → ${m.lab || '—'}`);
       setText(card.querySelector('.mc-meta'), `${t('details.boxes')} ${(m.boxes || []).length}` +
         (m.planned_arrival ? ` · ${t('details.arrival')} ${fmtTime(m.planned_arrival)}` : ''));
     });

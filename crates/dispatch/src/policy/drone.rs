@@ -1,7 +1,11 @@
 //! The `drone` policy: earliest deadline first over centres whose boxes are due,
 //! batching a centre's boxes into one flight while the deadlines allow, choosing
 //! the lab with the earliest predicted result and the drone with the earliest
-//! pickup that has the battery for it; vans when the fleet is grounded.
+//! pickup that has the battery for it. A flight calls at a neighbouring centre
+//! that is due too when every box still makes its deadline (a round); a far
+//! centre no drone has the battery for gets one readied at a charger; a van takes
+//! what no drone can in time, at the last moment it still can, and everything
+//! while the fleet is grounded.
 
 use super::{Policy, load_boxes, recover_stranded};
 use crate::ctx::Ctx;
