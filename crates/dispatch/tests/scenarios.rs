@@ -511,7 +511,7 @@ fn drone_fault_between_the_centres_of_a_round_strands_only_what_it_loaded() {
 }
 
 #[test]
-fn with_no_drone_free_a_van_goes_only_when_waiting_longer_would_be_too_late() {
+fn with_no_drone_free_a_van_goes_with_time_to_spare_or_at_its_last_chance() {
     let s = scenario();
     let world = Builder::default()
         .station("C1", 3.0, 0.0, "PH")
@@ -519,10 +519,11 @@ fn with_no_drone_free_a_van_goes_only_when_waiting_longer_would_be_too_late() {
         .lab("L1", 0.0, 0.0, Some("PH"), all_families())
         .drone("D1", "L1", 100.0)
         .courier("V1", "L1")
+        .courier("V2", "L1")
         .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
     d.handle(&ev(
-        t("08:50"),
+        t("08:20"),
         Event::Override {
             by: "coord-1".into(),
             action: Override::PauseDrone {
@@ -530,125 +531,37 @@ fn with_no_drone_free_a_van_goes_only_when_waiting_longer_would_be_too_late() {
             },
         },
     ));
-    // Whole blood, due hours from now: a drone may still come.
+    let van_for = |cmds: &[Command]| {
+        cmds.iter().find_map(|c| match c {
+            Command::RequestCourier(r) => Some(r.clone()),
+            _ => None,
+        })
+    };
+    // Whole blood, due hours from now, sealed at 08:30 and due for a pickup 20 min
+    // later: with no drone free, a van delivers it with time to spare.
     let cmds = d.handle(&sealed(
-        t("08:55"),
+        t("08:30"),
         "B1",
         "C1",
-        tubes("A", 5, "edta", t("08:10"), &s),
+        tubes("A", 5, "edta", t("07:50"), &s),
     ));
-    assert!(
-        !cmds.iter().any(|c| matches!(c, Command::RequestCourier(_))),
-        "{cmds:?}"
-    );
+    assert!(van_for(&cmds).is_none(), "not due yet: {cmds:?}");
+    let cmds = d.handle(&ev(t("08:51"), Event::Tick));
+    let first = van_for(&cmds).expect("a van with time to spare");
+    assert_eq!(first.boxes, vec![BoxId::from("B1")]);
+    assert!(first.reason.contains("no drone free"), "{}", first.reason);
     // Unspun serum due at 09:40, a van's ride (11.5 min each way on the road, 5 min
-    // stops) away: by van it is now or never.
+    // stops) away, is the other van's last chance.
     let cmds = d.handle(&sealed(
         t("08:56"),
         "B2",
         "C2",
         tubes("B", 5, "sst", t("07:40"), &s),
     ));
-    let van = cmds
-        .iter()
-        .find_map(|c| match c {
-            Command::RequestCourier(r) => Some(r),
-            _ => None,
-        })
-        .expect("a van at its last chance");
-    assert_eq!(van.boxes, vec![BoxId::from("B2")]);
-    assert!(van.deliver_at <= t("09:40"), "{van:?}");
-    assert!(van.reason.contains("no drone free"), "{}", van.reason);
-}
-
-#[test]
-fn a_drone_based_near_the_lab_takes_its_next_mission_from_the_lab() {
-    let s = scenario();
-    let world = one_lab_world()
-        .depot("DN", 1.0, 0.0)
-        .drone("D1", "DN", 100.0)
-        .world(&s);
-    let lab_pos = world.labs[&LabId::from("L1")].position;
-    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-    let first = sealed(t("08:30"), "B1", "C1", tubes("A", 5, "sst", t("07:00"), &s));
-    ex.push(first.at, first.event);
-    // Sealed just after the drone left the centre, and due soon: it waits for the next flight.
-    let second = sealed(t("08:36"), "B2", "C1", tubes("B", 5, "sst", t("07:10"), &s));
-    ex.push(second.at, second.event);
-    ex.run_until(t("10:30"));
-    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
-    let plans = missions(&cmds);
-    assert_eq!(plans.len(), 2, "{plans:#?}");
-    assert!(plans[0].pickup_at < t("08:36"), "{:?}", plans[0].pickup_at);
-    assert_eq!(
-        plans[1].legs[0].waypoints[0], lab_pos,
-        "the second mission starts at the lab"
-    );
-    let first_return = ex
-        .log
-        .iter()
-        .find(|(_, c)| matches!(c, Command::ReturnToPad { .. }))
-        .map(|(at, _)| *at);
-    assert!(
-        first_return.is_none_or(|at| at > plans[1].legs[0].depart),
-        "no flight home in between: {first_return:?}"
-    );
-}
-
-#[test]
-fn a_drone_based_far_from_the_lab_flies_home_at_once_and_charges_there() {
-    let s = scenario();
-    let world = Builder::default()
-        .station("C2", 0.0, 5.5, "PH")
-        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
-        .depot("DF", 0.0, 6.0)
-        .drone("D2", "DF", 100.0)
-        .world(&s);
-    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-    let b = sealed(t("08:30"), "B1", "C2", tubes("A", 5, "sst", t("07:40"), &s));
-    ex.push(b.at, b.event);
-    ex.run_until(t("10:00"));
-    let plan = missions(&ex.commands().into_iter().cloned().collect::<Vec<_>>())[0].clone();
-    let after: Vec<&Command> = ex
-        .log
-        .iter()
-        .filter(|(at, _)| *at >= plan.arrive_lab_at)
-        .map(|(_, c)| c)
-        .collect();
-    assert!(
-        matches!(after.iter().find(|c| matches!(c, Command::ReturnToPad { .. } | Command::SwapBattery { .. })),
-            Some(Command::ReturnToPad { pad, .. }) if pad.as_str() == "PAD-DF"),
-        "home first, without a swap at the lab: {after:?}"
-    );
-}
-
-#[test]
-fn at_the_last_draw_time_every_centre_is_asked_to_seal() {
-    let s = scenario();
-    let world = Builder::default()
-        .station("C1", 3.0, 0.0, "PH")
-        .station("C2", 0.0, 3.0, "PH")
-        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
-        .drone("D1", "L1", 100.0)
-        .world(&s);
-    let mut ex = Executor::new(world, PolicyKind::Drone, t("11:00"));
-    ex.run_until(t("11:45"));
-    let calls: Vec<(Instant, &str)> = ex
-        .log
-        .iter()
-        .filter_map(|(at, c)| match c {
-            Command::NotifyStation {
-                station,
-                notice: StationNotice::SealNow { .. },
-            } => Some((*at, station.as_str())),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(
-        calls,
-        vec![(t("11:30"), "C1"), (t("11:30"), "C2")],
-        "once each, at 11:30"
-    );
+    let last = van_for(&cmds).expect("a van at its last chance");
+    assert!(last.boxes.contains(&BoxId::from("B2")), "{last:?}");
+    assert!(last.deliver_at <= t("09:40"), "{last:?}");
+    assert_ne!(last.courier, first.courier);
 }
 
 #[test]

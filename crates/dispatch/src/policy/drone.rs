@@ -4,8 +4,8 @@
 //! pickup that has the battery for it. A flight calls at a neighbouring centre
 //! that is due too when every box still makes its deadline (a round); a far
 //! centre no drone has the battery for gets one readied at a charger; a van takes
-//! what no drone can in time, at the last moment it still can, and everything
-//! while the fleet is grounded.
+//! what no drone can take now if it delivers with time to spare or at the last
+//! moment it still can, and everything while the fleet is grounded.
 
 use super::{Policy, load_boxes, recover_stranded};
 use crate::ctx::Ctx;
@@ -342,14 +342,23 @@ fn round_with_neighbour(
 /// when no drone can take the pickup, minutes.
 const VAN_LAST_CALL_MINUTES: i64 = 15;
 
-/// Books a van for a pickup no drone can take now when waiting any longer would
-/// leave even a van too late: the drone fleet is busy, the vans are not. Whether it did.
+/// How much time to spare a van must have to take a pickup no drone can take now
+/// (a drone may still come for one it would deliver only just in time), minutes.
+const VAN_TO_SPARE_MINUTES: i64 = 30;
+
+/// Books a van for a pickup no drone can take now, when the van delivers it with
+/// time to spare or when waiting any longer would leave even a van too late: at
+/// the peak every drone is flying, the vans mostly are not. Whether it did.
 fn van_last_call(ctx: &mut Ctx<'_>, p: &Pickup, pos: labflight_core::LatLon) -> bool {
     let Some(van) = ctx.quote_van_run(pos, &p.boxes) else {
         return false;
     };
     let last_call = chrono::Duration::minutes(VAN_LAST_CALL_MINUTES);
-    if van.deliver_at > van.deadline || van.deliver_at + last_call <= van.deadline {
+    let to_spare = chrono::Duration::minutes(VAN_TO_SPARE_MINUTES);
+    let in_time = van.deliver_at <= van.deadline;
+    let with_room = van.deliver_at + to_spare <= van.deadline;
+    let now_or_never = van.deliver_at + last_call > van.deadline;
+    if !(in_time && (with_room || now_or_never)) {
         return false;
     }
     ctx.book_van_run(
