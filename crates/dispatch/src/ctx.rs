@@ -318,7 +318,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// The van run that gets `boxes` from `from` to the lab with the earliest
-    /// predicted result, by road: a van's best lab is not always a drone's.
+    /// predicted result, by road: a van's best lab is not always a drone's. When no
+    /// lab can take them in time, the nearest one (late beats never).
     pub fn quote_van_run(&self, from: LatLon, boxes: &[BoxId]) -> Option<VanQuote> {
         let refs: Vec<_> = boxes
             .iter()
@@ -329,6 +330,7 @@ impl<'a> Ctx<'a> {
             .flat_map(|b| b.families.iter().copied())
             .collect();
         let mut best: Option<VanQuote> = None;
+        let mut fallback: Option<VanQuote> = None;
         for (site, _) in self.world.index.nearest(
             from,
             labflight_geo::index::SiteKind::Lab,
@@ -343,6 +345,19 @@ impl<'a> Ctx<'a> {
             let Ok(result_at) = crate::planner::predicted_result(
                 self.world, self.state, lab, &families, deliver_at,
             ) else {
+                // No lab may be able to take them in time (a van that can only come
+                // late in the day): the nearest still beats a box left at the centre.
+                if fallback.is_none() {
+                    let stability = refs.iter().map(|b| b.stability_deadline).min();
+                    fallback = Some(VanQuote {
+                        courier,
+                        lab: lab.id.clone(),
+                        pickup_at,
+                        deliver_at,
+                        result_at: deliver_at,
+                        deadline: stability.map_or(deliver_at, |s| s.min(deliver_at)),
+                    });
+                }
                 continue;
             };
             if best.as_ref().is_some_and(|b| b.result_at <= result_at) {
@@ -362,7 +377,7 @@ impl<'a> Ctx<'a> {
                 deadline,
             });
         }
-        best
+        best.or(fallback)
     }
 
     /// Books a quoted van run.

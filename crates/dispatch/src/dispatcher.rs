@@ -707,20 +707,10 @@ fn after_flight(ctx: &mut Ctx<'_>, drone: &DroneId) {
         return;
     }
     if d.battery_pct < world.params.low_battery_pct
-        && let Some((site, _)) = world.index.nearest_pad_with_capacity(d.position, |id| {
-            world
-                .pads
-                .get(&labflight_core::PadId::from(id))
-                .is_some_and(|p| p.charger)
-        })
+        && let Some(site) = world.nearest_charger(d.position)
     {
         let reason = format!("battery {:.0} %: to a charger", d.battery_pct);
-        fly_empty(
-            ctx,
-            drone,
-            labflight_core::PadId::from(site.id.as_str()),
-            reason,
-        );
+        fly_empty(ctx, drone, site.id.clone(), reason);
     }
 }
 

@@ -56,6 +56,8 @@ pub struct World {
     pub group_labs: BTreeMap<String, LabId>,
     /// Local-time offset, for turning lab hours into instants.
     pub offset: chrono::FixedOffset,
+    /// The pads with a charger (labs and depots: few), for the nearest-charger question.
+    chargers: Vec<PadId>,
 }
 
 /// Everything needed to build a `World`, so tests can build small worlds by hand.
@@ -85,6 +87,12 @@ impl World {
                 .map(|s| (s.id.clone(), s))
                 .collect(),
             labs: parts.labs.into_iter().map(|l| (l.id.clone(), l)).collect(),
+            chargers: parts
+                .pads
+                .iter()
+                .filter(|p| p.charger)
+                .map(|p| p.id.clone())
+                .collect(),
             pads: parts.pads.into_iter().map(|p| (p.id.clone(), p)).collect(),
             frame,
             airspace: parts.airspace,
@@ -105,6 +113,19 @@ impl World {
             group_labs,
             offset: scenario.offset(),
         }
+    }
+
+    /// The pad with a charger nearest to `p` (ties by id).
+    pub fn nearest_charger(&self, p: LatLon) -> Option<&Pad> {
+        self.chargers
+            .iter()
+            .filter_map(|id| self.pads.get(id))
+            .min_by(|a, b| {
+                self.frame
+                    .distance_m(a.position, p)
+                    .total_cmp(&self.frame.distance_m(b.position, p))
+                    .then_with(|| a.id.cmp(&b.id))
+            })
     }
 
     pub fn pad_position(&self, pad: &PadId) -> Option<LatLon> {

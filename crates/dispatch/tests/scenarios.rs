@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use labflight_core::command::{AlertKind, Recovery, StationNotice};
 use labflight_core::event::{DroneEventKind, LabUpdate, Override};
-use labflight_core::{BoxId, Command, DroneId, Event, Instant, LabId, StationId};
+use labflight_core::{BoxId, Command, DroneId, Event, LabId, StationId};
 use labflight_dispatch::{Dispatcher, PolicyKind};
 
 fn one_lab_world() -> Builder {

@@ -350,6 +350,38 @@ const VAN_TO_SPARE_MINUTES: i64 = 30;
 /// time to spare or when waiting any longer would leave even a van too late: at
 /// the peak every drone is flying, the vans mostly are not. Whether it did.
 fn van_last_call(ctx: &mut Ctx<'_>, p: &Pickup, pos: labflight_core::LatLon) -> bool {
+    // A cheap bound first (a city re-plan asks this of every pickup without a
+    // drone): the first van there, straight to the nearest lab, against the latest
+    // any lab could take the boxes.
+    let Some((_, van_there)) = ctx.earliest_courier(pos) else {
+        return false;
+    };
+    let nearest_lab = ctx
+        .world
+        .index
+        .nearest(pos, labflight_geo::index::SiteKind::Lab, 1)
+        .first()
+        .map(|(site, _)| site.position);
+    let stops = minutes(2.0 * ctx.world.courier_spec.stop_minutes);
+    let earliest = van_there
+        + stops
+        + nearest_lab.map_or(chrono::Duration::zero(), |lab| {
+            ctx.world.road_time(pos, lab)
+        });
+    let latest = p
+        .boxes
+        .iter()
+        .filter_map(|b| ctx.state.boxes.get(b))
+        .map(|b| b.stability_deadline)
+        .min()
+        .unwrap_or(ctx.world.service.cutoff)
+        .min(ctx.world.service.cutoff);
+    // After the cutoff every waiting box is late whatever carries it: one no drone
+    // can take goes by van, late rather than never.
+    let after_cutoff = ctx.state.now >= ctx.world.service.cutoff;
+    if earliest > latest && !after_cutoff {
+        return false;
+    }
     let Some(van) = ctx.quote_van_run(pos, &p.boxes) else {
         return false;
     };
@@ -358,7 +390,7 @@ fn van_last_call(ctx: &mut Ctx<'_>, p: &Pickup, pos: labflight_core::LatLon) -> 
     let in_time = van.deliver_at <= van.deadline;
     let with_room = van.deliver_at + to_spare <= van.deadline;
     let now_or_never = van.deliver_at + last_call > van.deadline;
-    if !(in_time && (with_room || now_or_never)) {
+    if !(in_time && (with_room || now_or_never)) && !after_cutoff {
         return false;
     }
     ctx.book_van_run(
@@ -474,13 +506,7 @@ fn ideal_can_fly(
 /// fly this pickup (its oldest box alone) under the current wind, to the chosen lab
 /// or to another that can take the boxes.
 fn reachable_at_best(ctx: &mut Ctx<'_>, pos: labflight_core::LatLon, p: &Pickup) -> bool {
-    let world = ctx.world;
-    let Some((site, _)) = world.index.nearest_pad_with_capacity(pos, |id| {
-        world
-            .pads
-            .get(&labflight_core::PadId::from(id))
-            .is_some_and(|pad| pad.charger)
-    }) else {
+    let Some(site) = ctx.world.nearest_charger(pos) else {
         return false;
     };
     let Some(payload) = ctx.state.boxes.get(&p.boxes[0]).map(|b| b.payload_kg) else {
