@@ -15,6 +15,28 @@ fn one_lab_world() -> Builder {
         .lab("L1", 0.0, 0.0, Some("PH"), all_families())
 }
 
+/// Two centres 3 km from the lab, one east and one north, and one drone at the lab.
+fn two_centres_one_drone() -> Builder {
+    Builder::default()
+        .station("C1", 3.0, 0.0, "PH")
+        .station("C2", 0.0, 3.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+}
+
+/// A coordinator pausing (or releasing) drone D1.
+fn hold_d1(pause: bool) -> Event {
+    let drone = DroneId::from("D1");
+    Event::Override {
+        by: "coord-1".into(),
+        action: if pause {
+            Override::PauseDrone { drone }
+        } else {
+            Override::ResumeDrone { drone }
+        },
+    }
+}
+
 #[test]
 fn one_centre_one_drone_flies_the_box_before_its_deadline() {
     let s = scenario();
@@ -98,24 +120,10 @@ fn deadline_forces_an_early_partial_flight() {
 #[test]
 fn two_boxes_competing_for_one_drone_go_earliest_deadline_first() {
     let s = scenario();
-    let world = Builder::default()
-        .station("C1", 3.0, 0.0, "PH")
-        .station("C2", 0.0, 3.0, "PH")
-        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
-        .drone("D1", "L1", 100.0)
-        .world(&s);
+    let world = two_centres_one_drone().world(&s);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
     // The drone is held while both boxes come in; when it is released, both are due.
-    let hold = |action| Event::Override {
-        by: "coord-1".into(),
-        action,
-    };
-    ex.push(
-        t("08:50"),
-        hold(Override::PauseDrone {
-            drone: DroneId::from("D1"),
-        }),
-    );
+    ex.push(t("08:50"), hold_d1(true));
     // Too heavy to carry together (1.6 kg each): no round, one after the other.
     let a = sealed(
         t("08:55"),
@@ -131,12 +139,7 @@ fn two_boxes_competing_for_one_drone_go_earliest_deadline_first() {
     );
     ex.push(a.at, a.event);
     ex.push(b.at, b.event);
-    ex.push(
-        t("08:57"),
-        hold(Override::ResumeDrone {
-            drone: DroneId::from("D1"),
-        }),
-    );
+    ex.push(t("08:57"), hold_d1(false));
     ex.run_until(t("12:00"));
     let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
     let plans = missions(&cmds);
@@ -165,33 +168,14 @@ fn two_boxes_competing_for_one_drone_go_earliest_deadline_first() {
 #[test]
 fn neighbouring_centres_both_due_share_one_round() {
     let s = scenario();
-    let world = Builder::default()
-        .station("C1", 3.0, 0.0, "PH")
-        .station("C2", 0.0, 3.0, "PH")
-        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
-        .drone("D1", "L1", 100.0)
-        .world(&s);
+    let world = two_centres_one_drone().world(&s);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-    let hold = |action| Event::Override {
-        by: "coord-1".into(),
-        action,
-    };
-    ex.push(
-        t("08:50"),
-        hold(Override::PauseDrone {
-            drone: DroneId::from("D1"),
-        }),
-    );
+    ex.push(t("08:50"), hold_d1(true));
     let a = sealed(t("08:55"), "B1", "C1", tubes("A", 5, "sst", t("07:32"), &s));
     let b = sealed(t("08:56"), "B2", "C2", tubes("B", 5, "sst", t("07:28"), &s));
     ex.push(a.at, a.event);
     ex.push(b.at, b.event);
-    ex.push(
-        t("08:57"),
-        hold(Override::ResumeDrone {
-            drone: DroneId::from("D1"),
-        }),
-    );
+    ex.push(t("08:57"), hold_d1(false));
     ex.run_until(t("12:00"));
     let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
     let plans = missions(&cmds);
@@ -435,22 +419,9 @@ fn drone_fault_with_a_box_on_board_lands_and_a_van_recovers_the_box() {
 #[test]
 fn drone_fault_between_the_centres_of_a_round_strands_only_what_it_loaded() {
     let s = scenario();
-    let world = Builder::default()
-        .station("C1", 3.0, 0.0, "PH")
-        .station("C2", 0.0, 3.0, "PH")
-        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
-        .drone("D1", "L1", 100.0)
-        .world(&s);
+    let world = two_centres_one_drone().world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    d.handle(&ev(
-        t("08:50"),
-        Event::Override {
-            by: "coord-1".into(),
-            action: Override::PauseDrone {
-                drone: DroneId::from("D1"),
-            },
-        },
-    ));
+    d.handle(&ev(t("08:50"), hold_d1(true)));
     d.handle(&sealed(
         t("08:55"),
         "B1",
@@ -463,15 +434,7 @@ fn drone_fault_between_the_centres_of_a_round_strands_only_what_it_loaded() {
         "C2",
         tubes("B", 5, "sst", t("07:28"), &s),
     ));
-    let cmds = d.handle(&ev(
-        t("08:57"),
-        Event::Override {
-            by: "coord-1".into(),
-            action: Override::ResumeDrone {
-                drone: DroneId::from("D1"),
-            },
-        },
-    ));
+    let cmds = d.handle(&ev(t("08:57"), hold_d1(false)));
     let round = missions(&cmds)[0].clone();
     assert_eq!(round.later_stops.len(), 1, "{round:#?}");
     let drone = |kind| Event::Drone {
@@ -513,24 +476,12 @@ fn drone_fault_between_the_centres_of_a_round_strands_only_what_it_loaded() {
 #[test]
 fn with_no_drone_free_a_van_goes_with_time_to_spare_or_at_its_last_chance() {
     let s = scenario();
-    let world = Builder::default()
-        .station("C1", 3.0, 0.0, "PH")
-        .station("C2", 0.0, 3.0, "PH")
-        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
-        .drone("D1", "L1", 100.0)
+    let world = two_centres_one_drone()
         .courier("V1", "L1")
         .courier("V2", "L1")
         .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    d.handle(&ev(
-        t("08:20"),
-        Event::Override {
-            by: "coord-1".into(),
-            action: Override::PauseDrone {
-                drone: DroneId::from("D1"),
-            },
-        },
-    ));
+    d.handle(&ev(t("08:20"), hold_d1(true)));
     let van_for = |cmds: &[Command]| {
         cmds.iter().find_map(|c| match c {
             Command::RequestCourier(r) => Some(r.clone()),
