@@ -295,13 +295,7 @@ fn wind_above_the_limit_grounds_the_fleet_and_sends_a_van() {
         cmds.iter()
             .any(|c| matches!(c, Command::AbortMission { mission: m, .. } if *m == mission))
     );
-    let van: Vec<_> = cmds
-        .iter()
-        .filter_map(|c| match c {
-            Command::RequestCourier(r) => Some(r),
-            _ => None,
-        })
-        .collect();
+    let van = van_runs(&cmds);
     assert_eq!(van.len(), 1, "{cmds:?}");
     assert_eq!(van[0].boxes, vec![BoxId::from("B1")]);
     assert!(van[0].deliver_at <= t("09:25"));
@@ -406,13 +400,7 @@ fn drone_fault_with_a_box_on_board_lands_and_a_van_recovers_the_box() {
         )),
         "{cmds:?}"
     );
-    let van = cmds
-        .iter()
-        .find_map(|c| match c {
-            Command::RequestCourier(r) => Some(r),
-            _ => None,
-        })
-        .expect("a van recovers the box");
+    let van = *van_runs(&cmds).first().expect("a van recovers the box");
     assert_eq!(van.boxes, vec![BoxId::from("B1")]);
 }
 
@@ -482,12 +470,6 @@ fn with_no_drone_free_a_van_goes_with_time_to_spare_or_at_its_last_chance() {
         .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
     d.handle(&ev(t("08:20"), hold_d1(true)));
-    let van_for = |cmds: &[Command]| {
-        cmds.iter().find_map(|c| match c {
-            Command::RequestCourier(r) => Some(r.clone()),
-            _ => None,
-        })
-    };
     // Whole blood, due hours from now, sealed at 08:30 and due for a pickup 20 min
     // later: with no drone free, a van delivers it with time to spare.
     let cmds = d.handle(&sealed(
@@ -496,9 +478,12 @@ fn with_no_drone_free_a_van_goes_with_time_to_spare_or_at_its_last_chance() {
         "C1",
         tubes("A", 5, "edta", t("07:50"), &s),
     ));
-    assert!(van_for(&cmds).is_none(), "not due yet: {cmds:?}");
+    assert!(van_runs(&cmds).is_empty(), "not due yet: {cmds:?}");
     let cmds = d.handle(&ev(t("08:51"), Event::Tick));
-    let first = van_for(&cmds).expect("a van with time to spare");
+    let first = van_runs(&cmds)
+        .first()
+        .map(|r| (*r).clone())
+        .expect("a van with time to spare");
     assert_eq!(first.boxes, vec![BoxId::from("B1")]);
     assert!(first.reason.contains("no drone free"), "{}", first.reason);
     // Unspun serum due at 09:40, a van's ride (11.5 min each way on the road, 5 min
@@ -509,7 +494,7 @@ fn with_no_drone_free_a_van_goes_with_time_to_spare_or_at_its_last_chance() {
         "C2",
         tubes("B", 5, "sst", t("07:40"), &s),
     ));
-    let last = van_for(&cmds).expect("a van at its last chance");
+    let last = *van_runs(&cmds).first().expect("a van at its last chance");
     assert!(last.boxes.contains(&BoxId::from("B2")), "{last:?}");
     assert!(last.deliver_at <= t("09:40"), "{last:?}");
     assert_ne!(last.courier, first.courier);
@@ -799,14 +784,8 @@ fn courier_rounds_call_at_centres_on_their_timetable() {
     );
     ex.push(e.at, e.event);
     ex.run_until(t("12:00"));
-    let runs: Vec<_> = ex
-        .commands()
-        .into_iter()
-        .filter_map(|c| match c {
-            Command::RequestCourier(r) => Some(r.clone()),
-            _ => None,
-        })
-        .collect();
+    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let runs = van_runs(&cmds);
     assert_eq!(runs.len(), 1, "{runs:?}");
     // First round leaves at first_draw + interval (09:30) and calls at C1 on the way.
     assert!(
@@ -904,12 +883,8 @@ fn a_centre_beyond_single_flight_range_goes_by_van() {
         tubes("S", 5, "sst", t("07:35"), &s),
     ));
     assert!(missions(&cmds).is_empty(), "no drone can fly it");
-    let van = cmds
-        .iter()
-        .find_map(|c| match c {
-            Command::RequestCourier(r) => Some(r),
-            _ => None,
-        })
+    let van = *van_runs(&cmds)
+        .first()
         .expect("a van takes the box at once rather than waiting for a drone");
     assert!(
         van.reason.contains("beyond single-flight range"),

@@ -237,6 +237,15 @@ pub fn missions(cmds: &[Command]) -> Vec<&MissionPlan> {
         .collect()
 }
 
+pub fn van_runs(cmds: &[Command]) -> Vec<&labflight_core::command::CourierRequest> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::RequestCourier(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn alerts(cmds: &[Command], kind: labflight_core::command::AlertKind) -> usize {
     cmds.iter()
         .filter(|c| matches!(c, Command::Alert(a) if a.kind == kind))
