@@ -353,21 +353,18 @@ fn van_last_call(ctx: &mut Ctx<'_>, p: &Pickup, pos: labflight_core::LatLon) -> 
     // A cheap bound first (a city re-plan asks this of every pickup without a
     // drone): the first van there, straight to the nearest lab, against the latest
     // any lab could take the boxes.
-    let Some((_, van_there)) = ctx.earliest_courier(pos) else {
-        return false;
-    };
-    let nearest_lab = ctx
+    let Some(nearest_lab) = ctx
         .world
         .index
         .nearest(pos, labflight_geo::index::SiteKind::Lab, 1)
         .first()
-        .map(|(site, _)| site.position);
-    let stops = minutes(2.0 * ctx.world.courier_spec.stop_minutes);
-    let earliest = van_there
-        + stops
-        + nearest_lab.map_or(chrono::Duration::zero(), |lab| {
-            ctx.world.road_time(pos, lab)
-        });
+        .map(|(site, _)| LabId(site.id.clone()))
+    else {
+        return false;
+    };
+    let Some((_, _, earliest)) = ctx.quote_courier(pos, &nearest_lab) else {
+        return false;
+    };
     let latest = p
         .boxes
         .iter()
