@@ -6,7 +6,7 @@ use crate::planner::{DroneOption, LabChoice, PlannedStop, RouteCache};
 use crate::state::{BoxStatus, Carrier, DroneStatus, Mission, MissionStatus, State};
 use crate::world::World;
 use labflight_core::command::{
-    Alert, AlertKind, CourierRequest, Explanation, MissionPlan, Severity, StationNotice, Stop,
+    Alert, AlertKind, CourierRequest, Explanation, MissionPlan, Severity, StationNotice,
 };
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, Command, DroneId, Instant, LabId, LatLon, StationId};
@@ -182,7 +182,11 @@ impl<'a> Ctx<'a> {
         let first_boxes = boxes.len();
         let boxes: Vec<BoxId> = boxes
             .into_iter()
-            .chain(later_stops.iter().flat_map(|s| s.boxes.iter().cloned()))
+            .chain(
+                later_stops
+                    .iter()
+                    .flat_map(|s| s.stop.boxes.iter().cloned()),
+            )
             .collect();
         let lab_pad = self
             .world
@@ -195,9 +199,9 @@ impl<'a> Ctx<'a> {
             .to_leg(drone.as_str(), station.as_str(), now);
         let mut legs = vec![leg1];
         let mut at = (station.as_str(), option.pickup_at);
-        for stop in &later_stops {
-            legs.push(stop.leg_in.to_leg(at.0, stop.station.as_str(), at.1));
-            at = (stop.station.as_str(), stop.pickup_at);
+        for s in &later_stops {
+            legs.push(s.leg_in.to_leg(at.0, s.stop.station.as_str(), at.1));
+            at = (s.stop.station.as_str(), s.stop.pickup_at);
         }
         legs.push(lab.leg.to_leg(at.0, lab.lab.as_str(), at.1));
         let arrive = legs.last().expect("a leg to the lab").arrive;
@@ -217,14 +221,7 @@ impl<'a> Ctx<'a> {
             payload_kg: (payload_kg * 1000.0).round() / 1000.0,
             legs,
             pickup_at: option.pickup_at,
-            later_stops: later_stops
-                .iter()
-                .map(|s| Stop {
-                    station: s.station.clone(),
-                    boxes: s.boxes.clone(),
-                    pickup_at: s.pickup_at,
-                })
-                .collect(),
+            later_stops: later_stops.iter().map(|s| s.stop.clone()).collect(),
             arrive_lab_at: arrive,
             deadline: lab.deadline,
             battery_after_pct: (battery_after * 10.0).round() / 10.0,
@@ -250,7 +247,7 @@ impl<'a> Ctx<'a> {
         let first = std::iter::once((station, &boxes[..first_boxes], option.pickup_at));
         let calls = later_stops
             .iter()
-            .map(|s| (&s.station, &s.boxes[..], s.pickup_at));
+            .map(|s| (&s.stop.station, &s.stop.boxes[..], s.stop.pickup_at));
         for (at, its_boxes, eta) in first.chain(calls) {
             self.state.forced_pickups.remove(at);
             // Staff seal what they have drawn since, so it rides along (see `box_sealed`).

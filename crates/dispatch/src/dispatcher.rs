@@ -702,7 +702,6 @@ fn after_flight(ctx: &mut Ctx<'_>, drone: &DroneId) {
         && d.battery_pct < world.params.top_up_pct
     {
         ctx.swap_battery(drone, pad);
-        ctx.drones_changed();
         return;
     }
     if d.battery_pct < world.params.low_battery_pct

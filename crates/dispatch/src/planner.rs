@@ -8,7 +8,7 @@ use crate::world::World;
 use chrono::Duration;
 use labflight_core::command::{Alternative, Leg};
 use labflight_core::scenario::minutes;
-use labflight_core::{BoxId, Instant, Lab, LabId, LatLon, StationId, TestFamily};
+use labflight_core::{Instant, Lab, LabId, LatLon, TestFamily};
 use labflight_geo::index::SiteKind;
 use labflight_geo::{LegEstimate, Route};
 
@@ -271,14 +271,12 @@ fn lab_alt(lab: &LabId, score: f64, verdict: &str) -> Alternative {
     }
 }
 
-/// A further centre on a drone's round: its boxes, the leg flown to it from the
-/// previous centre, and the landing there.
+/// A further centre on a drone's round (as the mission will name it) and the leg
+/// flown to it from the previous centre.
 #[derive(Clone, Debug)]
 pub struct PlannedStop {
-    pub station: StationId,
-    pub boxes: Vec<BoxId>,
+    pub stop: labflight_core::command::Stop,
     pub leg_in: PlannedLeg,
-    pub pickup_at: Instant,
 }
 
 /// One drone weighed for one pickup.

@@ -10,7 +10,7 @@
 use super::{Policy, load_boxes, recover_stranded};
 use crate::ctx::Ctx;
 use crate::planner::{DroneOption, LabChoice, PlannedStop, choose_lab, evaluate_drone, plan_leg};
-use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
+use labflight_core::command::{AlertKind, Alternative, Explanation, Severity, Stop};
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, DroneId, Instant, LabId, StationId};
 use labflight_geo::index::SiteKind;
@@ -185,11 +185,11 @@ impl Policy for DronePolicy {
             {
                 summary.push_str(&format!(
                     "; calls at {} on the way for {} more box(es), arriving {} min later",
-                    round.stop.station,
-                    round.stop.boxes.len(),
+                    round.stop.stop.station,
+                    round.stop.stop.boxes.len(),
                     round.added_minutes
                 ));
-                taken.insert(round.stop.station.clone());
+                taken.insert(round.stop.stop.station.clone());
                 payload_kg = round.payload_kg;
                 p.lab = round.lab;
                 option = round.option;
@@ -320,10 +320,12 @@ fn round_with_neighbour(
         }
         best = Some(Round {
             stop: PlannedStop {
-                station: q.station.clone(),
-                boxes: q.boxes.clone(),
+                stop: Stop {
+                    station: q.station.clone(),
+                    boxes: q.boxes.clone(),
+                    pickup_at,
+                },
                 leg_in: hop,
-                pickup_at,
             },
             option: DroneOption {
                 to_station: option.to_station.clone(),
@@ -419,7 +421,6 @@ fn charge_for(
         let from = ctx.state.drones[id].position;
         if ideal_can_fly(ctx, from, pos, &p.lab.lab, p.payload_kg) {
             ctx.swap_battery(id, pad);
-            ctx.drones_changed();
             return true;
         }
     }
