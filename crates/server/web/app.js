@@ -6,7 +6,7 @@ import { t, getLang, setLang, onLangChange, applyStatic } from './i18n.js';
 import { api, setUnauthorizedHandler } from './api.js';
 import { setText, setAttr, fmtTime } from './dom.js';
 import { createMap } from './map.js';
-import { renderKpis, renderBoard, renderAtRisk, renderAlerts, renderLabs, renderHooks } from './panels.js';
+import { renderKpis, renderBoard, renderAtRisk, renderAlerts, renderLabs, renderHooks, syncFleetControls } from './panels.js';
 import { createDetails } from './details.js';
 import { createLive } from './live.js';
 import { createReplay } from './replay.js';
@@ -154,6 +154,9 @@ function showLogin(message) {
 async function startSession(user) {
   state.user = user;
   document.body.dataset.role = user.role;
+  // The role's controls at once, not when the first view arrives: a viewer signing
+  // in after a coordinator must never see the coordinator's buttons.
+  syncFleetControls(document, ctx);
   showWhoami();
   $('#login').hidden = true;
   $('#app').hidden = false;

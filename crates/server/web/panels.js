@@ -52,10 +52,14 @@ export function renderKpis(root, view, ctx) {
   fleet.classList.toggle('grounded', grounded);
   setText(fleet, (grounded ? t('fleet.grounded') : t('fleet.flying')) +
     (grounded && k.grounded_by_weather ? t('fleet.weather') : ''));
+  syncFleetControls(root, ctx);
+}
+
+/** Ground and release: shown to coordinators only, enabled while they can steer. */
+export function syncFleetControls(root, ctx) {
   const can = ctx.canControl();
-  const ground = root.querySelector('[data-testid="btn-ground"]');
-  const release = root.querySelector('[data-testid="btn-release"]');
-  for (const b of [ground, release]) {
+  for (const id of ['btn-ground', 'btn-release']) {
+    const b = root.querySelector(`[data-testid="${id}"]`);
     b.hidden = ctx.role !== 'coordinator';
     if (!b.dataset.busy) b.disabled = !can;
   }
