@@ -208,6 +208,73 @@ fn neighbouring_centres_both_due_share_one_round() {
 }
 
 #[test]
+fn three_light_boxes_due_along_a_line_share_one_round_of_three_calls() {
+    let s = scenario();
+    let world = Builder::default()
+        .station("C1", 2.0, 0.0, "PH")
+        .station("C2", 2.6, 0.4, "PH")
+        .station("C3", 3.2, 0.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    ex.push(t("08:30"), hold_d1(true));
+    // Sealed over 20 minutes before the drone is free: all three are due.
+    for (at, bx, centre, drawn) in [
+        ("08:33", "B1", "C1", "07:40"),
+        ("08:34", "B2", "C2", "07:36"),
+        ("08:35", "B3", "C3", "07:32"),
+    ] {
+        let e = sealed(t(at), bx, centre, tubes(centre, 4, "sst", t(drawn), &s));
+        ex.push(e.at, e.event);
+    }
+    ex.push(t("08:57"), hold_d1(false));
+    ex.run_until(t("12:00"));
+    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let plans = missions(&cmds);
+    assert_eq!(plans.len(), 1, "one drone, one round: {plans:#?}");
+    let round = &plans[0];
+    let calls: Vec<&str> = round.stations().map(|s| s.as_str()).collect();
+    assert_eq!(
+        calls,
+        ["C3", "C2", "C1"],
+        "earliest deadline first, then the nearest due neighbour"
+    );
+    assert_eq!(round.boxes.len(), 3);
+    assert_eq!(round.legs.len(), 4, "to C3, C2, C1, then the lab");
+    assert!(round.later_stops[0].pickup_at < round.later_stops[1].pickup_at);
+    assert!(
+        round.arrive_lab_at <= t("09:32"),
+        "every tube within its limit"
+    );
+}
+
+#[test]
+fn a_neighbour_late_on_any_flight_rides_on_the_round_instead_of_waiting() {
+    let s = scenario();
+    let world = two_centres_one_drone().world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    ex.push(t("08:40"), hold_d1(true));
+    // Both past their two hours by the time the drone is free: late whatever flies them.
+    let a = sealed(t("08:45"), "B1", "C1", tubes("A", 5, "sst", t("06:55"), &s));
+    let b = sealed(t("08:46"), "B2", "C2", tubes("B", 5, "sst", t("06:50"), &s));
+    ex.push(a.at, a.event);
+    ex.push(b.at, b.event);
+    ex.push(t("08:57"), hold_d1(false));
+    ex.run_until(t("12:00"));
+    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let plans = missions(&cmds);
+    assert_eq!(
+        plans.len(),
+        1,
+        "C1 is called at on the way rather than flown later: {plans:#?}"
+    );
+    assert_eq!(plans[0].station, StationId::from("C2"));
+    assert_eq!(plans[0].later_stops.len(), 1);
+    assert_eq!(plans[0].later_stops[0].station, StationId::from("C1"));
+}
+
+#[test]
 fn battery_too_low_picks_another_drone_and_says_why() {
     let s = scenario();
     let world = one_lab_world()

@@ -1,11 +1,12 @@
 //! The `drone` policy: earliest deadline first over centres whose boxes are due,
 //! batching a centre's boxes into one flight while the deadlines allow, choosing
 //! the lab with the earliest predicted result and the drone with the earliest
-//! pickup that has the battery for it. A flight calls at a neighbouring centre
-//! that is due too when every box still makes its deadline (a round); a far
-//! centre no drone has the battery for gets one readied at a charger; a van takes
-//! what no drone can take now if it delivers with time to spare or at the last
-//! moment it still can, and everything while the fleet is grounded.
+//! pickup that has the battery for it. A flight calls at up to three more
+//! neighbouring centres that are due too when every box still makes its deadline
+//! or would be late on any flight (a round). What no drone can take now goes by
+//! van if the van delivers with time to spare or at the last moment it still can;
+//! otherwise a far centre no drone has the battery for gets one readied at a
+//! charger. While the fleet is grounded, vans take everything.
 
 use super::{Policy, load_boxes, recover_stranded};
 use crate::ctx::Ctx;
@@ -31,6 +32,9 @@ struct Pickup {
     lab: LabChoice,
     lab_alternatives: Vec<Alternative>,
     deadline: Instant,
+    /// When the boxes would reach the lab on a flight of their own by the nearest
+    /// free drone: past `deadline` means they are late whatever flies them.
+    earliest_arrival: Instant,
     ready: bool,
 }
 
@@ -121,11 +125,11 @@ impl Policy for DronePolicy {
                 best = b;
                 weighed = w;
             }
-            if best.is_none() && charge_for(ctx, &candidates, pos, &p) {
-                // A drone is being readied for it; the pickup is planned when it is.
+            if best.is_none() && van_last_call(ctx, &p, pos) {
                 continue;
             }
-            if best.is_none() && van_last_call(ctx, &p, pos) {
+            if best.is_none() && charge_for(ctx, &candidates, pos, &p) {
+                // A drone is being readied for it; the pickup is planned when it is.
                 continue;
             }
             let Some((drone, mut option)) = best else {
@@ -181,19 +185,24 @@ impl Policy for DronePolicy {
             let mut later_stops = Vec::new();
             let mut payload_kg = p.payload_kg;
             if let Some(round) =
-                round_with_neighbour(ctx, &drone, &option, &p, &all, &by_station, &taken)
+                extend_into_round(ctx, &drone, &option, &p, &all, &by_station, &taken)
             {
+                let calls: Vec<_> = round
+                    .stops
+                    .iter()
+                    .map(|s| s.stop.station.as_str())
+                    .collect();
+                let more: usize = round.stops.iter().map(|s| s.stop.boxes.len()).sum();
                 summary.push_str(&format!(
-                    "; calls at {} on the way for {} more box(es), arriving {} min later",
-                    round.stop.stop.station,
-                    round.stop.stop.boxes.len(),
+                    "; calls at {} on the way for {more} more box(es), arriving {} min later",
+                    calls.join(", "),
                     round.added_minutes
                 ));
-                taken.insert(round.stop.stop.station.clone());
+                taken.extend(round.stops.iter().map(|s| s.stop.station.clone()));
                 payload_kg = round.payload_kg;
                 p.lab = round.lab;
                 option = round.option;
-                later_stops.push(round.stop);
+                later_stops = round.stops;
             }
             weighed.extend(p.lab_alternatives.iter().cloned());
             let why = Explanation {
@@ -214,26 +223,32 @@ impl Policy for DronePolicy {
     }
 }
 
-/// How many centres nearest a pickup are weighed as a second call on its round.
+/// How many centres nearest the last call of a round are weighed as its next call.
 const NEIGHBOURS_WEIGHED: usize = 6;
 
-/// The most a round may delay boxes already late on their direct flight.
-const LATE_DETOUR_MINUTES: i64 = 5;
+/// The most centres one round calls at (the first included).
+const MAX_ROUND_CALLS: usize = 4;
 
-/// A pickup extended into a round: one more centre called at on the way to the lab.
+/// The most a round may delay boxes already late on their direct flight.
+const LATE_DETOUR_MINUTES: i64 = 10;
+
+/// A pickup extended into a round: the centres called at after the first on the
+/// way to the lab, with the lab, the battery and the payload for the whole of it.
 struct Round {
-    stop: PlannedStop,
+    stops: Vec<PlannedStop>,
     lab: LabChoice,
     option: DroneOption,
     payload_kg: f64,
     added_minutes: i64,
 }
 
-/// The neighbouring centre with waiting boxes (due or not) that `drone` can call at
-/// after `p` with the least delay, every box still within its deadline and the
-/// battery within its reserve. A call on the way costs minutes; a flight of its own
-/// later costs a drone: with the fleet the constraint, this is how it keeps up.
-fn round_with_neighbour(
+/// Extends the flight for `p` into a round while a neighbouring centre that is due
+/// too can be called at: each time the one costing the least delay from the last
+/// call, every box still within its deadline and the battery within its reserve.
+/// A call on the way costs minutes; a flight of its own later costs a drone: with
+/// the fleet the constraint, this is how it keeps up. `None` when no call fits.
+#[allow(clippy::too_many_arguments)]
+fn extend_into_round(
     ctx: &mut Ctx<'_>,
     drone: &DroneId,
     option: &DroneOption,
@@ -242,38 +257,117 @@ fn round_with_neighbour(
     by_station: &HashMap<&str, usize>,
     taken: &BTreeSet<StationId>,
 ) -> Option<Round> {
+    let direct_arrival = option.pickup_at + p.lab.leg.duration();
+    let spendable = crate::planner::spendable_wh(ctx.world, &ctx.state.drones[drone]);
+    let mut round = Round {
+        stops: Vec::new(),
+        lab: p.lab.clone(),
+        option: option.clone(),
+        payload_kg: p.payload_kg,
+        added_minutes: 0,
+    };
+    let mut in_round: BTreeSet<StationId> = BTreeSet::from([p.station.clone()]);
+    while round.stops.len() + 1 < MAX_ROUND_CALLS {
+        let Some(next) = next_call(
+            ctx,
+            &round,
+            p,
+            direct_arrival,
+            spendable,
+            all,
+            by_station,
+            |s| taken.contains(s) || in_round.contains(s),
+        ) else {
+            break;
+        };
+        in_round.insert(
+            next.stops
+                .last()
+                .expect("a call was added")
+                .stop
+                .station
+                .clone(),
+        );
+        round = next;
+    }
+    (!round.stops.is_empty()).then_some(round)
+}
+
+/// `round` with one more call: the ready neighbour of its last centre, not
+/// `excluded`, that delays the arrival least while every box keeps its deadline
+/// (boxes of the first centre already late on the direct flight may lose at most
+/// `LATE_DETOUR_MINUTES` more) and the energy stays within `spendable`.
+#[allow(clippy::too_many_arguments)]
+fn next_call(
+    ctx: &mut Ctx<'_>,
+    round: &Round,
+    p: &Pickup,
+    direct_arrival: Instant,
+    spendable: f64,
+    all: &[Pickup],
+    by_station: &HashMap<&str, usize>,
+    excluded: impl Fn(&StationId) -> bool,
+) -> Option<Round> {
     let world = ctx.world;
     let max_payload = world.drone_spec.max_payload_kg;
-    let from = world.stations[&p.station].position;
-    let direct_arrival = option.pickup_at + p.lab.leg.duration();
-    let spendable = crate::planner::spendable_wh(world, &ctx.state.drones[drone]);
-    let to_station_wh = option.to_station.estimate.energy_wh;
+    let (last_station, last_pickup) = round
+        .stops
+        .last()
+        .map_or((&p.station, round.option.pickup_at), |s| {
+            (&s.stop.station, s.stop.pickup_at)
+        });
+    let from = world.stations[last_station].position;
+    let arrival_so_far = last_pickup + round.lab.leg.duration();
+    let energy_so_far = round.option.energy_wh - round.lab.leg.estimate.energy_wh;
     let neighbours: Vec<&Pickup> = world
         .index
         .nearest(from, SiteKind::Station, NEIGHBOURS_WEIGHED + 1)
         .into_iter()
         .filter_map(|(site, _)| by_station.get(site.id.as_str()).map(|&i| &all[i]))
-        .filter(|q| q.ready && q.station != p.station && !taken.contains(&q.station))
+        .filter(|q| q.ready && !excluded(&q.station))
         .collect();
     let mut best: Option<Round> = None;
     for q in neighbours {
-        let payload_kg = p.payload_kg + q.payload_kg;
+        let payload_kg = round.payload_kg + q.payload_kg;
         if payload_kg > max_payload + 1e-9 {
             continue;
         }
         let at = world.stations[&q.station].position;
-        let Some(hop) = plan_leg(world, ctx.state, ctx.cache, from, at, p.payload_kg) else {
+        let Some(hop) = plan_leg(world, ctx.state, ctx.cache, from, at, round.payload_kg) else {
             continue;
         };
         if !hop.estimate.feasible {
             continue;
         }
-        let pickup_at = option.pickup_at + hop.duration();
+        let pickup_at = last_pickup + hop.duration();
         let state: &crate::state::State = ctx.state;
+        let later_boxes = || {
+            round
+                .stops
+                .iter()
+                .flat_map(|s| s.stop.boxes.iter())
+                .chain(&q.boxes)
+        };
+        // Centres of the round whose boxes are late on any flight: a call on the
+        // way is their earliest pickup, not a delay.
+        let late_anyway = |station: &StationId| {
+            by_station
+                .get(station.as_str())
+                .is_some_and(|&i| all[i].earliest_arrival > all[i].deadline)
+        };
+        let bound_boxes = || {
+            round
+                .stops
+                .iter()
+                .map(|s| &s.stop)
+                .filter(|s| !late_anyway(&s.station))
+                .flat_map(|s| s.boxes.iter())
+                .chain(q.boxes.iter().filter(|_| !late_anyway(&q.station)))
+        };
         let refs: Vec<_> = p
             .boxes
             .iter()
-            .chain(&q.boxes)
+            .chain(later_boxes())
             .map(|b| &state.boxes[b])
             .collect();
         let (Some(lab), _) = choose_lab(
@@ -284,57 +378,55 @@ fn round_with_neighbour(
             &refs,
             payload_kg,
             pickup_at,
-            Some(&p.lab.lab),
+            Some(&round.lab.lab),
         ) else {
             continue;
         };
         let arrive = pickup_at + lab.leg.duration();
-        // The neighbour's boxes must make it; the first centre's must too, unless
-        // they were already late on the direct flight (then a few minutes more for
-        // its other tubes beat a second drone).
-        let neighbour_deadline = q
-            .boxes
-            .iter()
-            .map(|b| crate::planner::box_deadline(world, &state.boxes[b], lab.result_at, arrive))
-            .min()
-            .unwrap_or(arrive);
+        let deadline_of = |boxes: &mut dyn Iterator<Item = &BoxId>| {
+            boxes
+                .map(|b| {
+                    crate::planner::box_deadline(world, &state.boxes[b], lab.result_at, arrive)
+                })
+                .min()
+                .unwrap_or(arrive)
+        };
+        let later_fine = arrive <= deadline_of(&mut bound_boxes());
         let first_fine = if direct_arrival > p.deadline {
             arrive - direct_arrival <= chrono::Duration::minutes(LATE_DETOUR_MINUTES)
         } else {
-            arrive <= lab.deadline
+            arrive <= deadline_of(&mut p.boxes.iter())
         };
-        let energy_wh = to_station_wh + hop.estimate.energy_wh + lab.leg.estimate.energy_wh;
-        if !lab.leg.estimate.feasible
-            || arrive > neighbour_deadline
-            || !first_fine
-            || energy_wh > spendable
-        {
+        let energy_wh = energy_so_far + hop.estimate.energy_wh + lab.leg.estimate.energy_wh;
+        if !lab.leg.estimate.feasible || !later_fine || !first_fine || energy_wh > spendable {
             continue;
         }
-        let added_minutes = (arrive - direct_arrival).num_minutes();
+        let added_minutes = (arrive - arrival_so_far).num_minutes();
         if best
             .as_ref()
-            .is_some_and(|b| b.added_minutes <= added_minutes)
+            .is_some_and(|b| b.added_minutes - round.added_minutes <= added_minutes)
         {
             continue;
         }
-        best = Some(Round {
-            stop: PlannedStop {
-                stop: Stop {
-                    station: q.station.clone(),
-                    boxes: q.boxes.clone(),
-                    pickup_at,
-                },
-                leg_in: hop,
+        let mut stops = round.stops.clone();
+        stops.push(PlannedStop {
+            stop: Stop {
+                station: q.station.clone(),
+                boxes: q.boxes.clone(),
+                pickup_at,
             },
+            leg_in: hop,
+        });
+        best = Some(Round {
+            stops,
             option: DroneOption {
-                to_station: option.to_station.clone(),
-                pickup_at: option.pickup_at,
+                to_station: round.option.to_station.clone(),
+                pickup_at: round.option.pickup_at,
                 energy_wh,
             },
             lab,
             payload_kg,
-            added_minutes,
+            added_minutes: round.added_minutes + added_minutes,
         });
     }
     best
@@ -640,6 +732,7 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
         out.push(Pickup {
             station,
             deadline: lab.deadline,
+            earliest_arrival: arrive,
             boxes,
             payload_kg,
             lab,
