@@ -111,7 +111,12 @@ impl<'a> Ctx<'a> {
     pub fn swap_battery(&mut self, id: &DroneId, pad: labflight_core::PadId) {
         self.take_drone(id);
         if let Some(d) = self.state.drones.get_mut(id) {
-            d.status = DroneStatus::Charging { pad: pad.clone() };
+            d.status = DroneStatus::Charging {
+                pad: pad.clone(),
+                ready_at: Some(
+                    self.state.now + minutes(self.world.drone_spec.battery_swap_minutes),
+                ),
+            };
         }
         self.out.push(Command::SwapBattery {
             drone: id.clone(),

@@ -19,6 +19,9 @@ pub enum DroneStatus {
     /// Swapping or charging its battery at a pad until it reports ready.
     Charging {
         pad: PadId,
+        /// When the swap should be done, if the dispatcher ordered it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ready_at: Option<Instant>,
     },
     OnMission {
         mission: MissionId,
@@ -308,7 +311,10 @@ mod tests {
         let pad = PadId("P".into());
         for d in [
             DroneStatus::Idle,
-            DroneStatus::Charging { pad: pad.clone() },
+            DroneStatus::Charging {
+                pad: pad.clone(),
+                ready_at: None,
+            },
             DroneStatus::OnMission { mission: m.clone() },
             DroneStatus::Returning { pad },
             DroneStatus::Fault { reason: "x".into() },

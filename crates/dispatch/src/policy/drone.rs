@@ -73,6 +73,8 @@ impl Policy for DronePolicy {
         });
         // Centres whose boxes a mission of this round of planning already takes.
         let mut taken: BTreeSet<StationId> = BTreeSet::new();
+        // Drones still swapping batteries that a pickup of this round waits for.
+        let mut awaited: BTreeSet<DroneId> = BTreeSet::new();
         let by_station: HashMap<&str, usize> = all
             .iter()
             .enumerate()
@@ -130,6 +132,14 @@ impl Policy for DronePolicy {
             }
             if best.is_none() && charge_for(ctx, &candidates, pos, &p) {
                 // A drone is being readied for it; the pickup is planned when it is.
+                continue;
+            }
+            if let Some((_, option)) = &best
+                && let Some(soon) = ready_sooner(ctx, pos, &p, option.pickup_at, &awaited)
+            {
+                // A drone finishing its battery swap nearby picks up sooner than
+                // any idle one: the pickup waits for it, the idle drone stays free.
+                awaited.insert(soon);
                 continue;
             }
             let Some((drone, mut option)) = best else {
@@ -517,6 +527,67 @@ fn charge_for(
         }
     }
     false
+}
+
+/// How much sooner a drone still swapping must pick up than the best idle one
+/// for the pickup to wait for it, minutes.
+const READY_SOONER_MINUTES: f64 = 1.0;
+
+/// A drone finishing a battery swap (not already awaited) that, once ready, would
+/// pick up at `pos` and fly the boxes to the lab, and land there at least
+/// `READY_SOONER_MINUTES` before `idle_pickup`: the nearest such.
+fn ready_sooner(
+    ctx: &mut Ctx<'_>,
+    pos: labflight_core::LatLon,
+    p: &Pickup,
+    idle_pickup: Instant,
+    awaited: &BTreeSet<DroneId>,
+) -> Option<DroneId> {
+    let world = ctx.world;
+    let now = ctx.state.now;
+    let margin = minutes(READY_SOONER_MINUTES);
+    let speed = world.drone_spec.cruise_airspeed_mps;
+    let mut soon: Vec<(Instant, DroneId)> = ctx
+        .state
+        .drones
+        .values()
+        .filter(|d| !d.paused && !awaited.contains(&d.id))
+        .filter_map(|d| match &d.status {
+            crate::state::DroneStatus::Charging {
+                ready_at: Some(ready),
+                ..
+            } => {
+                // Straight-line flying time bounds the real leg from below.
+                let secs = world.frame.distance_m(d.position, pos) / speed;
+                let earliest = (*ready).max(now) + chrono::Duration::milliseconds((secs * 1000.0) as i64);
+                (earliest + margin <= idle_pickup).then(|| (earliest, d.id.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    soon.sort();
+    for (_, id) in soon {
+        let d = &ctx.state.drones[&id];
+        let ready = match &d.status {
+            crate::state::DroneStatus::Charging {
+                ready_at: Some(r), ..
+            } => (*r).max(now),
+            _ => continue,
+        };
+        let full = crate::state::Drone {
+            battery_pct: 100.0,
+            ..d.clone()
+        };
+        let state: &crate::state::State = ctx.state;
+        let Ok(option) = evaluate_drone(world, state, ctx.cache, &full, pos, p.payload_kg, &p.lab.leg)
+        else {
+            continue;
+        };
+        if ready + (option.pickup_at - now) + margin <= idle_pickup {
+            return Some(id);
+        }
+    }
+    None
 }
 
 /// The drone chosen for a pickup (if any could fly it) and every drone weighed.
