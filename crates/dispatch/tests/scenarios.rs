@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use labflight_core::command::{AlertKind, Recovery, StationNotice};
 use labflight_core::event::{DroneEventKind, LabUpdate, Override};
-use labflight_core::{BoxId, Command, DroneId, Event, LabId, StationId};
+use labflight_core::{BoxId, Command, DroneId, Event, Instant, LabId, Scenario, StationId};
 use labflight_dispatch::{Dispatcher, PolicyKind};
 
 fn one_lab_world() -> Builder {
@@ -272,6 +272,74 @@ fn a_neighbour_late_on_any_flight_rides_on_the_round_instead_of_waiting() {
     assert_eq!(plans[0].station, StationId::from("C2"));
     assert_eq!(plans[0].later_stops.len(), 1);
     assert_eq!(plans[0].later_stops[0].station, StationId::from("C1"));
+}
+
+/// D1 at the lab L1, D2 idle at a depot 8 km east, and D1 sent on a long first
+/// mission (to C3, 5 km north): the executor and when D1 lands back at L1.
+fn d1_away_d2_far() -> (Executor, Scenario, Instant) {
+    let s = scenario();
+    let world = Builder::default()
+        .station("C1", 1.0, 0.0, "PH")
+        .station("C3", 0.0, 5.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .depot("DEP", 9.0, 0.0)
+        .drone("D1", "L1", 100.0)
+        .drone("D2", "DEP", 100.0)
+        .world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    let first = sealed(t("08:30"), "B0", "C3", tubes("F", 5, "sst", t("06:45"), &s));
+    ex.push(first.at, first.event);
+    ex.run_until(t("08:31"));
+    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let plans = missions(&cmds);
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0].drone, DroneId::from("D1"));
+    let landed = plans[0].arrive_lab_at;
+    (ex, s, landed)
+}
+
+/// Seals a due box at C1 (next to the lab) at `at`, runs the morning, and checks
+/// that D1 flies it and the far D2 never flies.
+fn b1_waits_for_d1(mut ex: Executor, s: &Scenario, at: Instant) {
+    let next = sealed(at, "B1", "C1", tubes("N", 5, "sst", t("06:58"), s));
+    ex.push(next.at, next.event);
+    ex.run_until(t("10:00"));
+    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let plans = missions(&cmds);
+    let b1 = plans
+        .iter()
+        .find(|p| p.boxes.contains(&BoxId::from("B1")))
+        .expect("B1 flies");
+    assert_eq!(b1.drone, DroneId::from("D1"), "{:#?}", b1.why);
+    assert!(
+        plans.iter().all(|p| p.drone != DroneId::from("D2")),
+        "the far drone stays free"
+    );
+    assert!(
+        b1.arrive_lab_at <= t("08:58"),
+        "and B1 still makes its limit"
+    );
+}
+
+#[test]
+fn a_pickup_waits_for_a_drone_swapping_nearby_rather_than_call_a_far_idle_one() {
+    let (mut ex, s, landed) = d1_away_d2_far();
+    ex.run_until(landed + chrono::Duration::seconds(10));
+    assert!(
+        ex.commands()
+            .into_iter()
+            .any(|c| matches!(c, Command::SwapBattery { drone, .. } if drone.as_str() == "D1")),
+        "D1 swaps at the lab"
+    );
+    b1_waits_for_d1(ex, &s, landed + chrono::Duration::seconds(30));
+}
+
+#[test]
+fn a_pickup_waits_for_a_drone_about_to_land_nearby_rather_than_call_a_far_idle_one() {
+    let (mut ex, s, landed) = d1_away_d2_far();
+    let sealed_at = landed - chrono::Duration::minutes(2);
+    ex.run_until(sealed_at - chrono::Duration::seconds(1));
+    b1_waits_for_d1(ex, &s, sealed_at);
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The `drone` policy: earliest deadline first over centres whose boxes are due,
 //! batching a centre's boxes into one flight while the deadlines allow, choosing
 //! the lab with the earliest predicted result and the drone with the earliest
-//! pickup that has the battery for it. A flight calls at up to three more
+//! pickup that has the battery for it; a pickup waits for a drone about to be
+//! ready nearby (swapping, or landing at a lab it stays at) when that one would
+//! pick up sooner than any idle drone. A flight calls at up to three more
 //! neighbouring centres that are due too when every box still makes its deadline
 //! or would be late on any flight (a round). What no drone can take now goes by
 //! van if the van delivers with time to spare or at the last moment it still can;
@@ -552,35 +554,36 @@ fn ready_sooner(
         .drones
         .values()
         .filter(|d| !d.paused && !awaited.contains(&d.id))
-        .filter_map(|d| match &d.status {
-            crate::state::DroneStatus::Charging {
-                ready_at: Some(ready),
-                ..
-            } => {
-                // Straight-line flying time bounds the real leg from below.
-                let secs = world.frame.distance_m(d.position, pos) / speed;
-                let earliest = (*ready).max(now) + chrono::Duration::milliseconds((secs * 1000.0) as i64);
-                (earliest + margin <= idle_pickup).then(|| (earliest, d.id.clone()))
-            }
-            _ => None,
+        .filter_map(|d| {
+            let (ready, from) = ready_where(ctx, d)?;
+            // Straight-line flying time bounds the real leg from below.
+            let secs = world.frame.distance_m(from, pos) / speed;
+            let earliest = ready.max(now) + chrono::Duration::milliseconds((secs * 1000.0) as i64);
+            (earliest + margin <= idle_pickup).then(|| (earliest, d.id.clone()))
         })
         .collect();
     soon.sort();
     for (_, id) in soon {
         let d = &ctx.state.drones[&id];
-        let ready = match &d.status {
-            crate::state::DroneStatus::Charging {
-                ready_at: Some(r), ..
-            } => (*r).max(now),
-            _ => continue,
+        let Some((ready, from)) = ready_where(ctx, d) else {
+            continue;
         };
+        let ready = ready.max(now);
         let full = crate::state::Drone {
             battery_pct: 100.0,
+            position: from,
             ..d.clone()
         };
         let state: &crate::state::State = ctx.state;
-        let Ok(option) = evaluate_drone(world, state, ctx.cache, &full, pos, p.payload_kg, &p.lab.leg)
-        else {
+        let Ok(option) = evaluate_drone(
+            world,
+            state,
+            ctx.cache,
+            &full,
+            pos,
+            p.payload_kg,
+            &p.lab.leg,
+        ) else {
             continue;
         };
         if ready + (option.pickup_at - now) + margin <= idle_pickup {
@@ -588,6 +591,34 @@ fn ready_sooner(
         }
     }
     None
+}
+
+/// When and where a busy drone will be ready with a fresh battery: one swapping
+/// at its pad, or one on a mission to a lab it will wait at (based near it), ready
+/// once it has landed and swapped.
+fn ready_where(
+    ctx: &Ctx<'_>,
+    d: &crate::state::Drone,
+) -> Option<(Instant, labflight_core::LatLon)> {
+    let world = ctx.world;
+    match &d.status {
+        crate::state::DroneStatus::Charging {
+            ready_at: Some(ready),
+            ..
+        } => Some((*ready, d.position)),
+        crate::state::DroneStatus::OnMission { mission } => {
+            let m = ctx.state.missions.get(mission)?;
+            let lab = world.labs.get(&m.lab)?.position;
+            let home = d.home.as_ref().and_then(|h| world.pads.get(h))?;
+            let stays =
+                world.frame.distance_m(home.position, lab) <= world.params.stay_at_lab_km * 1000.0;
+            stays.then(|| {
+                let swap = minutes(world.drone_spec.battery_swap_minutes);
+                (m.planned_arrival + swap, lab)
+            })
+        }
+        _ => None,
+    }
 }
 
 /// The drone chosen for a pickup (if any could fly it) and every drone weighed.
