@@ -104,6 +104,7 @@ impl Dispatcher {
             grounded_by_weather: false,
             forced_pickups: Default::default(),
             next_mission: 0,
+            last_call_made: false,
         };
         let policy = policy.build(&world, seed);
         Dispatcher {
@@ -1009,6 +1010,22 @@ fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
     }
 }
 
+/// Asks every centre to seal its open box at the last draw time: the dispatcher
+/// only sees sealed boxes, and a box left open until staff seal it by age would
+/// reach the lab too late for the last draws' results.
+fn last_call(ctx: &mut Ctx<'_>) {
+    ctx.state.last_call_made = true;
+    let time = ctx.world.service.last_draw.format("%H:%M UTC");
+    for station in ctx.world.stations.keys() {
+        ctx.out.push(Command::NotifyStation {
+            station: station.clone(),
+            notice: StationNotice::SealNow {
+                reason: format!("last draw time {time}: seal what has been drawn"),
+            },
+        });
+    }
+}
+
 /// Takes the boxes a round has not loaded yet off the mission: they wait again.
 fn release_unloaded(ctx: &mut Ctx<'_>, mission: &MissionId) {
     let Some(m) = ctx.state.missions.get(mission) else {
@@ -1116,9 +1133,13 @@ fn apply_override(ctx: &mut Ctx<'_>, by: &str, action: &Override) -> bool {
     true
 }
 
-/// Periodic checks: drones silent past the link timeout are reported lost.
+/// Periodic checks: drones silent past the link timeout are reported lost; at the
+/// last draw time every centre is asked to seal what it has drawn.
 fn tick(ctx: &mut Ctx<'_>) {
     let now = ctx.state.now;
+    if now >= ctx.world.service.last_draw && !ctx.state.last_call_made {
+        last_call(ctx);
+    }
     let timeout = labflight_core::scenario::minutes(ctx.world.params.link_timeout_minutes);
     let mut lost = Vec::new();
     for d in ctx.state.drones.values_mut() {

@@ -267,6 +267,9 @@ pub struct State {
     /// Stations a coordinator asked to be picked up now.
     pub forced_pickups: BTreeSet<StationId>,
     pub next_mission: u64,
+    /// Whether every centre has been asked to seal at the last draw time.
+    #[serde(default)]
+    pub last_call_made: bool,
 }
 
 impl State {

@@ -343,6 +343,30 @@ fn a_pickup_waits_for_a_drone_about_to_land_nearby_rather_than_call_a_far_idle_o
 }
 
 #[test]
+fn at_the_last_draw_time_every_centre_is_asked_to_seal() {
+    let s = scenario();
+    let world = two_centres_one_drone().world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("11:00"));
+    ex.run_until(t("11:45"));
+    let calls: Vec<(Instant, &str)> = ex
+        .log
+        .iter()
+        .filter_map(|(at, c)| match c {
+            Command::NotifyStation {
+                station,
+                notice: StationNotice::SealNow { .. },
+            } => Some((*at, station.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        vec![(t("11:30"), "C1"), (t("11:30"), "C2")],
+        "once each, at 11:30"
+    );
+}
+
+#[test]
 fn battery_too_low_picks_another_drone_and_says_why() {
     let s = scenario();
     let world = one_lab_world()
