@@ -165,19 +165,25 @@ fn two_boxes_competing_for_one_drone_go_earliest_deadline_first() {
     assert!(plans[1].arrive_lab_at <= t("09:32"));
 }
 
-#[test]
-fn neighbouring_centres_both_due_share_one_round() {
+/// Two centres, one drone held from `held` until 08:57 while B1 (C1) and B2 (C2)
+/// are sealed, each `(sealed, drawn)`; every command of the morning.
+fn two_boxes_while_d1_held(held: &str, b1: (&str, &str), b2: (&str, &str)) -> Vec<Command> {
     let s = scenario();
     let world = two_centres_one_drone().world(&s);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-    ex.push(t("08:50"), hold_d1(true));
-    let a = sealed(t("08:55"), "B1", "C1", tubes("A", 5, "sst", t("07:32"), &s));
-    let b = sealed(t("08:56"), "B2", "C2", tubes("B", 5, "sst", t("07:28"), &s));
+    ex.push(t(held), hold_d1(true));
+    let a = sealed(t(b1.0), "B1", "C1", tubes("A", 5, "sst", t(b1.1), &s));
+    let b = sealed(t(b2.0), "B2", "C2", tubes("B", 5, "sst", t(b2.1), &s));
     ex.push(a.at, a.event);
     ex.push(b.at, b.event);
     ex.push(t("08:57"), hold_d1(false));
     ex.run_until(t("12:00"));
-    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    ex.commands().into_iter().cloned().collect()
+}
+
+#[test]
+fn neighbouring_centres_both_due_share_one_round() {
+    let cmds = two_boxes_while_d1_held("08:50", ("08:55", "07:32"), ("08:56", "07:28"));
     let plans = missions(&cmds);
     assert_eq!(plans.len(), 1, "one drone, one round: {plans:#?}");
     let round = &plans[0];
@@ -251,18 +257,8 @@ fn three_light_boxes_due_along_a_line_share_one_round_of_three_calls() {
 
 #[test]
 fn a_neighbour_late_on_any_flight_rides_on_the_round_instead_of_waiting() {
-    let s = scenario();
-    let world = two_centres_one_drone().world(&s);
-    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-    ex.push(t("08:40"), hold_d1(true));
     // Both past their two hours by the time the drone is free: late whatever flies them.
-    let a = sealed(t("08:45"), "B1", "C1", tubes("A", 5, "sst", t("06:55"), &s));
-    let b = sealed(t("08:46"), "B2", "C2", tubes("B", 5, "sst", t("06:50"), &s));
-    ex.push(a.at, a.event);
-    ex.push(b.at, b.event);
-    ex.push(t("08:57"), hold_d1(false));
-    ex.run_until(t("12:00"));
-    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let cmds = two_boxes_while_d1_held("08:40", ("08:45", "06:55"), ("08:46", "06:50"));
     let plans = missions(&cmds);
     assert_eq!(
         plans.len(),
