@@ -77,6 +77,8 @@ impl Policy for DronePolicy {
         let mut taken: BTreeSet<StationId> = BTreeSet::new();
         // Drones still swapping batteries that a pickup of this round waits for.
         let mut awaited: BTreeSet<DroneId> = BTreeSet::new();
+        // Busy drones soon ready, listed once per plan when first asked.
+        let mut soon_ready: Option<Vec<SoonReady>> = None;
         let by_station: HashMap<&str, usize> = all
             .iter()
             .enumerate()
@@ -137,7 +139,10 @@ impl Policy for DronePolicy {
                 continue;
             }
             if let Some((_, option)) = &best
-                && let Some(soon) = ready_sooner(ctx, pos, &p, option.pickup_at, &awaited)
+                && let Some(soon) = {
+                    let busy = soon_ready.get_or_insert_with(|| soon_ready_drones(ctx));
+                    ready_sooner(ctx, pos, &p, option.pickup_at, busy, &awaited)
+                }
             {
                 // A drone finishing its battery swap nearby picks up sooner than
                 // any idle one: the pickup waits for it, the idle drone stays free.
@@ -535,44 +540,65 @@ fn charge_for(
 /// for the pickup to wait for it, minutes.
 const READY_SOONER_MINUTES: f64 = 1.0;
 
-/// A drone finishing a battery swap (not already awaited) that, once ready, would
-/// pick up at `pos` and fly the boxes to the lab, and land there at least
-/// `READY_SOONER_MINUTES` before `idle_pickup`: the nearest such.
+/// A busy drone that will soon be ready with a fresh battery: when and where.
+struct SoonReady {
+    ready: Instant,
+    at: labflight_core::LatLon,
+    drone: DroneId,
+}
+
+/// Every drone not paused that `ready_where` knows will soon be ready.
+fn soon_ready_drones(ctx: &Ctx<'_>) -> Vec<SoonReady> {
+    ctx.state
+        .drones
+        .values()
+        .filter(|d| !d.paused)
+        .filter_map(|d| {
+            let (ready, at) = ready_where(ctx, d)?;
+            Some(SoonReady {
+                ready: ready.max(ctx.state.now),
+                at,
+                drone: d.id.clone(),
+            })
+        })
+        .collect()
+}
+
+/// One of the `busy` drones (not already awaited) that, once ready, would pick
+/// up at `pos` and fly the boxes to the lab, picking up at least
+/// `READY_SOONER_MINUTES` before `idle_pickup`: the soonest such.
 fn ready_sooner(
     ctx: &mut Ctx<'_>,
     pos: labflight_core::LatLon,
     p: &Pickup,
     idle_pickup: Instant,
+    busy: &[SoonReady],
     awaited: &BTreeSet<DroneId>,
 ) -> Option<DroneId> {
     let world = ctx.world;
     let now = ctx.state.now;
     let margin = minutes(READY_SOONER_MINUTES);
+    if idle_pickup - margin <= now {
+        // An idle drone is there within the margin: nothing busy can beat it.
+        return None;
+    }
     let speed = world.drone_spec.cruise_airspeed_mps;
-    let mut soon: Vec<(Instant, DroneId)> = ctx
-        .state
-        .drones
-        .values()
-        .filter(|d| !d.paused && !awaited.contains(&d.id))
-        .filter_map(|d| {
-            let (ready, from) = ready_where(ctx, d)?;
+    let mut soon: Vec<(Instant, &SoonReady)> = busy
+        .iter()
+        .filter(|b| !awaited.contains(&b.drone))
+        .filter_map(|b| {
             // Straight-line flying time bounds the real leg from below.
-            let secs = world.frame.distance_m(from, pos) / speed;
-            let earliest = ready.max(now) + chrono::Duration::milliseconds((secs * 1000.0) as i64);
-            (earliest + margin <= idle_pickup).then(|| (earliest, d.id.clone()))
+            let secs = world.frame.distance_m(b.at, pos) / speed;
+            let earliest = b.ready + chrono::Duration::milliseconds((secs * 1000.0) as i64);
+            (earliest + margin <= idle_pickup).then_some((earliest, b))
         })
         .collect();
-    soon.sort();
-    for (_, id) in soon {
-        let d = &ctx.state.drones[&id];
-        let Some((ready, from)) = ready_where(ctx, d) else {
-            continue;
-        };
-        let ready = ready.max(now);
+    soon.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.drone.cmp(&b.1.drone)));
+    for (_, b) in soon {
         let full = crate::state::Drone {
             battery_pct: 100.0,
-            position: from,
-            ..d.clone()
+            position: b.at,
+            ..ctx.state.drones[&b.drone].clone()
         };
         let state: &crate::state::State = ctx.state;
         let Ok(option) = evaluate_drone(
@@ -586,8 +612,8 @@ fn ready_sooner(
         ) else {
             continue;
         };
-        if ready + (option.pickup_at - now) + margin <= idle_pickup {
-            return Some(id);
+        if b.ready + (option.pickup_at - now) + margin <= idle_pickup {
+            return Some(b.drone.clone());
         }
     }
     None
