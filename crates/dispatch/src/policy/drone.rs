@@ -75,7 +75,7 @@ impl Policy for DronePolicy {
         });
         // Centres whose boxes a mission of this round of planning already takes.
         let mut taken: BTreeSet<StationId> = BTreeSet::new();
-        // Drones still swapping batteries that a pickup of this round waits for.
+        // Busy drones a pickup of this plan waits for.
         let mut awaited: BTreeSet<DroneId> = BTreeSet::new();
         // Busy drones soon ready, listed once per plan when first asked.
         let mut soon_ready: Option<Vec<SoonReady>> = None;
@@ -144,8 +144,8 @@ impl Policy for DronePolicy {
                     ready_sooner(ctx, pos, &p, option.pickup_at, busy, &awaited)
                 }
             {
-                // A drone finishing its battery swap nearby picks up sooner than
-                // any idle one: the pickup waits for it, the idle drone stays free.
+                // A busy drone soon ready nearby picks up sooner than any idle
+                // one: the pickup waits for it, the idle drone stays free.
                 awaited.insert(soon);
                 continue;
             }
@@ -536,7 +536,7 @@ fn charge_for(
     false
 }
 
-/// How much sooner a drone still swapping must pick up than the best idle one
+/// How much sooner a busy drone soon ready must pick up than the best idle one
 /// for the pickup to wait for it, minutes.
 const READY_SOONER_MINUTES: f64 = 1.0;
 
