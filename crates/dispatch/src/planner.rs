@@ -20,6 +20,10 @@ use std::collections::{BTreeSet, HashMap};
 #[derive(Debug, Default)]
 pub struct RouteCache {
     routes: HashMap<[u64; 4], Option<Route>>,
+    /// Whether a fully charged drone could fly a pickup, by the exact inputs of
+    /// the answer (start, centre, lab, payload, wind): a far centre's boxes are
+    /// asked about on every pass.
+    reach: HashMap<[u64; 9], bool>,
 }
 
 /// Exact positions: the cache only saves work and never changes an answer, so a
@@ -34,6 +38,16 @@ fn key(a: LatLon, b: LatLon) -> [u64; 4] {
 }
 
 impl RouteCache {
+    /// The remembered answer to `key`, or `answer()` remembered.
+    pub fn reach(&mut self, key: [u64; 9], answer: impl FnOnce(&mut Self) -> bool) -> bool {
+        if let Some(&known) = self.reach.get(&key) {
+            return known;
+        }
+        let known = answer(self);
+        self.reach.insert(key, known);
+        known
+    }
+
     pub fn route(&mut self, world: &World, a: LatLon, b: LatLon) -> Option<Route> {
         self.routes
             .entry(key(a, b))

@@ -1049,6 +1049,98 @@ fn a_centre_beyond_single_flight_range_goes_by_van() {
     assert_eq!(van.boxes, vec![BoxId::from("B1")]);
 }
 
+/// A centre 6.8 km north of the only lab and charger, with drone D1 at the lab
+/// (and van V1 if `van`): out and back, a full drone carries 15 tubes but not 85.
+fn edge_of_range_world(battery_pct: f64, van: bool) -> Executor {
+    let mut b = Builder::default()
+        .station("EDGE", 0.0, 6.8, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", battery_pct);
+    if van {
+        b = b.courier("V1", "L1");
+    }
+    Executor::new(b.world(&scenario()), PolicyKind::Drone, t("07:30"))
+}
+
+/// The boxes of every mission in the log, in order.
+fn flown(ex: &Executor) -> Vec<Vec<BoxId>> {
+    ex.commands()
+        .into_iter()
+        .filter_map(|c| match c {
+            Command::AssignMission(p) => Some(p.boxes.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_box_no_drone_can_fly_goes_by_van_at_once_and_the_light_one_still_flies() {
+    let s = scenario();
+    let mut ex = edge_of_range_world(100.0, true);
+    for (id, n) in [("HEAVY", 85), ("LIGHT", 5)] {
+        let e = sealed(t("09:00"), id, "EDGE", tubes(id, n, "edta", t("08:50"), &s));
+        ex.push(e.at, e.event);
+    }
+    ex.run_until(t("10:30"));
+    let log = ex.log.clone();
+    let vans: Vec<_> = log
+        .iter()
+        .filter_map(|(at, c)| match c {
+            Command::RequestCourier(r) => Some((*at, r)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(vans.len(), 1, "one van run: {vans:?}");
+    let (booked, van) = vans[0];
+    assert_eq!(
+        van.boxes,
+        vec![BoxId::from("HEAVY")],
+        "the van takes only the heavy box"
+    );
+    assert!(
+        van.reason.contains("beyond single-flight range"),
+        "{}",
+        van.reason
+    );
+    // Both boxes have hours to spare: the van is booked when the box is sealed,
+    // not when it falls due, so it does not queue behind other runs.
+    assert_eq!(booked, t("09:00"));
+    assert_eq!(
+        flown(&ex),
+        vec![vec![BoxId::from("LIGHT")]],
+        "the light box flies"
+    );
+}
+
+#[test]
+fn boxes_a_full_drone_can_carry_only_one_at_a_time_fly_one_by_one_after_a_swap() {
+    let s = scenario();
+    // At 90 % D1 cannot fly even one box; full, it can fly one but not both.
+    // No van: one would take them with time to spare.
+    let mut ex = edge_of_range_world(90.0, false);
+    for id in ["A", "B"] {
+        let e = sealed(
+            t("09:00"),
+            id,
+            "EDGE",
+            tubes(id, 15, "edta", t("08:50"), &s),
+        );
+        ex.push(e.at, e.event);
+    }
+    ex.run_until(t("12:00"));
+    let swapped = ex
+        .commands()
+        .into_iter()
+        .any(|c| matches!(c, Command::SwapBattery { drone, .. } if drone.as_str() == "D1"));
+    assert!(swapped, "D1 is readied at the lab's charger for one box");
+    let flights = flown(&ex);
+    assert_eq!(
+        flights,
+        vec![vec![BoxId::from("A")], vec![BoxId::from("B")]],
+        "one box per flight, oldest first"
+    );
+}
+
 #[test]
 fn a_box_sealed_while_the_drone_is_on_its_way_rides_along() {
     let s = scenario();

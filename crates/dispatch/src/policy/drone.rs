@@ -8,7 +8,10 @@
 //! or would be late on any flight (a round). What no drone can take now goes by
 //! van if the van delivers with time to spare or at the last moment it still can;
 //! otherwise a far centre no drone has the battery for gets one readied at a
-//! charger. While the fleet is grounded, vans take everything.
+//! charger. A box no drone could fly even from the nearest charger on a full
+//! battery goes by van as soon as it is sealed, and a pickup too heavy for that
+//! drone flies the boxes it can carry. While the fleet is grounded, vans take
+//! everything.
 
 use super::{Policy, load_boxes, recover_stranded};
 use crate::ctx::Ctx;
@@ -75,6 +78,11 @@ impl Policy for DronePolicy {
         });
         // Centres whose boxes a mission of this round of planning already takes.
         let mut taken: BTreeSet<StationId> = BTreeSet::new();
+        for p in all.iter_mut() {
+            if !vans_for_beyond_reach(ctx, p) {
+                taken.insert(p.station.clone());
+            }
+        }
         // Busy drones a pickup of this plan waits for.
         let mut awaited: BTreeSet<DroneId> = BTreeSet::new();
         // Busy drones soon ready, listed once per plan when first asked.
@@ -90,6 +98,9 @@ impl Policy for DronePolicy {
             }
             let mut p = all[i].clone();
             let pos = ctx.world.stations[&p.station].position;
+            if !keep_within_reach(ctx, pos, &mut p) {
+                continue;
+            }
             let candidates = ctx.nearest_available(pos, CANDIDATES);
             if candidates.is_empty() {
                 if !van_last_call(ctx, &p, pos) {
@@ -150,19 +161,7 @@ impl Policy for DronePolicy {
                 continue;
             }
             let Some((drone, mut option)) = best else {
-                // Beyond what even a fully charged drone at the nearest charger can fly
-                // (a centre at the edge of range, or wind): waiting will not help, a van will.
-                if !reachable_at_best(ctx, pos, &p)
-                    && let Some(van) = ctx.quote_van_run(pos, &p.boxes)
-                {
-                    ctx.book_van_run(
-                        &p.station,
-                        p.boxes.clone(),
-                        &van,
-                        "beyond single-flight range of every charger pad: by van",
-                    );
-                    continue;
-                }
+                // Boxes beyond any drone's reach went by van before the loop.
                 let reasons: Vec<_> = weighed.iter().map(|a| a.verdict.clone()).collect();
                 let first = ctx
                     .state
@@ -702,38 +701,148 @@ fn ideal_can_fly(
     let Some(lab_pos) = world.labs.get(lab).map(|l| l.position) else {
         return false;
     };
-    let Some(leg) = plan_leg(world, ctx.state, ctx.cache, pos, lab_pos, payload_kg) else {
-        return false;
-    };
-    let ideal = crate::state::Drone {
-        id: DroneId::from("ideal"),
-        position: from,
-        pad: None,
-        battery_pct: 100.0,
-        status: crate::state::DroneStatus::Idle,
-        paused: false,
-        last_seen: ctx.state.now,
-        home: None,
-        link_lost: false,
-        flights: 0,
-    };
-    evaluate_drone(world, ctx.state, ctx.cache, &ideal, pos, payload_kg, &leg).is_ok()
+    let state: &crate::state::State = ctx.state;
+    let key = [
+        from.lat.to_bits(),
+        from.lon.to_bits(),
+        pos.lat.to_bits(),
+        pos.lon.to_bits(),
+        lab_pos.lat.to_bits(),
+        lab_pos.lon.to_bits(),
+        payload_kg.to_bits(),
+        state.weather.wind_east_mps.to_bits(),
+        state.weather.wind_north_mps.to_bits(),
+    ];
+    ctx.cache.reach(key, |cache| {
+        let Some(leg) = plan_leg(world, state, cache, pos, lab_pos, payload_kg) else {
+            return false;
+        };
+        let ideal = crate::state::Drone {
+            id: DroneId::from("ideal"),
+            position: from,
+            pad: None,
+            battery_pct: 100.0,
+            status: crate::state::DroneStatus::Idle,
+            paused: false,
+            last_seen: state.now,
+            home: None,
+            link_lost: false,
+            flights: 0,
+        };
+        evaluate_drone(world, state, cache, &ideal, pos, payload_kg, &leg).is_ok()
+    })
 }
 
 /// Whether a drone with a full battery at the charger pad nearest the centre could
-/// fly this pickup (its oldest box alone) under the current wind, to the chosen lab
-/// or to another that can take the boxes.
-fn reachable_at_best(ctx: &mut Ctx<'_>, pos: labflight_core::LatLon, p: &Pickup) -> bool {
+/// fly `payload_kg` from it to the chosen lab or another that can take the boxes.
+fn flyable_at_best(
+    ctx: &mut Ctx<'_>,
+    pos: labflight_core::LatLon,
+    p: &Pickup,
+    payload_kg: f64,
+) -> bool {
     let Some(site) = ctx.world.nearest_charger(pos) else {
         return false;
     };
-    let Some(payload) = ctx.state.boxes.get(&p.boxes[0]).map(|b| b.payload_kg) else {
-        return false;
-    };
     let from = site.position;
-    std::iter::once(p.lab.lab.clone())
-        .chain(p.other_labs())
-        .any(|lab| ideal_can_fly(ctx, from, pos, &lab, payload))
+    ideal_can_fly(ctx, from, pos, &p.lab.lab, payload_kg)
+        || p.other_labs()
+            .iter()
+            .any(|lab| ideal_can_fly(ctx, from, pos, lab, payload_kg))
+}
+
+/// Books a van now for the boxes of a pickup that no drone can fly even alone
+/// with a full battery from the nearest charger (a far centre at the edge of
+/// range): waiting until they are due would only put them further back in the
+/// vans' queue. Whether any box is left to fly.
+fn vans_for_beyond_reach(ctx: &mut Ctx<'_>, p: &mut Pickup) -> bool {
+    let pos = ctx.world.stations[&p.station].position;
+    if flyable_at_best(ctx, pos, p, p.payload_kg) {
+        // Then every box alone is too: the common case, asked once.
+        return true;
+    }
+    let beyond: Vec<BoxId> = p
+        .boxes
+        .clone()
+        .into_iter()
+        .filter(|b| {
+            let kg = ctx.state.boxes[b].payload_kg;
+            !flyable_at_best(ctx, pos, p, kg)
+        })
+        .collect();
+    if beyond.is_empty() {
+        return true;
+    }
+    let Some(van) = ctx.quote_van_run(pos, &beyond) else {
+        // Said of the centre: the boxes behind these wait on them too.
+        let mut news = false;
+        for b in &beyond {
+            let sb = ctx.state.boxes.get_mut(b).expect("pickup boxes exist");
+            news |= !std::mem::replace(&mut sb.at_risk_alerted, true);
+        }
+        if news {
+            let names: Vec<_> = beyond.iter().map(|b| b.as_str()).collect();
+            ctx.alert(
+                AlertKind::NoFeasibleDrone,
+                Severity::Critical,
+                p.station.as_str(),
+                format!(
+                    "{} beyond single-flight range of every charger pad, and no van to take them",
+                    names.join(", ")
+                ),
+            );
+        }
+        return true;
+    };
+    ctx.book_van_run(
+        &p.station,
+        beyond.clone(),
+        &van,
+        "beyond single-flight range of every charger pad: by van",
+    );
+    p.boxes.retain(|b| !beyond.contains(b));
+    if p.boxes.is_empty() {
+        return false;
+    }
+    p.payload_kg = p.boxes.iter().map(|b| ctx.state.boxes[b].payload_kg).sum();
+    let lab_pos = ctx.world.labs[&p.lab.lab].position;
+    match plan_leg(ctx.world, ctx.state, ctx.cache, pos, lab_pos, p.payload_kg) {
+        Some(leg) => {
+            p.lab.leg = leg;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Narrows a pickup too heavy for any drone to the boxes, oldest first, that a
+/// full drone from the charger nearest the centre can carry together; the others
+/// fly on a later flight. Whether anything is left to fly.
+fn keep_within_reach(ctx: &mut Ctx<'_>, pos: labflight_core::LatLon, p: &mut Pickup) -> bool {
+    if p.boxes.len() < 2 || flyable_at_best(ctx, pos, p, p.payload_kg) {
+        return true;
+    }
+    let mut flying = Vec::new();
+    let mut payload_kg = 0.0;
+    for b in &p.boxes {
+        let kg = ctx.state.boxes[b].payload_kg;
+        if flyable_at_best(ctx, pos, p, payload_kg + kg) {
+            flying.push(b.clone());
+            payload_kg += kg;
+        }
+    }
+    if flying.is_empty() {
+        // Not even one box: the usual path books a van or says why not.
+        return true;
+    }
+    let lab_pos = ctx.world.labs[&p.lab.lab].position;
+    let Some(leg) = plan_leg(ctx.world, ctx.state, ctx.cache, pos, lab_pos, payload_kg) else {
+        return true;
+    };
+    p.boxes = flying;
+    p.payload_kg = payload_kg;
+    p.lab.leg = leg;
+    true
 }
 
 /// Weighs candidate drones for one pickup: the one with the earliest pickup, and every verdict.
