@@ -9,7 +9,7 @@ use labflight_core::{
     BoxId, Command, Event, Instant, LabId, Stamped, StationId, Tube, TubeBarcode,
 };
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One tube's custody timestamps and end state.
 #[derive(Clone, Debug, Serialize)]
@@ -68,6 +68,9 @@ pub struct Ledger {
     pub flights: Vec<FlightRecord>,
     flight_index: BTreeMap<String, usize>,
     pub courier_trips: u32,
+    /// The van calls counted in `courier_trips` (van, centre, time): boxes sealed
+    /// as a van calls join its trip in a run of their own.
+    van_calls: BTreeSet<(String, String, Instant)>,
     /// Intervals when wind or rain exceeded the drone's limits (start, end).
     pub grounded: Vec<(Instant, Option<Instant>)>,
     /// Analyzer outages per lab (start, end).
@@ -192,7 +195,13 @@ impl Ledger {
                 }
             }
             Command::RequestCourier(r) => {
-                self.courier_trips += 1;
+                let van = r.courier.as_ref().map_or(String::new(), |c| c.0.clone());
+                if self
+                    .van_calls
+                    .insert((van, r.station.0.clone(), r.pickup_at))
+                {
+                    self.courier_trips += 1;
+                }
                 for b in &r.boxes {
                     for bc in self.boxes.get(b).into_iter().flatten() {
                         if let Some(c) = self.tubes.get_mut(bc) {

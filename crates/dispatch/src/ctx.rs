@@ -283,6 +283,8 @@ impl<'a> Ctx<'a> {
                 status: MissionStatus::Assigned,
                 planned_arrival: arrive,
                 plan: Some(plan),
+                van_calls_at: None,
+                seal_asked: false,
             },
         );
     }
@@ -415,6 +417,60 @@ impl<'a> Ctx<'a> {
         deadline: Instant,
         reason: &str,
     ) {
+        self.issue_courier_run(
+            courier, station, boxes, lab, pickup_at, deliver_at, deadline, reason, true,
+        );
+    }
+
+    /// Puts a box sealed as a van calls at its centre onto that van: a run of its
+    /// own (the van's first is already out) at the same call and delivery, on the
+    /// same trip.
+    pub fn join_van_call(&mut self, mission: &labflight_core::MissionId, box_id: &BoxId) {
+        let Some(m) = self.state.missions.get(mission) else {
+            return;
+        };
+        let (Carrier::Courier(courier), Some(pickup_at)) = (m.carrier.clone(), m.van_calls_at)
+        else {
+            return;
+        };
+        let (station, lab, deliver_at) = (m.station.clone(), m.lab.clone(), m.planned_arrival);
+        let deadline = self
+            .state
+            .boxes
+            .get(box_id)
+            .map_or(deliver_at, |b| b.stability_deadline);
+        let reason = format!("sealed as {courier} calls for {mission}: goes with it");
+        let joined = self.issue_courier_run(
+            &courier,
+            &station,
+            vec![box_id.clone()],
+            &lab,
+            pickup_at,
+            deliver_at,
+            deadline,
+            &reason,
+            false,
+        );
+        if let Some(j) = self.state.missions.get_mut(&joined) {
+            j.seal_asked = true;
+        }
+    }
+
+    /// Issues a courier run and books the van, the boxes and the lab; `new_trip`
+    /// is false for boxes joining a call the van already makes.
+    #[allow(clippy::too_many_arguments)]
+    fn issue_courier_run(
+        &mut self,
+        courier: &labflight_core::CourierId,
+        station: &StationId,
+        boxes: Vec<BoxId>,
+        lab: &LabId,
+        pickup_at: Instant,
+        deliver_at: Instant,
+        deadline: Instant,
+        reason: &str,
+        new_trip: bool,
+    ) -> labflight_core::MissionId {
         let mission = self.state.new_mission_id();
         let lab_pos = self.world.labs.get(lab).map(|l| l.position);
         if let Some(c) = self.state.couriers.get_mut(courier) {
@@ -422,7 +478,9 @@ impl<'a> Ctx<'a> {
             if let Some(p) = lab_pos {
                 c.free_position = p;
             }
-            c.trips += 1;
+            if new_trip {
+                c.trips += 1;
+            }
         }
         for b in &boxes {
             if let Some(sb) = self.state.boxes.get_mut(b) {
@@ -456,7 +514,7 @@ impl<'a> Ctx<'a> {
         self.state.missions.insert(
             mission.clone(),
             Mission {
-                id: mission,
+                id: mission.clone(),
                 carrier: Carrier::Courier(courier.clone()),
                 station: station.clone(),
                 boxes,
@@ -464,8 +522,11 @@ impl<'a> Ctx<'a> {
                 status: MissionStatus::Assigned,
                 planned_arrival: deliver_at,
                 plan: None,
+                van_calls_at: Some(pickup_at),
+                seal_asked: false,
             },
         );
+        mission
     }
 
     /// Books boxes added to a mission into the lab's inbound load.

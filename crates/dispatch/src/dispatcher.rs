@@ -462,8 +462,64 @@ fn box_sealed(ctx: &mut Ctx<'_>, box_id: &BoxId, station: &StationId, tubes: &[T
     );
     if let Some(mission) = ride_along {
         add_to_mission(ctx, &mission, box_id, payload_kg);
+    } else if ctx.ride_along
+        && let Some(mission) = van_calling(ctx, station)
+    {
+        ctx.join_van_call(&mission, box_id);
     }
     true
+}
+
+/// How long before a van calls at a centre staff are asked to seal what they
+/// have for it, and a box sealed then goes with it.
+const VAN_SEAL_LEAD_MINUTES: i64 = 2;
+
+/// A van run about to call at `station` (within `VAN_SEAL_LEAD_MINUTES`) and not
+/// yet loaded: the earliest such.
+fn van_calling(ctx: &Ctx<'_>, station: &StationId) -> Option<MissionId> {
+    let now = ctx.state.now;
+    let lead = chrono::Duration::minutes(VAN_SEAL_LEAD_MINUTES);
+    ctx.state
+        .missions
+        .values()
+        .filter(|m| m.status == MissionStatus::Assigned && m.station == *station)
+        .filter_map(|m| m.van_calls_at.map(|at| (at, &m.id)))
+        .filter(|(at, _)| *at >= now && *at - now <= lead)
+        .min()
+        .map(|(_, id)| id.clone())
+}
+
+/// Asks staff at each centre a van is about to call at to seal what they have
+/// drawn, so it goes with the van (`box_sealed` puts it on board) rather than
+/// wait for the next carrier.
+fn seal_for_vans(ctx: &mut Ctx<'_>) {
+    let now = ctx.state.now;
+    let lead = chrono::Duration::minutes(VAN_SEAL_LEAD_MINUTES);
+    let calling: Vec<(MissionId, StationId, Instant, String)> = ctx
+        .state
+        .missions
+        .values()
+        .filter(|m| m.status == MissionStatus::Assigned && !m.seal_asked)
+        .filter_map(|m| {
+            let at = m.van_calls_at?;
+            let Carrier::Courier(van) = &m.carrier else {
+                return None;
+            };
+            (at >= now && at - now <= lead)
+                .then(|| (m.id.clone(), m.station.clone(), at, van.0.clone()))
+        })
+        .collect();
+    for (mission, station, at, van) in calling {
+        if let Some(m) = ctx.state.missions.get_mut(&mission) {
+            m.seal_asked = true;
+        }
+        ctx.out.push(Command::NotifyStation {
+            station,
+            notice: StationNotice::SealNow {
+                reason: format!("{van} calls at {} UTC for {mission}", at.format("%H:%M")),
+            },
+        });
+    }
 }
 
 /// A drone mission on its way to `station` that can still take `payload_kg` more:
@@ -1139,6 +1195,9 @@ fn tick(ctx: &mut Ctx<'_>) {
     let now = ctx.state.now;
     if now >= ctx.world.service.last_draw && !ctx.state.last_call_made {
         last_call(ctx);
+    }
+    if ctx.ride_along {
+        seal_for_vans(ctx);
     }
     let timeout = labflight_core::scenario::minutes(ctx.world.params.link_timeout_minutes);
     let mut lost = Vec::new();

@@ -207,6 +207,13 @@ pub struct Mission {
     pub planned_arrival: Instant,
     /// The plan as issued (drone missions), for the dashboard's "why".
     pub plan: Option<MissionPlan>,
+    /// When the van calls at the centre (van runs): staff are asked to seal what
+    /// they have then, and it goes with the van.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub van_calls_at: Option<Instant>,
+    /// Whether staff were asked to seal for the van's call.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub seal_asked: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -1142,6 +1142,87 @@ fn boxes_a_full_drone_can_carry_only_one_at_a_time_fly_one_by_one_after_a_swap()
 }
 
 #[test]
+fn a_box_sealed_as_a_van_calls_goes_with_it_on_the_same_trip() {
+    let s = scenario();
+    let mut ex = edge_of_range_world(100.0, true);
+    let e = sealed(
+        t("09:00"),
+        "HEAVY",
+        "EDGE",
+        tubes("H", 85, "sst", t("08:20"), &s),
+    );
+    ex.push(e.at, e.event);
+    ex.run_until(t("09:00"));
+    let call = van_runs(&ex.commands().into_iter().cloned().collect::<Vec<_>>())
+        .first()
+        .map(|r| r.pickup_at)
+        .expect("a van is booked for the heavy box");
+    let asked = |ex: &Executor| {
+        ex.log
+            .iter()
+            .filter(|(_, c)| {
+                matches!(c, Command::NotifyStation { station, notice: StationNotice::SealNow { reason } }
+                    if station.as_str() == "EDGE" && reason.contains("V1 calls"))
+            })
+            .map(|(at, _)| *at)
+            .collect::<Vec<_>>()
+    };
+    // Not long before the van is there: staff would seal a box that then waits.
+    ex.run_until(call - chrono::Duration::minutes(3));
+    assert!(asked(&ex).is_empty(), "asked too early");
+    ex.run_until(call - chrono::Duration::minutes(1));
+    let when = asked(&ex);
+    assert_eq!(when.len(), 1, "staff are asked once, as the van arrives");
+    // Staff seal what they have drawn since.
+    let e = sealed(
+        when[0],
+        "OPEN",
+        "EDGE",
+        tubes("O", 12, "sst", t("09:10"), &s),
+    );
+    ex.push(e.at, e.event);
+    ex.run_until(t("12:00"));
+    let runs: Vec<_> = ex
+        .log
+        .iter()
+        .filter_map(|(_, c)| match c {
+            Command::RequestCourier(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let (first, joined) = (&runs[0], &runs[1]);
+    assert_eq!(joined.boxes, vec![BoxId::from("OPEN")]);
+    assert_eq!(
+        (
+            &joined.courier,
+            joined.pickup_at,
+            joined.deliver_at,
+            &joined.lab
+        ),
+        (
+            &first.courier,
+            first.pickup_at,
+            first.deliver_at,
+            &first.lab
+        ),
+        "the same van, call and delivery"
+    );
+    let st = ex.dispatcher.state();
+    assert_eq!(st.couriers[&labflight_core::CourierId::from("V1")].trips, 1);
+    for b in ["HEAVY", "OPEN"] {
+        assert!(
+            matches!(
+                st.boxes[&BoxId::from(b)].status,
+                labflight_dispatch::state::BoxStatus::Delivered { .. }
+            ),
+            "{b} delivered"
+        );
+    }
+    assert!(flown(&ex).is_empty(), "no drone is sent for the open box");
+}
+
+#[test]
 fn a_box_sealed_while_the_drone_is_on_its_way_rides_along() {
     let s = scenario();
     let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
