@@ -24,7 +24,7 @@ fn short_day_over_mosquitto_and_postgresql() {
     let dir = Scratch::new("external");
     let (http_port, sink_port) = (free_port(), free_port());
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    let config = serve_config(&dir, 600.0, 0, http_port, "unused");
+    let config = serve_config(&dir, 300.0, 0, http_port, "unused");
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!(
         "\n[labs]\nLAB-PH = \"t-ph\"\nLAB-CH = \"t-ch\"\nLAB-MCH = \"t-mch\"\n\n[[hooks]]\nid = \"sink\"\nscope = \"all\"\nurl = \"http://127.0.0.1:{sink_port}/fhir\"\nsecret = \"{secret}\"\n"
