@@ -362,6 +362,47 @@ fn at_the_last_draw_time_every_centre_is_asked_to_seal() {
     );
 }
 
+/// When the flights for boxes sealed at 11:02 at C1 and C2 leave, given the
+/// tubes' type and draw time: C1's in the log's order, then C2's.
+fn departures_before_the_last_call(kind: &str, drawn: &str) -> Vec<(Instant, String)> {
+    let s = scenario();
+    let mut ex = Executor::new(
+        two_centres_one_drone().world(&s),
+        PolicyKind::Drone,
+        t("11:00"),
+    );
+    for (id, at) in [("B1", "C1"), ("B2", "C2")] {
+        let e = sealed(t("11:02"), id, at, tubes(id, 5, kind, t(drawn), &s));
+        ex.push(e.at, e.event);
+    }
+    ex.run_until(t("12:30"));
+    ex.log
+        .iter()
+        .filter_map(|(at, c)| match c {
+            Command::AssignMission(p) => Some((*at, p.station.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_pickup_that_can_wait_for_the_last_call_waits_and_one_that_cannot_flies() {
+    // Whole blood keeps for a day: both wait for 11:30, when the centres seal
+    // their last tubes, instead of flying at 11:22 when the batching window ends.
+    let held = departures_before_the_last_call("edta", "10:40");
+    assert!(!held.is_empty(), "the boxes fly");
+    assert!(
+        held.iter().all(|(at, _)| *at >= t("11:30")),
+        "nothing flies before the last call: {held:?}"
+    );
+    // Serum drawn at 09:40 must be at a lab by 11:40: it cannot wait.
+    let due = departures_before_the_last_call("sst", "09:40");
+    assert!(
+        due.first().is_some_and(|(at, _)| *at < t("11:30")),
+        "the first flight leaves before the last call: {due:?}"
+    );
+}
+
 #[test]
 fn battery_too_low_picks_another_drone_and_says_why() {
     let s = scenario();

@@ -10,8 +10,9 @@
 //! otherwise a far centre no drone has the battery for gets one readied at a
 //! charger. A box no drone could fly even from the nearest charger on a full
 //! battery goes by van as soon as it is sealed, and a pickup too heavy for that
-//! drone flies the boxes it can carry. While the fleet is grounded, vans take
-//! everything.
+//! drone flies the boxes it can carry. In the half hour before the last draw, a
+//! pickup that can wait for the last call waits, so one flight takes the
+//! centre's last box too. While the fleet is grounded, vans take everything.
 
 use super::{Policy, load_boxes, recover_stranded};
 use crate::ctx::Ctx;
@@ -892,6 +893,10 @@ fn weigh(
     (best, weighed)
 }
 
+/// How long before the last draw a pickup that can still make its deadline after
+/// the last call waits for it, minutes.
+const LAST_CALL_HOLD_MINUTES: f64 = 30.0;
+
 /// Every centre with waiting boxes, with its lab choice and whether it is due now.
 fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
     let now = ctx.state.now;
@@ -960,12 +965,20 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
         };
         let arrive = now + approach + lab.leg.duration();
         let slack = lab.deadline - margin - arrive;
-        let ready = slack <= window
+        // Shortly before the last draw, a pickup that can wait for the last call
+        // does: one flight then takes the centre's last box too.
+        let to_last_call = ctx.world.service.last_draw - now;
+        let waits_for_last_call = !no_more_draws
+            && to_last_call <= minutes(LAST_CALL_HOLD_MINUTES)
+            && slack >= to_last_call
+            && !ctx.state.forced_pickups.contains(&station);
+        let ready = (slack <= window
             || now - oldest_seal >= window
             || ctx.state.forced_pickups.contains(&station)
             || payload_kg >= 0.6 * max_payload
             || waiting_count > boxes.len()
-            || no_more_draws;
+            || no_more_draws)
+            && !waits_for_last_call;
         out.push(Pickup {
             station,
             deadline: lab.deadline,
