@@ -474,17 +474,22 @@ fn box_sealed(ctx: &mut Ctx<'_>, box_id: &BoxId, station: &StationId, tubes: &[T
 /// have for it, and a box sealed then goes with it.
 const VAN_SEAL_LEAD_MINUTES: i64 = 2;
 
-/// A van run about to call at `station` (within `VAN_SEAL_LEAD_MINUTES`) and not
-/// yet loaded: the earliest such.
+/// When a van run not yet loaded calls at its centre, if that is within
+/// `VAN_SEAL_LEAD_MINUTES` from `now`.
+fn calls_soon(m: &crate::state::Mission, now: Instant) -> Option<Instant> {
+    let at = m.van_calls_at?;
+    let lead = chrono::Duration::minutes(VAN_SEAL_LEAD_MINUTES);
+    (m.status == MissionStatus::Assigned && at >= now && at - now <= lead).then_some(at)
+}
+
+/// A van run about to call at `station` (`calls_soon`): the earliest such.
 fn van_calling(ctx: &Ctx<'_>, station: &StationId) -> Option<MissionId> {
     let now = ctx.state.now;
-    let lead = chrono::Duration::minutes(VAN_SEAL_LEAD_MINUTES);
     ctx.state
         .missions
         .values()
-        .filter(|m| m.status == MissionStatus::Assigned && m.station == *station)
-        .filter_map(|m| m.van_calls_at.map(|at| (at, &m.id)))
-        .filter(|(at, _)| *at >= now && *at - now <= lead)
+        .filter(|m| m.station == *station)
+        .filter_map(|m| calls_soon(m, now).map(|at| (at, &m.id)))
         .min()
         .map(|(_, id)| id.clone())
 }
@@ -494,19 +499,17 @@ fn van_calling(ctx: &Ctx<'_>, station: &StationId) -> Option<MissionId> {
 /// wait for the next carrier.
 fn seal_for_vans(ctx: &mut Ctx<'_>) {
     let now = ctx.state.now;
-    let lead = chrono::Duration::minutes(VAN_SEAL_LEAD_MINUTES);
     let calling: Vec<(MissionId, StationId, Instant, String)> = ctx
         .state
         .missions
         .values()
-        .filter(|m| m.status == MissionStatus::Assigned && !m.seal_asked)
+        .filter(|m| !m.seal_asked)
         .filter_map(|m| {
-            let at = m.van_calls_at?;
+            let at = calls_soon(m, now)?;
             let Carrier::Courier(van) = &m.carrier else {
                 return None;
             };
-            (at >= now && at - now <= lead)
-                .then(|| (m.id.clone(), m.station.clone(), at, van.0.clone()))
+            Some((m.id.clone(), m.station.clone(), at, van.0.clone()))
         })
         .collect();
     for (mission, station, at, van) in calling {

@@ -113,8 +113,7 @@ impl Policy for DronePolicy {
             if best.is_none() && p.boxes.len() > 1 {
                 // Too heavy for the range: take the oldest box alone.
                 let single = ctx.state.boxes[&p.boxes[0]].payload_kg;
-                let lab_pos = ctx.world.labs[&p.lab.lab].position;
-                if let Some(leg) = plan_leg(ctx.world, ctx.state, ctx.cache, pos, lab_pos, single) {
+                if let Some(leg) = leg_to_lab(ctx, pos, &p, single) {
                     let (b, w) = weigh(ctx, &candidates, pos, single, &leg);
                     if b.is_some() {
                         p.boxes.truncate(1);
@@ -806,14 +805,25 @@ fn vans_for_beyond_reach(ctx: &mut Ctx<'_>, p: &mut Pickup) -> bool {
         return false;
     }
     p.payload_kg = p.boxes.iter().map(|b| ctx.state.boxes[b].payload_kg).sum();
-    let lab_pos = ctx.world.labs[&p.lab.lab].position;
-    match plan_leg(ctx.world, ctx.state, ctx.cache, pos, lab_pos, p.payload_kg) {
+    match leg_to_lab(ctx, pos, p, p.payload_kg) {
         Some(leg) => {
             p.lab.leg = leg;
             true
         }
         None => false,
     }
+}
+
+/// The loaded leg from the centre at `pos` to the pickup's lab with `payload_kg`:
+/// what a narrowed pickup flies.
+fn leg_to_lab(
+    ctx: &mut Ctx<'_>,
+    pos: labflight_core::LatLon,
+    p: &Pickup,
+    payload_kg: f64,
+) -> Option<crate::planner::PlannedLeg> {
+    let lab_pos = ctx.world.labs[&p.lab.lab].position;
+    plan_leg(ctx.world, ctx.state, ctx.cache, pos, lab_pos, payload_kg)
 }
 
 /// Narrows a pickup too heavy for any drone to the boxes, oldest first, that a
@@ -836,8 +846,7 @@ fn keep_within_reach(ctx: &mut Ctx<'_>, pos: labflight_core::LatLon, p: &mut Pic
         // Not even one box: the usual path books a van or says why not.
         return true;
     }
-    let lab_pos = ctx.world.labs[&p.lab.lab].position;
-    let Some(leg) = plan_leg(ctx.world, ctx.state, ctx.cache, pos, lab_pos, payload_kg) else {
+    let Some(leg) = leg_to_lab(ctx, pos, p, payload_kg) else {
         return true;
     };
     p.boxes = flying;
