@@ -311,14 +311,23 @@ impl<'a> Ctx<'a> {
         lab: &LabId,
     ) -> Option<(labflight_core::CourierId, Instant, Instant)> {
         let (courier, arrive) = self.earliest_courier(from)?;
-        let lab_pos = self.world.labs.get(lab)?.position;
+        let (pickup_at, deliver_at) = self.van_times(arrive, from, self.world.labs.get(lab)?);
+        Some((courier, pickup_at, deliver_at))
+    }
+
+    /// Pickup and delivery of a van at `from` at `arrive` taking boxes to `lab`.
+    fn van_times(
+        &self,
+        arrive: Instant,
+        from: LatLon,
+        lab: &labflight_core::Lab,
+    ) -> (Instant, Instant) {
         let stop = minutes(self.world.courier_spec.stop_minutes);
         let pickup_at = arrive + stop;
-        Some((
-            courier,
+        (
             pickup_at,
-            pickup_at + self.world.road_time(from, lab_pos) + stop,
-        ))
+            pickup_at + self.world.road_time(from, lab.position) + stop,
+        )
     }
 
     /// The van run that gets `boxes` from `from` to the lab with the earliest
@@ -335,6 +344,8 @@ impl<'a> Ctx<'a> {
             .collect();
         let mut best: Option<VanQuote> = None;
         let mut fallback: Option<VanQuote> = None;
+        // The first van at the centre is the same whichever lab it then drives to.
+        let (courier, arrive) = self.earliest_courier(from)?;
         for (site, _) in self.world.index.nearest(
             from,
             labflight_geo::index::SiteKind::Lab,
@@ -343,9 +354,8 @@ impl<'a> Ctx<'a> {
             let Some(lab) = self.world.labs.get(&LabId(site.id.clone())) else {
                 continue;
             };
-            let Some((courier, pickup_at, deliver_at)) = self.quote_courier(from, &lab.id) else {
-                continue;
-            };
+            let courier = courier.clone();
+            let (pickup_at, deliver_at) = self.van_times(arrive, from, lab);
             let Ok(result_at) = crate::planner::predicted_result(
                 self.world, self.state, lab, &families, deliver_at,
             ) else {

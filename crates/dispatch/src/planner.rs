@@ -15,11 +15,13 @@ use labflight_geo::{LegEstimate, Route};
 /// How many of the nearest labs are weighed for a pickup.
 pub const LABS_WEIGHED: usize = 5;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Routes between positions, cached: drones mostly fly between the same pads.
 #[derive(Debug, Default)]
 pub struct RouteCache {
-    routes: HashMap<[u64; 4], Option<Route>>,
+    /// Shared, not copied: a route's waypoints are read by every leg planned on it.
+    routes: HashMap<[u64; 4], Option<Arc<Route>>>,
     /// Whether a fully charged drone could fly a pickup, by the exact inputs of
     /// the answer (start, centre, lab, payload, wind): a far centre's boxes are
     /// asked about on every pass.
@@ -48,10 +50,10 @@ impl RouteCache {
         known
     }
 
-    pub fn route(&mut self, world: &World, a: LatLon, b: LatLon) -> Option<Route> {
+    pub fn route(&mut self, world: &World, a: LatLon, b: LatLon) -> Option<Arc<Route>> {
         self.routes
             .entry(key(a, b))
-            .or_insert_with(|| world.airspace.route(a, b).ok())
+            .or_insert_with(|| world.airspace.route(a, b).ok().map(Arc::new))
             .clone()
     }
 }
@@ -59,7 +61,7 @@ impl RouteCache {
 /// A planned leg with its estimate.
 #[derive(Clone, Debug)]
 pub struct PlannedLeg {
-    pub route: Route,
+    pub route: Arc<Route>,
     pub estimate: LegEstimate,
 }
 

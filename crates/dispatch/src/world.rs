@@ -56,8 +56,9 @@ pub struct World {
     pub group_labs: BTreeMap<String, LabId>,
     /// Local-time offset, for turning lab hours into instants.
     pub offset: chrono::FixedOffset,
-    /// The pads with a charger (labs and depots: few), for the nearest-charger question.
-    chargers: Vec<PadId>,
+    /// The pads with a charger (labs and depots: few), for the nearest-charger
+    /// question: copies, so that asking it looks nothing up by name.
+    chargers: Vec<Pad>,
 }
 
 /// Everything needed to build a `World`, so tests can build small worlds by hand.
@@ -87,12 +88,7 @@ impl World {
                 .map(|s| (s.id.clone(), s))
                 .collect(),
             labs: parts.labs.into_iter().map(|l| (l.id.clone(), l)).collect(),
-            chargers: parts
-                .pads
-                .iter()
-                .filter(|p| p.charger)
-                .map(|p| p.id.clone())
-                .collect(),
+            chargers: parts.pads.iter().filter(|p| p.charger).cloned().collect(),
             pads: parts.pads.into_iter().map(|p| (p.id.clone(), p)).collect(),
             frame,
             airspace: parts.airspace,
@@ -119,13 +115,9 @@ impl World {
     pub fn nearest_charger(&self, p: LatLon) -> Option<&Pad> {
         self.chargers
             .iter()
-            .filter_map(|id| self.pads.get(id))
-            .min_by(|a, b| {
-                self.frame
-                    .distance_m(a.position, p)
-                    .total_cmp(&self.frame.distance_m(b.position, p))
-                    .then_with(|| a.id.cmp(&b.id))
-            })
+            .map(|pad| (self.frame.distance_m(pad.position, p), pad))
+            .min_by(|(da, a), (db, b)| da.total_cmp(db).then_with(|| a.id.cmp(&b.id)))
+            .map(|(_, pad)| pad)
     }
 
     pub fn pad_position(&self, pad: &PadId) -> Option<LatLon> {
