@@ -91,6 +91,46 @@ fn boxes_wait_to_be_batched_while_deadlines_allow() {
     assert!(plans[0].arrive_lab_at <= t("10:00"));
 }
 
+/// When the first flight for a light box sealed at 08:30 leaves, with six drones
+/// at the lab and `paused` of them held by a coordinator.
+fn first_departure_with_paused(paused: usize) -> Instant {
+    let s = scenario();
+    let mut b = one_lab_world();
+    for i in 1..=6 {
+        b = b.drone(&format!("D{i}"), "L1", 100.0);
+    }
+    let mut ex = Executor::new(b.world(&s), PolicyKind::Drone, t("07:30"));
+    for i in 0..paused {
+        let drone = DroneId::from(format!("D{}", 6 - i).as_str());
+        let hold = Event::Override {
+            by: "coord-1".into(),
+            action: Override::PauseDrone { drone },
+        };
+        ex.push(t("08:00"), hold);
+    }
+    let e = sealed(
+        t("08:30"),
+        "B1",
+        "C1",
+        tubes("E", 5, "edta", t("08:20"), &s),
+    );
+    ex.push(e.at, e.event);
+    ex.run_until(t("12:00"));
+    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let plans = missions(&cmds);
+    assert_eq!(plans.len(), 1, "one flight: {cmds:#?}");
+    plans[0].legs[0].depart
+}
+
+#[test]
+fn with_drones_to_spare_a_box_flies_at_once_and_without_it_waits_for_company() {
+    // Six drones free, two kept spare: nothing is gained by waiting.
+    assert_eq!(first_departure_with_paused(0), t("08:30"));
+    // One drone free: it is the one kept for whatever falls due, so the box
+    // waits out its batching window (20 min) for a second box.
+    assert!(first_departure_with_paused(5) >= t("08:50"));
+}
+
 #[test]
 fn deadline_forces_an_early_partial_flight() {
     let s = scenario();

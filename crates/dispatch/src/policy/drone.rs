@@ -42,6 +42,9 @@ struct Pickup {
     /// free drone: past `deadline` means they are late whatever flies them.
     earliest_arrival: Instant,
     ready: bool,
+    /// Waits for the centre's last call (see `LAST_CALL_HOLD_MINUTES`): it stays
+    /// on the ground even with drones to spare.
+    held_for_last_call: bool,
 }
 
 impl Pickup {
@@ -77,6 +80,7 @@ impl Policy for DronePolicy {
                 .cmp(&b.deadline)
                 .then_with(|| a.station.cmp(&b.station))
         });
+        fly_early_while_drones_spare(ctx, &mut all);
         // Centres whose boxes a mission of this round of planning already takes.
         let mut taken: BTreeSet<StationId> = BTreeSet::new();
         for p in all.iter_mut() {
@@ -902,6 +906,36 @@ fn weigh(
     (best, weighed)
 }
 
+/// The share of the fleet kept free for pickups about to fall due while the rest
+/// fly pickups early (see `fly_early_while_drones_spare`).
+const SPARE_FLEET_KEPT: f64 = 0.2;
+
+/// Makes pickups still inside their batching window due, earliest deadline first,
+/// while more drones stand free than due pickups need, keeping `SPARE_FLEET_KEPT`
+/// of the fleet free. A drone standing idle while boxes wait is capacity lost for
+/// good: after the first seals of the morning the fleet is busy until noon, and
+/// boxes that fly before the peak leave drones for it (21 seeds: 99.30 % on time
+/// without it, 99.46 % with it; 10 % and 30 % kept did worse).
+fn fly_early_while_drones_spare(ctx: &Ctx<'_>, all: &mut [Pickup]) {
+    let fleet = ctx.state.drones.len();
+    let kept = (fleet as f64 * SPARE_FLEET_KEPT).ceil() as usize;
+    let free = ctx
+        .state
+        .drones
+        .keys()
+        .filter(|d| ctx.drone_available(d))
+        .count();
+    let due = all.iter().filter(|p| p.ready).count();
+    let spare = free.saturating_sub(due + kept);
+    for p in all
+        .iter_mut()
+        .filter(|p| !p.ready && !p.held_for_last_call)
+        .take(spare)
+    {
+        p.ready = true;
+    }
+}
+
 /// How long before the last draw a pickup that can still make its deadline after
 /// the last call waits for it, minutes.
 const LAST_CALL_HOLD_MINUTES: f64 = 30.0;
@@ -997,6 +1031,7 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
             lab,
             lab_alternatives,
             ready,
+            held_for_last_call: waits_for_last_call,
         });
     }
     out
