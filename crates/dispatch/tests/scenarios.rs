@@ -1413,3 +1413,53 @@ fn boxes_waiting_for_a_drone_when_a_van_calls_go_with_it_if_it_keeps_their_limit
         labflight_dispatch::state::BoxStatus::Waiting
     );
 }
+
+#[test]
+fn a_van_goes_with_time_to_spare_only_while_half_the_vans_stay_free() {
+    let mut s = scenario();
+    // Slow vans: a round to a centre 3 km out takes well over an hour.
+    s.courier.speed_kmh = 8.0;
+    let world = two_centres_one_drone()
+        .courier("V1", "L1")
+        .courier("V2", "L1")
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    d.handle(&ev(t("08:20"), hold_d1(true)));
+    let mut booked: Vec<(Instant, labflight_core::command::CourierRequest)> = Vec::new();
+    let mut feed = |d: &mut Dispatcher, e: labflight_core::event::Stamped| {
+        for r in van_runs(&d.handle(&e)) {
+            booked.push((e.at, r.clone()));
+        }
+    };
+    feed(
+        &mut d,
+        sealed(
+            t("08:30"),
+            "B1",
+            "C1",
+            tubes("A", 5, "edta", t("07:50"), &s),
+        ),
+    );
+    let mut at = t("08:31");
+    while at <= t("10:30") {
+        if at == t("08:52") {
+            let b2 = sealed(at, "B2", "C2", tubes("B", 5, "edta", t("08:00"), &s));
+            feed(&mut d, b2);
+        }
+        feed(&mut d, ev(at, Event::Tick));
+        at += chrono::Duration::minutes(1);
+    }
+    assert_eq!(booked.len(), 2, "{booked:#?}");
+    let (first_at, first) = &booked[0];
+    let (second_at, second) = &booked[1];
+    assert_eq!(first.boxes, vec![BoxId::from("B1")]);
+    // B1 falls due at 08:50 with both vans free: one goes.
+    assert!(*first_at <= t("08:51"), "{first_at}");
+    // B2 falls due at 09:12, when the other van is out until past 10:00: no van
+    // goes for boxes with hours to spare until it is free within 30 minutes.
+    assert_eq!(second.boxes, vec![BoxId::from("B2")]);
+    assert_ne!(second.courier, first.courier);
+    assert!(first.deliver_at > t("10:00"), "{first:?}");
+    assert_eq!(*second_at, first.deliver_at - chrono::Duration::minutes(30));
+    assert!(second.reason.contains("no drone free"), "{}", second.reason);
+}
