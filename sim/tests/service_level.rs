@@ -24,7 +24,7 @@ fn day(name: &str, seed: u64, policy: PolicyKind) -> (Scenario, labflight_sim::D
 }
 
 #[test]
-#[ignore = "issue 4 open: the drone policy reaches 99.0-99.6 % on the nominal day with 32 drones (99.55 % at seed 7, 5-54 stability violations over 21 seeds), see benches/README.md"]
+#[ignore = "issue 4 open: the drone policy reaches 99.32-99.81 % on the nominal day with 32 drones (mean 99.57 % over 21 seeds, 2026 at 99.49 %; 1-29 stability violations a day), see benches/README.md"]
 fn nominal_day_keeps_the_promise_with_32_drones() {
     for seed in [1, 7, 2026] {
         let (scenario, d) = day("scenario.toml", seed, PolicyKind::Drone);
