@@ -108,7 +108,7 @@ fn run(spec: &WorldSpec, policy: PolicyKind) -> Executor {
     for (i, (station, minute, kind, count)) in spec.boxes.iter().enumerate() {
         let at = t("08:00") + chrono::Duration::minutes(i64::from(*minute));
         let station = format!("C{}", station % spec.stations.len());
-        let e = sealed(
+        ex.push_stamped(sealed(
             at,
             &format!("B{i}"),
             &station,
@@ -119,8 +119,7 @@ fn run(spec: &WorldSpec, policy: PolicyKind) -> Executor {
                 at - chrono::Duration::minutes(20),
                 &s,
             ),
-        );
-        ex.push(e.at, e.event);
+        ));
     }
     ex.run_until(t("14:00"));
     ex

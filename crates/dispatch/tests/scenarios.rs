@@ -63,13 +63,9 @@ fn one_centre_one_drone_flies_the_box_before_its_deadline() {
     // Unspun serum drawn 08:00 must be at the lab by 10:00.
     assert!(p.arrive_lab_at <= t("10:00"), "arrives {}", p.arrive_lab_at);
     assert!(p.deadline <= t("10:00"));
-    let st = ex.dispatcher.state();
-    assert!(matches!(
-        st.boxes[&BoxId::from("B1")].status,
-        labflight_dispatch::state::BoxStatus::Delivered { .. }
-    ));
+    assert!(delivered(&ex.dispatcher, "B1"));
     assert_eq!(
-        st.drones[&DroneId::from("D1")].status,
+        ex.dispatcher.state().drones[&DroneId::from("D1")].status,
         labflight_dispatch::state::DroneStatus::Idle
     );
 }
@@ -80,8 +76,7 @@ fn boxes_wait_to_be_batched_while_deadlines_allow() {
     let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
     for (at, id, drawn) in [("08:30", "B1", "08:00"), ("08:50", "B2", "08:40")] {
-        let e = sealed(t(at), id, "C1", tubes(id, 10, "sst", t(drawn), &s));
-        ex.push(e.at, e.event);
+        ex.push_stamped(sealed(t(at), id, "C1", tubes(id, 10, "sst", t(drawn), &s)));
     }
     ex.run_until(t("12:00"));
     let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
@@ -108,13 +103,12 @@ fn first_departure_with_paused(paused: usize) -> Instant {
         };
         ex.push(t("08:00"), hold);
     }
-    let e = sealed(
+    ex.push_stamped(sealed(
         t("08:30"),
         "B1",
         "C1",
         tubes("E", 5, "edta", t("08:20"), &s),
-    );
-    ex.push(e.at, e.event);
+    ));
     ex.run_until(t("12:00"));
     let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
     let plans = missions(&cmds);
@@ -271,8 +265,12 @@ fn three_light_boxes_due_along_a_line_share_one_round_of_three_calls() {
         ("08:34", "B2", "C2", "07:36"),
         ("08:35", "B3", "C3", "07:32"),
     ] {
-        let e = sealed(t(at), bx, centre, tubes(centre, 4, "sst", t(drawn), &s));
-        ex.push(e.at, e.event);
+        ex.push_stamped(sealed(
+            t(at),
+            bx,
+            centre,
+            tubes(centre, 4, "sst", t(drawn), &s),
+        ));
     }
     ex.push(t("08:57"), hold_d1(false));
     ex.run_until(t("12:00"));
@@ -412,8 +410,7 @@ fn departures_before_the_last_call(kind: &str, drawn: &str) -> Vec<(Instant, Str
         t("11:00"),
     );
     for (id, at) in [("B1", "C1"), ("B2", "C2")] {
-        let e = sealed(t("11:02"), id, at, tubes(id, 5, kind, t(drawn), &s));
-        ex.push(e.at, e.event);
+        ex.push_stamped(sealed(t("11:02"), id, at, tubes(id, 5, kind, t(drawn), &s)));
     }
     ex.run_until(t("12:30"));
     ex.log
@@ -965,8 +962,12 @@ fn a_drone_low_after_its_flight_swaps_its_battery_at_the_lab() {
     let s = scenario();
     let world = one_lab_world().drone("D1", "L1", 60.0).world(&s);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-    let e = sealed(t("09:00"), "B1", "C1", tubes("S", 5, "sst", t("07:35"), &s));
-    ex.push(e.at, e.event);
+    ex.push_stamped(sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    ));
     ex.run_until(t("10:00"));
     let swaps = ex
         .commands()
@@ -1012,13 +1013,12 @@ fn courier_rounds_call_at_centres_on_their_timetable() {
     let s = scenario();
     let world = one_lab_world().courier("V1", "L1").world(&s);
     let mut ex = Executor::new(world, PolicyKind::Courier, t("07:30"));
-    let e = sealed(
+    ex.push_stamped(sealed(
         t("08:00"),
         "B1",
         "C1",
         tubes("A", 5, "edta", t("07:50"), &s),
-    );
-    ex.push(e.at, e.event);
+    ));
     ex.run_until(t("12:00"));
     let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
     let runs = van_runs(&cmds);
@@ -1029,10 +1029,7 @@ fn courier_rounds_call_at_centres_on_their_timetable() {
         "{}",
         runs[0].pickup_at
     );
-    assert!(matches!(
-        ex.dispatcher.state().boxes[&BoxId::from("B1")].status,
-        labflight_dispatch::state::BoxStatus::Delivered { .. }
-    ));
+    assert!(delivered(&ex.dispatcher, "B1"));
 }
 
 #[test]
@@ -1060,7 +1057,7 @@ fn the_same_events_give_byte_identical_commands() {
         .iter()
         .enumerate()
         {
-            let e = sealed(
+            ex.push_stamped(sealed(
                 t(at),
                 &format!("B{i}"),
                 st,
@@ -1071,8 +1068,7 @@ fn the_same_events_give_byte_identical_commands() {
                     t(at) - chrono::Duration::minutes(40),
                     &s,
                 ),
-            );
-            ex.push(e.at, e.event);
+            ));
         }
         ex.push(
             t("09:30"),
@@ -1159,8 +1155,12 @@ fn a_box_no_drone_can_fly_goes_by_van_at_once_and_the_light_one_still_flies() {
     let s = scenario();
     let mut ex = edge_of_range_world(100.0, true);
     for (id, n) in [("HEAVY", 85), ("LIGHT", 5)] {
-        let e = sealed(t("09:00"), id, "EDGE", tubes(id, n, "edta", t("08:50"), &s));
-        ex.push(e.at, e.event);
+        ex.push_stamped(sealed(
+            t("09:00"),
+            id,
+            "EDGE",
+            tubes(id, n, "edta", t("08:50"), &s),
+        ));
     }
     ex.run_until(t("10:30"));
     let log = ex.log.clone();
@@ -1200,13 +1200,12 @@ fn boxes_a_full_drone_can_carry_only_one_at_a_time_fly_one_by_one_after_a_swap()
     // No van: one would take them with time to spare.
     let mut ex = edge_of_range_world(90.0, false);
     for id in ["A", "B"] {
-        let e = sealed(
+        ex.push_stamped(sealed(
             t("09:00"),
             id,
             "EDGE",
             tubes(id, 15, "edta", t("08:50"), &s),
-        );
-        ex.push(e.at, e.event);
+        ));
     }
     ex.run_until(t("12:00"));
     let swapped = ex
@@ -1226,13 +1225,12 @@ fn boxes_a_full_drone_can_carry_only_one_at_a_time_fly_one_by_one_after_a_swap()
 fn a_box_sealed_as_a_van_calls_goes_with_it_on_the_same_trip() {
     let s = scenario();
     let mut ex = edge_of_range_world(100.0, true);
-    let e = sealed(
+    ex.push_stamped(sealed(
         t("09:00"),
         "HEAVY",
         "EDGE",
         tubes("H", 85, "sst", t("08:20"), &s),
-    );
-    ex.push(e.at, e.event);
+    ));
     ex.run_until(t("09:00"));
     let call = van_runs(&ex.commands().into_iter().cloned().collect::<Vec<_>>())
         .first()
@@ -1255,13 +1253,12 @@ fn a_box_sealed_as_a_van_calls_goes_with_it_on_the_same_trip() {
     let when = asked(&ex);
     assert_eq!(when.len(), 1, "staff are asked once, as the van arrives");
     // Staff seal what they have drawn since.
-    let e = sealed(
+    ex.push_stamped(sealed(
         when[0],
         "OPEN",
         "EDGE",
         tubes("O", 12, "sst", t("09:10"), &s),
-    );
-    ex.push(e.at, e.event);
+    ));
     ex.run_until(t("12:00"));
     let runs: Vec<_> = ex
         .log
@@ -1292,13 +1289,7 @@ fn a_box_sealed_as_a_van_calls_goes_with_it_on_the_same_trip() {
     let st = ex.dispatcher.state();
     assert_eq!(st.couriers[&labflight_core::CourierId::from("V1")].trips, 1);
     for b in ["HEAVY", "OPEN"] {
-        assert!(
-            matches!(
-                st.boxes[&BoxId::from(b)].status,
-                labflight_dispatch::state::BoxStatus::Delivered { .. }
-            ),
-            "{b} delivered"
-        );
+        assert!(delivered(&ex.dispatcher, b), "{b} delivered");
     }
     assert!(flown(&ex).is_empty(), "no drone is sent for the open box");
 }
@@ -1369,18 +1360,21 @@ fn boxes_waiting_for_a_drone_when_a_van_calls_go_with_it_if_it_keeps_their_limit
     let mut ex = edge_of_range_world(100.0, true);
     // The one drone is held by a coordinator: nothing at the centre can fly.
     ex.push(t("08:00"), hold_d1(true));
-    let e = sealed(
+    ex.push_stamped(sealed(
         t("09:00"),
         "HEAVY",
         "EDGE",
         tubes("H", 85, "edta", t("08:50"), &s),
-    );
-    ex.push(e.at, e.event);
+    ));
     // Two light boxes wait for a drone: serum drawn at 08:55, with hours to spare,
     // and serum drawn at 07:20, whose two hours run out before any van is at a lab.
     for (id, drawn) in [("FRESH", "08:55"), ("OLD", "07:20")] {
-        let e = sealed(t("09:05"), id, "EDGE", tubes(id, 4, "sst", t(drawn), &s));
-        ex.push(e.at, e.event);
+        ex.push_stamped(sealed(
+            t("09:05"),
+            id,
+            "EDGE",
+            tubes(id, 4, "sst", t(drawn), &s),
+        ));
     }
     ex.run_until(t("12:00"));
     let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
@@ -1404,10 +1398,7 @@ fn boxes_waiting_for_a_drone_when_a_van_calls_go_with_it_if_it_keeps_their_limit
     assert!(heavy.deliver_at > t("09:20"), "OLD would pass its limit");
     let st = ex.dispatcher.state();
     assert_eq!(st.couriers[&labflight_core::CourierId::from("V1")].trips, 1);
-    assert!(matches!(
-        st.boxes[&BoxId::from("FRESH")].status,
-        labflight_dispatch::state::BoxStatus::Delivered { .. }
-    ));
+    assert!(delivered(&ex.dispatcher, "FRESH"));
     assert_eq!(
         st.boxes[&BoxId::from("OLD")].status,
         labflight_dispatch::state::BoxStatus::Waiting

@@ -279,6 +279,11 @@ impl Executor {
         }
     }
 
+    /// Queues an event built by the helpers above (`sealed`, `ev`).
+    pub fn push_stamped(&mut self, e: Stamped) {
+        self.push(e.at, e.event);
+    }
+
     pub fn push(&mut self, at: Instant, event: Event) {
         self.seq += 1;
         self.queue.insert((at, self.seq), event);
@@ -453,4 +458,12 @@ impl Executor {
     pub fn commands(&self) -> Vec<&Command> {
         self.log.iter().map(|(_, c)| c).collect()
     }
+}
+
+/// Whether the dispatcher holds box `id` as delivered to a lab.
+pub fn delivered(d: &Dispatcher, id: &str) -> bool {
+    matches!(
+        d.state().boxes[&BoxId::from(id)].status,
+        labflight_dispatch::state::BoxStatus::Delivered { .. }
+    )
 }
