@@ -15,6 +15,20 @@ use rstar::primitives::GeomWithData;
 
 type DronePoint = GeomWithData<[f64; 2], DroneId>;
 
+/// A van run to book: one call at a centre and the delivery to a lab.
+#[derive(Debug)]
+pub struct CourierRun<'r> {
+    pub courier: &'r labflight_core::CourierId,
+    pub station: &'r StationId,
+    pub boxes: Vec<BoxId>,
+    pub lab: &'r LabId,
+    pub pickup_at: Instant,
+    pub deliver_at: Instant,
+    /// The latest delivery that keeps the boxes within their limits.
+    pub deadline: Instant,
+    pub reason: &'r str,
+}
+
 /// A van run quoted for some boxes: which van, to which lab, and when.
 #[derive(Clone, Debug)]
 pub struct VanQuote {
@@ -402,34 +416,21 @@ impl<'a> Ctx<'a> {
         q: &VanQuote,
         why: &str,
     ) {
-        self.book_courier_run(
-            &q.courier,
+        self.book_courier_run(CourierRun {
+            courier: &q.courier,
             station,
             boxes,
-            &q.lab,
-            q.pickup_at,
-            q.deliver_at,
-            q.deadline,
-            why,
-        );
+            lab: &q.lab,
+            pickup_at: q.pickup_at,
+            deliver_at: q.deliver_at,
+            deadline: q.deadline,
+            reason: why,
+        });
     }
 
     /// Books a courier run planned by the caller (the courier baseline's rounds).
-    #[allow(clippy::too_many_arguments)]
-    pub fn book_courier_run(
-        &mut self,
-        courier: &labflight_core::CourierId,
-        station: &StationId,
-        boxes: Vec<BoxId>,
-        lab: &LabId,
-        pickup_at: Instant,
-        deliver_at: Instant,
-        deadline: Instant,
-        reason: &str,
-    ) {
-        self.issue_courier_run(
-            courier, station, boxes, lab, pickup_at, deliver_at, deadline, reason, true,
-        );
+    pub fn book_courier_run(&mut self, run: CourierRun<'_>) {
+        self.issue_courier_run(run, true);
     }
 
     /// Puts boxes waiting at a centre as a van calls there onto that van: a run of
@@ -451,9 +452,17 @@ impl<'a> Ctx<'a> {
             .min()
             .unwrap_or(deliver_at);
         let reason = format!("waiting as {courier} calls for {mission}: goes with it");
-        let joined = self.issue_courier_run(
-            &courier, &station, boxes, &lab, pickup_at, deliver_at, deadline, &reason, false,
-        );
+        let run = CourierRun {
+            courier: &courier,
+            station: &station,
+            boxes,
+            lab: &lab,
+            pickup_at,
+            deliver_at,
+            deadline,
+            reason: &reason,
+        };
+        let joined = self.issue_courier_run(run, false);
         if let Some(j) = self.state.missions.get_mut(&joined) {
             j.seal_asked = true;
         }
@@ -461,19 +470,21 @@ impl<'a> Ctx<'a> {
 
     /// Issues a courier run and books the van, the boxes and the lab; `new_trip`
     /// is false for boxes joining a call the van already makes.
-    #[allow(clippy::too_many_arguments)]
     fn issue_courier_run(
         &mut self,
-        courier: &labflight_core::CourierId,
-        station: &StationId,
-        boxes: Vec<BoxId>,
-        lab: &LabId,
-        pickup_at: Instant,
-        deliver_at: Instant,
-        deadline: Instant,
-        reason: &str,
+        run: CourierRun<'_>,
         new_trip: bool,
     ) -> labflight_core::MissionId {
+        let CourierRun {
+            courier,
+            station,
+            boxes,
+            lab,
+            pickup_at,
+            deliver_at,
+            deadline,
+            reason,
+        } = run;
         let mission = self.state.new_mission_id();
         let lab_pos = self.world.labs.get(lab).map(|l| l.position);
         if let Some(c) = self.state.couriers.get_mut(courier) {

@@ -471,7 +471,7 @@ fn box_sealed(ctx: &mut Ctx<'_>, box_id: &BoxId, station: &StationId, tubes: &[T
 }
 
 /// How long before a van calls at a centre staff are asked to seal what they
-/// have for it, and a box sealed then goes with it.
+/// have for it; a box sealed then, or already waiting, goes with it.
 const VAN_SEAL_LEAD_MINUTES: i64 = 2;
 
 /// When a van run not yet loaded calls at its centre, if that is within

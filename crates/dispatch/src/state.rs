@@ -208,7 +208,7 @@ pub struct Mission {
     /// The plan as issued (drone missions), for the dashboard's "why".
     pub plan: Option<MissionPlan>,
     /// When the van calls at the centre (van runs): staff are asked to seal what
-    /// they have then, and it goes with the van.
+    /// they have then, and it goes with the van, with any box already waiting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub van_calls_at: Option<Instant>,
     /// Whether staff were asked to seal for the van's call.

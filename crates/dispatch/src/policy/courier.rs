@@ -3,7 +3,7 @@
 //! round in turn, take whatever boxes are waiting and drive back to the lab.
 
 use super::Policy;
-use crate::ctx::Ctx;
+use crate::ctx::{CourierRun, Ctx};
 use crate::world::World;
 use labflight_core::scenario::minutes;
 use labflight_core::{CourierId, Instant, LabId, StationId};
@@ -120,16 +120,16 @@ impl Policy for CourierRounds {
                 .min()
                 .unwrap_or(stop.back_at)
                 .min(ctx.world.service.cutoff);
-            ctx.book_courier_run(
-                &stop.courier,
-                &stop.station,
+            ctx.book_courier_run(CourierRun {
+                courier: &stop.courier,
+                station: &stop.station,
                 boxes,
-                &stop.lab,
-                stop.at,
-                stop.back_at,
+                lab: &stop.lab,
+                pickup_at: stop.at,
+                deliver_at: stop.back_at,
                 deadline,
-                "fixed courier round",
-            );
+                reason: "fixed courier round",
+            });
         }
     }
 }

@@ -526,9 +526,8 @@ fn van_last_call(ctx: &mut Ctx<'_>, p: &Pickup, pos: labflight_core::LatLon) -> 
     let last_call = chrono::Duration::minutes(VAN_LAST_CALL_MINUTES);
     let to_spare = chrono::Duration::minutes(VAN_TO_SPARE_MINUTES);
     let in_time = van.deliver_at <= van.deadline;
-    let with_room = van.deliver_at + to_spare <= van.deadline;
+    let with_room = van.deliver_at + to_spare <= van.deadline && vans_to_spare(ctx, &van.courier);
     let now_or_never = van.deliver_at + last_call > van.deadline;
-    let with_room = with_room && vans_to_spare(ctx, &van.courier);
     if !(in_time && (with_room || now_or_never)) && !after_cutoff {
         return false;
     }
