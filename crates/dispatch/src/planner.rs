@@ -3,7 +3,7 @@
 //! deadlines, and the evaluation of one drone for one pickup. Policies call these;
 //! none of them changes state.
 
-use crate::state::{Drone, SpecimenBox, State};
+use crate::state::{Drone, LabState, SpecimenBox, State};
 use crate::world::World;
 use chrono::Duration;
 use labflight_core::command::{Alternative, Leg};
@@ -14,18 +14,28 @@ use labflight_geo::{LegEstimate, Route};
 
 /// How many of the nearest labs are weighed for a pickup.
 pub const LABS_WEIGHED: usize = 5;
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Routes between positions, cached: drones mostly fly between the same pads.
+/// Keyed by the bits of exact positions and figures, hashed with FxHash: these
+/// lookups run thousands of times per re-plan, and SipHash's flood resistance
+/// buys nothing for keys the dispatcher makes itself.
 #[derive(Debug, Default)]
 pub struct RouteCache {
     /// Shared, not copied: a route's waypoints are read by every leg planned on it.
-    routes: HashMap<[u64; 4], Option<Arc<Route>>>,
+    routes: FxHashMap<[u64; 4], Option<Arc<Route>>>,
     /// Whether a fully charged drone could fly a pickup, by the exact inputs of
     /// the answer (start, centre, lab, payload, wind): a far centre's boxes are
     /// asked about on every pass.
-    reach: HashMap<[u64; 9], bool>,
+    reach: FxHashMap<[u64; 9], bool>,
+    /// A leg's time and energy by its route, payload and wind: the same legs are
+    /// weighed for every waiting centre on every pass.
+    legs: FxHashMap<[u64; 7], LegEstimate>,
+    /// The legs from a position to its `LABS_WEIGHED` nearest labs, nearest first,
+    /// by position, payload and wind: one lookup per centre per pass.
+    legs_to_labs: FxHashMap<[u64; 5], LegsToLabs>,
 }
 
 /// Exact positions: the cache only saves work and never changes an answer, so a
@@ -56,7 +66,70 @@ impl RouteCache {
             .or_insert_with(|| world.airspace.route(a, b).ok().map(Arc::new))
             .clone()
     }
+
+    /// The estimate of flying `route` (from `a` to `b`) with `payload_kg` in `wind`.
+    fn leg(
+        &mut self,
+        world: &World,
+        (a, b): (LatLon, LatLon),
+        route: &Route,
+        payload_kg: f64,
+        wind: nalgebra::Vector2<f64>,
+    ) -> LegEstimate {
+        let [a0, a1, b0, b1] = key(a, b);
+        let leg_key = [
+            a0,
+            a1,
+            b0,
+            b1,
+            payload_kg.to_bits(),
+            wind.x.to_bits(),
+            wind.y.to_bits(),
+        ];
+        *self.legs.entry(leg_key).or_insert_with(|| {
+            world
+                .flight
+                .leg_route(&world.frame, route, payload_kg, wind)
+        })
+    }
+
+    /// The legs with `payload_kg` from `from` to its `LABS_WEIGHED` nearest labs,
+    /// nearest first (`None` where no route exists).
+    fn legs_to_labs(
+        &mut self,
+        world: &World,
+        state: &State,
+        from: LatLon,
+        payload_kg: f64,
+    ) -> LegsToLabs {
+        let wind = state.weather.wind();
+        let key = [
+            from.lat.to_bits(),
+            from.lon.to_bits(),
+            payload_kg.to_bits(),
+            wind.x.to_bits(),
+            wind.y.to_bits(),
+        ];
+        if let Some(known) = self.legs_to_labs.get(&key) {
+            return Arc::clone(known);
+        }
+        let legs: LegsToLabs = world
+            .index
+            .nearest(from, SiteKind::Lab, LABS_WEIGHED)
+            .into_iter()
+            .filter_map(|(site, _)| world.labs.get_key_value(&LabId(site.id.clone())))
+            .map(|(id, lab)| {
+                let leg = plan_leg(world, state, self, from, lab.position, payload_kg);
+                (id.clone(), leg)
+            })
+            .collect();
+        self.legs_to_labs.insert(key, Arc::clone(&legs));
+        legs
+    }
 }
+
+/// Labs and the legs to them, nearest first.
+type LegsToLabs = Arc<[(LabId, Option<PlannedLeg>)]>;
 
 /// A planned leg with its estimate.
 #[derive(Clone, Debug)]
@@ -101,9 +174,7 @@ pub fn plan_leg(
             feasible: true,
         }
     } else {
-        world
-            .flight
-            .leg_route(&world.frame, &route, payload_kg, state.weather.wind())
+        cache.leg(world, (from, to), &route, payload_kg, state.weather.wind())
     };
     Some(PlannedLeg { route, estimate })
 }
@@ -124,14 +195,9 @@ pub fn predicted_result(
     arrive: Instant,
 ) -> Result<Instant, String> {
     let ls = state.labs.get(&lab.id);
-    let queued = |family: TestFamily, _per_hour: f64| {
-        ls.map(|l| {
-            l.backlog.get(&family).copied().unwrap_or(0)
-                + l.inbound.get(&family).copied().unwrap_or(0)
-        })
-        .unwrap_or(0) as f64
-    };
-    result_time(world, state, lab, families, arrive, false, &queued)
+    result_time(world, state, lab, families, arrive, false, &|f, _| {
+        queued(ls, f)
+    })
 }
 
 /// When results for `families` reach the centre, for tubes at the lab from `start`
@@ -149,36 +215,111 @@ pub fn result_time(
 ) -> Result<Instant, String> {
     let ls = state.labs.get(&lab.id);
     if !received {
-        if ls.is_some_and(|l| l.unavailable) {
-            return Err("marked unavailable by a coordinator".into());
-        }
-        if ls.is_some_and(|l| l.closed) || !world.lab_open_at(lab, start) {
-            return Err("closed at arrival".into());
-        }
+        lab_takes_at(world, ls, lab, start)?;
     }
-    let reception = if received { 0.0 } else { lab.reception_minutes };
     let mut latest = start;
     for family in families {
-        let up: Vec<_> = lab
-            .analyzers
-            .iter()
-            .filter(|a| a.family == *family)
-            .filter(|a| !ls.is_some_and(|l| l.analyzers_down.contains(&a.id)))
-            .collect();
-        if up.is_empty() {
-            return Err(if lab.runs(*family) {
-                format!("{} analyzers down", family.as_str())
-            } else {
-                format!("does not run {}", family.as_str())
-            });
-        }
-        let per_hour: f64 = up.iter().map(|a| a.tubes_per_hour).sum();
-        let wait_min = ahead(*family, per_hour) / per_hour * 60.0;
-        let run_min = up.iter().map(|a| a.run_minutes).fold(0.0, f64::max);
-        let done = start + minutes(reception + wait_min + run_min + lab.verification_minutes);
+        let done = start + family_time(ls, lab, *family, received, ahead)?;
         latest = latest.max(done);
     }
     Ok(latest + world.service.report)
+}
+
+/// Why a lab cannot take tubes arriving at `arrive`: unavailable or closed.
+fn lab_takes_at(
+    world: &World,
+    ls: Option<&LabState>,
+    lab: &Lab,
+    arrive: Instant,
+) -> Result<(), String> {
+    if ls.is_some_and(|l| l.unavailable) {
+        return Err("marked unavailable by a coordinator".into());
+    }
+    if ls.is_some_and(|l| l.closed) || !world.lab_open_at(lab, arrive) {
+        return Err("closed at arrival".into());
+    }
+    Ok(())
+}
+
+/// From a tube's arrival (or reception, when `received`) to its verified result in
+/// one family, behind `ahead(family, tubes_per_hour)` tubes; or why the lab cannot.
+fn family_time(
+    ls: Option<&LabState>,
+    lab: &Lab,
+    family: TestFamily,
+    received: bool,
+    ahead: &dyn Fn(TestFamily, f64) -> f64,
+) -> Result<Duration, String> {
+    let up = || {
+        lab.analyzers
+            .iter()
+            .filter(|a| a.family == family)
+            .filter(|a| !ls.is_some_and(|l| l.analyzers_down.contains(&a.id)))
+    };
+    if up().next().is_none() {
+        return Err(if lab.runs(family) {
+            format!("{} analyzers down", family.as_str())
+        } else {
+            format!("does not run {}", family.as_str())
+        });
+    }
+    let reception = if received { 0.0 } else { lab.reception_minutes };
+    let per_hour: f64 = up().map(|a| a.tubes_per_hour).sum();
+    let wait_min = ahead(family, per_hour) / per_hour * 60.0;
+    let run_min = up().map(|a| a.run_minutes).fold(0.0, f64::max);
+    Ok(minutes(
+        reception + wait_min + run_min + lab.verification_minutes,
+    ))
+}
+
+/// Each lab's predicted time per family (`predicted_result`'s queues), remembered
+/// for one pass over the waiting centres, during which no lab's state changes:
+/// the same dozen labs are asked about for every centre.
+#[derive(Debug, Default)]
+pub struct LabTimes {
+    /// By the lab's address in the (immutable) world and the family.
+    by_lab_family: FxHashMap<(usize, TestFamily), Result<Duration, String>>,
+}
+
+impl LabTimes {
+    fn family_time(
+        &mut self,
+        ls: Option<&LabState>,
+        lab: &Lab,
+        family: TestFamily,
+    ) -> Result<Duration, String> {
+        self.by_lab_family
+            .entry((std::ptr::from_ref(lab) as usize, family))
+            .or_insert_with(|| family_time(ls, lab, family, false, &|f, _| queued(ls, f)))
+            .clone()
+    }
+
+    /// `predicted_result`, with the per-family times remembered.
+    fn predicted_result(
+        &mut self,
+        world: &World,
+        state: &State,
+        lab: &Lab,
+        families: &BTreeSet<TestFamily>,
+        arrive: Instant,
+    ) -> Result<Instant, String> {
+        let ls = state.labs.get(&lab.id);
+        lab_takes_at(world, ls, lab, arrive)?;
+        let mut latest = arrive;
+        for family in families {
+            let done = arrive + self.family_time(ls, lab, *family)?;
+            latest = latest.max(done);
+        }
+        Ok(latest + world.service.report)
+    }
+}
+
+/// Tubes ahead in a lab's queue for `family`: received and not resulted, and inbound.
+fn queued(ls: Option<&LabState>, family: TestFamily) -> f64 {
+    ls.map(|l| {
+        l.backlog.get(&family).copied().unwrap_or(0) + l.inbound.get(&family).copied().unwrap_or(0)
+    })
+    .unwrap_or(0) as f64
 }
 
 /// The latest lab arrival that keeps every tube in `b` within its stability limit
@@ -215,63 +356,85 @@ pub fn choose_lab(
     depart: Instant,
     only: Option<&LabId>,
 ) -> (Option<LabChoice>, Vec<Alternative>) {
-    let families: BTreeSet<TestFamily> = boxes
-        .iter()
-        .flat_map(|b| b.families.iter().copied())
-        .collect();
-    let mut best: Option<LabChoice> = None;
-    let mut weighed = Vec::new();
-    // The labs nearest to the pickup are the only ones that can give the earliest result
-    // in practice; weighing a handful keeps a city-scale re-plan fast.
-    let labs: Vec<&Lab> = match only {
-        Some(id) => world.labs.get(id).into_iter().collect(),
-        None => world
-            .index
-            .nearest(from, SiteKind::Lab, LABS_WEIGHED)
-            .into_iter()
-            .filter_map(|(site, _)| world.labs.get(&LabId(site.id.clone())))
-            .collect(),
-    };
-    for lab in labs {
-        let Some(leg) = plan_leg(world, state, cache, from, lab.position, payload_kg) else {
-            weighed.push(lab_alt(
-                &lab.id,
-                f64::INFINITY,
-                "no route around the no-fly zones",
-            ));
-            continue;
+    LabTimes::default().choose_lab(world, state, cache, from, boxes, payload_kg, depart, only)
+}
+
+impl LabTimes {
+    /// `choose_lab`, with each lab's times remembered for the rest of the pass.
+    #[allow(clippy::too_many_arguments)]
+    pub fn choose_lab(
+        &mut self,
+        world: &World,
+        state: &State,
+        cache: &mut RouteCache,
+        from: LatLon,
+        boxes: &[&SpecimenBox],
+        payload_kg: f64,
+        depart: Instant,
+        only: Option<&LabId>,
+    ) -> (Option<LabChoice>, Vec<Alternative>) {
+        let families: BTreeSet<TestFamily> = boxes
+            .iter()
+            .flat_map(|b| b.families.iter().copied())
+            .collect();
+        let mut best: Option<LabChoice> = None;
+        let mut weighed = Vec::new();
+        // The labs nearest to the pickup are the only ones that can give the earliest
+        // result in practice; weighing a handful keeps a city-scale re-plan fast.
+        let legs: LegsToLabs = match only {
+            Some(id) => world
+                .labs
+                .get(id)
+                .map(|lab| {
+                    let leg = plan_leg(world, state, cache, from, lab.position, payload_kg);
+                    (id.clone(), leg)
+                })
+                .into_iter()
+                .collect(),
+            None => cache.legs_to_labs(world, state, from, payload_kg),
         };
-        let arrive = depart + leg.duration();
-        match predicted_result(world, state, lab, &families, arrive) {
-            Err(why) => weighed.push(lab_alt(&lab.id, f64::INFINITY, &why)),
-            Ok(result_at) => {
-                let deadline = boxes
-                    .iter()
-                    .map(|b| box_deadline(world, b, result_at, arrive))
-                    .min()
-                    .unwrap_or(result_at);
-                let score = (result_at - depart).num_seconds() as f64 / 60.0;
-                weighed.push(lab_alt(&lab.id, score, "predicted result later"));
-                if best.as_ref().is_none_or(|b| result_at < b.result_at) {
-                    best = Some(LabChoice {
-                        lab: lab.id.clone(),
-                        leg,
-                        result_at,
-                        deadline,
-                    });
+        for (id, leg) in legs.iter() {
+            let lab = &world.labs[id];
+            let Some(leg) = leg else {
+                weighed.push(lab_alt(
+                    id,
+                    f64::INFINITY,
+                    "no route around the no-fly zones",
+                ));
+                continue;
+            };
+            let arrive = depart + leg.duration();
+            match self.predicted_result(world, state, lab, &families, arrive) {
+                Err(why) => weighed.push(lab_alt(id, f64::INFINITY, &why)),
+                Ok(result_at) => {
+                    let deadline = boxes
+                        .iter()
+                        .map(|b| box_deadline(world, b, result_at, arrive))
+                        .min()
+                        .unwrap_or(result_at);
+                    let score = (result_at - depart).num_seconds() as f64 / 60.0;
+                    weighed.push(lab_alt(id, score, "predicted result later"));
+                    if best.as_ref().is_none_or(|b| result_at < b.result_at) {
+                        best = Some(LabChoice {
+                            lab: id.clone(),
+                            leg: leg.clone(),
+                            result_at,
+                            deadline,
+                        });
+                    }
                 }
             }
         }
-    }
-    if let Some(b) = &best {
-        for alt in weighed
-            .iter_mut()
-            .filter(|a| a.lab.as_ref() == Some(&b.lab))
-        {
-            alt.verdict = "chosen".into();
+        if let Some(b) = &best {
+            for alt in weighed
+                .iter_mut()
+                .filter(|a| a.lab.as_ref() == Some(&b.lab))
+            {
+                alt.verdict = "chosen".into();
+            }
         }
+        (best, weighed)
     }
-    (best, weighed)
 }
 
 fn lab_alt(lab: &LabId, score: f64, verdict: &str) -> Alternative {

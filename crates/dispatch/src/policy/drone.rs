@@ -16,7 +16,9 @@
 
 use super::{Policy, load_boxes, recover_stranded};
 use crate::ctx::Ctx;
-use crate::planner::{DroneOption, LabChoice, PlannedStop, choose_lab, evaluate_drone, plan_leg};
+use crate::planner::{
+    DroneOption, LabChoice, LabTimes, PlannedStop, choose_lab, evaluate_drone, plan_leg,
+};
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity, Stop};
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, DroneId, Instant, LabId, StationId};
@@ -976,6 +978,8 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
     let no_more_draws = now >= ctx.world.service.last_draw;
     let waiting = ctx.state.waiting_boxes();
     let mut out = Vec::new();
+    // No lab's state changes while the pickups are listed.
+    let mut lab_times = LabTimes::default();
     for (station, waiting) in waiting {
         let waiting_count = waiting.len();
         let boxes = load_boxes(ctx, &waiting);
@@ -999,7 +1003,7 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
         let refs: Vec<_> = boxes.iter().map(|b| &state.boxes[b]).collect();
         let payload_kg: f64 = refs.iter().map(|b| b.payload_kg).sum();
         let oldest_seal = refs.iter().map(|b| b.sealed_at).min().unwrap_or(now);
-        let (lab, lab_alternatives) = choose_lab(
+        let (lab, lab_alternatives) = lab_times.choose_lab(
             ctx.world,
             state,
             ctx.cache,
