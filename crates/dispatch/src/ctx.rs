@@ -310,12 +310,10 @@ impl<'a> Ctx<'a> {
             .values()
             .map(|c| {
                 let start = c.free_at.max(self.state.now);
-                (
-                    c.id.clone(),
-                    start + self.world.road_time(c.free_position, from),
-                )
+                (&c.id, start + self.world.road_time(c.free_position, from))
             })
-            .min_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)))
+            .min_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(b.0)))
+            .map(|(id, at)| (id.clone(), at))
     }
 
     /// The van that would deliver boxes from `from` to `lab` first: (van, pickup, delivery).

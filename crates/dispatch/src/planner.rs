@@ -300,7 +300,7 @@ impl LabTimes {
         world: &World,
         state: &State,
         lab: &Lab,
-        families: &BTreeSet<TestFamily>,
+        families: &[TestFamily],
         arrive: Instant,
     ) -> Result<Instant, String> {
         let ls = state.labs.get(&lab.id);
@@ -373,9 +373,14 @@ impl LabTimes {
         depart: Instant,
         only: Option<&LabId>,
     ) -> (Option<LabChoice>, Vec<Alternative>) {
-        let families: BTreeSet<TestFamily> = boxes
+        // A set of at most five families, without allocating one per centre.
+        let mask = boxes
             .iter()
-            .flat_map(|b| b.families.iter().copied())
+            .flat_map(|b| b.families.iter())
+            .fold(0u8, |m, f| m | 1 << *f as u8);
+        let families: Vec<TestFamily> = TestFamily::ALL
+            .into_iter()
+            .filter(|f| mask & 1 << *f as u8 != 0)
             .collect();
         let mut best: Option<LabChoice> = None;
         let mut weighed = Vec::new();

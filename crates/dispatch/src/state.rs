@@ -291,19 +291,19 @@ impl State {
 
     /// Boxes waiting at a centre, oldest seal first.
     pub fn waiting_boxes(&self) -> BTreeMap<StationId, Vec<BoxId>> {
-        let mut by_station: BTreeMap<StationId, Vec<&SpecimenBox>> = BTreeMap::new();
+        let mut by_station: BTreeMap<&StationId, Vec<&SpecimenBox>> = BTreeMap::new();
         for b in self
             .boxes
             .values()
             .filter(|b| b.status == BoxStatus::Waiting)
         {
-            by_station.entry(b.station.clone()).or_default().push(b);
+            by_station.entry(&b.station).or_default().push(b);
         }
         by_station
             .into_iter()
             .map(|(s, mut v)| {
                 v.sort_by(|a, b| a.sealed_at.cmp(&b.sealed_at).then_with(|| a.id.cmp(&b.id)));
-                (s, v.into_iter().map(|b| b.id.clone()).collect())
+                (s.clone(), v.into_iter().map(|b| b.id.clone()).collect())
             })
             .collect()
     }
