@@ -458,6 +458,7 @@ fn box_sealed(ctx: &mut Ctx<'_>, box_id: &BoxId, station: &StationId, tubes: &[T
             excursion_alerted: false,
             forced: false,
             temp_c: None,
+            loaded_on: None,
         },
     );
     if let Some(mission) = ride_along {
@@ -689,19 +690,7 @@ fn apply_drone_event(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventKind) 
             }
             false
         }
-        DroneEventKind::PayloadLoaded { box_id } => {
-            if let Some(b) = ctx.state.boxes.get_mut(box_id)
-                && let BoxStatus::Assigned { mission } = b.status.clone()
-            {
-                b.status = BoxStatus::OnBoard {
-                    mission: mission.clone(),
-                };
-                if let Some(m) = ctx.state.missions.get_mut(&mission) {
-                    m.status = MissionStatus::PickedUp;
-                }
-            }
-            false
-        }
+        DroneEventKind::PayloadLoaded { box_id } => payload_loaded(ctx, drone, box_id),
         DroneEventKind::PayloadReleased { .. } => false,
         DroneEventKind::MissionComplete { mission } => {
             if d.mission() == Some(mission) {
@@ -756,6 +745,216 @@ fn apply_drone_event(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventKind) 
             d.link_lost = false;
             true
         }
+    }
+}
+
+/// A drone reports a box loaded. Normally the box was assigned to the mission it
+/// flies. Otherwise custody follows the box, not the plan: a drone declared lost
+/// (its mission aborted, the box re-planned) may reappear with the box on board.
+/// The box leaves whatever else was planned for it, and the drone's aborted
+/// mission resumes to the best lab; on a drone flying another mission it rides to
+/// that mission's lab; failing both it is stranded where the drone lands, for a
+/// van. Whether the plan changed (a freed drone or van is free again).
+fn payload_loaded(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) -> bool {
+    let flying = ctx
+        .state
+        .drones
+        .get(drone)
+        .and_then(|d| d.mission().cloned());
+    let Some(b) = ctx.state.boxes.get_mut(box_id) else {
+        return false;
+    };
+    if b.loaded_on.as_ref() == Some(drone) {
+        return false;
+    }
+    b.loaded_on = Some(drone.clone());
+    let status = b.status.clone();
+    match &status {
+        BoxStatus::Assigned { mission } if flying.as_ref() == Some(mission) => {
+            load_on(ctx, box_id, mission);
+            return false;
+        }
+        BoxStatus::OnBoard { mission } if flying.as_ref() == Some(mission) => return false,
+        BoxStatus::Waiting | BoxStatus::Assigned { .. } => {}
+        other => {
+            let msg = format!(
+                "{drone} reports loading {box_id}, which is {}: custody not changed, check the box",
+                other.name()
+            );
+            ctx.alert(
+                AlertKind::TubeAtRisk,
+                Severity::Critical,
+                box_id.as_str(),
+                msg,
+            );
+            return false;
+        }
+    }
+    // The box is on this drone, not where the plan had it.
+    if let BoxStatus::Assigned { mission } = &status {
+        leave_mission(ctx, box_id, mission, drone);
+    }
+    if let Some(m) = flying {
+        // A mission of this drone's already holding the box (a second box of a
+        // resumed mission), or another one it is flying: the box rides along.
+        if let Some(mm) = ctx.state.missions.get_mut(&m)
+            && !mm.boxes.contains(box_id)
+        {
+            mm.boxes.push(box_id.clone());
+        }
+        let lab = ctx.state.missions[&m].lab.clone();
+        ctx.book_inbound_for(std::slice::from_ref(box_id), &lab);
+        load_on(ctx, box_id, &m);
+        let msg = format!("{box_id} loaded on {drone}, which flies {m}: it goes to {lab}");
+        ctx.alert(AlertKind::DroneLost, Severity::Warning, drone.as_str(), msg);
+        return true;
+    }
+    if resume_aborted_mission(ctx, drone, box_id) {
+        return true;
+    }
+    strand_on(ctx, drone, box_id);
+    true
+}
+
+/// Marks a box on board `mission`, which is then picked up.
+fn load_on(ctx: &mut Ctx<'_>, box_id: &BoxId, mission: &MissionId) {
+    if let Some(b) = ctx.state.boxes.get_mut(box_id) {
+        b.status = BoxStatus::OnBoard {
+            mission: mission.clone(),
+        };
+    }
+    if let Some(m) = ctx.state.missions.get_mut(mission) {
+        m.status = MissionStatus::PickedUp;
+    }
+}
+
+/// Takes a box out of a mission planned for it (it left on `drone`); a mission left
+/// with nothing to carry is aborted, freeing its drone or van.
+fn leave_mission(ctx: &mut Ctx<'_>, box_id: &BoxId, mission: &MissionId, drone: &DroneId) {
+    let Some(m) = ctx.state.missions.get_mut(mission) else {
+        return;
+    };
+    m.boxes.retain(|b| b != box_id);
+    let (lab, empty) = (m.lab.clone(), m.boxes.is_empty());
+    ctx.unbook_inbound(std::slice::from_ref(box_id), &lab);
+    if empty {
+        abort_mission(ctx, mission, &format!("its box {box_id} left on {drone}"));
+    }
+}
+
+/// Resumes the latest aborted mission of `drone` that held `box_id`, to the lab
+/// with the earliest result the drone can still reach. Whether it did.
+fn resume_aborted_mission(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) -> bool {
+    let carrier = Carrier::Drone(drone.clone());
+    let Some(mission) = ctx
+        .state
+        .missions
+        .values()
+        .filter(|m| m.carrier == carrier && m.status == MissionStatus::Aborted)
+        .filter(|m| m.boxes.contains(box_id))
+        .map(|m| m.id.clone())
+        .next_back()
+    else {
+        return false;
+    };
+    let Some(d) = ctx.state.drones.get(drone).cloned() else {
+        return false;
+    };
+    let state: &State = ctx.state;
+    let payload = state.boxes[box_id].payload_kg;
+    let (Some(choice), _) = choose_lab(
+        ctx.world,
+        state,
+        ctx.cache,
+        d.position,
+        &[&state.boxes[box_id]],
+        payload,
+        state.now,
+        None,
+    ) else {
+        return false;
+    };
+    if choice.leg.estimate.energy_wh > crate::planner::spendable_wh(ctx.world, &d)
+        || !choice.leg.estimate.feasible
+    {
+        return false;
+    }
+    let now = ctx.state.now;
+    let m = ctx.state.missions.get_mut(&mission).expect("found above");
+    m.boxes = vec![box_id.clone()];
+    m.lab = choice.lab.clone();
+    m.planned_arrival = now + choice.leg.duration();
+    ctx.book_inbound_for(std::slice::from_ref(box_id), &choice.lab);
+    load_on(ctx, box_id, &mission);
+    if let Some(dm) = ctx.state.drones.get_mut(drone) {
+        dm.status = DroneStatus::OnMission {
+            mission: mission.clone(),
+        };
+    }
+    ctx.drones_changed();
+    let reason = format!(
+        "{drone}, declared lost, reappeared with {box_id} on board: {mission} resumed to {}",
+        choice.lab
+    );
+    ctx.alert(
+        AlertKind::DroneLost,
+        Severity::Warning,
+        drone.as_str(),
+        reason.clone(),
+    );
+    ctx.out.push(Command::Redirect {
+        mission: mission.clone(),
+        drone: drone.clone(),
+        lab: choice.lab.clone(),
+        leg: choice.leg.to_leg(drone.as_str(), choice.lab.as_str(), now),
+        reason,
+    });
+    true
+}
+
+/// A box on a drone with no mission to carry it on: the drone lands at the nearest
+/// pad and the box is stranded there for a van (`recover_stranded`).
+fn strand_on(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) {
+    let world = ctx.world;
+    let Some(d) = ctx.state.drones.get(drone) else {
+        return;
+    };
+    let position = d.position;
+    // Where it is already flying back to, or the nearest pad.
+    let pad = match &d.status {
+        DroneStatus::Returning { pad } => Some(pad.clone()),
+        _ => world
+            .index
+            .nearest_pad_with_capacity(position, |_| true)
+            .map(|(s, _)| labflight_core::PadId::from(s.id.as_str())),
+    };
+    let at = pad
+        .as_ref()
+        .and_then(|p| world.pad_position(p))
+        .unwrap_or(position);
+    if let Some(b) = ctx.state.boxes.get_mut(box_id) {
+        b.status = BoxStatus::Stranded { at };
+    }
+    let msg = format!(
+        "{box_id} loaded on {drone}, which has no mission to carry it: stranded where it lands, for a van"
+    );
+    ctx.alert(
+        AlertKind::TubeAtRisk,
+        Severity::Critical,
+        box_id.as_str(),
+        msg.clone(),
+    );
+    if let Some(pad) = pad
+        && let Some(d) = ctx.state.drones.get_mut(drone)
+        && !matches!(d.status, DroneStatus::Returning { .. })
+    {
+        d.status = DroneStatus::Returning { pad: pad.clone() };
+        ctx.out.push(Command::ReturnToPad {
+            drone: drone.clone(),
+            pad,
+            reason: msg,
+        });
+        ctx.drones_changed();
     }
 }
 

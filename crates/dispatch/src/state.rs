@@ -142,6 +142,10 @@ pub struct SpecimenBox {
     pub forced: bool,
     /// The box's last reported temperature.
     pub temp_c: Option<f64>,
+    /// The drone that last reported loading it, so a repeated report of the same
+    /// load (an MQTT redelivery) changes nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaded_on: Option<DroneId>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

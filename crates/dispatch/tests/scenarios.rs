@@ -1454,3 +1454,218 @@ fn a_van_goes_with_time_to_spare_only_while_half_the_vans_stay_free() {
     assert_eq!(*second_at, first.deliver_at - chrono::Duration::minutes(30));
     assert!(second.reason.contains("no drone free"), "{}", second.reason);
 }
+
+/// A drone event at `at`.
+fn drone_event(at: Instant, drone: &str, kind: DroneEventKind) -> labflight_core::Stamped {
+    ev(
+        at,
+        Event::Drone {
+            drone: DroneId::from(drone),
+            kind,
+        },
+    )
+}
+
+fn loaded(box_id: &str) -> DroneEventKind {
+    DroneEventKind::PayloadLoaded {
+        box_id: BoxId::from(box_id),
+    }
+}
+
+/// The box's status as serialized (`waiting`, `on_board`, …) and its mission, if any.
+fn box_status(d: &Dispatcher, id: &str) -> (&'static str, Option<String>) {
+    let b = &d.state().boxes[&BoxId::from(id)];
+    (b.status.name(), b.status.mission().map(|m| m.0.clone()))
+}
+
+/// Seals B1 at C1 at 09:00 and lets the drone sent for it go silent until it is
+/// declared lost before pickup (09:07): the mission it flew, and the commands of
+/// that tick.
+fn lose_the_drone_sent_for_b1(
+    d: &mut Dispatcher,
+) -> (labflight_core::command::MissionPlan, Vec<Command>) {
+    let s = scenario();
+    let p = missions(&d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    )))[0]
+        .clone();
+    let lost = d.handle(&ev(t("09:07"), Event::Tick));
+    assert!(
+        lost.iter()
+            .any(|c| matches!(c, Command::AbortMission { mission, .. } if *mission == p.mission)),
+        "aborted as lost before pickup: {lost:?}"
+    );
+    (p, lost)
+}
+
+#[test]
+fn a_drone_declared_lost_that_reappears_with_the_box_resumes_its_mission() {
+    let s = scenario();
+    let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let (p, _) = lose_the_drone_sent_for_b1(&mut d);
+    assert_eq!(
+        box_status(&d, "B1").0,
+        "waiting",
+        "back at the centre in the plan"
+    );
+    // The drone never got the abort: it landed at C1, staff loaded the box, and its
+    // link comes back.
+    let cmds = d.handle(&drone_event(t("09:09"), "D1", loaded("B1")));
+    let redirect = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::Redirect {
+                mission,
+                drone,
+                lab,
+                leg,
+                ..
+            } => Some((mission, drone, lab, leg)),
+            _ => None,
+        })
+        .expect("the aborted mission resumes");
+    assert_eq!(redirect.0, &p.mission);
+    assert_eq!(redirect.1.as_str(), "D1");
+    assert_eq!(redirect.2.as_str(), "L1");
+    assert_eq!(redirect.3.depart, t("09:09"));
+    assert_eq!(
+        box_status(&d, "B1"),
+        ("on_board", Some(p.mission.0.clone())),
+        "custody follows the box"
+    );
+    assert!(
+        missions(&cmds).is_empty(),
+        "no second flight for it: {cmds:?}"
+    );
+    // It lands at the lab: delivered, and the mission is done.
+    d.handle(&ev(
+        t("09:15"),
+        Event::BoxReceived {
+            box_id: BoxId::from("B1"),
+            lab: LabId::from("L1"),
+        },
+    ));
+    d.handle(&drone_event(
+        t("09:15"),
+        "D1",
+        DroneEventKind::MissionComplete {
+            mission: p.mission.clone(),
+        },
+    ));
+    assert!(delivered(&d, "B1"));
+    assert_eq!(
+        d.state().missions[&p.mission].status,
+        labflight_dispatch::state::MissionStatus::Delivered
+    );
+}
+
+#[test]
+fn a_box_replanned_on_another_drone_that_the_lost_drone_loaded_calls_off_the_new_flight() {
+    let s = scenario();
+    let world = one_lab_world()
+        .drone("D1", "L1", 100.0)
+        .drone("D2", "L1", 100.0)
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let (p, lost) = lose_the_drone_sent_for_b1(&mut d);
+    let again = missions(&lost)
+        .into_iter()
+        .find(|m| m.boxes.contains(&BoxId::from("B1")))
+        .expect("re-planned on the other drone")
+        .clone();
+    assert_ne!(again.drone, p.drone);
+    let cmds = d.handle(&drone_event(t("09:08"), p.drone.as_str(), loaded("B1")));
+    assert!(
+        cmds.iter().any(|c| matches!(c,
+            Command::AbortMission { mission, drone, .. }
+                if *mission == again.mission && *drone == again.drone)),
+        "the second drone is called off: {cmds:?}"
+    );
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Redirect { mission, .. } if *mission == p.mission)),
+        "{cmds:?}"
+    );
+    assert_eq!(
+        box_status(&d, "B1"),
+        ("on_board", Some(p.mission.0.clone()))
+    );
+    // The called-off drone lands back at the lab and is free for the next box.
+    d.handle(&drone_event(
+        t("09:09"),
+        again.drone.as_str(),
+        DroneEventKind::Landed {
+            pad: Some(labflight_core::PadId::from("PAD-L1")),
+            position: at_km(0.0, 0.0),
+        },
+    ));
+    let next = d.handle(&sealed(
+        t("09:10"),
+        "B2",
+        "C1",
+        tubes("T", 5, "sst", t("07:40"), &s),
+    ));
+    assert!(
+        missions(&next)
+            .iter()
+            .any(|m| m.drone == again.drone && m.boxes.contains(&BoxId::from("B2"))),
+        "{next:?}"
+    );
+}
+
+#[test]
+fn a_box_loaded_on_a_drone_without_a_mission_for_it_is_stranded_for_a_van() {
+    let s = scenario();
+    let world = one_lab_world()
+        .drone("D1", "C1", 100.0)
+        .drone("D2", "C1", 100.0)
+        .courier("V1", "L1")
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    d.handle(&ev(
+        t("08:50"),
+        Event::Override {
+            by: "coord-1".into(),
+            action: Override::PauseDrone {
+                drone: DroneId::from("D2"),
+            },
+        },
+    ));
+    let p = missions(&d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    )))[0]
+        .clone();
+    assert_eq!(p.drone.as_str(), "D1");
+    // Staff put the box on the paused drone D2, which was never sent for it.
+    let cmds = d.handle(&drone_event(t("09:02"), "D2", loaded("B1")));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::AbortMission { mission, .. } if *mission == p.mission)),
+        "D1 no longer has a box to fetch: {cmds:?}"
+    );
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::ReturnToPad { drone, .. } if drone.as_str() == "D2")),
+        "{cmds:?}"
+    );
+    assert_eq!(alerts(&cmds, AlertKind::TubeAtRisk), 1);
+    let van = van_runs(&cmds)
+        .into_iter()
+        .find(|r| r.boxes.contains(&BoxId::from("B1")))
+        .expect("a van recovers it from the pad");
+    assert_eq!(
+        box_status(&d, "B1"),
+        ("assigned", Some(van.mission.0.clone())),
+        "the van's to carry now"
+    );
+    // A second report of the same load changes nothing.
+    let again = d.handle(&drone_event(t("09:03"), "D2", loaded("B1")));
+    assert!(van_runs(&again).is_empty(), "{again:?}");
+}
