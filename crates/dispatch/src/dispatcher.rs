@@ -673,6 +673,16 @@ fn apply_drone_event(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventKind) 
         return false;
     };
     d.last_seen = now;
+    // A drone that reports anything but the loss of its link is heard from again.
+    let heard_again =
+        *kind != DroneEventKind::LinkLost && std::mem::replace(&mut d.link_lost, false);
+    apply_drone_event_kind(ctx, drone, kind) || heard_again
+}
+
+fn apply_drone_event_kind(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventKind) -> bool {
+    let Some(d) = ctx.state.drones.get_mut(drone) else {
+        return false;
+    };
     match kind {
         DroneEventKind::TookOff => {
             d.pad = None;
@@ -1040,7 +1050,12 @@ fn go_home(ctx: &mut Ctx<'_>, drone: &DroneId) -> bool {
 }
 
 /// Sends a drone flying, without a mission, to `pad`.
-fn fly_empty(ctx: &mut Ctx<'_>, drone: &DroneId, pad: labflight_core::PadId, reason: String) {
+pub(crate) fn fly_empty(
+    ctx: &mut Ctx<'_>,
+    drone: &DroneId,
+    pad: labflight_core::PadId,
+    reason: String,
+) {
     let now = ctx.state.now;
     let Some(d) = ctx.state.drones.get_mut(drone) else {
         return;

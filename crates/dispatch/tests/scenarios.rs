@@ -1669,3 +1669,78 @@ fn a_box_loaded_on_a_drone_without_a_mission_for_it_is_stranded_for_a_van() {
     let again = d.handle(&drone_event(t("09:03"), "D2", loaded("B1")));
     assert!(van_runs(&again).is_empty(), "{again:?}");
 }
+
+/// A centre 9 km north of the only lab, out of reach of the five drones there on a
+/// full battery, with a charger pad half a kilometre from it.
+fn far_centre_with_a_charger_near() -> Executor {
+    let s = scenario();
+    let mut b = Builder::default()
+        .station("FAR", 0.0, 9.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .depot("DEP", 0.0, 8.5);
+    for i in 1..=5 {
+        b = b.drone(&format!("D{i}"), "L1", 100.0);
+    }
+    let mut ex = Executor::new(b.world(&s), PolicyKind::Drone, t("07:30"));
+    ex.push_stamped(sealed(
+        t("09:00"),
+        "B1",
+        "FAR",
+        tubes("S", 5, "sst", t("08:40"), &s),
+    ));
+    ex
+}
+
+#[test]
+fn a_free_drone_flies_to_the_charger_near_a_centre_none_can_reach_from_where_it_stands() {
+    let mut ex = far_centre_with_a_charger_near();
+    ex.run_until(t("10:30"));
+    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let sent: Vec<&DroneId> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Command::ReturnToPad { drone, pad, reason } if pad.as_str() == "PAD-DEP" => {
+                assert!(reason.contains("charger nearest FAR"), "{reason}");
+                Some(drone)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent.len(), 1, "one drone, not one per pass: {cmds:#?}");
+    let flight = missions(&cmds)
+        .into_iter()
+        .find(|m| m.boxes.contains(&BoxId::from("B1")))
+        .expect("B1 flies from the charger");
+    assert_eq!(&flight.drone, sent[0]);
+    assert!(delivered(&ex.dispatcher, "B1"));
+    assert!(
+        flight.arrive_lab_at <= ex.dispatcher.state().boxes[&BoxId::from("B1")].stability_deadline,
+        "{flight:?}"
+    );
+}
+
+#[test]
+fn a_drone_declared_lost_is_heard_from_again_by_any_event_it_reports() {
+    let s = scenario();
+    let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let (p, _) = lose_the_drone_sent_for_b1(&mut d);
+    assert!(d.state().drones[&p.drone].link_lost);
+    // It never got the abort's return either; it lands back at the lab and says so.
+    let mut next = d.handle(&drone_event(
+        t("09:12"),
+        p.drone.as_str(),
+        DroneEventKind::Landed {
+            pad: Some(labflight_core::PadId::from("PAD-L1")),
+            position: at_km(0.0, 0.0),
+        },
+    ));
+    assert!(!d.state().drones[&p.drone].link_lost, "a report is a link");
+    next.extend(d.handle(&ev(t("09:13"), Event::Tick)));
+    assert!(
+        missions(&next)
+            .iter()
+            .any(|m| m.drone == p.drone && m.boxes.contains(&BoxId::from("B1"))),
+        "flies B1 again: {next:?}"
+    );
+}

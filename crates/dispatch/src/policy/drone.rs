@@ -83,6 +83,8 @@ impl Policy for DronePolicy {
                 .then_with(|| a.station.cmp(&b.station))
         });
         fly_early_while_drones_spare(ctx, &mut all);
+        // Pickups no drone could fly from where it stands, even on a full battery.
+        let mut beyond_where_drones_stand: Vec<Pickup> = Vec::new();
         // Centres whose boxes a mission of this round of planning already takes.
         let mut taken: BTreeSet<StationId> = BTreeSet::new();
         for p in all.iter_mut() {
@@ -154,6 +156,9 @@ impl Policy for DronePolicy {
             if best.is_none() && charge_for(ctx, &candidates, pos, &p) {
                 // A drone is being readied for it; the pickup is planned when it is.
                 continue;
+            }
+            if best.is_none() {
+                beyond_where_drones_stand.push(p.clone());
             }
             if let Some((_, option)) = &best
                 && let Some(soon) = {
@@ -241,6 +246,25 @@ impl Policy for DronePolicy {
                 payload_kg,
                 why,
             );
+        }
+        // Drones still free once every due pickup is planned fly to the charger
+        // nearest a centre none of them could reach, keeping a share of the fleet free.
+        let kept = (ctx.state.drones.len() as f64 * SPARE_FLEET_KEPT).ceil() as usize;
+        let mut free = ctx
+            .state
+            .drones
+            .keys()
+            .filter(|d| ctx.drone_available(d))
+            .count();
+        for p in beyond_where_drones_stand {
+            if free <= kept {
+                break;
+            }
+            let pos = ctx.world.stations[&p.station].position;
+            let candidates = ctx.nearest_available(pos, CANDIDATES);
+            if send_to_charger_near(ctx, &candidates, pos, &p) == Some(true) {
+                free -= 1;
+            }
         }
     }
 }
@@ -566,6 +590,54 @@ fn charge_for(
         }
     }
     false
+}
+
+/// When no candidate could fly a pickup from where it stands, even on a full
+/// battery, but a full drone at the charger nearest the centre could (a centre far
+/// from every lab), sends the nearest candidate that can get there empty to that
+/// charger, and the pickup waits for it; `charge_for` then tops it up there.
+/// Without it such a centre waits all day for a drone that happens to be near.
+/// `Some(true)` when it sent one, `Some(false)` when one is already on its way.
+fn send_to_charger_near(
+    ctx: &mut Ctx<'_>,
+    candidates: &[DroneId],
+    pos: labflight_core::LatLon,
+    p: &Pickup,
+) -> Option<bool> {
+    let world = ctx.world;
+    let charger = world.nearest_charger(pos)?;
+    let (pad, pad_pos) = (charger.id.clone(), charger.position);
+    if candidates
+        .iter()
+        .any(|id| ctx.state.drones[id].pad.as_ref() == Some(&pad))
+        || !ideal_can_fly(ctx, pad_pos, pos, &p.lab.lab, p.payload_kg)
+    {
+        return None;
+    }
+    let on_its_way = ctx.state.drones.values().any(
+        |d| matches!(&d.status, crate::state::DroneStatus::Returning { pad: to } if *to == pad),
+    );
+    if on_its_way {
+        return Some(false);
+    }
+    for id in candidates {
+        let state: &crate::state::State = ctx.state;
+        let d = &state.drones[id];
+        let Some(leg) = plan_leg(world, state, ctx.cache, d.position, pad_pos, 0.0) else {
+            continue;
+        };
+        if !leg.estimate.feasible || leg.estimate.energy_wh > crate::planner::spendable_wh(world, d)
+        {
+            continue;
+        }
+        let reason = format!(
+            "to the charger nearest {}, which no drone can reach from where it stands",
+            p.station
+        );
+        crate::dispatcher::fly_empty(ctx, id, pad, reason);
+        return Some(true);
+    }
+    None
 }
 
 /// How much sooner a busy drone soon ready must pick up than the best idle one
@@ -946,6 +1018,19 @@ const SPARE_FLEET_KEPT: f64 = 0.2;
 /// boxes that fly before the peak leave drones for it (21 seeds: 99.30 % on time
 /// without it, 99.46 % with it; 10 % and 30 % kept did worse).
 fn fly_early_while_drones_spare(ctx: &Ctx<'_>, all: &mut [Pickup]) {
+    let spare = drones_to_spare(ctx, all);
+    for p in all
+        .iter_mut()
+        .filter(|p| !p.ready && !p.held_for_last_call)
+        .take(spare)
+    {
+        p.ready = true;
+    }
+}
+
+/// How many more drones stand free than the due pickups need, keeping
+/// `SPARE_FLEET_KEPT` of the fleet free.
+fn drones_to_spare(ctx: &Ctx<'_>, all: &[Pickup]) -> usize {
     let fleet = ctx.state.drones.len();
     let kept = (fleet as f64 * SPARE_FLEET_KEPT).ceil() as usize;
     let free = ctx
@@ -955,14 +1040,7 @@ fn fly_early_while_drones_spare(ctx: &Ctx<'_>, all: &mut [Pickup]) {
         .filter(|d| ctx.drone_available(d))
         .count();
     let due = all.iter().filter(|p| p.ready).count();
-    let spare = free.saturating_sub(due + kept);
-    for p in all
-        .iter_mut()
-        .filter(|p| !p.ready && !p.held_for_last_call)
-        .take(spare)
-    {
-        p.ready = true;
-    }
+    free.saturating_sub(due + kept)
 }
 
 /// How long before the last draw a pickup that can still make its deadline after

@@ -429,6 +429,34 @@ impl Executor {
                     },
                 );
             }
+            Command::ReturnToPad { drone, pad, .. } => {
+                // Flown straight at cruise speed, landing at the pad.
+                let world = self.dispatcher.world();
+                let (Some(from), Some(to)) = (
+                    self.dispatcher
+                        .state()
+                        .drones
+                        .get(drone)
+                        .map(|d| d.position),
+                    world.pad_position(pad),
+                ) else {
+                    return;
+                };
+                let secs = world.frame.distance_m(from, to) / world.drone_spec.cruise_airspeed_mps
+                    + world.drone_spec.takeoff_landing_s;
+                let at =
+                    self.dispatcher.state().now + chrono::Duration::seconds(secs.ceil() as i64);
+                self.push(
+                    at,
+                    Event::Drone {
+                        drone: drone.clone(),
+                        kind: DroneEventKind::Landed {
+                            pad: Some(pad.clone()),
+                            position: to,
+                        },
+                    },
+                );
+            }
             Command::RequestCourier(r) => {
                 let courier = r.courier.clone().unwrap();
                 self.push(
