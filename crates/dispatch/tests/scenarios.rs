@@ -50,7 +50,7 @@ fn one_centre_one_drone_flies_the_box_before_its_deadline() {
     );
     ex.push(sealed.at, sealed.event);
     ex.run_until(t("12:00"));
-    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let cmds: Vec<Command> = ex.commands();
     let plans = missions(&cmds);
     assert_eq!(plans.len(), 1, "exactly one flight: {cmds:#?}");
     let p = plans[0];
@@ -79,7 +79,7 @@ fn boxes_wait_to_be_batched_while_deadlines_allow() {
         ex.push_stamped(sealed(t(at), id, "C1", tubes(id, 10, "sst", t(drawn), &s)));
     }
     ex.run_until(t("12:00"));
-    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let cmds: Vec<Command> = ex.commands();
     let plans = missions(&cmds);
     assert_eq!(plans.len(), 1, "both boxes share one flight");
     assert_eq!(plans[0].boxes.len(), 2);
@@ -110,7 +110,7 @@ fn first_departure_with_paused(paused: usize) -> Instant {
         tubes("E", 5, "edta", t("08:20"), &s),
     ));
     ex.run_until(t("12:00"));
-    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let cmds: Vec<Command> = ex.commands();
     let plans = missions(&cmds);
     assert_eq!(plans.len(), 1, "one flight: {cmds:#?}");
     plans[0].legs[0].depart
@@ -175,7 +175,7 @@ fn two_boxes_competing_for_one_drone_go_earliest_deadline_first() {
     ex.push(b.at, b.event);
     ex.push(t("08:57"), hold_d1(false));
     ex.run_until(t("12:00"));
-    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let cmds: Vec<Command> = ex.commands();
     let plans = missions(&cmds);
     assert_eq!(
         plans.len(),
@@ -212,7 +212,7 @@ fn two_boxes_while_d1_held(held: &str, b1: (&str, &str), b2: (&str, &str)) -> Ve
     ex.push(b.at, b.event);
     ex.push(t("08:57"), hold_d1(false));
     ex.run_until(t("12:00"));
-    ex.commands().into_iter().cloned().collect()
+    ex.commands()
 }
 
 #[test]
@@ -274,7 +274,7 @@ fn three_light_boxes_due_along_a_line_share_one_round_of_three_calls() {
     }
     ex.push(t("08:57"), hold_d1(false));
     ex.run_until(t("12:00"));
-    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let cmds: Vec<Command> = ex.commands();
     let plans = missions(&cmds);
     assert_eq!(plans.len(), 1, "one drone, one round: {plans:#?}");
     let round = &plans[0];
@@ -324,7 +324,7 @@ fn d1_away_d2_far() -> (Executor, Scenario, Instant) {
     let first = sealed(t("08:30"), "B0", "C3", tubes("F", 5, "sst", t("06:45"), &s));
     ex.push(first.at, first.event);
     ex.run_until(t("08:31"));
-    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let cmds: Vec<Command> = ex.commands();
     let plans = missions(&cmds);
     assert_eq!(plans.len(), 1);
     assert_eq!(plans[0].drone, DroneId::from("D1"));
@@ -338,7 +338,7 @@ fn b1_waits_for_d1(mut ex: Executor, s: &Scenario, at: Instant) {
     let next = sealed(at, "B1", "C1", tubes("N", 5, "sst", t("06:58"), s));
     ex.push(next.at, next.event);
     ex.run_until(t("10:00"));
-    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let cmds: Vec<Command> = ex.commands();
     let plans = missions(&cmds);
     let b1 = plans
         .iter()
@@ -1020,7 +1020,7 @@ fn courier_rounds_call_at_centres_on_their_timetable() {
         tubes("A", 5, "edta", t("07:50"), &s),
     ));
     ex.run_until(t("12:00"));
-    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let cmds: Vec<Command> = ex.commands();
     let runs = van_runs(&cmds);
     assert_eq!(runs.len(), 1, "{runs:?}");
     // First round leaves at first_draw + interval (09:30) and calls at C1 on the way.
@@ -1232,7 +1232,7 @@ fn a_box_sealed_as_a_van_calls_goes_with_it_on_the_same_trip() {
         tubes("H", 85, "sst", t("08:20"), &s),
     ));
     ex.run_until(t("09:00"));
-    let call = van_runs(&ex.commands().into_iter().cloned().collect::<Vec<_>>())
+    let call = van_runs(&ex.commands())
         .first()
         .map(|r| r.pickup_at)
         .expect("a van is booked for the heavy box");
@@ -1377,7 +1377,7 @@ fn boxes_waiting_for_a_drone_when_a_van_calls_go_with_it_if_it_keeps_their_limit
         ));
     }
     ex.run_until(t("12:00"));
-    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let cmds: Vec<Command> = ex.commands();
     let runs = van_runs(&cmds);
     let heavy = runs
         .iter()
@@ -1695,7 +1695,7 @@ fn far_centre_with_a_charger_near() -> Executor {
 fn a_free_drone_flies_to_the_charger_near_a_centre_none_can_reach_from_where_it_stands() {
     let mut ex = far_centre_with_a_charger_near();
     ex.run_until(t("10:30"));
-    let cmds: Vec<Command> = ex.commands().into_iter().cloned().collect();
+    let cmds: Vec<Command> = ex.commands();
     let sent: Vec<&DroneId> = cmds
         .iter()
         .filter_map(|c| match c {

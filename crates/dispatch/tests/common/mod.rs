@@ -483,8 +483,9 @@ impl Executor {
         }
     }
 
-    pub fn commands(&self) -> Vec<&Command> {
-        self.log.iter().map(|(_, c)| c).collect()
+    /// Every command the dispatcher gave, in order.
+    pub fn commands(&self) -> Vec<Command> {
+        self.log.iter().map(|(_, c)| c.clone()).collect()
     }
 }
 
