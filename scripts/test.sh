@@ -18,8 +18,10 @@ if command -v mosquitto >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2
   mosquitto -d -c /etc/mosquitto/mosquitto.conf || true
 fi
 
-# The real FHIR validator the hooks' tests run (fhir.resources 6.4 is FHIR R4).
-if ! python3 -c 'import fhir.resources, sys; sys.exit(0 if fhir.resources.__version__.startswith("6.4") else 1)' 2>/dev/null; then
+# The real FHIR validator the hooks' tests run (fhir.resources 6.4 is FHIR R4). Asked
+# by its installed version: importing it needs the pydantic 1 shim that
+# crates/hooks/tests/validate_fhir.py sets up, so a bare import fails under pydantic 2.
+if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(0 if m.version("fhir.resources").startswith("6.4") else 1)' 2>/dev/null; then
   python3 -m pip install --quiet 'fhir.resources==6.4.*'
 fi
 
