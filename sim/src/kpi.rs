@@ -25,6 +25,9 @@ pub struct Kpis {
     pub stability_violations: usize,
     pub temperature_excursions: usize,
     pub lost_specimens: usize,
+    /// Of `lost_specimens`, the tubes no carrier ever took: still in a sealed box
+    /// at their centre when the day ends (the rest are on a van or a drone).
+    pub never_collected: usize,
     pub rejected_specimens: usize,
     pub flights: usize,
     pub drone_km: f64,
@@ -59,10 +62,10 @@ pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger) ->
     // A tube is lost when its end state is unknown (contracts.md): neither
     // reported, nor rejected at the lab, nor in a lab's hands at the day's end
     // (a tube received late and not yet resulted is late, not lost).
-    let lost = tubes
+    let lost: Vec<_> = tubes
         .iter()
         .filter(|c| c.reported_at.is_none() && !c.stability_violated() && c.received_at.is_none())
-        .count();
+        .collect();
     let flown: Vec<_> = ledger.flights.iter().filter(|f| !f.aborted).collect();
     let flight_minutes: f64 = flown
         .iter()
@@ -90,7 +93,8 @@ pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger) ->
         },
         stability_violations: stability,
         temperature_excursions: tubes.iter().filter(|c| c.temperature_excursion).count(),
-        lost_specimens: lost,
+        lost_specimens: lost.len(),
+        never_collected: lost.iter().filter(|c| c.loaded_at.is_none()).count(),
         rejected_specimens: stability,
         flights: flown.len(),
         drone_km: round4(flown.iter().map(|f| f.distance_km).sum()),
@@ -108,4 +112,53 @@ pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger) ->
 /// Rounds to 4 decimals; `+ 0.0` turns the -0.0 of an empty float sum into 0.0.
 fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0 + 0.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Custody;
+    use chrono::{Duration, TimeZone, Utc};
+    use labflight_core::{BoxId, StationId, TubeBarcode};
+
+    /// A tube drawn at 08:00 local, in custody as far as `loaded` and `received`.
+    fn tube(n: u32, loaded: bool, received: bool) -> Custody {
+        let drawn = Utc.with_ymd_and_hms(2026, 6, 15, 0, 0, 0).unwrap();
+        let later = |m| Some(drawn + Duration::minutes(m));
+        Custody {
+            barcode: TubeBarcode(format!("T-{n}")),
+            station: StationId::from("C1"),
+            tube_type: "edta".into(),
+            tests: "58410-2".into(),
+            spun: false,
+            box_id: BoxId::from("B1"),
+            drawn_at: drawn,
+            stability_deadline: drawn + Duration::hours(24),
+            sealed_at: drawn + Duration::minutes(30),
+            loaded_at: if loaded { later(40) } else { None },
+            carrier: loaded.then(|| "V-01".to_owned()),
+            mission: loaded.then(|| "M-000001".to_owned()),
+            received_at: if received { later(80) } else { None },
+            lab: None,
+            resulted_at: None,
+            reported_at: None,
+            temperature_excursion: false,
+        }
+    }
+
+    #[test]
+    fn a_tube_never_collected_is_lost_and_counted_apart_from_one_still_on_a_van() {
+        let scenario = Scenario::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../maps/longhua/scenario.toml"),
+        )
+        .unwrap();
+        let mut ledger = Ledger::default();
+        for (n, loaded, received) in [(1, false, false), (2, true, false), (3, true, true)] {
+            let t = tube(n, loaded, received);
+            ledger.tubes.insert(t.barcode.clone(), t);
+        }
+        let k = compute(&scenario, 7, "drone", &ledger);
+        assert_eq!(k.lost_specimens, 2, "at the centre and on the van");
+        assert_eq!(k.never_collected, 1, "only the one at its centre");
+    }
 }

@@ -278,11 +278,11 @@ fn comparison(rows: &[(String, Kpis)]) -> Chart {
 fn kpi_table(rows: &[(String, Kpis)]) -> String {
     let mut s = String::from(
         "<table><tr><th>run</th><th>tubes</th><th>on time</th><th>TAT p50</th><th>p90</th><th>p99</th><th>max</th>\
-         <th>stability</th><th>excursions</th><th>lost</th><th>flights</th><th>drone km</th><th>utilisation</th><th>van trips</th><th>drones</th></tr>",
+         <th>stability</th><th>excursions</th><th>lost</th><th>never collected</th><th>flights</th><th>drone km</th><th>utilisation</th><th>van trips</th><th>drones</th></tr>",
     );
     for (name, k) in rows {
         s += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{:.2} %</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1} %</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{:.2} %</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1} %</td><td>{}</td><td>{}</td></tr>",
             html_escape(name),
             k.specimens,
             k.on_time_rate * 100.0,
@@ -293,6 +293,7 @@ fn kpi_table(rows: &[(String, Kpis)]) -> String {
             k.stability_violations,
             k.temperature_excursions,
             k.lost_specimens,
+            k.never_collected,
             k.flights,
             k.drone_km,
             k.drone_utilisation * 100.0,
