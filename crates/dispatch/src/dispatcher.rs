@@ -931,12 +931,9 @@ fn strand_on(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) {
     };
     let position = d.position;
     // Where it is already flying back to, or the nearest pad.
-    let pad = match &d.status {
-        DroneStatus::Returning { pad } => Some(pad.clone()),
-        _ => world
-            .index
-            .nearest_pad_with_capacity(position, |_| true)
-            .map(|(s, _)| labflight_core::PadId::from(s.id.as_str())),
+    let (pad, flying_back) = match &d.status {
+        DroneStatus::Returning { pad } => (Some(pad.clone()), true),
+        _ => (nearest_pad(world, position), false),
     };
     let at = pad
         .as_ref()
@@ -955,17 +952,18 @@ fn strand_on(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) {
         msg.clone(),
     );
     if let Some(pad) = pad
-        && let Some(d) = ctx.state.drones.get_mut(drone)
-        && !matches!(d.status, DroneStatus::Returning { .. })
+        && !flying_back
     {
-        d.status = DroneStatus::Returning { pad: pad.clone() };
-        ctx.out.push(Command::ReturnToPad {
-            drone: drone.clone(),
-            pad,
-            reason: msg,
-        });
-        ctx.drones_changed();
+        fly_empty(ctx, drone, pad, msg);
     }
+}
+
+/// The pad nearest `position`, where a drone in trouble lands.
+fn nearest_pad(world: &World, position: labflight_core::LatLon) -> Option<labflight_core::PadId> {
+    world
+        .index
+        .nearest_pad_with_capacity(position, |_| true)
+        .map(|(s, _)| labflight_core::PadId::from(s.id.as_str()))
 }
 
 /// After a flight or a battery swap. A drone based at a depot far from the lab it
@@ -1094,11 +1092,7 @@ pub(crate) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
         .map(|d| d.position)
         .unwrap_or(ctx.world.frame.origin);
     let world = ctx.world;
-    let pad = world
-        .index
-        .nearest_pad_with_capacity(position, |_| true)
-        .map(|(s, _)| labflight_core::PadId::from(s.id.as_str()));
-    let Some(pad) = pad else {
+    let Some(pad) = nearest_pad(world, position) else {
         return;
     };
     let recovery = if picked_up {

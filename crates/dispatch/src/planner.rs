@@ -217,10 +217,22 @@ pub fn result_time(
     if !received {
         lab_takes_at(world, ls, lab, start)?;
     }
+    result_after(world, start, families.iter().copied(), |family| {
+        family_time(ls, lab, family, received, ahead)
+    })
+}
+
+/// The result at the centre for tubes at the lab from `start`: the last of the
+/// families' times (`time_of`) and the report; or the first family's reason why not.
+fn result_after(
+    world: &World,
+    start: Instant,
+    families: impl IntoIterator<Item = TestFamily>,
+    mut time_of: impl FnMut(TestFamily) -> Result<Duration, String>,
+) -> Result<Instant, String> {
     let mut latest = start;
     for family in families {
-        let done = start + family_time(ls, lab, *family, received, ahead)?;
-        latest = latest.max(done);
+        latest = latest.max(start + time_of(family)?);
     }
     Ok(latest + world.service.report)
 }
@@ -305,12 +317,9 @@ impl LabTimes {
     ) -> Result<Instant, String> {
         let ls = state.labs.get(&lab.id);
         lab_takes_at(world, ls, lab, arrive)?;
-        let mut latest = arrive;
-        for family in families {
-            let done = arrive + self.family_time(ls, lab, *family)?;
-            latest = latest.max(done);
-        }
-        Ok(latest + world.service.report)
+        result_after(world, arrive, families.iter().copied(), |family| {
+            self.family_time(ls, lab, family)
+        })
     }
 }
 

@@ -249,21 +249,15 @@ impl Policy for DronePolicy {
         }
         // Drones still free once every due pickup is planned fly to the charger
         // nearest a centre none of them could reach, keeping a share of the fleet free.
-        let kept = (ctx.state.drones.len() as f64 * SPARE_FLEET_KEPT).ceil() as usize;
-        let mut free = ctx
-            .state
-            .drones
-            .keys()
-            .filter(|d| ctx.drone_available(d))
-            .count();
+        let mut spare = free_beyond_kept(ctx);
         for p in beyond_where_drones_stand {
-            if free <= kept {
+            if spare == 0 {
                 break;
             }
             let pos = ctx.world.stations[&p.station].position;
             let candidates = ctx.nearest_available(pos, CANDIDATES);
             if send_to_charger_near(ctx, &candidates, pos, &p) == Some(true) {
-                free -= 1;
+                spare -= 1;
             }
         }
     }
@@ -1031,16 +1025,20 @@ fn fly_early_while_drones_spare(ctx: &Ctx<'_>, all: &mut [Pickup]) {
 /// How many more drones stand free than the due pickups need, keeping
 /// `SPARE_FLEET_KEPT` of the fleet free.
 fn drones_to_spare(ctx: &Ctx<'_>, all: &[Pickup]) -> usize {
-    let fleet = ctx.state.drones.len();
-    let kept = (fleet as f64 * SPARE_FLEET_KEPT).ceil() as usize;
+    let due = all.iter().filter(|p| p.ready).count();
+    free_beyond_kept(ctx).saturating_sub(due)
+}
+
+/// How many drones stand free beyond the `SPARE_FLEET_KEPT` share of the fleet.
+fn free_beyond_kept(ctx: &Ctx<'_>) -> usize {
+    let kept = (ctx.state.drones.len() as f64 * SPARE_FLEET_KEPT).ceil() as usize;
     let free = ctx
         .state
         .drones
         .keys()
         .filter(|d| ctx.drone_available(d))
         .count();
-    let due = all.iter().filter(|p| p.ready).count();
-    free.saturating_sub(due + kept)
+    free.saturating_sub(kept)
 }
 
 /// How long before the last draw a pickup that can still make its deadline after
