@@ -269,13 +269,21 @@ impl<'a> Ctx<'a> {
             .map(|s| (&s.stop.station, &s.stop.boxes[..], s.stop.pickup_at));
         for (at, its_boxes, eta) in first.chain(calls) {
             self.state.forced_pickups.remove(at);
-            // Staff seal what they have drawn since, so it rides along (see `box_sealed`).
-            self.out.push(Command::NotifyStation {
-                station: at.clone(),
-                notice: StationNotice::SealNow {
-                    reason: format!("{drone} lands at {} for {mission}", eta.format("%H:%M UTC")),
-                },
-            });
+            // Staff seal what they have drawn since, so it rides along (see
+            // `box_sealed`); unless even a box of one tube could not, when the box
+            // they seal would only wait for a flight of its own.
+            let one_tube = self.world.box_spec.payload_kg(1);
+            if takes_more_at(self.world, &plan, at, one_tube, now) {
+                self.out.push(Command::NotifyStation {
+                    station: at.clone(),
+                    notice: StationNotice::SealNow {
+                        reason: format!(
+                            "{drone} lands at {} for {mission}",
+                            eta.format("%H:%M UTC")
+                        ),
+                    },
+                });
+            }
             self.out.push(Command::NotifyStation {
                 station: at.clone(),
                 notice: StationNotice::PickupEta {
@@ -550,4 +558,35 @@ impl<'a> Ctx<'a> {
     pub fn unbook_inbound(&mut self, boxes: &[BoxId], lab: &LabId) {
         self.book_inbound(boxes, lab, -1);
     }
+}
+
+/// Whether the drone flying `plan` can still take a box of `payload_kg` sealed now
+/// at `station`, a call of its plan not yet made: within its payload limit, and
+/// with its battery above reserve for the extra energy of every leg flown after
+/// loading it (at the same durations: the whole-mission payload bounds each leg's).
+pub(crate) fn takes_more_at(
+    world: &World,
+    plan: &MissionPlan,
+    station: &StationId,
+    payload_kg: f64,
+    now: Instant,
+) -> bool {
+    let Some(pickup_at) = plan.pickup_at_station(station) else {
+        return false;
+    };
+    let heavier = plan.payload_kg + payload_kg;
+    if heavier > world.drone_spec.max_payload_kg + 1e-9 || pickup_at <= now {
+        return false;
+    }
+    let secs: f64 = plan
+        .legs
+        .iter()
+        .filter(|l| l.depart >= pickup_at)
+        .map(|l| (l.arrive - l.depart).num_milliseconds() as f64 / 1000.0)
+        .sum();
+    let extra_wh =
+        (world.flight.hover_power_w(heavier) - world.flight.hover_power_w(plan.payload_kg)) * secs
+            / 3600.0;
+    let after = plan.battery_after_pct - 100.0 * extra_wh / world.drone_spec.battery_wh;
+    after >= world.drone_spec.reserve_fraction * 100.0
 }

@@ -4,7 +4,7 @@
 //! then lets the policy plan. No clock, no IO, no randomness: the same events in
 //! the same order give the same commands, byte for byte.
 
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, takes_more_at};
 use crate::planner::{RouteCache, choose_lab, plan_leg};
 use crate::policy::{Policy, PolicyKind};
 use crate::state::{
@@ -559,30 +559,9 @@ fn ride_along(ctx: &Ctx<'_>, station: &StationId, payload_kg: f64) -> Option<Mis
         .filter(|m| matches!(m.status, MissionStatus::Assigned | MissionStatus::PickedUp))
         .filter(|m| matches!(m.carrier, Carrier::Drone(_)))
         .find(|m| {
-            let Some(plan) = &m.plan else {
-                return false;
-            };
-            let Some(pickup_at) = plan.pickup_at_station(station) else {
-                return false;
-            };
-            let heavier = plan.payload_kg + payload_kg;
-            if heavier > world.drone_spec.max_payload_kg + 1e-9 || pickup_at <= ctx.state.now {
-                return false;
-            }
-            // Extra energy on every leg flown after loading it, at the same durations
-            // (the whole-mission payload bounds each leg's).
-            let secs: f64 = plan
-                .legs
-                .iter()
-                .filter(|l| l.depart >= pickup_at)
-                .map(|l| (l.arrive - l.depart).num_milliseconds() as f64 / 1000.0)
-                .sum();
-            let extra_wh = (world.flight.hover_power_w(heavier)
-                - world.flight.hover_power_w(plan.payload_kg))
-                * secs
-                / 3600.0;
-            let after = plan.battery_after_pct - 100.0 * extra_wh / world.drone_spec.battery_wh;
-            after >= world.drone_spec.reserve_fraction * 100.0
+            m.plan
+                .as_ref()
+                .is_some_and(|plan| takes_more_at(world, plan, station, payload_kg, ctx.state.now))
         })
         .map(|m| m.id.clone())
 }

@@ -1354,6 +1354,66 @@ fn a_box_sealed_while_the_drone_is_on_its_way_rides_along() {
     );
 }
 
+/// Whether `cmds` ask a centre to seal what it has drawn.
+fn asks_to_seal(cmds: &[Command]) -> bool {
+    cmds.iter().any(|c| {
+        matches!(
+            c,
+            Command::NotifyStation {
+                notice: StationNotice::SealNow { .. },
+                ..
+            }
+        )
+    })
+}
+
+#[test]
+fn a_drone_with_no_battery_to_spare_does_not_ask_the_centre_to_seal_a_box_it_cannot_take() {
+    // A box sealed for a drone that cannot take it waits, alone, for a flight of its
+    // own (a tenth of a kilogram of tubes in a 0.6 kg box); left open, it fills up.
+    let s = scenario();
+    let fly = |battery_pct: f64| {
+        let world = one_lab_world().drone("D1", "L1", battery_pct).world(&s);
+        let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+        let cmds = d.handle(&sealed(
+            t("09:00"),
+            "B1",
+            "C1",
+            tubes("S", 5, "sst", t("07:35"), &s),
+        ));
+        let plan = missions(&cmds).first().map(|p| (*p).clone());
+        let more = d.handle(&sealed(
+            t("09:01"),
+            "B2",
+            "C1",
+            tubes("T", 1, "edta", t("08:50"), &s),
+        ));
+        let rides = more
+            .iter()
+            .any(|c| matches!(c, Command::AddToMission { .. }));
+        (plan, asks_to_seal(&cmds), rides)
+    };
+    let (plan, asks, rides) = fly(100.0);
+    assert!(
+        plan.is_some() && asks && rides,
+        "with room, it asks and the box rides along"
+    );
+    // The lowest charge that still flies B1 leaves no room for a second box.
+    let lowest = (20..100)
+        .map(f64::from)
+        .find(|&pct| fly(pct).0.is_some())
+        .expect("some charge flies B1");
+    let (plan, asks, rides) = fly(lowest);
+    let plan = plan.expect("flies B1");
+    assert!(plan.battery_after_pct < 25.0, "{plan:?}");
+    assert!(!rides, "a box sealed anyway waits for another flight");
+    assert!(
+        !asks,
+        "no call to seal for a drone leaving at {}% and landing at the lab with {}%",
+        lowest, plan.battery_after_pct
+    );
+}
+
 #[test]
 fn boxes_waiting_for_a_drone_when_a_van_calls_go_with_it_if_it_keeps_their_limits() {
     let s = scenario();
