@@ -24,7 +24,6 @@ fn day(name: &str, seed: u64, policy: PolicyKind) -> (Scenario, labflight_sim::D
 }
 
 #[test]
-#[ignore = "issue 4 open: the drone policy reaches 99.32-99.81 % on the nominal day with 32 drones (mean 99.57 % over 21 seeds, 2026 at 99.49 %; 1-29 stability violations a day), see benches/README.md"]
 fn nominal_day_keeps_the_promise_with_32_drones() {
     for seed in [1, 7, 2026] {
         let (scenario, d) = day("scenario.toml", seed, PolicyKind::Drone);
@@ -40,8 +39,16 @@ fn nominal_day_keeps_the_promise_with_32_drones() {
             "seed {seed}: on-time {} ({k:?})",
             k.on_time_rate
         );
-        assert_eq!(k.stability_violations, 0, "seed {seed}");
         assert_eq!(k.lost_specimens, 0, "seed {seed}");
+    }
+}
+
+#[test]
+#[ignore = "issue 4 open: 0-29 stability violations a day on the nominal day with 32 drones (159 over seeds 1-20 and 2026, 29 on 2026), see benches/README.md"]
+fn nominal_day_passes_no_tube_its_stability_limit() {
+    for seed in [1, 7, 2026] {
+        let (_, d) = day("scenario.toml", seed, PolicyKind::Drone);
+        assert_eq!(d.kpis.stability_violations, 0, "seed {seed}");
     }
 }
 

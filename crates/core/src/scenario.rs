@@ -157,7 +157,9 @@ pub struct Ambient {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DispatchParams {
-    /// Safety margin kept between a predicted arrival and a deadline, minutes.
+    /// Safety margin, minutes: kept between a predicted result and the cutoff
+    /// (verification runs long, boxes land together and queue), and again between a
+    /// predicted arrival and a deadline when deciding that a pickup is due.
     pub deadline_margin_minutes: f64,
     /// How far ahead of a deadline a partial box may wait for more tubes, minutes.
     pub batching_window_minutes: f64,

@@ -630,8 +630,11 @@ fn box_delivered(ctx: &mut Ctx<'_>, box_id: &BoxId, lab: &LabId) {
         }
     }
     let ls = ctx.state.labs.entry(lab.clone()).or_default();
-    for f in families {
-        *ls.backlog.entry(f).or_insert(0) += 1;
+    for f in &families {
+        *ls.backlog.entry(*f).or_insert(0) += 1;
+    }
+    if let Some(l) = ctx.world.labs.get(lab) {
+        crate::planner::lines_take(ls, l, families, ctx.state.now);
     }
     if let Some(m) = mission.and_then(|m| ctx.state.missions.get_mut(&m)) {
         let all = m.boxes.iter().all(|b| {

@@ -15,7 +15,7 @@ use labflight_geo::{LegEstimate, Route};
 /// How many of the nearest labs are weighed for a pickup.
 pub const LABS_WEIGHED: usize = 5;
 use rustc_hash::FxHashMap;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Routes between positions, cached: drones mostly fly between the same pads.
@@ -194,10 +194,7 @@ pub fn predicted_result(
     families: &BTreeSet<TestFamily>,
     arrive: Instant,
 ) -> Result<Instant, String> {
-    let ls = state.labs.get(&lab.id);
-    result_time(world, state, lab, families, arrive, false, &|f, _| {
-        queued(ls, f)
-    })
+    LabTimes::default().predicted_result(world, state, lab, families, arrive)
 }
 
 /// When results for `families` reach the centre, for tubes at the lab from `start`
@@ -262,6 +259,52 @@ fn family_time(
     received: bool,
     ahead: &dyn Fn(TestFamily, f64) -> f64,
 ) -> Result<Duration, String> {
+    let (per_hour, run_min) = family_up(ls, lab, family)?;
+    let reception = if received { 0.0 } else { lab.reception_minutes };
+    let wait_min = ahead(family, per_hour) / per_hour * 60.0;
+    Ok(minutes(
+        reception + wait_min + run_min + lab.verification_minutes,
+    ))
+}
+
+/// One family's analyzers at a lab as a tube arriving now would find them: when
+/// they are free to start it, behind what was received and what is on its way.
+#[derive(Clone, Copy, Debug)]
+struct FamilyLine {
+    free_at: Instant,
+    reception: Duration,
+    run_and_verification: Duration,
+}
+
+impl FamilyLine {
+    fn new(state: &State, lab: &Lab, family: TestFamily) -> Result<FamilyLine, String> {
+        let ls = state.labs.get(&lab.id);
+        let (per_hour, run_min) = family_up(ls, lab, family)?;
+        let inbound = ls
+            .and_then(|l| l.inbound.get(&family))
+            .copied()
+            .unwrap_or(0) as f64;
+        let received_started = ls
+            .and_then(|l| l.lines_free_at.get(&family))
+            .copied()
+            .unwrap_or(state.now);
+        Ok(FamilyLine {
+            free_at: received_started + minutes(inbound / per_hour * 60.0),
+            reception: minutes(lab.reception_minutes),
+            run_and_verification: minutes(run_min + lab.verification_minutes),
+        })
+    }
+
+    /// From arrival at the lab to the verified result.
+    fn time_from(&self, arrive: Instant) -> Duration {
+        let ready = arrive + self.reception;
+        ready.max(self.free_at) - arrive + self.run_and_verification
+    }
+}
+
+/// The summed throughput (tubes an hour) and the longest run (minutes) of the
+/// analyzers of `family` at `lab` still up, or why there are none.
+fn family_up(ls: Option<&LabState>, lab: &Lab, family: TestFamily) -> Result<(f64, f64), String> {
     let up = || {
         lab.analyzers
             .iter()
@@ -275,60 +318,73 @@ fn family_time(
             format!("does not run {}", family.as_str())
         });
     }
-    let reception = if received { 0.0 } else { lab.reception_minutes };
     let per_hour: f64 = up().map(|a| a.tubes_per_hour).sum();
-    let wait_min = ahead(family, per_hour) / per_hour * 60.0;
     let run_min = up().map(|a| a.run_minutes).fold(0.0, f64::max);
-    Ok(minutes(
-        reception + wait_min + run_min + lab.verification_minutes,
-    ))
+    Ok((per_hour, run_min))
 }
 
-/// Each lab's predicted time per family (`predicted_result`'s queues), remembered
-/// for one pass over the waiting centres, during which no lab's state changes:
-/// the same dozen labs are asked about for every centre.
+/// Books tubes received at `lab` now on its lines: each family's analyzers start
+/// them once free, one after another at their throughput. What `FamilyLine` then
+/// predicts from, as the simulated lab floor works.
+pub fn lines_take(
+    ls: &mut LabState,
+    lab: &Lab,
+    families: impl IntoIterator<Item = TestFamily>,
+    now: Instant,
+) {
+    let mut tubes: BTreeMap<TestFamily, u32> = BTreeMap::new();
+    for f in families {
+        *tubes.entry(f).or_insert(0) += 1;
+    }
+    let ready = now + minutes(lab.reception_minutes);
+    for (family, n) in tubes {
+        let Ok((per_hour, _)) = family_up(Some(ls), lab, family) else {
+            continue;
+        };
+        let free = ls.lines_free_at.entry(family).or_insert(ready);
+        *free = (*free).max(ready) + minutes(f64::from(n) / per_hour * 60.0);
+    }
+}
+
+/// Each lab's lines per family (`FamilyLine`), remembered for one pass over the
+/// waiting centres, during which no lab's state changes: the same dozen labs are
+/// asked about for every centre.
 #[derive(Debug, Default)]
 pub struct LabTimes {
     /// By the lab's address in the (immutable) world and the family.
-    by_lab_family: FxHashMap<(usize, TestFamily), Result<Duration, String>>,
+    by_lab_family: FxHashMap<(usize, TestFamily), Result<FamilyLine, String>>,
 }
 
 impl LabTimes {
     fn family_time(
         &mut self,
-        ls: Option<&LabState>,
+        state: &State,
         lab: &Lab,
         family: TestFamily,
+        arrive: Instant,
     ) -> Result<Duration, String> {
         self.by_lab_family
             .entry((std::ptr::from_ref(lab) as usize, family))
-            .or_insert_with(|| family_time(ls, lab, family, false, &|f, _| queued(ls, f)))
-            .clone()
+            .or_insert_with(|| FamilyLine::new(state, lab, family))
+            .as_ref()
+            .map(|line| line.time_from(arrive))
+            .map_err(Clone::clone)
     }
 
-    /// `predicted_result`, with the per-family times remembered.
-    fn predicted_result(
+    /// `predicted_result`, with the lines remembered.
+    fn predicted_result<'f>(
         &mut self,
         world: &World,
         state: &State,
         lab: &Lab,
-        families: &[TestFamily],
+        families: impl IntoIterator<Item = &'f TestFamily>,
         arrive: Instant,
     ) -> Result<Instant, String> {
-        let ls = state.labs.get(&lab.id);
-        lab_takes_at(world, ls, lab, arrive)?;
-        result_after(world, arrive, families.iter().copied(), |family| {
-            self.family_time(ls, lab, family)
+        lab_takes_at(world, state.labs.get(&lab.id), lab, arrive)?;
+        result_after(world, arrive, families.into_iter().copied(), |family| {
+            self.family_time(state, lab, family, arrive)
         })
     }
-}
-
-/// Tubes ahead in a lab's queue for `family`: received and not resulted, and inbound.
-fn queued(ls: Option<&LabState>, family: TestFamily) -> f64 {
-    ls.map(|l| {
-        l.backlog.get(&family).copied().unwrap_or(0) + l.inbound.get(&family).copied().unwrap_or(0)
-    })
-    .unwrap_or(0) as f64
 }
 
 /// The latest lab arrival that keeps every tube in `b` within its stability limit
@@ -340,7 +396,9 @@ pub fn box_deadline(
     arrive: Instant,
 ) -> Instant {
     let processing = result_at - arrive;
-    b.stability_deadline.min(world.service.cutoff - processing)
+    let margin = minutes(world.params.deadline_margin_minutes);
+    b.stability_deadline
+        .min(world.service.cutoff - processing - margin)
 }
 
 /// A lab weighed for a pickup.

@@ -231,6 +231,11 @@ pub struct LabState {
     pub backlog: BTreeMap<TestFamily, u32>,
     /// Tubes on their way (assigned missions), per family.
     pub inbound: BTreeMap<TestFamily, u32>,
+    /// When each family's analyzers will have started on every tube received so far,
+    /// at their throughput (`planner::lines_take`). A tube received and still in its
+    /// run no longer holds the next one up: an analyzer works on many at once.
+    #[serde(default)]
+    pub lines_free_at: BTreeMap<TestFamily, Instant>,
     /// Last queue length the lab reported.
     pub reported_queue: Option<u32>,
     pub overload_alerted: bool,

@@ -1804,3 +1804,48 @@ fn a_drone_declared_lost_is_heard_from_again_by_any_event_it_reports() {
         "flies B1 again: {next:?}"
     );
 }
+
+#[test]
+fn a_busy_lab_holds_a_tube_only_until_its_analyzers_have_started_the_tubes_before_it() {
+    // 150 tubes received at 09:10 at 300 an hour: the analyzers start the last of
+    // them at 09:55 (after reception) and are free from then on, while those tubes
+    // are still in their hour-long run and not yet resulted.
+    let s = scenario();
+    let world = one_lab_world().world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let many = tubes("S", 150, "edta", t("08:30"), &s);
+    let families: std::collections::BTreeSet<_> = many[0].families.iter().copied().collect();
+    d.handle(&sealed(t("09:00"), "B1", "C1", many));
+    d.handle(&ev(
+        t("09:10"),
+        Event::BoxReceived {
+            box_id: BoxId::from("B1"),
+            lab: LabId::from("L1"),
+        },
+    ));
+    let lab = &d.world().labs[&LabId::from("L1")];
+    let analyzer = lab
+        .analyzers
+        .iter()
+        .find(|a| families.contains(&a.family))
+        .expect("the lab runs it");
+    let minutes = |m: f64| chrono::Duration::seconds((m * 60.0).round() as i64);
+    let after_start =
+        minutes(analyzer.run_minutes + lab.verification_minutes) + d.world().service.report;
+    let predict = |arrive: Instant| {
+        labflight_dispatch::planner::predicted_result(d.world(), d.state(), lab, &families, arrive)
+            .expect("the lab takes it")
+    };
+    let started_last = t("09:10") + minutes(lab.reception_minutes) + minutes(150.0 / 300.0 * 60.0);
+    assert_eq!(
+        predict(t("09:10")),
+        started_last + after_start,
+        "a tube arriving with them waits for all 150 to start"
+    );
+    let later = t("10:30");
+    assert_eq!(
+        predict(later),
+        later + minutes(lab.reception_minutes) + after_start,
+        "one arriving after they have all started waits for none of them"
+    );
+}

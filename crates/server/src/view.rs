@@ -5,7 +5,7 @@
 
 use chrono::{Duration, FixedOffset};
 use labflight_core::{Instant, LatLon, TestFamily};
-use labflight_dispatch::planner::result_time;
+use labflight_dispatch::planner::{predicted_result, result_time};
 use labflight_dispatch::state::{
     BoxStatus, Carrier, DroneStatus, MissionStatus, SpecimenBox, State, TubeState, TubeStatus,
 };
@@ -490,24 +490,8 @@ fn outlook(
             ahead_at_lab(f) as f64
         })
     } else {
-        // By the time the box lands, the lab has worked through part of its queue.
-        let hours = (arrive - now).num_seconds().max(0) as f64 / 3600.0;
-        let ls = state.labs.get(&lab.id);
-        result_time(
-            world,
-            state,
-            lab,
-            &families,
-            arrive,
-            false,
-            &|f, per_hour| {
-                let queued = ls.map_or(0, |l| {
-                    l.backlog.get(&f).copied().unwrap_or(0)
-                        + l.inbound.get(&f).copied().unwrap_or(0)
-                }) as f64;
-                (queued - per_hour * hours).max(0.0)
-            },
-        )
+        // The dispatcher's own prediction: its lines, behind what is inbound.
+        predicted_result(world, state, lab, &families, arrive)
     };
     match result {
         Ok(t) if t > cutoff => Outlook {
