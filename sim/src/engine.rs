@@ -119,6 +119,8 @@ pub struct Engine<'a> {
     seq: u64,
     draws: Vec<Draw>,
     open_boxes: BTreeMap<StationId, (Instant, Vec<Tube>)>,
+    /// The most tubes a box may hold at a centre the dispatcher gave a limit.
+    box_limits: BTreeMap<StationId, usize>,
     box_count: BTreeMap<StationId, u32>,
     boxes: BTreeMap<BoxId, PhysBox>,
     drones: BTreeMap<DroneId, SimDrone>,
@@ -174,6 +176,7 @@ impl<'a> Engine<'a> {
             tubes_left: draws.len(),
             draws,
             open_boxes: BTreeMap::new(),
+            box_limits: BTreeMap::new(),
             box_count: BTreeMap::new(),
             boxes: BTreeMap::new(),
             drones,
@@ -403,9 +406,16 @@ impl<'a> Engine<'a> {
             let at = opened + minutes(self.scenario.demand.seal_max_age_minutes);
             self.push(at, Happening::SealCheck(d.station.clone()));
         }
-        if count >= self.scenario.demand.seal_max_tubes as usize {
+        if count >= self.box_limit(&d.station) {
             self.seal(&d.station);
         }
+    }
+
+    /// Staff seal a box at this many tubes: the scenario's rule, or the
+    /// dispatcher's lower limit for the centre.
+    fn box_limit(&self, station: &StationId) -> usize {
+        let rule = self.scenario.demand.seal_max_tubes as usize;
+        self.box_limits.get(station).map_or(rule, |n| rule.min(*n))
     }
 
     fn seal(&mut self, station: &StationId) {
@@ -735,6 +745,20 @@ impl<'a> Engine<'a> {
             } => {
                 // After this event's commands are all out: never re-enter the dispatcher here.
                 self.push(now, Happening::SealNow(station.clone()));
+            }
+            Command::NotifyStation {
+                station,
+                notice: labflight_core::command::StationNotice::BoxLimit { max_tubes, .. },
+            } => {
+                self.box_limits
+                    .insert(station.clone(), (*max_tubes as usize).max(1));
+                if self
+                    .open_boxes
+                    .get(station)
+                    .is_some_and(|(_, tubes)| tubes.len() >= self.box_limit(station))
+                {
+                    self.push(now, Happening::SealNow(station.clone()));
+                }
             }
             Command::AddToMission {
                 mission,

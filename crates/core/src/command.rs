@@ -128,6 +128,10 @@ pub enum StationNotice {
     },
     /// Seal the open box now: a flight is coming.
     SealNow { reason: String },
+    /// Seal each box by this many tubes at the latest (sooner by the usual rules):
+    /// a heavier one is beyond every drone's reach from the charger nearest the
+    /// centre. `max_tubes` at the box's capacity lifts an earlier limit.
+    BoxLimit { max_tubes: u32, reason: String },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -105,6 +105,8 @@ impl Dispatcher {
             forced_pickups: Default::default(),
             next_mission: 0,
             last_call_made: false,
+            box_limits: Default::default(),
+            box_limits_wind: None,
         };
         let policy = policy.build(&world, seed);
         Dispatcher {

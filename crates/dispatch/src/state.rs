@@ -286,6 +286,13 @@ pub struct State {
     /// Whether every centre has been asked to seal at the last draw time.
     #[serde(default)]
     pub last_call_made: bool,
+    /// The most tubes each centre has been asked to seal in one box
+    /// (`StationNotice::BoxLimit`); centres without a limit are absent.
+    #[serde(default)]
+    pub box_limits: BTreeMap<StationId, u32>,
+    /// The wind (east and north, as bits) the limits were worked out for.
+    #[serde(default)]
+    pub box_limits_wind: Option<[u64; 2]>,
 }
 
 impl State {

@@ -1849,3 +1849,79 @@ fn a_busy_lab_holds_a_tube_only_until_its_analyzers_have_started_the_tubes_befor
         "one arriving after they have all started waits for none of them"
     );
 }
+
+/// The box limits told to each centre in a command log: (centre, most tubes).
+fn box_limits(cmds: &[Command]) -> Vec<(String, u32)> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::NotifyStation {
+                station,
+                notice: StationNotice::BoxLimit { max_tubes, .. },
+            } => Some((station.0.clone(), *max_tubes)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_centre_at_the_edge_of_range_is_told_the_heaviest_box_a_drone_can_fly_from_there() {
+    let s = scenario();
+    let world = || {
+        Builder::default()
+            .station("EDGE", 0.0, 6.8, "PH")
+            .station("NEAR", 2.0, 0.0, "PH")
+            .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+            .drone("D1", "L1", 100.0)
+            .courier("V1", "L1")
+            .world(&s)
+    };
+    let mut d = Dispatcher::new(world(), PolicyKind::Drone, 7, t("07:30"));
+    let calm = Event::Weather {
+        wind_east_mps: 0.0,
+        wind_north_mps: 0.0,
+        rain_mm_h: 0.0,
+    };
+    let told = box_limits(&d.handle(&ev(t("07:30"), calm.clone())));
+    assert_eq!(told.len(), 1, "only the far centre: {told:?}");
+    let (centre, limit) = told[0].clone();
+    assert_eq!(centre, "EDGE");
+    assert!(
+        (1..s.specimen_box.max_tubes).contains(&limit),
+        "a limit below a full box: {limit}"
+    );
+    assert!(
+        box_limits(&d.handle(&ev(t("07:31"), calm))).is_empty(),
+        "told once while the wind holds"
+    );
+    // The limit is the reach: a box of that many tubes flies, one more does not.
+    for (tubes_in_box, flies) in [(limit, true), (limit + 1, false)] {
+        let mut ex = Executor::new(world(), PolicyKind::Drone, t("07:30"));
+        ex.push_stamped(sealed(
+            t("09:00"),
+            "B1",
+            "EDGE",
+            tubes("S", tubes_in_box as usize, "edta", t("08:50"), &s),
+        ));
+        ex.run_until(t("10:30"));
+        assert_eq!(!flown(&ex).is_empty(), flies, "{tubes_in_box} tubes flown");
+        assert_eq!(
+            van_runs(&ex.commands()).is_empty(),
+            flies,
+            "{tubes_in_box} tubes by van"
+        );
+    }
+    // A headwind on the way to the lab shortens the reach: the centre is told again.
+    let headwind = d.handle(&ev(
+        t("08:00"),
+        Event::Weather {
+            wind_east_mps: 0.0,
+            wind_north_mps: 3.0,
+            rain_mm_h: 0.0,
+        },
+    ));
+    let again = box_limits(&headwind);
+    assert!(
+        matches!(again.as_slice(), [(c, n)] if c == "EDGE" && *n < limit),
+        "{again:?} after {limit}"
+    );
+}

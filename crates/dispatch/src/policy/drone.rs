@@ -71,6 +71,7 @@ impl Policy for DronePolicy {
     }
 
     fn plan(&mut self, ctx: &mut Ctx<'_>) {
+        super::box_limits::tell_box_limits(ctx);
         recover_stranded(ctx);
         if ctx.state.fleet_grounded() {
             vans_while_grounded(ctx);
@@ -789,7 +790,7 @@ fn reachable_other_lab(
 
 /// Whether a fully charged drone starting at `from` could pick up `payload_kg` at
 /// `pos` and fly it to `lab`.
-fn ideal_can_fly(
+pub(super) fn ideal_can_fly(
     ctx: &mut Ctx<'_>,
     from: labflight_core::LatLon,
     pos: labflight_core::LatLon,

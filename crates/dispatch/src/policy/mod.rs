@@ -3,6 +3,7 @@
 //! compare against; `greedy` (nearest free drone, first come first served) shows
 //! what planning buys. All share the dispatcher's event handling and bookkeeping.
 
+mod box_limits;
 mod courier;
 mod drone;
 mod greedy;
