@@ -161,6 +161,11 @@ pub struct DispatchParams {
     /// (verification runs long, boxes land together and queue), and again between a
     /// predicted arrival and a deadline when deciding that a pickup is due.
     pub deadline_margin_minutes: f64,
+    /// Safety margin kept between a tube's planned arrival at the lab and its
+    /// stability limit, minutes: the limit is on separating the serum, which waits
+    /// for reception, and a late box is a redraw, not a late result.
+    #[serde(default = "default_stability_margin_minutes")]
+    pub stability_margin_minutes: f64,
     /// How far ahead of a deadline a partial box may wait for more tubes, minutes.
     pub batching_window_minutes: f64,
     /// Below this battery share a drone is sent to swap.
@@ -179,6 +184,10 @@ pub struct DispatchParams {
 
 fn default_stay_at_lab_km() -> f64 {
     5.0
+}
+
+fn default_stability_margin_minutes() -> f64 {
+    30.0
 }
 
 impl Scenario {
@@ -445,6 +454,11 @@ impl Scenario {
             file,
             "dispatch.deadline_margin_minutes",
             p.deadline_margin_minutes,
+        )?;
+        non_negative(
+            file,
+            "dispatch.stability_margin_minutes",
+            p.stability_margin_minutes,
         )?;
         non_negative(
             file,

@@ -388,7 +388,8 @@ impl LabTimes {
 }
 
 /// The latest lab arrival that keeps every tube in `b` within its stability limit
-/// and gets its result to the centre by the cutoff, at this lab.
+/// and gets its result to the centre by the cutoff, at this lab, each with its
+/// safety margin.
 pub fn box_deadline(
     world: &World,
     b: &SpecimenBox,
@@ -397,8 +398,8 @@ pub fn box_deadline(
 ) -> Instant {
     let processing = result_at - arrive;
     let margin = minutes(world.params.deadline_margin_minutes);
-    b.stability_deadline
-        .min(world.service.cutoff - processing - margin)
+    let stability_margin = minutes(world.params.stability_margin_minutes);
+    (b.stability_deadline - stability_margin).min(world.service.cutoff - processing - margin)
 }
 
 /// A lab weighed for a pickup.

@@ -75,7 +75,8 @@ fn boxes_wait_to_be_batched_while_deadlines_allow() {
     let s = scenario();
     let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-    for (at, id, drawn) in [("08:30", "B1", "08:00"), ("08:50", "B2", "08:40")] {
+    // Unspun serum drawn at 08:20 is at the lab by 10:20, 09:50 with the margin.
+    for (at, id, drawn) in [("08:30", "B1", "08:20"), ("08:50", "B2", "08:40")] {
         ex.push_stamped(sealed(t(at), id, "C1", tubes(id, 10, "sst", t(drawn), &s)));
     }
     ex.run_until(t("12:00"));
@@ -83,7 +84,7 @@ fn boxes_wait_to_be_batched_while_deadlines_allow() {
     let plans = missions(&cmds);
     assert_eq!(plans.len(), 1, "both boxes share one flight");
     assert_eq!(plans[0].boxes.len(), 2);
-    assert!(plans[0].arrive_lab_at <= t("10:00"));
+    assert!(plans[0].arrive_lab_at <= t("09:50"));
 }
 
 /// When the first flight for a light box sealed at 08:30 leaves, with six drones
@@ -261,9 +262,9 @@ fn three_light_boxes_due_along_a_line_share_one_round_of_three_calls() {
     ex.push(t("08:30"), hold_d1(true));
     // Sealed over 20 minutes before the drone is free: all three are due.
     for (at, bx, centre, drawn) in [
-        ("08:33", "B1", "C1", "07:40"),
-        ("08:34", "B2", "C2", "07:36"),
-        ("08:35", "B3", "C3", "07:32"),
+        ("08:33", "B1", "C1", "08:10"),
+        ("08:34", "B2", "C2", "08:06"),
+        ("08:35", "B3", "C3", "08:02"),
     ] {
         ex.push_stamped(sealed(
             t(at),
@@ -289,7 +290,7 @@ fn three_light_boxes_due_along_a_line_share_one_round_of_three_calls() {
     assert!(round.later_stops[0].pickup_at < round.later_stops[1].pickup_at);
     assert!(
         round.arrive_lab_at <= t("09:32"),
-        "every tube within its limit"
+        "every tube within its limit and its margin"
     );
 }
 
@@ -512,7 +513,7 @@ fn wind_above_the_limit_grounds_the_fleet_and_sends_a_van() {
         t("08:50"),
         "B1",
         "C1",
-        tubes("S", 5, "sst", t("07:25"), &s),
+        tubes("S", 5, "sst", t("07:55"), &s),
     ));
     let mission = missions(&first)[0].mission.clone();
     let cmds = d.handle(&ev(
@@ -719,13 +720,14 @@ fn with_no_drone_free_a_van_goes_with_time_to_spare_or_at_its_last_chance() {
         .expect("a van with time to spare");
     assert_eq!(first.boxes, vec![BoxId::from("B1")]);
     assert!(first.reason.contains("no drone free"), "{}", first.reason);
-    // Unspun serum due at 09:40, a van's ride (11.5 min each way on the road, 5 min
-    // stops) away, is the other van's last chance.
+    // Unspun serum due at the lab at 09:40 (drawn 08:10, with the margin), a van's
+    // ride (11.5 min each way on the road, 5 min stops) away, is the other van's
+    // last chance.
     let cmds = d.handle(&sealed(
         t("08:56"),
         "B2",
         "C2",
-        tubes("B", 5, "sst", t("07:40"), &s),
+        tubes("B", 5, "sst", t("08:10"), &s),
     ));
     let last = *van_runs(&cmds).first().expect("a van at its last chance");
     assert!(last.boxes.contains(&BoxId::from("B2")), "{last:?}");
