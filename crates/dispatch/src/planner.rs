@@ -324,8 +324,9 @@ fn family_up(ls: Option<&LabState>, lab: &Lab, family: TestFamily) -> Result<(f6
 }
 
 /// Books tubes received at `lab` now on its lines: each family's analyzers start
-/// them once free, one after another at their throughput. What `FamilyLine` then
-/// predicts from, as the simulated lab floor works.
+/// them after reception, once free, one after another at their throughput; each
+/// then runs for its run time without holding the next one up. `FamilyLine`
+/// predicts from this.
 pub fn lines_take(
     ls: &mut LabState,
     lab: &Lab,
