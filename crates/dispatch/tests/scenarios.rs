@@ -1309,13 +1309,7 @@ fn a_box_sealed_while_the_drone_is_on_its_way_rides_along() {
     ));
     let plan = missions(&cmds)[0].clone();
     assert!(
-        cmds.iter().any(|c| matches!(
-            c,
-            Command::NotifyStation {
-                notice: labflight_core::command::StationNotice::SealNow { .. },
-                ..
-            }
-        )),
+        asks_to_seal(&cmds),
         "the centre is asked to seal what it has"
     );
     let more = d.handle(&sealed(
