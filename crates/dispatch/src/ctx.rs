@@ -366,14 +366,7 @@ impl<'a> Ctx<'a> {
         let mut fallback: Option<VanQuote> = None;
         // The first van at the centre is the same whichever lab it then drives to.
         let (courier, arrive) = self.earliest_courier(from)?;
-        for (site, _) in self.world.index.nearest(
-            from,
-            labflight_geo::index::SiteKind::Lab,
-            crate::planner::LABS_WEIGHED,
-        ) {
-            let Some(lab) = self.world.labs.get(&LabId(site.id.clone())) else {
-                continue;
-            };
+        for lab in self.world.nearest_labs(from, crate::planner::LABS_WEIGHED) {
             let courier = courier.clone();
             let (pickup_at, deliver_at) = self.van_times(arrive, from, lab);
             let Ok(result_at) = crate::planner::predicted_result(

@@ -9,7 +9,6 @@ use chrono::Duration;
 use labflight_core::command::{Alternative, Leg};
 use labflight_core::scenario::minutes;
 use labflight_core::{Instant, Lab, LabId, LatLon, TestFamily};
-use labflight_geo::index::SiteKind;
 use labflight_geo::{LegEstimate, Route};
 
 /// How many of the nearest labs are weighed for a pickup.
@@ -114,13 +113,10 @@ impl RouteCache {
             return Arc::clone(known);
         }
         let legs: LegsToLabs = world
-            .index
-            .nearest(from, SiteKind::Lab, LABS_WEIGHED)
-            .into_iter()
-            .filter_map(|(site, _)| world.labs.get_key_value(&LabId(site.id.clone())))
-            .map(|(id, lab)| {
+            .nearest_labs(from, LABS_WEIGHED)
+            .map(|lab| {
                 let leg = plan_leg(world, state, self, from, lab.position, payload_kg);
-                (id.clone(), leg)
+                (lab.id.clone(), leg)
             })
             .collect();
         self.legs_to_labs.insert(key, Arc::clone(&legs));

@@ -111,6 +111,14 @@ impl World {
         }
     }
 
+    /// The labs nearest to `p`, nearest first, at most `n`.
+    pub fn nearest_labs(&self, p: LatLon, n: usize) -> impl Iterator<Item = &Lab> {
+        self.index
+            .nearest(p, labflight_geo::index::SiteKind::Lab, n)
+            .into_iter()
+            .filter_map(|(site, _)| self.labs.get(&LabId(site.id.clone())))
+    }
+
     /// The pad with a charger nearest to `p` (ties by id).
     pub fn nearest_charger(&self, p: LatLon) -> Option<&Pad> {
         self.chargers

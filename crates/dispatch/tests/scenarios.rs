@@ -1528,6 +1528,14 @@ fn loaded(box_id: &str) -> DroneEventKind {
     }
 }
 
+/// A drone landing on the pad of `one_lab_world`'s lab, L1.
+fn landed_at_the_lab() -> DroneEventKind {
+    DroneEventKind::Landed {
+        pad: Some(labflight_core::PadId::from("PAD-L1")),
+        position: at_km(0.0, 0.0),
+    }
+}
+
 /// The box's status as serialized (`waiting`, `on_board`, …) and its mission, if any.
 fn box_status(d: &Dispatcher, id: &str) -> (&'static str, Option<String>) {
     let b = &d.state().boxes[&BoxId::from(id)];
@@ -1628,9 +1636,7 @@ fn a_box_replanned_on_another_drone_that_the_lost_drone_loaded_calls_off_the_new
         .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
     let (p, lost) = lose_the_drone_sent_for_b1(&mut d);
-    let again = missions(&lost)
-        .into_iter()
-        .find(|m| m.boxes.contains(&BoxId::from("B1")))
+    let again = mission_for(&lost, "B1")
         .expect("re-planned on the other drone")
         .clone();
     assert_ne!(again.drone, p.drone);
@@ -1654,10 +1660,7 @@ fn a_box_replanned_on_another_drone_that_the_lost_drone_loaded_calls_off_the_new
     d.handle(&drone_event(
         t("09:09"),
         again.drone.as_str(),
-        DroneEventKind::Landed {
-            pad: Some(labflight_core::PadId::from("PAD-L1")),
-            position: at_km(0.0, 0.0),
-        },
+        landed_at_the_lab(),
     ));
     let next = d.handle(&sealed(
         t("09:10"),
@@ -1666,9 +1669,7 @@ fn a_box_replanned_on_another_drone_that_the_lost_drone_loaded_calls_off_the_new
         tubes("T", 5, "sst", t("07:40"), &s),
     ));
     assert!(
-        missions(&next)
-            .iter()
-            .any(|m| m.drone == again.drone && m.boxes.contains(&BoxId::from("B2"))),
+        mission_for(&next, "B2").is_some_and(|m| m.drone == again.drone),
         "{next:?}"
     );
 }
@@ -1763,10 +1764,7 @@ fn a_free_drone_flies_to_the_charger_near_a_centre_none_can_reach_from_where_it_
         })
         .collect();
     assert_eq!(sent.len(), 1, "one drone, not one per pass: {cmds:#?}");
-    let flight = missions(&cmds)
-        .into_iter()
-        .find(|m| m.boxes.contains(&BoxId::from("B1")))
-        .expect("B1 flies from the charger");
+    let flight = mission_for(&cmds, "B1").expect("B1 flies from the charger");
     assert_eq!(&flight.drone, sent[0]);
     assert!(delivered(&ex.dispatcher, "B1"));
     assert!(
@@ -1786,17 +1784,12 @@ fn a_drone_declared_lost_is_heard_from_again_by_any_event_it_reports() {
     let mut next = d.handle(&drone_event(
         t("09:12"),
         p.drone.as_str(),
-        DroneEventKind::Landed {
-            pad: Some(labflight_core::PadId::from("PAD-L1")),
-            position: at_km(0.0, 0.0),
-        },
+        landed_at_the_lab(),
     ));
     assert!(!d.state().drones[&p.drone].link_lost, "a report is a link");
     next.extend(d.handle(&ev(t("09:13"), Event::Tick)));
     assert!(
-        missions(&next)
-            .iter()
-            .any(|m| m.drone == p.drone && m.boxes.contains(&BoxId::from("B1"))),
+        mission_for(&next, "B1").is_some_and(|m| m.drone == p.drone),
         "flies B1 again: {next:?}"
     );
 }

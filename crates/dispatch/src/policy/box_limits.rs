@@ -33,21 +33,23 @@ pub(super) fn tell_box_limits(ctx: &mut Ctx<'_>) {
         };
         let told = ctx.state.box_limits.get(&station).copied();
         let (max_tubes, reason) = match limit {
-            Some(n) if told != Some(n) => (
-                n,
-                format!(
-                    "a box of more than {n} tubes is beyond every drone's reach from {charger}: seal by {n}"
-                ),
-            ),
-            None if told.is_some() => (
-                capacity,
-                format!("a full box is within reach from {charger} again"),
-            ),
+            Some(n) if told != Some(n) => {
+                ctx.state.box_limits.insert(station.clone(), n);
+                (
+                    n,
+                    format!(
+                        "a box of more than {n} tubes is beyond every drone's reach from {charger}: seal by {n}"
+                    ),
+                )
+            }
+            None if told.is_some() => {
+                ctx.state.box_limits.remove(&station);
+                (
+                    capacity,
+                    format!("a full box is within reach from {charger} again"),
+                )
+            }
             _ => continue,
-        };
-        match limit {
-            Some(n) => ctx.state.box_limits.insert(station.clone(), n),
-            None => ctx.state.box_limits.remove(&station),
         };
         ctx.out.push(Command::NotifyStation {
             station,
@@ -63,18 +65,12 @@ pub(super) fn tell_box_limits(ctx: &mut Ctx<'_>) {
 fn heaviest_flyable_box(ctx: &mut Ctx<'_>, pos: LatLon) -> Option<(String, Option<u32>)> {
     let charger = ctx.world.nearest_charger(pos)?;
     let (charger_id, from) = (charger.id.0.clone(), charger.position);
-    let labs: Vec<LabId> = ctx
-        .world
-        .index
-        .nearest(
-            pos,
-            labflight_geo::index::SiteKind::Lab,
-            crate::planner::LABS_WEIGHED,
-        )
-        .into_iter()
-        .map(|(site, _)| LabId(site.id.clone()))
+    let world = ctx.world;
+    let labs: Vec<LabId> = world
+        .nearest_labs(pos, crate::planner::LABS_WEIGHED)
+        .map(|lab| lab.id.clone())
         .collect();
-    let spec = ctx.world.box_spec.clone();
+    let spec = &world.box_spec;
     let mut flies = |tubes: u32| {
         let kg = spec.payload_kg(tubes as usize);
         labs.iter()

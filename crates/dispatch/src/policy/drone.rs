@@ -515,13 +515,7 @@ fn van_last_call(ctx: &mut Ctx<'_>, p: &Pickup, pos: labflight_core::LatLon) -> 
     // A cheap bound first (a city re-plan asks this of every pickup without a
     // drone): the first van there, straight to the nearest lab, against the latest
     // any lab could take the boxes.
-    let Some(nearest_lab) = ctx
-        .world
-        .index
-        .nearest(pos, labflight_geo::index::SiteKind::Lab, 1)
-        .first()
-        .map(|(site, _)| LabId(site.id.clone()))
-    else {
+    let Some(nearest_lab) = ctx.world.nearest_labs(pos, 1).next().map(|l| l.id.clone()) else {
         return false;
     };
     let Some((_, _, earliest)) = ctx.quote_courier(pos, &nearest_lab) else {

@@ -237,6 +237,13 @@ pub fn missions(cmds: &[Command]) -> Vec<&MissionPlan> {
         .collect()
 }
 
+/// The mission among `cmds` that flies `box_id`.
+pub fn mission_for<'a>(cmds: &'a [Command], box_id: &str) -> Option<&'a MissionPlan> {
+    missions(cmds)
+        .into_iter()
+        .find(|m| m.boxes.contains(&BoxId::from(box_id)))
+}
+
 pub fn van_runs(cmds: &[Command]) -> Vec<&labflight_core::command::CourierRequest> {
     cmds.iter()
         .filter_map(|c| match c {
