@@ -88,8 +88,11 @@ impl SimDrone {
 struct PhysBox {
     station: StationId,
     sealed_at: Instant,
-    /// Taken from the centre by a drone or van (a box is picked up once).
+    /// Taken by a drone or van from where it lies (its centre, or the pad a drone
+    /// set it down on): a box is picked up once from each place.
     loaded: bool,
+    /// The drone it is aboard, until the drone sets it down on a pad.
+    aboard: Option<DroneId>,
     received: bool,
     tubes: Vec<Tube>,
 }
@@ -380,13 +383,15 @@ impl<'a> Engine<'a> {
                 // A box is where it physically is: a second carrier sent for a box
                 // already taken finds nothing to load.
                 if let Event::Drone {
+                    drone,
                     kind: DroneEventKind::PayloadLoaded { box_id },
-                    ..
                 } = &event
                     && let Some(b) = self.boxes.get_mut(box_id)
-                    && std::mem::replace(&mut b.loaded, true)
                 {
-                    return;
+                    if std::mem::replace(&mut b.loaded, true) {
+                        return;
+                    }
+                    b.aboard = Some(drone.clone());
                 }
                 self.deliver(event);
             }
@@ -431,6 +436,7 @@ impl<'a> Engine<'a> {
                 station: station.clone(),
                 sealed_at: self.now,
                 loaded: false,
+                aboard: None,
                 received: false,
                 tubes: tubes.clone(),
             },
@@ -913,6 +919,33 @@ impl<'a> Engine<'a> {
             .unwrap_or(p.pickup_at)
     }
 
+    /// The boxes aboard a drone sent to land at a pad stay there when it lands at
+    /// `arrive`, for the next carrier to load; on a lab's pad, the lab takes them in.
+    fn set_down(&mut self, drone: &DroneId, pad: &PadId, arrive: Instant) {
+        let lab = self.world.pads.get(pad).and_then(|p| match &p.site {
+            labflight_core::pad::PadSite::Lab(lab) => Some(lab.clone()),
+            _ => None,
+        });
+        let mut taken_in = Vec::new();
+        for (id, b) in self.boxes.iter_mut() {
+            if b.received || b.aboard.as_ref() != Some(drone) {
+                continue;
+            }
+            b.aboard = None;
+            match &lab {
+                Some(_) => taken_in.push(id.clone()),
+                None => b.loaded = false,
+            }
+        }
+        if let Some(lab) = lab {
+            for box_id in taken_in {
+                let lab = lab.clone();
+                self.tell(arrive, Event::BoxReceived { box_id, lab });
+            }
+        }
+    }
+
+    /// Flies a drone to a pad, setting down what it carries there.
     fn fly_to_pad(&mut self, drone: &DroneId, pad: &PadId) {
         let now = self.now;
         let Some(target) = self.world.pad_position(pad) else {
@@ -945,6 +978,7 @@ impl<'a> Engine<'a> {
                 },
             },
         );
+        self.set_down(drone, pad, arrive);
     }
 }
 

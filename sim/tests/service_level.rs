@@ -151,3 +151,53 @@ fn staff_keep_each_box_within_the_limit_the_dispatcher_gives_their_centre() {
     );
     assert!(sealed_at_a_limit > 0, "some box was sealed at its limit");
 }
+
+#[test]
+fn a_box_a_failed_drone_set_down_on_a_centres_pad_flies_on_with_another_drone() {
+    use labflight_core::event::DroneEventKind;
+    use labflight_core::{Command, Event};
+    // On seed 3 a drone fails over another centre with a box on board.
+    let (_, d) = day("scenario.toml", 3, PolicyKind::Drone);
+    let fetches: Vec<_> = d
+        .run
+        .commands
+        .iter()
+        .filter_map(|(_, c)| match c {
+            Command::AssignMission(p) if p.why.summary.contains("stranded on") => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert!(!fetches.is_empty(), "a stranded box is fetched by a drone");
+    for p in fetches {
+        for b in &p.boxes {
+            let loads: Vec<_> = d
+                .run
+                .journal
+                .iter()
+                .filter_map(|s| match &s.event {
+                    Event::Drone {
+                        drone,
+                        kind: DroneEventKind::PayloadLoaded { box_id },
+                    } if box_id == b => Some(drone),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                loads.last(),
+                Some(&&p.drone),
+                "{b} is loaded again from the pad by {}: {loads:?}",
+                p.drone
+            );
+            assert!(loads.len() >= 2, "{b}: {loads:?}");
+            for c in d.ledger.tubes.values().filter(|c| c.box_id == *b) {
+                let received = c.received_at.expect("received at a lab");
+                assert!(
+                    received <= c.stability_deadline,
+                    "{}: received {received}, stable until {}",
+                    c.barcode,
+                    c.stability_deadline
+                );
+            }
+        }
+    }
+}

@@ -69,7 +69,7 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
                 .collect();
             match kind {
                 DroneEventKind::PayloadLoaded { box_id } => {
-                    let place = before.boxes.get(box_id).map(|b| b.station.to_string());
+                    let place = before.boxes.get(box_id).map(lies_at);
                     for_box(box_id, Step::Loaded, place.clone(), by.clone());
                     for_box(box_id, Step::InFlight, place, by);
                 }
@@ -100,7 +100,7 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
             match kind {
                 CourierEventKind::PickedUp { boxes } => {
                     for b in boxes {
-                        let place = before.boxes.get(b).map(|sb| sb.station.to_string());
+                        let place = before.boxes.get(b).map(lies_at);
                         for_box(b, Step::Loaded, place.clone(), by.clone());
                         for_box(b, Step::InVan, place, by.clone());
                     }
@@ -181,6 +181,13 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
         _ => {}
     }
     out
+}
+
+/// Where a box is loaded from: its centre, or the pad a drone set it down on.
+fn lies_at(b: &crate::state::SpecimenBox) -> String {
+    b.set_down
+        .as_ref()
+        .map_or_else(|| b.station.to_string(), |s| s.pad.to_string())
 }
 
 /// The lab pad of the drone mission a box is aboard, if any.

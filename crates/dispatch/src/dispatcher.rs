@@ -8,8 +8,8 @@ use crate::ctx::{Ctx, takes_more_at};
 use crate::planner::{RouteCache, choose_lab, plan_leg};
 use crate::policy::{Policy, PolicyKind};
 use crate::state::{
-    BoxStatus, Carrier, Courier, Drone, DroneStatus, LabState, MissionStatus, SpecimenBox, State,
-    TubeState, TubeStatus, Weather,
+    BoxStatus, Carrier, Courier, Drone, DroneStatus, LabState, MissionStatus, SetDown, SpecimenBox,
+    State, TubeState, TubeStatus, Weather,
 };
 use crate::world::World;
 use labflight_core::command::{AlertKind, Recovery, Severity, StationNotice};
@@ -345,6 +345,7 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
                             sb.status = BoxStatus::OnBoard {
                                 mission: mission.clone(),
                             };
+                            sb.set_down = None;
                             if let Some(m) = ctx.state.missions.get_mut(&mission) {
                                 m.status = MissionStatus::PickedUp;
                             }
@@ -461,6 +462,7 @@ fn box_sealed(ctx: &mut Ctx<'_>, box_id: &BoxId, station: &StationId, tubes: &[T
             forced: false,
             temp_c: None,
             loaded_on: None,
+            set_down: None,
         },
     );
     if let Some(mission) = ride_along {
@@ -816,6 +818,7 @@ fn load_on(ctx: &mut Ctx<'_>, box_id: &BoxId, mission: &MissionId) {
         b.status = BoxStatus::OnBoard {
             mission: mission.clone(),
         };
+        b.set_down = None;
     }
     if let Some(m) = ctx.state.missions.get_mut(mission) {
         m.status = MissionStatus::PickedUp;
@@ -923,9 +926,12 @@ fn strand_on(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) {
         .as_ref()
         .and_then(|p| world.pad_position(p))
         .unwrap_or(position);
+    let now = ctx.state.now;
     if let Some(b) = ctx.state.boxes.get_mut(box_id) {
         b.status = BoxStatus::Stranded { at };
+        b.set_down = pad.clone().map(|pad| SetDown { pad, since: now });
     }
+    ask_lab_to_take_in(ctx, std::slice::from_ref(box_id));
     let msg = format!(
         "{box_id} loaded on {drone}, which has no mission to carry it: stranded where it lands, for a van"
     );
@@ -939,6 +945,27 @@ fn strand_on(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) {
         && !flying_back
     {
         fly_empty(ctx, drone, pad, msg);
+    }
+}
+
+/// Asks the lab whose pad a box was just set down on to take it in, when it can
+/// (`policy::lab_to_take_in`): the box is there, a van would only drive it round.
+fn ask_lab_to_take_in(ctx: &mut Ctx<'_>, boxes: &[BoxId]) {
+    for box_id in boxes {
+        let Some(b) = ctx.state.boxes.get(box_id) else {
+            continue;
+        };
+        if !matches!(b.status, BoxStatus::Stranded { .. }) {
+            continue;
+        }
+        if let Some(lab) = crate::policy::lab_to_take_in(ctx, b) {
+            ctx.alert(
+                AlertKind::TubeAtRisk,
+                Severity::Warning,
+                box_id.as_str(),
+                format!("set down on {lab}'s pad by a drone in trouble: for {lab} to take in"),
+            );
+        }
     }
 }
 
@@ -1086,15 +1113,25 @@ pub(crate) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
     };
     let pad_pos = world.pad_position(&pad).unwrap_or(position);
     for b in &boxes {
-        if let Some(sb) = ctx.state.boxes.get_mut(b) {
-            // On a round, boxes at centres not yet called at were never loaded.
-            sb.status = if matches!(sb.status, BoxStatus::OnBoard { .. }) {
-                BoxStatus::Stranded { at: pad_pos }
-            } else {
-                BoxStatus::Waiting
-            };
+        let Some(sb) = ctx.state.boxes.get_mut(b) else {
+            continue;
+        };
+        // On a round, boxes at centres not yet called at were never loaded; a box
+        // a drone was to fetch from a pad away from its centre still lies there.
+        if matches!(sb.status, BoxStatus::OnBoard { .. }) {
+            sb.status = BoxStatus::Stranded { at: pad_pos };
+            sb.set_down = Some(SetDown {
+                pad: pad.clone(),
+                since: ctx.state.now,
+            });
+        } else if let Some(lying) = sb.set_down.as_ref() {
+            let at = world.pad_position(&lying.pad).unwrap_or(pad_pos);
+            sb.status = BoxStatus::Stranded { at };
+        } else {
+            sb.status = BoxStatus::Waiting;
         }
     }
+    ask_lab_to_take_in(ctx, &boxes);
     if let Some(d) = ctx.state.drones.get_mut(&drone)
         && d.mission() == Some(mission)
     {

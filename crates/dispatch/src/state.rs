@@ -146,6 +146,17 @@ pub struct SpecimenBox {
     /// load (an MQTT redelivery) changes nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loaded_on: Option<DroneId>,
+    /// Where the box lies away from its centre: a drone carrying it landed short of
+    /// the lab. The next carrier loads it there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_down: Option<SetDown>,
+}
+
+/// A pad a drone in trouble left a box on, and since when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SetDown {
+    pub pad: PadId,
+    pub since: Instant,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -614,6 +614,17 @@ fn drone_fault_with_a_box_on_board_lands_and_a_van_recovers_the_box() {
             },
         },
     ));
+    // At the centre: it lands on the centre's pad, and no other drone can fetch it.
+    d.handle(&ev(
+        p.pickup_at,
+        Event::DroneTelemetry {
+            drone: p.drone.clone(),
+            position: at_km(3.0, 0.0),
+            alt_m: 0.0,
+            battery_pct: 90.0,
+            state: labflight_core::event::DroneState::Landed,
+        },
+    ));
     let cmds = d.handle(&ev(
         p.pickup_at,
         Event::Drone {
@@ -693,6 +704,251 @@ fn drone_fault_between_the_centres_of_a_round_strands_only_what_it_loaded() {
             ..
         }
     )));
+}
+
+/// C2 6 km east of the lab, C1 half way, two drones at the lab: the first flies B1
+/// from C2 and fails over C1 with it on board, so it lands on C1's pad.
+fn strand_b1_on_c1s_pad(
+    d: &mut Dispatcher,
+    s: &Scenario,
+) -> (labflight_core::command::MissionPlan, Vec<Command>) {
+    let p = missions(&d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C2",
+        tubes("S", 5, "sst", t("08:20"), s),
+    )))[0]
+        .clone();
+    let drone = |kind| Event::Drone {
+        drone: p.drone.clone(),
+        kind,
+    };
+    d.handle(&ev(
+        p.pickup_at,
+        drone(DroneEventKind::PayloadLoaded {
+            box_id: BoxId::from("B1"),
+        }),
+    ));
+    let over_c1 = p.pickup_at + chrono::Duration::minutes(2);
+    d.handle(&ev(
+        over_c1,
+        Event::DroneTelemetry {
+            drone: p.drone.clone(),
+            position: at_km(3.2, 0.0),
+            alt_m: 120.0,
+            battery_pct: 80.0,
+            state: labflight_core::event::DroneState::Flying,
+        },
+    ));
+    let cmds = d.handle(&ev(
+        over_c1,
+        drone(DroneEventKind::Fault {
+            reason: "motor 1".into(),
+        }),
+    ));
+    assert!(
+        cmds.iter().any(|c| matches!(
+            c,
+            Command::AbortMission {
+                recovery: Recovery::LandAtNearestPad { pad },
+                ..
+            } if pad.as_str() == "PAD-C1"
+        )),
+        "{cmds:?}"
+    );
+    (p, cmds)
+}
+
+fn stranding_world(van_base: &str) -> Builder {
+    one_lab_world()
+        .station("C2", 6.0, 0.0, "PH")
+        .lab("L2", 25.0, 25.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .drone("D2", "L1", 100.0)
+        .courier("V1", van_base)
+}
+
+#[test]
+fn a_box_stranded_on_a_centres_pad_flies_on_with_another_drone_sooner_than_a_van() {
+    let s = scenario();
+    let mut d = Dispatcher::new(
+        stranding_world("L1").world(&s),
+        PolicyKind::Drone,
+        7,
+        t("07:30"),
+    );
+    let (first, cmds) = strand_b1_on_c1s_pad(&mut d, &s);
+    assert!(van_runs(&cmds).is_empty(), "{cmds:?}");
+    let on = mission_for(&cmds, "B1")
+        .expect("another drone fetches the box")
+        .clone();
+    assert_ne!(on.drone, first.drone);
+    assert_eq!(on.station, StationId::from("C1"), "from the pad it lies on");
+    assert!(
+        on.why.summary.contains("stranded on C1's pad"),
+        "{}",
+        on.why.summary
+    );
+    assert!(
+        cmds.iter().any(|c| matches!(
+            c,
+            Command::NotifyStation { station, notice: StationNotice::PickupEta { boxes, .. } }
+                if station.as_str() == "C1" && boxes == &vec![BoxId::from("B1")]
+        )),
+        "C1's staff are told a drone comes for the box on their pad"
+    );
+    // Loaded from C1's pad, not from its own centre, and on to the lab.
+    let loaded = ev(
+        on.pickup_at,
+        Event::Drone {
+            drone: on.drone.clone(),
+            kind: DroneEventKind::PayloadLoaded {
+                box_id: BoxId::from("B1"),
+            },
+        },
+    );
+    let steps = labflight_dispatch::custody_steps(d.state(), &loaded);
+    assert!(!steps.is_empty());
+    assert!(
+        steps.iter().all(|c| c.place.as_deref() == Some("PAD-C1")),
+        "{steps:?}"
+    );
+    d.handle(&loaded);
+    assert_eq!(
+        box_status(&d, "B1"),
+        ("on_board", Some(on.mission.0.clone()))
+    );
+    d.handle(&ev(
+        on.arrive_lab_at,
+        Event::BoxReceived {
+            box_id: BoxId::from("B1"),
+            lab: on.lab.clone(),
+        },
+    ));
+    assert!(delivered(&d, "B1"));
+}
+
+#[test]
+fn a_box_stranded_on_a_pad_waits_for_a_busy_drone_about_to_be_ready_rather_than_a_far_van() {
+    let s = scenario();
+    // The only van is based 35 km away; the other drone is flying a box to the lab.
+    let mut d = Dispatcher::new(
+        stranding_world("L2").world(&s),
+        PolicyKind::Drone,
+        7,
+        t("07:30"),
+    );
+    let busy = missions(&d.handle(&sealed(
+        t("08:58"),
+        "B2",
+        "C1",
+        tubes("T", 5, "sst", t("08:20"), &s),
+    )))[0]
+        .clone();
+    let (first, cmds) = strand_b1_on_c1s_pad(&mut d, &s);
+    assert_ne!(busy.drone, first.drone);
+    assert!(
+        van_runs(&cmds).is_empty() && mission_for(&cmds, "B1").is_none(),
+        "the box waits for the busy drone: {cmds:?}"
+    );
+    assert_eq!(box_status(&d, "B1").0, "stranded");
+    let drone = |kind| Event::Drone {
+        drone: busy.drone.clone(),
+        kind,
+    };
+    let at = busy.arrive_lab_at;
+    let mut cmds = d.handle(&ev(at, drone(landed_at_the_lab())));
+    cmds.extend(d.handle(&ev(
+        at,
+        Event::BoxReceived {
+            box_id: BoxId::from("B2"),
+            lab: LabId::from("L1"),
+        },
+    )));
+    cmds.extend(d.handle(&ev(
+        at,
+        drone(DroneEventKind::MissionComplete {
+            mission: busy.mission.clone(),
+        }),
+    )));
+    if cmds
+        .iter()
+        .any(|c| matches!(c, Command::SwapBattery { .. }))
+    {
+        cmds.extend(d.handle(&ev(
+            at + chrono::Duration::minutes(5),
+            drone(DroneEventKind::BatteryReady { battery_pct: 100.0 }),
+        )));
+    }
+    assert!(van_runs(&cmds).is_empty(), "{cmds:?}");
+    let on = mission_for(&cmds, "B1").expect("the drone ready again fetches the box");
+    assert_eq!((&on.drone, on.station.as_str()), (&busy.drone, "C1"));
+}
+
+#[test]
+fn a_box_set_down_on_a_labs_pad_is_left_for_the_lab_to_take_in_before_a_van_is_sent() {
+    let s = scenario();
+    let world = one_lab_world()
+        .drone("D1", "L1", 100.0)
+        .courier("V1", "L1")
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let p = missions(&d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    )))[0]
+        .clone();
+    let drone = |kind| Event::Drone {
+        drone: p.drone.clone(),
+        kind,
+    };
+    d.handle(&ev(
+        p.pickup_at,
+        drone(DroneEventKind::PayloadLoaded {
+            box_id: BoxId::from("B1"),
+        }),
+    ));
+    // It fails a few hundred metres short of the lab, so it lands on the lab's pad.
+    let near_the_lab = p.arrive_lab_at - chrono::Duration::seconds(30);
+    d.handle(&ev(
+        near_the_lab,
+        Event::DroneTelemetry {
+            drone: p.drone.clone(),
+            position: at_km(0.3, 0.0),
+            alt_m: 60.0,
+            battery_pct: 80.0,
+            state: labflight_core::event::DroneState::Flying,
+        },
+    ));
+    let cmds = d.handle(&ev(
+        near_the_lab,
+        drone(DroneEventKind::Fault {
+            reason: "motor 4".into(),
+        }),
+    ));
+    assert!(van_runs(&cmds).is_empty(), "{cmds:?}");
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::Alert(a)
+            if a.subject == "B1" && a.message.contains("for L1 to take in"))),
+        "{cmds:?}"
+    );
+    let later = d.handle(&ev(
+        near_the_lab + chrono::Duration::minutes(10),
+        Event::Tick,
+    ));
+    assert!(van_runs(&later).is_empty(), "{later:?}");
+    // Not taken in a quarter of an hour later: a van is sent after all.
+    let later = d.handle(&ev(
+        near_the_lab + chrono::Duration::minutes(16),
+        Event::Tick,
+    ));
+    assert_eq!(
+        van_runs(&later).first().map(|v| v.boxes.clone()),
+        Some(vec![BoxId::from("B1")]),
+        "{later:?}"
+    );
 }
 
 #[test]

@@ -12,7 +12,9 @@
 //! battery goes by van as soon as it is sealed, and a pickup too heavy for that
 //! drone flies the boxes it can carry. In the half hour before the last draw, a
 //! pickup that can wait for the last call waits, so one flight takes the
-//! centre's last box too. While the fleet is grounded, vans take everything.
+//! centre's last box too. A box a drone in trouble set down on a centre's pad flies
+//! on with another drone when that beats a van (`stranded`). While the fleet is
+//! grounded, vans take everything.
 
 use super::{Policy, load_boxes, recover_stranded};
 use crate::ctx::Ctx;
@@ -26,7 +28,7 @@ use labflight_geo::index::SiteKind;
 use std::collections::{BTreeSet, HashMap};
 
 /// How many nearby idle drones are weighed per pickup.
-const CANDIDATES: usize = 8;
+pub(super) const CANDIDATES: usize = 8;
 
 #[derive(Debug)]
 pub struct DronePolicy;
@@ -72,7 +74,8 @@ impl Policy for DronePolicy {
 
     fn plan(&mut self, ctx: &mut Ctx<'_>) {
         super::box_limits::tell_box_limits(ctx);
-        recover_stranded(ctx);
+        let waiting_for_a_drone = super::stranded::fly_stranded_on(ctx);
+        recover_stranded(ctx, &waiting_for_a_drone);
         if ctx.state.fleet_grounded() {
             vans_while_grounded(ctx);
             return;
@@ -634,14 +637,14 @@ fn send_to_charger_near(
 const READY_SOONER_MINUTES: f64 = 1.0;
 
 /// A busy drone that will soon be ready with a fresh battery: when and where.
-struct SoonReady {
-    ready: Instant,
-    at: labflight_core::LatLon,
+pub(super) struct SoonReady {
+    pub(super) ready: Instant,
+    pub(super) at: labflight_core::LatLon,
     drone: DroneId,
 }
 
 /// Every drone not paused that `ready_where` knows will soon be ready.
-fn soon_ready_drones(ctx: &Ctx<'_>) -> Vec<SoonReady> {
+pub(super) fn soon_ready_drones(ctx: &Ctx<'_>) -> Vec<SoonReady> {
     ctx.state
         .drones
         .values()
@@ -741,7 +744,7 @@ fn ready_where(
 }
 
 /// The drone chosen for a pickup (if any could fly it) and every drone weighed.
-type Weighing = (Option<(DroneId, DroneOption)>, Vec<Alternative>);
+pub(super) type Weighing = (Option<(DroneId, DroneOption)>, Vec<Alternative>);
 
 /// Labs tried, besides the one with the earliest result, when no drone can reach it.
 const OTHER_LABS_TRIED: usize = 2;
@@ -950,7 +953,7 @@ fn keep_within_reach(ctx: &mut Ctx<'_>, pos: labflight_core::LatLon, p: &mut Pic
 }
 
 /// Weighs candidate drones for one pickup: the one with the earliest pickup, and every verdict.
-fn weigh(
+pub(super) fn weigh(
     ctx: &mut Ctx<'_>,
     candidates: &[DroneId],
     pos: labflight_core::LatLon,
@@ -1058,16 +1061,7 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
             continue;
         }
         let pos = ctx.world.stations[&station].position;
-        let approach = ctx
-            .nearest_available(pos, 1)
-            .first()
-            .map(|d| {
-                ctx.world
-                    .frame
-                    .distance_m(ctx.state.drones[d].position, pos)
-            })
-            .map(|m| minutes(m / ctx.world.drone_spec.cruise_airspeed_mps / 60.0 + 1.0))
-            .unwrap_or(minutes(15.0));
+        let approach = approach_from_nearest(ctx, pos);
         // Borrow the boxes in place: cloning their manifests on every tick is the
         // dominant cost of a city-scale re-plan.
         let state: &crate::state::State = ctx.state;
@@ -1137,6 +1131,23 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
         });
     }
     out
+}
+
+/// How long the nearest free drone would take to reach `pos` (a quarter of an
+/// hour when none is free): when a pickup there would leave for the lab.
+pub(super) fn approach_from_nearest(
+    ctx: &mut Ctx<'_>,
+    pos: labflight_core::LatLon,
+) -> chrono::Duration {
+    ctx.nearest_available(pos, 1)
+        .first()
+        .map(|d| {
+            ctx.world
+                .frame
+                .distance_m(ctx.state.drones[d].position, pos)
+        })
+        .map(|m| minutes(m / ctx.world.drone_spec.cruise_airspeed_mps / 60.0 + 1.0))
+        .unwrap_or(minutes(15.0))
 }
 
 /// Alerts once per box when its predicted lab arrival is past its deadline.

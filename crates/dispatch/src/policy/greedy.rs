@@ -23,7 +23,7 @@ impl Policy for Greedy {
     }
 
     fn plan(&mut self, ctx: &mut Ctx<'_>) {
-        recover_stranded(ctx);
+        recover_stranded(ctx, &Default::default());
         if ctx.state.fleet_grounded() {
             return;
         }

@@ -7,13 +7,17 @@ mod box_limits;
 mod courier;
 mod drone;
 mod greedy;
+mod stranded;
 
 use crate::ctx::Ctx;
 use crate::planner::{choose_lab, evaluate_drone};
 use crate::state::BoxStatus;
 use crate::world::World;
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
-use labflight_core::{DroneId, StationId};
+use labflight_core::pad::PadSite;
+use labflight_core::scenario::minutes;
+use labflight_core::{BoxId, DroneId, LabId, LatLon, StationId};
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 pub trait Policy: std::fmt::Debug + Send {
@@ -161,38 +165,84 @@ pub(crate) fn load_boxes(
     out
 }
 
-/// Boxes stranded on a drone that landed away from a lab go by van to the best lab.
-pub(crate) fn recover_stranded(ctx: &mut Ctx<'_>) {
-    let stranded: Vec<_> = ctx
-        .state
-        .boxes
-        .values()
-        .filter_map(|b| match b.status {
-            BoxStatus::Stranded { at } => Some((b.id.clone(), b.station.clone(), at)),
-            _ => None,
-        })
-        .collect();
-    for (box_id, station, at) in stranded {
-        match ctx.quote_van_run(at, std::slice::from_ref(&box_id)) {
+/// How long a box that a drone in trouble set down on a lab's pad is left for that
+/// lab's reception to take in before a van is sent for it.
+const LAB_TAKES_IN_MINUTES: f64 = 15.0;
+
+/// Boxes stranded on a drone that landed away from a lab go by van to the best lab,
+/// one van for all the boxes in one place; but not those `waiting_for_a_drone`, nor
+/// those set down on the pad of a lab that can take them in, for a while.
+pub(crate) fn recover_stranded(
+    ctx: &mut Ctx<'_>,
+    waiting_for_a_drone: &std::collections::BTreeSet<BoxId>,
+) {
+    let mut by_place: BTreeMap<String, (StationId, LatLon, Vec<BoxId>)> = BTreeMap::new();
+    for b in ctx.state.boxes.values() {
+        let BoxStatus::Stranded { at } = b.status else {
+            continue;
+        };
+        if waiting_for_a_drone.contains(&b.id) || lab_to_take_in(ctx, b).is_some() {
+            continue;
+        }
+        let place = b.set_down.as_ref().map_or_else(
+            || format!("{:.6},{:.6}", at.lat, at.lon),
+            |s| s.pad.0.clone(),
+        );
+        // The van calls at the centre whose pad the box lies on, if it lies on one.
+        let centre = b
+            .set_down
+            .as_ref()
+            .and_then(|s| ctx.world.pads.get(&s.pad))
+            .and_then(|p| match &p.site {
+                PadSite::Station(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| b.station.clone());
+        by_place
+            .entry(place)
+            .or_insert_with(|| (centre, at, Vec::new()))
+            .2
+            .push(b.id.clone());
+    }
+    for (station, at, boxes) in by_place.into_values() {
+        match ctx.quote_van_run(at, &boxes) {
             Some(van) => ctx.book_van_run(
                 &station,
-                vec![box_id],
+                boxes,
                 &van,
                 "recover a box from a drone that landed away from a lab",
             ),
             None => {
-                let Some(sb) = ctx.state.boxes.get_mut(&box_id) else {
-                    continue;
-                };
-                if !std::mem::replace(&mut sb.at_risk_alerted, true) {
-                    ctx.alert(
-                        AlertKind::TubeAtRisk,
-                        Severity::Critical,
-                        box_id.as_str(),
-                        "stranded at a pad and no van can take it to a lab: send staff",
-                    );
+                for box_id in boxes {
+                    let Some(sb) = ctx.state.boxes.get_mut(&box_id) else {
+                        continue;
+                    };
+                    if !std::mem::replace(&mut sb.at_risk_alerted, true) {
+                        ctx.alert(
+                            AlertKind::TubeAtRisk,
+                            Severity::Critical,
+                            box_id.as_str(),
+                            "stranded at a pad and no van can take it to a lab: send staff",
+                        );
+                    }
                 }
             }
         }
     }
+}
+
+/// The lab whose pad a stranded box was set down on, if that lab can do its tests
+/// and `LAB_TAKES_IN_MINUTES` have not yet passed: its reception takes it in.
+pub(crate) fn lab_to_take_in(ctx: &Ctx<'_>, b: &crate::state::SpecimenBox) -> Option<LabId> {
+    let set_down = b.set_down.as_ref()?;
+    if ctx.state.now - set_down.since >= minutes(LAB_TAKES_IN_MINUTES) {
+        return None;
+    }
+    let PadSite::Lab(lab) = &ctx.world.pads.get(&set_down.pad)?.site else {
+        return None;
+    };
+    let l = ctx.world.labs.get(lab)?;
+    crate::planner::predicted_result(ctx.world, ctx.state, l, &b.families, ctx.state.now)
+        .ok()
+        .map(|_| lab.clone())
 }

@@ -1,0 +1,159 @@
+//! A box stranded on a centre's pad (the drone carrying it landed short of the lab)
+//! flies on with another drone when that gets it to a lab sooner than a van. A motor
+//! fault just after loading otherwise leaves its tubes an hour or more on the pad,
+//! waiting for a van through the morning's traffic.
+
+use super::drone::{CANDIDATES, SoonReady, approach_from_nearest, soon_ready_drones, weigh};
+use super::load_boxes;
+use crate::ctx::Ctx;
+use crate::planner::choose_lab;
+use crate::state::BoxStatus;
+use labflight_core::command::Explanation;
+use labflight_core::pad::PadSite;
+use labflight_core::scenario::minutes;
+use labflight_core::{BoxId, Instant, LatLon, StationId};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How long a stranded box may wait on the pad for a busy drone about to be ready,
+/// before a van is sent for it anyway.
+const WAIT_FOR_A_DRONE_MINUTES: f64 = 20.0;
+
+/// Assigns a drone to the boxes stranded on each centre's pad (as many as one
+/// carries, oldest first) when it gets them to a lab before the first van could.
+/// Returns the boxes left waiting for a busy drone that will reach the pad before
+/// the van would: `recover_stranded` sends vans for every other one.
+pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>) -> BTreeSet<BoxId> {
+    let mut waiting_for_a_drone = BTreeSet::new();
+    if ctx.state.fleet_grounded() {
+        return waiting_for_a_drone;
+    }
+    let world = ctx.world;
+    let now = ctx.state.now;
+    // By centre whose pad they lie on: the oldest box first, and when the first was set down.
+    let mut by_pad: BTreeMap<StationId, (LatLon, Instant, Vec<BoxId>)> = BTreeMap::new();
+    for b in ctx.state.boxes.values() {
+        let (BoxStatus::Stranded { .. }, Some(set_down)) = (&b.status, &b.set_down) else {
+            continue;
+        };
+        let Some(pad) = world.pads.get(&set_down.pad) else {
+            continue;
+        };
+        let PadSite::Station(station) = &pad.site else {
+            continue;
+        };
+        let entry =
+            by_pad
+                .entry(station.clone())
+                .or_insert((pad.position, set_down.since, Vec::new()));
+        entry.1 = entry.1.min(set_down.since);
+        entry.2.push(b.id.clone());
+    }
+    // Busy drones soon ready, listed once when first asked.
+    let mut soon_ready: Option<Vec<SoonReady>> = None;
+    for (station, (pos, since, mut boxes)) in by_pad {
+        boxes.sort_by(|a, b| {
+            let sealed = |id: &BoxId| ctx.state.boxes[id].sealed_at;
+            sealed(a).cmp(&sealed(b)).then_with(|| a.cmp(b))
+        });
+        let boxes = load_boxes(ctx, &boxes);
+        if boxes.is_empty() {
+            continue;
+        }
+        let van = ctx.quote_van_run(pos, &boxes);
+        if fly_on_now(
+            ctx,
+            &boxes,
+            &station,
+            pos,
+            van.as_ref().map(|v| v.deliver_at),
+        ) {
+            continue;
+        }
+        if now - since >= minutes(WAIT_FOR_A_DRONE_MINUTES) {
+            continue;
+        }
+        let busy = soon_ready.get_or_insert_with(|| soon_ready_drones(ctx));
+        let speed = world.drone_spec.cruise_airspeed_mps;
+        // Straight-line flying time bounds the real leg from below.
+        let soonest = busy
+            .iter()
+            .map(|b| {
+                let secs = world.frame.distance_m(b.at, pos) / speed;
+                b.ready + chrono::Duration::milliseconds((secs * 1000.0) as i64)
+            })
+            .min();
+        if let Some(drone_there) = soonest
+            && van.as_ref().is_none_or(|v| drone_there < v.pickup_at)
+        {
+            waiting_for_a_drone.extend(boxes);
+        }
+    }
+    waiting_for_a_drone
+}
+
+/// Assigns the free drone that gets the boxes from the pad at `pos` to a lab
+/// first, if it gets there before `van_delivers`. Whether it did.
+fn fly_on_now(
+    ctx: &mut Ctx<'_>,
+    boxes: &[BoxId],
+    station: &StationId,
+    pos: LatLon,
+    van_delivers: Option<Instant>,
+) -> bool {
+    let candidates = ctx.nearest_available(pos, CANDIDATES);
+    if candidates.is_empty() {
+        return false;
+    }
+    let depart = ctx.state.now + approach_from_nearest(ctx, pos);
+    let world = ctx.world;
+    let state: &crate::state::State = ctx.state;
+    let refs: Vec<_> = boxes.iter().map(|b| &state.boxes[b]).collect();
+    let payload_kg = refs.iter().map(|b| b.payload_kg).sum();
+    let (Some(lab), labs_weighed) = choose_lab(
+        world, state, ctx.cache, pos, &refs, payload_kg, depart, None,
+    ) else {
+        return false;
+    };
+    let (Some((drone, option)), mut weighed) = weigh(ctx, &candidates, pos, payload_kg, &lab.leg)
+    else {
+        return false;
+    };
+    let arrive = option.pickup_at + lab.leg.duration();
+    if van_delivers.is_some_and(|v| v <= arrive) {
+        return false;
+    }
+    for alt in weighed
+        .iter_mut()
+        .filter(|a| a.drone.as_ref() == Some(&drone))
+    {
+        alt.verdict = "chosen".into();
+    }
+    weighed.extend(labs_weighed);
+    let van_words = van_delivers.map_or("no van can take it".to_owned(), |v| {
+        format!("the first van would deliver by {}", v.format("%H:%M UTC"))
+    });
+    let why = Explanation {
+        summary: format!(
+            "{} stranded on {station}'s pad: {drone} flies on to {}, there by {}; {van_words}",
+            boxes
+                .iter()
+                .map(BoxId::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+            lab.lab,
+            arrive.format("%H:%M UTC"),
+        ),
+        alternatives: weighed,
+    };
+    ctx.assign_drone(
+        &drone,
+        station,
+        boxes.to_vec(),
+        &lab,
+        &option,
+        Vec::new(),
+        payload_kg,
+        why,
+    );
+    true
+}
