@@ -252,20 +252,29 @@ impl Policy for DronePolicy {
             );
         }
         // Drones still free once every due pickup is planned fly to the charger
-        // nearest a centre none of them could reach, keeping a share of the fleet free.
+        // nearest a centre none of them could reach, keeping a share of the fleet
+        // free; for a pickup due at the lab within the hour, even from that share.
         let mut spare = free_beyond_kept(ctx);
+        let due_soon = ctx.state.now + minutes(SEND_TO_CHARGER_DUE_MINUTES);
         for p in beyond_where_drones_stand {
-            if spare == 0 {
-                break;
+            if spare == 0 && p.deadline > due_soon {
+                continue;
             }
             let pos = ctx.world.stations[&p.station].position;
             let candidates = ctx.nearest_available(pos, CANDIDATES);
             if send_to_charger_near(ctx, &candidates, pos, &p) == Some(true) {
-                spare -= 1;
+                spare = spare.saturating_sub(1);
             }
         }
     }
 }
+
+/// A pickup no free drone can fly from where it stands, due at the lab within this
+/// many minutes, gets a drone sent to the charger nearest it even when none is
+/// spare: at the 11:30 wave the drones based near it are all out, and the box
+/// otherwise waits for one to come back. 81 seeds: 99.89 % → 99.91 % on time;
+/// 45 min did worse, 75 and 90 min and no limit no better.
+const SEND_TO_CHARGER_DUE_MINUTES: f64 = 60.0;
 
 /// How many centres nearest the last call of a round are weighed as its next call.
 const NEIGHBOURS_WEIGHED: usize = 6;
