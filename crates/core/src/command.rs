@@ -105,7 +105,11 @@ pub struct CourierRequest {
     pub station: StationId,
     pub boxes: Vec<BoxId>,
     pub lab: LabId,
-    /// Planned arrival at the centre and at the lab.
+    /// Where to collect the boxes when they are not at the centre: the pad a drone
+    /// in trouble set them down on (a lab's or a depot's; a centre's is `station`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pad: Option<PadId>,
+    /// Planned arrival at the centre (or the pad) and at the lab.
     pub pickup_at: Instant,
     pub deliver_at: Instant,
     /// The earliest deadline among the boxes' tubes.
@@ -147,6 +151,9 @@ pub enum AlertKind {
     FleetGrounded,
     NoFeasibleDrone,
     StabilityExceeded,
+    /// A device reported custody the plan did not expect: a box loaded on a drone
+    /// not sent for it, or one already delivered or aboard another mission.
+    CustodyConflict,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

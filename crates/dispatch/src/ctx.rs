@@ -20,6 +20,9 @@ type DronePoint = GeomWithData<[f64; 2], DroneId>;
 pub struct CourierRun<'r> {
     pub courier: &'r labflight_core::CourierId,
     pub station: &'r StationId,
+    /// The pad away from any centre the boxes lie on (a stranded box's), if so:
+    /// the van calls there, not at `station`.
+    pub pad: Option<&'r labflight_core::PadId>,
     pub boxes: Vec<BoxId>,
     pub lab: &'r LabId,
     pub pickup_at: Instant,
@@ -418,6 +421,30 @@ impl<'a> Ctx<'a> {
         self.book_courier_run(CourierRun {
             courier: &q.courier,
             station,
+            pad: None,
+            boxes,
+            lab: &q.lab,
+            pickup_at: q.pickup_at,
+            deliver_at: q.deliver_at,
+            deadline: q.deadline,
+            reason: why,
+        });
+    }
+
+    /// Books a quoted van run for boxes lying on `pad`, away from any centre;
+    /// `station` is the centre whose boxes they are.
+    pub fn book_van_run_from_pad(
+        &mut self,
+        pad: &labflight_core::PadId,
+        station: &StationId,
+        boxes: Vec<BoxId>,
+        q: &VanQuote,
+        why: &str,
+    ) {
+        self.book_courier_run(CourierRun {
+            courier: &q.courier,
+            station,
+            pad: Some(pad),
             boxes,
             lab: &q.lab,
             pickup_at: q.pickup_at,
@@ -454,6 +481,7 @@ impl<'a> Ctx<'a> {
         let run = CourierRun {
             courier: &courier,
             station: &station,
+            pad: None,
             boxes,
             lab: &lab,
             pickup_at,
@@ -477,6 +505,7 @@ impl<'a> Ctx<'a> {
         let CourierRun {
             courier,
             station,
+            pad,
             boxes,
             lab,
             pickup_at,
@@ -510,20 +539,25 @@ impl<'a> Ctx<'a> {
             station: station.clone(),
             boxes: boxes.clone(),
             lab: lab.clone(),
+            pad: pad.cloned(),
             pickup_at,
             deliver_at,
             deadline,
             reason: reason.to_owned(),
         }));
-        self.out.push(Command::NotifyStation {
-            station: station.clone(),
-            notice: StationNotice::PickupEta {
-                mission: mission.clone(),
-                boxes: boxes.clone(),
-                eta: pickup_at,
-                by: courier.0.clone(),
-            },
-        });
+        // A van collecting from a pad away from the centre does not call there.
+        let calls_at_the_centre = pad.is_none();
+        if calls_at_the_centre {
+            self.out.push(Command::NotifyStation {
+                station: station.clone(),
+                notice: StationNotice::PickupEta {
+                    mission: mission.clone(),
+                    boxes: boxes.clone(),
+                    eta: pickup_at,
+                    by: courier.0.clone(),
+                },
+            });
+        }
         self.state.missions.insert(
             mission.clone(),
             Mission {
@@ -535,7 +569,7 @@ impl<'a> Ctx<'a> {
                 status: MissionStatus::Assigned,
                 planned_arrival: deliver_at,
                 plan: None,
-                van_calls_at: Some(pickup_at),
+                van_calls_at: calls_at_the_centre.then_some(pickup_at),
                 seal_asked: false,
             },
         );

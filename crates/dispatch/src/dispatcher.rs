@@ -771,14 +771,15 @@ fn payload_loaded(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) -> bool {
             return false;
         }
         BoxStatus::OnBoard { mission } if flying.as_ref() == Some(mission) => return false,
-        BoxStatus::Waiting | BoxStatus::Assigned { .. } => {}
+        // At its centre, or on the pad a drone set it down on: custody follows the box.
+        BoxStatus::Waiting | BoxStatus::Assigned { .. } | BoxStatus::Stranded { .. } => {}
         other => {
             let msg = format!(
                 "{drone} reports loading {box_id}, which is {}: custody not changed, check the box",
                 other.name()
             );
             ctx.alert(
-                AlertKind::TubeAtRisk,
+                AlertKind::CustodyConflict,
                 Severity::Critical,
                 box_id.as_str(),
                 msg,
@@ -802,7 +803,12 @@ fn payload_loaded(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) -> bool {
         ctx.book_inbound_for(std::slice::from_ref(box_id), &lab);
         load_on(ctx, box_id, &m);
         let msg = format!("{box_id} loaded on {drone}, which flies {m}: it goes to {lab}");
-        ctx.alert(AlertKind::DroneLost, Severity::Warning, drone.as_str(), msg);
+        ctx.alert(
+            AlertKind::CustodyConflict,
+            Severity::Warning,
+            drone.as_str(),
+            msg,
+        );
         return true;
     }
     if resume_aborted_mission(ctx, drone, box_id) {

@@ -886,6 +886,67 @@ fn a_box_stranded_on_a_pad_waits_for_a_busy_drone_about_to_be_ready_rather_than_
 }
 
 #[test]
+fn a_stranded_box_a_drone_not_sent_for_it_loads_goes_with_that_drone() {
+    // Custody follows the box: staff at C1 hand the box on their pad to the drone
+    // that came for their own box.
+    let s = scenario();
+    let mut d = Dispatcher::new(
+        stranding_world("L2").world(&s),
+        PolicyKind::Drone,
+        7,
+        t("07:30"),
+    );
+    let busy = missions(&d.handle(&sealed(
+        t("08:58"),
+        "B2",
+        "C1",
+        tubes("T", 5, "sst", t("08:20"), &s),
+    )))[0]
+        .clone();
+    let (_, _) = strand_b1_on_c1s_pad(&mut d, &s);
+    assert_eq!(box_status(&d, "B1").0, "stranded");
+    let cmds = d.handle(&ev(
+        busy.pickup_at.max(t("09:10")),
+        Event::Drone {
+            drone: busy.drone.clone(),
+            kind: DroneEventKind::PayloadLoaded {
+                box_id: BoxId::from("B1"),
+            },
+        },
+    ));
+    assert_eq!(
+        box_status(&d, "B1"),
+        ("on_board", Some(busy.mission.0.clone()))
+    );
+    assert_eq!(alerts(&cmds, AlertKind::CustodyConflict), 1, "{cmds:?}");
+    assert!(d.state().boxes[&BoxId::from("B1")].set_down.is_none());
+    // A box already delivered cannot be loaded again: custody stays, and says so.
+    d.handle(&ev(
+        busy.arrive_lab_at,
+        Event::BoxReceived {
+            box_id: BoxId::from("B1"),
+            lab: LabId::from("L1"),
+        },
+    ));
+    let other = if busy.drone.as_str() == "D1" {
+        "D2"
+    } else {
+        "D1"
+    };
+    let again = d.handle(&ev(
+        busy.arrive_lab_at + chrono::Duration::minutes(1),
+        Event::Drone {
+            drone: DroneId::from(other),
+            kind: DroneEventKind::PayloadLoaded {
+                box_id: BoxId::from("B1"),
+            },
+        },
+    ));
+    assert_eq!(alerts(&again, AlertKind::CustodyConflict), 1, "{again:?}");
+    assert_eq!(box_status(&d, "B1").0, "delivered");
+}
+
+#[test]
 fn a_box_set_down_on_a_labs_pad_is_left_for_the_lab_to_take_in_before_a_van_is_sent() {
     let s = scenario();
     let world = one_lab_world()
@@ -939,14 +1000,26 @@ fn a_box_set_down_on_a_labs_pad_is_left_for_the_lab_to_take_in_before_a_van_is_s
         Event::Tick,
     ));
     assert!(van_runs(&later).is_empty(), "{later:?}");
-    // Not taken in a quarter of an hour later: a van is sent after all.
+    // Not taken in a quarter of an hour later: a van is sent after all, to the
+    // lab's pad, not to the centre (whose staff are not told to expect it).
     let later = d.handle(&ev(
         near_the_lab + chrono::Duration::minutes(16),
         Event::Tick,
     ));
-    assert_eq!(
-        van_runs(&later).first().map(|v| v.boxes.clone()),
-        Some(vec![BoxId::from("B1")]),
+    let van = van_runs(&later)
+        .first()
+        .map(|v| (*v).clone())
+        .unwrap_or_else(|| panic!("a van: {later:?}"));
+    assert_eq!(van.boxes, vec![BoxId::from("B1")]);
+    assert_eq!(van.pad.as_ref().map(|p| p.as_str()), Some("PAD-L1"));
+    assert!(
+        !later.iter().any(|c| matches!(
+            c,
+            Command::NotifyStation {
+                notice: StationNotice::PickupEta { .. },
+                ..
+            }
+        )),
         "{later:?}"
     );
 }

@@ -123,6 +123,7 @@ impl Policy for CourierRounds {
             ctx.book_courier_run(CourierRun {
                 courier: &stop.courier,
                 station: &stop.station,
+                pad: None,
                 boxes,
                 lab: &stop.lab,
                 pickup_at: stop.at,

@@ -16,7 +16,7 @@ use crate::world::World;
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::pad::PadSite;
 use labflight_core::scenario::minutes;
-use labflight_core::{BoxId, DroneId, LabId, LatLon, StationId};
+use labflight_core::{BoxId, DroneId, LabId, LatLon, PadId, StationId};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -176,7 +176,9 @@ pub(crate) fn recover_stranded(
     ctx: &mut Ctx<'_>,
     waiting_for_a_drone: &std::collections::BTreeSet<BoxId>,
 ) {
-    let mut by_place: BTreeMap<String, (StationId, LatLon, Vec<BoxId>)> = BTreeMap::new();
+    // By where they lie: the centre named, the pad away from it if so, the position.
+    type Place = (StationId, Option<PadId>, LatLon, Vec<BoxId>);
+    let mut by_place: BTreeMap<String, Place> = BTreeMap::new();
     for b in ctx.state.boxes.values() {
         let BoxStatus::Stranded { at } = b.status else {
             continue;
@@ -188,30 +190,27 @@ pub(crate) fn recover_stranded(
             || format!("{:.6},{:.6}", at.lat, at.lon),
             |s| s.pad.0.clone(),
         );
-        // The van calls at the centre whose pad the box lies on, if it lies on one.
-        let centre = b
-            .set_down
-            .as_ref()
-            .and_then(|s| ctx.world.pads.get(&s.pad))
-            .and_then(|p| match &p.site {
-                PadSite::Station(s) => Some(s.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| b.station.clone());
+        // The van calls at the centre whose pad the box lies on; on a lab's or a
+        // depot's pad, at that pad.
+        let pad = b.set_down.as_ref().and_then(|s| ctx.world.pads.get(&s.pad));
+        let (centre, away) = match pad.map(|p| (&p.id, &p.site)) {
+            Some((_, PadSite::Station(s))) => (s.clone(), None),
+            Some((id, _)) => (b.station.clone(), Some(id.clone())),
+            None => (b.station.clone(), None),
+        };
         by_place
             .entry(place)
-            .or_insert_with(|| (centre, at, Vec::new()))
-            .2
+            .or_insert_with(|| (centre, away, at, Vec::new()))
+            .3
             .push(b.id.clone());
     }
-    for (station, at, boxes) in by_place.into_values() {
+    let why = "recover a box from a drone that landed away from a lab";
+    for (station, away, at, boxes) in by_place.into_values() {
         match ctx.quote_van_run(at, &boxes) {
-            Some(van) => ctx.book_van_run(
-                &station,
-                boxes,
-                &van,
-                "recover a box from a drone that landed away from a lab",
-            ),
+            Some(van) => match &away {
+                Some(pad) => ctx.book_van_run_from_pad(pad, &station, boxes, &van, why),
+                None => ctx.book_van_run(&station, boxes, &van, why),
+            },
             None => {
                 for box_id in boxes {
                     let Some(sb) = ctx.state.boxes.get_mut(&box_id) else {
