@@ -418,25 +418,15 @@ impl<'a> Ctx<'a> {
         q: &VanQuote,
         why: &str,
     ) {
-        self.book_courier_run(CourierRun {
-            courier: &q.courier,
-            station,
-            pad: None,
-            boxes,
-            lab: &q.lab,
-            pickup_at: q.pickup_at,
-            deliver_at: q.deliver_at,
-            deadline: q.deadline,
-            reason: why,
-        });
+        self.book_van_run_at(station, None, boxes, q, why);
     }
 
-    /// Books a quoted van run for boxes lying on `pad`, away from any centre;
-    /// `station` is the centre whose boxes they are.
-    pub fn book_van_run_from_pad(
+    /// Books a quoted van run for boxes of `station`'s, collected from `pad` when
+    /// they lie on one away from any centre (see `CourierRun::pad`).
+    pub fn book_van_run_at(
         &mut self,
-        pad: &labflight_core::PadId,
         station: &StationId,
+        pad: Option<&labflight_core::PadId>,
         boxes: Vec<BoxId>,
         q: &VanQuote,
         why: &str,
@@ -444,7 +434,7 @@ impl<'a> Ctx<'a> {
         self.book_courier_run(CourierRun {
             courier: &q.courier,
             station,
-            pad: Some(pad),
+            pad,
             boxes,
             lab: &q.lab,
             pickup_at: q.pickup_at,

@@ -590,50 +590,78 @@ fn lab_analyzer_down_reroutes_a_box_in_flight() {
     );
 }
 
-#[test]
-fn drone_fault_with_a_box_on_board_lands_and_a_van_recovers_the_box() {
+/// One drone and one van at L1: the drone sent for B1 (sealed at C1 at 09:00)
+/// loads it and fails at `position`, at the time `when` picks from its plan. The
+/// dispatcher, the plan and the commands of the fault.
+fn the_only_drone_fails_with_b1_on_board(
+    position: labflight_core::LatLon,
+    when: impl Fn(&labflight_core::command::MissionPlan) -> Instant,
+) -> (
+    Dispatcher,
+    labflight_core::command::MissionPlan,
+    Vec<Command>,
+) {
     let s = scenario();
     let world = one_lab_world()
         .drone("D1", "L1", 100.0)
         .courier("V1", "L1")
         .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let (p, cmds) = fail_with_b1_on_board(&mut d, "C1", t("07:35"), position, when);
+    (d, p, cmds)
+}
+
+/// Seals B1 at `station` at 09:00 (serum drawn at `drawn`); the drone sent for it
+/// loads it and fails at `position`, at the time `when` picks from its plan. The
+/// plan and the commands of the fault.
+fn fail_with_b1_on_board(
+    d: &mut Dispatcher,
+    station: &str,
+    drawn: Instant,
+    position: labflight_core::LatLon,
+    when: impl Fn(&labflight_core::command::MissionPlan) -> Instant,
+) -> (labflight_core::command::MissionPlan, Vec<Command>) {
     let p = missions(&d.handle(&sealed(
         t("09:00"),
         "B1",
-        "C1",
-        tubes("S", 5, "sst", t("07:35"), &s),
+        station,
+        tubes("S", 5, "sst", drawn, &scenario()),
     )))[0]
         .clone();
+    let drone = |kind| Event::Drone {
+        drone: p.drone.clone(),
+        kind,
+    };
     d.handle(&ev(
         p.pickup_at,
-        Event::Drone {
-            drone: p.drone.clone(),
-            kind: DroneEventKind::PayloadLoaded {
-                box_id: BoxId::from("B1"),
-            },
-        },
+        drone(DroneEventKind::PayloadLoaded {
+            box_id: BoxId::from("B1"),
+        }),
     ));
-    // At the centre: it lands on the centre's pad, and no other drone can fetch it.
+    let at = when(&p);
     d.handle(&ev(
-        p.pickup_at,
+        at,
         Event::DroneTelemetry {
             drone: p.drone.clone(),
-            position: at_km(3.0, 0.0),
-            alt_m: 0.0,
-            battery_pct: 90.0,
-            state: labflight_core::event::DroneState::Landed,
+            position,
+            alt_m: 60.0,
+            battery_pct: 80.0,
+            state: labflight_core::event::DroneState::Flying,
         },
     ));
     let cmds = d.handle(&ev(
-        p.pickup_at,
-        Event::Drone {
-            drone: p.drone.clone(),
-            kind: DroneEventKind::Fault {
-                reason: "motor 3".into(),
-            },
-        },
+        at,
+        drone(DroneEventKind::Fault {
+            reason: "motor 3".into(),
+        }),
     ));
+    (p, cmds)
+}
+
+#[test]
+fn drone_fault_with_a_box_on_board_lands_and_a_van_recovers_the_box() {
+    // At the centre: it lands on the centre's pad, and no other drone can fetch it.
+    let (_, _, cmds) = the_only_drone_fails_with_b1_on_board(at_km(3.0, 0.0), |p| p.pickup_at);
     assert_eq!(alerts(&cmds, AlertKind::DroneFault), 1);
     assert!(
         cmds.iter().any(|c| matches!(
@@ -710,42 +738,10 @@ fn drone_fault_between_the_centres_of_a_round_strands_only_what_it_loaded() {
 /// from C2 and fails over C1 with it on board, so it lands on C1's pad.
 fn strand_b1_on_c1s_pad(
     d: &mut Dispatcher,
-    s: &Scenario,
 ) -> (labflight_core::command::MissionPlan, Vec<Command>) {
-    let p = missions(&d.handle(&sealed(
-        t("09:00"),
-        "B1",
-        "C2",
-        tubes("S", 5, "sst", t("08:20"), s),
-    )))[0]
-        .clone();
-    let drone = |kind| Event::Drone {
-        drone: p.drone.clone(),
-        kind,
-    };
-    d.handle(&ev(
-        p.pickup_at,
-        drone(DroneEventKind::PayloadLoaded {
-            box_id: BoxId::from("B1"),
-        }),
-    ));
-    let over_c1 = p.pickup_at + chrono::Duration::minutes(2);
-    d.handle(&ev(
-        over_c1,
-        Event::DroneTelemetry {
-            drone: p.drone.clone(),
-            position: at_km(3.2, 0.0),
-            alt_m: 120.0,
-            battery_pct: 80.0,
-            state: labflight_core::event::DroneState::Flying,
-        },
-    ));
-    let cmds = d.handle(&ev(
-        over_c1,
-        drone(DroneEventKind::Fault {
-            reason: "motor 1".into(),
-        }),
-    ));
+    let over_c1 =
+        |p: &labflight_core::command::MissionPlan| p.pickup_at + chrono::Duration::minutes(2);
+    let (p, cmds) = fail_with_b1_on_board(d, "C2", t("08:20"), at_km(3.2, 0.0), over_c1);
     assert!(
         cmds.iter().any(|c| matches!(
             c,
@@ -777,7 +773,7 @@ fn a_box_stranded_on_a_centres_pad_flies_on_with_another_drone_sooner_than_a_van
         7,
         t("07:30"),
     );
-    let (first, cmds) = strand_b1_on_c1s_pad(&mut d, &s);
+    let (first, cmds) = strand_b1_on_c1s_pad(&mut d);
     assert!(van_runs(&cmds).is_empty(), "{cmds:?}");
     let on = mission_for(&cmds, "B1")
         .expect("another drone fetches the box")
@@ -828,10 +824,15 @@ fn a_box_stranded_on_a_centres_pad_flies_on_with_another_drone_sooner_than_a_van
     assert!(delivered(&d, "B1"));
 }
 
-#[test]
-fn a_box_stranded_on_a_pad_waits_for_a_busy_drone_about_to_be_ready_rather_than_a_far_van() {
+/// `strand_b1_on_c1s_pad` while the other drone flies B2 from C1 to the lab, and
+/// the only van is based 35 km away: the dispatcher, B2's mission, and the
+/// commands of the fault.
+fn strand_b1_while_the_other_drone_flies_b2() -> (
+    Dispatcher,
+    labflight_core::command::MissionPlan,
+    Vec<Command>,
+) {
     let s = scenario();
-    // The only van is based 35 km away; the other drone is flying a box to the lab.
     let mut d = Dispatcher::new(
         stranding_world("L2").world(&s),
         PolicyKind::Drone,
@@ -845,8 +846,14 @@ fn a_box_stranded_on_a_pad_waits_for_a_busy_drone_about_to_be_ready_rather_than_
         tubes("T", 5, "sst", t("08:20"), &s),
     )))[0]
         .clone();
-    let (first, cmds) = strand_b1_on_c1s_pad(&mut d, &s);
+    let (first, cmds) = strand_b1_on_c1s_pad(&mut d);
     assert_ne!(busy.drone, first.drone);
+    (d, busy, cmds)
+}
+
+#[test]
+fn a_box_stranded_on_a_pad_waits_for_a_busy_drone_about_to_be_ready_rather_than_a_far_van() {
+    let (mut d, busy, cmds) = strand_b1_while_the_other_drone_flies_b2();
     assert!(
         van_runs(&cmds).is_empty() && mission_for(&cmds, "B1").is_none(),
         "the box waits for the busy drone: {cmds:?}"
@@ -889,21 +896,7 @@ fn a_box_stranded_on_a_pad_waits_for_a_busy_drone_about_to_be_ready_rather_than_
 fn a_stranded_box_a_drone_not_sent_for_it_loads_goes_with_that_drone() {
     // Custody follows the box: staff at C1 hand the box on their pad to the drone
     // that came for their own box.
-    let s = scenario();
-    let mut d = Dispatcher::new(
-        stranding_world("L2").world(&s),
-        PolicyKind::Drone,
-        7,
-        t("07:30"),
-    );
-    let busy = missions(&d.handle(&sealed(
-        t("08:58"),
-        "B2",
-        "C1",
-        tubes("T", 5, "sst", t("08:20"), &s),
-    )))[0]
-        .clone();
-    let (_, _) = strand_b1_on_c1s_pad(&mut d, &s);
+    let (mut d, busy, _) = strand_b1_while_the_other_drone_flies_b2();
     assert_eq!(box_status(&d, "B1").0, "stranded");
     let cmds = d.handle(&ev(
         busy.pickup_at.max(t("09:10")),
@@ -948,47 +941,11 @@ fn a_stranded_box_a_drone_not_sent_for_it_loads_goes_with_that_drone() {
 
 #[test]
 fn a_box_set_down_on_a_labs_pad_is_left_for_the_lab_to_take_in_before_a_van_is_sent() {
-    let s = scenario();
-    let world = one_lab_world()
-        .drone("D1", "L1", 100.0)
-        .courier("V1", "L1")
-        .world(&s);
-    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    let p = missions(&d.handle(&sealed(
-        t("09:00"),
-        "B1",
-        "C1",
-        tubes("S", 5, "sst", t("07:35"), &s),
-    )))[0]
-        .clone();
-    let drone = |kind| Event::Drone {
-        drone: p.drone.clone(),
-        kind,
-    };
-    d.handle(&ev(
-        p.pickup_at,
-        drone(DroneEventKind::PayloadLoaded {
-            box_id: BoxId::from("B1"),
-        }),
-    ));
     // It fails a few hundred metres short of the lab, so it lands on the lab's pad.
-    let near_the_lab = p.arrive_lab_at - chrono::Duration::seconds(30);
-    d.handle(&ev(
-        near_the_lab,
-        Event::DroneTelemetry {
-            drone: p.drone.clone(),
-            position: at_km(0.3, 0.0),
-            alt_m: 60.0,
-            battery_pct: 80.0,
-            state: labflight_core::event::DroneState::Flying,
-        },
-    ));
-    let cmds = d.handle(&ev(
-        near_the_lab,
-        drone(DroneEventKind::Fault {
-            reason: "motor 4".into(),
-        }),
-    ));
+    let near_the_lab =
+        |p: &labflight_core::command::MissionPlan| p.arrive_lab_at - chrono::Duration::seconds(30);
+    let (mut d, p, cmds) = the_only_drone_fails_with_b1_on_board(at_km(0.3, 0.0), near_the_lab);
+    let near_the_lab = near_the_lab(&p);
     assert!(van_runs(&cmds).is_empty(), "{cmds:?}");
     assert!(
         cmds.iter().any(|c| matches!(c, Command::Alert(a)

@@ -207,10 +207,7 @@ pub(crate) fn recover_stranded(
     let why = "recover a box from a drone that landed away from a lab";
     for (station, away, at, boxes) in by_place.into_values() {
         match ctx.quote_van_run(at, &boxes) {
-            Some(van) => match &away {
-                Some(pad) => ctx.book_van_run_from_pad(pad, &station, boxes, &van, why),
-                None => ctx.book_van_run(&station, boxes, &van, why),
-            },
+            Some(van) => ctx.book_van_run_at(&station, away.as_ref(), boxes, &van, why),
             None => {
                 for box_id in boxes {
                     let Some(sb) = ctx.state.boxes.get_mut(&box_id) else {
