@@ -316,15 +316,19 @@ impl<'a> Ctx<'a> {
 
     /// The courier that can reach `from` first, with its pickup time.
     pub fn earliest_courier(&self, from: LatLon) -> Option<(labflight_core::CourierId, Instant)> {
+        // In whole milliseconds, as the clock keeps them: a city re-plan asks this
+        // of every van for every pickup without a drone.
+        let now = self.state.now.timestamp_millis();
         self.state
             .couriers
             .values()
             .map(|c| {
-                let start = c.free_at.max(self.state.now);
-                (&c.id, start + self.world.road_time(c.free_position, from))
+                let start = c.free_at.timestamp_millis().max(now);
+                let road = self.world.road_time(c.free_position, from);
+                (&c.id, start + road.num_milliseconds())
             })
             .min_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(b.0)))
-            .map(|(id, at)| (id.clone(), at))
+            .and_then(|(id, at)| Some((id.clone(), Instant::from_timestamp_millis(at)?)))
     }
 
     /// The van that would deliver boxes from `from` to `lab` first: (van, pickup, delivery).

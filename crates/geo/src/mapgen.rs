@@ -415,6 +415,56 @@ pub fn generate_longhua(seed: u64) -> MapData {
 
 /// A city-scale world (Shenzhen-like): `centres` centres in a 50 × 40 km box, 17
 /// group HQ labs, `zones` small no-fly zones, a depot pad per group.
+/// Depots (chargers) for a city map, as many per centre as Longhua has (6 to 125),
+/// each next to the centre then farthest from every charger: without them the only
+/// chargers are the labs', and a centre 8 km from its lab is beyond a drone's
+/// round trip. 120 m from the centre, away from the nearest no-fly zone.
+fn city_depots(
+    frame: &LocalFrame,
+    stations: &[Station],
+    lab_local: &[Vector2<f64>],
+    zone_centres: &[Vector2<f64>],
+) -> Vec<Pad> {
+    let count = (stations.len() * 6).div_ceil(125);
+    let local: Vec<Vector2<f64>> = stations
+        .iter()
+        .map(|s| frame.to_local(s.position))
+        .collect();
+    let mut chargers: Vec<Vector2<f64>> = lab_local.to_vec();
+    let mut depots = Vec::new();
+    for n in 0..count {
+        let farthest = local
+            .iter()
+            .map(|p| {
+                let nearest = chargers
+                    .iter()
+                    .map(|c| (c - p).norm())
+                    .fold(f64::INFINITY, f64::min);
+                (p, nearest)
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let Some((&p, _)) = farthest else {
+            break;
+        };
+        let away = zone_centres
+            .iter()
+            .min_by(|a, b| (*a - p).norm().total_cmp(&(*b - p).norm()))
+            .map(|z| p - z)
+            .filter(|v| v.norm() > 1e-6)
+            .map_or(Vector2::new(1.0, 0.0), |v| v.normalize());
+        let at = frame.to_latlon(p + away * 120.0);
+        depots.push(Pad {
+            id: PadId(format!("PAD-DEPOT-{:02}", n + 1)),
+            position: LatLon::new((at.lat * 1e6).round() / 1e6, (at.lon * 1e6).round() / 1e6),
+            site: PadSite::Depot,
+            capacity: 6,
+            charger: true,
+        });
+        chargers.push(p);
+    }
+    depots
+}
+
 pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let origin = LatLon::new(22.600, 114.060);
@@ -518,6 +568,7 @@ pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
             charger: true,
         });
     }
+    pads.extend(city_depots(&frame, &stations, &lab_local, &zone_centres));
     let subdistricts = vec![Subdistrict {
         name: "Shenzhen".into(),
         name_zh: "深圳".into(),
@@ -602,5 +653,13 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.stations.len(), 300);
         assert_eq!(a.no_fly.len(), 10);
+        // Depots in Longhua's proportion (6 to 125 centres), none in a no-fly zone.
+        let depots: Vec<_> = a.pads.iter().filter(|p| p.site == PadSite::Depot).collect();
+        assert_eq!(depots.len(), 15);
+        let space = a.airspace(50.0);
+        for d in depots {
+            assert!(d.charger);
+            assert!(space.in_no_fly(d.position).is_none(), "{} in a zone", d.id);
+        }
     }
 }
