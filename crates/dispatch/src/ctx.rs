@@ -331,19 +331,8 @@ impl<'a> Ctx<'a> {
             .and_then(|(id, at)| Some((id.clone(), Instant::from_timestamp_millis(at)?)))
     }
 
-    /// The van that would deliver boxes from `from` to `lab` first: (van, pickup, delivery).
-    pub fn quote_courier(
-        &self,
-        from: LatLon,
-        lab: &LabId,
-    ) -> Option<(labflight_core::CourierId, Instant, Instant)> {
-        let (courier, arrive) = self.earliest_courier(from)?;
-        let (pickup_at, deliver_at) = self.van_times(arrive, from, self.world.labs.get(lab)?);
-        Some((courier, pickup_at, deliver_at))
-    }
-
     /// Pickup and delivery of a van at `from` at `arrive` taking boxes to `lab`.
-    fn van_times(
+    pub fn van_times(
         &self,
         arrive: Instant,
         from: LatLon,
@@ -361,6 +350,16 @@ impl<'a> Ctx<'a> {
     /// predicted result, by road: a van's best lab is not always a drone's. When no
     /// lab can take them in time, the nearest one (late beats never).
     pub fn quote_van_run(&self, from: LatLon, boxes: &[BoxId]) -> Option<VanQuote> {
+        self.quote_van_run_with(from, boxes, self.earliest_courier(from)?)
+    }
+
+    /// `quote_van_run` with the first van at `from` already found (`earliest_courier`).
+    pub fn quote_van_run_with(
+        &self,
+        from: LatLon,
+        boxes: &[BoxId],
+        (courier, arrive): (labflight_core::CourierId, Instant),
+    ) -> Option<VanQuote> {
         let refs: Vec<_> = boxes
             .iter()
             .filter_map(|b| self.state.boxes.get(b))
@@ -372,7 +371,6 @@ impl<'a> Ctx<'a> {
         let mut best: Option<VanQuote> = None;
         let mut fallback: Option<VanQuote> = None;
         // The first van at the centre is the same whichever lab it then drives to.
-        let (courier, arrive) = self.earliest_courier(from)?;
         for lab in self.world.nearest_labs(from, crate::planner::LABS_WEIGHED) {
             let courier = courier.clone();
             let (pickup_at, deliver_at) = self.van_times(arrive, from, lab);

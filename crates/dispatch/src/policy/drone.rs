@@ -527,12 +527,13 @@ fn van_last_call(ctx: &mut Ctx<'_>, p: &Pickup, pos: labflight_core::LatLon) -> 
     // A cheap bound first (a city re-plan asks this of every pickup without a
     // drone): the first van there, straight to the nearest lab, against the latest
     // any lab could take the boxes.
-    let Some(nearest_lab) = ctx.world.nearest_labs(pos, 1).next().map(|l| l.id.clone()) else {
+    let Some(nearest_lab) = ctx.world.nearest_labs(pos, 1).next() else {
         return false;
     };
-    let Some((_, _, earliest)) = ctx.quote_courier(pos, &nearest_lab) else {
+    let Some(first_van) = ctx.earliest_courier(pos) else {
         return false;
     };
+    let (_, earliest) = ctx.van_times(first_van.1, pos, nearest_lab);
     let latest = p
         .boxes
         .iter()
@@ -547,7 +548,7 @@ fn van_last_call(ctx: &mut Ctx<'_>, p: &Pickup, pos: labflight_core::LatLon) -> 
     if earliest > latest && !after_cutoff {
         return false;
     }
-    let Some(van) = ctx.quote_van_run(pos, &p.boxes) else {
+    let Some(van) = ctx.quote_van_run_with(pos, &p.boxes, first_van) else {
         return false;
     };
     let last_call = chrono::Duration::minutes(VAN_LAST_CALL_MINUTES);
