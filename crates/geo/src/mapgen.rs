@@ -638,10 +638,21 @@ mod tests {
 
     #[test]
     fn committed_map_files_are_what_the_generator_makes() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../maps/longhua");
+        let longhua = committed_files_are("longhua", generate_longhua(LONGHUA_SEED));
+        assert_eq!(longhua.stations.len(), 125);
+        // `labflight maps generate --city 700 --zones 20 --out maps/shenzhen`
+        let city = committed_files_are("shenzhen", generate_city(LONGHUA_SEED, 700, 20));
+        assert_eq!(city.stations.len(), 700);
+    }
+
+    /// Asserts the files in `maps/<name>` are those `fresh` writes; the committed map.
+    fn committed_files_are(name: &str, fresh: MapData) -> MapData {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../maps")
+            .join(name);
         let committed = MapData::load(&dir).unwrap();
-        let fresh = generate_longhua(LONGHUA_SEED);
-        let tmp = std::env::temp_dir().join(format!("labflight-mapgen-{}", std::process::id()));
+        let tmp =
+            std::env::temp_dir().join(format!("labflight-mapgen-{name}-{}", std::process::id()));
         fresh.write(&tmp).unwrap();
         for f in [
             "district.geojson",
@@ -654,11 +665,11 @@ mod tests {
             assert_eq!(
                 std::fs::read_to_string(dir.join(f)).unwrap(),
                 std::fs::read_to_string(tmp.join(f)).unwrap(),
-                "{f} drifted from the generator"
+                "{name}: {f} drifted from the generator"
             );
         }
-        assert_eq!(committed.stations.len(), 125);
         let _ = std::fs::remove_dir_all(tmp);
+        committed
     }
 
     #[test]
