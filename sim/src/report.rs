@@ -1,7 +1,7 @@
-//! `report.html`: the day at a glance for analysts — KPI table, TAT distribution,
-//! on-time share by centre on the map, fleet utilisation and lab queues over the
-//! day, and the policy or fleet comparison when several runs were made. Charts are
-//! SVG drawn with plotters; the page needs nothing from the network.
+//! `report.html`: the day at a glance for analysts — KPI table, why tubes missed,
+//! TAT distribution, on-time share by centre on the map, fleet utilisation and lab
+//! queues over the day, and the policy or fleet comparison when several runs were
+//! made. Charts are SVG drawn with plotters; the page needs nothing from the network.
 
 use crate::kpi::Kpis;
 use crate::ledger::Ledger;
@@ -304,6 +304,76 @@ fn kpi_table(rows: &[(String, Kpis)]) -> String {
     s + "</table>"
 }
 
+/// One reason tubes missed the cutoff, as `specimens.csv` gives it (a late pickup's
+/// wait left out): how many tubes, and for late pickups the median wait.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MissReason {
+    pub reason: String,
+    pub tubes: usize,
+    pub median_wait_minutes: Option<i64>,
+}
+
+/// Why the tubes drawn by the last draw missed the cutoff, the most common first.
+pub fn misses_by_reason(ledger: &Ledger, scenario: &Scenario) -> Vec<MissReason> {
+    const LATE: &str = "late: waited ";
+    let cutoff = scenario.at(scenario.service.cutoff);
+    let last_draw = scenario.at(scenario.service.last_draw);
+    // Per reason: the tubes, and the waits of late pickups.
+    let mut by: BTreeMap<String, (usize, Vec<i64>)> = BTreeMap::new();
+    for c in ledger.tubes.values().filter(|c| c.drawn_at <= last_draw) {
+        let Some(reason) = ledger.miss_reason(c, cutoff) else {
+            continue;
+        };
+        let wait = reason
+            .strip_prefix(LATE)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|m| m.parse::<i64>().ok());
+        let key = match wait {
+            Some(_) => "late: waited for pickup".to_owned(),
+            None => reason,
+        };
+        let entry = by.entry(key).or_default();
+        entry.0 += 1;
+        entry.1.extend(wait);
+    }
+    let mut out: Vec<MissReason> = by
+        .into_iter()
+        .map(|(reason, (tubes, mut waits))| {
+            waits.sort_unstable();
+            MissReason {
+                median_wait_minutes: waits.get(waits.len() / 2).copied(),
+                reason,
+                tubes,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.tubes.cmp(&a.tubes).then_with(|| a.reason.cmp(&b.reason)));
+    out
+}
+
+fn miss_table(misses: &[MissReason], scenario: &Scenario) -> String {
+    let last_draw = scenario.service.last_draw.format("%H:%M");
+    let cutoff = scenario.service.cutoff.format("%H:%M");
+    if misses.is_empty() {
+        return format!("<p>Every tube drawn by {last_draw} was reported by {cutoff}.</p>");
+    }
+    let mut s = format!(
+        "<h2>Why tubes missed</h2><p>Tubes drawn by {last_draw} not reported by {cutoff}, by \
+         reason (each tube's is in <code>specimens.csv</code>).</p>\
+         <table><tr><th>reason</th><th>tubes</th><th>median wait for pickup</th></tr>"
+    );
+    for m in misses {
+        s += &format!(
+            "<tr><td style=text-align:left>{}</td><td>{}</td><td>{}</td></tr>",
+            html_escape(&m.reason),
+            m.tubes,
+            m.median_wait_minutes
+                .map_or(String::new(), |w| format!("{w} min"))
+        );
+    }
+    s + "</table>"
+}
+
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -344,7 +414,7 @@ pub fn render(
          <style>body{{font-family:sans-serif;margin:2em;max-width:1400px}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}\
          figure{{display:inline-block;margin:1em}}.err{{color:#b00}}</style></head><body>\
          <h1>{name}: seed {seed}, policy {policy}</h1><p>Simulated day {date}; cutoff {cutoff} local; {drones} drones, {couriers} vans. \
-         Positions are illustrative.</p>{table}\n{body}</body></html>\n",
+         Positions are illustrative.</p>{table}\n{misses}\n{body}</body></html>\n",
         name = html_escape(&scenario.name),
         seed = kpis.seed,
         policy = kpis.policy,
@@ -353,5 +423,6 @@ pub fn render(
         drones = kpis.drones,
         couriers = kpis.couriers,
         table = kpi_table(&rows),
+        misses = miss_table(&misses_by_reason(ledger, scenario), scenario),
     )
 }

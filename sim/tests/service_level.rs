@@ -78,6 +78,29 @@ fn bad_days_lose_nothing_and_explain_every_miss() {
             d.kpis.drawn_by_last_draw - d.kpis.resulted_by_cutoff,
             "{name}"
         );
+        // The report's table of reasons accounts for every one of them.
+        let reasons = labflight_sim::report::misses_by_reason(&d.ledger, &scenario);
+        assert_eq!(
+            reasons.iter().map(|r| r.tubes).sum::<usize>(),
+            missed,
+            "{name}: {reasons:?}"
+        );
+        assert!(reasons.windows(2).all(|w| w[0].tubes >= w[1].tubes));
+        for r in &reasons {
+            assert_eq!(
+                r.median_wait_minutes.is_some(),
+                r.reason == "late: waited for pickup",
+                "{name}: {r:?}"
+            );
+        }
+        if name == "longhua-storm.toml" {
+            assert!(
+                reasons
+                    .iter()
+                    .any(|r| r.reason.starts_with("fleet grounded by weather")),
+                "{reasons:?}"
+            );
+        }
     }
 }
 
