@@ -59,8 +59,8 @@ fn sim_writes_its_outputs_and_replay_is_byte_identical() {
         .count()
         - 1;
     assert_eq!(rows as u64, kpis["specimens"].as_u64().unwrap());
-    let missed = kpis["drawn_by_last_draw"].as_u64().unwrap()
-        - kpis["resulted_by_cutoff"].as_u64().unwrap();
+    let missed =
+        kpis["drawn_by_last_draw"].as_u64().unwrap() - kpis["resulted_by_cutoff"].as_u64().unwrap();
     let report = std::fs::read_to_string(a.join("report.html")).unwrap();
     assert_eq!(
         report.contains("<h2>Why tubes missed</h2>"),
