@@ -16,7 +16,7 @@
 //! on with another drone when that beats a van (`stranded`). While the fleet is
 //! grounded, vans take everything.
 
-use super::{Policy, load_boxes, recover_stranded};
+use super::{Policy, load_boxes, recover_stranded, stranded_boxes};
 use crate::ctx::Ctx;
 use crate::planner::{
     DroneOption, LabChoice, LabTimes, PlannedStop, choose_lab, evaluate_drone, plan_leg,
@@ -74,8 +74,9 @@ impl Policy for DronePolicy {
 
     fn plan(&mut self, ctx: &mut Ctx<'_>) {
         super::box_limits::tell_box_limits(ctx);
-        let waiting_for_a_drone = super::stranded::fly_stranded_on(ctx);
-        recover_stranded(ctx, &waiting_for_a_drone);
+        let stranded = stranded_boxes(ctx.state);
+        let for_vans = super::stranded::fly_stranded_on(ctx, stranded);
+        recover_stranded(ctx, &for_vans);
         if ctx.state.fleet_grounded() {
             vans_while_grounded(ctx);
             return;
@@ -197,12 +198,7 @@ impl Policy for DronePolicy {
                 warn_if_late(ctx, &p, None);
                 continue;
             };
-            for alt in weighed
-                .iter_mut()
-                .filter(|a| a.drone.as_ref() == Some(&drone))
-            {
-                alt.verdict = "chosen".into();
-            }
+            mark_chosen(&mut weighed, &drone);
             let arrive = option.pickup_at + p.lab.leg.duration();
             warn_if_late(ctx, &p, Some(arrive));
             let mut summary = format!(
@@ -648,9 +644,22 @@ const READY_SOONER_MINUTES: f64 = 1.0;
 
 /// A busy drone that will soon be ready with a fresh battery: when and where.
 pub(super) struct SoonReady {
-    pub(super) ready: Instant,
-    pub(super) at: labflight_core::LatLon,
+    ready: Instant,
+    at: labflight_core::LatLon,
     drone: DroneId,
+}
+
+impl SoonReady {
+    /// The soonest it could be at `pos` once ready: straight-line flying time
+    /// bounds the real leg from below.
+    pub(super) fn earliest_at(
+        &self,
+        world: &crate::world::World,
+        pos: labflight_core::LatLon,
+    ) -> Instant {
+        let secs = world.frame.distance_m(self.at, pos) / world.drone_spec.cruise_airspeed_mps;
+        self.ready + chrono::Duration::milliseconds((secs * 1000.0) as i64)
+    }
 }
 
 /// Every drone not paused that `ready_where` knows will soon be ready.
@@ -688,14 +697,11 @@ fn ready_sooner(
         // An idle drone is there within the margin: nothing busy can beat it.
         return None;
     }
-    let speed = world.drone_spec.cruise_airspeed_mps;
     let mut soon: Vec<(Instant, &SoonReady)> = busy
         .iter()
         .filter(|b| !awaited.contains(&b.drone))
         .filter_map(|b| {
-            // Straight-line flying time bounds the real leg from below.
-            let secs = world.frame.distance_m(b.at, pos) / speed;
-            let earliest = b.ready + chrono::Duration::milliseconds((secs * 1000.0) as i64);
+            let earliest = b.earliest_at(world, pos);
             (earliest + margin <= idle_pickup).then_some((earliest, b))
         })
         .collect();
@@ -960,6 +966,16 @@ fn keep_within_reach(ctx: &mut Ctx<'_>, pos: labflight_core::LatLon, p: &mut Pic
     p.payload_kg = payload_kg;
     p.lab.leg = leg;
     true
+}
+
+/// Marks the drone's verdict among those `weigh` gave as the one chosen.
+pub(super) fn mark_chosen(weighed: &mut [Alternative], drone: &DroneId) {
+    for alt in weighed
+        .iter_mut()
+        .filter(|a| a.drone.as_ref() == Some(drone))
+    {
+        alt.verdict = "chosen".into();
+    }
 }
 
 /// Weighs candidate drones for one pickup: the one with the earliest pickup, and every verdict.

@@ -3,7 +3,7 @@
 //! centre's group lab (or the nearest lab that runs the tests). No batching, no
 //! deadlines, no vans: what dispatching without planning looks like.
 
-use super::{Policy, recover_stranded};
+use super::{Policy, recover_stranded, stranded_boxes};
 use crate::ctx::Ctx;
 use crate::planner::{choose_lab, evaluate_drone};
 use crate::state::BoxStatus;
@@ -23,7 +23,7 @@ impl Policy for Greedy {
     }
 
     fn plan(&mut self, ctx: &mut Ctx<'_>) {
-        recover_stranded(ctx, &Default::default());
+        recover_stranded(ctx, &stranded_boxes(ctx.state));
         if ctx.state.fleet_grounded() {
             return;
         }

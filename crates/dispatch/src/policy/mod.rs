@@ -169,21 +169,29 @@ pub(crate) fn load_boxes(
 /// lab's reception to take in before a van is sent for it.
 const LAB_TAKES_IN_MINUTES: f64 = 15.0;
 
-/// Boxes stranded on a drone that landed away from a lab go by van to the best lab,
-/// one van for all the boxes in one place; but not those `waiting_for_a_drone`, nor
-/// those set down on the pad of a lab that can take them in, for a while.
-pub(crate) fn recover_stranded(
-    ctx: &mut Ctx<'_>,
-    waiting_for_a_drone: &std::collections::BTreeSet<BoxId>,
-) {
+/// Every box stranded on a drone that landed away from a lab, in id order: listed
+/// once per plan, for the drones that may fetch them and the vans.
+pub(crate) fn stranded_boxes(state: &crate::state::State) -> Vec<BoxId> {
+    state
+        .boxes
+        .values()
+        .filter(|b| matches!(b.status, BoxStatus::Stranded { .. }))
+        .map(|b| b.id.clone())
+        .collect()
+}
+
+/// The `stranded` boxes go by van to the best lab, one van for all the boxes in
+/// one place; but not those set down on the pad of a lab that can take them in,
+/// for a while.
+pub(crate) fn recover_stranded(ctx: &mut Ctx<'_>, stranded: &[BoxId]) {
     // By where they lie: the centre named, the pad away from it if so, the position.
     type Place = (StationId, Option<PadId>, LatLon, Vec<BoxId>);
     let mut by_place: BTreeMap<String, Place> = BTreeMap::new();
-    for b in ctx.state.boxes.values() {
+    for b in stranded.iter().filter_map(|id| ctx.state.boxes.get(id)) {
         let BoxStatus::Stranded { at } = b.status else {
             continue;
         };
-        if waiting_for_a_drone.contains(&b.id) || lab_to_take_in(ctx, b).is_some() {
+        if lab_to_take_in(ctx, b).is_some() {
             continue;
         }
         let place = b.set_down.as_ref().map_or_else(

@@ -3,7 +3,9 @@
 //! fault just after loading otherwise leaves its tubes an hour or more on the pad,
 //! waiting for a van through the morning's traffic.
 
-use super::drone::{CANDIDATES, SoonReady, approach_from_nearest, soon_ready_drones, weigh};
+use super::drone::{
+    CANDIDATES, SoonReady, approach_from_nearest, mark_chosen, soon_ready_drones, weigh,
+};
 use super::load_boxes;
 use crate::ctx::Ctx;
 use crate::planner::choose_lab;
@@ -18,20 +20,21 @@ use std::collections::{BTreeMap, BTreeSet};
 /// before a van is sent for it anyway.
 const WAIT_FOR_A_DRONE_MINUTES: f64 = 20.0;
 
-/// Assigns a drone to the boxes stranded on each centre's pad (as many as one
-/// carries, oldest first) when it gets them to a lab before the first van could.
-/// Returns the boxes left waiting for a busy drone that will reach the pad before
-/// the van would: `recover_stranded` sends vans for every other one.
-pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>) -> BTreeSet<BoxId> {
-    let mut waiting_for_a_drone = BTreeSet::new();
+/// Assigns a drone to the `stranded` boxes on each centre's pad (as many as one
+/// carries, oldest first) when it gets them to a lab before the first van could;
+/// others wait for a busy drone that will reach the pad before the van would.
+/// Returns the rest, in the order given, for `recover_stranded` to send vans for.
+pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<BoxId> {
     if ctx.state.fleet_grounded() {
-        return waiting_for_a_drone;
+        return stranded;
     }
     let world = ctx.world;
     let now = ctx.state.now;
+    // Flown on, or waiting for a busy drone.
+    let mut not_for_vans = BTreeSet::new();
     // By centre whose pad they lie on: the oldest box first, and when the first was set down.
     let mut by_pad: BTreeMap<StationId, (LatLon, Instant, Vec<BoxId>)> = BTreeMap::new();
-    for b in ctx.state.boxes.values() {
+    for b in stranded.iter().filter_map(|id| ctx.state.boxes.get(id)) {
         let (BoxStatus::Stranded { .. }, Some(set_down)) = (&b.status, &b.set_down) else {
             continue;
         };
@@ -67,28 +70,24 @@ pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>) -> BTreeSet<BoxId> {
             pos,
             van.as_ref().map(|v| v.deliver_at),
         ) {
+            not_for_vans.extend(boxes);
             continue;
         }
         if now - since >= minutes(WAIT_FOR_A_DRONE_MINUTES) {
             continue;
         }
         let busy = soon_ready.get_or_insert_with(|| soon_ready_drones(ctx));
-        let speed = world.drone_spec.cruise_airspeed_mps;
-        // Straight-line flying time bounds the real leg from below.
-        let soonest = busy
-            .iter()
-            .map(|b| {
-                let secs = world.frame.distance_m(b.at, pos) / speed;
-                b.ready + chrono::Duration::milliseconds((secs * 1000.0) as i64)
-            })
-            .min();
+        let soonest = busy.iter().map(|b| b.earliest_at(world, pos)).min();
         if let Some(drone_there) = soonest
             && van.as_ref().is_none_or(|v| drone_there < v.pickup_at)
         {
-            waiting_for_a_drone.extend(boxes);
+            not_for_vans.extend(boxes);
         }
     }
-    waiting_for_a_drone
+    stranded
+        .into_iter()
+        .filter(|b| !not_for_vans.contains(b))
+        .collect()
 }
 
 /// Assigns the free drone that gets the boxes from the pad at `pos` to a lab
@@ -122,12 +121,7 @@ fn fly_on_now(
     if van_delivers.is_some_and(|v| v <= arrive) {
         return false;
     }
-    for alt in weighed
-        .iter_mut()
-        .filter(|a| a.drone.as_ref() == Some(&drone))
-    {
-        alt.verdict = "chosen".into();
-    }
+    mark_chosen(&mut weighed, &drone);
     weighed.extend(labs_weighed);
     let van_words = van_delivers.map_or("no van can take it".to_owned(), |v| {
         format!("the first van would deliver by {}", v.format("%H:%M UTC"))
