@@ -1,11 +1,12 @@
 //! `labflight maps check`: validates a map data set against the facts it must
-//! hold (centres inside the district and outside every no-fly zone, one regional
+//! hold (centres inside the district, their subdistrict and outside every no-fly zone, one regional
 //! centre per subdistrict, every group with a lab) and summarises it: counts by
 //! subdistrict, group and tier, distance from each centre to its group's lab, and
 //! the centres a drone cannot serve in one flight at full load.
 
 use crate::MapData;
 use crate::flight::FlightModel;
+use geo::{Contains, Point};
 use labflight_core::{DroneSpec, Tier};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -70,6 +71,29 @@ pub fn check(map: &MapData, drone: &DroneSpec) -> CheckReport {
             None => r
                 .errors
                 .push(format!("{}: group {} has no HQ lab", s.id, s.group)),
+        }
+    }
+    for s in &map.stations {
+        match map
+            .subdistricts
+            .iter()
+            .find(|sub| sub.name == s.subdistrict)
+        {
+            Some(sub)
+                if !sub
+                    .polygon
+                    .contains(&Point::new(s.position.lon, s.position.lat)) =>
+            {
+                r.errors.push(format!(
+                    "{}: ({:.6}, {:.6}) is outside its subdistrict {}",
+                    s.id, s.position.lat, s.position.lon, sub.name
+                ))
+            }
+            Some(_) => {}
+            None => r.errors.push(format!(
+                "{}: subdistrict {} is not in subdistricts.geojson",
+                s.id, s.subdistrict
+            )),
         }
     }
     for sub in &map.subdistricts {
@@ -150,5 +174,68 @@ impl fmt::Display for CheckReport {
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapgen::{LONGHUA_SEED, generate_city, generate_longhua};
+
+    fn spec() -> DroneSpec {
+        labflight_core::Scenario::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../maps/longhua/scenario.toml"
+        )))
+        .unwrap()
+        .drone
+    }
+
+    #[test]
+    fn generated_maps_hold_one_regional_centre_per_subdistrict() {
+        let longhua = check(&generate_longhua(LONGHUA_SEED), &spec());
+        assert_eq!(
+            (longhua.regional, longhua.errors.len()),
+            (6, 0),
+            "{longhua}"
+        );
+        let city = check(&generate_city(3, 300, 10), &spec());
+        assert_eq!(city.by_subdistrict.len(), 17);
+        assert_eq!((city.regional, city.errors.len()), (17, 0), "{city}");
+    }
+
+    #[test]
+    fn a_centre_outside_its_subdistrict_or_without_one_is_an_error() {
+        let mut map = generate_longhua(LONGHUA_SEED);
+        let elsewhere = map
+            .stations
+            .iter()
+            .position(|s| s.subdistrict != "Guanlan")
+            .unwrap();
+        let inside_guanlan = map
+            .stations
+            .iter()
+            .find(|s| s.subdistrict == "Guanlan")
+            .unwrap()
+            .position;
+        map.stations[elsewhere].position = inside_guanlan;
+        let moved = map.stations[elsewhere].id.clone();
+        map.stations[0].subdistrict = "Atlantis".into();
+        let r = check(&map, &spec());
+        assert!(
+            r.errors
+                .iter()
+                .any(|e| e.starts_with(&format!("{moved}: "))
+                    && e.contains("outside its subdistrict")),
+            "{:?}",
+            r.errors
+        );
+        assert!(
+            r.errors
+                .iter()
+                .any(|e| e.contains("subdistrict Atlantis is not in subdistricts.geojson")),
+            "{:?}",
+            r.errors
+        );
     }
 }

@@ -16,6 +16,7 @@ use labflight_core::{
 use nalgebra::Vector2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
 
 /// The seed the committed `maps/longhua` files were generated with.
 pub const LONGHUA_SEED: u64 = 2025;
@@ -584,11 +585,23 @@ pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
         &lab_local,
         &zone_centres,
     ));
-    let subdistricts = vec![Subdistrict {
-        name: "Shenzhen".into(),
-        name_zh: "深圳".into(),
-        polygon: MultiPolygon::new(vec![district.clone()]),
-    }];
+    make_largest_regional(&mut stations);
+    // Each group's area is its lab's Voronoi cell in the outline, the cell every
+    // centre nearest that lab already lies in.
+    let subdistricts: Vec<Subdistrict> = (0..lab_local.len())
+        .map(|i| {
+            let cell = (0..lab_local.len())
+                .filter(|&j| j != i)
+                .fold(outline.to_vec(), |poly, j| {
+                    clip_half_plane(&poly, lab_local[i], lab_local[j])
+                });
+            Subdistrict {
+                name: format!("G{:02}", i + 1),
+                name_zh: format!("第{:02}片区", i + 1),
+                polygon: MultiPolygon::new(vec![Polygon::new(ring_of(&frame, &cell), vec![])]),
+            }
+        })
+        .collect();
     MapData {
         district: MultiPolygon::new(vec![district]),
         subdistricts,
@@ -596,6 +609,23 @@ pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
         labs,
         pads,
         no_fly,
+    }
+}
+
+/// The largest centre of each area becomes its regional centre (one per area, as
+/// in Longhua). Whether it centrifuges stays the city's rule, by floor area.
+fn make_largest_regional(stations: &mut [Station]) {
+    let mut largest: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, s) in stations.iter().enumerate() {
+        let best = largest.entry(s.subdistrict.clone()).or_insert(i);
+        if s.floor_area_m2 > stations[*best].floor_area_m2 {
+            *best = i;
+        }
+    }
+    for (area, i) in largest {
+        let s = &mut stations[i];
+        s.tier = Tier::Regional;
+        s.name = format!("Group {} Regional Centre", area.trim_start_matches('G'));
     }
 }
 

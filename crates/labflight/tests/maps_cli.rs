@@ -27,6 +27,24 @@ fn check_reports_125_centres_6_regional_and_no_errors() {
 }
 
 #[test]
+fn check_passes_the_city_map_with_a_regional_centre_per_group_area() {
+    let out = bin()
+        .args(["maps", "check", "maps/shenzhen"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("centres: 700 (17 regional, 683 community)"),
+        "{text}"
+    );
+}
+
+#[test]
 fn import_rejects_bad_rows_with_their_row_numbers() {
     let dir = scratch("bad");
     let csv = dir.join("sites.csv");
