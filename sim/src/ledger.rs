@@ -23,7 +23,10 @@ pub struct Custody {
     pub drawn_at: Instant,
     pub stability_deadline: Instant,
     pub sealed_at: Instant,
+    /// When a carrier first took the box from where it was sealed.
     pub loaded_at: Option<Instant>,
+    /// Every carrier that loaded the box, in order, `;`-separated: a box a failed
+    /// drone set down and another fetched names both.
     pub carrier: Option<String>,
     pub mission: Option<String>,
     pub received_at: Option<Instant>,
@@ -268,7 +271,14 @@ impl Ledger {
         for bc in self.boxes.get(box_id).into_iter().flatten() {
             if let Some(c) = self.tubes.get_mut(bc) {
                 c.loaded_at.get_or_insert(at);
-                c.carrier.get_or_insert_with(|| carrier.to_owned());
+                match &mut c.carrier {
+                    None => c.carrier = Some(carrier.to_owned()),
+                    Some(chain) if chain.rsplit(';').next() != Some(carrier) => {
+                        chain.push(';');
+                        chain.push_str(carrier);
+                    }
+                    Some(_) => {}
+                }
             }
         }
     }

@@ -228,6 +228,11 @@ fn a_box_a_failed_drone_set_down_on_a_centres_pad_flies_on_with_another_drone() 
             );
             assert!(loads.len() >= 2, "{b}: {loads:?}");
             for c in d.ledger.tubes.values().filter(|c| c.box_id == *b) {
+                // specimens.csv names every carrier the box had, in order.
+                let chain: Vec<_> = c.carrier.as_deref().unwrap_or("").split(';').collect();
+                assert_eq!(chain.first(), loads.first().map(|d| d.as_str()).as_ref());
+                assert_eq!(chain.last(), Some(&p.drone.as_str()), "{}", c.barcode);
+                assert!(chain.len() >= 2, "{}: {chain:?}", c.barcode);
                 let received = c.received_at.expect("received at a lab");
                 assert!(
                     received <= c.stability_deadline,
