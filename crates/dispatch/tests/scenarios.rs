@@ -200,6 +200,55 @@ fn two_boxes_competing_for_one_drone_go_earliest_deadline_first() {
     assert!(plans[1].arrive_lab_at <= t("09:32"));
 }
 
+#[test]
+fn boxes_due_at_the_same_time_go_first_that_would_pass_their_stability_limit() {
+    let s = scenario();
+    let world = two_centres_one_drone().world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    // At the last draw both boxes are due at the lab at the same time, the latest
+    // their results reach the centres by the cutoff; C2's serum was drawn earlier
+    // and passes its 2-hour limit first. Too heavy to share a flight.
+    ex.push(t("11:00"), hold_d1(true));
+    let a = sealed(
+        t("11:28"),
+        "B1",
+        "C1",
+        tubes("A", 100, "sst", t("11:20"), &s),
+    );
+    let b = sealed(
+        t("11:29"),
+        "B2",
+        "C2",
+        tubes("B", 100, "sst", t("10:50"), &s),
+    );
+    ex.push(a.at, a.event);
+    ex.push(b.at, b.event);
+    ex.push(t("11:50"), hold_d1(false));
+    ex.run_until(t("14:00"));
+    let cmds = ex.commands();
+    let plans = missions(&cmds);
+    assert_eq!(plans.len(), 2, "{plans:#?}");
+    // The first flight is due by the latest its results reach the centre by the
+    // cutoff (12:05), well before either box's stability limit (12:50, 13:20):
+    // at that moment both pickups were due at 12:05.
+    assert!(
+        plans[0].why.summary.contains("due at the lab by 04:05 UTC"),
+        "{}",
+        plans[0].why.summary
+    );
+    assert_eq!(
+        plans[0].station,
+        StationId::from("C2"),
+        "C2's serum passes its limit first: {}",
+        plans[0].why.summary
+    );
+    assert!(
+        plans[0].arrive_lab_at <= t("12:50"),
+        "C2's box within its limit: {}",
+        plans[0].arrive_lab_at
+    );
+}
+
 /// Two centres, one drone held from `held` until 08:57 while B1 (C1) and B2 (C2)
 /// are sealed, each `(sealed, drawn)`; every command of the morning.
 fn two_boxes_while_d1_held(held: &str, b1: (&str, &str), b2: (&str, &str)) -> Vec<Command> {

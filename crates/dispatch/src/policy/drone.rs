@@ -42,6 +42,10 @@ struct Pickup {
     lab: LabChoice,
     lab_alternatives: Vec<Alternative>,
     deadline: Instant,
+    /// When the first of its tubes passes its stability limit: between pickups
+    /// due at the same time (at the last draw, all those already late for the
+    /// cutoff), the one that would otherwise be redrawn goes first.
+    stability_deadline: Instant,
     /// When the boxes would reach the lab on a flight of their own by the nearest
     /// free drone: past `deadline` means they are late whatever flies them.
     earliest_arrival: Instant,
@@ -85,6 +89,7 @@ impl Policy for DronePolicy {
         all.sort_by(|a, b| {
             a.deadline
                 .cmp(&b.deadline)
+                .then_with(|| a.stability_deadline.cmp(&b.stability_deadline))
                 .then_with(|| a.station.cmp(&b.station))
         });
         fly_early_while_drones_spare(ctx, &mut all);
@@ -1094,6 +1099,11 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
         let refs: Vec<_> = boxes.iter().map(|b| &state.boxes[b]).collect();
         let payload_kg: f64 = refs.iter().map(|b| b.payload_kg).sum();
         let oldest_seal = refs.iter().map(|b| b.sealed_at).min().unwrap_or(now);
+        let stability_deadline = refs
+            .iter()
+            .map(|b| b.stability_deadline)
+            .min()
+            .unwrap_or(ctx.world.service.cutoff);
         let (lab, lab_alternatives) = lab_times.choose_lab(
             ctx.world,
             state,
@@ -1147,6 +1157,7 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
         out.push(Pickup {
             station,
             deadline: lab.deadline,
+            stability_deadline,
             earliest_arrival: arrive,
             boxes,
             payload_kg,
