@@ -647,21 +647,21 @@ impl<'a> Engine<'a> {
                 ..
             } => {
                 *self.generations.entry(mission.clone()).or_insert(0) += 1;
-                // Only what is on board: a round's later centres are not called at.
+                // Only what is on board this drone: a round's later centres are not
+                // called at, and a box of the plan another carrier took stays with it.
                 let boxes: Vec<BoxId> = self
                     .plans
                     .get(mission)
                     .map(|m| m.boxes.clone())
                     .unwrap_or_default()
                     .into_iter()
-                    .filter(|b| self.boxes.get(b).is_some_and(|b| b.loaded))
+                    .filter(|b| {
+                        self.boxes
+                            .get(b)
+                            .is_some_and(|b| b.aboard.as_ref() == Some(drone))
+                    })
                     .collect();
-                let lab_pad = self
-                    .world
-                    .pads
-                    .values()
-                    .find(|p| p.site == labflight_core::pad::PadSite::Lab(lab.clone()))
-                    .map(|p| p.id.clone());
+                let lab_pad = self.world.lab_pad(lab).cloned();
                 let position = self.world.labs[lab].position;
                 if let Some(d) = self.drones.get_mut(drone) {
                     let (here, battery) = d.at(now);

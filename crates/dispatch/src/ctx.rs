@@ -210,12 +210,7 @@ impl<'a> Ctx<'a> {
                     .flat_map(|s| s.stop.boxes.iter().cloned()),
             )
             .collect();
-        let lab_pad = self
-            .world
-            .pads
-            .values()
-            .find(|p| p.site == labflight_core::pad::PadSite::Lab(lab.lab.clone()))
-            .map(|p| p.id.clone());
+        let lab_pad = self.world.lab_pad(&lab.lab).cloned();
         let leg1 = option
             .to_station
             .to_leg(drone.as_str(), station.as_str(), now);

@@ -128,6 +128,14 @@ impl World {
             .map(|(_, pad)| pad)
     }
 
+    /// The lab's own pad, where drones land its boxes (the first by id if several).
+    pub fn lab_pad(&self, lab: &LabId) -> Option<&PadId> {
+        self.pads
+            .values()
+            .find(|p| matches!(&p.site, labflight_core::pad::PadSite::Lab(l) if l == lab))
+            .map(|p| &p.id)
+    }
+
     pub fn pad_position(&self, pad: &PadId) -> Option<LatLon> {
         self.pads.get(pad).map(|p| p.position)
     }
