@@ -1,4 +1,5 @@
-//! The `drone` policy: earliest deadline first over centres whose boxes are due,
+//! The `drone` policy (told for users in docs/dispatch.md): earliest deadline
+//! first, then earliest stability limit, over centres whose boxes are due,
 //! batching a centre's boxes into one flight while the deadlines allow, choosing
 //! the lab with the earliest predicted result and the drone with the earliest
 //! pickup that has the battery for it; a pickup waits for a drone about to be
