@@ -152,31 +152,39 @@ fn deadline_forces_an_early_partial_flight() {
     assert!(plans[0].arrive_lab_at <= t("09:40"));
 }
 
-#[test]
-fn two_boxes_competing_for_one_drone_go_earliest_deadline_first() {
+/// D1 (the only drone) held from `held` to `released` while two boxes of `n` SST
+/// tubes are sealed (100 are too heavy to share a flight: 1.6 kg each): B1 at C1
+/// and B2 at C2, each `(sealed, drawn)`. Every command until `until`.
+fn boxes_while_d1_held(
+    n: usize,
+    (held, released): (&str, &str),
+    b1: (&str, &str),
+    b2: (&str, &str),
+    until: &str,
+) -> Vec<Command> {
     let s = scenario();
     let world = two_centres_one_drone().world(&s);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-    // The drone is held while both boxes come in; when it is released, both are due.
-    ex.push(t("08:50"), hold_d1(true));
-    // Too heavy to carry together (1.6 kg each): no round, one after the other.
-    let a = sealed(
-        t("08:55"),
-        "B1",
-        "C1",
-        tubes("A", 100, "sst", t("07:32"), &s),
-    );
-    let b = sealed(
-        t("08:56"),
-        "B2",
-        "C2",
-        tubes("B", 100, "sst", t("07:28"), &s),
-    );
+    ex.push(t(held), hold_d1(true));
+    let a = sealed(t(b1.0), "B1", "C1", tubes("A", n, "sst", t(b1.1), &s));
+    let b = sealed(t(b2.0), "B2", "C2", tubes("B", n, "sst", t(b2.1), &s));
     ex.push(a.at, a.event);
     ex.push(b.at, b.event);
-    ex.push(t("08:57"), hold_d1(false));
-    ex.run_until(t("12:00"));
-    let cmds: Vec<Command> = ex.commands();
+    ex.push(t(released), hold_d1(false));
+    ex.run_until(t(until));
+    ex.commands()
+}
+
+#[test]
+fn two_boxes_competing_for_one_drone_go_earliest_deadline_first() {
+    // When the drone is released, both are due.
+    let cmds = boxes_while_d1_held(
+        100,
+        ("08:50", "08:57"),
+        ("08:55", "07:32"),
+        ("08:56", "07:28"),
+        "12:00",
+    );
     let plans = missions(&cmds);
     assert_eq!(
         plans.len(),
@@ -202,30 +210,16 @@ fn two_boxes_competing_for_one_drone_go_earliest_deadline_first() {
 
 #[test]
 fn boxes_due_at_the_same_time_go_first_that_would_pass_their_stability_limit() {
-    let s = scenario();
-    let world = two_centres_one_drone().world(&s);
-    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
     // At the last draw both boxes are due at the lab at the same time, the latest
     // their results reach the centres by the cutoff; C2's serum was drawn earlier
-    // and passes its 2-hour limit first. Too heavy to share a flight.
-    ex.push(t("11:00"), hold_d1(true));
-    let a = sealed(
-        t("11:28"),
-        "B1",
-        "C1",
-        tubes("A", 100, "sst", t("11:20"), &s),
+    // and passes its 2-hour limit first.
+    let cmds = boxes_while_d1_held(
+        100,
+        ("11:00", "11:50"),
+        ("11:28", "11:20"),
+        ("11:29", "10:50"),
+        "14:00",
     );
-    let b = sealed(
-        t("11:29"),
-        "B2",
-        "C2",
-        tubes("B", 100, "sst", t("10:50"), &s),
-    );
-    ex.push(a.at, a.event);
-    ex.push(b.at, b.event);
-    ex.push(t("11:50"), hold_d1(false));
-    ex.run_until(t("14:00"));
-    let cmds = ex.commands();
     let plans = missions(&cmds);
     assert_eq!(plans.len(), 2, "{plans:#?}");
     // The first flight is due by the latest its results reach the centre by the
@@ -249,25 +243,15 @@ fn boxes_due_at_the_same_time_go_first_that_would_pass_their_stability_limit() {
     );
 }
 
-/// Two centres, one drone held from `held` until 08:57 while B1 (C1) and B2 (C2)
-/// are sealed, each `(sealed, drawn)`; every command of the morning.
-fn two_boxes_while_d1_held(held: &str, b1: (&str, &str), b2: (&str, &str)) -> Vec<Command> {
-    let s = scenario();
-    let world = two_centres_one_drone().world(&s);
-    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-    ex.push(t(held), hold_d1(true));
-    let a = sealed(t(b1.0), "B1", "C1", tubes("A", 5, "sst", t(b1.1), &s));
-    let b = sealed(t(b2.0), "B2", "C2", tubes("B", 5, "sst", t(b2.1), &s));
-    ex.push(a.at, a.event);
-    ex.push(b.at, b.event);
-    ex.push(t("08:57"), hold_d1(false));
-    ex.run_until(t("12:00"));
-    ex.commands()
-}
-
 #[test]
 fn neighbouring_centres_both_due_share_one_round() {
-    let cmds = two_boxes_while_d1_held("08:50", ("08:55", "07:32"), ("08:56", "07:28"));
+    let cmds = boxes_while_d1_held(
+        5,
+        ("08:50", "08:57"),
+        ("08:55", "07:32"),
+        ("08:56", "07:28"),
+        "12:00",
+    );
     let plans = missions(&cmds);
     assert_eq!(plans.len(), 1, "one drone, one round: {plans:#?}");
     let round = &plans[0];
@@ -346,7 +330,13 @@ fn three_light_boxes_due_along_a_line_share_one_round_of_three_calls() {
 #[test]
 fn a_neighbour_late_on_any_flight_rides_on_the_round_instead_of_waiting() {
     // Both past their two hours by the time the drone is free: late whatever flies them.
-    let cmds = two_boxes_while_d1_held("08:40", ("08:45", "06:55"), ("08:46", "06:50"));
+    let cmds = boxes_while_d1_held(
+        5,
+        ("08:40", "08:57"),
+        ("08:45", "06:55"),
+        ("08:46", "06:50"),
+        "12:00",
+    );
     let plans = missions(&cmds);
     assert_eq!(
         plans.len(),

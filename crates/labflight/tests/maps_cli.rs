@@ -6,18 +6,21 @@ use common::{bin, scratch};
 
 const HEADER: &str = "id,name,subdistrict,group,tier,lat,lon,floor_area_m2,centrifuge,pad\n";
 
-#[test]
-fn check_reports_125_centres_6_regional_and_no_errors() {
-    let out = bin()
-        .args(["maps", "check", "maps/longhua"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+/// `labflight maps check DIR`'s report, asserting it found no problem.
+fn check_passes(dir: &str) -> String {
+    let out = bin().args(["maps", "check", dir]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    text
+}
+
+#[test]
+fn check_reports_125_centres_6_regional_and_no_errors() {
+    let text = check_passes("maps/longhua");
     assert!(
         text.contains("centres: 125 (6 regional, 119 community)"),
         "{text}"
@@ -28,16 +31,7 @@ fn check_reports_125_centres_6_regional_and_no_errors() {
 
 #[test]
 fn check_passes_the_city_map_with_a_regional_centre_per_group_area() {
-    let out = bin()
-        .args(["maps", "check", "maps/shenzhen"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = check_passes("maps/shenzhen");
     assert!(
         text.contains("centres: 700 (17 regional, 683 community)"),
         "{text}"
