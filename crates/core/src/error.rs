@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{file}: cannot read: {source}")]
+    /// The reason is in the message (not a `source`), so it is told once.
+    #[error("{file}: cannot read: {reason}")]
     Io {
         file: PathBuf,
-        #[source]
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The file does not parse (bad syntax, unknown field, wrong type); `message`
     /// comes from the parser and names the line and the field.

@@ -202,9 +202,9 @@ impl Scenario {
         path: &Path,
         overrides: &[(String, String)],
     ) -> Result<Scenario, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        let text = std::fs::read_to_string(path).map_err(|reason| ConfigError::Io {
             file: path.to_owned(),
-            source,
+            reason,
         })?;
         let mut doc: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             file: path.to_owned(),

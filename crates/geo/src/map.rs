@@ -133,9 +133,9 @@ fn point_feature<T: Serialize>(record: &T, position: LatLon) -> Feature {
 
 fn read(dir: &Path, name: &str) -> Result<(std::path::PathBuf, Collection), ConfigError> {
     let file = dir.join(name);
-    let text = std::fs::read_to_string(&file).map_err(|source| ConfigError::Io {
+    let text = std::fs::read_to_string(&file).map_err(|reason| ConfigError::Io {
         file: file.clone(),
-        source,
+        reason,
     })?;
     let c: Collection = serde_json::from_str(&text).map_err(|e| ConfigError::Parse {
         file: file.clone(),

@@ -47,6 +47,11 @@ pub struct ReplayArgs {
     /// Another policy for a what-if (re-simulates the journal's day with it).
     #[arg(long)]
     policy: Option<String>,
+    /// The scenario file to re-run it on, when it is no longer where the journal
+    /// was recorded (a run copied from another machine or checkout). It must be
+    /// the same scenario (by name).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
     #[arg(long)]
     out: PathBuf,
     #[arg(long)]
@@ -131,6 +136,33 @@ pub(crate) fn record(
 ) -> anyhow::Result<()> {
     let run = run_one(scenario_file, &[], seed, parse_policy(policy)?, true)?;
     run.write(out, &[])
+}
+
+/// The scenario file a journal is re-run on: `--scenario` if given (the same
+/// scenario by name), else the one it was recorded on, which must still be there.
+fn replay_scenario(args: &ReplayArgs, header: &JournalHeader) -> anyhow::Result<PathBuf> {
+    let journal = args.journal.display();
+    let Some(file) = &args.scenario else {
+        if !header.scenario_file.is_file() {
+            return Err(BadInput(format!(
+                "{journal}: recorded on the scenario file {}, which is not there; pass --scenario with its path here",
+                header.scenario_file.display()
+            ))
+            .into());
+        }
+        return Ok(header.scenario_file.clone());
+    };
+    let scenario = Scenario::load(file)?;
+    if !header.scenario.is_empty() && scenario.name != header.scenario {
+        return Err(BadInput(format!(
+            "--scenario {}: scenario `{}`, but {journal} was recorded on `{}`",
+            file.display(),
+            scenario.name,
+            header.scenario
+        ))
+        .into());
+    }
+    Ok(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone()))
 }
 
 /// Runs one day.
@@ -266,7 +298,8 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
 }
 
 pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
-    let (header, events) = output::read_journal(&args.journal).map_err(BadInput)?;
+    let (mut header, events) = output::read_journal(&args.journal).map_err(BadInput)?;
+    header.scenario_file = replay_scenario(&args, &header)?;
     let recorded = parse_policy(&header.policy)?;
     let policy = match &args.policy {
         Some(p) => parse_policy(p)?,

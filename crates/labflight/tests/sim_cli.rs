@@ -88,6 +88,54 @@ fn sim_writes_its_outputs_and_replay_is_byte_identical() {
         );
     }
 
+    // A run copied from another checkout: its scenario file is not where it was
+    // recorded. Replay says so, and re-runs it exactly on `--scenario`.
+    let moved = scratch("moved");
+    std::fs::create_dir_all(&moved).unwrap();
+    let journal = std::fs::read_to_string(a.join("journal.jsonl")).unwrap();
+    let (first, rest) = journal.split_once('\n').unwrap();
+    let mut header: serde_json::Value = serde_json::from_str(first).unwrap();
+    header["scenario_file"] = "/elsewhere/maps/longhua/scenario.toml".into();
+    std::fs::write(moved.join("journal.jsonl"), format!("{header}\n{rest}")).unwrap();
+    let replay_moved = |extra: &[&str], to: &Path| {
+        bin()
+            .args(["replay", "--quiet", "--journal"])
+            .arg(moved.join("journal.jsonl"))
+            .args(extra)
+            .arg("--out")
+            .arg(to)
+            .output()
+            .unwrap()
+    };
+    let out = replay_moved(&[], &moved.join("out"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/elsewhere/maps/longhua/scenario.toml") && err.contains("--scenario"),
+        "{err}"
+    );
+    let out = replay_moved(
+        &["--scenario", "maps/longhua/longhua-storm.toml"],
+        &moved.join("out"),
+    );
+    assert_eq!(out.status.code(), Some(2), "another scenario is refused");
+    let out = replay_moved(
+        &["--scenario", "maps/longhua/scenario.toml"],
+        &moved.join("out"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["kpis.json", "commands.jsonl"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(moved.join("out").join(f)).unwrap(),
+            "{f} differs after a replay on --scenario"
+        );
+    }
+
     let c = scratch("c");
     let out = bin()
         .args(["replay", "--quiet", "--policy", "greedy", "--journal"])
