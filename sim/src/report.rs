@@ -351,6 +351,60 @@ pub fn misses_by_reason(ledger: &Ledger, scenario: &Scenario) -> Vec<MissReason>
     out
 }
 
+/// The tubes drawn in one local hour (by the last draw), and how many of them
+/// missed the cutoff and passed their stability limit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HourOfDraws {
+    /// The local hour, 0–23.
+    pub hour: u32,
+    pub drawn: usize,
+    pub missed: usize,
+    pub over_stability_limit: usize,
+}
+
+/// When the tubes that missed were drawn, hour by hour: where the fleet fell short.
+pub fn misses_by_hour_drawn(ledger: &Ledger, scenario: &Scenario) -> Vec<HourOfDraws> {
+    use chrono::Timelike;
+    let cutoff = scenario.at(scenario.service.cutoff);
+    let last_draw = scenario.at(scenario.service.last_draw);
+    let offset = scenario.offset();
+    let mut by: BTreeMap<u32, HourOfDraws> = BTreeMap::new();
+    for c in ledger.tubes.values().filter(|c| c.drawn_at <= last_draw) {
+        let hour = c.drawn_at.with_timezone(&offset).hour();
+        let h = by.entry(hour).or_insert(HourOfDraws {
+            hour,
+            drawn: 0,
+            missed: 0,
+            over_stability_limit: 0,
+        });
+        h.drawn += 1;
+        if ledger.miss_reason(c, cutoff).is_some() {
+            h.missed += 1;
+            h.over_stability_limit += usize::from(c.stability_violated());
+        }
+    }
+    by.into_values().collect()
+}
+
+fn hour_table(hours: &[HourOfDraws]) -> String {
+    let mut s = String::from(
+        "<h2>When the tubes that missed were drawn</h2>\
+         <table><tr><th>drawn</th><th>tubes</th><th>missed</th><th>share</th><th>over their stability limit</th></tr>",
+    );
+    for h in hours {
+        s += &format!(
+            "<tr><td>{:02}:00–{:02}:59</td><td>{}</td><td>{}</td><td>{:.1} %</td><td>{}</td></tr>",
+            h.hour,
+            h.hour,
+            h.drawn,
+            h.missed,
+            100.0 * h.missed as f64 / h.drawn.max(1) as f64,
+            h.over_stability_limit
+        );
+    }
+    s + "</table>"
+}
+
 fn miss_table(misses: &[MissReason], scenario: &Scenario) -> String {
     let last_draw = scenario.service.last_draw.format("%H:%M");
     let cutoff = scenario.service.cutoff.format("%H:%M");
@@ -423,6 +477,13 @@ pub fn render(
         drones = kpis.drones,
         couriers = kpis.couriers,
         table = kpi_table(&rows),
-        misses = miss_table(&misses_by_reason(ledger, scenario), scenario),
+        misses = {
+            let reasons = misses_by_reason(ledger, scenario);
+            let mut t = miss_table(&reasons, scenario);
+            if !reasons.is_empty() {
+                t += &hour_table(&misses_by_hour_drawn(ledger, scenario));
+            }
+            t
+        },
     )
 }

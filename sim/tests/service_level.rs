@@ -88,6 +88,30 @@ fn bad_days_lose_nothing_and_explain_every_miss() {
             "{name}: {reasons:?}"
         );
         assert!(reasons.windows(2).all(|w| w[0].tubes >= w[1].tubes));
+        // And the table by hour drawn places every one of them, and every tube
+        // over its stability limit, in the hour it was drawn.
+        let hours = labflight_sim::report::misses_by_hour_drawn(&d.ledger, &scenario);
+        assert_eq!(hours.iter().map(|h| h.missed).sum::<usize>(), missed);
+        assert_eq!(
+            hours.iter().map(|h| h.drawn).sum::<usize>(),
+            d.kpis.drawn_by_last_draw
+        );
+        let over_limit = d
+            .ledger
+            .tubes
+            .values()
+            .filter(|c| c.drawn_at <= scenario.at(scenario.service.last_draw))
+            .filter(|c| c.stability_violated())
+            .count();
+        assert_eq!(
+            hours.iter().map(|h| h.over_stability_limit).sum::<usize>(),
+            over_limit
+        );
+        assert!(hours.windows(2).all(|w| w[0].hour < w[1].hour));
+        assert!(
+            hours.iter().all(|h| (7..=11).contains(&h.hour)),
+            "local hours of the draws: {hours:?}"
+        );
         for r in &reasons {
             assert_eq!(
                 r.median_wait_minutes.is_some(),

@@ -62,11 +62,16 @@ fn sim_writes_its_outputs_and_replay_is_byte_identical() {
     let missed =
         kpis["drawn_by_last_draw"].as_u64().unwrap() - kpis["resulted_by_cutoff"].as_u64().unwrap();
     let report = std::fs::read_to_string(a.join("report.html")).unwrap();
-    assert_eq!(
-        report.contains("<h2>Why tubes missed</h2>"),
-        missed > 0,
-        "{missed} tubes missed"
-    );
+    for table in [
+        "<h2>Why tubes missed</h2>",
+        "<h2>When the tubes that missed were drawn</h2>",
+    ] {
+        assert_eq!(
+            report.contains(table),
+            missed > 0,
+            "{table}: {missed} tubes missed"
+        );
+    }
 
     let out = bin()
         .args(["replay", "--quiet", "--journal"])
