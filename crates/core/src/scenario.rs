@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// A duration of fractional minutes, rounded to the millisecond.
+#[inline]
 pub fn minutes(m: f64) -> chrono::Duration {
     chrono::Duration::milliseconds((m * 60_000.0).round() as i64)
 }

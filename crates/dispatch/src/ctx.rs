@@ -313,17 +313,25 @@ impl<'a> Ctx<'a> {
     pub fn earliest_courier(&self, from: LatLon) -> Option<(labflight_core::CourierId, Instant)> {
         // In whole milliseconds, as the clock keeps them: a city re-plan asks this
         // of every van for every pickup without a drone.
+        // A van free only after the best arrival so far cannot beat it: its road
+        // time is not worked out.
         let now = self.state.now.timestamp_millis();
-        self.state
-            .couriers
-            .values()
-            .map(|c| {
-                let start = c.free_at.timestamp_millis().max(now);
-                let road = self.world.road_time(c.free_position, from);
-                (&c.id, start + road.num_milliseconds())
-            })
-            .min_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(b.0)))
-            .and_then(|(id, at)| Some((id.clone(), Instant::from_timestamp_millis(at)?)))
+        let mut best: Option<(&labflight_core::CourierId, i64)> = None;
+        for c in self.state.couriers.values() {
+            let start = c.free_at.timestamp_millis().max(now);
+            if best.is_some_and(|(_, at)| start > at) {
+                continue;
+            }
+            let at = start
+                + self
+                    .world
+                    .road_time(c.free_position, from)
+                    .num_milliseconds();
+            if best.is_none_or(|(id, best_at)| (at, &c.id) < (best_at, id)) {
+                best = Some((&c.id, at));
+            }
+        }
+        best.and_then(|(id, at)| Some((id.clone(), Instant::from_timestamp_millis(at)?)))
     }
 
     /// Pickup and delivery of a van at `from` at `arrive` taking boxes to `lab`.

@@ -9,6 +9,7 @@ use labflight_core::{
     Station, StationId,
 };
 use labflight_geo::{Airspace, FlightModel, LocalFrame, SpatialIndex};
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// A drone at the start of the day.
@@ -59,6 +60,9 @@ pub struct World {
     /// The pads with a charger (labs and depots: few), for the nearest-charger
     /// question: copies, so that asking it looks nothing up by name.
     chargers: Vec<Pad>,
+    /// The charger nearest each centre (an index into `chargers`), by the centre's
+    /// exact position: asked of every waiting centre on every pass.
+    charger_near_station: FxHashMap<[u64; 2], usize>,
 }
 
 /// Everything needed to build a `World`, so tests can build small worlds by hand.
@@ -81,6 +85,15 @@ impl World {
             .iter()
             .filter_map(|l| l.group.as_ref().map(|g| (g.0.clone(), l.id.clone())))
             .collect();
+        let chargers: Vec<Pad> = parts.pads.iter().filter(|p| p.charger).cloned().collect();
+        let charger_near_station = parts
+            .stations
+            .iter()
+            .filter_map(|s| {
+                let nearest = nearest_of(&frame, &chargers, s.position)?;
+                Some((position_key(s.position), nearest))
+            })
+            .collect();
         World {
             stations: parts
                 .stations
@@ -88,7 +101,8 @@ impl World {
                 .map(|s| (s.id.clone(), s))
                 .collect(),
             labs: parts.labs.into_iter().map(|l| (l.id.clone(), l)).collect(),
-            chargers: parts.pads.iter().filter(|p| p.charger).cloned().collect(),
+            chargers,
+            charger_near_station,
             pads: parts.pads.into_iter().map(|p| (p.id.clone(), p)).collect(),
             frame,
             airspace: parts.airspace,
@@ -121,11 +135,11 @@ impl World {
 
     /// The pad with a charger nearest to `p` (ties by id).
     pub fn nearest_charger(&self, p: LatLon) -> Option<&Pad> {
-        self.chargers
-            .iter()
-            .map(|pad| (self.frame.distance_m(pad.position, p), pad))
-            .min_by(|(da, a), (db, b)| da.total_cmp(db).then_with(|| a.id.cmp(&b.id)))
-            .map(|(_, pad)| pad)
+        let i = match self.charger_near_station.get(&position_key(p)) {
+            Some(i) => *i,
+            None => nearest_of(&self.frame, &self.chargers, p)?,
+        };
+        self.chargers.get(i)
     }
 
     /// The lab's own pad, where drones land its boxes (the first by id if several).
@@ -150,4 +164,18 @@ impl World {
         let km = self.frame.distance_m(a, b) / 1000.0 * self.courier_spec.road_factor;
         minutes(km / self.courier_spec.speed_kmh * 60.0)
     }
+}
+
+/// The index of the pad in `pads` nearest to `p` (ties by id).
+fn nearest_of(frame: &LocalFrame, pads: &[Pad], p: LatLon) -> Option<usize> {
+    pads.iter()
+        .enumerate()
+        .map(|(i, pad)| (frame.distance_m(pad.position, p), i, pad))
+        .min_by(|(da, _, a), (db, _, b)| da.total_cmp(db).then_with(|| a.id.cmp(&b.id)))
+        .map(|(_, i, _)| i)
+}
+
+/// A position as a map key: its exact bits.
+fn position_key(p: LatLon) -> [u64; 2] {
+    [p.lat.to_bits(), p.lon.to_bits()]
 }
