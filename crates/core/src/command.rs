@@ -44,6 +44,11 @@ pub struct MissionPlan {
     pub drone: DroneId,
     /// The first centre.
     pub station: StationId,
+    /// Where the first boxes are loaded when that is not `station`'s own pad: the
+    /// depot pad a drone in trouble set them down on. `station` is then the centre
+    /// they came from, whose staff are not told to expect the drone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_pad: Option<PadId>,
     /// Every box the mission carries, from every centre.
     pub boxes: Vec<BoxId>,
     pub lab: LabId,

@@ -9,7 +9,7 @@ use labflight_core::command::{
     Alert, AlertKind, CourierRequest, Explanation, MissionPlan, Severity, StationNotice,
 };
 use labflight_core::scenario::minutes;
-use labflight_core::{BoxId, Command, DroneId, Instant, LabId, LatLon, StationId};
+use labflight_core::{BoxId, Command, DroneId, Instant, LabId, LatLon, PadId, StationId};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
@@ -199,6 +199,57 @@ impl<'a> Ctx<'a> {
         payload_kg: f64,
         why: Explanation,
     ) {
+        self.assign(
+            drone,
+            (station, None),
+            boxes,
+            lab,
+            option,
+            later_stops,
+            payload_kg,
+            why,
+        );
+    }
+
+    /// `assign_drone` for boxes lying on a pad that is not a centre's (a depot's):
+    /// the drone loads them at `pad`, and `station`, where they came from, is not
+    /// told to expect it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn assign_drone_at_pad(
+        &mut self,
+        drone: &DroneId,
+        pad: &PadId,
+        station: &StationId,
+        boxes: Vec<BoxId>,
+        lab: &LabChoice,
+        option: &DroneOption,
+        payload_kg: f64,
+        why: Explanation,
+    ) {
+        self.assign(
+            drone,
+            (station, Some(pad)),
+            boxes,
+            lab,
+            option,
+            Vec::new(),
+            payload_kg,
+            why,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assign(
+        &mut self,
+        drone: &DroneId,
+        (station, pickup_pad): (&StationId, Option<&PadId>),
+        boxes: Vec<BoxId>,
+        lab: &LabChoice,
+        option: &DroneOption,
+        later_stops: Vec<PlannedStop>,
+        payload_kg: f64,
+        why: Explanation,
+    ) {
         let mission = self.state.new_mission_id();
         let now = self.state.now;
         let first_boxes = boxes.len();
@@ -211,11 +262,10 @@ impl<'a> Ctx<'a> {
             )
             .collect();
         let lab_pad = self.world.lab_pad(&lab.lab).cloned();
-        let leg1 = option
-            .to_station
-            .to_leg(drone.as_str(), station.as_str(), now);
+        let first_call = pickup_pad.map_or(station.as_str(), PadId::as_str);
+        let leg1 = option.to_station.to_leg(drone.as_str(), first_call, now);
         let mut legs = vec![leg1];
-        let mut at = (station.as_str(), option.pickup_at);
+        let mut at = (first_call, option.pickup_at);
         for s in &later_stops {
             legs.push(s.leg_in.to_leg(at.0, s.stop.station.as_str(), at.1));
             at = (s.stop.station.as_str(), s.stop.pickup_at);
@@ -232,6 +282,7 @@ impl<'a> Ctx<'a> {
             mission: mission.clone(),
             drone: drone.clone(),
             station: station.clone(),
+            pickup_pad: pickup_pad.cloned(),
             boxes: boxes.clone(),
             lab: lab.lab.clone(),
             lab_pad,
@@ -261,7 +312,10 @@ impl<'a> Ctx<'a> {
         }
         self.book_inbound(&boxes, &lab.lab, 1);
         self.out.push(Command::AssignMission(plan.clone()));
-        let first = std::iter::once((station, &boxes[..first_boxes], option.pickup_at));
+        // Nobody at a depot's pad to tell; the centre the boxes came from is not
+        // where the drone lands.
+        let first = std::iter::once((station, &boxes[..first_boxes], option.pickup_at))
+            .filter(|_| pickup_pad.is_none());
         let calls = later_stops
             .iter()
             .map(|s| (&s.stop.station, &s.stop.boxes[..], s.stop.pickup_at));

@@ -863,6 +863,84 @@ fn a_box_stranded_on_a_centres_pad_flies_on_with_another_drone_sooner_than_a_van
     assert!(delivered(&d, "B1"));
 }
 
+#[test]
+fn a_box_stranded_on_a_depots_pad_flies_on_with_another_drone_from_there() {
+    let s = scenario();
+    let mut d = Dispatcher::new(
+        stranding_world("L1").depot("DEP", 4.6, 0.5).world(&s),
+        PolicyKind::Drone,
+        7,
+        t("07:30"),
+    );
+    // B1 from C2 (6 km east); the motor fails over the depot, 1.6 km short of C1.
+    let over_the_depot =
+        |p: &labflight_core::command::MissionPlan| p.pickup_at + chrono::Duration::seconds(100);
+    let (first, cmds) =
+        fail_with_b1_on_board(&mut d, "C2", t("08:20"), at_km(4.6, 0.4), over_the_depot);
+    assert!(
+        cmds.iter().any(|c| matches!(
+            c,
+            Command::AbortMission {
+                recovery: Recovery::LandAtNearestPad { pad },
+                ..
+            } if pad.as_str() == "PAD-DEP"
+        )),
+        "{cmds:?}"
+    );
+    assert!(van_runs(&cmds).is_empty(), "{cmds:?}");
+    let on = mission_for(&cmds, "B1")
+        .expect("another drone fetches the box from the depot")
+        .clone();
+    assert_ne!(on.drone, first.drone);
+    // The mission names where the box came from and the pad it is loaded from,
+    // and flies there; nobody at C2 is told to expect it.
+    assert_eq!(on.station, StationId::from("C2"));
+    assert_eq!(on.pickup_pad.as_ref().map(|p| p.as_str()), Some("PAD-DEP"));
+    assert_eq!(on.legs[0].to, "PAD-DEP");
+    let depot = at_km(4.6, 0.5);
+    let end = on.legs[0].waypoints.last().expect("a leg with waypoints");
+    assert!(
+        (end.lat - depot.lat).abs() < 1e-6 && (end.lon - depot.lon).abs() < 1e-6,
+        "{end:?}"
+    );
+    assert!(
+        on.why.summary.contains("stranded on PAD-DEP"),
+        "{}",
+        on.why.summary
+    );
+    assert!(
+        !cmds.iter().any(|c| matches!(
+            c,
+            Command::NotifyStation { notice: StationNotice::PickupEta { mission, .. }, .. }
+                if *mission == on.mission
+        )),
+        "{cmds:?}"
+    );
+    let loaded = ev(
+        on.pickup_at,
+        Event::Drone {
+            drone: on.drone.clone(),
+            kind: DroneEventKind::PayloadLoaded {
+                box_id: BoxId::from("B1"),
+            },
+        },
+    );
+    let steps = labflight_dispatch::custody_steps(d.state(), &loaded);
+    assert!(
+        !steps.is_empty() && steps.iter().all(|c| c.place.as_deref() == Some("PAD-DEP")),
+        "{steps:?}"
+    );
+    d.handle(&loaded);
+    d.handle(&ev(
+        on.arrive_lab_at,
+        Event::BoxReceived {
+            box_id: BoxId::from("B1"),
+            lab: on.lab.clone(),
+        },
+    ));
+    assert!(delivered(&d, "B1"));
+}
+
 /// `strand_b1_on_c1s_pad` while the other drone flies B2 from C1 to the lab, and
 /// the only van is based 35 km away: the dispatcher, B2's mission, and the
 /// commands of the fault.

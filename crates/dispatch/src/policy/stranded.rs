@@ -1,7 +1,7 @@
-//! A box stranded on a centre's pad (the drone carrying it landed short of the lab)
-//! flies on with another drone when that gets it to a lab sooner than a van. A motor
-//! fault just after loading otherwise leaves its tubes an hour or more on the pad,
-//! waiting for a van through the morning's traffic.
+//! A box stranded on a centre's or a depot's pad (the drone carrying it landed short
+//! of the lab) flies on with another drone when that gets it to a lab sooner than a
+//! van. A motor fault just after loading otherwise leaves its tubes an hour or more
+//! on the pad, waiting for a van through the morning's traffic.
 
 use super::drone::{
     CANDIDATES, SoonReady, approach_from_nearest, mark_chosen, soon_ready_drones, weigh,
@@ -13,17 +13,18 @@ use crate::state::BoxStatus;
 use labflight_core::command::Explanation;
 use labflight_core::pad::PadSite;
 use labflight_core::scenario::minutes;
-use labflight_core::{BoxId, Instant, LatLon, StationId};
+use labflight_core::{BoxId, Instant, LatLon, PadId, StationId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How long a stranded box may wait on the pad for a busy drone about to be ready,
 /// before a van is sent for it anyway.
 const WAIT_FOR_A_DRONE_MINUTES: f64 = 20.0;
 
-/// Assigns a drone to the `stranded` boxes on each centre's pad (as many as one
-/// carries, oldest first) when it gets them to a lab before the first van could;
-/// others wait for a busy drone that will reach the pad before the van would.
-/// Returns the rest, in the order given, for `recover_stranded` to send vans for.
+/// Assigns a drone to the `stranded` boxes on each centre's or depot's pad (as many
+/// as one carries, oldest first) when it gets them to a lab before the first van
+/// could; others wait for a busy drone that will reach the pad before the van
+/// would. Returns the rest, in the order given, for `recover_stranded` to send
+/// vans for. (A lab's pad is left to the lab.)
 pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<BoxId> {
     if ctx.state.fleet_grounded() {
         return stranded;
@@ -32,8 +33,10 @@ pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<Bo
     let now = ctx.state.now;
     // Flown on, or waiting for a busy drone.
     let mut not_for_vans = BTreeSet::new();
-    // By centre whose pad they lie on: the oldest box first, and when the first was set down.
-    let mut by_pad: BTreeMap<StationId, (LatLon, Instant, Vec<BoxId>)> = BTreeMap::new();
+    // By the pad they lie on: where it is, the centre it belongs to (if any), when
+    // the first was set down, the boxes.
+    let mut by_pad: BTreeMap<PadId, (LatLon, Option<StationId>, Instant, Vec<BoxId>)> =
+        BTreeMap::new();
     for b in stranded.iter().filter_map(|id| ctx.state.boxes.get(id)) {
         let (BoxStatus::Stranded { .. }, Some(set_down)) = (&b.status, &b.set_down) else {
             continue;
@@ -41,19 +44,23 @@ pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<Bo
         let Some(pad) = world.pads.get(&set_down.pad) else {
             continue;
         };
-        let PadSite::Station(station) = &pad.site else {
-            continue;
+        let centre = match &pad.site {
+            PadSite::Station(station) => Some(station.clone()),
+            PadSite::Depot => None,
+            PadSite::Lab(_) => continue,
         };
-        let entry =
-            by_pad
-                .entry(station.clone())
-                .or_insert((pad.position, set_down.since, Vec::new()));
-        entry.1 = entry.1.min(set_down.since);
-        entry.2.push(b.id.clone());
+        let entry = by_pad.entry(pad.id.clone()).or_insert((
+            pad.position,
+            centre,
+            set_down.since,
+            Vec::new(),
+        ));
+        entry.2 = entry.2.min(set_down.since);
+        entry.3.push(b.id.clone());
     }
     // Busy drones soon ready, listed once when first asked.
     let mut soon_ready: Option<Vec<SoonReady>> = None;
-    for (station, (pos, since, mut boxes)) in by_pad {
+    for (pad, (pos, centre, since, mut boxes)) in by_pad {
         boxes.sort_by(|a, b| {
             let sealed = |id: &BoxId| ctx.state.boxes[id].sealed_at;
             sealed(a).cmp(&sealed(b)).then_with(|| a.cmp(b))
@@ -62,14 +69,13 @@ pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<Bo
         if boxes.is_empty() {
             continue;
         }
+        // On a depot's pad the mission names the centre the oldest box came from.
+        let site = match centre {
+            Some(station) => PickupSite::Centre(station),
+            None => PickupSite::Depot(pad, ctx.state.boxes[&boxes[0]].station.clone()),
+        };
         let van = ctx.quote_van_run(pos, &boxes);
-        if fly_on_now(
-            ctx,
-            &boxes,
-            &station,
-            pos,
-            van.as_ref().map(|v| v.deliver_at),
-        ) {
+        if fly_on_now(ctx, &boxes, &site, pos, van.as_ref().map(|v| v.deliver_at)) {
             not_for_vans.extend(boxes);
             continue;
         }
@@ -90,12 +96,20 @@ pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<Bo
         .collect()
 }
 
+/// Where stranded boxes are fetched from.
+enum PickupSite {
+    /// A centre's own pad.
+    Centre(StationId),
+    /// A depot's pad, and the centre the boxes came from.
+    Depot(PadId, StationId),
+}
+
 /// Assigns the free drone that gets the boxes from the pad at `pos` to a lab
 /// first, if it gets there before `van_delivers`. Whether it did.
 fn fly_on_now(
     ctx: &mut Ctx<'_>,
     boxes: &[BoxId],
-    station: &StationId,
+    site: &PickupSite,
     pos: LatLon,
     van_delivers: Option<Instant>,
 ) -> bool {
@@ -126,9 +140,13 @@ fn fly_on_now(
     let van_words = van_delivers.map_or("no van can take it".to_owned(), |v| {
         format!("the first van would deliver by {}", v.format("%H:%M UTC"))
     });
+    let lies_on = match site {
+        PickupSite::Centre(station) => format!("{station}'s pad"),
+        PickupSite::Depot(pad, _) => pad.to_string(),
+    };
     let why = Explanation {
         summary: format!(
-            "{} stranded on {station}'s pad: {drone} flies on to {}, there by {}; {van_words}",
+            "{} stranded on {lies_on}: {drone} flies on to {}, there by {}; {van_words}",
             boxes
                 .iter()
                 .map(BoxId::as_str)
@@ -139,15 +157,27 @@ fn fly_on_now(
         ),
         alternatives: weighed,
     };
-    ctx.assign_drone(
-        &drone,
-        station,
-        boxes.to_vec(),
-        &lab,
-        &option,
-        Vec::new(),
-        payload_kg,
-        why,
-    );
+    match site {
+        PickupSite::Centre(station) => ctx.assign_drone(
+            &drone,
+            station,
+            boxes.to_vec(),
+            &lab,
+            &option,
+            Vec::new(),
+            payload_kg,
+            why,
+        ),
+        PickupSite::Depot(pad, from) => ctx.assign_drone_at_pad(
+            &drone,
+            pad,
+            from,
+            boxes.to_vec(),
+            &lab,
+            &option,
+            payload_kg,
+            why,
+        ),
+    }
     true
 }
