@@ -77,10 +77,11 @@ pub struct Stop {
 }
 
 impl MissionPlan {
-    /// When the drone lands at `station` to load, if the mission calls there.
+    /// When the drone lands at `station` to load, if the mission calls there (not
+    /// at the centre a mission loading at a depot's `pickup_pad` names).
     pub fn pickup_at_station(&self, station: &StationId) -> Option<Instant> {
         if *station == self.station {
-            return Some(self.pickup_at);
+            return self.pickup_pad.is_none().then_some(self.pickup_at);
         }
         self.later_stops
             .iter()
@@ -90,7 +91,9 @@ impl MissionPlan {
 
     /// Every centre the mission calls at, in order.
     pub fn stations(&self) -> impl Iterator<Item = &StationId> {
-        std::iter::once(&self.station).chain(self.later_stops.iter().map(|s| &s.station))
+        std::iter::once(&self.station)
+            .filter(|_| self.pickup_pad.is_none())
+            .chain(self.later_stops.iter().map(|s| &s.station))
     }
 }
 

@@ -916,6 +916,21 @@ fn a_box_stranded_on_a_depots_pad_flies_on_with_another_drone_from_there() {
         )),
         "{cmds:?}"
     );
+    // The fetch does not call at C2: a box sealed there now does not ride along.
+    assert_eq!(on.pickup_at_station(&StationId::from("C2")), None);
+    let later = d.handle(&sealed(
+        on.legs[0].depart + chrono::Duration::seconds(30),
+        "B2",
+        "C2",
+        tubes("T", 3, "sst", t("08:50"), &s),
+    ));
+    assert!(
+        !later.iter().any(|c| matches!(
+            c,
+            Command::AddToMission { mission, .. } if *mission == on.mission
+        )),
+        "{later:?}"
+    );
     let loaded = ev(
         on.pickup_at,
         Event::Drone {
