@@ -199,9 +199,10 @@ impl<'a> Ctx<'a> {
         payload_kg: f64,
         why: Explanation,
     ) {
-        self.assign(
+        let first_call = (station, None);
+        self.assign_drone_at(
             drone,
-            (station, None),
+            first_call,
             boxes,
             lab,
             option,
@@ -211,35 +212,11 @@ impl<'a> Ctx<'a> {
         );
     }
 
-    /// `assign_drone` for boxes lying on a pad that is not a centre's (a depot's):
-    /// the drone loads them at `pad`, and `station`, where they came from, is not
-    /// told to expect it.
+    /// `assign_drone`, with the first boxes loaded at `pickup_pad` when they lie on a
+    /// pad away from any centre (a depot's): the drone does not call at `station`,
+    /// where they came from, and it is not told to expect it (`MissionPlan::pickup_pad`).
     #[allow(clippy::too_many_arguments)]
-    pub fn assign_drone_at_pad(
-        &mut self,
-        drone: &DroneId,
-        pad: &PadId,
-        station: &StationId,
-        boxes: Vec<BoxId>,
-        lab: &LabChoice,
-        option: &DroneOption,
-        payload_kg: f64,
-        why: Explanation,
-    ) {
-        self.assign(
-            drone,
-            (station, Some(pad)),
-            boxes,
-            lab,
-            option,
-            Vec::new(),
-            payload_kg,
-            why,
-        );
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn assign(
+    pub fn assign_drone_at(
         &mut self,
         drone: &DroneId,
         (station, pickup_pad): (&StationId, Option<&PadId>),

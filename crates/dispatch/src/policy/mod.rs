@@ -198,14 +198,7 @@ pub(crate) fn recover_stranded(ctx: &mut Ctx<'_>, stranded: &[BoxId]) {
             || format!("{:.6},{:.6}", at.lat, at.lon),
             |s| s.pad.0.clone(),
         );
-        // The van calls at the centre whose pad the box lies on; on a lab's or a
-        // depot's pad, at that pad.
-        let pad = b.set_down.as_ref().and_then(|s| ctx.world.pads.get(&s.pad));
-        let (centre, away) = match pad.map(|p| (&p.id, &p.site)) {
-            Some((_, PadSite::Station(s))) => (s.clone(), None),
-            Some((id, _)) => (b.station.clone(), Some(id.clone())),
-            None => (b.station.clone(), None),
-        };
+        let (centre, away) = next_call_for(ctx.world, b);
         by_place
             .entry(place)
             .or_insert_with(|| (centre, away, at, Vec::new()))
@@ -232,6 +225,21 @@ pub(crate) fn recover_stranded(ctx: &mut Ctx<'_>, stranded: &[BoxId]) {
                 }
             }
         }
+    }
+}
+
+/// Where the next carrier calls for a stranded box: the centre whose pad it lies
+/// on; on a lab's or a depot's pad, that pad (and the centre it came from, named
+/// but not called at).
+pub(crate) fn next_call_for(
+    world: &World,
+    b: &crate::state::SpecimenBox,
+) -> (StationId, Option<PadId>) {
+    let pad = b.set_down.as_ref().and_then(|s| world.pads.get(&s.pad));
+    match pad.map(|p| (&p.id, &p.site)) {
+        Some((_, PadSite::Station(s))) => (s.clone(), None),
+        Some((id, _)) => (b.station.clone(), Some(id.clone())),
+        None => (b.station.clone(), None),
     }
 }
 

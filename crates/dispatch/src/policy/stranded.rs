@@ -6,7 +6,7 @@
 use super::drone::{
     CANDIDATES, SoonReady, approach_from_nearest, mark_chosen, soon_ready_drones, weigh,
 };
-use super::load_boxes;
+use super::{load_boxes, next_call_for};
 use crate::ctx::Ctx;
 use crate::planner::choose_lab;
 use crate::state::BoxStatus;
@@ -33,10 +33,8 @@ pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<Bo
     let now = ctx.state.now;
     // Flown on, or waiting for a busy drone.
     let mut not_for_vans = BTreeSet::new();
-    // By the pad they lie on: where it is, the centre it belongs to (if any), when
-    // the first was set down, the boxes.
-    let mut by_pad: BTreeMap<PadId, (LatLon, Option<StationId>, Instant, Vec<BoxId>)> =
-        BTreeMap::new();
+    // By the pad they lie on: where it is, when the first was set down, the boxes.
+    let mut by_pad: BTreeMap<PadId, (LatLon, Instant, Vec<BoxId>)> = BTreeMap::new();
     for b in stranded.iter().filter_map(|id| ctx.state.boxes.get(id)) {
         let (BoxStatus::Stranded { .. }, Some(set_down)) = (&b.status, &b.set_down) else {
             continue;
@@ -44,23 +42,19 @@ pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<Bo
         let Some(pad) = world.pads.get(&set_down.pad) else {
             continue;
         };
-        let centre = match &pad.site {
-            PadSite::Station(station) => Some(station.clone()),
-            PadSite::Depot => None,
-            PadSite::Lab(_) => continue,
-        };
-        let entry = by_pad.entry(pad.id.clone()).or_insert((
-            pad.position,
-            centre,
-            set_down.since,
-            Vec::new(),
-        ));
-        entry.2 = entry.2.min(set_down.since);
-        entry.3.push(b.id.clone());
+        if matches!(pad.site, PadSite::Lab(_)) {
+            continue;
+        }
+        let entry =
+            by_pad
+                .entry(pad.id.clone())
+                .or_insert((pad.position, set_down.since, Vec::new()));
+        entry.1 = entry.1.min(set_down.since);
+        entry.2.push(b.id.clone());
     }
     // Busy drones soon ready, listed once when first asked.
     let mut soon_ready: Option<Vec<SoonReady>> = None;
-    for (pad, (pos, centre, since, mut boxes)) in by_pad {
+    for (pos, since, mut boxes) in by_pad.into_values() {
         boxes.sort_by(|a, b| {
             let sealed = |id: &BoxId| ctx.state.boxes[id].sealed_at;
             sealed(a).cmp(&sealed(b)).then_with(|| a.cmp(b))
@@ -70,12 +64,9 @@ pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<Bo
             continue;
         }
         // On a depot's pad the mission names the centre the oldest box came from.
-        let site = match centre {
-            Some(station) => PickupSite::Centre(station),
-            None => PickupSite::Depot(pad, ctx.state.boxes[&boxes[0]].station.clone()),
-        };
+        let call = next_call_for(world, &ctx.state.boxes[&boxes[0]]);
         let van = ctx.quote_van_run(pos, &boxes);
-        if fly_on_now(ctx, &boxes, &site, pos, van.as_ref().map(|v| v.deliver_at)) {
+        if fly_on_now(ctx, &boxes, &call, pos, van.as_ref().map(|v| v.deliver_at)) {
             not_for_vans.extend(boxes);
             continue;
         }
@@ -96,20 +87,13 @@ pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<Bo
         .collect()
 }
 
-/// Where stranded boxes are fetched from.
-enum PickupSite {
-    /// A centre's own pad.
-    Centre(StationId),
-    /// A depot's pad, and the centre the boxes came from.
-    Depot(PadId, StationId),
-}
-
 /// Assigns the free drone that gets the boxes from the pad at `pos` to a lab
-/// first, if it gets there before `van_delivers`. Whether it did.
+/// first, if it gets there before `van_delivers`, calling for them at `station`
+/// or `pickup_pad` (`next_call_for`). Whether it did.
 fn fly_on_now(
     ctx: &mut Ctx<'_>,
     boxes: &[BoxId],
-    site: &PickupSite,
+    (station, pickup_pad): &(StationId, Option<PadId>),
     pos: LatLon,
     van_delivers: Option<Instant>,
 ) -> bool {
@@ -140,10 +124,9 @@ fn fly_on_now(
     let van_words = van_delivers.map_or("no van can take it".to_owned(), |v| {
         format!("the first van would deliver by {}", v.format("%H:%M UTC"))
     });
-    let lies_on = match site {
-        PickupSite::Centre(station) => format!("{station}'s pad"),
-        PickupSite::Depot(pad, _) => pad.to_string(),
-    };
+    let lies_on = pickup_pad
+        .as_ref()
+        .map_or_else(|| format!("{station}'s pad"), PadId::to_string);
     let why = Explanation {
         summary: format!(
             "{} stranded on {lies_on}: {drone} flies on to {}, there by {}; {van_words}",
@@ -157,27 +140,15 @@ fn fly_on_now(
         ),
         alternatives: weighed,
     };
-    match site {
-        PickupSite::Centre(station) => ctx.assign_drone(
-            &drone,
-            station,
-            boxes.to_vec(),
-            &lab,
-            &option,
-            Vec::new(),
-            payload_kg,
-            why,
-        ),
-        PickupSite::Depot(pad, from) => ctx.assign_drone_at_pad(
-            &drone,
-            pad,
-            from,
-            boxes.to_vec(),
-            &lab,
-            &option,
-            payload_kg,
-            why,
-        ),
-    }
+    ctx.assign_drone_at(
+        &drone,
+        (station, pickup_pad.as_ref()),
+        boxes.to_vec(),
+        &lab,
+        &option,
+        Vec::new(),
+        payload_kg,
+        why,
+    );
     true
 }
