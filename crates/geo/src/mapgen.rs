@@ -117,6 +117,16 @@ fn clip_half_plane(
     out
 }
 
+/// The part of `outline` (local metres) nearer `sites[i]` than any
+/// other site: its Voronoi cell.
+fn voronoi_cell(outline: &[Vector2<f64>], sites: &[Vector2<f64>], i: usize) -> Vec<Vector2<f64>> {
+    (0..sites.len())
+        .filter(|&j| j != i)
+        .fold(outline.to_vec(), |poly, j| {
+            clip_half_plane(&poly, sites[i], sites[j])
+        })
+}
+
 fn rectangle(
     frame: &LocalFrame,
     id: &str,
@@ -176,13 +186,7 @@ pub fn generate_longhua(seed: u64) -> MapData {
         .map(|s| frame.to_local(LatLon::new(s.4, s.3)))
         .collect();
     let cells: Vec<Vec<Vector2<f64>>> = (0..seeds.len())
-        .map(|i| {
-            (0..seeds.len())
-                .filter(|&j| j != i)
-                .fold(outline.clone(), |poly, j| {
-                    clip_half_plane(&poly, seeds[i], seeds[j])
-                })
-        })
+        .map(|i| voronoi_cell(&outline, &seeds, i))
         .collect();
     let subdistricts: Vec<Subdistrict> = SUBDISTRICTS
         .iter()
@@ -414,8 +418,6 @@ pub fn generate_longhua(seed: u64) -> MapData {
     }
 }
 
-/// A city-scale world (Shenzhen-like): `centres` centres in a 50 × 40 km box, 17
-/// group HQ labs, `zones` small no-fly zones, a depot pad per group.
 /// Square kilometres of district per depot in Longhua: 192 km², 6 depots.
 const LONGHUA_KM2_PER_DEPOT: f64 = 32.0;
 
@@ -474,6 +476,10 @@ fn city_depots(
     depots
 }
 
+/// A city-scale world (Shenzhen-like): `centres` centres in a 50 × 40 km box, 17
+/// group HQ labs whose Voronoi cells are the groups' areas (each with its largest
+/// centre as regional centre), `zones` small no-fly zones, and depots as dense as
+/// Longhua's (`city_depots`).
 pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let origin = LatLon::new(22.600, 114.060);
@@ -590,11 +596,7 @@ pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
     // centre nearest that lab already lies in.
     let subdistricts: Vec<Subdistrict> = (0..lab_local.len())
         .map(|i| {
-            let cell = (0..lab_local.len())
-                .filter(|&j| j != i)
-                .fold(outline.to_vec(), |poly, j| {
-                    clip_half_plane(&poly, lab_local[i], lab_local[j])
-                });
+            let cell = voronoi_cell(&outline, &lab_local, i);
             Subdistrict {
                 name: format!("G{:02}", i + 1),
                 name_zh: format!("第{:02}片区", i + 1),
