@@ -833,6 +833,12 @@ fn a_box_stranded_on_a_centres_pad_flies_on_with_another_drone_sooner_than_a_van
         "C1's staff are told a drone comes for the box on their pad"
     );
     // Loaded from C1's pad, not from its own centre, and on to the lab.
+    b1_flies_on_from(&mut d, &on, "PAD-C1");
+}
+
+/// `on` loads B1 where a drone in trouble set it down, `pad`: custody says it was
+/// loaded there, B1 rides on `on`, and `on`'s lab receives it.
+fn b1_flies_on_from(d: &mut Dispatcher, on: &labflight_core::command::MissionPlan, pad: &str) {
     let loaded = ev(
         on.pickup_at,
         Event::Drone {
@@ -845,12 +851,12 @@ fn a_box_stranded_on_a_centres_pad_flies_on_with_another_drone_sooner_than_a_van
     let steps = labflight_dispatch::custody_steps(d.state(), &loaded);
     assert!(!steps.is_empty());
     assert!(
-        steps.iter().all(|c| c.place.as_deref() == Some("PAD-C1")),
+        steps.iter().all(|c| c.place.as_deref() == Some(pad)),
         "{steps:?}"
     );
     d.handle(&loaded);
     assert_eq!(
-        box_status(&d, "B1"),
+        box_status(d, "B1"),
         ("on_board", Some(on.mission.0.clone()))
     );
     d.handle(&ev(
@@ -860,7 +866,7 @@ fn a_box_stranded_on_a_centres_pad_flies_on_with_another_drone_sooner_than_a_van
             lab: on.lab.clone(),
         },
     ));
-    assert!(delivered(&d, "B1"));
+    assert!(delivered(d, "B1"));
 }
 
 #[test]
@@ -931,29 +937,7 @@ fn a_box_stranded_on_a_depots_pad_flies_on_with_another_drone_from_there() {
         )),
         "{later:?}"
     );
-    let loaded = ev(
-        on.pickup_at,
-        Event::Drone {
-            drone: on.drone.clone(),
-            kind: DroneEventKind::PayloadLoaded {
-                box_id: BoxId::from("B1"),
-            },
-        },
-    );
-    let steps = labflight_dispatch::custody_steps(d.state(), &loaded);
-    assert!(
-        !steps.is_empty() && steps.iter().all(|c| c.place.as_deref() == Some("PAD-DEP")),
-        "{steps:?}"
-    );
-    d.handle(&loaded);
-    d.handle(&ev(
-        on.arrive_lab_at,
-        Event::BoxReceived {
-            box_id: BoxId::from("B1"),
-            lab: on.lab.clone(),
-        },
-    ));
-    assert!(delivered(&d, "B1"));
+    b1_flies_on_from(&mut d, &on, "PAD-DEP");
 }
 
 /// `strand_b1_on_c1s_pad` while the other drone flies B2 from C1 to the lab, and
