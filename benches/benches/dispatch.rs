@@ -48,7 +48,7 @@ fn city() -> (Dispatcher, Scenario, Vec<StationId>) {
     for (i, s) in stations.iter().enumerate() {
         let tubes = (0..TUBES_PER_BOX)
             .map(|j| Tube {
-                barcode: TubeBarcode(format!("{s}-{j}")),
+                barcode: TubeBarcode::new(format!("{s}-{j}")),
                 tube_type: TubeType("edta".into()),
                 tests: vec![labflight_core::LoincCode("58410-2".into())],
                 families: vec![labflight_core::TestFamily::Hematology],
@@ -62,7 +62,7 @@ fn city() -> (Dispatcher, Scenario, Vec<StationId>) {
         d.handle(&Stamped {
             at,
             event: Event::BoxSealed {
-                box_id: BoxId(format!("BX-{s}")),
+                box_id: BoxId::new(format!("BX-{s}")),
                 station: s.clone(),
                 tubes,
             },
@@ -122,7 +122,7 @@ fn per_kind_report() {
     time_kind(&mut d, "telemetry", telemetry);
     let box_telemetry = (0..2_000)
         .map(|i| Event::BoxTelemetry {
-            box_id: BoxId(format!("BX-{}", stations[i % stations.len()])),
+            box_id: BoxId::new(format!("BX-{}", stations[i % stations.len()])),
             temp_c: 20.0,
             lid_open: false,
         })
@@ -152,7 +152,7 @@ fn per_kind_report() {
     );
     let seals = (0..200)
         .map(|i| Event::BoxSealed {
-            box_id: BoxId(format!("BX-extra-{i}")),
+            box_id: BoxId::new(format!("BX-extra-{i}")),
             station: stations[i * 7 % stations.len()].clone(),
             tubes: Vec::new(),
         })

@@ -76,7 +76,7 @@ fn station_draws(scenario: &Scenario, station: &Station, rng: &mut ChaCha8Rng) -
             out.push(Draw {
                 station: station.id.clone(),
                 tube: Tube {
-                    barcode: TubeBarcode(format!("{}-{seq:04}", station.id)),
+                    barcode: TubeBarcode::new(format!("{}-{seq:04}", station.id)),
                     tube_type: TubeType(kind.to_owned()),
                     tests: tests.iter().map(|t| LoincCode(t.loinc.clone())).collect(),
                     families,

@@ -429,7 +429,7 @@ impl<'a> Engine<'a> {
         };
         let n = self.box_count.entry(station.clone()).or_insert(0);
         *n += 1;
-        let box_id = BoxId(format!("BX-{station}-{n:02}"));
+        let box_id = BoxId::new(format!("BX-{station}-{n:02}"));
         self.boxes.insert(
             box_id.clone(),
             PhysBox {

@@ -126,7 +126,7 @@ mod tests {
         let drawn = Utc.with_ymd_and_hms(2026, 6, 15, 0, 0, 0).unwrap();
         let later = |m| Some(drawn + Duration::minutes(m));
         Custody {
-            barcode: TubeBarcode(format!("T-{n}")),
+            barcode: TubeBarcode::new(format!("T-{n}")),
             station: StationId::from("C1"),
             tube_type: "edta".into(),
             tests: "58410-2".into(),

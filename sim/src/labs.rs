@@ -118,7 +118,7 @@ impl LabFloor {
             .iter_mut()
             .map(|(lab, results)| {
                 results.retain(|r| *r > now);
-                (lab.0.clone(), results.len() as u32)
+                (lab.to_string(), results.len() as u32)
             })
             .collect()
     }

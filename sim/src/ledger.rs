@@ -182,7 +182,7 @@ impl Ledger {
                     .flat_map(|b| self.boxes.get(b).into_iter().flatten())
                 {
                     if let Some(c) = self.tubes.get_mut(bc) {
-                        c.mission = Some(mission.0.clone());
+                        c.mission = Some(mission.to_string());
                     }
                 }
                 if let Some(i) = self.flight_index.get(mission.as_str()) {
@@ -198,17 +198,17 @@ impl Ledger {
                 }
             }
             Command::RequestCourier(r) => {
-                let van = r.courier.as_ref().map_or(String::new(), |c| c.0.clone());
+                let van = r.courier.as_ref().map_or(String::new(), |c| c.to_string());
                 if self
                     .van_calls
-                    .insert((van, r.station.0.clone(), r.pickup_at))
+                    .insert((van, r.station.to_string(), r.pickup_at))
                 {
                     self.courier_trips += 1;
                 }
                 for b in &r.boxes {
                     for bc in self.boxes.get(b).into_iter().flatten() {
                         if let Some(c) = self.tubes.get_mut(bc) {
-                            c.mission = Some(r.mission.0.clone());
+                            c.mission = Some(r.mission.to_string());
                         }
                     }
                 }
@@ -238,17 +238,17 @@ impl Ledger {
         for b in &p.boxes {
             for bc in self.boxes.get(b).into_iter().flatten() {
                 if let Some(c) = self.tubes.get_mut(bc) {
-                    c.mission = Some(p.mission.0.clone());
+                    c.mission = Some(p.mission.to_string());
                 }
             }
         }
         self.flight_index
-            .insert(p.mission.0.clone(), self.flights.len());
+            .insert(p.mission.to_string(), self.flights.len());
         self.flights.push(FlightRecord {
-            mission: p.mission.0.clone(),
-            drone: p.drone.0.clone(),
-            station: p.station.0.clone(),
-            lab: p.lab.0.clone(),
+            mission: p.mission.to_string(),
+            drone: p.drone.to_string(),
+            station: p.station.to_string(),
+            lab: p.lab.to_string(),
             boxes: p.boxes.len(),
             tubes,
             payload_kg: p.payload_kg,

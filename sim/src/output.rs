@@ -158,19 +158,19 @@ fn write_specimens(path: &Path, scenario: &Scenario, ledger: &Ledger) -> std::io
             String::new()
         };
         w.write_record([
-            c.barcode.0.clone(),
-            c.station.0.clone(),
+            c.barcode.to_string(),
+            c.station.to_string(),
             c.tube_type.clone(),
             c.tests.clone(),
             c.spun.to_string(),
-            c.box_id.0.clone(),
+            c.box_id.to_string(),
             c.drawn_at.to_rfc3339(),
             c.sealed_at.to_rfc3339(),
             ts(c.loaded_at),
             c.carrier.clone().unwrap_or_default(),
             c.mission.clone().unwrap_or_default(),
             ts(c.received_at),
-            c.lab.as_ref().map(|l| l.0.clone()).unwrap_or_default(),
+            c.lab.as_ref().map(|l| l.to_string()).unwrap_or_default(),
             ts(c.resulted_at),
             ts(c.reported_at),
             c.stability_deadline.to_rfc3339(),

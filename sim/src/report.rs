@@ -184,7 +184,7 @@ fn over_the_day(ledger: &Ledger, scenario: &Scenario, drones: u32) -> Chart {
                 && r <= *t
                 && c.resulted_at.is_none_or(|x| x > *t)
             {
-                *counts.entry(lab.0.clone()).or_insert(0) += 1;
+                *counts.entry(lab.to_string()).or_insert(0) += 1;
             }
         }
         for (lab, n) in counts {

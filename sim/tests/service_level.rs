@@ -187,7 +187,7 @@ fn staff_keep_each_box_within_the_limit_the_dispatcher_gives_their_centre() {
                 notice: StationNotice::BoxLimit { max_tubes, .. },
             } = c
             {
-                limits.insert(station.0.clone(), *max_tubes);
+                limits.insert(station.to_string(), *max_tubes);
             }
         }
         if let Event::BoxSealed {

@@ -314,7 +314,7 @@ pub fn custody_by_tube(database_url: &str) -> std::collections::BTreeMap<String,
         let store = Store::open(database_url).await.unwrap();
         let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         for s in store.all_custody().await.unwrap() {
-            out.entry(s.barcode.0.clone())
+            out.entry(s.barcode.to_string())
                 .or_default()
                 .push(s.step.as_str().to_owned());
         }

@@ -1,8 +1,11 @@
 //! Typed identifiers, so a drone id can never be passed where a lab id is meant.
 //! Ids are short human-readable strings (`LH-C017`, `D-03`), as they appear in
-//! map files, MQTT topics and the dashboard.
+//! map files, MQTT topics and the dashboard. They are held inline (`SmolStr`):
+//! the dispatcher copies and compares them in every plan, and a `String` would
+//! cost an allocation per copy.
 
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 use std::fmt;
 
 macro_rules! typed_id {
@@ -10,11 +13,11 @@ macro_rules! typed_id {
         #[$doc]
         #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(pub String);
+        pub struct $name(pub SmolStr);
 
         impl $name {
-            pub fn new(id: impl Into<String>) -> Self {
-                Self(id.into())
+            pub fn new(id: impl AsRef<str>) -> Self {
+                Self(SmolStr::new(id))
             }
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -29,7 +32,7 @@ macro_rules! typed_id {
 
         impl From<&str> for $name {
             fn from(s: &str) -> Self {
-                Self(s.to_owned())
+                Self(SmolStr::new(s))
             }
         }
     )*};

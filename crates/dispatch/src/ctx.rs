@@ -319,7 +319,7 @@ impl<'a> Ctx<'a> {
                     mission: mission.clone(),
                     boxes: its_boxes.to_vec(),
                     eta,
-                    by: drone.0.clone(),
+                    by: drone.to_string(),
                 },
             });
         }
@@ -580,7 +580,7 @@ impl<'a> Ctx<'a> {
                     mission: mission.clone(),
                     boxes: boxes.clone(),
                     eta: pickup_at,
-                    by: courier.0.clone(),
+                    by: courier.to_string(),
                 },
             });
         }

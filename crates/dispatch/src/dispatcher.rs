@@ -514,7 +514,7 @@ fn seal_for_vans(ctx: &mut Ctx<'_>) {
             let Carrier::Courier(van) = &m.carrier else {
                 return None;
             };
-            Some((m.id.clone(), m.station.clone(), at, van.0.clone()))
+            Some((m.id.clone(), m.station.clone(), at, van.to_string()))
         })
         .collect();
     for (mission, station, at, van) in calling {

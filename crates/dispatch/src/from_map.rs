@@ -30,7 +30,7 @@ impl World {
         let drones = (0..scenario.fleet.drones as usize)
             .filter(|_| !order.is_empty())
             .map(|i| DroneStart {
-                id: DroneId(format!("D-{:03}", i + 1)),
+                id: DroneId::new(format!("D-{:03}", i + 1)),
                 pad: order[i % order.len()].clone(),
                 battery_pct: 100.0,
             })
@@ -44,7 +44,7 @@ impl World {
         let couriers = (0..scenario.fleet.couriers as usize)
             .filter(|_| !bases.is_empty())
             .map(|i| CourierStart {
-                id: CourierId(format!("V-{:02}", i + 1)),
+                id: CourierId::new(format!("V-{:02}", i + 1)),
                 base: bases[i % bases.len()].id.clone(),
             })
             .collect();

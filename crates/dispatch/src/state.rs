@@ -313,7 +313,7 @@ impl State {
 
     pub fn new_mission_id(&mut self) -> MissionId {
         self.next_mission += 1;
-        MissionId(format!("M-{:06}", self.next_mission))
+        MissionId::new(format!("M-{:06}", self.next_mission))
     }
 
     /// Boxes waiting at a centre, oldest seal first.
@@ -344,8 +344,8 @@ mod tests {
     #[test]
     fn status_names_match_their_serialized_form() {
         let kind = |v: serde_json::Value| v["kind"].as_str().unwrap().to_owned();
-        let m = MissionId("M-1".into());
-        let pad = PadId("P".into());
+        let m = MissionId::new("M-1");
+        let pad = PadId::new("P");
         for d in [
             DroneStatus::Idle,
             DroneStatus::Charging {
@@ -367,7 +367,7 @@ mod tests {
                 at: LatLon { lat: 0.0, lon: 0.0 },
             },
             BoxStatus::Delivered {
-                lab: LabId("L".into()),
+                lab: LabId::new("L"),
             },
         ] {
             assert_eq!(kind(serde_json::to_value(&b).unwrap()), b.name());

@@ -83,7 +83,7 @@ impl World {
         let group_labs = parts
             .labs
             .iter()
-            .filter_map(|l| l.group.as_ref().map(|g| (g.0.clone(), l.id.clone())))
+            .filter_map(|l| l.group.as_ref().map(|g| (g.to_string(), l.id.clone())))
             .collect();
         let chargers: Vec<Pad> = parts.pads.iter().filter(|p| p.charger).cloned().collect();
         let charger_near_station = parts
@@ -130,7 +130,7 @@ impl World {
         self.index
             .nearest(p, labflight_geo::index::SiteKind::Lab, n)
             .into_iter()
-            .filter_map(|(site, _)| self.labs.get(&LabId(site.id.clone())))
+            .filter_map(|(site, _)| self.labs.get(&LabId::new(&site.id)))
     }
 
     /// The pad with a charger nearest to `p` (ties by id).

@@ -151,7 +151,7 @@ proptest! {
                     if let Some((m, until)) = busy_until.get(p.drone.as_str()) {
                         prop_assert!(*at >= *until, "{} got {} while {} runs until {}", p.drone, p.mission, m, until);
                     }
-                    busy_until.insert(p.drone.0.clone(), (p.mission.0.clone(), p.arrive_lab_at));
+                    busy_until.insert(p.drone.to_string(), (p.mission.to_string(), p.arrive_lab_at));
                     prop_assert!(p.battery_after_pct >= reserve_pct - 1e-6, "{} leaves {} %", p.mission, p.battery_after_pct);
                     prop_assert!(p.payload_kg <= world.drone_spec.max_payload_kg + 1e-9);
                     for leg in &p.legs {

@@ -6,7 +6,9 @@ mod common;
 use common::*;
 use labflight_core::command::{AlertKind, Recovery, StationNotice};
 use labflight_core::event::{DroneEventKind, LabUpdate, Override};
-use labflight_core::{BoxId, Command, DroneId, Event, Instant, LabId, Scenario, StationId};
+use labflight_core::{
+    BoxId, Command, DroneId, Event, Instant, LabId, MissionId, Scenario, StationId,
+};
 use labflight_dispatch::{Dispatcher, PolicyKind};
 
 fn one_lab_world() -> Builder {
@@ -855,10 +857,7 @@ fn b1_flies_on_from(d: &mut Dispatcher, on: &labflight_core::command::MissionPla
         "{steps:?}"
     );
     d.handle(&loaded);
-    assert_eq!(
-        box_status(d, "B1"),
-        ("on_board", Some(on.mission.0.clone()))
-    );
+    assert_eq!(box_status(d, "B1"), ("on_board", Some(on.mission.clone())));
     d.handle(&ev(
         on.arrive_lab_at,
         Event::BoxReceived {
@@ -1025,7 +1024,7 @@ fn a_stranded_box_a_drone_not_sent_for_it_loads_goes_with_that_drone() {
     ));
     assert_eq!(
         box_status(&d, "B1"),
-        ("on_board", Some(busy.mission.0.clone()))
+        ("on_board", Some(busy.mission.clone()))
     );
     assert_eq!(alerts(&cmds, AlertKind::CustodyConflict), 1, "{cmds:?}");
     assert!(d.state().boxes[&BoxId::from("B1")].set_down.is_none());
@@ -1939,9 +1938,9 @@ fn landed_at_the_lab() -> DroneEventKind {
 }
 
 /// The box's status as serialized (`waiting`, `on_board`, …) and its mission, if any.
-fn box_status(d: &Dispatcher, id: &str) -> (&'static str, Option<String>) {
+fn box_status(d: &Dispatcher, id: &str) -> (&'static str, Option<MissionId>) {
     let b = &d.state().boxes[&BoxId::from(id)];
-    (b.status.name(), b.status.mission().map(|m| m.0.clone()))
+    (b.status.name(), b.status.mission().cloned())
 }
 
 /// Seals B1 at C1 at 09:00 and lets the drone sent for it go silent until it is
@@ -2000,7 +1999,7 @@ fn a_drone_declared_lost_that_reappears_with_the_box_resumes_its_mission() {
     assert_eq!(redirect.3.depart, t("09:09"));
     assert_eq!(
         box_status(&d, "B1"),
-        ("on_board", Some(p.mission.0.clone())),
+        ("on_board", Some(p.mission.clone())),
         "custody follows the box"
     );
     assert!(
@@ -2054,10 +2053,7 @@ fn a_box_replanned_on_another_drone_that_the_lost_drone_loaded_calls_off_the_new
             .any(|c| matches!(c, Command::Redirect { mission, .. } if *mission == p.mission)),
         "{cmds:?}"
     );
-    assert_eq!(
-        box_status(&d, "B1"),
-        ("on_board", Some(p.mission.0.clone()))
-    );
+    assert_eq!(box_status(&d, "B1"), ("on_board", Some(p.mission.clone())));
     // The called-off drone lands back at the lab and is free for the next box.
     d.handle(&drone_event(
         t("09:09"),
@@ -2121,7 +2117,7 @@ fn a_box_loaded_on_a_drone_without_a_mission_for_it_is_stranded_for_a_van() {
         .expect("a van recovers it from the pad");
     assert_eq!(
         box_status(&d, "B1"),
-        ("assigned", Some(van.mission.0.clone())),
+        ("assigned", Some(van.mission.clone())),
         "the van's to carry now"
     );
     // A second report of the same load changes nothing.
@@ -2260,7 +2256,7 @@ fn box_limits(cmds: &[Command]) -> Vec<(String, u32)> {
             Command::NotifyStation {
                 station,
                 notice: StationNotice::BoxLimit { max_tubes, .. },
-            } => Some((station.0.clone(), *max_tubes)),
+            } => Some((station.to_string(), *max_tubes)),
             _ => None,
         })
         .collect()

@@ -49,7 +49,7 @@ pub fn check(map: &MapData, drone: &DroneSpec) -> CheckReport {
     let mut distances = Vec::new();
     for s in &map.stations {
         *r.by_subdistrict.entry(s.subdistrict.clone()).or_insert(0) += 1;
-        *r.by_group.entry(s.group.0.clone()).or_insert(0) += 1;
+        *r.by_group.entry(s.group.to_string()).or_insert(0) += 1;
         if !space.in_district(s.position) {
             r.errors.push(format!(
                 "{}: ({:.6}, {:.6}) is outside the district",
@@ -65,7 +65,7 @@ pub fn check(map: &MapData, drone: &DroneSpec) -> CheckReport {
                 let km = frame.distance_m(s.position, lab.position) / 1000.0;
                 distances.push(km);
                 if 2.0 * km > range_km {
-                    r.out_of_range.push((s.id.0.clone(), km));
+                    r.out_of_range.push((s.id.to_string(), km));
                 }
             }
             None => r

@@ -48,17 +48,17 @@ impl SpatialIndex {
         let mut sites = Vec::new();
         sites.extend(stations.iter().map(|s| Site {
             kind: SiteKind::Station,
-            id: s.id.0.clone(),
+            id: s.id.to_string(),
             position: s.position,
         }));
         sites.extend(labs.iter().map(|l| Site {
             kind: SiteKind::Lab,
-            id: l.id.0.clone(),
+            id: l.id.to_string(),
             position: l.position,
         }));
         sites.extend(pads.iter().map(|p| Site {
             kind: SiteKind::Pad,
-            id: p.id.0.clone(),
+            id: p.id.to_string(),
             position: p.position,
         }));
         let mut points: [Vec<Point>; 3] = Default::default();
@@ -147,7 +147,7 @@ mod tests {
 
     fn pad(i: usize, p: LatLon) -> Pad {
         Pad {
-            id: labflight_core::PadId(format!("P{i:03}")),
+            id: labflight_core::PadId::new(format!("P{i:03}")),
             position: p,
             site: PadSite::Depot,
             capacity: 1,
@@ -163,13 +163,13 @@ mod tests {
             let index = SpatialIndex::new(frame, &[], &[], &pads);
             let q = LatLon::new(q.0, q.1);
             let got: Vec<String> = index.nearest(q, SiteKind::Pad, k).iter().map(|(s, _)| s.id.clone()).collect();
-            let mut brute: Vec<(f64, String)> = pads.iter().map(|p| (frame.distance_m(q, p.position), p.id.0.clone())).collect();
+            let mut brute: Vec<(f64, String)> = pads.iter().map(|p| (frame.distance_m(q, p.position), p.id.to_string())).collect();
             brute.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
             let want: Vec<String> = brute.into_iter().take(k).map(|x| x.1).collect();
             prop_assert_eq!(got, want);
             // Nearest with room: the nearest pad with a charger.
             let with = index.nearest_pad_with_capacity(q, |id| pads.iter().any(|p| p.id.0 == id && p.charger)).map(|s| s.0.id.clone());
-            let mut chargers: Vec<(f64, String)> = pads.iter().filter(|p| p.charger).map(|p| (frame.distance_m(q, p.position), p.id.0.clone())).collect();
+            let mut chargers: Vec<(f64, String)> = pads.iter().filter(|p| p.charger).map(|p| (frame.distance_m(q, p.position), p.id.to_string())).collect();
             chargers.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
             prop_assert_eq!(with, chargers.first().map(|c| c.1.clone()));
         }

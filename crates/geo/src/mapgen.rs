@@ -344,7 +344,7 @@ pub fn generate_longhua(seed: u64) -> MapData {
             }
             placed.push(p);
             n += 1;
-            let id = StationId(format!("LH-C{n:03}"));
+            let id = StationId::new(format!("LH-C{n:03}"));
             let regional = j == 0;
             let area = if regional { big.next() } else { rest.next() }.unwrap_or(1260.0);
             let position = frame.to_latlon(p);
@@ -355,7 +355,7 @@ pub fn generate_longhua(seed: u64) -> MapData {
             let has_pad = n % 10 != 0;
             if has_pad {
                 pads.push(Pad {
-                    id: PadId(format!("PAD-{id}")),
+                    id: PadId::new(format!("PAD-{id}")),
                     position,
                     site: PadSite::Station(id.clone()),
                     capacity: 1,
@@ -378,7 +378,7 @@ pub fn generate_longhua(seed: u64) -> MapData {
                 },
                 position,
                 floor_area_m2: area,
-                pad: has_pad.then(|| PadId(format!("PAD-{id}"))),
+                pad: has_pad.then(|| PadId::new(format!("PAD-{id}"))),
                 centrifuge: regional || area >= 2000.0,
                 hours: hours("08:00-12:00,14:00-17:30"),
             });
@@ -389,7 +389,7 @@ pub fn generate_longhua(seed: u64) -> MapData {
                     (depot.lon * 1e6).round() / 1e6,
                 );
                 pads.push(Pad {
-                    id: PadId(format!("PAD-DEPOT-{}", s.0.to_uppercase())),
+                    id: PadId::new(format!("PAD-DEPOT-{}", s.0.to_uppercase())),
                     position: depot,
                     site: PadSite::Depot,
                     capacity: 6,
@@ -400,7 +400,7 @@ pub fn generate_longhua(seed: u64) -> MapData {
     }
     for l in &labs {
         pads.push(Pad {
-            id: PadId(format!("PAD-{}", l.id)),
+            id: PadId::new(format!("PAD-{}", l.id)),
             position: l.position,
             site: PadSite::Lab(l.id.clone()),
             capacity: 8,
@@ -465,7 +465,7 @@ fn city_depots(
             .map_or(Vector2::new(1.0, 0.0), |v| v.normalize());
         let at = frame.to_latlon(p + away * 120.0);
         depots.push(Pad {
-            id: PadId(format!("PAD-DEPOT-{:02}", n + 1)),
+            id: PadId::new(format!("PAD-DEPOT-{:02}", n + 1)),
             position: LatLon::new((at.lat * 1e6).round() / 1e6, (at.lon * 1e6).round() / 1e6),
             site: PadSite::Depot,
             capacity: 6,
@@ -552,10 +552,10 @@ pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
             .min_by(|a, b| (a.1 - p).norm().total_cmp(&(b.1 - p).norm()))
             .map(|x| x.0)
             .unwrap_or(0);
-        let id = StationId(format!("SZ-C{:04}", i + 1));
+        let id = StationId::new(format!("SZ-C{:04}", i + 1));
         let position = frame.to_latlon(p);
         pads.push(Pad {
-            id: PadId(format!("PAD-{id}")),
+            id: PadId::new(format!("PAD-{id}")),
             position,
             site: PadSite::Station(id.clone()),
             capacity: 1,
@@ -565,18 +565,18 @@ pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
             id: id.clone(),
             name: format!("City Centre {:04}", i + 1),
             subdistrict: format!("G{:02}", nearest + 1),
-            group: GroupId(format!("G{:02}", nearest + 1)),
+            group: GroupId::new(format!("G{:02}", nearest + 1)),
             tier: Tier::Community,
             position,
             floor_area_m2: area,
-            pad: Some(PadId(format!("PAD-{id}"))),
+            pad: Some(PadId::new(format!("PAD-{id}"))),
             centrifuge: area >= 2000.0,
             hours: hours("08:00-12:00,14:00-17:30"),
         });
     }
     for l in &labs {
         pads.push(Pad {
-            id: PadId(format!("PAD-{}", l.id)),
+            id: PadId::new(format!("PAD-{}", l.id)),
             position: l.position,
             site: PadSite::Lab(l.id.clone()),
             capacity: 40,

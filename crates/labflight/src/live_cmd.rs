@@ -353,7 +353,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let lab_tokens: std::collections::HashMap<String, String> = map
         .labs
         .iter()
-        .map(|l| (random_token("lab"), l.id.0.clone()))
+        .map(|l| (random_token("lab"), l.id.to_string()))
         .collect();
     let admin_token = random_token("admin");
     let sink_secret = format!("whsec_{}", base64_token());

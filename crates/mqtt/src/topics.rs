@@ -55,16 +55,16 @@ impl Topic {
             [kind, id, leaf] if id_ok(id) => {
                 let id = (*id).to_owned();
                 match (*kind, *leaf) {
-                    ("drones", "telemetry") => Topic::DroneTelemetry(DroneId(id)),
-                    ("drones", "events") => Topic::DroneEvents(DroneId(id)),
-                    ("drones", "status") => Topic::DroneStatus(DroneId(id)),
-                    ("drones", "cmd") => Topic::DroneCmd(DroneId(id)),
-                    ("boxes", "telemetry") => Topic::BoxTelemetry(BoxId(id)),
-                    ("boxes", "events") => Topic::BoxEvents(BoxId(id)),
-                    ("stations", "cmd") => Topic::StationCmd(StationId(id)),
-                    ("couriers", "events") => Topic::CourierEvents(CourierId(id)),
-                    ("couriers", "cmd") => Topic::CourierCmd(CourierId(id)),
-                    ("labs", "events") => Topic::LabEvents(LabId(id)),
+                    ("drones", "telemetry") => Topic::DroneTelemetry(DroneId::new(id)),
+                    ("drones", "events") => Topic::DroneEvents(DroneId::new(id)),
+                    ("drones", "status") => Topic::DroneStatus(DroneId::new(id)),
+                    ("drones", "cmd") => Topic::DroneCmd(DroneId::new(id)),
+                    ("boxes", "telemetry") => Topic::BoxTelemetry(BoxId::new(id)),
+                    ("boxes", "events") => Topic::BoxEvents(BoxId::new(id)),
+                    ("stations", "cmd") => Topic::StationCmd(StationId::new(id)),
+                    ("couriers", "events") => Topic::CourierEvents(CourierId::new(id)),
+                    ("couriers", "cmd") => Topic::CourierCmd(CourierId::new(id)),
+                    ("labs", "events") => Topic::LabEvents(LabId::new(id)),
                     _ => return None,
                 }
             }

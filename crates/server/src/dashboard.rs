@@ -281,9 +281,9 @@ async fn steer(s: &AppState, headers: &HeaderMap, action: Override) -> Result<Re
         .unwrap_or_default();
     let target = match &action {
         Override::GroundFleet | Override::ReleaseFleet => "fleet".to_owned(),
-        Override::PauseDrone { drone } | Override::ResumeDrone { drone } => drone.0.clone(),
-        Override::LabUnavailable { lab } | Override::LabAvailable { lab } => lab.0.clone(),
-        Override::ForcePickup { station } => station.0.clone(),
+        Override::PauseDrone { drone } | Override::ResumeDrone { drone } => drone.to_string(),
+        Override::LabUnavailable { lab } | Override::LabAvailable { lab } => lab.to_string(),
+        Override::ForcePickup { station } => station.to_string(),
         Override::ReassignMission { mission, drone } => format!("{mission} → {drone}"),
     };
     let Some(control) = &s.control else {
@@ -356,7 +356,14 @@ pub async fn pause_drone(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    steer(&s, &headers, Override::PauseDrone { drone: DroneId(id) }).await
+    steer(
+        &s,
+        &headers,
+        Override::PauseDrone {
+            drone: DroneId::new(id),
+        },
+    )
+    .await
 }
 
 /// Resumes a paused drone.
@@ -367,7 +374,14 @@ pub async fn resume_drone(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    steer(&s, &headers, Override::ResumeDrone { drone: DroneId(id) }).await
+    steer(
+        &s,
+        &headers,
+        Override::ResumeDrone {
+            drone: DroneId::new(id),
+        },
+    )
+    .await
 }
 
 /// Marks a lab unavailable: nothing more is sent there; drones on the way are redirected.
@@ -378,7 +392,14 @@ pub async fn lab_unavailable(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    steer(&s, &headers, Override::LabUnavailable { lab: LabId(id) }).await
+    steer(
+        &s,
+        &headers,
+        Override::LabUnavailable {
+            lab: LabId::new(id),
+        },
+    )
+    .await
 }
 
 /// Makes a lab available again.
@@ -389,7 +410,14 @@ pub async fn lab_available(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    steer(&s, &headers, Override::LabAvailable { lab: LabId(id) }).await
+    steer(
+        &s,
+        &headers,
+        Override::LabAvailable {
+            lab: LabId::new(id),
+        },
+    )
+    .await
 }
 
 /// Sends a drone to a centre now, for whatever it has sealed.
@@ -404,7 +432,7 @@ pub async fn force_pickup(
         &s,
         &headers,
         Override::ForcePickup {
-            station: StationId(id),
+            station: StationId::new(id),
         },
     )
     .await
@@ -435,8 +463,8 @@ pub async fn reassign(
         &s,
         &headers,
         Override::ReassignMission {
-            mission: MissionId(id),
-            drone: DroneId(r.drone),
+            mission: MissionId::new(id),
+            drone: DroneId::new(r.drone),
         },
     )
     .await

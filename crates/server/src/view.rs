@@ -253,9 +253,9 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
                 Some(reason) => {
                     *risk_at.entry(b.station.as_str()).or_default() += 1;
                     at_risk.push(AtRiskTube {
-                        barcode: tube.barcode.0.clone(),
-                        station: b.station.0.clone(),
-                        box_id: b.id.0.clone(),
+                        barcode: tube.barcode.to_string(),
+                        station: b.station.to_string(),
+                        box_id: b.id.to_string(),
                         status: ts.status.name().into(),
                         predicted_result: outlook.predicted.map(|t| local(t, offset)),
                         cutoff: local(cutoff, offset),
@@ -311,7 +311,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
         .stations
         .values()
         .map(|s| StationView {
-            id: s.id.0.clone(),
+            id: s.id.to_string(),
             name: s.name.clone(),
             lat: s.position.lat,
             lon: s.position.lon,
@@ -331,7 +331,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
         .map(|l| {
             let ls = state.labs.get(&l.id);
             LabView {
-                id: l.id.0.clone(),
+                id: l.id.to_string(),
                 name: l.name.clone(),
                 lat: l.position.lat,
                 lon: l.position.lon,
@@ -349,12 +349,12 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
         .drones
         .values()
         .map(|d| DroneView {
-            id: d.id.0.clone(),
+            id: d.id.to_string(),
             lat: d.position.lat,
             lon: d.position.lon,
             battery_pct: (d.battery_pct * 10.0).round() / 10.0,
             status: d.status.name().into(),
-            mission: d.mission().map(|m| m.0.clone()),
+            mission: d.mission().map(|m| m.to_string()),
             paused: d.paused,
             link_lost: d.link_lost,
             flights: d.flights,
@@ -603,15 +603,15 @@ fn box_view(world: &World, state: &State, b: &SpecimenBox, offset: FixedOffset) 
         .or(station)
         .unwrap_or(LatLon { lat: 0.0, lon: 0.0 });
     BoxView {
-        id: b.id.0.clone(),
-        station: b.station.0.clone(),
+        id: b.id.to_string(),
+        station: b.station.to_string(),
         status: b.status.name().into(),
         tubes: b.tubes.len(),
-        barcodes: b.tubes.iter().map(|t| t.barcode.0.clone()).collect(),
+        barcodes: b.tubes.iter().map(|t| t.barcode.to_string()).collect(),
         temp_c: b.temp_c.map(|t| (t * 10.0).round() / 10.0),
         lat: position.lat,
         lon: position.lon,
-        mission: b.status.mission().map(|m| m.0.clone()),
+        mission: b.status.mission().map(|m| m.to_string()),
         stability_deadline: local(b.stability_deadline, offset),
     }
 }
@@ -622,14 +622,14 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
         .values()
         .filter(|b| b.status == BoxStatus::Waiting)
         .map(|b| MissionCard {
-            id: b.id.0.clone(),
+            id: b.id.to_string(),
             column: "queued".into(),
             carrier: "drone".into(),
             vehicle: String::new(),
-            station: b.station.0.clone(),
+            station: b.station.to_string(),
             later_stops: Vec::new(),
             lab: String::new(),
-            boxes: vec![b.id.0.clone()],
+            boxes: vec![b.id.to_string()],
             planned_arrival: None,
             path: Vec::new(),
             why: None,
@@ -641,12 +641,12 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
         .rev()
         .map(|m| {
             let (carrier, vehicle) = match &m.carrier {
-                Carrier::Drone(d) => ("drone", d.0.clone()),
-                Carrier::Courier(c) => ("van", c.0.clone()),
+                Carrier::Drone(d) => ("drone", d.to_string()),
+                Carrier::Courier(c) => ("van", c.to_string()),
             };
             let active = matches!(m.status, MissionStatus::Assigned | MissionStatus::PickedUp);
             MissionCard {
-                id: m.id.0.clone(),
+                id: m.id.to_string(),
                 column: match m.status {
                     MissionStatus::Assigned => "assigned",
                     MissionStatus::PickedUp => "in_flight",
@@ -656,15 +656,15 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
                 .into(),
                 carrier: carrier.into(),
                 vehicle,
-                station: m.station.0.clone(),
+                station: m.station.to_string(),
                 later_stops: m
                     .plan
                     .iter()
                     .flat_map(|p| p.later_stops.iter())
-                    .map(|s| s.station.0.clone())
+                    .map(|s| s.station.to_string())
                     .collect(),
-                lab: m.lab.0.clone(),
-                boxes: m.boxes.iter().map(|b| b.0.clone()).collect(),
+                lab: m.lab.to_string(),
+                boxes: m.boxes.iter().map(|b| b.to_string()).collect(),
                 planned_arrival: Some(local(m.planned_arrival, offset)),
                 path: if active {
                     m.plan
@@ -684,7 +684,7 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
                         .iter()
                         .map(|a| WhyOption {
                             option: [
-                                a.drone.as_ref().map(|d| d.0.clone()),
+                                a.drone.as_ref().map(|d| d.to_string()),
                                 a.lab.as_ref().map(|l| format!("→ {}", l.0)),
                             ]
                             .into_iter()
@@ -778,3 +778,4 @@ pub fn hooks_view(s: &labflight_store::HookSummary) -> HooksView {
             .collect(),
     }
 }
+

@@ -606,7 +606,7 @@ fn custody_row(r: sqlx::any::AnyRow) -> Result<CustodyStep> {
     let step: String = r.try_get(1)?;
     let kind = serde_json::Value::String(step.clone());
     Ok(CustodyStep {
-        barcode: labflight_core::TubeBarcode(r.try_get(0)?),
+        barcode: labflight_core::TubeBarcode::new(r.try_get::<String, _>(0)?),
         step: serde_json::from_value::<CustodyStepKind>(kind)
             .map_err(|_| StoreError::Corrupt(format!("custody step `{step}`")))?,
         at: parse_ts(&r.try_get::<String, _>(2)?)?,

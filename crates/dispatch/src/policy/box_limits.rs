@@ -77,7 +77,7 @@ fn heaviest_flyable_box(ctx: &mut Ctx<'_>, pos: LatLon) -> Option<(String, Optio
             .any(|lab| ideal_can_fly(ctx, from, pos, lab, kg))
     };
     if flies(spec.max_tubes) {
-        return Some((charger_id, None));
+        return Some((charger_id.to_string(), None));
     }
     if !flies(1) {
         return None;
@@ -92,5 +92,5 @@ fn heaviest_flyable_box(ctx: &mut Ctx<'_>, pos: LatLon) -> Option<(String, Optio
             not = mid;
         }
     }
-    Some((charger_id, Some(flying)))
+    Some((charger_id.to_string(), Some(flying)))
 }

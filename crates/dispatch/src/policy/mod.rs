@@ -196,7 +196,7 @@ pub(crate) fn recover_stranded(ctx: &mut Ctx<'_>, stranded: &[BoxId]) {
         }
         let place = b.set_down.as_ref().map_or_else(
             || format!("{:.6},{:.6}", at.lat, at.lon),
-            |s| s.pad.0.clone(),
+            |s| s.pad.to_string(),
         );
         let (centre, away) = next_call_for(ctx.world, b);
         by_place

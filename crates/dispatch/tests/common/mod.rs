@@ -68,12 +68,12 @@ impl Builder {
             tier: Tier::Community,
             position: at_km(east, north),
             floor_area_m2: 1260.0,
-            pad: Some(PadId(format!("PAD-{id}"))),
+            pad: Some(PadId::new(format!("PAD-{id}"))),
             centrifuge: false,
             hours: OpeningHours::parse("08:00-12:00,14:00-17:30").unwrap(),
         });
         self.pads.push(Pad {
-            id: PadId(format!("PAD-{id}")),
+            id: PadId::new(format!("PAD-{id}")),
             position: at_km(east, north),
             site: PadSite::Station(StationId::from(id)),
             capacity: 1,
@@ -101,7 +101,7 @@ impl Builder {
             hours: OpeningHours::parse("07:00-20:00").unwrap(),
         });
         self.pads.push(Pad {
-            id: PadId(format!("PAD-{id}")),
+            id: PadId::new(format!("PAD-{id}")),
             position: at_km(east, north),
             site: PadSite::Lab(LabId::from(id)),
             capacity: 8,
@@ -114,7 +114,7 @@ impl Builder {
     pub fn drone(mut self, id: &str, site: &str, battery_pct: f64) -> Self {
         self.drones.push(DroneStart {
             id: DroneId::from(id),
-            pad: PadId(format!("PAD-{site}")),
+            pad: PadId::new(format!("PAD-{site}")),
             battery_pct,
         });
         self
@@ -123,7 +123,7 @@ impl Builder {
     /// A depot pad with a charger, where drones can be based.
     pub fn depot(mut self, id: &str, east: f64, north: f64) -> Self {
         self.pads.push(Pad {
-            id: PadId(format!("PAD-{id}")),
+            id: PadId::new(format!("PAD-{id}")),
             position: at_km(east, north),
             site: PadSite::Depot,
             capacity: 6,
@@ -201,7 +201,7 @@ pub fn tubes(prefix: &str, n: usize, kind: &str, drawn: Instant, scenario: &Scen
     let test = scenario.tests.iter().find(|t| t.tube_type == kind).unwrap();
     (0..n)
         .map(|i| Tube {
-            barcode: TubeBarcode(format!("{prefix}-{i:03}")),
+            barcode: TubeBarcode::new(format!("{prefix}-{i:03}")),
             tube_type: TubeType(kind.into()),
             tests: vec![labflight_core::LoincCode(test.loinc.clone())],
             families: vec![test.family],

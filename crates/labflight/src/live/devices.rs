@@ -383,7 +383,7 @@ fn wire(
                 state: *state,
             };
             message(
-                drone.0.clone(),
+                drone.to_string(),
                 Topic::DroneTelemetry(drone.clone()),
                 QoS::AtMostOnce,
                 false,
@@ -406,7 +406,7 @@ fn wire(
                         time: Some(time),
                     };
                     message(
-                        drone.0.clone(),
+                        drone.to_string(),
                         Topic::DroneStatus(drone.clone()),
                         QoS::AtLeastOnce,
                         true,
@@ -420,7 +420,7 @@ fn wire(
                         kind: kind.clone(),
                     };
                     message(
-                        drone.0.clone(),
+                        drone.to_string(),
                         Topic::DroneEvents(drone.clone()),
                         QoS::AtLeastOnce,
                         false,
@@ -443,7 +443,7 @@ fn wire(
                 },
             };
             message(
-                box_id.0.clone(),
+                box_id.to_string(),
                 Topic::BoxEvents(box_id.clone()),
                 QoS::AtLeastOnce,
                 false,
@@ -462,7 +462,7 @@ fn wire(
                 lid_open: *lid_open,
             };
             message(
-                box_id.0.clone(),
+                box_id.to_string(),
                 Topic::BoxTelemetry(box_id.clone()),
                 QoS::AtMostOnce,
                 false,
@@ -476,7 +476,7 @@ fn wire(
                 kind: BoxEventKind::Received { lab: lab.clone() },
             };
             message(
-                box_id.0.clone(),
+                box_id.to_string(),
                 Topic::BoxEvents(box_id.clone()),
                 QoS::AtLeastOnce,
                 false,
@@ -564,7 +564,7 @@ fn wire(
                 kind: kind.clone(),
             };
             message(
-                courier.0.clone(),
+                courier.to_string(),
                 Topic::CourierEvents(courier.clone()),
                 QoS::AtLeastOnce,
                 false,

@@ -917,7 +917,7 @@ impl Core {
         batch: &mut Batch,
         out: &mut Vec<Outbound>,
     ) -> Result<Accepted, Refusal> {
-        let barcode = TubeBarcode(report.barcode.clone());
+        let barcode = TubeBarcode::new(report.barcode.clone());
         let expression = "Specimen.identifier";
         // The same report, already accepted (in this batch or before): harmless.
         let earlier = match batch
@@ -988,7 +988,7 @@ impl Core {
                 format!("tube `{barcode}` has no box"),
             ));
         };
-        let lab_id = labflight_core::LabId(lab.to_owned());
+        let lab_id = labflight_core::LabId::new(lab);
         self.apply(
             Event::TubeResulted {
                 barcode: barcode.clone(),
@@ -1003,14 +1003,14 @@ impl Core {
         batch.lab_reports.push(LabReportRow {
             report_id: report.report_id.clone(),
             lab: lab.to_owned(),
-            barcode: barcode.0.clone(),
+            barcode: barcode.to_string(),
             body: raw,
             received_at: issued,
         });
         let result = LabResult {
             report_id: report.report_id.clone(),
-            barcode: barcode.0.clone(),
-            station: station.0.clone(),
+            barcode: barcode.to_string(),
+            station: station.to_string(),
             lab: lab.to_owned(),
             collected_at: drawn_at,
             issued_at: issued,
@@ -1035,7 +1035,7 @@ impl Core {
         batch: &mut Batch,
         out: &mut Vec<Outbound>,
     ) -> Result<Accepted, Refusal> {
-        let code = TubeBarcode(barcode.to_owned());
+        let code = TubeBarcode::new(barcode);
         let state = self.dispatcher.state();
         let Some(tube) = state.tubes.get(&code) else {
             return Err(Refusal::new(
@@ -1052,7 +1052,7 @@ impl Core {
             ));
         }
         let here = tube.lab.as_ref().map(|l| l.as_str()) == Some(lab);
-        let lab_id = labflight_core::LabId(lab.to_owned());
+        let lab_id = labflight_core::LabId::new(lab);
         match status {
             TubeAtLab::Received => {
                 if here && tube.status >= TubeStatus::AtLab {
@@ -1111,7 +1111,7 @@ impl Core {
         if d.kind != "result" {
             return;
         }
-        let barcode = TubeBarcode(d.barcode);
+        let barcode = TubeBarcode::new(d.barcode);
         let resulted = self
             .dispatcher
             .state()
@@ -1168,7 +1168,7 @@ impl Core {
                 webhook_id,
                 seq: order,
                 subscription: sub.id.clone(),
-                barcode: barcode.0.clone(),
+                barcode: barcode.to_string(),
                 kind: kind.to_owned(),
                 body,
                 status: "pending".into(),
@@ -1232,11 +1232,11 @@ impl Core {
 
 fn mission_of(c: &Command) -> Option<String> {
     match c {
-        Command::AssignMission(p) => Some(p.mission.0.clone()),
+        Command::AssignMission(p) => Some(p.mission.to_string()),
         Command::AbortMission { mission, .. }
         | Command::AddToMission { mission, .. }
-        | Command::Redirect { mission, .. } => Some(mission.0.clone()),
-        Command::RequestCourier(r) => Some(r.mission.0.clone()),
+        | Command::Redirect { mission, .. } => Some(mission.to_string()),
+        Command::RequestCourier(r) => Some(r.mission.to_string()),
         _ => None,
     }
 }
@@ -1246,9 +1246,9 @@ fn tube_row(state: &State, barcode: &labflight_core::TubeBarcode) -> Option<Tube
     let b = state.boxes.get(&t.box_id)?;
     let tube = b.tubes.iter().find(|x| &x.barcode == barcode)?;
     Some(TubeRow {
-        barcode: barcode.0.clone(),
-        station: b.station.0.clone(),
-        box_id: b.id.0.clone(),
+        barcode: barcode.to_string(),
+        station: b.station.to_string(),
+        box_id: b.id.to_string(),
         tube_type: tube.tube_type.0.clone(),
         drawn_at: tube.drawn_at,
         status: t.status.name().to_owned(),
@@ -1298,29 +1298,29 @@ fn boxes_touched(
 
 fn box_row(b: &labflight_dispatch::state::SpecimenBox) -> BoxRow {
     let lab = match &b.status {
-        labflight_dispatch::state::BoxStatus::Delivered { lab } => Some(lab.0.clone()),
+        labflight_dispatch::state::BoxStatus::Delivered { lab } => Some(lab.to_string()),
         _ => None,
     };
     BoxRow {
-        box_id: b.id.0.clone(),
-        station: b.station.0.clone(),
+        box_id: b.id.to_string(),
+        station: b.station.to_string(),
         tubes: b.tubes.len() as i32,
         sealed_at: b.sealed_at,
         status: b.status.name().to_owned(),
-        mission: b.status.mission().map(|m| m.0.clone()),
+        mission: b.status.mission().map(|m| m.to_string()),
         lab,
     }
 }
 
 fn mission_row(m: &labflight_dispatch::state::Mission) -> MissionRow {
     MissionRow {
-        mission: m.id.0.clone(),
+        mission: m.id.to_string(),
         carrier: match &m.carrier {
-            Carrier::Drone(d) => d.0.clone(),
-            Carrier::Courier(c) => c.0.clone(),
+            Carrier::Drone(d) => d.to_string(),
+            Carrier::Courier(c) => c.to_string(),
         },
-        station: m.station.0.clone(),
-        lab: m.lab.0.clone(),
+        station: m.station.to_string(),
+        lab: m.lab.to_string(),
         status: format!("{:?}", m.status).to_lowercase(),
     }
 }
