@@ -118,6 +118,9 @@ pub struct MissionCard {
     pub carrier: String,
     pub vehicle: String,
     pub station: String,
+    /// The pad the first boxes are fetched from when it is not `station`'s: a box
+    /// a failed drone set down at a depot, which `station` sent.
+    pub pickup_pad: Option<String>,
     /// The centres a drone's round calls at after `station`, in order.
     pub later_stops: Vec<String>,
     pub lab: String,
@@ -627,6 +630,7 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
             carrier: "drone".into(),
             vehicle: String::new(),
             station: b.station.to_string(),
+            pickup_pad: None,
             later_stops: Vec::new(),
             lab: String::new(),
             boxes: vec![b.id.to_string()],
@@ -657,6 +661,11 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
                 carrier: carrier.into(),
                 vehicle,
                 station: m.station.to_string(),
+                pickup_pad: m
+                    .plan
+                    .as_ref()
+                    .and_then(|p| p.pickup_pad.as_ref())
+                    .map(|p| p.to_string()),
                 later_stops: m
                     .plan
                     .iter()
@@ -779,3 +788,91 @@ pub fn hooks_view(s: &labflight_store::HookSummary) -> HooksView {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use labflight_core::command::{Explanation, MissionPlan};
+    use labflight_core::{BoxId, DroneId, MissionId, PadId, Scenario};
+    use labflight_dispatch::state::{Carrier, Mission, MissionStatus};
+    use labflight_dispatch::{Dispatcher, PolicyKind};
+    use std::path::Path;
+    use std::sync::Arc;
+
+    /// A fetch from a depot's pad names the pad on its card, with the centre the
+    /// box came from; a mission loading at its centre names no pad.
+    #[test]
+    fn a_depot_fetch_card_names_the_pad_and_the_centre() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../maps/longhua/scenario.toml");
+        let scenario = Scenario::load(&file).expect("the Longhua scenario loads");
+        let map = labflight_geo::MapData::load(&scenario.map_dir(&file)).expect("its map loads");
+        let world = Arc::new(World::from_map(&scenario, &map));
+        let now = world.service.last_draw;
+        let mut state = Dispatcher::new(Arc::clone(&world), PolicyKind::Drone, 1, now)
+            .state()
+            .clone();
+        let station = world.stations.keys().next().expect("a centre").clone();
+        let lab = world.labs.keys().next().expect("a lab").clone();
+        let mission = |id: &str, pickup_pad: Option<PadId>| {
+            let plan = MissionPlan {
+                mission: MissionId::new(id),
+                drone: DroneId::new("D-001"),
+                station: station.clone(),
+                pickup_pad,
+                boxes: vec![BoxId::new("BX-1")],
+                lab: lab.clone(),
+                lab_pad: None,
+                payload_kg: 1.0,
+                legs: Vec::new(),
+                pickup_at: now,
+                later_stops: Vec::new(),
+                arrive_lab_at: now,
+                deadline: now,
+                battery_after_pct: 50.0,
+                why: Explanation {
+                    summary: String::new(),
+                    alternatives: Vec::new(),
+                },
+            };
+            Mission {
+                id: plan.mission.clone(),
+                carrier: Carrier::Drone(plan.drone.clone()),
+                station: station.clone(),
+                boxes: plan.boxes.clone(),
+                lab: lab.clone(),
+                status: MissionStatus::Assigned,
+                planned_arrival: now,
+                plan: Some(plan),
+                van_calls_at: None,
+                seal_asked: false,
+            }
+        };
+        for m in [
+            mission("M-1", Some(PadId::new("PAD-DEPOT-01"))),
+            mission("M-2", None),
+        ] {
+            state.missions.insert(m.id.clone(), m);
+        }
+        let view = build(
+            &world,
+            &state,
+            Frame {
+                mode: "live",
+                now,
+                scenario: "longhua",
+                policy: "drone",
+                speed: 1.0,
+                alerts: Vec::new(),
+                hooks: HooksView::default(),
+            },
+        );
+        let card = |id: &str| {
+            view.missions
+                .iter()
+                .find(|m| m.id == id)
+                .unwrap_or_else(|| panic!("no card for {id}"))
+        };
+        assert_eq!(card("M-1").pickup_pad.as_deref(), Some("PAD-DEPOT-01"));
+        assert_eq!(card("M-1").station, station.as_str());
+        assert_eq!(card("M-2").pickup_pad, None);
+    }
+}

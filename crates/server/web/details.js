@@ -281,6 +281,7 @@ export function createDetails(root, ctx) {
       kv.set('vehicle', t('details.vehicle'), links.vehicle);
       setLink('station', 'station', m.station);
       kv.set('station', t('details.station'), links.station);
+      if (m.pickup_pad) kv.set('pickup_pad', t('details.pickup_pad'), m.pickup_pad);
       setLink('lab', 'lab', m.lab);
       kv.set('lab', t('details.lab'), links.lab);
       kv.set('arrival', t('details.arrival'), m.planned_arrival ? fmtTime(m.planned_arrival, 'full') : '—');

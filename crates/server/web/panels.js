@@ -91,7 +91,8 @@ export function renderBoard(root, view, ctx) {
       card.classList.toggle('selected', ctx.isSelected('mission', m.id));
       setText(card.querySelector('.mc-id'), m.id);
       setText(card.querySelector('.mc-vehicle'), m.vehicle ? `${tStatus('carrier', m.carrier)} ${m.vehicle}` : '');
-      const centres = [m.station || '—', ...(m.later_stops || [])];
+      const first = m.pickup_pad ? t('board.from_pad', { pad: m.pickup_pad, station: m.station }) : (m.station || '—');
+      const centres = [first, ...(m.later_stops || [])];
       setText(card.querySelector('.mc-route'), `${centres.join(' → ')} → ${m.lab || '—'}`);
       setText(card.querySelector('.mc-meta'), `${t('details.boxes')} ${(m.boxes || []).length}` +
         (m.planned_arrival ? ` · ${t('details.arrival')} ${fmtTime(m.planned_arrival)}` : ''));
