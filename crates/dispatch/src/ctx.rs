@@ -402,6 +402,7 @@ impl<'a> Ctx<'a> {
             .iter()
             .flat_map(|b| b.families.iter().copied())
             .collect();
+        let stability = refs.iter().map(|b| b.stability_deadline).min();
         let mut best: Option<VanQuote> = None;
         let mut fallback: Option<VanQuote> = None;
         // The first van at the centre is the same whichever lab it then drives to.
@@ -414,7 +415,6 @@ impl<'a> Ctx<'a> {
                 // No lab may be able to take them in time (a van that can only come
                 // late in the day): the nearest still beats a box left at the centre.
                 if fallback.is_none() {
-                    let stability = refs.iter().map(|b| b.stability_deadline).min();
                     fallback = Some(VanQuote {
                         courier,
                         lab: lab.id.clone(),
@@ -429,11 +429,9 @@ impl<'a> Ctx<'a> {
             if best.as_ref().is_some_and(|b| b.result_at <= result_at) {
                 continue;
             }
-            let deadline = refs
-                .iter()
-                .map(|b| crate::planner::box_deadline(self.world, b, result_at, deliver_at))
-                .min()
-                .unwrap_or(result_at);
+            let deadline = stability.map_or(result_at, |s| {
+                crate::planner::arrival_deadline(self.world, s, result_at, deliver_at)
+            });
             best = Some(VanQuote {
                 courier,
                 lab: lab.id.clone(),

@@ -393,10 +393,21 @@ pub fn box_deadline(
     result_at: Instant,
     arrive: Instant,
 ) -> Instant {
+    arrival_deadline(world, b.stability_deadline, result_at, arrive)
+}
+
+/// `box_deadline` for boxes whose earliest stability limit is `stability_deadline`:
+/// the strictest box sets it, so the boxes of a pickup are weighed once per lab.
+pub fn arrival_deadline(
+    world: &World,
+    stability_deadline: Instant,
+    result_at: Instant,
+    arrive: Instant,
+) -> Instant {
     let processing = result_at - arrive;
     let margin = minutes(world.params.deadline_margin_minutes);
     let stability_margin = minutes(world.params.stability_margin_minutes);
-    (b.stability_deadline - stability_margin).min(world.service.cutoff - processing - margin)
+    (stability_deadline - stability_margin).min(world.service.cutoff - processing - margin)
 }
 
 /// A lab weighed for a pickup.
@@ -447,6 +458,7 @@ impl LabTimes {
             .into_iter()
             .filter(|f| mask & 1 << *f as u8 != 0)
             .collect();
+        let earliest_stability = boxes.iter().map(|b| b.stability_deadline).min();
         let mut best: Option<LabChoice> = None;
         let mut weighed = Vec::new();
         // The labs nearest to the pickup are the only ones that can give the earliest
@@ -477,11 +489,8 @@ impl LabTimes {
             match self.predicted_result(world, state, lab, &families, arrive) {
                 Err(why) => weighed.push(lab_alt(id, f64::INFINITY, &why)),
                 Ok(result_at) => {
-                    let deadline = boxes
-                        .iter()
-                        .map(|b| box_deadline(world, b, result_at, arrive))
-                        .min()
-                        .unwrap_or(result_at);
+                    let deadline = earliest_stability
+                        .map_or(result_at, |s| arrival_deadline(world, s, result_at, arrive));
                     let score = (result_at - depart).num_seconds() as f64 / 60.0;
                     weighed.push(lab_alt(id, score, "predicted result later"));
                     if best.as_ref().is_none_or(|b| result_at < b.result_at) {
