@@ -489,7 +489,8 @@ struct Core {
     /// Active result-sharing subscriptions.
     subscriptions: Vec<Subscription>,
     /// Last stored status of each mission, so only changes are written.
-    mission_status: HashMap<String, String>,
+    /// Compared before a row is built: every mission is looked at on every event.
+    mission_status: HashMap<labflight_core::MissionId, labflight_dispatch::state::MissionStatus>,
     /// Last stored row of each box, so only changes are written.
     box_rows: HashMap<String, BoxRow>,
     metrics: Arc<Metrics>,
@@ -757,11 +758,9 @@ impl Core {
             }
         }
         for m in state.missions.values() {
-            let row = mission_row(m);
-            if self.mission_status.get(&row.mission) != Some(&row.status) {
-                self.mission_status
-                    .insert(row.mission.clone(), row.status.clone());
-                batch.missions.push(row);
+            if self.mission_status.get(&m.id) != Some(&m.status) {
+                self.mission_status.insert(m.id.clone(), m.status.clone());
+                batch.missions.push(mission_row(m));
             }
         }
         batch.events.push(JournalEntry {
