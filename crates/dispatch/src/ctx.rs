@@ -483,6 +483,12 @@ impl<'a> Ctx<'a> {
         self.issue_courier_run(run, true);
     }
 
+    /// Books a further call on a trip the van already makes (a van round's), with
+    /// the trip's delivery: not a new trip.
+    pub fn book_further_call(&mut self, run: CourierRun<'_>) {
+        self.issue_courier_run(run, false);
+    }
+
     /// Puts boxes waiting at a centre as a van calls there onto that van: a run of
     /// their own (the van's first is already out) at the same call and delivery,
     /// on the same trip.

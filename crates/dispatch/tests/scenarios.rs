@@ -584,6 +584,69 @@ fn wind_above_the_limit_grounds_the_fleet_and_sends_a_van() {
     assert!(missions(&later).is_empty());
 }
 
+/// While the fleet is grounded, the van booked for one centre calls at its
+/// neighbour on the way to the lab (one trip, one delivery) when every box keeps
+/// its deadline; a centre whose call would make those boxes late gets a trip of
+/// its own.
+#[test]
+fn while_grounded_a_van_calls_at_a_neighbour_on_the_same_trip() {
+    let s = scenario();
+    let world = Builder::default()
+        .station("C1", 3.0, 0.0, "PH")
+        .station("C2", 4.0, 0.0, "PH")
+        .station("C3", 0.0, 6.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .drone("D2", "L1", 100.0)
+        .drone("D3", "L1", 100.0)
+        .courier("V1", "L1")
+        .world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    for (at, b, c, prefix, kind, drawn) in [
+        ("08:48", "B1", "C1", "S", "sst", "08:10"),
+        ("08:49", "B2", "C2", "T", "sst", "08:15"),
+        ("08:50", "B3", "C3", "U", "edta", "08:20"),
+    ] {
+        ex.push_stamped(sealed(t(at), b, c, tubes(prefix, 5, kind, t(drawn), &s)));
+    }
+    ex.push(
+        t("08:51"),
+        Event::Weather {
+            wind_east_mps: 15.0,
+            wind_north_mps: 0.0,
+            rain_mm_h: 0.0,
+        },
+    );
+    ex.run_until(t("08:52"));
+    let runs: Vec<_> = van_runs(&ex.commands()).into_iter().cloned().collect();
+    let run_for = |b: &str| {
+        runs.iter()
+            .find(|r| r.boxes == vec![BoxId::from(b)])
+            .unwrap_or_else(|| panic!("no van run for {b}: {runs:?}"))
+    };
+    let (c1, c2, c3) = (run_for("B1"), run_for("B2"), run_for("B3"));
+    assert_eq!(
+        (&c2.courier, c2.deliver_at, &c2.lab),
+        (&c1.courier, c1.deliver_at, &c1.lab),
+        "C2 is called at on C1's trip"
+    );
+    assert!(c1.pickup_at < c2.pickup_at, "{c1:?} {c2:?}");
+    assert!(c2.reason.contains("on the way from C1"), "{}", c2.reason);
+    for r in [c1, c2] {
+        assert!(r.deliver_at <= r.deadline, "in time: {r:?}");
+    }
+    assert!(
+        c3.pickup_at >= c1.deliver_at,
+        "C3, 7 km on, would make B1 and B2 late: a trip of its own after the round"
+    );
+    let st = ex.dispatcher.state();
+    assert_eq!(st.couriers[&labflight_core::CourierId::from("V1")].trips, 2);
+    ex.run_until(t("12:00"));
+    for b in ["B1", "B2", "B3"] {
+        assert!(delivered(&ex.dispatcher, b), "{b} delivered");
+    }
+}
+
 #[test]
 fn lab_analyzer_down_reroutes_a_box_in_flight() {
     let s = scenario();

@@ -1220,16 +1220,25 @@ fn warn_if_late(ctx: &mut Ctx<'_>, p: &Pickup, arrive: Option<Instant>) {
 
 /// With the fleet grounded, vans take the boxes whose deadlines a van can still meet.
 fn vans_while_grounded(ctx: &mut Ctx<'_>) {
-    for (station, boxes) in ctx.state.waiting_boxes() {
-        let pos = ctx.world.stations[&station].position;
-        let Some(van) = ctx.quote_van_run(pos, &boxes) else {
+    let waiting = ctx.state.waiting_boxes();
+    // Centres a van round of this pass already calls at.
+    let mut taken: BTreeSet<StationId> = BTreeSet::new();
+    for (station, boxes) in &waiting {
+        if taken.contains(station) {
+            continue;
+        }
+        let pos = ctx.world.stations[station].position;
+        let Some(van) = ctx.quote_van_run(pos, boxes) else {
             continue;
         };
         if van.deliver_at <= van.deadline {
-            ctx.book_van_run(&station, boxes, &van, "fleet grounded: by van");
+            let round =
+                super::van_round::extend_van_run(ctx, (station, boxes), &van, &waiting, &taken);
+            taken.extend(round.calls.iter().map(|c| c.station.clone()));
+            round.book(ctx, &van.courier, &van.lab, "fleet grounded: by van");
         } else {
             for b in boxes {
-                let sb = ctx.state.boxes.get_mut(&b).expect("waiting box exists");
+                let sb = ctx.state.boxes.get_mut(b).expect("waiting box exists");
                 if !std::mem::replace(&mut sb.at_risk_alerted, true) {
                     ctx.alert(
                         AlertKind::TubeAtRisk,

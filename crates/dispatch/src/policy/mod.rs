@@ -8,6 +8,7 @@ mod courier;
 mod drone;
 mod greedy;
 mod stranded;
+mod van_round;
 
 use crate::ctx::Ctx;
 use crate::planner::{choose_lab, evaluate_drone};
