@@ -6,6 +6,7 @@ use crate::{
     BoxId, CourierId, DroneId, Instant, LabId, LatLon, MissionId, PadId, StationId, TubeBarcode,
 };
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// One flown leg: waypoints around no-fly zones and the planned times.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -26,8 +27,9 @@ pub struct Alternative {
     pub lab: Option<LabId>,
     /// Lower is better; for feasible options, the predicted lab arrival in minutes from now.
     pub score: f64,
-    /// Why it was not chosen (or `chosen`).
-    pub verdict: String,
+    /// Why it was not chosen (or `chosen`). Mostly a fixed phrase, and one is
+    /// written for every lab and drone weighed in every plan: borrowed when it can be.
+    pub verdict: Cow<'static, str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

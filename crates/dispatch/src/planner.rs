@@ -487,7 +487,7 @@ impl LabTimes {
             };
             let arrive = depart + leg.duration();
             match self.predicted_result(world, state, lab, &families, arrive) {
-                Err(why) => weighed.push(lab_alt(id, f64::INFINITY, &why)),
+                Err(why) => weighed.push(lab_alt(id, f64::INFINITY, why)),
                 Ok(result_at) => {
                     let deadline = earliest_stability
                         .map_or(result_at, |s| arrival_deadline(world, s, result_at, arrive));
@@ -516,7 +516,11 @@ impl LabTimes {
     }
 }
 
-fn lab_alt(lab: &LabId, score: f64, verdict: &str) -> Alternative {
+fn lab_alt(
+    lab: &LabId,
+    score: f64,
+    verdict: impl Into<std::borrow::Cow<'static, str>>,
+) -> Alternative {
     Alternative {
         drone: None,
         lab: Some(lab.clone()),
@@ -525,7 +529,7 @@ fn lab_alt(lab: &LabId, score: f64, verdict: &str) -> Alternative {
         } else {
             -1.0
         },
-        verdict: verdict.to_owned(),
+        verdict: verdict.into(),
     }
 }
 

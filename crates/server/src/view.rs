@@ -704,7 +704,7 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
                                 .score
                                 .is_finite()
                                 .then_some((a.score * 10.0).round() / 10.0),
-                            verdict: a.verdict.clone(),
+                            verdict: a.verdict.to_string(),
                         })
                         .collect(),
                 }),

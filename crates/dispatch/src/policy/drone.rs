@@ -1024,7 +1024,7 @@ pub(super) fn weigh(
                 drone: Some(id.clone()),
                 lab: None,
                 score: -1.0,
-                verdict: why,
+                verdict: why.into(),
             }),
         }
     }
