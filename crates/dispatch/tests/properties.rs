@@ -1,7 +1,9 @@
 //! Invariants on random small worlds, each acted out to the end of the morning:
 //! no drone ever holds two missions, no mission needs more than the battery above
-//! its reserve, no leg crosses a no-fly zone, every sealed box is moved or
-//! alerted, and the same events always give the same commands.
+//! its reserve, no leg crosses a no-fly zone, no van is in two places at once (a
+//! squall grounds the fleet on some worlds, and vans then carry everything, on
+//! rounds), every sealed box is moved or alerted, and the same events always give
+//! the same commands.
 
 mod common;
 
@@ -20,6 +22,8 @@ struct WorldSpec {
     zone: Option<(f64, f64)>,
     boxes: Vec<(usize, u32, usize, usize)>, // station, minute after 08:00, tube kind, tube count
     couriers: usize,
+    /// Wind above the drones' limit from this many minutes after 08:00, for so long.
+    squall: Option<(u32, u32)>,
 }
 
 fn world_spec() -> impl Strategy<Value = WorldSpec> {
@@ -29,16 +33,18 @@ fn world_spec() -> impl Strategy<Value = WorldSpec> {
         prop::collection::vec((0usize..4, 35.0..100.0f64), 1..4),
         prop::option::of((-4.0..4.0f64, -4.0..4.0f64)),
         prop::collection::vec((0usize..6, 0u32..200, 0usize..4, 1usize..40), 1..12),
-        0usize..2,
+        0usize..3,
+        prop::option::of((0u32..200, 10u32..120)),
     )
         .prop_map(
-            |(stations, labs, drones, zone, boxes, couriers)| WorldSpec {
+            |(stations, labs, drones, zone, boxes, couriers, squall)| WorldSpec {
                 stations,
                 labs,
                 drones,
                 zone,
                 boxes,
                 couriers,
+                squall,
             },
         )
 }
@@ -121,6 +127,22 @@ fn run(spec: &WorldSpec, policy: PolicyKind) -> Executor {
             ),
         ));
     }
+    if let Some((from, minutes)) = spec.squall {
+        let start = t("08:00") + chrono::Duration::minutes(i64::from(from));
+        for (at, wind_east_mps) in [
+            (start, 16.0),
+            (start + chrono::Duration::minutes(i64::from(minutes)), 3.0),
+        ] {
+            ex.push(
+                at,
+                labflight_core::Event::Weather {
+                    wind_east_mps,
+                    wind_north_mps: 0.0,
+                    rain_mm_h: 0.0,
+                },
+            );
+        }
+    }
     ex.run_until(t("14:00"));
     ex
 }
@@ -133,7 +155,7 @@ fn log_text(ex: &Executor) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
 
     #[test]
     fn dispatcher_invariants_hold_on_random_worlds(spec in world_spec(), greedy in any::<bool>()) {
@@ -167,6 +189,26 @@ proptest! {
                 }
                 _ => {}
             }
+        }
+
+        // A van is in one place at a time: each trip (its calls share a delivery)
+        // goes to one lab, calls in order, and starts after the last one delivered.
+        let mut trips: BTreeMap<(String, chrono::DateTime<chrono::Utc>), Vec<&labflight_core::command::CourierRequest>> = BTreeMap::new();
+        for (_, c) in &ex.log {
+            if let Command::RequestCourier(r) = c {
+                let van = r.courier.as_ref().map_or(String::new(), |v| v.to_string());
+                trips.entry((van, r.deliver_at)).or_default().push(r);
+            }
+        }
+        let mut last_delivery: BTreeMap<&str, chrono::DateTime<chrono::Utc>> = BTreeMap::new();
+        for ((van, deliver_at), calls) in &trips {
+            let first_call = calls.iter().map(|r| r.pickup_at).min().expect("a trip has a call");
+            prop_assert!(calls.iter().all(|r| r.lab == calls[0].lab), "{van}'s trip to {deliver_at} goes to two labs");
+            prop_assert!(calls.iter().all(|r| r.pickup_at <= *deliver_at), "{van} delivers before it calls");
+            if let Some(before) = last_delivery.get(van.as_str()) {
+                prop_assert!(first_call >= *before, "{van} calls at {first_call} before delivering at {before}");
+            }
+            last_delivery.insert(van.as_str(), *deliver_at);
         }
 
         // Every sealed box was moved, or someone was told why not.
