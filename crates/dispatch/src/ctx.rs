@@ -429,9 +429,8 @@ impl<'a> Ctx<'a> {
             if best.as_ref().is_some_and(|b| b.result_at <= result_at) {
                 continue;
             }
-            let deadline = stability.map_or(result_at, |s| {
-                crate::planner::arrival_deadline(self.world, s, result_at, deliver_at)
-            });
+            let deadline =
+                crate::planner::arrival_deadline(self.world, stability, result_at, deliver_at);
             best = Some(VanQuote {
                 courier,
                 lab: lab.id.clone(),

@@ -393,17 +393,21 @@ pub fn box_deadline(
     result_at: Instant,
     arrive: Instant,
 ) -> Instant {
-    arrival_deadline(world, b.stability_deadline, result_at, arrive)
+    arrival_deadline(world, Some(b.stability_deadline), result_at, arrive)
 }
 
-/// `box_deadline` for boxes whose earliest stability limit is `stability_deadline`:
-/// the strictest box sets it, so the boxes of a pickup are weighed once per lab.
+/// `box_deadline` for boxes whose earliest stability limit is `stability_deadline`
+/// (`None` with no boxes: `result_at`): the strictest box sets it, so the boxes of
+/// a pickup are weighed once per lab.
 pub fn arrival_deadline(
     world: &World,
-    stability_deadline: Instant,
+    stability_deadline: Option<Instant>,
     result_at: Instant,
     arrive: Instant,
 ) -> Instant {
+    let Some(stability_deadline) = stability_deadline else {
+        return result_at;
+    };
     let processing = result_at - arrive;
     let margin = minutes(world.params.deadline_margin_minutes);
     let stability_margin = minutes(world.params.stability_margin_minutes);
@@ -489,8 +493,7 @@ impl LabTimes {
             match self.predicted_result(world, state, lab, &families, arrive) {
                 Err(why) => weighed.push(lab_alt(id, f64::INFINITY, why)),
                 Ok(result_at) => {
-                    let deadline = earliest_stability
-                        .map_or(result_at, |s| arrival_deadline(world, s, result_at, arrive));
+                    let deadline = arrival_deadline(world, earliest_stability, result_at, arrive);
                     let score = (result_at - depart).num_seconds() as f64 / 60.0;
                     weighed.push(lab_alt(id, score, "predicted result later"));
                     if best.as_ref().is_none_or(|b| result_at < b.result_at) {

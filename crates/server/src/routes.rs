@@ -203,7 +203,7 @@ pub async fn tube(
     let state = s.snapshot.borrow().as_ref().and_then(|snap| {
         snap.state
             .tubes
-            .get(&labflight_core::TubeBarcode::new(barcode.clone()))
+            .get(&labflight_core::TubeBarcode::new(&barcode))
             .cloned()
     });
     Ok(Json(

@@ -17,7 +17,7 @@ pub const MAX_VAN_CALLS: usize = 4;
 const NEIGHBOURS_WEIGHED: usize = 6;
 
 /// One call of a van round: the centre, the boxes it hands over, and when.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct VanCall {
     pub station: StationId,
     pub boxes: Vec<BoxId>,
@@ -26,7 +26,7 @@ pub struct VanCall {
 
 /// A van trip: its calls in order (the quoted centre first) and the delivery at
 /// the quoted lab, with each call's deadline there.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct VanRound {
     pub calls: Vec<VanCall>,
     pub deadlines: Vec<Instant>,
@@ -37,9 +37,11 @@ impl VanRound {
     /// Books the round on the quoted van: a run per call, one trip, delivered
     /// together at `lab`.
     pub fn book(self, ctx: &mut Ctx<'_>, courier: &CourierId, lab: &LabId, why: &str) {
-        let first = self.calls[0].station.clone();
+        let Some(first) = self.calls.first() else {
+            return;
+        };
+        let on_the_way = format!("{why}: on the way from {}", first.station);
         for (i, (call, deadline)) in self.calls.into_iter().zip(self.deadlines).enumerate() {
-            let further;
             let run = CourierRun {
                 courier,
                 station: &call.station,
@@ -49,12 +51,7 @@ impl VanRound {
                 pickup_at: call.pickup_at,
                 deliver_at: self.deliver_at,
                 deadline,
-                reason: if i == 0 {
-                    why
-                } else {
-                    further = format!("{why}: on the way from {first}");
-                    &further
-                },
+                reason: if i == 0 { why } else { &on_the_way },
             };
             if i == 0 {
                 ctx.book_courier_run(run);
@@ -147,31 +144,26 @@ fn in_time(
     lab: &labflight_core::Lab,
     deliver_at: Instant,
 ) -> Option<Vec<Instant>> {
-    let boxes = |c: &VanCall| {
-        c.boxes
-            .iter()
-            .filter_map(|b| ctx.state.boxes.get(b))
-            .collect::<Vec<_>>()
-    };
-    let families: BTreeSet<_> = calls
-        .iter()
-        .flat_map(|c| {
-            boxes(c)
-                .into_iter()
-                .flat_map(|b| b.families.iter().copied())
-        })
-        .collect();
-    let result_at = predicted_result(ctx.world, ctx.state, lab, &families, deliver_at).ok()?;
-    let deadlines: Vec<Instant> = calls
+    let boxes: Vec<Vec<_>> = calls
         .iter()
         .map(|c| {
-            boxes(c)
+            c.boxes
                 .iter()
-                .map(|b| b.stability_deadline)
-                .min()
-                .map_or(result_at, |s| {
-                    arrival_deadline(ctx.world, s, result_at, deliver_at)
-                })
+                .filter_map(|b| ctx.state.boxes.get(b))
+                .collect()
+        })
+        .collect();
+    let families: BTreeSet<_> = boxes
+        .iter()
+        .flatten()
+        .flat_map(|b| b.families.iter().copied())
+        .collect();
+    let result_at = predicted_result(ctx.world, ctx.state, lab, &families, deliver_at).ok()?;
+    let deadlines: Vec<Instant> = boxes
+        .iter()
+        .map(|call| {
+            let stability = call.iter().map(|b| b.stability_deadline).min();
+            arrival_deadline(ctx.world, stability, result_at, deliver_at)
         })
         .collect();
     deadlines

@@ -916,7 +916,7 @@ impl Core {
         batch: &mut Batch,
         out: &mut Vec<Outbound>,
     ) -> Result<Accepted, Refusal> {
-        let barcode = TubeBarcode::new(report.barcode.clone());
+        let barcode = TubeBarcode::new(&report.barcode);
         let expression = "Specimen.identifier";
         // The same report, already accepted (in this batch or before): harmless.
         let earlier = match batch
