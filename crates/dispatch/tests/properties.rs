@@ -192,7 +192,8 @@ proptest! {
         }
 
         // A van is in one place at a time: each trip (its calls share a delivery)
-        // goes to one lab, calls in order, and starts after the last one delivered.
+        // goes to one lab, makes every call before it delivers, and starts after
+        // the van's last delivery.
         let mut trips: BTreeMap<(String, chrono::DateTime<chrono::Utc>), Vec<&labflight_core::command::CourierRequest>> = BTreeMap::new();
         for (_, c) in &ex.log {
             if let Command::RequestCourier(r) = c {
