@@ -35,18 +35,48 @@ pub fn write_run(
     others: &[(String, crate::kpi::Kpis)],
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    // The two halves share nothing: the journal and commands are written on a
+    // second core while the report is drawn.
+    std::thread::scope(|s| {
+        let decisions = s.spawn(|| write_decisions(dir, header, &day.run));
+        let outcome = write_outcome(dir, scenario, world, &day.ledger, &day.kpis, others);
+        decisions
+            .join()
+            .expect("the journal writer does not panic")?;
+        outcome
+    })
+}
+
+/// What the dispatcher was told and what it decided: `journal.jsonl` and
+/// `commands.jsonl`, in an existing folder.
+pub fn write_decisions(
+    dir: &Path,
+    header: &JournalHeader,
+    run: &crate::engine::DayRun,
+) -> std::io::Result<()> {
+    write_journal(&dir.join(JOURNAL), header, &run.journal)?;
+    write_commands(&dir.join(COMMANDS), &run.journal, &run.commands)
+}
+
+/// What came of it: `report.html`, `kpis.json`, `specimens.csv` and
+/// `flights.csv`, in an existing folder.
+pub fn write_outcome(
+    dir: &Path,
+    scenario: &Scenario,
+    world: &labflight_dispatch::World,
+    ledger: &Ledger,
+    kpis: &crate::kpi::Kpis,
+    others: &[(String, crate::kpi::Kpis)],
+) -> std::io::Result<()> {
     let date = scenario.at(scenario.service.first_draw);
-    let html = crate::report::render(scenario, world, &day.ledger, &day.kpis, others, date);
+    let html = crate::report::render(scenario, world, ledger, kpis, others, date);
     std::fs::write(dir.join("report.html"), html)?;
     std::fs::write(
         dir.join("kpis.json"),
-        serde_json::to_string_pretty(&day.kpis)? + "\n",
+        serde_json::to_string_pretty(kpis)? + "\n",
     )?;
-    write_journal(&dir.join(JOURNAL), header, &day.run.journal)?;
-    write_commands(&dir.join(COMMANDS), &day.run.journal, &day.run.commands)?;
-    write_specimens(&dir.join("specimens.csv"), scenario, &day.ledger)?;
-    write_flights(&dir.join("flights.csv"), &day.ledger)?;
-    Ok(())
+    write_specimens(&dir.join("specimens.csv"), scenario, ledger)?;
+    write_flights(&dir.join("flights.csv"), ledger)
 }
 
 pub fn write_journal(
@@ -66,31 +96,99 @@ pub fn write_journal(
 
 /// Reads a journal; errors name the file and the line.
 pub fn read_journal(path: &Path) -> Result<(JournalHeader, Vec<Stamped>), String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let mut lines = std::io::BufReader::new(file).lines();
-    let first = lines
-        .next()
-        .ok_or_else(|| format!("{}: empty journal", path.display()))?
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let header: JournalHeader = serde_json::from_str(&first).map_err(|e| {
-        format!(
-            "{}: line 1: not a labflight journal header: {e}",
-            path.display()
-        )
-    })?;
-    let mut events = Vec::new();
-    for (i, line) in lines.enumerate() {
-        let line = line.map_err(|e| format!("{}: line {}: {e}", path.display(), i + 2))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        events.push(
-            serde_json::from_str(&line)
-                .map_err(|e| format!("{}: line {}: {e}", path.display(), i + 2))?,
-        );
+    let reader = JournalReader::open(path)?;
+    let header = reader.header.clone();
+    Ok((header, reader.events()?))
+}
+
+/// Events a `JournalReader` hands on at a time.
+const EVENTS_PER_CHUNK: usize = 1024;
+
+/// A journal opened at its header, its events still to be parsed: a replay
+/// starts deciding on the first events while a second core parses the rest.
+#[derive(Debug)]
+pub struct JournalReader {
+    path: PathBuf,
+    lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
+    pub header: JournalHeader,
+    /// The file's length in bytes, for a progress bar.
+    pub bytes: u64,
+}
+
+/// Events parsed from a journal, in order, and how many of its bytes are read
+/// once they are.
+#[derive(Debug)]
+pub struct JournalChunk {
+    pub events: Vec<Stamped>,
+    pub bytes_read: u64,
+}
+
+impl JournalReader {
+    /// Opens `path` and reads its header line; errors name the file and the line.
+    pub fn open(path: &Path) -> Result<JournalReader, String> {
+        let file = std::fs::File::open(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut lines = std::io::BufReader::new(file).lines();
+        let first = lines
+            .next()
+            .ok_or_else(|| format!("{}: empty journal", path.display()))?
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let header: JournalHeader = serde_json::from_str(&first).map_err(|e| {
+            format!(
+                "{}: line 1: not a labflight journal header: {e}",
+                path.display()
+            )
+        })?;
+        Ok(JournalReader {
+            path: path.to_owned(),
+            lines,
+            header,
+            bytes,
+        })
     }
-    Ok((header, events))
+
+    /// Every event, at once.
+    pub fn events(self) -> Result<Vec<Stamped>, String> {
+        let mut events = Vec::new();
+        self.each_chunk(|chunk| {
+            events.extend(chunk.events);
+            true
+        })?;
+        Ok(events)
+    }
+
+    /// Parses the events, handing them to `take` in chunks, in order, until the
+    /// end, the first bad line (its error names the file and the line) or `take`
+    /// returning false (nobody wants the rest).
+    pub fn each_chunk(self, mut take: impl FnMut(JournalChunk) -> bool) -> Result<(), String> {
+        let path = self.path.display();
+        let mut bytes_read = 0u64;
+        let mut events = Vec::with_capacity(EVENTS_PER_CHUNK);
+        for (i, line) in self.lines.enumerate() {
+            let line = line.map_err(|e| format!("{path}: line {}: {e}", i + 2))?;
+            bytes_read += line.len() as u64 + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            events.push(
+                serde_json::from_str(&line).map_err(|e| format!("{path}: line {}: {e}", i + 2))?,
+            );
+            if events.len() == EVENTS_PER_CHUNK {
+                let full = std::mem::replace(&mut events, Vec::with_capacity(EVENTS_PER_CHUNK));
+                if !take(JournalChunk {
+                    events: full,
+                    bytes_read,
+                }) {
+                    return Ok(());
+                }
+            }
+        }
+        if !events.is_empty() {
+            take(JournalChunk { events, bytes_read });
+        }
+        Ok(())
+    }
 }
 
 pub fn write_commands(

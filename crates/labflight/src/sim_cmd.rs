@@ -298,7 +298,8 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
 }
 
 pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
-    let (mut header, events) = output::read_journal(&args.journal).map_err(BadInput)?;
+    let reader = output::JournalReader::open(&args.journal).map_err(BadInput)?;
+    let mut header = reader.header.clone();
     header.scenario_file = replay_scenario(&args, &header)?;
     let recorded = parse_policy(&header.policy)?;
     let policy = match &args.policy {
@@ -306,6 +307,8 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         None => recorded,
     };
     if policy != recorded {
+        // A journal that does not read is refused whatever is asked of it.
+        reader.events().map_err(BadInput)?;
         // A what-if: the same day (scenario, overrides, seed) re-simulated under another policy.
         let run = run_one(
             &header.scenario_file,
@@ -318,31 +321,56 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&run.day.kpis)?);
         return Ok(());
     }
-    let (scenario, world) = load_world(&header.scenario_file, &header.overrides)?;
-    let start = events
-        .first()
-        .map(|e| e.at)
-        .ok_or_else(|| BadInput(format!("{}: no events", args.journal.display())))?;
-    let mut dispatcher = Dispatcher::new(Arc::clone(&world), policy, header.seed, start);
-    let bar = progress_bar(args.quiet, "replay");
-    let mut commands = Vec::new();
-    for (i, e) in events.iter().enumerate() {
-        for c in dispatcher.handle(e) {
-            commands.push((i, c));
+    let journal_bytes = reader.bytes.max(1);
+    let (scenario, world, run) = std::thread::scope(|s| -> anyhow::Result<_> {
+        // A second core parses the journal while this one loads the world, then
+        // decides on each chunk as it comes.
+        let (chunks, parsed) = std::sync::mpsc::sync_channel::<output::JournalChunk>(8);
+        let parser = s.spawn(move || reader.each_chunk(|chunk| chunks.send(chunk).is_ok()));
+        let (scenario, world) = load_world(&header.scenario_file, &header.overrides)?;
+        let bar = progress_bar(args.quiet, "replay");
+        let mut dispatcher: Option<Dispatcher> = None;
+        let mut events = Vec::new();
+        let mut commands = Vec::new();
+        for chunk in parsed {
+            for e in chunk.events {
+                let d = dispatcher.get_or_insert_with(|| {
+                    Dispatcher::new(Arc::clone(&world), policy, header.seed, e.at)
+                });
+                commands.extend(d.handle(&e).into_iter().map(|c| (events.len(), c)));
+                events.push(e);
+            }
+            bar.set_position(chunk.bytes_read * 1000 / journal_bytes);
         }
-        if i % 4096 == 0 {
-            bar.set_position((i as u64 * 1000) / events.len().max(1) as u64);
+        bar.finish_and_clear();
+        parser
+            .join()
+            .expect("the journal parser does not panic")
+            .map_err(BadInput)?;
+        if events.is_empty() {
+            return Err(BadInput(format!("{}: no events", args.journal.display())).into());
         }
-    }
-    bar.finish_and_clear();
-    let run = labflight_sim::engine::DayRun {
-        journal: events,
-        commands,
-    };
-    let ledger = labflight_sim::ledger_of(&scenario, &run);
-    let kpis = labflight_sim::kpi::compute(&scenario, header.seed, policy.name(), &ledger);
-    let day = labflight_sim::DayResult { run, ledger, kpis };
-    output::write_run(&args.out, &header, &scenario, &world, &day, &[])?;
-    println!("{}", serde_json::to_string_pretty(&day.kpis)?);
+        let run = labflight_sim::engine::DayRun {
+            journal: events,
+            commands,
+        };
+        Ok((scenario, world, run))
+    })?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    let kpis = std::thread::scope(|s| -> anyhow::Result<_> {
+        // The journal and commands are written while the ledger is drawn up.
+        let decisions = s.spawn(|| output::write_decisions(&args.out, &header, &run));
+        let ledger = labflight_sim::ledger_of(&scenario, &run);
+        let kpis = labflight_sim::kpi::compute(&scenario, header.seed, policy.name(), &ledger);
+        output::write_outcome(&args.out, &scenario, &world, &ledger, &kpis, &[])
+            .with_context(|| format!("writing {}", args.out.display()))?;
+        decisions
+            .join()
+            .expect("the journal writer does not panic")
+            .with_context(|| format!("writing {}", args.out.display()))?;
+        Ok(kpis)
+    })?;
+    println!("{}", serde_json::to_string_pretty(&kpis)?);
     Ok(())
 }

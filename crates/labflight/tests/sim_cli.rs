@@ -158,6 +158,32 @@ fn sim_writes_its_outputs_and_replay_is_byte_identical() {
         serde_json::from_slice(&std::fs::read(c.join("kpis.json")).unwrap()).unwrap();
     assert_eq!(whatif["policy"], "greedy");
     assert_eq!(whatif["specimens"], kpis["specimens"], "same demand");
+
+    // A journal broken deep inside (thousands of events already decided on when
+    // the parser reaches it) is refused by its line, and nothing is written.
+    let broken = scratch("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    let mut lines: Vec<&str> = journal.lines().collect();
+    assert!(lines.len() > 5000, "a day has thousands of events");
+    lines[5000] = r#"{"at":"2026-06-15T01:00:00Z","event":{"type":"no_such_event"}}"#;
+    std::fs::write(broken.join("journal.jsonl"), lines.join("\n") + "\n").unwrap();
+    let out = bin()
+        .args(["replay", "--quiet", "--journal"])
+        .arg(broken.join("journal.jsonl"))
+        .arg("--out")
+        .arg(broken.join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("journal.jsonl: line 5001") && err.contains("no_such_event"),
+        "{err}"
+    );
+    assert!(
+        !broken.join("out").exists(),
+        "no output from a broken journal"
+    );
 }
 
 #[test]
