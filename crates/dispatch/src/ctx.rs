@@ -2,8 +2,8 @@
 //! route cache and the command list, plus the shared actions every policy uses to
 //! issue a drone mission or a courier run (so the bookkeeping lives in one place).
 
-use crate::planner::{DroneOption, LabChoice, PlannedStop, RouteCache};
-use crate::state::{BoxStatus, Carrier, DroneStatus, Mission, MissionStatus, State};
+use crate::planner::{DroneOption, LabChoice, LabTimes, PlannedStop, RouteCache};
+use crate::state::{BoxStatus, Carrier, DroneStatus, LabState, Mission, MissionStatus, State};
 use crate::world::World;
 use labflight_core::command::{
     Alert, AlertKind, CourierRequest, Explanation, MissionPlan, Severity, StationNotice,
@@ -52,6 +52,9 @@ pub struct Ctx<'a> {
     /// Whether boxes sealed while a drone is on its way join its flight (policy choice).
     pub ride_along: bool,
     idle: Option<RTree<DronePoint>>,
+    /// The labs' lines as this pass finds them, remembered until a lab's state
+    /// changes (`lab_mut`): a re-plan asks of the same labs for every centre.
+    pub(crate) lab_times: std::cell::RefCell<LabTimes>,
 }
 
 impl std::fmt::Debug for Ctx<'_> {
@@ -76,7 +79,27 @@ impl<'a> Ctx<'a> {
             out,
             ride_along: true,
             idle: None,
+            lab_times: Default::default(),
         }
+    }
+
+    /// A lab's state, to change: what was remembered of the labs' lines is
+    /// forgotten.
+    pub fn lab_mut(&mut self, lab: &LabId) -> &mut LabState {
+        self.lab_times.get_mut().forget();
+        self.state.labs.entry(lab.clone()).or_default()
+    }
+
+    /// `planner::predicted_result`, with the labs' lines remembered for the pass.
+    pub fn predicted_result(
+        &self,
+        lab: &labflight_core::Lab,
+        families: &[labflight_core::TestFamily],
+        arrive: Instant,
+    ) -> Result<Instant, String> {
+        self.lab_times
+            .borrow_mut()
+            .predicted_result(self.world, self.state, lab, families, arrive)
     }
 
     /// Whether a drone may be given a mission now.
@@ -177,7 +200,7 @@ impl<'a> Ctx<'a> {
             .filter_map(|b| self.state.boxes.get(b))
             .flat_map(|b| b.tubes.iter().flat_map(|t| t.families.iter().copied()))
             .collect();
-        let ls = self.state.labs.entry(lab.clone()).or_default();
+        let ls = self.lab_mut(lab);
         for f in families {
             let n = ls.inbound.entry(f).or_insert(0);
             *n = (*n as i64 + sign).max(0) as u32;
@@ -398,10 +421,7 @@ impl<'a> Ctx<'a> {
             .iter()
             .filter_map(|b| self.state.boxes.get(b))
             .collect();
-        let families: std::collections::BTreeSet<_> = refs
-            .iter()
-            .flat_map(|b| b.families.iter().copied())
-            .collect();
+        let families = crate::planner::families_of(refs.iter().copied());
         let stability = refs.iter().map(|b| b.stability_deadline).min();
         let mut best: Option<VanQuote> = None;
         let mut fallback: Option<VanQuote> = None;
@@ -409,9 +429,7 @@ impl<'a> Ctx<'a> {
         for lab in self.world.nearest_labs(from, crate::planner::LABS_WEIGHED) {
             let courier = courier.clone();
             let (pickup_at, deliver_at) = self.van_times(arrive, from, lab);
-            let Ok(result_at) = crate::planner::predicted_result(
-                self.world, self.state, lab, &families, deliver_at,
-            ) else {
+            let Ok(result_at) = self.predicted_result(lab, &families, deliver_at) else {
                 // No lab may be able to take them in time (a van that can only come
                 // late in the day): the nearest still beats a box left at the centre.
                 if fallback.is_none() {

@@ -255,7 +255,7 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
             {
                 t.status = TubeStatus::Resulted;
                 let families = t.families.clone();
-                let ls = ctx.state.labs.entry(lab.clone()).or_default();
+                let ls = ctx.lab_mut(lab);
                 for f in families {
                     if let Some(n) = ls.backlog.get_mut(&f) {
                         *n = n.saturating_sub(1);
@@ -280,7 +280,7 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
             t.status = TubeStatus::Rejected;
             let families = t.families.clone();
             let box_id = t.box_id.clone();
-            let ls = ctx.state.labs.entry(lab.clone()).or_default();
+            let ls = ctx.lab_mut(lab);
             for f in families {
                 if let Some(n) = ls.backlog.get_mut(&f) {
                     *n = n.saturating_sub(1);
@@ -633,12 +633,13 @@ fn box_delivered(ctx: &mut Ctx<'_>, box_id: &BoxId, lab: &LabId) {
             families.extend(t.families.iter().copied());
         }
     }
-    let ls = ctx.state.labs.entry(lab.clone()).or_default();
+    let (world, now) = (ctx.world, ctx.state.now);
+    let ls = ctx.lab_mut(lab);
     for f in &families {
         *ls.backlog.entry(*f).or_insert(0) += 1;
     }
-    if let Some(l) = ctx.world.labs.get(lab) {
-        crate::planner::lines_take(ls, l, families, ctx.state.now);
+    if let Some(l) = world.labs.get(lab) {
+        crate::planner::lines_take(ls, l, families, now);
     }
     if let Some(m) = mission.and_then(|m| ctx.state.missions.get_mut(&m)) {
         let all = m.boxes.iter().all(|b| {
@@ -1185,7 +1186,7 @@ fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> bool {
     let Some(info) = ctx.world.labs.get(lab) else {
         return false;
     };
-    let ls = ctx.state.labs.entry(lab.clone()).or_default();
+    let ls = ctx.lab_mut(lab);
     match update {
         LabUpdate::Queue { tubes } => {
             ls.reported_queue = Some(*tubes);
@@ -1315,7 +1316,7 @@ fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
                     .filter_map(|b| ctx.state.boxes.get(b))
                     .flat_map(|b| b.tubes.iter().flat_map(|t| t.families.iter().copied()))
                     .collect();
-                let ls = ctx.state.labs.entry(choice.lab.clone()).or_default();
+                let ls = ctx.lab_mut(&choice.lab);
                 for f in families {
                     *ls.inbound.entry(f).or_insert(0) += 1;
                 }
@@ -1422,11 +1423,11 @@ fn apply_override(ctx: &mut Ctx<'_>, by: &str, action: &Override) -> bool {
             }
         }
         Override::LabUnavailable { lab } => {
-            ctx.state.labs.entry(lab.clone()).or_default().unavailable = true;
+            ctx.lab_mut(lab).unavailable = true;
             reroute_from(ctx, lab, &format!("{lab} marked unavailable by {by}"));
         }
         Override::LabAvailable { lab } => {
-            ctx.state.labs.entry(lab.clone()).or_default().unavailable = false;
+            ctx.lab_mut(lab).unavailable = false;
         }
         Override::ForcePickup { station } => {
             if ctx.world.stations.contains_key(station) {

@@ -265,11 +265,13 @@ fn family_time(
 
 /// One family's analyzers at a lab as a tube arriving now would find them: when
 /// they are free to start it, behind what was received and what is on its way.
-#[derive(Clone, Copy, Debug)]
+/// In nanoseconds since the epoch: a re-plan asks this of every lab for every
+/// centre, and whole numbers add faster than calendar times.
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct FamilyLine {
-    free_at: Instant,
-    reception: Duration,
-    run_and_verification: Duration,
+    free_at_ns: i64,
+    reception_ns: i64,
+    run_and_verification_ns: i64,
 }
 
 impl FamilyLine {
@@ -285,17 +287,26 @@ impl FamilyLine {
             .copied()
             .unwrap_or(state.now);
         Ok(FamilyLine {
-            free_at: received_started + minutes(inbound / per_hour * 60.0),
-            reception: minutes(lab.reception_minutes),
-            run_and_verification: minutes(run_min + lab.verification_minutes),
+            free_at_ns: nanos(received_started + minutes(inbound / per_hour * 60.0)),
+            reception_ns: duration_ns(minutes(lab.reception_minutes)),
+            run_and_verification_ns: duration_ns(minutes(run_min + lab.verification_minutes)),
         })
     }
 
     /// From arrival at the lab to the verified result.
-    fn time_from(&self, arrive: Instant) -> Duration {
-        let ready = arrive + self.reception;
-        ready.max(self.free_at) - arrive + self.run_and_verification
+    fn time_from(&self, arrive_ns: i64) -> i64 {
+        let ready = arrive_ns + self.reception_ns;
+        ready.max(self.free_at_ns) - arrive_ns + self.run_and_verification_ns
     }
+}
+
+/// An instant in nanoseconds since the epoch (representable until 2262).
+fn nanos(t: Instant) -> i64 {
+    t.timestamp_nanos_opt().expect("an instant before 2262")
+}
+
+fn duration_ns(d: Duration) -> i64 {
+    d.num_nanoseconds().expect("a duration of under 292 years")
 }
 
 /// The summed throughput (tubes an hour) and the longest run (minutes) of the
@@ -343,9 +354,9 @@ pub fn lines_take(
     }
 }
 
-/// Each lab's lines per family (`FamilyLine`), remembered for one pass over the
-/// waiting centres, during which no lab's state changes: the same dozen labs are
-/// asked about for every centre.
+/// Each lab's lines per family (`FamilyLine`), remembered while no lab's state
+/// changes (`forget` when one does; debug builds check every answer against a
+/// fresh one): the same dozen labs are asked about for every centre.
 #[derive(Debug, Default)]
 pub struct LabTimes {
     /// By the lab's address in the (immutable) world and the family.
@@ -353,23 +364,13 @@ pub struct LabTimes {
 }
 
 impl LabTimes {
-    fn family_time(
-        &mut self,
-        state: &State,
-        lab: &Lab,
-        family: TestFamily,
-        arrive: Instant,
-    ) -> Result<Duration, String> {
-        self.by_lab_family
-            .entry((std::ptr::from_ref(lab) as usize, family))
-            .or_insert_with(|| FamilyLine::new(state, lab, family))
-            .as_ref()
-            .map(|line| line.time_from(arrive))
-            .map_err(Clone::clone)
+    /// Forgets every line: a lab's state is about to change.
+    pub fn forget(&mut self) {
+        self.by_lab_family.clear();
     }
 
     /// `predicted_result`, with the lines remembered.
-    fn predicted_result<'f>(
+    pub(crate) fn predicted_result<'f>(
         &mut self,
         world: &World,
         state: &State,
@@ -378,10 +379,37 @@ impl LabTimes {
         arrive: Instant,
     ) -> Result<Instant, String> {
         lab_takes_at(world, state.labs.get(&lab.id), lab, arrive)?;
-        result_after(world, arrive, families.into_iter().copied(), |family| {
-            self.family_time(state, lab, family, arrive)
-        })
+        let arrive_ns = nanos(arrive);
+        let mut latest_ns = arrive_ns;
+        for &family in families {
+            let line = self
+                .by_lab_family
+                .entry((std::ptr::from_ref(lab) as usize, family))
+                .or_insert_with(|| FamilyLine::new(state, lab, family));
+            debug_assert_eq!(
+                *line,
+                FamilyLine::new(state, lab, family),
+                "{} {family:?}: a lab's state changed without `Ctx::lab_mut`",
+                lab.id
+            );
+            let line = line.as_ref().map_err(Clone::clone)?;
+            latest_ns = latest_ns.max(arrive_ns + line.time_from(arrive_ns));
+        }
+        Ok(Instant::from_timestamp_nanos(latest_ns) + world.service.report)
     }
+}
+
+/// The families the tubes of `boxes` need, in order, each once: a set of at most
+/// five, gathered without a tree per centre.
+pub fn families_of<'b>(boxes: impl IntoIterator<Item = &'b SpecimenBox>) -> Vec<TestFamily> {
+    let mask = boxes
+        .into_iter()
+        .flat_map(|b| b.families.iter())
+        .fold(0u8, |m, f| m | 1 << *f as u8);
+    TestFamily::ALL
+        .into_iter()
+        .filter(|f| mask & 1 << *f as u8 != 0)
+        .collect()
 }
 
 /// The latest lab arrival that keeps every tube in `b` within its stability limit
@@ -453,15 +481,7 @@ impl LabTimes {
         depart: Instant,
         only: Option<&LabId>,
     ) -> (Option<LabChoice>, Vec<Alternative>) {
-        // A set of at most five families, without allocating one per centre.
-        let mask = boxes
-            .iter()
-            .flat_map(|b| b.families.iter())
-            .fold(0u8, |m, f| m | 1 << *f as u8);
-        let families: Vec<TestFamily> = TestFamily::ALL
-            .into_iter()
-            .filter(|f| mask & 1 << *f as u8 != 0)
-            .collect();
+        let families = families_of(boxes.iter().copied());
         let earliest_stability = boxes.iter().map(|b| b.stability_deadline).min();
         let mut best: Option<LabChoice> = None;
         let mut weighed = Vec::new();

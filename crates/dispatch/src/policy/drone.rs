@@ -19,9 +19,7 @@
 
 use super::{Policy, load_boxes, recover_stranded, stranded_boxes};
 use crate::ctx::Ctx;
-use crate::planner::{
-    DroneOption, LabChoice, LabTimes, PlannedStop, choose_lab, evaluate_drone, plan_leg,
-};
+use crate::planner::{DroneOption, LabChoice, PlannedStop, evaluate_drone, plan_leg};
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity, Stop};
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, DroneId, Instant, LabId, StationId};
@@ -425,7 +423,7 @@ fn next_call(
             .chain(later_boxes())
             .map(|b| &state.boxes[b])
             .collect();
-        let (Some(lab), _) = choose_lab(
+        let (Some(lab), _) = ctx.lab_times.get_mut().choose_lab(
             world,
             state,
             ctx.cache,
@@ -787,7 +785,7 @@ fn reachable_other_lab(
         }
         let state: &crate::state::State = ctx.state;
         let refs: Vec<_> = p.boxes.iter().map(|b| &state.boxes[b]).collect();
-        let (Some(choice), _) = crate::planner::choose_lab(
+        let (Some(choice), _) = ctx.lab_times.get_mut().choose_lab(
             ctx.world,
             state,
             ctx.cache,
@@ -1084,8 +1082,6 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
     let no_more_draws = now >= ctx.world.service.last_draw;
     let waiting = ctx.state.waiting_boxes();
     let mut out = Vec::new();
-    // No lab's state changes while the pickups are listed.
-    let mut lab_times = LabTimes::default();
     for (station, waiting) in waiting {
         let waiting_count = waiting.len();
         let boxes = load_boxes(ctx, &waiting);
@@ -1105,7 +1101,7 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
             .map(|b| b.stability_deadline)
             .min()
             .unwrap_or(ctx.world.service.cutoff);
-        let (lab, lab_alternatives) = lab_times.choose_lab(
+        let (lab, lab_alternatives) = ctx.lab_times.get_mut().choose_lab(
             ctx.world,
             state,
             ctx.cache,

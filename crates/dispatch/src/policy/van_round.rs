@@ -4,7 +4,7 @@
 //! serves one centre a trip leaves the others' tubes to pass their limits.
 
 use crate::ctx::{CourierRun, Ctx, VanQuote};
-use crate::planner::{arrival_deadline, predicted_result};
+use crate::planner::{arrival_deadline, families_of};
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, CourierId, Instant, LabId, LatLon, StationId};
 use labflight_geo::index::SiteKind;
@@ -153,12 +153,8 @@ fn in_time(
                 .collect()
         })
         .collect();
-    let families: BTreeSet<_> = boxes
-        .iter()
-        .flatten()
-        .flat_map(|b| b.families.iter().copied())
-        .collect();
-    let result_at = predicted_result(ctx.world, ctx.state, lab, &families, deliver_at).ok()?;
+    let families = families_of(boxes.iter().flatten().copied());
+    let result_at = ctx.predicted_result(lab, &families, deliver_at).ok()?;
     let deadlines: Vec<Instant> = boxes
         .iter()
         .map(|call| {
