@@ -584,6 +584,52 @@ fn wind_above_the_limit_grounds_the_fleet_and_sends_a_van() {
     assert!(missions(&later).is_empty());
 }
 
+/// Grounded with no van at all, each waiting box is flagged once, with its limit.
+#[test]
+fn grounded_without_a_van_each_waiting_box_is_flagged_once() {
+    let s = scenario();
+    let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let windy = |at| {
+        ev(
+            t(at),
+            Event::Weather {
+                wind_east_mps: 15.0,
+                wind_north_mps: 0.0,
+                rain_mm_h: 0.0,
+            },
+        )
+    };
+    d.handle(&windy("08:40"));
+    let cmds = d.handle(&sealed(
+        t("08:50"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:55"), &s),
+    ));
+    assert!(missions(&cmds).is_empty(), "{cmds:?}");
+    let flagged: Vec<_> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Command::Alert(a) if a.kind == AlertKind::TubeAtRisk => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(flagged.len(), 1, "{cmds:?}");
+    assert_eq!(flagged[0].subject, "B1");
+    let limit = d.state().boxes[&BoxId::from("B1")].stability_deadline;
+    assert!(
+        flagged[0].message.contains("no van")
+            && flagged[0]
+                .message
+                .contains(&limit.format("%H:%M UTC").to_string()),
+        "{}",
+        flagged[0].message
+    );
+    let later = d.handle(&ev(t("08:55"), Event::Tick));
+    assert_eq!(alerts(&later, AlertKind::TubeAtRisk), 0, "once per box");
+}
+
 /// While the fleet is grounded, the van booked for one centre calls at its
 /// neighbour on the way to the lab (one trip, one delivery) when every box keeps
 /// its deadline; a centre whose call would make those boxes late gets a trip of

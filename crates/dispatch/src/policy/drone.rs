@@ -1214,6 +1214,28 @@ fn warn_if_late(ctx: &mut Ctx<'_>, p: &Pickup, arrive: Option<Instant>) {
     }
 }
 
+/// With the fleet grounded and no van to send, the boxes wait for the weather:
+/// the coordinator hears of each once, with the stability limit it is up against,
+/// while there is still time to find another way to the lab.
+fn warn_grounded_without_van(ctx: &mut Ctx<'_>, boxes: &[BoxId]) {
+    for b in boxes {
+        let sb = ctx.state.boxes.get_mut(b).expect("waiting box exists");
+        if std::mem::replace(&mut sb.at_risk_alerted, true) {
+            continue;
+        }
+        let limit = sb.stability_deadline;
+        ctx.alert(
+            AlertKind::TubeAtRisk,
+            Severity::Warning,
+            b.as_str(),
+            format!(
+                "fleet grounded and no van to send; its tubes' stability limit is {}",
+                limit.format("%H:%M UTC")
+            ),
+        );
+    }
+}
+
 /// With the fleet grounded, vans take the boxes whose deadlines a van can still meet.
 fn vans_while_grounded(ctx: &mut Ctx<'_>) {
     let waiting = ctx.state.waiting_boxes();
@@ -1225,6 +1247,7 @@ fn vans_while_grounded(ctx: &mut Ctx<'_>) {
         }
         let pos = ctx.world.stations[station].position;
         let Some(van) = ctx.quote_van_run(pos, boxes) else {
+            warn_grounded_without_van(ctx, boxes);
             continue;
         };
         if van.deliver_at <= van.deadline {
