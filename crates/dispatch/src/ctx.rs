@@ -422,7 +422,7 @@ impl<'a> Ctx<'a> {
             .filter_map(|b| self.state.boxes.get(b))
             .collect();
         let families = crate::planner::families_of(refs.iter().copied());
-        let stability = refs.iter().map(|b| b.stability_deadline).min();
+        let stability = crate::planner::earliest_stability(refs.iter().copied());
         let mut best: Option<VanQuote> = None;
         let mut fallback: Option<VanQuote> = None;
         // The first van at the centre is the same whichever lab it then drives to.
@@ -518,12 +518,10 @@ impl<'a> Ctx<'a> {
             return;
         };
         let (station, lab, deliver_at) = (m.station.clone(), m.lab.clone(), m.planned_arrival);
-        let deadline = boxes
-            .iter()
-            .filter_map(|b| self.state.boxes.get(b))
-            .map(|b| b.stability_deadline)
-            .min()
-            .unwrap_or(deliver_at);
+        let deadline = crate::planner::earliest_stability(
+            boxes.iter().filter_map(|b| self.state.boxes.get(b)),
+        )
+        .unwrap_or(deliver_at);
         let reason = format!("waiting as {courier} calls for {mission}: goes with it");
         let run = CourierRun {
             courier: &courier,

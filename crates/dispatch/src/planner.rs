@@ -412,6 +412,11 @@ pub fn families_of<'b>(boxes: impl IntoIterator<Item = &'b SpecimenBox>) -> Vec<
         .collect()
 }
 
+/// When the first tube of `boxes` passes its stability limit (`None`: no boxes).
+pub fn earliest_stability<'b>(boxes: impl IntoIterator<Item = &'b SpecimenBox>) -> Option<Instant> {
+    boxes.into_iter().map(|b| b.stability_deadline).min()
+}
+
 /// The latest lab arrival that keeps every tube in `b` within its stability limit
 /// and gets its result to the centre by the cutoff, at this lab, each with its
 /// safety margin.
@@ -482,7 +487,7 @@ impl LabTimes {
         only: Option<&LabId>,
     ) -> (Option<LabChoice>, Vec<Alternative>) {
         let families = families_of(boxes.iter().copied());
-        let earliest_stability = boxes.iter().map(|b| b.stability_deadline).min();
+        let earliest_stability = earliest_stability(boxes.iter().copied());
         let mut best: Option<LabChoice> = None;
         let mut weighed = Vec::new();
         // The labs nearest to the pickup are the only ones that can give the earliest

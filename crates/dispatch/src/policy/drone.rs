@@ -19,7 +19,9 @@
 
 use super::{Policy, load_boxes, recover_stranded, stranded_boxes};
 use crate::ctx::Ctx;
-use crate::planner::{DroneOption, LabChoice, PlannedStop, evaluate_drone, plan_leg};
+use crate::planner::{
+    DroneOption, LabChoice, PlannedStop, earliest_stability, evaluate_drone, plan_leg,
+};
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity, Stop};
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, DroneId, Instant, LabId, StationId};
@@ -534,12 +536,7 @@ fn van_last_call(ctx: &mut Ctx<'_>, p: &Pickup, pos: labflight_core::LatLon) -> 
         return false;
     };
     let (_, earliest) = ctx.van_times(first_van.1, pos, nearest_lab);
-    let latest = p
-        .boxes
-        .iter()
-        .filter_map(|b| ctx.state.boxes.get(b))
-        .map(|b| b.stability_deadline)
-        .min()
+    let latest = earliest_stability(p.boxes.iter().filter_map(|b| ctx.state.boxes.get(b)))
         .unwrap_or(ctx.world.service.cutoff)
         .min(ctx.world.service.cutoff);
     // After the cutoff every waiting box is late whatever carries it: one no drone
@@ -1096,11 +1093,8 @@ fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
         let refs: Vec<_> = boxes.iter().map(|b| &state.boxes[b]).collect();
         let payload_kg: f64 = refs.iter().map(|b| b.payload_kg).sum();
         let oldest_seal = refs.iter().map(|b| b.sealed_at).min().unwrap_or(now);
-        let stability_deadline = refs
-            .iter()
-            .map(|b| b.stability_deadline)
-            .min()
-            .unwrap_or(ctx.world.service.cutoff);
+        let stability_deadline =
+            earliest_stability(refs.iter().copied()).unwrap_or(ctx.world.service.cutoff);
         let (lab, lab_alternatives) = ctx.lab_times.get_mut().choose_lab(
             ctx.world,
             state,

@@ -4,7 +4,7 @@
 //! serves one centre a trip leaves the others' tubes to pass their limits.
 
 use crate::ctx::{CourierRun, Ctx, VanQuote};
-use crate::planner::{arrival_deadline, families_of};
+use crate::planner::{arrival_deadline, earliest_stability, families_of};
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, CourierId, Instant, LabId, LatLon, StationId};
 use labflight_geo::index::SiteKind;
@@ -158,7 +158,7 @@ fn in_time(
     let deadlines: Vec<Instant> = boxes
         .iter()
         .map(|call| {
-            let stability = call.iter().map(|b| b.stability_deadline).min();
+            let stability = earliest_stability(call.iter().copied());
             arrival_deadline(ctx.world, stability, result_at, deliver_at)
         })
         .collect();
