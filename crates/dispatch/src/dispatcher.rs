@@ -1254,13 +1254,12 @@ fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
             .iter()
             .filter_map(|b| ctx.state.boxes.get(b))
             .collect();
-        let families: BTreeSet<_> = boxes
-            .iter()
-            .flat_map(|b| b.families.iter().copied())
-            .collect();
-        let still_fine = ctx.world.labs.get(lab).is_some_and(|l| {
-            crate::planner::predicted_result(ctx.world, ctx.state, l, &families, arrive).is_ok()
-        });
+        let families = crate::planner::families_of(boxes.iter().copied());
+        let still_fine = ctx
+            .world
+            .labs
+            .get(lab)
+            .is_some_and(|l| ctx.predicted_result(l, &families, arrive).is_ok());
         if still_fine {
             continue;
         }

@@ -417,21 +417,11 @@ pub fn earliest_stability<'b>(boxes: impl IntoIterator<Item = &'b SpecimenBox>) 
     boxes.into_iter().map(|b| b.stability_deadline).min()
 }
 
-/// The latest lab arrival that keeps every tube in `b` within its stability limit
-/// and gets its result to the centre by the cutoff, at this lab, each with its
-/// safety margin.
-pub fn box_deadline(
-    world: &World,
-    b: &SpecimenBox,
-    result_at: Instant,
-    arrive: Instant,
-) -> Instant {
-    arrival_deadline(world, Some(b.stability_deadline), result_at, arrive)
-}
-
-/// `box_deadline` for boxes whose earliest stability limit is `stability_deadline`
-/// (`None` with no boxes: `result_at`): the strictest box sets it, so the boxes of
-/// a pickup are weighed once per lab.
+/// The latest lab arrival that keeps every tube of boxes whose earliest stability
+/// limit is `stability_deadline` within it and gets their result to the centre by
+/// the cutoff, at this lab, each with its safety margin (`None` with no boxes:
+/// `result_at`). The strictest box sets it, so the boxes of a pickup are weighed
+/// once per lab.
 pub fn arrival_deadline(
     world: &World,
     stability_deadline: Option<Instant>,
@@ -487,7 +477,7 @@ impl LabTimes {
         only: Option<&LabId>,
     ) -> (Option<LabChoice>, Vec<Alternative>) {
         let families = families_of(boxes.iter().copied());
-        let earliest_stability = earliest_stability(boxes.iter().copied());
+        let stability = earliest_stability(boxes.iter().copied());
         let mut best: Option<LabChoice> = None;
         let mut weighed = Vec::new();
         // The labs nearest to the pickup are the only ones that can give the earliest
@@ -518,7 +508,7 @@ impl LabTimes {
             match self.predicted_result(world, state, lab, &families, arrive) {
                 Err(why) => weighed.push(lab_alt(id, f64::INFINITY, why)),
                 Ok(result_at) => {
-                    let deadline = arrival_deadline(world, earliest_stability, result_at, arrive);
+                    let deadline = arrival_deadline(world, stability, result_at, arrive);
                     let score = (result_at - depart).num_seconds() as f64 / 60.0;
                     weighed.push(lab_alt(id, score, "predicted result later"));
                     if best.as_ref().is_none_or(|b| result_at < b.result_at) {

@@ -590,17 +590,14 @@ fn grounded_without_a_van_each_waiting_box_is_flagged_once() {
     let s = scenario();
     let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    let windy = |at| {
-        ev(
-            t(at),
-            Event::Weather {
-                wind_east_mps: 15.0,
-                wind_north_mps: 0.0,
-                rain_mm_h: 0.0,
-            },
-        )
-    };
-    d.handle(&windy("08:40"));
+    d.handle(&ev(
+        t("08:40"),
+        Event::Weather {
+            wind_east_mps: 15.0,
+            wind_north_mps: 0.0,
+            rain_mm_h: 0.0,
+        },
+    ));
     let cmds = d.handle(&sealed(
         t("08:50"),
         "B1",

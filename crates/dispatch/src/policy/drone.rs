@@ -439,12 +439,8 @@ fn next_call(
         };
         let arrive = pickup_at + lab.leg.duration();
         let deadline_of = |boxes: &mut dyn Iterator<Item = &BoxId>| {
-            boxes
-                .map(|b| {
-                    crate::planner::box_deadline(world, &state.boxes[b], lab.result_at, arrive)
-                })
-                .min()
-                .unwrap_or(arrive)
+            let stability = earliest_stability(boxes.map(|b| &state.boxes[b]));
+            crate::planner::arrival_deadline(world, stability, lab.result_at, arrive)
         };
         let later_fine = arrive <= deadline_of(&mut bound_boxes());
         let first_fine = if direct_arrival > p.deadline {
