@@ -130,6 +130,25 @@ async fn seal(svc: &Service, box_id: &str, barcodes: &[&str]) {
     panic!("the service never saw box {box_id}");
 }
 
+/// Puts the box on its way to a lab (a forced pickup, its carrier loading it) and
+/// returns the tokens of (the lab it goes to, the other lab).
+async fn carry_box(svc: &Service, box_id: &str) -> (&'static str, &'static str) {
+    let mut o = MqttOptions::new(format!("test-carry-{box_id}"), "127.0.0.1", svc.mqtt_port);
+    o.set_keep_alive(Duration::from_secs(10));
+    let (c, mut ev) = AsyncClient::new(o, 10);
+    let poll = tokio::spawn(async move {
+        loop {
+            if let Err(e) = ev.poll().await {
+                eprintln!("test MQTT client: {e}");
+                return;
+            }
+        }
+    });
+    let lab = carry::put_on_its_way(&svc.http, ADMIN, &c, "LH-C001", box_id).await;
+    poll.abort();
+    if lab == "LAB-PH" { (PH, CH) } else { (CH, PH) }
+}
+
 async fn get(base: &str, path: &str) -> (u16, Value) {
     let r = reqwest::Client::new()
         .get(format!("{base}{path}"))
@@ -193,10 +212,11 @@ fn results_api_refuses_with_operation_outcomes_and_accepts_a_report_once() {
         let (code, v) = post(base, "/api/v1/lab/results", Some(PH), good.clone()).await;
         assert_eq!(code, 409, "{v}");
         assert_eq!(outcome_code(&v), "business-rule");
+        let (ours, theirs) = carry_box(&svc, "BX-T1").await;
         let (code, _) = post(
             base,
             "/api/v1/lab/tubes/T-0001/received",
-            Some(PH),
+            Some(ours),
             String::new(),
         )
         .await;
@@ -204,9 +224,9 @@ fn results_api_refuses_with_operation_outcomes_and_accepts_a_report_once() {
         let cases: Vec<(Option<&str>, String, u16, &str)> = vec![
             (None, good.clone(), 401, "login"),
             (Some("nope"), good.clone(), 403, "forbidden"),
-            (Some(PH), "{not json".into(), 400, "structure"),
+            (Some(ours), "{not json".into(), 400, "structure"),
             (
-                Some(PH),
+                Some(ours),
                 good.replace(
                     r#""identifier":[{"system":"urn:lab:LAB-PH","value":"R-1"}],"#,
                     "",
@@ -215,25 +235,25 @@ fn results_api_refuses_with_operation_outcomes_and_accepts_a_report_once() {
                 "invalid",
             ),
             (
-                Some(PH),
+                Some(ours),
                 report("R-2", "T-0001", json!("abc")),
                 400,
                 "invalid",
             ),
             (
-                Some(PH),
+                Some(ours),
                 report("R-3", "T-0001", json!(500.0)),
                 422,
                 "business-rule",
             ),
             (
-                Some(PH),
+                Some(ours),
                 report("R-4", "T-9999", json!(5.0)),
                 404,
                 "not-found",
             ),
             (
-                Some(CH),
+                Some(theirs),
                 report("R-5", "T-0001", json!(5.0)),
                 409,
                 "business-rule",
@@ -260,9 +280,9 @@ fn results_api_refuses_with_operation_outcomes_and_accepts_a_report_once() {
             .map(|s| s["step"].as_str().unwrap())
             .collect();
         assert_eq!(steps.last(), Some(&"received_at_lab"), "{tube}");
-        let (code, v) = post(base, "/api/v1/lab/results", Some(PH), good.clone()).await;
+        let (code, v) = post(base, "/api/v1/lab/results", Some(ours), good.clone()).await;
         assert_eq!(code, 201, "{v}");
-        let (code, v) = post(base, "/api/v1/lab/results", Some(PH), good.clone()).await;
+        let (code, v) = post(base, "/api/v1/lab/results", Some(ours), good.clone()).await;
         assert_eq!(code, 200, "posting the same report again is harmless: {v}");
         let (_, tube) = get(base, "/api/v1/tubes/T-0001").await;
         let resulted = tube["custody"]
@@ -276,7 +296,7 @@ fn results_api_refuses_with_operation_outcomes_and_accepts_a_report_once() {
         let (code, v) = post(
             base,
             "/api/v1/lab/results",
-            Some(PH),
+            Some(ours),
             report("R-1", "T-0002", json!(5.0)),
         )
         .await;
@@ -285,7 +305,7 @@ fn results_api_refuses_with_operation_outcomes_and_accepts_a_report_once() {
         let (code, v) = post(
             base,
             "/api/v1/lab/tubes/T-0001/rejected",
-            Some(PH),
+            Some(ours),
             "{}".into(),
         )
         .await;
@@ -293,7 +313,7 @@ fn results_api_refuses_with_operation_outcomes_and_accepts_a_report_once() {
         let (code, _) = post(
             base,
             "/api/v1/hooks/deliveries/x/resend",
-            Some(PH),
+            Some(ours),
             String::new(),
         )
         .await;
@@ -330,11 +350,12 @@ fn receiver_down_two_simulated_hours_and_a_kill_9_then_every_report_once_in_orde
     let barcodes = ["T-0101", "T-0102", "T-0103"];
     rt.block_on(async {
         seal(&svc, "BX-T2", &barcodes).await;
+        let (ours, _) = carry_box(&svc, "BX-T2").await;
         for b in barcodes {
             let (code, _) = post(
                 &svc.http,
                 &format!("/api/v1/lab/tubes/{b}/received"),
-                Some(PH),
+                Some(ours),
                 String::new(),
             )
             .await;
@@ -342,7 +363,7 @@ fn receiver_down_two_simulated_hours_and_a_kill_9_then_every_report_once_in_orde
             let (code, v) = post(
                 &svc.http,
                 "/api/v1/lab/results",
-                Some(PH),
+                Some(ours),
                 report(&format!("R-{b}"), b, json!(5.0)),
             )
             .await;
@@ -524,10 +545,11 @@ fn an_hl7_v2_subscriber_gets_an_oru_r01_over_mllp() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         seal(&svc, "BX-T3", &["T-0301"]).await;
+        let (ours, _) = carry_box(&svc, "BX-T3").await;
         let (code, _) = post(
             &svc.http,
             "/api/v1/lab/tubes/T-0301/received",
-            Some(PH),
+            Some(ours),
             String::new(),
         )
         .await;
@@ -535,7 +557,7 @@ fn an_hl7_v2_subscriber_gets_an_oru_r01_over_mllp() {
         let (code, v) = post(
             &svc.http,
             "/api/v1/lab/results",
-            Some(PH),
+            Some(ours),
             report("R-301", "T-0301", json!(7.5)),
         )
         .await;
@@ -625,10 +647,11 @@ fn retry_after_is_honoured_410_disables_and_a_delivery_can_be_resent() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         seal(&svc, "BX-T4", &["T-0401"]).await;
+        let (ours, _) = carry_box(&svc, "BX-T4").await;
         let (code, _) = post(
             &svc.http,
             "/api/v1/lab/tubes/T-0401/received",
-            Some(PH),
+            Some(ours),
             String::new(),
         )
         .await;

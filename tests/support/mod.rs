@@ -3,6 +3,8 @@
 //! PostgreSQL database, an MQTT test client, and reading what the service stored.
 #![allow(dead_code)]
 
+pub mod carry;
+
 use labflight_store::Store;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

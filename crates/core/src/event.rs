@@ -170,6 +170,16 @@ pub enum Event {
     /// The service was away from its devices (restarted, or its broker was):
     /// silence until now says nothing about the drones' links.
     ServiceResumed,
+    /// A lab claimed a tube that labflight does not see in its hands or on its way
+    /// to it (a received, rejected or resulted scan for a box still at its centre,
+    /// bound for another lab, or delivered elsewhere). The claim was refused at the
+    /// edge; journaled so coordinators are alerted and a replay alerts them too.
+    CustodyDisputed {
+        lab: LabId,
+        barcode: TubeBarcode,
+        /// What the lab claimed: `received`, `rejected`, `resulted`, ...
+        claim: String,
+    },
 }
 
 impl Event {
@@ -191,6 +201,7 @@ impl Event {
             Event::Override { .. } => "override",
             Event::Tick => "tick",
             Event::ServiceResumed => "service_resumed",
+            Event::CustodyDisputed { .. } => "custody_disputed",
         }
     }
 }

@@ -297,6 +297,20 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
             }
             false
         }
+        Event::CustodyDisputed {
+            lab,
+            barcode,
+            claim,
+        } => {
+            let actual = crate::lab_claims::tube_whereabouts(ctx.state, barcode);
+            ctx.alert(
+                AlertKind::CustodyConflict,
+                Severity::Critical,
+                barcode.as_str(),
+                format!("lab {lab} says tube `{barcode}` is {claim}, refused: {actual}"),
+            );
+            false
+        }
         Event::ResultReported { barcode } => {
             if let Some(t) = ctx.state.tubes.get_mut(barcode) {
                 t.status = TubeStatus::Reported;

@@ -7,6 +7,7 @@ mod ctx;
 pub mod custody;
 mod dispatcher;
 mod from_map;
+mod lab_claims;
 pub mod planner;
 pub mod policy;
 pub mod state;
@@ -14,5 +15,6 @@ pub mod world;
 
 pub use custody::custody_steps;
 pub use dispatcher::{Dispatcher, DispatcherSnapshot};
+pub use lab_claims::{ClaimRefused, LabClaim, check_lab_claim, tube_whereabouts};
 pub use policy::PolicyKind;
 pub use world::{CourierStart, DroneStart, World, WorldParts};

@@ -145,8 +145,10 @@ impl Store {
         Ok(n > 0)
     }
 
-    pub async fn lab_report(&self, report_id: &str) -> Result<Option<LabReportRow>> {
-        let row = sqlx::query("SELECT report_id, lab, barcode, body, received_at FROM lab_reports WHERE report_id = $1")
+    /// The report `lab` sent under `report_id` (report ids are unique per lab).
+    pub async fn lab_report(&self, lab: &str, report_id: &str) -> Result<Option<LabReportRow>> {
+        let row = sqlx::query("SELECT report_id, lab, barcode, body, received_at FROM lab_reports WHERE lab = $1 AND report_id = $2")
+            .bind(lab)
             .bind(report_id)
             .fetch_optional(&self.pool)
             .await?;

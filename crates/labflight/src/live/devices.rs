@@ -572,7 +572,10 @@ fn wire(
                 Some(Topic::CourierCmd(courier.clone())),
             )?
         }
-        Event::Override { .. } | Event::Tick | Event::ServiceResumed => return None,
+        Event::Override { .. }
+        | Event::Tick
+        | Event::ServiceResumed
+        | Event::CustodyDisputed { .. } => return None,
     })
 }
 

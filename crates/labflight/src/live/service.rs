@@ -19,7 +19,9 @@ use labflight_core::event::Override;
 use labflight_core::{Command, Event, Instant, Scenario, Stamped};
 use labflight_dispatch::state::TubeStatus;
 use labflight_dispatch::state::{Carrier, MissionStatus, State};
-use labflight_dispatch::{Dispatcher, DispatcherSnapshot, World, custody_steps};
+use labflight_dispatch::{
+    ClaimRefused, Dispatcher, DispatcherSnapshot, LabClaim, World, check_lab_claim, custody_steps,
+};
 use labflight_hooks::fhir::{IssueCode, LabResult, StatusKind, report_bundle, status_bundle};
 use labflight_mqtt::topics::SERVICE_SUBSCRIPTIONS;
 use labflight_mqtt::{CommandEnvelope, MqttUrl, Topic, decode};
@@ -647,21 +649,93 @@ impl Core {
                 if let Some(d) = &digest {
                     self.seen.insert(d.clone());
                 }
+                if let Some(detail) =
+                    self.disputed_claim(&p.topic, digest.clone(), &event, batch, out)
+                {
+                    let rejection = labflight_mqtt::Rejection {
+                        topic: p.topic.clone(),
+                        reason: "custody_conflict".into(),
+                        detail,
+                    };
+                    tracing::info!("rejected {rejection}");
+                    self.publish_rejected(&rejection, now, out);
+                    return;
+                }
                 self.apply(event, p.topic.clone(), digest, batch, out);
             }
             Err(rejection) => {
                 self.metrics.reject(&rejection.reason);
                 tracing::info!("rejected {rejection}");
-                let mut body = serde_json::to_value(&rejection).unwrap_or_default();
-                body["time"] =
-                    serde_json::json!(now.with_timezone(&self.world.offset).to_rfc3339());
-                out.push(Outbound::Publish {
-                    topic: Topic::Rejected.to_string(),
-                    payload: body.to_string().into_bytes(),
-                    retain: false,
-                });
+                self.publish_rejected(&rejection, now, out);
             }
         }
+    }
+
+    /// A lab's claim over MQTT about a tube it does not hold (`check_lab_claim`):
+    /// journaled as disputed (the coordinators are alerted), the message refused.
+    /// `None` when the event is no such claim, or an allowed one.
+    fn disputed_claim(
+        &mut self,
+        topic: &str,
+        digest: Option<String>,
+        event: &Event,
+        batch: &mut Batch,
+        out: &mut Vec<Outbound>,
+    ) -> Option<String> {
+        let state = self.dispatcher.state();
+        let (lab, barcode, claim) = match event {
+            Event::BoxReceived { box_id, lab } => {
+                let first = state.boxes.get(box_id)?.tubes.first()?;
+                (lab.clone(), first.barcode.clone(), LabClaim::Received)
+            }
+            Event::TubeResulted { barcode, lab } => {
+                (lab.clone(), barcode.clone(), LabClaim::Resulted)
+            }
+            Event::TubeCentrifuged { barcode, lab } => {
+                (lab.clone(), barcode.clone(), LabClaim::Centrifuged)
+            }
+            Event::TubeRejected { barcode, lab, .. } => {
+                (lab.clone(), barcode.clone(), LabClaim::Rejected)
+            }
+            Event::ResultReported { barcode } => match Topic::parse(topic) {
+                Some(Topic::LabEvents(lab)) => (lab, barcode.clone(), LabClaim::ResultReported),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        // Repeats of what is already so are harmless: the dispatcher ignores them.
+        if let (LabClaim::Rejected, Some(t)) = (claim, state.tubes.get(&barcode))
+            && t.status == TubeStatus::Rejected
+            && t.lab.as_ref() == Some(&lab)
+        {
+            return None;
+        }
+        self.lab_may(
+            &lab,
+            &barcode,
+            claim,
+            (topic.to_owned(), digest),
+            batch,
+            out,
+        )
+        .err()
+        .map(|r| r.diagnostics)
+    }
+
+    /// Tells devices and operators on the rejected topic why a message was refused.
+    fn publish_rejected(
+        &self,
+        rejection: &labflight_mqtt::Rejection,
+        now: Instant,
+        out: &mut Vec<Outbound>,
+    ) {
+        let mut body = serde_json::to_value(rejection).unwrap_or_default();
+        body["time"] = serde_json::json!(now.with_timezone(&self.world.offset).to_rfc3339());
+        out.push(Outbound::Publish {
+            topic: Topic::Rejected.to_string(),
+            payload: body.to_string().into_bytes(),
+            retain: false,
+        });
     }
 
     fn apply(
@@ -922,12 +996,12 @@ impl Core {
         let earlier = match batch
             .lab_reports
             .iter()
-            .find(|r| r.report_id == report.report_id)
+            .find(|r| r.lab == lab && r.report_id == report.report_id)
         {
             Some(r) => Some(r.barcode.clone()),
             None => self
                 .store
-                .lab_report(&report.report_id)
+                .lab_report(lab, &report.report_id)
                 .await
                 .map_err(|e| Refusal::new(500, IssueCode::Exception, e.to_string()))?
                 .map(|r| r.barcode),
@@ -947,6 +1021,15 @@ impl Core {
                 .at("DiagnosticReport.identifier"))
             };
         }
+        let lab_id = labflight_core::LabId::new(lab);
+        self.lab_may(
+            &lab_id,
+            &barcode,
+            LabClaim::Resulted,
+            (format!("lab:{lab}"), None),
+            batch,
+            out,
+        )?;
         let state = self.dispatcher.state();
         let Some(tube) = state.tubes.get(&barcode) else {
             return Err(Refusal::new(
@@ -956,14 +1039,6 @@ impl Core {
             )
             .at(expression));
         };
-        if tube.lab.as_ref().map(|l| l.as_str()) != Some(lab) || tube.status < TubeStatus::AtLab {
-            return Err(Refusal::new(
-                409,
-                IssueCode::BusinessRule,
-                format!("tube `{barcode}` was never received by {lab}"),
-            )
-            .at(expression));
-        }
         if tube.status != TubeStatus::AtLab {
             return Err(Refusal::new(
                 409,
@@ -987,7 +1062,6 @@ impl Core {
                 format!("tube `{barcode}` has no box"),
             ));
         };
-        let lab_id = labflight_core::LabId::new(lab);
         self.apply(
             Event::TubeResulted {
                 barcode: barcode.clone(),
@@ -1026,6 +1100,9 @@ impl Core {
         Ok(Accepted::New)
     }
 
+    /// A lab marks a tube received or rejected. Only the lab the tube's box is
+    /// delivered to or on its way to may (`check_lab_claim`); anything else is
+    /// refused, naming the tube's actual state, and raised as a custody conflict.
     fn tube_at_lab(
         &mut self,
         lab: &str,
@@ -1035,6 +1112,33 @@ impl Core {
         out: &mut Vec<Outbound>,
     ) -> Result<Accepted, Refusal> {
         let code = TubeBarcode::new(barcode);
+        let lab_id = labflight_core::LabId::new(lab);
+        let claim = match status {
+            TubeAtLab::Received => LabClaim::Received,
+            TubeAtLab::Rejected { .. } => LabClaim::Rejected,
+        };
+        let state = self.dispatcher.state();
+        if let Some(t) = state.tubes.get(&code) {
+            let duplicate = match &status {
+                TubeAtLab::Received => {
+                    t.lab.as_ref() == Some(&lab_id) && t.status >= TubeStatus::AtLab
+                }
+                TubeAtLab::Rejected { .. } => {
+                    t.lab.as_ref() == Some(&lab_id) && t.status == TubeStatus::Rejected
+                }
+            };
+            if duplicate {
+                return Ok(Accepted::Duplicate);
+            }
+        }
+        self.lab_may(
+            &lab_id,
+            &code,
+            claim,
+            (format!("lab:{lab}"), None),
+            batch,
+            out,
+        )?;
         let state = self.dispatcher.state();
         let Some(tube) = state.tubes.get(&code) else {
             return Err(Refusal::new(
@@ -1043,22 +1147,8 @@ impl Core {
                 format!("no tube with barcode `{barcode}`"),
             ));
         };
-        if !state.boxes.contains_key(&tube.box_id) {
-            return Err(Refusal::new(
-                500,
-                IssueCode::Exception,
-                format!("tube `{barcode}` has no box"),
-            ));
-        }
-        let here = tube.lab.as_ref().map(|l| l.as_str()) == Some(lab);
-        let lab_id = labflight_core::LabId::new(lab);
         match status {
             TubeAtLab::Received => {
-                if here && tube.status >= TubeStatus::AtLab {
-                    return Ok(Accepted::Duplicate);
-                }
-                // The lab's scan is the authority on what is in its hands, even for a
-                // box labflight did not see leave its centre (carried by other means).
                 let box_id = tube.box_id.clone();
                 self.apply(
                     Event::BoxReceived {
@@ -1072,21 +1162,14 @@ impl Core {
                 );
             }
             TubeAtLab::Rejected { reason } => {
-                if tube.status == TubeStatus::Rejected {
-                    return Ok(Accepted::Duplicate);
-                }
-                if !here || tube.status < TubeStatus::AtLab {
-                    return Err(Refusal::new(
-                        409,
-                        IssueCode::BusinessRule,
-                        format!("tube `{barcode}` was never received by {lab}"),
-                    ));
-                }
                 if tube.status >= TubeStatus::Resulted {
                     return Err(Refusal::new(
                         409,
                         IssueCode::BusinessRule,
-                        format!("tube `{barcode}` already has a result"),
+                        format!(
+                            "tube `{barcode}` already has a result ({})",
+                            tube.status.name()
+                        ),
                     ));
                 }
                 self.apply(
@@ -1103,6 +1186,53 @@ impl Core {
             }
         }
         Ok(Accepted::New)
+    }
+
+    /// Asks the custody rule whether `lab` may make `claim` about a tube. A refusal
+    /// of a known tube is journaled as `custody_disputed` (the dispatcher raises a
+    /// custody-conflict alert for the coordinators) and answered 409 with the
+    /// tube's actual state; an unknown tube is a 404.
+    fn lab_may(
+        &mut self,
+        lab: &labflight_core::LabId,
+        barcode: &TubeBarcode,
+        claim: LabClaim,
+        (source, digest): (String, Option<String>),
+        batch: &mut Batch,
+        out: &mut Vec<Outbound>,
+    ) -> Result<(), Refusal> {
+        match check_lab_claim(self.dispatcher.state(), lab, barcode, claim) {
+            Ok(()) => Ok(()),
+            Err(ClaimRefused::UnknownTube) => Err(Refusal::new(
+                404,
+                IssueCode::NotFound,
+                format!("no tube with barcode `{barcode}`"),
+            )
+            .at("Specimen.identifier")),
+            Err(ClaimRefused::NotYours { actual }) => {
+                self.metrics.reject("custody_conflict");
+                self.apply(
+                    Event::CustodyDisputed {
+                        lab: lab.clone(),
+                        barcode: barcode.clone(),
+                        claim: claim.name().to_owned(),
+                    },
+                    source,
+                    digest,
+                    batch,
+                    out,
+                );
+                Err(Refusal::new(
+                    409,
+                    IssueCode::BusinessRule,
+                    format!(
+                        "lab {lab} may not mark tube `{barcode}` {}: {actual}; only the lab its box is delivered to or on its way to may",
+                        claim.name()
+                    ),
+                )
+                .at("Specimen.identifier"))
+            }
+        }
     }
 
     /// A delivered result is the centre having it: `result_reported`.

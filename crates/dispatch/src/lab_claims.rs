@@ -1,0 +1,135 @@
+//! What a lab may claim about a tube. Only the lab a tube's box is delivered to, or
+//! in flight to, may mark it received; only the lab that received it may reject it,
+//! result it or say its result went out. The one rule both edges ask (the labs'
+//! HTTP API and their MQTT events), read against the dispatcher's state.
+
+use crate::state::{BoxStatus, MissionStatus, State, TubeStatus};
+use labflight_core::{LabId, TubeBarcode};
+
+/// What a lab says happened to a tube in its hands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabClaim {
+    /// The tube's box arrived: the lab scanned it in.
+    Received,
+    /// Spun down before analysis.
+    Centrifuged,
+    /// Refused (haemolysed, clotted, mislabelled...).
+    Rejected,
+    /// Analysed: a result exists.
+    Resulted,
+    /// The result reached the centre.
+    ResultReported,
+}
+
+impl LabClaim {
+    /// The claim's name as journaled (`Event::CustodyDisputed::claim`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LabClaim::Received => "received",
+            LabClaim::Centrifuged => "centrifuged",
+            LabClaim::Rejected => "rejected",
+            LabClaim::Resulted => "resulted",
+            LabClaim::ResultReported => "result_reported",
+        }
+    }
+}
+
+/// Why a claim is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClaimRefused {
+    /// No tube has this barcode.
+    UnknownTube,
+    /// The tube is elsewhere: its actual state, in words, for the lab and the
+    /// coordinators (`in box B-1 waiting at its centre S-012`).
+    NotYours { actual: String },
+}
+
+/// Whether `lab` may make `claim` about `barcode`, given the state now.
+pub fn check_lab_claim(
+    state: &State,
+    lab: &LabId,
+    barcode: &TubeBarcode,
+    claim: LabClaim,
+) -> Result<(), ClaimRefused> {
+    let tube = state.tubes.get(barcode).ok_or(ClaimRefused::UnknownTube)?;
+    let refused = || ClaimRefused::NotYours {
+        actual: tube_whereabouts(state, barcode),
+    };
+    let received_here = tube.lab.as_ref() == Some(lab) && tube.status >= TubeStatus::AtLab;
+    match claim {
+        LabClaim::Received => {
+            if received_here || box_bound_for(state, barcode, lab) {
+                Ok(())
+            } else {
+                Err(refused())
+            }
+        }
+        LabClaim::Centrifuged | LabClaim::Rejected | LabClaim::Resulted => {
+            if received_here {
+                Ok(())
+            } else {
+                Err(refused())
+            }
+        }
+        LabClaim::ResultReported => {
+            if received_here && tube.status >= TubeStatus::Resulted {
+                Ok(())
+            } else {
+                Err(refused())
+            }
+        }
+    }
+}
+
+/// The tube's box is delivered to `lab`, or aboard a mission flying or driving to it.
+fn box_bound_for(state: &State, barcode: &TubeBarcode, lab: &LabId) -> bool {
+    let Some(b) = state
+        .tubes
+        .get(barcode)
+        .and_then(|t| state.boxes.get(&t.box_id))
+    else {
+        return false;
+    };
+    match &b.status {
+        BoxStatus::Delivered { lab: at } => at == lab,
+        BoxStatus::OnBoard { mission } => state
+            .missions
+            .get(mission)
+            .is_some_and(|m| &m.lab == lab && m.status != MissionStatus::Aborted),
+        BoxStatus::Waiting | BoxStatus::Assigned { .. } | BoxStatus::Stranded { .. } => false,
+    }
+}
+
+/// Where labflight has the tube, in words: what a refused lab and the coordinators see.
+pub fn tube_whereabouts(state: &State, barcode: &TubeBarcode) -> String {
+    let Some(tube) = state.tubes.get(barcode) else {
+        return format!("tube `{barcode}` is unknown");
+    };
+    let Some(b) = state.boxes.get(&tube.box_id) else {
+        return format!("tube `{barcode}` has no box");
+    };
+    let status = tube.status.name();
+    let place = match &b.status {
+        BoxStatus::Waiting => format!("waiting at its centre {}", b.station),
+        BoxStatus::Assigned { mission } => {
+            let to = state
+                .missions
+                .get(mission)
+                .map_or_else(String::new, |m| format!(" to lab {}", m.lab));
+            format!(
+                "at its centre {}, assigned to mission {mission}{to}, not yet picked up",
+                b.station
+            )
+        }
+        BoxStatus::OnBoard { mission } => {
+            let to = state
+                .missions
+                .get(mission)
+                .map_or_else(String::new, |m| format!(" to lab {}", m.lab));
+            format!("on its way on mission {mission}{to}")
+        }
+        BoxStatus::Stranded { .. } => "set down away from any lab, awaiting recovery".to_owned(),
+        BoxStatus::Delivered { lab } => format!("delivered to lab {lab}"),
+    };
+    format!("tube `{barcode}` ({status}) is in box {} {place}", b.id)
+}

@@ -1,0 +1,338 @@
+//! Forged custody, through the real binary: a lab may mark received, reject or
+//! result only a tube whose box is delivered to it or on its way to it. A lab's
+//! account that claims a box still waiting at its centre, or bound for another
+//! lab, is refused with an OperationOutcome naming the tube and where it really
+//! is; custody does not move; the coordinators get a `custody_conflict` alert. The
+//! same holds for a lab's claims over MQTT. Report ids are unique per lab.
+
+mod support;
+
+use rumqttc::{AsyncClient, MqttOptions, QoS};
+use serde_json::{Value, json};
+use std::time::Duration;
+use support::*;
+
+const PH: &str = "tok-lab-ph-0123456789abcdef";
+const CH: &str = "tok-lab-ch-0123456789abcdef";
+const ADMIN: &str = "tok-admin-0123456789abcdef";
+
+fn config(dir: &Scratch, mqtt_port: u16, http_port: u16) -> std::path::PathBuf {
+    let path = dir.path("labflight.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"scenario = "{}"
+speed = 60.0
+mqtt_port = {mqtt_port}
+http = "127.0.0.1:{http_port}"
+database_url = "sqlite://{}"
+admin_token = "{ADMIN}"
+
+[labs]
+LAB-PH = "{PH}"
+LAB-CH = "{CH}"
+"#,
+            short_scenario().display(),
+            dir.path("svc.db").display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+struct Service {
+    _proc: Proc,
+    http: String,
+    mqtt: AsyncClient,
+}
+
+async fn start(dir: &Scratch) -> Service {
+    let (mqtt_port, http_port) = (free_port(), free_port());
+    let cfg = config(dir, mqtt_port, http_port);
+    let mut proc = Proc::spawn(&["serve", "--config", cfg.to_str().unwrap()], &[]);
+    proc.wait_line("dashboard:", Duration::from_secs(60));
+    let mut o = MqttOptions::new("test-custody", "127.0.0.1", mqtt_port);
+    o.set_keep_alive(Duration::from_secs(10));
+    if let Some((user, pass)) = mqtt_credentials(&proc) {
+        o.set_credentials(user, pass);
+    }
+    let (mqtt, mut ev) = AsyncClient::new(o, 100);
+    tokio::spawn(async move {
+        for _ in 0..1_000_000 {
+            if let Err(e) = ev.poll().await {
+                eprintln!("test MQTT client: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    });
+    Service {
+        _proc: proc,
+        http: format!("http://127.0.0.1:{http_port}"),
+        mqtt,
+    }
+}
+
+/// The credentials the service printed for test devices, when its broker asks for any.
+fn mqtt_credentials(proc: &Proc) -> Option<(String, String)> {
+    proc.seen.iter().find_map(|l| {
+        let rest = l.strip_prefix("mqtt device login: ")?;
+        let (u, p) = rest.split_once(' ')?;
+        Some((u.to_owned(), p.to_owned()))
+    })
+}
+
+async fn get(svc: &Service, path: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .get(format!("{}{path}", svc.http))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    let code = r.status().as_u16();
+    (code, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(svc: &Service, path: &str, token: &str, body: String) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}{path}", svc.http))
+        .header("content-type", "application/json")
+        .bearer_auth(token)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let code = r.status().as_u16();
+    (code, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn publish(svc: &Service, topic: &str, body: Value) {
+    svc.mqtt
+        .publish(topic, QoS::AtLeastOnce, false, body.to_string())
+        .await
+        .unwrap();
+}
+
+async fn now(svc: &Service) -> String {
+    let (_, status) = get(svc, "/api/v1/status").await;
+    status["now"].as_str().unwrap().to_owned()
+}
+
+/// Seals a box of `barcodes` at LH-C001, as its smart box would.
+async fn seal(svc: &Service, box_id: &str, barcodes: &[&str]) {
+    let now = now(svc).await;
+    let drawn = (chrono::DateTime::parse_from_rfc3339(&now).unwrap()
+        - chrono::Duration::minutes(10))
+    .to_rfc3339();
+    let tubes: Vec<Value> = barcodes
+        .iter()
+        .map(|b| {
+            json!({"barcode": b, "tube_type": "fluoride", "tests": ["2345-7"], "families": ["chemistry"],
+                   "drawn_at": drawn, "stability_minutes": 1440.0, "band": {"min_c": 15.0, "max_c": 25.0}, "spun": true})
+        })
+        .collect();
+    let body = json!({"time": now, "kind": "sealed", "station": "LH-C001", "tubes": tubes});
+    publish(svc, &format!("labflight/v1/boxes/{box_id}/events"), body).await;
+    for _ in 0..150 {
+        let (code, _) = get(svc, &format!("/api/v1/tubes/{}", barcodes[0])).await;
+        if code == 200 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the service never saw box {box_id}");
+}
+
+fn custody_steps(tube: &Value) -> Vec<String> {
+    tube["custody"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn report(lab: &str, report_id: &str, barcode: &str) -> String {
+    json!({
+        "resourceType": "DiagnosticReport",
+        "identifier": [{"system": format!("urn:lab:{lab}"), "value": report_id}],
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7", "display": "Glucose"}]},
+        "contained": [
+            {"resourceType": "Specimen", "id": "s", "identifier": [{"system": "urn:labflight:tube", "value": barcode}]},
+            {"resourceType": "Observation", "id": "o", "status": "final",
+             "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7", "display": "Glucose"}]},
+             "valueQuantity": {"value": 5.2, "unit": "mmol/L", "system": "http://unitsofmeasure.org", "code": "mmol/L"}}
+        ],
+        "specimen": [{"reference": "#s"}],
+        "result": [{"reference": "#o"}]
+    })
+    .to_string()
+}
+
+fn diagnostics(v: &Value) -> String {
+    assert_eq!(v["resourceType"], "OperationOutcome", "{v}");
+    v["issue"][0]["diagnostics"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Custody-conflict alerts stored so far, by subject.
+async fn conflict_alerts(svc: &Service) -> Vec<String> {
+    let (_, dash) = get(svc, "/api/v1/dashboard").await;
+    let mut out = Vec::new();
+    for a in dash["alerts"].as_array().into_iter().flatten() {
+        let alert = if a["alert"].is_object() {
+            &a["alert"]
+        } else {
+            a
+        };
+        if alert["kind"] == "custody_conflict" {
+            out.push(alert["subject"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_lab_cannot_claim_a_tube_that_is_not_in_its_hands_or_on_its_way_to_it() {
+    let dir = Scratch::new("custody");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let svc = start(&dir).await;
+        seal(&svc, "BX-F1", &["F-0001", "F-0002"]).await;
+
+        // The reproduction: the box is still at its centre; a lab says it has it.
+        let (_, before) = get(&svc, "/api/v1/tubes/F-0001").await;
+        let (code, v) = post(&svc, "/api/v1/lab/tubes/F-0001/received", PH, String::new()).await;
+        assert_eq!(code, 409, "{v}");
+        let d = diagnostics(&v);
+        assert!(d.contains("F-0001"), "{d}");
+        assert!(d.contains("at its centre LH-C001"), "{d}");
+        // Then a made-up result, and a rejection that would ask for a redraw.
+        let (code, v) = post(
+            &svc,
+            "/api/v1/lab/results",
+            PH,
+            report("LAB-PH", "R-F1", "F-0001"),
+        )
+        .await;
+        assert_eq!(code, 409, "{v}");
+        assert!(diagnostics(&v).contains("F-0001"), "{v}");
+        let (code, v) = post(
+            &svc,
+            "/api/v1/lab/tubes/F-0002/rejected",
+            PH,
+            json!({"reason": "haemolysed"}).to_string(),
+        )
+        .await;
+        assert_eq!(code, 409, "{v}");
+        let (_, after) = get(&svc, "/api/v1/tubes/F-0001").await;
+        assert_eq!(custody_steps(&before), custody_steps(&after), "{after}");
+
+        // Coordinators are told, once per refused claim, about the tube.
+        let mut alerts = Vec::new();
+        for _ in 0..50 {
+            alerts = conflict_alerts(&svc).await;
+            if alerts.len() >= 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            alerts.iter().filter(|s| s.starts_with("F-000")).count(),
+            3,
+            "{alerts:?}"
+        );
+
+        // The box leaves on a mission to one lab: the other lab still may not.
+        let lab = carry::put_on_its_way(&svc.http, ADMIN, &svc.mqtt, "LH-C001", "BX-F1").await;
+        let (ours, theirs) = if lab == "LAB-PH" { (PH, CH) } else { (CH, PH) };
+        let other_lab = if lab == "LAB-PH" { "LAB-CH" } else { "LAB-PH" };
+        let (code, v) = post(
+            &svc,
+            "/api/v1/lab/tubes/F-0001/received",
+            theirs,
+            String::new(),
+        )
+        .await;
+        assert_eq!(code, 409, "{v}");
+        assert!(
+            diagnostics(&v).contains(&lab),
+            "names where it is going: {v}"
+        );
+        // Over MQTT, the other lab's LIS claiming a result is refused the same way.
+        publish(
+            &svc,
+            &format!("labflight/v1/labs/{other_lab}/events"),
+            json!({"time": now(&svc).await, "kind": "tube_resulted", "barcode": "F-0002"}),
+        )
+        .await;
+        // The lab it is flying to receives it, and results it.
+        let (code, v) = post(
+            &svc,
+            "/api/v1/lab/tubes/F-0001/received",
+            ours,
+            String::new(),
+        )
+        .await;
+        assert_eq!(code, 204, "{v}");
+        let (code, v) = post(
+            &svc,
+            "/api/v1/lab/results",
+            ours,
+            report(&lab, "R-1", "F-0001"),
+        )
+        .await;
+        assert_eq!(code, 201, "{v}");
+        // Report ids are the lab's own: another lab's R-1 is another report.
+        let (code, v) = post(
+            &svc,
+            "/api/v1/lab/results",
+            theirs,
+            report(other_lab, "R-1", "F-0002"),
+        )
+        .await;
+        assert_eq!(code, 409, "not theirs, but not a duplicate either: {v}");
+        assert!(!diagnostics(&v).contains("already accepted"), "{v}");
+        let (code, v) = post(
+            &svc,
+            "/api/v1/lab/results",
+            ours,
+            report(&lab, "R-2", "F-0002"),
+        )
+        .await;
+        assert_eq!(code, 201, "{v}");
+
+        let (_, tube) = get(&svc, "/api/v1/tubes/F-0002").await;
+        let steps = custody_steps(&tube);
+        assert_eq!(
+            steps.iter().filter(|s| *s == "resulted").count(),
+            1,
+            "only the receiving lab's result counts: {steps:?}"
+        );
+        let mut rejected = 0.0;
+        for _ in 0..50 {
+            let r = reqwest::get(format!("{}/metrics", svc.http))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            rejected = r
+                .lines()
+                .find(|l| l.contains("reason=\"custody_conflict\""))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|n| n.parse::<f64>().ok())
+                .unwrap_or(0.0);
+            if rejected >= 6.0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            rejected, 6.0,
+            "3 forged at the centre, 2 while bound elsewhere, 1 over MQTT"
+        );
+    });
+}
