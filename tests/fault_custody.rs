@@ -169,6 +169,21 @@ fn report(lab: &str, report_id: &str, barcode: &str) -> String {
     .to_string()
 }
 
+/// The lab a box is booked to go to, once the dispatcher gave it a mission.
+async fn destination(svc: &Service, box_id: &str) -> Option<String> {
+    let (_, boxes) = get(svc, "/api/v1/boxes").await;
+    let mission = boxes.as_array()?.iter().find(|b| b["id"] == box_id)?["status"]["mission"]
+        .as_str()?
+        .to_owned();
+    let (_, missions) = get(svc, "/api/v1/missions").await;
+    missions
+        .as_array()?
+        .iter()
+        .find(|m| m["id"] == mission.as_str())?["lab"]
+        .as_str()
+        .map(str::to_owned)
+}
+
 fn diagnostics(v: &Value) -> String {
     assert_eq!(v["resourceType"], "OperationOutcome", "{v}");
     v["issue"][0]["diagnostics"]
@@ -202,19 +217,32 @@ fn a_lab_cannot_claim_a_tube_that_is_not_in_its_hands_or_on_its_way_to_it() {
         let svc = start(&dir).await;
         seal(&svc, "BX-F1", &["F-0001", "F-0002"]).await;
 
-        // The reproduction: the box is still at its centre; a lab says it has it.
+        // The reproduction: the box is still at its centre (waiting, or booked on
+        // a mission to one lab); a lab it is not going to says it has it.
+        let (bound_for, pretender) = match destination(&svc, "BX-F1").await.as_deref() {
+            Some("LAB-PH") => ("LAB-PH", CH),
+            Some("LAB-CH") => ("LAB-CH", PH),
+            _ => ("", PH),
+        };
         let (_, before) = get(&svc, "/api/v1/tubes/F-0001").await;
-        let (code, v) = post(&svc, "/api/v1/lab/tubes/F-0001/received", PH, String::new()).await;
+        let (code, v) = post(
+            &svc,
+            "/api/v1/lab/tubes/F-0001/received",
+            pretender,
+            String::new(),
+        )
+        .await;
         assert_eq!(code, 409, "{v}");
         let d = diagnostics(&v);
         assert!(d.contains("F-0001"), "{d}");
         assert!(d.contains("at its centre LH-C001"), "{d}");
+        assert!(d.contains(bound_for), "names where it is booked to go: {d}");
         // Then a made-up result, and a rejection that would ask for a redraw.
         let (code, v) = post(
             &svc,
             "/api/v1/lab/results",
-            PH,
-            report("LAB-PH", "R-F1", "F-0001"),
+            pretender,
+            report("LAB-X", "R-F1", "F-0001"),
         )
         .await;
         assert_eq!(code, 409, "{v}");
@@ -222,7 +250,7 @@ fn a_lab_cannot_claim_a_tube_that_is_not_in_its_hands_or_on_its_way_to_it() {
         let (code, v) = post(
             &svc,
             "/api/v1/lab/tubes/F-0002/rejected",
-            PH,
+            pretender,
             json!({"reason": "haemolysed"}).to_string(),
         )
         .await;

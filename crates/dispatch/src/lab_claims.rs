@@ -1,7 +1,7 @@
-//! What a lab may claim about a tube. Only the lab a tube's box is delivered to, or
-//! in flight to, may mark it received; only the lab that received it may reject it,
-//! result it or say its result went out. The one rule both edges ask (the labs'
-//! HTTP API and their MQTT events), read against the dispatcher's state.
+//! What a lab may claim about a tube: only the lab the tube's box is delivered to,
+//! or on a mission to, may mark it received, spun, rejected, resulted or reported.
+//! The one rule both edges ask (the labs' HTTP API and their MQTT events), read
+//! against the dispatcher's state.
 
 use crate::state::{BoxStatus, MissionStatus, State, TubeStatus};
 use labflight_core::{LabId, TubeBarcode};
@@ -44,44 +44,29 @@ pub enum ClaimRefused {
     NotYours { actual: String },
 }
 
-/// Whether `lab` may make `claim` about `barcode`, given the state now.
+/// Whether `lab` may make any claim (`LabClaim`) about `barcode`, given the state now.
 pub fn check_lab_claim(
     state: &State,
     lab: &LabId,
     barcode: &TubeBarcode,
-    claim: LabClaim,
 ) -> Result<(), ClaimRefused> {
     let tube = state.tubes.get(barcode).ok_or(ClaimRefused::UnknownTube)?;
-    let refused = || ClaimRefused::NotYours {
-        actual: tube_whereabouts(state, barcode),
-    };
     let received_here = tube.lab.as_ref() == Some(lab) && tube.status >= TubeStatus::AtLab;
-    match claim {
-        LabClaim::Received => {
-            if received_here || box_bound_for(state, barcode, lab) {
-                Ok(())
-            } else {
-                Err(refused())
-            }
-        }
-        LabClaim::Centrifuged | LabClaim::Rejected | LabClaim::Resulted => {
-            if received_here {
-                Ok(())
-            } else {
-                Err(refused())
-            }
-        }
-        LabClaim::ResultReported => {
-            if received_here && tube.status >= TubeStatus::Resulted {
-                Ok(())
-            } else {
-                Err(refused())
-            }
-        }
+    // Devices report on several topics, whose order the broker does not keep
+    // between them: a lab's scan may come before the drone's "loaded", or its
+    // result before the box's "received". What matters is that the box is the
+    // lab's to have, not which report came first.
+    if received_here || box_bound_for(state, barcode, lab) {
+        Ok(())
+    } else {
+        Err(ClaimRefused::NotYours {
+            actual: tube_whereabouts(state, barcode),
+        })
     }
 }
 
-/// The tube's box is delivered to `lab`, or aboard a mission flying or driving to it.
+/// The tube's box is delivered to `lab`, or on a mission (assigned or under way)
+/// flying or driving to it.
 fn box_bound_for(state: &State, barcode: &TubeBarcode, lab: &LabId) -> bool {
     let Some(b) = state
         .tubes
@@ -92,11 +77,11 @@ fn box_bound_for(state: &State, barcode: &TubeBarcode, lab: &LabId) -> bool {
     };
     match &b.status {
         BoxStatus::Delivered { lab: at } => at == lab,
-        BoxStatus::OnBoard { mission } => state
+        BoxStatus::Assigned { mission } | BoxStatus::OnBoard { mission } => state
             .missions
             .get(mission)
             .is_some_and(|m| &m.lab == lab && m.status != MissionStatus::Aborted),
-        BoxStatus::Waiting | BoxStatus::Assigned { .. } | BoxStatus::Stranded { .. } => false,
+        BoxStatus::Waiting | BoxStatus::Stranded { .. } => false,
     }
 }
 

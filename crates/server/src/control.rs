@@ -70,4 +70,7 @@ pub enum Control {
     },
     /// Subscriptions changed in the store: reload them.
     SubscriptionsChanged,
+    /// The health check: answered once the core has handled everything queued
+    /// before it and committed, so the wait is the core's lag.
+    Ping { reply: Reply },
 }

@@ -155,35 +155,34 @@ pub async fn live_view(s: &AppState) -> Result<View, ApiError> {
 }
 
 /// Rebuilds the live view as the state changes (at most once a second) for the
-/// SSE clients to share, only while at least one is connected. Ends when the
-/// service stops publishing.
-pub fn spawn_feed(s: AppState) {
+/// SSE clients to share, only while at least one is connected. Idles once the
+/// service stops publishing; never returns on its own (a return is a fault).
+pub async fn run_feed(s: AppState) {
     if s.dashboard.is_none() {
-        return;
+        return std::future::pending().await;
     }
-    tokio::spawn(async move {
-        let feed = Arc::clone(&s.feed);
-        let mut snapshots = s.snapshot.clone();
-        loop {
-            if feed.receiver_count() == 0 {
-                // Nobody listens: no view to build, and none kept to go stale.
-                feed.send_replace(None);
-            } else {
-                match live_view(&s).await {
-                    Ok(v) => {
-                        if let Ok(text) = serde_json::to_string(&v) {
-                            feed.send_replace(Some(Arc::new(text)));
-                        }
+    let feed = Arc::clone(&s.feed);
+    let mut snapshots = s.snapshot.clone();
+    loop {
+        if feed.receiver_count() == 0 {
+            // Nobody listens: no view to build, and none kept to go stale.
+            feed.send_replace(None);
+        } else {
+            match live_view(&s).await {
+                Ok(v) => {
+                    if let Ok(text) = serde_json::to_string(&v) {
+                        feed.send_replace(Some(Arc::new(text)));
                     }
-                    Err(e) => tracing::debug!("dashboard view: {}", e.1),
                 }
-            }
-            tokio::time::sleep(FEED_PERIOD).await;
-            if snapshots.changed().await.is_err() {
-                return;
+                Err(e) => tracing::debug!("dashboard view: {}", e.1),
             }
         }
-    });
+        tokio::time::sleep(FEED_PERIOD).await;
+        if snapshots.changed().await.is_err() {
+            // The service stopped publishing: nothing more to show.
+            return std::future::pending().await;
+        }
+    }
 }
 
 /// The map layers as GeoJSON FeatureCollections.

@@ -6,14 +6,17 @@ mod assets;
 pub mod auth;
 pub mod control;
 pub mod dashboard;
+pub mod health;
 mod lab;
 pub mod metrics;
 mod openapi;
 pub mod replay;
 mod routes;
+pub mod tasks;
 pub mod view;
 
 pub use control::{Accepted, Control, Refusal, TubeAtLab};
 pub use dashboard::DashboardContext;
 pub use metrics::Metrics;
 pub use routes::{ApiError, AppState, Snapshot, router};
+pub use tasks::Supervisor;

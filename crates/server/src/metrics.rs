@@ -5,7 +5,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindLabel {
@@ -15,6 +15,18 @@ pub struct KindLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReasonLabel {
     pub reason: String,
+}
+
+/// A long-running task of the service (`tasks::Supervisor`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TaskLabel {
+    pub task: String,
+}
+
+/// A part `/healthz` reports on (`health::check`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PartLabel {
+    pub part: String,
 }
 
 #[derive(Debug)]
@@ -30,6 +42,15 @@ pub struct Metrics {
     pub journal_seq: Gauge<i64, AtomicI64>,
     pub batches: Counter,
     pub snapshots: Counter,
+    /// 1 while a supervised task runs, 0 once it stopped.
+    pub task_up: Family<TaskLabel, Gauge>,
+    pub task_restarts: Family<TaskLabel, Counter>,
+    /// 1 while a part is healthy, as `/healthz` last judged it.
+    pub part_up: Family<PartLabel, Gauge>,
+    /// How long the core took to answer the last health probe, in seconds.
+    pub core_lag_seconds: Gauge<f64, AtomicU64>,
+    /// Service-time age of the oldest undelivered outbox item, in seconds (0: none).
+    pub outbox_oldest_pending_seconds: Gauge<f64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -53,6 +74,11 @@ impl Metrics {
             journal_seq: Gauge::default(),
             batches: Counter::default(),
             snapshots: Counter::default(),
+            task_up: Family::default(),
+            task_restarts: Family::default(),
+            part_up: Family::default(),
+            core_lag_seconds: Gauge::default(),
+            outbox_oldest_pending_seconds: Gauge::default(),
         };
         registry.register(
             "mqtt_messages_received",
@@ -100,7 +126,56 @@ impl Metrics {
             "Valid drone telemetry samples superseded by a later one in the same batch (checked, not journaled)",
             m.superseded.clone(),
         );
+        registry.register(
+            "task_up",
+            "1 while a supervised task of the service runs, 0 once it stopped",
+            m.task_up.clone(),
+        );
+        registry.register(
+            "task_restarts",
+            "Times a supervised task stopped and was started again",
+            m.task_restarts.clone(),
+        );
+        registry.register(
+            "part_up",
+            "1 while a part of the service (database, broker, core, delivery, outbox) is healthy",
+            m.part_up.clone(),
+        );
+        registry.register(
+            "core_lag_seconds",
+            "Time the core took to answer the last health probe",
+            m.core_lag_seconds.clone(),
+        );
+        registry.register(
+            "outbox_oldest_pending_seconds",
+            "Service-time age of the oldest undelivered result-sharing item (0: none)",
+            m.outbox_oldest_pending_seconds.clone(),
+        );
         Metrics { registry, ..m }
+    }
+
+    pub fn task_up(&self, task: &str, up: bool) {
+        self.task_up
+            .get_or_create(&TaskLabel {
+                task: task.to_owned(),
+            })
+            .set(i64::from(up));
+    }
+
+    pub fn task_restarted(&self, task: &str) {
+        self.task_restarts
+            .get_or_create(&TaskLabel {
+                task: task.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn part_up(&self, part: &str, up: bool) {
+        self.part_up
+            .get_or_create(&PartLabel {
+                part: part.to_owned(),
+            })
+            .set(i64::from(up));
     }
 
     pub fn reject(&self, reason: &str) {

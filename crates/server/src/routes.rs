@@ -49,6 +49,8 @@ pub struct AppState {
     /// The live view as JSON for SSE clients to subscribe to, rebuilt as the state
     /// changes while any is connected (fed by the task `router` starts).
     pub feed: Arc<watch::Sender<Option<Arc<String>>>>,
+    /// What the service's tasks report about themselves, for `/healthz`.
+    pub liveness: Arc<crate::health::Liveness>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -59,9 +61,9 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// The whole HTTP surface. Starts the live feed the dashboard's clients share.
+/// The whole HTTP surface. The live feed the dashboard's clients share runs
+/// apart (`dashboard::run_feed`), supervised by the service.
 pub fn router(state: AppState) -> Router {
-    crate::dashboard::spawn_feed(state.clone());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -104,16 +106,15 @@ fn snapshot(s: &AppState) -> Result<Snapshot, ApiError> {
     })
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "ok, with the journal sequence"), (status = 503, description = "database unavailable")))]
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "every part is up: database, broker, core, delivery, outbox; with the journal sequence"), (status = 503, description = "a part is down: which, and what was seen")))]
 pub async fn healthz(State(s): State<AppState>) -> Response {
-    match s.store.last_seq().await {
-        Ok(seq) => Json(json!({"status": "ok", "journal_seq": seq})).into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "database unavailable", "error": e.to_string()})),
-        )
-            .into_response(),
-    }
+    let report = crate::health::check(&s).await;
+    let status = if report.healthy() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(report)).into_response()
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text format")))]

@@ -5,6 +5,7 @@
 //! an event and its commands become durable together, before any command goes out.
 
 pub mod dashboard;
+mod health;
 pub mod hooks;
 
 pub use dashboard::{AuditEntry, HookSummary, StoredAlert, User};
@@ -168,10 +169,13 @@ impl Store {
                 "expected sqlite://FILE or postgres://... (DATABASE_URL)".into(),
             )));
         };
-        let options = AnyPoolOptions::new().max_connections(match backend {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 5,
-        });
+        // A database that is away is noticed within seconds, not the default 30.
+        let options = AnyPoolOptions::new()
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .max_connections(match backend {
+                Backend::Sqlite => 1,
+                Backend::Postgres => 5,
+            });
         let options = if backend == Backend::Sqlite {
             options.after_connect(|conn, _| {
                 Box::pin(async move {

@@ -9,8 +9,10 @@
 use crate::live::clock::Clock;
 use chrono::Duration;
 use labflight_hooks::signature::{Secret, headers};
+use labflight_server::health::Liveness;
 use labflight_store::{AttemptOutcome, OutboxItem, Store};
 use rand::Rng;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 use tokio::sync::mpsc;
 
@@ -65,6 +67,7 @@ pub async fn run(
     clock: Clock,
     opts: DeliveryOptions,
     delivered: mpsc::Sender<Delivered>,
+    liveness: Arc<Liveness>,
 ) {
     let client = match reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
@@ -81,6 +84,7 @@ pub async fn run(
     let mut tick = tokio::time::interval(StdDuration::from_millis(200));
     loop {
         tick.tick().await;
+        liveness.delivery_round();
         let subs = match store.subscriptions().await {
             Ok(s) => s,
             Err(e) => {

@@ -25,9 +25,11 @@ use labflight_dispatch::{
 use labflight_hooks::fhir::{IssueCode, LabResult, StatusKind, report_bundle, status_bundle};
 use labflight_mqtt::topics::SERVICE_SUBSCRIPTIONS;
 use labflight_mqtt::{CommandEnvelope, MqttUrl, Topic, decode};
+use labflight_server::health::Liveness;
 use labflight_server::replay::ReplayCatalog;
 use labflight_server::{
-    Accepted, AppState, Control, DashboardContext, Metrics, Refusal, Snapshot, TubeAtLab,
+    Accepted, AppState, Control, DashboardContext, Metrics, Refusal, Snapshot, Supervisor,
+    TubeAtLab,
 };
 use labflight_store::{
     Batch, BoxRow, JournalEntry, MissionRow, RunMeta, Store, StoredCommand, TubeRow,
@@ -241,6 +243,8 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
     };
     let metrics = Arc::new(Metrics::new());
     metrics.journal_seq.set(last_seq);
+    let supervisor = Supervisor::new(Arc::clone(&metrics));
+    let liveness = Arc::new(Liveness::default());
     let (in_tx, in_rx) = mpsc::channel::<Inbound>(20_000);
     let (out_tx, out_rx) = mpsc::unbounded_channel::<Outbound>();
 
@@ -256,21 +260,23 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         true,
     ));
     let (client, eventloop) = AsyncClient::new(options, 1_000);
-    let connected = Arc::new(AtomicBool::new(false));
-    tokio::spawn(poll_mqtt(
-        eventloop,
-        client.clone(),
-        in_tx.clone(),
-        Arc::clone(&metrics),
-        Arc::clone(&connected),
-    ));
-    tokio::spawn(publish_out(client, out_rx));
-    tokio::spawn(tick(
-        clock,
-        world.params.tick_minutes,
-        in_tx.clone(),
-        connected,
-    ));
+    let connected = Arc::clone(&liveness.broker_connected);
+    supervisor.spawn_vital(
+        "mqtt_poll",
+        poll_mqtt(
+            eventloop,
+            client.clone(),
+            in_tx.clone(),
+            Arc::clone(&metrics),
+            Arc::clone(&connected),
+        ),
+    );
+    supervisor.spawn_vital("mqtt_publish", publish_out(client, out_rx));
+    let tick_tx = in_tx.clone();
+    let tick_minutes = world.params.tick_minutes;
+    supervisor.spawn_restarting("tick", move || {
+        tick(clock, tick_minutes, tick_tx.clone(), Arc::clone(&connected))
+    });
 
     // Re-send what may not have reached the broker before the last stop.
     let tail_from = stored.len().saturating_sub(RESEND_TAIL);
@@ -299,16 +305,22 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
     }
     let subscriptions = store.subscriptions().await?;
     let (delivered_tx, mut delivered_rx) = mpsc::channel::<Delivered>(1_000);
-    tokio::spawn(delivery::run(
-        store.clone(),
-        clock,
-        DeliveryOptions {
-            allowed_hosts: allowed_hosts.clone(),
-        },
-        delivered_tx,
-    ));
+    let delivery_store = store.clone();
+    let delivery_options = DeliveryOptions {
+        allowed_hosts: allowed_hosts.clone(),
+    };
+    let delivery_liveness = Arc::clone(&liveness);
+    supervisor.spawn_restarting("delivery", move || {
+        delivery::run(
+            delivery_store.clone(),
+            clock,
+            delivery_options.clone(),
+            delivered_tx.clone(),
+            Arc::clone(&delivery_liveness),
+        )
+    });
     let forward = in_tx.clone();
-    tokio::spawn(async move {
+    supervisor.spawn_vital("delivered_forward", async move {
         while let Some(d) = delivered_rx.recv().await {
             if forward.send(Inbound::Delivered(d)).await.is_err() {
                 return;
@@ -317,7 +329,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
     });
     let (control_tx, mut control_rx) = mpsc::channel::<Control>(1_000);
     let forward = in_tx.clone();
-    tokio::spawn(async move {
+    supervisor.spawn_vital("control_forward", async move {
         while let Some(c) = control_rx.recv().await {
             if forward.send(Inbound::Control(c)).await.is_err() {
                 return;
@@ -343,6 +355,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         resumed_from_journal: last_seq > 0,
         metrics: Arc::clone(&metrics),
         out: out_tx,
+        liveness: Arc::clone(&liveness),
         snapshot: snap_tx,
         last_snapshot: std::time::Instant::now() - std::time::Duration::from_secs(10),
         snapshot_every: opts.snapshot_every,
@@ -350,9 +363,9 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
     };
     core.announce();
     core.publish_snapshot();
-    tokio::spawn(core.run(in_rx));
+    supervisor.spawn_vital("core", core.run(in_rx));
 
-    let app = labflight_server::router(AppState {
+    let state = AppState {
         store: store.clone(),
         metrics: Arc::clone(&metrics),
         snapshot: snap_rx.clone(),
@@ -369,12 +382,22 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
             .map_err(crate::BadInput)?,
         )),
         feed: Arc::new(watch::channel(None).0),
+        liveness: Arc::clone(&liveness),
+    };
+    let feed_state = state.clone();
+    supervisor.spawn_restarting("live_feed", move || {
+        labflight_server::dashboard::run_feed(feed_state.clone())
     });
+    let health_state = state.clone();
+    supervisor.spawn_restarting("health", move || {
+        labflight_server::health::refresh_metrics(health_state.clone())
+    });
+    let app = labflight_server::router(state);
     let listener = tokio::net::TcpListener::bind(opts.http)
         .await
         .with_context(|| format!("HTTP address {}", opts.http))?;
     let http = listener.local_addr()?;
-    tokio::spawn(async move {
+    supervisor.spawn_vital("http", async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!("HTTP server stopped: {e}");
         }
@@ -497,6 +520,7 @@ struct Core {
     box_rows: HashMap<String, BoxRow>,
     metrics: Arc<Metrics>,
     out: mpsc::UnboundedSender<Outbound>,
+    liveness: Arc<Liveness>,
     snapshot: watch::Sender<Option<Snapshot>>,
     last_snapshot: std::time::Instant,
     /// Save the dispatcher every this many events (0: never).
@@ -569,18 +593,7 @@ impl Core {
                 }
             }
             if !batch.is_empty() {
-                let mut tries = 0;
-                while let Err(e) = self.store.commit(&batch).await {
-                    tries += 1;
-                    if tries >= 5 {
-                        // The dispatcher has moved past what is durable: stop, and
-                        // let the restart rebuild it from the journal.
-                        eprintln!("error: cannot store events, stopping: {e}");
-                        std::process::exit(70);
-                    }
-                    tracing::error!("store: {e}; retrying");
-                    tokio::time::sleep(std::time::Duration::from_millis(200 * tries)).await;
-                }
+                self.commit(&batch).await;
                 self.metrics.batches.inc();
                 self.metrics.journal_seq.set(self.seq);
                 if self.snapshot_every > 0 && self.seq - self.last_saved_seq >= self.snapshot_every
@@ -609,6 +622,36 @@ impl Core {
                 self.publish_snapshot();
             }
         }
+    }
+
+    /// Makes the batch durable. While the database is away (down, restarting) it
+    /// waits and tries again, however long, with `/healthz` saying so: nothing
+    /// of the batch is acknowledged or published meanwhile, so nothing is lost.
+    /// Any other failure five times over stops the process: the dispatcher has
+    /// moved past what is durable, and the restart rebuilds it from the journal.
+    async fn commit(&mut self, batch: &Batch) {
+        let mut refused = 0;
+        let mut pause = std::time::Duration::from_millis(200);
+        while let Err(e) = self.store.commit(batch).await {
+            if e.is_unavailable() {
+                self.liveness
+                    .database_failing
+                    .store(true, Ordering::Relaxed);
+                tracing::error!("store: the database is away ({e}); retrying in {pause:?}");
+            } else {
+                refused += 1;
+                if refused >= 5 {
+                    eprintln!("error: cannot store events, stopping: {e}");
+                    std::process::exit(labflight_server::tasks::TASK_STOPPED_EXIT);
+                }
+                tracing::error!("store: {e}; retrying");
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_secs(5));
+        }
+        self.liveness
+            .database_failing
+            .store(false, Ordering::Relaxed);
     }
 
     fn receive(
@@ -879,6 +922,7 @@ impl Core {
                 let answer = self.override_(by, action, batch, out);
                 replies.push((reply, answer));
             }
+            Control::Ping { reply } => replies.push((reply, Ok(Accepted::New))),
             Control::SubscriptionsChanged => match self.store.subscriptions().await {
                 Ok(subs) => self.subscriptions = subs,
                 Err(e) => tracing::warn!("reloading subscriptions: {e}"),
@@ -1039,6 +1083,14 @@ impl Core {
             )
             .at(expression));
         };
+        if tube.lab.as_ref() != Some(&lab_id) || tube.status < TubeStatus::AtLab {
+            return Err(Refusal::new(
+                409,
+                IssueCode::BusinessRule,
+                format!("tube `{barcode}` was never received by {lab}: mark it received first"),
+            )
+            .at(expression));
+        }
         if tube.status != TubeStatus::AtLab {
             return Err(Refusal::new(
                 409,
@@ -1162,6 +1214,15 @@ impl Core {
                 );
             }
             TubeAtLab::Rejected { reason } => {
+                if tube.lab.as_ref() != Some(&lab_id) || tube.status < TubeStatus::AtLab {
+                    return Err(Refusal::new(
+                        409,
+                        IssueCode::BusinessRule,
+                        format!(
+                            "tube `{barcode}` was never received by {lab}: mark it received first"
+                        ),
+                    ));
+                }
                 if tube.status >= TubeStatus::Resulted {
                     return Err(Refusal::new(
                         409,
@@ -1201,7 +1262,7 @@ impl Core {
         batch: &mut Batch,
         out: &mut Vec<Outbound>,
     ) -> Result<(), Refusal> {
-        match check_lab_claim(self.dispatcher.state(), lab, barcode, claim) {
+        match check_lab_claim(self.dispatcher.state(), lab, barcode) {
             Ok(()) => Ok(()),
             Err(ClaimRefused::UnknownTube) => Err(Refusal::new(
                 404,

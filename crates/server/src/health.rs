@@ -1,0 +1,229 @@
+//! Whether each part of the live service is up: the database, the broker
+//! connection, the core, hook delivery and the outbox. `/healthz` answers 503
+//! when one is down, naming it; `/metrics` carries the same facts
+//! (`labflight_part_up`, `labflight_core_lag_seconds`,
+//! `labflight_outbox_oldest_pending_seconds`), refreshed every few seconds
+//! whether or not anyone asks.
+
+use crate::control::Control;
+use crate::routes::AppState;
+use serde::Serialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// How long a part may take to answer before it counts as down.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// The delivery worker finishes a round every fraction of a second; silence this
+/// long means it is stuck or dead.
+const DELIVERY_SILENCE: Duration = Duration::from_secs(30);
+/// Results owed to a centre for longer than this (service time) make `/healthz`
+/// red: retries span a day, so a day-old result means nobody is getting it.
+const OUTBOX_MAX_AGE: chrono::Duration = chrono::Duration::hours(24);
+/// How often the metrics are refreshed without a `/healthz` call.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(5);
+
+/// What the service's tasks report about themselves, for the health check.
+#[derive(Debug, Default)]
+pub struct Liveness {
+    /// The MQTT connection is up (set by the poll task; the ticks wait for it).
+    pub broker_connected: Arc<AtomicBool>,
+    /// Wall-clock milliseconds of the delivery worker's last finished round (0: none yet).
+    pub delivery_round_ms: AtomicI64,
+    /// The last commit of the core failed because the database is away.
+    pub database_failing: AtomicBool,
+}
+
+impl Liveness {
+    /// The delivery worker finished a round now.
+    pub fn delivery_round(&self) {
+        self.delivery_round_ms
+            .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+    }
+}
+
+/// One part's state.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Part {
+    pub name: &'static str,
+    pub up: bool,
+    /// What was seen, in words (an error, a lag, an age).
+    pub detail: String,
+}
+
+/// Every part, and whether all are up.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub status: &'static str,
+    pub journal_seq: Option<i64>,
+    pub parts: Vec<Part>,
+}
+
+impl Report {
+    pub fn healthy(&self) -> bool {
+        self.parts.iter().all(|p| p.up)
+    }
+}
+
+/// Asks each part, at most `PROBE_TIMEOUT` each, and records the answers in the metrics.
+pub async fn check(s: &AppState) -> Report {
+    let mut parts = Vec::new();
+    let mut journal_seq = None;
+
+    let database = tokio::time::timeout(PROBE_TIMEOUT, s.store.last_seq()).await;
+    let failing = s.liveness.database_failing.load(Ordering::Relaxed);
+    parts.push(match database {
+        Ok(Ok(seq)) if !failing => {
+            journal_seq = Some(seq);
+            part("database", true, "answers".into())
+        }
+        Ok(Ok(_)) => part(
+            "database",
+            false,
+            "answers again; the core is still retrying its last commit".into(),
+        ),
+        Ok(Err(e)) => {
+            tracing::warn!("health: database: {e}");
+            part(
+                "database",
+                false,
+                "does not answer (see the service log)".into(),
+            )
+        }
+        Err(_) => part(
+            "database",
+            false,
+            format!("no answer within {PROBE_TIMEOUT:?}"),
+        ),
+    });
+
+    let Some(control) = &s.control else {
+        // API only (no live core, broker or delivery to watch).
+        return finish(s, journal_seq, parts);
+    };
+    let connected = s.liveness.broker_connected.load(Ordering::Relaxed);
+    parts.push(part(
+        "broker",
+        connected,
+        if connected {
+            "connected".into()
+        } else {
+            "not connected; reconnecting".into()
+        },
+    ));
+
+    let (tx, rx) = oneshot::channel();
+    let asked = std::time::Instant::now();
+    let answered = tokio::time::timeout(PROBE_TIMEOUT, async {
+        control.send(Control::Ping { reply: tx }).await.ok()?;
+        rx.await.ok()
+    })
+    .await;
+    let lag = asked.elapsed();
+    parts.push(match answered {
+        Ok(Some(_)) => {
+            s.metrics.core_lag_seconds.set(lag.as_secs_f64());
+            part("core", true, format!("answered in {} ms", lag.as_millis()))
+        }
+        Ok(None) => part("core", false, "stopped".into()),
+        Err(_) => {
+            s.metrics.core_lag_seconds.set(lag.as_secs_f64());
+            part(
+                "core",
+                false,
+                format!("no answer within {PROBE_TIMEOUT:?}: behind or stuck"),
+            )
+        }
+    });
+
+    let last_round = s.liveness.delivery_round_ms.load(Ordering::Relaxed);
+    let silent_ms = chrono::Utc::now().timestamp_millis() - last_round;
+    parts.push(if last_round == 0 {
+        part("delivery", false, "has not finished a round yet".into())
+    } else if silent_ms > DELIVERY_SILENCE.as_millis() as i64 {
+        part(
+            "delivery",
+            false,
+            format!("no round for {} s", silent_ms / 1000),
+        )
+    } else {
+        part("delivery", true, format!("last round {silent_ms} ms ago"))
+    });
+
+    let now = s.snapshot.borrow().as_ref().map(|snap| snap.now);
+    let oldest = tokio::time::timeout(PROBE_TIMEOUT, s.store.oldest_pending_delivery()).await;
+    parts.push(match (oldest, now) {
+        (Ok(Ok(Some(created))), Some(now)) => {
+            let age = (now - created).max(chrono::Duration::zero());
+            s.metrics
+                .outbox_oldest_pending_seconds
+                .set(age.num_milliseconds() as f64 / 1000.0);
+            part(
+                "outbox",
+                age <= OUTBOX_MAX_AGE,
+                format!(
+                    "oldest undelivered result waited {} min (service time)",
+                    age.num_minutes()
+                ),
+            )
+        }
+        (Ok(Ok(_)), _) => {
+            s.metrics.outbox_oldest_pending_seconds.set(0.0);
+            part("outbox", true, "nothing undelivered".into())
+        }
+        (Ok(Err(e)), _) => {
+            tracing::warn!("health: outbox: {e}");
+            part(
+                "outbox",
+                false,
+                "cannot be read (see the service log)".into(),
+            )
+        }
+        (Err(_), _) => part(
+            "outbox",
+            false,
+            format!("no answer within {PROBE_TIMEOUT:?}"),
+        ),
+    });
+    finish(s, journal_seq, parts)
+}
+
+fn part(name: &'static str, up: bool, detail: String) -> Part {
+    Part { name, up, detail }
+}
+
+fn finish(s: &AppState, journal_seq: Option<i64>, parts: Vec<Part>) -> Report {
+    for p in &parts {
+        s.metrics.part_up(p.name, p.up);
+    }
+    let status = if parts.iter().all(|p| p.up) {
+        "ok"
+    } else {
+        "unhealthy"
+    };
+    Report {
+        status,
+        journal_seq,
+        parts,
+    }
+}
+
+/// Keeps the health metrics fresh between `/healthz` calls. Runs until the process ends.
+pub async fn refresh_metrics(s: AppState) {
+    let mut every = tokio::time::interval(REFRESH_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let report = check(&s).await;
+        if !report.healthy() {
+            let down: Vec<String> = report
+                .parts
+                .iter()
+                .filter(|p| !p.up)
+                .map(|p| format!("{}: {}", p.name, p.detail))
+                .collect();
+            tracing::warn!("unhealthy: {}", down.join("; "));
+        }
+    }
+}
