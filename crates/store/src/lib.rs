@@ -369,11 +369,12 @@ impl Store {
         }
         for o in &batch.outbox {
             sqlx::query(
-                "INSERT INTO outbox (webhook_id, seq, subscription, barcode, kind, body, status, attempts, \
-                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8)",
+                "INSERT INTO outbox (webhook_id, seq, idx, subscription, barcode, kind, body, status, attempts, \
+                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9)",
             )
             .bind(&o.webhook_id)
             .bind(o.seq)
+            .bind(o.idx)
             .bind(&o.subscription)
             .bind(&o.barcode)
             .bind(&o.kind)
