@@ -16,7 +16,8 @@ pub mod signature;
 
 pub use fhir::{
     FHIR_JSON, FhirError, IncomingReport, IssueCode, IssueSeverity, LAB_TESTS, LabResult, LabTest,
-    ObservationValue, PlausibilityError, ReportStatus, StatusKind, check_plausible, lab_test,
+    ObservationValue, PlausibilityError, ReportStatus, StatusKind, check_plausible, drop_patient_data,
+    lab_test,
     normal_ranges, operation_outcome, parse_lab_report, report_bundle, status_bundle,
 };
 pub use signature::{

@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use labflight_hooks::fhir::{
-    IssueCode, IssueSeverity, check_plausible, operation_outcome, parse_lab_report,
+    IssueCode, IssueSeverity, check_plausible, drop_patient_data, operation_outcome,
+    parse_lab_report,
 };
 use labflight_store::Subscription;
 use serde::Deserialize;
@@ -191,7 +192,7 @@ pub async fn post_result(
         ))
         .into_response();
     }
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
+    let mut value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
             return Outcome(Refusal::new(
@@ -202,6 +203,8 @@ pub async fn post_result(
             .into_response();
         }
     };
+    // No patient data is kept: what is stored is the report without it.
+    let dropped = drop_patient_data(&mut value);
     let report = match parse_lab_report(&value) {
         Ok(r) => r,
         Err(e) => {
@@ -217,7 +220,19 @@ pub async fn post_result(
             .into_response();
         }
     }
-    let raw = String::from_utf8_lossy(&body).into_owned();
+    let raw = if dropped.is_empty() {
+        String::from_utf8_lossy(&body).into_owned()
+    } else {
+        value.to_string()
+    };
+    let accepted = if dropped.is_empty() {
+        "result accepted".to_owned()
+    } else {
+        format!(
+            "result accepted; patient data dropped, not kept (labflight knows tubes by barcode only): {}",
+            dropped.join(", ")
+        )
+    };
     match ask(&s, |reply| Control::LabResult {
         lab,
         report,
@@ -232,7 +247,7 @@ pub async fn post_result(
             operation_outcome(
                 IssueSeverity::Information,
                 IssueCode::Informational,
-                "result accepted",
+                &accepted,
                 None,
             )
             .to_string(),

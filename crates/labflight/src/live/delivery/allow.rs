@@ -60,7 +60,11 @@ impl AllowList {
             Some(h) if !h.is_empty() => h.trim_matches(['[', ']']).to_ascii_lowercase(),
             _ => return Err(format!("hook URL `{url}` names no host")),
         };
-        let default = parsed.port_or_known_default();
+        let default = match scheme {
+            "http" => Some(80),
+            "https" => Some(443),
+            _ => None,
+        };
         let Some(port) = parsed.port().or(default) else {
             return Err(format!(
                 "hook URL `{url}` names no port (mllp:// needs one)"
