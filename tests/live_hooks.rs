@@ -381,10 +381,13 @@ fn receiver_down_two_simulated_hours_and_a_kill_9_then_every_report_once_in_orde
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), want, "each delivery exactly once: {got:?}");
-        // In order: the deliveries' journal sequence numbers rise.
-        let seqs: Vec<i64> = got
+        // In order: the deliveries' places (journal seq, index within the event) rise.
+        let seqs: Vec<(i64, i64)> = got
             .iter()
-            .map(|g| g.0.split('_').nth(2).and_then(|s| s.parse().ok()).unwrap())
+            .map(|g| {
+                let mut f = g.0.split('_').skip(2).map(|s| s.parse::<i64>().unwrap());
+                (f.next().unwrap(), f.next().unwrap())
+            })
             .collect();
         assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
         let (_, deliveries) = reqwest::Client::new()
