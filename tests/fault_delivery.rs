@@ -326,9 +326,8 @@ fn hostile_receivers_cannot_stop_or_delay_a_well_behaved_one() {
         }
     });
     // A redirect to another allowed receiver: must not be followed.
-    let to_good: &'static str = Box::leak(
-        format!("location: {}\r\n", http_url(good)).into_boxed_str(),
-    );
+    let to_good: &'static str =
+        Box::leak(format!("location: {}\r\n", http_url(good)).into_boxed_str());
     let redirect = answering("307 Temporary Redirect", to_good);
     // Reset: closed with the request unread, so the kernel answers RST.
     let reset = receiver(|conn| {
@@ -373,16 +372,18 @@ fn hostile_receivers_cannot_stop_or_delay_a_well_behaved_one() {
             let posted = Instant::now();
             let deadline = posted + Duration::from_secs(30);
             loop {
-                let has = got
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .any(|r| r.body.contains("DiagnosticReport") && r.body.contains(b.as_str()));
+                let has =
+                    got.lock().unwrap().iter().any(|r| {
+                        r.body.contains("DiagnosticReport") && r.body.contains(b.as_str())
+                    });
                 if has {
                     latencies.push(posted.elapsed());
                     break;
                 }
-                assert!(Instant::now() < deadline, "{b} never reached the good receiver");
+                assert!(
+                    Instant::now() < deadline,
+                    "{b} never reached the good receiver"
+                );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
@@ -487,9 +488,8 @@ fn hostile_receivers_cannot_stop_or_delay_a_well_behaved_one() {
         ("a-redirect", "redirect"),
         ("a-tls", "tls"),
     ] {
-        let line = format!(
-            "labflight_delivery_failures_total{{endpoint=\"{endpoint}\",kind=\"{kind}\"}}"
-        );
+        let line =
+            format!("labflight_delivery_failures_total{{endpoint=\"{endpoint}\",kind=\"{kind}\"}}");
         assert!(metrics.contains(&line), "no {line} in:\n{metrics}");
     }
     assert!(
@@ -497,7 +497,10 @@ fn hostile_receivers_cannot_stop_or_delay_a_well_behaved_one() {
         "{metrics}"
     );
     assert!(!metrics.contains("endpoint=\"z-good\""), "{metrics}");
-    assert!(metrics.contains("labflight_delivery_task_panics_total 0"), "{metrics}");
+    assert!(
+        metrics.contains("labflight_delivery_task_panics_total 0"),
+        "{metrics}"
+    );
     let heartbeat: i64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("labflight_delivery_worker_heartbeat "))
@@ -530,8 +533,8 @@ fn kill_9_between_a_receivers_200_and_its_commit_resends_the_same_id_and_reports
             return;
         };
         seen.lock().unwrap().push(r.clone());
-        let first_result = r.body.contains("DiagnosticReport")
-            && killed_tx.lock().unwrap().as_ref().is_some();
+        let first_result =
+            r.body.contains("DiagnosticReport") && killed_tx.lock().unwrap().as_ref().is_some();
         if !first_result {
             let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
             return;
@@ -566,7 +569,10 @@ fn kill_9_between_a_receivers_200_and_its_commit_resends_the_same_id_and_reports
     let id = killed_rx
         .recv_timeout(Duration::from_secs(30))
         .expect("the result reached the receiver");
-    assert!(!svc.wait_exit(Duration::from_secs(10)), "killed, not exited");
+    assert!(
+        !svc.wait_exit(Duration::from_secs(10)),
+        "killed, not exited"
+    );
     drop(svc);
     let svc = start(&cfg);
     let times = |id: &str| {
@@ -579,9 +585,11 @@ fn kill_9_between_a_receivers_200_and_its_commit_resends_the_same_id_and_reports
     eventually(Duration::from_secs(30), "the result was sent again", || {
         times(&id) >= 2
     });
-    eventually(Duration::from_secs(30), "the tube counts as reported", || {
-        steps(&http, &barcode, "reported") >= 1
-    });
+    eventually(
+        Duration::from_secs(30),
+        "the tube counts as reported",
+        || steps(&http, &barcode, "reported") >= 1,
+    );
     // Give a duplicate report every chance to show, then count.
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(times(&id), 2, "the same webhook-id twice, no more");
@@ -597,12 +605,10 @@ fn kill_9_between_a_receivers_200_and_its_commit_resends_the_same_id_and_reports
     drop(svc);
     // The journal holds exactly one result_reported for the tube.
     let events = rt.block_on(async {
-        let store = labflight_store::Store::open(&format!(
-            "sqlite://{}",
-            dir.path("svc.db").display()
-        ))
-        .await
-        .unwrap();
+        let store =
+            labflight_store::Store::open(&format!("sqlite://{}", dir.path("svc.db").display()))
+                .await
+                .unwrap();
         store.journal().await.unwrap()
     });
     let n = events
@@ -684,24 +690,55 @@ fn subscriptions_conflict_change_with_audit_and_dead_letter_on_delete() {
     let down = free_port();
     // Only the good receiver's port (and a port nothing uses) are allowed.
     let extra = format!("hook_hosts = [\"127.0.0.1:{good}\", \"127.0.0.1:{down}\"]\n");
-    let cfg = config(&dir, mqtt_port, http_port, &[("centre", http_url(down))], &extra);
+    let cfg = config(
+        &dir,
+        mqtt_port,
+        http_port,
+        &[("centre", http_url(down))],
+        &extra,
+    );
     let svc = start(&cfg);
     let http = format!("127.0.0.1:{http_port}");
     let base = format!("http://{http}");
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let path = "/api/v1/hooks/subscriptions";
-        let new = |id: &str, url: String| json!({"id": id, "scope": "all", "url": url, "secret": SECRET});
+        let new =
+            |id: &str, url: String| json!({"id": id, "scope": "all", "url": url, "secret": SECRET});
         // Re-POSTing a taken id is a conflict naming it.
-        let (code, v) = send_json(reqwest::Method::POST, &base, path, new("centre", http_url(good))).await;
+        let (code, v) = send_json(
+            reqwest::Method::POST,
+            &base,
+            path,
+            new("centre", http_url(good)),
+        )
+        .await;
         assert_eq!(code, 409, "{v}");
         assert_eq!(v["issue"][0]["code"], "conflict", "{v}");
-        assert!(v["issue"][0]["diagnostics"].as_str().unwrap().contains("`centre`"), "{v}");
+        assert!(
+            v["issue"][0]["diagnostics"]
+                .as_str()
+                .unwrap()
+                .contains("`centre`"),
+            "{v}"
+        );
         // The allow-list holds ports: the same host on another port is refused.
         let other = free_port();
-        let (code, v) = send_json(reqwest::Method::POST, &base, path, new("other", http_url(other))).await;
+        let (code, v) = send_json(
+            reqwest::Method::POST,
+            &base,
+            path,
+            new("other", http_url(other)),
+        )
+        .await;
         assert_eq!(code, 400, "{v}");
-        assert!(v["issue"][0]["diagnostics"].as_str().unwrap().contains(&format!("port {other}")), "{v}");
+        assert!(
+            v["issue"][0]["diagnostics"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("port {other}")),
+            "{v}"
+        );
         // A result is owed to the unreachable endpoint.
         let barcodes = ["T-S001".to_owned(), "T-S002".to_owned()];
         seal(&http, mqtt_port, "BX-S1", &barcodes).await;
@@ -728,14 +765,33 @@ fn subscriptions_conflict_change_with_audit_and_dead_letter_on_delete() {
             "{detail}"
         );
         assert_eq!(entry["target"], "centre");
-        let (code, _) = send_json(reqwest::Method::PUT, &base, &format!("{path}/nobody"), json!({"scope": "all", "url": http_url(good)})).await;
+        let (code, _) = send_json(
+            reqwest::Method::PUT,
+            &base,
+            &format!("{path}/nobody"),
+            json!({"scope": "all", "url": http_url(good)}),
+        )
+        .await;
         assert_eq!(code, 404);
-        eventually(Duration::from_secs(30), "owed items reach the new URL", || {
-            got.lock().unwrap().iter().any(|r| r.body.contains("DiagnosticReport"))
-        });
+        eventually(
+            Duration::from_secs(30),
+            "owed items reach the new URL",
+            || {
+                got.lock()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r.body.contains("DiagnosticReport"))
+            },
+        );
         // Back to the unreachable URL, a second result queued, then deleted: the
         // queued item is dead, with the deletion as its error.
-        let (code, v) = send_json(reqwest::Method::PUT, &base, &format!("{path}/centre"), json!({"scope": "all", "url": http_url(down)})).await;
+        let (code, v) = send_json(
+            reqwest::Method::PUT,
+            &base,
+            &format!("{path}/centre"),
+            json!({"scope": "all", "url": http_url(down)}),
+        )
+        .await;
         assert_eq!(code, 200, "{v}");
         result_for(&http, &barcodes[1]).await;
         let r = reqwest::Client::new()
@@ -745,7 +801,10 @@ fn subscriptions_conflict_change_with_audit_and_dead_letter_on_delete() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 204);
-        let items = get_json(&http, &format!("/api/v1/hooks/deliveries?barcode={}", barcodes[1]));
+        let items = get_json(
+            &http,
+            &format!("/api/v1/hooks/deliveries?barcode={}", barcodes[1]),
+        );
         let result = items
             .as_array()
             .unwrap()
@@ -754,7 +813,10 @@ fn subscriptions_conflict_change_with_audit_and_dead_letter_on_delete() {
             .unwrap_or_else(|| panic!("{items}"));
         assert_eq!(result["delivery"]["status"], "dead", "{result}");
         assert!(
-            result["delivery"]["last_error"].as_str().unwrap().contains("deleted"),
+            result["delivery"]["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("deleted"),
             "{result}"
         );
         let pending = get_json(&http, "/api/v1/hooks/deliveries")
@@ -767,7 +829,13 @@ fn subscriptions_conflict_change_with_audit_and_dead_letter_on_delete() {
     });
     drop(svc);
     // A malformed allow-list entry stops the service with the entry named.
-    let bad = config(&dir, mqtt_port, http_port, &[], "hook_hosts = [\"127.0.0.1:http\"]\n");
+    let bad = config(
+        &dir,
+        mqtt_port,
+        http_port,
+        &[],
+        "hook_hosts = [\"127.0.0.1:http\"]\n",
+    );
     let mut child = std::process::Command::new(BIN)
         .args(["serve", "--config", bad.to_str().unwrap()])
         .current_dir(repo())
@@ -787,7 +855,12 @@ fn subscriptions_conflict_change_with_audit_and_dead_letter_on_delete() {
         std::thread::sleep(Duration::from_millis(100));
     };
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     assert!(!status.success());
     assert!(stderr.contains("`127.0.0.1:http`"), "{stderr}");
 }

@@ -1600,8 +1600,7 @@ mod tests {
             "identifier": [{"system": "urn:oid:2.16.156", "value": "110101199001011234"}]
         }));
         body["subject"] = json!({"reference": "#p", "display": "Zhang San"});
-        body["contained"][1]["subject"] =
-            json!({"identifier": {"value": "110101199001011234"}});
+        body["contained"][1]["subject"] = json!({"identifier": {"value": "110101199001011234"}});
         let before = parse_lab_report(&body).unwrap();
         let dropped = drop_patient_data(&mut body);
         assert_eq!(
@@ -1617,7 +1616,11 @@ mod tests {
         for gone in ["Zhang", "110101199001011234", "Patient", "subject"] {
             assert!(!text.contains(gone), "{gone} kept: {text}");
         }
-        assert_eq!(parse_lab_report(&body).unwrap(), before, "nothing labflight reads is lost");
+        assert_eq!(
+            parse_lab_report(&body).unwrap(),
+            before,
+            "nothing labflight reads is lost"
+        );
 
         let mut bundle = json!({
             "resourceType": "Bundle", "type": "collection",
@@ -1639,7 +1642,10 @@ mod tests {
         );
         assert_eq!(bundle["entry"].as_array().unwrap().len(), 1);
         let text = bundle.to_string();
-        assert!(!text.contains("Li Si") && !text.contains("Wang Wu"), "{text}");
+        assert!(
+            !text.contains("Li Si") && !text.contains("Wang Wu"),
+            "{text}"
+        );
         assert!(parse_lab_report(&bundle).is_ok());
         // Nothing to drop: nothing changes.
         let mut clean = contained_report();

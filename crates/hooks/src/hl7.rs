@@ -194,7 +194,8 @@ mod tests {
         r.observations[0].unit = "mmol/L\rOBX|9".into();
         let m = oru_r01(&r, "C\x0b1");
         assert!(
-            !m.bytes().any(|b| b == 0x0B || b == 0x1C || b == b'\n' || b == 0),
+            !m.bytes()
+                .any(|b| b == 0x0B || b == 0x1C || b == b'\n' || b == 0),
             "{m:?}"
         );
         let framed = frame(&m);

@@ -274,9 +274,11 @@ impl Store {
                 .await?
             }
             None => {
-                sqlx::query(&format!("SELECT {ITEM_COLUMNS} FROM outbox ORDER BY seq, idx"))
-                    .fetch_all(&self.pool)
-                    .await?
+                sqlx::query(&format!(
+                    "SELECT {ITEM_COLUMNS} FROM outbox ORDER BY seq, idx"
+                ))
+                .fetch_all(&self.pool)
+                .await?
             }
         };
         rows.into_iter().map(item).collect()

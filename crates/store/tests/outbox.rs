@@ -68,16 +68,37 @@ async fn exercise(store: Store) {
     );
 
     // Subscriptions: the API's create refuses a taken id; update returns the old.
-    assert!(store.create_subscription(&sub("a", "http://127.0.0.1:1/"), now).await.unwrap());
-    assert!(!store.create_subscription(&sub("a", "http://127.0.0.1:2/"), now).await.unwrap());
-    assert!(store.create_subscription(&sub("b", "http://127.0.0.1:3/"), now).await.unwrap());
+    assert!(
+        store
+            .create_subscription(&sub("a", "http://127.0.0.1:1/"), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .create_subscription(&sub("a", "http://127.0.0.1:2/"), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .create_subscription(&sub("b", "http://127.0.0.1:3/"), now)
+            .await
+            .unwrap()
+    );
     let old = store
         .update_subscription(&sub("a", "http://127.0.0.1:4/"))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(old.url, "http://127.0.0.1:1/");
-    assert!(store.update_subscription(&sub("zz", "http://127.0.0.1:4/")).await.unwrap().is_none());
+    assert!(
+        store
+            .update_subscription(&sub("zz", "http://127.0.0.1:4/"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let subs = store.subscriptions().await.unwrap();
     assert_eq!(subs[0].url, "http://127.0.0.1:4/");
 
@@ -91,7 +112,13 @@ async fn exercise(store: Store) {
     assert_eq!(dead, 751);
     let b_first = "msg_R1_7_1_b";
     store
-        .record_attempt(b_first, now, Some(503), Some("HTTP 503"), AttemptOutcome::Retry(now))
+        .record_attempt(
+            b_first,
+            now,
+            Some(503),
+            Some("HTTP 503"),
+            AttemptOutcome::Retry(now),
+        )
         .await
         .unwrap();
     let items = store.outbox(Some("T-1")).await.unwrap();
@@ -116,7 +143,13 @@ async fn exercise(store: Store) {
     // A delivered result is listed for the start-up reconciliation.
     assert!(store.delivered_result_barcodes().await.unwrap().is_empty());
     store
-        .record_attempt("msg_R1_8_0_a", now, Some(200), None, AttemptOutcome::Delivered)
+        .record_attempt(
+            "msg_R1_8_0_a",
+            now,
+            Some(200),
+            None,
+            AttemptOutcome::Delivered,
+        )
         .await
         .unwrap();
     assert_eq!(store.delivered_result_barcodes().await.unwrap(), ["T-0"]);

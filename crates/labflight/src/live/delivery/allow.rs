@@ -110,7 +110,8 @@ impl fmt::Display for AllowList {
 }
 
 fn parse_entry(raw: &str) -> Result<Entry, String> {
-    let bad = |why: &str| format!("hook_hosts entry `{raw}`: {why}; expected host:port, host:* or host");
+    let bad =
+        |why: &str| format!("hook_hosts entry `{raw}`: {why}; expected host:port, host:* or host");
     let text = raw.trim();
     if text.is_empty() {
         return Err(bad("empty"));
@@ -172,8 +173,8 @@ mod tests {
 
     #[test]
     fn host_and_port_must_both_be_allowed() {
-        let list = AllowList::parse(&["127.0.0.1:9000", "his.example.cn", "lis.example.cn:*"])
-            .unwrap();
+        let list =
+            AllowList::parse(&["127.0.0.1:9000", "his.example.cn", "lis.example.cn:*"]).unwrap();
         assert!(list.check("http://127.0.0.1:9000/hook").is_ok());
         let e = list.check("http://127.0.0.1:5432/hook").unwrap_err();
         assert!(e.contains("127.0.0.1 port 5432"), "{e}");
@@ -185,7 +186,10 @@ mod tests {
         // host:* any port.
         assert!(list.check("https://LIS.example.cn:8443/fhir").is_ok());
         assert!(list.check("mllp://lis.example.cn:2575").is_ok());
-        assert!(list.check("mllp://lis.example.cn").is_err(), "mllp needs a port");
+        assert!(
+            list.check("mllp://lis.example.cn").is_err(),
+            "mllp needs a port"
+        );
         let e = list.check("http://10.0.0.8/hook").unwrap_err();
         assert!(e.contains("10.0.0.8"), "{e}");
         assert!(list.check("ftp://127.0.0.1:9000/x").is_err());

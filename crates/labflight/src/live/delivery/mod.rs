@@ -382,10 +382,10 @@ async fn attempt(ctx: &Context, sub: &Subscription, item: &OutboxItem) -> Tried 
         )
     });
     let mut error = if kind == FailureKind::Redirect {
-        let to = resp
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .map_or_else(|| "nowhere".to_owned(), |l| response::excerpt(l.as_bytes(), 200));
+        let to = resp.headers().get(reqwest::header::LOCATION).map_or_else(
+            || "nowhere".to_owned(),
+            |l| response::excerpt(l.as_bytes(), 200),
+        );
         format!("HTTP {code}: redirect to `{to}` not followed (subscribe the final URL)")
     } else {
         let body = response::body_excerpt(resp).await;
@@ -445,7 +445,10 @@ mod tests {
         }
         assert_eq!(ids.len(), total);
         assert_eq!(webhook_id("R1a", 5, 1000, "s"), "msg_R1a_5_1000_s");
-        assert_ne!(webhook_id("R1a", 5, 1000, "s"), webhook_id("R1a", 6, 0, "s"));
+        assert_ne!(
+            webhook_id("R1a", 5, 1000, "s"),
+            webhook_id("R1a", 6, 0, "s")
+        );
     }
 
     #[tokio::test]

@@ -157,7 +157,13 @@ pub fn describe(e: &reqwest::Error, https: bool) -> (FailureKind, String) {
         source = s.source();
     }
     let lower = text.to_ascii_lowercase();
-    let tls_words = ["tls", "certificate", "handshake", "corrupt message", "invalidcontenttype"];
+    let tls_words = [
+        "tls",
+        "certificate",
+        "handshake",
+        "corrupt message",
+        "invalidcontenttype",
+    ];
     let kind = if e.is_timeout() {
         FailureKind::Timeout
     } else if https && tls_words.iter().any(|w| lower.contains(w)) {
@@ -196,7 +202,15 @@ mod tests {
 
     #[test]
     fn malformed_and_negative_values_are_ignored_and_noted() {
-        for bad in ["-5", "soon", "1.5", "", "0x10", "+3", "Sun, 99 Nov 1994 08:49:37 GMT"] {
+        for bad in [
+            "-5",
+            "soon",
+            "1.5",
+            "",
+            "0x10",
+            "+3",
+            "Sun, 99 Nov 1994 08:49:37 GMT",
+        ] {
             let r = at(bad, 60.0);
             assert_eq!(r.wait, None, "{bad:?}");
             assert!(r.note.unwrap().contains("ignored"), "{bad:?}");
@@ -222,7 +236,10 @@ mod tests {
             Some(Duration::minutes(3))
         );
         // In the past: no extra wait. Far future: clamped.
-        assert_eq!(later("Sat, 05 Nov 1994 08:49:37 GMT"), Some(Duration::zero()));
+        assert_eq!(
+            later("Sat, 05 Nov 1994 08:49:37 GMT"),
+            Some(Duration::zero())
+        );
         assert_eq!(later("Fri, 31 Dec 9999 23:59:59 GMT"), Some(MAX));
     }
 
