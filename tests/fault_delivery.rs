@@ -633,7 +633,31 @@ fn a_delivery_recorded_but_not_reported_before_a_crash_is_reported_at_start_up_o
     let barcode = "T-R001".to_owned();
     rt.block_on(async {
         seal(&http, mqtt_port, "BX-R1", std::slice::from_ref(&barcode)).await;
-        result_for(&http, &barcode).await;
+        let base = format!("http://{http}");
+        let (code, _) = post(
+            &base,
+            &format!("/api/v1/lab/tubes/{barcode}/received"),
+            PH,
+            String::new(),
+        )
+        .await;
+        assert_eq!(code, 204);
+        // The lab's LIS sends the patient along: dropped, and said so.
+        let mut body: Value = serde_json::from_str(&report("R-R001", &barcode)).unwrap();
+        body["contained"].as_array_mut().unwrap().push(json!({
+            "resourceType": "Patient", "id": "p",
+            "name": [{"family": "Zhang", "given": ["San"]}],
+            "identifier": [{"value": "110101199001011234"}]
+        }));
+        body["subject"] = json!({"reference": "#p", "display": "Zhang San"});
+        let (code, v) = post(&base, "/api/v1/lab/results", PH, body.to_string()).await;
+        assert_eq!(code, 201, "{v}");
+        let said = v["issue"][0]["diagnostics"].as_str().unwrap();
+        assert!(
+            said.contains("patient data dropped")
+                && said.contains("DiagnosticReport.contained[2] (Patient)"),
+            "{said}"
+        );
     });
     svc.kill9();
     drop(svc);
@@ -660,6 +684,14 @@ fn a_delivery_recorded_but_not_reported_before_a_crash_is_reported_at_start_up_o
             )
             .await
             .unwrap();
+    });
+    // Nothing identifying was stored with the report.
+    rt.block_on(async {
+        let store = labflight_store::Store::open(&url).await.unwrap();
+        let stored = store.lab_report("R-R001").await.unwrap().unwrap().body;
+        for gone in ["Zhang", "110101199001011234", "Patient", "subject"] {
+            assert!(!stored.contains(gone), "{gone} stored: {stored}");
+        }
     });
     let mut svc = start(&cfg);
     assert!(

@@ -159,8 +159,9 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Changes a subscription's scope, URL and secret (re-activating it); returns
-    /// what it was, or none when there is no such subscription.
+    /// Changes a subscription's scope, URL and secret (re-activating it, with the
+    /// items a 410 held back queued again); returns what it was, or none when there
+    /// is no such subscription.
     pub async fn update_subscription(&self, s: &Subscription) -> Result<Option<Subscription>> {
         let mut tx = self.pool.begin().await?;
         let old = sqlx::query(
@@ -180,6 +181,13 @@ impl Store {
             .bind(&s.url)
             .bind(&s.secret)
             .bind(i32::from(s.active))
+            .bind(&s.id)
+            .execute(&mut *tx)
+            .await?;
+            // Items held while it was disabled (a 410) go out again, in order.
+            sqlx::query(
+                "UPDATE outbox SET status = 'pending' WHERE subscription = $1 AND status = 'disabled'",
+            )
             .bind(&s.id)
             .execute(&mut *tx)
             .await?;

@@ -99,6 +99,18 @@ async fn exercise(store: Store) {
             .unwrap()
             .is_none()
     );
+    // A 410 disabled "a" (its items held back); a PUT re-activates it and them.
+    store
+        .disable_subscription("a", "the endpoint answered 410 Gone")
+        .await
+        .unwrap();
+    assert!(store.pending_for("a", 5000).await.unwrap().is_empty());
+    store
+        .update_subscription(&sub("a", "http://127.0.0.1:4/"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.pending_for("a", 5000).await.unwrap().len(), 751);
     let subs = store.subscriptions().await.unwrap();
     assert_eq!(subs[0].url, "http://127.0.0.1:4/");
 
