@@ -130,8 +130,8 @@ async fn seal(svc: &Service, box_id: &str, barcodes: &[&str]) {
     panic!("the service never saw box {box_id}");
 }
 
-/// Puts the box on its way to a lab (a forced pickup, its carrier loading it) and
-/// returns the tokens of (the lab it goes to, the other lab).
+/// Puts the box on its way to LAB-PH (the other labs closed by a coordinator, a
+/// forced pickup, its carrier loading it) and returns the tokens of (LAB-PH, LAB-CH).
 async fn carry_box(svc: &Service, box_id: &str) -> (&'static str, &'static str) {
     let mut o = MqttOptions::new(format!("test-carry-{box_id}"), "127.0.0.1", svc.mqtt_port);
     o.set_keep_alive(Duration::from_secs(10));
@@ -144,9 +144,11 @@ async fn carry_box(svc: &Service, box_id: &str) -> (&'static str, &'static str) 
             }
         }
     });
+    carry::only_lab_open(&svc.http, ADMIN, "LAB-PH").await;
     let lab = carry::put_on_its_way(&svc.http, ADMIN, &c, "LH-C001", box_id).await;
     poll.abort();
-    if lab == "LAB-PH" { (PH, CH) } else { (CH, PH) }
+    assert_eq!(lab, "LAB-PH");
+    (PH, CH)
 }
 
 async fn get(base: &str, path: &str) -> (u16, Value) {
@@ -402,10 +404,13 @@ fn receiver_down_two_simulated_hours_and_a_kill_9_then_every_report_once_in_orde
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), want, "each delivery exactly once: {got:?}");
-        // In order: the deliveries' journal sequence numbers rise.
-        let seqs: Vec<i64> = got
+        // In order: the deliveries' places (journal seq, index within the event) rise.
+        let seqs: Vec<(i64, i64)> = got
             .iter()
-            .map(|g| g.0.split('_').nth(2).and_then(|s| s.parse().ok()).unwrap())
+            .map(|g| {
+                let mut f = g.0.split('_').skip(2).map(|s| s.parse::<i64>().unwrap());
+                (f.next().unwrap(), f.next().unwrap())
+            })
             .collect();
         assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
         let (_, deliveries) = reqwest::Client::new()

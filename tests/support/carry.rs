@@ -26,6 +26,29 @@ fn box_status(boxes: &Value, box_id: &str) -> Option<Value> {
         .map(|b| b["status"].clone())
 }
 
+/// The Longhua labs (`maps/longhua/labs.geojson`).
+pub const LONGHUA_LABS: [&str; 3] = ["LAB-PH", "LAB-CH", "LAB-MCH"];
+
+/// Marks every Longhua lab but `lab` unavailable (a coordinator's override), so
+/// the dispatcher sends every box to `lab`: tests then know which lab acts.
+pub async fn only_lab_open(http: &str, token: &str, lab: &str) {
+    for other in LONGHUA_LABS.iter().filter(|l| **l != lab) {
+        let r = reqwest::Client::new()
+            .post(format!("{http}/api/v1/control/labs/{other}/unavailable"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success(),
+            "{other} unavailable: {}",
+            r.status()
+        );
+    }
+}
+
 /// Forces the pickup at `station`, waits (bounded) for `box_id`'s mission, reports
 /// its carrier loading the box over `mqtt`, and waits until the service has it on
 /// board. Returns the lab the box is on its way to. `token` is a coordinator's

@@ -9,7 +9,10 @@ use chrono::{DateTime, Utc};
 const START: u8 = 0x0B;
 const END: [u8; 2] = [0x1C, 0x0D];
 
-/// HL7 escaping of the delimiters `| ^ ~ \ &` inside a field.
+/// HL7 escaping of the delimiters `| ^ ~ \ &` inside a field; every control
+/// character — the MLLP framing bytes `0x0B` and `0x1C`, the segment separator
+/// `\r`, and the rest — becomes a space, so no field value (a hostile barcode, a
+/// lab's text) can end a segment, a message or a frame.
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -19,7 +22,7 @@ fn esc(s: &str) -> String {
             '~' => out.push_str("\\R\\"),
             '\\' => out.push_str("\\E\\"),
             '&' => out.push_str("\\T\\"),
-            '\r' | '\n' => out.push(' '),
+            c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
     }
@@ -180,6 +183,32 @@ mod tests {
     #[test]
     fn delimiters_in_text_are_escaped() {
         assert_eq!(esc("a|b^c~d\\e&f"), "a\\F\\b\\S\\c\\R\\d\\E\\e\\T\\f");
+    }
+
+    #[test]
+    fn a_hostile_barcode_cannot_break_the_framing_or_the_segments() {
+        let normal = oru_r01(&result(), "C1").split('\r').count();
+        let mut r = result();
+        r.barcode = "T-1\x0b\x1c\rMSH|^~\\&|EVIL\x1c\x0d\x0bPID|1\n\x00".into();
+        r.report_id = "R\x1c\x0d".into();
+        r.observations[0].unit = "mmol/L\rOBX|9".into();
+        let m = oru_r01(&r, "C\x0b1");
+        assert!(
+            !m.bytes()
+                .any(|b| b == 0x0B || b == 0x1C || b == b'\n' || b == 0),
+            "{m:?}"
+        );
+        let framed = frame(&m);
+        // Exactly one frame: one start byte, one end sequence, at the ends.
+        assert_eq!(framed.iter().filter(|b| **b == 0x0B).count(), 1);
+        assert_eq!(framed.windows(2).filter(|w| *w == END).count(), 1);
+        let inside = unframe(&framed).expect("one whole frame");
+        assert_eq!(inside, m);
+        let segs: Vec<&str> = inside.split('\r').collect();
+        assert_eq!(segs.len(), normal, "{segs:?}");
+        assert_eq!(segs.iter().filter(|s| s.starts_with("MSH|")).count(), 1);
+        assert_eq!(segs.iter().filter(|s| s.starts_with("PID|")).count(), 1);
+        assert!(segs[1].contains("T-1   MSH\\F\\\\S\\"), "{}", segs[1]);
     }
 
     #[test]

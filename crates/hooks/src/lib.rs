@@ -16,8 +16,9 @@ pub mod signature;
 
 pub use fhir::{
     FHIR_JSON, FhirError, IncomingReport, IssueCode, IssueSeverity, LAB_TESTS, LabResult, LabTest,
-    ObservationValue, PlausibilityError, ReportStatus, StatusKind, check_plausible, lab_test,
-    normal_ranges, operation_outcome, parse_lab_report, report_bundle, status_bundle,
+    ObservationValue, PlausibilityError, ReportStatus, StatusKind, check_plausible,
+    drop_patient_data, lab_test, normal_ranges, operation_outcome, parse_lab_report, report_bundle,
+    status_bundle,
 };
 pub use signature::{
     DEFAULT_TOLERANCE_SECS, Secret, SecretError, VerifyError, WebhookHeaders, headers, sign, verify,

@@ -45,7 +45,8 @@ struct ServeConfig {
     set: Vec<String>,
     /// Bearer token that may manage hooks (`/api/v1/hooks/...`).
     admin_token: Option<String>,
-    /// Hosts result hooks may call (default 127.0.0.1 and localhost).
+    /// Where result hooks may go: `host:port`, `host:*` (any port) or `host` (the
+    /// scheme's default port); default `127.0.0.1:*` and `localhost:*`.
     #[serde(default)]
     hook_hosts: Vec<String>,
     /// Lab id → the bearer token its LIS posts results with.

@@ -2,14 +2,14 @@
 //! connection, the core, hook delivery and the outbox. `/healthz` answers 503
 //! when one is down, naming it; `/metrics` carries the same facts
 //! (`labflight_part_up`, `labflight_core_lag_seconds`,
-//! `labflight_outbox_oldest_pending_seconds`), refreshed every few seconds
+//! `labflight_delivery_oldest_pending_seconds`), refreshed every few seconds
 //! whether or not anyone asks.
 
 use crate::control::Control;
 use crate::routes::AppState;
 use serde::Serialize;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -29,18 +29,8 @@ pub const REFRESH_EVERY: Duration = Duration::from_secs(5);
 pub struct Liveness {
     /// The MQTT connection is up (set by the poll task; the ticks wait for it).
     pub broker_connected: Arc<AtomicBool>,
-    /// Wall-clock milliseconds of the delivery worker's last finished round (0: none yet).
-    pub delivery_round_ms: AtomicI64,
     /// The last commit of the core failed because the database is away.
     pub database_failing: AtomicBool,
-}
-
-impl Liveness {
-    /// The delivery worker finished a round now.
-    pub fn delivery_round(&self) {
-        self.delivery_round_ms
-            .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
-    }
 }
 
 /// One part's state.
@@ -137,7 +127,7 @@ pub async fn check(s: &AppState) -> Report {
         }
     });
 
-    let last_round = s.liveness.delivery_round_ms.load(Ordering::Relaxed);
+    let last_round = s.metrics.delivery_worker_heartbeat.get() * 1000;
     let silent_ms = chrono::Utc::now().timestamp_millis() - last_round;
     parts.push(if last_round == 0 {
         part("delivery", false, "has not finished a round yet".into())
@@ -152,13 +142,10 @@ pub async fn check(s: &AppState) -> Report {
     });
 
     let now = s.snapshot.borrow().as_ref().map(|snap| snap.now);
-    let oldest = tokio::time::timeout(PROBE_TIMEOUT, s.store.oldest_pending_delivery()).await;
+    let oldest = tokio::time::timeout(PROBE_TIMEOUT, s.store.oldest_pending_at()).await;
     parts.push(match (oldest, now) {
         (Ok(Ok(Some(created))), Some(now)) => {
             let age = (now - created).max(chrono::Duration::zero());
-            s.metrics
-                .outbox_oldest_pending_seconds
-                .set(age.num_milliseconds() as f64 / 1000.0);
             part(
                 "outbox",
                 age <= OUTBOX_MAX_AGE,
@@ -168,10 +155,7 @@ pub async fn check(s: &AppState) -> Report {
                 ),
             )
         }
-        (Ok(Ok(_)), _) => {
-            s.metrics.outbox_oldest_pending_seconds.set(0.0);
-            part("outbox", true, "nothing undelivered".into())
-        }
+        (Ok(Ok(_)), _) => part("outbox", true, "nothing undelivered".into()),
         (Ok(Err(e)), _) => {
             tracing::warn!("health: outbox: {e}");
             part(

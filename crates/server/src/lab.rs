@@ -10,10 +10,11 @@ use crate::routes::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use labflight_hooks::fhir::{
-    IssueCode, IssueSeverity, check_plausible, operation_outcome, parse_lab_report,
+    IssueCode, IssueSeverity, check_plausible, drop_patient_data, operation_outcome,
+    parse_lab_report,
 };
 use labflight_store::Subscription;
 use serde::Deserialize;
@@ -34,7 +35,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route(
             "/api/v1/hooks/subscriptions/{id}",
-            delete(remove_subscription),
+            axum::routing::put(change_subscription).delete(remove_subscription),
         )
         .route("/api/v1/hooks/deliveries", get(deliveries))
         .route("/api/v1/hooks/deliveries/{webhook_id}/resend", post(resend))
@@ -191,7 +192,7 @@ pub async fn post_result(
         ))
         .into_response();
     }
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
+    let mut value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
             return Outcome(Refusal::new(
@@ -202,6 +203,8 @@ pub async fn post_result(
             .into_response();
         }
     };
+    // No patient data is kept: what is stored is the report without it.
+    let dropped = drop_patient_data(&mut value);
     let report = match parse_lab_report(&value) {
         Ok(r) => r,
         Err(e) => {
@@ -217,7 +220,19 @@ pub async fn post_result(
             .into_response();
         }
     }
-    let raw = String::from_utf8_lossy(&body).into_owned();
+    let raw = if dropped.is_empty() {
+        String::from_utf8_lossy(&body).into_owned()
+    } else {
+        value.to_string()
+    };
+    let accepted = if dropped.is_empty() {
+        "result accepted".to_owned()
+    } else {
+        format!(
+            "result accepted; patient data dropped, not kept (labflight knows tubes by barcode only): {}",
+            dropped.join(", ")
+        )
+    };
     match ask(&s, |reply| Control::LabResult {
         lab,
         report,
@@ -232,7 +247,7 @@ pub async fn post_result(
             operation_outcome(
                 IssueSeverity::Information,
                 IssueCode::Informational,
-                "result accepted",
+                &accepted,
                 None,
             )
             .to_string(),
@@ -344,7 +359,51 @@ pub struct NewSubscription {
     secret: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/hooks/subscriptions", tag = "hooks", request_body(content = String, content_type = "application/json", description = "{id, scope: all|station:<id>|group:<id>, url, secret: whsec_…}"), responses((status = 201, description = "created"), (status = 400, description = "OperationOutcome")))]
+/// A subscription's scope, URL and secret, checked as the API takes them.
+fn check_subscription(
+    s: &AppState,
+    scope: &str,
+    url: &str,
+    secret: &str,
+) -> Result<(), Box<Outcome>> {
+    let scope_ok = scope == "all" || scope.starts_with("station:") || scope.starts_with("group:");
+    if !scope_ok {
+        return Err(Box::new(Outcome(
+            Refusal::new(
+                400,
+                IssueCode::Value,
+                format!("scope `{scope}`: expected all, station:<id> or group:<id>"),
+            )
+            .at("scope"),
+        )));
+    }
+    // HL7 v2 over MLLP is not signed; every HTTP hook is.
+    let mllp = url.starts_with("mllp://");
+    if let (false, Err(e)) = (mllp, labflight_hooks::signature::Secret::parse(secret)) {
+        return Err(Box::new(Outcome(
+            Refusal::new(400, IssueCode::Value, format!("secret: {e}")).at("secret"),
+        )));
+    }
+    if let Err(e) = (s.hook_url_check)(url) {
+        return Err(Box::new(Outcome(
+            Refusal::new(400, IssueCode::Value, e).at("url"),
+        )));
+    }
+    Ok(())
+}
+
+fn store_error(e: labflight_store::StoreError) -> Response {
+    Outcome(Refusal::new(500, IssueCode::Exception, e.to_string())).into_response()
+}
+
+/// Tells the core its subscriptions changed (it owes deliveries by them).
+async fn subscriptions_changed(s: &AppState) {
+    if let Some(c) = &s.control {
+        let _ = c.send(Control::SubscriptionsChanged).await;
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/hooks/subscriptions", tag = "hooks", request_body(content = String, content_type = "application/json", description = "{id, scope: all|station:<id>|group:<id>, url, secret: whsec_…}"), responses((status = 201, description = "created"), (status = 400, description = "OperationOutcome"), (status = 409, description = "OperationOutcome: the id is taken (change it with PUT)")))]
 pub async fn add_subscription(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -353,30 +412,8 @@ pub async fn add_subscription(
     if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
     }
-    let scope_ok =
-        n.scope == "all" || n.scope.starts_with("station:") || n.scope.starts_with("group:");
-    if !scope_ok {
-        return Outcome(
-            Refusal::new(
-                400,
-                IssueCode::Value,
-                format!(
-                    "scope `{}`: expected all, station:<id> or group:<id>",
-                    n.scope
-                ),
-            )
-            .at("scope"),
-        )
-        .into_response();
-    }
-    // HL7 v2 over MLLP is not signed; every HTTP hook is.
-    let mllp = n.url.starts_with("mllp://");
-    if let (false, Err(e)) = (mllp, labflight_hooks::signature::Secret::parse(&n.secret)) {
-        return Outcome(Refusal::new(400, IssueCode::Value, format!("secret: {e}")).at("secret"))
-            .into_response();
-    }
-    if let Err(e) = (s.hook_url_check)(&n.url) {
-        return Outcome(Refusal::new(400, IssueCode::Value, e).at("url")).into_response();
+    if let Err(o) = check_subscription(&s, &n.scope, &n.url, &n.secret) {
+        return o.into_response();
     }
     let sub = Subscription {
         id: n.id,
@@ -391,38 +428,154 @@ pub async fn add_subscription(
         .borrow()
         .as_ref()
         .map_or_else(chrono::Utc::now, |snap| snap.now);
-    if let Err(e) = s.store.add_subscription(&sub, now).await {
-        return Outcome(Refusal::new(500, IssueCode::Exception, e.to_string())).into_response();
+    match s.store.create_subscription(&sub, now).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Outcome(
+                Refusal::new(
+                    409,
+                    IssueCode::Conflict,
+                    format!(
+                        "subscription `{}` already exists: change it with PUT /api/v1/hooks/subscriptions/{}",
+                        sub.id, sub.id
+                    ),
+                )
+                .at("id"),
+            )
+            .into_response();
+        }
+        Err(e) => return store_error(e),
     }
-    if let Some(c) = &s.control {
-        let _ = c.send(Control::SubscriptionsChanged).await;
-    }
+    subscriptions_changed(&s).await;
     (StatusCode::CREATED, Json(sub)).into_response()
 }
 
-#[utoipa::path(delete, path = "/api/v1/hooks/subscriptions/{id}", tag = "hooks", params(("id" = String, Path)), responses((status = 204, description = "removed"), (status = 404, description = "no such subscription")))]
+#[derive(Debug, Deserialize)]
+pub struct SubscriptionChange {
+    /// `all`, `station:<centre>` or `group:<medical group>`.
+    scope: String,
+    url: String,
+    /// A new `whsec_<base64>` secret; none keeps the current one.
+    #[serde(default)]
+    secret: Option<String>,
+}
+
+#[utoipa::path(put, path = "/api/v1/hooks/subscriptions/{id}", tag = "hooks", params(("id" = String, Path)), request_body(content = String, content_type = "application/json", description = "{scope: all|station:<id>|group:<id>, url, secret?: whsec_… (absent: unchanged)}"), responses((status = 200, description = "changed (and active again); the audit log keeps the old and new URL"), (status = 400, description = "OperationOutcome"), (status = 404, description = "OperationOutcome: no such subscription")))]
+pub async fn change_subscription(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(c): Json<SubscriptionChange>,
+) -> Response {
+    let caller = match admin(&s, &headers).await {
+        Ok(caller) => caller,
+        Err(o) => return o.into_response(),
+    };
+    let current = match s.store.subscriptions().await {
+        Ok(subs) => subs.into_iter().find(|x| x.id == id),
+        Err(e) => return store_error(e),
+    };
+    let Some(current) = current else {
+        return Outcome(Refusal::new(
+            404,
+            IssueCode::NotFound,
+            format!("no subscription `{id}`"),
+        ))
+        .into_response();
+    };
+    // Queued bodies were rendered for the endpoint's kind (FHIR or HL7 v2).
+    if current.url.starts_with("mllp://") != c.url.starts_with("mllp://") {
+        return Outcome(
+            Refusal::new(
+                400,
+                IssueCode::Value,
+                format!(
+                    "url `{}`: subscription `{id}` cannot switch between mllp:// and http(s):// \
+                     (its queued deliveries are in the other format); delete it and create a new one",
+                    c.url
+                ),
+            )
+            .at("url"),
+        )
+        .into_response();
+    }
+    let secret = c.secret.unwrap_or_else(|| current.secret.clone());
+    if let Err(o) = check_subscription(&s, &c.scope, &c.url, &secret) {
+        return o.into_response();
+    }
+    let sub = Subscription {
+        id: id.clone(),
+        scope: c.scope,
+        url: c.url,
+        secret,
+        active: true,
+        disabled_reason: None,
+    };
+    let old = match s.store.update_subscription(&sub).await {
+        Ok(Some(old)) => old,
+        Ok(None) => {
+            return Outcome(Refusal::new(
+                404,
+                IssueCode::NotFound,
+                format!("no subscription `{id}`"),
+            ))
+            .into_response();
+        }
+        Err(e) => return store_error(e),
+    };
+    audit(
+        &s,
+        &caller,
+        "change hook subscription",
+        Some(&id),
+        "ok",
+        Some(format!(
+            "url {} -> {}; scope {} -> {}; secret {}",
+            old.url,
+            sub.url,
+            old.scope,
+            sub.scope,
+            if old.secret == sub.secret {
+                "unchanged"
+            } else {
+                "changed"
+            }
+        )),
+    )
+    .await;
+    subscriptions_changed(&s).await;
+    (StatusCode::OK, Json(sub)).into_response()
+}
+
+#[utoipa::path(delete, path = "/api/v1/hooks/subscriptions/{id}", tag = "hooks", params(("id" = String, Path)), responses((status = 204, description = "removed; its undelivered items are dead (listed in /api/v1/hooks/deliveries with the deletion as their error)"), (status = 404, description = "no such subscription")))]
 pub async fn remove_subscription(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(o) = admin(&s, &headers).await {
-        return o.into_response();
-    }
-    match s.store.delete_subscription(&id).await {
-        Ok(true) => {
-            if let Some(c) = &s.control {
-                let _ = c.send(Control::SubscriptionsChanged).await;
+    let caller = match admin(&s, &headers).await {
+        Ok(caller) => caller,
+        Err(o) => return o.into_response(),
+    };
+    let reason = format!(
+        "subscription `{id}` was deleted by {} before this was delivered",
+        caller.user
+    );
+    match s.store.delete_subscription(&id, &reason).await {
+        Ok((true, dead)) => {
+            if dead > 0 {
+                tracing::info!("hooks: deleting `{id}` left {dead} undelivered items dead");
             }
+            subscriptions_changed(&s).await;
             StatusCode::NO_CONTENT.into_response()
         }
-        Ok(false) => Outcome(Refusal::new(
+        Ok((false, _)) => Outcome(Refusal::new(
             404,
             IssueCode::NotFound,
             format!("no subscription `{id}`"),
         ))
         .into_response(),
-        Err(e) => Outcome(Refusal::new(500, IssueCode::Exception, e.to_string())).into_response(),
+        Err(e) => store_error(e),
     }
 }
 

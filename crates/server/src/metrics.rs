@@ -29,6 +29,13 @@ pub struct PartLabel {
     pub part: String,
 }
 
+/// A hook endpoint (subscription id) and how a delivery to it failed.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EndpointFailureLabel {
+    pub endpoint: String,
+    pub kind: String,
+}
+
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
@@ -49,8 +56,16 @@ pub struct Metrics {
     pub part_up: Family<PartLabel, Gauge>,
     /// How long the core took to answer the last health probe, in seconds.
     pub core_lag_seconds: Gauge<f64, AtomicU64>,
-    /// Service-time age of the oldest undelivered outbox item, in seconds (0: none).
-    pub outbox_oldest_pending_seconds: Gauge<f64, AtomicU64>,
+    /// Failed hook delivery attempts, by endpoint and kind.
+    pub delivery_failures: Family<EndpointFailureLabel, Counter>,
+    /// Endpoint delivery tasks that panicked (caught; the others went on).
+    pub delivery_task_panics: Counter,
+    /// Endpoints tried again after their task panicked.
+    pub delivery_task_restarts: Counter,
+    /// Age of the oldest undelivered (pending) outbox item, in service seconds.
+    pub delivery_oldest_pending_seconds: Gauge<i64, AtomicI64>,
+    /// Wall-clock Unix seconds of the delivery worker's last completed round.
+    pub delivery_worker_heartbeat: Gauge<i64, AtomicI64>,
 }
 
 impl Default for Metrics {
@@ -78,7 +93,11 @@ impl Metrics {
             task_restarts: Family::default(),
             part_up: Family::default(),
             core_lag_seconds: Gauge::default(),
-            outbox_oldest_pending_seconds: Gauge::default(),
+            delivery_failures: Family::default(),
+            delivery_task_panics: Counter::default(),
+            delivery_task_restarts: Counter::default(),
+            delivery_oldest_pending_seconds: Gauge::default(),
+            delivery_worker_heartbeat: Gauge::default(),
         };
         registry.register(
             "mqtt_messages_received",
@@ -147,9 +166,29 @@ impl Metrics {
             m.core_lag_seconds.clone(),
         );
         registry.register(
-            "outbox_oldest_pending_seconds",
-            "Service-time age of the oldest undelivered result-sharing item (0: none)",
-            m.outbox_oldest_pending_seconds.clone(),
+            "delivery_failures",
+            "Failed hook delivery attempts, by endpoint (subscription) and kind",
+            m.delivery_failures.clone(),
+        );
+        registry.register(
+            "delivery_task_panics",
+            "Hook endpoint delivery tasks that panicked (caught; other endpoints unaffected)",
+            m.delivery_task_panics.clone(),
+        );
+        registry.register(
+            "delivery_task_restarts",
+            "Hook endpoints tried again after their delivery task panicked",
+            m.delivery_task_restarts.clone(),
+        );
+        registry.register(
+            "delivery_oldest_pending_seconds",
+            "Age in service seconds of the oldest undelivered outbox item (0: none)",
+            m.delivery_oldest_pending_seconds.clone(),
+        );
+        registry.register(
+            "delivery_worker_heartbeat",
+            "Wall-clock Unix seconds of the delivery worker's last completed round",
+            m.delivery_worker_heartbeat.clone(),
         );
         Metrics { registry, ..m }
     }
@@ -197,6 +236,15 @@ impl Metrics {
     pub fn command(&self, kind: &str) {
         self.commands
             .get_or_create(&KindLabel {
+                kind: kind.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn delivery_failure(&self, endpoint: &str, kind: &str) {
+        self.delivery_failures
+            .get_or_create(&EndpointFailureLabel {
+                endpoint: endpoint.to_owned(),
                 kind: kind.to_owned(),
             })
             .inc();

@@ -13,7 +13,7 @@ use utoipa::OpenApi;
         crate::routes::healthz, crate::routes::metrics, crate::routes::status,
         crate::routes::drones, crate::routes::missions, crate::routes::boxes, crate::routes::tube,
         crate::lab::post_result, crate::lab::tube_received, crate::lab::tube_rejected,
-        crate::lab::list_subscriptions, crate::lab::add_subscription, crate::lab::remove_subscription,
+        crate::lab::list_subscriptions, crate::lab::add_subscription, crate::lab::change_subscription, crate::lab::remove_subscription,
         crate::lab::deliveries, crate::lab::resend,
         crate::auth::login, crate::auth::logout, crate::auth::me,
         crate::dashboard::map, crate::dashboard::dashboard, crate::dashboard::live,

@@ -22,7 +22,10 @@ pub struct Subscription {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxItem {
     pub webhook_id: String,
+    /// The journal seq of the event that owed this delivery.
     pub seq: i64,
+    /// Its index among that event's deliveries: (seq, idx) is the delivery order.
+    pub idx: i64,
     pub subscription: String,
     pub barcode: String,
     /// `result`, `received`, `rejected`, `redraw`.
@@ -75,11 +78,23 @@ fn item(r: sqlx::any::AnyRow) -> Result<OutboxItem> {
             .transpose()?,
         last_status: r.try_get(11)?,
         last_error: r.try_get(12)?,
+        idx: r.try_get(13)?,
+    })
+}
+
+fn subscription(r: sqlx::any::AnyRow) -> Result<Subscription> {
+    Ok(Subscription {
+        id: r.try_get(0)?,
+        scope: r.try_get(1)?,
+        url: r.try_get(2)?,
+        secret: r.try_get(3)?,
+        active: r.try_get::<i32, _>(4)? != 0,
+        disabled_reason: r.try_get(5)?,
     })
 }
 
 const ITEM_COLUMNS: &str = "webhook_id, seq, subscription, barcode, kind, body, status, attempts, \
-     next_attempt_at, created_at, delivered_at, last_status, last_error";
+     next_attempt_at, created_at, delivered_at, last_status, last_error, idx";
 
 impl Store {
     pub async fn add_subscription(&self, s: &Subscription, at: Instant) -> Result<()> {
@@ -105,18 +120,7 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(Subscription {
-                    id: r.try_get(0)?,
-                    scope: r.try_get(1)?,
-                    url: r.try_get(2)?,
-                    secret: r.try_get(3)?,
-                    active: r.try_get::<i32, _>(4)? != 0,
-                    disabled_reason: r.try_get(5)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(subscription).collect()
     }
 
     pub async fn disable_subscription(&self, id: &str, reason: &str) -> Result<()> {
@@ -136,13 +140,106 @@ impl Store {
         Ok(())
     }
 
-    pub async fn delete_subscription(&self, id: &str) -> Result<bool> {
+    /// Adds a subscription from the API: false (and nothing changes) when the id is
+    /// taken. (Configured subscriptions use `add_subscription`, which replaces.)
+    pub async fn create_subscription(&self, s: &Subscription, at: Instant) -> Result<bool> {
+        let n = sqlx::query(
+            "INSERT INTO subscriptions (id, scope, url, secret, active, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&s.id)
+        .bind(&s.scope)
+        .bind(&s.url)
+        .bind(&s.secret)
+        .bind(i32::from(s.active))
+        .bind(ts(at))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+
+    /// Changes a subscription's scope, URL and secret (re-activating it, with the
+    /// items a 410 held back queued again); returns what it was, or none when there
+    /// is no such subscription.
+    pub async fn update_subscription(&self, s: &Subscription) -> Result<Option<Subscription>> {
+        let mut tx = self.pool.begin().await?;
+        let old = sqlx::query(
+            "SELECT id, scope, url, secret, active, disabled_reason FROM subscriptions WHERE id = $1",
+        )
+        .bind(&s.id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(subscription)
+        .transpose()?;
+        if old.is_some() {
+            sqlx::query(
+                "UPDATE subscriptions SET scope = $1, url = $2, secret = $3, active = $4, disabled_reason = NULL \
+                 WHERE id = $5",
+            )
+            .bind(&s.scope)
+            .bind(&s.url)
+            .bind(&s.secret)
+            .bind(i32::from(s.active))
+            .bind(&s.id)
+            .execute(&mut *tx)
+            .await?;
+            // Items held while it was disabled (a 410) go out again, in order.
+            sqlx::query(
+                "UPDATE outbox SET status = 'pending' WHERE subscription = $1 AND status = 'disabled'",
+            )
+            .bind(&s.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(old)
+    }
+
+    /// Removes a subscription; its undelivered items become `dead` with `reason` as
+    /// their last error (they stay listed, and are not lost silently). Returns
+    /// whether it existed and how many items it left dead.
+    pub async fn delete_subscription(&self, id: &str, reason: &str) -> Result<(bool, u64)> {
+        let mut tx = self.pool.begin().await?;
+        let dead = sqlx::query(
+            "UPDATE outbox SET status = 'dead', last_error = $1 WHERE subscription = $2 \
+             AND status IN ('pending', 'disabled')",
+        )
+        .bind(reason)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         let n = sqlx::query("DELETE FROM subscriptions WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
-        Ok(n > 0)
+        tx.commit().await?;
+        Ok((n > 0, dead))
+    }
+
+    /// The barcodes with a delivered result (start-up reconciliation: each should
+    /// have its `result_reported`).
+    pub async fn delivered_result_barcodes(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT barcode FROM outbox WHERE kind = 'result' AND status = 'delivered' ORDER BY barcode",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| Ok(r.try_get::<String, _>(0)?))
+            .collect()
+    }
+
+    /// When the oldest undelivered (pending) item was queued.
+    pub async fn oldest_pending_at(&self) -> Result<Option<Instant>> {
+        let row = sqlx::query("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")
+            .fetch_one(&self.pool)
+            .await?;
+        row.try_get::<Option<String>, _>(0)?
+            .map(|s| parse_ts(&s))
+            .transpose()
     }
 
     /// The report `lab` sent under `report_id` (report ids are unique per lab).
@@ -167,7 +264,7 @@ impl Store {
     /// A subscription's undelivered items, oldest first (the order they must go in).
     pub async fn pending_for(&self, subscription: &str, limit: i64) -> Result<Vec<OutboxItem>> {
         let rows = sqlx::query(&format!(
-            "SELECT {ITEM_COLUMNS} FROM outbox WHERE subscription = $1 AND status = 'pending' ORDER BY seq LIMIT $2"
+            "SELECT {ITEM_COLUMNS} FROM outbox WHERE subscription = $1 AND status = 'pending' ORDER BY seq, idx LIMIT $2"
         ))
         .bind(subscription)
         .bind(limit)
@@ -180,16 +277,18 @@ impl Store {
         let rows = match barcode {
             Some(b) => {
                 sqlx::query(&format!(
-                    "SELECT {ITEM_COLUMNS} FROM outbox WHERE barcode = $1 ORDER BY seq"
+                    "SELECT {ITEM_COLUMNS} FROM outbox WHERE barcode = $1 ORDER BY seq, idx"
                 ))
                 .bind(b)
                 .fetch_all(&self.pool)
                 .await?
             }
             None => {
-                sqlx::query(&format!("SELECT {ITEM_COLUMNS} FROM outbox ORDER BY seq"))
-                    .fetch_all(&self.pool)
-                    .await?
+                sqlx::query(&format!(
+                    "SELECT {ITEM_COLUMNS} FROM outbox ORDER BY seq, idx"
+                ))
+                .fetch_all(&self.pool)
+                .await?
             }
         };
         rows.into_iter().map(item).collect()
@@ -198,7 +297,7 @@ impl Store {
     /// The latest `limit` outbox items, newest first.
     pub async fn latest_outbox(&self, limit: i64) -> Result<Vec<OutboxItem>> {
         let rows = sqlx::query(&format!(
-            "SELECT {ITEM_COLUMNS} FROM outbox ORDER BY seq DESC LIMIT $1"
+            "SELECT {ITEM_COLUMNS} FROM outbox ORDER BY seq DESC, idx DESC LIMIT $1"
         ))
         .bind(limit)
         .fetch_all(&self.pool)
@@ -258,8 +357,11 @@ impl Store {
             AttemptOutcome::Retry(when) => ("pending", when, None),
             AttemptOutcome::Dead => ("dead", at, None),
         };
+        // An item dead-lettered (subscription deleted) or disabled while its attempt
+        // was in flight stays so, unless the attempt delivered it after all.
         sqlx::query(
-            "UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, delivered_at = $4, \
+            "UPDATE outbox SET status = CASE WHEN status = 'pending' OR $1 = 'delivered' THEN $1 ELSE status END, \
+             attempts = $2, next_attempt_at = $3, delivered_at = $4, \
              last_status = $5, last_error = $6 WHERE webhook_id = $7",
         )
         .bind(new_status)
@@ -283,10 +385,12 @@ impl Store {
         Ok(row.try_get(0)?)
     }
 
-    /// Puts a dead (or delivered) item back in the queue, due now; same webhook id.
+    /// Puts a dead (or delivered) item back in the queue, due now; same webhook id
+    /// (not an item of a deleted subscription: nobody would send it).
     pub async fn resend(&self, webhook_id: &str, now: Instant) -> Result<bool> {
         let n = sqlx::query(
-            "UPDATE outbox SET status = 'pending', next_attempt_at = $1 WHERE webhook_id = $2 AND status <> 'pending'",
+            "UPDATE outbox SET status = 'pending', next_attempt_at = $1 WHERE webhook_id = $2 AND status <> 'pending' \
+             AND subscription IN (SELECT id FROM subscriptions)",
         )
         .bind(ts(now))
         .bind(webhook_id)

@@ -4,8 +4,8 @@
 //! and current rows for tubes, boxes and missions. One transaction per batch of events:
 //! an event and its commands become durable together, before any command goes out.
 
+mod availability;
 pub mod dashboard;
-mod health;
 pub mod hooks;
 
 pub use dashboard::{AuditEntry, HookSummary, StoredAlert, User};
@@ -373,11 +373,12 @@ impl Store {
         }
         for o in &batch.outbox {
             sqlx::query(
-                "INSERT INTO outbox (webhook_id, seq, subscription, barcode, kind, body, status, attempts, \
-                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8)",
+                "INSERT INTO outbox (webhook_id, seq, idx, subscription, barcode, kind, body, status, attempts, \
+                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9)",
             )
             .bind(&o.webhook_id)
             .bind(o.seq)
+            .bind(o.idx)
             .bind(&o.subscription)
             .bind(&o.barcode)
             .bind(&o.kind)

@@ -10,7 +10,7 @@
 //! so re-sending the tail after a restart repeats nothing on the devices.
 
 use crate::live::clock::Clock;
-use crate::live::delivery::{self, Delivered, DeliveryOptions};
+use crate::live::delivery::{self, AllowList, Delivered, DeliveryOptions};
 use crate::live::directory::LiveDirectory;
 use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
@@ -84,7 +84,8 @@ pub struct HookSettings {
     /// Bearer token → lab id.
     pub lab_tokens: HashMap<String, String>,
     pub admin_token: Option<String>,
-    /// Hosts hooks may call; empty means 127.0.0.1 and localhost.
+    /// Hosts hooks may call (`host:port`, `host:*`, `host`); empty means
+    /// `127.0.0.1:*` and `localhost:*`.
     pub allowed_hosts: Vec<String>,
     pub subscriptions: Vec<Subscription>,
 }
@@ -124,6 +125,11 @@ enum Outbound {
 pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
     let mut scenario = Scenario::load_with_overrides(&opts.scenario, &opts.overrides)?;
     let policy = crate::sim_cmd::parse_policy(&opts.policy)?;
+    // Configuration is checked whole before anything starts.
+    let allowed_hosts = AllowList::parse(&opts.hooks.allowed_hosts).map_err(crate::BadInput)?;
+    for sub in &opts.hooks.subscriptions {
+        allowed_hosts.check(&sub.url).map_err(crate::BadInput)?;
+    }
     let store = Store::open(&opts.database_url).await?;
     let meta = match store.run_meta().await? {
         Some(meta) => {
@@ -294,13 +300,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
     store.mark_published(&resend, clock.now()).await?;
 
     // Result sharing: configured subscriptions, the delivery worker, the control channel.
-    let allowed_hosts = if opts.hooks.allowed_hosts.is_empty() {
-        vec!["127.0.0.1".to_owned(), "localhost".to_owned()]
-    } else {
-        opts.hooks.allowed_hosts.clone()
-    };
     for sub in &opts.hooks.subscriptions {
-        delivery::allowed(&sub.url, &allowed_hosts).map_err(crate::BadInput)?;
         store.add_subscription(sub, clock.now()).await?;
     }
     let subscriptions = store.subscriptions().await?;
@@ -308,15 +308,14 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
     let delivery_store = store.clone();
     let delivery_options = DeliveryOptions {
         allowed_hosts: allowed_hosts.clone(),
+        metrics: Arc::clone(&metrics),
     };
-    let delivery_liveness = Arc::clone(&liveness);
     supervisor.spawn_restarting("delivery", move || {
         delivery::run(
             delivery_store.clone(),
             clock,
             delivery_options.clone(),
             delivered_tx.clone(),
-            Arc::clone(&delivery_liveness),
         )
     });
     let forward = in_tx.clone();
@@ -361,6 +360,10 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         snapshot_every: opts.snapshot_every,
         last_saved_seq: last_seq,
     };
+    let reconciled = core.reconcile_deliveries().await?;
+    if reconciled > 0 {
+        println!("reconciled {reconciled} delivered results without their result_reported");
+    }
     core.announce();
     core.publish_snapshot();
     supervisor.spawn_vital("core", core.run(in_rx));
@@ -372,7 +375,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         control: Some(control_tx),
         lab_tokens: Arc::new(opts.hooks.lab_tokens.clone()),
         admin_token: opts.hooks.admin_token.clone(),
-        hook_url_check: Arc::new(move |url: &str| delivery::allowed(url, &allowed_hosts)),
+        hook_url_check: Arc::new(move |url: &str| allowed_hosts.check(url)),
         dashboard: Some(Arc::new(
             DashboardContext::new(
                 Arc::clone(&world),
@@ -1319,6 +1322,42 @@ impl Core {
         }
     }
 
+    /// Start-up reconciliation, after recovery: the worker records a delivery, then
+    /// tells the core, which journals `result_reported`; a crash between the two
+    /// leaves a delivered result whose tube is still only `Resulted`. Each such
+    /// tube gets its `result_reported` now, once (a reported tube is skipped).
+    /// Returns how many were applied.
+    async fn reconcile_deliveries(&mut self) -> anyhow::Result<usize> {
+        let mut batch = Batch::default();
+        let mut out = Vec::new();
+        for barcode in self.store.delivered_result_barcodes().await? {
+            self.delivered(
+                Delivered {
+                    barcode,
+                    kind: "result".into(),
+                },
+                &mut batch,
+                &mut out,
+            );
+        }
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        self.store.commit(&batch).await?;
+        self.metrics.batches.inc();
+        self.metrics.journal_seq.set(self.seq);
+        for o in out {
+            let _ = self.out.send(o);
+        }
+        let ids: Vec<String> = batch
+            .commands
+            .iter()
+            .map(|c| c.command_id.clone())
+            .collect();
+        self.store.mark_published(&ids, self.last_at).await?;
+        Ok(batch.events.len())
+    }
+
     /// Queues a delivery to every active subscription covering `station`, in this
     /// batch (the same transaction as the event that owes it); `render` gives the
     /// body for a subscription and delivery id (none: nothing for that one).
@@ -1343,20 +1382,22 @@ impl Core {
             if !covers {
                 continue;
             }
-            // Several deliveries can come of one event: number them within it.
-            let n = batch
+            // Several deliveries can come of one event: number them within it. This
+            // event's are the batch's last items (seqs only grow within a batch).
+            let idx = batch
                 .outbox
                 .iter()
-                .filter(|o| o.seq / 1000 == self.seq)
+                .rev()
+                .take_while(|o| o.seq == self.seq)
                 .count() as i64;
-            let order = self.seq * 1000 + n;
-            let webhook_id = format!("msg_{}_{order}_{}", self.run_id, sub.id);
+            let webhook_id = delivery::webhook_id(&self.run_id, self.seq, idx, &sub.id);
             let Some(body) = render(sub, &webhook_id) else {
                 continue;
             };
             batch.outbox.push(OutboxItem {
                 webhook_id,
-                seq: order,
+                seq: self.seq,
+                idx,
                 subscription: sub.id.clone(),
                 barcode: barcode.to_string(),
                 kind: kind.to_owned(),

@@ -1,21 +1,7 @@
-//! What `/healthz` asks the store: whether the database answers, and how long the
-//! oldest result still owed to a centre has waited.
+//! Telling a database that is away (down, restarting, busy) from one that refuses
+//! what was asked: the first is waited out, the second is a fault.
 
-use crate::{Result, Store, StoreError, parse_ts};
-use labflight_core::Instant;
-use sqlx::Row;
-
-impl Store {
-    /// When the oldest undelivered (pending) outbox item was created, if any.
-    pub async fn oldest_pending_delivery(&self) -> Result<Option<Instant>> {
-        let row = sqlx::query("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")
-            .fetch_one(&self.pool)
-            .await?;
-        row.try_get::<Option<String>, _>(0)?
-            .map(|t| parse_ts(&t))
-            .transpose()
-    }
-}
+use crate::StoreError;
 
 impl StoreError {
     /// Whether the database is away (down, restarting, unreachable, busy) rather
