@@ -5,6 +5,7 @@
 //! and deliveries are managed here too (admin token).
 
 use crate::auth::{Caller, Role, audit, bearer, identify};
+use crate::limits;
 use crate::control::{Accepted, Control, Refusal, TubeAtLab};
 use crate::routes::AppState;
 use axum::extract::{Path, Query, State};
@@ -95,6 +96,13 @@ impl IntoResponse for Outcome {
         )
             .into_response()
     }
+}
+
+/// A free-text field over its limit, refused (400, `too-long`) naming the field.
+fn bounded(name: &'static str, value: &str, limit: usize) -> Result<(), Outcome> {
+    limits::field(name, value, limit)
+        .map(|_| ())
+        .map_err(|e| Outcome(Refusal::new(400, IssueCode::TooLong, e.to_string()).at(name)))
 }
 
 /// The lab the caller acts for: a lab's bearer token or a signed-in `lab` user.
@@ -208,6 +216,15 @@ pub async fn post_result(
             return Outcome(Refusal::new(400, IssueCode::Invalid, e.to_string())).into_response();
         }
     };
+    if let Err(o) = bounded(
+        "DiagnosticReport.identifier",
+        &report.report_id,
+        limits::REPORT_ID,
+    )
+    .and_then(|()| bounded("Specimen.identifier", &report.barcode, limits::BARCODE))
+    {
+        return o.into_response();
+    }
     for (i, o) in report.observations.iter().enumerate() {
         if let Err(e) = check_plausible(o) {
             return Outcome(
@@ -264,6 +281,9 @@ pub async fn tube_received(
         Ok(c) => c.lab.unwrap_or_default(),
         Err(o) => return o.into_response(),
     };
+    if let Err(o) = bounded("barcode", &barcode, limits::BARCODE) {
+        return o.into_response();
+    }
     match ask(&s, |reply| Control::TubeAtLab {
         lab,
         barcode,
@@ -297,6 +317,11 @@ pub async fn tube_rejected(
         .ok()
         .map(|b| b.reason)
         .filter(|r| !r.trim().is_empty());
+    if let Err(o) = bounded("barcode", &barcode, limits::BARCODE)
+        .and_then(|()| bounded("reason", reason.as_deref().unwrap_or(""), limits::REASON))
+    {
+        return o.into_response();
+    }
     let Some(reason) = reason else {
         return Outcome(
             Refusal::new(
@@ -351,6 +376,13 @@ pub async fn add_subscription(
     Json(n): Json<NewSubscription>,
 ) -> Response {
     if let Err(o) = admin(&s, &headers).await {
+        return o.into_response();
+    }
+    if let Err(o) = bounded("id", &n.id, limits::ID)
+        .and_then(|()| bounded("scope", &n.scope, limits::SCOPE))
+        .and_then(|()| bounded("url", &n.url, limits::URL))
+        .and_then(|()| bounded("secret", &n.secret, limits::SECRET))
+    {
         return o.into_response();
     }
     let scope_ok =
@@ -409,6 +441,9 @@ pub async fn remove_subscription(
     if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
     }
+    if let Err(o) = bounded("id", &id, limits::ID) {
+        return o.into_response();
+    }
     match s.store.delete_subscription(&id).await {
         Ok(true) => {
             if let Some(c) = &s.control {
@@ -440,6 +475,9 @@ pub async fn deliveries(
     if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
     }
+    if let Some(Err(o)) = q.barcode.as_deref().map(|b| bounded("barcode", b, limits::BARCODE)) {
+        return o.into_response();
+    }
     let items = match s.store.outbox(q.barcode.as_deref()).await {
         Ok(i) => i,
         Err(e) => {
@@ -461,6 +499,9 @@ pub async fn resend(
     Path(webhook_id): Path<String>,
 ) -> Response {
     if let Err(o) = admin(&s, &headers).await {
+        return o.into_response();
+    }
+    if let Err(o) = bounded("webhook_id", &webhook_id, limits::ID) {
         return o.into_response();
     }
     let now = s

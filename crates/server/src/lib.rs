@@ -7,6 +7,7 @@ pub mod auth;
 pub mod control;
 pub mod dashboard;
 mod lab;
+pub mod limits;
 pub mod metrics;
 mod openapi;
 pub mod replay;

@@ -71,6 +71,8 @@ pub struct ServiceOptions {
     pub runs_dir: std::path::PathBuf,
     /// A snapshot of the dispatcher every this many journaled events (0: none).
     pub snapshot_every: i64,
+    /// Mark the session cookie `Secure` (the public URL is https).
+    pub secure_cookies: bool,
 }
 
 /// Result sharing: lab tokens, who may manage hooks, where hooks may go, and the
@@ -367,13 +369,19 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
             .map_err(crate::BadInput)?,
         )),
         feed: Arc::new(watch::channel(None).0),
+        guard: Arc::new(labflight_server::auth::Guard::new(opts.secure_cookies)),
     });
     let listener = tokio::net::TcpListener::bind(opts.http)
         .await
         .with_context(|| format!("HTTP address {}", opts.http))?;
     let http = listener.local_addr()?;
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
+        if let Err(e) = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        {
             tracing::error!("HTTP server stopped: {e}");
         }
     });
