@@ -244,10 +244,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(u) if u.starts_with("https://") => true,
         Some(u) if u.starts_with("http://") => false,
         Some(u) => {
-            return Err(BadInput(format!(
-                "public_url `{u}`: expected http://… or https://…"
-            ))
-            .into());
+            return Err(
+                BadInput(format!("public_url `{u}`: expected http://… or https://…")).into(),
+            );
         }
     };
     let hooks = HookSettings {

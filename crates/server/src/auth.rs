@@ -152,8 +152,7 @@ impl Guard {
     /// either has tried too often (the address is checked first).
     pub fn admit_login(&self, user: &str, address: Option<IpAddr>) -> Result<(), Duration> {
         if let Some(ip) = address
-            && let Some(wait) =
-                throttled(&self.per_address, &ip, limits::LOGIN_PER_ADDRESS_EVERY)
+            && let Some(wait) = throttled(&self.per_address, &ip, limits::LOGIN_PER_ADDRESS_EVERY)
         {
             return Err(wait);
         }
@@ -279,7 +278,10 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
 /// compared in constant time, every one of them each time.
 pub async fn identify(s: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
     if let Some(token) = bearer(headers) {
-        if s.admin_token.as_deref().is_some_and(|a| same_secret(a, token)) {
+        if s.admin_token
+            .as_deref()
+            .is_some_and(|a| same_secret(a, token))
+        {
             return Ok(Some(Caller {
                 user: "admin".into(),
                 role: Role::Coordinator,
@@ -491,7 +493,11 @@ pub(crate) async fn small_json<T: serde::de::DeserializeOwned>(
 }
 
 /// A field over its limit as a 400 naming it.
-pub(crate) fn bounded<'a>(name: &'static str, value: &'a str, limit: usize) -> Result<&'a str, ApiError> {
+pub(crate) fn bounded<'a>(
+    name: &'static str,
+    value: &'a str,
+    limit: usize,
+) -> Result<&'a str, ApiError> {
     limits::field(name, value, limit).map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))
 }
 
@@ -518,7 +524,11 @@ fn peer(request: &axum::extract::Request) -> Option<IpAddr> {
 
 /// Checks `password` against `user`'s hash off the async workers; an unknown
 /// user costs the same hashing work as a wrong password.
-async fn password_matches(s: &AppState, user: Option<&User>, password: &str) -> Result<bool, ApiError> {
+async fn password_matches(
+    s: &AppState,
+    user: Option<&User>,
+    password: &str,
+) -> Result<bool, ApiError> {
     let password = password.to_owned();
     let phc = user.map(|u| u.password_hash.clone());
     s.guard
@@ -533,7 +543,11 @@ async fn password_matches(s: &AppState, user: Option<&User>, password: &str) -> 
 }
 
 fn session_cookie_header(s: &AppState, token: &str, max_age: i64) -> Option<HeaderValue> {
-    let secure = if s.guard.secure_cookies { "; Secure" } else { "" };
+    let secure = if s.guard.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
     ))
@@ -566,7 +580,11 @@ async fn login_inner(s: &AppState, request: axum::extract::Request) -> Result<Re
         tracing::debug!("sign-in throttled for {address:?}");
         return Ok(too_many(wait));
     }
-    let user = s.store.user(&login.user).await.map_err(ApiError::internal)?;
+    let user = s
+        .store
+        .user(&login.user)
+        .await
+        .map_err(ApiError::internal)?;
     let ok = password_matches(s, user.as_ref(), &login.password).await?;
     let role = user.as_ref().and_then(|u| Role::parse(&u.role));
     let (Some(user), Some(role), true) = (user, role, ok) else {
@@ -576,7 +594,15 @@ async fn login_inner(s: &AppState, request: axum::extract::Request) -> Result<Re
             lab: None,
             expires_at: None,
         };
-        audit(s, &who, "login", None, "refused: wrong user or password", None).await;
+        audit(
+            s,
+            &who,
+            "login",
+            None,
+            "refused: wrong user or password",
+            None,
+        )
+        .await;
         return Err(ApiError(
             StatusCode::UNAUTHORIZED,
             "wrong user or password".into(),
@@ -643,7 +669,10 @@ pub struct PasswordChange {
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
     responses((status = 204, description = "changed; signed out everywhere"), (status = 401, description = "wrong current password"),
         (status = 400, description = "new password too short or too long"), (status = 429, description = "too many attempts")))]
-pub async fn change_password(State(s): State<AppState>, request: axum::extract::Request) -> Response {
+pub async fn change_password(
+    State(s): State<AppState>,
+    request: axum::extract::Request,
+) -> Response {
     match change_password_inner(&s, request).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -659,7 +688,10 @@ async fn change_password_inner(
     if caller.expires_at.is_none() {
         return Err(ApiError(
             StatusCode::BAD_REQUEST,
-            format!("{} signs in with a configured token, which has no password", caller.user),
+            format!(
+                "{} signs in with a configured token, which has no password",
+                caller.user
+            ),
         ));
     }
     let change: PasswordChange = small_json(
@@ -673,12 +705,24 @@ async fn change_password_inner(
     if let Err(wait) = s.guard.admit_login(&caller.user, address) {
         return Ok(too_many(wait));
     }
-    let user = s.store.user(&caller.user).await.map_err(ApiError::internal)?;
+    let user = s
+        .store
+        .user(&caller.user)
+        .await
+        .map_err(ApiError::internal)?;
     let Some(user) = user else {
         return Err(ApiError(StatusCode::UNAUTHORIZED, "no such user".into()));
     };
     if !password_matches(s, Some(&user), &change.current).await? {
-        audit(s, &caller, "password", None, "refused: wrong current password", None).await;
+        audit(
+            s,
+            &caller,
+            "password",
+            None,
+            "refused: wrong current password",
+            None,
+        )
+        .await;
         return Err(ApiError(
             StatusCode::UNAUTHORIZED,
             "wrong current password".into(),
@@ -691,11 +735,25 @@ async fn change_password_inner(
         .await?
         .map_err(ApiError::internal)?;
     s.store
-        .put_user(&User { password_hash, ..user }, Utc::now())
+        .put_user(
+            &User {
+                password_hash,
+                ..user
+            },
+            Utc::now(),
+        )
         .await
         .map_err(ApiError::internal)?;
     s.guard.sessions_ended();
-    audit(s, &caller, "password", None, "ok: every session ended", None).await;
+    audit(
+        s,
+        &caller,
+        "password",
+        None,
+        "ok: every session ended",
+        None,
+    )
+    .await;
     Ok(signed_out(s))
 }
 
@@ -755,7 +813,13 @@ mod tests {
         assert!(check_user("u", Role::Viewer, None, &"p".repeat(limits::PASSWORD)).is_ok());
         let e = check_user("u", Role::Viewer, None, &"p".repeat(limits::PASSWORD + 1)).unwrap_err();
         assert!(e.contains(&format!("at most {}", limits::PASSWORD)), "{e}");
-        let e = check_user(&"n".repeat(limits::USER_NAME + 1), Role::Viewer, None, "long enough").unwrap_err();
+        let e = check_user(
+            &"n".repeat(limits::USER_NAME + 1),
+            Role::Viewer,
+            None,
+            "long enough",
+        )
+        .unwrap_err();
         assert!(e.contains(&limits::USER_NAME.to_string()), "{e}");
     }
 
@@ -764,10 +828,16 @@ mod tests {
         let guard = Guard::default();
         let here: IpAddr = "192.0.2.1".parse().unwrap();
         for i in 0..limits::LOGIN_PER_USER_BURST {
-            assert!(guard.admit_login("coord", Some(here)).is_ok(), "attempt {i}");
+            assert!(
+                guard.admit_login("coord", Some(here)).is_ok(),
+                "attempt {i}"
+            );
         }
         let wait = guard.admit_login("Coord", Some(here)).unwrap_err();
-        assert!(wait > Duration::ZERO && wait <= limits::LOGIN_PER_USER_EVERY, "{wait:?}");
+        assert!(
+            wait > Duration::ZERO && wait <= limits::LOGIN_PER_USER_EVERY,
+            "{wait:?}"
+        );
         // Another user from the same address is still let in, until the address runs out.
         assert!(guard.admit_login("watcher", Some(here)).is_ok());
         let mut refused = 0;
@@ -778,7 +848,11 @@ mod tests {
         }
         assert!(refused > 0, "the address was never throttled");
         // Another address is not held back by this one.
-        assert!(guard.admit_login("someone", Some("192.0.2.2".parse().unwrap())).is_ok());
+        assert!(
+            guard
+                .admit_login("someone", Some("192.0.2.2".parse().unwrap()))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -791,8 +865,16 @@ mod tests {
                 refused += 1;
             }
         }
-        assert!(guard.per_address.len() <= limits::LOGIN_KEYS, "{}", guard.per_address.len());
-        assert!(guard.per_user.len() <= limits::LOGIN_KEYS, "{}", guard.per_user.len());
+        assert!(
+            guard.per_address.len() <= limits::LOGIN_KEYS,
+            "{}",
+            guard.per_address.len()
+        );
+        assert!(
+            guard.per_user.len() <= limits::LOGIN_KEYS,
+            "{}",
+            guard.per_user.len()
+        );
         assert!(refused >= 50, "a full table refuses new keys: {refused}");
     }
 }

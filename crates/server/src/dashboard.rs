@@ -249,7 +249,9 @@ pub async fn live(
 /// Whether the request that opened a feed still identifies the same caller.
 async fn still_signed_in(s: &AppState, headers: &HeaderMap, caller: &Caller) -> bool {
     match identify(s, headers).await {
-        Ok(Some(now)) => now.user == caller.user && now.role == caller.role && now.lab == caller.lab,
+        Ok(Some(now)) => {
+            now.user == caller.user && now.role == caller.role && now.lab == caller.lab
+        }
         Ok(None) => false,
         // The store hiccuped: the next check decides.
         Err(_) => true,
@@ -282,7 +284,9 @@ async fn feed_one(
         };
         if !still_signed_in(&s, &headers, &caller).await {
             let _ = tx
-                .send(Ok(SseEvent::default().event("signed_out").data("session ended")))
+                .send(Ok(SseEvent::default()
+                    .event("signed_out")
+                    .data("session ended")))
                 .await;
             return;
         }

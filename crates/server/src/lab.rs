@@ -5,8 +5,8 @@
 //! and deliveries are managed here too (admin token).
 
 use crate::auth::{Caller, Role, audit, bearer, identify};
-use crate::limits;
 use crate::control::{Accepted, Control, Refusal, TubeAtLab};
+use crate::limits;
 use crate::routes::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -475,7 +475,11 @@ pub async fn deliveries(
     if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
     }
-    if let Some(Err(o)) = q.barcode.as_deref().map(|b| bounded("barcode", b, limits::BARCODE)) {
+    if let Some(Err(o)) = q
+        .barcode
+        .as_deref()
+        .map(|b| bounded("barcode", b, limits::BARCODE))
+    {
         return o.into_response();
     }
     let items = match s.store.outbox(q.barcode.as_deref()).await {

@@ -38,8 +38,8 @@ pub const TRUNCATED: &str = "…[truncated]";
 pub const TOKEN_MIN: usize = 16;
 
 /// Sign-in attempts one user name may make in a burst, and how often one more is allowed.
-pub const LOGIN_PER_USER_BURST: u32 = 5;
-pub const LOGIN_PER_USER_EVERY: Duration = Duration::from_secs(4);
+pub const LOGIN_PER_USER_BURST: u32 = 8;
+pub const LOGIN_PER_USER_EVERY: Duration = Duration::from_secs(6);
 /// Sign-in attempts one source address may make in a burst, and how often one more is allowed.
 pub const LOGIN_PER_ADDRESS_BURST: u32 = 30;
 pub const LOGIN_PER_ADDRESS_EVERY: Duration = Duration::from_secs(1);
@@ -109,7 +109,10 @@ mod tests {
         assert_eq!(e.len, BARCODE + 1, "counted in characters, not bytes");
         assert_eq!(
             e.to_string(),
-            format!("barcode is {} characters, at most {BARCODE} allowed", BARCODE + 1)
+            format!(
+                "barcode is {} characters, at most {BARCODE} allowed",
+                BARCODE + 1
+            )
         );
     }
 

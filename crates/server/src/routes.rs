@@ -5,8 +5,8 @@
 //! ([`crate::view::LabScope`]). Every answer carries the security headers.
 
 use crate::auth::{Caller, READERS, require};
-use crate::view::LabScope;
 use crate::metrics::Metrics;
+use crate::view::LabScope;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

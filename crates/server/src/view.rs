@@ -824,7 +824,11 @@ impl LabScope {
                 .count();
         }
         for drone in &mut view.drones {
-            if drone.mission.as_deref().is_some_and(|m| !self.has_mission(m)) {
+            if drone
+                .mission
+                .as_deref()
+                .is_some_and(|m| !self.has_mission(m))
+            {
                 drone.mission = None;
             }
         }
