@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use chrono::Utc;
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use labflight_core::Instant;
 use labflight_store::{AuditEntry, User};
@@ -128,7 +128,7 @@ where
     limiter
         .check_key(key)
         .err()
-        .map(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        .map(|not_until| not_until.wait_time_from(limiter.clock().now()))
 }
 
 impl Guard {

@@ -222,7 +222,13 @@ pub async fn post_result(
         limits::REPORT_ID,
     )
     .and_then(|()| bounded("Specimen.identifier", &report.barcode, limits::BARCODE))
-    {
+    .and_then(|()| {
+        bounded(
+            "DiagnosticReport.performer",
+            report.lab.as_deref().unwrap_or(""),
+            limits::ID,
+        )
+    }) {
         return o.into_response();
     }
     for (i, o) in report.observations.iter().enumerate() {
