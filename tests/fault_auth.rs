@@ -347,11 +347,28 @@ fn a_login_flood_is_throttled_while_the_core_keeps_accepting_telemetry() {
         // The right password works once the throttle's wait has passed.
         let mut signed_in = false;
         for _ in 0..6 {
-            let (code, retry, body) = api.login("coord", PASSWORD).await;
+            let r = api
+                .http
+                .post(format!("{}/api/v1/auth/login", api.base))
+                .body(json!({"user": "coord", "password": PASSWORD}).to_string())
+                .send()
+                .await
+                .unwrap();
+            let code = r.status();
+            let retry: Option<u64> = r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()?.parse().ok());
             if code == StatusCode::OK {
+                let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap();
+                assert!(
+                    !cookie.contains("Secure"),
+                    "plain http without public_url: {cookie}"
+                );
                 signed_in = true;
                 break;
             }
+            let body = r.text().await.unwrap_or_default();
             assert_eq!(code, StatusCode::TOO_MANY_REQUESTS, "{body}");
             let wait = retry.expect("Retry-After");
             assert!(wait <= 10, "Retry-After {wait}");
@@ -388,6 +405,9 @@ fn sessions_labs_headers_limits_and_errors_hold_at_the_edge() {
     let broker = Mosquitto::start();
     let http_port = free_port();
     let config = serve_config(&dir, 300.0, 0, http_port, &db);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("public_url = \"https://labflight.example\"\n");
+    std::fs::write(&config, text).unwrap();
     let mut serve = Proc::spawn(
         &["serve", "--config", config.to_str().unwrap()],
         &[("LABFLIGHT_MQTT_URL", &broker.url())],
@@ -437,6 +457,16 @@ fn sessions_labs_headers_limits_and_errors_hold_at_the_edge() {
             .post(None, "/api/v1/auth/login", format!("{{\"user\":\"{}\"}}", "u".repeat(20_000)))
             .await;
         assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE);
+        // Served behind https (public_url): the session cookie is Secure.
+        let r = api
+            .http
+            .post(format!("{}/api/v1/auth/login", api.base))
+            .body(json!({"user": "coord", "password": PASSWORD}).to_string())
+            .send()
+            .await
+            .unwrap();
+        let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+        assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
         let coord = api.token("coord").await;
         let (code, body) = api.get(Some(&coord), &format!("/api/v1/tubes/{}", "T".repeat(65))).await;
         assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
@@ -567,5 +597,66 @@ fn sessions_labs_headers_limits_and_errors_hold_at_the_edge() {
     assert!(
         serve.child.try_wait().unwrap().is_none(),
         "service still running"
+    );
+}
+
+/// Runs `serve` with `config`, which must be refused at start: (exit code, stderr).
+fn refused_at_start(config: &std::path::Path) -> (Option<i32>, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .current_dir(repo())
+        .env_remove("LABFLIGHT_ADMIN_TOKEN")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "serve started with {}",
+                std::fs::read_to_string(config).unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn short_tokens_and_a_bad_public_url_stop_serve_naming_the_setting_never_the_token() {
+    let dir = Scratch::new("fault-auth-config");
+    let db = format!("sqlite://{}", dir.path("svc.db").display());
+    let config = serve_config(&dir, 60.0, free_port(), free_port(), &db);
+    let base = std::fs::read_to_string(&config).unwrap();
+    for (extra, owner, secret) in [
+        (
+            "[labs]\nLAB-PH = \"short-lab-tok\"\n",
+            "labs.LAB-PH",
+            "short-lab-tok",
+        ),
+        ("public_url = \"ftp://x\"\n", "public_url", "\u{0}"),
+    ] {
+        std::fs::write(&config, format!("{base}{extra}")).unwrap();
+        let (code, stderr) = refused_at_start(&config);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains(owner), "{owner} not named: {stderr}");
+        if let Some(secret) = secret {
+            assert!(!stderr.contains(secret), "the token leaked: {stderr}");
+        }
+    }
+    let short_admin = base.replace(ADMIN_TOKEN, "adm-short");
+    std::fs::write(&config, short_admin).unwrap();
+    let (code, stderr) = refused_at_start(&config);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("admin_token") && !stderr.contains("adm-short"),
+        "{stderr}"
     );
 }
