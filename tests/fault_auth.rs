@@ -639,9 +639,9 @@ fn short_tokens_and_a_bad_public_url_stop_serve_naming_the_setting_never_the_tok
         (
             "[labs]\nLAB-PH = \"short-lab-tok\"\n",
             "labs.LAB-PH",
-            "short-lab-tok",
+            Some("short-lab-tok"),
         ),
-        ("public_url = \"ftp://x\"\n", "public_url", "\u{0}"),
+        ("public_url = \"ftp://x\"\n", "public_url `ftp://x`", None),
     ] {
         std::fs::write(&config, format!("{base}{extra}")).unwrap();
         let (code, stderr) = refused_at_start(&config);
