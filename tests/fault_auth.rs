@@ -516,6 +516,15 @@ fn sessions_labs_headers_limits_and_errors_hold_at_the_edge() {
             for m in missions.as_array().unwrap() {
                 assert_eq!(m["lab"], labs[i], "{} sees another lab's mission {m}", labs[i]);
             }
+            let (_, drones) = api.get(Some(t), "/api/v1/drones").await;
+            for d in drones.as_array().unwrap() {
+                if let Some(m) = d["status"]["mission"].as_str() {
+                    assert!(
+                        missions.as_array().unwrap().iter().any(|x| x["id"] == m),
+                        "{} sees another lab's mission {m} on drone {}", labs[i], d["id"]
+                    );
+                }
+            }
             let (_, view) = api.get(Some(t), "/api/v1/dashboard").await;
             for card in view["missions"].as_array().unwrap() {
                 assert_eq!(card["lab"], labs[i], "{} sees another lab's card {card}", labs[i]);

@@ -192,11 +192,23 @@ pub async fn drones(
     State(s): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    require(&s, &headers, READERS).await?;
+    let caller = require(&s, &headers, READERS).await?;
     let snap = snapshot(&s)?;
-    Ok(Json(
-        serde_json::to_value(snap.state.drones.values().collect::<Vec<_>>()).unwrap_or_default(),
-    ))
+    let mut drones =
+        serde_json::to_value(snap.state.drones.values().collect::<Vec<_>>()).unwrap_or_default();
+    // A lab sees the fleet, but no other lab's mission ids.
+    if let Some(scope) = lab_scope(&caller, &snap.state) {
+        for d in drones.as_array_mut().into_iter().flatten() {
+            let status = &mut d["status"];
+            let theirs = status["mission"]
+                .as_str()
+                .is_some_and(|m| !scope.has_mission(m));
+            if theirs {
+                status["mission"] = serde_json::Value::Null;
+            }
+        }
+    }
+    Ok(Json(drones))
 }
 
 #[utoipa::path(get, path = "/api/v1/missions", tag = "state", responses((status = 200, description = "every mission of the day"), (status = 401, description = "not signed in")))]
