@@ -986,4 +986,124 @@ mod tests {
         assert_eq!(card("M-1").station, station.as_str());
         assert_eq!(card("M-2").pickup_pad, None);
     }
+
+    /// A lab's scope holds the boxes delivered to it, assigned or on board a
+    /// mission to it, their missions and any tube it holds; nothing of another
+    /// lab's, and no box still waiting at its centre. Its view keeps only those.
+    #[test]
+    fn a_lab_scope_holds_only_that_labs_boxes_missions_and_tubes() {
+        use labflight_dispatch::state::{BoxStatus, SpecimenBox, TubeState, TubeStatus};
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../maps/longhua/scenario.toml");
+        let scenario = Scenario::load(&file).expect("the Longhua scenario loads");
+        let map = labflight_geo::MapData::load(&scenario.map_dir(&file)).expect("its map loads");
+        let world = Arc::new(World::from_map(&scenario, &map));
+        let now = world.service.last_draw;
+        let mut state = Dispatcher::new(Arc::clone(&world), PolicyKind::Drone, 1, now)
+            .state()
+            .clone();
+        let station = world.stations.keys().next().expect("a centre").clone();
+        let mut labs = world.labs.keys().cloned();
+        let (ours, theirs) = (labs.next().expect("a lab"), labs.next().expect("two labs"));
+        let mission = |id: &str, lab: &labflight_core::LabId| Mission {
+            id: MissionId::new(id),
+            carrier: Carrier::Drone(DroneId::new("D-001")),
+            station: station.clone(),
+            boxes: Vec::new(),
+            lab: lab.clone(),
+            status: MissionStatus::Assigned,
+            planned_arrival: now,
+            plan: None,
+            van_calls_at: None,
+            seal_asked: false,
+        };
+        for m in [mission("M-OURS", &ours), mission("M-THEIRS", &theirs)] {
+            state.missions.insert(m.id.clone(), m);
+        }
+        let sealed = |id: &str, status: BoxStatus| SpecimenBox {
+            id: BoxId::new(id),
+            station: station.clone(),
+            tubes: Vec::new(),
+            sealed_at: now,
+            status,
+            families: Default::default(),
+            payload_kg: 0.5,
+            stability_deadline: now,
+            at_risk_alerted: false,
+            excursion_alerted: false,
+            forced: false,
+            temp_c: None,
+            loaded_on: None,
+            set_down: None,
+        };
+        for b in [
+            sealed("BX-DELIVERED", BoxStatus::Delivered { lab: ours.clone() }),
+            sealed(
+                "BX-ASSIGNED",
+                BoxStatus::Assigned {
+                    mission: MissionId::new("M-OURS"),
+                },
+            ),
+            sealed(
+                "BX-THEIRS",
+                BoxStatus::OnBoard {
+                    mission: MissionId::new("M-THEIRS"),
+                },
+            ),
+            sealed("BX-WAITING", BoxStatus::Waiting),
+            sealed(
+                "BX-THEIRS-DONE",
+                BoxStatus::Delivered {
+                    lab: theirs.clone(),
+                },
+            ),
+        ] {
+            state.boxes.insert(b.id.clone(), b);
+        }
+        let held = |lab: &labflight_core::LabId| TubeState {
+            box_id: BoxId::new("BX-GONE"),
+            status: TubeStatus::AtLab,
+            lab: Some(lab.clone()),
+            families: Vec::new(),
+            received_at: Some(now),
+            reported_at: None,
+        };
+        state
+            .tubes
+            .insert(labflight_core::TubeBarcode::new("T-OURS"), held(&ours));
+        state
+            .tubes
+            .insert(labflight_core::TubeBarcode::new("T-THEIRS"), held(&theirs));
+
+        let scope = LabScope::new(&state, ours.as_str());
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(scope.boxes, set(&["BX-ASSIGNED", "BX-DELIVERED"]));
+        assert_eq!(scope.missions, set(&["M-OURS"]));
+        assert_eq!(scope.tubes, set(&["T-OURS"]));
+
+        let view = build(
+            &world,
+            &state,
+            Frame {
+                mode: "live",
+                now,
+                scenario: "longhua",
+                policy: "drone",
+                speed: 1.0,
+                alerts: Vec::new(),
+                hooks: HooksView::default(),
+            },
+        );
+        assert!(view.missions.iter().any(|m| m.id == "M-THEIRS"));
+        let scoped = scope.filter(view);
+        let ids = |v: Vec<String>| v.into_iter().collect::<BTreeSet<_>>();
+        assert_eq!(
+            ids(scoped.missions.iter().map(|m| m.id.clone()).collect()),
+            set(&["M-OURS"])
+        );
+        // Delivered boxes are off the live map for everyone; the assigned one stays.
+        assert_eq!(
+            ids(scoped.boxes.iter().map(|b| b.id.clone()).collect()),
+            set(&["BX-ASSIGNED"])
+        );
+    }
 }
