@@ -235,7 +235,10 @@ fn a_lab_cannot_claim_a_tube_that_is_not_in_its_hands_or_on_its_way_to_it() {
         let d = diagnostics(&v);
         assert!(d.contains("F-0001"), "{d}");
         assert!(d.contains("at its centre LH-C001"), "{d}");
-        assert!(d.contains(&bound_for), "names where it is booked to go: {d}");
+        assert!(
+            d.contains(&bound_for),
+            "names where it is booked to go: {d}"
+        );
         // Then a made-up result, and a rejection that would ask for a redraw.
         let (code, v) = post(
             &svc,

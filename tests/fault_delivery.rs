@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use support::*;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const PH: &str = "tok-lab-ph";
+const PH: &str = "tok-lab-ph-0000001";
 
 /// The service's config: lab LAB-PH, the admin token, SQLite in `dir`, and `hooks`
 /// as `(id, url)` subscribed to everything, then `extra` TOML.

@@ -27,7 +27,7 @@ fn short_day_over_mosquitto_and_postgresql() {
     let config = serve_config(&dir, 300.0, 0, http_port, "unused");
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!(
-        "\n[labs]\nLAB-PH = \"t-ph\"\nLAB-CH = \"t-ch\"\nLAB-MCH = \"t-mch\"\n\n[[hooks]]\nid = \"sink\"\nscope = \"all\"\nurl = \"http://127.0.0.1:{sink_port}/fhir\"\nsecret = \"{secret}\"\n"
+        "\n[labs]\nLAB-PH = \"t-ph-lab-token-0001\"\nLAB-CH = \"t-ch-lab-token-0002\"\nLAB-MCH = \"t-mch-lab-token-0003\"\n\n[[hooks]]\nid = \"sink\"\nscope = \"all\"\nurl = \"http://127.0.0.1:{sink_port}/fhir\"\nsecret = \"{secret}\"\n"
     ));
     std::fs::write(&config, text).unwrap();
     let mut sink = Proc::spawn(
@@ -61,11 +61,11 @@ fn short_day_over_mosquitto_and_postgresql() {
             "--results-url",
             &format!("http://127.0.0.1:{http_port}"),
             "--lab-token",
-            "LAB-PH=t-ph",
+            "LAB-PH=t-ph-lab-token-0001",
             "--lab-token",
-            "LAB-CH=t-ch",
+            "LAB-CH=t-ch-lab-token-0002",
             "--lab-token",
-            "LAB-MCH=t-mch",
+            "LAB-MCH=t-mch-lab-token-0003",
         ],
         &[],
     );

@@ -12,9 +12,9 @@ use std::time::Duration;
 use support::*;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const PH: &str = "tok-lab-ph";
-const CH: &str = "tok-lab-ch";
-const ADMIN: &str = "tok-admin";
+const PH: &str = "tok-lab-ph-0000001";
+const CH: &str = "tok-lab-ch-0000002";
+const ADMIN: &str = "tok-admin-00000003";
 
 fn config(
     dir: &Scratch,

@@ -60,6 +60,9 @@ struct ServeConfig {
     /// Save the dispatcher's state every this many journaled events (default 2000;
     /// 0 turns snapshots off and a restart replays the whole journal).
     snapshot_every: Option<i64>,
+    /// The URL people reach the service at (e.g. behind a TLS proxy); when it is
+    /// `https://…` the session cookie is marked `Secure`. Also LABFLIGHT_PUBLIC_URL.
+    public_url: Option<String>,
 }
 
 /// `[[hooks]]` in labflight.toml.
@@ -228,13 +231,32 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             })
         })
         .collect::<Result<Vec<_>, BadInput>>()?;
+    let admin_token = env("LABFLIGHT_ADMIN_TOKEN").or(cfg.admin_token.clone());
+    if let Some(t) = &admin_token {
+        labflight_server::auth::check_token("admin_token (or LABFLIGHT_ADMIN_TOKEN)", t)
+            .map_err(BadInput)?;
+    }
+    for (lab, token) in &cfg.labs {
+        labflight_server::auth::check_token(&format!("labs.{lab}"), token).map_err(BadInput)?;
+    }
+    let public_url = env("LABFLIGHT_PUBLIC_URL").or(cfg.public_url.clone());
+    let secure_cookies = match public_url.as_deref() {
+        None => false,
+        Some(u) if u.starts_with("https://") => true,
+        Some(u) if u.starts_with("http://") => false,
+        Some(u) => {
+            return Err(
+                BadInput(format!("public_url `{u}`: expected http://… or https://…")).into(),
+            );
+        }
+    };
     let hooks = HookSettings {
         lab_tokens: cfg
             .labs
             .iter()
             .map(|(lab, token)| (token.clone(), lab.clone()))
             .collect(),
-        admin_token: env("LABFLIGHT_ADMIN_TOKEN").or(cfg.admin_token.clone()),
+        admin_token,
         allowed_hosts: cfg.hook_hosts.clone(),
         subscriptions,
     };
@@ -277,6 +299,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 );
             }
         },
+        secure_cookies,
     };
     runtime()?.block_on(async move {
         let running = service::start(opts).await?;
@@ -412,6 +435,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         },
         runs_dir,
         snapshot_every: DEFAULT_SNAPSHOT_EVERY,
+        secure_cookies: false,
     };
     let first_lab = map.labs.first().map(|l| l.id.0.clone());
     let sink_file =

@@ -1,23 +1,33 @@
 //! Who is calling: dashboard users sign in with a password (argon2 hash in the
 //! store) and get a session token that expires (cookie for the browser, bearer for
 //! scripts); the configured admin and lab bearer tokens still work. Every route
-//! that needs a person asks `caller()` and checks the role it needs.
+//! that needs a person asks `caller()` and checks the role it needs. Sign-in is
+//! throttled per user name and per source address ([`Guard`]); argon2 runs on
+//! blocking threads behind a small semaphore; tokens are compared in constant time.
 
+use crate::limits;
 use crate::routes::{ApiError, AppState};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use chrono::Utc;
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use labflight_core::Instant;
 use labflight_store::{AuditEntry, User};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::time::Duration;
+use subtle::ConstantTimeEq;
+use tokio::sync::{Semaphore, watch};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "labflight_session";
@@ -69,6 +79,127 @@ pub struct Caller {
     pub expires_at: Option<Instant>,
 }
 
+/// What protects sign-in and sessions, shared by every request: the login
+/// throttles, the password-hashing slots, whether cookies are `Secure`, and the
+/// signal open live feeds re-check their session on.
+pub struct Guard {
+    per_user: DefaultKeyedRateLimiter<String>,
+    per_address: DefaultKeyedRateLimiter<IpAddr>,
+    hashing: Semaphore,
+    /// Set `Secure` on the session cookie (the service is reached over https).
+    pub secure_cookies: bool,
+    /// Bumped whenever sessions end (sign-out, password change).
+    sessions_ended: watch::Sender<u64>,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("secure_cookies", &self.secure_cookies)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Guard {
+    fn default() -> Guard {
+        Guard::new(false)
+    }
+}
+
+fn quota(burst: u32, every: Duration) -> Quota {
+    Quota::with_period(every)
+        .expect("a non-zero period")
+        .allow_burst(NonZeroU32::new(burst.max(1)).expect("at least one"))
+}
+
+/// How long until a key of `limiter` may try again, or `None` when it may now.
+fn throttled<K>(limiter: &DefaultKeyedRateLimiter<K>, key: &K, every: Duration) -> Option<Duration>
+where
+    K: Clone + Eq + std::hash::Hash,
+{
+    if limiter.len() >= limits::LOGIN_KEYS {
+        limiter.retain_recent();
+        limiter.shrink_to_fit();
+        if limiter.len() >= limits::LOGIN_KEYS {
+            // Still full of recent keys: refuse rather than grow.
+            return Some(every);
+        }
+    }
+    limiter
+        .check_key(key)
+        .err()
+        .map(|not_until| not_until.wait_time_from(limiter.clock().now()))
+}
+
+impl Guard {
+    pub fn new(secure_cookies: bool) -> Guard {
+        Guard {
+            per_user: RateLimiter::keyed(quota(
+                limits::LOGIN_PER_USER_BURST,
+                limits::LOGIN_PER_USER_EVERY,
+            )),
+            per_address: RateLimiter::keyed(quota(
+                limits::LOGIN_PER_ADDRESS_BURST,
+                limits::LOGIN_PER_ADDRESS_EVERY,
+            )),
+            hashing: Semaphore::new(limits::HASHING_AT_ONCE),
+            secure_cookies,
+            sessions_ended: watch::channel(0).0,
+        }
+    }
+
+    /// Counts one sign-in attempt for `user` from `address`; `Err(wait)` when
+    /// either has tried too often (the address is checked first).
+    pub fn admit_login(&self, user: &str, address: Option<IpAddr>) -> Result<(), Duration> {
+        if let Some(ip) = address
+            && let Some(wait) = throttled(&self.per_address, &ip, limits::LOGIN_PER_ADDRESS_EVERY)
+        {
+            return Err(wait);
+        }
+        let key: String = user
+            .trim()
+            .to_lowercase()
+            .chars()
+            .take(limits::USER_NAME)
+            .collect();
+        match throttled(&self.per_user, &key, limits::LOGIN_PER_USER_EVERY) {
+            Some(wait) => Err(wait),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `work` (argon2) on a blocking thread once a hashing slot is free, so
+    /// a flood of sign-ins never stalls the async workers; 503 when no slot
+    /// frees up within [`limits::HASHING_WAIT`].
+    pub async fn hashing<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _slot = tokio::time::timeout(limits::HASHING_WAIT, self.hashing.acquire())
+            .await
+            .map_err(|_| {
+                ApiError(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "sign-in is busy; try again shortly".into(),
+                )
+            })?
+            .map_err(ApiError::internal)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(ApiError::internal)
+    }
+
+    /// Tells open live feeds that sessions ended, so they re-check theirs now.
+    pub fn sessions_ended(&self) {
+        self.sessions_ended.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Changes whenever sessions end.
+    pub fn watch_sessions(&self) -> watch::Receiver<u64> {
+        self.sessions_ended.subscribe()
+    }
+}
+
 /// Hashes a password with argon2id and a random salt (PHC string).
 pub fn hash_password(password: &str) -> Result<String, String> {
     let mut salt = [0u8; 16];
@@ -101,6 +232,27 @@ fn token_digest(token: &str) -> String {
     format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 
+/// Whether two secrets are equal, in time that depends on neither (their
+/// digests are compared, so not even on their lengths).
+pub fn same_secret(a: &str, b: &str) -> bool {
+    Sha256::digest(a.as_bytes())
+        .ct_eq(&Sha256::digest(b.as_bytes()))
+        .into()
+}
+
+/// A configured token (admin, a lab's) must be at least [`limits::TOKEN_MIN`]
+/// characters; the error names its owner, never the token.
+pub fn check_token(owner: &str, token: &str) -> Result<(), String> {
+    let len = token.chars().count();
+    if len < limits::TOKEN_MIN {
+        return Err(format!(
+            "{owner}: token is {len} characters, at least {} required",
+            limits::TOKEN_MIN
+        ));
+    }
+    Ok(())
+}
+
 /// The token of an `Authorization: Bearer` header.
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -122,10 +274,14 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Resolves the caller from the session cookie, or a bearer token (admin, lab, or
-/// session). `None` when nothing identifies the caller.
+/// session). `None` when nothing identifies the caller. Configured tokens are
+/// compared in constant time, every one of them each time.
 pub async fn identify(s: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
     if let Some(token) = bearer(headers) {
-        if s.admin_token.as_deref() == Some(token) {
+        if s.admin_token
+            .as_deref()
+            .is_some_and(|a| same_secret(a, token))
+        {
             return Ok(Some(Caller {
                 user: "admin".into(),
                 role: Role::Coordinator,
@@ -133,7 +289,14 @@ pub async fn identify(s: &AppState, headers: &HeaderMap) -> Result<Option<Caller
                 expires_at: None,
             }));
         }
-        if let Some(lab) = s.lab_tokens.get(token) {
+        let lab = s
+            .lab_tokens
+            .iter()
+            .fold(None, |found, (t, lab)| match same_secret(t, token) {
+                true => Some(lab),
+                false => found,
+            });
+        if let Some(lab) = lab {
             return Ok(Some(Caller {
                 user: format!("lab:{lab}"),
                 role: Role::Lab,
@@ -149,7 +312,12 @@ pub async fn identify(s: &AppState, headers: &HeaderMap) -> Result<Option<Caller
     }
 }
 
+/// The session's caller: looked up by the token's SHA-256 digest, so what the
+/// database compares is never the token itself.
 async fn session(s: &AppState, token: &str) -> Result<Option<Caller>, ApiError> {
+    if token.len() > 256 {
+        return Ok(None);
+    }
     let found = s
         .store
         .session_user(&token_digest(token), Utc::now())
@@ -200,7 +368,11 @@ pub async fn require(
 /// Any signed-in caller may read.
 pub const READERS: &[Role] = &[Role::Coordinator, Role::Viewer, Role::Lab];
 
-/// Writes one line of the audit log; a failure to write is logged, not fatal.
+/// Callers who see every lab's items (a lab sees only its own).
+pub const ALL_LABS: &[Role] = &[Role::Coordinator, Role::Viewer];
+
+/// Writes one line of the audit log, each free-text part cut to
+/// [`limits::AUDIT_TEXT`]; a failure to write is logged, not fatal.
 pub async fn audit(
     s: &AppState,
     caller: &Caller,
@@ -211,19 +383,55 @@ pub async fn audit(
 ) {
     let entry = AuditEntry {
         at: Utc::now(),
-        user: caller.user.clone(),
+        user: limits::audit_text(&caller.user),
         role: caller.role.as_str().into(),
-        action: action.into(),
-        target: target.map(str::to_owned),
-        outcome: outcome.into(),
-        detail,
+        action: limits::audit_text(action),
+        target: target.map(limits::audit_text),
+        outcome: limits::audit_text(outcome),
+        detail: detail.as_deref().map(limits::audit_text),
     };
     if let Err(e) = s.store.audit(&entry).await {
         tracing::error!("audit log: {e}");
     }
 }
 
-/// Creates or replaces a user (the CLI and the demo).
+/// Checks a new user's name, role and password.
+fn check_user(name: &str, role: Role, lab: Option<&str>, password: &str) -> Result<(), String> {
+    if name.trim().is_empty() || name.chars().count() > limits::USER_NAME {
+        return Err(format!(
+            "user name `{}`: 1 to {} characters",
+            name.chars().take(limits::USER_NAME).collect::<String>(),
+            limits::USER_NAME
+        ));
+    }
+    check_password(name, password)?;
+    if (role == Role::Lab) != lab.is_some() {
+        return Err(format!(
+            "user `{name}`: a lab user names its lab (--lab), other roles do not"
+        ));
+    }
+    Ok(())
+}
+
+fn check_password(name: &str, password: &str) -> Result<(), String> {
+    let len = password.chars().count();
+    if len < limits::PASSWORD_MIN {
+        return Err(format!(
+            "password for `{name}`: at least {} characters",
+            limits::PASSWORD_MIN
+        ));
+    }
+    if len > limits::PASSWORD {
+        return Err(format!(
+            "password for `{name}`: at most {} characters",
+            limits::PASSWORD
+        ));
+    }
+    Ok(())
+}
+
+/// Creates or replaces a user (the CLI and the demo); the user's sessions end.
+/// The hash is computed on a blocking thread.
 pub async fn put_user(
     store: &labflight_store::Store,
     name: &str,
@@ -231,22 +439,16 @@ pub async fn put_user(
     lab: Option<&str>,
     password: &str,
 ) -> Result<(), String> {
-    if name.trim().is_empty() || name.len() > 64 {
-        return Err(format!("user name `{name}`: 1 to 64 characters"));
-    }
-    if password.len() < 8 {
-        return Err(format!("password for `{name}`: at least 8 characters"));
-    }
-    if (role == Role::Lab) != lab.is_some() {
-        return Err(format!(
-            "user `{name}`: a lab user names its lab (--lab), other roles do not"
-        ));
-    }
+    check_user(name, role, lab, password)?;
+    let owned = password.to_owned();
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&owned))
+        .await
+        .map_err(|e| e.to_string())??;
     let user = User {
         name: name.into(),
         role: role.as_str().into(),
         lab: lab.map(str::to_owned),
-        password_hash: hash_password(password)?,
+        password_hash,
     };
     store
         .put_user(&user, Utc::now())
@@ -258,6 +460,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/password", post(change_password))
         .route("/api/v1/auth/me", get(me))
 }
 
@@ -271,33 +474,118 @@ pub struct Login {
     pub api_token: bool,
 }
 
-/// Signs in; sets the session cookie and returns the caller (and, when asked
-/// with `api_token`, the token for scripts).
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
-    responses((status = 200, description = "signed in", body = Caller), (status = 401, description = "wrong user or password")))]
-pub async fn login(State(s): State<AppState>, body: axum::body::Bytes) -> Response {
-    let login: Login = match serde_json::from_slice(&body) {
-        Ok(l) => l,
-        Err(e) => {
-            return ApiError(
-                StatusCode::BAD_REQUEST,
-                format!("login body: expected {{\"user\":…,\"password\":…}}: {e}"),
+/// A small JSON body, refused with 413 past [`limits::SMALL_BODY`] and 400 when
+/// it does not parse (`what` says what was expected).
+pub(crate) async fn small_json<T: serde::de::DeserializeOwned>(
+    body: axum::body::Body,
+    what: &str,
+) -> Result<T, ApiError> {
+    let bytes = axum::body::to_bytes(body, limits::SMALL_BODY)
+        .await
+        .map_err(|_| {
+            ApiError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body: at most {} bytes", limits::SMALL_BODY),
             )
-            .into_response();
-        }
+        })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{what}: {e}")))
+}
+
+/// A field over its limit as a 400 naming it.
+pub(crate) fn bounded<'a>(
+    name: &'static str,
+    value: &'a str,
+    limit: usize,
+) -> Result<&'a str, ApiError> {
+    limits::field(name, value, limit).map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))
+}
+
+/// 429 with `Retry-After` (whole seconds, at least 1).
+fn too_many(wait: Duration) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let secs = secs.max(1);
+    let mut resp = ApiError(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!("too many sign-in attempts; try again in {secs} s"),
+    )
+    .into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    resp
+}
+
+fn peer(request: &axum::extract::Request) -> Option<IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// Checks `password` against `user`'s hash off the async workers; an unknown
+/// user costs the same hashing work as a wrong password.
+async fn password_matches(
+    s: &AppState,
+    user: Option<&User>,
+    password: &str,
+) -> Result<bool, ApiError> {
+    let password = password.to_owned();
+    let phc = user.map(|u| u.password_hash.clone());
+    s.guard
+        .hashing(move || match phc {
+            Some(phc) => verify_password(&password, &phc),
+            None => {
+                let _ = hash_password(&password);
+                false
+            }
+        })
+        .await
+}
+
+fn session_cookie_header(s: &AppState, token: &str, max_age: i64) -> Option<HeaderValue> {
+    let secure = if s.guard.secure_cookies {
+        "; Secure"
+    } else {
+        ""
     };
-    let user = match s.store.user(&login.user).await {
-        Ok(u) => u,
-        Err(e) => return ApiError::internal(e).into_response(),
-    };
-    // The same answer (and the same hashing work) for an unknown user as for a wrong password.
-    let ok = match &user {
-        Some(u) => verify_password(&login.password, &u.password_hash),
-        None => {
-            let _ = hash_password(&login.password);
-            false
-        }
-    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
+    ))
+    .ok()
+}
+
+/// Signs in; sets the session cookie and returns the caller (and, when asked
+/// with `api_token`, the token for scripts). Throttled per user name and per
+/// source address: 429 with `Retry-After`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
+    responses((status = 200, description = "signed in", body = Caller), (status = 401, description = "wrong user or password"),
+        (status = 429, description = "too many attempts: see Retry-After")))]
+pub async fn login(State(s): State<AppState>, request: axum::extract::Request) -> Response {
+    match login_inner(&s, request).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn login_inner(s: &AppState, request: axum::extract::Request) -> Result<Response, ApiError> {
+    let address = peer(&request);
+    let login: Login = small_json(
+        request.into_body(),
+        "login body: expected {\"user\":…,\"password\":…}",
+    )
+    .await?;
+    bounded("user", &login.user, limits::USER_NAME)?;
+    bounded("password", &login.password, limits::PASSWORD)?;
+    if let Err(wait) = s.guard.admit_login(&login.user, address) {
+        tracing::debug!("sign-in throttled for {address:?}");
+        return Ok(too_many(wait));
+    }
+    let user = s
+        .store
+        .user(&login.user)
+        .await
+        .map_err(ApiError::internal)?;
+    let ok = password_matches(s, user.as_ref(), &login.password).await?;
     let role = user.as_ref().and_then(|u| Role::parse(&u.role));
     let (Some(user), Some(role), true) = (user, role, ok) else {
         let who = Caller {
@@ -307,7 +595,7 @@ pub async fn login(State(s): State<AppState>, body: axum::body::Bytes) -> Respon
             expires_at: None,
         };
         audit(
-            &s,
+            s,
             &who,
             "login",
             None,
@@ -315,41 +603,46 @@ pub async fn login(State(s): State<AppState>, body: axum::body::Bytes) -> Respon
             None,
         )
         .await;
-        return ApiError(StatusCode::UNAUTHORIZED, "wrong user or password".into()).into_response();
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "wrong user or password".into(),
+        ));
     };
     let token = random_secret(32);
     let now = Utc::now();
     let expires_at = now + session_lifetime();
-    if let Err(e) = s
-        .store
+    s.store
         .add_session(&token_digest(&token), &user.name, now, expires_at)
         .await
-    {
-        return ApiError::internal(e).into_response();
-    }
+        .map_err(ApiError::internal)?;
     let caller = Caller {
         user: user.name,
         role,
         lab: user.lab,
         expires_at: Some(expires_at),
     };
-    audit(&s, &caller, "login", None, "ok", None).await;
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        session_lifetime().num_seconds()
-    );
+    audit(s, &caller, "login", None, "ok", None).await;
     let mut body = serde_json::to_value(&caller).unwrap_or_default();
     if login.api_token {
         body["token"] = serde_json::Value::String(token.clone());
     }
     let mut resp = Json(body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    if let Some(v) = session_cookie_header(s, &token, session_lifetime().num_seconds()) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+/// The answer that ends the browser's session cookie.
+fn signed_out(s: &AppState) -> Response {
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    if let Some(v) = session_cookie_header(s, "", 0) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     resp
 }
 
-/// Ends the session (cookie or bearer).
+/// Ends the session (cookie or bearer), and with it any live feed it opened.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204, description = "signed out")))]
 pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
     if let Ok(Some(caller)) = identify(&s, &headers).await {
@@ -361,14 +654,107 @@ pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
     {
         return ApiError::internal(e).into_response();
     }
-    let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static(
-            "labflight_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
-        ),
-    );
-    resp
+    s.guard.sessions_ended();
+    signed_out(&s)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+}
+
+/// Changes the signed-in user's password: every session of the user ends (this
+/// one too, and the live feeds they opened). Throttled like sign-in.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204, description = "changed; signed out everywhere"), (status = 401, description = "wrong current password"),
+        (status = 400, description = "new password too short or too long"), (status = 429, description = "too many attempts")))]
+pub async fn change_password(
+    State(s): State<AppState>,
+    request: axum::extract::Request,
+) -> Response {
+    match change_password_inner(&s, request).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn change_password_inner(
+    s: &AppState,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    let address = peer(&request);
+    let caller = require(s, request.headers(), READERS).await?;
+    if caller.expires_at.is_none() {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "{} signs in with a configured token, which has no password",
+                caller.user
+            ),
+        ));
+    }
+    let change: PasswordChange = small_json(
+        request.into_body(),
+        "password body: expected {\"current\":…,\"new\":…}",
+    )
+    .await?;
+    bounded("current", &change.current, limits::PASSWORD)?;
+    bounded("new", &change.new, limits::PASSWORD)?;
+    check_password(&caller.user, &change.new).map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
+    if let Err(wait) = s.guard.admit_login(&caller.user, address) {
+        return Ok(too_many(wait));
+    }
+    let user = s
+        .store
+        .user(&caller.user)
+        .await
+        .map_err(ApiError::internal)?;
+    let Some(user) = user else {
+        return Err(ApiError(StatusCode::UNAUTHORIZED, "no such user".into()));
+    };
+    if !password_matches(s, Some(&user), &change.current).await? {
+        audit(
+            s,
+            &caller,
+            "password",
+            None,
+            "refused: wrong current password",
+            None,
+        )
+        .await;
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "wrong current password".into(),
+        ));
+    }
+    let new = change.new.clone();
+    let password_hash = s
+        .guard
+        .hashing(move || hash_password(&new))
+        .await?
+        .map_err(ApiError::internal)?;
+    s.store
+        .put_user(
+            &User {
+                password_hash,
+                ..user
+            },
+            Utc::now(),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    s.guard.sessions_ended();
+    audit(
+        s,
+        &caller,
+        "password",
+        None,
+        "ok: every session ended",
+        None,
+    )
+    .await;
+    Ok(signed_out(s))
 }
 
 /// Who is signed in.
@@ -402,5 +788,93 @@ mod tests {
         assert_eq!(session_cookie(&h), Some("tok"));
         h.insert(header::COOKIE, HeaderValue::from_static("a=1"));
         assert_eq!(session_cookie(&h), None);
+    }
+
+    #[test]
+    fn secrets_compare_equal_only_when_equal() {
+        assert!(same_secret("a-long-enough-token", "a-long-enough-token"));
+        assert!(!same_secret("a-long-enough-token", "a-long-enough-tokeN"));
+        assert!(!same_secret("a-long-enough-token", "a-long-enough-token-"));
+        assert!(!same_secret("", "x"));
+    }
+
+    #[test]
+    fn a_short_configured_token_is_refused_naming_its_owner_not_the_token() {
+        let e = check_token("labs.LAB-CH", "t-ch").unwrap_err();
+        assert!(e.contains("labs.LAB-CH"), "{e}");
+        assert!(e.contains(&limits::TOKEN_MIN.to_string()), "{e}");
+        assert!(!e.contains("t-ch"), "the token leaked: {e}");
+        assert!(check_token("admin_token", &"x".repeat(limits::TOKEN_MIN)).is_ok());
+    }
+
+    #[test]
+    fn passwords_are_bounded_both_ways() {
+        assert!(check_user("u", Role::Viewer, None, "short").is_err());
+        assert!(check_user("u", Role::Viewer, None, &"p".repeat(limits::PASSWORD)).is_ok());
+        let e = check_user("u", Role::Viewer, None, &"p".repeat(limits::PASSWORD + 1)).unwrap_err();
+        assert!(e.contains(&format!("at most {}", limits::PASSWORD)), "{e}");
+        let e = check_user(
+            &"n".repeat(limits::USER_NAME + 1),
+            Role::Viewer,
+            None,
+            "long enough",
+        )
+        .unwrap_err();
+        assert!(e.contains(&limits::USER_NAME.to_string()), "{e}");
+    }
+
+    #[test]
+    fn sign_in_is_throttled_per_user_and_per_address() {
+        let guard = Guard::default();
+        let here: IpAddr = "192.0.2.1".parse().unwrap();
+        for i in 0..limits::LOGIN_PER_USER_BURST {
+            assert!(
+                guard.admit_login("coord", Some(here)).is_ok(),
+                "attempt {i}"
+            );
+        }
+        let wait = guard.admit_login("Coord", Some(here)).unwrap_err();
+        assert!(
+            wait > Duration::ZERO && wait <= limits::LOGIN_PER_USER_EVERY,
+            "{wait:?}"
+        );
+        // Another user from the same address is still let in, until the address runs out.
+        assert!(guard.admit_login("watcher", Some(here)).is_ok());
+        let mut refused = 0;
+        for i in 0..limits::LOGIN_PER_ADDRESS_BURST * 2 {
+            if guard.admit_login(&format!("user{i}"), Some(here)).is_err() {
+                refused += 1;
+            }
+        }
+        assert!(refused > 0, "the address was never throttled");
+        // Another address is not held back by this one.
+        assert!(
+            guard
+                .admit_login("someone", Some("192.0.2.2".parse().unwrap()))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_throttle_table_does_not_grow_without_bound() {
+        let guard = Guard::default();
+        let mut refused = 0;
+        for i in 0..(limits::LOGIN_KEYS + 50) as u32 {
+            let ip = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            if guard.admit_login(&format!("u{i}"), Some(ip)).is_err() {
+                refused += 1;
+            }
+        }
+        assert!(
+            guard.per_address.len() <= limits::LOGIN_KEYS,
+            "{}",
+            guard.per_address.len()
+        );
+        assert!(
+            guard.per_user.len() <= limits::LOGIN_KEYS,
+            "{}",
+            guard.per_user.len()
+        );
+        assert!(refused >= 50, "a full table refuses new keys: {refused}");
     }
 }

@@ -1,9 +1,10 @@
 //! The dashboard's API: the map layers, the live view (one JSON document, also
 //! pushed over Server-Sent Events as it changes), the coordinator's controls (each
 //! an override event through the service core, audit-logged), alert
-//! acknowledgements and the audit log.
+//! acknowledgements and the audit log. A lab caller sees its own lab's items
+//! only; a live feed ends as soon as the session that opened it does.
 
-use crate::auth::{READERS, Role, audit, require};
+use crate::auth::{Caller, READERS, Role, audit, identify, require};
 use crate::control::{Control, Refusal};
 use crate::routes::{ApiError, AppState};
 use crate::view::{self, Frame, View};
@@ -21,9 +22,8 @@ use serde_json::json;
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::oneshot;
-use tokio_stream::StreamExt;
-use tokio_stream::wrappers::WatchStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::wrappers::ReceiverStream;
 
 /// Alerts shown on the dashboard.
 const ALERTS_SHOWN: i64 = 50;
@@ -31,6 +31,18 @@ const ALERTS_SHOWN: i64 = 50;
 const DELIVERIES_SHOWN: i64 = 20;
 /// The live feed is rebuilt at most this often.
 const FEED_PERIOD: std::time::Duration = std::time::Duration::from_millis(1000);
+/// An open live feed re-checks its session at least this often (and at once
+/// when a session ends on this server).
+const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// One frame of the shared live feed: the view, its JSON for callers who see
+/// everything, and the state it was built from (to scope it to a lab).
+#[derive(Debug)]
+pub struct FeedFrame {
+    pub view: View,
+    pub json: String,
+    pub state: Arc<labflight_dispatch::state::State>,
+}
 
 /// What the dashboard needs besides the live state: the world, the map layers and
 /// the recorded runs.
@@ -112,6 +124,13 @@ fn context(s: &AppState) -> Result<&Arc<DashboardContext>, ApiError> {
 
 /// The live view now, with the store's alerts and deliveries.
 pub async fn live_view(s: &AppState) -> Result<View, ApiError> {
+    live_frame(s).await.map(|(view, _)| view)
+}
+
+/// The live view and the state it shows.
+async fn live_frame(
+    s: &AppState,
+) -> Result<(View, Arc<labflight_dispatch::state::State>), ApiError> {
     let ctx = context(s)?;
     let snap = s.snapshot.borrow().clone().ok_or_else(|| {
         ApiError(
@@ -135,7 +154,8 @@ pub async fn live_view(s: &AppState) -> Result<View, ApiError> {
             .map_err(ApiError::internal)?,
     );
     let world = Arc::clone(&ctx.world);
-    tokio::task::spawn_blocking(move || {
+    let state = Arc::clone(&snap.state);
+    let view = tokio::task::spawn_blocking(move || {
         view::build(
             &world,
             &snap.state,
@@ -151,7 +171,8 @@ pub async fn live_view(s: &AppState) -> Result<View, ApiError> {
         )
     })
     .await
-    .map_err(ApiError::internal)
+    .map_err(ApiError::internal)?;
+    Ok((view, state))
 }
 
 /// Rebuilds the live view as the state changes (at most once a second) for the
@@ -168,10 +189,10 @@ pub async fn run_feed(s: AppState) {
             // Nobody listens: no view to build, and none kept to go stale.
             feed.send_replace(None);
         } else {
-            match live_view(&s).await {
-                Ok(v) => {
-                    if let Ok(text) = serde_json::to_string(&v) {
-                        feed.send_replace(Some(Arc::new(text)));
+            match live_frame(&s).await {
+                Ok((view, state)) => {
+                    if let Ok(json) = serde_json::to_string(&view) {
+                        feed.send_replace(Some(Arc::new(FeedFrame { view, json, state })));
                     }
                 }
                 Err(e) => tracing::debug!("dashboard view: {}", e.1),
@@ -200,22 +221,90 @@ pub async fn dashboard(
     State(s): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<View>, ApiError> {
-    require(&s, &headers, READERS).await?;
-    live_view(&s).await.map(Json)
+    let caller = require(&s, &headers, READERS).await?;
+    let (view, state) = live_frame(&s).await?;
+    Ok(Json(match &caller.lab {
+        Some(lab) => view::LabScope::new(&state, lab).filter(view),
+        None => view,
+    }))
 }
 
-/// Server-Sent Events: a `view` event with the live view whenever it changes.
+/// Server-Sent Events: a `view` event with the live view whenever it changes
+/// (scoped to a lab caller's lab). The feed re-checks its session on every
+/// frame, every few seconds and whenever a session ends: once the session is
+/// gone (sign-out, password change, expiry) it sends `signed_out` and closes.
 #[utoipa::path(get, path = "/api/v1/live", tag = "dashboard",
-    responses((status = 200, description = "text/event-stream of `view` events (View JSON)")))]
+    responses((status = 200, description = "text/event-stream of `view` events (View JSON), ending with `signed_out` when the session ends")))]
 pub async fn live(
     State(s): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    require(&s, &headers, READERS).await?;
-    let stream = WatchStream::new(s.feed.subscribe())
-        .filter_map(|v| v)
-        .map(|text| Ok(SseEvent::default().event("view").data(text.as_str())));
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    let caller = require(&s, &headers, READERS).await?;
+    let (tx, rx) = mpsc::channel(2);
+    tokio::spawn(feed_one(s, headers, caller, tx));
+    Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
+}
+
+/// Whether the request that opened a feed still identifies the same caller.
+async fn still_signed_in(s: &AppState, headers: &HeaderMap, caller: &Caller) -> bool {
+    match identify(s, headers).await {
+        Ok(Some(now)) => {
+            now.user == caller.user && now.role == caller.role && now.lab == caller.lab
+        }
+        Ok(None) => false,
+        // The store hiccuped: the next check decides.
+        Err(_) => true,
+    }
+}
+
+/// Forwards the shared feed to one client until the client leaves or its session ends.
+async fn feed_one(
+    s: AppState,
+    headers: HeaderMap,
+    caller: Caller,
+    tx: mpsc::Sender<Result<SseEvent, Infallible>>,
+) {
+    let mut frames = s.feed.subscribe();
+    frames.mark_changed();
+    let mut ended = s.guard.watch_sessions();
+    let mut recheck = tokio::time::interval(SESSION_RECHECK);
+    loop {
+        let frame = tokio::select! {
+            _ = tx.closed() => return,
+            changed = frames.changed() => match changed {
+                Ok(()) => frames.borrow_and_update().clone(),
+                Err(_) => return,
+            },
+            changed = ended.changed() => match changed {
+                Ok(()) => None,
+                Err(_) => return,
+            },
+            _ = recheck.tick() => None,
+        };
+        if !still_signed_in(&s, &headers, &caller).await {
+            let _ = tx
+                .send(Ok(SseEvent::default()
+                    .event("signed_out")
+                    .data("session ended")))
+                .await;
+            return;
+        }
+        let Some(frame) = frame else { continue };
+        let text = match &caller.lab {
+            Some(lab) => {
+                let view = view::LabScope::new(&frame.state, lab).filter(frame.view.clone());
+                serde_json::to_string(&view).unwrap_or_default()
+            }
+            None => frame.json.clone(),
+        };
+        if tx
+            .send(Ok(SseEvent::default().event("view").data(text)))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -250,6 +339,7 @@ pub async fn ack_alert(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let caller = require(&s, &headers, &[Role::Coordinator]).await?;
+    crate::auth::bounded("alert id", &id, crate::limits::ID)?;
     let found = s
         .store
         .ack_alert(&id, &caller.user, chrono::Utc::now())
@@ -274,6 +364,22 @@ pub async fn ack_alert(
 /// Sends an override through the service core and audit-logs it.
 async fn steer(s: &AppState, headers: &HeaderMap, action: Override) -> Result<Response, ApiError> {
     let caller = require(s, headers, &[Role::Coordinator]).await?;
+    let ids: Vec<(&'static str, &str)> = match &action {
+        Override::GroundFleet | Override::ReleaseFleet => Vec::new(),
+        Override::PauseDrone { drone } | Override::ResumeDrone { drone } => {
+            vec![("drone", drone.as_str())]
+        }
+        Override::LabUnavailable { lab } | Override::LabAvailable { lab } => {
+            vec![("lab", lab.as_str())]
+        }
+        Override::ForcePickup { station } => vec![("station", station.as_str())],
+        Override::ReassignMission { mission, drone } => {
+            vec![("mission", mission.as_str()), ("drone", drone.as_str())]
+        }
+    };
+    for (field, value) in ids {
+        crate::auth::bounded(field, value, crate::limits::ID)?;
+    }
     let name = serde_json::to_value(&action)
         .ok()
         .and_then(|v| v.get("action").and_then(|a| a.as_str()).map(str::to_owned))

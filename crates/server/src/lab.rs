@@ -6,6 +6,7 @@
 
 use crate::auth::{Caller, Role, audit, bearer, identify};
 use crate::control::{Accepted, Control, Refusal, TubeAtLab};
+use crate::limits;
 use crate::routes::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -96,6 +97,13 @@ impl IntoResponse for Outcome {
         )
             .into_response()
     }
+}
+
+/// A free-text field over its limit, refused (400, `too-long`) naming the field.
+fn bounded(name: &'static str, value: &str, limit: usize) -> Result<(), Outcome> {
+    limits::field(name, value, limit)
+        .map(|_| ())
+        .map_err(|e| Outcome(Refusal::new(400, IssueCode::TooLong, e.to_string()).at(name)))
 }
 
 /// The lab the caller acts for: a lab's bearer token or a signed-in `lab` user.
@@ -211,6 +219,21 @@ pub async fn post_result(
             return Outcome(Refusal::new(400, IssueCode::Invalid, e.to_string())).into_response();
         }
     };
+    if let Err(o) = bounded(
+        "DiagnosticReport.identifier",
+        &report.report_id,
+        limits::REPORT_ID,
+    )
+    .and_then(|()| bounded("Specimen.identifier", &report.barcode, limits::BARCODE))
+    .and_then(|()| {
+        bounded(
+            "DiagnosticReport.performer",
+            report.lab.as_deref().unwrap_or(""),
+            limits::ID,
+        )
+    }) {
+        return o.into_response();
+    }
     for (i, o) in report.observations.iter().enumerate() {
         if let Err(e) = check_plausible(o) {
             return Outcome(
@@ -279,6 +302,9 @@ pub async fn tube_received(
         Ok(c) => c.lab.unwrap_or_default(),
         Err(o) => return o.into_response(),
     };
+    if let Err(o) = bounded("barcode", &barcode, limits::BARCODE) {
+        return o.into_response();
+    }
     match ask(&s, |reply| Control::TubeAtLab {
         lab,
         barcode,
@@ -312,6 +338,11 @@ pub async fn tube_rejected(
         .ok()
         .map(|b| b.reason)
         .filter(|r| !r.trim().is_empty());
+    if let Err(o) = bounded("barcode", &barcode, limits::BARCODE)
+        .and_then(|()| bounded("reason", reason.as_deref().unwrap_or(""), limits::REASON))
+    {
+        return o.into_response();
+    }
     let Some(reason) = reason else {
         return Outcome(
             Refusal::new(
@@ -366,6 +397,10 @@ fn check_subscription(
     url: &str,
     secret: &str,
 ) -> Result<(), Box<Outcome>> {
+    bounded("scope", scope, limits::SCOPE)
+        .and_then(|()| bounded("url", url, limits::URL))
+        .and_then(|()| bounded("secret", secret, limits::SECRET))
+        .map_err(Box::new)?;
     let scope_ok = scope == "all" || scope.starts_with("station:") || scope.starts_with("group:");
     if !scope_ok {
         return Err(Box::new(Outcome(
@@ -410,6 +445,9 @@ pub async fn add_subscription(
     Json(n): Json<NewSubscription>,
 ) -> Response {
     if let Err(o) = admin(&s, &headers).await {
+        return o.into_response();
+    }
+    if let Err(o) = bounded("id", &n.id, limits::ID) {
         return o.into_response();
     }
     if let Err(o) = check_subscription(&s, &n.scope, &n.url, &n.secret) {
@@ -557,6 +595,9 @@ pub async fn remove_subscription(
         Ok(caller) => caller,
         Err(o) => return o.into_response(),
     };
+    if let Err(o) = bounded("id", &id, limits::ID) {
+        return o.into_response();
+    }
     let reason = format!(
         "subscription `{id}` was deleted by {} before this was delivered",
         caller.user
@@ -593,6 +634,13 @@ pub async fn deliveries(
     if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
     }
+    if let Some(Err(o)) = q
+        .barcode
+        .as_deref()
+        .map(|b| bounded("barcode", b, limits::BARCODE))
+    {
+        return o.into_response();
+    }
     let items = match s.store.outbox(q.barcode.as_deref()).await {
         Ok(i) => i,
         Err(e) => {
@@ -614,6 +662,9 @@ pub async fn resend(
     Path(webhook_id): Path<String>,
 ) -> Response {
     if let Err(o) = admin(&s, &headers).await {
+        return o.into_response();
+    }
+    if let Err(o) = bounded("webhook_id", &webhook_id, limits::ID) {
         return o.into_response();
     }
     let now = s

@@ -8,6 +8,7 @@ pub mod control;
 pub mod dashboard;
 pub mod health;
 mod lab;
+pub mod limits;
 pub mod metrics;
 mod openapi;
 pub mod replay;

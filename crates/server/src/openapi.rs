@@ -15,7 +15,7 @@ use utoipa::OpenApi;
         crate::lab::post_result, crate::lab::tube_received, crate::lab::tube_rejected,
         crate::lab::list_subscriptions, crate::lab::add_subscription, crate::lab::change_subscription, crate::lab::remove_subscription,
         crate::lab::deliveries, crate::lab::resend,
-        crate::auth::login, crate::auth::logout, crate::auth::me,
+        crate::auth::login, crate::auth::logout, crate::auth::me, crate::auth::change_password,
         crate::dashboard::map, crate::dashboard::dashboard, crate::dashboard::live,
         crate::dashboard::audit_log, crate::dashboard::ack_alert,
         crate::dashboard::ground, crate::dashboard::release,

@@ -5,7 +5,7 @@
 //! the journal) and kept once rendered. Re-running is the binary's job (it knows
 //! how to rebuild a run's world); this module keeps the catalogue and open runs.
 
-use crate::auth::{READERS, audit, require};
+use crate::auth::{ALL_LABS, audit, require};
 use crate::routes::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -239,7 +239,7 @@ pub async fn runs(
     State(s): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<RunEntry>>, ApiError> {
-    require(&s, &headers, READERS).await?;
+    require(&s, &headers, ALL_LABS).await?;
     let state = s.clone();
     tokio::task::spawn_blocking(move || catalog(&state).map(|c| c.runs()))
         .await
@@ -260,7 +260,7 @@ pub async fn open(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Opened>, ApiError> {
-    let caller = require(&s, &headers, READERS).await?;
+    let caller = require(&s, &headers, ALL_LABS).await?;
     let req: OpenRun = serde_json::from_slice(&body).map_err(|e| {
         ApiError(
             StatusCode::BAD_REQUEST,
@@ -297,7 +297,7 @@ pub async fn frame(
     Path(id): Path<String>,
     Query(q): Query<FrameQuery>,
 ) -> Result<Response, ApiError> {
-    require(&s, &headers, READERS).await?;
+    require(&s, &headers, ALL_LABS).await?;
     let run = catalog(&s)?.find_open(&id).ok_or_else(|| {
         ApiError(
             StatusCode::NOT_FOUND,

@@ -725,6 +725,117 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
     cards
 }
 
+/// What one lab may read: the boxes delivered to it, in flight to it or assigned
+/// to it, their tubes (and any tube it holds), and the missions bound for it.
+#[derive(Clone, Debug, Default)]
+pub struct LabScope {
+    pub lab: String,
+    pub boxes: BTreeSet<String>,
+    pub tubes: BTreeSet<String>,
+    pub missions: BTreeSet<String>,
+}
+
+impl LabScope {
+    pub fn new(state: &State, lab: &str) -> LabScope {
+        let missions: BTreeSet<String> = state
+            .missions
+            .values()
+            .filter(|m| m.lab.as_str() == lab)
+            .map(|m| m.id.to_string())
+            .collect();
+        let mut scope = LabScope {
+            lab: lab.to_owned(),
+            missions,
+            ..LabScope::default()
+        };
+        for b in state.boxes.values() {
+            let ours = match &b.status {
+                BoxStatus::Delivered { lab: to } => to.as_str() == lab,
+                BoxStatus::Assigned { mission } | BoxStatus::OnBoard { mission } => {
+                    scope.missions.contains(mission.as_str())
+                }
+                BoxStatus::Waiting | BoxStatus::Stranded { .. } => false,
+            };
+            if ours {
+                scope.boxes.insert(b.id.to_string());
+                scope
+                    .tubes
+                    .extend(b.tubes.iter().map(|t| t.barcode.to_string()));
+            }
+        }
+        scope.tubes.extend(
+            state
+                .tubes
+                .iter()
+                .filter(|(_, t)| t.lab.as_ref().is_some_and(|l| l.as_str() == lab))
+                .map(|(b, _)| b.to_string()),
+        );
+        scope
+    }
+
+    pub fn has_tube(&self, barcode: &str) -> bool {
+        self.tubes.contains(barcode)
+    }
+
+    pub fn has_box(&self, id: &str) -> bool {
+        self.boxes.contains(id)
+    }
+
+    pub fn has_mission(&self, id: &str) -> bool {
+        self.missions.contains(id)
+    }
+
+    /// `view` as this lab may see it: its boxes, missions, tubes at risk, the
+    /// alerts and deliveries about them; centres' counts from its own items;
+    /// drones without other labs' mission ids. Labs and KPIs stay (no item in them).
+    pub fn filter(&self, mut view: View) -> View {
+        view.boxes.retain(|b| self.has_box(&b.id));
+        view.missions
+            .retain(|m| m.column != "queued" && self.has_mission(&m.id));
+        view.at_risk.retain(|t| self.has_tube(&t.barcode));
+        view.alerts.retain(|a| {
+            a.subject == self.lab
+                || self.has_tube(&a.subject)
+                || self.has_box(&a.subject)
+                || self.has_mission(&a.subject)
+        });
+        view.hooks.recent.retain(|h| self.has_tube(&h.barcode));
+        let count = |status: &str| {
+            view.hooks
+                .recent
+                .iter()
+                .filter(|h| h.status == status)
+                .count() as i64
+        };
+        view.hooks.pending = count("pending");
+        view.hooks.failed = count("failed");
+        view.hooks.delivered = count("delivered");
+        for station in &mut view.stations {
+            station.pending = view
+                .boxes
+                .iter()
+                .filter(|b| b.station == station.id && b.status == "assigned")
+                .map(|b| b.tubes)
+                .sum();
+            station.at_risk = view
+                .at_risk
+                .iter()
+                .filter(|t| t.station == station.id)
+                .count();
+        }
+        for drone in &mut view.drones {
+            if drone
+                .mission
+                .as_deref()
+                .is_some_and(|m| !self.has_mission(m))
+            {
+                drone.mission = None;
+            }
+        }
+        view
+    }
+}
+
 /// An alert as the dashboard lists it.
 pub fn alert_row(
     id: String,
@@ -874,5 +985,125 @@ mod tests {
         assert_eq!(card("M-1").pickup_pad.as_deref(), Some("PAD-DEPOT-01"));
         assert_eq!(card("M-1").station, station.as_str());
         assert_eq!(card("M-2").pickup_pad, None);
+    }
+
+    /// A lab's scope holds the boxes delivered to it, assigned or on board a
+    /// mission to it, their missions and any tube it holds; nothing of another
+    /// lab's, and no box still waiting at its centre. Its view keeps only those.
+    #[test]
+    fn a_lab_scope_holds_only_that_labs_boxes_missions_and_tubes() {
+        use labflight_dispatch::state::{BoxStatus, SpecimenBox, TubeState, TubeStatus};
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../maps/longhua/scenario.toml");
+        let scenario = Scenario::load(&file).expect("the Longhua scenario loads");
+        let map = labflight_geo::MapData::load(&scenario.map_dir(&file)).expect("its map loads");
+        let world = Arc::new(World::from_map(&scenario, &map));
+        let now = world.service.last_draw;
+        let mut state = Dispatcher::new(Arc::clone(&world), PolicyKind::Drone, 1, now)
+            .state()
+            .clone();
+        let station = world.stations.keys().next().expect("a centre").clone();
+        let mut labs = world.labs.keys().cloned();
+        let (ours, theirs) = (labs.next().expect("a lab"), labs.next().expect("two labs"));
+        let mission = |id: &str, lab: &labflight_core::LabId| Mission {
+            id: MissionId::new(id),
+            carrier: Carrier::Drone(DroneId::new("D-001")),
+            station: station.clone(),
+            boxes: Vec::new(),
+            lab: lab.clone(),
+            status: MissionStatus::Assigned,
+            planned_arrival: now,
+            plan: None,
+            van_calls_at: None,
+            seal_asked: false,
+        };
+        for m in [mission("M-OURS", &ours), mission("M-THEIRS", &theirs)] {
+            state.missions.insert(m.id.clone(), m);
+        }
+        let sealed = |id: &str, status: BoxStatus| SpecimenBox {
+            id: BoxId::new(id),
+            station: station.clone(),
+            tubes: Vec::new(),
+            sealed_at: now,
+            status,
+            families: Default::default(),
+            payload_kg: 0.5,
+            stability_deadline: now,
+            at_risk_alerted: false,
+            excursion_alerted: false,
+            forced: false,
+            temp_c: None,
+            loaded_on: None,
+            set_down: None,
+        };
+        for b in [
+            sealed("BX-DELIVERED", BoxStatus::Delivered { lab: ours.clone() }),
+            sealed(
+                "BX-ASSIGNED",
+                BoxStatus::Assigned {
+                    mission: MissionId::new("M-OURS"),
+                },
+            ),
+            sealed(
+                "BX-THEIRS",
+                BoxStatus::OnBoard {
+                    mission: MissionId::new("M-THEIRS"),
+                },
+            ),
+            sealed("BX-WAITING", BoxStatus::Waiting),
+            sealed(
+                "BX-THEIRS-DONE",
+                BoxStatus::Delivered {
+                    lab: theirs.clone(),
+                },
+            ),
+        ] {
+            state.boxes.insert(b.id.clone(), b);
+        }
+        let held = |lab: &labflight_core::LabId| TubeState {
+            box_id: BoxId::new("BX-GONE"),
+            status: TubeStatus::AtLab,
+            lab: Some(lab.clone()),
+            families: Vec::new(),
+            received_at: Some(now),
+            reported_at: None,
+        };
+        state
+            .tubes
+            .insert(labflight_core::TubeBarcode::new("T-OURS"), held(&ours));
+        state
+            .tubes
+            .insert(labflight_core::TubeBarcode::new("T-THEIRS"), held(&theirs));
+
+        let scope = LabScope::new(&state, ours.as_str());
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(scope.boxes, set(&["BX-ASSIGNED", "BX-DELIVERED"]));
+        assert_eq!(scope.missions, set(&["M-OURS"]));
+        assert_eq!(scope.tubes, set(&["T-OURS"]));
+
+        let view = build(
+            &world,
+            &state,
+            Frame {
+                mode: "live",
+                now,
+                scenario: "longhua",
+                policy: "drone",
+                speed: 1.0,
+                alerts: Vec::new(),
+                hooks: HooksView::default(),
+            },
+        );
+        assert!(view.missions.iter().any(|m| m.id == "M-THEIRS"));
+        let scoped = scope.filter(view);
+        let ids = |v: Vec<String>| v.into_iter().collect::<BTreeSet<_>>();
+        assert_eq!(
+            ids(scoped.missions.iter().map(|m| m.id.clone()).collect()),
+            set(&["M-OURS"])
+        );
+        // Delivered boxes are off the live map for everyone; the assigned one stays.
+        assert_eq!(
+            ids(scoped.boxes.iter().map(|b| b.id.clone()).collect()),
+            set(&["BX-ASSIGNED"])
+        );
     }
 }

@@ -157,6 +157,8 @@ async function startSession(user) {
   // The role's controls at once, not when the first view arrives: a viewer signing
   // in after a coordinator must never see the coordinator's buttons.
   syncFleetControls(document, ctx);
+  // Replays show every lab's items: a lab account has none (the server refuses them too).
+  tid('mode-replay').hidden = user.role === 'lab';
   showWhoami();
   $('#login').hidden = true;
   $('#app').hidden = false;

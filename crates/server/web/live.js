@@ -38,6 +38,11 @@ export function createLive({ onView, onState, onUnauthorized }) {
       setState('open');
       onView(view);
     });
+    // The server ends the feed when the session ends (sign-out, password change).
+    es.addEventListener('signed_out', () => {
+      stop();
+      onUnauthorized();
+    });
     es.addEventListener('error', () => {
       if (!es) return;
       if (es.readyState === EventSource.CONNECTING) {

@@ -50,9 +50,14 @@ pub struct HookSummary {
 }
 
 impl Store {
-    /// Adds a user, or replaces the role and password of an existing one.
+    /// Adds a user, or replaces the role and password of an existing one; a
+    /// replaced user's sessions end.
     pub async fn put_user(&self, user: &User, at: Instant) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE user_name = $1")
+            .bind(&user.name)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM users WHERE name = $1")
             .bind(&user.name)
             .execute(&mut *tx)
@@ -310,8 +315,14 @@ mod tests {
             role: "viewer".into(),
             ..user
         };
+        store
+            .add_session("digest-b", "coord", now, now + Duration::hours(1))
+            .await
+            .unwrap();
         store.put_user(&viewer, now).await.unwrap();
         assert_eq!(store.user("coord").await.unwrap().unwrap().role, "viewer");
+        // ... and ends the sessions made with the old password.
+        assert!(store.session_user("digest-b", now).await.unwrap().is_none());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

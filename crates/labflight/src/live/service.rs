@@ -75,6 +75,8 @@ pub struct ServiceOptions {
     pub runs_dir: std::path::PathBuf,
     /// A snapshot of the dispatcher every this many journaled events (0: none).
     pub snapshot_every: i64,
+    /// Mark the session cookie `Secure` (the public URL is https).
+    pub secure_cookies: bool,
 }
 
 /// Result sharing: lab tokens, who may manage hooks, where hooks may go, and the
@@ -386,6 +388,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         )),
         feed: Arc::new(watch::channel(None).0),
         liveness: Arc::clone(&liveness),
+        guard: Arc::new(labflight_server::auth::Guard::new(opts.secure_cookies)),
     };
     let feed_state = state.clone();
     supervisor.spawn_restarting("live_feed", move || {
@@ -401,7 +404,12 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         .with_context(|| format!("HTTP address {}", opts.http))?;
     let http = listener.local_addr()?;
     supervisor.spawn_vital("http", async move {
-        if let Err(e) = axum::serve(listener, app).await {
+        if let Err(e) = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        {
             tracing::error!("HTTP server stopped: {e}");
         }
     });
