@@ -30,6 +30,12 @@ pub struct Metrics {
     pub journal_seq: Gauge<i64, AtomicI64>,
     pub batches: Counter,
     pub snapshots: Counter,
+    /// Commands handed to the broker connection, not yet acknowledged (PUBACK).
+    pub commands_awaiting_puback: Gauge<i64, AtomicI64>,
+    /// Seconds the oldest of those has waited (0: none waiting).
+    pub oldest_unacknowledged_command_seconds: Gauge<i64, AtomicI64>,
+    /// 1 while the service is connected to its broker, else 0.
+    pub mqtt_connected: Gauge<i64, AtomicI64>,
 }
 
 impl Default for Metrics {
@@ -53,6 +59,9 @@ impl Metrics {
             journal_seq: Gauge::default(),
             batches: Counter::default(),
             snapshots: Counter::default(),
+            commands_awaiting_puback: Gauge::default(),
+            oldest_unacknowledged_command_seconds: Gauge::default(),
+            mqtt_connected: Gauge::default(),
         };
         registry.register(
             "mqtt_messages_received",
@@ -99,6 +108,21 @@ impl Metrics {
             "telemetry_superseded",
             "Valid drone telemetry samples superseded by a later one in the same batch (checked, not journaled)",
             m.superseded.clone(),
+        );
+        registry.register(
+            "commands_awaiting_puback",
+            "Commands handed to the broker connection and not yet acknowledged by the broker (PUBACK)",
+            m.commands_awaiting_puback.clone(),
+        );
+        registry.register(
+            "oldest_unacknowledged_command_seconds",
+            "Seconds the oldest command awaiting its PUBACK has waited (0 when none waits)",
+            m.oldest_unacknowledged_command_seconds.clone(),
+        );
+        registry.register(
+            "mqtt_connected",
+            "1 while the service is connected to its MQTT broker, else 0",
+            m.mqtt_connected.clone(),
         );
         Metrics { registry, ..m }
     }
