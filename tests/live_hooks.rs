@@ -69,15 +69,19 @@ struct Service {
     proc: Proc,
     http: String,
     mqtt_port: u16,
+    /// The embedded broker's device key (`mqtt device key:`).
+    device_key: String,
 }
 
 fn start(config: &std::path::Path, http_port: u16, mqtt_port: u16) -> Service {
     let mut proc = Proc::spawn(&["serve", "--config", config.to_str().unwrap()], &[]);
+    let device_key = proc.wait_line("mqtt device key:", Duration::from_secs(60));
     proc.wait_line("dashboard:", Duration::from_secs(60));
     Service {
         proc,
         http: format!("http://127.0.0.1:{http_port}"),
         mqtt_port,
+        device_key,
     }
 }
 
@@ -96,7 +100,12 @@ async fn seal(svc: &Service, box_id: &str, barcodes: &[&str]) {
         })
         .collect();
     let body = json!({"time": now, "kind": "sealed", "station": "LH-C001", "tubes": tubes});
-    let mut o = MqttOptions::new(format!("test-{box_id}"), "127.0.0.1", svc.mqtt_port);
+    // The box logs in as itself (the embedded broker wants client id = username).
+    let mut o = MqttOptions::new(box_id, "127.0.0.1", svc.mqtt_port);
+    o.set_credentials(
+        box_id,
+        labflight_mqtt::broker::device_password_from_key(&svc.device_key, box_id).unwrap(),
+    );
     o.set_keep_alive(Duration::from_secs(10));
     let (c, mut ev) = AsyncClient::new(o, 10);
     tokio::spawn(async move {
@@ -186,7 +195,7 @@ fn results_api_refuses_with_operation_outcomes_and_accepts_a_report_once() {
     let svc = start(&cfg, http_port, mqtt_port);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        seal(&svc, "BX-T1", &["T-0001"]).await;
+        seal(&svc, "BX-LH-C001-T1", &["T-0001"]).await;
         let base = svc.http.as_str();
         let good = report("R-1", "T-0001", json!(5.4));
         // Before the lab has the tube: refused.
@@ -329,7 +338,7 @@ fn receiver_down_two_simulated_hours_and_a_kill_9_then_every_report_once_in_orde
     let rt = tokio::runtime::Runtime::new().unwrap();
     let barcodes = ["T-0101", "T-0102", "T-0103"];
     rt.block_on(async {
-        seal(&svc, "BX-T2", &barcodes).await;
+        seal(&svc, "BX-LH-C001-T2", &barcodes).await;
         for b in barcodes {
             let (code, _) = post(
                 &svc.http,
@@ -523,7 +532,7 @@ fn an_hl7_v2_subscriber_gets_an_oru_r01_over_mllp() {
     let svc = start(&cfg, http_port, mqtt_port);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        seal(&svc, "BX-T3", &["T-0301"]).await;
+        seal(&svc, "BX-LH-C001-T3", &["T-0301"]).await;
         let (code, _) = post(
             &svc.http,
             "/api/v1/lab/tubes/T-0301/received",
@@ -624,7 +633,7 @@ fn retry_after_is_honoured_410_disables_and_a_delivery_can_be_resent() {
     let svc = start(&cfg, http_port, mqtt_port);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        seal(&svc, "BX-T4", &["T-0401"]).await;
+        seal(&svc, "BX-LH-C001-T4", &["T-0401"]).await;
         let (code, _) = post(
             &svc.http,
             "/api/v1/lab/tubes/T-0401/received",

@@ -190,6 +190,11 @@ pub struct Mosquitto {
 
 impl Mosquitto {
     pub fn start() -> Mosquitto {
+        Mosquitto::start_with("")
+    }
+
+    /// As `start`, with more config lines (e.g. `max_packet_size 262144\n`).
+    pub fn start_with(extra_conf: &str) -> Mosquitto {
         let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
             .into_iter()
             .find(|p| Path::new(p).exists())
@@ -203,7 +208,7 @@ impl Mosquitto {
         std::fs::write(
             &conf,
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 100000\n",
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 100000\n{extra_conf}",
                 dir.0.display()
             ),
         )
