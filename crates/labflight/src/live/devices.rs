@@ -163,9 +163,11 @@ impl Fleet {
 
 /// Waits for the service's retained status; returns its clock and run id.
 async fn service_clock(mqtt: &MqttUrl, logins: &Logins) -> anyhow::Result<(Clock, String)> {
-    let id = format!("labflight-devices-{}", std::process::id());
-    let url = logins.url(mqtt, &id);
-    let (client, mut eventloop) = AsyncClient::new(url.options(&id, false), 10);
+    // One login for the simulator itself (a password file needs a fixed name;
+    // the embedded broker wants client id = username).
+    let id = "labflight-devices";
+    let url = logins.url(mqtt, id);
+    let (client, mut eventloop) = AsyncClient::new(url.options(id, false), 10);
     client
         .subscribe(Topic::ServiceStatus.to_string(), QoS::AtLeastOnce)
         .await?;
