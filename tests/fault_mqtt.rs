@@ -54,7 +54,7 @@ struct TestClient {
 }
 
 impl TestClient {
-    fn start(port: u16, id: &str, login: Option<(&str, &str)>) -> TestClient {
+    fn start(port: u16, id: &str, login: Login) -> TestClient {
         let mut o = MqttOptions::new(id, "127.0.0.1", port);
         o.set_keep_alive(Duration::from_secs(10));
         o.set_max_packet_size(4 << 20, 4 << 20);
@@ -103,6 +103,9 @@ impl TestClient {
     }
 }
 
+/// A username and password, or none (anonymous).
+type Login<'a> = Option<(&'a str, &'a str)>;
+
 #[test]
 fn the_embedded_broker_admits_only_its_own_logins() {
     let dir = Scratch::new("logins");
@@ -118,7 +121,7 @@ fn the_embedded_broker_admits_only_its_own_logins() {
     serve.wait_line("dashboard:", Duration::from_secs(60));
     let password = |id: &str| labflight_mqtt::broker::device_password_from_key(&key, id).unwrap();
     tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let refused: [(&str, &str, Option<(&str, &str)>); 6] = [
+        let refused: [(&str, &str, Login); 6] = [
             ("anonymous", "D-01", None),
             ("wrong password", "D-01", Some(("D-01", "guess"))),
             (

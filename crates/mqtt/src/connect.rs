@@ -16,6 +16,8 @@ use std::time::Duration;
 /// refuses bigger publishes, and `deploy/mosquitto/mosquitto.conf` sets
 /// `max_packet_size` at or below this (checked by a test).
 pub const MAX_PACKET_BYTES: usize = 256 * 1024;
+// A payload at the decoder's limit, with its topic, must fit in a packet.
+const _: () = assert!(MAX_PACKET_BYTES > crate::payload::MAX_PAYLOAD_BYTES + 1024);
 
 /// A parsed broker URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,7 +132,6 @@ mod tests {
         assert_eq!(o.credentials(), Some(("svc".into(), "s3cret".into())));
         assert_eq!(o.max_packet_size(), MAX_PACKET_BYTES);
         assert!(!o.clean_session());
-        assert!(MAX_PACKET_BYTES > crate::payload::MAX_PAYLOAD_BYTES + 1024);
     }
 
     /// The deploy broker must not deliver a packet the service cannot read.
