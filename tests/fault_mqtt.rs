@@ -154,7 +154,20 @@ fn the_embedded_broker_admits_only_its_own_logins() {
         assert!(d.admitted().await, "a device with its own password");
         let mut s = TestClient::start(mqtt_port, "ops", Some(("labflight", service_password)));
         assert!(s.admitted().await, "the service login");
+        // A packet over the service's limit is refused at the broker: its sender
+        // is cut off, and the service never sees it.
+        let max = labflight_mqtt::connect::MAX_PACKET_BYTES;
+        d.publish("labflight/v1/drones/D-01/telemetry", vec![b'x'; max + 1024])
+            .await;
+        match tokio::time::timeout(Duration::from_secs(10), d.seen.recv()).await {
+            Ok(Some(Err(e))) => eprintln!("the embedded broker dropped the oversized sender: {e}"),
+            other => panic!("the embedded broker took a packet over {max} bytes: {other:?}"),
+        }
     });
+    let m = metrics(&format!("127.0.0.1:{http_port}"));
+    assert_eq!(metric(&m, "labflight_mqtt_reconnects_total"), 0.0, "{m}");
+    assert_eq!(metric(&m, "labflight_mqtt_connected"), 1.0, "{m}");
+    assert!(!m.contains("reason=\"too_large\""), "{m}");
     assert!(
         serve.child.try_wait().unwrap().is_none(),
         "service still up"
