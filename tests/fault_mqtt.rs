@@ -591,3 +591,96 @@ fn commands_count_as_published_only_at_their_puback_and_survive_a_kill() {
         |m| metric(m, "labflight_commands_awaiting_puback") == 0.0,
     );
 }
+
+/// Writes a Mosquitto password file (and copies the deploy ACL) into `dir`,
+/// readable by the `mosquitto` user a root-started broker drops to.
+fn protected_broker_files(dir: &Scratch, logins: &[(&str, &str)]) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    mode(&dir.0, 0o755);
+    let passwd = dir.path("passwd");
+    for (i, (user, password)) in logins.iter().enumerate() {
+        let mut cmd = std::process::Command::new("mosquitto_passwd");
+        if i == 0 {
+            cmd.arg("-c");
+        }
+        let out = cmd
+            .arg("-b")
+            .arg(&passwd)
+            .arg(user)
+            .arg(password)
+            .output()
+            .expect("mosquitto_passwd runs");
+        assert!(out.status.success(), "mosquitto_passwd {user}");
+    }
+    mode(&passwd, 0o644);
+    let acl = dir.path("acl");
+    std::fs::copy(repo().join("deploy/mosquitto/acl"), &acl).unwrap();
+    mode(&acl, 0o644);
+    format!(
+        "allow_anonymous false\npassword_file {}\nacl_file {}\nmax_packet_size {}\n",
+        passwd.display(),
+        acl.display(),
+        labflight_mqtt::connect::MAX_PACKET_BYTES
+    )
+}
+
+#[test]
+fn serve_logs_in_to_a_protected_broker_with_the_urls_credentials() {
+    let files = Scratch::new("protected");
+    let broker = Mosquitto::start_with(&protected_broker_files(
+        &files,
+        &[("labflight", "svc-s3cret:with@signs"), ("D-001", "d001-pw")],
+    ));
+    let dir = Scratch::new("protected-svc");
+    let db = format!("sqlite://{}", dir.path("svc.db").display());
+    let http_port = free_port();
+    let http = format!("127.0.0.1:{http_port}");
+    let config = serve_config(&dir, 60.0, 0, http_port, &db);
+    // A wrong password: the service runs, but the broker never lets it in.
+    {
+        let url = format!("mqtt://labflight:wrong@127.0.0.1:{}", broker.port);
+        let _serve = start_serve(&config, &url);
+        std::thread::sleep(Duration::from_secs(2));
+        let m = metrics(&http);
+        assert_eq!(metric(&m, "labflight_mqtt_connected"), 0.0, "{m}");
+    }
+    let url = format!(
+        "mqtt://labflight:svc-s3cret:with@signs@127.0.0.1:{}",
+        broker.port
+    );
+    let mut serve = Proc::spawn(
+        &["serve", "--config", config.to_str().unwrap()],
+        &[("LABFLIGHT_MQTT_URL", &url)],
+    );
+    let shown = serve.wait_line("mqtt:", Duration::from_secs(60));
+    assert_eq!(shown, format!("mqtt://labflight@127.0.0.1:{}", broker.port));
+    serve.wait_line("dashboard:", Duration::from_secs(60));
+    wait_metrics(&http, Duration::from_secs(20), "connected", |m| {
+        metric(m, "labflight_mqtt_connected") == 1.0
+    });
+    let (drone, lat, lon, now) = drone_and_now(&http);
+    assert_eq!(drone, "D-001");
+    let body = json!({"time": now, "lat": lat, "lon": lon, "alt_m": 0.0, "battery_pct": 77.0, "state": "idle"});
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let mut anon = TestClient::start(broker.port, "D-001", None);
+        assert!(!anon.admitted().await, "anonymous admitted");
+        let mut d = TestClient::start(broker.port, "D-001", Some(("D-001", "d001-pw")));
+        assert!(d.admitted().await);
+        d.publish("labflight/v1/drones/D-001/telemetry", body.to_string())
+            .await;
+    });
+    wait_metrics(
+        &http,
+        Duration::from_secs(20),
+        "the drone's telemetry accepted",
+        |m| {
+            metric(
+                m,
+                "labflight_events_accepted_total{kind=\"drone_telemetry\"}",
+            ) >= 1.0
+        },
+    );
+}
