@@ -127,8 +127,9 @@ pub struct BoxEvent {
     pub kind: BoxEventKind,
 }
 
+/// No field beyond these: a box cannot slip in an `origin` or a `destination`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BoxEventKind {
     /// Staff sealed the box; the manifest lists its tubes by barcode.
     Sealed {
@@ -885,6 +886,22 @@ mod tests {
             "{}",
             r.detail
         );
+        // Nor can it add an origin or a destination of its own.
+        for extra in [
+            r#","origin":"C2""#,
+            r#","destination":"L1""#,
+            r#","lab":"L1""#,
+        ] {
+            let body = sealed(vec![tube("T-7", "2026-06-15T08:30:00+08:00")]).replacen(
+                r#","station""#,
+                &format!("{extra},\"station\""),
+                1,
+            );
+            let r = decode(topic, body.as_bytes(), &World).unwrap_err();
+            assert_eq!(r.reason, "bad_json", "{extra}: {r}");
+            let field = extra.split('"').nth(1).unwrap();
+            assert!(r.detail.contains(&format!("`{field}`")), "{}", r.detail);
+        }
         // A box id that names no known centre cannot seal at all.
         for id in ["BX-7", "BX-C9-01", "C1-01"] {
             let r = decode(

@@ -197,7 +197,7 @@ async fn service_clock(mqtt: &MqttUrl, logins: &Logins) -> anyhow::Result<(Clock
     match found {
         Ok(r) => r,
         Err(_) => bail!(
-            "no labflight service status on {mqtt} within 60 s (is `labflight serve` running?)"
+            "no labflight service status on {mqtt} within 60 s (is `labflight serve` running? Against its embedded broker, pass the `mqtt device key` it printed with --device-key)"
         ),
     }
 }
