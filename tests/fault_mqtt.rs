@@ -47,10 +47,11 @@ fn wait_metrics(http: &str, within: Duration, what: &str, ok: impl Fn(&str) -> b
 
 /// A test MQTT client whose event loop runs in its own task (for at most two
 /// minutes, stopping at the first error); received publishes and whether it got
-/// a CONNACK / an error are forwarded.
+/// a CONNACK / an error are forwarded, and PUBACKs counted.
 struct TestClient {
     mqtt: AsyncClient,
     seen: tokio::sync::mpsc::UnboundedReceiver<Result<Option<rumqttc::Publish>, String>>,
+    pubacks: tokio::sync::mpsc::UnboundedReceiver<()>,
 }
 
 impl TestClient {
@@ -63,10 +64,15 @@ impl TestClient {
         }
         let (mqtt, mut ev) = AsyncClient::new(o, 100);
         let (tx, seen) = tokio::sync::mpsc::unbounded_channel();
+        let (ack_tx, pubacks) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(async move {
             let _ = tokio::time::timeout(Duration::from_secs(120), async move {
                 loop {
                     let got = match ev.poll().await {
+                        Ok(Event::Incoming(Packet::PubAck(_))) => {
+                            let _ = ack_tx.send(());
+                            continue;
+                        }
                         Ok(Event::Incoming(Packet::ConnAck(_))) => Ok(None),
                         Ok(Event::Incoming(Packet::Publish(p))) => Ok(Some(p)),
                         Ok(_) => continue,
@@ -80,7 +86,11 @@ impl TestClient {
             })
             .await;
         });
-        TestClient { mqtt, seen }
+        TestClient {
+            mqtt,
+            seen,
+            pubacks,
+        }
     }
 
     /// Whether the broker answers with a CONNACK (`false`: it refused or hung up).
@@ -95,7 +105,16 @@ impl TestClient {
         }
     }
 
-    async fn publish(&self, topic: &str, payload: impl Into<Vec<u8>>) {
+    /// Publishes at QoS 1 and waits (bounded) for the broker's PUBACK.
+    async fn publish(&mut self, topic: &str, payload: impl Into<Vec<u8>>) {
+        self.publish_unacked(topic, payload).await;
+        tokio::time::timeout(Duration::from_secs(10), self.pubacks.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no PUBACK for {topic} within 10 s"));
+    }
+
+    /// Publishes at QoS 1 without waiting (for what the broker refuses).
+    async fn publish_unacked(&self, topic: &str, payload: impl Into<Vec<u8>>) {
         self.mqtt
             .publish(topic, QoS::AtLeastOnce, false, payload.into())
             .await
@@ -157,7 +176,7 @@ fn the_embedded_broker_admits_only_its_own_logins() {
         // A packet over the service's limit is refused at the broker: its sender
         // is cut off, and the service never sees it.
         let max = labflight_mqtt::connect::MAX_PACKET_BYTES;
-        d.publish("labflight/v1/drones/D-01/telemetry", vec![b'x'; max + 1024])
+        d.publish_unacked("labflight/v1/drones/D-01/telemetry", vec![b'x'; max + 1024])
             .await;
         match tokio::time::timeout(Duration::from_secs(10), d.seen.recv()).await {
             Ok(Some(Err(e))) => eprintln!("the embedded broker dropped the oversized sender: {e}"),
@@ -276,7 +295,7 @@ fn poison_and_oversized_messages_neither_loop_nor_come_back() {
         // its sender), so it never reaches the service.
         let mut big = TestClient::start(broker.port, "fault-big", None);
         assert!(big.admitted().await);
-        big.publish(&topic, vec![b'x'; max + 1024]).await;
+        big.publish_unacked(&topic, vec![b'x'; max + 1024]).await;
         match tokio::time::timeout(Duration::from_secs(10), big.seen.recv()).await {
             Ok(Some(Err(e))) => eprintln!("the broker dropped the oversized sender: {e}"),
             other => panic!("the broker accepted a packet over max_packet_size: {other:?}"),
@@ -482,7 +501,7 @@ fn commands_count_as_published_only_at_their_puback_and_survive_a_kill() {
     relay.hold.store(true, Ordering::SeqCst);
     let (_, _, _, now) = drone_and_now(&http);
     rt.block_on(async {
-        let c = TestClient::start(broker.port, "BX-LH-C001-H1", None);
+        let mut c = TestClient::start(broker.port, "BX-LH-C001-H1", None);
         let tubes: Vec<Value> = (0..6)
             .map(|i| {
                 json!({"barcode": format!("T-H{i}"), "tube_type": "fluoride", "tests": ["2345-7"],
