@@ -8,7 +8,7 @@
 mod support;
 
 use reqwest::StatusCode;
-use rumqttc::{AsyncClient, MqttOptions, QoS};
+use rumqttc::{AsyncClient, QoS};
 use serde_json::{Value, json};
 use std::process::Command;
 use std::sync::Arc;
@@ -166,6 +166,7 @@ fn a_login_flood_is_throttled_while_the_core_keeps_accepting_telemetry() {
     let (_, drones) = http_get(&http, "/api/v1/drones");
     let drones: Value = serde_json::from_str(&drones).unwrap();
     let drone = drones[0]["id"].as_str().unwrap().to_owned();
+    let device_key = printed_device_key(&serve).expect("serve prints its broker's device key");
     let (lat, lon) = (
         drones[0]["position"]["lat"].as_f64().unwrap(),
         drones[0]["position"]["lon"].as_f64().unwrap(),
@@ -190,9 +191,9 @@ fn a_login_flood_is_throttled_while_the_core_keeps_accepting_telemetry() {
         );
 
         // A device keeps reporting through the flood.
-        let mut o = MqttOptions::new("fault-auth-device", "127.0.0.1", mqtt_port);
-        o.set_keep_alive(Duration::from_secs(10));
-        let (device, mut events) = AsyncClient::new(o, 100);
+        // The drone logs in as itself.
+        let (device, mut events) =
+            AsyncClient::new(device_login(mqtt_port, &drone, &device_key), 100);
         tokio::spawn(async move { while events.poll().await.is_ok() {} });
         let flooding = Arc::new(AtomicBool::new(true));
         let published = Arc::new(AtomicU64::new(0));

@@ -7,7 +7,7 @@
 
 mod support;
 
-use rumqttc::{AsyncClient, MqttOptions, QoS};
+use rumqttc::{AsyncClient, QoS};
 use serde_json::{Value, json};
 use std::time::Duration;
 use support::*;
@@ -51,12 +51,8 @@ async fn start(dir: &Scratch) -> Service {
     let cfg = config(dir, mqtt_port, http_port);
     let mut proc = Proc::spawn(&["serve", "--config", cfg.to_str().unwrap()], &[]);
     proc.wait_line("dashboard:", Duration::from_secs(60));
-    let mut o = MqttOptions::new("test-custody", "127.0.0.1", mqtt_port);
-    o.set_keep_alive(Duration::from_secs(10));
-    if let Some((user, pass)) = mqtt_credentials(&proc) {
-        o.set_credentials(user, pass);
-    }
-    let (mqtt, mut ev) = AsyncClient::new(o, 100);
+    let key = printed_device_key(&proc).expect("serve prints its broker's device key");
+    let (mqtt, mut ev) = AsyncClient::new(device_login(mqtt_port, "test-custody", &key), 100);
     tokio::spawn(async move {
         for _ in 0..1_000_000 {
             if let Err(e) = ev.poll().await {
@@ -70,15 +66,6 @@ async fn start(dir: &Scratch) -> Service {
         http: format!("http://127.0.0.1:{http_port}"),
         mqtt,
     }
-}
-
-/// The credentials the service printed for test devices, when its broker asks for any.
-fn mqtt_credentials(proc: &Proc) -> Option<(String, String)> {
-    proc.seen.iter().find_map(|l| {
-        let rest = l.strip_prefix("mqtt device login: ")?;
-        let (u, p) = rest.split_once(' ')?;
-        Some((u.to_owned(), p.to_owned()))
-    })
 }
 
 async fn get(svc: &Service, path: &str) -> (u16, Value) {
@@ -217,12 +204,12 @@ fn a_lab_cannot_claim_a_tube_that_is_not_in_its_hands_or_on_its_way_to_it() {
         let svc = start(&dir).await;
         // Every box goes to LAB-PH: LAB-CH's account plays the pretender.
         carry::only_lab_open(&svc.http, ADMIN, "LAB-PH").await;
-        seal(&svc, "BX-F1", &["F-0001", "F-0002"]).await;
+        seal(&svc, "BX-LH-C001-F1", &["F-0001", "F-0002"]).await;
 
         // The reproduction: the box is still at its centre (waiting, or booked on
         // a mission to LAB-PH); another lab says it has it.
         let pretender = CH;
-        let bound_for = destination(&svc, "BX-F1").await.unwrap_or_default();
+        let bound_for = destination(&svc, "BX-LH-C001-F1").await.unwrap_or_default();
         let (_, before) = get(&svc, "/api/v1/tubes/F-0001").await;
         let (code, v) = post(
             &svc,
@@ -276,7 +263,8 @@ fn a_lab_cannot_claim_a_tube_that_is_not_in_its_hands_or_on_its_way_to_it() {
         );
 
         // The box leaves on a mission to one lab: the other lab still may not.
-        let lab = carry::put_on_its_way(&svc.http, ADMIN, &svc.mqtt, "LH-C001", "BX-F1").await;
+        let lab =
+            carry::put_on_its_way(&svc.http, ADMIN, &svc.mqtt, "LH-C001", "BX-LH-C001-F1").await;
         assert_eq!(lab, "LAB-PH");
         let (ours, theirs, other_lab) = (PH, CH, "LAB-CH");
         let (code, v) = post(

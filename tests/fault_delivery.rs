@@ -10,7 +10,7 @@
 
 mod support;
 
-use rumqttc::{AsyncClient, MqttOptions, QoS};
+use rumqttc::{AsyncClient, QoS};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -171,7 +171,7 @@ fn get_json(http: &str, path: &str) -> Value {
 
 /// Seals a box of `barcodes` at LH-C001 over MQTT, as its smart box would, and
 /// waits (bounded) until the service knows every tube.
-async fn seal(http: &str, mqtt_port: u16, box_id: &str, barcodes: &[String]) {
+async fn seal(http: &str, mqtt_port: u16, device_key: &str, box_id: &str, barcodes: &[String]) {
     let status = get_json(http, "/api/v1/status");
     let now = status["now"].as_str().unwrap().to_owned();
     let drawn = (chrono::DateTime::parse_from_rfc3339(&now).unwrap()
@@ -185,9 +185,8 @@ async fn seal(http: &str, mqtt_port: u16, box_id: &str, barcodes: &[String]) {
         })
         .collect();
     let body = json!({"time": now, "kind": "sealed", "station": "LH-C001", "tubes": tubes});
-    let mut o = MqttOptions::new(format!("test-{box_id}"), "127.0.0.1", mqtt_port);
-    o.set_keep_alive(Duration::from_secs(10));
-    let (c, mut ev) = AsyncClient::new(o, 10);
+    // The box logs in as itself.
+    let (c, mut ev) = AsyncClient::new(device_login(mqtt_port, box_id, device_key), 10);
     tokio::spawn(async move { while ev.poll().await.is_ok() {} });
     let base = format!("http://{http}");
     // Every box goes to LAB-PH, the lab this file's token is for.
@@ -370,7 +369,14 @@ fn hostile_receivers_cannot_stop_or_delay_a_well_behaved_one() {
     let barcodes: Vec<String> = (1..=4).map(|i| format!("T-F{i:03}")).collect();
     let mut latencies = Vec::new();
     rt.block_on(async {
-        seal(&http, mqtt_port, "BX-F1", &barcodes).await;
+        seal(
+            &http,
+            mqtt_port,
+            &printed_device_key(&svc).unwrap(),
+            "BX-LH-C001-F1",
+            &barcodes,
+        )
+        .await;
         for b in &barcodes {
             result_for(&http, b).await;
             // The good receiver has this result promptly, whatever the others do
@@ -569,7 +575,14 @@ fn kill_9_between_a_receivers_200_and_its_commit_resends_the_same_id_and_reports
     let rt = tokio::runtime::Runtime::new().unwrap();
     let barcode = "T-K901".to_owned();
     rt.block_on(async {
-        seal(&http, mqtt_port, "BX-K9", std::slice::from_ref(&barcode)).await;
+        seal(
+            &http,
+            mqtt_port,
+            &printed_device_key(&svc).unwrap(),
+            "BX-LH-C001-K9",
+            std::slice::from_ref(&barcode),
+        )
+        .await;
         result_for(&http, &barcode).await;
     });
     let id = killed_rx
@@ -638,7 +651,14 @@ fn a_delivery_recorded_but_not_reported_before_a_crash_is_reported_at_start_up_o
     let rt = tokio::runtime::Runtime::new().unwrap();
     let barcode = "T-R001".to_owned();
     rt.block_on(async {
-        seal(&http, mqtt_port, "BX-R1", std::slice::from_ref(&barcode)).await;
+        seal(
+            &http,
+            mqtt_port,
+            &printed_device_key(&svc).unwrap(),
+            "BX-LH-C001-R1",
+            std::slice::from_ref(&barcode),
+        )
+        .await;
         let base = format!("http://{http}");
         let (code, _) = post(
             &base,
@@ -790,7 +810,14 @@ fn subscriptions_conflict_change_with_audit_and_dead_letter_on_delete() {
         );
         // A result is owed to the unreachable endpoint.
         let barcodes = ["T-S001".to_owned(), "T-S002".to_owned()];
-        seal(&http, mqtt_port, "BX-S1", &barcodes).await;
+        seal(
+            &http,
+            mqtt_port,
+            &printed_device_key(&svc).unwrap(),
+            "BX-LH-C001-S1",
+            &barcodes,
+        )
+        .await;
         result_for(&http, &barcodes[0]).await;
         // PUT moves it to the good receiver; the audit log keeps both URLs.
         let (code, v) = send_json(

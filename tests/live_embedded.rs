@@ -123,8 +123,12 @@ fn demo_short_day_resolves_every_tube_with_full_custody() {
     let _ = std::fs::remove_file(&sink_file);
 }
 
-fn client(port: u16, id: &str) -> (AsyncClient, rumqttc::EventLoop) {
+/// A client of the embedded broker, logged in as `id` with the password the
+/// printed device key gives it.
+fn client(port: u16, id: &str, device_key: &str) -> (AsyncClient, rumqttc::EventLoop) {
     let mut o = MqttOptions::new(id, "127.0.0.1", port);
+    let password = labflight_mqtt::broker::device_password_from_key(device_key, id).unwrap();
+    o.set_credentials(id, password);
     o.set_max_packet_size(4 << 20, 4 << 20);
     o.set_keep_alive(Duration::from_secs(10));
     AsyncClient::new(o, 100)
@@ -137,6 +141,7 @@ fn malformed_payloads_are_rejected_and_counted_while_valid_traffic_continues() {
     let (mqtt_port, http_port) = (free_port(), free_port());
     let config = serve_config(&dir, 60.0, mqtt_port, http_port, &db);
     let mut serve = Proc::spawn(&["serve", "--config", config.to_str().unwrap()], &[]);
+    let key = serve.wait_line("mqtt device key:", Duration::from_secs(60));
     serve.wait_line("dashboard:", Duration::from_secs(60));
     let http = format!("127.0.0.1:{http_port}");
     // A drone of the fleet, where it stands, and the service's clock.
@@ -153,7 +158,7 @@ fn malformed_payloads_are_rejected_and_counted_while_valid_traffic_continues() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let rejected: Vec<serde_json::Value> = rt.block_on(async {
-        let (c, mut ev) = client(mqtt_port, "test-watcher");
+        let (c, mut ev) = client(mqtt_port, "test-watcher", &key);
         c.subscribe("labflight/v1/rejected", QoS::AtLeastOnce)
             .await
             .unwrap();
@@ -167,7 +172,7 @@ fn malformed_payloads_are_rejected_and_counted_while_valid_traffic_continues() {
             }
         });
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let (d, mut dev) = client(mqtt_port, "test-device");
+        let (d, mut dev) = client(mqtt_port, "test-device", &key);
         tokio::spawn(async move { while dev.poll().await.is_ok() {} });
         let topic = format!("labflight/v1/drones/{drone}/telemetry");
         let good = |battery: f64| {
@@ -180,7 +185,8 @@ fn malformed_payloads_are_rejected_and_counted_while_valid_traffic_continues() {
             (topic.clone(), good(50.0).replace("50.0", "NaN")),
             (topic.clone(), good(150.0)),
             ("labflight/v1/drones/D-999/telemetry".into(), good(50.0)),
-            (topic.clone(), "x".repeat(1 << 20)),
+            // Over the decoder's limit, within the broker's (MAX_PACKET_BYTES).
+            (topic.clone(), "x".repeat(100_000)),
             (topic.clone(), good(50.0).replace(&lat.to_string(), "48.85")),
             (
                 topic.clone(),

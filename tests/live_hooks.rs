@@ -69,15 +69,19 @@ struct Service {
     proc: Proc,
     http: String,
     mqtt_port: u16,
+    /// The embedded broker's device key (`mqtt device key:`).
+    device_key: String,
 }
 
 fn start(config: &std::path::Path, http_port: u16, mqtt_port: u16) -> Service {
     let mut proc = Proc::spawn(&["serve", "--config", config.to_str().unwrap()], &[]);
+    let device_key = proc.wait_line("mqtt device key:", Duration::from_secs(60));
     proc.wait_line("dashboard:", Duration::from_secs(60));
     Service {
         proc,
         http: format!("http://127.0.0.1:{http_port}"),
         mqtt_port,
+        device_key,
     }
 }
 
@@ -96,7 +100,12 @@ async fn seal(svc: &Service, box_id: &str, barcodes: &[&str]) {
         })
         .collect();
     let body = json!({"time": now, "kind": "sealed", "station": "LH-C001", "tubes": tubes});
-    let mut o = MqttOptions::new(format!("test-{box_id}"), "127.0.0.1", svc.mqtt_port);
+    // The box logs in as itself (the embedded broker wants client id = username).
+    let mut o = MqttOptions::new(box_id, "127.0.0.1", svc.mqtt_port);
+    o.set_credentials(
+        box_id,
+        labflight_mqtt::broker::device_password_from_key(&svc.device_key, box_id).unwrap(),
+    );
     o.set_keep_alive(Duration::from_secs(10));
     let (c, mut ev) = AsyncClient::new(o, 10);
     tokio::spawn(async move {
@@ -133,8 +142,11 @@ async fn seal(svc: &Service, box_id: &str, barcodes: &[&str]) {
 /// Puts the box on its way to LAB-PH (the other labs closed by a coordinator, a
 /// forced pickup, its carrier loading it) and returns the tokens of (LAB-PH, LAB-CH).
 async fn carry_box(svc: &Service, box_id: &str) -> (&'static str, &'static str) {
-    let mut o = MqttOptions::new(format!("test-carry-{box_id}"), "127.0.0.1", svc.mqtt_port);
-    o.set_keep_alive(Duration::from_secs(10));
+    let o = device_login(
+        svc.mqtt_port,
+        &format!("test-carry-{box_id}"),
+        &svc.device_key,
+    );
     let (c, mut ev) = AsyncClient::new(o, 10);
     let poll = tokio::spawn(async move {
         loop {
@@ -207,14 +219,14 @@ fn results_api_refuses_with_operation_outcomes_and_accepts_a_report_once() {
     let svc = start(&cfg, http_port, mqtt_port);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        seal(&svc, "BX-T1", &["T-0001"]).await;
+        seal(&svc, "BX-LH-C001-T1", &["T-0001"]).await;
         let base = svc.http.as_str();
         let good = report("R-1", "T-0001", json!(5.4));
         // Before the lab has the tube: refused.
         let (code, v) = post(base, "/api/v1/lab/results", Some(PH), good.clone()).await;
         assert_eq!(code, 409, "{v}");
         assert_eq!(outcome_code(&v), "business-rule");
-        let (ours, theirs) = carry_box(&svc, "BX-T1").await;
+        let (ours, theirs) = carry_box(&svc, "BX-LH-C001-T1").await;
         let (code, _) = post(
             base,
             "/api/v1/lab/tubes/T-0001/received",
@@ -351,8 +363,8 @@ fn receiver_down_two_simulated_hours_and_a_kill_9_then_every_report_once_in_orde
     let rt = tokio::runtime::Runtime::new().unwrap();
     let barcodes = ["T-0101", "T-0102", "T-0103"];
     rt.block_on(async {
-        seal(&svc, "BX-T2", &barcodes).await;
-        let (ours, _) = carry_box(&svc, "BX-T2").await;
+        seal(&svc, "BX-LH-C001-T2", &barcodes).await;
+        let (ours, _) = carry_box(&svc, "BX-LH-C001-T2").await;
         for b in barcodes {
             let (code, _) = post(
                 &svc.http,
@@ -549,8 +561,8 @@ fn an_hl7_v2_subscriber_gets_an_oru_r01_over_mllp() {
     let svc = start(&cfg, http_port, mqtt_port);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        seal(&svc, "BX-T3", &["T-0301"]).await;
-        let (ours, _) = carry_box(&svc, "BX-T3").await;
+        seal(&svc, "BX-LH-C001-T3", &["T-0301"]).await;
+        let (ours, _) = carry_box(&svc, "BX-LH-C001-T3").await;
         let (code, _) = post(
             &svc.http,
             "/api/v1/lab/tubes/T-0301/received",
@@ -651,8 +663,8 @@ fn retry_after_is_honoured_410_disables_and_a_delivery_can_be_resent() {
     let svc = start(&cfg, http_port, mqtt_port);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        seal(&svc, "BX-T4", &["T-0401"]).await;
-        let (ours, _) = carry_box(&svc, "BX-T4").await;
+        seal(&svc, "BX-LH-C001-T4", &["T-0401"]).await;
+        let (ours, _) = carry_box(&svc, "BX-LH-C001-T4").await;
         let (code, _) = post(
             &svc.http,
             "/api/v1/lab/tubes/T-0401/received",

@@ -1,7 +1,9 @@
 //! Proves `deploy/mosquitto/acl` on a real Mosquitto: a device cannot publish under
-//! another device's id, cannot read another drone's commands or telemetry, and a
-//! wrong password is refused, while the service (`labflight`) sees and sends
-//! everything. Needs the `mosquitto` package; fails (never skips) without it.
+//! another device's id, cannot read another drone's commands or telemetry, each
+//! role (drone, box, centre, courier van, lab integration, weather station)
+//! publishes only its own topics, and a wrong password is refused, while the
+//! service (`labflight`) sees and sends everything. Needs the `mosquitto` package;
+//! fails (never skips) without it.
 
 use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, MqttOptions, Packet, Publish, QoS,
@@ -125,7 +127,19 @@ impl Broker {
         readable_by_all(&acl, 0o644);
 
         let passwd = dir.join("passwd");
-        for (i, user) in ["labflight", "D01", "D02"].into_iter().enumerate() {
+        for (i, user) in [
+            "labflight",
+            "D01",
+            "D02",
+            "BX-LH-C001-01",
+            "LH-C001",
+            "V-1",
+            "LAB-PH",
+            "weather-station",
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let mut cmd = Command::new(&passwd_tool);
             if i == 0 {
                 cmd.arg("-c");
@@ -171,6 +185,11 @@ impl Broker {
         if let Some(v) = setting(&deploy, "per_listener_settings") {
             conf.push_str(&format!("per_listener_settings {v}\n"));
         }
+        // The deploy packet limit too (its value is checked against the service's
+        // in crates/mqtt, connect::tests).
+        let max_packet =
+            setting(&deploy, "max_packet_size").expect("deploy config sets max_packet_size");
+        conf.push_str(&format!("max_packet_size {max_packet}\n"));
         conf.push_str(&format!(
             "listener {port} 127.0.0.1\n\
              allow_anonymous false\n\
@@ -518,5 +537,134 @@ async fn a_wrong_password_is_refused() {
     // The right password still works, so the refusals above are about the
     // credentials, not a broken broker.
     Client::connect(broker.port, "D01").await;
+    drop(broker);
+}
+
+/// Each role publishes its own topics and none of another role's or device's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_publishes_only_its_own_topics() {
+    let broker = Broker::start();
+    let mut service = Client::connect(broker.port, "labflight").await;
+    service.subscribe("labflight/v1/#", QoS::AtLeastOnce).await;
+    let p = "labflight/v1";
+    // (login, topics it may publish, topics it may not).
+    let roles: [(&str, Vec<String>, Vec<String>); 6] = [
+        (
+            "D01",
+            vec![
+                format!("{p}/drones/D01/telemetry"),
+                format!("{p}/drones/D01/events"),
+            ],
+            vec![
+                format!("{p}/drones/D01/cmd"),
+                format!("{p}/weather"),
+                format!("{p}/labs/LAB-PH/events"),
+            ],
+        ),
+        (
+            "BX-LH-C001-01",
+            vec![
+                format!("{p}/boxes/BX-LH-C001-01/events"),
+                format!("{p}/boxes/BX-LH-C001-01/telemetry"),
+            ],
+            vec![
+                format!("{p}/boxes/BX-LH-C001-02/events"),
+                format!("{p}/stations/LH-C001/events"),
+                format!("{p}/labs/LAB-PH/events"),
+            ],
+        ),
+        (
+            "LH-C001",
+            vec![format!("{p}/stations/LH-C001/events")],
+            vec![
+                format!("{p}/stations/LH-C002/events"),
+                format!("{p}/stations/LH-C001/cmd"),
+                format!("{p}/boxes/BX-LH-C001-01/events"),
+            ],
+        ),
+        (
+            "V-1",
+            vec![format!("{p}/couriers/V-1/events")],
+            vec![
+                format!("{p}/couriers/V-2/events"),
+                format!("{p}/couriers/V-1/cmd"),
+                format!("{p}/labs/LAB-PH/events"),
+                format!("{p}/alerts"),
+            ],
+        ),
+        (
+            "LAB-PH",
+            vec![format!("{p}/labs/LAB-PH/events")],
+            vec![
+                format!("{p}/labs/LAB-CH/events"),
+                format!("{p}/boxes/BX-LH-C001-01/events"),
+                format!("{p}/rejected"),
+            ],
+        ),
+        (
+            "weather-station",
+            vec![format!("{p}/weather")],
+            vec![
+                format!("{p}/labs/LAB-PH/events"),
+                format!("{p}/service/status"),
+                format!("{p}/drones/D01/telemetry"),
+            ],
+        ),
+    ];
+    for (user, own, foreign) in &roles {
+        let mut c = Client::connect(broker.port, user).await;
+        // QoS 1: each PUBACK proves the broker processed (or dropped) the publish.
+        for topic in own.iter().chain(foreign) {
+            c.publish(topic, QoS::AtLeastOnce, &format!("{user} on {topic}"))
+                .await;
+            c.expect_puback().await;
+        }
+        let got = service.collect_all(SILENCE).await;
+        let topics: Vec<&str> = got.iter().map(|p| p.topic.as_str()).collect();
+        for topic in own {
+            assert!(
+                topics.contains(&topic.as_str()),
+                "{user} could not publish its own {topic}: {topics:?}"
+            );
+        }
+        for topic in foreign {
+            assert!(
+                !topics.contains(&topic.as_str()),
+                "{user} published on {topic}, not its own"
+            );
+        }
+        assert_eq!(got.len(), own.len(), "{user}: {topics:?}");
+    }
+    drop(broker);
+}
+
+/// A courier van reads its own pickup requests only; a lab integration reads nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_van_reads_only_its_own_requests() {
+    let broker = Broker::start();
+    let service = Client::connect(broker.port, "labflight").await;
+    let mut van = Client::connect(broker.port, "V-1").await;
+    for filter in [
+        "labflight/v1/couriers/V-1/cmd",
+        "labflight/v1/couriers/+/cmd",
+    ] {
+        van.subscribe(filter, QoS::AtLeastOnce).await;
+    }
+    let mut lab = Client::connect(broker.port, "LAB-PH").await;
+    lab.subscribe("labflight/v1/#", QoS::AtLeastOnce).await;
+    service
+        .publish("labflight/v1/couriers/V-2/cmd", QoS::AtLeastOnce, "for V-2")
+        .await;
+    service
+        .publish("labflight/v1/couriers/V-1/cmd", QoS::AtLeastOnce, "for V-1")
+        .await;
+    let got = van
+        .expect_on("labflight/v1/couriers/V-1/cmd", ARRIVAL)
+        .await;
+    assert_eq!(got.payload.as_ref(), b"for V-1");
+    van.expect_silence(SILENCE, "V-1 may read only its own requests")
+        .await;
+    lab.expect_silence(SILENCE, "a lab integration reads nothing")
+        .await;
     drop(broker);
 }

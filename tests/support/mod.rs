@@ -192,6 +192,11 @@ pub struct Mosquitto {
 
 impl Mosquitto {
     pub fn start() -> Mosquitto {
+        Mosquitto::start_with("")
+    }
+
+    /// As `start`, with more config lines (e.g. `max_packet_size 262144\n`).
+    pub fn start_with(extra_conf: &str) -> Mosquitto {
         let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
             .into_iter()
             .find(|p| Path::new(p).exists())
@@ -205,7 +210,7 @@ impl Mosquitto {
         std::fs::write(
             &conf,
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 100000\n",
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 100000\n{extra_conf}",
                 dir.0.display()
             ),
         )
@@ -366,4 +371,24 @@ pub fn assert_complete_custody(custody: &std::collections::BTreeMap<String, Vec<
 /// Parses the devices' closing JSON (`day done: {...}` or the `devices` output).
 pub fn report_json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("devices report `{text}`: {e}"))
+}
+
+/// The embedded broker's device key a `serve` or `demo` printed (`mqtt device key:`),
+/// once its start-up lines were read.
+pub fn printed_device_key(proc: &Proc) -> Option<String> {
+    proc.seen.iter().find_map(|l| {
+        l.strip_prefix("mqtt device key:")
+            .map(|k| k.trim().to_owned())
+    })
+}
+
+/// MQTT options for a test client logging in to the embedded broker as device `id`
+/// (client id = user name, password derived from the printed device key).
+pub fn device_login(port: u16, id: &str, device_key: &str) -> rumqttc::MqttOptions {
+    let mut o = rumqttc::MqttOptions::new(id, "127.0.0.1", port);
+    o.set_keep_alive(Duration::from_secs(10));
+    let password = labflight_mqtt::broker::device_password_from_key(device_key, id)
+        .expect("the printed device key is 64 hex digits");
+    o.set_credentials(id, password);
+    o
 }

@@ -92,6 +92,11 @@ pub struct DevicesArgs {
     /// Password each device logs in with (username = device id); also LABFLIGHT_DEVICE_PASSWORD.
     #[arg(long, env = "LABFLIGHT_DEVICE_PASSWORD")]
     device_password: Option<String>,
+    /// The embedded broker's device key, as `labflight serve` prints it (`mqtt device
+    /// key:`): each device logs in with its own password derived from it. Also
+    /// LABFLIGHT_MQTT_DEVICE_KEY.
+    #[arg(long, env = "LABFLIGHT_MQTT_DEVICE_KEY")]
+    device_key: Option<String>,
     /// Give up after this many wall-clock seconds.
     #[arg(long, default_value_t = 6 * 3600)]
     max_seconds: u64,
@@ -304,6 +309,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async move {
         let running = service::start(opts).await?;
         println!("mqtt: {}", running.mqtt);
+        print_broker_logins(&running);
         println!("dashboard: http://{}/", running.http);
         println!("(sign in with an account made by `labflight users add`)");
         tokio::signal::ctrl_c().await?;
@@ -338,6 +344,7 @@ pub fn devices(args: DevicesArgs) -> anyhow::Result<()> {
         overrides: Vec::new(),
         seed: args.seed,
         device_password: args.device_password,
+        device_key: args.device_key,
         max_wall: Duration::from_secs(args.max_seconds),
         quiet: args.quiet,
     };
@@ -451,6 +458,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         });
         let running = service::start(opts).await?;
         println!("mqtt: {}", running.mqtt);
+        print_broker_logins(&running);
         println!("database: {database_url}");
         println!(
             "station sink: http://{sink_addr}/received (also {})",
@@ -493,6 +501,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             overrides: Vec::new(),
             seed: args.seed,
             device_password: None,
+            device_key: running.broker_logins.as_ref().map(|l| l.device_key()),
             max_wall: Duration::from_secs_f64(24.0 * 3600.0 / args.speed + 600.0),
             quiet: args.quiet,
         };
@@ -560,6 +569,20 @@ pub fn users(cmd: UsersCommand) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// The embedded broker's logins, fresh each start, for the operator's console (as
+/// the demo's dashboard passwords): the service's own, and the key each device's
+/// password derives from (`labflight devices --device-key`).
+fn print_broker_logins(running: &service::Running) {
+    if let Some(l) = &running.broker_logins {
+        println!(
+            "mqtt service login: {} {}",
+            labflight_mqtt::broker::SERVICE_USER,
+            l.service_password
+        );
+        println!("mqtt device key: {}", l.device_key());
+    }
 }
 
 /// A random bearer token (32 hex digits after a prefix).

@@ -1,15 +1,118 @@
 //! The embedded broker (rumqttd) that `serve` and `demo` start when no external
 //! broker is configured: one MQTT 3.1.1 listener on 127.0.0.1, running on its own
-//! threads for as long as the process lives.
+//! threads for as long as the process lives, that lets in only the logins it was
+//! started with (`BrokerLogins`). rumqttd checks logins only: it has no per-topic
+//! rules, so any device that logs in may publish on any topic (the decoder still
+//! checks every message); production uses Mosquitto with `deploy/mosquitto/acl`.
 
+use crate::connect::MAX_PACKET_BYTES;
+use hmac::{Hmac, Mac};
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
+use sha2::Sha256;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Starts the broker on `addr` (port 0 picks a free one) and waits until it accepts
-/// connections; returns the address it listens on.
-pub fn start_embedded(addr: SocketAddr) -> Result<SocketAddr, String> {
+/// The username the service logs in with (as in `deploy/mosquitto/acl`).
+pub const SERVICE_USER: &str = "labflight";
+
+/// Who may log in to the embedded broker: the service with its own password, and
+/// each device (username = its id, client id = its id) with a password of its own,
+/// derived from a device key so devices first seen during the day (boxes) need no
+/// list: password = the first 32 hex digits of HMAC-SHA256(device key, device id).
+/// Both are random, made fresh each time the broker starts.
+#[derive(Clone)]
+pub struct BrokerLogins {
+    pub service_password: String,
+    device_key: [u8; 32],
+}
+
+impl std::fmt::Debug for BrokerLogins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BrokerLogins { .. }")
+    }
+}
+
+impl BrokerLogins {
+    /// Fresh random logins (a 24-character service password, a 256-bit device key).
+    pub fn generate() -> BrokerLogins {
+        use rand::RngCore;
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        let mut pw = [0u8; 12];
+        rand::rng().fill_bytes(&mut pw);
+        BrokerLogins {
+            service_password: hex(&pw),
+            device_key: key,
+        }
+    }
+
+    /// The device key as 64 hex digits, as printed for `labflight devices --device-key`.
+    pub fn device_key(&self) -> String {
+        hex(&self.device_key)
+    }
+
+    /// The password of device `id` (also of a test or tool logging in as `id`).
+    pub fn device_password(&self, id: &str) -> String {
+        device_password(&self.device_key, id)
+    }
+
+    /// Whether a CONNECT may pass. The service may use any client id (it names its
+    /// session after its run); a device must use its own id as client id, so no
+    /// device can take over another's (or the service's) session.
+    pub fn allows(&self, client_id: &str, username: &str, password: &str) -> bool {
+        if username == SERVICE_USER {
+            return same(password, &self.service_password);
+        }
+        let id_ok = !username.is_empty()
+            && username.len() <= 64
+            && !username.contains(['+', '#', '/'])
+            && client_id == username;
+        id_ok && same(password, &self.device_password(username))
+    }
+}
+
+/// A device's password from a device key given as 64 hex digits.
+pub fn device_password_from_key(key_hex: &str, id: &str) -> Result<String, String> {
+    let key = unhex(key_hex)
+        .filter(|k| k.len() == 32)
+        .ok_or_else(|| format!("device key `{key_hex}` is not 64 hex digits"))?;
+    Ok(device_password(&key, id))
+}
+
+fn device_password(key: &[u8], id: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(id.as_bytes());
+    hex(&mac.finalize().into_bytes()[..16])
+}
+
+/// Compares without stopping at the first difference.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Starts the broker on `addr` (port 0 picks a free one), admitting only `logins`,
+/// and waits until it accepts connections; returns the address it listens on.
+pub fn start_embedded(addr: SocketAddr, logins: &BrokerLogins) -> Result<SocketAddr, String> {
     let addr = if addr.port() == 0 {
         let l = std::net::TcpListener::bind(addr).map_err(|e| format!("MQTT {addr}: {e}"))?;
         l.local_addr().map_err(|e| e.to_string())?
@@ -28,12 +131,17 @@ pub fn start_embedded(addr: SocketAddr) -> Result<SocketAddr, String> {
         next_connection_delay_ms: 0,
         connections: ConnectionSettings {
             connection_timeout_ms: 10_000,
-            // Above the service's own limit, so oversized payloads reach the service
-            // and are rejected with a reason instead of silently cutting the client.
-            max_payload_size: 2 * 1024 * 1024,
+            // The clients' own limit: a bigger publish is refused here (its sender
+            // is disconnected) and never reaches the service, which could not read
+            // it. Payloads up to this size reach the service and are refused there
+            // with a reason.
+            max_payload_size: MAX_PACKET_BYTES,
             max_inflight_count: 500,
             auth: None,
-            external_auth: None,
+            external_auth: Some({
+                let logins = logins.clone();
+                Arc::new(move |client_id, user, pass| logins.allows(&client_id, &user, &pass))
+            }),
             dynamic_filters: true,
         },
     };
@@ -75,4 +183,43 @@ pub fn start_embedded(addr: SocketAddr) -> Result<SocketAddr, String> {
         std::thread::sleep(Duration::from_millis(30));
     }
     Err(format!("embedded MQTT broker did not start on {addr}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_login_has_its_own_password() {
+        let logins = BrokerLogins::generate();
+        let d01 = logins.device_password("D-01");
+        assert_eq!(d01.len(), 32);
+        assert_ne!(d01, logins.device_password("D-02"));
+        assert_eq!(logins.service_password.len(), 24);
+        assert!(logins.allows(
+            "labflight-service-1",
+            SERVICE_USER,
+            &logins.service_password
+        ));
+        assert!(logins.allows("D-01", "D-01", &d01));
+        // Wrong password, another device's password, another key's password.
+        assert!(!logins.allows("D-01", "D-01", "guess"));
+        assert!(!logins.allows("D-02", "D-02", &d01));
+        assert!(!logins.allows(
+            "D-01",
+            "D-01",
+            &BrokerLogins::generate().device_password("D-01")
+        ));
+        // A device's password does not open the service's login, nor another client id.
+        assert!(!logins.allows("x", SERVICE_USER, &logins.device_password(SERVICE_USER)));
+        assert!(!logins.allows("labflight-service-1", "D-01", &d01));
+        assert!(!logins.allows("D-01", "D-01", ""));
+        // Printed key and derived passwords agree.
+        assert_eq!(
+            device_password_from_key(&logins.device_key(), "D-01").unwrap(),
+            d01
+        );
+        let e = device_password_from_key("xyz", "D-01").unwrap_err();
+        assert!(e.contains("xyz"), "{e}");
+    }
 }

@@ -28,10 +28,21 @@ pub trait Directory {
     /// A box already sealed (and so known to the dispatcher).
     fn knows_box(&self, id: &BoxId) -> bool;
     fn knows_station(&self, id: &StationId) -> bool;
+    /// The centre a box belongs to: a sealed box's own, else the one its id names
+    /// (`station_of_box_id`); `None` for a box of no known centre.
+    fn box_station(&self, id: &BoxId) -> Option<StationId>;
     fn knows_lab(&self, id: &LabId) -> bool;
     fn knows_courier(&self, id: &CourierId) -> bool;
     fn knows_tube(&self, barcode: &TubeBarcode) -> bool;
     fn in_service_area(&self, p: LatLon) -> bool;
+}
+
+/// The centre a box id names: boxes are numbered per centre, `BX-<centre>-<n>`
+/// (e.g. `BX-LH-C017-02` belongs to `LH-C017`). `None` for any other shape.
+pub fn station_of_box_id(id: &BoxId) -> Option<StationId> {
+    let (station, n) = id.as_str().strip_prefix("BX-")?.rsplit_once('-')?;
+    let numbered = !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric());
+    (numbered && !station.is_empty()).then(|| StationId::new(station))
 }
 
 /// Why a message was refused; published on `labflight/v1/rejected` and counted.
@@ -116,15 +127,17 @@ pub struct BoxEvent {
     pub kind: BoxEventKind,
 }
 
+/// No field beyond these: a box cannot slip in an `origin` or a `destination`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BoxEventKind {
     /// Staff sealed the box; the manifest lists its tubes by barcode.
     Sealed {
         station: StationId,
         tubes: Vec<Tube>,
     },
-    /// The lab's reception scanned the box in.
+    /// Refused from a box: where a box arrived is the lab's to say (its
+    /// `box_received` on `labs/{lab}/events`, or the results API), never the box's.
     Received { lab: LabId },
 }
 
@@ -147,6 +160,10 @@ pub struct LabEvent {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LabEventKind {
+    /// The lab's reception scanned a box in.
+    BoxReceived {
+        box_id: BoxId,
+    },
     Queue {
         tubes: u32,
     },
@@ -311,6 +328,7 @@ pub fn decode(topic: &str, payload: &[u8], dir: &dyn Directory) -> Result<Event,
                         ));
                     }
                     check.station(&station)?;
+                    check.own_station(&box_id, &station)?;
                     check.manifest(&tubes, m.time)?;
                     Ok(Event::BoxSealed {
                         box_id,
@@ -318,11 +336,13 @@ pub fn decode(topic: &str, payload: &[u8], dir: &dyn Directory) -> Result<Event,
                         tubes,
                     })
                 }
-                BoxEventKind::Received { lab } => {
-                    check.known_box(&box_id)?;
-                    check.lab(&lab)?;
-                    Ok(Event::BoxReceived { box_id, lab })
-                }
+                BoxEventKind::Received { lab } => Err(reject(
+                    "box_names_lab",
+                    format!(
+                        "field `lab` = `{lab}`: box `{box_id}` may not declare where it arrived; \
+                         the lab's reception reports it (box_received on labs/{{lab}}/events)"
+                    ),
+                )),
             }
         }
         Topic::CourierEvents(courier) => {
@@ -362,6 +382,13 @@ pub fn decode(topic: &str, payload: &[u8], dir: &dyn Directory) -> Result<Event,
                 })
             };
             match m.kind {
+                LabEventKind::BoxReceived { box_id } => {
+                    check.known_box(&box_id)?;
+                    Ok(Event::BoxReceived {
+                        box_id,
+                        lab: lab.clone(),
+                    })
+                }
                 LabEventKind::Queue { tubes } => update(LabUpdate::Queue { tubes }),
                 LabEventKind::AnalyzerDown { analyzer } => {
                     update(LabUpdate::AnalyzerDown { analyzer })
@@ -536,6 +563,23 @@ impl Checker<'_> {
         }
     }
 
+    /// A box speaks only for its own centre.
+    fn own_station(&self, box_id: &BoxId, station: &StationId) -> Result<(), Rejection> {
+        match self.dir.box_station(box_id) {
+            Some(own) if &own == station => Ok(()),
+            Some(own) => Err(self.reject(
+                "foreign_station",
+                format!(
+                    "field `station` = `{station}` is not the centre of box `{box_id}` (`{own}`)"
+                ),
+            )),
+            None => Err(self.reject(
+                "unknown_device",
+                format!("box `{box_id}` belongs to no known centre (box ids are BX-<centre>-<n>)"),
+            )),
+        }
+    }
+
     fn lab(&self, id: &LabId) -> Result<(), Rejection> {
         if self.dir.knows_lab(id) {
             Ok(())
@@ -626,7 +670,13 @@ mod tests {
             id.as_str() == "BX-1"
         }
         fn knows_station(&self, id: &StationId) -> bool {
-            id.as_str() == "C1"
+            ["C1", "C2"].contains(&id.as_str())
+        }
+        fn box_station(&self, id: &BoxId) -> Option<StationId> {
+            if id.as_str() == "BX-1" {
+                return Some("C1".into());
+            }
+            station_of_box_id(id).filter(|s| self.knows_station(s))
         }
         fn knows_lab(&self, id: &LabId) -> bool {
             id.as_str() == "L1"
@@ -735,8 +785,23 @@ mod tests {
             (
                 "labflight/v1/boxes/BX-1/events",
                 format!(r#"{{"time":"{}","kind":"received","lab":"L9"}}"#, t()),
+                "box_names_lab",
+                "`lab` = `L9`",
+            ),
+            (
+                "labflight/v1/boxes/BX-1/events",
+                format!(r#"{{"time":"{}","kind":"received","lab":"L1"}}"#, t()),
+                "box_names_lab",
+                "`lab` = `L1`",
+            ),
+            (
+                "labflight/v1/labs/L1/events",
+                format!(
+                    r#"{{"time":"{}","kind":"box_received","box_id":"BX-9"}}"#,
+                    t()
+                ),
                 "unknown_device",
-                "L9",
+                "BX-9",
             ),
             (
                 "labflight/v1/labs/L1/events",
@@ -776,7 +841,7 @@ mod tests {
                 tubes.join(",")
             )
         };
-        let topic = "labflight/v1/boxes/BX-7/events";
+        let topic = "labflight/v1/boxes/BX-C1-07/events";
         let ok = decode(
             topic,
             sealed(vec![tube("T-7", "2026-06-15T08:30:00+08:00")]).as_bytes(),
@@ -811,6 +876,113 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(again.reason, "duplicate");
+        // A box seals only at its own centre: C2 is known, but not BX-C1-07's.
+        let elsewhere = sealed(vec![tube("T-7", "2026-06-15T08:30:00+08:00")])
+            .replace(r#""station":"C1""#, r#""station":"C2""#);
+        let r = decode(topic, elsewhere.as_bytes(), &World).unwrap_err();
+        assert_eq!(r.reason, "foreign_station", "{r}");
+        assert!(
+            r.detail.contains("`station` = `C2`") && r.detail.contains("`C1`"),
+            "{}",
+            r.detail
+        );
+        // Nor can it add an origin or a destination of its own.
+        for extra in [
+            r#","origin":"C2""#,
+            r#","destination":"L1""#,
+            r#","lab":"L1""#,
+        ] {
+            let body = sealed(vec![tube("T-7", "2026-06-15T08:30:00+08:00")]).replacen(
+                r#","station""#,
+                &format!("{extra},\"station\""),
+                1,
+            );
+            let r = decode(topic, body.as_bytes(), &World).unwrap_err();
+            assert_eq!(r.reason, "bad_json", "{extra}: {r}");
+            let field = extra.split('"').nth(1).unwrap();
+            assert!(r.detail.contains(&format!("`{field}`")), "{}", r.detail);
+        }
+        // A box id that names no known centre cannot seal at all.
+        for id in ["BX-7", "BX-C9-01", "C1-01"] {
+            let r = decode(
+                &format!("labflight/v1/boxes/{id}/events"),
+                sealed(vec![tube("T-7", "2026-06-15T08:30:00+08:00")]).as_bytes(),
+                &World,
+            )
+            .unwrap_err();
+            assert_eq!(r.reason, "unknown_device", "{id}: {r}");
+            assert!(r.detail.contains(id), "{}", r.detail);
+        }
+    }
+
+    #[test]
+    fn box_ids_name_their_centre() {
+        let s = |id: &str| station_of_box_id(&BoxId::new(id)).map(|s| s.to_string());
+        assert_eq!(s("BX-LH-C017-02").as_deref(), Some("LH-C017"));
+        assert_eq!(s("BX-C1-T1").as_deref(), Some("C1"));
+        assert_eq!(s("BX-7"), None);
+        assert_eq!(s("BX--02"), None);
+        assert_eq!(s("BX-C1-"), None);
+        assert_eq!(s("LH-C017-02"), None);
+    }
+
+    #[test]
+    fn a_lab_reports_a_box_it_received() {
+        let e = decode(
+            "labflight/v1/labs/L1/events",
+            format!(
+                r#"{{"time":"{}","kind":"box_received","box_id":"BX-1"}}"#,
+                t()
+            )
+            .as_bytes(),
+            &World,
+        )
+        .unwrap();
+        assert_eq!(
+            e,
+            Event::BoxReceived {
+                box_id: "BX-1".into(),
+                lab: "L1".into()
+            }
+        );
+    }
+
+    /// Hostile payloads of every shape are refused with a reason, never a panic.
+    #[test]
+    fn poison_payloads_are_refused() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            (TELEMETRY, vec![0xc3, 0x28, 0xff], "not_utf8"),
+            (TELEMETRY, deep.clone().into_bytes(), "too_large"),
+            (TELEMETRY, "[".repeat(5_000).into_bytes(), "bad_json"),
+            (TELEMETRY, br#"{"a":[1,2,3]}"#.to_vec(), "bad_json"),
+            (TELEMETRY, b"[]".to_vec(), "bad_json"),
+            (TELEMETRY, b"null".to_vec(), "bad_json"),
+            (
+                TELEMETRY,
+                telemetry("1e400", 22.61).into_bytes(),
+                "bad_json",
+            ),
+            (
+                TELEMETRY,
+                telemetry("\"NaN\"", 22.61).into_bytes(),
+                "bad_json",
+            ),
+            (
+                TELEMETRY,
+                telemetry("1e300", 22.61).into_bytes(),
+                "out_of_range",
+            ),
+            (
+                "labflight/v1/drones/NOPE/telemetry",
+                telemetry("50", 22.61).into_bytes(),
+                "unknown_device",
+            ),
+        ];
+        for (topic, body, reason) in cases {
+            let r = decode(topic, &body, &World).unwrap_err();
+            assert_eq!(r.reason, reason, "{r}");
+        }
     }
 
     #[test]

@@ -66,6 +66,12 @@ pub struct Metrics {
     pub delivery_oldest_pending_seconds: Gauge<i64, AtomicI64>,
     /// Wall-clock Unix seconds of the delivery worker's last completed round.
     pub delivery_worker_heartbeat: Gauge<i64, AtomicI64>,
+    /// Commands handed to the broker connection, not yet acknowledged (PUBACK).
+    pub commands_awaiting_puback: Gauge<i64, AtomicI64>,
+    /// Seconds the oldest of those has waited (0: none waiting).
+    pub oldest_unacknowledged_command_seconds: Gauge<i64, AtomicI64>,
+    /// 1 while the service is connected to its broker, else 0.
+    pub mqtt_connected: Gauge<i64, AtomicI64>,
 }
 
 impl Default for Metrics {
@@ -98,6 +104,9 @@ impl Metrics {
             delivery_task_restarts: Counter::default(),
             delivery_oldest_pending_seconds: Gauge::default(),
             delivery_worker_heartbeat: Gauge::default(),
+            commands_awaiting_puback: Gauge::default(),
+            oldest_unacknowledged_command_seconds: Gauge::default(),
+            mqtt_connected: Gauge::default(),
         };
         registry.register(
             "mqtt_messages_received",
@@ -189,6 +198,21 @@ impl Metrics {
             "delivery_worker_heartbeat",
             "Wall-clock Unix seconds of the delivery worker's last completed round",
             m.delivery_worker_heartbeat.clone(),
+        );
+        registry.register(
+            "commands_awaiting_puback",
+            "Commands handed to the broker connection and not yet acknowledged by the broker (PUBACK)",
+            m.commands_awaiting_puback.clone(),
+        );
+        registry.register(
+            "oldest_unacknowledged_command_seconds",
+            "Seconds the oldest command awaiting its PUBACK has waited (0 when none waits)",
+            m.oldest_unacknowledged_command_seconds.clone(),
+        );
+        registry.register(
+            "mqtt_connected",
+            "1 while the service is connected to its MQTT broker, else 0",
+            m.mqtt_connected.clone(),
         );
         Metrics { registry, ..m }
     }

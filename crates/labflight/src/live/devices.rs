@@ -41,6 +41,9 @@ pub struct DevicesOptions {
     pub seed: u64,
     /// Password every device logs in with (brokers with a password file).
     pub device_password: Option<String>,
+    /// The embedded broker's device key (64 hex digits): each device logs in with
+    /// its own password derived from it. Takes precedence over `device_password`.
+    pub device_key: Option<String>,
     /// Give up if the day is not done after this much wall time.
     pub max_wall: Duration,
     pub quiet: bool,
@@ -61,9 +64,42 @@ pub struct DevicesReport {
     pub connections: usize,
 }
 
+/// How devices log in: username = device id, and a password of their own.
+#[derive(Clone, Debug)]
+enum Logins {
+    /// One password for all (a broker's password file holding each id with it).
+    Shared(Option<String>),
+    /// Each device's own, derived from the embedded broker's device key.
+    DeviceKey(String),
+}
+
+impl Logins {
+    fn of(opts: &DevicesOptions) -> anyhow::Result<Logins> {
+        Ok(match &opts.device_key {
+            Some(key) => {
+                labflight_mqtt::broker::device_password_from_key(key, "check")
+                    .map_err(|e| crate::BadInput(format!("--device-key: {e}")))?;
+                Logins::DeviceKey(key.clone())
+            }
+            None => Logins::Shared(opts.device_password.clone()),
+        })
+    }
+
+    /// The broker URL as device `id` logs in.
+    fn url(&self, mqtt: &MqttUrl, id: &str) -> MqttUrl {
+        let password = match self {
+            Logins::Shared(p) => p.clone().unwrap_or_default(),
+            Logins::DeviceKey(key) => {
+                labflight_mqtt::broker::device_password_from_key(key, id).unwrap_or_default()
+            }
+        };
+        mqtt.with_credentials(id, &password)
+    }
+}
+
 struct Fleet {
     mqtt: MqttUrl,
-    password: Option<String>,
+    logins: Logins,
     clients: HashMap<String, AsyncClient>,
     commands: mpsc::UnboundedSender<(String, Vec<u8>)>,
 }
@@ -74,11 +110,7 @@ impl Fleet {
         if let Some(c) = self.clients.get(id) {
             return c.clone();
         }
-        let url = match &self.password {
-            Some(p) => self.mqtt.with_credentials(id, p),
-            None => self.mqtt.with_credentials(id, ""),
-        };
-        let mut options = url.options(id, true);
+        let mut options = self.logins.url(&self.mqtt, id).options(id, true);
         let birth = will.as_ref().map(|t| t.to_string());
         if let Some(t) = will {
             let offline = serde_json::json!({"state": "offline"}).to_string();
@@ -130,10 +162,12 @@ impl Fleet {
 }
 
 /// Waits for the service's retained status; returns its clock and run id.
-async fn service_clock(mqtt: &MqttUrl, password: Option<&str>) -> anyhow::Result<(Clock, String)> {
-    let url = mqtt.with_credentials("labflight-devices", password.unwrap_or(""));
-    let id = format!("labflight-devices-{}", std::process::id());
-    let (client, mut eventloop) = AsyncClient::new(url.options(&id, false), 10);
+async fn service_clock(mqtt: &MqttUrl, logins: &Logins) -> anyhow::Result<(Clock, String)> {
+    // One login for the simulator itself (a password file needs a fixed name;
+    // the embedded broker wants client id = username).
+    let id = "labflight-devices";
+    let url = logins.url(mqtt, id);
+    let (client, mut eventloop) = AsyncClient::new(url.options(id, false), 10);
     client
         .subscribe(Topic::ServiceStatus.to_string(), QoS::AtLeastOnce)
         .await?;
@@ -163,7 +197,7 @@ async fn service_clock(mqtt: &MqttUrl, password: Option<&str>) -> anyhow::Result
     match found {
         Ok(r) => r,
         Err(_) => bail!(
-            "no labflight service status on {mqtt} within 60 s (is `labflight serve` running?)"
+            "no labflight service status on {mqtt} within 60 s (is `labflight serve` running? Against its embedded broker, pass the `mqtt device key` it printed with --device-key)"
         ),
     }
 }
@@ -171,7 +205,8 @@ async fn service_clock(mqtt: &MqttUrl, password: Option<&str>) -> anyhow::Result
 /// Runs the simulated devices until every tube drawn today is resolved.
 pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
     let mut scenario = Scenario::load_with_overrides(&opts.scenario, &opts.overrides)?;
-    let (clock, run) = service_clock(&opts.mqtt, opts.device_password.as_deref()).await?;
+    let logins = Logins::of(&opts)?;
+    let (clock, run) = service_clock(&opts.mqtt, &logins).await?;
     let run_prefix = format!("{run}-");
     // The devices live on the service's day.
     scenario.date = clock.start.with_timezone(&scenario.offset()).date_naive();
@@ -182,7 +217,7 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
     let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
     let mut fleet = Fleet {
         mqtt: opts.mqtt.clone(),
-        password: opts.device_password.clone(),
+        logins,
         clients: HashMap::new(),
         commands: cmd_tx,
     };
@@ -470,20 +505,14 @@ fn wire(
                 None,
             )?
         }
-        Event::BoxReceived { box_id, lab } => {
-            let m = payload::BoxEvent {
-                time,
-                kind: BoxEventKind::Received { lab: lab.clone() },
-            };
-            message(
-                box_id.to_string(),
-                Topic::BoxEvents(box_id.clone()),
-                QoS::AtLeastOnce,
-                false,
-                &m,
-                None,
-            )?
-        }
+        // The lab's reception scans the box in (a box never says where it is).
+        Event::BoxReceived { box_id, lab } => lab_wire(
+            lab,
+            time,
+            LabEventKind::BoxReceived {
+                box_id: box_id.clone(),
+            },
+        )?,
         Event::Lab { lab, update } => {
             use labflight_core::event::LabUpdate;
             let kind = match update {
@@ -585,8 +614,9 @@ fn lab_wire(
     kind: LabEventKind,
 ) -> Option<Wire> {
     let m = payload::LabEvent { time, kind };
+    // The lab's integration logs in as the lab (deploy/mosquitto/acl: labs/%u/events).
     message(
-        format!("lis-{lab}"),
+        lab.to_string(),
         Topic::LabEvents(lab.clone()),
         QoS::AtLeastOnce,
         false,

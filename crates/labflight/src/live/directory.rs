@@ -35,6 +35,13 @@ impl Directory for LiveDirectory<'_> {
     fn knows_station(&self, id: &StationId) -> bool {
         self.world.stations.contains_key(id)
     }
+    fn box_station(&self, id: &BoxId) -> Option<StationId> {
+        match self.state.boxes.get(id) {
+            Some(b) => Some(b.station.clone()),
+            None => labflight_mqtt::payload::station_of_box_id(id)
+                .filter(|s| self.world.stations.contains_key(s)),
+        }
+    }
     fn knows_lab(&self, id: &LabId) -> bool {
         self.world.labs.contains_key(id)
     }

@@ -5,5 +5,6 @@ pub mod clock;
 pub mod delivery;
 pub mod devices;
 pub mod directory;
+pub mod puback;
 pub mod service;
 pub mod sink;

@@ -6,12 +6,15 @@
 //! transaction. Only then are commands published and the inbound QoS 1 messages
 //! acknowledged (manual acks), so a crash at any instant leaves the broker holding
 //! whatever was not yet durable, and a restart replays the journal through a fresh
-//! dispatcher to the same state and the same commands. Commands carry stable ids,
-//! so re-sending the tail after a restart repeats nothing on the devices.
+//! dispatcher to the same state and the same commands. A command counts as
+//! published only once the broker acknowledged it (PUBACK); a restart re-sends
+//! every command never acknowledged, under its original id, so devices can drop
+//! a repeat.
 
 use crate::live::clock::Clock;
 use crate::live::delivery::{self, AllowList, Delivered, DeliveryOptions};
 use crate::live::directory::LiveDirectory;
+use crate::live::puback::PubackTracker;
 use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
 use labflight_core::TubeBarcode;
@@ -23,6 +26,7 @@ use labflight_dispatch::{
     ClaimRefused, Dispatcher, DispatcherSnapshot, LabClaim, World, check_lab_claim, custody_steps,
 };
 use labflight_hooks::fhir::{IssueCode, LabResult, StatusKind, report_bundle, status_bundle};
+use labflight_mqtt::broker::{BrokerLogins, SERVICE_USER};
 use labflight_mqtt::topics::SERVICE_SUBSCRIPTIONS;
 use labflight_mqtt::{CommandEnvelope, MqttUrl, Topic, decode};
 use labflight_server::health::Liveness;
@@ -35,16 +39,20 @@ use labflight_store::{
     Batch, BoxRow, JournalEntry, MissionRow, RunMeta, Store, StoredCommand, TubeRow,
 };
 use labflight_store::{LabReportRow, OutboxItem, Subscription};
-use rumqttc::{AsyncClient, Event as MqttEvent, LastWill, Packet, Publish, QoS};
+use rumqttc::{AsyncClient, Event as MqttEvent, LastWill, Outgoing, Packet, Publish, QoS};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
-/// How many recent commands are re-sent after a restart (devices ignore repeats).
-const RESEND_TAIL: usize = 300;
+/// How many recent commands are re-sent after a restart on the embedded broker,
+/// acknowledged or not (devices ignore repeats): the embedded broker keeps its
+/// queues in memory, so what it acknowledged but had not yet delivered to an
+/// offline device died with the last process. An external broker keeps them
+/// (Mosquitto's persistence), so there only unacknowledged commands are re-sent.
+const RESEND_TAIL_EMBEDDED: usize = 300;
 /// Most messages handled in one transaction.
 const MAX_BATCH: usize = 2_000;
 pub const SERVICE_CLIENT_ID: &str = "labflight-service";
@@ -98,6 +106,8 @@ pub struct Running {
     pub http: SocketAddr,
     pub mqtt: MqttUrl,
     pub store: Store,
+    /// The embedded broker's logins (none with an external broker).
+    pub broker_logins: Option<BrokerLogins>,
 }
 
 enum Inbound {
@@ -119,6 +129,8 @@ enum Outbound {
         topic: String,
         payload: Vec<u8>,
         retain: bool,
+        /// The command this publish carries: marked published at its PUBACK.
+        command_id: Option<String>,
     },
     Ack(Publish),
 }
@@ -237,17 +249,24 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
         );
     }
 
-    // The broker: embedded unless one is configured.
-    let mqtt = match &opts.mqtt {
-        Some(url) => url.clone(),
+    // The broker: embedded unless one is configured. The embedded one admits only
+    // the logins made for it now: the service's, and the devices' (from a key).
+    let (mqtt, broker_logins) = match &opts.mqtt {
+        Some(url) => (url.clone(), None),
         None => {
-            let addr = labflight_mqtt::broker::start_embedded(SocketAddr::from((
-                [127, 0, 0, 1],
-                opts.mqtt_port,
-            )))
+            let logins = BrokerLogins::generate();
+            let addr = labflight_mqtt::broker::start_embedded(
+                SocketAddr::from(([127, 0, 0, 1], opts.mqtt_port)),
+                &logins,
+            )
             .map_err(anyhow::Error::msg)?;
-            MqttUrl::parse(&format!("mqtt://{addr}")).map_err(anyhow::Error::msg)?
+            let url = MqttUrl::parse(&format!("mqtt://{addr}")).map_err(anyhow::Error::msg)?;
+            (url, Some(logins))
         }
+    };
+    let service_url = match &broker_logins {
+        Some(l) => mqtt.with_credentials(SERVICE_USER, &l.service_password),
+        None => mqtt.clone(),
     };
     let metrics = Arc::new(Metrics::new());
     metrics.journal_seq.set(last_seq);
@@ -259,7 +278,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
     // One persistent session per stored run: a restart picks up what the broker
     // kept for it; a fresh database starts a fresh session.
     let client_id = format!("{SERVICE_CLIENT_ID}-{}", meta.wall_epoch_ms);
-    let mut options = mqtt.options(&client_id, true);
+    let mut options = service_url.options(&client_id, true);
     options.set_manual_acks(true);
     options.set_last_will(LastWill::new(
         Topic::ServiceStatus.to_string(),
@@ -269,6 +288,8 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
     ));
     let (client, eventloop) = AsyncClient::new(options, 1_000);
     let connected = Arc::clone(&liveness.broker_connected);
+    let pubacks = Arc::new(Mutex::new(PubackTracker::default()));
+    let (acked_tx, acked_rx) = mpsc::unbounded_channel::<String>();
     supervisor.spawn_vital(
         "mqtt_poll",
         poll_mqtt(
@@ -277,29 +298,49 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
             in_tx.clone(),
             Arc::clone(&metrics),
             Arc::clone(&connected),
+            Arc::clone(&pubacks),
+            acked_tx,
         ),
     );
-    supervisor.spawn_vital("mqtt_publish", publish_out(client, out_rx));
+    supervisor.spawn_vital(
+        "mqtt_publish",
+        publish_out(client, out_rx, Arc::clone(&pubacks)),
+    );
+    supervisor.spawn_vital(
+        "puback_record",
+        record_pubacks(
+            store.clone(),
+            clock,
+            acked_rx,
+            pubacks,
+            Arc::clone(&metrics),
+        ),
+    );
     let tick_tx = in_tx.clone();
     let tick_minutes = world.params.tick_minutes;
     supervisor.spawn_restarting("tick", move || {
         tick(clock, tick_minutes, tick_tx.clone(), Arc::clone(&connected))
     });
 
-    // Re-send what may not have reached the broker before the last stop.
-    let tail_from = stored.len().saturating_sub(RESEND_TAIL);
-    let mut resend = Vec::new();
+    // Re-send, under their original ids, every command the broker never
+    // acknowledged, however old (and on the embedded broker the recent tail too).
+    // Each is marked published when its PUBACK arrives.
+    let tail = if broker_logins.is_some() {
+        RESEND_TAIL_EMBEDDED
+    } else {
+        0
+    };
+    let tail_from = stored.len().saturating_sub(tail);
     for (i, c) in stored.iter().enumerate() {
         if i >= tail_from || !c.published {
             let _ = out_tx.send(Outbound::Publish {
                 topic: c.topic.clone(),
                 payload: c.body.clone().into_bytes(),
                 retain: false,
+                command_id: Some(c.command_id.clone()),
             });
-            resend.push(c.command_id.clone());
         }
     }
-    store.mark_published(&resend, clock.now()).await?;
 
     // Result sharing: configured subscriptions, the delivery worker, the control channel.
     for sub in &opts.hooks.subscriptions {
@@ -413,23 +454,43 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
             tracing::error!("HTTP server stopped: {e}");
         }
     });
-    Ok(Running { http, mqtt, store })
+    Ok(Running {
+        http,
+        mqtt,
+        store,
+        broker_logins,
+    })
 }
 
 /// Polls the broker connection forever: forwards publishes, re-subscribes after
-/// every (re)connect, and backs off while the broker is away. Never awaits a
-/// publish itself (that would stall the loop that drains rumqttc's queue).
+/// every (re)connect, follows each publish to its PUBACK, and backs off while the
+/// broker is away. Never awaits a publish itself (that would stall the loop that
+/// drains rumqttc's queue).
 async fn poll_mqtt(
     mut eventloop: rumqttc::EventLoop,
     client: AsyncClient,
     in_tx: mpsc::Sender<Inbound>,
     metrics: Arc<Metrics>,
     connected: Arc<AtomicBool>,
+    pubacks: Arc<Mutex<PubackTracker>>,
+    acked: mpsc::UnboundedSender<String>,
 ) {
     let mut backoff = std::time::Duration::from_millis(100);
     let mut connected_once = false;
     loop {
         match eventloop.poll().await {
+            Ok(MqttEvent::Outgoing(Outgoing::Publish(pkid))) => {
+                lock(&pubacks).sent(pkid);
+            }
+            Ok(MqttEvent::Outgoing(Outgoing::AwaitAck(pkid))) => {
+                lock(&pubacks).held_back(pkid);
+            }
+            Ok(MqttEvent::Incoming(Packet::PubAck(ack))) => {
+                let command = lock(&pubacks).acknowledged(ack.pkid);
+                if let Some(id) = command {
+                    let _ = acked.send(id);
+                }
+            }
             Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
                 if in_tx.send(Inbound::Mqtt(p)).await.is_err() {
                     return;
@@ -438,6 +499,7 @@ async fn poll_mqtt(
             Ok(MqttEvent::Incoming(Packet::ConnAck(_))) => {
                 backoff = std::time::Duration::from_millis(100);
                 connected.store(true, Ordering::SeqCst);
+                metrics.mqtt_connected.set(1);
                 let reconnect = std::mem::replace(&mut connected_once, true);
                 if reconnect {
                     metrics.mqtt_reconnects.inc();
@@ -455,6 +517,22 @@ async fn poll_mqtt(
             Ok(_) => {}
             Err(e) => {
                 connected.store(false, Ordering::SeqCst);
+                metrics.mqtt_connected.set(0);
+                // A packet over MAX_PACKET_BYTES cannot be read, so it cannot be
+                // acknowledged: the broker hands it over again after every
+                // reconnect. Brokers are configured never to deliver one (the
+                // embedded broker refuses it, Mosquitto's max_packet_size); if one
+                // does anyway, say so, count it, and keep backing off.
+                if let rumqttc::ConnectionError::MqttState(rumqttc::StateError::Deserialization(
+                    rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(size),
+                )) = &e
+                {
+                    metrics.reject("packet_too_large");
+                    tracing::error!(
+                        "the broker delivered a {size}-byte packet, over the {} bytes the service reads; set the broker's max_packet_size to at most that",
+                        labflight_mqtt::connect::MAX_PACKET_BYTES
+                    );
+                }
                 tracing::warn!("MQTT connection: {e}; retrying in {backoff:?}");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
@@ -463,14 +541,24 @@ async fn poll_mqtt(
     }
 }
 
-async fn publish_out(client: AsyncClient, mut rx: mpsc::UnboundedReceiver<Outbound>) {
+/// Hands what the core sends out to the MQTT client, in order, noting each
+/// publish (and the command it carries) for its PUBACK.
+async fn publish_out(
+    client: AsyncClient,
+    mut rx: mpsc::UnboundedReceiver<Outbound>,
+    pubacks: Arc<Mutex<PubackTracker>>,
+) {
     while let Some(o) = rx.recv().await {
         let result = match o {
             Outbound::Publish {
                 topic,
                 payload,
                 retain,
+                command_id,
             } => {
+                // Noted before the client can send it: rumqttc reports it sent
+                // (with its packet id) in the order publishes were handed over.
+                lock(&pubacks).handed(command_id);
                 client
                     .publish(topic, QoS::AtLeastOnce, retain, payload)
                     .await
@@ -482,6 +570,49 @@ async fn publish_out(client: AsyncClient, mut rx: mpsc::UnboundedReceiver<Outbou
             return;
         }
     }
+}
+
+/// Marks commands published as their PUBACKs arrive (in small batches), and
+/// keeps the gauges of commands awaiting one up to date.
+async fn record_pubacks(
+    store: Store,
+    clock: Clock,
+    mut acked: mpsc::UnboundedReceiver<String>,
+    pubacks: Arc<Mutex<PubackTracker>>,
+    metrics: Arc<Metrics>,
+) {
+    let mut ids = Vec::new();
+    loop {
+        ids.clear();
+        let got = tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            acked.recv_many(&mut ids, 1_000),
+        )
+        .await;
+        if matches!(got, Ok(0)) {
+            return;
+        }
+        // Retried: a PUBACK not recorded leaves the command to be re-sent after
+        // a restart, which devices tolerate, but is worth a few tries.
+        for attempt in 1..=3u64 {
+            match store.mark_published(&ids, clock.now()).await {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::warn!("store: marking {} commands published: {e}", ids.len());
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+                }
+            }
+        }
+        let (waiting, oldest) = lock(&pubacks).awaiting();
+        metrics.commands_awaiting_puback.set(waiting as i64);
+        metrics
+            .oldest_unacknowledged_command_seconds
+            .set(oldest.map_or(0, |d| d.as_secs() as i64));
+    }
+}
+
+fn lock(pubacks: &Mutex<PubackTracker>) -> std::sync::MutexGuard<'_, PubackTracker> {
+    pubacks.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The dispatcher's timer: one tick per `tick_minutes` of service time, while the
@@ -615,19 +746,12 @@ impl Core {
             for (reply, answer) in replies {
                 let _ = reply.send(answer);
             }
-            let ids: Vec<String> = batch
-                .commands
-                .iter()
-                .map(|c| c.command_id.clone())
-                .collect();
+            // Commands are marked published at their PUBACK (record_pubacks).
             for o in out {
                 let _ = self.out.send(o);
             }
             for p in acks {
                 let _ = self.out.send(Outbound::Ack(p));
-            }
-            if let Err(e) = self.store.mark_published(&ids, self.last_at).await {
-                tracing::warn!("store: marking commands published: {e}");
             }
             if self.last_snapshot.elapsed() >= std::time::Duration::from_millis(250) {
                 self.publish_snapshot();
@@ -789,6 +913,7 @@ impl Core {
             topic: Topic::Rejected.to_string(),
             payload: body.to_string().into_bytes(),
             retain: false,
+            command_id: None,
         });
     }
 
@@ -838,6 +963,7 @@ impl Core {
                 topic: topic.clone(),
                 payload: body.clone().into_bytes(),
                 retain: false,
+                command_id: Some(envelope.command_id.clone()),
             });
             batch.commands.push(StoredCommand {
                 event_seq: self.seq,
@@ -1453,6 +1579,7 @@ impl Core {
             topic: Topic::ServiceStatus.to_string(),
             payload: body.to_string().into_bytes(),
             retain: true,
+            command_id: None,
         });
     }
 
