@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod carry;
+pub mod postgres;
 
 use labflight_store::Store;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -239,6 +240,13 @@ impl Mosquitto {
 
     /// Stops the broker gracefully (it saves its sessions), then starts it again.
     pub fn restart(&mut self, down_for: Duration) {
+        self.stop();
+        std::thread::sleep(down_for);
+        self.start_again();
+    }
+
+    /// Stops the broker gracefully (it saves its sessions).
+    pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = Command::new("kill")
                 .arg("-TERM")
@@ -246,7 +254,10 @@ impl Mosquitto {
                 .status();
             let _ = c.wait();
         }
-        std::thread::sleep(down_for);
+    }
+
+    /// Starts a stopped broker again on the same port, with its saved sessions.
+    pub fn start_again(&mut self) {
         let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
             .into_iter()
             .find(|p| Path::new(p).exists())

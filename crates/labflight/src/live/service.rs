@@ -111,7 +111,10 @@ pub struct Running {
 }
 
 enum Inbound {
-    Mqtt(Publish),
+    /// A message from a device, with the service time it arrived at: its own
+    /// time is judged against that, not against when the core gets to it (the
+    /// core may have been waiting for its database).
+    Mqtt { publish: Publish, arrived: Instant },
     /// From the HTTP edge: answered once its effects are committed.
     Control(Control),
     /// The delivery worker delivered an outbox item.
@@ -300,6 +303,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
             Arc::clone(&connected),
             Arc::clone(&pubacks),
             acked_tx,
+            clock,
         ),
     );
     supervisor.spawn_vital(
@@ -474,6 +478,7 @@ async fn poll_mqtt(
     connected: Arc<AtomicBool>,
     pubacks: Arc<Mutex<PubackTracker>>,
     acked: mpsc::UnboundedSender<String>,
+    clock: Clock,
 ) {
     let mut backoff = std::time::Duration::from_millis(100);
     let mut connected_once = false;
@@ -492,7 +497,15 @@ async fn poll_mqtt(
                 }
             }
             Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
-                if in_tx.send(Inbound::Mqtt(p)).await.is_err() {
+                let arrived = clock.now();
+                if in_tx
+                    .send(Inbound::Mqtt {
+                        publish: p,
+                        arrived,
+                    })
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -688,7 +701,7 @@ impl Core {
             // checked (and rejected when bad), then counted as superseded.
             let mut last_sample: HashMap<&str, usize> = HashMap::new();
             for (i, msg) in buf.iter().enumerate() {
-                if let Inbound::Mqtt(p) = msg
+                if let Inbound::Mqtt { publish: p, .. } = msg
                     && p.qos == QoS::AtMostOnce
                     && p.topic.ends_with("/telemetry")
                     && p.topic.contains("/drones/")
@@ -698,7 +711,7 @@ impl Core {
             }
             let superseded: Vec<bool> = (0..buf.len())
                 .map(|i| match &buf[i] {
-                    Inbound::Mqtt(p) => last_sample
+                    Inbound::Mqtt { publish: p, .. } => last_sample
                         .get(p.topic.as_str())
                         .is_some_and(|last| *last != i),
                     _ => false,
@@ -726,8 +739,8 @@ impl Core {
                             );
                         }
                     }
-                    Inbound::Mqtt(p) => {
-                        self.receive(&p, superseded, &mut batch, &mut out);
+                    Inbound::Mqtt { publish: p, arrived } => {
+                        self.receive(&p, arrived, superseded, &mut batch, &mut out);
                         if p.qos != QoS::AtMostOnce {
                             acks.push(p);
                         }
@@ -792,6 +805,7 @@ impl Core {
     fn receive(
         &mut self,
         p: &Publish,
+        arrived: Instant,
         superseded: bool,
         batch: &mut Batch,
         out: &mut Vec<Outbound>,
@@ -811,7 +825,7 @@ impl Core {
             self.metrics.duplicates.inc();
             return;
         }
-        let now = self.clock.now().max(self.last_at);
+        let now = arrived;
         let skew = Duration::seconds((120.0_f64).max(10.0 * self.clock.speed) as i64);
         let dir = LiveDirectory {
             world: &self.world,
