@@ -114,7 +114,10 @@ enum Inbound {
     /// A message from a device, with the service time it arrived at: its own
     /// time is judged against that, not against when the core gets to it (the
     /// core may have been waiting for its database).
-    Mqtt { publish: Publish, arrived: Instant },
+    Mqtt {
+        publish: Publish,
+        arrived: Instant,
+    },
     /// From the HTTP edge: answered once its effects are committed.
     Control(Control),
     /// The delivery worker delivered an outbox item.
@@ -301,8 +304,7 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
             in_tx.clone(),
             Arc::clone(&metrics),
             Arc::clone(&connected),
-            Arc::clone(&pubacks),
-            acked_tx,
+            (Arc::clone(&pubacks), acked_tx),
             clock,
         ),
     );
@@ -466,7 +468,8 @@ pub async fn start(opts: ServiceOptions) -> anyhow::Result<Running> {
     })
 }
 
-/// Polls the broker connection forever: forwards publishes, re-subscribes after
+/// Polls the broker connection forever: forwards publishes (stamped with when they
+/// arrived), follows PUBACKs (`pubacks`, then `acked`), re-subscribes after
 /// every (re)connect, follows each publish to its PUBACK, and backs off while the
 /// broker is away. Never awaits a publish itself (that would stall the loop that
 /// drains rumqttc's queue).
@@ -476,8 +479,7 @@ async fn poll_mqtt(
     in_tx: mpsc::Sender<Inbound>,
     metrics: Arc<Metrics>,
     connected: Arc<AtomicBool>,
-    pubacks: Arc<Mutex<PubackTracker>>,
-    acked: mpsc::UnboundedSender<String>,
+    (pubacks, acked): (Arc<Mutex<PubackTracker>>, mpsc::UnboundedSender<String>),
     clock: Clock,
 ) {
     let mut backoff = std::time::Duration::from_millis(100);
@@ -739,7 +741,10 @@ impl Core {
                             );
                         }
                     }
-                    Inbound::Mqtt { publish: p, arrived } => {
+                    Inbound::Mqtt {
+                        publish: p,
+                        arrived,
+                    } => {
                         self.receive(&p, arrived, superseded, &mut batch, &mut out);
                         if p.qos != QoS::AtMostOnce {
                             acks.push(p);
