@@ -107,17 +107,7 @@ async fn now(svc: &Service) -> String {
 /// Seals a box of `barcodes` at LH-C001, as its smart box would.
 async fn seal(svc: &Service, box_id: &str, barcodes: &[&str]) {
     let now = now(svc).await;
-    let drawn = (chrono::DateTime::parse_from_rfc3339(&now).unwrap()
-        - chrono::Duration::minutes(10))
-    .to_rfc3339();
-    let tubes: Vec<Value> = barcodes
-        .iter()
-        .map(|b| {
-            json!({"barcode": b, "tube_type": "fluoride", "tests": ["2345-7"], "families": ["chemistry"],
-                   "drawn_at": drawn, "stability_minutes": 1440.0, "band": {"min_c": 15.0, "max_c": 25.0}, "spun": true})
-        })
-        .collect();
-    let body = json!({"time": now, "kind": "sealed", "station": "LH-C001", "tubes": tubes});
+    let body = carry::sealed_box(&now, "LH-C001", barcodes);
     publish(svc, &format!("labflight/v1/boxes/{box_id}/events"), body).await;
     for _ in 0..150 {
         let (code, _) = get(svc, &format!("/api/v1/tubes/{}", barcodes[0])).await;

@@ -174,17 +174,8 @@ fn get_json(http: &str, path: &str) -> Value {
 async fn seal(http: &str, mqtt_port: u16, device_key: &str, box_id: &str, barcodes: &[String]) {
     let status = get_json(http, "/api/v1/status");
     let now = status["now"].as_str().unwrap().to_owned();
-    let drawn = (chrono::DateTime::parse_from_rfc3339(&now).unwrap()
-        - chrono::Duration::minutes(10))
-    .to_rfc3339();
-    let tubes: Vec<Value> = barcodes
-        .iter()
-        .map(|b| {
-            json!({"barcode": b, "tube_type": "fluoride", "tests": ["2345-7"], "families": ["chemistry"],
-                   "drawn_at": drawn, "stability_minutes": 1440.0, "band": {"min_c": 15.0, "max_c": 25.0}, "spun": true})
-        })
-        .collect();
-    let body = json!({"time": now, "kind": "sealed", "station": "LH-C001", "tubes": tubes});
+    let barcodes: Vec<&str> = barcodes.iter().map(String::as_str).collect();
+    let body = carry::sealed_box(&now, "LH-C001", &barcodes);
     // The box logs in as itself.
     let (c, mut ev) = AsyncClient::new(device_login(mqtt_port, box_id, device_key), 10);
     tokio::spawn(async move { while ev.poll().await.is_ok() {} });

@@ -8,7 +8,7 @@
 mod support;
 
 use rumqttc::{AsyncClient, QoS};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -159,13 +159,7 @@ fn a_database_restart_mid_day_is_reported_waited_out_and_loses_nothing() {
     rt.block_on(async {
         let (c, mut ev) = AsyncClient::new(device_login(mqtt_port, box_id, &key), 10);
         let poll = tokio::spawn(async move { while ev.poll().await.is_ok() {} });
-        let drawn = (chrono::DateTime::parse_from_rfc3339(&now).unwrap()
-            - chrono::Duration::minutes(10))
-        .to_rfc3339();
-        let tube = json!({"barcode": "DB-0001", "tube_type": "fluoride", "tests": ["2345-7"],
-            "families": ["chemistry"], "drawn_at": drawn, "stability_minutes": 1440.0,
-            "band": {"min_c": 15.0, "max_c": 25.0}, "spun": true});
-        let body = json!({"time": now, "kind": "sealed", "station": "LH-C002", "tubes": [tube]});
+        let body = carry::sealed_box(&now, "LH-C002", &["DB-0001"]);
         c.publish(
             format!("labflight/v1/boxes/{box_id}/events"),
             QoS::AtLeastOnce,

@@ -89,17 +89,7 @@ fn start(config: &std::path::Path, http_port: u16, mqtt_port: u16) -> Service {
 async fn seal(svc: &Service, box_id: &str, barcodes: &[&str]) {
     let (_, status) = get(&svc.http, "/api/v1/status").await;
     let now = status["now"].as_str().unwrap().to_owned();
-    let drawn = (chrono::DateTime::parse_from_rfc3339(&now).unwrap()
-        - chrono::Duration::minutes(10))
-    .to_rfc3339();
-    let tubes: Vec<Value> = barcodes
-        .iter()
-        .map(|b| {
-            json!({"barcode": b, "tube_type": "fluoride", "tests": ["2345-7"], "families": ["chemistry"],
-                   "drawn_at": drawn, "stability_minutes": 1440.0, "band": {"min_c": 15.0, "max_c": 25.0}, "spun": true})
-        })
-        .collect();
-    let body = json!({"time": now, "kind": "sealed", "station": "LH-C001", "tubes": tubes});
+    let body = carry::sealed_box(&now, "LH-C001", barcodes);
     // The box logs in as itself (the embedded broker wants client id = username).
     let mut o = MqttOptions::new(box_id, "127.0.0.1", svc.mqtt_port);
     o.set_credentials(

@@ -26,6 +26,22 @@ fn box_status(boxes: &Value, box_id: &str) -> Option<Value> {
         .map(|b| b["status"].clone())
 }
 
+/// What a smart box publishes when sealed at `station` at service time `now`
+/// (RFC 3339): glucose tubes drawn ten minutes before, stable for a day.
+pub fn sealed_box(now: &str, station: &str, barcodes: &[&str]) -> Value {
+    let drawn = (chrono::DateTime::parse_from_rfc3339(now).expect("an RFC 3339 time")
+        - chrono::Duration::minutes(10))
+    .to_rfc3339();
+    let tubes: Vec<Value> = barcodes
+        .iter()
+        .map(|b| {
+            json!({"barcode": b, "tube_type": "fluoride", "tests": ["2345-7"], "families": ["chemistry"],
+                   "drawn_at": drawn, "stability_minutes": 1440.0, "band": {"min_c": 15.0, "max_c": 25.0}, "spun": true})
+        })
+        .collect();
+    json!({"time": now, "kind": "sealed", "station": station, "tubes": tubes})
+}
+
 /// The Longhua labs (`maps/longhua/labs.geojson`).
 pub const LONGHUA_LABS: [&str; 3] = ["LAB-PH", "LAB-CH", "LAB-MCH"];
 
