@@ -36,3 +36,7 @@ if [ ! -d tests/dashboard/node_modules/playwright-core ]; then
 fi
 
 cargo nextest run --workspace --no-fail-fast "$@"
+
+# The criterion benches, each run once in test mode, so none rots unnoticed (the
+# load generator's smoke run is a test above: benches/tests/loadgen_smoke.rs).
+cargo test -q -p labflight-benches --benches

@@ -47,10 +47,16 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// The admin token the load generator gives the service it starts, for its reads.
+const ADMIN_TOKEN: &str = "loadgen-admin-token-0123456789";
+
 fn http_get(addr: &str, path: &str) -> anyhow::Result<String> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\r\n"
+    )?;
     let mut text = String::new();
     s.read_to_string(&mut text)?;
     Ok(text
@@ -116,7 +122,7 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("sqlite://{}", dir.join("load.db").display()));
     let config = dir.join("labflight.toml");
     let mut toml = format!(
-        "scenario = \"maps/longhua/scenario.toml\"\nset = [\"fleet.drones={}\"]\nhttp = \"{http}\"\nmqtt_port = {mqtt_port}\ndatabase_url = \"{db}\"\n",
+        "scenario = \"maps/longhua/scenario.toml\"\nset = [\"fleet.drones={}\"]\nhttp = \"{http}\"\nmqtt_port = {mqtt_port}\ndatabase_url = \"{db}\"\nadmin_token = \"{ADMIN_TOKEN}\"\n",
         args.drones
     );
     if let Some(url) = &args.mqtt {
@@ -136,10 +142,16 @@ fn main() -> anyhow::Result<()> {
     let service = Service(child);
     let pid = service.0.id();
     let mut mqtt_url = None;
-    for line in BufReader::new(out).lines().take(20) {
+    // The embedded broker admits only its own logins: each connection logs in as
+    // itself with the password the printed device key gives it.
+    let mut device_key = None;
+    for line in BufReader::new(out).lines().take(40) {
         let line = line?;
         if let Some(u) = line.strip_prefix("mqtt: ") {
             mqtt_url = Some(u.to_owned());
+        }
+        if let Some(k) = line.strip_prefix("mqtt device key:") {
+            device_key = Some(k.trim().to_owned());
         }
         if line.starts_with("dashboard:") {
             break;
@@ -182,6 +194,11 @@ fn main() -> anyhow::Result<()> {
         let opts = |id: &str| {
             let mut o = MqttOptions::new(id, host.clone(), port);
             o.set_keep_alive(Duration::from_secs(30));
+            if let Some(key) = &device_key {
+                let password = labflight_mqtt::broker::device_password_from_key(key, id)
+                    .expect("the service prints a 64-hex-digit device key");
+                o.set_credentials(id, password);
+            }
             o
         };
         // The subscriber that does nothing but count.
