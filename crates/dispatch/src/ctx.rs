@@ -6,7 +6,8 @@ use crate::planner::{DroneOption, LabChoice, LabTimes, PlannedStop, RouteCache};
 use crate::state::{BoxStatus, Carrier, DroneStatus, LabState, Mission, MissionStatus, State};
 use crate::world::World;
 use labflight_core::command::{
-    Alert, AlertKind, CourierRequest, Explanation, MissionPlan, Severity, StationNotice,
+    Alert, AlertKind, Alternative, CourierRequest, Explanation, MissionPlan, Severity,
+    StationNotice,
 };
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, Command, DroneId, Instant, LabId, LatLon, PadId, StationId};
@@ -54,7 +55,7 @@ pub struct Ctx<'a> {
     idle: Option<RTree<DronePoint>>,
     /// The labs' lines as this pass finds them, remembered until a lab's state
     /// changes (`lab_mut`): a re-plan asks of the same labs for every centre.
-    pub(crate) lab_times: std::cell::RefCell<LabTimes>,
+    lab_times: std::cell::RefCell<LabTimes>,
 }
 
 impl std::fmt::Debug for Ctx<'_> {
@@ -86,20 +87,38 @@ impl<'a> Ctx<'a> {
     /// A lab's state, to change: what was remembered of the labs' lines is
     /// forgotten.
     pub fn lab_mut(&mut self, lab: &LabId) -> &mut LabState {
-        self.lab_times.get_mut().forget();
-        self.state.labs.entry(lab.clone()).or_default()
+        self.state.labs.get_mut(lab, self.lab_times.get_mut())
     }
 
-    /// `planner::predicted_result`, with the labs' lines remembered for the pass.
-    pub fn predicted_result(
+    /// `planner::predicted_result`, with the labs' lines remembered for the pass:
+    /// what every decision inside a pass asks.
+    pub fn predicted_result<'f>(
         &self,
         lab: &labflight_core::Lab,
-        families: &[labflight_core::TestFamily],
+        families: impl IntoIterator<Item = &'f labflight_core::TestFamily>,
         arrive: Instant,
     ) -> Result<Instant, String> {
         self.lab_times
             .borrow_mut()
-            .predicted_result(self.world, self.state, lab, families, arrive)
+            .result_at(self.world, self.state, lab, families, arrive)
+    }
+
+    /// The lab with the earliest predicted result for `boxes` flown from `from`
+    /// with `payload_kg`, departing at `depart` (only `only`, if given), and every
+    /// lab weighed, with the labs' lines remembered for the pass.
+    pub fn choose_lab(
+        &mut self,
+        from: LatLon,
+        boxes: &[BoxId],
+        payload_kg: f64,
+        depart: Instant,
+        only: Option<&LabId>,
+    ) -> (Option<LabChoice>, Vec<Alternative>) {
+        let state: &State = self.state;
+        let refs: Vec<_> = boxes.iter().filter_map(|b| state.boxes.get(b)).collect();
+        self.lab_times.get_mut().weigh_labs(
+            self.world, state, self.cache, from, &refs, payload_kg, depart, only,
+        )
     }
 
     /// Whether a drone may be given a mission now.
@@ -172,6 +191,23 @@ impl<'a> Ctx<'a> {
             .pad
             .clone()
             .filter(|p| self.world.pads.get(p).is_some_and(|p| p.charger))
+    }
+
+    /// Sends a drone flying, without a mission, to `pad` (home, a charger, or the
+    /// pad nearest a drone in trouble).
+    pub fn fly_empty(&mut self, drone: &DroneId, pad: PadId, reason: String) {
+        let now = self.state.now;
+        let Some(d) = self.state.drones.get_mut(drone) else {
+            return;
+        };
+        d.status = DroneStatus::Returning { pad: pad.clone() };
+        d.last_seen = d.last_seen.max(now);
+        self.out.push(Command::ReturnToPad {
+            drone: drone.clone(),
+            pad,
+            reason,
+        });
+        self.drones_changed();
     }
 
     /// Forgets the idle-drone tree (a drone became free during the pass).

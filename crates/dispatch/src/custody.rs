@@ -59,14 +59,18 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
                         if before.missions.get(mission).is_some_and(|m| m.carrier == Carrier::Drone(drone.clone())))
                 })
             };
-            let carried: Vec<BoxId> = before
-                .missions
-                .values()
-                .filter(|m| m.carrier == Carrier::Drone(drone.clone()))
-                .flat_map(|m| m.boxes.iter())
-                .filter(aboard)
-                .cloned()
-                .collect();
+            // Worked out only for a landing: the simulator and replay ask this of
+            // every event, and a day holds thousands of missions.
+            let carried = || -> Vec<BoxId> {
+                before
+                    .missions
+                    .values()
+                    .filter(|m| m.carrier == Carrier::Drone(drone.clone()))
+                    .flat_map(|m| m.boxes.iter())
+                    .filter(aboard)
+                    .cloned()
+                    .collect()
+            };
             match kind {
                 DroneEventKind::PayloadLoaded { box_id } => {
                     let place = before.boxes.get(box_id).map(lies_at);
@@ -85,7 +89,7 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
                     } else {
                         Step::Stranded
                     };
-                    for b in carried.iter().filter(|b| lab_pad_of(before, b) != *pad) {
+                    for b in carried().iter().filter(|b| lab_pad_of(before, b) != *pad) {
                         for_box(b, step, Some(place.clone()), by.clone());
                     }
                 }

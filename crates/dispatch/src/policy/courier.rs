@@ -2,7 +2,7 @@
 //! rounds every `courier.round_interval_minutes`, call at each centre of their
 //! round in turn, take whatever boxes are waiting and drive back to the lab.
 
-use super::Policy;
+use super::base::Policy;
 use crate::ctx::{CourierRun, Ctx};
 use crate::world::World;
 use labflight_core::scenario::minutes;

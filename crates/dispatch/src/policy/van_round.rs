@@ -7,7 +7,7 @@ use crate::ctx::{CourierRun, Ctx, VanQuote};
 use crate::planner::{arrival_deadline, earliest_stability, families_of};
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, CourierId, Instant, LabId, LatLon, StationId};
-use labflight_geo::index::SiteKind;
+use labflight_geo::SiteKind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The most centres one van trip calls at (the first included).
