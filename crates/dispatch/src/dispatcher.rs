@@ -3,6 +3,14 @@
 //! every policy handles the same way (faults, lost links, grounding, lab outages),
 //! then lets the policy plan. No clock, no IO, no randomness: the same events in
 //! the same order give the same commands, byte for byte.
+//!
+//! `apply` hands each event group to its module: `telemetry` (drone and box
+//! telemetry, weather), `drones` (what drones report, custody of loaded boxes),
+//! `boxes` (a box sealed), `lab` (what labs report), `vans` (what vans report,
+//! their calls), `overrides` (a coordinator's) and `ticks`. They share `recovery`
+//! (aborts, grounding, rerouting) and `homing` (where a drone goes after a
+//! flight), which depend on none of them. docs/dispatch.md lists every rule and
+//! the function that applies it.
 
 mod boxes;
 mod drones;

@@ -16,6 +16,16 @@
 //! centre's last box too. A box a drone in trouble set down on a centre's pad flies
 //! on with another drone when that beats a van (`stranded`). While the fleet is
 //! grounded, vans take everything.
+//!
+//! `DronePolicy::plan` is the pass as a sequence of named steps, here; what the
+//! steps weigh lives below: `pickups` (which centres are due), `reach` (what a
+//! drone can reach, chargers), `rounds` (calls on the way), `vans` (when a van
+//! goes instead).
+
+mod pickups;
+mod reach;
+mod rounds;
+mod vans;
 
 use super::base::{Policy, recover_stranded, stranded_boxes};
 use super::weighing::{CANDIDATES, SoonReady, Weighing, mark_chosen, soon_ready_drones, weigh};
@@ -25,11 +35,6 @@ use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::scenario::minutes;
 use labflight_core::{DroneId, Instant, StationId};
 use std::collections::{BTreeSet, HashMap};
-
-mod pickups;
-mod reach;
-mod rounds;
-mod vans;
 
 use pickups::{Pickup, fly_early_while_drones_spare, free_beyond_kept, pickups, warn_if_late};
 use reach::{charge_for, keep_within_reach, leg_to_lab, reachable_other_lab, send_to_charger_near};
