@@ -5,6 +5,7 @@
 
 use crate::demand::{Draw, morning_draws};
 use crate::labs::LabFloor;
+use crate::ledger::Ledger;
 use crate::thermal;
 use chrono::Duration;
 use labflight_core::command::{MissionPlan, Recovery};
@@ -104,9 +105,10 @@ pub struct DayRun {
     pub journal: Vec<Stamped>,
     /// Each command with the index of the journal event that produced it.
     pub commands: Vec<(usize, Command)>,
-    /// Each custody step with the index of the journal event it follows from
-    /// (`labflight_dispatch::custody_steps`, the derivation the live service
-    /// stores): the ledger's custody timestamps come from these.
+    /// Each custody step the ledger reads (`Ledger::reads`), with the index of the
+    /// journal event it follows from (`labflight_dispatch::custody_steps`, the
+    /// derivation the live service stores): the ledger's custody timestamps come
+    /// from these.
     pub custody: Vec<(usize, CustodyStep)>,
 }
 
@@ -122,7 +124,8 @@ impl DayRun {
     ) -> (usize, Vec<Command>) {
         let index = self.journal.len();
         let steps = custody_steps(dispatcher.state(), &stamped);
-        self.custody.extend(steps.into_iter().map(|s| (index, s)));
+        let read = steps.into_iter().filter(|s| Ledger::reads(s.step));
+        self.custody.extend(read.map(|s| (index, s)));
         let commands = dispatcher.handle(&stamped);
         self.journal.push(stamped);
         (index, commands)

@@ -169,6 +169,15 @@ impl Ledger {
         }
     }
 
+    /// Whether `apply_custody` reads steps of this kind (the others need not be
+    /// kept for the ledger).
+    pub fn reads(kind: Step) -> bool {
+        matches!(
+            kind,
+            Step::Loaded | Step::ReceivedAtLab | Step::Resulted | Step::Reported
+        )
+    }
+
     /// Records a custody step (`labflight_dispatch::custody_steps`): the first
     /// load, every carrier in turn, the first reception at a lab, the result and
     /// its report.
