@@ -3,7 +3,8 @@
 //! round in turn, take whatever boxes are waiting and drive back to the lab.
 
 use super::base::Policy;
-use crate::ctx::{CourierRun, Ctx};
+use crate::ctx::Ctx;
+use crate::ctx::vans::CourierRun;
 use crate::world::World;
 use labflight_core::scenario::minutes;
 use labflight_core::{CourierId, Instant, LabId, StationId};
