@@ -39,7 +39,7 @@ fn city() -> (Dispatcher, Scenario, Vec<StationId>) {
     let scenario =
         Scenario::load_with_overrides(&path, &[("fleet.drones".into(), DRONES.to_string())])
             .unwrap();
-    let map = labflight_geo::mapgen::generate_city(2025, CENTRES, 50);
+    let map = labflight_geo::generate_city(2025, CENTRES, 50);
     let world = Arc::new(World::from_map(&scenario, &map));
     let stations: Vec<StationId> = world.stations.keys().cloned().collect();
     let start = scenario.at(scenario.service.first_draw);

@@ -3,7 +3,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use labflight_core::LatLon;
-use labflight_geo::index::SiteKind;
+use labflight_geo::SiteKind;
 use labflight_geo::{MapData, SpatialIndex};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -15,10 +15,7 @@ fn worlds() -> Vec<(&'static str, MapData)> {
         MapData::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../maps/longhua")).unwrap();
     vec![
         ("district", longhua),
-        (
-            "city",
-            labflight_geo::mapgen::generate_city(2025, 2_000, 50),
-        ),
+        ("city", labflight_geo::generate_city(2025, 2_000, 50)),
     ]
 }
 

@@ -5,17 +5,18 @@
 
 use crate::demand::{Draw, morning_draws};
 use crate::labs::LabFloor;
+use crate::ledger::Ledger;
 use crate::thermal;
 use chrono::Duration;
 use labflight_core::command::{MissionPlan, Recovery};
 use labflight_core::event::{CourierEventKind, DroneEventKind, DroneState, LabUpdate};
 use labflight_core::scenario::minutes;
 use labflight_core::{
-    BoxId, Command, DroneId, Event, Instant, LatLon, MissionId, PadId, Scenario, Stamped,
-    StationId, Tube,
+    BoxId, Command, CustodyStep, DroneId, Event, Instant, LatLon, MissionId, PadId, Scenario,
+    Stamped, StationId, Tube,
 };
-use labflight_dispatch::{Dispatcher, PolicyKind, World};
-use labflight_geo::flight::wind_from;
+use labflight_dispatch::{Dispatcher, PolicyKind, World, custody_steps};
+use labflight_geo::wind_from;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Reverse;
@@ -97,14 +98,41 @@ struct PhysBox {
     tubes: Vec<Tube>,
 }
 
-/// What one simulated day produced.
-#[derive(Debug)]
+/// What one simulated (or replayed) day produced.
+#[derive(Debug, Default)]
 pub struct DayRun {
+    /// Every event the dispatcher received, in order.
     pub journal: Vec<Stamped>,
     /// Each command with the index of the journal event that produced it.
     pub commands: Vec<(usize, Command)>,
+    /// Each custody step the ledger reads (`Ledger::reads`), with the index of the
+    /// journal event it follows from (`labflight_dispatch::custody_steps`, the
+    /// derivation the live service stores): the ledger's custody timestamps come
+    /// from these.
+    pub custody: Vec<(usize, CustodyStep)>,
 }
 
+impl DayRun {
+    /// Hands `stamped` to `dispatcher` and journals it with the custody steps it
+    /// means (read against the state just before it, as the live service does).
+    /// Returns the event's journal index and the commands it led to, for the
+    /// caller to act out and record in `commands`.
+    pub fn decide(
+        &mut self,
+        dispatcher: &mut Dispatcher,
+        stamped: Stamped,
+    ) -> (usize, Vec<Command>) {
+        let index = self.journal.len();
+        let steps = custody_steps(dispatcher.state(), &stamped);
+        let read = steps.into_iter().filter(|s| Ledger::reads(s.step));
+        self.custody.extend(read.map(|s| (index, s)));
+        let commands = dispatcher.handle(&stamped);
+        self.journal.push(stamped);
+        (index, commands)
+    }
+}
+
+/// The simulated world of one day: draws, boxes, drones, vans, labs and weather on a virtual clock, acting out the dispatcher's commands.
 pub struct Engine<'a> {
     scenario: &'a Scenario,
     world: Arc<World>,
@@ -143,6 +171,7 @@ impl std::fmt::Debug for Engine<'_> {
 }
 
 impl<'a> Engine<'a> {
+    /// The day of `scenario` with its dispatcher in the same process, planning with `policy`; `seed` decides the draws and the faults.
     pub fn new(scenario: &'a Scenario, world: Arc<World>, policy: PolicyKind, seed: u64) -> Self {
         let start = scenario.at(scenario.service.first_draw) - Duration::minutes(30);
         // Run until every tube is resolved or the day is over (midnight local): a late
@@ -185,10 +214,7 @@ impl<'a> Engine<'a> {
             drones,
             generations: BTreeMap::new(),
             labs,
-            out: DayRun {
-                journal: Vec::new(),
-                commands: Vec::new(),
-            },
+            out: DayRun::default(),
             end,
         };
         engine.schedule_day(start);
@@ -521,9 +547,7 @@ impl<'a> Engine<'a> {
             self.outbox.push(stamped);
             return;
         };
-        let commands = dispatcher.handle(&stamped);
-        let index = self.out.journal.len();
-        self.out.journal.push(stamped);
+        let (index, commands) = self.out.decide(dispatcher, stamped);
         for c in commands {
             self.act(&c);
             self.out.commands.push((index, c));

@@ -4,39 +4,64 @@ use crate::ledger::Ledger;
 use labflight_core::Scenario;
 use serde::Serialize;
 
+/// Turnaround from draw to reported result, minutes, over the tubes reported.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Tat {
+    /// Median.
     pub p50: i64,
+    /// 90th percentile.
     pub p90: i64,
+    /// 99th percentile.
     pub p99: i64,
+    /// Longest.
     pub max: i64,
 }
 
+/// The figures of one simulated day (`kpis.json`).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Kpis {
+    /// The scenario's name.
     pub scenario: String,
+    /// The seed of the day.
     pub seed: u64,
+    /// The policy that planned it.
     pub policy: String,
+    /// Tubes drawn.
     pub specimens: usize,
+    /// Tubes drawn by the last draw time: those the promise is about.
     pub drawn_by_last_draw: usize,
+    /// Of those, tubes whose result reached the centre by the cutoff.
     pub resulted_by_cutoff: usize,
+    /// `resulted_by_cutoff / drawn_by_last_draw`.
     pub on_time_rate: f64,
+    /// Turnaround of the tubes reported.
     pub tat_minutes: Tat,
+    /// Tubes that reached a lab after their stability limit.
     pub stability_violations: usize,
+    /// Tubes whose box left its temperature band before reception.
     pub temperature_excursions: usize,
+    /// Tubes whose end state is unknown at the end of the day.
     pub lost_specimens: usize,
     /// Of `lost_specimens`, the tubes no carrier ever took: still in a sealed box
     /// at their centre when the day ends (the rest are on a van or a drone).
     pub never_collected: usize,
+    /// Tubes the lab refuses: those that reached it past their stability limit.
     pub rejected_specimens: usize,
+    /// Drone missions flown.
     pub flights: usize,
+    /// Kilometres flown on missions.
     pub drone_km: f64,
+    /// The share of the drones' service hours spent flying missions.
     pub drone_utilisation: f64,
+    /// Van trips.
     pub courier_trips: u32,
+    /// Drones in the fleet.
     pub drones: u32,
+    /// Vans in the fleet.
     pub couriers: u32,
 }
 
+/// The day's figures from its ledger.
 pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger) -> Kpis {
     let last_draw = scenario.at(scenario.service.last_draw);
     let cutoff = scenario.at(scenario.service.cutoff);

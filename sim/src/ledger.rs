@@ -1,12 +1,15 @@
 //! The chain of custody of every tube, rebuilt from the events the dispatcher
-//! received and the commands it gave — nothing else. The simulator and `replay`
+//! received, the custody steps they meant and the commands it gave — nothing
+//! else. The custody timestamps (loaded, received, resulted, reported) come from
+//! the steps `labflight_dispatch::custody_steps` derives, the same the live
+//! service stores: custody is derived in one place. The simulator and `replay`
 //! both compute their KPIs from it, so a replay of a journal reports exactly what
 //! the run reported.
 
 use labflight_core::command::MissionPlan;
-use labflight_core::event::{CourierEventKind, DroneEventKind};
 use labflight_core::{
-    BoxId, Command, Event, Instant, LabId, Stamped, StationId, Tube, TubeBarcode,
+    BoxId, Command, CustodyStep, CustodyStepKind as Step, Event, Instant, LabId, Stamped,
+    StationId, Tube, TubeBarcode,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,49 +17,79 @@ use std::collections::{BTreeMap, BTreeSet};
 /// One tube's custody timestamps and end state.
 #[derive(Clone, Debug, Serialize)]
 pub struct Custody {
+    /// The tube's barcode.
     pub barcode: TubeBarcode,
+    /// The centre that drew it.
     pub station: StationId,
+    /// Its tube type.
     pub tube_type: String,
+    /// Its tests (LOINC codes, space-separated).
     pub tests: String,
+    /// Whether it was centrifuged at the centre.
     pub spun: bool,
+    /// The box it travelled in.
     pub box_id: BoxId,
+    /// When it was drawn.
     pub drawn_at: Instant,
+    /// The latest lab reception its stability allows.
     pub stability_deadline: Instant,
+    /// When its box was sealed.
     pub sealed_at: Instant,
     /// When a carrier first took the box from where it was sealed.
     pub loaded_at: Option<Instant>,
     /// Every carrier that loaded the box, in order, `;`-separated: a box a failed
     /// drone set down and another fetched names both.
     pub carrier: Option<String>,
+    /// The last mission or van run booked for it.
     pub mission: Option<String>,
+    /// When a lab first received it.
     pub received_at: Option<Instant>,
+    /// That lab.
     pub lab: Option<LabId>,
+    /// When its result was verified.
     pub resulted_at: Option<Instant>,
+    /// When its result reached the centre.
     pub reported_at: Option<Instant>,
+    /// Whether its box left its temperature band before reception.
     pub temperature_excursion: bool,
 }
 
 impl Custody {
+    /// Whether it reached the lab after its stability limit.
     pub fn stability_violated(&self) -> bool {
         self.received_at
             .is_some_and(|r| r > self.stability_deadline)
     }
 }
 
+/// One drone mission, as `flights.csv` lists it.
 #[derive(Clone, Debug, Serialize)]
 pub struct FlightRecord {
+    /// The mission id.
     pub mission: String,
+    /// The drone.
     pub drone: String,
+    /// The first centre called at.
     pub station: String,
+    /// The lab.
     pub lab: String,
+    /// Boxes carried.
     pub boxes: usize,
+    /// Tubes carried.
     pub tubes: usize,
+    /// Payload, kg.
     pub payload_kg: f64,
+    /// Planned take-off.
     pub depart: Instant,
+    /// Planned pickup at the first centre.
     pub pickup: Instant,
+    /// Planned arrival at the lab.
     pub arrive: Instant,
+    /// Planned distance, km.
     pub distance_km: f64,
+    /// Planned energy, Wh.
     pub energy_wh: f64,
+    /// Whether it was aborted.
     pub aborted: bool,
     /// The centres called at after `station` on a round, `;`-separated (empty on a direct flight).
     pub later_stops: String,
@@ -66,10 +99,13 @@ pub struct FlightRecord {
 /// by the dispatcher.
 #[derive(Debug, Default)]
 pub struct Ledger {
+    /// Every tube's custody, by barcode.
     pub tubes: BTreeMap<TubeBarcode, Custody>,
     boxes: BTreeMap<BoxId, Vec<TubeBarcode>>,
+    /// Every drone mission, in the order issued.
     pub flights: Vec<FlightRecord>,
     flight_index: BTreeMap<String, usize>,
+    /// Van trips (a van's call at one centre at one time counts once).
     pub courier_trips: u32,
     /// The van calls counted in `courier_trips` (van, centre, time): boxes sealed
     /// as a van calls join its trip in a run of their own.
@@ -78,10 +114,12 @@ pub struct Ledger {
     pub grounded: Vec<(Instant, Option<Instant>)>,
     /// Analyzer outages per lab (start, end).
     pub outages: BTreeMap<LabId, Vec<(Instant, Option<Instant>)>>,
+    /// Alerts given, by kind.
     pub alerts: BTreeMap<String, u32>,
 }
 
 impl Ledger {
+    /// Records what an event means for the tubes' records (seals create them), temperature excursions and lab outages.
     pub fn apply_event(&mut self, stamped: &Stamped, box_band: labflight_core::TempBand) {
         let at = stamped.at;
         match &stamped.event {
@@ -102,27 +140,6 @@ impl Ledger {
                         .insert(t.barcode.clone(), custody(t, station, box_id, at));
                 }
             }
-            Event::Drone {
-                drone,
-                kind: DroneEventKind::PayloadLoaded { box_id },
-            } => self.loaded(box_id, at, drone.as_str()),
-            Event::Courier {
-                courier,
-                kind: CourierEventKind::PickedUp { boxes },
-            } => {
-                for b in boxes {
-                    self.loaded(b, at, courier.as_str());
-                }
-            }
-            Event::BoxReceived { box_id, lab } => self.received(box_id, lab, at),
-            Event::Courier {
-                kind: CourierEventKind::Delivered { lab, boxes },
-                ..
-            } => {
-                for b in boxes {
-                    self.received(b, lab, at);
-                }
-            }
             Event::BoxTelemetry { box_id, temp_c, .. } => {
                 let band = box_band;
                 if !band.contains(*temp_c) {
@@ -133,16 +150,6 @@ impl Ledger {
                             c.temperature_excursion = true;
                         }
                     }
-                }
-            }
-            Event::TubeResulted { barcode, .. } => {
-                if let Some(c) = self.tubes.get_mut(barcode) {
-                    c.resulted_at.get_or_insert(at);
-                }
-            }
-            Event::ResultReported { barcode } => {
-                if let Some(c) = self.tubes.get_mut(barcode) {
-                    c.reported_at.get_or_insert(at);
                 }
             }
             Event::Lab { lab, update } => {
@@ -157,6 +164,50 @@ impl Ledger {
                     }
                     LabUpdate::Queue { .. } => {}
                 }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether `apply_custody` reads steps of this kind (the others need not be
+    /// kept for the ledger).
+    pub fn reads(kind: Step) -> bool {
+        matches!(
+            kind,
+            Step::Loaded | Step::ReceivedAtLab | Step::Resulted | Step::Reported
+        )
+    }
+
+    /// Records a custody step (`labflight_dispatch::custody_steps`): the first
+    /// load, every carrier in turn, the first reception at a lab, the result and
+    /// its report.
+    pub fn apply_custody(&mut self, step: &CustodyStep) {
+        let Some(c) = self.tubes.get_mut(&step.barcode) else {
+            return;
+        };
+        match step.step {
+            Step::Loaded => {
+                c.loaded_at.get_or_insert(step.at);
+                if let Some(carrier) = step.by.as_deref() {
+                    match &mut c.carrier {
+                        None => c.carrier = Some(carrier.to_owned()),
+                        Some(chain) if chain.rsplit(';').next() != Some(carrier) => {
+                            chain.push(';');
+                            chain.push_str(carrier);
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            Step::ReceivedAtLab if c.received_at.is_none() => {
+                c.received_at = Some(step.at);
+                c.lab = step.place.as_deref().map(LabId::from);
+            }
+            Step::Resulted => {
+                c.resulted_at.get_or_insert(step.at);
+            }
+            Step::Reported => {
+                c.reported_at.get_or_insert(step.at);
             }
             _ => {}
         }
@@ -265,33 +316,6 @@ impl Ledger {
             energy_wh: p.legs.iter().map(|l| l.energy_wh).sum(),
             aborted: false,
         });
-    }
-
-    fn loaded(&mut self, box_id: &BoxId, at: Instant, carrier: &str) {
-        for bc in self.boxes.get(box_id).into_iter().flatten() {
-            if let Some(c) = self.tubes.get_mut(bc) {
-                c.loaded_at.get_or_insert(at);
-                match &mut c.carrier {
-                    None => c.carrier = Some(carrier.to_owned()),
-                    Some(chain) if chain.rsplit(';').next() != Some(carrier) => {
-                        chain.push(';');
-                        chain.push_str(carrier);
-                    }
-                    Some(_) => {}
-                }
-            }
-        }
-    }
-
-    fn received(&mut self, box_id: &BoxId, lab: &LabId, at: Instant) {
-        for bc in self.boxes.get(box_id).into_iter().flatten() {
-            if let Some(c) = self.tubes.get_mut(bc)
-                && c.received_at.is_none()
-            {
-                c.received_at = Some(at);
-                c.lab = Some(lab.clone());
-            }
-        }
     }
 
     /// Why a tube drawn by the last draw missed the cutoff, or `None` if it did not.

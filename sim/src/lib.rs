@@ -1,15 +1,37 @@
 //! labflight's simulator: a whole day of Longhua (or any scenario) on a virtual
 //! clock — demand, drones, boxes, labs, couriers, weather — driving the same
 //! dispatcher core as the live service, and the KPIs analysts compare.
+//!
+//! Layout: `engine` is the simulated world and its virtual clock (what happens
+//! when), with `demand` (the morning's draws), `labs` (the lab floor) and
+//! `thermal` (box temperatures) under it; every event it makes goes to the
+//! dispatcher and into the journal (`DayRun`). `ledger` rebuilds each tube's
+//! custody from the journal, the custody steps the dispatcher derives and its
+//! commands; `kpi` computes the figures from the ledger; `report` and `output`
+//! write the run folder. `simulate` ties them together. Modules are private;
+//! what the binary and the benches use is re-exported below.
 
-pub mod demand;
+#![deny(missing_docs)]
+
+mod demand;
+/// The simulated world (public: the live service's simulated devices run an
+/// `engine::Engine` detached from the dispatcher).
 pub mod engine;
-pub mod kpi;
-pub mod labs;
-pub mod ledger;
-pub mod output;
-pub mod report;
-pub mod thermal;
+mod kpi;
+mod labs;
+mod ledger;
+mod output;
+mod report;
+mod thermal;
+
+pub use engine::{DayRun, Engine};
+pub use kpi::{Kpis, Tat, compute as compute_kpis};
+pub use ledger::{Custody, FlightRecord, Ledger};
+pub use output::{
+    COMMANDS, JOURNAL, JournalChunk, JournalHeader, JournalReader, read_journal, write_commands,
+    write_decisions, write_journal, write_outcome, write_run,
+};
+pub use report::{HourOfDraws, MissReason, misses_by_hour_drawn, misses_by_reason};
 
 use labflight_core::Scenario;
 use labflight_dispatch::{PolicyKind, World};
@@ -18,8 +40,11 @@ use std::sync::Arc;
 /// Everything one simulated day produced.
 #[derive(Debug)]
 pub struct DayResult {
+    /// The journal, custody steps and commands of the day.
     pub run: engine::DayRun,
+    /// Every tube's custody and every flight.
     pub ledger: ledger::Ledger,
+    /// The day's figures.
     pub kpis: kpi::Kpis,
 }
 
@@ -37,12 +62,17 @@ pub fn simulate(
     DayResult { run, ledger, kpis }
 }
 
-/// Rebuilds the ledger from a run's journal and the commands each event produced.
+/// Rebuilds the ledger from a run's journal, the custody steps each event meant
+/// and the commands each event produced.
 pub fn ledger_of(scenario: &Scenario, run: &engine::DayRun) -> ledger::Ledger {
     let mut ledger = ledger::Ledger::default();
     let mut commands = run.commands.iter().peekable();
+    let mut custody = run.custody.iter().peekable();
     for (i, stamped) in run.journal.iter().enumerate() {
         ledger.apply_event(stamped, scenario.specimen_box.band);
+        while let Some((_, step)) = custody.next_if(|(index, _)| *index == i) {
+            ledger.apply_custody(step);
+        }
         while let Some((_, c)) = commands.next_if(|(index, _)| *index == i) {
             ledger.apply_command(stamped.at, c);
         }

@@ -12,17 +12,24 @@ use std::path::{Path, PathBuf};
 /// The journal's first line: what to rebuild the world from.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct JournalHeader {
+    /// The journal format's version.
     pub labflight_journal: u32,
+    /// The scenario file the day was recorded on.
     pub scenario_file: PathBuf,
+    /// The `--set` overrides applied to it (field, value).
     pub overrides: Vec<(String, String)>,
+    /// The seed of the day.
     pub seed: u64,
+    /// The policy that planned it.
     pub policy: String,
     /// The scenario's name (journals written before it was recorded have none).
     #[serde(default)]
     pub scenario: String,
 }
 
+/// The journal's file name in a run folder.
 pub const JOURNAL: &str = "journal.jsonl";
+/// The commands' file name in a run folder.
 pub const COMMANDS: &str = "commands.jsonl";
 
 /// Writes every file of a run; `others` are compared runs shown beside it in the report.
@@ -79,6 +86,7 @@ pub fn write_outcome(
     write_flights(&dir.join("flights.csv"), ledger)
 }
 
+/// Writes the journal: its header line, then one event per line.
 pub fn write_journal(
     path: &Path,
     header: &JournalHeader,
@@ -110,6 +118,7 @@ const EVENTS_PER_CHUNK: usize = 1024;
 pub struct JournalReader {
     path: PathBuf,
     lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
+    /// The journal's header line.
     pub header: JournalHeader,
     /// The file's length in bytes, for a progress bar.
     pub bytes: u64,
@@ -119,7 +128,9 @@ pub struct JournalReader {
 /// once they are.
 #[derive(Debug)]
 pub struct JournalChunk {
+    /// The events, in order.
     pub events: Vec<Stamped>,
+    /// How many of the file's bytes are read once these are.
     pub bytes_read: u64,
 }
 
@@ -191,6 +202,7 @@ impl JournalReader {
     }
 }
 
+/// Writes the commands: one per line, with the index of the event that caused it.
 pub fn write_commands(
     path: &Path,
     journal: &[Stamped],

@@ -308,8 +308,11 @@ fn kpi_table(rows: &[(String, Kpis)]) -> String {
 /// wait left out): how many tubes, and for late pickups the median wait.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MissReason {
+    /// The reason, as `specimens.csv` gives it.
     pub reason: String,
+    /// How many tubes missed for it.
     pub tubes: usize,
+    /// For late pickups, the median wait, minutes.
     pub median_wait_minutes: Option<i64>,
 }
 
@@ -357,8 +360,11 @@ pub fn misses_by_reason(ledger: &Ledger, scenario: &Scenario) -> Vec<MissReason>
 pub struct HourOfDraws {
     /// The local hour, 0–23.
     pub hour: u32,
+    /// Tubes drawn in that hour.
     pub drawn: usize,
+    /// Of those, tubes that missed the cutoff.
     pub missed: usize,
+    /// Of those, tubes that passed their stability limit.
     pub over_stability_limit: usize,
 }
 

@@ -81,7 +81,7 @@ fn bad_days_lose_nothing_and_explain_every_miss() {
             "{name}"
         );
         // The report's table of reasons accounts for every one of them.
-        let reasons = labflight_sim::report::misses_by_reason(&d.ledger, &scenario);
+        let reasons = labflight_sim::misses_by_reason(&d.ledger, &scenario);
         assert_eq!(
             reasons.iter().map(|r| r.tubes).sum::<usize>(),
             missed,
@@ -90,7 +90,7 @@ fn bad_days_lose_nothing_and_explain_every_miss() {
         assert!(reasons.windows(2).all(|w| w[0].tubes >= w[1].tubes));
         // And the table by hour drawn places every one of them, and every tube
         // over its stability limit, in the hour it was drawn.
-        let hours = labflight_sim::report::misses_by_hour_drawn(&d.ledger, &scenario);
+        let hours = labflight_sim::misses_by_hour_drawn(&d.ledger, &scenario);
         assert_eq!(hours.iter().map(|h| h.missed).sum::<usize>(), missed);
         assert_eq!(
             hours.iter().map(|h| h.drawn).sum::<usize>(),

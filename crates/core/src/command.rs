@@ -11,19 +11,28 @@ use std::borrow::Cow;
 /// One flown leg: waypoints around no-fly zones and the planned times.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Leg {
+    /// Where the leg starts (a centre, pad or lab id; or a drone's for the first).
     pub from: String,
+    /// Where it ends.
     pub to: String,
+    /// The path flown, start and end included.
     pub waypoints: Vec<LatLon>,
+    /// Its length, metres.
     pub distance_m: f64,
+    /// Planned departure.
     pub depart: Instant,
+    /// Planned arrival.
     pub arrive: Instant,
+    /// Planned energy, watt-hours.
     pub energy_wh: f64,
 }
 
 /// One alternative the dispatcher weighed, for the dashboard's "why".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Alternative {
+    /// The drone weighed, if a drone.
     pub drone: Option<DroneId>,
+    /// The lab weighed, if a lab.
     pub lab: Option<LabId>,
     /// Lower is better; for feasible options, the predicted lab arrival in minutes from now.
     pub score: f64,
@@ -32,9 +41,12 @@ pub struct Alternative {
     pub verdict: Cow<'static, str>,
 }
 
+/// Why the dispatcher decided as it did: a sentence and what it weighed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
+    /// The decision in one sentence.
     pub summary: String,
+    /// Every drone and lab weighed, with its verdict.
     pub alternatives: Vec<Alternative>,
 }
 
@@ -42,7 +54,9 @@ pub struct Explanation {
 /// round, call at further centres on the way and load theirs too.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MissionPlan {
+    /// The mission's id.
     pub mission: MissionId,
+    /// The drone that flies it.
     pub drone: DroneId,
     /// The first centre.
     pub station: StationId,
@@ -53,8 +67,11 @@ pub struct MissionPlan {
     pub pickup_pad: Option<PadId>,
     /// Every box the mission carries, from every centre.
     pub boxes: Vec<BoxId>,
+    /// The lab it delivers to.
     pub lab: LabId,
+    /// The pad it lands on there.
     pub lab_pad: Option<PadId>,
+    /// The payload from the first centre on, kg.
     pub payload_kg: f64,
     /// To the first centre, to each further centre, then to the lab.
     pub legs: Vec<Leg>,
@@ -63,18 +80,24 @@ pub struct MissionPlan {
     /// The centres called at after the first, in order (none on a direct flight).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub later_stops: Vec<Stop>,
+    /// Planned arrival at the lab.
     pub arrive_lab_at: Instant,
     /// The earliest deadline among the boxes' tubes.
     pub deadline: Instant,
+    /// Planned battery at the lab, percent.
     pub battery_after_pct: f64,
+    /// Why this drone, this lab, now.
     pub why: Explanation,
 }
 
 /// A further centre on a drone's round and the boxes it loads there.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stop {
+    /// The centre.
     pub station: StationId,
+    /// The boxes loaded there.
     pub boxes: Vec<BoxId>,
+    /// Planned pickup.
     pub pickup_at: Instant,
 }
 
@@ -103,17 +126,30 @@ impl MissionPlan {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Recovery {
-    ReturnToPad { pad: PadId },
-    LandAtNearestPad { pad: PadId },
+    /// Not yet loaded: fly back to a pad.
+    ReturnToPad {
+        /// The pad.
+        pad: PadId,
+    },
+    /// Carrying boxes: land at the nearest pad (a van recovers them).
+    LandAtNearestPad {
+        /// The pad.
+        pad: PadId,
+    },
 }
 
 /// A ground courier run, for the courier baseline and the weather fallback.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CourierRequest {
+    /// The run's id (a mission id).
     pub mission: MissionId,
+    /// The van, if one is named (the live service may leave it to dispatch).
     pub courier: Option<CourierId>,
+    /// The centre the boxes come from.
     pub station: StationId,
+    /// The boxes.
     pub boxes: Vec<BoxId>,
+    /// The lab to deliver to.
     pub lab: LabId,
     /// Where to collect the boxes when they are not at the centre: the pad a drone
     /// in trouble set them down on (a lab's or a depot's; a centre's is `station`).
@@ -121,112 +157,179 @@ pub struct CourierRequest {
     pub pad: Option<PadId>,
     /// Planned arrival at the centre (or the pad) and at the lab.
     pub pickup_at: Instant,
+    /// Planned delivery at the lab.
     pub deliver_at: Instant,
     /// The earliest deadline among the boxes' tubes.
     pub deadline: Instant,
+    /// Why a van.
     pub reason: String,
 }
 
+/// What a centre's staff are told.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StationNotice {
+    /// A carrier is coming for these boxes.
     PickupEta {
+        /// The mission or van run.
         mission: MissionId,
+        /// The boxes it takes.
         boxes: Vec<BoxId>,
+        /// When it arrives.
         eta: Instant,
+        /// The drone or van.
         by: String,
     },
+    /// Draw this tube again.
     RedrawNeeded {
+        /// The tube.
         barcode: TubeBarcode,
+        /// Why.
         reason: String,
     },
     /// Seal the open box now: a flight is coming.
-    SealNow { reason: String },
+    SealNow {
+        /// Why (which carrier, when).
+        reason: String,
+    },
     /// Seal each box by this many tubes at the latest (sooner by the usual rules):
     /// a heavier one is beyond every drone's reach from the charger nearest the
     /// centre. `max_tubes` at the box's capacity lifts an earlier limit.
-    BoxLimit { max_tubes: u32, reason: String },
+    BoxLimit {
+        /// The most tubes a box may hold.
+        max_tubes: u32,
+        /// Why.
+        reason: String,
+    },
 }
 
+/// What an alert is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
+    /// A tube may miss its deadline or stability limit.
     TubeAtRisk,
+    /// A box left its temperature band.
     TemperatureExcursion,
+    /// A drone's battery fell low in flight.
     LowBattery,
+    /// A drone went silent or reported its link lost.
     DroneLost,
+    /// A drone reported a fault.
     DroneFault,
+    /// A lab's queue is above an hour of its capacity.
     LabOverloaded,
+    /// A lab can no longer take what is bound for it.
     LabUnavailable,
+    /// The fleet was grounded or released.
     FleetGrounded,
+    /// No drone can fly a pickup.
     NoFeasibleDrone,
+    /// A tube was sealed after its stability limit.
     StabilityExceeded,
     /// A device reported custody the plan did not expect: a box loaded on a drone
     /// not sent for it, or one already delivered or aboard another mission.
     CustodyConflict,
 }
 
+/// How urgent an alert is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// For information.
     Info,
+    /// Needs attention.
     Warning,
+    /// Needs action now.
     Critical,
 }
 
+/// An alert for the coordinators.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
+    /// What it is about.
     pub kind: AlertKind,
+    /// How urgent.
     pub severity: Severity,
     /// The id of what it is about: a tube, drone, box or lab.
     pub subject: String,
+    /// What happened, in words.
     pub message: String,
 }
 
+/// Everything the dispatcher decides; the edges carry each to drones, vans, centres or coordinators.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
+    /// Fly a mission.
     AssignMission(MissionPlan),
+    /// Call a mission off.
     AbortMission {
+        /// The mission.
         mission: MissionId,
+        /// Its drone.
         drone: DroneId,
+        /// Where the drone goes.
         recovery: Recovery,
+        /// Why.
         reason: String,
     },
+    /// Fly to a pad without a mission.
     ReturnToPad {
+        /// The drone.
         drone: DroneId,
+        /// The pad.
         pad: PadId,
+        /// Why.
         reason: String,
     },
+    /// Swap the battery of a drone standing at a charger.
     SwapBattery {
+        /// The drone.
         drone: DroneId,
+        /// The pad it stands on.
         pad: PadId,
     },
     /// A box sealed after the drone was sent rides along on the same flight.
     AddToMission {
+        /// The mission.
         mission: MissionId,
+        /// Its drone.
         drone: DroneId,
+        /// The boxes added.
         boxes: Vec<BoxId>,
+        /// The mission's whole payload now, kg.
         payload_kg: f64,
     },
     /// Send a drone already carrying boxes to another lab (its lab went down).
     Redirect {
+        /// The mission.
         mission: MissionId,
+        /// Its drone.
         drone: DroneId,
+        /// The new lab.
         lab: LabId,
+        /// The leg from where the drone is to that lab.
         leg: Leg,
+        /// Why.
         reason: String,
     },
+    /// Book a van run.
     RequestCourier(CourierRequest),
+    /// Tell a centre's staff something.
     NotifyStation {
+        /// The centre.
         station: StationId,
+        /// What they are told.
         #[serde(flatten)]
         notice: StationNotice,
     },
+    /// Alert the coordinators.
     Alert(Alert),
 }
 
 impl Command {
+    /// The command's name, as it is serialized.
     pub fn kind_name(&self) -> &'static str {
         match self {
             Command::AssignMission(_) => "assign_mission",

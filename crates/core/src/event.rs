@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 /// An event with the instant it happened (the caller's clock, never the core's).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stamped {
+    /// When it happened (as the edge received it).
     pub at: Instant,
+    /// What happened.
     pub event: Event,
 }
 
@@ -19,39 +21,59 @@ pub struct Stamped {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DroneState {
+    /// On a pad, ready.
     Idle,
+    /// Swapping or charging its battery.
     Charging,
+    /// In the air.
     Flying,
+    /// On the ground, not at its pad.
     Landed,
+    /// Out of order.
     Fault,
 }
 
+/// What a drone reports happened to it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DroneEventKind {
+    /// It took off.
     TookOff,
     /// Landed at a pad (or elsewhere when `pad` is none, e.g. after a parachute).
     Landed {
+        /// The pad it landed on, if any.
         pad: Option<PadId>,
+        /// Where it landed.
         position: LatLon,
     },
+    /// A box was loaded on it.
     PayloadLoaded {
+        /// The box.
         box_id: BoxId,
     },
+    /// It released a box (on landing at the lab, or setting it down).
     PayloadReleased {
+        /// The box.
         box_id: BoxId,
     },
     /// The drone finished its mission's last leg.
     MissionComplete {
+        /// The mission.
         mission: MissionId,
     },
+    /// Its new battery is ready after a swap.
     BatteryReady {
+        /// The battery's charge, percent.
         battery_pct: f64,
     },
+    /// It failed.
     Fault {
+        /// What failed.
         reason: String,
     },
+    /// It lost its link to the ground.
     LinkLost,
+    /// Its link is back.
     LinkRestored,
 }
 
@@ -61,107 +83,199 @@ pub enum DroneEventKind {
 pub enum LabUpdate {
     /// Tubes waiting in reception and on analyzers.
     Queue {
+        /// Tubes waiting in its queue.
         tubes: u32,
     },
+    /// An analyzer went out of service.
     AnalyzerDown {
+        /// The analyzer's id.
         analyzer: String,
     },
+    /// An analyzer is back in service.
     AnalyzerUp {
+        /// The analyzer's id.
         analyzer: String,
     },
+    /// The lab stopped receiving boxes.
     Closed,
+    /// The lab receives boxes again.
     Opened,
 }
 
+/// What a courier van reports.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CourierEventKind {
-    PickedUp { boxes: Vec<BoxId> },
-    Delivered { lab: LabId, boxes: Vec<BoxId> },
-    Available { position: LatLon },
+    /// It picked boxes up.
+    PickedUp {
+        /// The boxes.
+        boxes: Vec<BoxId>,
+    },
+    /// It delivered boxes to a lab.
+    Delivered {
+        /// The lab.
+        lab: LabId,
+        /// The boxes.
+        boxes: Vec<BoxId>,
+    },
+    /// It is free, at a position.
+    Available {
+        /// Where it is.
+        position: LatLon,
+    },
 }
 
 /// A coordinator's instruction from the dashboard, with who gave it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Override {
+    /// Ground every drone.
     GroundFleet,
+    /// Let the drones fly again.
     ReleaseFleet,
-    PauseDrone { drone: DroneId },
-    ResumeDrone { drone: DroneId },
-    LabUnavailable { lab: LabId },
-    LabAvailable { lab: LabId },
-    ForcePickup { station: StationId },
-    ReassignMission { mission: MissionId, drone: DroneId },
+    /// Give this drone no mission until resumed.
+    PauseDrone {
+        /// The drone.
+        drone: DroneId,
+    },
+    /// Let a paused drone fly missions again.
+    ResumeDrone {
+        /// The drone.
+        drone: DroneId,
+    },
+    /// Send nothing more to this lab.
+    LabUnavailable {
+        /// The lab.
+        lab: LabId,
+    },
+    /// The lab may receive boxes again.
+    LabAvailable {
+        /// The lab.
+        lab: LabId,
+    },
+    /// Pick this centre's boxes up now.
+    ForcePickup {
+        /// The centre.
+        station: StationId,
+    },
+    /// Give a mission not yet loaded to another drone.
+    ReassignMission {
+        /// The mission.
+        mission: MissionId,
+        /// The drone to fly it.
+        drone: DroneId,
+    },
 }
 
+/// Everything the dispatcher hears: each edge turns what it receives into one of these.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
+    /// A drone's periodic position and battery.
     DroneTelemetry {
+        /// The drone.
         drone: DroneId,
+        /// Where it is.
         position: LatLon,
+        /// Its altitude, metres.
         alt_m: f64,
+        /// Its battery, percent.
         battery_pct: f64,
+        /// What it says it is doing.
         state: DroneState,
     },
+    /// Something happened to a drone.
     Drone {
+        /// The drone.
         drone: DroneId,
+        /// What happened.
         #[serde(flatten)]
         kind: DroneEventKind,
     },
     /// Staff sealed a box at a centre; the manifest lists its tubes by barcode.
     BoxSealed {
+        /// The box.
         box_id: BoxId,
+        /// The centre that sealed it.
         station: StationId,
+        /// The tubes in it.
         tubes: Vec<Tube>,
     },
+    /// A box's periodic temperature and lid state.
     BoxTelemetry {
+        /// The box.
         box_id: BoxId,
+        /// Its temperature, °C.
         temp_c: f64,
+        /// Whether its lid is open.
         lid_open: bool,
     },
+    /// A lab scanned a box in.
     BoxReceived {
+        /// The box.
         box_id: BoxId,
+        /// The lab.
         lab: LabId,
     },
+    /// A lab's state changed.
     Lab {
+        /// The lab.
         lab: LabId,
+        /// What changed.
         #[serde(flatten)]
         update: LabUpdate,
     },
+    /// A tube's result was verified.
     TubeResulted {
+        /// The tube.
         barcode: TubeBarcode,
+        /// The lab.
         lab: LabId,
     },
     /// The lab spun the tube to separate serum or plasma (tubes not spun at the centre).
     TubeCentrifuged {
+        /// The tube.
         barcode: TubeBarcode,
+        /// The lab.
         lab: LabId,
     },
     /// The lab refused the tube (haemolysed, stability exceeded, temperature
     /// excursion): no result will come; the centre must redraw.
     TubeRejected {
+        /// The tube.
         barcode: TubeBarcode,
+        /// The lab.
         lab: LabId,
+        /// Why the lab refused it.
         reason: String,
     },
     /// The verified result reached the centre's information system.
     ResultReported {
+        /// The tube.
         barcode: TubeBarcode,
     },
+    /// The weather now.
     Weather {
+        /// Wind towards the east, m/s.
         wind_east_mps: f64,
+        /// Wind towards the north, m/s.
         wind_north_mps: f64,
+        /// Rain, mm/h.
         rain_mm_h: f64,
     },
+    /// Something happened to a courier van.
     Courier {
+        /// The van.
         courier: CourierId,
+        /// What happened.
         #[serde(flatten)]
         kind: CourierEventKind,
     },
+    /// A coordinator's override from the dashboard.
     Override {
+        /// Who gave it (a user name).
         by: String,
+        /// What they asked.
         #[serde(flatten)]
         action: Override,
     },
@@ -175,7 +289,9 @@ pub enum Event {
     /// bound for another lab, or delivered elsewhere). The claim was refused at the
     /// edge; journaled so coordinators are alerted and a replay alerts them too.
     CustodyDisputed {
+        /// The lab that made the claim.
         lab: LabId,
+        /// The tube it claimed.
         barcode: TubeBarcode,
         /// What the lab claimed: `received`, `rejected`, `resulted`, ...
         claim: String,

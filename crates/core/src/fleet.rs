@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize};
 pub struct DroneSpec {
     /// Airframe mass without battery or payload (Dorling's W).
     pub frame_mass_kg: f64,
+    /// Battery mass.
     pub battery_mass_kg: f64,
     /// Usable battery energy at 100 %.
     pub battery_wh: f64,
+    /// The heaviest payload it may carry.
     pub max_payload_kg: f64,
     /// Air speed in cruise.
     pub cruise_airspeed_mps: f64,
@@ -21,6 +23,7 @@ pub struct DroneSpec {
     pub max_wind_mps: f64,
     /// Heaviest rain it may fly in, mm/h.
     pub max_rain_mm_h: f64,
+    /// Cruise altitude above ground.
     pub cruise_alt_m: f64,
     /// Take-off plus landing, with hover, per leg.
     pub takeoff_landing_s: f64,
@@ -32,6 +35,7 @@ pub struct DroneSpec {
     pub battery_swap_minutes: f64,
     /// Rotor count and total disc area, for the Dorling power model.
     pub rotors: u32,
+    /// Total rotor disc area.
     pub rotor_disc_area_m2: f64,
 }
 
@@ -39,8 +43,11 @@ pub struct DroneSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BoxSpec {
+    /// Mass of the empty box with its cooling element.
     pub empty_mass_kg: f64,
+    /// Mass of one filled tube.
     pub tube_mass_kg: f64,
+    /// The most tubes a box holds.
     pub max_tubes: u32,
     /// The band the box holds when handled well.
     pub band: TempBand,
@@ -51,6 +58,7 @@ pub struct BoxSpec {
 }
 
 impl BoxSpec {
+    /// The box's weight with `tubes` tubes, kg.
     pub fn payload_kg(&self, tubes: usize) -> f64 {
         self.empty_mass_kg + self.tube_mass_kg * tubes as f64
     }

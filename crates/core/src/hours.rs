@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 /// One open interval `[open, close)` in local time of day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
+    /// Opening time, local.
     pub open: NaiveTime,
+    /// Closing time, local.
     pub close: NaiveTime,
 }
 
@@ -37,6 +39,7 @@ impl OpeningHours {
         Ok(Self(sessions))
     }
 
+    /// Whether it is open at local time `t`.
     pub fn is_open(&self, t: NaiveTime) -> bool {
         self.0.iter().any(|s| s.open <= t && t < s.close)
     }
@@ -65,6 +68,7 @@ impl OpeningHours {
             .map(|s| s.close)
     }
 
+    /// The hours as `HH:MM-HH:MM`.
     pub fn to_text(&self) -> String {
         self.0
             .iter()

@@ -16,9 +16,11 @@ macro_rules! typed_id {
         pub struct $name(pub SmolStr);
 
         impl $name {
+            /// The id from its text.
             pub fn new(id: impl AsRef<str>) -> Self {
                 Self(SmolStr::new(id))
             }
+            /// The id's text.
             pub fn as_str(&self) -> &str {
                 &self.0
             }

@@ -7,14 +7,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TestFamily {
+    /// Blood counts (EDTA).
     Hematology,
+    /// Clinical chemistry (serum).
     Chemistry,
+    /// Immunoassays (serum).
     Immunoassay,
+    /// HbA1c (EDTA).
     Hba1c,
+    /// Coagulation (citrate).
     Coagulation,
 }
 
 impl TestFamily {
+    /// Every family, in order.
     pub const ALL: [TestFamily; 5] = [
         TestFamily::Hematology,
         TestFamily::Chemistry,
@@ -23,6 +29,7 @@ impl TestFamily {
         TestFamily::Coagulation,
     ];
 
+    /// The family's name, as it is serialized.
     pub fn as_str(self) -> &'static str {
         match self {
             TestFamily::Hematology => "hematology",
@@ -37,24 +44,34 @@ impl TestFamily {
 /// One analyzer line: how many tubes an hour it takes in and how long one run lasts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Analyzer {
+    /// Its id at the lab.
     pub id: String,
+    /// The test family it runs.
     pub family: TestFamily,
+    /// Throughput.
     pub tubes_per_hour: f64,
+    /// Minutes from the start of a tube's run to its result.
     pub run_minutes: f64,
 }
 
+/// A hospital lab that receives boxes and runs tests.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Lab {
+    /// Its id.
     pub id: LabId,
+    /// Its name, for people.
     pub name: String,
     /// The medical group whose HQ lab this is, if any.
     pub group: Option<GroupId>,
+    /// Where it is.
     pub position: LatLon,
+    /// Its analyzers.
     pub analyzers: Vec<Analyzer>,
     /// Reception, sorting and centrifugation before analysis.
     pub reception_minutes: f64,
     /// Result verification after analysis.
     pub verification_minutes: f64,
+    /// When it receives boxes.
     pub hours: OpeningHours,
 }
 

@@ -2,6 +2,17 @@
 //! (stations, labs, pads, drones, boxes, tubes), the events it hears and the
 //! commands it gives, and the scenario file that describes a day. No IO here
 //! beyond reading a scenario file; every other crate builds on these names.
+//!
+//! Layout: `ids` (typed ids), `position`, `station`, `lab`, `pad`, `specimen` and
+//! `fleet` are the things; `hours` the opening hours they keep; `event` what the
+//! dispatcher hears and `command` what it gives (the contracts every edge
+//! translates from and to); `custody` a tube's chain of custody; `scenario` the
+//! day's file and its validation, with `error` its one error type. The most used
+//! names are re-exported here. The modules stay public: the other crates of the
+//! workspace name `command::...` and `event::...` (and the rest) by module, and
+//! the contracts read best that way.
+
+#![deny(missing_docs)]
 
 pub mod command;
 pub mod custody;

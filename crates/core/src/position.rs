@@ -6,11 +6,14 @@ use serde::{Deserialize, Serialize};
 /// A WGS84 position in degrees.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LatLon {
+    /// Latitude, degrees north.
     pub lat: f64,
+    /// Longitude, degrees east.
     pub lon: f64,
 }
 
 impl LatLon {
+    /// The position at `lat`, `lon`.
     pub const fn new(lat: f64, lon: f64) -> Self {
         Self { lat, lon }
     }

@@ -32,11 +32,14 @@ pub struct TubeType(pub String);
 /// A transport temperature band in °C.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TempBand {
+    /// Lowest allowed temperature, °C.
     pub min_c: f64,
+    /// Highest allowed temperature, °C.
     pub max_c: f64,
 }
 
 impl TempBand {
+    /// Whether `temp_c` lies within the band.
     pub fn contains(&self, temp_c: f64) -> bool {
         (self.min_c..=self.max_c).contains(&temp_c)
     }
@@ -45,14 +48,19 @@ impl TempBand {
 /// One tube in a box manifest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Tube {
+    /// Its barcode.
     pub barcode: TubeBarcode,
+    /// Its tube type (by additive).
     pub tube_type: TubeType,
+    /// The tests ordered on it (LOINC).
     pub tests: Vec<LoincCode>,
     /// The lab disciplines those tests need (derived from the test catalogue).
     pub families: Vec<TestFamily>,
+    /// When it was drawn.
     pub drawn_at: Instant,
     /// Minutes from draw until the tube must be in reception at a lab.
     pub stability_minutes: f64,
+    /// The temperature band it must stay in.
     pub band: TempBand,
     /// Spun at the centre before sealing.
     pub spun: bool,

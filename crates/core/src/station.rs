@@ -13,19 +13,27 @@ pub enum Tier {
     Community,
 }
 
+/// A community health centre that draws blood.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Station {
+    /// Its id.
     pub id: StationId,
     /// Synthetic display name (positions and names are illustrative).
     pub name: String,
+    /// The subdistrict it lies in.
     pub subdistrict: String,
+    /// Its medical group.
     pub group: GroupId,
+    /// Regional or community centre.
     pub tier: Tier,
+    /// Where it is.
     pub position: LatLon,
+    /// Its floor area.
     pub floor_area_m2: f64,
     /// The rooftop pad or locker drones use at this centre, if it has one.
     pub pad: Option<PadId>,
     /// Whether the centre spins serum/plasma on site before sending it.
     pub centrifuge: bool,
+    /// When it draws blood.
     pub hours: OpeningHours,
 }

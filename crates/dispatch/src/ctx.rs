@@ -1,48 +1,23 @@
 //! What a policy works with during one planning pass: the world, the state, the
 //! route cache and the command list, plus the shared actions every policy uses to
 //! issue a drone mission or a courier run (so the bookkeeping lives in one place).
+//! Van quotes and bookings are in `ctx/vans.rs`.
 
 use crate::planner::{DroneOption, LabChoice, LabTimes, PlannedStop, RouteCache};
 use crate::state::{BoxStatus, Carrier, DroneStatus, LabState, Mission, MissionStatus, State};
 use crate::world::World;
 use labflight_core::command::{
-    Alert, AlertKind, CourierRequest, Explanation, MissionPlan, Severity, StationNotice,
+    Alert, AlertKind, Alternative, Explanation, MissionPlan, Severity, StationNotice,
 };
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, Command, DroneId, Instant, LabId, LatLon, PadId, StationId};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
+/// Van runs: quotes and bookings (`Ctx::quote_van_run`, `Ctx::book_van_run`).
+pub(crate) mod vans;
+
 type DronePoint = GeomWithData<[f64; 2], DroneId>;
-
-/// A van run to book: one call at a centre and the delivery to a lab.
-#[derive(Debug)]
-pub struct CourierRun<'r> {
-    pub courier: &'r labflight_core::CourierId,
-    pub station: &'r StationId,
-    /// The pad away from any centre the boxes lie on (a stranded box's), if so:
-    /// the van calls there, not at `station`.
-    pub pad: Option<&'r labflight_core::PadId>,
-    pub boxes: Vec<BoxId>,
-    pub lab: &'r LabId,
-    pub pickup_at: Instant,
-    pub deliver_at: Instant,
-    /// The latest delivery that keeps the boxes within their limits.
-    pub deadline: Instant,
-    pub reason: &'r str,
-}
-
-/// A van run quoted for some boxes: which van, to which lab, and when.
-#[derive(Clone, Debug)]
-pub struct VanQuote {
-    pub courier: labflight_core::CourierId,
-    pub lab: LabId,
-    pub pickup_at: Instant,
-    pub deliver_at: Instant,
-    pub result_at: Instant,
-    /// The latest delivery that keeps every tube within its limits, at that lab.
-    pub deadline: Instant,
-}
 
 pub struct Ctx<'a> {
     pub world: &'a World,
@@ -54,7 +29,7 @@ pub struct Ctx<'a> {
     idle: Option<RTree<DronePoint>>,
     /// The labs' lines as this pass finds them, remembered until a lab's state
     /// changes (`lab_mut`): a re-plan asks of the same labs for every centre.
-    pub(crate) lab_times: std::cell::RefCell<LabTimes>,
+    lab_times: std::cell::RefCell<LabTimes>,
 }
 
 impl std::fmt::Debug for Ctx<'_> {
@@ -86,20 +61,38 @@ impl<'a> Ctx<'a> {
     /// A lab's state, to change: what was remembered of the labs' lines is
     /// forgotten.
     pub fn lab_mut(&mut self, lab: &LabId) -> &mut LabState {
-        self.lab_times.get_mut().forget();
-        self.state.labs.entry(lab.clone()).or_default()
+        self.state.labs.get_mut(lab, self.lab_times.get_mut())
     }
 
-    /// `planner::predicted_result`, with the labs' lines remembered for the pass.
-    pub fn predicted_result(
+    /// `planner::predicted_result`, with the labs' lines remembered for the pass:
+    /// what every decision inside a pass asks.
+    pub fn predicted_result<'f>(
         &self,
         lab: &labflight_core::Lab,
-        families: &[labflight_core::TestFamily],
+        families: impl IntoIterator<Item = &'f labflight_core::TestFamily>,
         arrive: Instant,
     ) -> Result<Instant, String> {
         self.lab_times
             .borrow_mut()
-            .predicted_result(self.world, self.state, lab, families, arrive)
+            .result_at(self.world, self.state, lab, families, arrive)
+    }
+
+    /// The lab with the earliest predicted result for `boxes` flown from `from`
+    /// with `payload_kg`, departing at `depart` (only `only`, if given), and every
+    /// lab weighed, with the labs' lines remembered for the pass.
+    pub fn choose_lab(
+        &mut self,
+        from: LatLon,
+        boxes: &[BoxId],
+        payload_kg: f64,
+        depart: Instant,
+        only: Option<&LabId>,
+    ) -> (Option<LabChoice>, Vec<Alternative>) {
+        let state: &State = self.state;
+        let refs: Vec<_> = boxes.iter().filter_map(|b| state.boxes.get(b)).collect();
+        self.lab_times.get_mut().weigh_labs(
+            self.world, state, self.cache, from, &refs, payload_kg, depart, only,
+        )
     }
 
     /// Whether a drone may be given a mission now.
@@ -172,6 +165,23 @@ impl<'a> Ctx<'a> {
             .pad
             .clone()
             .filter(|p| self.world.pads.get(p).is_some_and(|p| p.charger))
+    }
+
+    /// Sends a drone flying, without a mission, to `pad` (home, a charger, or the
+    /// pad nearest a drone in trouble).
+    pub fn fly_empty(&mut self, drone: &DroneId, pad: PadId, reason: String) {
+        let now = self.state.now;
+        let Some(d) = self.state.drones.get_mut(drone) else {
+            return;
+        };
+        d.status = DroneStatus::Returning { pad: pad.clone() };
+        d.last_seen = d.last_seen.max(now);
+        self.out.push(Command::ReturnToPad {
+            drone: drone.clone(),
+            pad,
+            reason,
+        });
+        self.drones_changed();
     }
 
     /// Forgets the idle-drone tree (a drone became free during the pass).
@@ -361,264 +371,6 @@ impl<'a> Ctx<'a> {
                 seal_asked: false,
             },
         );
-    }
-
-    /// The courier that can reach `from` first, with its pickup time.
-    pub fn earliest_courier(&self, from: LatLon) -> Option<(labflight_core::CourierId, Instant)> {
-        // In whole milliseconds, as the clock keeps them: a city re-plan asks this
-        // of every van for every pickup without a drone.
-        // A van free only after the best arrival so far cannot beat it: its road
-        // time is not worked out.
-        let now = self.state.now.timestamp_millis();
-        let mut best: Option<(&labflight_core::CourierId, i64)> = None;
-        for c in self.state.couriers.values() {
-            let start = c.free_at.timestamp_millis().max(now);
-            if best.is_some_and(|(_, at)| start > at) {
-                continue;
-            }
-            let at = start
-                + self
-                    .world
-                    .road_time(c.free_position, from)
-                    .num_milliseconds();
-            if best.is_none_or(|(id, best_at)| (at, &c.id) < (best_at, id)) {
-                best = Some((&c.id, at));
-            }
-        }
-        best.and_then(|(id, at)| Some((id.clone(), Instant::from_timestamp_millis(at)?)))
-    }
-
-    /// Pickup and delivery of a van at `from` at `arrive` taking boxes to `lab`.
-    pub fn van_times(
-        &self,
-        arrive: Instant,
-        from: LatLon,
-        lab: &labflight_core::Lab,
-    ) -> (Instant, Instant) {
-        let stop = minutes(self.world.courier_spec.stop_minutes);
-        let pickup_at = arrive + stop;
-        (
-            pickup_at,
-            pickup_at + self.world.road_time(from, lab.position) + stop,
-        )
-    }
-
-    /// The van run that gets `boxes` from `from` to the lab with the earliest
-    /// predicted result, by road: a van's best lab is not always a drone's. When no
-    /// lab can take them in time, the nearest one (late beats never).
-    pub fn quote_van_run(&self, from: LatLon, boxes: &[BoxId]) -> Option<VanQuote> {
-        self.quote_van_run_with(from, boxes, self.earliest_courier(from)?)
-    }
-
-    /// `quote_van_run` with the first van at `from` already found (`earliest_courier`).
-    pub fn quote_van_run_with(
-        &self,
-        from: LatLon,
-        boxes: &[BoxId],
-        (courier, arrive): (labflight_core::CourierId, Instant),
-    ) -> Option<VanQuote> {
-        let refs: Vec<_> = boxes
-            .iter()
-            .filter_map(|b| self.state.boxes.get(b))
-            .collect();
-        let families = crate::planner::families_of(refs.iter().copied());
-        let stability = crate::planner::earliest_stability(refs.iter().copied());
-        let mut best: Option<VanQuote> = None;
-        let mut fallback: Option<VanQuote> = None;
-        // The first van at the centre is the same whichever lab it then drives to.
-        for lab in self.world.nearest_labs(from, crate::planner::LABS_WEIGHED) {
-            let courier = courier.clone();
-            let (pickup_at, deliver_at) = self.van_times(arrive, from, lab);
-            let Ok(result_at) = self.predicted_result(lab, &families, deliver_at) else {
-                // No lab may be able to take them in time (a van that can only come
-                // late in the day): the nearest still beats a box left at the centre.
-                if fallback.is_none() {
-                    fallback = Some(VanQuote {
-                        courier,
-                        lab: lab.id.clone(),
-                        pickup_at,
-                        deliver_at,
-                        result_at: deliver_at,
-                        deadline: stability.map_or(deliver_at, |s| s.min(deliver_at)),
-                    });
-                }
-                continue;
-            };
-            if best.as_ref().is_some_and(|b| b.result_at <= result_at) {
-                continue;
-            }
-            let deadline =
-                crate::planner::arrival_deadline(self.world, stability, result_at, deliver_at);
-            best = Some(VanQuote {
-                courier,
-                lab: lab.id.clone(),
-                pickup_at,
-                deliver_at,
-                result_at,
-                deadline,
-            });
-        }
-        best.or(fallback)
-    }
-
-    /// Books a quoted van run.
-    pub fn book_van_run(
-        &mut self,
-        station: &StationId,
-        boxes: Vec<BoxId>,
-        q: &VanQuote,
-        why: &str,
-    ) {
-        self.book_van_run_at(station, None, boxes, q, why);
-    }
-
-    /// Books a quoted van run for boxes of `station`'s, collected from `pad` when
-    /// they lie on one away from any centre (see `CourierRun::pad`).
-    pub fn book_van_run_at(
-        &mut self,
-        station: &StationId,
-        pad: Option<&labflight_core::PadId>,
-        boxes: Vec<BoxId>,
-        q: &VanQuote,
-        why: &str,
-    ) {
-        self.book_courier_run(CourierRun {
-            courier: &q.courier,
-            station,
-            pad,
-            boxes,
-            lab: &q.lab,
-            pickup_at: q.pickup_at,
-            deliver_at: q.deliver_at,
-            deadline: q.deadline,
-            reason: why,
-        });
-    }
-
-    /// Books a courier run planned by the caller (the courier baseline's rounds).
-    pub fn book_courier_run(&mut self, run: CourierRun<'_>) {
-        self.issue_courier_run(run, true);
-    }
-
-    /// Books a further call on a trip the van already makes (a van round's), with
-    /// the trip's delivery: not a new trip.
-    pub fn book_further_call(&mut self, run: CourierRun<'_>) {
-        self.issue_courier_run(run, false);
-    }
-
-    /// Puts boxes waiting at a centre as a van calls there onto that van: a run of
-    /// their own (the van's first is already out) at the same call and delivery,
-    /// on the same trip.
-    pub fn join_van_call(&mut self, mission: &labflight_core::MissionId, boxes: Vec<BoxId>) {
-        let Some(m) = self.state.missions.get(mission) else {
-            return;
-        };
-        let (Carrier::Courier(courier), Some(pickup_at)) = (m.carrier.clone(), m.van_calls_at)
-        else {
-            return;
-        };
-        let (station, lab, deliver_at) = (m.station.clone(), m.lab.clone(), m.planned_arrival);
-        let deadline = crate::planner::earliest_stability(
-            boxes.iter().filter_map(|b| self.state.boxes.get(b)),
-        )
-        .unwrap_or(deliver_at);
-        let reason = format!("waiting as {courier} calls for {mission}: goes with it");
-        let run = CourierRun {
-            courier: &courier,
-            station: &station,
-            pad: None,
-            boxes,
-            lab: &lab,
-            pickup_at,
-            deliver_at,
-            deadline,
-            reason: &reason,
-        };
-        let joined = self.issue_courier_run(run, false);
-        if let Some(j) = self.state.missions.get_mut(&joined) {
-            j.seal_asked = true;
-        }
-    }
-
-    /// Issues a courier run and books the van, the boxes and the lab; `new_trip`
-    /// is false for boxes joining a call the van already makes.
-    fn issue_courier_run(
-        &mut self,
-        run: CourierRun<'_>,
-        new_trip: bool,
-    ) -> labflight_core::MissionId {
-        let CourierRun {
-            courier,
-            station,
-            pad,
-            boxes,
-            lab,
-            pickup_at,
-            deliver_at,
-            deadline,
-            reason,
-        } = run;
-        let mission = self.state.new_mission_id();
-        let lab_pos = self.world.labs.get(lab).map(|l| l.position);
-        if let Some(c) = self.state.couriers.get_mut(courier) {
-            c.free_at = c.free_at.max(deliver_at);
-            if let Some(p) = lab_pos {
-                c.free_position = p;
-            }
-            if new_trip {
-                c.trips += 1;
-            }
-        }
-        for b in &boxes {
-            if let Some(sb) = self.state.boxes.get_mut(b) {
-                sb.status = BoxStatus::Assigned {
-                    mission: mission.clone(),
-                };
-            }
-        }
-        self.state.forced_pickups.remove(station);
-        self.book_inbound(&boxes, lab, 1);
-        self.out.push(Command::RequestCourier(CourierRequest {
-            mission: mission.clone(),
-            courier: Some(courier.clone()),
-            station: station.clone(),
-            boxes: boxes.clone(),
-            lab: lab.clone(),
-            pad: pad.cloned(),
-            pickup_at,
-            deliver_at,
-            deadline,
-            reason: reason.to_owned(),
-        }));
-        // A van collecting from a pad away from the centre does not call there.
-        let calls_at_the_centre = pad.is_none();
-        if calls_at_the_centre {
-            self.out.push(Command::NotifyStation {
-                station: station.clone(),
-                notice: StationNotice::PickupEta {
-                    mission: mission.clone(),
-                    boxes: boxes.clone(),
-                    eta: pickup_at,
-                    by: courier.to_string(),
-                },
-            });
-        }
-        self.state.missions.insert(
-            mission.clone(),
-            Mission {
-                id: mission.clone(),
-                carrier: Carrier::Courier(courier.clone()),
-                station: station.clone(),
-                boxes,
-                lab: lab.clone(),
-                status: MissionStatus::Assigned,
-                planned_arrival: deliver_at,
-                plan: None,
-                van_calls_at: calls_at_the_centre.then_some(pickup_at),
-                seal_asked: false,
-            },
-        );
-        mission
     }
 
     /// Books boxes added to a mission into the lab's inbound load.

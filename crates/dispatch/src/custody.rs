@@ -33,40 +33,51 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
             if before.boxes.contains_key(box_id) {
                 return out;
             }
+            let (place, by) = (station.to_string(), box_id.to_string());
             for t in tubes {
-                let place = Some(station.to_string());
                 out.push(CustodyStep {
                     barcode: t.barcode.clone(),
                     step: Step::Drawn,
                     at: t.drawn_at,
-                    place: place.clone(),
+                    place: Some(place.clone()),
                     by: None,
                 });
                 out.push(CustodyStep {
                     barcode: t.barcode.clone(),
                     step: Step::SealedInBox,
                     at,
-                    place,
-                    by: Some(box_id.to_string()),
+                    place: Some(place.clone()),
+                    by: Some(by.clone()),
                 });
             }
         }
         Event::Drone { drone, kind } => {
-            let by = Some(drone.to_string());
+            // Named only by the kinds that record a step.
+            let records = matches!(
+                kind,
+                DroneEventKind::PayloadLoaded { .. }
+                    | DroneEventKind::Landed { .. }
+                    | DroneEventKind::PayloadReleased { .. }
+            );
+            let by = records.then(|| drone.to_string());
             let aboard = |b: &&BoxId| {
                 before.boxes.get(*b).is_some_and(|sb| {
                     matches!(&sb.status, BoxStatus::OnBoard { mission }
                         if before.missions.get(mission).is_some_and(|m| m.carrier == Carrier::Drone(drone.clone())))
                 })
             };
-            let carried: Vec<BoxId> = before
-                .missions
-                .values()
-                .filter(|m| m.carrier == Carrier::Drone(drone.clone()))
-                .flat_map(|m| m.boxes.iter())
-                .filter(aboard)
-                .cloned()
-                .collect();
+            // Worked out only for a landing: the simulator and replay ask this of
+            // every event, and a day holds thousands of missions.
+            let carried = || -> Vec<BoxId> {
+                before
+                    .missions
+                    .values()
+                    .filter(|m| m.carrier == Carrier::Drone(drone.clone()))
+                    .flat_map(|m| m.boxes.iter())
+                    .filter(aboard)
+                    .cloned()
+                    .collect()
+            };
             match kind {
                 DroneEventKind::PayloadLoaded { box_id } => {
                     let place = before.boxes.get(box_id).map(lies_at);
@@ -85,7 +96,7 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
                     } else {
                         Step::Stranded
                     };
-                    for b in carried.iter().filter(|b| lab_pad_of(before, b) != *pad) {
+                    for b in carried().iter().filter(|b| lab_pad_of(before, b) != *pad) {
                         for_box(b, step, Some(place.clone()), by.clone());
                     }
                 }

@@ -39,9 +39,12 @@ impl LabClaim {
 pub enum ClaimRefused {
     /// No tube has this barcode.
     UnknownTube,
-    /// The tube is elsewhere: its actual state, in words, for the lab and the
-    /// coordinators (`in box B-1 waiting at its centre S-012`).
-    NotYours { actual: String },
+    /// The tube is elsewhere.
+    NotYours {
+        /// Its actual state, in words, for the lab and the coordinators
+        /// (`… is in box B-1 waiting at its centre S-012`).
+        actual: String,
+    },
 }
 
 /// Whether `lab` may make any claim (`LabClaim`) about `barcode`, given the state now.

@@ -2,19 +2,38 @@
 //! timestamped events (`Dispatcher::handle`), get commands back. The live
 //! service, the simulator and replays all drive this same core; only the clock
 //! and the edges differ.
+//!
+//! Layout, from the bottom up (modules depend one way; `scripts/use-loops.py`
+//! checks it): `world` is what a day does not change and `state` what it does;
+//! `planner` is the arithmetic (routes, legs, energy, lab predictions,
+//! deadlines); `ctx` is one planning pass's view with the shared bookkeeping
+//! (assigning a drone, booking a van, a lab's state changed only through
+//! `Ctx::lab_mut`); `policy` holds the strategies (`drone`, `courier`, `greedy`)
+//! over a shared base; `dispatcher` applies each event group in its own module
+//! (`dispatcher/`) and lets the policy plan. `custody` derives the chain of
+//! custody an event means, for the live service and the simulator's ledger;
+//! `lab_claims` says which lab may claim which tube, for the live service's edges.
+
+#![deny(missing_docs)]
 
 mod ctx;
-pub mod custody;
+mod custody;
 mod dispatcher;
 mod from_map;
 mod lab_claims;
+/// Lab predictions and flight legs (public for the dashboard's outlook, which
+/// uses `planner::{predicted_result, result_time}`).
 pub mod planner;
-pub mod policy;
+mod policy;
+/// What the dispatcher believes now (public: the live service and the dashboard
+/// read it by this path).
 pub mod state;
+/// What a day does not change (public: the dashboard names `world::World`).
 pub mod world;
 
 pub use custody::custody_steps;
 pub use dispatcher::{Dispatcher, DispatcherSnapshot};
 pub use lab_claims::{ClaimRefused, LabClaim, check_lab_claim, tube_whereabouts};
 pub use policy::PolicyKind;
+pub use state::State;
 pub use world::{CourierStart, DroneStart, World, WorldParts};

@@ -59,6 +59,7 @@ impl RouteCache {
         known
     }
 
+    /// The route from `a` to `b` around the no-fly zones (`None`: there is none), planned once.
     pub fn route(&mut self, world: &World, a: LatLon, b: LatLon) -> Option<Arc<Route>> {
         self.routes
             .entry(key(a, b))
@@ -130,15 +131,19 @@ type LegsToLabs = Arc<[(LabId, Option<PlannedLeg>)]>;
 /// A planned leg with its estimate.
 #[derive(Clone, Debug)]
 pub struct PlannedLeg {
+    /// The route flown.
     pub route: Arc<Route>,
+    /// Its time and energy under the current wind and payload.
     pub estimate: LegEstimate,
 }
 
 impl PlannedLeg {
+    /// The flying time, take-off and landing included.
     pub fn duration(&self) -> Duration {
         minutes(self.estimate.duration_s / 60.0)
     }
 
+    /// The leg as a mission names it: from, to, waypoints, departure and arrival.
     pub fn to_leg(&self, from: &str, to: &str, depart: Instant) -> Leg {
         Leg {
             from: from.to_owned(),
@@ -190,7 +195,7 @@ pub fn predicted_result(
     families: &BTreeSet<TestFamily>,
     arrive: Instant,
 ) -> Result<Instant, String> {
-    LabTimes::default().predicted_result(world, state, lab, families, arrive)
+    LabTimes::default().result_at(world, state, lab, families, arrive)
 }
 
 /// When results for `families` reach the centre, for tubes at the lab from `start`
@@ -355,22 +360,27 @@ pub fn lines_take(
 }
 
 /// Each lab's lines per family (`FamilyLine`), remembered while no lab's state
-/// changes (`forget` when one does; debug builds check every answer against a
-/// fresh one): the same dozen labs are asked about for every centre.
+/// changes: the same dozen labs are asked about for every centre. A lab's state
+/// can only be changed through `state::Labs::get_mut`, which takes this memo and
+/// forgets it (`Ctx::lab_mut`); debug builds still check every answer against a
+/// fresh one.
 #[derive(Debug, Default)]
 pub struct LabTimes {
     /// By the lab's address in the (immutable) world and the family.
     by_lab_family: FxHashMap<(usize, TestFamily), Result<FamilyLine, String>>,
 }
 
-impl LabTimes {
+impl crate::state::RememberedOfLabs for LabTimes {
     /// Forgets every line: a lab's state is about to change.
-    pub fn forget(&mut self) {
+    fn forget(&mut self) {
         self.by_lab_family.clear();
     }
+}
 
-    /// `predicted_result`, with the lines remembered.
-    pub(crate) fn predicted_result<'f>(
+impl LabTimes {
+    /// `predicted_result`, with the lines remembered (reached through
+    /// `Ctx::predicted_result`).
+    pub(crate) fn result_at<'f>(
         &mut self,
         world: &World,
         state: &State,
@@ -389,7 +399,7 @@ impl LabTimes {
             debug_assert_eq!(
                 *line,
                 FamilyLine::new(state, lab, family),
-                "{} {family:?}: a lab's state changed without `Ctx::lab_mut`",
+                "{} {family:?}: a remembered line outlived the state it came from",
                 lab.id
             );
             let line = line.as_ref().map_err(Clone::clone)?;
@@ -440,32 +450,23 @@ pub fn arrival_deadline(
 /// A lab weighed for a pickup.
 #[derive(Clone, Debug)]
 pub struct LabChoice {
+    /// The lab.
     pub lab: LabId,
+    /// The loaded leg to it.
     pub leg: PlannedLeg,
+    /// When the results would reach the centre, verified and reported.
     pub result_at: Instant,
+    /// The latest arrival at this lab that keeps every tube within its limits and the cutoff (`arrival_deadline`).
     pub deadline: Instant,
 }
 
-/// Picks the lab with the earliest predicted result for the boxes from `from`,
-/// departing at `depart`. Returns the choice and every lab weighed.
-#[allow(clippy::too_many_arguments)]
-pub fn choose_lab(
-    world: &World,
-    state: &State,
-    cache: &mut RouteCache,
-    from: LatLon,
-    boxes: &[&SpecimenBox],
-    payload_kg: f64,
-    depart: Instant,
-    only: Option<&LabId>,
-) -> (Option<LabChoice>, Vec<Alternative>) {
-    LabTimes::default().choose_lab(world, state, cache, from, boxes, payload_kg, depart, only)
-}
-
 impl LabTimes {
-    /// `choose_lab`, with each lab's times remembered for the rest of the pass.
+    /// The lab with the earliest predicted result for the boxes from `from`,
+    /// departing at `depart` (only `only`, if given), and every lab weighed; each
+    /// lab's lines remembered for the rest of the pass. Reached through
+    /// `Ctx::choose_lab`.
     #[allow(clippy::too_many_arguments)]
-    pub fn choose_lab(
+    pub(crate) fn weigh_labs(
         &mut self,
         world: &World,
         state: &State,
@@ -505,7 +506,7 @@ impl LabTimes {
                 continue;
             };
             let arrive = depart + leg.duration();
-            match self.predicted_result(world, state, lab, &families, arrive) {
+            match self.result_at(world, state, lab, &families, arrive) {
                 Err(why) => weighed.push(lab_alt(id, f64::INFINITY, why)),
                 Ok(result_at) => {
                     let deadline = arrival_deadline(world, stability, result_at, arrive);
@@ -555,15 +556,20 @@ fn lab_alt(
 /// flown to it from the previous centre.
 #[derive(Clone, Debug)]
 pub struct PlannedStop {
+    /// The call as the mission names it: centre, boxes, pickup time.
     pub stop: labflight_core::command::Stop,
+    /// The leg flown to it from the previous centre.
     pub leg_in: PlannedLeg,
 }
 
 /// One drone weighed for one pickup.
 #[derive(Clone, Debug)]
 pub struct DroneOption {
+    /// The empty leg from where the drone stands to the centre.
     pub to_station: PlannedLeg,
+    /// When it would pick up.
     pub pickup_at: Instant,
+    /// The energy of the whole flight, watt-hours.
     pub energy_wh: f64,
 }
 

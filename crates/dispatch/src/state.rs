@@ -12,25 +12,33 @@ use nalgebra::Vector2;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// What a drone is doing, as the dispatcher believes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DroneStatus {
+    /// On a pad, free for a mission.
     Idle,
     /// Swapping or charging its battery at a pad until it reports ready.
     Charging {
+        /// The pad it stands on.
         pad: PadId,
         /// When the swap should be done, if the dispatcher ordered it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ready_at: Option<Instant>,
     },
+    /// Flying a mission.
     OnMission {
+        /// The mission.
         mission: MissionId,
     },
     /// Flying back to a pad with no mission.
     Returning {
+        /// The pad it flies to.
         pad: PadId,
     },
+    /// Reported a fault; out of service.
     Fault {
+        /// What the drone reported.
         reason: String,
     },
     /// No telemetry for longer than the link timeout.
@@ -51,18 +59,28 @@ impl DroneStatus {
     }
 }
 
+/// One drone, as the dispatcher believes it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Drone {
+    /// Its id.
     pub id: DroneId,
+    /// Its last reported position.
     pub position: LatLon,
+    /// The pad it stands on, if any.
     pub pad: Option<PadId>,
+    /// Its battery, percent.
     pub battery_pct: f64,
+    /// What it is doing.
     pub status: DroneStatus,
+    /// Paused by a coordinator: given no mission.
     pub paused: bool,
+    /// When it was last heard from (or sent flying).
     pub last_seen: Instant,
     /// The pad the drone is based at; depot-based drones return there between missions.
     pub home: Option<PadId>,
+    /// Silent past the link timeout, or reported its link lost.
     pub link_lost: bool,
+    /// Missions it completed today.
     pub flights: u32,
 }
 
@@ -76,6 +94,7 @@ impl Drone {
             && self.battery_pct > reserve_fraction * 100.0
     }
 
+    /// The mission it flies, if any.
     pub fn mission(&self) -> Option<&MissionId> {
         match &self.status {
             DroneStatus::OnMission { mission } => Some(mission),
@@ -84,22 +103,30 @@ impl Drone {
     }
 }
 
+/// Where a sealed box is in its journey.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BoxStatus {
     /// Sealed at the centre, waiting for a drone or van.
     Waiting,
+    /// Given to a mission not yet loaded.
     Assigned {
+        /// The mission.
         mission: MissionId,
     },
+    /// Loaded on a drone or van.
     OnBoard {
+        /// The mission carrying it.
         mission: MissionId,
     },
     /// On a drone that landed away from a lab (fault, abort); a courier recovers it.
     Stranded {
+        /// Where it lies.
         at: LatLon,
     },
+    /// Received by a lab.
     Delivered {
+        /// The lab.
         lab: LabId,
     },
 }
@@ -125,20 +152,30 @@ impl BoxStatus {
     }
 }
 
+/// A sealed box of tubes, as the dispatcher tracks it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SpecimenBox {
+    /// Its id.
     pub id: BoxId,
+    /// The centre that sealed it.
     pub station: StationId,
+    /// The tubes in it.
     pub tubes: Vec<Tube>,
+    /// When it was sealed.
     pub sealed_at: Instant,
+    /// Where it is in its journey.
     pub status: BoxStatus,
     /// Families the tubes need, each once.
     pub families: BTreeSet<TestFamily>,
+    /// Its weight with the tubes, kg.
     pub payload_kg: f64,
     /// Latest lab arrival allowed by stability alone.
     pub stability_deadline: Instant,
+    /// Whether a coordinator has been told it is at risk (said once).
     pub at_risk_alerted: bool,
+    /// Whether a temperature excursion has been reported (said once).
     pub excursion_alerted: bool,
+    /// Picked up at a coordinator's request.
     pub forced: bool,
     /// The box's last reported temperature.
     pub temp_c: Option<f64>,
@@ -155,16 +192,23 @@ pub struct SpecimenBox {
 /// A pad a drone in trouble left a box on, and since when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SetDown {
+    /// The pad.
     pub pad: PadId,
+    /// Since when the box lies there.
     pub since: Instant,
 }
 
+/// Where a tube is, from box to reported result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TubeStatus {
+    /// In its sealed box.
     InBox,
+    /// Received by a lab.
     AtLab,
+    /// Its result verified.
     Resulted,
+    /// Its result reached the centre.
     Reported,
     /// Refused by the lab; a redraw was asked for.
     Rejected,
@@ -183,11 +227,16 @@ impl TubeStatus {
     }
 }
 
+/// One tube, as the dispatcher tracks it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TubeState {
+    /// The box it travels in.
     pub box_id: BoxId,
+    /// Where it is.
     pub status: TubeStatus,
+    /// The lab that received it.
     pub lab: Option<LabId>,
+    /// The test families it needs.
     pub families: Vec<TestFamily>,
     /// When a lab received it.
     pub received_at: Option<Instant>,
@@ -195,30 +244,46 @@ pub struct TubeState {
     pub reported_at: Option<Instant>,
 }
 
+/// Where a mission or van run is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MissionStatus {
+    /// Issued, nothing loaded yet.
     Assigned,
+    /// A box is on board.
     PickedUp,
+    /// Every box reached the lab.
     Delivered,
+    /// Called off (fault, lost drone, grounding, reassignment).
     Aborted,
 }
 
+/// Who carries a mission.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Carrier {
+    /// A drone.
     Drone(DroneId),
+    /// A courier van.
     Courier(CourierId),
 }
 
+/// A drone mission or a van run: boxes from a centre to a lab.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Mission {
+    /// Its id (`M-000001`, ...).
     pub id: MissionId,
+    /// The drone or van.
     pub carrier: Carrier,
+    /// The (first) centre called at.
     pub station: StationId,
+    /// Every box it carries, from every centre called at.
     pub boxes: Vec<BoxId>,
+    /// The lab it delivers to.
     pub lab: LabId,
+    /// Where it is.
     pub status: MissionStatus,
+    /// When it should reach the lab.
     pub planned_arrival: Instant,
     /// The plan as issued (drone missions), for the dashboard's "why".
     pub plan: Option<MissionPlan>,
@@ -231,12 +296,14 @@ pub struct Mission {
     pub seal_asked: bool,
 }
 
+/// One lab's state as the dispatcher predicts from it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LabState {
     /// Marked unavailable by a coordinator.
     pub unavailable: bool,
     /// Reported closed by the lab.
     pub closed: bool,
+    /// Analyzers reported down, by id.
     pub analyzers_down: BTreeSet<String>,
     /// Tubes received and not yet resulted, per family.
     pub backlog: BTreeMap<TestFamily, u32>,
@@ -249,28 +316,88 @@ pub struct LabState {
     pub lines_free_at: BTreeMap<TestFamily, Instant>,
     /// Last queue length the lab reported.
     pub reported_queue: Option<u32>,
+    /// Whether its overload was alerted (said once until it clears).
     pub overload_alerted: bool,
 }
 
+/// Every lab's state, by lab. Read freely; changed only through `get_mut`, which
+/// makes the caller forget what it remembered of the labs (`Ctx::lab_mut` is the
+/// one caller): a prediction from remembered lines can then never outlive the
+/// state it was worked out from. Serialized as the plain map.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Labs {
+    by_id: BTreeMap<LabId, LabState>,
+}
+
+/// What is remembered of the labs' state and must be forgotten when it changes
+/// (`planner::LabTimes`).
+pub trait RememberedOfLabs {
+    /// Forgets everything remembered: a lab's state is about to change.
+    fn forget(&mut self);
+}
+
+impl Labs {
+    /// A lab's state, if it has any.
+    pub fn get(&self, lab: &LabId) -> Option<&LabState> {
+        self.by_id.get(lab)
+    }
+
+    /// Every lab's state, by lab id.
+    pub fn iter(&self) -> impl Iterator<Item = (&LabId, &LabState)> {
+        self.by_id.iter()
+    }
+
+    /// A lab's state, to change (a default one if it had none); `remembered` is
+    /// forgotten first.
+    pub fn get_mut(
+        &mut self,
+        lab: &LabId,
+        remembered: &mut impl RememberedOfLabs,
+    ) -> &mut LabState {
+        remembered.forget();
+        self.by_id.entry(lab.clone()).or_default()
+    }
+}
+
+impl FromIterator<(LabId, LabState)> for Labs {
+    fn from_iter<I: IntoIterator<Item = (LabId, LabState)>>(iter: I) -> Self {
+        Labs {
+            by_id: iter.into_iter().collect(),
+        }
+    }
+}
+
+/// A courier van, as the dispatcher books it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Courier {
+    /// Its id.
     pub id: CourierId,
+    /// Its last reported position.
     pub position: LatLon,
+    /// The lab it is based at.
     pub base: LabId,
     /// When the van is predicted free, after its last accepted request.
     pub free_at: Instant,
+    /// Where it will be when free (the lab of its last booked run).
     pub free_position: LatLon,
+    /// Trips booked today.
     pub trips: u32,
 }
 
+/// The weather the drones fly in.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Weather {
+    /// Wind towards the east, m/s.
     pub wind_east_mps: f64,
+    /// Wind towards the north, m/s.
     pub wind_north_mps: f64,
+    /// Rain, mm/h.
     pub rain_mm_h: f64,
 }
 
 impl Weather {
+    /// The wind as a vector (east, north), m/s.
     pub fn wind(&self) -> Vector2<f64> {
         Vector2::new(self.wind_east_mps, self.wind_north_mps)
     }
@@ -279,13 +406,21 @@ impl Weather {
 /// The whole changing state.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct State {
+    /// The dispatcher's clock: the latest event time seen.
     pub now: Instant,
+    /// Every drone.
     pub drones: BTreeMap<DroneId, Drone>,
+    /// Every box sealed today.
     pub boxes: BTreeMap<BoxId, SpecimenBox>,
+    /// Every tube in those boxes.
     pub tubes: BTreeMap<TubeBarcode, TubeState>,
+    /// Every mission and van run issued today.
     pub missions: BTreeMap<MissionId, Mission>,
-    pub labs: BTreeMap<LabId, LabState>,
+    /// Changed only through `Ctx::lab_mut` (see `Labs`).
+    pub labs: Labs,
+    /// Every courier van.
     pub couriers: BTreeMap<CourierId, Courier>,
+    /// The current weather.
     pub weather: Weather,
     /// Grounded by a coordinator.
     pub grounded_by_coordinator: bool,
@@ -293,6 +428,7 @@ pub struct State {
     pub grounded_by_weather: bool,
     /// Stations a coordinator asked to be picked up now.
     pub forced_pickups: BTreeSet<StationId>,
+    /// The number of the last mission issued.
     pub next_mission: u64,
     /// Whether every centre has been asked to seal at the last draw time.
     #[serde(default)]
@@ -307,10 +443,12 @@ pub struct State {
 }
 
 impl State {
+    /// Whether drones may not fly (a coordinator or the weather).
     pub fn fleet_grounded(&self) -> bool {
         self.grounded_by_coordinator || self.grounded_by_weather
     }
 
+    /// The next mission id.
     pub fn new_mission_id(&mut self) -> MissionId {
         self.next_mission += 1;
         MissionId::new(format!("M-{:06}", self.next_mission))

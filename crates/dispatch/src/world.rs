@@ -15,14 +15,18 @@ use std::collections::BTreeMap;
 /// A drone at the start of the day.
 #[derive(Clone, Debug)]
 pub struct DroneStart {
+    /// Its id.
     pub id: DroneId,
+    /// The pad it starts on (and is based at).
     pub pad: PadId,
+    /// Its battery at the start, percent.
     pub battery_pct: f64,
 }
 
 /// A courier van at the start of the day.
 #[derive(Clone, Debug)]
 pub struct CourierStart {
+    /// Its id.
     pub id: CourierId,
     /// The lab the van is based at (its rounds start and end there).
     pub base: LabId,
@@ -31,27 +35,46 @@ pub struct CourierStart {
 /// The service-level figures the dispatcher works to, as instants of the day.
 #[derive(Clone, Debug)]
 pub struct ServiceClock {
+    /// The first draw of the morning.
     pub first_draw: Instant,
+    /// The last draw (the last call to seal).
     pub last_draw: Instant,
+    /// When results must be back at the centre.
     pub cutoff: Instant,
+    /// From a verified result to its report at the centre.
     pub report: Duration,
 }
 
+/// What does not change during a day: the map, the fleet, the specs and the service levels, with the spatial index and airspace built once.
 #[derive(Debug)]
 pub struct World {
+    /// The centres.
     pub stations: BTreeMap<StationId, Station>,
+    /// The labs.
     pub labs: BTreeMap<LabId, Lab>,
+    /// The drone pads.
     pub pads: BTreeMap<PadId, Pad>,
+    /// The local frame flight math is done in.
     pub frame: LocalFrame,
+    /// No-fly zones and the routes around them.
     pub airspace: Airspace,
+    /// R-trees of the sites.
     pub index: SpatialIndex,
+    /// The drone type flown.
     pub drone_spec: DroneSpec,
+    /// Its time and energy model.
     pub flight: FlightModel,
+    /// The specimen box.
     pub box_spec: BoxSpec,
+    /// The courier vans.
     pub courier_spec: CourierSpec,
+    /// The dispatcher's tuning (margins, windows, thresholds).
     pub params: DispatchParams,
+    /// The day's service-level instants.
     pub service: ServiceClock,
+    /// The drones at the start of the day.
     pub drones: Vec<DroneStart>,
+    /// The vans at the start of the day.
     pub couriers: Vec<CourierStart>,
     /// Lab for each medical group (its HQ lab), for the courier baseline.
     pub group_labs: BTreeMap<String, LabId>,
@@ -68,15 +91,22 @@ pub struct World {
 /// Everything needed to build a `World`, so tests can build small worlds by hand.
 #[derive(Debug)]
 pub struct WorldParts {
+    /// The centres.
     pub stations: Vec<Station>,
+    /// The labs.
     pub labs: Vec<Lab>,
+    /// The drone pads.
     pub pads: Vec<Pad>,
+    /// The airspace (its frame is the world's).
     pub airspace: Airspace,
+    /// The drones at the start of the day.
     pub drones: Vec<DroneStart>,
+    /// The vans at the start of the day.
     pub couriers: Vec<CourierStart>,
 }
 
 impl World {
+    /// The world of `scenario` from its parts.
     pub fn new(scenario: &Scenario, parts: WorldParts) -> World {
         let frame = *parts.airspace.frame();
         let index = SpatialIndex::new(frame, &parts.stations, &parts.labs, &parts.pads);
@@ -128,7 +158,7 @@ impl World {
     /// The labs nearest to `p`, nearest first, at most `n`.
     pub fn nearest_labs(&self, p: LatLon, n: usize) -> impl Iterator<Item = &Lab> {
         self.index
-            .nearest(p, labflight_geo::index::SiteKind::Lab, n)
+            .nearest(p, labflight_geo::SiteKind::Lab, n)
             .into_iter()
             .filter_map(|(site, _)| self.labs.get(&LabId::new(&site.id)))
     }
@@ -150,6 +180,7 @@ impl World {
             .map(|p| &p.id)
     }
 
+    /// Where a pad is.
     pub fn pad_position(&self, pad: &PadId) -> Option<LatLon> {
         self.pads.get(pad).map(|p| p.position)
     }

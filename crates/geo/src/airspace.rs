@@ -13,22 +13,37 @@ use std::collections::BinaryHeap;
 /// A no-fly zone; `polygon` is in degrees (x = lon, y = lat).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NoFlyZone {
+    /// The zone's id, as in the map data.
     pub id: String,
+    /// Its name, for people.
     pub name: String,
+    /// Its outline, in degrees (x = lon, y = lat).
     pub polygon: Polygon<f64>,
 }
 
 /// A flight path: waypoints from start to end (both included) and its length.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Route {
+    /// Every point the drone flies through, start and end included.
     pub waypoints: Vec<LatLon>,
+    /// The length along the waypoints, metres.
     pub length_m: f64,
 }
 
+/// Why no route can be planned.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum AirspaceError {
+    /// An end of the route lies inside a no-fly zone.
     #[error("point ({lat:.6}, {lon:.6}) lies inside no-fly zone {zone}")]
-    InsideNoFly { lat: f64, lon: f64, zone: String },
+    InsideNoFly {
+        /// Latitude of the point.
+        lat: f64,
+        /// Longitude of the point.
+        lon: f64,
+        /// The zone it lies in.
+        zone: String,
+    },
+    /// No path around the zones joins the two points (from lat, lon to lat, lon).
     #[error("no path from ({0:.6}, {1:.6}) to ({2:.6}, {3:.6}) around the no-fly zones")]
     NoPath(f64, f64, f64, f64),
 }
@@ -39,6 +54,7 @@ struct LocalZone {
     bbox: Rect<f64>,
 }
 
+/// The district, its no-fly zones grown by a safety buffer, and the visibility graph around them: plans shortest routes that avoid every zone.
 #[derive(Debug)]
 pub struct Airspace {
     frame: LocalFrame,
@@ -102,6 +118,7 @@ fn buffered_vertices(p: &Polygon<f64>, buffer_m: f64) -> Vec<Vector2<f64>> {
 }
 
 impl Airspace {
+    /// The airspace of `district` with `zones` grown by `buffer_m` metres, in `frame`.
     pub fn new(
         frame: LocalFrame,
         district: MultiPolygon<f64>,
@@ -153,22 +170,27 @@ impl Airspace {
         airspace
     }
 
+    /// The local frame its geometry is worked in.
     pub fn frame(&self) -> &LocalFrame {
         &self.frame
     }
 
+    /// The no-fly zones, as given (without the buffer).
     pub fn zones(&self) -> &[NoFlyZone] {
         &self.zones
     }
 
+    /// The district's outline, in degrees.
     pub fn district(&self) -> &MultiPolygon<f64> {
         &self.district
     }
 
+    /// Whether `p` lies inside the district.
     pub fn in_district(&self, p: LatLon) -> bool {
         self.district.contains(&Point::new(p.lon, p.lat))
     }
 
+    /// The no-fly zone (with its buffer) that `p` lies inside, if any.
     pub fn in_no_fly(&self, p: LatLon) -> Option<&NoFlyZone> {
         let v = self.frame.to_local(p);
         let pt = Point::new(v.x, v.y);

@@ -11,23 +11,34 @@ use labflight_core::{DroneSpec, Tier};
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// What `maps check` found in a map folder: counts, distances to the group labs, and every problem.
 #[derive(Debug, Default)]
 pub struct CheckReport {
+    /// How many community health centres.
     pub centres: usize,
+    /// How many of them are regional centres.
     pub regional: usize,
+    /// Centres per subdistrict.
     pub by_subdistrict: BTreeMap<String, usize>,
+    /// Centres per medical group.
     pub by_group: BTreeMap<String, usize>,
+    /// How many labs.
     pub labs: usize,
+    /// How many drone pads.
     pub pads: usize,
+    /// How many no-fly zones.
     pub zones: usize,
     /// km from each centre to its group's HQ lab: min, median, max.
     pub to_group_lab_km: Option<(f64, f64, f64)>,
     /// Centres whose round trip to their group lab exceeds the full-load range.
     pub out_of_range: Vec<(String, f64)>,
+    /// The drone's still-air range with a full load, km.
     pub full_load_range_km: f64,
+    /// Every problem found; the map is usable only when there is none.
     pub errors: Vec<String>,
 }
 
+/// Checks a map against the drone that will fly it: every site inside the district and outside the no-fly zones, ids unique, groups with a lab, centres within range.
 pub fn check(map: &MapData, drone: &DroneSpec) -> CheckReport {
     let space = map.airspace(0.0);
     let frame = map.frame();

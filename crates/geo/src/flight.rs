@@ -16,13 +16,17 @@ const MIN_GROUND_SPEED_MPS: f64 = 0.5;
 /// Time and energy of one leg.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LegEstimate {
+    /// Length of the route flown, metres.
     pub distance_m: f64,
+    /// Flying time, take-off and landing included, seconds.
     pub duration_s: f64,
+    /// Battery energy spent, watt-hours.
     pub energy_wh: f64,
     /// False when the wind is too strong to make headway along the track.
     pub feasible: bool,
 }
 
+/// The wind- and payload-aware time and energy model of one drone type.
 #[derive(Clone, Debug)]
 pub struct FlightModel {
     spec: DroneSpec,
@@ -45,6 +49,7 @@ impl FlightModel {
         model
     }
 
+    /// The drone type it models.
     pub fn spec(&self) -> &DroneSpec {
         &self.spec
     }
@@ -62,6 +67,7 @@ impl FlightModel {
         self.spec.battery_wh * (1.0 - self.spec.reserve_fraction)
     }
 
+    /// The share of the battery, in percent, that `energy_wh` is.
     pub fn battery_pct_for(&self, energy_wh: f64) -> f64 {
         100.0 * energy_wh / self.spec.battery_wh
     }
@@ -117,6 +123,7 @@ impl FlightModel {
         }
     }
 
+    /// Time and energy of flying `route` with `payload_kg` in `wind` (east, north; m/s), leg by leg of its waypoints.
     pub fn leg_route(
         &self,
         frame: &LocalFrame,

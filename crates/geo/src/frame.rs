@@ -11,12 +11,14 @@ pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
 /// An east-north plane tangent at `origin`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LocalFrame {
+    /// The point the plane touches the earth at.
     pub origin: LatLon,
     metres_per_deg_lat: f64,
     metres_per_deg_lon: f64,
 }
 
 impl LocalFrame {
+    /// The frame tangent at `origin`.
     pub fn new(origin: LatLon) -> Self {
         let metres_per_deg_lat = EARTH_RADIUS_M.to_radians();
         Self {
@@ -34,6 +36,7 @@ impl LocalFrame {
         )
     }
 
+    /// The position at local east-north metres `v`.
     pub fn to_latlon(&self, v: Vector2<f64>) -> LatLon {
         LatLon::new(
             self.origin.lat + v.y / self.metres_per_deg_lat,
@@ -41,6 +44,7 @@ impl LocalFrame {
         )
     }
 
+    /// Distance between two positions, metres, in the plane.
     pub fn distance_m(&self, a: LatLon, b: LatLon) -> f64 {
         (self.to_local(a) - self.to_local(b)).norm()
     }

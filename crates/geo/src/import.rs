@@ -23,10 +23,12 @@ pub const COLUMNS: [&str; 10] = [
     "pad",
 ];
 
+/// A row of an import that was refused, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowError {
     /// 1-based line of the CSV (the header is row 1), or feature number in GeoJSON.
     pub row: usize,
+    /// Why the row was refused, naming the field and the value.
     pub reason: String,
 }
 

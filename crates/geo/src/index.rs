@@ -7,22 +7,31 @@ use labflight_core::{Lab, LatLon, Pad, Station};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
+/// What kind of site an index entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SiteKind {
+    /// A community health centre.
     Station,
+    /// A hospital lab.
     Lab,
+    /// A drone pad (at a centre, a lab or a depot).
     Pad,
 }
 
+/// One site in the index.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Site {
+    /// Centre, lab or pad.
     pub kind: SiteKind,
+    /// Its id in the map data.
     pub id: String,
+    /// Where it is.
     pub position: LatLon,
 }
 
 type Point = GeomWithData<[f64; 2], usize>;
 
+/// R-trees (`rstar`) of the centres, labs and pads: what is nearest a point.
 #[derive(Debug)]
 pub struct SpatialIndex {
     frame: LocalFrame,
@@ -39,6 +48,7 @@ fn slot(kind: SiteKind) -> usize {
 }
 
 impl SpatialIndex {
+    /// The index of these sites, in `frame`.
     pub fn new(
         frame: LocalFrame,
         stations: &[Station],
@@ -78,6 +88,7 @@ impl SpatialIndex {
         }
     }
 
+    /// The local frame distances are measured in.
     pub fn frame(&self) -> &LocalFrame {
         &self.frame
     }
@@ -109,6 +120,7 @@ impl SpatialIndex {
         out
     }
 
+    /// The `k` sites of `kind` nearest `p`, nearest first, with their distances in metres.
     pub fn nearest(&self, p: LatLon, kind: SiteKind, k: usize) -> Vec<(&Site, f64)> {
         self.nearest_of(p, kind, |_| true, k)
     }

@@ -11,20 +11,31 @@ use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::path::Path;
 
+/// A subdistrict of the district, for grouping centres.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Subdistrict {
+    /// Its name in pinyin.
     pub name: String,
+    /// Its name in Chinese.
     pub name_zh: String,
+    /// Its outline, in degrees.
     pub polygon: MultiPolygon<f64>,
 }
 
+/// A map folder's data: the district, its subdistricts, centres, labs, pads and no-fly zones.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MapData {
+    /// The district's outline, in degrees.
     pub district: MultiPolygon<f64>,
+    /// Its subdistricts.
     pub subdistricts: Vec<Subdistrict>,
+    /// The community health centres.
     pub stations: Vec<Station>,
+    /// The hospital labs.
     pub labs: Vec<Lab>,
+    /// The drone pads.
     pub pads: Vec<Pad>,
+    /// The no-fly zones.
     pub no_fly: Vec<NoFlyZone>,
 }
 
@@ -212,6 +223,7 @@ fn unique<'a>(
 }
 
 impl MapData {
+    /// Reads a map folder (`district.geojson`, `stations.geojson`, ...); every error names the file, the feature and the value.
     pub fn load(dir: &Path) -> Result<MapData, ConfigError> {
         let (file, district) = read(dir, "district.geojson")?;
         let district = district
@@ -322,6 +334,7 @@ impl MapData {
         })
     }
 
+    /// Writes the map as GeoJSON files into `dir`.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         let save = |name: &str, features: Vec<Feature>| -> std::io::Result<()> {
@@ -392,6 +405,7 @@ impl MapData {
         LocalFrame::new(c.unwrap_or(LatLon::new(22.687, 114.030)))
     }
 
+    /// The map's airspace with its no-fly zones grown by `buffer_m` metres.
     pub fn airspace(&self, buffer_m: f64) -> Airspace {
         Airspace::new(
             self.frame(),

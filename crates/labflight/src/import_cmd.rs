@@ -1,9 +1,24 @@
 //! `labflight maps import`: real sites into the map format, all rows or none.
 
 use crate::BadInput;
-use crate::maps_cmd::{Datum, Format};
+use clap::ValueEnum;
 use labflight_geo::MapData;
 use std::path::Path;
+
+/// The file format of the sites to import (by default, from the file's extension).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    Csv,
+    Geojson,
+}
+
+/// The datum the sites' coordinates are in: GCJ-02 (Chinese web maps) is
+/// converted to WGS84.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Datum {
+    Gcj02,
+    Wgs84,
+}
 
 pub fn run(
     input: &Path,
@@ -21,7 +36,7 @@ pub fn run(
             .is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json")),
     };
     let space = data.airspace(0.0);
-    match labflight_geo::import::import(input, csv, matches!(datum, Datum::Gcj02), &space) {
+    match labflight_geo::import(input, csv, matches!(datum, Datum::Gcj02), &space) {
         Ok(stations) => {
             let n = stations.len();
             data.stations = stations;

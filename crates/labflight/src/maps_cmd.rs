@@ -1,7 +1,8 @@
 //! `labflight maps check|generate|import`: the map data tools.
 
 use crate::BadInput;
-use clap::{Subcommand, ValueEnum};
+use crate::import_cmd::{Datum, Format};
+use clap::Subcommand;
 use labflight_core::Scenario;
 use labflight_geo::MapData;
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ pub enum MapsCommand {
     },
     /// Regenerate the illustrative Longhua layers (leaves scenario files alone).
     Generate {
-        #[arg(long, default_value_t = labflight_geo::mapgen::LONGHUA_SEED)]
+        #[arg(long, default_value_t = labflight_geo::LONGHUA_SEED)]
         seed: u64,
         #[arg(long, default_value = "maps/longhua")]
         out: PathBuf,
@@ -44,25 +45,13 @@ pub enum MapsCommand {
     },
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum Format {
-    Csv,
-    Geojson,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum Datum {
-    Gcj02,
-    Wgs84,
-}
-
 pub fn run(cmd: MapsCommand) -> anyhow::Result<()> {
     match cmd {
         MapsCommand::Check { dir, scenario } => {
             let scenario_file = scenario.unwrap_or_else(|| dir.join("scenario.toml"));
             let scenario = Scenario::load(&scenario_file)?;
             let map = MapData::load(&dir)?;
-            let report = labflight_geo::check::check(&map, &scenario.drone);
+            let report = labflight_geo::check(&map, &scenario.drone);
             print!("{report}");
             if report.errors.is_empty() {
                 Ok(())
@@ -82,8 +71,8 @@ pub fn run(cmd: MapsCommand) -> anyhow::Result<()> {
             zones,
         } => {
             let map = match city {
-                Some(n) => labflight_geo::mapgen::generate_city(seed, n, zones),
-                None => labflight_geo::mapgen::generate_longhua(seed),
+                Some(n) => labflight_geo::generate_city(seed, n, zones),
+                None => labflight_geo::generate_longhua(seed),
             };
             map.write(&out)?;
             println!(

@@ -9,7 +9,7 @@ use labflight_core::{Command, Instant, Stamped};
 use labflight_dispatch::{Dispatcher, PolicyKind, World};
 use labflight_server::replay::ReplayRun;
 use labflight_server::view::{self, AlertView, Frame, HooksView};
-use labflight_sim::output;
+use labflight_sim as output;
 use std::path::Path;
 use std::sync::Arc;
 

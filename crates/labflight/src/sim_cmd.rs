@@ -8,7 +8,7 @@ use clap::Args;
 use labflight_core::Scenario;
 use labflight_dispatch::{Dispatcher, PolicyKind, World};
 use labflight_geo::MapData;
-use labflight_sim::output::{self, JournalHeader};
+use labflight_sim::{self as output, JournalHeader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -110,11 +110,7 @@ struct Run {
 }
 
 impl Run {
-    fn write(
-        &self,
-        dir: &Path,
-        others: &[(String, labflight_sim::kpi::Kpis)],
-    ) -> anyhow::Result<()> {
+    fn write(&self, dir: &Path, others: &[(String, labflight_sim::Kpis)]) -> anyhow::Result<()> {
         output::write_run(
             dir,
             &self.header,
@@ -196,7 +192,7 @@ fn run_one(
     })
 }
 
-fn table(rows: &[(String, labflight_sim::kpi::Kpis)]) -> String {
+fn table(rows: &[(String, labflight_sim::Kpis)]) -> String {
     let mut s = format!(
         "{:<22} {:>8} {:>9} {:>7} {:>7} {:>7} {:>9} {:>5} {:>8} {:>7} {:>8}\n",
         "run",
@@ -267,7 +263,7 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
             ));
         }
     }
-    let rows: Vec<(String, labflight_sim::kpi::Kpis)> = runs
+    let rows: Vec<(String, labflight_sim::Kpis)> = runs
         .iter()
         .map(|(n, r)| (n.clone(), r.day.kpis.clone()))
         .collect();
@@ -330,15 +326,15 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         let (scenario, world) = load_world(&header.scenario_file, &header.overrides)?;
         let bar = progress_bar(args.quiet, "replay");
         let mut dispatcher: Option<Dispatcher> = None;
-        let mut events = Vec::new();
-        let mut commands = Vec::new();
+        let mut run = labflight_sim::DayRun::default();
         for chunk in parsed {
             for e in chunk.events {
                 let d = dispatcher.get_or_insert_with(|| {
                     Dispatcher::new(Arc::clone(&world), policy, header.seed, e.at)
                 });
-                commands.extend(d.handle(&e).into_iter().map(|c| (events.len(), c)));
-                events.push(e);
+                let (index, commands) = run.decide(d, e);
+                run.commands
+                    .extend(commands.into_iter().map(|c| (index, c)));
             }
             bar.set_position(chunk.bytes_read * 1000 / journal_bytes);
         }
@@ -347,13 +343,9 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
             .join()
             .expect("the journal parser does not panic")
             .map_err(BadInput)?;
-        if events.is_empty() {
+        if run.journal.is_empty() {
             return Err(BadInput(format!("{}: no events", args.journal.display())).into());
         }
-        let run = labflight_sim::engine::DayRun {
-            journal: events,
-            commands,
-        };
         Ok((scenario, world, run))
     })?;
     std::fs::create_dir_all(&args.out)
@@ -362,7 +354,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         // The journal and commands are written while the ledger is drawn up.
         let decisions = s.spawn(|| output::write_decisions(&args.out, &header, &run));
         let ledger = labflight_sim::ledger_of(&scenario, &run);
-        let kpis = labflight_sim::kpi::compute(&scenario, header.seed, policy.name(), &ledger);
+        let kpis = labflight_sim::compute_kpis(&scenario, header.seed, policy.name(), &ledger);
         output::write_outcome(&args.out, &scenario, &world, &ledger, &kpis, &[])
             .with_context(|| format!("writing {}", args.out.display()))?;
         decisions

@@ -3,7 +3,7 @@
 //! by van, and at the morning peak the vans are an hour away: its serum passes
 //! its two hours on the road.
 
-use super::drone::ideal_can_fly;
+use super::weighing::ideal_can_fly;
 use crate::ctx::Ctx;
 use labflight_core::command::StationNotice;
 use labflight_core::{Command, LabId, LatLon, StationId};

@@ -2,8 +2,9 @@
 //! rounds every `courier.round_interval_minutes`, call at each centre of their
 //! round in turn, take whatever boxes are waiting and drive back to the lab.
 
-use super::Policy;
-use crate::ctx::{CourierRun, Ctx};
+use super::base::Policy;
+use crate::ctx::Ctx;
+use crate::ctx::vans::CourierRun;
 use crate::world::World;
 use labflight_core::scenario::minutes;
 use labflight_core::{CourierId, Instant, LabId, StationId};

@@ -3,9 +3,9 @@
 //! centre's group lab (or the nearest lab that runs the tests). No batching, no
 //! deadlines, no vans: what dispatching without planning looks like.
 
-use super::{Policy, recover_stranded, stranded_boxes};
+use super::base::{Policy, recover_stranded, stranded_boxes};
 use crate::ctx::Ctx;
-use crate::planner::{choose_lab, evaluate_drone};
+use crate::planner::evaluate_drone;
 use crate::state::BoxStatus;
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 
@@ -40,28 +40,18 @@ impl Policy for Greedy {
             let station = &ctx.world.stations[&b.station];
             let group_lab = ctx.world.group_labs.get(station.group.as_str()).cloned();
             let now = ctx.state.now;
-            let (mut lab, _) = choose_lab(
-                ctx.world,
-                ctx.state,
-                ctx.cache,
+            let only_box = std::slice::from_ref(&box_id);
+            let (mut lab, _) = ctx.choose_lab(
                 station.position,
-                &[&b],
+                only_box,
                 b.payload_kg,
                 now,
                 group_lab.as_ref(),
             );
             if lab.is_none() {
-                lab = choose_lab(
-                    ctx.world,
-                    ctx.state,
-                    ctx.cache,
-                    station.position,
-                    &[&b],
-                    b.payload_kg,
-                    now,
-                    None,
-                )
-                .0;
+                lab = ctx
+                    .choose_lab(station.position, only_box, b.payload_kg, now, None)
+                    .0;
             }
             let Some(lab) = lab else {
                 warn_once(ctx, &box_id, "no open lab runs every test in this box");

@@ -3,12 +3,11 @@
 //! van. A motor fault just after loading otherwise leaves its tubes an hour or more
 //! on the pad, waiting for a van through the morning's traffic.
 
-use super::drone::{
+use super::base::{load_boxes, next_call_for};
+use super::weighing::{
     CANDIDATES, SoonReady, approach_from_nearest, mark_chosen, soon_ready_drones, weigh,
 };
-use super::{load_boxes, next_call_for};
 use crate::ctx::Ctx;
-use crate::planner::choose_lab;
 use crate::state::BoxStatus;
 use labflight_core::command::Explanation;
 use labflight_core::pad::PadSite;
@@ -102,13 +101,8 @@ fn fly_on_now(
         return false;
     }
     let depart = ctx.state.now + approach_from_nearest(ctx, pos);
-    let world = ctx.world;
-    let state: &crate::state::State = ctx.state;
-    let refs: Vec<_> = boxes.iter().map(|b| &state.boxes[b]).collect();
-    let payload_kg = refs.iter().map(|b| b.payload_kg).sum();
-    let (Some(lab), labs_weighed) = choose_lab(
-        world, state, ctx.cache, pos, &refs, payload_kg, depart, None,
-    ) else {
+    let payload_kg = boxes.iter().map(|b| ctx.state.boxes[b].payload_kg).sum();
+    let (Some(lab), labs_weighed) = ctx.choose_lab(pos, boxes, payload_kg, depart, None) else {
         return false;
     };
     let (Some((drone, option)), mut weighed) = weigh(ctx, &candidates, pos, payload_kg, &lab.leg)

@@ -3,11 +3,12 @@
 //! While the fleet is grounded the few vans carry everything, and a van that
 //! serves one centre a trip leaves the others' tubes to pass their limits.
 
-use crate::ctx::{CourierRun, Ctx, VanQuote};
+use crate::ctx::Ctx;
+use crate::ctx::vans::{CourierRun, VanQuote};
 use crate::planner::{arrival_deadline, earliest_stability, families_of};
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, CourierId, Instant, LabId, LatLon, StationId};
-use labflight_geo::index::SiteKind;
+use labflight_geo::SiteKind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The most centres one van trip calls at (the first included).

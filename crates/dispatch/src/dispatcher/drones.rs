@@ -1,0 +1,307 @@
+//! What drones report besides telemetry: take-off, landing, a box loaded, a
+//! mission complete, a battery ready, a fault, a lost or restored link. Custody
+//! follows the box: a drone reporting a box it was not sent for takes it into its
+//! own mission, resumes an aborted one, or strands it where it lands.
+
+use super::homing::after_flight;
+use super::recovery::{abort_mission, ask_lab_to_take_in, nearest_pad};
+use crate::ctx::Ctx;
+use crate::state::{BoxStatus, Carrier, DroneStatus, MissionStatus, SetDown};
+use labflight_core::command::{AlertKind, Severity};
+use labflight_core::event::DroneEventKind;
+use labflight_core::{BoxId, Command, DroneId, MissionId};
+
+/// Something happened to a drone: it is heard from (its link restored unless it
+/// reports the loss); whether to plan again.
+pub(super) fn apply_drone_event(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventKind) -> bool {
+    let now = ctx.state.now;
+    let Some(d) = ctx.state.drones.get_mut(drone) else {
+        return false;
+    };
+    d.last_seen = now;
+    // A drone that reports anything but the loss of its link is heard from again.
+    let heard_again =
+        *kind != DroneEventKind::LinkLost && std::mem::replace(&mut d.link_lost, false);
+    apply_drone_event_kind(ctx, drone, kind) || heard_again
+}
+
+/// What each drone event means for the drone, its mission and its boxes.
+fn apply_drone_event_kind(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventKind) -> bool {
+    let Some(d) = ctx.state.drones.get_mut(drone) else {
+        return false;
+    };
+    match kind {
+        DroneEventKind::TookOff => {
+            d.pad = None;
+            false
+        }
+        DroneEventKind::Landed { pad, position } => {
+            d.position = *position;
+            d.pad = pad.clone();
+            if let DroneStatus::Returning { pad: target } = &d.status
+                && Some(target) == pad.as_ref()
+            {
+                d.status = DroneStatus::Idle;
+                after_flight(ctx, drone);
+                return true;
+            }
+            false
+        }
+        DroneEventKind::PayloadLoaded { box_id } => payload_loaded(ctx, drone, box_id),
+        DroneEventKind::PayloadReleased { .. } => false,
+        DroneEventKind::MissionComplete { mission } => {
+            if d.mission() == Some(mission) {
+                d.status = DroneStatus::Idle;
+                d.flights += 1;
+                if let Some(m) = ctx.state.missions.get(mission) {
+                    let lab_pad = m.plan.as_ref().and_then(|p| p.lab_pad.clone());
+                    if d.pad.is_none() {
+                        d.pad = lab_pad;
+                    }
+                }
+                after_flight(ctx, drone);
+            }
+            true
+        }
+        DroneEventKind::BatteryReady { battery_pct } => {
+            d.battery_pct = battery_pct.clamp(0.0, 100.0);
+            if matches!(d.status, DroneStatus::Charging { .. }) {
+                d.status = DroneStatus::Idle;
+                after_flight(ctx, drone);
+            }
+            true
+        }
+        DroneEventKind::Fault { reason } => {
+            let mission = d.mission().cloned();
+            d.status = DroneStatus::Fault {
+                reason: reason.clone(),
+            };
+            ctx.alert(
+                AlertKind::DroneFault,
+                Severity::Critical,
+                drone.as_str(),
+                format!("fault: {reason}"),
+            );
+            if let Some(m) = mission {
+                abort_mission(ctx, &m, &format!("drone fault: {reason}"));
+            }
+            true
+        }
+        DroneEventKind::LinkLost => {
+            if !std::mem::replace(&mut d.link_lost, true) {
+                ctx.alert(
+                    AlertKind::DroneLost,
+                    Severity::Warning,
+                    drone.as_str(),
+                    "link lost",
+                );
+            }
+            false
+        }
+        DroneEventKind::LinkRestored => {
+            d.link_lost = false;
+            true
+        }
+    }
+}
+
+/// A drone reports a box loaded. Normally the box was assigned to the mission it
+/// flies. Otherwise custody follows the box, not the plan: a drone declared lost
+/// (its mission aborted, the box re-planned) may reappear with the box on board.
+/// The box leaves whatever else was planned for it, and the drone's aborted
+/// mission resumes to the best lab; on a drone flying another mission it rides to
+/// that mission's lab; failing both it is stranded where the drone lands, for a
+/// van. Whether the plan changed (a freed drone or van is free again).
+fn payload_loaded(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) -> bool {
+    let flying = ctx
+        .state
+        .drones
+        .get(drone)
+        .and_then(|d| d.mission().cloned());
+    let Some(b) = ctx.state.boxes.get_mut(box_id) else {
+        return false;
+    };
+    if b.loaded_on.as_ref() == Some(drone) {
+        return false;
+    }
+    b.loaded_on = Some(drone.clone());
+    let status = b.status.clone();
+    match &status {
+        BoxStatus::Assigned { mission } if flying.as_ref() == Some(mission) => {
+            load_on(ctx, box_id, mission);
+            return false;
+        }
+        BoxStatus::OnBoard { mission } if flying.as_ref() == Some(mission) => return false,
+        // At its centre, or on the pad a drone set it down on: custody follows the box.
+        BoxStatus::Waiting | BoxStatus::Assigned { .. } | BoxStatus::Stranded { .. } => {}
+        other => {
+            let msg = format!(
+                "{drone} reports loading {box_id}, which is {}: custody not changed, check the box",
+                other.name()
+            );
+            ctx.alert(
+                AlertKind::CustodyConflict,
+                Severity::Critical,
+                box_id.as_str(),
+                msg,
+            );
+            return false;
+        }
+    }
+    // The box is on this drone, not where the plan had it.
+    if let BoxStatus::Assigned { mission } = &status {
+        leave_mission(ctx, box_id, mission, drone);
+    }
+    if let Some(m) = flying {
+        // A mission of this drone's already holding the box (a second box of a
+        // resumed mission), or another one it is flying: the box rides along.
+        if let Some(mm) = ctx.state.missions.get_mut(&m)
+            && !mm.boxes.contains(box_id)
+        {
+            mm.boxes.push(box_id.clone());
+        }
+        let lab = ctx.state.missions[&m].lab.clone();
+        ctx.book_inbound_for(std::slice::from_ref(box_id), &lab);
+        load_on(ctx, box_id, &m);
+        let msg = format!("{box_id} loaded on {drone}, which flies {m}: it goes to {lab}");
+        ctx.alert(
+            AlertKind::CustodyConflict,
+            Severity::Warning,
+            drone.as_str(),
+            msg,
+        );
+        return true;
+    }
+    if resume_aborted_mission(ctx, drone, box_id) {
+        return true;
+    }
+    strand_on(ctx, drone, box_id);
+    true
+}
+
+/// Marks a box on board `mission`, which is then picked up.
+fn load_on(ctx: &mut Ctx<'_>, box_id: &BoxId, mission: &MissionId) {
+    if let Some(b) = ctx.state.boxes.get_mut(box_id) {
+        b.status = BoxStatus::OnBoard {
+            mission: mission.clone(),
+        };
+        b.set_down = None;
+    }
+    if let Some(m) = ctx.state.missions.get_mut(mission) {
+        m.status = MissionStatus::PickedUp;
+    }
+}
+
+/// Takes a box out of a mission planned for it (it left on `drone`); a mission left
+/// with nothing to carry is aborted, freeing its drone or van.
+fn leave_mission(ctx: &mut Ctx<'_>, box_id: &BoxId, mission: &MissionId, drone: &DroneId) {
+    let Some(m) = ctx.state.missions.get_mut(mission) else {
+        return;
+    };
+    m.boxes.retain(|b| b != box_id);
+    let (lab, empty) = (m.lab.clone(), m.boxes.is_empty());
+    ctx.unbook_inbound(std::slice::from_ref(box_id), &lab);
+    if empty {
+        abort_mission(ctx, mission, &format!("its box {box_id} left on {drone}"));
+    }
+}
+
+/// Resumes the latest aborted mission of `drone` that held `box_id`, to the lab
+/// with the earliest result the drone can still reach. Whether it did.
+fn resume_aborted_mission(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) -> bool {
+    let carrier = Carrier::Drone(drone.clone());
+    let Some(mission) = ctx
+        .state
+        .missions
+        .values()
+        .filter(|m| m.carrier == carrier && m.status == MissionStatus::Aborted)
+        .filter(|m| m.boxes.contains(box_id))
+        .map(|m| m.id.clone())
+        .next_back()
+    else {
+        return false;
+    };
+    let Some(d) = ctx.state.drones.get(drone).cloned() else {
+        return false;
+    };
+    let (payload, now) = (ctx.state.boxes[box_id].payload_kg, ctx.state.now);
+    let only_box = std::slice::from_ref(box_id);
+    let (Some(choice), _) = ctx.choose_lab(d.position, only_box, payload, now, None) else {
+        return false;
+    };
+    if choice.leg.estimate.energy_wh > crate::planner::spendable_wh(ctx.world, &d)
+        || !choice.leg.estimate.feasible
+    {
+        return false;
+    }
+    let now = ctx.state.now;
+    let m = ctx.state.missions.get_mut(&mission).expect("found above");
+    m.boxes = vec![box_id.clone()];
+    m.lab = choice.lab.clone();
+    m.planned_arrival = now + choice.leg.duration();
+    ctx.book_inbound_for(std::slice::from_ref(box_id), &choice.lab);
+    load_on(ctx, box_id, &mission);
+    if let Some(dm) = ctx.state.drones.get_mut(drone) {
+        dm.status = DroneStatus::OnMission {
+            mission: mission.clone(),
+        };
+    }
+    ctx.drones_changed();
+    let reason = format!(
+        "{drone}, declared lost, reappeared with {box_id} on board: {mission} resumed to {}",
+        choice.lab
+    );
+    ctx.alert(
+        AlertKind::DroneLost,
+        Severity::Warning,
+        drone.as_str(),
+        reason.clone(),
+    );
+    ctx.out.push(Command::Redirect {
+        mission: mission.clone(),
+        drone: drone.clone(),
+        lab: choice.lab.clone(),
+        leg: choice.leg.to_leg(drone.as_str(), choice.lab.as_str(), now),
+        reason,
+    });
+    true
+}
+
+/// A box on a drone with no mission to carry it on: the drone lands at the nearest
+/// pad and the box is stranded there for a van (`recover_stranded`).
+fn strand_on(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) {
+    let world = ctx.world;
+    let Some(d) = ctx.state.drones.get(drone) else {
+        return;
+    };
+    let position = d.position;
+    // Where it is already flying back to, or the nearest pad.
+    let (pad, flying_back) = match &d.status {
+        DroneStatus::Returning { pad } => (Some(pad.clone()), true),
+        _ => (nearest_pad(world, position), false),
+    };
+    let at = pad
+        .as_ref()
+        .and_then(|p| world.pad_position(p))
+        .unwrap_or(position);
+    let now = ctx.state.now;
+    if let Some(b) = ctx.state.boxes.get_mut(box_id) {
+        b.status = BoxStatus::Stranded { at };
+        b.set_down = pad.clone().map(|pad| SetDown { pad, since: now });
+    }
+    ask_lab_to_take_in(ctx, std::slice::from_ref(box_id));
+    let msg = format!(
+        "{box_id} loaded on {drone}, which has no mission to carry it: stranded where it lands, for a van"
+    );
+    ctx.alert(
+        AlertKind::TubeAtRisk,
+        Severity::Critical,
+        box_id.as_str(),
+        msg.clone(),
+    );
+    if let Some(pad) = pad
+        && !flying_back
+    {
+        ctx.fly_empty(drone, pad, msg);
+    }
+}

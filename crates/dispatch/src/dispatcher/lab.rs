@@ -1,0 +1,188 @@
+//! What labs report: a box received, the queue, analyzers down and up, the lab
+//! closed or open, tubes resulted, rejected and reported. A lab that can no longer
+//! serve what is bound for it has those missions rerouted (`recovery::reroute_from`).
+//! Every change to a lab's state goes through `Ctx::lab_mut`.
+
+use super::recovery::reroute_from;
+use crate::ctx::Ctx;
+use crate::state::{BoxStatus, MissionStatus, TubeStatus};
+use labflight_core::command::{AlertKind, Severity, StationNotice};
+use labflight_core::event::LabUpdate;
+use labflight_core::{BoxId, Command, LabId, TubeBarcode};
+
+/// A box reached a lab (scanned in, or delivered by a van): its tubes are at the
+/// lab, the lab's lines take them, and its mission is delivered once every box is.
+pub(super) fn box_delivered(ctx: &mut Ctx<'_>, box_id: &BoxId, lab: &LabId) {
+    let Some(b) = ctx.state.boxes.get_mut(box_id) else {
+        return;
+    };
+    if matches!(b.status, BoxStatus::Delivered { .. }) {
+        return;
+    }
+    let mission = match &b.status {
+        BoxStatus::Assigned { mission } | BoxStatus::OnBoard { mission } => Some(mission.clone()),
+        _ => None,
+    };
+    b.status = BoxStatus::Delivered { lab: lab.clone() };
+    let barcodes: Vec<_> = b.tubes.iter().map(|t| t.barcode.clone()).collect();
+    let box_ids = [box_id.clone()];
+    if let Some(m) = mission.as_ref().and_then(|m| ctx.state.missions.get(m)) {
+        let booked = m.lab.clone();
+        ctx.unbook_inbound(&box_ids, &booked);
+    }
+    let mut families = Vec::new();
+    for bc in barcodes {
+        if let Some(t) = ctx.state.tubes.get_mut(&bc) {
+            t.status = t.status.max(TubeStatus::AtLab);
+            t.received_at.get_or_insert(ctx.state.now);
+            t.lab = Some(lab.clone());
+            families.extend(t.families.iter().copied());
+        }
+    }
+    let (world, now) = (ctx.world, ctx.state.now);
+    let ls = ctx.lab_mut(lab);
+    for f in &families {
+        *ls.backlog.entry(*f).or_insert(0) += 1;
+    }
+    if let Some(l) = world.labs.get(lab) {
+        crate::planner::lines_take(ls, l, families, now);
+    }
+    if let Some(m) = mission.and_then(|m| ctx.state.missions.get_mut(&m)) {
+        let all = m.boxes.iter().all(|b| {
+            matches!(
+                ctx.state.boxes.get(b).map(|x| &x.status),
+                Some(BoxStatus::Delivered { .. })
+            )
+        });
+        if all && m.status != MissionStatus::Aborted {
+            m.status = MissionStatus::Delivered;
+        }
+    }
+}
+
+/// A lab reports its queue, an analyzer down or up, or that it closed or opened;
+/// missions it can no longer serve are rerouted. Whether to plan again.
+pub(super) fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> bool {
+    let Some(info) = ctx.world.labs.get(lab) else {
+        return false;
+    };
+    let ls = ctx.lab_mut(lab);
+    match update {
+        LabUpdate::Queue { tubes } => {
+            ls.reported_queue = Some(*tubes);
+            let per_hour: f64 = info.analyzers.iter().map(|a| a.tubes_per_hour).sum();
+            let overloaded = f64::from(*tubes) > per_hour;
+            if overloaded && !ls.overload_alerted {
+                ls.overload_alerted = true;
+                let msg =
+                    format!("{tubes} tubes queued, above one hour of capacity ({per_hour:.0}/h)");
+                ctx.alert(
+                    AlertKind::LabOverloaded,
+                    Severity::Warning,
+                    lab.as_str(),
+                    msg,
+                );
+            } else if !overloaded {
+                ls.overload_alerted = false;
+            }
+            false
+        }
+        LabUpdate::AnalyzerDown { analyzer } => {
+            ls.analyzers_down.insert(analyzer.clone());
+            reroute_from(ctx, lab, &format!("analyzer {analyzer} down at {lab}"));
+            true
+        }
+        LabUpdate::AnalyzerUp { analyzer } => {
+            ls.analyzers_down.remove(analyzer);
+            true
+        }
+        LabUpdate::Closed => {
+            ls.closed = true;
+            reroute_from(ctx, lab, &format!("{lab} closed"));
+            true
+        }
+        LabUpdate::Opened => {
+            ls.closed = false;
+            true
+        }
+    }
+}
+
+/// A tube's result is verified: it leaves the lab's backlog.
+pub(super) fn tube_resulted(ctx: &mut Ctx<'_>, barcode: &TubeBarcode, lab: &LabId) -> bool {
+    if let Some(t) = ctx.state.tubes.get_mut(barcode)
+        && t.status < TubeStatus::Resulted
+    {
+        t.status = TubeStatus::Resulted;
+        let families = t.families.clone();
+        let ls = ctx.lab_mut(lab);
+        for f in families {
+            if let Some(n) = ls.backlog.get_mut(&f) {
+                *n = n.saturating_sub(1);
+            }
+        }
+    }
+    false
+}
+
+/// The lab refused a tube: it leaves the backlog and its centre is asked to redraw.
+pub(super) fn tube_rejected(
+    ctx: &mut Ctx<'_>,
+    barcode: &TubeBarcode,
+    lab: &LabId,
+    reason: &str,
+) -> bool {
+    let Some(t) = ctx.state.tubes.get_mut(barcode) else {
+        return false;
+    };
+    if t.status >= TubeStatus::Resulted {
+        return false;
+    }
+    t.status = TubeStatus::Rejected;
+    let families = t.families.clone();
+    let box_id = t.box_id.clone();
+    let ls = ctx.lab_mut(lab);
+    for f in families {
+        if let Some(n) = ls.backlog.get_mut(&f) {
+            *n = n.saturating_sub(1);
+        }
+    }
+    if let Some(station) = ctx.state.boxes.get(&box_id).map(|b| b.station.clone()) {
+        ctx.out.push(Command::NotifyStation {
+            station,
+            notice: StationNotice::RedrawNeeded {
+                barcode: barcode.clone(),
+                reason: format!("rejected by {lab}: {reason}"),
+            },
+        });
+    }
+    false
+}
+
+/// The result reached the centre.
+pub(super) fn result_reported(ctx: &mut Ctx<'_>, barcode: &TubeBarcode) -> bool {
+    if let Some(t) = ctx.state.tubes.get_mut(barcode) {
+        t.status = TubeStatus::Reported;
+        t.reported_at = Some(ctx.state.now);
+    }
+    false
+}
+
+/// A lab claimed a tube that is not its own (refused at the edge): the
+/// coordinators are alerted, naming the claim and where labflight has the tube.
+/// Nothing else changes.
+pub(super) fn custody_disputed(
+    ctx: &mut Ctx<'_>,
+    lab: &LabId,
+    barcode: &TubeBarcode,
+    claim: &str,
+) -> bool {
+    let actual = crate::lab_claims::tube_whereabouts(ctx.state, barcode);
+    ctx.alert(
+        AlertKind::CustodyConflict,
+        Severity::Critical,
+        barcode.as_str(),
+        format!("lab {lab} says tube `{barcode}` is {claim}, refused: {actual}"),
+    );
+    false
+}

@@ -1,0 +1,205 @@
+//! The `drone` policy's view of the waiting boxes: one pickup per centre, with the
+//! lab of the earliest result and whether it is due; more made due while drones
+//! are to spare; and the at-risk warning when a pickup would be late.
+
+use crate::ctx::Ctx;
+use crate::planner::{LabChoice, earliest_stability};
+use crate::policy::base::load_boxes;
+use crate::policy::weighing::approach_from_nearest;
+use labflight_core::command::{AlertKind, Alternative, Severity};
+use labflight_core::scenario::minutes;
+use labflight_core::{BoxId, Instant, LabId, StationId};
+
+/// A centre with boxes waiting, and what a flight for them would look like.
+#[derive(Clone)]
+pub(super) struct Pickup {
+    pub(super) station: StationId,
+    pub(super) boxes: Vec<BoxId>,
+    pub(super) payload_kg: f64,
+    pub(super) lab: LabChoice,
+    pub(super) lab_alternatives: Vec<Alternative>,
+    pub(super) deadline: Instant,
+    /// When the first of its tubes passes its stability limit: between pickups
+    /// due at the same time (at the last draw, all those already late for the
+    /// cutoff), the one that would otherwise be redrawn goes first.
+    pub(super) stability_deadline: Instant,
+    /// When the boxes would reach the lab on a flight of their own by the nearest
+    /// free drone: past `deadline` means they are late whatever flies them.
+    pub(super) earliest_arrival: Instant,
+    pub(super) ready: bool,
+    /// Waits for the centre's last call (see `LAST_CALL_HOLD_MINUTES`): it stays
+    /// on the ground even with drones to spare.
+    pub(super) held_for_last_call: bool,
+}
+
+impl Pickup {
+    /// The labs besides the chosen one that can take the boxes, earliest predicted
+    /// result first.
+    pub(super) fn other_labs(&self) -> Vec<LabId> {
+        let mut others: Vec<_> = self
+            .lab_alternatives
+            .iter()
+            .filter(|a| a.score >= 0.0)
+            .filter_map(|a| a.lab.clone().map(|l| (a.score, l)))
+            .filter(|(_, l)| *l != self.lab.lab)
+            .collect();
+        others.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        others.into_iter().map(|(_, l)| l).collect()
+    }
+}
+
+/// The share of the fleet kept free for pickups about to fall due while the rest
+/// fly pickups early (see `fly_early_while_drones_spare`).
+pub(super) const SPARE_FLEET_KEPT: f64 = 0.2;
+
+/// Makes pickups still inside their batching window due, earliest deadline first,
+/// while more drones stand free than due pickups need, keeping `SPARE_FLEET_KEPT`
+/// of the fleet free. A drone standing idle while boxes wait is capacity lost for
+/// good: after the first seals of the morning the fleet is busy until noon, and
+/// boxes that fly before the peak leave drones for it (21 seeds: 99.30 % on time
+/// without it, 99.46 % with it; 10 % and 30 % kept did worse).
+pub(super) fn fly_early_while_drones_spare(ctx: &Ctx<'_>, all: &mut [Pickup]) {
+    let spare = drones_to_spare(ctx, all);
+    for p in all
+        .iter_mut()
+        .filter(|p| !p.ready && !p.held_for_last_call)
+        .take(spare)
+    {
+        p.ready = true;
+    }
+}
+
+/// How many more drones stand free than the due pickups need, keeping
+/// `SPARE_FLEET_KEPT` of the fleet free.
+pub(super) fn drones_to_spare(ctx: &Ctx<'_>, all: &[Pickup]) -> usize {
+    let due = all.iter().filter(|p| p.ready).count();
+    free_beyond_kept(ctx).saturating_sub(due)
+}
+
+/// How many drones stand free beyond the `SPARE_FLEET_KEPT` share of the fleet.
+pub(super) fn free_beyond_kept(ctx: &Ctx<'_>) -> usize {
+    let kept = (ctx.state.drones.len() as f64 * SPARE_FLEET_KEPT).ceil() as usize;
+    let free = ctx
+        .state
+        .drones
+        .keys()
+        .filter(|d| ctx.drone_available(d))
+        .count();
+    free.saturating_sub(kept)
+}
+
+/// How long before the last draw a pickup that can still make its deadline after
+/// the last call waits for it, minutes.
+pub(super) const LAST_CALL_HOLD_MINUTES: f64 = 30.0;
+
+/// Every centre with waiting boxes, with its lab choice and whether it is due now.
+pub(super) fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
+    let now = ctx.state.now;
+    let margin = minutes(ctx.world.params.deadline_margin_minutes);
+    let window = minutes(ctx.world.params.batching_window_minutes);
+    let max_payload = ctx.world.drone_spec.max_payload_kg;
+    let no_more_draws = now >= ctx.world.service.last_draw;
+    let waiting = ctx.state.waiting_boxes();
+    let mut out = Vec::new();
+    for (station, waiting) in waiting {
+        let waiting_count = waiting.len();
+        let boxes = load_boxes(ctx, &waiting);
+        if boxes.is_empty() {
+            continue;
+        }
+        let pos = ctx.world.stations[&station].position;
+        let approach = approach_from_nearest(ctx, pos);
+        // Borrow the boxes in place: cloning their manifests on every tick is the
+        // dominant cost of a city-scale re-plan.
+        let state: &crate::state::State = ctx.state;
+        let refs: Vec<_> = boxes.iter().map(|b| &state.boxes[b]).collect();
+        let payload_kg: f64 = refs.iter().map(|b| b.payload_kg).sum();
+        let oldest_seal = refs.iter().map(|b| b.sealed_at).min().unwrap_or(now);
+        let stability_deadline =
+            earliest_stability(refs.iter().copied()).unwrap_or(ctx.world.service.cutoff);
+        let (lab, lab_alternatives) = ctx.choose_lab(pos, &boxes, payload_kg, now + approach, None);
+        let Some(lab) = lab else {
+            for b in &boxes {
+                let sb = ctx.state.boxes.get_mut(b).expect("waiting box exists");
+                if !std::mem::replace(&mut sb.at_risk_alerted, true) {
+                    let why: Vec<_> = lab_alternatives
+                        .iter()
+                        .map(|a| {
+                            format!(
+                                "{}: {}",
+                                a.lab.as_ref().map_or("", |l| l.as_str()),
+                                a.verdict
+                            )
+                        })
+                        .collect();
+                    ctx.alert(
+                        AlertKind::TubeAtRisk,
+                        Severity::Critical,
+                        b.as_str(),
+                        format!("no lab can take this box now ({})", why.join("; ")),
+                    );
+                }
+            }
+            continue;
+        };
+        let arrive = now + approach + lab.leg.duration();
+        let slack = lab.deadline - margin - arrive;
+        // Shortly before the last draw, a pickup that can wait for the last call
+        // does: one flight then takes the centre's last box too.
+        let to_last_call = ctx.world.service.last_draw - now;
+        let waits_for_last_call = !no_more_draws
+            && to_last_call <= minutes(LAST_CALL_HOLD_MINUTES)
+            && slack >= to_last_call
+            && !ctx.state.forced_pickups.contains(&station);
+        let ready = (slack <= window
+            || now - oldest_seal >= window
+            || ctx.state.forced_pickups.contains(&station)
+            || payload_kg >= 0.6 * max_payload
+            || waiting_count > boxes.len()
+            || no_more_draws)
+            && !waits_for_last_call;
+        out.push(Pickup {
+            station,
+            deadline: lab.deadline,
+            stability_deadline,
+            earliest_arrival: arrive,
+            boxes,
+            payload_kg,
+            lab,
+            lab_alternatives,
+            ready,
+            held_for_last_call: waits_for_last_call,
+        });
+    }
+    out
+}
+
+/// Alerts once per box when its predicted lab arrival is past its deadline.
+pub(super) fn warn_if_late(ctx: &mut Ctx<'_>, p: &Pickup, arrive: Option<Instant>) {
+    let now = ctx.state.now;
+    let late = match arrive {
+        Some(a) => a > p.deadline,
+        None => now + p.lab.leg.duration() > p.deadline,
+    };
+    if !late {
+        return;
+    }
+    for b in &p.boxes {
+        let sb = ctx.state.boxes.get_mut(b).expect("pickup boxes exist");
+        if !std::mem::replace(&mut sb.at_risk_alerted, true) {
+            let msg = match arrive {
+                Some(a) => format!(
+                    "predicted at {} at {}, due by {}",
+                    p.lab.lab,
+                    a.format("%H:%M"),
+                    p.deadline.format("%H:%M UTC")
+                ),
+                None => format!(
+                    "no drone free; due at a lab by {}",
+                    p.deadline.format("%H:%M UTC")
+                ),
+            };
+            ctx.alert(AlertKind::TubeAtRisk, Severity::Warning, b.as_str(), msg);
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! A flight extended into a round: neighbouring centres that are due too are
+//! called at on the way to the lab while every box keeps its deadline and the
+//! battery its reserve.
+
+use super::pickups::Pickup;
+use crate::ctx::Ctx;
+use crate::planner::{DroneOption, LabChoice, PlannedStop, earliest_stability, plan_leg};
+use labflight_core::command::Stop;
+use labflight_core::{BoxId, DroneId, Instant, StationId};
+use labflight_geo::SiteKind;
+use std::collections::{BTreeSet, HashMap};
+
+/// How many centres nearest the last call of a round are weighed as its next call.
+pub(super) const NEIGHBOURS_WEIGHED: usize = 6;
+
+/// The most centres one round calls at (the first included).
+pub(super) const MAX_ROUND_CALLS: usize = 4;
+
+/// The most a round may delay boxes already late on their direct flight.
+pub(super) const LATE_DETOUR_MINUTES: i64 = 10;
+
+/// A pickup extended into a round: the centres called at after the first on the
+/// way to the lab, with the lab, the battery and the payload for the whole of it.
+pub(super) struct Round {
+    pub(super) stops: Vec<PlannedStop>,
+    pub(super) lab: LabChoice,
+    pub(super) option: DroneOption,
+    pub(super) payload_kg: f64,
+    pub(super) added_minutes: i64,
+}
+
+/// Extends the flight for `p` into a round while a neighbouring centre that is due
+/// too can be called at: each time the one costing the least delay from the last
+/// call, every box still within its deadline and the battery within its reserve.
+/// A call on the way costs minutes; a flight of its own later costs a drone: with
+/// the fleet the constraint, this is how it keeps up. `None` when no call fits.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn extend_into_round(
+    ctx: &mut Ctx<'_>,
+    drone: &DroneId,
+    option: &DroneOption,
+    p: &Pickup,
+    all: &[Pickup],
+    by_station: &HashMap<&str, usize>,
+    taken: &BTreeSet<StationId>,
+) -> Option<Round> {
+    let direct_arrival = option.pickup_at + p.lab.leg.duration();
+    let spendable = crate::planner::spendable_wh(ctx.world, &ctx.state.drones[drone]);
+    let mut round = Round {
+        stops: Vec::new(),
+        lab: p.lab.clone(),
+        option: option.clone(),
+        payload_kg: p.payload_kg,
+        added_minutes: 0,
+    };
+    let mut in_round: BTreeSet<StationId> = BTreeSet::from([p.station.clone()]);
+    while round.stops.len() + 1 < MAX_ROUND_CALLS {
+        let Some(next) = next_call(
+            ctx,
+            &round,
+            p,
+            direct_arrival,
+            spendable,
+            all,
+            by_station,
+            |s| taken.contains(s) || in_round.contains(s),
+        ) else {
+            break;
+        };
+        in_round.insert(
+            next.stops
+                .last()
+                .expect("a call was added")
+                .stop
+                .station
+                .clone(),
+        );
+        round = next;
+    }
+    (!round.stops.is_empty()).then_some(round)
+}
+
+/// `round` with one more call: the ready neighbour of its last centre, not
+/// `excluded`, that delays the arrival least while every box keeps its deadline
+/// (boxes of the first centre already late on the direct flight may lose at most
+/// `LATE_DETOUR_MINUTES` more) and the energy stays within `spendable`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn next_call(
+    ctx: &mut Ctx<'_>,
+    round: &Round,
+    p: &Pickup,
+    direct_arrival: Instant,
+    spendable: f64,
+    all: &[Pickup],
+    by_station: &HashMap<&str, usize>,
+    excluded: impl Fn(&StationId) -> bool,
+) -> Option<Round> {
+    let world = ctx.world;
+    let max_payload = world.drone_spec.max_payload_kg;
+    let (last_station, last_pickup) = round
+        .stops
+        .last()
+        .map_or((&p.station, round.option.pickup_at), |s| {
+            (&s.stop.station, s.stop.pickup_at)
+        });
+    let from = world.stations[last_station].position;
+    let arrival_so_far = last_pickup + round.lab.leg.duration();
+    let energy_so_far = round.option.energy_wh - round.lab.leg.estimate.energy_wh;
+    let neighbours: Vec<&Pickup> = world
+        .index
+        .nearest(from, SiteKind::Station, NEIGHBOURS_WEIGHED + 1)
+        .into_iter()
+        .filter_map(|(site, _)| by_station.get(site.id.as_str()).map(|&i| &all[i]))
+        .filter(|q| q.ready && !excluded(&q.station))
+        .collect();
+    let mut best: Option<Round> = None;
+    for q in neighbours {
+        let payload_kg = round.payload_kg + q.payload_kg;
+        if payload_kg > max_payload + 1e-9 {
+            continue;
+        }
+        let at = world.stations[&q.station].position;
+        let Some(hop) = plan_leg(world, ctx.state, ctx.cache, from, at, round.payload_kg) else {
+            continue;
+        };
+        if !hop.estimate.feasible {
+            continue;
+        }
+        let pickup_at = last_pickup + hop.duration();
+        let later_boxes = || {
+            round
+                .stops
+                .iter()
+                .flat_map(|s| s.stop.boxes.iter())
+                .chain(&q.boxes)
+        };
+        // Centres of the round whose boxes are late on any flight: a call on the
+        // way is their earliest pickup, not a delay.
+        let late_anyway = |station: &StationId| {
+            by_station
+                .get(station.as_str())
+                .is_some_and(|&i| all[i].earliest_arrival > all[i].deadline)
+        };
+        let bound_boxes = || {
+            round
+                .stops
+                .iter()
+                .map(|s| &s.stop)
+                .filter(|s| !late_anyway(&s.station))
+                .flat_map(|s| s.boxes.iter())
+                .chain(q.boxes.iter().filter(|_| !late_anyway(&q.station)))
+        };
+        let round_boxes: Vec<BoxId> = p.boxes.iter().chain(later_boxes()).cloned().collect();
+        let only = Some(&round.lab.lab);
+        let (Some(lab), _) = ctx.choose_lab(at, &round_boxes, payload_kg, pickup_at, only) else {
+            continue;
+        };
+        let state: &crate::state::State = ctx.state;
+        let arrive = pickup_at + lab.leg.duration();
+        let deadline_of = |boxes: &mut dyn Iterator<Item = &BoxId>| {
+            let stability = earliest_stability(boxes.map(|b| &state.boxes[b]));
+            crate::planner::arrival_deadline(world, stability, lab.result_at, arrive)
+        };
+        let later_fine = arrive <= deadline_of(&mut bound_boxes());
+        let first_fine = if direct_arrival > p.deadline {
+            arrive - direct_arrival <= chrono::Duration::minutes(LATE_DETOUR_MINUTES)
+        } else {
+            arrive <= deadline_of(&mut p.boxes.iter())
+        };
+        let energy_wh = energy_so_far + hop.estimate.energy_wh + lab.leg.estimate.energy_wh;
+        if !lab.leg.estimate.feasible || !later_fine || !first_fine || energy_wh > spendable {
+            continue;
+        }
+        let added_minutes = (arrive - arrival_so_far).num_minutes();
+        if best
+            .as_ref()
+            .is_some_and(|b| b.added_minutes - round.added_minutes <= added_minutes)
+        {
+            continue;
+        }
+        let mut stops = round.stops.clone();
+        stops.push(PlannedStop {
+            stop: Stop {
+                station: q.station.clone(),
+                boxes: q.boxes.clone(),
+                pickup_at,
+            },
+            leg_in: hop,
+        });
+        best = Some(Round {
+            stops,
+            option: DroneOption {
+                to_station: round.option.to_station.clone(),
+                pickup_at: round.option.pickup_at,
+                energy_wh,
+            },
+            lab,
+            payload_kg,
+            added_minutes: round.added_minutes + added_minutes,
+        });
+    }
+    best
+}

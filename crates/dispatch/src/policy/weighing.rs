@@ -1,0 +1,192 @@
+//! Weighing drones for a pickup, shared by the `drone` policy's steps and the
+//! stranded-box recovery: which free drone picks up first, which busy drone will
+//! soon be ready and where, and whether a fully charged drone could fly a load at
+//! all. Asks, never books.
+
+use crate::ctx::Ctx;
+use crate::planner::{DroneOption, PlannedLeg, evaluate_drone, plan_leg};
+use crate::state::{Drone, DroneStatus, State};
+use crate::world::World;
+use labflight_core::command::Alternative;
+use labflight_core::scenario::minutes;
+use labflight_core::{DroneId, Instant, LabId, LatLon};
+
+/// How many nearby idle drones are weighed per pickup.
+pub(super) const CANDIDATES: usize = 8;
+
+/// Marks the drone's verdict among those `weigh` gave as the one chosen.
+pub(super) fn mark_chosen(weighed: &mut [Alternative], drone: &DroneId) {
+    for alt in weighed
+        .iter_mut()
+        .filter(|a| a.drone.as_ref() == Some(drone))
+    {
+        alt.verdict = "chosen".into();
+    }
+}
+
+/// Weighs candidate drones for one pickup: the one with the earliest pickup, and every verdict.
+pub(super) fn weigh(
+    ctx: &mut Ctx<'_>,
+    candidates: &[DroneId],
+    pos: LatLon,
+    payload_kg: f64,
+    to_lab: &PlannedLeg,
+) -> Weighing {
+    let mut best: Option<(DroneId, DroneOption)> = None;
+    let mut weighed = Vec::new();
+    for id in candidates {
+        let state: &State = ctx.state;
+        match evaluate_drone(
+            ctx.world,
+            state,
+            ctx.cache,
+            &state.drones[id],
+            pos,
+            payload_kg,
+            to_lab,
+        ) {
+            Ok(option) => {
+                let score = (option.pickup_at - ctx.state.now).num_seconds() as f64 / 60.0;
+                weighed.push(Alternative {
+                    drone: Some(id.clone()),
+                    lab: None,
+                    score: (score * 10.0).round() / 10.0,
+                    verdict: "later pickup".into(),
+                });
+                if best
+                    .as_ref()
+                    .is_none_or(|(_, b)| option.pickup_at < b.pickup_at)
+                {
+                    best = Some((id.clone(), option));
+                }
+            }
+            Err(why) => weighed.push(Alternative {
+                drone: Some(id.clone()),
+                lab: None,
+                score: -1.0,
+                verdict: why.into(),
+            }),
+        }
+    }
+    (best, weighed)
+}
+
+/// How long the nearest free drone would take to reach `pos` (a quarter of an
+/// hour when none is free): when a pickup there would leave for the lab.
+pub(super) fn approach_from_nearest(ctx: &mut Ctx<'_>, pos: LatLon) -> chrono::Duration {
+    ctx.nearest_available(pos, 1)
+        .first()
+        .map(|d| {
+            ctx.world
+                .frame
+                .distance_m(ctx.state.drones[d].position, pos)
+        })
+        .map(|m| minutes(m / ctx.world.drone_spec.cruise_airspeed_mps / 60.0 + 1.0))
+        .unwrap_or(minutes(15.0))
+}
+
+/// A busy drone that will soon be ready with a fresh battery: when and where.
+pub(super) struct SoonReady {
+    pub(super) ready: Instant,
+    pub(super) at: LatLon,
+    pub(super) drone: DroneId,
+}
+
+impl SoonReady {
+    /// The soonest it could be at `pos` once ready: straight-line flying time
+    /// bounds the real leg from below.
+    pub(super) fn earliest_at(&self, world: &World, pos: LatLon) -> Instant {
+        let secs = world.frame.distance_m(self.at, pos) / world.drone_spec.cruise_airspeed_mps;
+        self.ready + chrono::Duration::milliseconds((secs * 1000.0) as i64)
+    }
+}
+
+/// Every drone not paused that `ready_where` knows will soon be ready.
+pub(super) fn soon_ready_drones(ctx: &Ctx<'_>) -> Vec<SoonReady> {
+    ctx.state
+        .drones
+        .values()
+        .filter(|d| !d.paused)
+        .filter_map(|d| {
+            let (ready, at) = ready_where(ctx, d)?;
+            Some(SoonReady {
+                ready: ready.max(ctx.state.now),
+                at,
+                drone: d.id.clone(),
+            })
+        })
+        .collect()
+}
+
+/// When and where a busy drone will be ready with a fresh battery: one swapping
+/// at its pad, or one on a mission to a lab it will wait at (based near it), ready
+/// once it has landed and swapped.
+fn ready_where(ctx: &Ctx<'_>, d: &Drone) -> Option<(Instant, LatLon)> {
+    let world = ctx.world;
+    match &d.status {
+        DroneStatus::Charging {
+            ready_at: Some(ready),
+            ..
+        } => Some((*ready, d.position)),
+        DroneStatus::OnMission { mission } => {
+            let m = ctx.state.missions.get(mission)?;
+            let lab = world.labs.get(&m.lab)?.position;
+            let home = d.home.as_ref().and_then(|h| world.pads.get(h))?;
+            let stays =
+                world.frame.distance_m(home.position, lab) <= world.params.stay_at_lab_km * 1000.0;
+            stays.then(|| {
+                let swap = minutes(world.drone_spec.battery_swap_minutes);
+                (m.planned_arrival + swap, lab)
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The drone chosen for a pickup (if any could fly it) and every drone weighed.
+pub(super) type Weighing = (Option<(DroneId, DroneOption)>, Vec<Alternative>);
+
+/// Whether a fully charged drone starting at `from` could pick up `payload_kg` at
+/// `pos` and fly it to `lab`.
+pub(super) fn ideal_can_fly(
+    ctx: &mut Ctx<'_>,
+    from: LatLon,
+    pos: LatLon,
+    lab: &LabId,
+    payload_kg: f64,
+) -> bool {
+    let world = ctx.world;
+    let Some(lab_pos) = world.labs.get(lab).map(|l| l.position) else {
+        return false;
+    };
+    let state: &State = ctx.state;
+    let key = [
+        from.lat.to_bits(),
+        from.lon.to_bits(),
+        pos.lat.to_bits(),
+        pos.lon.to_bits(),
+        lab_pos.lat.to_bits(),
+        lab_pos.lon.to_bits(),
+        payload_kg.to_bits(),
+        state.weather.wind_east_mps.to_bits(),
+        state.weather.wind_north_mps.to_bits(),
+    ];
+    ctx.cache.reach(key, |cache| {
+        let Some(leg) = plan_leg(world, state, cache, pos, lab_pos, payload_kg) else {
+            return false;
+        };
+        let ideal = Drone {
+            id: DroneId::from("ideal"),
+            position: from,
+            pad: None,
+            battery_pct: 100.0,
+            status: DroneStatus::Idle,
+            paused: false,
+            last_seen: state.now,
+            home: None,
+            link_lost: false,
+            flights: 0,
+        };
+        evaluate_drone(world, state, cache, &ideal, pos, payload_kg, &leg).is_ok()
+    })
+}
