@@ -1,9 +1,23 @@
 //! `labflight maps import`: real sites into the map format, all rows or none.
 
 use crate::BadInput;
-use crate::maps_cmd::{Datum, Format};
+use clap::ValueEnum;
 use labflight_geo::MapData;
 use std::path::Path;
+
+/// The file's format (default: from its extension).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    Csv,
+    Geojson,
+}
+
+/// The datum the file's coordinates are in (GCJ-02 is converted to WGS84).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Datum {
+    Gcj02,
+    Wgs84,
+}
 
 pub fn run(
     input: &Path,

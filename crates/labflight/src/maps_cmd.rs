@@ -1,7 +1,8 @@
 //! `labflight maps check|generate|import`: the map data tools.
 
 use crate::BadInput;
-use clap::{Subcommand, ValueEnum};
+use crate::import_cmd::{Datum, Format};
+use clap::Subcommand;
 use labflight_core::Scenario;
 use labflight_geo::MapData;
 use std::path::PathBuf;
@@ -42,18 +43,6 @@ pub enum MapsCommand {
         #[arg(long)]
         out: PathBuf,
     },
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum Format {
-    Csv,
-    Geojson,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum Datum {
-    Gcj02,
-    Wgs84,
 }
 
 pub fn run(cmd: MapsCommand) -> anyhow::Result<()> {

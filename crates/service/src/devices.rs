@@ -4,7 +4,8 @@
 //! clock (read from the retained `service/status`), publishes what each device
 //! would report, and acts out the commands the devices receive.
 
-use crate::live::clock::Clock;
+use crate::clock::Clock;
+use crate::error::BadInput;
 use anyhow::{Context, bail};
 use labflight_core::event::DroneState;
 use labflight_core::{Event, Scenario, Stamped, TubeBarcode};
@@ -25,19 +26,25 @@ const HEARTBEAT_MINUTES: i64 = 5;
 /// bearer token each lab signs in.
 #[derive(Clone, Debug)]
 pub struct ResultsApi {
+    /// The service's HTTP base URL, e.g. `http://127.0.0.1:8080`.
     pub base: String,
     /// Lab id → token.
     pub tokens: HashMap<String, String>,
 }
 
+/// How the simulated devices run.
 #[derive(Clone, Debug)]
 pub struct DevicesOptions {
+    /// The broker the devices log in to.
     pub mqtt: MqttUrl,
     /// Labs post results over HTTP as FHIR (and the hooks report them); without
     /// it they publish `tube_resulted` / `result_reported` on MQTT.
     pub results: Option<ResultsApi>,
+    /// The scenario whose world the devices act out (dated to the service's day).
     pub scenario: std::path::PathBuf,
+    /// Scenario overrides, `key=value`.
     pub overrides: Vec<(String, String)>,
+    /// The simulation's seed (demand, lab values).
     pub seed: u64,
     /// Password every device logs in with (brokers with a password file).
     pub device_password: Option<String>,
@@ -46,21 +53,28 @@ pub struct DevicesOptions {
     pub device_key: Option<String>,
     /// Give up if the day is not done after this much wall time.
     pub max_wall: Duration,
+    /// No progress bar.
     pub quiet: bool,
 }
 
 /// How the simulated day went, as the devices saw it.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct DevicesReport {
+    /// Tubes drawn during the day.
     pub tubes_drawn: usize,
+    /// Tubes not resolved when the devices stopped.
     pub tubes_left: usize,
+    /// Messages the devices published.
     pub published: u64,
+    /// Commands of this service run acted on.
     pub commands_received: u64,
+    /// Commands received again (a redelivery), ignored.
     pub duplicate_commands: u64,
     /// Commands of another service run (left on a shared broker), ignored.
     pub stale_commands: u64,
     /// Lab reports posted to the results API.
     pub results_posted: u64,
+    /// Device connections made.
     pub connections: usize,
 }
 
@@ -78,7 +92,7 @@ impl Logins {
         Ok(match &opts.device_key {
             Some(key) => {
                 labflight_mqtt::broker::device_password_from_key(key, "check")
-                    .map_err(|e| crate::BadInput(format!("--device-key: {e}")))?;
+                    .map_err(|e| BadInput(format!("--device-key: {e}")))?;
                 Logins::DeviceKey(key.clone())
             }
             None => Logins::Shared(opts.device_password.clone()),

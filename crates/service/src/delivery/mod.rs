@@ -17,7 +17,7 @@ pub mod response;
 
 pub use allow::AllowList;
 
-use crate::live::clock::Clock;
+use crate::clock::Clock;
 use chrono::Duration;
 use labflight_hooks::signature::{Secret, headers};
 use labflight_server::Metrics;
@@ -63,6 +63,11 @@ pub struct DeliveryOptions {
 /// fields of digits, so no (seq, idx) pair can spell another's).
 pub fn webhook_id(run: &str, seq: i64, idx: i64, sub: &str) -> String {
     format!("msg_{run}_{seq}_{idx}_{sub}")
+}
+
+/// Whether a subscription takes HL7 v2 over MLLP (`mllp://host:port`).
+pub fn is_mllp(url: &str) -> bool {
+    url.starts_with("mllp://")
 }
 
 /// The wait before try `attempt + 1`, with ±20 % jitter; `None` after the last.
