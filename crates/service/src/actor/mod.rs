@@ -21,14 +21,12 @@ mod sharing;
 mod status;
 
 use crate::clock::Clock;
-use crate::delivery::is_mllp;
 use crate::directory::LiveDirectory;
 use crate::messages::{Inbound, Outbound};
 use crate::rows::{box_row, boxes_touched, mission_of, mission_row, tube_row};
 use chrono::Duration;
-use labflight_core::{Command, Event, Instant, Stamped, TubeBarcode};
+use labflight_core::{Command, Event, Instant, Stamped};
 use labflight_dispatch::{Dispatcher, World, custody_steps};
-use labflight_hooks::fhir::{StatusKind, status_bundle};
 use labflight_mqtt::{CommandEnvelope, Topic, decode};
 use labflight_server::health::Liveness;
 use labflight_server::{Accepted, Control, Metrics, Refusal, Snapshot};
@@ -339,23 +337,28 @@ impl Core {
         let commands = self.dispatcher.handle(&stamped);
         let touched_boxes =
             boxes_touched(self.dispatcher.state(), &stamped.event, &commands, &steps);
-        let mut notices: Vec<(TubeBarcode, StatusKind)> = Vec::new();
-        // Redraw requests follow the notices of the event that caused them.
-        let mut redraws: Vec<(TubeBarcode, StatusKind)> = Vec::new();
-        let state = self.dispatcher.state();
+        let notices = Self::status_notices(&steps, &commands, at);
+        self.send_commands(commands, at, batch, out);
+        self.record_rows(steps, touched_boxes, batch);
+        batch.events.push(JournalEntry {
+            seq: self.seq,
+            source,
+            digest,
+            stamped,
+        });
+        self.owe_notices(notices, batch);
+    }
+
+    /// Journals the commands of event `self.seq` and queues them for the broker.
+    fn send_commands(
+        &mut self,
+        commands: Vec<Command>,
+        at: Instant,
+        batch: &mut Batch,
+        out: &mut Vec<Outbound>,
+    ) {
         for (idx, c) in commands.into_iter().enumerate() {
             self.metrics.command(c.kind_name());
-            if let Command::NotifyStation {
-                notice: labflight_core::command::StationNotice::RedrawNeeded { barcode, reason },
-                ..
-            } = &c
-            {
-                let kind = StatusKind::RedrawRequested {
-                    reason: reason.clone(),
-                    at,
-                };
-                redraws.push((barcode.clone(), kind));
-            }
             let mission = mission_of(&c);
             let envelope = CommandEnvelope {
                 command_id: format!("{}-{}-{idx}", self.run_id, self.seq),
@@ -381,23 +384,16 @@ impl Core {
                 published: false,
             });
         }
-        // Status notices for the centres: received at a lab, rejected, redraw needed.
-        for s in steps.iter() {
-            let kind = match s.step {
-                labflight_core::CustodyStepKind::ReceivedAtLab => StatusKind::Received {
-                    lab: s.place.clone().unwrap_or_default(),
-                    at,
-                },
-                labflight_core::CustodyStepKind::RejectedAtLab => StatusKind::Rejected {
-                    lab: s.place.clone().unwrap_or_default(),
-                    at,
-                    reason: s.by.clone().unwrap_or_default(),
-                },
-                _ => continue,
-            };
-            notices.push((s.barcode.clone(), kind));
-        }
-        notices.append(&mut redraws);
+    }
+
+    /// Custody steps, and the rows of the tubes, boxes and missions that changed.
+    fn record_rows(
+        &mut self,
+        steps: Vec<labflight_core::CustodyStep>,
+        touched_boxes: BTreeSet<labflight_core::BoxId>,
+        batch: &mut Batch,
+    ) {
+        let state = self.dispatcher.state();
         let mut touched = BTreeSet::new();
         for s in steps {
             touched.insert(s.barcode.clone());
@@ -420,33 +416,6 @@ impl Core {
             if self.mission_status.get(&m.id) != Some(&m.status) {
                 self.mission_status.insert(m.id.clone(), m.status.clone());
                 batch.missions.push(mission_row(m));
-            }
-        }
-        batch.events.push(JournalEntry {
-            seq: self.seq,
-            source,
-            digest,
-            stamped,
-        });
-        for (barcode, kind) in notices {
-            let station = self
-                .dispatcher
-                .state()
-                .tubes
-                .get(&barcode)
-                .and_then(|t| self.dispatcher.state().boxes.get(&t.box_id))
-                .map(|b| b.station.clone());
-            if let Some(station) = station {
-                let label = match kind {
-                    StatusKind::Received { .. } => "received",
-                    StatusKind::Rejected { .. } => "rejected",
-                    StatusKind::RedrawRequested { .. } => "redraw",
-                };
-                let body = status_bundle(&kind, barcode.as_str(), station.as_str()).to_string();
-                // Status notices go as FHIR only (HL7 v2 subscribers get results).
-                self.owe(&station, &barcode, label, batch, |sub, _| {
-                    (!is_mllp(&sub.url)).then(|| body.clone())
-                });
             }
         }
     }

@@ -1,14 +1,17 @@
 //! Result sharing as the core sees it: what each event owes the centres'
-//! subscriptions goes into the outbox in the same transaction as the event
-//! (`owe`); a delivered result becomes `result_reported` (`delivered`); and at
+//! subscriptions (results, and status notices: received, rejected, redraw) goes
+//! into the outbox in the same transaction as the event (`owe`); a delivered
+//! result becomes `result_reported` (`delivered`); and at
 //! start-up a delivery recorded without its `result_reported` gets it
 //! (`reconcile_deliveries`).
 
 use super::Core;
-use crate::delivery::{self, Delivered};
+use crate::delivery::{self, Delivered, is_mllp};
 use crate::messages::Outbound;
-use labflight_core::{Event, TubeBarcode};
+use labflight_core::command::StationNotice;
+use labflight_core::{Command, CustodyStep, CustodyStepKind, Event, Instant, TubeBarcode};
 use labflight_dispatch::state::TubeStatus;
+use labflight_hooks::fhir::{StatusKind, status_bundle};
 use labflight_store::{Batch, OutboxItem, Subscription};
 
 impl Core {
@@ -123,6 +126,76 @@ impl Core {
                 last_status: None,
                 last_error: None,
             });
+        }
+    }
+
+    /// The status notices an event owes the centres, in order: tubes received at
+    /// a lab or rejected there (from its custody steps), then redraws requested
+    /// (from its commands).
+    pub(super) fn status_notices(
+        steps: &[CustodyStep],
+        commands: &[Command],
+        at: Instant,
+    ) -> Vec<(TubeBarcode, StatusKind)> {
+        let mut notices = Vec::new();
+        for s in steps {
+            let kind = match s.step {
+                CustodyStepKind::ReceivedAtLab => StatusKind::Received {
+                    lab: s.place.clone().unwrap_or_default(),
+                    at,
+                },
+                CustodyStepKind::RejectedAtLab => StatusKind::Rejected {
+                    lab: s.place.clone().unwrap_or_default(),
+                    at,
+                    reason: s.by.clone().unwrap_or_default(),
+                },
+                _ => continue,
+            };
+            notices.push((s.barcode.clone(), kind));
+        }
+        // Redraw requests follow the notices of the event that caused them.
+        for c in commands {
+            if let Command::NotifyStation {
+                notice: StationNotice::RedrawNeeded { barcode, reason },
+                ..
+            } = c
+            {
+                let kind = StatusKind::RedrawRequested {
+                    reason: reason.clone(),
+                    at,
+                };
+                notices.push((barcode.clone(), kind));
+            }
+        }
+        notices
+    }
+
+    /// Owes each notice to the subscriptions of the tube's centre (as FHIR only:
+    /// HL7 v2 subscribers get results).
+    pub(super) fn owe_notices(
+        &mut self,
+        notices: Vec<(TubeBarcode, StatusKind)>,
+        batch: &mut Batch,
+    ) {
+        for (barcode, kind) in notices {
+            let station = self
+                .dispatcher
+                .state()
+                .tubes
+                .get(&barcode)
+                .and_then(|t| self.dispatcher.state().boxes.get(&t.box_id))
+                .map(|b| b.station.clone());
+            if let Some(station) = station {
+                let label = match kind {
+                    StatusKind::Received { .. } => "received",
+                    StatusKind::Rejected { .. } => "rejected",
+                    StatusKind::RedrawRequested { .. } => "redraw",
+                };
+                let body = status_bundle(&kind, barcode.as_str(), station.as_str()).to_string();
+                self.owe(&station, &barcode, label, batch, |sub, _| {
+                    (!is_mllp(&sub.url)).then(|| body.clone())
+                });
+            }
         }
     }
 }
