@@ -1,12 +1,12 @@
 //! `labflight serve`, `devices` and `demo`: command-line settings (with their
-//! environment overrides) turned into the live module's options.
+//! environment overrides) turned into the live service's options
+//! (`labflight_service`).
 
 use crate::BadInput;
-use crate::live::devices::{self, DevicesOptions};
-use crate::live::service::{self, ClockStart, HookSettings, ServiceOptions};
 use clap::Args;
 use labflight_mqtt::MqttUrl;
 use labflight_server::auth::Role;
+use labflight_service::{ClockStart, DevicesOptions, HookSettings, ResultsApi, ServiceOptions};
 use labflight_store::Subscription;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -152,6 +152,11 @@ pub struct DemoArgs {
     quiet: bool,
 }
 
+/// How the dashboard's replay reads a recorded run.
+fn replays() -> labflight_server::replay::ReplayLoader {
+    std::sync::Arc::new(crate::replay_frames::load)
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -209,7 +214,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .iter()
         .map(|h| {
             // HL7 v2 over MLLP is not signed; every HTTP hook is.
-            let secret = if crate::live::service::is_mllp(&h.url) {
+            let secret = if labflight_service::is_mllp(&h.url) {
                 String::new()
             } else {
                 let secret = h
@@ -307,7 +312,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         secure_cookies,
     };
     runtime()?.block_on(async move {
-        let running = service::start(opts).await?;
+        let running = labflight_service::start(opts, replays()).await?;
         println!("mqtt: {}", running.mqtt);
         print_broker_logins(&running);
         println!("dashboard: http://{}/", running.http);
@@ -324,7 +329,7 @@ pub fn devices(args: DevicesArgs) -> anyhow::Result<()> {
     let opts = DevicesOptions {
         mqtt,
         results: match args.results_url {
-            Some(base) => Some(devices::ResultsApi {
+            Some(base) => Some(ResultsApi {
                 base: base.trim_end_matches('/').to_owned(),
                 tokens: args
                     .lab_tokens
@@ -349,7 +354,7 @@ pub fn devices(args: DevicesArgs) -> anyhow::Result<()> {
         quiet: args.quiet,
     };
     runtime()?.block_on(async move {
-        let report = devices::run(opts).await?;
+        let report = labflight_service::run_devices(opts).await?;
         println!("{}", serde_json::to_string(&report)?);
         Ok(())
     })
@@ -452,11 +457,12 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::from_std(sink_listener)?;
         let file = sink_file.clone();
         tokio::spawn(async move {
-            if let Err(e) = crate::live::sink::serve(listener, sink, Some(file)).await {
+            if let Err(e) = labflight_service::serve_station_sink(listener, sink, Some(file)).await
+            {
                 tracing::error!("station sink: {e}");
             }
         });
-        let running = service::start(opts).await?;
+        let running = labflight_service::start(opts, replays()).await?;
         println!("mqtt: {}", running.mqtt);
         print_broker_logins(&running);
         println!("database: {database_url}");
@@ -492,7 +498,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             println!("{line}");
         }
         let devices = DevicesOptions {
-            results: Some(devices::ResultsApi {
+            results: Some(ResultsApi {
                 base: format!("http://{}", running.http),
                 tokens: lab_by_id,
             }),
@@ -505,7 +511,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             max_wall: Duration::from_secs_f64(24.0 * 3600.0 / args.speed + 600.0),
             quiet: args.quiet,
         };
-        let report = devices::run(devices).await?;
+        let report = labflight_service::run_devices(devices).await?;
         // The last results may still be on their way to the centres (bounded wait).
         for _ in 0..600 {
             if running.store.pending_deliveries().await.unwrap_or(0) == 0 {
@@ -574,7 +580,7 @@ pub fn users(cmd: UsersCommand) -> anyhow::Result<()> {
 /// The embedded broker's logins, fresh each start, for the operator's console (as
 /// the demo's dashboard passwords): the service's own, and the key each device's
 /// password derives from (`labflight devices --device-key`).
-fn print_broker_logins(running: &service::Running) {
+fn print_broker_logins(running: &labflight_service::Running) {
     if let Some(l) = &running.broker_logins {
         println!(
             "mqtt service login: {} {}",
@@ -612,7 +618,7 @@ pub fn station_sink(args: SinkArgs) -> anyhow::Result<()> {
             "station sink: http://{}/ (GET /received lists deliveries)",
             listener.local_addr()?
         );
-        crate::live::sink::serve(listener, secret, args.out).await
+        labflight_service::serve_station_sink(listener, secret, args.out).await
     })
 }
 

@@ -2,7 +2,6 @@
 //! subcommand to the crate that does the work. Bad input exits with status 2.
 
 mod import_cmd;
-mod live;
 mod live_cmd;
 mod maps_cmd;
 mod replay_frames;
@@ -45,16 +44,7 @@ enum Command {
 }
 
 /// An error that is the user's input, not labflight's fault: exit status 2.
-#[derive(Debug)]
-pub struct BadInput(pub String);
-
-impl std::fmt::Display for BadInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for BadInput {}
+pub use labflight_service::BadInput;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use subtle::ConstantTimeEq;
 
 /// The username the service logs in with (as in `deploy/mosquitto/acl`).
 pub const SERVICE_USER: &str = "labflight";
@@ -43,14 +44,14 @@ impl BrokerLogins {
         let mut pw = [0u8; 12];
         rand::rng().fill_bytes(&mut pw);
         BrokerLogins {
-            service_password: hex(&pw),
+            service_password: hex::encode(pw),
             device_key: key,
         }
     }
 
     /// The device key as 64 hex digits, as printed for `labflight devices --device-key`.
     pub fn device_key(&self) -> String {
-        hex(&self.device_key)
+        hex::encode(self.device_key)
     }
 
     /// The password of device `id` (also of a test or tool logging in as `id`).
@@ -75,7 +76,8 @@ impl BrokerLogins {
 
 /// A device's password from a device key given as 64 hex digits.
 pub fn device_password_from_key(key_hex: &str, id: &str) -> Result<String, String> {
-    let key = unhex(key_hex)
+    let key = hex::decode(key_hex)
+        .ok()
         .filter(|k| k.len() == 32)
         .ok_or_else(|| format!("device key `{key_hex}` is not 64 hex digits"))?;
     Ok(device_password(&key, id))
@@ -84,30 +86,12 @@ pub fn device_password_from_key(key_hex: &str, id: &str) -> Result<String, Strin
 fn device_password(key: &[u8], id: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(id.as_bytes());
-    hex(&mac.finalize().into_bytes()[..16])
+    hex::encode(&mac.finalize().into_bytes()[..16])
 }
 
 /// Compares without stopping at the first difference.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// Starts the broker on `addr` (port 0 picks a free one), admitting only `logins`,

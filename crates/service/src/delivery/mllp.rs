@@ -1,13 +1,14 @@
 //! HL7 v2 over MLLP: one framed message out, one framed ACK back, bounded in time
 //! and in the bytes read, for the centres whose systems predate FHIR.
 
-use super::REQUEST_TIMEOUT;
+use std::time::Duration;
 
 /// Most bytes read while waiting for an acknowledgement.
 const MAX_ACK_BYTES: usize = 1 << 20;
 
-/// Sends one HL7 v2 message over MLLP and waits for an `AA` acknowledgement.
-pub async fn send(addr: &str, message: &str) -> Result<(), String> {
+/// Sends one HL7 v2 message over MLLP and waits for an `AA` acknowledgement, the
+/// whole exchange within `within`.
+pub async fn send(addr: &str, message: &str, within: Duration) -> Result<(), String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let exchange = async {
         let mut stream = tokio::net::TcpStream::connect(addr)
@@ -39,7 +40,7 @@ pub async fn send(addr: &str, message: &str) -> Result<(), String> {
             }
         }
     };
-    tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+    tokio::time::timeout(within, exchange)
         .await
-        .map_err(|_| format!("MLLP {addr}: no acknowledgement within {REQUEST_TIMEOUT:?}"))?
+        .map_err(|_| format!("MLLP {addr}: no acknowledgement within {within:?}"))?
 }

@@ -17,7 +17,7 @@ pub mod response;
 
 pub use allow::AllowList;
 
-use crate::live::clock::Clock;
+use crate::clock::Clock;
 use chrono::Duration;
 use labflight_hooks::signature::{Secret, headers};
 use labflight_server::Metrics;
@@ -63,6 +63,11 @@ pub struct DeliveryOptions {
 /// fields of digits, so no (seq, idx) pair can spell another's).
 pub fn webhook_id(run: &str, seq: i64, idx: i64, sub: &str) -> String {
     format!("msg_{run}_{seq}_{idx}_{sub}")
+}
+
+/// Whether a subscription takes HL7 v2 over MLLP (`mllp://host:port`).
+pub fn is_mllp(url: &str) -> bool {
+    url.starts_with("mllp://")
 }
 
 /// The wait before try `attempt + 1`, with ±20 % jitter; `None` after the last.
@@ -323,7 +328,7 @@ async fn attempt(ctx: &Context, sub: &Subscription, item: &OutboxItem) -> Tried 
         return Tried::failed(FailureKind::NotAllowed, e);
     }
     if let Some(addr) = url.strip_prefix("mllp://") {
-        return match mllp::send(addr.trim_end_matches('/'), &item.body).await {
+        return match mllp::send(addr.trim_end_matches('/'), &item.body, REQUEST_TIMEOUT).await {
             Ok(()) => Tried {
                 status: None,
                 error: None,

@@ -4,13 +4,14 @@
 //! clock (read from the retained `service/status`), publishes what each device
 //! would report, and acts out the commands the devices receive.
 
-use crate::live::clock::Clock;
+use crate::clock::Clock;
+use crate::error::BadInput;
 use anyhow::{Context, bail};
-use labflight_core::event::{DroneEventKind, DroneState};
+use labflight_core::event::DroneState;
 use labflight_core::{Event, Scenario, Stamped, TubeBarcode};
 use labflight_dispatch::World;
-use labflight_mqtt::payload::{self, BoxEventKind, LabEventKind, LinkState};
-use labflight_mqtt::{CommandEnvelope, MqttUrl, Topic};
+use labflight_hooks::fhir::{FHIR_JSON, LAB_SYSTEM, LOINC_SYSTEM, TUBE_SYSTEM, UCUM_SYSTEM};
+use labflight_mqtt::{CommandEnvelope, Encoding, MqttUrl, Topic, encode};
 use labflight_sim::engine::Engine;
 use rumqttc::{AsyncClient, Event as MqttEvent, LastWill, Packet, QoS};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -25,19 +26,25 @@ const HEARTBEAT_MINUTES: i64 = 5;
 /// bearer token each lab signs in.
 #[derive(Clone, Debug)]
 pub struct ResultsApi {
+    /// The service's HTTP base URL, e.g. `http://127.0.0.1:8080`.
     pub base: String,
     /// Lab id → token.
     pub tokens: HashMap<String, String>,
 }
 
+/// How the simulated devices run.
 #[derive(Clone, Debug)]
 pub struct DevicesOptions {
+    /// The broker the devices log in to.
     pub mqtt: MqttUrl,
     /// Labs post results over HTTP as FHIR (and the hooks report them); without
     /// it they publish `tube_resulted` / `result_reported` on MQTT.
     pub results: Option<ResultsApi>,
+    /// The scenario whose world the devices act out (dated to the service's day).
     pub scenario: std::path::PathBuf,
+    /// Scenario overrides, `key=value`.
     pub overrides: Vec<(String, String)>,
+    /// The simulation's seed (demand, lab values).
     pub seed: u64,
     /// Password every device logs in with (brokers with a password file).
     pub device_password: Option<String>,
@@ -46,21 +53,28 @@ pub struct DevicesOptions {
     pub device_key: Option<String>,
     /// Give up if the day is not done after this much wall time.
     pub max_wall: Duration,
+    /// No progress bar.
     pub quiet: bool,
 }
 
 /// How the simulated day went, as the devices saw it.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct DevicesReport {
+    /// Tubes drawn during the day.
     pub tubes_drawn: usize,
+    /// Tubes not resolved when the devices stopped.
     pub tubes_left: usize,
+    /// Messages the devices published.
     pub published: u64,
+    /// Commands of this service run acted on.
     pub commands_received: u64,
+    /// Commands received again (a redelivery), ignored.
     pub duplicate_commands: u64,
     /// Commands of another service run (left on a shared broker), ignored.
     pub stale_commands: u64,
     /// Lab reports posted to the results API.
     pub results_posted: u64,
+    /// Device connections made.
     pub connections: usize,
 }
 
@@ -78,7 +92,7 @@ impl Logins {
         Ok(match &opts.device_key {
             Some(key) => {
                 labflight_mqtt::broker::device_password_from_key(key, "check")
-                    .map_err(|e| crate::BadInput(format!("--device-key: {e}")))?;
+                    .map_err(|e| BadInput(format!("--device-key: {e}")))?;
                 Logins::DeviceKey(key.clone())
             }
             None => Logins::Shared(opts.device_password.clone()),
@@ -239,7 +253,12 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
         ..Default::default()
     };
     let mut seen_commands = HashSet::new();
+    // Which lab resulted each tube: its `result_reported` is that lab's to send.
     let mut result_lab: BTreeMap<TubeBarcode, labflight_core::LabId> = BTreeMap::new();
+    let encoding = Encoding {
+        offset: world.offset,
+        cruise_airspeed_mps: world.drone_spec.cruise_airspeed_mps,
+    };
     let wall_start = std::time::Instant::now();
     let bar = (!opts.quiet).then(|| {
         let bar = indicatif::ProgressBar::new(drawn as u64);
@@ -307,13 +326,19 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
                     _ => {}
                 }
             }
-            if let Some((device, topic, qos, retain, body, listen)) =
-                wire(&stamped, &world, &mut result_lab)
-            {
-                tracing::debug!(target: "labflight::devices", "publish {topic}");
-                let client = fleet.client(&device, listen, None);
+            let lab = match &stamped.event {
+                Event::TubeResulted { barcode, lab } => {
+                    result_lab.insert(barcode.clone(), lab.clone());
+                    None
+                }
+                Event::ResultReported { barcode } => result_lab.get(barcode),
+                _ => None,
+            };
+            if let Some(m) = encode(&stamped, &encoding, lab) {
+                tracing::debug!(target: "labflight::devices", "publish {}", m.topic);
+                let client = fleet.client(&m.device, m.listen, None);
                 client
-                    .publish(topic, qos, retain, body)
+                    .publish(m.topic.to_string(), m.qos, m.retain, m.payload)
                     .await
                     .context("device MQTT queue closed")?;
                 report.published += 1;
@@ -372,259 +397,6 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
     Ok(report)
 }
 
-type Wire = (String, String, QoS, bool, Vec<u8>, Option<Topic>);
-
-/// One device message: who sends it, where, how, the JSON, and the device's own
-/// command topic.
-fn message<T: serde::Serialize>(
-    device: String,
-    topic: Topic,
-    qos: QoS,
-    retain: bool,
-    payload: &T,
-    listen: Option<Topic>,
-) -> Option<Wire> {
-    let body = serde_json::to_vec(payload).ok()?;
-    Some((device, topic.to_string(), qos, retain, body, listen))
-}
-
-/// Which device reports an event, and how: (device id, topic, QoS, retain, JSON,
-/// the device's own command topic). `None` for what no device reports.
-fn wire(
-    stamped: &Stamped,
-    world: &World,
-    result_lab: &mut BTreeMap<TubeBarcode, labflight_core::LabId>,
-) -> Option<Wire> {
-    let time = stamped.at.with_timezone(&world.offset);
-    Some(match &stamped.event {
-        Event::DroneTelemetry {
-            drone,
-            position,
-            alt_m,
-            battery_pct,
-            state,
-        } => {
-            let m = payload::DroneTelemetry {
-                time,
-                lat: position.lat,
-                lon: position.lon,
-                alt_m: *alt_m,
-                speed_mps: if *state == DroneState::Flying {
-                    world.drone_spec.cruise_airspeed_mps
-                } else {
-                    0.0
-                },
-                battery_pct: *battery_pct,
-                state: *state,
-            };
-            message(
-                drone.to_string(),
-                Topic::DroneTelemetry(drone.clone()),
-                QoS::AtMostOnce,
-                false,
-                &m,
-                Some(Topic::DroneCmd(drone.clone())),
-            )?
-        }
-        Event::Drone { drone, kind } => {
-            let listen = Some(Topic::DroneCmd(drone.clone()));
-            match kind {
-                // A link loss is what the broker reports (the last will), not the drone.
-                DroneEventKind::LinkLost | DroneEventKind::LinkRestored => {
-                    let state = if *kind == DroneEventKind::LinkLost {
-                        LinkState::Offline
-                    } else {
-                        LinkState::Online
-                    };
-                    let m = payload::DroneStatus {
-                        state,
-                        time: Some(time),
-                    };
-                    message(
-                        drone.to_string(),
-                        Topic::DroneStatus(drone.clone()),
-                        QoS::AtLeastOnce,
-                        true,
-                        &m,
-                        listen,
-                    )?
-                }
-                _ => {
-                    let m = payload::DroneEvent {
-                        time,
-                        kind: kind.clone(),
-                    };
-                    message(
-                        drone.to_string(),
-                        Topic::DroneEvents(drone.clone()),
-                        QoS::AtLeastOnce,
-                        false,
-                        &m,
-                        listen,
-                    )?
-                }
-            }
-        }
-        Event::BoxSealed {
-            box_id,
-            station,
-            tubes,
-        } => {
-            let m = payload::BoxEvent {
-                time,
-                kind: BoxEventKind::Sealed {
-                    station: station.clone(),
-                    tubes: tubes.clone(),
-                },
-            };
-            message(
-                box_id.to_string(),
-                Topic::BoxEvents(box_id.clone()),
-                QoS::AtLeastOnce,
-                false,
-                &m,
-                None,
-            )?
-        }
-        Event::BoxTelemetry {
-            box_id,
-            temp_c,
-            lid_open,
-        } => {
-            let m = payload::BoxTelemetry {
-                time,
-                temp_c: *temp_c,
-                lid_open: *lid_open,
-            };
-            message(
-                box_id.to_string(),
-                Topic::BoxTelemetry(box_id.clone()),
-                QoS::AtMostOnce,
-                false,
-                &m,
-                None,
-            )?
-        }
-        // The lab's reception scans the box in (a box never says where it is).
-        Event::BoxReceived { box_id, lab } => lab_wire(
-            lab,
-            time,
-            LabEventKind::BoxReceived {
-                box_id: box_id.clone(),
-            },
-        )?,
-        Event::Lab { lab, update } => {
-            use labflight_core::event::LabUpdate;
-            let kind = match update {
-                LabUpdate::Queue { tubes } => LabEventKind::Queue { tubes: *tubes },
-                LabUpdate::AnalyzerDown { analyzer } => LabEventKind::AnalyzerDown {
-                    analyzer: analyzer.clone(),
-                },
-                LabUpdate::AnalyzerUp { analyzer } => LabEventKind::AnalyzerUp {
-                    analyzer: analyzer.clone(),
-                },
-                LabUpdate::Closed => LabEventKind::Closed,
-                LabUpdate::Opened => LabEventKind::Opened,
-            };
-            lab_wire(lab, time, kind)?
-        }
-        Event::TubeResulted { barcode, lab } => {
-            result_lab.insert(barcode.clone(), lab.clone());
-            lab_wire(
-                lab,
-                time,
-                LabEventKind::TubeResulted {
-                    barcode: barcode.clone(),
-                },
-            )?
-        }
-        Event::TubeCentrifuged { barcode, lab } => lab_wire(
-            lab,
-            time,
-            LabEventKind::TubeCentrifuged {
-                barcode: barcode.clone(),
-            },
-        )?,
-        Event::TubeRejected {
-            barcode,
-            lab,
-            reason,
-        } => lab_wire(
-            lab,
-            time,
-            LabEventKind::TubeRejected {
-                barcode: barcode.clone(),
-                reason: reason.clone(),
-            },
-        )?,
-        Event::ResultReported { barcode } => {
-            let lab = result_lab.get(barcode)?.clone();
-            lab_wire(
-                &lab,
-                time,
-                LabEventKind::ResultReported {
-                    barcode: barcode.clone(),
-                },
-            )?
-        }
-        Event::Weather {
-            wind_east_mps,
-            wind_north_mps,
-            rain_mm_h,
-        } => {
-            let m = payload::Weather {
-                time,
-                wind_east_mps: *wind_east_mps,
-                wind_north_mps: *wind_north_mps,
-                rain_mm_h: *rain_mm_h,
-            };
-            message(
-                "weather-station".into(),
-                Topic::Weather,
-                QoS::AtLeastOnce,
-                false,
-                &m,
-                None,
-            )?
-        }
-        Event::Courier { courier, kind } => {
-            let m = payload::CourierEvent {
-                time,
-                kind: kind.clone(),
-            };
-            message(
-                courier.to_string(),
-                Topic::CourierEvents(courier.clone()),
-                QoS::AtLeastOnce,
-                false,
-                &m,
-                Some(Topic::CourierCmd(courier.clone())),
-            )?
-        }
-        Event::Override { .. }
-        | Event::Tick
-        | Event::ServiceResumed
-        | Event::CustodyDisputed { .. } => return None,
-    })
-}
-
-fn lab_wire(
-    lab: &labflight_core::LabId,
-    time: chrono::DateTime<chrono::FixedOffset>,
-    kind: LabEventKind,
-) -> Option<Wire> {
-    let m = payload::LabEvent { time, kind };
-    // The lab's integration logs in as the lab (deploy/mosquitto/acl: labs/%u/events).
-    message(
-        lab.to_string(),
-        Topic::LabEvents(lab.clone()),
-        QoS::AtLeastOnce,
-        false,
-        &m,
-        None,
-    )
-}
-
 /// A lab's FHIR R4 DiagnosticReport for one tube: contained Specimen (the barcode)
 /// and one Observation per test, values drawn around the reference range (about
 /// one in eight outside it).
@@ -638,7 +410,7 @@ fn lab_report(
     let mut contained = vec![serde_json::json!({
         "resourceType": "Specimen",
         "id": "specimen",
-        "identifier": [{"system": "urn:labflight:tube", "value": barcode.as_str()}]
+        "identifier": [{"system": TUBE_SYSTEM, "value": barcode.as_str()}]
     })];
     let mut results = Vec::new();
     // A panel is reported as its member tests.
@@ -668,20 +440,20 @@ fn lab_report(
             "resourceType": "Observation",
             "id": id,
             "status": "final",
-            "code": {"coding": [{"system": "http://loinc.org", "code": code, "display": display}]},
-            "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
+            "code": {"coding": [{"system": LOINC_SYSTEM, "code": code, "display": display}]},
+            "valueQuantity": {"value": value, "unit": unit, "system": UCUM_SYSTEM, "code": unit},
             "referenceRange": [{
-                "low": {"value": low, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
-                "high": {"value": high, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
+                "low": {"value": low, "unit": unit, "system": UCUM_SYSTEM, "code": unit},
+                "high": {"value": high, "unit": unit, "system": UCUM_SYSTEM, "code": unit}
             }]
         }));
         results.push(serde_json::json!({"reference": format!("#{id}")}));
     }
     serde_json::json!({
         "resourceType": "DiagnosticReport",
-        "identifier": [{"system": format!("urn:labflight:lab:{lab}:report"), "value": format!("{lab}-{barcode}")}],
+        "identifier": [{"system": format!("{LAB_SYSTEM}:{lab}:report"), "value": format!("{lab}-{barcode}")}],
         "status": "final",
-        "code": {"coding": [{"system": "http://loinc.org", "code": "11502-2", "display": "Laboratory report"}]},
+        "code": {"coding": [{"system": LOINC_SYSTEM, "code": "11502-2", "display": "Laboratory report"}]},
         "contained": contained,
         "specimen": [{"reference": "#specimen"}],
         "result": results
@@ -695,7 +467,7 @@ async fn post_result(http: reqwest::Client, url: String, token: String, report: 
         let sent = http
             .post(&url)
             .bearer_auth(&token)
-            .header("content-type", "application/fhir+json")
+            .header("content-type", FHIR_JSON)
             .body(report.to_string())
             .send()
             .await;

@@ -1,0 +1,108 @@
+//! Recovery at start-up: the latest snapshot of the dispatcher, then the journal
+//! after it replayed through the restored dispatcher, gives back the state the last
+//! process left (no snapshot, or an unusable one: the whole journal). The commands
+//! the replay makes again are compared with the stored ones; a difference is
+//! logged.
+
+use labflight_core::Instant;
+use labflight_dispatch::{Dispatcher, DispatcherSnapshot, PolicyKind, World};
+use labflight_mqtt::CommandEnvelope;
+use labflight_store::{RunMeta, Store, StoredCommand};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// The dispatcher as the last process left it, and where the journal stands.
+pub(crate) struct Recovered {
+    pub(crate) dispatcher: Dispatcher,
+    /// Every stored command, oldest first (those never acknowledged are re-sent).
+    pub(crate) stored: Vec<StoredCommand>,
+    /// Digests of the journaled messages: a redelivery of one is dropped.
+    pub(crate) seen: HashSet<String>,
+    /// The last journaled event and its time (0 and the run's start when none).
+    pub(crate) last_seq: i64,
+    pub(crate) last_at: Instant,
+}
+
+/// Restores the dispatcher of the run `meta` from `store`.
+pub(crate) async fn recover(
+    store: &Store,
+    world: &Arc<World>,
+    policy: PolicyKind,
+    meta: &RunMeta,
+    database_url: &str,
+) -> anyhow::Result<Recovered> {
+    let (mut dispatcher, snapshot_seq) = restore_snapshot(store, world, policy, meta).await?;
+    let journal = store.journal_after(snapshot_seq).await?;
+    let stored = store.commands(false).await?;
+    let seen: HashSet<String> = store.journal_digests().await?.into_iter().collect();
+    let mut regenerated = 0usize;
+    let mut mismatched = 0usize;
+    let mut stored_iter = stored
+        .iter()
+        .filter(|s| s.event_seq > snapshot_seq)
+        .peekable();
+    for e in &journal {
+        for (idx, c) in dispatcher.handle(&e.stamped).into_iter().enumerate() {
+            regenerated += 1;
+            let want = stored_iter.next_if(|s| s.event_seq == e.seq && s.idx == idx as i32);
+            let same = want.is_some_and(|s| {
+                serde_json::from_str::<CommandEnvelope>(&s.body).is_ok_and(|env| env.command == c)
+            });
+            if !same {
+                mismatched += 1;
+            }
+        }
+    }
+    if mismatched > 0 {
+        tracing::warn!(
+            "journal replay: {mismatched} of {regenerated} commands differ from the stored ones"
+        );
+    }
+    let (last_seq, last_at) = store.journal_end().await?.unwrap_or((0, meta.started_at));
+    if last_seq > 0 {
+        println!(
+            "recovered {last_seq} journaled events ({} replayed after the snapshot of event {snapshot_seq}) and {} commands from {}",
+            journal.len(),
+            stored.len(),
+            database_url
+        );
+    }
+    Ok(Recovered {
+        dispatcher,
+        stored,
+        seen,
+        last_seq,
+        last_at,
+    })
+}
+
+/// The dispatcher of the latest usable snapshot and the event it follows, else a
+/// fresh dispatcher at event 0.
+async fn restore_snapshot(
+    store: &Store,
+    world: &Arc<World>,
+    policy: PolicyKind,
+    meta: &RunMeta,
+) -> anyhow::Result<(Dispatcher, i64)> {
+    let restored = match store.latest_snapshot().await? {
+        Some((seq, body)) => match serde_json::from_str::<DispatcherSnapshot>(&body)
+            .map_err(|e| e.to_string())
+            .and_then(|snap| Dispatcher::restore(Arc::clone(world), policy, snap))
+        {
+            Ok(d) => Some((d, seq)),
+            Err(e) => {
+                tracing::warn!(
+                    "snapshot after event {seq} unusable ({e}); replaying the whole journal"
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    Ok(restored.unwrap_or_else(|| {
+        (
+            Dispatcher::new(Arc::clone(world), policy, meta.seed, meta.started_at),
+            0,
+        )
+    }))
+}

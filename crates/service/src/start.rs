@@ -1,0 +1,450 @@
+//! Start-up: the live service comes up in phases, each a function below, in this
+//! order: load the scenario, the store and its run (`load`); recover the
+//! dispatcher (`recovery`); reach the broker (`broker`) and start the MQTT tasks
+//! (`spawn_mqtt`); re-send what the broker never acknowledged
+//! (`resend_unacknowledged`); start result sharing (`start_sharing`), the core
+//! actor (`start_core`) and the HTTP edge (`serve_http`). Configuration is checked
+//! whole before anything starts.
+
+use crate::actor::{Core, Setup};
+use crate::clock::Clock;
+use crate::delivery::{self, AllowList, Delivered, DeliveryOptions};
+use crate::error::BadInput;
+use crate::messages::{Inbound, Outbound};
+use crate::mqtt_io::{poll_mqtt, publish_out, record_pubacks, tick};
+use crate::options::{ClockStart, Running, ServiceOptions};
+use crate::puback::PubackTracker;
+use crate::recovery::{self, Recovered};
+use anyhow::{Context, bail};
+use chrono::{Duration, Utc};
+use labflight_core::Scenario;
+use labflight_dispatch::{PolicyKind, World};
+use labflight_mqtt::broker::{BrokerLogins, SERVICE_USER};
+use labflight_mqtt::{MqttUrl, Topic};
+use labflight_server::health::Liveness;
+use labflight_server::replay::{ReplayCatalog, ReplayLoader};
+use labflight_server::{AppState, Control, DashboardContext, Metrics, Snapshot, Supervisor};
+use labflight_store::{RunMeta, Store, StoredCommand, Subscription};
+use rumqttc::{AsyncClient, LastWill, QoS};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, watch};
+
+/// How many recent commands are re-sent after a restart on the embedded broker,
+/// acknowledged or not (devices ignore repeats): the embedded broker keeps its
+/// queues in memory, so what it acknowledged but had not yet delivered to an
+/// offline device died with the last process. An external broker keeps them
+/// (Mosquitto's persistence), so there only unacknowledged commands are re-sent.
+const RESEND_TAIL_EMBEDDED: usize = 300;
+/// The service's MQTT client id, before the run it belongs to.
+const SERVICE_CLIENT_ID: &str = "labflight-service";
+
+/// Loads everything, recovers from the journal, connects, and starts the tasks.
+/// `replays` reads a recorded run for the dashboard's replay.
+pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Result<Running> {
+    let Loaded {
+        scenario,
+        policy,
+        allowed_hosts,
+        store,
+        meta,
+        world,
+        clock,
+    } = load(&opts).await?;
+    let Recovered {
+        dispatcher,
+        stored,
+        seen,
+        last_seq,
+        last_at,
+    } = recovery::recover(&store, &world, policy, &meta, &opts.database_url).await?;
+    let (mqtt, broker_logins) = broker(&opts)?;
+    let service_url = match &broker_logins {
+        Some(l) => mqtt.with_credentials(SERVICE_USER, &l.service_password),
+        None => mqtt.clone(),
+    };
+    let metrics = Arc::new(Metrics::new());
+    metrics.journal_seq.set(last_seq);
+    let (in_tx, in_rx) = mpsc::channel::<Inbound>(20_000);
+    let shared = Shared {
+        supervisor: Supervisor::new(Arc::clone(&metrics)),
+        store: store.clone(),
+        clock,
+        world: Arc::clone(&world),
+        metrics,
+        liveness: Arc::new(Liveness::default()),
+        inbound: in_tx,
+    };
+    let out = spawn_mqtt(&shared, &service_url, meta.wall_epoch_ms);
+    resend_unacknowledged(&stored, broker_logins.is_some(), &out);
+    let (subscriptions, control) = start_sharing(&shared, &opts, &allowed_hosts).await?;
+    let (snapshot_tx, snapshot_rx) = watch::channel(None);
+    let core = Core::new(Setup {
+        run_id: format!("R{:x}", meta.wall_epoch_ms),
+        scenario_name: scenario.name.clone(),
+        policy: opts.policy.clone(),
+        world: Arc::clone(&world),
+        dispatcher,
+        store: store.clone(),
+        clock,
+        seq: last_seq,
+        last_at,
+        seen,
+        subscriptions,
+        metrics: Arc::clone(&shared.metrics),
+        out,
+        liveness: Arc::clone(&shared.liveness),
+        snapshot: snapshot_tx,
+        snapshot_every: opts.snapshot_every,
+    });
+    start_core(&shared, core, in_rx).await?;
+    let dashboard = Dashboard {
+        snapshot: snapshot_rx,
+        map_dir: scenario.map_dir(&opts.scenario),
+        replays,
+    };
+    let http = serve_http(&shared, &opts, dashboard, control, allowed_hosts).await?;
+    Ok(Running {
+        http,
+        mqtt,
+        store,
+        broker_logins,
+    })
+}
+
+/// What start-up reads before anything runs.
+struct Loaded {
+    /// Dated for this run (production: the day the run started).
+    scenario: Scenario,
+    policy: PolicyKind,
+    /// Where result hooks may go.
+    allowed_hosts: AllowList,
+    store: Store,
+    /// The run the store holds (made now for a fresh store).
+    meta: RunMeta,
+    world: Arc<World>,
+    clock: Clock,
+}
+
+/// What the running tasks share.
+struct Shared {
+    supervisor: Supervisor,
+    store: Store,
+    clock: Clock,
+    world: Arc<World>,
+    metrics: Arc<Metrics>,
+    liveness: Arc<Liveness>,
+    /// Into the core actor.
+    inbound: mpsc::Sender<Inbound>,
+}
+
+/// What the dashboard is served from, beside the shared parts.
+struct Dashboard {
+    snapshot: watch::Receiver<Option<Snapshot>>,
+    map_dir: PathBuf,
+    replays: ReplayLoader,
+}
+
+/// Loads the scenario, checks the policy and the hook settings, opens the store and
+/// its run (a stored run must be of this scenario and policy), and builds the world
+/// and the service clock.
+async fn load(opts: &ServiceOptions) -> anyhow::Result<Loaded> {
+    let mut scenario = Scenario::load_with_overrides(&opts.scenario, &opts.overrides)?;
+    let policy = opts
+        .policy
+        .parse::<PolicyKind>()
+        .map_err(|e| BadInput(format!("--policy: {e}")))?;
+    // Configuration is checked whole before anything starts.
+    let allowed_hosts = AllowList::parse(&opts.hooks.allowed_hosts).map_err(BadInput)?;
+    for sub in &opts.hooks.subscriptions {
+        allowed_hosts.check(&sub.url).map_err(BadInput)?;
+    }
+    let store = Store::open(&opts.database_url).await?;
+    let meta = run_meta(&store, &scenario, opts).await?;
+    if opts.clock == ClockStart::Wall {
+        scenario.date = meta
+            .started_at
+            .with_timezone(&scenario.offset())
+            .date_naive();
+    }
+    let map = labflight_geo::MapData::load(&scenario.map_dir(&opts.scenario))?;
+    let world = Arc::new(World::from_map(&scenario, &map));
+    let clock = Clock {
+        wall_epoch_ms: meta.wall_epoch_ms,
+        start: meta.started_at,
+        speed: meta.speed,
+    };
+    Ok(Loaded {
+        scenario,
+        policy,
+        allowed_hosts,
+        store,
+        meta,
+        world,
+        clock,
+    })
+}
+
+/// The run the store holds, or a new one starting now (its clock as asked).
+async fn run_meta(
+    store: &Store,
+    scenario: &Scenario,
+    opts: &ServiceOptions,
+) -> anyhow::Result<RunMeta> {
+    Ok(match store.run_meta().await? {
+        Some(meta) => {
+            if meta.scenario != scenario.name || meta.policy != opts.policy {
+                bail!(BadInput(format!(
+                    "database `{}` holds a run of scenario `{}` with policy `{}`, not `{}` with `{}`; use another DATABASE_URL",
+                    opts.database_url, meta.scenario, meta.policy, scenario.name, opts.policy
+                )));
+            }
+            meta
+        }
+        None => {
+            let wall = Utc::now();
+            let (started_at, speed) = match opts.clock {
+                ClockStart::Wall => (wall, 1.0),
+                ClockStart::ScenarioMorning { speed } => (
+                    scenario.at(scenario.service.first_draw) - Duration::minutes(30),
+                    speed,
+                ),
+            };
+            let meta = RunMeta {
+                scenario: scenario.name.clone(),
+                policy: opts.policy.clone(),
+                seed: opts.seed,
+                started_at,
+                wall_epoch_ms: wall.timestamp_millis(),
+                speed,
+            };
+            store.set_run_meta(&meta).await?;
+            meta
+        }
+    })
+}
+
+/// The broker: embedded unless one is configured. The embedded one admits only
+/// the logins made for it now: the service's, and the devices' (from a key).
+fn broker(opts: &ServiceOptions) -> anyhow::Result<(MqttUrl, Option<BrokerLogins>)> {
+    Ok(match &opts.mqtt {
+        Some(url) => (url.clone(), None),
+        None => {
+            let logins = BrokerLogins::generate();
+            let addr = labflight_mqtt::broker::start_embedded(
+                SocketAddr::from(([127, 0, 0, 1], opts.mqtt_port)),
+                &logins,
+            )
+            .map_err(anyhow::Error::msg)?;
+            let url = MqttUrl::parse(&format!("mqtt://{addr}")).map_err(anyhow::Error::msg)?;
+            (url, Some(logins))
+        }
+    })
+}
+
+/// Connects the service to the broker at `url` and starts the MQTT tasks: the
+/// poll loop, the publisher, the PUBACK recorder and the dispatcher's timer.
+/// Returns where the core sends what goes out.
+fn spawn_mqtt(
+    shared: &Shared,
+    url: &MqttUrl,
+    run_epoch_ms: i64,
+) -> mpsc::UnboundedSender<Outbound> {
+    let (out_tx, out_rx) = mpsc::unbounded_channel::<Outbound>();
+    // One persistent session per stored run: a restart picks up what the broker
+    // kept for it; a fresh database starts a fresh session.
+    let client_id = format!("{SERVICE_CLIENT_ID}-{run_epoch_ms}");
+    let mut options = url.options(&client_id, true);
+    options.set_manual_acks(true);
+    options.set_last_will(LastWill::new(
+        Topic::ServiceStatus.to_string(),
+        serde_json::json!({"state": "offline"}).to_string(),
+        QoS::AtLeastOnce,
+        true,
+    ));
+    let (client, eventloop) = AsyncClient::new(options, 1_000);
+    let connected = Arc::clone(&shared.liveness.broker_connected);
+    let pubacks = Arc::new(Mutex::new(PubackTracker::default()));
+    let (acked_tx, acked_rx) = mpsc::unbounded_channel::<String>();
+    let supervisor = &shared.supervisor;
+    supervisor.spawn_vital(
+        "mqtt_poll",
+        poll_mqtt(
+            eventloop,
+            client.clone(),
+            shared.inbound.clone(),
+            Arc::clone(&shared.metrics),
+            Arc::clone(&connected),
+            (Arc::clone(&pubacks), acked_tx),
+            shared.clock,
+        ),
+    );
+    supervisor.spawn_vital(
+        "mqtt_publish",
+        publish_out(client, out_rx, Arc::clone(&pubacks)),
+    );
+    supervisor.spawn_vital(
+        "puback_record",
+        record_pubacks(
+            shared.store.clone(),
+            shared.clock,
+            acked_rx,
+            pubacks,
+            Arc::clone(&shared.metrics),
+        ),
+    );
+    let tick_tx = shared.inbound.clone();
+    let tick_minutes = shared.world.params.tick_minutes;
+    let clock = shared.clock;
+    supervisor.spawn_restarting("tick", move || {
+        tick(clock, tick_minutes, tick_tx.clone(), Arc::clone(&connected))
+    });
+    out_tx
+}
+
+/// Re-sends, under their original ids, every command the broker never
+/// acknowledged, however old (and on the embedded broker the recent tail too).
+/// Each is marked published when its PUBACK arrives.
+fn resend_unacknowledged(
+    stored: &[StoredCommand],
+    embedded: bool,
+    out: &mpsc::UnboundedSender<Outbound>,
+) {
+    let tail = if embedded { RESEND_TAIL_EMBEDDED } else { 0 };
+    let tail_from = stored.len().saturating_sub(tail);
+    for (i, c) in stored.iter().enumerate() {
+        if i >= tail_from || !c.published {
+            let _ = out.send(Outbound::Publish {
+                topic: c.topic.clone(),
+                payload: c.body.clone().into_bytes(),
+                retain: false,
+                command_id: Some(c.command_id.clone()),
+            });
+        }
+    }
+}
+
+/// Result sharing: stores the configured subscriptions and starts the delivery
+/// worker and the channels that carry deliveries and the HTTP edge's requests
+/// to the core. Returns the subscriptions and the HTTP edge's control channel.
+async fn start_sharing(
+    shared: &Shared,
+    opts: &ServiceOptions,
+    allowed_hosts: &AllowList,
+) -> anyhow::Result<(Vec<Subscription>, mpsc::Sender<Control>)> {
+    let clock = shared.clock;
+    for sub in &opts.hooks.subscriptions {
+        shared.store.add_subscription(sub, clock.now()).await?;
+    }
+    let subscriptions = shared.store.subscriptions().await?;
+    let (delivered_tx, mut delivered_rx) = mpsc::channel::<Delivered>(1_000);
+    let delivery_store = shared.store.clone();
+    let delivery_options = DeliveryOptions {
+        allowed_hosts: allowed_hosts.clone(),
+        metrics: Arc::clone(&shared.metrics),
+    };
+    shared.supervisor.spawn_restarting("delivery", move || {
+        delivery::run(
+            delivery_store.clone(),
+            clock,
+            delivery_options.clone(),
+            delivered_tx.clone(),
+        )
+    });
+    let forward = shared.inbound.clone();
+    shared
+        .supervisor
+        .spawn_vital("delivered_forward", async move {
+            while let Some(d) = delivered_rx.recv().await {
+                if forward.send(Inbound::Delivered(d)).await.is_err() {
+                    return;
+                }
+            }
+        });
+    let (control_tx, mut control_rx) = mpsc::channel::<Control>(1_000);
+    let forward = shared.inbound.clone();
+    shared
+        .supervisor
+        .spawn_vital("control_forward", async move {
+            while let Some(c) = control_rx.recv().await {
+                if forward.send(Inbound::Control(c)).await.is_err() {
+                    return;
+                }
+            }
+        });
+    Ok((subscriptions, control_tx))
+}
+
+/// Reconciles delivered results, announces the service, and starts the core actor
+/// on `inbound`.
+async fn start_core(
+    shared: &Shared,
+    mut core: Core,
+    inbound: mpsc::Receiver<Inbound>,
+) -> anyhow::Result<()> {
+    let reconciled = core.reconcile_deliveries().await?;
+    if reconciled > 0 {
+        println!("reconciled {reconciled} delivered results without their result_reported");
+    }
+    core.announce();
+    core.publish_snapshot();
+    shared.supervisor.spawn_vital("core", core.run(inbound));
+    Ok(())
+}
+
+/// The HTTP edge: the API, the dashboard and its live feed, the health check.
+/// Returns the address it listens on.
+async fn serve_http(
+    shared: &Shared,
+    opts: &ServiceOptions,
+    dashboard: Dashboard,
+    control: mpsc::Sender<Control>,
+    allowed_hosts: AllowList,
+) -> anyhow::Result<SocketAddr> {
+    let supervisor = &shared.supervisor;
+    let state = AppState {
+        store: shared.store.clone(),
+        metrics: Arc::clone(&shared.metrics),
+        snapshot: dashboard.snapshot,
+        control: Some(control),
+        lab_tokens: Arc::new(opts.hooks.lab_tokens.clone()),
+        admin_token: opts.hooks.admin_token.clone(),
+        hook_url_check: Arc::new(move |url: &str| allowed_hosts.check(url)),
+        dashboard: Some(Arc::new(
+            DashboardContext::new(
+                Arc::clone(&shared.world),
+                dashboard.map_dir,
+                ReplayCatalog::new(opts.runs_dir.clone(), dashboard.replays),
+            )
+            .map_err(BadInput)?,
+        )),
+        feed: Arc::new(watch::channel(None).0),
+        liveness: Arc::clone(&shared.liveness),
+        guard: Arc::new(labflight_server::auth::Guard::new(opts.secure_cookies)),
+    };
+    let feed_state = state.clone();
+    supervisor.spawn_restarting("live_feed", move || {
+        labflight_server::dashboard::run_feed(feed_state.clone())
+    });
+    let health_state = state.clone();
+    supervisor.spawn_restarting("health", move || {
+        labflight_server::health::refresh_metrics(health_state.clone())
+    });
+    let app = labflight_server::router(state);
+    let listener = tokio::net::TcpListener::bind(opts.http)
+        .await
+        .with_context(|| format!("HTTP address {}", opts.http))?;
+    let http = listener.local_addr()?;
+    supervisor.spawn_vital("http", async move {
+        if let Err(e) = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        {
+            tracing::error!("HTTP server stopped: {e}");
+        }
+    });
+    Ok(http)
+}
