@@ -6,7 +6,8 @@
 
 use crate::auth::{Caller, READERS, Role, audit, identify, require};
 use crate::control::{Control, Refusal};
-use crate::routes::{ApiError, AppState};
+use crate::error::ApiError;
+use crate::state::{AppState, FeedFrame};
 use crate::view::{self, Frame, View};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -16,14 +17,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use labflight_core::event::Override;
 use labflight_core::{DroneId, LabId, MissionId, StationId};
-use labflight_dispatch::world::World;
 use serde::Deserialize;
 use serde_json::json;
 use std::convert::Infallible;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
+
+pub use crate::state::DashboardContext;
 
 /// Alerts shown on the dashboard.
 const ALERTS_SHOWN: i64 = 50;
@@ -34,61 +35,6 @@ const FEED_PERIOD: std::time::Duration = std::time::Duration::from_millis(1000);
 /// An open live feed re-checks its session at least this often (and at once
 /// when a session ends on this server).
 const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// One frame of the shared live feed: the view, its JSON for callers who see
-/// everything, and the state it was built from (to scope it to a lab).
-#[derive(Debug)]
-pub struct FeedFrame {
-    pub view: View,
-    pub json: String,
-    pub state: Arc<labflight_dispatch::state::State>,
-}
-
-/// What the dashboard needs besides the live state: the world, the map layers and
-/// the recorded runs.
-#[derive(Debug)]
-pub struct DashboardContext {
-    pub world: Arc<World>,
-    /// The map folder's GeoJSON layers by name (district, stations, …).
-    pub map: serde_json::Value,
-    pub replay: crate::replay::ReplayCatalog,
-}
-
-impl DashboardContext {
-    /// Reads the map layers from the scenario's map folder.
-    pub fn new(
-        world: Arc<World>,
-        map_dir: PathBuf,
-        replay: crate::replay::ReplayCatalog,
-    ) -> Result<DashboardContext, String> {
-        let mut map = serde_json::Map::new();
-        for layer in [
-            "district",
-            "subdistricts",
-            "nofly",
-            "stations",
-            "labs",
-            "pads",
-        ] {
-            let path = map_dir.join(format!("{layer}.geojson"));
-            let value = match std::fs::read_to_string(&path) {
-                Ok(text) => serde_json::from_str(&text)
-                    .map_err(|e| format!("{}: not GeoJSON: {e}", path.display()))?,
-                // A map without this layer (no subdistricts, say) shows none.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    json!({"type": "FeatureCollection", "features": []})
-                }
-                Err(e) => return Err(format!("{}: {e}", path.display())),
-            };
-            map.insert(layer.into(), value);
-        }
-        Ok(DashboardContext {
-            world,
-            map: serde_json::Value::Object(map),
-            replay,
-        })
-    }
-}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -132,12 +78,7 @@ async fn live_frame(
     s: &AppState,
 ) -> Result<(View, Arc<labflight_dispatch::state::State>), ApiError> {
     let ctx = context(s)?;
-    let snap = s.snapshot.borrow().clone().ok_or_else(|| {
-        ApiError(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service is starting".into(),
-        )
-    })?;
+    let snap = s.current_snapshot()?;
     let offset = ctx.world.offset;
     let alerts = s
         .store
