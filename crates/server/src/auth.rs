@@ -25,13 +25,14 @@ pub use crate::guard::Guard;
 pub use crate::secret::{check_token, hash_password, random_secret, same_secret, verify_password};
 
 /// The session cookie's name.
-pub const SESSION_COOKIE: &str = "labflight_session";
+pub(crate) const SESSION_COOKIE: &str = "labflight_session";
 
 /// How long a session lasts.
-pub fn session_lifetime() -> chrono::Duration {
+pub(crate) fn session_lifetime() -> chrono::Duration {
     chrono::Duration::hours(12)
 }
 
+/// What a signed-in person may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -44,6 +45,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role named `s` (`coordinator`, `viewer`, `lab`), if any.
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "coordinator" => Some(Role::Coordinator),
@@ -53,6 +55,7 @@ impl Role {
         }
     }
 
+    /// The role's name, as stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Coordinator => "coordinator",
@@ -64,7 +67,7 @@ impl Role {
 
 /// The person (or token) behind a request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Caller {
+pub(crate) struct Caller {
     pub user: String,
     pub role: Role,
     /// The lab a `lab` caller acts for.
@@ -97,7 +100,10 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
 /// Resolves the caller from the session cookie, or a bearer token (admin, lab, or
 /// session). `None` when nothing identifies the caller. Configured tokens are
 /// compared in constant time, every one of them each time.
-pub async fn identify(s: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+pub(crate) async fn identify(
+    s: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Caller>, ApiError> {
     if let Some(token) = bearer(headers) {
         if s.admin_token
             .as_deref()
@@ -155,7 +161,7 @@ async fn session(s: &AppState, token: &str) -> Result<Option<Caller>, ApiError> 
 }
 
 /// The caller, who must be signed in (401) and hold one of `roles` (403).
-pub async fn require(
+pub(crate) async fn require(
     s: &AppState,
     headers: &HeaderMap,
     roles: &[Role],
@@ -187,14 +193,14 @@ pub async fn require(
 }
 
 /// Any signed-in caller may read.
-pub const READERS: &[Role] = &[Role::Coordinator, Role::Viewer, Role::Lab];
+pub(crate) const READERS: &[Role] = &[Role::Coordinator, Role::Viewer, Role::Lab];
 
 /// Callers who see every lab's items (a lab sees only its own).
-pub const ALL_LABS: &[Role] = &[Role::Coordinator, Role::Viewer];
+pub(crate) const ALL_LABS: &[Role] = &[Role::Coordinator, Role::Viewer];
 
 /// Writes one line of the audit log, each free-text part cut to
 /// [`limits::AUDIT_TEXT`]; a failure to write is logged, not fatal.
-pub async fn audit(
+pub(crate) async fn audit(
     s: &AppState,
     caller: &Caller,
     action: &str,
@@ -277,7 +283,7 @@ pub async fn put_user(
         .map_err(|e| e.to_string())
 }
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/logout", post(logout))
@@ -286,7 +292,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct Login {
+pub(crate) struct Login {
     pub user: String,
     pub password: String,
     /// Also return the session token in the body, for scripts sending it as a
@@ -381,7 +387,7 @@ fn session_cookie_header(s: &AppState, token: &str, max_age: i64) -> Option<Head
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
     responses((status = 200, description = "signed in", body = Caller), (status = 401, description = "wrong user or password"),
         (status = 429, description = "too many attempts: see Retry-After")))]
-pub async fn login(State(s): State<AppState>, request: axum::extract::Request) -> Response {
+pub(crate) async fn login(State(s): State<AppState>, request: axum::extract::Request) -> Response {
     match login_inner(&s, request).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -465,7 +471,7 @@ fn signed_out(s: &AppState) -> Response {
 
 /// Ends the session (cookie or bearer), and with it any live feed it opened.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204, description = "signed out")))]
-pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
     if let Ok(Some(caller)) = identify(&s, &headers).await {
         audit(&s, &caller, "logout", None, "ok", None).await;
     }
@@ -480,7 +486,7 @@ pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct PasswordChange {
+pub(crate) struct PasswordChange {
     pub current: String,
     pub new: String,
 }
@@ -490,7 +496,7 @@ pub struct PasswordChange {
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
     responses((status = 204, description = "changed; signed out everywhere"), (status = 401, description = "wrong current password"),
         (status = 400, description = "new password too short or too long"), (status = 429, description = "too many attempts")))]
-pub async fn change_password(
+pub(crate) async fn change_password(
     State(s): State<AppState>,
     request: axum::extract::Request,
 ) -> Response {
@@ -581,7 +587,10 @@ async fn change_password_inner(
 /// Who is signed in.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
     responses((status = 200, description = "the caller", body = Caller), (status = 401, description = "not signed in")))]
-pub async fn me(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Caller>, ApiError> {
+pub(crate) async fn me(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Caller>, ApiError> {
     require(&s, &headers, READERS).await.map(Json)
 }
 

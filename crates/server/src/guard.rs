@@ -65,6 +65,7 @@ where
 }
 
 impl Guard {
+    /// Fresh throttles and slots; `secure_cookies` when the service is reached over https.
     pub fn new(secure_cookies: bool) -> Guard {
         Guard {
             per_user: RateLimiter::keyed(quota(

@@ -30,14 +30,14 @@ const OUTBOX_MAX_AGE: chrono::Duration = chrono::Duration::hours(24);
 /// How often the metrics are refreshed without a `/healthz` call.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(5);
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "every part is up: database, broker, core, delivery, outbox; with the journal sequence"), (status = 503, description = "a part is down: which, and what was seen")))]
-pub async fn healthz(State(s): State<AppState>) -> Response {
+pub(crate) async fn healthz(State(s): State<AppState>) -> Response {
     let report = check(&s).await;
     let status = if report.healthy() {
         StatusCode::OK
@@ -48,7 +48,7 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text format")))]
-pub async fn metrics(State(s): State<AppState>) -> Response {
+pub(crate) async fn metrics(State(s): State<AppState>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -61,7 +61,7 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
 
 /// One part's state.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Part {
+pub(crate) struct Part {
     pub name: &'static str,
     pub up: bool,
     /// What was seen, in words (an error, a lag, an age).
@@ -70,7 +70,7 @@ pub struct Part {
 
 /// Every part, and whether all are up.
 #[derive(Clone, Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub status: &'static str,
     pub journal_seq: Option<i64>,
     pub parts: Vec<Part>,
@@ -83,7 +83,7 @@ impl Report {
 }
 
 /// Asks each part, at most `PROBE_TIMEOUT` each, and records the answers in the metrics.
-pub async fn check(s: &AppState) -> Report {
+pub(crate) async fn check(s: &AppState) -> Report {
     let mut parts = Vec::new();
     let mut journal_seq = None;
 

@@ -19,6 +19,8 @@
 //! - Leaves: [`control`] (requests to the service core), [`view`] (the
 //!   dashboard's view of a state), [`metrics`], [`tasks`], `limits.rs`.
 
+#![deny(missing_docs)]
+
 mod assets;
 pub mod auth;
 pub mod control;

@@ -21,7 +21,7 @@ pub use crate::replay_catalog::{
 };
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Opened {
+pub(crate) struct Opened {
     pub id: String,
     pub start: String,
     pub end: String,
@@ -29,7 +29,7 @@ pub struct Opened {
     pub step_s: i64,
 }
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/replay/runs", get(runs))
         .route("/api/v1/replay/open", post(open))
@@ -48,7 +48,7 @@ fn catalog(s: &AppState) -> Result<&ReplayCatalog, ApiError> {
 /// The recorded runs that can be replayed.
 #[utoipa::path(get, path = "/api/v1/replay/runs", tag = "replay",
     responses((status = 200, description = "recorded runs", body = [RunEntry])))]
-pub async fn runs(
+pub(crate) async fn runs(
     State(s): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<RunEntry>>, ApiError> {
@@ -61,14 +61,14 @@ pub async fn runs(
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct OpenRun {
+pub(crate) struct OpenRun {
     pub run: String,
 }
 
 /// Re-runs a recorded journal into frames for the time slider.
 #[utoipa::path(post, path = "/api/v1/replay/open", tag = "replay", request_body = OpenRun,
     responses((status = 200, description = "opened", body = Opened), (status = 404, description = "no such run")))]
-pub async fn open(
+pub(crate) async fn open(
     State(s): State<AppState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -96,7 +96,7 @@ pub async fn open(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct FrameQuery {
+pub(crate) struct FrameQuery {
     pub i: usize,
 }
 
@@ -104,7 +104,7 @@ pub struct FrameQuery {
 #[utoipa::path(get, path = "/api/v1/replay/{id}/frame", tag = "replay",
     params(("id" = String, Path), ("i" = usize, Query, description = "frame index")),
     responses((status = 200, description = "the view at that frame", body = crate::view::View), (status = 404, description = "run not open or frame out of range")))]
-pub async fn frame(
+pub(crate) async fn frame(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,

@@ -22,9 +22,13 @@ pub type FrameRenderer = Box<dyn FnMut(usize) -> Result<String, String> + Send>;
 
 /// An opened run: its span, and its frames as they are rendered.
 pub struct ReplayRun {
+    /// When the run starts (service time, local).
     pub start: String,
+    /// When the run ends (service time, local).
     pub end: String,
+    /// Service seconds between frames.
     pub step_s: i64,
+    /// How many frames the run has.
     pub frames: usize,
     render: Mutex<FrameRenderer>,
     rendered: Mutex<HashMap<usize, Arc<String>>>,
@@ -40,6 +44,7 @@ impl std::fmt::Debug for ReplayRun {
 }
 
 impl ReplayRun {
+    /// A run of `frames` frames, each rendered by `render` when first asked for.
     pub fn new(
         start: String,
         end: String,
@@ -77,6 +82,7 @@ impl ReplayRun {
 /// Re-runs a journal file into frames, or says why it cannot.
 pub type ReplayLoader = Arc<dyn Fn(&FsPath) -> Result<ReplayRun, String> + Send + Sync>;
 
+/// The recorded runs under one folder, and the few open at once.
 pub struct ReplayCatalog {
     dir: PathBuf,
     loader: ReplayLoader,
@@ -93,17 +99,23 @@ impl std::fmt::Debug for ReplayCatalog {
     }
 }
 
+/// A recorded run, as listed.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RunEntry {
     /// The run's folder name under the runs directory.
     pub id: String,
+    /// The scenario it ran.
     pub scenario: String,
+    /// The dispatch policy it ran with.
     pub policy: String,
+    /// Its random seed.
     pub seed: u64,
+    /// How many events its journal holds.
     pub events: usize,
 }
 
 impl ReplayCatalog {
+    /// The catalogue of `dir`; `loader` re-runs a journal into frames.
     pub fn new(dir: PathBuf, loader: ReplayLoader) -> ReplayCatalog {
         ReplayCatalog {
             dir,

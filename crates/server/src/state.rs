@@ -24,21 +24,32 @@ use tokio::sync::{mpsc, watch};
 /// What the service last published for readers.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
+    /// Service time.
     pub now: Instant,
+    /// The last journal entry committed.
     pub journal_seq: i64,
+    /// The dispatcher's state.
     pub state: Arc<DispatchState>,
+    /// The scenario's name.
     pub scenario: String,
+    /// The dispatch policy's name.
     pub policy: String,
+    /// Service time per wall-clock second.
     pub speed: f64,
 }
 
 /// Says whether a hook URL may be called (the allowed hosts), and why not.
 pub type HookUrlCheck = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
 
+/// What every handler is given: the service's parts the HTTP edge reads and
+/// talks to. Cheap to clone (handles only).
 #[derive(Clone)]
 pub struct AppState {
+    /// The database.
     pub store: Store,
+    /// The counters `/metrics` shows.
     pub metrics: Arc<Metrics>,
+    /// What the service last published (none while it starts).
     pub snapshot: watch::Receiver<Option<Snapshot>>,
     /// The service core, for requests that must be journaled.
     pub control: Option<mpsc::Sender<Control>>,
@@ -92,8 +103,11 @@ pub struct Liveness {
 /// everything, and the state it was built from (to scope it to a lab).
 #[derive(Debug)]
 pub struct FeedFrame {
+    /// The live view.
     pub view: View,
+    /// The view as JSON, for callers who see every lab.
     pub json: String,
+    /// The state the view was built from.
     pub state: Arc<DispatchState>,
 }
 
@@ -101,9 +115,11 @@ pub struct FeedFrame {
 /// the recorded runs.
 #[derive(Debug)]
 pub struct DashboardContext {
+    /// The scenario's world (centres, labs, pads, the district).
     pub world: Arc<World>,
     /// The map folder's GeoJSON layers by name (district, stations, …).
     pub map: serde_json::Value,
+    /// The recorded runs analysts can replay.
     pub replay: ReplayCatalog,
 }
 
