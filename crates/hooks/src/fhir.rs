@@ -53,13 +53,17 @@ const LAB_REPORT_LOINC: (&str, &str) = ("11502-2", "Laboratory report");
 pub struct LabResult {
     /// The lab's own DiagnosticReport identifier.
     pub report_id: String,
+    /// The tube's barcode.
     pub barcode: String,
     /// The centre the tube came from, e.g. `LH-C017`.
     pub station: String,
     /// The lab that did the tests, e.g. `LAB-PH`.
     pub lab: String,
+    /// When the blood was drawn.
     pub collected_at: DateTime<Utc>,
+    /// When the lab issued the result.
     pub issued_at: DateTime<Utc>,
+    /// The values measured.
     pub observations: Vec<ObservationValue>,
 }
 
@@ -67,21 +71,28 @@ pub struct LabResult {
 /// FHIR output (JSON has no NaN), which `check_plausible` catches beforehand.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObservationValue {
+    /// The test's LOINC code.
     pub loinc: String,
+    /// The test's name.
     pub display: String,
+    /// The value measured.
     pub value: f64,
     /// UCUM code, e.g. `mmol/L`, `10*9/L`.
     pub unit: String,
     /// Reference range, same unit.
     pub low: Option<f64>,
+    /// Reference range's upper bound, same unit.
     pub high: Option<f64>,
 }
 
 /// Where a value sits against its reference range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Interpretation {
+    /// Below the range.
     Low,
+    /// Within the range.
     Normal,
+    /// Above the range.
     High,
 }
 
@@ -94,6 +105,7 @@ impl Interpretation {
             Self::High => "H",
         }
     }
+    /// The code's display text: `Low`, `Normal`, `High`.
     pub fn display(self) -> &'static str {
         match self {
             Self::Low => "Low",
@@ -123,15 +135,28 @@ impl ObservationValue {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StatusKind {
     /// The lab has the tube in reception.
-    Received { lab: String, at: DateTime<Utc> },
+    Received {
+        /// The lab.
+        lab: String,
+        /// When it arrived.
+        at: DateTime<Utc>,
+    },
     /// The lab will not test the tube (haemolysed, expired, wrong tube, ...).
     Rejected {
+        /// The lab.
         lab: String,
+        /// When it was rejected.
         at: DateTime<Utc>,
+        /// Why, in the lab's words.
         reason: String,
     },
     /// The centre is asked to draw the patient again.
-    RedrawRequested { reason: String, at: DateTime<Utc> },
+    RedrawRequested {
+        /// Why a new sample is needed.
+        reason: String,
+        /// When it was asked for.
+        at: DateTime<Utc>,
+    },
 }
 
 impl StatusKind {
@@ -420,13 +445,18 @@ pub fn status_bundle(kind: &StatusKind, barcode: &str, station: &str) -> Value {
 /// `OperationOutcome.issue.severity`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssueSeverity {
+    /// `fatal`.
     Fatal,
+    /// `error`.
     Error,
+    /// `warning`.
     Warning,
+    /// `information`.
     Information,
 }
 
 impl IssueSeverity {
+    /// The FHIR code.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Fatal => "fatal",
@@ -440,40 +470,72 @@ impl IssueSeverity {
 /// `OperationOutcome.issue.code`: FHIR R4's IssueType value set, complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssueCode {
+    /// `invalid`.
     Invalid,
+    /// `structure`.
     Structure,
+    /// `required`.
     Required,
+    /// `value`.
     Value,
+    /// `invariant`.
     Invariant,
+    /// `security`.
     Security,
+    /// `login`.
     Login,
+    /// `unknown`.
     Unknown,
+    /// `expired`.
     Expired,
+    /// `forbidden`.
     Forbidden,
+    /// `suppressed`.
     Suppressed,
+    /// `processing`.
     Processing,
+    /// `not-supported`.
     NotSupported,
+    /// `duplicate`.
     Duplicate,
+    /// `multiple-matches`.
     MultipleMatches,
+    /// `not-found`.
     NotFound,
+    /// `deleted`.
     Deleted,
+    /// `too-long`.
     TooLong,
+    /// `code-invalid`.
     CodeInvalid,
+    /// `extension`.
     Extension,
+    /// `too-costly`.
     TooCostly,
+    /// `business-rule`.
     BusinessRule,
+    /// `conflict`.
     Conflict,
+    /// `transient`.
     Transient,
+    /// `lock-error`.
     LockError,
+    /// `no-store`.
     NoStore,
+    /// `exception`.
     Exception,
+    /// `timeout`.
     Timeout,
+    /// `incomplete`.
     Incomplete,
+    /// `throttled`.
     Throttled,
+    /// `informational`.
     Informational,
 }
 
 impl IssueCode {
+    /// The FHIR code.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Invalid => "invalid",
@@ -539,13 +601,22 @@ pub fn operation_outcome(
 /// usable as `OperationOutcome.issue.expression`) and, when there is one, the bad value.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FhirError {
+    /// Something required is not there.
     #[error("{path}: missing ({what})")]
-    Missing { path: String, what: String },
+    Missing {
+        /// Where (FHIRPath).
+        path: String,
+        /// What was expected there.
+        what: String,
+    },
+    /// Something is there but wrong.
     #[error("{path}: {value} {problem}")]
     Invalid {
+        /// Where (FHIRPath).
         path: String,
         /// The offending JSON, as sent (shortened when long).
         value: String,
+        /// What is wrong with it.
         problem: String,
     },
 }
@@ -596,13 +667,18 @@ fn invalid(path: impl Into<String>, value: &Value, problem: impl Into<String>) -
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReportStatus {
+    /// `preliminary`: more may follow.
     Preliminary,
+    /// `final`.
     Final,
+    /// `amended`: replaces an earlier report.
     Amended,
+    /// `corrected`: replaces an earlier report that was wrong.
     Corrected,
 }
 
 impl ReportStatus {
+    /// The FHIR code.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Preliminary => "preliminary",
@@ -618,6 +694,7 @@ impl ReportStatus {
 pub struct IncomingReport {
     /// `DiagnosticReport.identifier[0].value`.
     pub report_id: String,
+    /// `DiagnosticReport.status`.
     pub status: ReportStatus,
     /// The tube barcode, from `Specimen.identifier`.
     pub barcode: String,
@@ -625,6 +702,7 @@ pub struct IncomingReport {
     pub lab: Option<String>,
     /// `DiagnosticReport.issued`.
     pub issued: Option<DateTime<Utc>>,
+    /// The contained Observations' values.
     pub observations: Vec<ObservationValue>,
 }
 
@@ -1056,15 +1134,19 @@ fn parse_observation(o: &Value, p: &str) -> Result<ObservationValue, FhirError> 
 /// A test labflight knows: its UCUM unit(s), adult normal range and plausible range.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LabTest {
+    /// Its LOINC code.
     pub loinc: &'static str,
+    /// Its name.
     pub display: &'static str,
     /// Accepted UCUM codes; the first is the one labflight writes.
     pub units: &'static [&'static str],
     /// Adult reference range.
     pub normal_low: f64,
+    /// Adult reference range's upper bound.
     pub normal_high: f64,
     /// Outside this a value is a transcription or instrument error, not a patient.
     pub plausible_low: f64,
+    /// The plausible range's upper bound.
     pub plausible_high: f64,
 }
 
@@ -1213,33 +1295,56 @@ pub fn normal_ranges(loinc: &str) -> Option<(&'static str, &'static str, f64, f6
 /// Why a value cannot be passed on to a centre.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum PlausibilityError {
+    /// The code is not a LOINC code.
     #[error("LOINC {loinc:?}: not a LOINC code (digits, a dash, a check digit)")]
-    BadCode { loinc: String },
+    BadCode {
+        /// The LOINC code sent.
+        loinc: String,
+    },
+    /// The value is not a finite number.
     #[error("LOINC {loinc}: value {value} {unit:?} is not a finite number")]
     NotFinite {
+        /// The LOINC code sent.
         loinc: String,
+        /// The value sent.
         value: f64,
+        /// The unit sent.
         unit: String,
     },
+    /// The unit is not a UCUM code.
     #[error("LOINC {loinc}: value {value} has unit {unit:?}, which is not a UCUM code")]
     BadUnit {
+        /// The LOINC code sent.
         loinc: String,
+        /// The value sent.
         value: f64,
+        /// The unit sent.
         unit: String,
     },
+    /// The unit is not one this test is reported in.
     #[error("LOINC {loinc}: value {value} has unit {unit:?}; expected {expected}")]
     WrongUnit {
+        /// The LOINC code sent.
         loinc: String,
+        /// The value sent.
         value: f64,
+        /// The unit sent.
         unit: String,
+        /// The units accepted for this test.
         expected: String,
     },
+    /// The value is outside the plausible range.
     #[error("LOINC {loinc}: value {value} {unit} is outside the plausible {low} to {high} {unit}")]
     Implausible {
+        /// The LOINC code sent.
         loinc: String,
+        /// The value sent.
         value: f64,
+        /// The unit sent.
         unit: String,
+        /// The plausible range's lower bound.
         low: f64,
+        /// The plausible range's upper bound.
         high: f64,
     },
 }

@@ -10,6 +10,8 @@
 //! - [`signature`]: `whsec_` secrets, signing, verification.
 //! - [`hl7`]: the same result as an HL7 v2 ORU^R01 over MLLP, for older systems.
 
+#![deny(missing_docs)]
+
 pub mod fhir;
 pub mod hl7;
 pub mod signature;

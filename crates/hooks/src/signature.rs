@@ -35,10 +35,19 @@ pub struct Secret(Vec<u8>);
 /// Why a secret could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SecretError {
+    /// It lacks the `whsec_` prefix.
     #[error("webhook secret: {shown:?} does not start with \"whsec_\"")]
-    MissingPrefix { shown: String },
+    MissingPrefix {
+        /// The start of what was given.
+        shown: String,
+    },
+    /// The key is not base64.
     #[error("webhook secret: the part after \"whsec_\" is not valid base64: {reason}")]
-    BadBase64 { reason: String },
+    BadBase64 {
+        /// What the decoder said.
+        reason: String,
+    },
+    /// The key is empty.
     #[error("webhook secret: the key is empty")]
     Empty,
 }
@@ -140,8 +149,11 @@ pub fn headers(
 /// The webhook headers of a received request, each `None` when absent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WebhookHeaders<'a> {
+    /// `webhook-id`.
     pub id: Option<&'a str>,
+    /// `webhook-timestamp`.
     pub timestamp: Option<&'a str>,
+    /// `webhook-signature`.
     pub signature: Option<&'a str>,
 }
 
@@ -168,32 +180,56 @@ impl<'a> WebhookHeaders<'a> {
 /// Why a received message was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum VerifyError {
+    /// A header is missing or empty.
     #[error("header {header}: missing or empty")]
-    MissingHeader { header: &'static str },
+    MissingHeader {
+        /// Which.
+        header: &'static str,
+    },
+    /// The timestamp is not a number of seconds.
     #[error("header webhook-timestamp: {value:?} is not a whole number of seconds since 1970")]
-    BadTimestamp { value: String },
+    BadTimestamp {
+        /// The header's value.
+        value: String,
+    },
+    /// The message is too old (a replay, or a clock far behind).
     #[error(
         "header webhook-timestamp: {timestamp} is {age} s before now ({now}), more than the {tolerance} s allowed"
     )]
     TooOld {
+        /// The message's timestamp (Unix seconds).
         timestamp: i64,
+        /// The receiver's clock (Unix seconds).
         now: i64,
+        /// How far behind, seconds.
         age: i64,
+        /// How far is allowed, seconds.
         tolerance: i64,
     },
+    /// The message is from the future (a clock far ahead).
     #[error(
         "header webhook-timestamp: {timestamp} is {ahead} s after now ({now}), more than the {tolerance} s allowed"
     )]
     TooNew {
+        /// The message's timestamp (Unix seconds).
         timestamp: i64,
+        /// The receiver's clock (Unix seconds).
         now: i64,
+        /// How far ahead, seconds.
         ahead: i64,
+        /// How far is allowed, seconds.
         tolerance: i64,
     },
+    /// No signature in the header matches.
     #[error(
         "header webhook-signature: none of its {count} entries is a valid v1 signature of message {msg_id:?}"
     )]
-    NoMatchingSignature { msg_id: String, count: usize },
+    NoMatchingSignature {
+        /// The message's id.
+        msg_id: String,
+        /// How many signatures the header held.
+        count: usize,
+    },
 }
 
 /// Checks a received message: all three headers present, the timestamp within

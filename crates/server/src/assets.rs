@@ -2,7 +2,7 @@
 //! and `/assets/<name>`, Leaflet at `/assets/vendor/…`. Nothing is fetched from
 //! the internet at run time.
 
-use crate::routes::AppState;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::Path;
 use axum::http::{StatusCode, header};

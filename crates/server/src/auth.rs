@@ -5,38 +5,34 @@
 //! throttled per user name and per source address ([`Guard`]); argon2 runs on
 //! blocking threads behind a small semaphore; tokens are compared in constant time.
 
+use crate::error::ApiError;
 use crate::limits;
-use crate::routes::{ApiError, AppState};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use crate::secret::token_digest;
+use crate::state::AppState;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine;
 use chrono::Utc;
-use governor::clock::Clock;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use labflight_core::Instant;
 use labflight_store::{AuditEntry, User};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
 use std::time::Duration;
-use subtle::ConstantTimeEq;
-use tokio::sync::{Semaphore, watch};
+
+pub use crate::guard::Guard;
+pub use crate::secret::{check_token, hash_password, random_secret, same_secret, verify_password};
 
 /// The session cookie's name.
-pub const SESSION_COOKIE: &str = "labflight_session";
+pub(crate) const SESSION_COOKIE: &str = "labflight_session";
 
 /// How long a session lasts.
-pub fn session_lifetime() -> chrono::Duration {
+pub(crate) fn session_lifetime() -> chrono::Duration {
     chrono::Duration::hours(12)
 }
 
+/// What a signed-in person may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -49,6 +45,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role named `s` (`coordinator`, `viewer`, `lab`), if any.
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "coordinator" => Some(Role::Coordinator),
@@ -58,6 +55,7 @@ impl Role {
         }
     }
 
+    /// The role's name, as stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Coordinator => "coordinator",
@@ -69,7 +67,7 @@ impl Role {
 
 /// The person (or token) behind a request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Caller {
+pub(crate) struct Caller {
     pub user: String,
     pub role: Role,
     /// The lab a `lab` caller acts for.
@@ -77,180 +75,6 @@ pub struct Caller {
     /// When the session ends (none for configured tokens).
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Instant>,
-}
-
-/// What protects sign-in and sessions, shared by every request: the login
-/// throttles, the password-hashing slots, whether cookies are `Secure`, and the
-/// signal open live feeds re-check their session on.
-pub struct Guard {
-    per_user: DefaultKeyedRateLimiter<String>,
-    per_address: DefaultKeyedRateLimiter<IpAddr>,
-    hashing: Semaphore,
-    /// Set `Secure` on the session cookie (the service is reached over https).
-    pub secure_cookies: bool,
-    /// Bumped whenever sessions end (sign-out, password change).
-    sessions_ended: watch::Sender<u64>,
-}
-
-impl std::fmt::Debug for Guard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Guard")
-            .field("secure_cookies", &self.secure_cookies)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Default for Guard {
-    fn default() -> Guard {
-        Guard::new(false)
-    }
-}
-
-fn quota(burst: u32, every: Duration) -> Quota {
-    Quota::with_period(every)
-        .expect("a non-zero period")
-        .allow_burst(NonZeroU32::new(burst.max(1)).expect("at least one"))
-}
-
-/// How long until a key of `limiter` may try again, or `None` when it may now.
-fn throttled<K>(limiter: &DefaultKeyedRateLimiter<K>, key: &K, every: Duration) -> Option<Duration>
-where
-    K: Clone + Eq + std::hash::Hash,
-{
-    if limiter.len() >= limits::LOGIN_KEYS {
-        limiter.retain_recent();
-        limiter.shrink_to_fit();
-        if limiter.len() >= limits::LOGIN_KEYS {
-            // Still full of recent keys: refuse rather than grow.
-            return Some(every);
-        }
-    }
-    limiter
-        .check_key(key)
-        .err()
-        .map(|not_until| not_until.wait_time_from(limiter.clock().now()))
-}
-
-impl Guard {
-    pub fn new(secure_cookies: bool) -> Guard {
-        Guard {
-            per_user: RateLimiter::keyed(quota(
-                limits::LOGIN_PER_USER_BURST,
-                limits::LOGIN_PER_USER_EVERY,
-            )),
-            per_address: RateLimiter::keyed(quota(
-                limits::LOGIN_PER_ADDRESS_BURST,
-                limits::LOGIN_PER_ADDRESS_EVERY,
-            )),
-            hashing: Semaphore::new(limits::HASHING_AT_ONCE),
-            secure_cookies,
-            sessions_ended: watch::channel(0).0,
-        }
-    }
-
-    /// Counts one sign-in attempt for `user` from `address`; `Err(wait)` when
-    /// either has tried too often (the address is checked first).
-    pub fn admit_login(&self, user: &str, address: Option<IpAddr>) -> Result<(), Duration> {
-        if let Some(ip) = address
-            && let Some(wait) = throttled(&self.per_address, &ip, limits::LOGIN_PER_ADDRESS_EVERY)
-        {
-            return Err(wait);
-        }
-        let key: String = user
-            .trim()
-            .to_lowercase()
-            .chars()
-            .take(limits::USER_NAME)
-            .collect();
-        match throttled(&self.per_user, &key, limits::LOGIN_PER_USER_EVERY) {
-            Some(wait) => Err(wait),
-            None => Ok(()),
-        }
-    }
-
-    /// Runs `work` (argon2) on a blocking thread once a hashing slot is free, so
-    /// a flood of sign-ins never stalls the async workers; 503 when no slot
-    /// frees up within [`limits::HASHING_WAIT`].
-    pub async fn hashing<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let _slot = tokio::time::timeout(limits::HASHING_WAIT, self.hashing.acquire())
-            .await
-            .map_err(|_| {
-                ApiError(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "sign-in is busy; try again shortly".into(),
-                )
-            })?
-            .map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(ApiError::internal)
-    }
-
-    /// Tells open live feeds that sessions ended, so they re-check theirs now.
-    pub fn sessions_ended(&self) {
-        self.sessions_ended.send_modify(|n| *n = n.wrapping_add(1));
-    }
-
-    /// Changes whenever sessions end.
-    pub fn watch_sessions(&self) -> watch::Receiver<u64> {
-        self.sessions_ended.subscribe()
-    }
-}
-
-/// Hashes a password with argon2id and a random salt (PHC string).
-pub fn hash_password(password: &str) -> Result<String, String> {
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
-}
-
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// A fresh random secret, URL-safe (session tokens, generated passwords).
-pub fn random_secret(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
-}
-
-fn token_digest(token: &str) -> String {
-    format!("{:x}", Sha256::digest(token.as_bytes()))
-}
-
-/// Whether two secrets are equal, in time that depends on neither (their
-/// digests are compared, so not even on their lengths).
-pub fn same_secret(a: &str, b: &str) -> bool {
-    Sha256::digest(a.as_bytes())
-        .ct_eq(&Sha256::digest(b.as_bytes()))
-        .into()
-}
-
-/// A configured token (admin, a lab's) must be at least [`limits::TOKEN_MIN`]
-/// characters; the error names its owner, never the token.
-pub fn check_token(owner: &str, token: &str) -> Result<(), String> {
-    let len = token.chars().count();
-    if len < limits::TOKEN_MIN {
-        return Err(format!(
-            "{owner}: token is {len} characters, at least {} required",
-            limits::TOKEN_MIN
-        ));
-    }
-    Ok(())
 }
 
 /// The token of an `Authorization: Bearer` header.
@@ -276,7 +100,10 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
 /// Resolves the caller from the session cookie, or a bearer token (admin, lab, or
 /// session). `None` when nothing identifies the caller. Configured tokens are
 /// compared in constant time, every one of them each time.
-pub async fn identify(s: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+pub(crate) async fn identify(
+    s: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Caller>, ApiError> {
     if let Some(token) = bearer(headers) {
         if s.admin_token
             .as_deref()
@@ -334,7 +161,7 @@ async fn session(s: &AppState, token: &str) -> Result<Option<Caller>, ApiError> 
 }
 
 /// The caller, who must be signed in (401) and hold one of `roles` (403).
-pub async fn require(
+pub(crate) async fn require(
     s: &AppState,
     headers: &HeaderMap,
     roles: &[Role],
@@ -366,14 +193,14 @@ pub async fn require(
 }
 
 /// Any signed-in caller may read.
-pub const READERS: &[Role] = &[Role::Coordinator, Role::Viewer, Role::Lab];
+pub(crate) const READERS: &[Role] = &[Role::Coordinator, Role::Viewer, Role::Lab];
 
 /// Callers who see every lab's items (a lab sees only its own).
-pub const ALL_LABS: &[Role] = &[Role::Coordinator, Role::Viewer];
+pub(crate) const ALL_LABS: &[Role] = &[Role::Coordinator, Role::Viewer];
 
 /// Writes one line of the audit log, each free-text part cut to
 /// [`limits::AUDIT_TEXT`]; a failure to write is logged, not fatal.
-pub async fn audit(
+pub(crate) async fn audit(
     s: &AppState,
     caller: &Caller,
     action: &str,
@@ -456,7 +283,7 @@ pub async fn put_user(
         .map_err(|e| e.to_string())
 }
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/logout", post(logout))
@@ -465,7 +292,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct Login {
+pub(crate) struct Login {
     pub user: String,
     pub password: String,
     /// Also return the session token in the body, for scripts sending it as a
@@ -560,7 +387,7 @@ fn session_cookie_header(s: &AppState, token: &str, max_age: i64) -> Option<Head
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
     responses((status = 200, description = "signed in", body = Caller), (status = 401, description = "wrong user or password"),
         (status = 429, description = "too many attempts: see Retry-After")))]
-pub async fn login(State(s): State<AppState>, request: axum::extract::Request) -> Response {
+pub(crate) async fn login(State(s): State<AppState>, request: axum::extract::Request) -> Response {
     match login_inner(&s, request).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -644,7 +471,7 @@ fn signed_out(s: &AppState) -> Response {
 
 /// Ends the session (cookie or bearer), and with it any live feed it opened.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204, description = "signed out")))]
-pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
     if let Ok(Some(caller)) = identify(&s, &headers).await {
         audit(&s, &caller, "logout", None, "ok", None).await;
     }
@@ -659,7 +486,7 @@ pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct PasswordChange {
+pub(crate) struct PasswordChange {
     pub current: String,
     pub new: String,
 }
@@ -669,7 +496,7 @@ pub struct PasswordChange {
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
     responses((status = 204, description = "changed; signed out everywhere"), (status = 401, description = "wrong current password"),
         (status = 400, description = "new password too short or too long"), (status = 429, description = "too many attempts")))]
-pub async fn change_password(
+pub(crate) async fn change_password(
     State(s): State<AppState>,
     request: axum::extract::Request,
 ) -> Response {
@@ -760,23 +587,16 @@ async fn change_password_inner(
 /// Who is signed in.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
     responses((status = 200, description = "the caller", body = Caller), (status = 401, description = "not signed in")))]
-pub async fn me(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Caller>, ApiError> {
+pub(crate) async fn me(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Caller>, ApiError> {
     require(&s, &headers, READERS).await.map(Json)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_verify_only_against_their_own_hash() {
-        let h = hash_password("correct horse").unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse", &h));
-        assert!(!verify_password("correct horsf", &h));
-        assert!(!verify_password("correct horse", "not a hash"));
-        assert_ne!(h, hash_password("correct horse").unwrap(), "salted");
-    }
 
     #[test]
     fn the_session_cookie_is_found_among_others() {
@@ -788,23 +608,6 @@ mod tests {
         assert_eq!(session_cookie(&h), Some("tok"));
         h.insert(header::COOKIE, HeaderValue::from_static("a=1"));
         assert_eq!(session_cookie(&h), None);
-    }
-
-    #[test]
-    fn secrets_compare_equal_only_when_equal() {
-        assert!(same_secret("a-long-enough-token", "a-long-enough-token"));
-        assert!(!same_secret("a-long-enough-token", "a-long-enough-tokeN"));
-        assert!(!same_secret("a-long-enough-token", "a-long-enough-token-"));
-        assert!(!same_secret("", "x"));
-    }
-
-    #[test]
-    fn a_short_configured_token_is_refused_naming_its_owner_not_the_token() {
-        let e = check_token("labs.LAB-CH", "t-ch").unwrap_err();
-        assert!(e.contains("labs.LAB-CH"), "{e}");
-        assert!(e.contains(&limits::TOKEN_MIN.to_string()), "{e}");
-        assert!(!e.contains("t-ch"), "the token leaked: {e}");
-        assert!(check_token("admin_token", &"x".repeat(limits::TOKEN_MIN)).is_ok());
     }
 
     #[test]
@@ -821,60 +624,5 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains(&limits::USER_NAME.to_string()), "{e}");
-    }
-
-    #[test]
-    fn sign_in_is_throttled_per_user_and_per_address() {
-        let guard = Guard::default();
-        let here: IpAddr = "192.0.2.1".parse().unwrap();
-        for i in 0..limits::LOGIN_PER_USER_BURST {
-            assert!(
-                guard.admit_login("coord", Some(here)).is_ok(),
-                "attempt {i}"
-            );
-        }
-        let wait = guard.admit_login("Coord", Some(here)).unwrap_err();
-        assert!(
-            wait > Duration::ZERO && wait <= limits::LOGIN_PER_USER_EVERY,
-            "{wait:?}"
-        );
-        // Another user from the same address is still let in, until the address runs out.
-        assert!(guard.admit_login("watcher", Some(here)).is_ok());
-        let mut refused = 0;
-        for i in 0..limits::LOGIN_PER_ADDRESS_BURST * 2 {
-            if guard.admit_login(&format!("user{i}"), Some(here)).is_err() {
-                refused += 1;
-            }
-        }
-        assert!(refused > 0, "the address was never throttled");
-        // Another address is not held back by this one.
-        assert!(
-            guard
-                .admit_login("someone", Some("192.0.2.2".parse().unwrap()))
-                .is_ok()
-        );
-    }
-
-    #[test]
-    fn the_throttle_table_does_not_grow_without_bound() {
-        let guard = Guard::default();
-        let mut refused = 0;
-        for i in 0..(limits::LOGIN_KEYS + 50) as u32 {
-            let ip = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
-            if guard.admit_login(&format!("u{i}"), Some(ip)).is_err() {
-                refused += 1;
-            }
-        }
-        assert!(
-            guard.per_address.len() <= limits::LOGIN_KEYS,
-            "{}",
-            guard.per_address.len()
-        );
-        assert!(
-            guard.per_user.len() <= limits::LOGIN_KEYS,
-            "{}",
-            guard.per_user.len()
-        );
-        assert!(refused >= 50, "a full table refuses new keys: {refused}");
     }
 }

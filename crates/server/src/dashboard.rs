@@ -6,7 +6,8 @@
 
 use crate::auth::{Caller, READERS, Role, audit, identify, require};
 use crate::control::{Control, Refusal};
-use crate::routes::{ApiError, AppState};
+use crate::error::ApiError;
+use crate::state::{AppState, FeedFrame};
 use crate::view::{self, Frame, View};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -16,14 +17,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use labflight_core::event::Override;
 use labflight_core::{DroneId, LabId, MissionId, StationId};
-use labflight_dispatch::world::World;
 use serde::Deserialize;
 use serde_json::json;
 use std::convert::Infallible;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
+
+pub use crate::state::DashboardContext;
 
 /// Alerts shown on the dashboard.
 const ALERTS_SHOWN: i64 = 50;
@@ -35,62 +36,7 @@ const FEED_PERIOD: std::time::Duration = std::time::Duration::from_millis(1000);
 /// when a session ends on this server).
 const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// One frame of the shared live feed: the view, its JSON for callers who see
-/// everything, and the state it was built from (to scope it to a lab).
-#[derive(Debug)]
-pub struct FeedFrame {
-    pub view: View,
-    pub json: String,
-    pub state: Arc<labflight_dispatch::state::State>,
-}
-
-/// What the dashboard needs besides the live state: the world, the map layers and
-/// the recorded runs.
-#[derive(Debug)]
-pub struct DashboardContext {
-    pub world: Arc<World>,
-    /// The map folder's GeoJSON layers by name (district, stations, …).
-    pub map: serde_json::Value,
-    pub replay: crate::replay::ReplayCatalog,
-}
-
-impl DashboardContext {
-    /// Reads the map layers from the scenario's map folder.
-    pub fn new(
-        world: Arc<World>,
-        map_dir: PathBuf,
-        replay: crate::replay::ReplayCatalog,
-    ) -> Result<DashboardContext, String> {
-        let mut map = serde_json::Map::new();
-        for layer in [
-            "district",
-            "subdistricts",
-            "nofly",
-            "stations",
-            "labs",
-            "pads",
-        ] {
-            let path = map_dir.join(format!("{layer}.geojson"));
-            let value = match std::fs::read_to_string(&path) {
-                Ok(text) => serde_json::from_str(&text)
-                    .map_err(|e| format!("{}: not GeoJSON: {e}", path.display()))?,
-                // A map without this layer (no subdistricts, say) shows none.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    json!({"type": "FeatureCollection", "features": []})
-                }
-                Err(e) => return Err(format!("{}: {e}", path.display())),
-            };
-            map.insert(layer.into(), value);
-        }
-        Ok(DashboardContext {
-            world,
-            map: serde_json::Value::Object(map),
-            replay,
-        })
-    }
-}
-
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/map", get(map))
         .route("/api/v1/dashboard", get(dashboard))
@@ -122,22 +68,12 @@ fn context(s: &AppState) -> Result<&Arc<DashboardContext>, ApiError> {
     })
 }
 
-/// The live view now, with the store's alerts and deliveries.
-pub async fn live_view(s: &AppState) -> Result<View, ApiError> {
-    live_frame(s).await.map(|(view, _)| view)
-}
-
 /// The live view and the state it shows.
 async fn live_frame(
     s: &AppState,
 ) -> Result<(View, Arc<labflight_dispatch::state::State>), ApiError> {
     let ctx = context(s)?;
-    let snap = s.snapshot.borrow().clone().ok_or_else(|| {
-        ApiError(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service is starting".into(),
-        )
-    })?;
+    let snap = s.current_snapshot()?;
     let offset = ctx.world.offset;
     let alerts = s
         .store
@@ -209,7 +145,10 @@ pub async fn run_feed(s: AppState) {
 /// The map layers as GeoJSON FeatureCollections.
 #[utoipa::path(get, path = "/api/v1/map", tag = "dashboard",
     responses((status = 200, description = "{district, subdistricts, nofly, stations, labs, pads}: GeoJSON FeatureCollections")))]
-pub async fn map(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn map(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     require(&s, &headers, READERS).await?;
     Ok(Json(context(&s)?.map.clone()).into_response())
 }
@@ -217,7 +156,7 @@ pub async fn map(State(s): State<AppState>, headers: HeaderMap) -> Result<Respon
 /// The live view: KPIs, centres, labs, drones, boxes, missions, tubes at risk, alerts, deliveries.
 #[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard",
     responses((status = 200, description = "the live view", body = View), (status = 401, description = "not signed in")))]
-pub async fn dashboard(
+pub(crate) async fn dashboard(
     State(s): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<View>, ApiError> {
@@ -235,7 +174,7 @@ pub async fn dashboard(
 /// gone (sign-out, password change, expiry) it sends `signed_out` and closes.
 #[utoipa::path(get, path = "/api/v1/live", tag = "dashboard",
     responses((status = 200, description = "text/event-stream of `view` events (View JSON), ending with `signed_out` when the session ends")))]
-pub async fn live(
+pub(crate) async fn live(
     State(s): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
@@ -308,14 +247,14 @@ async fn feed_one(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct AuditQuery {
+pub(crate) struct AuditQuery {
     pub limit: Option<i64>,
 }
 
 /// The audit log, newest first (coordinators).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "dashboard",
     responses((status = 200, description = "audit entries, newest first")))]
-pub async fn audit_log(
+pub(crate) async fn audit_log(
     State(s): State<AppState>,
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<AuditQuery>,
@@ -333,7 +272,7 @@ pub async fn audit_log(
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/ack", tag = "dashboard",
     params(("id" = String, Path, description = "the alert's command id")),
     responses((status = 202, description = "acknowledged"), (status = 404, description = "no such alert")))]
-pub async fn ack_alert(
+pub(crate) async fn ack_alert(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -442,21 +381,27 @@ async fn steer(s: &AppState, headers: &HeaderMap, action: Override) -> Result<Re
 /// Grounds the whole fleet (drones in the air return or land).
 #[utoipa::path(post, path = "/api/v1/control/fleet/ground", tag = "control",
     responses((status = 202, description = "accepted"), (status = 403, description = "not a coordinator")))]
-pub async fn ground(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn ground(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     steer(&s, &headers, Override::GroundFleet).await
 }
 
 /// Releases a fleet grounded by a coordinator.
 #[utoipa::path(post, path = "/api/v1/control/fleet/release", tag = "control",
     responses((status = 202, description = "accepted"), (status = 403, description = "not a coordinator")))]
-pub async fn release(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn release(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     steer(&s, &headers, Override::ReleaseFleet).await
 }
 
 /// Pauses a drone: it takes no new mission (an assigned one is aborted and re-planned).
 #[utoipa::path(post, path = "/api/v1/control/drones/{id}/pause", tag = "control",
     params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such drone")))]
-pub async fn pause_drone(
+pub(crate) async fn pause_drone(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -474,7 +419,7 @@ pub async fn pause_drone(
 /// Resumes a paused drone.
 #[utoipa::path(post, path = "/api/v1/control/drones/{id}/resume", tag = "control",
     params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such drone")))]
-pub async fn resume_drone(
+pub(crate) async fn resume_drone(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -492,7 +437,7 @@ pub async fn resume_drone(
 /// Marks a lab unavailable: nothing more is sent there; drones on the way are redirected.
 #[utoipa::path(post, path = "/api/v1/control/labs/{id}/unavailable", tag = "control",
     params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such lab")))]
-pub async fn lab_unavailable(
+pub(crate) async fn lab_unavailable(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -510,7 +455,7 @@ pub async fn lab_unavailable(
 /// Makes a lab available again.
 #[utoipa::path(post, path = "/api/v1/control/labs/{id}/available", tag = "control",
     params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such lab")))]
-pub async fn lab_available(
+pub(crate) async fn lab_available(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -528,7 +473,7 @@ pub async fn lab_available(
 /// Sends a drone to a centre now, for whatever it has sealed.
 #[utoipa::path(post, path = "/api/v1/control/stations/{id}/force-pickup", tag = "control",
     params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such centre")))]
-pub async fn force_pickup(
+pub(crate) async fn force_pickup(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -544,7 +489,7 @@ pub async fn force_pickup(
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct Reassign {
+pub(crate) struct Reassign {
     pub drone: String,
 }
 
@@ -552,7 +497,7 @@ pub struct Reassign {
 #[utoipa::path(post, path = "/api/v1/control/missions/{id}/reassign", tag = "control",
     params(("id" = String, Path)), request_body = Reassign,
     responses((status = 202, description = "accepted"), (status = 404, description = "no such mission or drone"), (status = 409, description = "the mission can no longer be reassigned")))]
-pub async fn reassign(
+pub(crate) async fn reassign(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,

@@ -6,12 +6,18 @@
 //! whether or not anyone asks.
 
 use crate::control::Control;
-use crate::routes::AppState;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::Serialize;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::oneshot;
+
+pub use crate::state::Liveness;
 
 /// How long a part may take to answer before it counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -24,18 +30,38 @@ const OUTBOX_MAX_AGE: chrono::Duration = chrono::Duration::hours(24);
 /// How often the metrics are refreshed without a `/healthz` call.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(5);
 
-/// What the service's tasks report about themselves, for the health check.
-#[derive(Debug, Default)]
-pub struct Liveness {
-    /// The MQTT connection is up (set by the poll task; the ticks wait for it).
-    pub broker_connected: Arc<AtomicBool>,
-    /// The last commit of the core failed because the database is away.
-    pub database_failing: AtomicBool,
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "every part is up: database, broker, core, delivery, outbox; with the journal sequence"), (status = 503, description = "a part is down: which, and what was seen")))]
+pub(crate) async fn healthz(State(s): State<AppState>) -> Response {
+    let report = check(&s).await;
+    let status = if report.healthy() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(report)).into_response()
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text format")))]
+pub(crate) async fn metrics(State(s): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        s.metrics.render(),
+    )
+        .into_response()
 }
 
 /// One part's state.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Part {
+pub(crate) struct Part {
     pub name: &'static str,
     pub up: bool,
     /// What was seen, in words (an error, a lag, an age).
@@ -44,7 +70,7 @@ pub struct Part {
 
 /// Every part, and whether all are up.
 #[derive(Clone, Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub status: &'static str,
     pub journal_seq: Option<i64>,
     pub parts: Vec<Part>,
@@ -57,7 +83,7 @@ impl Report {
 }
 
 /// Asks each part, at most `PROBE_TIMEOUT` each, and records the answers in the metrics.
-pub async fn check(s: &AppState) -> Report {
+pub(crate) async fn check(s: &AppState) -> Report {
     let mut parts = Vec::new();
     let mut journal_seq = None;
 

@@ -7,7 +7,7 @@
 use crate::auth::{Caller, Role, audit, bearer, identify};
 use crate::control::{Accepted, Control, Refusal, TubeAtLab};
 use crate::limits;
-use crate::routes::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,23 +1,49 @@
 //! labflight's HTTP edge (axum): health, Prometheus metrics, the read API over
-//! the live state and the store, the labs' API and the coordinators' dashboard. Handlers extract, call one function, and map
-//! errors once; the service hands this crate a snapshot and the metrics it counts.
+//! the live state and the store, the labs' API and the coordinators' dashboard.
+//! Handlers extract, call one function, and map errors once; the service hands
+//! this crate a snapshot and the metrics it counts.
+//!
+//! Layout, from the top down (a module uses only modules below it):
+//!
+//! - [`router`] (`routes.rs`) merges every handler module's routes and adds the
+//!   security headers; `openapi.rs` describes every handler. Nothing in the crate
+//!   uses either.
+//! - The handlers, one module per route group: `health.rs` (`/healthz`,
+//!   `/metrics`), `reads.rs` (status, drones, missions, boxes, a tube's custody),
+//!   `lab.rs` (labs' results and tubes, hook subscriptions), [`dashboard`],
+//!   [`replay`], `assets.rs` (the embedded web app), and [`auth`] (sign-in, and
+//!   the caller checks the other handlers use).
+//! - What the handlers share: [`AppState`] and the types it holds (`state.rs`),
+//!   [`ApiError`] (`error.rs`), the sign-in guard (`guard.rs`), secrets
+//!   (`secret.rs`), the replay catalogue (`replay_catalog.rs`).
+//! - Leaves: [`control`] (requests to the service core), [`view`] (the
+//!   dashboard's view of a state), [`metrics`], [`tasks`], `limits.rs`.
+
+#![deny(missing_docs)]
 
 mod assets;
 pub mod auth;
 pub mod control;
 pub mod dashboard;
+mod error;
+mod guard;
 pub mod health;
 mod lab;
-pub mod limits;
+mod limits;
 pub mod metrics;
 mod openapi;
+mod reads;
 pub mod replay;
+mod replay_catalog;
 mod routes;
+mod secret;
+mod state;
 pub mod tasks;
 pub mod view;
 
 pub use control::{Accepted, Control, Refusal, TubeAtLab};
-pub use dashboard::DashboardContext;
+pub use error::ApiError;
 pub use metrics::Metrics;
-pub use routes::{ApiError, AppState, Snapshot, router};
+pub use routes::router;
+pub use state::{AppState, DashboardContext, FeedFrame, HookUrlCheck, Snapshot};
 pub use tasks::Supervisor;

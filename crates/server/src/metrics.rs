@@ -7,50 +7,70 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 
+/// An event's or a command's kind.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindLabel {
+    /// The kind, as journaled.
     pub kind: String,
 }
 
+/// Why an inbound message was rejected.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReasonLabel {
+    /// The reason, in a word or two.
     pub reason: String,
 }
 
 /// A long-running task of the service (`tasks::Supervisor`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct TaskLabel {
+    /// The task's name.
     pub task: String,
 }
 
 /// A part `/healthz` reports on (`health::check`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PartLabel {
+    /// The part's name.
     pub part: String,
 }
 
 /// A hook endpoint (subscription id) and how a delivery to it failed.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EndpointFailureLabel {
+    /// The subscription id.
     pub endpoint: String,
+    /// How the delivery failed.
     pub kind: String,
 }
 
+/// Every metric the service counts, registered under the `labflight` prefix.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
+    /// MQTT messages received.
     pub mqtt_received: Counter,
+    /// Inbound messages rejected, by reason.
     pub rejected: Family<ReasonLabel, Counter>,
+    /// Events accepted into the journal, by kind.
     pub accepted: Family<KindLabel, Counter>,
+    /// QoS 1 redeliveries already journaled.
     pub duplicates: Counter,
+    /// Valid telemetry samples superseded by a later one in the same batch.
     pub superseded: Counter,
+    /// Commands issued by the dispatcher, by kind.
     pub commands: Family<KindLabel, Counter>,
+    /// Times the service lost and re-made its broker connection.
     pub mqtt_reconnects: Counter,
+    /// Sequence number of the last journaled event.
     pub journal_seq: Gauge<i64, AtomicI64>,
+    /// Transactions committed.
     pub batches: Counter,
+    /// Dispatcher snapshots saved for a fast restart.
     pub snapshots: Counter,
     /// 1 while a supervised task runs, 0 once it stopped.
     pub task_up: Family<TaskLabel, Gauge>,
+    /// Times a supervised task was restarted.
     pub task_restarts: Family<TaskLabel, Counter>,
     /// 1 while a part is healthy, as `/healthz` last judged it.
     pub part_up: Family<PartLabel, Gauge>,
@@ -81,6 +101,7 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Every metric at zero, registered.
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("labflight");
         let m = Metrics {
@@ -217,6 +238,7 @@ impl Metrics {
         Metrics { registry, ..m }
     }
 
+    /// Marks a supervised task running (or stopped).
     pub fn task_up(&self, task: &str, up: bool) {
         self.task_up
             .get_or_create(&TaskLabel {
@@ -225,6 +247,7 @@ impl Metrics {
             .set(i64::from(up));
     }
 
+    /// Counts one restart of a supervised task.
     pub fn task_restarted(&self, task: &str) {
         self.task_restarts
             .get_or_create(&TaskLabel {
@@ -233,6 +256,7 @@ impl Metrics {
             .inc();
     }
 
+    /// Marks a part healthy (or not), as `/healthz` judged it.
     pub fn part_up(&self, part: &str, up: bool) {
         self.part_up
             .get_or_create(&PartLabel {
@@ -241,6 +265,7 @@ impl Metrics {
             .set(i64::from(up));
     }
 
+    /// Counts one inbound message rejected for `reason`.
     pub fn reject(&self, reason: &str) {
         self.rejected
             .get_or_create(&ReasonLabel {
@@ -249,6 +274,7 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts one event of `kind` accepted into the journal.
     pub fn accept(&self, kind: &str) {
         self.accepted
             .get_or_create(&KindLabel {
@@ -257,6 +283,7 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts one command of `kind` issued.
     pub fn command(&self, kind: &str) {
         self.commands
             .get_or_create(&KindLabel {
@@ -265,6 +292,7 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts one failed hook delivery attempt to `endpoint`.
     pub fn delivery_failure(&self, endpoint: &str, kind: &str) {
         self.delivery_failures
             .get_or_create(&EndpointFailureLabel {

@@ -1,7 +1,7 @@
 //! The REST API described as OpenAPI 3.1 at `/api/openapi.json`, generated from
 //! the handlers' annotations (utoipa; nothing is downloaded at build time).
 
-use crate::routes::AppState;
+use crate::state::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
@@ -10,8 +10,8 @@ use utoipa::OpenApi;
 #[openapi(
     info(title = "labflight", description = "Drone dispatch of blood specimens: live state, labs' results, result-sharing hooks, the dispatch dashboard and replay."),
     paths(
-        crate::routes::healthz, crate::routes::metrics, crate::routes::status,
-        crate::routes::drones, crate::routes::missions, crate::routes::boxes, crate::routes::tube,
+        crate::health::healthz, crate::health::metrics, crate::reads::status,
+        crate::reads::drones, crate::reads::missions, crate::reads::boxes, crate::reads::tube,
         crate::lab::post_result, crate::lab::tube_received, crate::lab::tube_rejected,
         crate::lab::list_subscriptions, crate::lab::add_subscription, crate::lab::change_subscription, crate::lab::remove_subscription,
         crate::lab::deliveries, crate::lab::resend,

@@ -19,62 +19,101 @@ const EXPECTED_PICKUP_WAIT_MIN: i64 = 10;
 /// Delivered missions kept on the board.
 const DELIVERED_ON_BOARD: usize = 30;
 
+/// The dashboard's whole view of one moment, live or replayed.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct View {
     /// `live` or `replay`.
     pub mode: String,
     /// Service time, local.
     pub now: String,
+    /// The scenario's name.
     pub scenario: String,
+    /// The dispatch policy's name.
     pub policy: String,
+    /// Service time per wall-clock second.
     pub speed: f64,
+    /// The day's reporting cutoff, local.
     pub cutoff: String,
+    /// The headline numbers.
     pub kpis: Kpis,
+    /// The collection centres.
     pub stations: Vec<StationView>,
+    /// The labs.
     pub labs: Vec<LabView>,
+    /// The fleet.
     pub drones: Vec<DroneView>,
+    /// Every sealed box.
     pub boxes: Vec<BoxView>,
+    /// The mission board.
     pub missions: Vec<MissionCard>,
+    /// Tubes at risk of missing the cutoff.
     pub at_risk: Vec<AtRiskTube>,
+    /// Recent alerts, newest first.
     pub alerts: Vec<AlertView>,
+    /// Result-sharing deliveries.
     pub hooks: HooksView,
 }
 
+/// The headline numbers of the day so far.
 #[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct Kpis {
+    /// Tubes known today.
     pub tubes: usize,
     /// Tubes reported by the cutoff, or on their way to it, as a share of all.
     pub on_track_pct: f64,
+    /// Median turnaround of reported tubes, in minutes.
     pub tat_p50_min: Option<f64>,
+    /// 90th-percentile turnaround of reported tubes, in minutes.
     pub tat_p90_min: Option<f64>,
+    /// Missions the whole fleet completed today.
     pub flights: u32,
+    /// Drones free to fly now (idle or charging, not paused, link up).
     pub drones_available: usize,
+    /// Drones in the fleet.
     pub drones_total: usize,
+    /// Tubes at risk of missing the cutoff.
     pub at_risk: usize,
+    /// Tubes with a result.
     pub reported: usize,
+    /// The fleet is grounded (by a coordinator or the weather).
     pub fleet_grounded: bool,
+    /// The weather grounds the fleet.
     pub grounded_by_weather: bool,
 }
 
+/// A collection centre on the map.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct StationView {
+    /// The centre's id.
     pub id: String,
+    /// The centre's name.
     pub name: String,
+    /// Latitude.
     pub lat: f64,
+    /// Longitude.
     pub lon: f64,
     /// Tubes sealed here and not yet picked up.
     pub pending: usize,
+    /// Of those, tubes at risk of missing the cutoff.
     pub at_risk: usize,
 }
 
+/// A lab on the map.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct LabView {
+    /// The lab's id.
     pub id: String,
+    /// The lab's name.
     pub name: String,
+    /// Latitude.
     pub lat: f64,
+    /// Longitude.
     pub lon: f64,
+    /// A coordinator marked the lab unavailable.
     pub unavailable: bool,
+    /// The lab is closed now (its hours, or it says so).
     pub closed: bool,
+    /// Disciplines whose analyzers are down.
     pub analyzers_down: Vec<String>,
     /// Tubes waiting for analysis, by discipline.
     pub queue: BTreeMap<String, u32>,
@@ -82,119 +121,191 @@ pub struct LabView {
     pub inbound: BTreeMap<String, u32>,
 }
 
+/// A drone on the map.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct DroneView {
+    /// The drone's id.
     pub id: String,
+    /// Latitude.
     pub lat: f64,
+    /// Longitude.
     pub lon: f64,
+    /// Battery charge, percent.
     pub battery_pct: f64,
+    /// What it is doing (`idle`, `charging`, `on_mission`, `returning`, `fault`, `lost`).
     pub status: String,
+    /// Its mission, if it has one.
     pub mission: Option<String>,
+    /// A coordinator paused it.
     pub paused: bool,
+    /// Its telemetry link is lost.
     pub link_lost: bool,
+    /// Missions it completed today.
     pub flights: u32,
 }
 
+/// A sealed box of tubes.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct BoxView {
+    /// The box's id.
     pub id: String,
+    /// The centre that sealed it.
     pub station: String,
+    /// Where it is in its journey (`waiting`, `assigned`, `on_board`, `stranded`, `delivered`).
     pub status: String,
+    /// How many tubes it holds.
     pub tubes: usize,
+    /// Its tubes' barcodes.
     pub barcodes: Vec<String>,
+    /// Its last temperature reading, °C.
     pub temp_c: Option<f64>,
+    /// Latitude.
     pub lat: f64,
+    /// Longitude.
     pub lon: f64,
+    /// The mission carrying it, if any.
     pub mission: Option<String>,
+    /// The latest lab arrival its tubes' stability allows, local.
     pub stability_deadline: String,
 }
 
+/// A mission on the board.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct MissionCard {
+    /// The mission's id.
     pub id: String,
     /// `queued`, `assigned`, `in_flight`, `delivered` or `aborted`.
     pub column: String,
     /// `drone` or `van`.
     pub carrier: String,
+    /// The drone or van carrying it.
     pub vehicle: String,
+    /// The centre it fetches from.
     pub station: String,
     /// The pad the first boxes are fetched from when it is not `station`'s: a box
     /// a failed drone set down at a depot, which `station` sent.
     pub pickup_pad: Option<String>,
     /// The centres a drone's round calls at after `station`, in order.
     pub later_stops: Vec<String>,
+    /// The lab it delivers to.
     pub lab: String,
+    /// The boxes it carries.
     pub boxes: Vec<String>,
+    /// When it is planned to reach the lab, local.
     pub planned_arrival: Option<String>,
     /// The planned legs' waypoints, `[lat, lon]`.
     pub path: Vec<[f64; 2]>,
+    /// Why the dispatcher chose it, and what else it weighed.
     pub why: Option<Why>,
 }
 
+/// Why the dispatcher made a choice.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Why {
+    /// The choice, in a sentence.
     pub summary: String,
+    /// The options it weighed.
     pub alternatives: Vec<WhyOption>,
 }
 
+/// One option the dispatcher weighed.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct WhyOption {
+    /// The option, in words.
     pub option: String,
+    /// Its score, when it had one.
     pub score: Option<f64>,
+    /// Why it was taken or not.
     pub verdict: String,
 }
 
+/// A tube at risk of missing the cutoff.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct AtRiskTube {
+    /// The tube's barcode.
     pub barcode: String,
+    /// The centre it was collected at.
     pub station: String,
+    /// The box it is in.
     #[serde(rename = "box")]
     pub box_id: String,
+    /// Where it is (`in_box`, `at_lab`, …).
     pub status: String,
+    /// When its result is expected, local (none: not before the cutoff).
     pub predicted_result: Option<String>,
+    /// The cutoff it is held to, local.
     pub cutoff: String,
+    /// Why it is at risk, in words.
     pub reason: String,
 }
 
+/// An alert as the dashboard lists it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct AlertView {
+    /// The alert's command id.
     pub id: String,
+    /// When it was raised.
     pub at: String,
+    /// What kind of alert.
     pub kind: String,
+    /// How severe.
     pub severity: String,
+    /// What it is about (a drone, box, tube, lab, …).
     pub subject: String,
+    /// What happened, in words.
     pub message: String,
+    /// Who acknowledged it.
     pub acked_by: Option<String>,
+    /// When it was acknowledged, local.
     pub acked_at: Option<String>,
 }
 
+/// The result-sharing panel: deliveries by state, and the latest.
 #[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct HooksView {
+    /// Deliveries not yet made.
     pub pending: i64,
+    /// Deliveries given up on.
     pub failed: i64,
+    /// Deliveries made.
     pub delivered: i64,
+    /// The latest deliveries.
     pub recent: Vec<HookItem>,
 }
 
+/// One delivery of a result to a subscriber.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct HookItem {
+    /// The delivery's id (sent with it).
     pub webhook_id: String,
+    /// The tube the result is for.
     pub barcode: String,
+    /// What was sent.
     pub kind: String,
+    /// `pending`, `delivered` or `failed`.
     pub status: String,
+    /// Attempts so far.
     pub attempts: i32,
+    /// How the last attempt failed, if it did.
     pub last_error: Option<String>,
 }
 
 /// What frames the state: the run it belongs to and what the store adds.
 #[derive(Clone, Debug)]
 pub struct Frame<'a> {
+    /// `live` or `replay`.
     pub mode: &'a str,
+    /// Service time.
     pub now: Instant,
+    /// The scenario's name.
     pub scenario: &'a str,
+    /// The dispatch policy's name.
     pub policy: &'a str,
+    /// Service time per wall-clock second.
     pub speed: f64,
+    /// The alerts to list.
     pub alerts: Vec<AlertView>,
+    /// The result-sharing panel.
     pub hooks: HooksView,
 }
 
@@ -729,13 +840,18 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
 /// to it, their tubes (and any tube it holds), and the missions bound for it.
 #[derive(Clone, Debug, Default)]
 pub struct LabScope {
+    /// The lab.
     pub lab: String,
+    /// The boxes it may read.
     pub boxes: BTreeSet<String>,
+    /// The tubes it may read.
     pub tubes: BTreeSet<String>,
+    /// The missions it may read.
     pub missions: BTreeSet<String>,
 }
 
 impl LabScope {
+    /// What `lab` may read in `state`.
     pub fn new(state: &State, lab: &str) -> LabScope {
         let missions: BTreeSet<String> = state
             .missions
@@ -773,14 +889,17 @@ impl LabScope {
         scope
     }
 
+    /// Whether the lab may read this tube.
     pub fn has_tube(&self, barcode: &str) -> bool {
         self.tubes.contains(barcode)
     }
 
+    /// Whether the lab may read this box.
     pub fn has_box(&self, id: &str) -> bool {
         self.boxes.contains(id)
     }
 
+    /// Whether the lab may read this mission.
     pub fn has_mission(&self, id: &str) -> bool {
         self.missions.contains(id)
     }

@@ -7,12 +7,16 @@ use crate::{Result, Store, parse_ts, ts};
 use labflight_core::Instant;
 use sqlx::Row;
 
+/// A dashboard user account.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct User {
+    /// The sign-in name.
     pub name: String,
     /// `coordinator`, `viewer` or `lab`.
     pub role: String,
+    /// The lab a `lab` user acts for.
     pub lab: Option<String>,
+    /// The argon2 hash (PHC string); never serialized.
     #[serde(skip_serializing)]
     pub password_hash: String,
 }
@@ -20,32 +24,45 @@ pub struct User {
 /// One line of the audit log.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
+    /// When (wall clock).
     pub at: Instant,
+    /// Who.
     pub user: String,
+    /// In which role.
     pub role: String,
+    /// What they did.
     pub action: String,
+    /// What to, if anything.
     pub target: Option<String>,
     /// `ok`, or why it was refused.
     pub outcome: String,
+    /// Anything more worth keeping.
     pub detail: Option<String>,
 }
 
 /// An alert the dispatcher raised, with its acknowledgement if any.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredAlert {
+    /// The alert command's id.
     pub command_id: String,
     /// The command's JSON envelope as published.
     pub body: String,
+    /// Who acknowledged it.
     pub acked_by: Option<String>,
+    /// When it was acknowledged.
     pub acked_at: Option<Instant>,
 }
 
 /// Counts of the outbox by status and the latest items.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct HookSummary {
+    /// Deliveries not yet made.
     pub pending: i64,
+    /// Deliveries given up on.
     pub failed: i64,
+    /// Deliveries made.
     pub delivered: i64,
+    /// The latest deliveries.
     pub recent: Vec<crate::OutboxItem>,
 }
 
@@ -76,6 +93,7 @@ impl Store {
         Ok(())
     }
 
+    /// The user named `name`, if any.
     pub async fn user(&self, name: &str) -> Result<Option<User>> {
         let row = sqlx::query("SELECT name, role, lab, password_hash FROM users WHERE name = $1")
             .bind(name)
@@ -92,6 +110,7 @@ impl Store {
         .transpose()
     }
 
+    /// Starts a session, kept by the token's SHA-256 digest.
     pub async fn add_session(
         &self,
         token_sha256: &str,
@@ -143,6 +162,7 @@ impl Store {
         .transpose()
     }
 
+    /// Ends the session with this token digest.
     pub async fn end_session(&self, token_sha256: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_sha256 = $1")
             .bind(token_sha256)

@@ -6,57 +6,85 @@ use crate::{Result, Store, StoreError, parse_ts, ts};
 use labflight_core::Instant;
 use sqlx::Row;
 
+/// A subscriber to results: where to send them and how to sign them.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Subscription {
+    /// The subscription's id.
     pub id: String,
     /// `all`, `station:<id>` or `group:<id>`.
     pub scope: String,
+    /// Where deliveries are sent.
     pub url: String,
+    /// The signing secret; never serialized.
     #[serde(skip_serializing)]
     pub secret: String,
+    /// Deliveries are made (false once disabled).
     pub active: bool,
+    /// Why it was disabled, if it was.
     pub disabled_reason: Option<String>,
 }
 
 /// One delivery of one report (or status event) to one subscription.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxItem {
+    /// The delivery's id (sent with it).
     pub webhook_id: String,
     /// The journal seq of the event that owed this delivery.
     pub seq: i64,
     /// Its index among that event's deliveries: (seq, idx) is the delivery order.
     pub idx: i64,
+    /// The subscription it goes to.
     pub subscription: String,
+    /// The tube it is about.
     pub barcode: String,
     /// `result`, `received`, `rejected`, `redraw`.
     pub kind: String,
+    /// What is sent; never serialized.
     #[serde(skip_serializing)]
     pub body: String,
+    /// `pending`, `delivered`, `dead` or `disabled`.
     pub status: String,
+    /// Attempts so far.
     pub attempts: i32,
+    /// When it may be tried next.
     pub next_attempt_at: Instant,
+    /// When it was owed (service time).
     pub created_at: Instant,
+    /// When it was delivered.
     pub delivered_at: Option<Instant>,
+    /// The HTTP status of the last attempt, if one came back.
     pub last_status: Option<i32>,
+    /// How the last attempt failed, if it did.
     pub last_error: Option<String>,
 }
 
+/// One delivery attempt, as logged.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Attempt {
+    /// The delivery it was for.
     pub webhook_id: String,
+    /// Which attempt (from 1).
     pub attempt: i32,
+    /// When it was made.
     pub at: Instant,
+    /// The HTTP status that came back, if one did.
     pub status: Option<i32>,
+    /// How it failed, if it did.
     pub error: Option<String>,
 }
 
 /// A lab's report as received (for idempotency and audit).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LabReportRow {
+    /// The report's identifier (the same report twice is one report).
     pub report_id: String,
+    /// The lab that sent it.
     pub lab: String,
+    /// The tube it is about.
     pub barcode: String,
+    /// The report as received.
     pub body: String,
+    /// When it was received (service time).
     pub received_at: Instant,
 }
 
@@ -97,6 +125,7 @@ const ITEM_COLUMNS: &str = "webhook_id, seq, subscription, barcode, kind, body, 
      next_attempt_at, created_at, delivered_at, last_status, last_error, idx";
 
 impl Store {
+    /// Adds a subscription.
     pub async fn add_subscription(&self, s: &Subscription, at: Instant) -> Result<()> {
         sqlx::query(
             "INSERT INTO subscriptions (id, scope, url, secret, active, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -114,6 +143,7 @@ impl Store {
         Ok(())
     }
 
+    /// Every subscription.
     pub async fn subscriptions(&self) -> Result<Vec<Subscription>> {
         let rows = sqlx::query(
             "SELECT id, scope, url, secret, active, disabled_reason FROM subscriptions ORDER BY id",
@@ -123,6 +153,8 @@ impl Store {
         rows.into_iter().map(subscription).collect()
     }
 
+    /// Stops deliveries to a subscription, saying why; its pending deliveries
+    /// are marked `disabled`.
     pub async fn disable_subscription(&self, id: &str, reason: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE subscriptions SET active = 0, disabled_reason = $1 WHERE id = $2")
@@ -273,6 +305,7 @@ impl Store {
         rows.into_iter().map(item).collect()
     }
 
+    /// The outbox in delivery order, or one tube's part of it.
     pub async fn outbox(&self, barcode: Option<&str>) -> Result<Vec<OutboxItem>> {
         let rows = match barcode {
             Some(b) => {
@@ -305,6 +338,7 @@ impl Store {
         rows.into_iter().map(item).collect()
     }
 
+    /// Every attempt at one delivery, in order.
     pub async fn attempts(&self, webhook_id: &str) -> Result<Vec<Attempt>> {
         let rows = sqlx::query(
             "SELECT webhook_id, attempt, at, status, error FROM delivery_attempts WHERE webhook_id = $1 ORDER BY attempt",
@@ -404,7 +438,10 @@ impl Store {
 /// What an attempt led to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AttemptOutcome {
+    /// The subscriber took it.
     Delivered,
+    /// Try again at this time.
     Retry(Instant),
+    /// Give up on it.
     Dead,
 }

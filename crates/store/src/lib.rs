@@ -3,10 +3,19 @@
 //! caused (with whether each reached the broker), every tube's chain of custody,
 //! and current rows for tubes, boxes and missions. One transaction per batch of events:
 //! an event and its commands become durable together, before any command goes out.
+//!
+//! Layout: [`Store`] and the live service's tables (journal, commands, custody,
+//! current rows, run metadata) are here; the dashboard's tables (users, sessions,
+//! audit log, alert acknowledgements) are in `dashboard.rs`, the result-sharing
+//! tables (subscriptions, lab reports, the outbox and its attempts) in
+//! `hooks.rs`, each adding methods to [`Store`]; their row types are re-exported
+//! here. [`testing`] makes a fresh PostgreSQL database for a test.
+
+#![deny(missing_docs)]
 
 mod availability;
-pub mod dashboard;
-pub mod hooks;
+mod dashboard;
+mod hooks;
 
 pub use dashboard::{AuditEntry, HookSummary, StoredAlert, User};
 pub use hooks::{Attempt, AttemptOutcome, LabReportRow, OutboxItem, Subscription};
@@ -16,36 +25,54 @@ use labflight_core::{CustodyStep, CustodyStepKind, Instant, Stamped};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor, Row};
 
+/// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database could not be opened.
     #[error("database `{url}`: {source}")]
-    Open { url: String, source: sqlx::Error },
+    Open {
+        /// The database URL, as given.
+        url: String,
+        /// What sqlx said.
+        source: sqlx::Error,
+    },
+    /// The schema could not be brought up to date.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A query failed.
     #[error("database: {0}")]
     Sql(#[from] sqlx::Error),
+    /// A stored row does not read back as what was written.
     #[error("stored row is corrupt: {0}")]
     Corrupt(String),
 }
 
+/// The store's result.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// Journal rows per INSERT statement (6 parameters each, well under the limits of
 /// SQLite and PostgreSQL).
 const JOURNAL_ROWS_PER_INSERT: usize = 200;
 
+/// Which database the store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
+    /// A SQLite file (the default).
     Sqlite,
+    /// PostgreSQL (`DATABASE_URL`).
     Postgres,
 }
 
 /// What the stored run is: a restart must continue the same scenario and policy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunMeta {
+    /// The scenario's name.
     pub scenario: String,
+    /// The dispatch policy's name.
     pub policy: String,
+    /// The run's random seed.
     pub seed: u64,
+    /// Service time when the run started.
     pub started_at: Instant,
     /// Wall-clock milliseconds since the Unix epoch at `started_at`.
     pub wall_epoch_ms: i64,
@@ -56,67 +83,102 @@ pub struct RunMeta {
 /// One accepted event with its place in the journal.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JournalEntry {
+    /// Its place in the journal (from 1, no gaps).
     pub seq: i64,
     /// Who sent it: an MQTT topic, `clock`, or `user:<name>`.
     pub source: String,
+    /// SHA-256 of the MQTT message it came in (QoS 1 and 2), to spot redeliveries.
     pub digest: Option<String>,
+    /// The event and its service time.
     pub stamped: Stamped,
 }
 
 /// A command as stored: `body` is the JSON published on `topic`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredCommand {
+    /// The journal seq of the event that caused it.
     pub event_seq: i64,
+    /// Its index among that event's commands.
     pub idx: i32,
+    /// The command's id.
     pub command_id: String,
+    /// What kind of command.
     pub kind: String,
+    /// The MQTT topic it goes out on.
     pub topic: String,
+    /// The mission it belongs to, if any.
     pub mission: Option<String>,
+    /// The JSON published.
     pub body: String,
+    /// The broker has acknowledged it.
     pub published: bool,
 }
 
+/// A tube's current row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TubeRow {
+    /// The tube's barcode.
     pub barcode: String,
+    /// The centre it was collected at.
     pub station: String,
+    /// The box it was sealed in.
     pub box_id: String,
+    /// Its tube type.
     pub tube_type: String,
+    /// When the blood was drawn.
     pub drawn_at: Instant,
+    /// Where it is now (`in_box`, `at_lab`, `resulted`, `reported`, `rejected`).
     pub status: String,
 }
 
+/// A mission's current row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MissionRow {
+    /// The mission's id.
     pub mission: String,
+    /// `drone` or `van`.
     pub carrier: String,
+    /// The centre it fetches from.
     pub station: String,
+    /// The lab it delivers to.
     pub lab: String,
+    /// Where it is in its life.
     pub status: String,
 }
 
 /// A box's current row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BoxRow {
+    /// The box's id.
     pub box_id: String,
+    /// The centre that sealed it.
     pub station: String,
+    /// How many tubes it holds.
     pub tubes: i32,
+    /// When it was sealed.
     pub sealed_at: Instant,
     /// `waiting`, `assigned`, `on_board`, `stranded` or `delivered`.
     pub status: String,
+    /// The mission carrying it, if any.
     pub mission: Option<String>,
+    /// The lab it is bound for or was delivered to, if any.
     pub lab: Option<String>,
 }
 
 /// Everything one batch of events produced, committed in one transaction.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
+    /// The events, in journal order.
     pub events: Vec<JournalEntry>,
+    /// The commands they caused.
     pub commands: Vec<StoredCommand>,
     /// Each step with the journal seq of the event that caused it.
     pub custody: Vec<(i64, CustodyStep)>,
+    /// Tubes whose row changed.
     pub tubes: Vec<TubeRow>,
+    /// Missions whose row changed.
     pub missions: Vec<MissionRow>,
+    /// Boxes whose row changed.
     pub boxes: Vec<BoxRow>,
     /// Lab reports accepted in this batch (idempotency by report id).
     pub lab_reports: Vec<LabReportRow>,
@@ -125,11 +187,13 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Nothing to commit (no events, no deliveries).
     pub fn is_empty(&self) -> bool {
         self.events.is_empty() && self.outbox.is_empty()
     }
 }
 
+/// The database, behind a connection pool; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: AnyPool,
@@ -193,10 +257,12 @@ impl Store {
         Ok(Store { pool, backend })
     }
 
+    /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
+    /// The stored run, if one was started.
     pub async fn run_meta(&self) -> Result<Option<RunMeta>> {
         let row =
             sqlx::query("SELECT scenario, policy, seed, started_at, wall_epoch_ms, speed FROM run_meta WHERE id = 1")
@@ -215,6 +281,7 @@ impl Store {
         .transpose()
     }
 
+    /// Records the run (the first start).
     pub async fn set_run_meta(&self, meta: &RunMeta) -> Result<()> {
         sqlx::query(
             "INSERT INTO run_meta (id, scenario, policy, seed, started_at, wall_epoch_ms, speed) \
@@ -538,6 +605,7 @@ impl Store {
         rows.into_iter().map(custody_row).collect()
     }
 
+    /// Every tube's current row.
     pub async fn tubes(&self) -> Result<Vec<TubeRow>> {
         let rows = sqlx::query(
             "SELECT barcode, station, box_id, tube_type, drawn_at, status FROM tubes ORDER BY barcode",
@@ -558,6 +626,7 @@ impl Store {
             .collect()
     }
 
+    /// Every box's current row.
     pub async fn boxes(&self) -> Result<Vec<BoxRow>> {
         let rows = sqlx::query(
             "SELECT box_id, station, tubes, sealed_at, status, mission, lab FROM boxes ORDER BY box_id",
@@ -579,6 +648,7 @@ impl Store {
             .collect()
     }
 
+    /// Every mission's current row.
     pub async fn missions(&self) -> Result<Vec<MissionRow>> {
         let rows = sqlx::query(
             "SELECT mission, carrier, station, lab, status FROM missions ORDER BY mission",

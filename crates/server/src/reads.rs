@@ -1,0 +1,143 @@
+//! The read API over the live snapshot and the store: `/api/v1/status` (open),
+//! the drones, missions and boxes the dispatcher holds, and a tube's chain of
+//! custody, for signed-in callers. A lab caller reads only its own lab's boxes,
+//! missions and tubes ([`crate::view::LabScope`]).
+
+use crate::auth::{Caller, READERS, require};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::view::LabScope;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router};
+use labflight_dispatch::state::State as DispatchState;
+use serde_json::json;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/status", get(status))
+        .route("/api/v1/drones", get(drones))
+        .route("/api/v1/missions", get(missions))
+        .route("/api/v1/boxes", get(boxes))
+        .route("/api/v1/tubes/{barcode}", get(tube))
+}
+
+/// The lab a lab caller is held to (none for coordinators and viewers).
+fn lab_scope(caller: &Caller, state: &DispatchState) -> Option<LabScope> {
+    caller.lab.as_deref().map(|lab| LabScope::new(state, lab))
+}
+
+#[utoipa::path(get, path = "/api/v1/status", tag = "service", responses((status = 200, description = "scenario, policy, service time, counts")))]
+pub async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let snap = s.current_snapshot()?;
+    let st = &snap.state;
+    Ok(Json(json!({
+        "now": snap.now,
+        "scenario": snap.scenario,
+        "policy": snap.policy,
+        "speed": snap.speed,
+        "journal_seq": snap.journal_seq,
+        "drones": st.drones.len(),
+        "boxes": st.boxes.len(),
+        "tubes": st.tubes.len(),
+        "missions": st.missions.len(),
+        "fleet_grounded": st.fleet_grounded(),
+    })))
+}
+
+#[utoipa::path(get, path = "/api/v1/drones", tag = "state", responses((status = 200, description = "the fleet as the dispatcher sees it"), (status = 401, description = "not signed in")))]
+pub async fn drones(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = require(&s, &headers, READERS).await?;
+    let snap = s.current_snapshot()?;
+    let mut drones =
+        serde_json::to_value(snap.state.drones.values().collect::<Vec<_>>()).unwrap_or_default();
+    // A lab sees the fleet, but no other lab's mission ids.
+    if let Some(scope) = lab_scope(&caller, &snap.state) {
+        for d in drones.as_array_mut().into_iter().flatten() {
+            let status = &mut d["status"];
+            let theirs = status["mission"]
+                .as_str()
+                .is_some_and(|m| !scope.has_mission(m));
+            if theirs {
+                status["mission"] = serde_json::Value::Null;
+            }
+        }
+    }
+    Ok(Json(drones))
+}
+
+#[utoipa::path(get, path = "/api/v1/missions", tag = "state", responses((status = 200, description = "every mission of the day"), (status = 401, description = "not signed in")))]
+pub async fn missions(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = require(&s, &headers, READERS).await?;
+    let snap = s.current_snapshot()?;
+    let scope = lab_scope(&caller, &snap.state);
+    let missions: Vec<_> = snap
+        .state
+        .missions
+        .values()
+        .filter(|m| scope.as_ref().is_none_or(|l| l.has_mission(m.id.as_str())))
+        .collect();
+    Ok(Json(serde_json::to_value(missions).unwrap_or_default()))
+}
+
+#[utoipa::path(get, path = "/api/v1/boxes", tag = "state", responses((status = 200, description = "every sealed box"), (status = 401, description = "not signed in")))]
+pub async fn boxes(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = require(&s, &headers, READERS).await?;
+    let snap = s.current_snapshot()?;
+    let scope = lab_scope(&caller, &snap.state);
+    let boxes: Vec<_> = snap
+        .state
+        .boxes
+        .values()
+        .filter(|b| scope.as_ref().is_none_or(|l| l.has_box(b.id.as_str())))
+        .collect();
+    Ok(Json(serde_json::to_value(boxes).unwrap_or_default()))
+}
+
+#[utoipa::path(get, path = "/api/v1/tubes/{barcode}", tag = "state", params(("barcode" = String, Path)), responses((status = 200, description = "the tube's state and whole chain of custody"), (status = 404, description = "no such tube")))]
+pub async fn tube(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(barcode): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = require(&s, &headers, READERS).await?;
+    crate::auth::bounded("barcode", &barcode, crate::limits::BARCODE)?;
+    // A lab asking for another lab's tube hears what it would for no tube at all.
+    let hidden = match s.snapshot.borrow().as_ref() {
+        Some(snap) => lab_scope(&caller, &snap.state).is_some_and(|l| !l.has_tube(&barcode)),
+        None => caller.lab.is_some(),
+    };
+    let custody = if hidden {
+        Vec::new()
+    } else {
+        s.store
+            .custody(&barcode)
+            .await
+            .map_err(ApiError::internal)?
+    };
+    if custody.is_empty() {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no tube with barcode `{barcode}`"),
+        ));
+    }
+    let state = s.snapshot.borrow().as_ref().and_then(|snap| {
+        snap.state
+            .tubes
+            .get(&labflight_core::TubeBarcode::new(&barcode))
+            .cloned()
+    });
+    Ok(Json(
+        json!({"barcode": barcode, "state": state, "custody": custody}),
+    ))
+}

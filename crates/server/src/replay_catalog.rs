@@ -1,0 +1,214 @@
+//! The recorded runs replay can open: the catalogue lists the folders holding a
+//! `journal.jsonl` written by `labflight sim`, and keeps a few runs open, each
+//! cut into frames rendered on demand and kept once rendered. Re-running a
+//! journal is the binary's job (the loader it hands in); the replay API
+//! ([`crate::replay`]) serves what is here.
+
+use crate::error::ApiError;
+use axum::http::StatusCode;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The file a recorded run's journal is in.
+pub const JOURNAL_FILE: &str = "journal.jsonl";
+/// Runs kept open at once (each holds its frames in memory).
+const OPEN_RUNS: usize = 4;
+
+/// Renders frame `i` of a run as View JSON.
+pub type FrameRenderer = Box<dyn FnMut(usize) -> Result<String, String> + Send>;
+
+/// An opened run: its span, and its frames as they are rendered.
+pub struct ReplayRun {
+    /// When the run starts (service time, local).
+    pub start: String,
+    /// When the run ends (service time, local).
+    pub end: String,
+    /// Service seconds between frames.
+    pub step_s: i64,
+    /// How many frames the run has.
+    pub frames: usize,
+    render: Mutex<FrameRenderer>,
+    rendered: Mutex<HashMap<usize, Arc<String>>>,
+}
+
+impl std::fmt::Debug for ReplayRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplayRun")
+            .field("start", &self.start)
+            .field("frames", &self.frames)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReplayRun {
+    /// A run of `frames` frames, each rendered by `render` when first asked for.
+    pub fn new(
+        start: String,
+        end: String,
+        step_s: i64,
+        frames: usize,
+        render: FrameRenderer,
+    ) -> ReplayRun {
+        ReplayRun {
+            start,
+            end,
+            step_s,
+            frames,
+            render: Mutex::new(render),
+            rendered: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Frame `i` as View JSON (rendered once, then kept).
+    pub fn frame(&self, i: usize) -> Result<Arc<String>, String> {
+        if i >= self.frames {
+            return Err(format!("frame {i}: the run has {} frames", self.frames));
+        }
+        if let Some(f) = self.rendered.lock().map_err(|e| e.to_string())?.get(&i) {
+            return Ok(Arc::clone(f));
+        }
+        let text = Arc::new((self.render.lock().map_err(|e| e.to_string())?)(i)?);
+        self.rendered
+            .lock()
+            .map_err(|e| e.to_string())?
+            .insert(i, Arc::clone(&text));
+        Ok(text)
+    }
+}
+
+/// Re-runs a journal file into frames, or says why it cannot.
+pub type ReplayLoader = Arc<dyn Fn(&FsPath) -> Result<ReplayRun, String> + Send + Sync>;
+
+/// The recorded runs under one folder, and the few open at once.
+pub struct ReplayCatalog {
+    dir: PathBuf,
+    loader: ReplayLoader,
+    open: Mutex<Vec<(String, Arc<ReplayRun>)>>,
+    /// Line counts of journals already listed, by path and size.
+    counts: Mutex<HashMap<(PathBuf, u64), usize>>,
+}
+
+impl std::fmt::Debug for ReplayCatalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplayCatalog")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A recorded run, as listed.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RunEntry {
+    /// The run's folder name under the runs directory.
+    pub id: String,
+    /// The scenario it ran.
+    pub scenario: String,
+    /// The dispatch policy it ran with.
+    pub policy: String,
+    /// Its random seed.
+    pub seed: u64,
+    /// How many events its journal holds.
+    pub events: usize,
+}
+
+impl ReplayCatalog {
+    /// The catalogue of `dir`; `loader` re-runs a journal into frames.
+    pub fn new(dir: PathBuf, loader: ReplayLoader) -> ReplayCatalog {
+        ReplayCatalog {
+            dir,
+            loader,
+            open: Mutex::new(Vec::new()),
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The recorded runs, by folder name.
+    pub fn runs(&self) -> Vec<RunEntry> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut runs: Vec<RunEntry> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let id = e.file_name().to_str()?.to_owned();
+                let journal = e.path().join(JOURNAL_FILE);
+                let size = std::fs::metadata(&journal).ok()?.len();
+                let file = std::fs::File::open(&journal).ok()?;
+                let mut lines = std::io::BufReader::new(file).lines();
+                let header: serde_json::Value = serde_json::from_str(&lines.next()?.ok()?).ok()?;
+                header.get("labflight_journal")?;
+                let events = *self
+                    .counts
+                    .lock()
+                    .ok()?
+                    .entry((journal.clone(), size))
+                    .or_insert_with(|| lines.count());
+                let named = header
+                    .get("scenario")
+                    .and_then(|v| v.as_str())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned);
+                let scenario = named
+                    .or_else(|| {
+                        header
+                            .get("scenario_file")
+                            .and_then(|v| v.as_str())
+                            .map(|p| {
+                                FsPath::new(p)
+                                    .file_stem()
+                                    .and_then(|s| s.to_str())
+                                    .unwrap_or(p)
+                                    .to_owned()
+                            })
+                    })
+                    .unwrap_or_default();
+                Some(RunEntry {
+                    id,
+                    scenario,
+                    policy: header["policy"].as_str().unwrap_or_default().to_owned(),
+                    seed: header["seed"].as_u64().unwrap_or_default(),
+                    events,
+                })
+            })
+            .collect();
+        runs.sort_by(|a, b| a.id.cmp(&b.id));
+        runs
+    }
+
+    pub(crate) fn find_open(&self, id: &str) -> Option<Arc<ReplayRun>> {
+        let open = self.open.lock().ok()?;
+        open.iter()
+            .find(|(k, _)| k == id)
+            .map(|(_, r)| Arc::clone(r))
+    }
+
+    /// Opens a run (re-running it unless it is open already).
+    pub fn open(&self, id: &str) -> Result<Arc<ReplayRun>, ApiError> {
+        if let Some(r) = self.find_open(id) {
+            return Ok(r);
+        }
+        if !self.runs().iter().any(|r| r.id == id) {
+            return Err(ApiError(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "no recorded run `{id}` in {} (a folder with {JOURNAL_FILE})",
+                    self.dir.display()
+                ),
+            ));
+        }
+        let run = (self.loader)(&self.dir.join(id).join(JOURNAL_FILE))
+            .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+        let run = Arc::new(run);
+        if let Ok(mut open) = self.open.lock() {
+            open.retain(|(k, _)| k != id);
+            open.push((id.to_owned(), Arc::clone(&run)));
+            while open.len() > OPEN_RUNS {
+                open.remove(0);
+            }
+        }
+        Ok(run)
+    }
+}
