@@ -42,6 +42,20 @@ pub fn sealed_box(now: &str, station: &str, barcodes: &[&str]) -> Value {
     json!({"time": now, "kind": "sealed", "station": station, "tubes": tubes})
 }
 
+/// A coordinator's control call (`POST` with an empty JSON body); asserts it is
+/// accepted, naming `what` otherwise.
+async fn control(http: &str, token: &str, path: &str, what: &str) {
+    let r = reqwest::Client::new()
+        .post(format!("{http}{path}"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{what}: {}", r.status());
+}
+
 /// The Longhua labs (`maps/longhua/labs.geojson`).
 pub const LONGHUA_LABS: [&str; 3] = ["LAB-PH", "LAB-CH", "LAB-MCH"];
 
@@ -49,19 +63,8 @@ pub const LONGHUA_LABS: [&str; 3] = ["LAB-PH", "LAB-CH", "LAB-MCH"];
 /// the dispatcher sends every box to `lab`: tests then know which lab acts.
 pub async fn only_lab_open(http: &str, token: &str, lab: &str) {
     for other in LONGHUA_LABS.iter().filter(|l| **l != lab) {
-        let r = reqwest::Client::new()
-            .post(format!("{http}/api/v1/control/labs/{other}/unavailable"))
-            .bearer_auth(token)
-            .header("content-type", "application/json")
-            .body("{}")
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            r.status().is_success(),
-            "{other} unavailable: {}",
-            r.status()
-        );
+        let path = format!("/api/v1/control/labs/{other}/unavailable");
+        control(http, token, &path, &format!("{other} unavailable")).await;
     }
 }
 
@@ -76,21 +79,8 @@ pub async fn put_on_its_way(
     station: &str,
     box_id: &str,
 ) -> String {
-    let r = reqwest::Client::new()
-        .post(format!(
-            "{http}/api/v1/control/stations/{station}/force-pickup"
-        ))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        r.status().is_success(),
-        "force pickup at {station}: {}",
-        r.status()
-    );
+    let path = format!("/api/v1/control/stations/{station}/force-pickup");
+    control(http, token, &path, &format!("force pickup at {station}")).await;
     let mut mission = None;
     for _ in 0..300 {
         let boxes = get(http, token, "/api/v1/boxes").await;

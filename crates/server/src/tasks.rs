@@ -93,16 +93,20 @@ impl Supervisor {
     }
 }
 
+/// The message a panic carried (`panic!("…")` with a literal or a formatted
+/// string), if it carried text.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> Option<String> {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+}
+
 fn stop_reason(joined: Result<(), tokio::task::JoinError>) -> String {
     match joined {
         Ok(()) => "it returned".to_owned(),
         Err(e) if e.is_panic() => {
-            let payload = e.into_panic();
-            let text = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".to_owned());
+            let text = panic_text(e.into_panic().as_ref()).unwrap_or_else(|| "a panic".to_owned());
             format!("panicked: {text}")
         }
         Err(e) => format!("cancelled: {e}"),

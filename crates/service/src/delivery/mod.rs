@@ -189,11 +189,7 @@ impl Endpoints {
                 Err(e) => {
                     let id = e.id();
                     let message = if e.is_panic() {
-                        let payload = e.into_panic();
-                        payload
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_owned())
-                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                        labflight_server::tasks::panic_text(e.into_panic().as_ref())
                             .or(Some("(no message)".to_owned()))
                     } else {
                         None
