@@ -6,7 +6,7 @@
 //! Layout: `ids` (typed ids), `position`, `station`, `lab`, `pad`, `specimen` and
 //! `fleet` are the things; `hours` the opening hours they keep; `event` what the
 //! dispatcher hears and `command` what it gives (the contracts every edge
-//! translates from and to); `custody` a tube's chain of custody; `scenario` the
+//! translates from and to); `custody` a tube's chain of custody; `forecast` what the plan expects of a box and why a tube is at risk; `scenario` the
 //! day's file and its validation, with `error` its one error type. The most used
 //! names are re-exported here. The modules stay public: the other crates of the
 //! workspace name `command::...` and `event::...` (and the rest) by module, and
@@ -19,6 +19,7 @@ pub mod custody;
 pub mod error;
 pub mod event;
 pub mod fleet;
+pub mod forecast;
 pub mod hours;
 pub mod ids;
 pub mod lab;

@@ -17,6 +17,9 @@ use rstar::primitives::GeomWithData;
 /// Van runs: quotes and bookings (`Ctx::quote_van_run`, `Ctx::book_van_run`).
 pub(crate) mod vans;
 
+/// The forecast left on each box a pass decides about (`Ctx::forecast_planned`).
+mod forecasts;
+
 type DronePoint = GeomWithData<[f64; 2], DroneId>;
 
 pub struct Ctx<'a> {
@@ -319,6 +322,15 @@ impl<'a> Ctx<'a> {
                     mission: mission.clone(),
                 };
             }
+        }
+        self.forecast_planned(
+            &boxes[..first_boxes],
+            &lab.lab,
+            Some(option.pickup_at),
+            arrive,
+        );
+        for s in &later_stops {
+            self.forecast_planned(&s.stop.boxes, &lab.lab, Some(s.stop.pickup_at), arrive);
         }
         self.book_inbound(&boxes, &lab.lab, 1);
         self.out.push(Command::AssignMission(plan.clone()));

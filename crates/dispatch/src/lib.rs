@@ -12,13 +12,16 @@
 //! over a shared base; `dispatcher` applies each event group in its own module
 //! (`dispatcher/`) and lets the policy plan. `custody` derives the chain of
 //! custody an event means, for the live service and the simulator's ledger;
-//! `lab_claims` says which lab may claim which tube, for the live service's edges.
+//! `lab_claims` says which lab may claim which tube, for the live service's edges;
+//! `forecast` reads the plan's forecast for every tube (what the policies wrote
+//! on each box), for the dashboard's at-risk list.
 
 #![deny(missing_docs)]
 
 mod ctx;
 mod custody;
 mod dispatcher;
+mod forecast;
 mod from_map;
 mod lab_claims;
 /// Lab predictions and flight legs (public for the dashboard's outlook, which
@@ -33,6 +36,7 @@ pub mod world;
 
 pub use custody::custody_steps;
 pub use dispatcher::{Dispatcher, DispatcherSnapshot};
+pub use forecast::{TubeOutlook, tube_outlooks};
 pub use lab_claims::{ClaimRefused, LabClaim, check_lab_claim, tube_whereabouts};
 pub use policy::PolicyKind;
 pub use state::State;

@@ -359,6 +359,26 @@ pub fn lines_take(
     }
 }
 
+/// When results for `families` of tubes just booked on `lab`'s lines
+/// (`lines_take`) reach the centre: the last of them started on each family's
+/// line, run, verified and reported. `None` when a family has no line booked.
+pub fn booked_result(
+    world: &World,
+    ls: &LabState,
+    lab: &Lab,
+    families: impl IntoIterator<Item = TestFamily>,
+) -> Option<Instant> {
+    let mut latest: Option<Instant> = None;
+    for family in families {
+        let (per_hour, run_min) = family_up(Some(ls), lab, family).ok()?;
+        let free = *ls.lines_free_at.get(&family)?;
+        let last_started = free - minutes(60.0 / per_hour);
+        let done = last_started + minutes(run_min + lab.verification_minutes);
+        latest = Some(latest.map_or(done, |l| l.max(done)));
+    }
+    latest.map(|t| t + world.service.report)
+}
+
 /// Each lab's lines per family (`FamilyLine`), remembered while no lab's state
 /// changes: the same dozen labs are asked about for every centre. A lab's state
 /// can only be changed through `state::Labs::get_mut`, which takes this memo and

@@ -187,6 +187,10 @@ pub struct SpecimenBox {
     /// the lab. The next carrier loads it there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_down: Option<SetDown>,
+    /// What the plan expects of it, as of the policy's last decision about it
+    /// (`forecast::tube_outlooks` reads it; no decision does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<labflight_core::forecast::BoxForecast>,
 }
 
 /// A pad a drone in trouble left a box on, and since when.

@@ -3,19 +3,17 @@
 //! tubes, labs with queues, drones, boxes, the mission board, tubes at risk with a
 //! predicted result time and why, alerts and hook deliveries.
 
-use chrono::{Duration, FixedOffset};
+use chrono::FixedOffset;
+use labflight_core::forecast::Risk;
 use labflight_core::{Instant, LatLon, TestFamily};
-use labflight_dispatch::planner::{predicted_result, result_time};
 use labflight_dispatch::state::{
-    BoxStatus, Carrier, DroneStatus, MissionStatus, SpecimenBox, State, TubeState, TubeStatus,
+    BoxStatus, Carrier, DroneStatus, MissionStatus, SpecimenBox, State, TubeStatus,
 };
 use labflight_dispatch::world::World;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use utoipa::ToSchema;
 
-/// A box not yet sent is expected to wait about this long for its drone.
-const EXPECTED_PICKUP_WAIT_MIN: i64 = 10;
 /// Delivered missions kept on the board.
 const DELIVERED_ON_BOARD: usize = 30;
 
@@ -231,12 +229,39 @@ pub struct AtRiskTube {
     pub box_id: String,
     /// Where it is (`in_box`, `at_lab`, …).
     pub status: String,
-    /// When its result is expected, local (none: not before the cutoff).
+    /// The lab the dispatcher's plan takes it to (or that has it).
+    pub lab: Option<String>,
+    /// When the plan has a carrier collect it, local.
+    pub pickup_at: Option<String>,
+    /// When the plan has it at the lab, local.
+    pub lab_arrival: Option<String>,
+    /// When its result is expected at the centre, local (none: the plan has no
+    /// time for it).
     pub predicted_result: Option<String>,
     /// The cutoff it is held to, local.
     pub cutoff: String,
-    /// Why it is at risk, in words.
+    /// Its stability limit (latest lab arrival), local: the list is sorted by it.
+    pub stability_limit: String,
+    /// Why it is at risk: a code and its values, for the dashboard to say in
+    /// the reader's language.
+    pub risk: RiskView,
+    /// Why it is at risk, in English (the same as `risk`).
     pub reason: String,
+}
+
+/// Why a tube is at risk, as the dispatcher's forecast gives it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RiskView {
+    /// The reason: `result_after_cutoff`, `stability_before_arrival`,
+    /// `no_lab`, `beyond_range_no_van`,
+    /// `grounded_no_van`, `grounded_van_late`, `stranded` or `rejected`.
+    pub code: String,
+    /// The lab concerned, if any.
+    pub lab: Option<String>,
+    /// The time the reason is about (a planned arrival or result), local.
+    pub at: Option<String>,
+    /// The limit it is held to (a deadline or stability limit), local.
+    pub limit: Option<String>,
 }
 
 /// An alert as the dashboard lists it.
@@ -314,12 +339,6 @@ fn local(t: Instant, offset: FixedOffset) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Where a tube stands against the cutoff.
-struct Outlook {
-    predicted: Option<Instant>,
-    at_risk: Option<String>,
-}
-
 /// The dashboard's view of `state` at `frame.now`.
 pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
     let offset = world.offset;
@@ -327,13 +346,11 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
     let cutoff = world.service.cutoff;
     let hm = |t: Instant| t.with_timezone(&offset).format("%H:%M").to_string();
 
-    let mut at_risk = Vec::new();
     let mut on_track = 0usize;
     let mut reported = 0usize;
     let mut tats = Vec::new();
     let mut pending_at: BTreeMap<&str, usize> = BTreeMap::new();
     let mut risk_at: BTreeMap<&str, usize> = BTreeMap::new();
-    let queues = LabQueues::new(state);
     for b in state.boxes.values() {
         if matches!(b.status, BoxStatus::Waiting | BoxStatus::Assigned { .. }) {
             *pending_at.entry(b.station.as_str()).or_default() += b.tubes.len();
@@ -342,48 +359,45 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
             let Some(ts) = state.tubes.get(&tube.barcode) else {
                 continue;
             };
-            if ts.status == TubeStatus::Reported {
-                reported += 1;
-                if let Some(at) = ts.reported_at {
-                    tats.push((at - tube.drawn_at).num_seconds() as f64 / 60.0);
-                    if at <= cutoff {
-                        on_track += 1;
-                    }
-                }
+            if ts.status != TubeStatus::Reported {
                 continue;
             }
-            let outlook = outlook(
-                world,
-                state,
-                b,
-                ts,
-                tube.stability_deadline(),
-                now,
-                &|f| queues.ahead_of(tube.barcode.as_str(), f),
-                &hm,
-            );
-            match outlook.at_risk {
-                None => on_track += 1,
-                Some(reason) => {
-                    *risk_at.entry(b.station.as_str()).or_default() += 1;
-                    at_risk.push(AtRiskTube {
-                        barcode: tube.barcode.to_string(),
-                        station: b.station.to_string(),
-                        box_id: b.id.to_string(),
-                        status: ts.status.name().into(),
-                        predicted_result: outlook.predicted.map(|t| local(t, offset)),
-                        cutoff: local(cutoff, offset),
-                        reason,
-                    });
+            reported += 1;
+            if let Some(at) = ts.reported_at {
+                tats.push((at - tube.drawn_at).num_seconds() as f64 / 60.0);
+                if at <= cutoff {
+                    on_track += 1;
                 }
             }
         }
     }
+    // The dispatcher's own forecast, and nothing else.
+    let mut at_risk = Vec::new();
+    for o in labflight_dispatch::tube_outlooks(world, state) {
+        let Some(risk) = &o.risk else {
+            on_track += 1;
+            continue;
+        };
+        *risk_at.entry(o.station.as_str()).or_default() += 1;
+        at_risk.push(AtRiskTube {
+            barcode: o.barcode.to_string(),
+            station: o.station.to_string(),
+            box_id: o.box_id.to_string(),
+            status: o.status.name().into(),
+            lab: o.lab.map(|l| l.to_string()),
+            pickup_at: o.pickup_at.map(|t| local(t, offset)),
+            lab_arrival: o.lab_arrival.map(|t| local(t, offset)),
+            predicted_result: o.result_at.map(|t| local(t, offset)),
+            cutoff: local(cutoff, offset),
+            stability_limit: local(o.stability_limit, offset),
+            risk: risk_view(risk, offset),
+            reason: risk_text(risk, &hm),
+        });
+    }
+    // Earliest stability limit first: the tube to act on first heads the list.
     at_risk.sort_by(|a, b| {
-        a.predicted_result
-            .is_some()
-            .cmp(&b.predicted_result.is_some())
-            .then(b.predicted_result.cmp(&a.predicted_result))
+        a.stability_limit
+            .cmp(&b.stability_limit)
             .then(a.barcode.cmp(&b.barcode))
     });
     tats.sort_by(f64::total_cmp);
@@ -500,203 +514,87 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
     }
 }
 
-/// Predicts a tube's result time at its centre and says why it is at risk, if it is.
-#[allow(clippy::too_many_arguments)]
-fn outlook(
-    world: &World,
-    state: &State,
-    b: &SpecimenBox,
-    tube: &TubeState,
-    stability_deadline: Instant,
-    now: Instant,
-    ahead_at_lab: &dyn Fn(TestFamily) -> usize,
-    hm: &dyn Fn(Instant) -> String,
-) -> Outlook {
-    let cutoff = world.service.cutoff;
-    let (status, lab) = (tube.status, tube.lab.as_ref());
-    let families: BTreeSet<TestFamily> = tube.families.iter().copied().collect();
-    if status == TubeStatus::Rejected {
-        return Outlook {
-            predicted: None,
-            at_risk: Some("rejected by the lab: a redraw was asked for".into()),
-        };
-    }
-    if status == TubeStatus::Resulted {
-        let predicted = now;
-        return Outlook {
-            predicted: Some(predicted),
-            at_risk: (predicted > cutoff)
-                .then(|| "resulted after the cutoff; report still to reach the centre".into()),
-        };
-    }
-    // Where and when it reaches (or reached) a lab.
-    let station_pos = world
-        .stations
-        .get(&b.station)
-        .map(|s| s.position)
-        .unwrap_or(LatLon { lat: 0.0, lon: 0.0 });
-    let (lab_id, arrive, waiting_reason) = match (&b.status, lab) {
-        (_, Some(l)) if status == TubeStatus::AtLab => (Some(l.clone()), now, None),
-        (BoxStatus::Assigned { mission } | BoxStatus::OnBoard { mission }, _) => {
-            match state.missions.get(mission) {
-                Some(m) => (Some(m.lab.clone()), m.planned_arrival.max(now), None),
-                None => (None, now, Some("its mission is unknown".to_owned())),
-            }
+/// A forecast risk with its times in local time.
+fn risk_view(risk: &Risk, offset: FixedOffset) -> RiskView {
+    let t = |at: &Instant| Some(local(*at, offset));
+    let (lab, at, limit) = match risk {
+        Risk::StabilityBeforeArrival {
+            lab,
+            arrival,
+            limit,
+        } => (Some(lab), t(arrival), t(limit)),
+        Risk::ResultAfterCutoff { lab, result } => (Some(lab), t(result), None),
+        Risk::GroundedVanLate {
+            lab,
+            arrival,
+            deadline,
+        } => (Some(lab), t(arrival), t(deadline)),
+        Risk::GroundedNoVan { limit } => (None, None, t(limit)),
+        Risk::NoLab | Risk::BeyondRangeNoVan | Risk::Stranded | Risk::Rejected => {
+            (None, None, None)
         }
-        (BoxStatus::Stranded { at }, _) => {
-            let lab = nearest_lab(world, *at, &families);
-            let arrive = now
-                + lab
-                    .map(|l| world.road_time(*at, l.position))
-                    .unwrap_or_default();
-            (
-                lab.map(|l| l.id.clone()),
-                arrive,
-                Some("stranded away from a lab: a van must recover it".to_owned()),
+    };
+    RiskView {
+        code: risk_code(risk).into(),
+        lab: lab
+            .filter(|l| !l.as_str().is_empty())
+            .map(|l| l.to_string()),
+        at,
+        limit,
+    }
+}
+
+/// The code a risk is known by (its `code` in JSON).
+fn risk_code(risk: &Risk) -> &'static str {
+    match risk {
+        Risk::StabilityBeforeArrival { .. } => "stability_before_arrival",
+        Risk::ResultAfterCutoff { .. } => "result_after_cutoff",
+        Risk::NoLab => "no_lab",
+        Risk::BeyondRangeNoVan => "beyond_range_no_van",
+        Risk::GroundedNoVan { .. } => "grounded_no_van",
+        Risk::GroundedVanLate { .. } => "grounded_van_late",
+        Risk::Stranded => "stranded",
+        Risk::Rejected => "rejected",
+    }
+}
+
+/// A risk in English, times as `hm` gives them (local, no zone: the dashboard
+/// states the zone once).
+pub fn risk_text(risk: &Risk, hm: &dyn Fn(Instant) -> String) -> String {
+    match risk {
+        Risk::StabilityBeforeArrival {
+            lab,
+            arrival,
+            limit,
+        } => format!(
+            "planned at {lab} at {}, after its stability limit {}",
+            hm(*arrival),
+            hm(*limit)
+        ),
+        Risk::ResultAfterCutoff { lab, result } => {
+            format!(
+                "{lab}: result predicted at {}, after the cutoff",
+                hm(*result)
             )
         }
-        _ => {
-            let lab = nearest_lab(world, station_pos, &families);
-            let flight = lab
-                .map(|l| {
-                    let m = world.frame.distance_m(station_pos, l.position);
-                    Duration::seconds(
-                        (m / world.drone_spec.cruise_airspeed_mps
-                            + world.drone_spec.takeoff_landing_s) as i64,
-                    )
-                })
-                .unwrap_or_default();
-            let reason = if state.fleet_grounded() {
-                if state.grounded_by_weather {
-                    "fleet grounded by the weather"
-                } else {
-                    "fleet grounded by a coordinator"
-                }
-                .to_owned()
-            } else {
-                format!("waiting for a drone since {}", hm(b.sealed_at))
-            };
-            (
-                lab.map(|l| l.id.clone()),
-                now + Duration::minutes(EXPECTED_PICKUP_WAIT_MIN) + flight,
-                Some(reason),
-            )
-        }
-    };
-    if status != TubeStatus::AtLab && arrive > stability_deadline {
-        return Outlook {
-            predicted: None,
-            at_risk: Some(format!(
-                "stability limit {} before its predicted lab arrival {}",
-                hm(stability_deadline),
-                hm(arrive)
-            )),
-        };
+        Risk::NoLab => "no lab can take it now".into(),
+        Risk::BeyondRangeNoVan => "beyond every drone's range and no van to take it".into(),
+        Risk::GroundedNoVan { limit } => format!(
+            "fleet grounded and no van to send; stability limit {}",
+            hm(*limit)
+        ),
+        Risk::GroundedVanLate {
+            lab,
+            arrival,
+            deadline,
+        } => format!(
+            "fleet grounded; the first van reaches {lab} at {}, after its deadline {}",
+            hm(*arrival),
+            hm(*deadline)
+        ),
+        Risk::Stranded => "set down away from a lab: waiting for a carrier".into(),
+        Risk::Rejected => "rejected by the lab: a redraw was asked for".into(),
     }
-    let Some(lab) = lab_id.as_ref().and_then(|l| world.labs.get(l)) else {
-        return Outlook {
-            predicted: None,
-            at_risk: Some(waiting_reason.unwrap_or_else(|| "no lab to take it".into())),
-        };
-    };
-    let result = if status == TubeStatus::AtLab {
-        result_time(world, state, lab, &families, now, true, &|f, _| {
-            ahead_at_lab(f) as f64
-        })
-    } else {
-        // The dispatcher's own prediction: its lines, behind what is inbound.
-        predicted_result(world, state, lab, &families, arrive)
-    };
-    match result {
-        Ok(t) if t > cutoff => Outlook {
-            predicted: Some(t),
-            at_risk: Some(match waiting_reason {
-                Some(w) => format!("{w}; predicted result {} after the cutoff", hm(t)),
-                None => format!(
-                    "{} queue: predicted result {} after the cutoff",
-                    lab.id,
-                    hm(t)
-                ),
-            }),
-        },
-        Ok(t) => {
-            // Close to the stability limit and not yet at a lab: worth watching.
-            let tight =
-                status == TubeStatus::InBox && stability_deadline - arrive < Duration::minutes(20);
-            Outlook {
-                predicted: Some(t),
-                at_risk: tight.then(|| {
-                    format!(
-                        "less than 20 min of stability left at lab arrival ({})",
-                        hm(stability_deadline)
-                    )
-                }),
-            }
-        }
-        Err(why) => Outlook {
-            predicted: None,
-            at_risk: Some(format!("{}: {why}", lab.id)),
-        },
-    }
-}
-
-/// Each tube's place in its lab's queue, per family (first come, first served).
-#[derive(Debug, Default)]
-struct LabQueues<'s> {
-    ahead: BTreeMap<(&'s str, TestFamily), usize>,
-}
-
-impl<'s> LabQueues<'s> {
-    fn new(state: &'s State) -> LabQueues<'s> {
-        let mut lines: BTreeMap<(&str, TestFamily), Vec<(Instant, &str)>> = BTreeMap::new();
-        for (barcode, t) in &state.tubes {
-            if t.status != TubeStatus::AtLab {
-                continue;
-            }
-            let (Some(lab), Some(at)) = (&t.lab, t.received_at) else {
-                continue;
-            };
-            for f in &t.families {
-                lines
-                    .entry((lab.as_str(), *f))
-                    .or_default()
-                    .push((at, barcode.as_str()));
-            }
-        }
-        let mut ahead = BTreeMap::new();
-        for ((_, f), mut line) in lines {
-            line.sort();
-            for (i, (_, barcode)) in line.into_iter().enumerate() {
-                ahead.insert((barcode, f), i);
-            }
-        }
-        LabQueues { ahead }
-    }
-
-    /// Tubes of `family` before `barcode` in its lab's queue.
-    fn ahead_of(&self, barcode: &str, family: TestFamily) -> usize {
-        self.ahead.get(&(barcode, family)).copied().unwrap_or(0)
-    }
-}
-
-/// The nearest lab running every one of `families` (any lab when none does).
-fn nearest_lab<'w>(
-    world: &'w World,
-    p: LatLon,
-    families: &BTreeSet<TestFamily>,
-) -> Option<&'w labflight_core::Lab> {
-    let runs_all = |l: &&labflight_core::Lab| families.iter().all(|f| l.runs(*f));
-    let candidates: Vec<_> = if world.labs.values().any(|l| runs_all(&l)) {
-        world.labs.values().filter(runs_all).collect()
-    } else {
-        world.labs.values().collect()
-    };
-    candidates.into_iter().min_by(|a, b| {
-        world
-            .frame
-            .distance_m(p, a.position)
-            .total_cmp(&world.frame.distance_m(p, b.position))
-    })
 }
 
 fn box_view(world: &World, state: &State, b: &SpecimenBox, offset: FixedOffset) -> BoxView {
@@ -1153,6 +1051,7 @@ mod tests {
             temp_c: None,
             loaded_on: None,
             set_down: None,
+            forecast: None,
         };
         for b in [
             sealed("BX-DELIVERED", BoxStatus::Delivered { lab: ours.clone() }),

@@ -253,6 +253,7 @@ impl Ctx<'_> {
             }
         }
         self.state.forced_pickups.remove(station);
+        self.forecast_planned(&boxes, lab, Some(pickup_at), deliver_at);
         self.book_inbound(&boxes, lab, 1);
         self.out.push(Command::RequestCourier(CourierRequest {
             mission: mission.clone(),

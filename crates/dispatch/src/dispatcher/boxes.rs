@@ -85,6 +85,7 @@ pub(super) fn box_sealed(
             temp_c: None,
             loaded_on: None,
             set_down: None,
+            forecast: None,
         },
     );
     if let Some(mission) = ride_along {
@@ -141,6 +142,10 @@ fn add_to_mission(ctx: &mut Ctx<'_>, mission: &MissionId, box_id: &BoxId, payloa
         b.status = BoxStatus::Assigned {
             mission: mission.clone(),
         };
+    }
+    let arrival = ctx.state.missions.get(mission).map(|m| m.planned_arrival);
+    if let Some(arrival) = arrival {
+        ctx.forecast_planned(std::slice::from_ref(box_id), &lab, None, arrival);
     }
     ctx.book_inbound_for(std::slice::from_ref(box_id), &lab);
     ctx.out.push(Command::AddToMission {

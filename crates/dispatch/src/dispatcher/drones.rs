@@ -160,7 +160,11 @@ fn payload_loaded(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) -> bool {
         {
             mm.boxes.push(box_id.clone());
         }
-        let lab = ctx.state.missions[&m].lab.clone();
+        let (lab, arrival) = {
+            let mm = &ctx.state.missions[&m];
+            (mm.lab.clone(), mm.planned_arrival)
+        };
+        ctx.forecast_planned(std::slice::from_ref(box_id), &lab, None, arrival);
         ctx.book_inbound_for(std::slice::from_ref(box_id), &lab);
         load_on(ctx, box_id, &m);
         let msg = format!("{box_id} loaded on {drone}, which flies {m}: it goes to {lab}");
@@ -239,6 +243,8 @@ fn resume_aborted_mission(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) ->
     m.boxes = vec![box_id.clone()];
     m.lab = choice.lab.clone();
     m.planned_arrival = now + choice.leg.duration();
+    let arrival = m.planned_arrival;
+    ctx.forecast_planned(std::slice::from_ref(box_id), &choice.lab, None, arrival);
     ctx.book_inbound_for(std::slice::from_ref(box_id), &choice.lab);
     load_on(ctx, box_id, &mission);
     if let Some(dm) = ctx.state.drones.get_mut(drone) {

@@ -47,6 +47,7 @@ pub(super) fn box_delivered(ctx: &mut Ctx<'_>, box_id: &BoxId, lab: &LabId) {
     if let Some(l) = world.labs.get(lab) {
         crate::planner::lines_take(ls, l, families, now);
     }
+    ctx.forecast_received(box_id, lab);
     if let Some(m) = mission.and_then(|m| ctx.state.missions.get_mut(&m)) {
         let all = m.boxes.iter().all(|b| {
             matches!(

@@ -174,8 +174,10 @@ pub(super) fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
                 let m_mut = ctx.state.missions.get_mut(&id).expect("listed above");
                 m_mut.lab = choice.lab.clone();
                 m_mut.planned_arrival = now + leg.duration();
+                let arrival = m_mut.planned_arrival;
                 let leg = leg.to_leg(drone.as_str(), choice.lab.as_str(), now);
                 let boxes_ids = m.boxes.clone();
+                ctx.forecast_planned(&boxes_ids, &choice.lab, None, arrival);
                 ctx.out.push(Command::Redirect {
                     mission: id.clone(),
                     drone: drone.clone(),

@@ -7,6 +7,7 @@ use crate::planner::{LabChoice, earliest_stability};
 use crate::policy::base::load_boxes;
 use crate::policy::weighing::approach_from_nearest;
 use labflight_core::command::{AlertKind, Alternative, Severity};
+use labflight_core::forecast::Risk;
 use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, Instant, LabId, StationId};
 
@@ -119,6 +120,7 @@ pub(super) fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
             earliest_stability(refs.iter().copied()).unwrap_or(ctx.world.service.cutoff);
         let (lab, lab_alternatives) = ctx.choose_lab(pos, &boxes, payload_kg, now + approach, None);
         let Some(lab) = lab else {
+            ctx.forecast_risk(&boxes, &Risk::NoLab);
             for b in &boxes {
                 let sb = ctx.state.boxes.get_mut(b).expect("waiting box exists");
                 if !std::mem::replace(&mut sb.at_risk_alerted, true) {
@@ -158,6 +160,23 @@ pub(super) fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
             || waiting_count > boxes.len()
             || no_more_draws)
             && !waits_for_last_call;
+        // What the plan expects: collected now when due, else when it falls due
+        // (its batching window closes, its slack shrinks to the window, or the
+        // last call).
+        let due_at = if ready {
+            now
+        } else if waits_for_last_call {
+            ctx.world.service.last_draw
+        } else {
+            (oldest_seal + window).min(lab.deadline - margin - window - (arrive - now))
+        }
+        .max(now);
+        ctx.forecast_planned(
+            &boxes,
+            &lab.lab,
+            Some(due_at + approach),
+            due_at + (arrive - now),
+        );
         out.push(Pickup {
             station,
             deadline: lab.deadline,

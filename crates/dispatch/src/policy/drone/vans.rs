@@ -7,6 +7,7 @@ use super::reach::{flyable_at_best, leg_to_lab};
 use crate::ctx::Ctx;
 use crate::planner::earliest_stability;
 use labflight_core::command::{AlertKind, Severity};
+use labflight_core::forecast::Risk;
 use labflight_core::{BoxId, StationId};
 use std::collections::BTreeSet;
 
@@ -111,6 +112,7 @@ pub(super) fn vans_for_beyond_reach(ctx: &mut Ctx<'_>, p: &mut Pickup) -> bool {
         return true;
     }
     let Some(van) = ctx.quote_van_run(pos, &beyond) else {
+        ctx.forecast_risk(&beyond, &Risk::BeyondRangeNoVan);
         // Said of the centre: the boxes behind these wait on them too.
         let mut news = false;
         for b in &beyond {
@@ -156,6 +158,9 @@ pub(super) fn vans_for_beyond_reach(ctx: &mut Ctx<'_>, p: &mut Pickup) -> bool {
 /// while there is still time to find another way to the lab.
 pub(super) fn warn_grounded_without_van(ctx: &mut Ctx<'_>, boxes: &[BoxId]) {
     for b in boxes {
+        if let Some(limit) = ctx.state.boxes.get(b).map(|sb| sb.stability_deadline) {
+            ctx.forecast_risk(std::slice::from_ref(b), &Risk::GroundedNoVan { limit });
+        }
         let sb = ctx.state.boxes.get_mut(b).expect("waiting box exists");
         if std::mem::replace(&mut sb.at_risk_alerted, true) {
             continue;
@@ -198,6 +203,12 @@ pub(super) fn vans_while_grounded(ctx: &mut Ctx<'_>) {
             taken.extend(round.calls.iter().map(|c| c.station.clone()));
             round.book(ctx, &van.courier, &van.lab, "fleet grounded: by van");
         } else {
+            let risk = Risk::GroundedVanLate {
+                lab: van.lab.clone(),
+                arrival: van.deliver_at,
+                deadline: van.deadline,
+            };
+            ctx.forecast_risk(boxes, &risk);
             for b in boxes {
                 let sb = ctx.state.boxes.get_mut(b).expect("waiting box exists");
                 if !std::mem::replace(&mut sb.at_risk_alerted, true) {
