@@ -34,6 +34,6 @@ pub mod world;
 pub use custody::custody_steps;
 pub use dispatcher::{Dispatcher, DispatcherSnapshot};
 pub use lab_claims::{ClaimRefused, LabClaim, check_lab_claim, tube_whereabouts};
-pub use policy::PolicyKind;
+pub use policy::{PolicyKind, courier_vans_needed};
 pub use state::State;
 pub use world::{CourierStart, DroneStart, World, WorldParts};
