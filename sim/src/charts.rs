@@ -15,11 +15,11 @@ use std::collections::BTreeMap;
 pub type Chart = Result<String, String>;
 
 /// Tick labels.
-const LABEL_FONT: (&str, u32) = ("sans-serif", 15);
+const LABEL_FONT: (&str, u32) = ("sans-serif", 17);
 /// Axis descriptions.
-const AXIS_FONT: (&str, u32) = ("sans-serif", 16);
+const AXIS_FONT: (&str, u32) = ("sans-serif", 18);
 /// Chart titles.
-const TITLE_FONT: (&str, u32) = ("sans-serif", 20);
+const TITLE_FONT: (&str, u32) = ("sans-serif", 22);
 
 fn svg(
     width: u32,
@@ -126,7 +126,7 @@ pub fn on_time_map(ledger: &Ledger, world: &World, scenario: &Scenario) -> Chart
         let mut chart = ChartBuilder::on(root)
             .caption(
                 "On-time share by centre (green 100 %, amber 95–100 %, red below; ▲ labs)",
-                ("sans-serif", 17),
+                ("sans-serif", 19),
             )
             .margin(14)
             .x_label_area_size(55)

@@ -326,3 +326,19 @@ pub fn render(
         policies = policies_explained(&rows, scenario),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{courier_round_times, listed};
+
+    #[test]
+    fn the_courier_rounds_leave_an_interval_after_the_first_draw_until_one_after_the_last() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../maps/longhua/scenario.toml");
+        let scenario = labflight_core::Scenario::load(&path).unwrap();
+        assert_eq!(
+            listed(&courier_round_times(&scenario)),
+            "09:30, 11:30 and 13:30"
+        );
+    }
+}

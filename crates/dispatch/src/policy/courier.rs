@@ -209,3 +209,95 @@ impl Policy for CourierRounds {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{CourierRounds, routes, vans_needed};
+    use crate::world::World;
+    use labflight_core::Scenario;
+    use labflight_core::scenario::minutes;
+    use labflight_geo::MapData;
+    use std::collections::BTreeMap;
+
+    fn longhua(couriers: Option<usize>) -> World {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../maps/longhua/scenario.toml");
+        let overrides: Vec<(String, String)> = couriers
+            .map(|n| vec![("fleet.couriers".to_owned(), n.to_string())])
+            .unwrap_or_default();
+        let scenario = Scenario::load_with_overrides(&path, &overrides).unwrap();
+        let map = MapData::load(&scenario.map_dir(&path)).unwrap();
+        World::from_map(&scenario, &map)
+    }
+
+    /// Each van's trips (first call, back at the lab), in order.
+    fn trips(rounds: &CourierRounds) -> BTreeMap<String, Vec<(String, String)>> {
+        let mut by_van: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for s in &rounds.stops {
+            let first = by_van
+                .entry(s.courier.to_string())
+                .or_default()
+                .entry(s.back_at.to_rfc3339())
+                .or_insert_with(|| s.at.to_rfc3339());
+            if s.at.to_rfc3339() < *first {
+                *first = s.at.to_rfc3339();
+            }
+        }
+        by_van
+            .into_iter()
+            .map(|(van, t)| {
+                (
+                    van,
+                    t.into_iter().map(|(back, first)| (first, back)).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_centre_is_on_one_route_a_van_drives_within_a_round_interval() {
+        let world = longhua(None);
+        let interval = minutes(world.courier_spec.round_interval_minutes);
+        let routes = routes(&world);
+        let mut centres: Vec<_> = routes
+            .iter()
+            .flat_map(|r| r.calls.iter().map(|c| c.0.clone()))
+            .collect();
+        centres.sort();
+        centres.dedup();
+        assert_eq!(centres.len(), world.stations.len(), "every centre once");
+        assert_eq!(
+            routes.iter().map(|r| r.calls.len()).sum::<usize>(),
+            world.stations.len()
+        );
+        for r in routes.iter().filter(|r| r.calls.len() > 1) {
+            let (_, back) = r.timetable(&world, world.service.first_draw);
+            assert!(back - world.service.first_draw <= interval, "{r:?}");
+        }
+        assert!(
+            vans_needed(&world) > world.couriers.len(),
+            "6 vans are too few"
+        );
+    }
+
+    #[test]
+    fn a_van_per_route_runs_every_route_every_round_and_fewer_vans_take_turns() {
+        // A van per route: every centre is called at on each of the three rounds.
+        let world = longhua(Some(vans_needed(&longhua(None))));
+        let rounds = CourierRounds::new(&world);
+        let mut calls: BTreeMap<String, usize> = BTreeMap::new();
+        for s in &rounds.stops {
+            *calls.entry(s.station.to_string()).or_default() += 1;
+        }
+        assert_eq!(calls.len(), world.stations.len());
+        assert!(calls.values().all(|n| *n == 3), "{calls:?}");
+        // The scenario's six vans: no van leaves on a round before it is back
+        // from the last.
+        let rounds = CourierRounds::new(&longhua(None));
+        for (van, trips) in trips(&rounds) {
+            for pair in trips.windows(2) {
+                assert!(pair[1].0 > pair[0].1, "{van}: {pair:?}");
+            }
+        }
+    }
+}
