@@ -41,8 +41,8 @@ pub struct SimArgs {
     #[arg(long)]
     compare: Option<String>,
     /// No progress bar. The results are still printed: the KPIs (or the comparison
-    /// table), then `output: <folder>` and `report: <report.html>` for each run
-    /// written, as absolute paths.
+    /// table), then, with --out, `output: <folder>` and a `report: <report.html>`
+    /// line per run written, as absolute paths.
     #[arg(long)]
     quiet: bool,
     /// Skip the courier and greedy baselines shown beside a drone day in report.html.
