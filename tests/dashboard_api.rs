@@ -108,7 +108,7 @@ fn coordinators_steer_viewers_only_look_and_everything_is_audited() {
         .current_dir(repo())
         .args(["sim", "--scenario"])
         .arg(short_scenario())
-        .args(["--seed", "3", "--quiet", "--out"])
+        .args(["--seed", "3", "--quiet", "--mkdir", "--out"])
         .arg(runs.join("short-seed3"))
         .output()
         .unwrap();

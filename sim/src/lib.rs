@@ -7,12 +7,13 @@
 //! `thermal` (box temperatures) under it; every event it makes goes to the
 //! dispatcher and into the journal (`DayRun`). `ledger` rebuilds each tube's
 //! custody from the journal, the custody steps the dispatcher derives and its
-//! commands; `kpi` computes the figures from the ledger; `report` and `output`
-//! write the run folder. `simulate` ties them together. Modules are private;
+//! commands; `kpi` computes the figures from the ledger; `report` (with its
+//! `charts`) and `output` write the run folder. `simulate` ties them together. Modules are private;
 //! what the binary and the benches use is re-exported below.
 
 #![deny(missing_docs)]
 
+mod charts;
 mod demand;
 /// The simulated world (public: the live service's simulated devices run an
 /// `engine::Engine` detached from the dispatcher).
@@ -28,8 +29,8 @@ pub use engine::{DayRun, Engine};
 pub use kpi::{Kpis, Tat, compute as compute_kpis};
 pub use ledger::{Custody, FlightRecord, Ledger};
 pub use output::{
-    COMMANDS, JOURNAL, JournalChunk, JournalHeader, JournalReader, read_journal, write_commands,
-    write_decisions, write_journal, write_outcome, write_run,
+    COMMANDS, JOURNAL, JournalChunk, JournalHeader, JournalReader, REPORT, read_journal,
+    write_commands, write_decisions, write_journal, write_outcome, write_run,
 };
 pub use report::{HourOfDraws, MissReason, misses_by_hour_drawn, misses_by_reason};
 

@@ -31,6 +31,8 @@ pub struct JournalHeader {
 pub const JOURNAL: &str = "journal.jsonl";
 /// The commands' file name in a run folder.
 pub const COMMANDS: &str = "commands.jsonl";
+/// The analysts' report's file name in a run folder.
+pub const REPORT: &str = "report.html";
 
 /// Writes every file of a run; `others` are compared runs shown beside it in the report.
 pub fn write_run(
@@ -75,9 +77,8 @@ pub fn write_outcome(
     kpis: &crate::kpi::Kpis,
     others: &[(String, crate::kpi::Kpis)],
 ) -> std::io::Result<()> {
-    let date = scenario.at(scenario.service.first_draw);
-    let html = crate::report::render(scenario, world, ledger, kpis, others, date);
-    std::fs::write(dir.join("report.html"), html)?;
+    let html = crate::report::render(scenario, world, ledger, kpis, others);
+    std::fs::write(dir.join(REPORT), html)?;
     std::fs::write(
         dir.join("kpis.json"),
         serde_json::to_string_pretty(kpis)? + "\n",

@@ -1,288 +1,26 @@
-//! `report.html`: the day at a glance for analysts — KPI table, why tubes missed,
-//! TAT distribution, on-time share by centre on the map, fleet utilisation and lab
-//! queues over the day, and the policy or fleet comparison when several runs were
-//! made. Charts are SVG drawn with plotters; the page needs nothing from the network.
+//! `report.html`: the day at a glance for analysts — KPI table, how each compared
+//! policy planned (one sentence each), why tubes missed, and the charts of
+//! `charts` (TAT distribution, on-time share by centre on the map, fleet
+//! utilisation and lab queues over the day, the policy or fleet comparison when
+//! several runs were made). Dates and times are the scenario's local ones; tables
+//! scroll inside their own box on a narrow screen. The page needs nothing from
+//! the network.
 
+use crate::charts;
 use crate::kpi::Kpis;
 use crate::ledger::Ledger;
-use chrono::Duration;
-use labflight_core::{Instant, Scenario};
+use labflight_core::Scenario;
 use labflight_dispatch::World;
-use plotters::prelude::*;
 use std::collections::BTreeMap;
-
-type Chart = Result<String, String>;
-
-fn svg(
-    width: u32,
-    height: u32,
-    draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Result<(), String>,
-) -> Chart {
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        draw(&root)?;
-        root.present().map_err(|e| e.to_string())?;
-    }
-    Ok(out)
-}
-
-fn e<E: std::fmt::Display>(err: E) -> String {
-    err.to_string()
-}
-
-fn tat_histogram(ledger: &Ledger) -> Chart {
-    let tats: Vec<u32> = ledger
-        .tubes
-        .values()
-        .filter_map(|c| {
-            c.reported_at
-                .map(|r| (r - c.drawn_at).num_minutes().max(0) as u32)
-        })
-        .collect();
-    let max = tats.iter().copied().max().unwrap_or(60).div_ceil(15) * 15;
-    let mut bins: BTreeMap<u32, u32> = BTreeMap::new();
-    for t in &tats {
-        *bins.entry(t / 15 * 15).or_insert(0) += 1;
-    }
-    let top = bins.values().copied().max().unwrap_or(1);
-    svg(640, 320, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                "Turnaround: draw to result at the centre",
-                ("sans-serif", 18),
-            )
-            .margin(10)
-            .x_label_area_size(35)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0u32..max.max(15), 0u32..top + top / 10 + 1)
-            .map_err(e)?;
-        chart
-            .configure_mesh()
-            .x_desc("minutes")
-            .y_desc("tubes")
-            .draw()
-            .map_err(e)?;
-        chart
-            .draw_series(
-                bins.iter()
-                    .map(|(b, n)| Rectangle::new([(*b, 0), (*b + 15, *n)], BLUE.mix(0.6).filled())),
-            )
-            .map_err(e)?;
-        Ok(())
-    })
-}
-
-fn on_time_map(ledger: &Ledger, world: &World, scenario: &Scenario) -> Chart {
-    let cutoff = scenario.at(scenario.service.cutoff);
-    let last = scenario.at(scenario.service.last_draw);
-    let mut by_station: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
-    for c in ledger.tubes.values().filter(|c| c.drawn_at <= last) {
-        let entry = by_station.entry(c.station.as_str()).or_insert((0, 0));
-        entry.1 += 1;
-        if c.reported_at.is_some_and(|r| r <= cutoff) {
-            entry.0 += 1;
-        }
-    }
-    let lats = world
-        .stations
-        .values()
-        .map(|s| s.position.lat)
-        .chain(world.labs.values().map(|l| l.position.lat));
-    let lons = world
-        .stations
-        .values()
-        .map(|s| s.position.lon)
-        .chain(world.labs.values().map(|l| l.position.lon));
-    let (lat0, lat1) = lats.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
-    let (lon0, lon1) = lons.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
-    svg(520, 560, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                "On-time share by centre (green 100 %, red below 95 %)",
-                ("sans-serif", 16),
-            )
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(50)
-            .build_cartesian_2d(lon0 - 0.005..lon1 + 0.005, lat0 - 0.005..lat1 + 0.005)
-            .map_err(e)?;
-        chart
-            .configure_mesh()
-            .x_desc("lon")
-            .y_desc("lat")
-            .draw()
-            .map_err(e)?;
-        for zone in world.airspace.zones() {
-            let pts: Vec<(f64, f64)> = zone
-                .polygon
-                .exterior()
-                .points()
-                .map(|p| (p.x(), p.y()))
-                .collect();
-            chart
-                .draw_series(std::iter::once(Polygon::new(pts, RED.mix(0.2).filled())))
-                .map_err(e)?;
-        }
-        chart
-            .draw_series(world.stations.values().map(|s| {
-                let (ok, all) = by_station.get(s.id.as_str()).copied().unwrap_or((0, 0));
-                let share = if all == 0 {
-                    1.0
-                } else {
-                    f64::from(ok) / f64::from(all)
-                };
-                let colour = if share >= 0.999 {
-                    GREEN.filled()
-                } else if share >= 0.95 {
-                    RGBColor(230, 160, 0).filled()
-                } else {
-                    RED.filled()
-                };
-                Circle::new((s.position.lon, s.position.lat), 4, colour)
-            }))
-            .map_err(e)?;
-        chart
-            .draw_series(
-                world.labs.values().map(|l| {
-                    TriangleMarker::new((l.position.lon, l.position.lat), 9, BLUE.filled())
-                }),
-            )
-            .map_err(e)?;
-        Ok(())
-    })
-}
-
-/// Drones in the air and tubes waiting in each lab, per 15 minutes.
-fn over_the_day(ledger: &Ledger, scenario: &Scenario, drones: u32) -> Chart {
-    let start = scenario.at(scenario.service.first_draw);
-    let end = scenario.at(scenario.service.cutoff) + Duration::hours(1);
-    let mut steps = Vec::new();
-    let mut t = start;
-    while t <= end {
-        steps.push(t);
-        t += Duration::minutes(15);
-    }
-    let flying: Vec<(f64, f64)> = steps
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let n = ledger
-                .flights
-                .iter()
-                .filter(|f| !f.aborted && f.depart <= *t && f.arrive > *t)
-                .count();
-            (i as f64 / 4.0, n as f64)
-        })
-        .collect();
-    let mut labs: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-    for (i, t) in steps.iter().enumerate() {
-        let mut counts: BTreeMap<String, u32> = BTreeMap::new();
-        for c in ledger.tubes.values() {
-            if let (Some(r), Some(lab)) = (c.received_at, &c.lab)
-                && r <= *t
-                && c.resulted_at.is_none_or(|x| x > *t)
-            {
-                *counts.entry(lab.to_string()).or_insert(0) += 1;
-            }
-        }
-        for (lab, n) in counts {
-            labs.entry(lab)
-                .or_default()
-                .push((i as f64 / 4.0, f64::from(n)));
-        }
-    }
-    let hours = steps.len() as f64 / 4.0;
-    let top_q = labs.values().flatten().map(|p| p.1).fold(10.0, f64::max);
-    svg(640, 360, |root| {
-        let (upper, lower) = root.split_vertically(170);
-        let mut a = ChartBuilder::on(&upper)
-            .caption(
-                format!("Drones in the air (fleet of {drones})"),
-                ("sans-serif", 16),
-            )
-            .margin(8)
-            .x_label_area_size(20)
-            .y_label_area_size(45)
-            .build_cartesian_2d(0.0..hours, 0.0..f64::from(drones.max(1)))
-            .map_err(e)?;
-        a.configure_mesh().draw().map_err(e)?;
-        a.draw_series(LineSeries::new(flying.clone(), &BLUE))
-            .map_err(e)?;
-        let mut b = ChartBuilder::on(&lower)
-            .caption("Tubes in each lab awaiting a result", ("sans-serif", 16))
-            .margin(8)
-            .x_label_area_size(30)
-            .y_label_area_size(45)
-            .build_cartesian_2d(0.0..hours, 0.0..top_q * 1.1)
-            .map_err(e)?;
-        b.configure_mesh()
-            .x_desc(format!(
-                "hours after {}",
-                scenario.service.first_draw.format("%H:%M")
-            ))
-            .draw()
-            .map_err(e)?;
-        for (i, (lab, series)) in labs.iter().enumerate() {
-            let colour = Palette99::pick(i).to_rgba();
-            b.draw_series(LineSeries::new(series.clone(), colour))
-                .map_err(e)?
-                .label(lab.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], colour));
-        }
-        b.configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(e)?;
-        Ok(())
-    })
-}
-
-fn comparison(rows: &[(String, Kpis)]) -> Chart {
-    svg(640, 60 + 30 * rows.len() as u32, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption("On-time share by run", ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(170)
-            .build_cartesian_2d(0.0..100.0, (0..rows.len()).into_segmented())
-            .map_err(e)?;
-        chart
-            .configure_mesh()
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                    rows.get(*i).map(|r| r.0.clone()).unwrap_or_default()
-                }
-                SegmentValue::Last => String::new(),
-            })
-            .x_desc("% of tubes drawn by the last draw, resulted at the centre by the cutoff")
-            .draw()
-            .map_err(e)?;
-        chart
-            .draw_series(rows.iter().enumerate().map(|(i, (_, k))| {
-                Rectangle::new(
-                    [
-                        (0.0, SegmentValue::Exact(i)),
-                        (k.on_time_rate * 100.0, SegmentValue::Exact(i + 1)),
-                    ],
-                    GREEN.mix(0.6).filled(),
-                )
-            }))
-            .map_err(e)?;
-        Ok(())
-    })
-}
 
 fn kpi_table(rows: &[(String, Kpis)]) -> String {
     let mut s = String::from(
-        "<table><tr><th>run</th><th>tubes</th><th>on time</th><th>TAT p50</th><th>p90</th><th>p99</th><th>max</th>\
-         <th>stability</th><th>excursions</th><th>lost</th><th>never collected</th><th>flights</th><th>drone km</th><th>utilisation</th><th>van trips</th><th>drones</th></tr>",
+        "<table><tr><th>run</th><th>tubes</th><th>on time</th><th>TAT p50 (min)</th><th>p90 (min)</th><th>p99 (min)</th><th>max (min)</th>\
+         <th>stability</th><th>excursions</th><th>lost</th><th>never collected</th><th>flights</th><th>drone km</th><th>utilisation</th><th>van trips</th><th>drones</th><th>vans</th></tr>",
     );
     for (name, k) in rows {
         s += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{:.2} %</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1} %</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{:.2} %</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1} %</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             html_escape(name),
             k.specimens,
             k.on_time_rate * 100.0,
@@ -298,7 +36,8 @@ fn kpi_table(rows: &[(String, Kpis)]) -> String {
             k.drone_km,
             k.drone_utilisation * 100.0,
             k.courier_trips,
-            k.drones
+            k.drones,
+            k.couriers
         );
     }
     s + "</table>"
@@ -395,7 +134,7 @@ pub fn misses_by_hour_drawn(ledger: &Ledger, scenario: &Scenario) -> Vec<HourOfD
 fn hour_table(hours: &[HourOfDraws]) -> String {
     let mut s = String::from(
         "<h2>When the tubes that missed were drawn</h2>\
-         <table><tr><th>drawn</th><th>tubes</th><th>missed</th><th>share</th><th>over their stability limit</th></tr>",
+         <div class=table-scroll><table><tr><th>drawn</th><th>tubes</th><th>missed</th><th>share</th><th>over their stability limit</th></tr>",
     );
     for h in hours {
         s += &format!(
@@ -408,7 +147,7 @@ fn hour_table(hours: &[HourOfDraws]) -> String {
             h.over_stability_limit
         );
     }
-    s + "</table>"
+    s + "</table></div>"
 }
 
 fn miss_table(misses: &[MissReason], scenario: &Scenario) -> String {
@@ -420,7 +159,7 @@ fn miss_table(misses: &[MissReason], scenario: &Scenario) -> String {
     let mut s = format!(
         "<h2>Why tubes missed</h2><p>Tubes drawn by {last_draw} not reported by {cutoff}, by \
          reason (each tube's is in <code>specimens.csv</code>).</p>\
-         <table><tr><th>reason</th><th>tubes</th><th>median wait for pickup</th></tr>"
+         <div class=table-scroll><table><tr><th>reason</th><th>tubes</th><th>median wait for pickup</th></tr>"
     );
     for m in misses {
         s += &format!(
@@ -431,7 +170,7 @@ fn miss_table(misses: &[MissReason], scenario: &Scenario) -> String {
                 .map_or(String::new(), |w| format!("{w} min"))
         );
     }
-    s + "</table>"
+    s + "</table></div>"
 }
 
 fn html_escape(s: &str) -> String {
@@ -440,22 +179,117 @@ fn html_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The whole page for one run, with `others` (compared policies or swept values) beside it.
+/// The local times the `courier` baseline's rounds leave the labs: one round
+/// interval after the first draw, then every interval until one interval after
+/// the last draw (as `labflight_dispatch`'s courier policy times them).
+fn courier_round_times(scenario: &Scenario) -> Vec<String> {
+    let interval = labflight_core::scenario::minutes(scenario.courier.round_interval_minutes);
+    let (first, last) = (
+        scenario.at(scenario.service.first_draw),
+        scenario.at(scenario.service.last_draw),
+    );
+    let mut times = Vec::new();
+    let mut depart = first + interval;
+    while depart <= last + interval && interval > chrono::Duration::zero() {
+        times.push(scenario.local_time(depart).format("%H:%M").to_string());
+        depart += interval;
+    }
+    times
+}
+
+/// `a, b and c`.
+fn listed(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// One sentence on how a policy planned its run, so the figures side by side
+/// say what they compare. `rows` gives the fleets (the first run of each policy).
+fn policy_sentence(policy: &str, rows: &[(String, Kpis)], scenario: &Scenario) -> String {
+    let first = |p: &str| rows.iter().map(|(_, k)| k).find(|k| k.policy == p);
+    let cutoff = scenario.service.cutoff.format("%H:%M");
+    match policy {
+        "drone" => format!(
+            "<b>drone</b> — the dispatcher as deployed: it plans every box onto a drone \
+             against its tubes' stability limits and the {cutoff} cutoff, batches boxes on \
+             shared rounds, and sends one of its backup vans when no drone can make it in time."
+        ),
+        "courier" => {
+            let vans = first("courier").map_or(0, |k| k.couriers);
+            let backups = first("drone")
+                .map(|k| format!(" (the drone day has {} backup vans)", k.couriers))
+                .unwrap_or_default();
+            format!(
+                "<b>courier</b> — the way before drones: {vans} vans{backups} on fixed rounds \
+                 from each group's lab, leaving at {times}, each calling in turn at the few \
+                 centres it can reach and be back from within {interval:.0} min; a box waits at \
+                 its centre for the next round and reaches the lab when the van is back.",
+                times = listed(&courier_round_times(scenario)),
+                interval = scenario.courier.round_interval_minutes,
+            )
+        }
+        "greedy" => "<b>greedy</b> — drones without planning: each box on its own flight, in \
+             the order sealed, on the nearest free drone with the battery, to its centre's group \
+             lab; no batching, no deadlines and no vans, so boxes the drones cannot reach are \
+             never collected."
+            .to_owned(),
+        other => format!("<b>{}</b>", html_escape(other)),
+    }
+}
+
+/// How each policy among `rows` planned, one sentence each, in the order they
+/// first appear.
+fn policies_explained(rows: &[(String, Kpis)], scenario: &Scenario) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for (_, k) in rows {
+        if !seen.contains(&k.policy.as_str()) {
+            seen.push(&k.policy);
+        }
+    }
+    let items: String = seen
+        .iter()
+        .map(|p| format!("<li>{}</li>", policy_sentence(p, rows, scenario)))
+        .collect();
+    format!("<h2>How each run planned</h2><ul class=policies>{items}</ul>")
+}
+
+/// A table that scrolls sideways inside its own box on a narrow screen rather
+/// than widen the page.
+fn scrolling(table: &str) -> String {
+    format!("<div class=table-scroll>{table}</div>")
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;max-width:1400px;line-height:1.4}\
+    .table-scroll{max-width:100%;overflow-x:auto;margin:0.5em 0 1em}\
+    table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
+    th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}\
+    figure{margin:1.5em 0;max-width:100%}figure svg{display:block;max-width:100%;height:auto}\
+    .policies li{margin:0.3em 0}.err{color:#b00}\
+    @media (max-width:800px){body{margin:0.75em}td,th{padding:3px 5px;font-size:0.9em}}";
+
+/// The whole page for one run, with `others` (compared policies or swept values)
+/// beside it. Dates and times are the scenario's local ones; the page says its
+/// offset from UTC once, at the top.
 pub fn render(
     scenario: &Scenario,
     world: &World,
     ledger: &Ledger,
     kpis: &Kpis,
     others: &[(String, Kpis)],
-    generated_for: Instant,
 ) -> String {
     let mut rows = vec![(format!("this run ({})", kpis.policy), kpis.clone())];
     rows.extend(others.iter().cloned());
-    let charts = [
-        tat_histogram(ledger),
-        on_time_map(ledger, world, scenario),
-        over_the_day(ledger, scenario, kpis.drones),
+    let mut charts = vec![
+        charts::tat_histogram(ledger),
+        charts::on_time_map(ledger, world, scenario),
+        charts::over_the_day(ledger, scenario, kpis.drones),
     ];
+    if rows.len() > 1 {
+        charts.push(charts::comparison(&rows, scenario));
+    }
     let mut body = String::new();
     for c in charts {
         match c {
@@ -463,33 +297,48 @@ pub fn render(
             Err(err) => body += &format!("<p class=err>chart failed: {}</p>\n", html_escape(&err)),
         }
     }
-    if rows.len() > 1 {
-        match comparison(&rows) {
-            Ok(svg) => body += &format!("<figure>{svg}</figure>\n"),
-            Err(err) => body += &format!("<p class=err>chart failed: {}</p>\n", html_escape(&err)),
+    let misses = {
+        let reasons = misses_by_reason(ledger, scenario);
+        let mut t = miss_table(&reasons, scenario);
+        if !reasons.is_empty() {
+            t += &hour_table(&misses_by_hour_drawn(ledger, scenario));
         }
-    }
+        t
+    };
     format!(
-        "<!doctype html>\n<html lang=en><head><meta charset=utf-8><title>labflight — {name} seed {seed} ({policy})</title>\
-         <style>body{{font-family:sans-serif;margin:2em;max-width:1400px}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}\
-         figure{{display:inline-block;margin:1em}}.err{{color:#b00}}</style></head><body>\
-         <h1>{name}: seed {seed}, policy {policy}</h1><p>Simulated day {date}; cutoff {cutoff} local; {drones} drones, {couriers} vans. \
-         Positions are illustrative.</p>{table}\n{misses}\n{body}</body></html>\n",
+        "<!doctype html>\n<html lang=en><head><meta charset=utf-8>\
+         <meta name=viewport content=\"width=device-width, initial-scale=1\">\
+         <title>labflight — {name} {date} seed {seed} ({policy})</title><style>{STYLE}</style></head><body>\
+         <h1>{name}: seed {seed}, policy {policy}</h1><p>Simulated day {date} ({weekday}). \
+         Times are local (UTC{offset}). Last draw {last_draw}, cutoff {cutoff}; {drones} drones, {couriers} vans. \
+         Positions are illustrative.</p>{table}\n{policies}\n{misses}\n{body}</body></html>\n",
         name = html_escape(&scenario.name),
         seed = kpis.seed,
         policy = kpis.policy,
-        date = generated_for.format("%Y-%m-%d"),
+        date = scenario.date.format("%Y-%m-%d"),
+        weekday = scenario.date.format("%A"),
+        offset = scenario.offset(),
+        last_draw = scenario.service.last_draw.format("%H:%M"),
         cutoff = scenario.service.cutoff.format("%H:%M"),
         drones = kpis.drones,
         couriers = kpis.couriers,
-        table = kpi_table(&rows),
-        misses = {
-            let reasons = misses_by_reason(ledger, scenario);
-            let mut t = miss_table(&reasons, scenario);
-            if !reasons.is_empty() {
-                t += &hour_table(&misses_by_hour_drawn(ledger, scenario));
-            }
-            t
-        },
+        table = scrolling(&kpi_table(&rows)),
+        policies = policies_explained(&rows, scenario),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{courier_round_times, listed};
+
+    #[test]
+    fn the_courier_rounds_leave_an_interval_after_the_first_draw_until_one_after_the_last() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../maps/longhua/scenario.toml");
+        let scenario = labflight_core::Scenario::load(&path).unwrap();
+        assert_eq!(
+            listed(&courier_round_times(&scenario)),
+            "09:30, 11:30 and 13:30"
+        );
+    }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 /// SHA-256 of `kpis.json` and `commands.jsonl` of seed 7 of
 /// `maps/longhua/scenario.toml` (the nominal day) under the `drone` policy, as
-/// `labflight sim --scenario maps/longhua/scenario.toml --seed 7 --policy drone --no-baselines --out runs/pin`
+/// `labflight sim --scenario maps/longhua/scenario.toml --seed 7 --policy drone --no-baselines --mkdir --out runs/pin`
 /// writes them.
 ///
 /// UPDATE THESE DELIBERATELY, and only when a change is meant to move decisions

@@ -38,6 +38,6 @@ pub use custody::custody_steps;
 pub use dispatcher::{Dispatcher, DispatcherSnapshot};
 pub use forecast::{TubeOutlook, tube_outlooks};
 pub use lab_claims::{ClaimRefused, LabClaim, check_lab_claim, tube_whereabouts};
-pub use policy::PolicyKind;
+pub use policy::{PolicyKind, courier_vans_needed};
 pub use state::State;
 pub use world::{CourierStart, DroneStart, World, WorldParts};

@@ -1,12 +1,14 @@
 //! `labflight sim` and `labflight replay`: one simulated day (or a comparison of
 //! policies, or a parameter sweep) written to an output folder; a journal re-run
-//! through the dispatcher.
+//! through the dispatcher. Both end by printing where they wrote (`output:` and
+//! `report:` lines), and refuse an `--out` whose parent folder is missing unless
+//! `--mkdir` is given.
 
 use crate::BadInput;
 use anyhow::Context;
 use clap::Args;
 use labflight_core::Scenario;
-use labflight_dispatch::{Dispatcher, PolicyKind, World};
+use labflight_dispatch::{Dispatcher, PolicyKind, World, courier_vans_needed};
 use labflight_geo::MapData;
 use labflight_sim::{self as output, JournalHeader};
 use std::path::{Path, PathBuf};
@@ -19,19 +21,28 @@ pub struct SimArgs {
     scenario: PathBuf,
     #[arg(long, default_value_t = 7)]
     seed: u64,
-    /// drone, courier or greedy.
+    /// drone, courier or greedy. `courier` (the old fixed van rounds) runs with a
+    /// van per round route unless `--set fleet.couriers=N` is given.
     #[arg(long, default_value = "drone")]
     policy: String,
-    /// Output folder (kpis.json, specimens.csv, flights.csv, journal.jsonl, commands.jsonl).
+    /// Output folder (kpis.json, specimens.csv, flights.csv, journal.jsonl,
+    /// commands.jsonl, report.html; with --compare or a sweep, a subfolder per run
+    /// and comparison.txt). It is created if missing; its parent folder must exist
+    /// (exit 2 if not) unless --mkdir is given. Without --out nothing is written.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Create the parent folders of --out too.
+    #[arg(long)]
+    mkdir: bool,
     /// Override a scenario field, `key=value`; `key=v1,v2,...` sweeps it.
     #[arg(long = "set")]
     set: Vec<String>,
     /// Run several policies on the same demand: `drone,courier,greedy`.
     #[arg(long)]
     compare: Option<String>,
-    /// No progress bar.
+    /// No progress bar. The results are still printed: the KPIs (or the comparison
+    /// table), then, with --out, `output: <folder>` and a `report: <report.html>`
+    /// line per run written, as absolute paths.
     #[arg(long)]
     quiet: bool,
     /// Skip the courier and greedy baselines shown beside a drone day in report.html.
@@ -52,8 +63,15 @@ pub struct ReplayArgs {
     /// the same scenario (by name).
     #[arg(long)]
     scenario: Option<PathBuf>,
+    /// Output folder, as for `sim --out`: created if missing; its parent folder
+    /// must exist (exit 2 if not) unless --mkdir is given.
     #[arg(long)]
     out: PathBuf,
+    /// Create the parent folders of --out too.
+    #[arg(long)]
+    mkdir: bool,
+    /// No progress bar. The KPIs are still printed, then `output: <folder>` and
+    /// `report: <report.html>` as absolute paths.
     #[arg(long)]
     quiet: bool,
 }
@@ -85,6 +103,32 @@ pub(crate) fn load_world(
     let map = MapData::load(&scenario.map_dir(scenario_file))?;
     let world = Arc::new(World::from_map(&scenario, &map));
     Ok((scenario, world))
+}
+
+/// Refuses an output folder whose parent is missing (a typo should not scatter
+/// folders), unless `mkdir` asks for it to be created. The folder itself is
+/// created when the run is written.
+fn check_out(out: &Path, mkdir: bool) -> anyhow::Result<()> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => return Ok(()),
+    };
+    if mkdir || parent.is_dir() {
+        return Ok(());
+    }
+    Err(BadInput(format!(
+        "--out {}: the folder {} does not exist; create it or pass --mkdir",
+        out.display(),
+        parent.display()
+    ))
+    .into())
+}
+
+/// Prints where a run was written: the folder and its report, absolute.
+fn print_written(dir: &Path) {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+    println!("output: {}", dir.display());
+    println!("report: {}", dir.join(output::REPORT).display());
 }
 
 fn progress_bar(quiet: bool, label: &str) -> indicatif::ProgressBar {
@@ -161,6 +205,25 @@ fn replay_scenario(args: &ReplayArgs, header: &JournalHeader) -> anyhow::Result<
     Ok(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone()))
 }
 
+/// The overrides a day runs with: `overrides`, and for the `courier` baseline a
+/// van per route of its fixed rounds (`courier_vans_needed`) unless
+/// `fleet.couriers` is set already — the scenario's vans are the drone day's
+/// backups, far too few for the old way. Recorded in the journal's header, so a
+/// replay runs with the same vans.
+fn with_policy_fleet(
+    scenario_file: &Path,
+    overrides: &[(String, String)],
+    policy: PolicyKind,
+) -> anyhow::Result<Vec<(String, String)>> {
+    const COURIERS: &str = "fleet.couriers";
+    let mut overrides = overrides.to_vec();
+    if policy == PolicyKind::Courier && !overrides.iter().any(|(k, _)| k == COURIERS) {
+        let (_, world) = load_world(scenario_file, &overrides)?;
+        overrides.push((COURIERS.to_owned(), courier_vans_needed(&world).to_string()));
+    }
+    Ok(overrides)
+}
+
 /// Runs one day.
 fn run_one(
     scenario_file: &Path,
@@ -169,6 +232,7 @@ fn run_one(
     policy: PolicyKind,
     quiet: bool,
 ) -> anyhow::Result<Run> {
+    let overrides = &with_policy_fleet(scenario_file, overrides, policy)?;
     let (scenario, world) = load_world(scenario_file, overrides)?;
     let bar = progress_bar(quiet, policy.name());
     let day = labflight_sim::simulate(&scenario, Arc::clone(&world), policy, seed, &mut |share| {
@@ -227,6 +291,9 @@ fn table(rows: &[(String, labflight_sim::Kpis)]) -> String {
 }
 
 pub fn sim(args: SimArgs) -> anyhow::Result<()> {
+    if let Some(out) = &args.out {
+        check_out(out, args.mkdir)?;
+    }
     let sets = parse_sets(&args.set)?;
     let fixed: Vec<(String, String)> = sets
         .iter()
@@ -280,20 +347,36 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
             run.write(out, &baselines)?;
         }
         println!("{}", serde_json::to_string_pretty(&run.day.kpis)?);
+        if let Some(out) = &args.out {
+            print_written(out);
+        }
         return Ok(());
     }
+    let mut written = Vec::new();
     if let Some(out) = &args.out {
         for (name, run) in &runs {
             let others: Vec<_> = rows.iter().filter(|(n, _)| n != name).cloned().collect();
-            run.write(&out.join(name.replace(' ', "_")), &others)?;
+            let dir = out.join(name.replace(' ', "_"));
+            run.write(&dir, &others)?;
+            written.push(dir);
         }
-        std::fs::write(out.join("comparison.txt"), table(&rows))?;
+        std::fs::write(out.join("comparison.txt"), table(&rows))
+            .with_context(|| format!("writing {}", out.display()))?;
     }
     print!("{}", table(&rows));
+    if let Some(out) = &args.out {
+        let out = std::fs::canonicalize(out).unwrap_or_else(|_| out.clone());
+        println!("output: {}", out.display());
+        for dir in written {
+            let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+            println!("report: {}", dir.join(output::REPORT).display());
+        }
+    }
     Ok(())
 }
 
 pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
+    check_out(&args.out, args.mkdir)?;
     let reader = output::JournalReader::open(&args.journal).map_err(BadInput)?;
     let mut header = reader.header.clone();
     header.scenario_file = replay_scenario(&args, &header)?;
@@ -315,6 +398,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         )?;
         run.write(&args.out, &[])?;
         println!("{}", serde_json::to_string_pretty(&run.day.kpis)?);
+        print_written(&args.out);
         return Ok(());
     }
     let journal_bytes = reader.bytes.max(1);
@@ -364,5 +448,6 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         Ok(kpis)
     })?;
     println!("{}", serde_json::to_string_pretty(&kpis)?);
+    print_written(&args.out);
     Ok(())
 }

@@ -225,3 +225,189 @@ fn a_bad_scenario_exits_2_naming_file_field_and_value() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The `output:` and `report:` lines a run prints last, in order.
+fn written(stdout: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|l| {
+            let (key, path) = l.split_once(": ")?;
+            ["output", "report"]
+                .contains(&key)
+                .then(|| (key.to_owned(), path.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn out_needs_its_parent_unless_mkdir_and_runs_say_where_they_wrote() {
+    let dir = scratch("out");
+    let short = "maps/longhua/longhua-short.toml";
+    let sim = |out: &Path, extra: &[&str]| {
+        bin()
+            .args(["sim", "--quiet", "--no-baselines", "--scenario", short])
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+
+    // A missing parent is refused before anything runs, naming it; nothing is made.
+    let deep = dir.join("no-such-folder").join("run");
+    let out = sim(&deep, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&dir.join("no-such-folder").display().to_string()) && err.contains("--mkdir"),
+        "{err}"
+    );
+    assert!(!dir.join("no-such-folder").exists(), "nothing created");
+
+    // --mkdir creates it; --quiet still prints where the run went, absolute, last.
+    let out = sim(&deep, &["--mkdir"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let abs = std::fs::canonicalize(&deep).unwrap();
+    assert_eq!(
+        written(&out.stdout),
+        [
+            ("output".to_owned(), abs.display().to_string()),
+            (
+                "report".to_owned(),
+                abs.join("report.html").display().to_string()
+            ),
+        ]
+    );
+    assert!(abs.join("report.html").is_file());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let kpis_end = stdout.rfind('}').unwrap();
+    assert!(
+        stdout.find("output: ").unwrap() > kpis_end,
+        "the paths come after the KPIs: {stdout}"
+    );
+
+    // The out folder itself may be made when its parent exists.
+    let fresh = dir.join("fresh");
+    let out = sim(&fresh, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(fresh.join("kpis.json").is_file());
+
+    // A comparison: the folder, then each run's report in its subfolder.
+    let cmp = dir.join("cmp");
+    let out = sim(&cmp, &["--compare", "drone,greedy"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let abs = std::fs::canonicalize(&cmp).unwrap();
+    let lines = written(&out.stdout);
+    assert_eq!(lines[0], ("output".to_owned(), abs.display().to_string()));
+    let reports: Vec<&str> = lines[1..].iter().map(|(_, p)| p.as_str()).collect();
+    assert_eq!(
+        reports,
+        [
+            abs.join("drone/report.html").display().to_string(),
+            abs.join("greedy/report.html").display().to_string(),
+        ]
+    );
+    assert!(reports.iter().all(|r| Path::new(r).is_file()));
+    let out = sim(
+        &dir.join("gone").join("cmp"),
+        &["--compare", "drone,greedy"],
+    );
+    assert_eq!(out.status.code(), Some(2), "a comparison checks too");
+
+    // replay: the same rule and the same two lines.
+    let journal = deep.join("journal.jsonl");
+    let replay = |out: &Path, extra: &[&str]| {
+        bin()
+            .args(["replay", "--quiet", "--journal"])
+            .arg(&journal)
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let again = dir.join("missing").join("again");
+    let out = replay(&again, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&dir.join("missing").display().to_string()) && err.contains("--mkdir"),
+        "{err}"
+    );
+    assert!(!dir.join("missing").exists());
+    for extra in [&[][..], &["--policy", "greedy"][..]] {
+        let to = again.join(extra.len().to_string());
+        let out = replay(&to, &[&["--mkdir"], extra].concat());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let abs = std::fs::canonicalize(&to).unwrap();
+        assert_eq!(
+            written(&out.stdout),
+            [
+                ("output".to_owned(), abs.display().to_string()),
+                (
+                    "report".to_owned(),
+                    abs.join("report.html").display().to_string()
+                ),
+            ],
+            "replay {extra:?}"
+        );
+        assert!(abs.join("report.html").is_file());
+    }
+}
+
+#[test]
+fn the_courier_baseline_runs_the_old_rounds_with_a_van_per_route() {
+    let run = |extra: &[&str]| {
+        let out = bin()
+            .args([
+                "sim",
+                "--quiet",
+                "--scenario",
+                "maps/longhua/scenario.toml",
+                "--seed",
+                "7",
+                "--policy",
+                "courier",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let json = &text[..=text.rfind('}').unwrap()];
+        serde_json::from_str::<serde_json::Value>(json).unwrap()
+    };
+    let old_way = run(&[]);
+    let vans = old_way["couriers"].as_u64().unwrap();
+    assert!(vans > 6, "more vans than the drone day's 6 backups: {vans}");
+    let on_time = old_way["on_time_rate"].as_f64().unwrap();
+    assert!(
+        (0.2..0.95).contains(&on_time),
+        "the old rounds get some tubes back by the cutoff, not all: {on_time}"
+    );
+    assert!(old_way["courier_trips"].as_u64().unwrap() > 0);
+    // Told the fleet, it keeps to it.
+    let six = run(&["--set", "fleet.couriers=6"]);
+    assert_eq!(six["couriers"], 6);
+    assert!(six["on_time_rate"].as_f64().unwrap() < on_time);
+}

@@ -1,13 +1,19 @@
-//! The `courier` baseline, the old way: vans leave their group's lab on fixed
-//! rounds every `courier.round_interval_minutes`, call at each centre of their
-//! round in turn, take whatever boxes are waiting and drive back to the lab.
+//! The `courier` baseline, the old way: vans on fixed rounds. Each group lab's
+//! centres are cut, in turn around the lab, into routes a van can call along and
+//! be back from within one round interval (`courier.round_interval_minutes`).
+//! Rounds leave at fixed times (from `first_draw` + one interval, every
+//! interval, until one interval after `last_draw`); a van takes whatever boxes
+//! are waiting at each call and delivers them when it is back at the lab.
+//! With a van per route (`vans_needed`) every route runs every round; with
+//! fewer, each van takes its routes in turn, leaving at the first round time
+//! it is back and has driven to the route's lab.
 
 use super::base::Policy;
 use crate::ctx::Ctx;
 use crate::ctx::vans::CourierRun;
 use crate::world::World;
 use labflight_core::scenario::minutes;
-use labflight_core::{CourierId, Instant, LabId, StationId};
+use labflight_core::{CourierId, Instant, LabId, LatLon, StationId};
 
 #[derive(Debug)]
 pub struct CourierRounds {
@@ -25,56 +31,124 @@ struct Stop {
     back_at: Instant,
 }
 
+/// One van route: a lab and the centres called at from it, in order.
+#[derive(Debug)]
+struct Route {
+    lab: LabId,
+    lab_position: LatLon,
+    calls: Vec<(StationId, LatLon)>,
+}
+
+impl Route {
+    /// When the van calls at each centre, and when it is back at the lab, for a
+    /// round leaving at `depart`.
+    fn timetable(&self, world: &World, depart: Instant) -> (Vec<(Instant, StationId)>, Instant) {
+        let stop_time = minutes(world.courier_spec.stop_minutes);
+        let mut t = depart;
+        let mut pos = self.lab_position;
+        let mut calls = Vec::with_capacity(self.calls.len());
+        for (station, at) in &self.calls {
+            t = t + world.road_time(pos, *at) + stop_time;
+            pos = *at;
+            calls.push((t, station.clone()));
+        }
+        (
+            calls,
+            t + world.road_time(pos, self.lab_position) + stop_time,
+        )
+    }
+}
+
+/// The routes of the old rounds: per group lab, its centres ordered around it
+/// (so rounds are compact), as many in a row on one route as keep the round
+/// within one round interval (a centre farther than that is a route alone).
+fn routes(world: &World) -> Vec<Route> {
+    let interval = minutes(world.courier_spec.round_interval_minutes);
+    let mut routes = Vec::new();
+    for (lab_id, lab) in &world.labs {
+        let mut served: Vec<_> = world
+            .stations
+            .values()
+            .filter(|s| world.group_labs.get(s.group.as_str()) == Some(lab_id))
+            .map(|s| {
+                let v = world.frame.to_local(s.position) - world.frame.to_local(lab.position);
+                (v.y.atan2(v.x), s)
+            })
+            .collect();
+        served.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        let mut route = Route {
+            lab: lab_id.clone(),
+            lab_position: lab.position,
+            calls: Vec::new(),
+        };
+        for (_, s) in served {
+            route.calls.push((s.id.clone(), s.position));
+            let (_, back) = route.timetable(world, world.service.first_draw);
+            if route.calls.len() > 1 && back - world.service.first_draw > interval {
+                let last = route.calls.pop().expect("just pushed");
+                let full = std::mem::replace(
+                    &mut route,
+                    Route {
+                        lab: lab_id.clone(),
+                        lab_position: lab.position,
+                        calls: vec![last],
+                    },
+                );
+                routes.push(full);
+            }
+        }
+        if !route.calls.is_empty() {
+            routes.push(route);
+        }
+    }
+    routes
+}
+
+/// How many vans the old rounds take for every route to run every round: one
+/// per route. The simulator runs the `courier` baseline with this many vans
+/// unless told otherwise (the scenario's `fleet.couriers` are the drone day's
+/// backup vans, far too few for the old way).
+pub fn vans_needed(world: &World) -> usize {
+    routes(world).len()
+}
+
 impl CourierRounds {
     pub fn new(world: &World) -> Self {
-        let spec = &world.courier_spec;
-        let stop_time = minutes(spec.stop_minutes);
-        let interval = minutes(spec.round_interval_minutes);
+        let interval = minutes(world.courier_spec.round_interval_minutes);
+        let routes = routes(world);
+        let vans = world.couriers.len();
         let mut stops = Vec::new();
-        for (lab_id, lab) in &world.labs {
-            let vans: Vec<_> = world
-                .couriers
-                .iter()
-                .filter(|c| c.base == *lab_id)
-                .collect();
-            if vans.is_empty() {
+        for (k, van) in world.couriers.iter().enumerate() {
+            // Van k drives routes k, k + vans, k + 2·vans, … in turn.
+            let mine: Vec<&Route> = routes.iter().skip(k).step_by(vans).collect();
+            if mine.is_empty() {
                 continue;
             }
-            // The centres this lab serves, ordered around the lab so rounds are compact.
-            let mut served: Vec<_> = world
-                .stations
-                .values()
-                .filter(|s| world.group_labs.get(s.group.as_str()) == Some(lab_id))
-                .map(|s| {
-                    let v = world.frame.to_local(s.position) - world.frame.to_local(lab.position);
-                    (v.y.atan2(v.x), s)
-                })
-                .collect();
-            served.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-            let per_van = served.len().div_ceil(vans.len()).max(1);
-            for (van, round) in vans.iter().zip(served.chunks(per_van)) {
-                let mut depart = world.service.first_draw + interval;
-                while depart <= world.service.last_draw + interval {
-                    let mut t = depart;
-                    let mut pos = lab.position;
-                    let mut calls = Vec::new();
-                    for (_, s) in round {
-                        t = t + world.road_time(pos, s.position) + stop_time;
-                        pos = s.position;
-                        calls.push((t, s.id.clone()));
-                    }
-                    let back_at = t + world.road_time(pos, lab.position) + stop_time;
+            let mut position = world
+                .labs
+                .get(&van.base)
+                .map_or(mine[0].lab_position, |l| l.position);
+            let mut free_at = world.service.first_draw;
+            let mut turn = 0;
+            let mut depart = world.service.first_draw + interval;
+            while depart <= world.service.last_draw + interval {
+                let route = mine[turn % mine.len()];
+                if free_at + world.road_time(position, route.lab_position) <= depart {
+                    let (calls, back_at) = route.timetable(world, depart);
                     for (at, station) in calls {
                         stops.push(Stop {
                             at,
                             courier: van.id.clone(),
                             station,
-                            lab: lab_id.clone(),
+                            lab: route.lab.clone(),
                             back_at,
                         });
                     }
-                    depart += interval;
+                    free_at = back_at;
+                    position = route.lab_position;
+                    turn += 1;
                 }
+                depart += interval;
             }
         }
         stops.sort_by(|a, b| {
@@ -132,6 +206,98 @@ impl Policy for CourierRounds {
                 deadline,
                 reason: "fixed courier round",
             });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CourierRounds, routes, vans_needed};
+    use crate::world::World;
+    use labflight_core::Scenario;
+    use labflight_core::scenario::minutes;
+    use labflight_geo::MapData;
+    use std::collections::BTreeMap;
+
+    fn longhua(couriers: Option<usize>) -> World {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../maps/longhua/scenario.toml");
+        let overrides: Vec<(String, String)> = couriers
+            .map(|n| vec![("fleet.couriers".to_owned(), n.to_string())])
+            .unwrap_or_default();
+        let scenario = Scenario::load_with_overrides(&path, &overrides).unwrap();
+        let map = MapData::load(&scenario.map_dir(&path)).unwrap();
+        World::from_map(&scenario, &map)
+    }
+
+    /// Each van's trips (first call, back at the lab), in order.
+    fn trips(rounds: &CourierRounds) -> BTreeMap<String, Vec<(String, String)>> {
+        let mut by_van: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for s in &rounds.stops {
+            let first = by_van
+                .entry(s.courier.to_string())
+                .or_default()
+                .entry(s.back_at.to_rfc3339())
+                .or_insert_with(|| s.at.to_rfc3339());
+            if s.at.to_rfc3339() < *first {
+                *first = s.at.to_rfc3339();
+            }
+        }
+        by_van
+            .into_iter()
+            .map(|(van, t)| {
+                (
+                    van,
+                    t.into_iter().map(|(back, first)| (first, back)).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_centre_is_on_one_route_a_van_drives_within_a_round_interval() {
+        let world = longhua(None);
+        let interval = minutes(world.courier_spec.round_interval_minutes);
+        let routes = routes(&world);
+        let mut centres: Vec<_> = routes
+            .iter()
+            .flat_map(|r| r.calls.iter().map(|c| c.0.clone()))
+            .collect();
+        centres.sort();
+        centres.dedup();
+        assert_eq!(centres.len(), world.stations.len(), "every centre once");
+        assert_eq!(
+            routes.iter().map(|r| r.calls.len()).sum::<usize>(),
+            world.stations.len()
+        );
+        for r in routes.iter().filter(|r| r.calls.len() > 1) {
+            let (_, back) = r.timetable(&world, world.service.first_draw);
+            assert!(back - world.service.first_draw <= interval, "{r:?}");
+        }
+        assert!(
+            vans_needed(&world) > world.couriers.len(),
+            "6 vans are too few"
+        );
+    }
+
+    #[test]
+    fn a_van_per_route_runs_every_route_every_round_and_fewer_vans_take_turns() {
+        // A van per route: every centre is called at on each of the three rounds.
+        let world = longhua(Some(vans_needed(&longhua(None))));
+        let rounds = CourierRounds::new(&world);
+        let mut calls: BTreeMap<String, usize> = BTreeMap::new();
+        for s in &rounds.stops {
+            *calls.entry(s.station.to_string()).or_default() += 1;
+        }
+        assert_eq!(calls.len(), world.stations.len());
+        assert!(calls.values().all(|n| *n == 3), "{calls:?}");
+        // The scenario's six vans: no van leaves on a round before it is back
+        // from the last.
+        let rounds = CourierRounds::new(&longhua(None));
+        for (van, trips) in trips(&rounds) {
+            for pair in trips.windows(2) {
+                assert!(pair[1].0 > pair[0].1, "{van}: {pair:?}");
+            }
         }
     }
 }

@@ -17,6 +17,12 @@ use std::str::FromStr;
 
 pub use base::Policy;
 
+/// How many vans the `courier` baseline's fixed rounds take for every route to
+/// run every round: one per route (`docs/dispatch.md`, the baselines).
+pub fn courier_vans_needed(world: &World) -> usize {
+    courier::vans_needed(world)
+}
+
 /// Which policy a dispatcher plans with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PolicyKind {
