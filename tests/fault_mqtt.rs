@@ -138,7 +138,7 @@ fn the_embedded_broker_admits_only_its_own_logins() {
     assert!(service_password.len() >= 24, "{service_password}");
     let key = serve.wait_line("mqtt device key:", Duration::from_secs(60));
     serve.wait_line("dashboard:", Duration::from_secs(60));
-    let password = |id: &str| labflight_mqtt::broker::device_password_from_key(&key, id).unwrap();
+    let password = |id: &str| labflight_mqtt::device_password_from_key(&key, id).unwrap();
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let refused: [(&str, &str, Login); 6] = [
             ("anonymous", "D-01", None),
@@ -175,7 +175,7 @@ fn the_embedded_broker_admits_only_its_own_logins() {
         assert!(s.admitted().await, "the service login");
         // A packet over the service's limit is refused at the broker: its sender
         // is cut off, and the service never sees it.
-        let max = labflight_mqtt::connect::MAX_PACKET_BYTES;
+        let max = labflight_mqtt::MAX_PACKET_BYTES;
         d.publish_unacked("labflight/v1/drones/D-01/telemetry", vec![b'x'; max + 1024])
             .await;
         match tokio::time::timeout(Duration::from_secs(10), d.seen.recv()).await {
@@ -218,7 +218,7 @@ fn start_serve(config: &std::path::Path, mqtt: &str) -> Proc {
 
 #[test]
 fn poison_and_oversized_messages_neither_loop_nor_come_back() {
-    let max = labflight_mqtt::connect::MAX_PACKET_BYTES;
+    let max = labflight_mqtt::MAX_PACKET_BYTES;
     let broker = Mosquitto::start_with(&format!("max_packet_size {max}\n"));
     let dir = Scratch::new("poison");
     let db = format!("sqlite://{}", dir.path("svc.db").display());
@@ -642,7 +642,7 @@ fn protected_broker_files(dir: &Scratch, logins: &[(&str, &str)]) -> String {
         "allow_anonymous false\npassword_file {}\nacl_file {}\nmax_packet_size {}\n",
         passwd.display(),
         acl.display(),
-        labflight_mqtt::connect::MAX_PACKET_BYTES
+        labflight_mqtt::MAX_PACKET_BYTES
     )
 }
 

@@ -127,7 +127,7 @@ fn demo_short_day_resolves_every_tube_with_full_custody() {
 /// printed device key gives it.
 fn client(port: u16, id: &str, device_key: &str) -> (AsyncClient, rumqttc::EventLoop) {
     let mut o = MqttOptions::new(id, "127.0.0.1", port);
-    let password = labflight_mqtt::broker::device_password_from_key(device_key, id).unwrap();
+    let password = labflight_mqtt::device_password_from_key(device_key, id).unwrap();
     o.set_credentials(id, password);
     o.set_max_packet_size(4 << 20, 4 << 20);
     o.set_keep_alive(Duration::from_secs(10));

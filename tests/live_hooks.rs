@@ -94,7 +94,7 @@ async fn seal(svc: &Service, box_id: &str, barcodes: &[&str]) {
     let mut o = MqttOptions::new(box_id, "127.0.0.1", svc.mqtt_port);
     o.set_credentials(
         box_id,
-        labflight_mqtt::broker::device_password_from_key(&svc.device_key, box_id).unwrap(),
+        labflight_mqtt::device_password_from_key(&svc.device_key, box_id).unwrap(),
     );
     o.set_keep_alive(Duration::from_secs(10));
     let (c, mut ev) = AsyncClient::new(o, 10);

@@ -398,7 +398,7 @@ pub fn printed_device_key(proc: &Proc) -> Option<String> {
 pub fn device_login(port: u16, id: &str, device_key: &str) -> rumqttc::MqttOptions {
     let mut o = rumqttc::MqttOptions::new(id, "127.0.0.1", port);
     o.set_keep_alive(Duration::from_secs(10));
-    let password = labflight_mqtt::broker::device_password_from_key(device_key, id)
+    let password = labflight_mqtt::device_password_from_key(device_key, id)
         .expect("the printed device key is 64 hex digits");
     o.set_credentials(id, password);
     o

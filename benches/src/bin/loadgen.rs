@@ -195,7 +195,7 @@ fn main() -> anyhow::Result<()> {
             let mut o = MqttOptions::new(id, host.clone(), port);
             o.set_keep_alive(Duration::from_secs(30));
             if let Some(key) = &device_key {
-                let password = labflight_mqtt::broker::device_password_from_key(key, id)
+                let password = labflight_mqtt::device_password_from_key(key, id)
                     .expect("the service prints a 64-hex-digit device key");
                 o.set_credentials(id, password);
             }

@@ -584,7 +584,7 @@ fn print_broker_logins(running: &labflight_service::Running) {
     if let Some(l) = &running.broker_logins {
         println!(
             "mqtt service login: {} {}",
-            labflight_mqtt::broker::SERVICE_USER,
+            labflight_mqtt::SERVICE_USER,
             l.service_password
         );
         println!("mqtt device key: {}", l.device_key());

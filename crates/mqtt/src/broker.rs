@@ -25,6 +25,7 @@ pub const SERVICE_USER: &str = "labflight";
 /// Both are random, made fresh each time the broker starts.
 #[derive(Clone)]
 pub struct BrokerLogins {
+    /// The password the service logs in with as [`SERVICE_USER`].
     pub service_password: String,
     device_key: [u8; 32],
 }

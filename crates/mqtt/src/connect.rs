@@ -22,9 +22,13 @@ const _: () = assert!(MAX_PACKET_BYTES > crate::payload::MAX_PAYLOAD_BYTES + 102
 /// A parsed broker URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MqttUrl {
+    /// The broker's host name or address.
     pub host: String,
+    /// Its port (1883 when the URL names none).
     pub port: u16,
+    /// The login, if the URL gives one.
     pub username: Option<String>,
+    /// The login's password, if the URL gives one (never shown).
     pub password: Option<String>,
 }
 

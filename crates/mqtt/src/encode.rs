@@ -18,8 +18,11 @@ use rumqttc::QoS;
 pub struct DeviceMessage {
     /// The device that sends it (its login and client id).
     pub device: String,
+    /// The topic it is published on.
     pub topic: Topic,
+    /// The QoS it is published with (0 for telemetry, 1 for events).
     pub qos: QoS,
+    /// Whether the broker keeps it for later subscribers (a drone's status).
     pub retain: bool,
     /// The JSON body.
     pub payload: Vec<u8>,

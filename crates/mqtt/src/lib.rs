@@ -3,14 +3,27 @@
 //! into the message its device sends), the envelope commands travel in, connection
 //! settings from a URL, and the embedded broker used when no external one is
 //! configured. No dispatcher logic lives here.
+//!
+//! Layout: `topics` is the topic table ([`Topic`]); `payload` the inbound half of
+//! the codec ([`decode`], checked against a [`Directory`] of what the service
+//! knows, refusing with a [`Rejection`]) and the [`CommandEnvelope`] going out;
+//! `encode` the other half ([`encode`]), which the simulated devices publish with;
+//! `connect` broker URLs and client options ([`MqttUrl`], [`MAX_PACKET_BYTES`]);
+//! `broker` the embedded rumqttd ([`start_embedded`], [`BrokerLogins`]). Modules
+//! are private; what other crates use is re-exported here.
 
-pub mod broker;
-pub mod connect;
-pub mod encode;
-pub mod payload;
-pub mod topics;
+#![deny(missing_docs)]
 
-pub use connect::MqttUrl;
+mod broker;
+mod connect;
+mod encode;
+mod payload;
+mod topics;
+
+pub use broker::{BrokerLogins, SERVICE_USER, device_password_from_key, start_embedded};
+pub use connect::{MAX_PACKET_BYTES, MqttUrl};
 pub use encode::{DeviceMessage, Encoding, encode};
-pub use payload::{CommandEnvelope, Directory, Rejection, decode};
-pub use topics::Topic;
+pub use payload::{
+    CommandEnvelope, Directory, MAX_PAYLOAD_BYTES, Rejection, decode, station_of_box_id,
+};
+pub use topics::{SERVICE_SUBSCRIPTIONS, Topic};

@@ -4,26 +4,37 @@
 use labflight_core::{BoxId, CourierId, DroneId, LabId, StationId};
 use std::fmt;
 
-pub const PREFIX: &str = "labflight/v1";
+/// The prefix of every labflight topic (version 1 of the contract).
+pub(crate) const PREFIX: &str = "labflight/v1";
 
 /// Every topic labflight publishes or listens to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Topic {
+    /// A drone's position, battery and state (QoS 0).
     DroneTelemetry(DroneId),
+    /// What a drone reports happened: take-off, landing, payload, faults.
     DroneEvents(DroneId),
     /// Retained `online` / `offline` (the drone's last will).
     DroneStatus(DroneId),
+    /// Commands for a drone.
     DroneCmd(DroneId),
+    /// A box's temperature and lid.
     BoxTelemetry(BoxId),
+    /// A box sealed at its centre, with its manifest.
     BoxEvents(BoxId),
     /// Notices for a centre (seal now, pickup ETA, redraw).
     StationCmd(StationId),
+    /// What a courier van reports: picked up, delivered, available.
     CourierEvents(CourierId),
+    /// Calls for a courier van.
     CourierCmd(CourierId),
     /// A lab's LIS: queue length, analyzers, results (until the HTTP results path).
     LabEvents(LabId),
+    /// The weather station: wind and rain.
     Weather,
+    /// Alerts for the coordinators (and courier calls that name no van).
     Alerts,
+    /// Every refused inbound message, with its reason.
     Rejected,
     /// The service's retained status and clock; `offline` is its last will.
     ServiceStatus,

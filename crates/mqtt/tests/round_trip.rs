@@ -9,8 +9,7 @@ use labflight_core::{
     BoxId, CourierId, DroneId, Event, Instant, LabId, LatLon, LoincCode, MissionId, PadId, Stamped,
     StationId, TempBand, TestFamily, Tube, TubeBarcode, TubeType,
 };
-use labflight_mqtt::payload::station_of_box_id;
-use labflight_mqtt::{Directory, Encoding, Topic, decode, encode};
+use labflight_mqtt::{Directory, Encoding, Topic, decode, encode, station_of_box_id};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use std::collections::BTreeSet;

@@ -91,7 +91,7 @@ impl Logins {
     fn of(opts: &DevicesOptions) -> anyhow::Result<Logins> {
         Ok(match &opts.device_key {
             Some(key) => {
-                labflight_mqtt::broker::device_password_from_key(key, "check")
+                labflight_mqtt::device_password_from_key(key, "check")
                     .map_err(|e| BadInput(format!("--device-key: {e}")))?;
                 Logins::DeviceKey(key.clone())
             }
@@ -104,7 +104,7 @@ impl Logins {
         let password = match self {
             Logins::Shared(p) => p.clone().unwrap_or_default(),
             Logins::DeviceKey(key) => {
-                labflight_mqtt::broker::device_password_from_key(key, id).unwrap_or_default()
+                labflight_mqtt::device_password_from_key(key, id).unwrap_or_default()
             }
         };
         mqtt.with_credentials(id, &password)

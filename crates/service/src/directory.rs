@@ -38,7 +38,7 @@ impl Directory for LiveDirectory<'_> {
     fn box_station(&self, id: &BoxId) -> Option<StationId> {
         match self.state.boxes.get(id) {
             Some(b) => Some(b.station.clone()),
-            None => labflight_mqtt::payload::station_of_box_id(id)
+            None => labflight_mqtt::station_of_box_id(id)
                 .filter(|s| self.world.stations.contains_key(s)),
         }
     }

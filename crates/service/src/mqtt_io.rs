@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::messages::{Inbound, Outbound};
 use crate::puback::PubackTracker;
 use chrono::Duration;
-use labflight_mqtt::topics::SERVICE_SUBSCRIPTIONS;
+use labflight_mqtt::SERVICE_SUBSCRIPTIONS;
 use labflight_server::Metrics;
 use labflight_store::Store;
 use rumqttc::{AsyncClient, Event as MqttEvent, Outgoing, Packet, QoS};
@@ -92,7 +92,7 @@ pub(crate) async fn poll_mqtt(
                     metrics.reject("packet_too_large");
                     tracing::error!(
                         "the broker delivered a {size}-byte packet, over the {} bytes the service reads; set the broker's max_packet_size to at most that",
-                        labflight_mqtt::connect::MAX_PACKET_BYTES
+                        labflight_mqtt::MAX_PACKET_BYTES
                     );
                 }
                 tracing::warn!("MQTT connection: {e}; retrying in {backoff:?}");

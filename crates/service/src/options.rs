@@ -2,8 +2,7 @@
 //! command line and configuration file) and what a started service hands back
 //! (`Running`).
 
-use labflight_mqtt::MqttUrl;
-use labflight_mqtt::broker::BrokerLogins;
+use labflight_mqtt::{BrokerLogins, MqttUrl};
 use labflight_store::{Store, Subscription};
 use std::collections::HashMap;
 use std::net::SocketAddr;

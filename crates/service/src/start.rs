@@ -19,8 +19,7 @@ use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
 use labflight_core::Scenario;
 use labflight_dispatch::{PolicyKind, World};
-use labflight_mqtt::broker::{BrokerLogins, SERVICE_USER};
-use labflight_mqtt::{MqttUrl, Topic};
+use labflight_mqtt::{BrokerLogins, MqttUrl, SERVICE_USER, Topic};
 use labflight_server::health::Liveness;
 use labflight_server::replay::{ReplayCatalog, ReplayLoader};
 use labflight_server::{AppState, Control, DashboardContext, Metrics, Snapshot, Supervisor};
@@ -232,7 +231,7 @@ fn broker(opts: &ServiceOptions) -> anyhow::Result<(MqttUrl, Option<BrokerLogins
         Some(url) => (url.clone(), None),
         None => {
             let logins = BrokerLogins::generate();
-            let addr = labflight_mqtt::broker::start_embedded(
+            let addr = labflight_mqtt::start_embedded(
                 SocketAddr::from(([127, 0, 0, 1], opts.mqtt_port)),
                 &logins,
             )

@@ -1,232 +1,21 @@
-//! The one place a device's MQTT message becomes a dispatcher event. Each topic has
-//! a wire type (JSON, units in field names, RFC 3339 times); `decode` checks size,
-//! encoding, schema, ranges, the service area, the device and the clock, and names
-//! the topic, field and value of whatever it refuses. Commands go the other way in
-//! a `CommandEnvelope` whose id lets a device ignore a redelivery.
+//! Reading one inbound message by its topic into a dispatcher event: size,
+//! encoding and topic first, then the topic's wire type and the checks its fields
+//! go through. The topics are one `match`, so every inbound topic and what it may
+//! become is read in one place.
 
-use crate::topics::Topic;
-use chrono::{DateTime, Duration, FixedOffset};
-use labflight_core::event::{CourierEventKind, DroneEventKind, DroneState, LabUpdate};
-use labflight_core::{
-    BoxId, Command, CourierId, DroneId, Event, Instant, LabId, LatLon, StationId, Tube, TubeBarcode,
+use super::checks::Checker;
+use super::directory::Directory;
+use super::rejection::Rejection;
+use super::wire::{
+    BoxEvent, BoxEventKind, BoxTelemetry, CourierEvent, DroneEvent, DroneStatus, DroneTelemetry,
+    LabEvent, LabEventKind, LinkState, Weather,
 };
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use crate::topics::Topic;
+use labflight_core::Event;
+use labflight_core::event::{CourierEventKind, DroneEventKind, LabUpdate};
 
 /// Larger payloads are refused before parsing.
 pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
-/// Most tubes one box manifest may list.
-pub const MAX_TUBES_PER_BOX: usize = 200;
-
-/// What the service knows, so a payload can be checked against it.
-pub trait Directory {
-    /// The service clock.
-    fn now(&self) -> Instant;
-    /// How far a payload's `time` may be from the service clock.
-    fn max_clock_skew(&self) -> Duration;
-    fn knows_drone(&self, id: &DroneId) -> bool;
-    /// A box already sealed (and so known to the dispatcher).
-    fn knows_box(&self, id: &BoxId) -> bool;
-    fn knows_station(&self, id: &StationId) -> bool;
-    /// The centre a box belongs to: a sealed box's own, else the one its id names
-    /// (`station_of_box_id`); `None` for a box of no known centre.
-    fn box_station(&self, id: &BoxId) -> Option<StationId>;
-    fn knows_lab(&self, id: &LabId) -> bool;
-    fn knows_courier(&self, id: &CourierId) -> bool;
-    fn knows_tube(&self, barcode: &TubeBarcode) -> bool;
-    fn in_service_area(&self, p: LatLon) -> bool;
-}
-
-/// The centre a box id names: boxes are numbered per centre, `BX-<centre>-<n>`
-/// (e.g. `BX-LH-C017-02` belongs to `LH-C017`). `None` for any other shape.
-pub fn station_of_box_id(id: &BoxId) -> Option<StationId> {
-    let (station, n) = id.as_str().strip_prefix("BX-")?.rsplit_once('-')?;
-    let numbered = !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric());
-    (numbered && !station.is_empty()).then(|| StationId::new(station))
-}
-
-/// Why a message was refused; published on `labflight/v1/rejected` and counted.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Rejection {
-    pub topic: String,
-    /// A short stable code, the metrics label.
-    pub reason: String,
-    /// The field and value at fault, in words.
-    pub detail: String,
-}
-
-impl Rejection {
-    fn new(topic: &str, reason: &str, detail: impl Into<String>) -> Rejection {
-        Rejection {
-            topic: topic.to_owned(),
-            reason: reason.to_owned(),
-            detail: detail.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Rejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} ({})", self.topic, self.detail, self.reason)
-    }
-}
-
-/// `labflight/v1/drones/{id}/telemetry`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DroneTelemetry {
-    pub time: DateTime<FixedOffset>,
-    pub lat: f64,
-    pub lon: f64,
-    pub alt_m: f64,
-    #[serde(default)]
-    pub speed_mps: f64,
-    pub battery_pct: f64,
-    pub state: DroneState,
-}
-
-/// `labflight/v1/drones/{id}/events`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DroneEvent {
-    pub time: DateTime<FixedOffset>,
-    #[serde(flatten)]
-    pub kind: DroneEventKind,
-}
-
-/// `labflight/v1/drones/{id}/status` (retained; the last will says `offline`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DroneStatus {
-    pub state: LinkState,
-    #[serde(default)]
-    pub time: Option<DateTime<FixedOffset>>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LinkState {
-    Online,
-    Offline,
-}
-
-/// `labflight/v1/boxes/{id}/telemetry`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BoxTelemetry {
-    pub time: DateTime<FixedOffset>,
-    pub temp_c: f64,
-    #[serde(default)]
-    pub lid_open: bool,
-}
-
-/// `labflight/v1/boxes/{id}/events`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BoxEvent {
-    pub time: DateTime<FixedOffset>,
-    #[serde(flatten)]
-    pub kind: BoxEventKind,
-}
-
-/// No field beyond these: a box cannot slip in an `origin` or a `destination`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum BoxEventKind {
-    /// Staff sealed the box; the manifest lists its tubes by barcode.
-    Sealed {
-        station: StationId,
-        tubes: Vec<Tube>,
-    },
-    /// Refused from a box: where a box arrived is the lab's to say (its
-    /// `box_received` on `labs/{lab}/events`, or the results API), never the box's.
-    Received { lab: LabId },
-}
-
-/// `labflight/v1/couriers/{id}/events`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CourierEvent {
-    pub time: DateTime<FixedOffset>,
-    #[serde(flatten)]
-    pub kind: CourierEventKind,
-}
-
-/// `labflight/v1/labs/{id}/events`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LabEvent {
-    pub time: DateTime<FixedOffset>,
-    #[serde(flatten)]
-    pub kind: LabEventKind,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum LabEventKind {
-    /// The lab's reception scanned a box in.
-    BoxReceived {
-        box_id: BoxId,
-    },
-    Queue {
-        tubes: u32,
-    },
-    AnalyzerDown {
-        analyzer: String,
-    },
-    AnalyzerUp {
-        analyzer: String,
-    },
-    Closed,
-    Opened,
-    TubeResulted {
-        barcode: TubeBarcode,
-    },
-    TubeRejected {
-        barcode: TubeBarcode,
-        reason: String,
-    },
-    TubeCentrifuged {
-        barcode: TubeBarcode,
-    },
-    ResultReported {
-        barcode: TubeBarcode,
-    },
-}
-
-/// `labflight/v1/weather`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Weather {
-    pub time: DateTime<FixedOffset>,
-    pub wind_east_mps: f64,
-    pub wind_north_mps: f64,
-    pub rain_mm_h: f64,
-}
-
-/// A command on its way to a device. `command_id` is stable across redeliveries.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CommandEnvelope {
-    pub command_id: String,
-    pub time: DateTime<FixedOffset>,
-    pub command: Command,
-}
-
-impl CommandEnvelope {
-    /// Where this command goes: the drone, courier or centre it is for, or `alerts`.
-    pub fn topic(&self) -> Topic {
-        match &self.command {
-            Command::AssignMission(p) => Topic::DroneCmd(p.drone.clone()),
-            Command::AbortMission { drone, .. }
-            | Command::ReturnToPad { drone, .. }
-            | Command::SwapBattery { drone, .. }
-            | Command::AddToMission { drone, .. }
-            | Command::Redirect { drone, .. } => Topic::DroneCmd(drone.clone()),
-            Command::RequestCourier(r) => match &r.courier {
-                Some(c) => Topic::CourierCmd(c.clone()),
-                None => Topic::Alerts,
-            },
-            Command::NotifyStation { station, .. } => Topic::StationCmd(station.clone()),
-            Command::Alert(_) => Topic::Alerts,
-        }
-    }
-}
 
 /// Turns one inbound message into an event, or says exactly why not.
 pub fn decode(topic: &str, payload: &[u8], dir: &dyn Directory) -> Result<Event, Rejection> {
@@ -457,196 +246,14 @@ pub fn decode(topic: &str, payload: &[u8], dir: &dyn Directory) -> Result<Event,
     }
 }
 
-struct Checker<'a> {
-    topic: &'a str,
-    dir: &'a dyn Directory,
-}
-
-impl Checker<'_> {
-    fn reject(&self, reason: &str, detail: String) -> Rejection {
-        Rejection::new(self.topic, reason, detail)
-    }
-
-    fn json<T: DeserializeOwned>(&self, text: &str) -> Result<T, Rejection> {
-        serde_json::from_str(text).map_err(|e| {
-            self.reject(
-                "bad_json",
-                format!("payload does not match the schema: {e}"),
-            )
-        })
-    }
-
-    fn time(&self, t: DateTime<FixedOffset>) -> Result<(), Rejection> {
-        let now = self.dir.now();
-        let skew = (t.to_utc() - now).abs();
-        if skew > self.dir.max_clock_skew() {
-            return Err(self.reject(
-                "bad_time",
-                format!(
-                    "field `time` = {} is {} s from the service clock {}, more than the {} s allowed",
-                    t.to_rfc3339(),
-                    skew.num_seconds(),
-                    now.to_rfc3339(),
-                    self.dir.max_clock_skew().num_seconds()
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    fn range(&self, field: &str, v: f64, lo: f64, hi: f64) -> Result<(), Rejection> {
-        if !v.is_finite() || v < lo || v > hi {
-            return Err(self.reject(
-                "out_of_range",
-                format!("field `{field}` = {v} is outside {lo}..={hi}"),
-            ));
-        }
-        Ok(())
-    }
-
-    fn position(&self, lat: f64, lon: f64) -> Result<LatLon, Rejection> {
-        let p = LatLon::new(lat, lon);
-        if let Some(why) = p.invalid_reason() {
-            return Err(self.reject("out_of_range", format!("fields `lat`,`lon`: {why}")));
-        }
-        if !self.dir.in_service_area(p) {
-            return Err(self.reject(
-                "outside_area",
-                format!("position ({lat}, {lon}) is outside the service area"),
-            ));
-        }
-        Ok(p)
-    }
-
-    fn drone(&self, id: &DroneId) -> Result<(), Rejection> {
-        if self.dir.knows_drone(id) {
-            Ok(())
-        } else {
-            Err(self.reject(
-                "unknown_device",
-                format!("drone `{id}` is not in the fleet"),
-            ))
-        }
-    }
-
-    fn known_box(&self, id: &BoxId) -> Result<(), Rejection> {
-        if self.dir.knows_box(id) {
-            Ok(())
-        } else {
-            Err(self.reject("unknown_device", format!("box `{id}` has not been sealed")))
-        }
-    }
-
-    fn box_id_shape(&self, id: &BoxId) -> Result<(), Rejection> {
-        let ok = id
-            .as_str()
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if ok {
-            Ok(())
-        } else {
-            Err(self.reject(
-                "bad_field",
-                format!("box id `{id}` may hold only A-Z, 0-9, - and _"),
-            ))
-        }
-    }
-
-    fn station(&self, id: &StationId) -> Result<(), Rejection> {
-        if self.dir.knows_station(id) {
-            Ok(())
-        } else {
-            Err(self.reject(
-                "unknown_device",
-                format!("field `station` = `{id}` is not a known centre"),
-            ))
-        }
-    }
-
-    /// A box speaks only for its own centre.
-    fn own_station(&self, box_id: &BoxId, station: &StationId) -> Result<(), Rejection> {
-        match self.dir.box_station(box_id) {
-            Some(own) if &own == station => Ok(()),
-            Some(own) => Err(self.reject(
-                "foreign_station",
-                format!(
-                    "field `station` = `{station}` is not the centre of box `{box_id}` (`{own}`)"
-                ),
-            )),
-            None => Err(self.reject(
-                "unknown_device",
-                format!("box `{box_id}` belongs to no known centre (box ids are BX-<centre>-<n>)"),
-            )),
-        }
-    }
-
-    fn lab(&self, id: &LabId) -> Result<(), Rejection> {
-        if self.dir.knows_lab(id) {
-            Ok(())
-        } else {
-            Err(self.reject("unknown_device", format!("lab `{id}` is not a known lab")))
-        }
-    }
-
-    fn tube(&self, barcode: &TubeBarcode) -> Result<(), Rejection> {
-        if self.dir.knows_tube(barcode) {
-            Ok(())
-        } else {
-            Err(self.reject(
-                "unknown_tube",
-                format!("field `barcode` = `{barcode}` is not a known tube"),
-            ))
-        }
-    }
-
-    fn manifest(&self, tubes: &[Tube], sealed: DateTime<FixedOffset>) -> Result<(), Rejection> {
-        if tubes.is_empty() || tubes.len() > MAX_TUBES_PER_BOX {
-            return Err(self.reject(
-                "out_of_range",
-                format!(
-                    "field `tubes` lists {} tubes, expected 1..={MAX_TUBES_PER_BOX}",
-                    tubes.len()
-                ),
-            ));
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        for (i, t) in tubes.iter().enumerate() {
-            if t.barcode.as_str().is_empty()
-                || !seen.insert(&t.barcode)
-                || self.dir.knows_tube(&t.barcode)
-            {
-                return Err(self.reject(
-                    "bad_field",
-                    format!(
-                        "field `tubes[{i}].barcode` = `{}` is empty or already used",
-                        t.barcode
-                    ),
-                ));
-            }
-            if t.drawn_at > sealed.to_utc() || sealed.to_utc() - t.drawn_at > Duration::hours(24) {
-                return Err(self.reject(
-                    "bad_time",
-                    format!(
-                        "field `tubes[{i}].drawn_at` = {} is after the seal or more than 24 h before it",
-                        t.drawn_at.to_rfc3339()
-                    ),
-                ));
-            }
-            self.range(
-                &format!("tubes[{i}].stability_minutes"),
-                t.stability_minutes,
-                1.0,
-                7.0 * 24.0 * 60.0,
-            )?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use crate::payload::station_of_box_id;
+    use chrono::{Duration, FixedOffset, TimeZone};
+    use labflight_core::{
+        BoxId, CourierId, DroneId, Instant, LabId, LatLon, StationId, TubeBarcode,
+    };
 
     /// A small fixed world: drone D-001, box BX-1 sealed, centre C1, lab L1,
     /// courier V-1, tube T-1; the service area is a square around (22.6, 114.0).
@@ -916,17 +523,6 @@ mod tests {
     }
 
     #[test]
-    fn box_ids_name_their_centre() {
-        let s = |id: &str| station_of_box_id(&BoxId::new(id)).map(|s| s.to_string());
-        assert_eq!(s("BX-LH-C017-02").as_deref(), Some("LH-C017"));
-        assert_eq!(s("BX-C1-T1").as_deref(), Some("C1"));
-        assert_eq!(s("BX-7"), None);
-        assert_eq!(s("BX--02"), None);
-        assert_eq!(s("BX-C1-"), None);
-        assert_eq!(s("LH-C017-02"), None);
-    }
-
-    #[test]
     fn a_lab_reports_a_box_it_received() {
         let e = decode(
             "labflight/v1/labs/L1/events",
@@ -983,21 +579,5 @@ mod tests {
             let r = decode(topic, &body, &World).unwrap_err();
             assert_eq!(r.reason, reason, "{r}");
         }
-    }
-
-    #[test]
-    fn commands_go_to_the_device_they_name() {
-        let env = CommandEnvelope {
-            command_id: "R1-1-0".into(),
-            time: now().fixed_offset(),
-            command: Command::SwapBattery {
-                drone: "D-001".into(),
-                pad: "PAD-1".into(),
-            },
-        };
-        assert_eq!(env.topic().to_string(), "labflight/v1/drones/D-001/cmd");
-        let back: CommandEnvelope =
-            serde_json::from_str(&serde_json::to_string(&env).unwrap()).unwrap();
-        assert_eq!(back, env);
     }
 }

@@ -1,0 +1,62 @@
+//! A seeded generator for the Longhua data set (and a city-scale one). Real
+//! coordinates of the centres are not public, so positions are illustrative:
+//! an irregular district outline in the real bounding box, six subdistricts as
+//! Voronoi cells of seeds placed where the real ones lie, 125 centres spread by
+//! area with the floor-area distribution of the Health Bureau's briefing, the
+//! three hospital labs near their real addresses, pads and three no-fly zones.
+//!
+//! Layout: `longhua` and `city` are the two generators; `shapes` the geometry they
+//! draw with (rings, Voronoi cells, rectangular zones) and `sites` the labs, hours
+//! and floor areas they place. Each draws every random number from one ChaCha8
+//! stream seeded by its `seed`, so the same seed gives the same files.
+
+mod city;
+mod longhua;
+mod shapes;
+mod sites;
+
+pub use city::generate_city;
+pub use longhua::{LONGHUA_SEED, generate_longhua};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::map::MapData;
+    use std::path::Path;
+
+    #[test]
+    fn committed_map_files_are_what_the_generator_makes() {
+        let longhua = committed_files_are("longhua", generate_longhua(LONGHUA_SEED));
+        assert_eq!(longhua.stations.len(), 125);
+        // `labflight maps generate --city 700 --zones 20 --out maps/shenzhen`
+        let city = committed_files_are("shenzhen", generate_city(LONGHUA_SEED, 700, 20));
+        assert_eq!(city.stations.len(), 700);
+    }
+
+    /// Asserts the files in `maps/<name>` are those `fresh` writes; the committed map.
+    fn committed_files_are(name: &str, fresh: MapData) -> MapData {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../maps")
+            .join(name);
+        let committed = MapData::load(&dir).unwrap();
+        let tmp =
+            std::env::temp_dir().join(format!("labflight-mapgen-{name}-{}", std::process::id()));
+        fresh.write(&tmp).unwrap();
+        for f in [
+            "district.geojson",
+            "subdistricts.geojson",
+            "stations.geojson",
+            "labs.geojson",
+            "pads.geojson",
+            "nofly.geojson",
+        ] {
+            assert_eq!(
+                std::fs::read_to_string(dir.join(f)).unwrap(),
+                std::fs::read_to_string(tmp.join(f)).unwrap(),
+                "{name}: {f} drifted from the generator"
+            );
+        }
+        let _ = std::fs::remove_dir_all(tmp);
+        committed
+    }
+}
