@@ -1,13 +1,42 @@
 //! The REST API described as OpenAPI 3.1 at `/api/openapi.json`, generated from
-//! the handlers' annotations (utoipa; nothing is downloaded at build time).
+//! the handlers' annotations (utoipa; nothing is downloaded at build time):
+//! every route with every status it can answer and the body of each, typed
+//! request bodies, parameters with the bounds the handlers check, and the two
+//! ways to be identified (a bearer token, or the browser's session cookie).
+//! tests/openapi_conformance.rs holds the live service to it with schemathesis.
 
 use crate::state::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
-use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The two ways a caller is identified, named by every route that needs one.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.description = Some(
+            "A session token (`POST /api/v1/auth/login` with `api_token: true`), the \
+             configured admin token (a coordinator), or a lab's configured token (that lab)."
+                .into(),
+        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "The browser's session cookie, set by `POST /api/v1/auth/login` (HttpOnly, SameSite=Strict).",
+            ))),
+        );
+    }
+}
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&SecuritySchemes),
     info(title = "labflight", description = "Drone dispatch of blood specimens: live state, labs' results, result-sharing hooks, the dispatch dashboard and replay."),
     paths(
         crate::health::healthz, crate::health::metrics, crate::reads::status,
