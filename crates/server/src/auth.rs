@@ -295,7 +295,7 @@ pub(crate) fn routes() -> Router<AppState> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Login {
     /// The user name (at most 64 characters).
-    #[schema(max_length = 64)]
+    #[schema(example = "alice", max_length = 64)]
     pub user: String,
     /// The password (at most 256 characters).
     #[schema(max_length = 256)]

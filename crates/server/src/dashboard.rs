@@ -458,7 +458,7 @@ pub(crate) async fn release(
 /// Pauses a drone: it takes no new mission (an assigned one is aborted and re-planned).
 #[utoipa::path(post, path = "/api/v1/control/drones/{id}/pause", tag = "control",
     security(("bearer" = []), ("session" = [])),
-    params(("id" = String, Path, description = "the drone's id", min_length = 1, max_length = 128)),
+    params(("id" = String, Path, description = "the drone's id", example = "D-001", min_length = 1, max_length = 128)),
     responses(
         (status = 202, description = "accepted and journaled", body = Acknowledged),
         (status = 400, description = "the id is over 128 characters", body = ErrorBody),
@@ -482,7 +482,7 @@ pub(crate) async fn pause_drone(
 /// Resumes a paused drone.
 #[utoipa::path(post, path = "/api/v1/control/drones/{id}/resume", tag = "control",
     security(("bearer" = []), ("session" = [])),
-    params(("id" = String, Path, description = "the drone's id", min_length = 1, max_length = 128)),
+    params(("id" = String, Path, description = "the drone's id", example = "D-001", min_length = 1, max_length = 128)),
     responses(
         (status = 202, description = "accepted and journaled", body = Acknowledged),
         (status = 400, description = "the id is over 128 characters", body = ErrorBody),
@@ -506,7 +506,7 @@ pub(crate) async fn resume_drone(
 /// Marks a lab unavailable: nothing more is sent there; drones on the way are redirected.
 #[utoipa::path(post, path = "/api/v1/control/labs/{id}/unavailable", tag = "control",
     security(("bearer" = []), ("session" = [])),
-    params(("id" = String, Path, description = "the lab's id", min_length = 1, max_length = 128)),
+    params(("id" = String, Path, description = "the lab's id", example = "LAB-CH", min_length = 1, max_length = 128)),
     responses(
         (status = 202, description = "accepted and journaled", body = Acknowledged),
         (status = 400, description = "the id is over 128 characters", body = ErrorBody),
@@ -530,7 +530,7 @@ pub(crate) async fn lab_unavailable(
 /// Makes a lab available again.
 #[utoipa::path(post, path = "/api/v1/control/labs/{id}/available", tag = "control",
     security(("bearer" = []), ("session" = [])),
-    params(("id" = String, Path, description = "the lab's id", min_length = 1, max_length = 128)),
+    params(("id" = String, Path, description = "the lab's id", example = "LAB-CH", min_length = 1, max_length = 128)),
     responses(
         (status = 202, description = "accepted and journaled", body = Acknowledged),
         (status = 400, description = "the id is over 128 characters", body = ErrorBody),
@@ -554,7 +554,7 @@ pub(crate) async fn lab_available(
 /// Sends a drone to a centre now, for whatever it has sealed.
 #[utoipa::path(post, path = "/api/v1/control/stations/{id}/force-pickup", tag = "control",
     security(("bearer" = []), ("session" = [])),
-    params(("id" = String, Path, description = "the centre's id", min_length = 1, max_length = 128)),
+    params(("id" = String, Path, description = "the centre's id", example = "LH-C001", min_length = 1, max_length = 128)),
     responses(
         (status = 202, description = "accepted and journaled", body = Acknowledged),
         (status = 400, description = "the id is over 128 characters", body = ErrorBody),
@@ -579,7 +579,7 @@ pub(crate) async fn force_pickup(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Reassign {
     /// The drone's id.
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(example = "D-002", min_length = 1, max_length = 128)]
     pub drone: String,
 }
 
@@ -587,7 +587,7 @@ pub(crate) struct Reassign {
 /// read as JSON whatever its declared content type.
 #[utoipa::path(post, path = "/api/v1/control/missions/{id}/reassign", tag = "control",
     security(("bearer" = []), ("session" = [])),
-    params(("id" = String, Path, description = "the mission's id", min_length = 1, max_length = 128)),
+    params(("id" = String, Path, description = "the mission's id", example = "M-000001", min_length = 1, max_length = 128)),
     request_body(content = Reassign, content_type = "application/json"),
     responses(
         (status = 202, description = "accepted and journaled", body = Acknowledged),

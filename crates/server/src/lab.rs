@@ -292,7 +292,7 @@ pub async fn post_result(State(s): State<AppState>, headers: HeaderMap, body: Bo
 /// The lab has the tube in its hands.
 #[utoipa::path(post, path = "/api/v1/lab/tubes/{barcode}/received", tag = "lab",
     security(("bearer" = []), ("session" = [])),
-    params(("barcode" = String, Path, description = "the tube's barcode", min_length = 1, max_length = 64)),
+    params(("barcode" = String, Path, description = "the tube's barcode", example = "LH-C001-0001", min_length = 1, max_length = 64)),
     responses(
         (status = 204, description = "recorded"),
         (status = 400, description = "the barcode is over 64 characters (`too-long`)", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
@@ -328,14 +328,14 @@ pub async fn tube_received(
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct RejectBody {
     /// Why, in the lab's words: not blank, at most 500 characters.
-    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
+    #[schema(example = "haemolysed", min_length = 1, max_length = 500, pattern = "\\S")]
     reason: String,
 }
 
 /// The lab will not test the tube; the centre is asked to redraw.
 #[utoipa::path(post, path = "/api/v1/lab/tubes/{barcode}/rejected", tag = "lab",
     security(("bearer" = []), ("session" = [])),
-    params(("barcode" = String, Path, description = "the tube's barcode", min_length = 1, max_length = 64)),
+    params(("barcode" = String, Path, description = "the tube's barcode", example = "LH-C001-0001", min_length = 1, max_length = 64)),
     request_body(content = RejectBody, content_type = "application/json"),
     responses(
         (status = 204, description = "recorded; the centre is asked to redraw"),
@@ -411,10 +411,10 @@ pub async fn list_subscriptions(State(s): State<AppState>, headers: HeaderMap) -
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewSubscription {
     /// Its id (at most 128 characters, not blank).
-    #[schema(min_length = 1, max_length = 128, pattern = "\\S")]
+    #[schema(example = "centre-his", min_length = 1, max_length = 128, pattern = "\\S")]
     id: String,
     /// `all`, `station:<centre>` or `group:<medical group>`.
-    #[schema(max_length = 160, pattern = "^(all|station:.*|group:.*)$")]
+    #[schema(example = "station:LH-C001", max_length = 160, pattern = "^(all|station:.*|group:.*)$")]
     scope: String,
     /// Where deliveries go: `http://`, `https://` or `mllp://`, to a host the
     /// service allows (`hook_hosts`; none configured: loopback only).

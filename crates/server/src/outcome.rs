@@ -129,7 +129,21 @@ pub(crate) struct OperationOutcomeDoc {
 /// codes and plausible values — is refused with 400 or 422 naming the element.
 #[allow(dead_code)]
 #[derive(Serialize, ToSchema)]
-#[schema(as = LabReport)]
+#[schema(as = LabReport, example = json!({
+    "resourceType": "DiagnosticReport",
+    "identifier": [{"system": "urn:labflight:lab:LAB-CH:report", "value": "LAB-CH-LH-C001-0001"}],
+    "status": "final",
+    "code": {"coding": [{"system": "http://loinc.org", "code": "11502-2", "display": "Laboratory report"}]},
+    "contained": [
+        {"resourceType": "Specimen", "id": "specimen",
+         "identifier": [{"system": "urn:labflight:tube", "value": "LH-C001-0001"}]},
+        {"resourceType": "Observation", "id": "obs0", "status": "final",
+         "code": {"coding": [{"system": "http://loinc.org", "code": "718-7", "display": "Hemoglobin [Mass/volume] in Blood"}]},
+         "valueQuantity": {"value": 132.0, "unit": "g/L", "system": "http://unitsofmeasure.org", "code": "g/L"}}
+    ],
+    "specimen": [{"reference": "#specimen"}],
+    "result": [{"reference": "#obs0"}]
+}))]
 pub(crate) struct LabReportDoc {
     /// `DiagnosticReport` or `Bundle`.
     #[serde(rename = "resourceType")]

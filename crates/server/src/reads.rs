@@ -171,7 +171,7 @@ pub(crate) struct TubeCustody {
 /// A tube's state and whole chain of custody (a lab caller: its own lab's tubes only).
 #[utoipa::path(get, path = "/api/v1/tubes/{barcode}", tag = "state",
     security(("bearer" = []), ("session" = [])),
-    params(("barcode" = String, Path, description = "the tube's barcode", min_length = 1, max_length = 64)),
+    params(("barcode" = String, Path, description = "the tube's barcode", example = "LH-C001-0001", min_length = 1, max_length = 64)),
     responses(
         (status = 200, description = "the tube's state and whole chain of custody", body = TubeCustody),
         (status = 400, description = "the barcode is over 64 characters", body = ErrorBody),

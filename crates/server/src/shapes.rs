@@ -36,8 +36,8 @@ pub(crate) enum DroneStatus {
     },
     /// Flying a mission.
     OnMission {
-        /// The mission.
-        mission: String,
+        /// The mission; null for a lab caller when it is another lab's.
+        mission: Option<String>,
     },
     /// Flying back to a pad with no mission.
     Returning {
