@@ -55,7 +55,9 @@ fn require_schemathesis() {
     let out = Command::new("python3")
         .args(["-m", "schemathesis.cli", "--version"])
         .output()
-        .unwrap_or_else(|e| panic!("python3 does not run ({e}); schemathesis {pinned} needs it: {install}"));
+        .unwrap_or_else(|e| {
+            panic!("python3 does not run ({e}); schemathesis {pinned} needs it: {install}")
+        });
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -201,7 +203,11 @@ fn the_live_api_answers_as_its_openapi_document_says() {
         .arg(runs.join("short-seed3"))
         .output()
         .unwrap();
-    assert!(sim.status.success(), "{}", String::from_utf8_lossy(&sim.stderr));
+    assert!(
+        sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
     add_user(&db, "coord", "coordinator", None);
     add_user(&db, "labtech", "lab", Some(LAB));
 
@@ -261,7 +267,10 @@ fn the_live_api_answers_as_its_openapi_document_says() {
             if missions.as_array().is_some_and(|m| !m.is_empty()) {
                 break;
             }
-            assert!(Instant::now() < deadline, "no mission within 90 s: {missions}");
+            assert!(
+                Instant::now() < deadline,
+                "no mission within 90 s: {missions}"
+            );
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
         token

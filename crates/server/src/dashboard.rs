@@ -18,11 +18,11 @@ use axum::{Json, Router};
 use labflight_core::event::Override;
 use labflight_core::{DroneId, LabId, MissionId, StationId};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
+use utoipa::{IntoParams, ToSchema};
 
 pub use crate::state::DashboardContext;
 

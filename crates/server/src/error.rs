@@ -76,10 +76,7 @@ where
 
 /// What a request to no route hears: 404 in the API's error shape.
 pub(crate) async fn no_route(uri: axum::http::Uri) -> ApiError {
-    ApiError(
-        StatusCode::NOT_FOUND,
-        format!("no route `{}`", uri.path()),
-    )
+    ApiError(StatusCode::NOT_FOUND, format!("no route `{}`", uri.path()))
 }
 
 /// What a request with a method its route does not take hears: 405.

@@ -328,7 +328,12 @@ pub async fn tube_received(
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct RejectBody {
     /// Why, in the lab's words: not blank, at most 500 characters.
-    #[schema(example = "haemolysed", min_length = 1, max_length = 500, pattern = "\\S")]
+    #[schema(
+        example = "haemolysed",
+        min_length = 1,
+        max_length = 500,
+        pattern = "\\S"
+    )]
     reason: String,
 }
 
@@ -411,10 +416,19 @@ pub async fn list_subscriptions(State(s): State<AppState>, headers: HeaderMap) -
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewSubscription {
     /// Its id (at most 128 characters, not blank).
-    #[schema(example = "centre-his", min_length = 1, max_length = 128, pattern = "\\S")]
+    #[schema(
+        example = "centre-his",
+        min_length = 1,
+        max_length = 128,
+        pattern = "\\S"
+    )]
     id: String,
     /// `all`, `station:<centre>` or `group:<medical group>`.
-    #[schema(example = "station:LH-C001", max_length = 160, pattern = "^(all|station:.*|group:.*)$")]
+    #[schema(
+        example = "station:LH-C001",
+        max_length = 160,
+        pattern = "^(all|station:.*|group:.*)$"
+    )]
     scope: String,
     /// Where deliveries go: `http://`, `https://` or `mllp://`, to a host the
     /// service allows (`hook_hosts`; none configured: loopback only).
@@ -493,7 +507,8 @@ pub async fn add_subscription(
     if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
     }
-    let n: NewSubscription = match json_body(body, "{\"id\", \"scope\", \"url\", \"secret\"}").await {
+    let n: NewSubscription = match json_body(body, "{\"id\", \"scope\", \"url\", \"secret\"}").await
+    {
         Ok(n) => n,
         Err(o) => return o.into_response(),
     };

@@ -29,7 +29,12 @@ impl IntoResponse for Outcome {
             r.expression.as_deref(),
         );
         let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
-        (status, [(header::CONTENT_TYPE, FHIR_JSON)], body.to_string()).into_response()
+        (
+            status,
+            [(header::CONTENT_TYPE, FHIR_JSON)],
+            body.to_string(),
+        )
+            .into_response()
     }
 }
 
