@@ -324,7 +324,7 @@ pub(crate) async fn small_json<T: serde::de::DeserializeOwned>(
         .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{what}: {e}")))
 }
 
-/// A field over its limit as a 400 naming it.
+/// A field over its limit, or holding a NUL, as a 400 naming it.
 pub(crate) fn bounded<'a>(
     name: &'static str,
     value: &'a str,

@@ -79,6 +79,31 @@ async fn audit_writes(
     response
 }
 
+/// Where in `value` a string (or a key) holds a character below U+0020 other
+/// than tab, CR and LF (FHIR R4 strings may not), as a path from `at`.
+fn control_character(value: &serde_json::Value, at: &str) -> Option<String> {
+    let bad = |s: &str| {
+        s.chars()
+            .any(|c| c < ' ' && !matches!(c, '\t' | '\r' | '\n'))
+    };
+    match value {
+        serde_json::Value::String(s) if bad(s) => Some(at.to_owned()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| control_character(v, &format!("{at}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(k, v)| {
+            let here = format!("{at}.{k}");
+            if bad(k) {
+                Some(here)
+            } else {
+                control_character(v, &here)
+            }
+        }),
+        _ => None,
+    }
+}
+
 /// A blank required field, refused (400, `required`) naming it.
 fn not_blank(name: &'static str, value: &str) -> Result<(), Outcome> {
     if value.trim().is_empty() {
@@ -90,11 +115,16 @@ fn not_blank(name: &'static str, value: &str) -> Result<(), Outcome> {
     }
 }
 
-/// A free-text field over its limit, refused (400, `too-long`) naming the field.
+/// A free-text field over its limit (400, `too-long`) or holding a NUL (400,
+/// `value`), refused naming the field.
 fn bounded(name: &'static str, value: &str, limit: usize) -> Result<(), Outcome> {
-    limits::field(name, value, limit)
-        .map(|_| ())
-        .map_err(|e| Outcome(Refusal::new(400, IssueCode::TooLong, e.to_string()).at(name)))
+    limits::field(name, value, limit).map(|_| ()).map_err(|e| {
+        let code = match e {
+            limits::FieldError::TooLong { .. } => IssueCode::TooLong,
+            limits::FieldError::Nul { .. } => IssueCode::Value,
+        };
+        Outcome(Refusal::new(400, code, e.to_string()).at(name))
+    })
 }
 
 /// The lab the caller acts for: a lab's bearer token or a signed-in `lab` user.
@@ -208,6 +238,25 @@ pub async fn post_result(State(s): State<AppState>, headers: HeaderMap, body: Bo
             .into_response();
         }
     };
+    // FHIR strings hold no control characters but tab, CR and LF; a NUL would
+    // also fail the store (PostgreSQL's text columns refuse it).
+    let root = value["resourceType"]
+        .as_str()
+        .unwrap_or("(root)")
+        .to_owned();
+    if let Some(path) = control_character(&value, &root) {
+        return Outcome(
+            Refusal::new(
+                400,
+                IssueCode::Value,
+                format!(
+                    "{path}: holds a control character (FHIR strings allow only tab, CR and LF)"
+                ),
+            )
+            .at(&path),
+        )
+        .into_response();
+    }
     // No patient data is kept: what is stored is the report without it.
     let dropped = drop_patient_data(&mut value);
     let report = match parse_lab_report(&value) {
@@ -332,7 +381,7 @@ pub(crate) struct RejectBody {
         example = "haemolysed",
         min_length = 1,
         max_length = 500,
-        pattern = "\\S"
+        pattern = "^[^\\u0000]*[^\\u0000\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
     )]
     reason: String,
 }
@@ -420,19 +469,19 @@ pub struct NewSubscription {
         example = "centre-his",
         min_length = 1,
         max_length = 128,
-        pattern = "\\S"
+        pattern = "^[^\\u0000]*[^\\u0000\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
     )]
     id: String,
     /// `all`, `station:<centre>` or `group:<medical group>`.
     #[schema(
         example = "station:LH-C001",
         max_length = 160,
-        pattern = "^(all|station:.*|group:.*)$"
+        pattern = "^(all|station:[^\\u0000]*|group:[^\\u0000]*)$"
     )]
     scope: String,
     /// Where deliveries go: `http://`, `https://` or `mllp://`, to a host the
     /// service allows (`hook_hosts`; none configured: loopback only).
-    #[schema(max_length = 2048, pattern = "^(https?|mllp)://")]
+    #[schema(max_length = 2048, pattern = "^(https?|mllp)://[^\\u0000]*$")]
     url: String,
     /// A Standard Webhooks secret, `whsec_<base64>` (none for `mllp://`).
     #[serde(default)]
@@ -557,10 +606,13 @@ pub async fn add_subscription(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SubscriptionChange {
     /// `all`, `station:<centre>` or `group:<medical group>`.
-    #[schema(max_length = 160, pattern = "^(all|station:.*|group:.*)$")]
+    #[schema(
+        max_length = 160,
+        pattern = "^(all|station:[^\\u0000]*|group:[^\\u0000]*)$"
+    )]
     scope: String,
     /// Where deliveries go, of the same kind as before (`mllp://` stays `mllp://`).
-    #[schema(max_length = 2048, pattern = "^(https?|mllp)://")]
+    #[schema(max_length = 2048, pattern = "^(https?|mllp)://[^\\u0000]*$")]
     url: String,
     /// A new `whsec_<base64>` secret; none keeps the current one.
     #[serde(default)]
@@ -810,5 +862,27 @@ pub async fn resend(
         ))
         .into_response(),
         Err(e) => Outcome(Refusal::new(500, IssueCode::Exception, e.to_string())).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_control_character_anywhere_in_a_report_is_found_with_its_path() {
+        let clean = json!({"a": ["tab\there", {"b": "line\r\nbreak"}], "n": 1});
+        assert_eq!(control_character(&clean, "DiagnosticReport"), None);
+        let nul = json!({"contained": [{"id": "ok"}, {"code": {"text": "x\u{0}y"}}]});
+        assert_eq!(
+            control_character(&nul, "DiagnosticReport").as_deref(),
+            Some("DiagnosticReport.contained[1].code.text")
+        );
+        let key = json!({"ok": {"bad\u{1}key": 1}});
+        assert_eq!(
+            control_character(&key, "Bundle").as_deref(),
+            Some("Bundle.ok.bad\u{1}key")
+        );
     }
 }

@@ -66,12 +66,43 @@ impl Modify for SecuritySchemes {
 )]
 pub struct ApiDoc;
 
+/// What every bounded text field also refuses: a NUL (`limits::field`).
+const NO_NUL: &str = "^[^\\u0000]*$";
+
+/// The document as served: utoipa's, with every bounded text field that states
+/// no pattern of its own saying it takes no NUL — said here once rather than on
+/// each field (fields with a pattern exclude NUL in it).
+pub(crate) fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    refuse_nul(&mut doc);
+    doc
+}
+
+fn refuse_nul(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let string = match map.get("type") {
+                Some(Value::String(t)) => t == "string",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            if string && map.contains_key("maxLength") && !map.contains_key("pattern") {
+                map.insert("pattern".into(), Value::String(NO_NUL.into()));
+            }
+            map.values_mut().for_each(refuse_nul);
+        }
+        Value::Array(items) => items.iter_mut().for_each(refuse_nul),
+        _ => {}
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/openapi.json", get(openapi))
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+async fn openapi() -> Json<serde_json::Value> {
+    Json(document())
 }
 
 #[cfg(test)]
@@ -94,7 +125,7 @@ mod tests {
     }
 
     fn doc() -> serde_json::Value {
-        serde_json::to_value(ApiDoc::openapi()).unwrap()
+        document()
     }
 
     /// A parameter's schema, by route, method and name.
@@ -115,7 +146,12 @@ mod tests {
     fn the_documented_bounds_are_the_ones_the_handlers_check() {
         use crate::limits;
         let doc = doc();
-        let max = |v: &serde_json::Value| v["maxLength"].as_u64().map(|n| n as usize);
+        let max = |v: &serde_json::Value| {
+            // Every bounded field also refuses a NUL, and says so.
+            let pattern = v["pattern"].as_str().unwrap_or_default();
+            assert!(pattern.contains("[^\\u0000"), "no NUL rule: {v}");
+            v["maxLength"].as_u64().map(|n| n as usize)
+        };
         for (path, method, name, limit) in [
             ("/api/v1/tubes/{barcode}", "get", "barcode", limits::BARCODE),
             (
