@@ -1,8 +1,8 @@
 //! The labs' side of the API: `POST /api/v1/lab/results` takes a FHIR R4
 //! DiagnosticReport (Observations contained, or a Bundle) naming the tube by its
 //! Specimen barcode; labs also mark tubes received or rejected. A bearer token per
-//! lab; every refusal is a FHIR OperationOutcome. The result-sharing subscriptions
-//! and deliveries are managed here too (admin token).
+//! lab; every refusal is a FHIR OperationOutcome (`outcome.rs`). The
+//! result-sharing subscriptions and deliveries are managed here too (admin token).
 
 use crate::auth::{Caller, Role, audit, bearer, identify};
 use crate::control::{Accepted, Control, Refusal, TubeAtLab};
