@@ -25,6 +25,13 @@ if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(0 if m.version("f
   python3 -m pip install --quiet 'fhir.resources==6.4.*'
 fi
 
+# The OpenAPI conformance fuzzer tests/openapi_conformance.rs runs (schemathesis,
+# pinned in tests/openapi/requirements.txt), asked by its installed version.
+st_pinned="$(sed -n 's/^schemathesis==//p' tests/openapi/requirements.txt)"
+if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(0 if m.version("schemathesis") == sys.argv[1] else 1)' "$st_pinned" 2>/dev/null; then
+  python3 -m pip install --quiet -r tests/openapi/requirements.txt
+fi
+
 # The dashboard's browser test: Debian's Chromium (no browser download) and
 # playwright-core from the npm registry. The dashboard's own Leaflet is installed
 # by the server crate's build script.

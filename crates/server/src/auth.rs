@@ -291,9 +291,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/auth/me", get(me))
 }
 
+/// A sign-in.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Login {
+    /// The user name (at most 64 characters).
+    #[schema(example = "alice", max_length = 64)]
     pub user: String,
+    /// The password (at most 256 characters).
+    #[schema(max_length = 256)]
     pub password: String,
     /// Also return the session token in the body, for scripts sending it as a
     /// bearer token (the browser uses the HttpOnly cookie and leaves this out).
@@ -319,7 +324,7 @@ pub(crate) async fn small_json<T: serde::de::DeserializeOwned>(
         .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{what}: {e}")))
 }
 
-/// A field over its limit as a 400 naming it.
+/// A field over its limit, or holding a NUL, as a 400 naming it.
 pub(crate) fn bounded<'a>(
     name: &'static str,
     value: &'a str,
@@ -381,12 +386,34 @@ fn session_cookie_header(s: &AppState, token: &str, max_age: i64) -> Option<Head
     .ok()
 }
 
+/// Who signed in, and the session token when asked for (`api_token`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SignedIn {
+    /// The caller.
+    #[serde(flatten)]
+    pub caller: Caller,
+    /// The session token, to send as `Authorization: Bearer <token>`; only when
+    /// the sign-in asked for it with `api_token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
 /// Signs in; sets the session cookie and returns the caller (and, when asked
 /// with `api_token`, the token for scripts). Throttled per user name and per
-/// source address: 429 with `Retry-After`.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
-    responses((status = 200, description = "signed in", body = Caller), (status = 401, description = "wrong user or password"),
-        (status = 429, description = "too many attempts: see Retry-After")))]
+/// source address: 429 with `Retry-After`. The body is read as JSON whatever
+/// its declared content type.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
+    request_body(content = Login, content_type = "application/json"),
+    responses(
+        (status = 200, description = "signed in; `Set-Cookie` carries the session (HttpOnly, SameSite=Strict)", body = SignedIn,
+            headers(("Set-Cookie" = String, description = "labflight_session=<token>; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200"))),
+        (status = 400, description = "not the JSON expected, or a field over its limit", body = crate::error::ErrorBody),
+        (status = 401, description = "wrong user or password (the same answer for an unknown user)", body = crate::error::ErrorBody),
+        (status = 413, description = "the body is over 16 KiB", body = crate::error::ErrorBody),
+        (status = 429, description = "too many attempts for this user name or from this address", body = crate::error::ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds until the next attempt is let in"))),
+        (status = 500, description = "the store failed", body = crate::error::ErrorBody),
+        (status = 503, description = "every password-hashing slot stayed busy; try again shortly", body = crate::error::ErrorBody)))]
 pub(crate) async fn login(State(s): State<AppState>, request: axum::extract::Request) -> Response {
     match login_inner(&s, request).await {
         Ok(r) => r,
@@ -449,11 +476,11 @@ async fn login_inner(s: &AppState, request: axum::extract::Request) -> Result<Re
         expires_at: Some(expires_at),
     };
     audit(s, &caller, "login", None, "ok", None).await;
-    let mut body = serde_json::to_value(&caller).unwrap_or_default();
-    if login.api_token {
-        body["token"] = serde_json::Value::String(token.clone());
-    }
-    let mut resp = Json(body).into_response();
+    let mut resp = Json(SignedIn {
+        caller,
+        token: login.api_token.then(|| token.clone()),
+    })
+    .into_response();
     if let Some(v) = session_cookie_header(s, &token, session_lifetime().num_seconds()) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -470,7 +497,13 @@ fn signed_out(s: &AppState) -> Response {
 }
 
 /// Ends the session (cookie or bearer), and with it any live feed it opened.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204, description = "signed out")))]
+/// Answers 204 whether or not a session was open.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    security((), ("bearer" = []), ("session" = [])),
+    responses(
+        (status = 204, description = "signed out; `Set-Cookie` clears the session cookie",
+            headers(("Set-Cookie" = String, description = "labflight_session=; Max-Age=0"))),
+        (status = 500, description = "the store failed", body = crate::error::ErrorBody)))]
 pub(crate) async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
     if let Ok(Some(caller)) = identify(&s, &headers).await {
         audit(&s, &caller, "logout", None, "ok", None).await;
@@ -485,17 +518,32 @@ pub(crate) async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Res
     signed_out(&s)
 }
 
+/// A password change.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct PasswordChange {
+    /// The current password.
+    #[schema(max_length = 256)]
     pub current: String,
+    /// The new password: 8 to 256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub new: String,
 }
 
 /// Changes the signed-in user's password: every session of the user ends (this
-/// one too, and the live feeds they opened). Throttled like sign-in.
-#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
-    responses((status = 204, description = "changed; signed out everywhere"), (status = 401, description = "wrong current password"),
-        (status = 400, description = "new password too short or too long"), (status = 429, description = "too many attempts")))]
+/// one too, and the live feeds they opened). Throttled like sign-in. The body
+/// is read as JSON whatever its declared content type.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth",
+    security(("bearer" = []), ("session" = [])),
+    request_body(content = PasswordChange, content_type = "application/json"),
+    responses(
+        (status = 204, description = "changed; signed out everywhere"),
+        (status = 400, description = "a configured token has no password; not the JSON expected; the new password too short or too long", body = crate::error::ErrorBody),
+        (status = 401, description = "not signed in, or the wrong current password", body = crate::error::ErrorBody),
+        (status = 413, description = "the body is over 16 KiB", body = crate::error::ErrorBody),
+        (status = 429, description = "too many attempts for this user or from this address", body = crate::error::ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds until the next attempt is let in"))),
+        (status = 500, description = "the store failed", body = crate::error::ErrorBody),
+        (status = 503, description = "every password-hashing slot stayed busy; try again shortly", body = crate::error::ErrorBody)))]
 pub(crate) async fn change_password(
     State(s): State<AppState>,
     request: axum::extract::Request,
@@ -586,7 +634,8 @@ async fn change_password_inner(
 
 /// Who is signed in.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
-    responses((status = 200, description = "the caller", body = Caller), (status = 401, description = "not signed in")))]
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "the caller", body = Caller), crate::error::SignedInRefusals))]
 pub(crate) async fn me(
     State(s): State<AppState>,
     headers: HeaderMap,

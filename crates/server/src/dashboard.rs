@@ -6,7 +6,7 @@
 
 use crate::auth::{Caller, READERS, Role, audit, identify, require};
 use crate::control::{Control, Refusal};
-use crate::error::ApiError;
+use crate::error::{Api, ApiError, ErrorBody};
 use crate::state::{AppState, FeedFrame};
 use crate::view::{self, Frame, View};
 use axum::extract::{Path, State};
@@ -17,12 +17,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use labflight_core::event::Override;
 use labflight_core::{DroneId, LabId, MissionId, StationId};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
+use utoipa::{IntoParams, ToSchema};
 
 pub use crate::state::DashboardContext;
 
@@ -35,6 +35,35 @@ const FEED_PERIOD: std::time::Duration = std::time::Duration::from_millis(1000);
 /// An open live feed re-checks its session at least this often (and at once
 /// when a session ends on this server).
 const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What an accepted control or acknowledgement answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Acknowledged {
+    /// Always true.
+    pub accepted: bool,
+}
+
+fn acknowledged() -> Response {
+    (StatusCode::ACCEPTED, Json(Acknowledged { accepted: true })).into_response()
+}
+
+/// What any coordinator's control may hear besides its own answers.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum ControlRefusals {
+    /// Not signed in: no session cookie, and no valid bearer token.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// Signed in, but not as a coordinator.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// The store failed; the log has the details under the correlation id.
+    #[response(status = 500)]
+    Internal(ErrorBody),
+    /// The service core is not running, or stopped.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -144,7 +173,11 @@ pub async fn run_feed(s: AppState) {
 
 /// The map layers as GeoJSON FeatureCollections.
 #[utoipa::path(get, path = "/api/v1/map", tag = "dashboard",
-    responses((status = 200, description = "{district, subdistricts, nofly, stations, labs, pads}: GeoJSON FeatureCollections")))]
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "the map layers", body = crate::shapes::MapLayers),
+        (status = 503, description = "the dashboard is not configured on this server", body = ErrorBody),
+        crate::error::SignedInRefusals))]
 pub(crate) async fn map(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -155,7 +188,11 @@ pub(crate) async fn map(
 
 /// The live view: KPIs, centres, labs, drones, boxes, missions, tubes at risk, alerts, deliveries.
 #[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard",
-    responses((status = 200, description = "the live view", body = View), (status = 401, description = "not signed in")))]
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "the live view (a lab caller's scoped to its lab)", body = View),
+        (status = 503, description = "the service is starting, or the dashboard is not configured", body = ErrorBody),
+        crate::error::SignedInRefusals))]
 pub(crate) async fn dashboard(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -173,7 +210,11 @@ pub(crate) async fn dashboard(
 /// frame, every few seconds and whenever a session ends: once the session is
 /// gone (sign-out, password change, expiry) it sends `signed_out` and closes.
 #[utoipa::path(get, path = "/api/v1/live", tag = "dashboard",
-    responses((status = 200, description = "text/event-stream of `view` events (View JSON), ending with `signed_out` when the session ends")))]
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`view` events (View JSON) as the view changes, ending with `signed_out` when the session ends",
+            content_type = "text/event-stream", body = String),
+        crate::error::SignedInRefusals))]
 pub(crate) async fn live(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -246,18 +287,27 @@ async fn feed_one(
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// How much of the audit log to read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct AuditQuery {
+    /// How many entries (default 200; a number outside 1..=5000 is clamped to it).
+    #[param(minimum = 1, maximum = 5000)]
     pub limit: Option<i64>,
 }
 
 /// The audit log, newest first (coordinators).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "dashboard",
-    responses((status = 200, description = "audit entries, newest first")))]
+    security(("bearer" = []), ("session" = [])),
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "audit entries, newest first", body = [crate::shapes::AuditEntry]),
+        (status = 400, description = "the query does not parse (`limit` is not a 64-bit integer)", body = ErrorBody),
+        crate::error::RoleRefusals))]
 pub(crate) async fn audit_log(
     State(s): State<AppState>,
     headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<AuditQuery>,
+    Api(axum::extract::Query(q)): Api<axum::extract::Query<AuditQuery>>,
 ) -> Result<Response, ApiError> {
     require(&s, &headers, &[Role::Coordinator]).await?;
     let entries = s
@@ -268,14 +318,19 @@ pub(crate) async fn audit_log(
     Ok(Json(entries).into_response())
 }
 
-/// Acknowledges an alert.
+/// Acknowledges an alert (coordinators).
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/ack", tag = "dashboard",
-    params(("id" = String, Path, description = "the alert's command id")),
-    responses((status = 202, description = "acknowledged"), (status = 404, description = "no such alert")))]
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "the alert's command id", min_length = 1, max_length = 128)),
+    responses(
+        (status = 202, description = "acknowledged", body = Acknowledged),
+        (status = 400, description = "the id is over 128 characters", body = ErrorBody),
+        (status = 404, description = "no such alert", body = ErrorBody),
+        crate::error::RoleRefusals))]
 pub(crate) async fn ack_alert(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Api(Path(id)): Api<Path<String>>,
 ) -> Result<Response, ApiError> {
     let caller = require(&s, &headers, &[Role::Coordinator]).await?;
     crate::auth::bounded("alert id", &id, crate::limits::ID)?;
@@ -297,7 +352,7 @@ pub(crate) async fn ack_alert(
         return Err(ApiError(StatusCode::NOT_FOUND, format!("no alert `{id}`")));
     }
     audit(&s, &caller, "ack_alert", Some(&id), "ok", None).await;
-    Ok((StatusCode::ACCEPTED, Json(json!({"accepted": true}))).into_response())
+    Ok(acknowledged())
 }
 
 /// Sends an override through the service core and audit-logs it.
@@ -354,7 +409,7 @@ async fn steer(s: &AppState, headers: &HeaderMap, action: Override) -> Result<Re
     match rx.await.map_err(|_| stopped())? {
         Ok(_) => {
             audit(s, &caller, &name, Some(&target), "ok", None).await;
-            Ok((StatusCode::ACCEPTED, Json(json!({"accepted": true}))).into_response())
+            Ok(acknowledged())
         }
         Err(Refusal {
             status,
@@ -380,7 +435,8 @@ async fn steer(s: &AppState, headers: &HeaderMap, action: Override) -> Result<Re
 
 /// Grounds the whole fleet (drones in the air return or land).
 #[utoipa::path(post, path = "/api/v1/control/fleet/ground", tag = "control",
-    responses((status = 202, description = "accepted"), (status = 403, description = "not a coordinator")))]
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 202, description = "accepted and journaled", body = Acknowledged), ControlRefusals))]
 pub(crate) async fn ground(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -390,7 +446,8 @@ pub(crate) async fn ground(
 
 /// Releases a fleet grounded by a coordinator.
 #[utoipa::path(post, path = "/api/v1/control/fleet/release", tag = "control",
-    responses((status = 202, description = "accepted"), (status = 403, description = "not a coordinator")))]
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 202, description = "accepted and journaled", body = Acknowledged), ControlRefusals))]
 pub(crate) async fn release(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -400,11 +457,17 @@ pub(crate) async fn release(
 
 /// Pauses a drone: it takes no new mission (an assigned one is aborted and re-planned).
 #[utoipa::path(post, path = "/api/v1/control/drones/{id}/pause", tag = "control",
-    params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such drone")))]
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "the drone's id", example = "D-001", min_length = 1, max_length = 128)),
+    responses(
+        (status = 202, description = "accepted and journaled", body = Acknowledged),
+        (status = 400, description = "the id is over 128 characters", body = ErrorBody),
+        (status = 404, description = "no such drone", body = ErrorBody),
+        ControlRefusals))]
 pub(crate) async fn pause_drone(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Api(Path(id)): Api<Path<String>>,
 ) -> Result<Response, ApiError> {
     steer(
         &s,
@@ -418,11 +481,17 @@ pub(crate) async fn pause_drone(
 
 /// Resumes a paused drone.
 #[utoipa::path(post, path = "/api/v1/control/drones/{id}/resume", tag = "control",
-    params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such drone")))]
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "the drone's id", example = "D-001", min_length = 1, max_length = 128)),
+    responses(
+        (status = 202, description = "accepted and journaled", body = Acknowledged),
+        (status = 400, description = "the id is over 128 characters", body = ErrorBody),
+        (status = 404, description = "no such drone", body = ErrorBody),
+        ControlRefusals))]
 pub(crate) async fn resume_drone(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Api(Path(id)): Api<Path<String>>,
 ) -> Result<Response, ApiError> {
     steer(
         &s,
@@ -436,11 +505,17 @@ pub(crate) async fn resume_drone(
 
 /// Marks a lab unavailable: nothing more is sent there; drones on the way are redirected.
 #[utoipa::path(post, path = "/api/v1/control/labs/{id}/unavailable", tag = "control",
-    params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such lab")))]
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "the lab's id", example = "LAB-CH", min_length = 1, max_length = 128)),
+    responses(
+        (status = 202, description = "accepted and journaled", body = Acknowledged),
+        (status = 400, description = "the id is over 128 characters", body = ErrorBody),
+        (status = 404, description = "no such lab", body = ErrorBody),
+        ControlRefusals))]
 pub(crate) async fn lab_unavailable(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Api(Path(id)): Api<Path<String>>,
 ) -> Result<Response, ApiError> {
     steer(
         &s,
@@ -454,11 +529,17 @@ pub(crate) async fn lab_unavailable(
 
 /// Makes a lab available again.
 #[utoipa::path(post, path = "/api/v1/control/labs/{id}/available", tag = "control",
-    params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such lab")))]
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "the lab's id", example = "LAB-CH", min_length = 1, max_length = 128)),
+    responses(
+        (status = 202, description = "accepted and journaled", body = Acknowledged),
+        (status = 400, description = "the id is over 128 characters", body = ErrorBody),
+        (status = 404, description = "no such lab", body = ErrorBody),
+        ControlRefusals))]
 pub(crate) async fn lab_available(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Api(Path(id)): Api<Path<String>>,
 ) -> Result<Response, ApiError> {
     steer(
         &s,
@@ -472,11 +553,17 @@ pub(crate) async fn lab_available(
 
 /// Sends a drone to a centre now, for whatever it has sealed.
 #[utoipa::path(post, path = "/api/v1/control/stations/{id}/force-pickup", tag = "control",
-    params(("id" = String, Path)), responses((status = 202, description = "accepted"), (status = 404, description = "no such centre")))]
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "the centre's id", example = "LH-C001", min_length = 1, max_length = 128)),
+    responses(
+        (status = 202, description = "accepted and journaled", body = Acknowledged),
+        (status = 400, description = "the id is over 128 characters", body = ErrorBody),
+        (status = 404, description = "no such centre", body = ErrorBody),
+        ControlRefusals))]
 pub(crate) async fn force_pickup(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Api(Path(id)): Api<Path<String>>,
 ) -> Result<Response, ApiError> {
     steer(
         &s,
@@ -488,27 +575,35 @@ pub(crate) async fn force_pickup(
     .await
 }
 
+/// The drone to give a mission to.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Reassign {
+    /// The drone's id.
+    #[schema(example = "D-002", min_length = 1, max_length = 128)]
     pub drone: String,
 }
 
-/// Gives an assigned (not yet picked up) mission to another drone.
+/// Gives an assigned (not yet picked up) mission to another drone. The body is
+/// read as JSON whatever its declared content type.
 #[utoipa::path(post, path = "/api/v1/control/missions/{id}/reassign", tag = "control",
-    params(("id" = String, Path)), request_body = Reassign,
-    responses((status = 202, description = "accepted"), (status = 404, description = "no such mission or drone"), (status = 409, description = "the mission can no longer be reassigned")))]
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "the mission's id", example = "M-000001", min_length = 1, max_length = 128)),
+    request_body(content = Reassign, content_type = "application/json"),
+    responses(
+        (status = 202, description = "accepted and journaled", body = Acknowledged),
+        (status = 400, description = "not the JSON expected, or an id over 128 characters", body = ErrorBody),
+        (status = 404, description = "no such mission or drone", body = ErrorBody),
+        (status = 409, description = "the mission is past assignment, or the drone is not available", body = ErrorBody),
+        (status = 413, description = "the body is over 16 KiB", body = ErrorBody),
+        ControlRefusals))]
 pub(crate) async fn reassign(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
+    Api(Path(id)): Api<Path<String>>,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let r: Reassign = serde_json::from_slice(&body).map_err(|e| {
-        ApiError(
-            StatusCode::BAD_REQUEST,
-            format!("reassign body: expected {{\"drone\": \"<id>\"}}: {e}"),
-        )
-    })?;
+    let r: Reassign =
+        crate::auth::small_json(body, "reassign body: expected {\"drone\": \"<id>\"}").await?;
     steer(
         &s,
         &headers,

@@ -36,7 +36,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "every part is up: database, broker, core, delivery, outbox; with the journal sequence"), (status = 503, description = "a part is down: which, and what was seen")))]
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses(
+        (status = 200, description = "every part is up: database, broker, core, delivery, outbox; with the journal sequence", body = Report),
+        (status = 503, description = "a part is down: which, and what was seen", body = Report)))]
 pub(crate) async fn healthz(State(s): State<AppState>) -> Response {
     let report = check(&s).await;
     let status = if report.healthy() {
@@ -47,7 +50,8 @@ pub(crate) async fn healthz(State(s): State<AppState>) -> Response {
     (status, Json(report)).into_response()
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text format")))]
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub(crate) async fn metrics(State(s): State<AppState>) -> Response {
     (
         [(
@@ -60,19 +64,26 @@ pub(crate) async fn metrics(State(s): State<AppState>) -> Response {
 }
 
 /// One part's state.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
 pub(crate) struct Part {
+    /// `database`, `broker`, `core`, `delivery` or `outbox`.
+    #[schema(value_type = String)]
     pub name: &'static str,
+    /// Whether it is up.
     pub up: bool,
     /// What was seen, in words (an error, a lag, an age).
     pub detail: String,
 }
 
 /// Every part, and whether all are up.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct Report {
+    /// `ok` or `unhealthy`.
+    #[schema(value_type = String, pattern = "^(ok|unhealthy)$")]
     pub status: &'static str,
+    /// The last journal entry committed (none when the database does not answer).
     pub journal_seq: Option<i64>,
+    /// Each part.
     pub parts: Vec<Part>,
 }
 

@@ -1,13 +1,15 @@
 //! The labs' side of the API: `POST /api/v1/lab/results` takes a FHIR R4
 //! DiagnosticReport (Observations contained, or a Bundle) naming the tube by its
 //! Specimen barcode; labs also mark tubes received or rejected. A bearer token per
-//! lab; every refusal is a FHIR OperationOutcome. The result-sharing subscriptions
-//! and deliveries are managed here too (admin token).
+//! lab; every refusal is a FHIR OperationOutcome (`outcome.rs`). The
+//! result-sharing subscriptions and deliveries are managed here too (admin token).
 
 use crate::auth::{Caller, Role, audit, bearer, identify};
 use crate::control::{Accepted, Control, Refusal, TubeAtLab};
 use crate::limits;
+use crate::outcome::{FHIR_JSON, Fhir, Outcome, body_bytes, json_body};
 use crate::state::AppState;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,10 +19,10 @@ use labflight_hooks::fhir::{
     IssueCode, IssueSeverity, check_plausible, drop_patient_data, operation_outcome,
     parse_lab_report,
 };
-use labflight_store::Subscription;
-use serde::Deserialize;
-use serde_json::json;
+use labflight_store::{Attempt, OutboxItem, Subscription};
+use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
+use utoipa::{IntoParams, ToSchema};
 
 /// Largest report body accepted.
 const MAX_REPORT_BYTES: usize = 1024 * 1024;
@@ -77,33 +79,52 @@ async fn audit_writes(
     response
 }
 
-/// A refusal as `application/fhir+json` OperationOutcome.
-pub struct Outcome(pub Refusal);
-
-impl IntoResponse for Outcome {
-    fn into_response(self) -> Response {
-        let r = self.0;
-        let body = operation_outcome(
-            IssueSeverity::Error,
-            r.code,
-            &r.diagnostics,
-            r.expression.as_deref(),
-        );
-        let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/fhir+json")],
-            body.to_string(),
-        )
-            .into_response()
+/// Where in `value` a string (or a key) holds a character below U+0020 other
+/// than tab, CR and LF (FHIR R4 strings may not), as a path from `at`.
+fn control_character(value: &serde_json::Value, at: &str) -> Option<String> {
+    let bad = |s: &str| {
+        s.chars()
+            .any(|c| c < ' ' && !matches!(c, '\t' | '\r' | '\n'))
+    };
+    match value {
+        serde_json::Value::String(s) if bad(s) => Some(at.to_owned()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| control_character(v, &format!("{at}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(k, v)| {
+            let here = format!("{at}.{k}");
+            if bad(k) {
+                Some(here)
+            } else {
+                control_character(v, &here)
+            }
+        }),
+        _ => None,
     }
 }
 
-/// A free-text field over its limit, refused (400, `too-long`) naming the field.
+/// A blank required field, refused (400, `required`) naming it.
+fn not_blank(name: &'static str, value: &str) -> Result<(), Outcome> {
+    if value.trim().is_empty() {
+        Err(Outcome(
+            Refusal::new(400, IssueCode::Required, format!("{name} is blank")).at(name),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A free-text field over its limit (400, `too-long`) or holding a NUL (400,
+/// `value`), refused naming the field.
 fn bounded(name: &'static str, value: &str, limit: usize) -> Result<(), Outcome> {
-    limits::field(name, value, limit)
-        .map(|_| ())
-        .map_err(|e| Outcome(Refusal::new(400, IssueCode::TooLong, e.to_string()).at(name)))
+    limits::field(name, value, limit).map(|_| ()).map_err(|e| {
+        let code = match e {
+            limits::FieldError::TooLong { .. } => IssueCode::TooLong,
+            limits::FieldError::Nul { .. } => IssueCode::Value,
+        };
+        Outcome(Refusal::new(400, code, e.to_string()).at(name))
+    })
 }
 
 /// The lab the caller acts for: a lab's bearer token or a signed-in `lab` user.
@@ -182,24 +203,30 @@ async fn ask(
         .map_err(Outcome)
 }
 
-#[utoipa::path(post, path = "/api/v1/lab/results", tag = "lab", request_body(content = String, content_type = "application/fhir+json", description = "FHIR R4 DiagnosticReport (Observations contained) or Bundle, naming the tube by Specimen.identifier"), responses((status = 201, description = "accepted"), (status = 200, description = "the same report again: nothing changed"), (status = 400, description = "OperationOutcome"), (status = 409, description = "OperationOutcome")))]
-pub async fn post_result(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
+/// A lab's verified (or preliminary) result for one tube, as FHIR R4. The body
+/// is read as JSON whatever its declared content type.
+#[utoipa::path(post, path = "/api/v1/lab/results", tag = "lab",
+    security(("bearer" = []), ("session" = [])),
+    request_body(description = "FHIR R4 DiagnosticReport (Observations and Specimen contained) or a Bundle holding them, naming the tube by Specimen.identifier; at most 1 MiB",
+        content((crate::outcome::LabReportDoc = "application/fhir+json"), (crate::outcome::LabReportDoc = "application/json"))),
+    responses(
+        (status = 201, description = "accepted (`informational`; says which patient data was dropped, if any)", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 200, description = "the same report again: nothing changed (`duplicate`)", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 400, description = "not JSON, not a report this API reads, or a field over its limit; the expression names the element", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 404, description = "no tube with the Specimen's barcode", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 409, description = "the tube was not received by this lab, is already resulted, or the report id names another tube", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 413, description = "the body is over 1 MiB (`too-costly`)", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 422, description = "an Observation's value is implausible (`business-rule`)", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        crate::outcome::LabRefusals))]
+pub async fn post_result(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let lab = match lab_of(&s, &headers).await {
         Ok(c) => c.lab.unwrap_or_default(),
         Err(o) => return o.into_response(),
     };
-    if body.len() > MAX_REPORT_BYTES {
-        return Outcome(Refusal::new(
-            413,
-            IssueCode::TooCostly,
-            format!("report is {} bytes, at most {MAX_REPORT_BYTES}", body.len()),
-        ))
-        .into_response();
-    }
+    let body = match body_bytes(body, MAX_REPORT_BYTES).await {
+        Ok(b) => b,
+        Err(o) => return o.into_response(),
+    };
     let mut value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
@@ -211,6 +238,25 @@ pub async fn post_result(
             .into_response();
         }
     };
+    // FHIR strings hold no control characters but tab, CR and LF; a NUL would
+    // also fail the store (PostgreSQL's text columns refuse it).
+    let root = value["resourceType"]
+        .as_str()
+        .unwrap_or("(root)")
+        .to_owned();
+    if let Some(path) = control_character(&value, &root) {
+        return Outcome(
+            Refusal::new(
+                400,
+                IssueCode::Value,
+                format!(
+                    "{path}: holds a control character (FHIR strings allow only tab, CR and LF)"
+                ),
+            )
+            .at(&path),
+        )
+        .into_response();
+    }
     // No patient data is kept: what is stored is the report without it.
     let dropped = drop_patient_data(&mut value);
     let report = match parse_lab_report(&value) {
@@ -266,7 +312,7 @@ pub async fn post_result(
     {
         Ok(Accepted::New) => (
             StatusCode::CREATED,
-            [(header::CONTENT_TYPE, "application/fhir+json")],
+            [(header::CONTENT_TYPE, FHIR_JSON)],
             operation_outcome(
                 IssueSeverity::Information,
                 IssueCode::Informational,
@@ -278,7 +324,7 @@ pub async fn post_result(
             .into_response(),
         Ok(Accepted::Duplicate) => (
             StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/fhir+json")],
+            [(header::CONTENT_TYPE, FHIR_JSON)],
             operation_outcome(
                 IssueSeverity::Information,
                 IssueCode::Duplicate,
@@ -292,11 +338,20 @@ pub async fn post_result(
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/lab/tubes/{barcode}/received", tag = "lab", params(("barcode" = String, Path)), responses((status = 204, description = "recorded"), (status = 404, description = "OperationOutcome: no such tube")))]
+/// The lab has the tube in its hands.
+#[utoipa::path(post, path = "/api/v1/lab/tubes/{barcode}/received", tag = "lab",
+    security(("bearer" = []), ("session" = [])),
+    params(("barcode" = String, Path, description = "the tube's barcode", example = "LH-C001-0001", min_length = 1, max_length = 64)),
+    responses(
+        (status = 204, description = "recorded"),
+        (status = 400, description = "the barcode is over 64 characters (`too-long`)", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 404, description = "no such tube", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 409, description = "the tube is not on its way to this lab, or already received elsewhere (`business-rule`)", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        crate::outcome::LabRefusals))]
 pub async fn tube_received(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(barcode): Path<String>,
+    Fhir(Path(barcode)): Fhir<Path<String>>,
 ) -> Response {
     let lab = match lab_of(&s, &headers).await {
         Ok(c) => c.lab.unwrap_or_default(),
@@ -318,20 +373,43 @@ pub async fn tube_received(
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct RejectBody {
+/// Why a lab will not test a tube.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct RejectBody {
+    /// Why, in the lab's words: not blank, at most 500 characters.
+    #[schema(
+        example = "haemolysed",
+        min_length = 1,
+        max_length = 500,
+        pattern = "^[^\\u0000]*[^\\u0000\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     reason: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/lab/tubes/{barcode}/rejected", tag = "lab", params(("barcode" = String, Path)), request_body(content = String, content_type = "application/json", description = "{\"reason\": \"…\"}"), responses((status = 204, description = "recorded; the centre is asked to redraw"), (status = 409, description = "OperationOutcome")))]
+/// The lab will not test the tube; the centre is asked to redraw.
+#[utoipa::path(post, path = "/api/v1/lab/tubes/{barcode}/rejected", tag = "lab",
+    security(("bearer" = []), ("session" = [])),
+    params(("barcode" = String, Path, description = "the tube's barcode", example = "LH-C001-0001", min_length = 1, max_length = 64)),
+    request_body(content = RejectBody, content_type = "application/json"),
+    responses(
+        (status = 204, description = "recorded; the centre is asked to redraw"),
+        (status = 400, description = "no reason, a blank one, or a field over its limit", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 404, description = "no such tube", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 409, description = "the tube was not received by this lab, or is already resulted (`business-rule`)", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 413, description = "the body is over 16 KiB", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        crate::outcome::LabRefusals))]
 pub async fn tube_rejected(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(barcode): Path<String>,
-    body: axum::body::Bytes,
+    Fhir(Path(barcode)): Fhir<Path<String>>,
+    body: Body,
 ) -> Response {
     let lab = match lab_of(&s, &headers).await {
         Ok(c) => c.lab.unwrap_or_default(),
+        Err(o) => return o.into_response(),
+    };
+    let body = match body_bytes(body, limits::SMALL_BODY).await {
+        Ok(b) => b,
         Err(o) => return o.into_response(),
     };
     let reason = serde_json::from_slice::<RejectBody>(&body)
@@ -368,7 +446,11 @@ pub async fn tube_rejected(
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/hooks/subscriptions", tag = "hooks", responses((status = 200, description = "result-sharing subscriptions")))]
+/// The result-sharing subscriptions (their secrets are never shown).
+#[utoipa::path(get, path = "/api/v1/hooks/subscriptions", tag = "hooks",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "result-sharing subscriptions", body = [crate::shapes::Subscription]),
+        crate::outcome::HookRefusals))]
 pub async fn list_subscriptions(State(s): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
@@ -379,14 +461,31 @@ pub async fn list_subscriptions(State(s): State<AppState>, headers: HeaderMap) -
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A new result-sharing subscription.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct NewSubscription {
+    /// Its id (at most 128 characters, not blank).
+    #[schema(
+        example = "centre-his",
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000]*[^\\u0000\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     id: String,
     /// `all`, `station:<centre>` or `group:<medical group>`.
+    #[schema(
+        example = "station:LH-C001",
+        max_length = 160,
+        pattern = "^(all|station:[^\\u0000]*|group:[^\\u0000]*)$"
+    )]
     scope: String,
+    /// Where deliveries go: `http://`, `https://` or `mllp://`, to a host the
+    /// service allows (`hook_hosts`; none configured: loopback only).
+    #[schema(max_length = 2048, pattern = "^(https?|mllp)://[^\\u0000]*$")]
     url: String,
     /// A Standard Webhooks secret, `whsec_<base64>` (none for `mllp://`).
     #[serde(default)]
+    #[schema(max_length = 512)]
     secret: String,
 }
 
@@ -438,16 +537,31 @@ async fn subscriptions_changed(s: &AppState) {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/hooks/subscriptions", tag = "hooks", request_body(content = String, content_type = "application/json", description = "{id, scope: all|station:<id>|group:<id>, url, secret: whsec_…}"), responses((status = 201, description = "created"), (status = 400, description = "OperationOutcome"), (status = 409, description = "OperationOutcome: the id is taken (change it with PUT)")))]
+/// Adds a result-sharing subscription. The body is read as JSON whatever its
+/// declared content type.
+#[utoipa::path(post, path = "/api/v1/hooks/subscriptions", tag = "hooks",
+    security(("bearer" = []), ("session" = [])),
+    request_body(content = NewSubscription, content_type = "application/json"),
+    responses(
+        (status = 201, description = "created", body = crate::shapes::Subscription),
+        (status = 400, description = "not the JSON expected, a blank id, a field over its limit, an unknown scope, a bad secret, or a URL to a host not allowed", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 409, description = "the id is taken (change it with PUT)", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 413, description = "the body is over 16 KiB", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        crate::outcome::HookRefusals))]
 pub async fn add_subscription(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Json(n): Json<NewSubscription>,
+    body: Body,
 ) -> Response {
     if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
     }
-    if let Err(o) = bounded("id", &n.id, limits::ID) {
+    let n: NewSubscription = match json_body(body, "{\"id\", \"scope\", \"url\", \"secret\"}").await
+    {
+        Ok(n) => n,
+        Err(o) => return o.into_response(),
+    };
+    if let Err(o) = bounded("id", &n.id, limits::ID).and_then(|()| not_blank("id", &n.id)) {
         return o.into_response();
     }
     if let Err(o) = check_subscription(&s, &n.scope, &n.url, &n.secret) {
@@ -488,25 +602,51 @@ pub async fn add_subscription(
     (StatusCode::CREATED, Json(sub)).into_response()
 }
 
-#[derive(Debug, Deserialize)]
+/// A subscription's new scope, URL and (optionally) secret.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct SubscriptionChange {
     /// `all`, `station:<centre>` or `group:<medical group>`.
+    #[schema(
+        max_length = 160,
+        pattern = "^(all|station:[^\\u0000]*|group:[^\\u0000]*)$"
+    )]
     scope: String,
+    /// Where deliveries go, of the same kind as before (`mllp://` stays `mllp://`).
+    #[schema(max_length = 2048, pattern = "^(https?|mllp)://[^\\u0000]*$")]
     url: String,
     /// A new `whsec_<base64>` secret; none keeps the current one.
     #[serde(default)]
+    #[schema(max_length = 512)]
     secret: Option<String>,
 }
 
-#[utoipa::path(put, path = "/api/v1/hooks/subscriptions/{id}", tag = "hooks", params(("id" = String, Path)), request_body(content = String, content_type = "application/json", description = "{scope: all|station:<id>|group:<id>, url, secret?: whsec_… (absent: unchanged)}"), responses((status = 200, description = "changed (and active again); the audit log keeps the old and new URL"), (status = 400, description = "OperationOutcome"), (status = 404, description = "OperationOutcome: no such subscription")))]
+/// Changes a subscription (and makes it active again); the audit log keeps the
+/// old and new URL. The body is read as JSON whatever its declared content type.
+#[utoipa::path(put, path = "/api/v1/hooks/subscriptions/{id}", tag = "hooks",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "the subscription's id", min_length = 1, max_length = 128)),
+    request_body(content = SubscriptionChange, content_type = "application/json"),
+    responses(
+        (status = 200, description = "changed, and active again", body = crate::shapes::Subscription),
+        (status = 400, description = "not the JSON expected, a field over its limit, an unknown scope, a bad secret, a URL to a host not allowed, or a switch between mllp:// and http(s)://", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 404, description = "no such subscription", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 413, description = "the body is over 16 KiB", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        crate::outcome::HookRefusals))]
 pub async fn change_subscription(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    Json(c): Json<SubscriptionChange>,
+    Fhir(Path(id)): Fhir<Path<String>>,
+    body: Body,
 ) -> Response {
     let caller = match admin(&s, &headers).await {
         Ok(caller) => caller,
+        Err(o) => return o.into_response(),
+    };
+    if let Err(o) = bounded("id", &id, limits::ID) {
+        return o.into_response();
+    }
+    let c: SubscriptionChange = match json_body(body, "{\"scope\", \"url\", \"secret\"?}").await {
+        Ok(c) => c,
         Err(o) => return o.into_response(),
     };
     let current = match s.store.subscriptions().await {
@@ -585,11 +725,19 @@ pub async fn change_subscription(
     (StatusCode::OK, Json(sub)).into_response()
 }
 
-#[utoipa::path(delete, path = "/api/v1/hooks/subscriptions/{id}", tag = "hooks", params(("id" = String, Path)), responses((status = 204, description = "removed; its undelivered items are dead (listed in /api/v1/hooks/deliveries with the deletion as their error)"), (status = 404, description = "no such subscription")))]
+/// Removes a subscription.
+#[utoipa::path(delete, path = "/api/v1/hooks/subscriptions/{id}", tag = "hooks",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "the subscription's id", min_length = 1, max_length = 128)),
+    responses(
+        (status = 204, description = "removed; its undelivered items are dead (listed in /api/v1/hooks/deliveries with the deletion as their error)"),
+        (status = 400, description = "the id is over 128 characters", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 404, description = "no such subscription", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        crate::outcome::HookRefusals))]
 pub async fn remove_subscription(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Fhir(Path(id)): Fhir<Path<String>>,
 ) -> Response {
     let caller = match admin(&s, &headers).await {
         Ok(caller) => caller,
@@ -620,16 +768,38 @@ pub async fn remove_subscription(
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Which deliveries to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
+    /// Only this tube's deliveries.
+    #[param(max_length = 64)]
     barcode: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/hooks/deliveries", tag = "hooks", params(("barcode" = Option<String>, Query)), responses((status = 200, description = "deliveries with their attempts")))]
+/// A delivery with its attempts.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Delivery {
+    /// The delivery.
+    #[schema(value_type = crate::shapes::OutboxItem)]
+    delivery: OutboxItem,
+    /// Its attempts, in order.
+    #[schema(value_type = Vec<crate::shapes::Attempt>)]
+    attempts: Vec<Attempt>,
+}
+
+/// Every delivery owed to a subscriber, with its attempts.
+#[utoipa::path(get, path = "/api/v1/hooks/deliveries", tag = "hooks",
+    security(("bearer" = []), ("session" = [])),
+    params(DeliveryQuery),
+    responses(
+        (status = 200, description = "deliveries with their attempts", body = [Delivery]),
+        (status = 400, description = "the query does not parse, or the barcode is over 64 characters", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        crate::outcome::HookRefusals))]
 pub async fn deliveries(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<DeliveryQuery>,
+    Fhir(Query(q)): Fhir<Query<DeliveryQuery>>,
 ) -> Response {
     if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
@@ -650,16 +820,27 @@ pub async fn deliveries(
     let mut out = Vec::with_capacity(items.len());
     for i in items {
         let attempts = s.store.attempts(&i.webhook_id).await.unwrap_or_default();
-        out.push(json!({"delivery": i, "attempts": attempts}));
+        out.push(Delivery {
+            delivery: i,
+            attempts,
+        });
     }
     Json(out).into_response()
 }
 
-#[utoipa::path(post, path = "/api/v1/hooks/deliveries/{webhook_id}/resend", tag = "hooks", params(("webhook_id" = String, Path)), responses((status = 202, description = "queued again, same webhook id"), (status = 404, description = "unknown or already queued")))]
+/// Queues a delivery again, with the same webhook id.
+#[utoipa::path(post, path = "/api/v1/hooks/deliveries/{webhook_id}/resend", tag = "hooks",
+    security(("bearer" = []), ("session" = [])),
+    params(("webhook_id" = String, Path, description = "the delivery's id", min_length = 1, max_length = 128)),
+    responses(
+        (status = 202, description = "queued again, same webhook id"),
+        (status = 400, description = "the id is over 128 characters", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        (status = 404, description = "unknown or already queued", body = crate::outcome::OperationOutcomeDoc, content_type = "application/fhir+json"),
+        crate::outcome::HookRefusals))]
 pub async fn resend(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(webhook_id): Path<String>,
+    Fhir(Path(webhook_id)): Fhir<Path<String>>,
 ) -> Response {
     if let Err(o) = admin(&s, &headers).await {
         return o.into_response();
@@ -681,5 +862,27 @@ pub async fn resend(
         ))
         .into_response(),
         Err(e) => Outcome(Refusal::new(500, IssueCode::Exception, e.to_string())).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_control_character_anywhere_in_a_report_is_found_with_its_path() {
+        let clean = json!({"a": ["tab\there", {"b": "line\r\nbreak"}], "n": 1});
+        assert_eq!(control_character(&clean, "DiagnosticReport"), None);
+        let nul = json!({"contained": [{"id": "ok"}, {"code": {"text": "x\u{0}y"}}]});
+        assert_eq!(
+            control_character(&nul, "DiagnosticReport").as_deref(),
+            Some("DiagnosticReport.contained[1].code.text")
+        );
+        let key = json!({"ok": {"bad\u{1}key": 1}});
+        assert_eq!(
+            control_character(&key, "Bundle").as_deref(),
+            Some("Bundle.ok.bad\u{1}key")
+        );
     }
 }

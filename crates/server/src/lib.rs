@@ -14,8 +14,10 @@
 //!   [`replay`], `assets.rs` (the embedded web app), and [`auth`] (sign-in, and
 //!   the caller checks the other handlers use).
 //! - What the handlers share: [`AppState`] and the types it holds (`state.rs`),
-//!   [`ApiError`] (`error.rs`), the sign-in guard (`guard.rs`), secrets
-//!   (`secret.rs`), the replay catalogue (`replay_catalog.rs`).
+//!   [`ApiError`] (`error.rs`) and the labs' OperationOutcome (`outcome.rs`),
+//!   the sign-in guard (`guard.rs`), secrets (`secret.rs`), the replay
+//!   catalogue (`replay_catalog.rs`), and the document-only JSON shapes of other
+//!   crates' records (`shapes.rs`).
 //! - Leaves: [`control`] (requests to the service core), [`view`] (the
 //!   dashboard's view of a state), [`metrics`], [`tasks`], `limits.rs`.
 
@@ -32,11 +34,13 @@ mod lab;
 mod limits;
 pub mod metrics;
 mod openapi;
+mod outcome;
 mod reads;
 pub mod replay;
 mod replay_catalog;
 mod routes;
 mod secret;
+mod shapes;
 mod state;
 pub mod tasks;
 pub mod view;

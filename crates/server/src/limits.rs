@@ -1,5 +1,6 @@
 //! Every bound on what crosses the HTTP edge, in one place: free-text field
-//! lengths (checked with `field`, refused naming the field and its limit), the
+//! lengths and the NUL character no database column takes (checked with
+//! `field`, refused naming the field and what is wrong), the
 //! audit row's parts, the sign-in throttle and the password-hashing pool. The
 //! table in docs/dashboard.md lists the same numbers.
 
@@ -52,33 +53,44 @@ pub const HASHING_AT_ONCE: usize = 2;
 /// How long a sign-in waits for a hashing slot before it is refused (503).
 pub const HASHING_WAIT: Duration = Duration::from_secs(10);
 
-/// A field over its limit: the error names the field, its length and the limit.
+/// A refused field: the error names it and says what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TooLong {
-    pub field: &'static str,
-    pub len: usize,
-    pub limit: usize,
+pub enum FieldError {
+    /// Over its limit: its length and the limit.
+    TooLong {
+        field: &'static str,
+        len: usize,
+        limit: usize,
+    },
+    /// Holds a NUL character, which PostgreSQL's text columns refuse: taken in,
+    /// it would fail the store (a 500, or a core retrying a commit for ever).
+    Nul { field: &'static str },
 }
 
-impl std::fmt::Display for TooLong {
+impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} is {} characters, at most {} allowed",
-            self.field, self.len, self.limit
-        )
+        match self {
+            FieldError::TooLong { field, len, limit } => {
+                write!(f, "{field} is {len} characters, at most {limit} allowed")
+            }
+            FieldError::Nul { field } => {
+                write!(f, "{field} holds a NUL character, which is not allowed")
+            }
+        }
     }
 }
 
-/// `value` when it is at most `limit` characters long.
-pub fn field<'a>(name: &'static str, value: &'a str, limit: usize) -> Result<&'a str, TooLong> {
+/// `value` when it is at most `limit` characters long and holds no NUL.
+pub fn field<'a>(name: &'static str, value: &'a str, limit: usize) -> Result<&'a str, FieldError> {
     let len = value.chars().count();
     if len > limit {
-        Err(TooLong {
+        Err(FieldError::TooLong {
             field: name,
             len,
             limit,
         })
+    } else if value.contains('\0') {
+        Err(FieldError::Nul { field: name })
     } else {
         Ok(value)
     }
@@ -105,14 +117,26 @@ mod tests {
         assert_eq!(field("barcode", &at, BARCODE), Ok(at.as_str()));
         let over = "é".repeat(BARCODE + 1);
         let e = field("barcode", &over, BARCODE).unwrap_err();
-        assert_eq!(e.field, "barcode");
-        assert_eq!(e.len, BARCODE + 1, "counted in characters, not bytes");
+        assert!(
+            matches!(e, FieldError::TooLong { field: "barcode", len, .. } if len == BARCODE + 1),
+            "counted in characters, not bytes: {e:?}"
+        );
         assert_eq!(
             e.to_string(),
             format!(
                 "barcode is {} characters, at most {BARCODE} allowed",
                 BARCODE + 1
             )
+        );
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_naming_the_field() {
+        let e = field("reason", "bad\0reason", REASON).unwrap_err();
+        assert_eq!(e, FieldError::Nul { field: "reason" });
+        assert_eq!(
+            e.to_string(),
+            "reason holds a NUL character, which is not allowed"
         );
     }
 

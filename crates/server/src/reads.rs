@@ -4,15 +4,18 @@
 //! missions and tubes ([`crate::view::LabScope`]).
 
 use crate::auth::{Caller, READERS, require};
-use crate::error::ApiError;
+use crate::error::{Api, ApiError, ErrorBody};
 use crate::state::AppState;
 use crate::view::LabScope;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
-use labflight_dispatch::state::State as DispatchState;
-use serde_json::json;
+use labflight_core::Instant;
+use labflight_core::custody::CustodyStep;
+use labflight_dispatch::state::{State as DispatchState, TubeState};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,25 +31,61 @@ fn lab_scope(caller: &Caller, state: &DispatchState) -> Option<LabScope> {
     caller.lab.as_deref().map(|lab| LabScope::new(state, lab))
 }
 
-#[utoipa::path(get, path = "/api/v1/status", tag = "service", responses((status = 200, description = "scenario, policy, service time, counts")))]
-pub async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let snap = s.current_snapshot()?;
-    let st = &snap.state;
-    Ok(Json(json!({
-        "now": snap.now,
-        "scenario": snap.scenario,
-        "policy": snap.policy,
-        "speed": snap.speed,
-        "journal_seq": snap.journal_seq,
-        "drones": st.drones.len(),
-        "boxes": st.boxes.len(),
-        "tubes": st.tubes.len(),
-        "missions": st.missions.len(),
-        "fleet_grounded": st.fleet_grounded(),
-    })))
+/// What the service is running, and how far it is.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Status {
+    /// Service time.
+    #[schema(value_type = String, format = DateTime)]
+    now: Instant,
+    /// The scenario's name.
+    scenario: String,
+    /// The dispatch policy's name.
+    policy: String,
+    /// Service time per wall-clock second.
+    speed: f64,
+    /// The last journal entry committed.
+    journal_seq: i64,
+    /// Drones in the fleet.
+    drones: usize,
+    /// Boxes sealed today.
+    boxes: usize,
+    /// Tubes in those boxes.
+    tubes: usize,
+    /// Missions and van runs issued today.
+    missions: usize,
+    /// The fleet is grounded (by a coordinator or the weather).
+    fleet_grounded: bool,
 }
 
-#[utoipa::path(get, path = "/api/v1/drones", tag = "state", responses((status = 200, description = "the fleet as the dispatcher sees it"), (status = 401, description = "not signed in")))]
+/// What the service is running, and how far it is (open to anyone).
+#[utoipa::path(get, path = "/api/v1/status", tag = "service",
+    responses(
+        (status = 200, description = "scenario, policy, service time, counts", body = Status),
+        (status = 503, description = "the service is starting", body = ErrorBody)))]
+pub async fn status(State(s): State<AppState>) -> Result<Json<Status>, ApiError> {
+    let snap = s.current_snapshot()?;
+    let st = &snap.state;
+    Ok(Json(Status {
+        now: snap.now,
+        scenario: snap.scenario.clone(),
+        policy: snap.policy.clone(),
+        speed: snap.speed,
+        journal_seq: snap.journal_seq,
+        drones: st.drones.len(),
+        boxes: st.boxes.len(),
+        tubes: st.tubes.len(),
+        missions: st.missions.len(),
+        fleet_grounded: st.fleet_grounded(),
+    }))
+}
+
+/// The fleet as the dispatcher sees it; a lab caller sees no other lab's mission ids.
+#[utoipa::path(get, path = "/api/v1/drones", tag = "state",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "the fleet as the dispatcher sees it", body = [crate::shapes::Drone]),
+        (status = 503, description = "the service is starting", body = ErrorBody),
+        crate::error::SignedInRefusals))]
 pub async fn drones(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -70,7 +109,13 @@ pub async fn drones(
     Ok(Json(drones))
 }
 
-#[utoipa::path(get, path = "/api/v1/missions", tag = "state", responses((status = 200, description = "every mission of the day"), (status = 401, description = "not signed in")))]
+/// Every mission and van run of the day (a lab caller's: those to its lab).
+#[utoipa::path(get, path = "/api/v1/missions", tag = "state",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "every mission of the day", body = [crate::shapes::Mission]),
+        (status = 503, description = "the service is starting", body = ErrorBody),
+        crate::error::SignedInRefusals))]
 pub async fn missions(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -87,7 +132,13 @@ pub async fn missions(
     Ok(Json(serde_json::to_value(missions).unwrap_or_default()))
 }
 
-#[utoipa::path(get, path = "/api/v1/boxes", tag = "state", responses((status = 200, description = "every sealed box"), (status = 401, description = "not signed in")))]
+/// Every box sealed today (a lab caller's: those bound for its lab).
+#[utoipa::path(get, path = "/api/v1/boxes", tag = "state",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "every sealed box", body = [crate::shapes::SpecimenBox]),
+        (status = 503, description = "the service is starting", body = ErrorBody),
+        crate::error::SignedInRefusals))]
 pub async fn boxes(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -104,12 +155,33 @@ pub async fn boxes(
     Ok(Json(serde_json::to_value(boxes).unwrap_or_default()))
 }
 
-#[utoipa::path(get, path = "/api/v1/tubes/{barcode}", tag = "state", params(("barcode" = String, Path)), responses((status = 200, description = "the tube's state and whole chain of custody"), (status = 404, description = "no such tube")))]
+/// A tube and its whole chain of custody.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TubeCustody {
+    /// The tube.
+    barcode: String,
+    /// Its state now, as the dispatcher tracks it (none once it is forgotten).
+    #[schema(value_type = Option<crate::shapes::TubeState>)]
+    state: Option<TubeState>,
+    /// Every custody step, in order.
+    #[schema(value_type = Vec<crate::shapes::CustodyStep>)]
+    custody: Vec<CustodyStep>,
+}
+
+/// A tube's state and whole chain of custody (a lab caller: its own lab's tubes only).
+#[utoipa::path(get, path = "/api/v1/tubes/{barcode}", tag = "state",
+    security(("bearer" = []), ("session" = [])),
+    params(("barcode" = String, Path, description = "the tube's barcode", example = "LH-C001-0001", min_length = 1, max_length = 64)),
+    responses(
+        (status = 200, description = "the tube's state and whole chain of custody", body = TubeCustody),
+        (status = 400, description = "the barcode is over 64 characters", body = ErrorBody),
+        (status = 404, description = "no such tube (or, for a lab, another lab's)", body = ErrorBody),
+        crate::error::SignedInRefusals))]
 pub async fn tube(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(barcode): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    Api(Path(barcode)): Api<Path<String>>,
+) -> Result<Json<TubeCustody>, ApiError> {
     let caller = require(&s, &headers, READERS).await?;
     crate::auth::bounded("barcode", &barcode, crate::limits::BARCODE)?;
     // A lab asking for another lab's tube hears what it would for no tube at all.
@@ -137,7 +209,9 @@ pub async fn tube(
             .get(&labflight_core::TubeBarcode::new(&barcode))
             .cloned()
     });
-    Ok(Json(
-        json!({"barcode": barcode, "state": state, "custody": custody}),
-    ))
+    Ok(Json(TubeCustody {
+        barcode,
+        state,
+        custody,
+    }))
 }

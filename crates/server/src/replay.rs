@@ -7,7 +7,7 @@
 //! [`crate::replay_catalog`], and this module is their API.
 
 use crate::auth::{ALL_LABS, audit, require};
-use crate::error::ApiError;
+use crate::error::{Api, ApiError, ErrorBody};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -15,17 +15,24 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 
 pub use crate::replay_catalog::{
     FrameRenderer, JOURNAL_FILE, ReplayCatalog, ReplayLoader, ReplayRun, RunEntry,
 };
 
+/// An opened run, ready to scrub.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct Opened {
+    /// The run's id.
     pub id: String,
+    /// Service time of the first frame, local.
     pub start: String,
+    /// Service time of the last frame, local.
     pub end: String,
+    /// How many frames (`i` runs from 0 to `frames - 1`).
     pub frames: usize,
+    /// Service seconds between frames.
     pub step_s: i64,
 }
 
@@ -47,7 +54,11 @@ fn catalog(s: &AppState) -> Result<&ReplayCatalog, ApiError> {
 
 /// The recorded runs that can be replayed.
 #[utoipa::path(get, path = "/api/v1/replay/runs", tag = "replay",
-    responses((status = 200, description = "recorded runs", body = [RunEntry])))]
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "recorded runs", body = [RunEntry]),
+        (status = 503, description = "replay is not configured on this server", body = ErrorBody),
+        crate::error::RoleRefusals))]
 pub(crate) async fn runs(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -60,26 +71,34 @@ pub(crate) async fn runs(
         .map(Json)
 }
 
+/// The run to open.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct OpenRun {
+    /// The run's id, as listed by `GET /api/v1/replay/runs`.
     pub run: String,
 }
 
-/// Re-runs a recorded journal into frames for the time slider.
-#[utoipa::path(post, path = "/api/v1/replay/open", tag = "replay", request_body = OpenRun,
-    responses((status = 200, description = "opened", body = Opened), (status = 404, description = "no such run")))]
+/// Re-runs a recorded journal into frames for the time slider. The body is read
+/// as JSON whatever its declared content type.
+#[utoipa::path(post, path = "/api/v1/replay/open", tag = "replay",
+    security(("bearer" = []), ("session" = [])),
+    request_body(content = OpenRun, content_type = "application/json"),
+    responses(
+        (status = 200, description = "opened", body = Opened),
+        (status = 400, description = "not the JSON expected", body = ErrorBody),
+        (status = 404, description = "no such run", body = ErrorBody),
+        (status = 413, description = "the body is over 16 KiB", body = ErrorBody),
+        (status = 422, description = "the run's journal cannot be replayed here (the error says why)", body = ErrorBody),
+        (status = 503, description = "replay is not configured on this server", body = ErrorBody),
+        crate::error::RoleRefusals))]
 pub(crate) async fn open(
     State(s): State<AppState>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<Json<Opened>, ApiError> {
     let caller = require(&s, &headers, ALL_LABS).await?;
-    let req: OpenRun = serde_json::from_slice(&body).map_err(|e| {
-        ApiError(
-            StatusCode::BAD_REQUEST,
-            format!("open body: expected {{\"run\": \"<id>\"}}: {e}"),
-        )
-    })?;
+    let req: OpenRun =
+        crate::auth::small_json(body, "open body: expected {\"run\": \"<id>\"}").await?;
     let state = s.clone();
     let id = req.run.clone();
     let run = tokio::task::spawn_blocking(move || catalog(&state)?.open(&id))
@@ -95,20 +114,29 @@ pub(crate) async fn open(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+/// Which frame.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct FrameQuery {
-    pub i: usize,
+    /// The frame's index, from 0.
+    pub i: u32,
 }
 
 /// One frame of an opened run: a View with `mode: replay`.
 #[utoipa::path(get, path = "/api/v1/replay/{id}/frame", tag = "replay",
-    params(("id" = String, Path), ("i" = usize, Query, description = "frame index")),
-    responses((status = 200, description = "the view at that frame", body = crate::view::View), (status = 404, description = "run not open or frame out of range")))]
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "the run's id", min_length = 1), FrameQuery),
+    responses(
+        (status = 200, description = "the view at that frame", body = crate::view::View),
+        (status = 400, description = "the query does not parse (`i` missing or not a frame index)", body = ErrorBody),
+        (status = 404, description = "the run is not open, or the frame is out of range", body = ErrorBody),
+        (status = 503, description = "replay is not configured on this server", body = ErrorBody),
+        crate::error::RoleRefusals))]
 pub(crate) async fn frame(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<FrameQuery>,
+    Api(Path(id)): Api<Path<String>>,
+    Api(Query(q)): Api<Query<FrameQuery>>,
 ) -> Result<Response, ApiError> {
     require(&s, &headers, ALL_LABS).await?;
     let run = catalog(&s)?.find_open(&id).ok_or_else(|| {
@@ -117,7 +145,7 @@ pub(crate) async fn frame(
             format!("run `{id}` is not open (POST /api/v1/replay/open first)"),
         )
     })?;
-    let i = q.i;
+    let i = q.i as usize;
     let text = tokio::task::spawn_blocking(move || run.frame(i))
         .await
         .map_err(ApiError::internal)?

@@ -1,6 +1,7 @@
 //! The whole HTTP surface: every handler module's routes merged into one
 //! router over the shared [`AppState`], with the security headers on every
-//! answer. Nothing in the crate depends on this module but `lib.rs`.
+//! answer; an unknown route (404) or method (405) is answered in the API's
+//! error shape. Nothing in the crate depends on this module but `lib.rs`.
 
 use crate::state::AppState;
 use axum::Router;
@@ -19,6 +20,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::replay::routes())
         .merge(crate::openapi::routes())
         .merge(crate::assets::routes())
+        .fallback(crate::error::no_route)
+        .method_not_allowed_fallback(crate::error::wrong_method)
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
