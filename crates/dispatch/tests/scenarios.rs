@@ -228,7 +228,7 @@ fn boxes_due_at_the_same_time_go_first_that_would_pass_their_stability_limit() {
     // cutoff (12:05), well before either box's stability limit (12:50, 13:20):
     // at that moment both pickups were due at 12:05.
     assert!(
-        plans[0].why.summary.contains("due at the lab by 04:05 UTC"),
+        plans[0].why.summary.contains("due at the lab by 12:05"),
         "{}",
         plans[0].why.summary
     );
@@ -619,7 +619,7 @@ fn grounded_without_a_van_each_waiting_box_is_flagged_once() {
         flagged[0].message.contains("no van")
             && flagged[0]
                 .message
-                .contains(&limit.format("%H:%M UTC").to_string()),
+                .contains(&limit.with_timezone(&d.world().offset).format("%H:%M").to_string()),
         "{}",
         flagged[0].message
     );
