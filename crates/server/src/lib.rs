@@ -18,7 +18,8 @@
 //!   the sign-in guard (`guard.rs`), secrets (`secret.rs`), the replay
 //!   catalogue (`replay_catalog.rs`), and the document-only JSON shapes of other
 //!   crates' records (`shapes.rs`).
-//! - Leaves: [`control`] (requests to the service core), [`view`] (the
+//! - Leaves: [`control`] (requests to the service core), `lab_backlog.rs` (a
+//!   lab's lines: queue, throughput, time to clear, trend), [`view`] (the
 //!   dashboard's view of a state), [`metrics`], [`tasks`], `limits.rs`.
 
 #![deny(missing_docs)]
@@ -31,6 +32,7 @@ mod error;
 mod guard;
 pub mod health;
 mod lab;
+mod lab_backlog;
 mod limits;
 pub mod metrics;
 mod openapi;

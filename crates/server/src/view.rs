@@ -117,6 +117,8 @@ pub struct LabView {
     pub queue: BTreeMap<String, u32>,
     /// Tubes on their way, by discipline.
     pub inbound: BTreeMap<String, u32>,
+    /// Each test family's queue, throughput, time to clear and last hour's trend.
+    pub lines: Vec<crate::lab_backlog::LabLine>,
 }
 
 /// A drone on the map.
@@ -453,6 +455,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
             .map(|(f, n)| (f.as_str().to_owned(), *n))
             .collect()
     };
+    let mut lines = crate::lab_backlog::lab_lines(world, state);
     let labs = world
         .labs
         .values()
@@ -470,6 +473,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
                     .unwrap_or_default(),
                 queue: ls.map(|s| by_family(&s.backlog)).unwrap_or_default(),
                 inbound: ls.map(|s| by_family(&s.inbound)).unwrap_or_default(),
+                lines: lines.remove(&l.id).unwrap_or_default(),
             }
         })
         .collect();
