@@ -61,6 +61,9 @@ pub struct Lab {
     pub id: LabId,
     /// Its name, for people.
     pub name: String,
+    /// The same name in Chinese, for the coordinators' dashboard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_zh: Option<String>,
     /// The medical group whose HQ lab this is, if any.
     pub group: Option<GroupId>,
     /// Where it is.

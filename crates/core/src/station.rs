@@ -20,6 +20,9 @@ pub struct Station {
     pub id: StationId,
     /// Synthetic display name (positions and names are illustrative).
     pub name: String,
+    /// The same name in Chinese, for the coordinators' dashboard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_zh: Option<String>,
     /// The subdistrict it lies in.
     pub subdistrict: String,
     /// Its medical group.

@@ -199,6 +199,11 @@ fn station(raw: &Raw, gcj02: bool, space: &Airspace) -> Result<Station, String> 
     Ok(Station {
         id: StationId::from(id),
         name: raw.get("name")?.to_owned(),
+        name_zh: raw
+            .fields
+            .get("name_zh")
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty()),
         subdistrict: raw.get("subdistrict")?.to_owned(),
         group: GroupId::from(raw.get("group")?),
         tier,

@@ -86,6 +86,8 @@ pub struct StationView {
     pub id: String,
     /// The centre's name.
     pub name: String,
+    /// The centre's name in Chinese, when the map data has it.
+    pub name_zh: Option<String>,
     /// Latitude.
     pub lat: f64,
     /// Longitude.
@@ -103,6 +105,8 @@ pub struct LabView {
     pub id: String,
     /// The lab's name.
     pub name: String,
+    /// The lab's name in Chinese, when the map data has it.
+    pub name_zh: Option<String>,
     /// Latitude.
     pub lat: f64,
     /// Longitude.
@@ -443,6 +447,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
         .map(|s| StationView {
             id: s.id.to_string(),
             name: s.name.clone(),
+            name_zh: s.name_zh.clone(),
             lat: s.position.lat,
             lon: s.position.lon,
             pending: pending_at.get(s.id.as_str()).copied().unwrap_or(0),
@@ -464,6 +469,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
             LabView {
                 id: l.id.to_string(),
                 name: l.name.clone(),
+                name_zh: l.name_zh.clone(),
                 lat: l.position.lat,
                 lon: l.position.lon,
                 unavailable: ls.is_some_and(|s| s.unavailable),

@@ -63,6 +63,7 @@ impl Builder {
         self.stations.push(Station {
             id: StationId::from(id),
             name: format!("Test Centre {id}"),
+            name_zh: None,
             subdistrict: "Longhua".into(),
             group: GroupId::from(group),
             tier: Tier::Community,
@@ -93,6 +94,7 @@ impl Builder {
         self.labs.push(Lab {
             id: LabId::from(id),
             name: format!("Test Lab {id}"),
+            name_zh: None,
             group: group.map(GroupId::from),
             position: at_km(east, north),
             analyzers,

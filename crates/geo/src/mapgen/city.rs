@@ -96,7 +96,10 @@ pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
             ));
             lab(
                 &format!("LAB-G{:02}", i + 1),
-                &format!("Group {:02} HQ hospital lab", i + 1),
+                (
+                    &format!("Group {:02} HQ hospital lab", i + 1),
+                    &format!("第{:02}医疗集团总院检验科", i + 1),
+                ),
                 Some(&format!("G{:02}", i + 1)),
                 p.lat,
                 p.lon,
@@ -160,6 +163,7 @@ pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
         stations.push(Station {
             id: id.clone(),
             name: format!("City Centre {:04}", i + 1),
+            name_zh: Some(format!("社康中心{:04}", i + 1)),
             subdistrict: format!("G{:02}", nearest + 1),
             group: GroupId::new(format!("G{:02}", nearest + 1)),
             tier: Tier::Community,
@@ -224,6 +228,10 @@ fn make_largest_regional(stations: &mut [Station]) {
         let s = &mut stations[i];
         s.tier = Tier::Regional;
         s.name = format!("Group {} Regional Centre", area.trim_start_matches('G'));
+        s.name_zh = Some(format!(
+            "第{}医疗集团区域社康中心",
+            area.trim_start_matches('G')
+        ));
     }
 }
 

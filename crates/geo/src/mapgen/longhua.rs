@@ -87,7 +87,10 @@ pub fn generate_longhua(seed: u64) -> MapData {
     let labs = vec![
         lab(
             "LAB-PH",
-            "Longhua District People's Hospital lab",
+            (
+                "Longhua District People's Hospital lab",
+                "龙华区人民医院检验科",
+            ),
             Some("PH"),
             22.6519,
             114.0297,
@@ -95,7 +98,10 @@ pub fn generate_longhua(seed: u64) -> MapData {
         ),
         lab(
             "LAB-CH",
-            "Longhua District Central Hospital lab",
+            (
+                "Longhua District Central Hospital lab",
+                "龙华区中心医院检验科",
+            ),
             Some("CH"),
             22.6930,
             114.0425,
@@ -103,7 +109,10 @@ pub fn generate_longhua(seed: u64) -> MapData {
         ),
         lab(
             "LAB-MCH",
-            "Longhua District Maternal and Child Health Hospital lab",
+            (
+                "Longhua District Maternal and Child Health Hospital lab",
+                "龙华区妇幼保健院检验科",
+            ),
             None,
             22.6377,
             114.0436,
@@ -229,6 +238,11 @@ pub fn generate_longhua(seed: u64) -> MapData {
                 } else {
                     format!("{} Centre {:02}", s.0, j)
                 },
+                name_zh: Some(if regional {
+                    format!("{}区域社康中心", s.1)
+                } else {
+                    format!("{}社康中心{:02}", s.1, j)
+                }),
                 id: id.clone(),
                 subdistrict: s.0.into(),
                 group: GroupId::from(s.2),

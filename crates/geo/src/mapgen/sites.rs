@@ -40,7 +40,7 @@ pub(super) fn hq_analyzers() -> Vec<Analyzer> {
 /// A lab open 07:00-20:00 with 15 minutes of reception and of verification.
 pub(super) fn lab(
     id: &str,
-    name: &str,
+    (name, name_zh): (&str, &str),
     group: Option<&str>,
     lat: f64,
     lon: f64,
@@ -49,6 +49,7 @@ pub(super) fn lab(
     Lab {
         id: LabId::from(id),
         name: name.into(),
+        name_zh: Some(name_zh.into()),
         group: group.map(GroupId::from),
         position: LatLon::new(lat, lon),
         analyzers,
