@@ -26,8 +26,10 @@ use utoipa::{IntoParams, ToSchema};
 
 pub use crate::state::DashboardContext;
 
-/// Alerts shown on the dashboard.
-const ALERTS_SHOWN: i64 = 50;
+/// Alerts shown on the dashboard (the badge counts all unacknowledged ones).
+const ALERTS_SHOWN: i64 = 200;
+/// Alerts one bulk acknowledgement may name.
+const BULK_ACK_MAX: usize = 200;
 /// Hook deliveries listed on the dashboard.
 const DELIVERIES_SHOWN: i64 = 20;
 /// The live feed is rebuilt at most this often.
@@ -72,6 +74,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/live", get(live))
         .route("/api/v1/audit", get(audit_log))
         .route("/api/v1/alerts/{id}/ack", post(ack_alert))
+        .route("/api/v1/alerts/ack", post(ack_alerts))
         .route("/api/v1/control/fleet/ground", post(ground))
         .route("/api/v1/control/fleet/release", post(release))
         .route("/api/v1/control/drones/{id}/pause", post(pause_drone))
@@ -118,9 +121,14 @@ async fn live_frame(
             .await
             .map_err(ApiError::internal)?,
     );
+    let unacked = s
+        .store
+        .unacked_alert_count()
+        .await
+        .map_err(ApiError::internal)?;
     let world = Arc::clone(&ctx.world);
     let state = Arc::clone(&snap.state);
-    let view = tokio::task::spawn_blocking(move || {
+    let mut view = tokio::task::spawn_blocking(move || {
         view::build(
             &world,
             &snap.state,
@@ -137,6 +145,7 @@ async fn live_frame(
     })
     .await
     .map_err(ApiError::internal)?;
+    view.alerts_unacked = usize::try_from(unacked).unwrap_or(0);
     Ok((view, state))
 }
 
@@ -353,6 +362,83 @@ pub(crate) async fn ack_alert(
     }
     audit(&s, &caller, "ack_alert", Some(&id), "ok", None).await;
     Ok(acknowledged())
+}
+
+/// The alerts to acknowledge at once.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct AckAlerts {
+    /// The alerts' command ids.
+    #[schema(min_items = 1, max_items = 200)]
+    pub ids: Vec<String>,
+}
+
+/// What a bulk acknowledgement did.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AlertsAcknowledged {
+    /// Always true.
+    pub accepted: bool,
+    /// The ids acknowledged now or before.
+    pub acknowledged: Vec<String>,
+    /// The ids no alert has.
+    pub unknown: Vec<String>,
+}
+
+/// Acknowledges several alerts in one request (coordinators), e.g. a group of
+/// alerts about one box or everything a filter shows. Each is audited like a
+/// single acknowledgement; ids no alert has are listed, not refused.
+#[utoipa::path(post, path = "/api/v1/alerts/ack", tag = "dashboard",
+    security(("bearer" = []), ("session" = [])),
+    request_body(content = AckAlerts, content_type = "application/json"),
+    responses(
+        (status = 202, description = "acknowledged (ids without an alert are listed in `unknown`)", body = AlertsAcknowledged),
+        (status = 400, description = "not the JSON expected, no ids, more than 200 ids, or an id over 128 characters", body = ErrorBody),
+        (status = 413, description = "the body is over 16 KiB", body = ErrorBody),
+        crate::error::RoleRefusals))]
+pub(crate) async fn ack_alerts(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let caller = require(&s, &headers, &[Role::Coordinator]).await?;
+    let req: AckAlerts = crate::auth::small_json(
+        body,
+        "alerts ack body: expected {\"ids\": [\"<alert id>\", …]}",
+    )
+    .await?;
+    if req.ids.is_empty() || req.ids.len() > BULK_ACK_MAX {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("ids: 1 to {BULK_ACK_MAX} alert ids"),
+        ));
+    }
+    for id in &req.ids {
+        crate::auth::bounded("alert id", id, crate::limits::ID)?;
+    }
+    let now = chrono::Utc::now();
+    let mut done = AlertsAcknowledged {
+        accepted: true,
+        acknowledged: Vec::new(),
+        unknown: Vec::new(),
+    };
+    for id in req.ids {
+        let found = s
+            .store
+            .ack_alert(&id, &caller.user, now)
+            .await
+            .map_err(ApiError::internal)?;
+        let outcome = if found {
+            "ok"
+        } else {
+            "refused: no such alert"
+        };
+        audit(&s, &caller, "ack_alert", Some(&id), outcome, None).await;
+        if found {
+            done.acknowledged.push(id);
+        } else {
+            done.unknown.push(id);
+        }
+    }
+    Ok((StatusCode::ACCEPTED, Json(done)).into_response())
 }
 
 /// Sends an override through the service core and audit-logs it.

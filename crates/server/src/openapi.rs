@@ -46,7 +46,7 @@ impl Modify for SecuritySchemes {
         crate::lab::deliveries, crate::lab::resend,
         crate::auth::login, crate::auth::logout, crate::auth::me, crate::auth::change_password,
         crate::dashboard::map, crate::dashboard::dashboard, crate::dashboard::live,
-        crate::dashboard::audit_log, crate::dashboard::ack_alert,
+        crate::dashboard::audit_log, crate::dashboard::ack_alert, crate::dashboard::ack_alerts,
         crate::dashboard::ground, crate::dashboard::release,
         crate::dashboard::pause_drone, crate::dashboard::resume_drone,
         crate::dashboard::lab_unavailable, crate::dashboard::lab_available,
