@@ -353,6 +353,54 @@ fn coordinators_steer_viewers_only_look_and_everything_is_audited() {
         })
         .await;
 
+        // Bulk acknowledgement: coordinators only, one request for many ids,
+        // unknown ids listed; the view's count is the store's, not the list's.
+        let before = api
+            .view_until(&viewer, "two unacknowledged alerts", |v| {
+                v["alerts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|a| a["acked_by"].is_null())
+                    .count()
+                    >= 2
+            })
+            .await;
+        let listed_unacked: Vec<String> = before["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["acked_by"].is_null())
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(
+            before["alerts_unacked"].as_u64().unwrap() >= listed_unacked.len() as u64,
+            "the true count is below the listed one: {}",
+            before["alerts_unacked"]
+        );
+        let pair = [listed_unacked[0].clone(), listed_unacked[1].clone()];
+        let bulk = json!({"ids": [pair[0], pair[1], "no-such-alert"]});
+        assert_eq!(
+            api.post(Some(&viewer), "/api/v1/alerts/ack", bulk.clone())
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
+        for bad in [json!({"ids": []}), json!({"id": pair[0]}), json!({"ids": [7]})] {
+            let (code, body) = api.post(Some(&coord), "/api/v1/alerts/ack", bad).await;
+            assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+        }
+        let (code, body) = api.post(Some(&coord), "/api/v1/alerts/ack", bulk).await;
+        assert_eq!(code, StatusCode::ACCEPTED, "{body}");
+        assert_eq!(body["acknowledged"], json!(pair));
+        assert_eq!(body["unknown"], json!(["no-such-alert"]));
+        api.view_until(&viewer, "both alerts acknowledged in bulk", |v| {
+            v["alerts"].as_array().unwrap().iter().all(|a| {
+                !pair.iter().any(|id| a["id"] == id.as_str()) || a["acked_by"] == "coord"
+            })
+        })
+        .await;
+
         // A lab user acts for its lab only; an unknown tube is named.
         let (code, body) = api
             .post(Some(&lab), "/api/v1/lab/tubes/T-NOPE/received", json!({}))
@@ -411,6 +459,7 @@ fn coordinators_steer_viewers_only_look_and_everything_is_audited() {
         assert!(has("coord", "release_fleet", "ok"));
         assert!(has("coord", "pause_drone", "refused"));
         assert!(has("coord", "ack_alert", "ok"));
+        assert!(has("coord", "ack_alert", "refused"));
         assert!(has("nobody", "login", "refused"));
         assert!(has("watcher", "login", "ok"));
         assert!(has(
