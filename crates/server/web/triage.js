@@ -142,8 +142,8 @@ function announce(panel, view) {
   if (!fresh.length) return;
   const bump = (attr) => setAttr(panel, attr, String(Number(panel.getAttribute(attr) || 0) + 1));
   if (stored(SOUND_KEY)) {
-    beep();
     bump('data-beeps');
+    try { beep(); } catch { /* no audio output: the count still tells */ }
   }
   if (stored(NOTIFY_KEY) && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
     const a = fresh[0];
