@@ -30,6 +30,9 @@ pub use crate::state::DashboardContext;
 const ALERTS_SHOWN: i64 = 200;
 /// Alerts one bulk acknowledgement may name.
 const BULK_ACK_MAX: usize = 200;
+/// A bulk acknowledgement's body: room for its most ids at their longest, each
+/// character escaped (`\u0001` is six bytes).
+const BULK_ACK_BODY: usize = BULK_ACK_MAX * (crate::limits::ID * 6 + 4) + 64;
 /// Hook deliveries listed on the dashboard.
 const DELIVERIES_SHOWN: i64 = 20;
 /// The live feed is rebuilt at most this often.
@@ -368,8 +371,23 @@ pub(crate) async fn ack_alert(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct AckAlerts {
     /// The alerts' command ids.
-    #[schema(min_items = 1, max_items = 200)]
+    #[schema(schema_with = alert_ids)]
     pub ids: Vec<String>,
+}
+
+/// 1 to [`BULK_ACK_MAX`] ids of at most [`crate::limits::ID`] characters.
+fn alert_ids() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(crate::limits::ID)),
+        )
+        .min_items(Some(1))
+        .max_items(Some(BULK_ACK_MAX))
+        .description(Some("the alerts' command ids"))
+        .build()
 }
 
 /// What a bulk acknowledgement did.
@@ -392,7 +410,7 @@ pub(crate) struct AlertsAcknowledged {
     responses(
         (status = 202, description = "acknowledged (ids without an alert are listed in `unknown`)", body = AlertsAcknowledged),
         (status = 400, description = "not the JSON expected, no ids, more than 200 ids, or an id over 128 characters", body = ErrorBody),
-        (status = 413, description = "the body is over 16 KiB", body = ErrorBody),
+        (status = 413, description = "the body is larger than 200 ids of 128 escaped characters need (about 150 KiB)", body = ErrorBody),
         crate::error::RoleRefusals))]
 pub(crate) async fn ack_alerts(
     State(s): State<AppState>,
@@ -400,11 +418,20 @@ pub(crate) async fn ack_alerts(
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let caller = require(&s, &headers, &[Role::Coordinator]).await?;
-    let req: AckAlerts = crate::auth::small_json(
-        body,
-        "alerts ack body: expected {\"ids\": [\"<alert id>\", …]}",
-    )
-    .await?;
+    let bytes = axum::body::to_bytes(body, BULK_ACK_BODY)
+        .await
+        .map_err(|_| {
+            ApiError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body: at most {BULK_ACK_BODY} bytes"),
+            )
+        })?;
+    let req: AckAlerts = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("alerts ack body: expected {{\"ids\": [\"<alert id>\", …]}}: {e}"),
+        )
+    })?;
     if req.ids.is_empty() || req.ids.len() > BULK_ACK_MAX {
         return Err(ApiError(
             StatusCode::BAD_REQUEST,

@@ -249,6 +249,9 @@ mod tests {
             let property = &schemas[schema]["properties"][field];
             assert_eq!(max(property), Some(limit), "{schema}.{field}: {property}");
         }
+        let ids = &schemas["AckAlerts"]["properties"]["ids"];
+        assert_eq!(max(&ids["items"]), Some(limits::ID), "AckAlerts.ids: {ids}");
+        assert_eq!(ids["maxItems"].as_u64(), Some(200), "AckAlerts.ids: {ids}");
         assert_eq!(
             schemas["PasswordChange"]["properties"]["new"]["minLength"].as_u64(),
             Some(limits::PASSWORD_MIN as u64)
