@@ -116,6 +116,13 @@ function render(view) {
   details.update(view);
 }
 
+/** The header without a view: no time, scenario or speed from the mode just left. */
+function clearHeader() {
+  setText(tid('service-time'), '—');
+  setAttr(tid('service-time'), 'datetime', '');
+  for (const sel of ['.h-scenario', '.h-policy', '.h-speed', '.h-cutoff']) setText($(sel), '—');
+}
+
 function setCount(name, n) {
   const el = $(`[data-count="${name}"]`);
   setText(el, n ? String(n) : '');
@@ -233,8 +240,12 @@ async function setMode(mode, force = false) {
     b.setAttribute('aria-pressed', b.dataset.mode === mode ? 'true' : 'false');
   }
   // Until a view of this mode arrives, nothing of the other mode stays on screen.
-  if (mode === 'replay') document.body.dataset.awaiting = 'run';
-  else delete document.body.dataset.awaiting;
+  if (mode === 'replay') {
+    document.body.dataset.awaiting = 'run';
+    clearHeader();
+  } else {
+    delete document.body.dataset.awaiting;
+  }
   details?.close();
   syncFleetControls(document, ctx);
   if (mode === 'replay') {
