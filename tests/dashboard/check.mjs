@@ -299,6 +299,8 @@ await step('7. replay: open the first run, scrub to the middle, back to live', a
   await page.locator(tid('replay-empty')).waitFor({ state: 'visible', timeout: WAIT });
   check(!(await page.locator(tid('btn-ground')).isVisible()), 'btn-ground is visible in replay before a run is opened');
   check(!(await page.locator(tid('mission-board')).isVisible()), 'the live mission board still shows in replay before a run is opened');
+  const clock = ((await page.locator(tid('service-time')).textContent()) || '').trim();
+  check(!/\d/.test(clock), `the header still shows the live service time "${clock}" before a run is opened`);
   const emptyShot = path.join(shots, 'replay-empty.png');
   await page.screenshot({ path: emptyShot });
   console.log(`    screenshot ${emptyShot}`);
