@@ -395,14 +395,18 @@ fn coordinators_steer_viewers_only_look_and_everything_is_audited() {
         assert_eq!(code, StatusCode::ACCEPTED, "{body}");
         assert_eq!(body["acknowledged"], json!(pair));
         assert_eq!(body["unknown"], json!(["no-such-alert"]));
-        api.view_until(&viewer, "the alert acknowledged in bulk, one fewer open", |v| {
-            v["alerts_unacked"].as_u64() < Some(unacked_before)
-                && v["alerts"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|a| a["id"] == open_alert.as_str() && a["acked_by"] == "coord")
-        })
+        api.view_until(
+            &viewer,
+            "the alert acknowledged in bulk, one fewer open",
+            |v| {
+                v["alerts_unacked"].as_u64() < Some(unacked_before)
+                    && v["alerts"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|a| a["id"] == open_alert.as_str() && a["acked_by"] == "coord")
+            },
+        )
         .await;
 
         // A lab user acts for its lab only; an unknown tube is named.

@@ -597,11 +597,10 @@ impl Store {
 
     /// Every custody step, by barcode then time.
     pub async fn all_custody(&self) -> Result<Vec<CustodyStep>> {
-        let rows = sqlx::query(
-            "SELECT barcode, step, at, place, by_device, event_seq FROM custody",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT barcode, step, at, place, by_device, event_seq FROM custody")
+                .fetch_all(&self.pool)
+                .await?;
         in_causal_order(rows)
     }
 

@@ -166,9 +166,21 @@ async fn custody_steps_of_one_event_come_in_causal_order() {
     // (the key of the table sorts them by name: in_flight < loaded).
     b.custody = vec![
         (1, step(CustodyStepKind::SealedInBox, at)),
-        (2, step(CustodyStepKind::Loaded, at + chrono::Duration::seconds(1))),
-        (2, step(CustodyStepKind::InFlight, at + chrono::Duration::seconds(1))),
-        (3, step(CustodyStepKind::ReceivedAtLab, at + chrono::Duration::seconds(2))),
+        (
+            2,
+            step(CustodyStepKind::Loaded, at + chrono::Duration::seconds(1)),
+        ),
+        (
+            2,
+            step(CustodyStepKind::InFlight, at + chrono::Duration::seconds(1)),
+        ),
+        (
+            3,
+            step(
+                CustodyStepKind::ReceivedAtLab,
+                at + chrono::Duration::seconds(2),
+            ),
+        ),
     ];
     store.commit(&b).await.unwrap();
     let want = [
@@ -177,9 +189,21 @@ async fn custody_steps_of_one_event_come_in_causal_order() {
         CustodyStepKind::InFlight,
         CustodyStepKind::ReceivedAtLab,
     ];
-    let one: Vec<_> = store.custody("T-9").await.unwrap().iter().map(|s| s.step).collect();
+    let one: Vec<_> = store
+        .custody("T-9")
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.step)
+        .collect();
     assert_eq!(one, want);
-    let all: Vec<_> = store.all_custody().await.unwrap().iter().map(|s| s.step).collect();
+    let all: Vec<_> = store
+        .all_custody()
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.step)
+        .collect();
     assert_eq!(all, want);
     std::fs::remove_dir_all(&dir).unwrap();
 }
