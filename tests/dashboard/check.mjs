@@ -189,21 +189,26 @@ await step('4. a mission appears; a centre\'s details lead to a tube\'s chain of
   await page.screenshot({ path: path.join(shots, 'desktop.png') });
 });
 
-await step('5. grounding the fleet asks first (cancel keeps it flying); a new critical alert beeps; release', async () => {
+await step('5. grounding the fleet asks first (cancel keeps it flying); a new critical alert beeps and shows a desktop notice; release', async () => {
   // Opt in to the critical-alert sound; the choice is kept per browser.
   await page.click('.tab[data-tab="alerts"]');
   const sound = page.locator(tid('alert-sound'));
   if (!(await sound.isChecked())) await sound.check();
+  await desktop.grantPermissions(['notifications'], { origin: new URL(base).origin });
+  const notify = page.locator(tid('alert-notify'));
+  if (!(await notify.isChecked())) await notify.check();
   const kept = await page.evaluate(() => localStorage.getItem('labflight.alertSound'));
   check(kept === '1', `the sound choice was not stored (localStorage says ${kept})`);
   const panel = page.locator(tid('alert-panel'));
   const beeps = async () => Number((await panel.getAttribute('data-beeps')) || 0);
+  const notices = async () => Number((await panel.getAttribute('data-notices')) || 0);
   const fleet = page.locator(tid('fleet-state'));
   if ((await fleet.getAttribute('data-grounded')) === 'true') {
     await page.click(tid('btn-release'));
     await until(async () => (await fleet.getAttribute('data-grounded')) === 'false', 20_000, 'the fleet to be released before the test');
   }
   const beeps0 = await beeps();
+  const notices0 = await notices();
   const dialog = page.locator(tid('confirm-dialog'));
   await page.click(tid('btn-ground'));
   await dialog.waitFor({ state: 'visible', timeout: WAIT });
@@ -222,6 +227,7 @@ await step('5. grounding the fleet asks first (cancel keeps it flying); a new cr
   await until(async () => (await fleet.getAttribute('data-grounded')) === 'true', 20_000, 'fleet-state data-grounded="true" after confirming');
   // Grounding raises a critical fleet alert: the opted-in sound plays for it.
   await until(async () => (await beeps()) > beeps0, WAIT, 'a beep for the new critical alert');
+  await until(async () => (await notices()) > notices0, WAIT, 'a desktop notice for the new critical alert');
   await page.click(tid('btn-release'));
   await until(async () => (await fleet.getAttribute('data-grounded')) === 'false', 20_000, 'fleet-state data-grounded="false" after releasing');
   await page.click('.tab[data-tab="missions"]');
@@ -291,6 +297,28 @@ await step('6. alert triage: groups, a severity filter, one acknowledgement, a b
   console.log(`    screenshot ${shot}`);
   await page.selectOption(tid('alert-filter-acked'), 'all');
   await page.click('.tab[data-tab="missions"]');
+});
+
+await step('6b. reassign never offers an empty list: idle drones, or why there are none', async () => {
+  const card = page.locator(`${tid('mission-card')}[data-column="assigned"]:not(.van)`).first();
+  const found = await until(async () => (await card.count()) > 0, MISSION_WAIT, 'an assigned drone mission').then(() => true, () => false);
+  if (!found) {
+    console.log('    (no assigned drone mission to reassign)');
+    return;
+  }
+  const id = await card.getAttribute('data-mission');
+  await card.click();
+  const details = page.locator(tid('details'));
+  await until(async () => (await details.getAttribute('data-kind')) === 'mission', WAIT, `the details of ${id}`);
+  const select = details.locator('select.drone-select');
+  const why = details.locator(tid('reassign-why'));
+  const seen = await until(async () => {
+    if (await select.isVisible()) return (await select.locator('option').count()) >= 2 && 'drones';
+    const text = ((await why.textContent()) || '').trim();
+    return (await why.isVisible()) && text && `reason: ${text}`;
+  }, WAIT, `reassign of ${id} to offer drones or say why not`);
+  console.log(`    ${id}: ${seen}`);
+  await details.locator('.d-close').click();
 });
 
 await step('7. replay: open the first run, scrub to the middle, back to live', async () => {
