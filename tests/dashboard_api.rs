@@ -316,6 +316,66 @@ fn coordinators_steer_viewers_only_look_and_everything_is_audited() {
             .await;
         assert_eq!(code, StatusCode::NOT_FOUND);
 
+        // Diverting a lab's pending boxes: refused for the same lab or an unknown
+        // one; to a lab running every test, accepted, and the lab takes nothing
+        // more until a coordinator marks it available again.
+        let divert = |to: &str| json!({ "to": to });
+        let (code, body) = api
+            .post(
+                Some(&coord),
+                "/api/v1/control/labs/LAB-CH/divert",
+                divert("LAB-CH"),
+            )
+            .await;
+        assert_eq!(code, StatusCode::CONFLICT, "{body}");
+        assert!(body["error"].as_str().unwrap().contains("both"), "{body}");
+        let (code, body) = api
+            .post(
+                Some(&coord),
+                "/api/v1/control/labs/LAB-CH/divert",
+                divert("LAB-NONE"),
+            )
+            .await;
+        assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("LAB-NONE"),
+            "{body}"
+        );
+        assert_eq!(
+            api.post(
+                Some(&viewer),
+                "/api/v1/control/labs/LAB-CH/divert",
+                divert("LAB-PH")
+            )
+            .await
+            .0,
+            StatusCode::FORBIDDEN
+        );
+        let (code, body) = api
+            .post(
+                Some(&coord),
+                "/api/v1/control/labs/LAB-CH/divert",
+                divert("LAB-PH"),
+            )
+            .await;
+        assert_eq!(code, StatusCode::ACCEPTED, "{body}");
+        api.view_until(&coord, "LAB-CH diverted", |v| {
+            v["labs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["id"] == "LAB-CH" && l["unavailable"] == true)
+        })
+        .await;
+        let (code, _) = api
+            .post(
+                Some(&coord),
+                "/api/v1/control/labs/LAB-CH/available",
+                json!({}),
+            )
+            .await;
+        assert_eq!(code, StatusCode::ACCEPTED);
+
         // Alerts: a viewer may not acknowledge; a coordinator does, once.
         let alert = view["alerts"][0]["id"].as_str().unwrap().to_owned();
         assert_eq!(
@@ -468,6 +528,8 @@ fn coordinators_steer_viewers_only_look_and_everything_is_audited() {
         assert!(has("coord", "pause_drone", "refused"));
         assert!(has("coord", "ack_alert", "ok"));
         assert!(has("coord", "ack_alert", "refused"));
+        assert!(has("coord", "divert_lab", "ok"));
+        assert!(has("coord", "divert_lab", "refused"));
         assert!(has("nobody", "login", "refused"));
         assert!(has("watcher", "login", "ok"));
         assert!(has(

@@ -28,7 +28,7 @@ const PINNED: [(&str, &str); 2] = [
     ),
     (
         "commands.jsonl",
-        "27babc5977c107a85d76a424a506cb114fac9ba5cc867315f5a0283cb676aca8",
+        "59117a30b3804f5fcf7c1cf1529e07d1877a7b9127ad0215f48d420bd1c8c26a",
     ),
 ];
 

@@ -158,6 +158,15 @@ pub enum Override {
         /// The centre.
         station: StationId,
     },
+    /// Send the boxes bound for one lab to another: `from` takes nothing more
+    /// until marked available again; its flights on their way turn to `to`, and
+    /// boxes not yet loaded are planned again without it.
+    DivertLab {
+        /// The lab to divert from.
+        from: LabId,
+        /// The lab to divert to; it must run every test of the boxes diverted.
+        to: LabId,
+    },
     /// Give a mission not yet loaded to another drone.
     ReassignMission {
         /// The mission.

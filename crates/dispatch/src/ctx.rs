@@ -351,10 +351,7 @@ impl<'a> Ctx<'a> {
                 self.out.push(Command::NotifyStation {
                     station: at.clone(),
                     notice: StationNotice::SealNow {
-                        reason: format!(
-                            "{drone} lands at {} for {mission}",
-                            eta.format("%H:%M UTC")
-                        ),
+                        reason: format!("{drone} lands at {} for {mission}", self.world.clock(eta)),
                     },
                 });
             }

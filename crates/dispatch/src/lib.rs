@@ -12,7 +12,8 @@
 //! over a shared base; `dispatcher` applies each event group in its own module
 //! (`dispatcher/`) and lets the policy plan. `custody` derives the chain of
 //! custody an event means, for the live service and the simulator's ledger;
-//! `lab_claims` says which lab may claim which tube, for the live service's edges;
+//! `lab_claims` says which lab may claim which tube, for the live service's edges,
+//! and `divert` whether a coordinator may divert one lab's boxes to another;
 //! `forecast` reads the plan's forecast for every tube (what the policies wrote
 //! on each box), for the dashboard's at-risk list.
 
@@ -21,6 +22,7 @@
 mod ctx;
 mod custody;
 mod dispatcher;
+mod divert;
 mod forecast;
 mod from_map;
 mod lab_claims;
@@ -36,6 +38,7 @@ pub mod world;
 
 pub use custody::custody_steps;
 pub use dispatcher::{Dispatcher, DispatcherSnapshot};
+pub use divert::{DivertRefused, check_divert};
 pub use forecast::{TubeOutlook, tube_outlooks};
 pub use lab_claims::{ClaimRefused, LabClaim, check_lab_claim, tube_whereabouts};
 pub use policy::{PolicyKind, courier_vans_needed};

@@ -185,6 +185,13 @@ impl World {
         self.pads.get(pad).map(|p| p.position)
     }
 
+    /// `at` as a wall-clock time in the day's zone (Shenzhen), `HH:MM`: the one way
+    /// an explanation, alert or notice says a time (the zone is stated once, by
+    /// whoever shows them).
+    pub fn clock(&self, at: Instant) -> String {
+        at.with_timezone(&self.offset).format("%H:%M").to_string()
+    }
+
     /// Whether the lab is open at `at` by its opening hours.
     pub fn lab_open_at(&self, lab: &Lab, at: Instant) -> bool {
         lab.hours.is_open(at.with_timezone(&self.offset).time())

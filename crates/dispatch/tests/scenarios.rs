@@ -228,7 +228,7 @@ fn boxes_due_at_the_same_time_go_first_that_would_pass_their_stability_limit() {
     // cutoff (12:05), well before either box's stability limit (12:50, 13:20):
     // at that moment both pickups were due at 12:05.
     assert!(
-        plans[0].why.summary.contains("due at the lab by 04:05 UTC"),
+        plans[0].why.summary.contains("due at the lab by 12:05"),
         "{}",
         plans[0].why.summary
     );
@@ -617,9 +617,12 @@ fn grounded_without_a_van_each_waiting_box_is_flagged_once() {
     let limit = d.state().boxes[&BoxId::from("B1")].stability_deadline;
     assert!(
         flagged[0].message.contains("no van")
-            && flagged[0]
-                .message
-                .contains(&limit.format("%H:%M UTC").to_string()),
+            && flagged[0].message.contains(
+                &limit
+                    .with_timezone(&d.world().offset)
+                    .format("%H:%M")
+                    .to_string()
+            ),
         "{}",
         flagged[0].message
     );
@@ -2429,4 +2432,59 @@ fn a_centre_at_the_edge_of_range_is_told_the_heaviest_box_a_drone_can_fly_from_t
         matches!(again.as_slice(), [(c, n)] if c == "EDGE" && *n < limit),
         "{again:?} after {limit}"
     );
+}
+
+#[test]
+fn coordinator_diverts_a_labs_pending_boxes_to_a_lab_that_runs_their_tests() {
+    let s = scenario();
+    let hematology_only: Vec<_> = all_families()
+        .into_iter()
+        .filter(|a| a.family == labflight_core::TestFamily::Hematology)
+        .collect();
+    let world = Builder::default()
+        .station("C1", 3.0, 0.0, "PH")
+        .lab("L1", 1.0, 0.0, Some("PH"), all_families())
+        .lab("L2", 0.0, -3.0, None, all_families())
+        .lab("L3", 0.0, 3.0, None, hematology_only)
+        .drone("D1", "C1", 100.0)
+        .drone("D2", "C1", 100.0)
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let first = missions(&d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    )))[0]
+        .clone();
+    assert_eq!(first.lab, LabId::from("L1"), "the nearest lab first");
+    let divert = |to: &str| Event::Override {
+        by: "coord-1".into(),
+        action: Override::DivertLab {
+            from: LabId::from("L1"),
+            to: LabId::from(to),
+        },
+    };
+    // L3 does not run the serum tubes' chemistry: refused, and nothing moves.
+    let refused = labflight_dispatch::check_divert(
+        d.world(),
+        d.state(),
+        &LabId::from("L1"),
+        &LabId::from("L3"),
+    )
+    .unwrap_err();
+    assert!(
+        refused.to_string().contains("does not run") && refused.to_string().contains("B1"),
+        "{refused}"
+    );
+    assert!(d.handle(&ev(t("09:01"), divert("L3"))).is_empty());
+    assert!(!d.state().labs.get(&LabId::from("L1")).unwrap().unavailable);
+    // To L2: L1 takes nothing more, and the box not yet loaded flies to L2 (on
+    // the other drone: the first one is called back to its pad).
+    let cmds = d.handle(&ev(t("09:02"), divert("L2")));
+    assert!(d.state().labs.get(&LabId::from("L1")).unwrap().unavailable);
+    let next = missions(&cmds);
+    assert_eq!(next.len(), 1, "{cmds:?}");
+    assert_eq!(next[0].lab, LabId::from("L2"));
+    assert_eq!(next[0].boxes, vec![BoxId::from("B1")]);
 }

@@ -87,6 +87,7 @@ pub(crate) fn routes() -> Router<AppState> {
             post(lab_unavailable),
         )
         .route("/api/v1/control/labs/{id}/available", post(lab_available))
+        .route("/api/v1/control/labs/{id}/divert", post(divert_lab))
         .route(
             "/api/v1/control/stations/{id}/force-pickup",
             post(force_pickup),
@@ -479,6 +480,7 @@ async fn steer(s: &AppState, headers: &HeaderMap, action: Override) -> Result<Re
         Override::LabUnavailable { lab } | Override::LabAvailable { lab } => {
             vec![("lab", lab.as_str())]
         }
+        Override::DivertLab { from, to } => vec![("lab", from.as_str()), ("to", to.as_str())],
         Override::ForcePickup { station } => vec![("station", station.as_str())],
         Override::ReassignMission { mission, drone } => {
             vec![("mission", mission.as_str()), ("drone", drone.as_str())]
@@ -495,6 +497,7 @@ async fn steer(s: &AppState, headers: &HeaderMap, action: Override) -> Result<Re
         Override::GroundFleet | Override::ReleaseFleet => "fleet".to_owned(),
         Override::PauseDrone { drone } | Override::ResumeDrone { drone } => drone.to_string(),
         Override::LabUnavailable { lab } | Override::LabAvailable { lab } => lab.to_string(),
+        Override::DivertLab { from, to } => format!("{from} → {to}"),
         Override::ForcePickup { station } => station.to_string(),
         Override::ReassignMission { mission, drone } => format!("{mission} → {drone}"),
     };
@@ -723,6 +726,49 @@ pub(crate) async fn reassign(
         Override::ReassignMission {
             mission: MissionId::new(id),
             drone: DroneId::new(r.drone),
+        },
+    )
+    .await
+}
+
+/// The lab to divert another lab's pending boxes to.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct Divert {
+    /// The lab's id; it must run every test of the boxes diverted.
+    #[schema(example = "LAB-PH", min_length = 1, max_length = 128)]
+    pub to: String,
+}
+
+/// Diverts the boxes bound for a lab to another one: the lab takes nothing more
+/// until marked available again, flights on their way to it turn to the other
+/// lab, and boxes not yet loaded are planned again without it. Refused when the
+/// other lab lacks a test one of those boxes needs. The body is read as JSON
+/// whatever its declared content type.
+#[utoipa::path(post, path = "/api/v1/control/labs/{id}/divert", tag = "control",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "the lab to divert from", example = "LAB-CH", min_length = 1, max_length = 128)),
+    request_body(content = Divert, content_type = "application/json"),
+    responses(
+        (status = 202, description = "accepted and journaled", body = Acknowledged),
+        (status = 400, description = "not the JSON expected, or an id over 128 characters", body = ErrorBody),
+        (status = 404, description = "no such lab", body = ErrorBody),
+        (status = 409, description = "the same lab twice, the other lab takes nothing now, or it lacks a test a pending box needs (named)", body = ErrorBody),
+        (status = 413, description = "the body is over 16 KiB", body = ErrorBody),
+        ControlRefusals))]
+pub(crate) async fn divert_lab(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Api(Path(id)): Api<Path<String>>,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let d: Divert =
+        crate::auth::small_json(body, "divert body: expected {\"to\": \"<lab id>\"}").await?;
+    steer(
+        &s,
+        &headers,
+        Override::DivertLab {
+            from: LabId::new(id),
+            to: LabId::new(d.to),
         },
     )
     .await

@@ -49,7 +49,7 @@ impl Modify for SecuritySchemes {
         crate::dashboard::audit_log, crate::dashboard::ack_alert, crate::dashboard::ack_alerts,
         crate::dashboard::ground, crate::dashboard::release,
         crate::dashboard::pause_drone, crate::dashboard::resume_drone,
-        crate::dashboard::lab_unavailable, crate::dashboard::lab_available,
+        crate::dashboard::lab_unavailable, crate::dashboard::lab_available, crate::dashboard::divert_lab,
         crate::dashboard::force_pickup, crate::dashboard::reassign,
         crate::replay::runs, crate::replay::open, crate::replay::frame,
     ),
@@ -245,6 +245,7 @@ mod tests {
             ("SubscriptionChange", "url", limits::URL),
             ("SubscriptionChange", "secret", limits::SECRET),
             ("Reassign", "drone", limits::ID),
+            ("Divert", "to", limits::ID),
         ] {
             let property = &schemas[schema]["properties"][field];
             assert_eq!(max(property), Some(limit), "{schema}.{field}: {property}");

@@ -90,7 +90,12 @@ pub(super) fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> 
         }
         LabUpdate::AnalyzerDown { analyzer } => {
             ls.analyzers_down.insert(analyzer.clone());
-            reroute_from(ctx, lab, &format!("analyzer {analyzer} down at {lab}"));
+            reroute_from(
+                ctx,
+                lab,
+                None,
+                &format!("analyzer {analyzer} down at {lab}"),
+            );
             true
         }
         LabUpdate::AnalyzerUp { analyzer } => {
@@ -99,7 +104,7 @@ pub(super) fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> 
         }
         LabUpdate::Closed => {
             ls.closed = true;
-            reroute_from(ctx, lab, &format!("{lab} closed"));
+            reroute_from(ctx, lab, None, &format!("{lab} closed"));
             true
         }
         LabUpdate::Opened => {

@@ -1,6 +1,6 @@
 //! A coordinator's overrides from the dashboard: ground or release the fleet,
-//! pause or resume a drone, mark a lab unavailable, force a pickup, reassign a
-//! mission to a chosen drone.
+//! pause or resume a drone, mark a lab unavailable, divert a lab's pending boxes
+//! to another, force a pickup, reassign a mission to a chosen drone.
 
 use super::recovery::{abort_mission, ground_fleet, reroute_from};
 use crate::ctx::Ctx;
@@ -49,10 +49,24 @@ pub(super) fn apply_override(ctx: &mut Ctx<'_>, by: &str, action: &Override) -> 
         }
         Override::LabUnavailable { lab } => {
             ctx.lab_mut(lab).unavailable = true;
-            reroute_from(ctx, lab, &format!("{lab} marked unavailable by {by}"));
+            reroute_from(ctx, lab, None, &format!("{lab} marked unavailable by {by}"));
         }
         Override::LabAvailable { lab } => {
             ctx.lab_mut(lab).unavailable = false;
+        }
+        Override::DivertLab { from, to } => {
+            // The edge refused what is refused here; a journal replayed from
+            // elsewhere gets the same answer and changes nothing.
+            if crate::divert::check_divert(ctx.world, ctx.state, from, to).is_err() {
+                return false;
+            }
+            ctx.lab_mut(from).unavailable = true;
+            reroute_from(
+                ctx,
+                from,
+                Some(to),
+                &format!("{from}'s pending boxes diverted to {to} by {by}"),
+            );
         }
         Override::ForcePickup { station } => {
             if ctx.world.stations.contains_key(station) {

@@ -107,8 +107,9 @@ pub(super) fn ground_fleet(ctx: &mut Ctx<'_>, why: &str) {
 }
 
 /// Missions bound for `lab` that it can no longer serve: flying ones are
-/// redirected to the best other lab; ones not yet loaded are re-planned.
-pub(super) fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
+/// redirected to the best other lab (`only` that one, when a coordinator chose
+/// it); ones not yet loaded are re-planned.
+pub(super) fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, only: Option<&LabId>, reason: &str) {
     ctx.alert(
         AlertKind::LabUnavailable,
         Severity::Warning,
@@ -156,7 +157,7 @@ pub(super) fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, reason: &str) {
                 };
                 let payload: f64 = boxes.iter().map(|b| b.payload_kg).sum();
                 let now = ctx.state.now;
-                let (choice, _) = ctx.choose_lab(pos, &m.boxes, payload, now, None);
+                let (choice, _) = ctx.choose_lab(pos, &m.boxes, payload, now, only);
                 let Some(choice) = choice.filter(|c| c.lab != *lab) else {
                     continue;
                 };

@@ -59,7 +59,7 @@ pub(super) fn tick(ctx: &mut Ctx<'_>) {
 /// reach the lab too late for the last draws' results.
 fn last_call(ctx: &mut Ctx<'_>) {
     ctx.state.last_call_made = true;
-    let time = ctx.world.service.last_draw.format("%H:%M UTC");
+    let time = ctx.world.clock(ctx.world.service.last_draw);
     for station in ctx.world.stations.keys() {
         ctx.out.push(Command::NotifyStation {
             station: station.clone(),

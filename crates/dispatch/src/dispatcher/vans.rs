@@ -94,7 +94,7 @@ pub(super) fn seal_for_vans(ctx: &mut Ctx<'_>) {
         ctx.out.push(Command::NotifyStation {
             station: station.clone(),
             notice: StationNotice::SealNow {
-                reason: format!("{van} calls at {} UTC for {mission}", at.format("%H:%M")),
+                reason: format!("{van} calls at {} for {mission}", ctx.world.clock(at)),
             },
         });
         let waiting = waiting_in_time_for(ctx, &mission, &station);

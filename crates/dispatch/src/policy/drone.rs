@@ -283,7 +283,7 @@ fn fly(
         "{} box(es), {:.2} kg, due at the lab by {}: {drone} picks up first, {} gives the earliest result",
         p.boxes.len(),
         p.payload_kg,
-        p.deadline.format("%H:%M UTC"),
+        ctx.world.clock(p.deadline),
         p.lab.lab
     );
     pass.taken.insert(p.station.clone());

@@ -116,7 +116,7 @@ fn fly_on_now(
     mark_chosen(&mut weighed, &drone);
     weighed.extend(labs_weighed);
     let van_words = van_delivers.map_or("no van can take it".to_owned(), |v| {
-        format!("the first van would deliver by {}", v.format("%H:%M UTC"))
+        format!("the first van would deliver by {}", ctx.world.clock(v))
     });
     let lies_on = pickup_pad
         .as_ref()
@@ -130,7 +130,7 @@ fn fly_on_now(
                 .collect::<Vec<_>>()
                 .join(", "),
             lab.lab,
-            arrive.format("%H:%M UTC"),
+            ctx.world.clock(arrive),
         ),
         alternatives: weighed,
     };

@@ -1,6 +1,6 @@
 //! A coordinator's override from the dashboard: checked against the state (a
 //! missing drone, lab, centre or mission is a 404; a reassignment the dispatcher
-//! would not make is a 409), then journaled and handled like any event.
+//! would not make, or a diversion to a lab lacking a test, is a 409), then journaled and handled like any event.
 
 use super::Core;
 use crate::messages::Outbound;
@@ -39,6 +39,21 @@ impl Core {
             Override::LabUnavailable { lab } | Override::LabAvailable { lab } => {
                 if !self.world.labs.contains_key(lab) {
                     return missing("lab", lab.as_str());
+                }
+            }
+            Override::DivertLab { from, to } => {
+                if let Err(refused) = labflight_dispatch::check_divert(&self.world, state, from, to)
+                {
+                    let status = match refused {
+                        labflight_dispatch::DivertRefused::UnknownLab(_) => 404,
+                        _ => 409,
+                    };
+                    let code = if status == 404 {
+                        IssueCode::NotFound
+                    } else {
+                        IssueCode::BusinessRule
+                    };
+                    return Err(Refusal::new(status, code, refused.to_string()));
                 }
             }
             Override::ForcePickup { station } => {

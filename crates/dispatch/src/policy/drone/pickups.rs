@@ -210,12 +210,12 @@ pub(super) fn warn_if_late(ctx: &mut Ctx<'_>, p: &Pickup, arrive: Option<Instant
                 Some(a) => format!(
                     "predicted at {} at {}, due by {}",
                     p.lab.lab,
-                    a.format("%H:%M"),
-                    p.deadline.format("%H:%M UTC")
+                    ctx.world.clock(a),
+                    ctx.world.clock(p.deadline)
                 ),
                 None => format!(
                     "no drone free; due at a lab by {}",
-                    p.deadline.format("%H:%M UTC")
+                    ctx.world.clock(p.deadline)
                 ),
             };
             ctx.alert(AlertKind::TubeAtRisk, Severity::Warning, b.as_str(), msg);

@@ -172,7 +172,7 @@ pub(super) fn warn_grounded_without_van(ctx: &mut Ctx<'_>, boxes: &[BoxId]) {
             b.as_str(),
             format!(
                 "fleet grounded and no van to send; its tubes' stability limit is {}",
-                limit.format("%H:%M UTC")
+                ctx.world.clock(limit)
             ),
         );
     }
@@ -219,8 +219,8 @@ pub(super) fn vans_while_grounded(ctx: &mut Ctx<'_>) {
                         format!(
                             "fleet grounded and the first van reaches {} at {}, after the {} deadline",
                             van.lab,
-                            van.deliver_at.format("%H:%M"),
-                            van.deadline.format("%H:%M UTC")
+                            ctx.world.clock(van.deliver_at),
+                            ctx.world.clock(van.deadline)
                         ),
                     );
                 }
