@@ -413,6 +413,62 @@ fn coordinators_steer_viewers_only_look_and_everything_is_audited() {
         })
         .await;
 
+        // Bulk acknowledgement: coordinators only, one request for many ids
+        // (one already acknowledged, which stays so), unknown ids listed; the
+        // view's count is the store's, not the list's.
+        let before = api
+            .view_until(&viewer, "an unacknowledged alert", |v| {
+                v["alerts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a["acked_by"].is_null())
+            })
+            .await;
+        let open_alert = before["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["acked_by"].is_null())
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .unwrap();
+        let unacked_before = before["alerts_unacked"].as_u64().unwrap();
+        assert!(unacked_before >= 1, "{}", before["alerts_unacked"]);
+        let pair = [open_alert.clone(), alert.clone()];
+        let bulk = json!({"ids": [pair[0], pair[1], "no-such-alert"]});
+        assert_eq!(
+            api.post(Some(&viewer), "/api/v1/alerts/ack", bulk.clone())
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
+        for bad in [
+            json!({"ids": []}),
+            json!({"id": pair[0]}),
+            json!({"ids": [7]}),
+            json!({"ids": ["x".repeat(129)]}),
+        ] {
+            let (code, body) = api.post(Some(&coord), "/api/v1/alerts/ack", bad).await;
+            assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+        }
+        let (code, body) = api.post(Some(&coord), "/api/v1/alerts/ack", bulk).await;
+        assert_eq!(code, StatusCode::ACCEPTED, "{body}");
+        assert_eq!(body["acknowledged"], json!(pair));
+        assert_eq!(body["unknown"], json!(["no-such-alert"]));
+        api.view_until(
+            &viewer,
+            "the alert acknowledged in bulk, one fewer open",
+            |v| {
+                v["alerts_unacked"].as_u64() < Some(unacked_before)
+                    && v["alerts"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|a| a["id"] == open_alert.as_str() && a["acked_by"] == "coord")
+            },
+        )
+        .await;
+
         // A lab user acts for its lab only; an unknown tube is named.
         let (code, body) = api
             .post(Some(&lab), "/api/v1/lab/tubes/T-NOPE/received", json!({}))
@@ -471,6 +527,7 @@ fn coordinators_steer_viewers_only_look_and_everything_is_audited() {
         assert!(has("coord", "release_fleet", "ok"));
         assert!(has("coord", "pause_drone", "refused"));
         assert!(has("coord", "ack_alert", "ok"));
+        assert!(has("coord", "ack_alert", "refused"));
         assert!(has("coord", "divert_lab", "ok"));
         assert!(has("coord", "divert_lab", "refused"));
         assert!(has("nobody", "login", "refused"));

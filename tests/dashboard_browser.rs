@@ -1,7 +1,11 @@
 //! The dashboard in a real browser (Debian's Chromium driven by playwright-core,
 //! tests/dashboard/check.mjs) against `labflight demo`: sign-in and roles, the
 //! Leaflet map, live updates, language switch, details and custody, grounding
-//! and releasing the fleet, alerts, replay scrubbing, and a tablet-sized screen.
+//! the fleet (after a confirmation) and releasing it, alert triage (groups,
+//! filters, bulk acknowledgement, the true count, the opt-in beep), replay
+//! before and after a run is opened, tablets with a details drawer open, and the
+//! whole mission board at 1440×900. The screenshots stay under the target
+//! directory (`<target>/dashboard-screens/`) as test artifacts.
 
 mod support;
 
@@ -22,7 +26,6 @@ fn a_coordinator_and_a_viewer_use_the_dashboard_in_chromium() {
         check_dir.join("node_modules/playwright-core").exists(),
         "playwright-core is missing: `npm ci` in tests/dashboard (scripts/test.sh does it)"
     );
-    let dir = Scratch::new("dashboard-browser");
     let http_port = free_port();
     let mqtt_port = free_port();
     let mut demo = Proc::spawn(
@@ -45,7 +48,8 @@ fn a_coordinator_and_a_viewer_use_the_dashboard_in_chromium() {
     let viewer = demo.wait_line("viewer login:", Duration::from_secs(10));
     let (c_user, c_pw) = coordinator.split_once(' ').unwrap();
     let (v_user, v_pw) = viewer.split_once(' ').unwrap();
-    let shots = dir.path("screenshots");
+    let shots = screenshot_dir();
+    let _ = std::fs::remove_dir_all(&shots);
     let out = Command::new("timeout")
         .arg("300")
         .arg("node")
@@ -63,10 +67,32 @@ fn a_coordinator_and_a_viewer_use_the_dashboard_in_chromium() {
         "the browser check failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
-    for shot in ["desktop.png", "replay.png", "tablet.png"] {
-        let len = std::fs::metadata(shots.join(shot))
-            .map(|m| m.len())
-            .unwrap_or(0);
+    for shot in [
+        "desktop.png",
+        "confirm-ground.png",
+        "alerts.png",
+        "replay-empty.png",
+        "replay.png",
+        "tablet.png",
+        "board-1440.png",
+    ] {
+        let file = shots.join(shot);
+        let len = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
         assert!(len > 10_000, "{shot} was not written ({len} bytes)");
+        println!("screenshot: {}", file.display());
     }
+}
+
+/// `<target>/dashboard-screens`: kept after the test, beside the test binary's
+/// own target directory (`<target>/debug/deps/<binary>`).
+fn screenshot_dir() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.ancestors().nth(3).map(|p| p.to_path_buf()))
+        })
+        .unwrap_or_else(|| repo().join("target"));
+    target.join("dashboard-screens")
 }

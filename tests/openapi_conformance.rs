@@ -207,7 +207,7 @@ fn the_live_api_answers_as_its_openapi_document_says() {
         .current_dir(repo())
         .args(["sim", "--scenario"])
         .arg(short_scenario())
-        .args(["--seed", "3", "--quiet", "--out"])
+        .args(["--seed", "3", "--quiet", "--mkdir", "--out"])
         .arg(runs.join("short-seed3"))
         .output()
         .unwrap();

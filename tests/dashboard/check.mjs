@@ -19,7 +19,7 @@ fs.mkdirSync(shots, { recursive: true });
 const WAIT = 30_000; // no single wait is longer than this…
 const MISSION_WAIT = 60_000; // …except the first mission card, which may take a minute of service time,
 const REPLAY_OPEN_WAIT = 90_000; // and the first open of a run, which rebuilds its frames (38 s seen on a debug build)
-const TOTAL = 4 * 60_000; // and the whole script is bounded too
+const TOTAL = 6 * 60_000; // and the whole script is bounded too
 const HAN = /[\u4e00-\u9fff]/;
 const tid = (id) => `[data-testid="${id}"]`;
 
@@ -189,24 +189,80 @@ await step('4. a mission appears; a centre\'s details lead to a tube\'s chain of
   await page.screenshot({ path: path.join(shots, 'desktop.png') });
 });
 
-await step('5. grounding and releasing the fleet', async () => {
+await step('5. grounding the fleet asks first (cancel keeps it flying); a new critical alert beeps and shows a desktop notice; release', async () => {
+  // Opt in to the critical-alert sound; the choice is kept per browser.
+  await page.click('.tab[data-tab="alerts"]');
+  const sound = page.locator(tid('alert-sound'));
+  if (!(await sound.isChecked())) await sound.check();
+  await desktop.grantPermissions(['notifications'], { origin: new URL(base).origin });
+  const notify = page.locator(tid('alert-notify'));
+  if (!(await notify.isChecked())) await notify.check();
+  const kept = await page.evaluate(() => localStorage.getItem('labflight.alertSound'));
+  check(kept === '1', `the sound choice was not stored (localStorage says ${kept})`);
+  const panel = page.locator(tid('alert-panel'));
+  const beeps = async () => Number((await panel.getAttribute('data-beeps')) || 0);
+  const notices = async () => Number((await panel.getAttribute('data-notices')) || 0);
   const fleet = page.locator(tid('fleet-state'));
   if ((await fleet.getAttribute('data-grounded')) === 'true') {
     await page.click(tid('btn-release'));
     await until(async () => (await fleet.getAttribute('data-grounded')) === 'false', 20_000, 'the fleet to be released before the test');
   }
+  const beeps0 = await beeps();
+  const notices0 = await notices();
+  const dialog = page.locator(tid('confirm-dialog'));
   await page.click(tid('btn-ground'));
-  await until(async () => (await fleet.getAttribute('data-grounded')) === 'true', 20_000, 'fleet-state data-grounded="true" after grounding');
+  await dialog.waitFor({ state: 'visible', timeout: WAIT });
+  await page.click(tid('confirm-cancel'));
+  await dialog.waitFor({ state: 'hidden', timeout: WAIT });
+  await page.waitForTimeout(2500);
+  check((await fleet.getAttribute('data-grounded')) === 'false', 'cancelling the confirmation grounded the fleet');
+  await page.click(tid('btn-ground'));
+  await dialog.waitFor({ state: 'visible', timeout: WAIT });
+  const text = (await dialog.textContent()) || '';
+  check(HAN.test(text), `the confirmation should be Chinese by default: "${text}"`);
+  const confirmShot = path.join(shots, 'confirm-ground.png');
+  await page.screenshot({ path: confirmShot });
+  console.log(`    screenshot ${confirmShot}`);
+  await page.click(tid('confirm-ok'));
+  await until(async () => (await fleet.getAttribute('data-grounded')) === 'true', 20_000, 'fleet-state data-grounded="true" after confirming');
+  // Grounding raises a critical fleet alert: the opted-in sound plays for it.
+  await until(async () => (await beeps()) > beeps0, WAIT, 'a beep for the new critical alert');
+  await until(async () => (await notices()) > notices0, WAIT, 'a desktop notice for the new critical alert');
   await page.click(tid('btn-release'));
   await until(async () => (await fleet.getAttribute('data-grounded')) === 'false', 20_000, 'fleet-state data-grounded="false" after releasing');
+  await page.click('.tab[data-tab="missions"]');
 });
 
-await step('6. acknowledging an alert', async () => {
+await step('6. alert triage: groups, a severity filter, one acknowledgement, a bulk one that lowers the true count', async () => {
   await page.click('.tab[data-tab="alerts"]');
   await page.locator(tid('alert-list')).waitFor({ state: 'visible', timeout: WAIT });
+  await until(async () => (await page.locator(tid('alert-group')).count()) >= 1, WAIT, 'an alert group');
+  const groups = await page.locator(tid('alert-group')).evaluateAll((els) => els.map((e) => ({
+    key: e.dataset.group, count: Number(e.dataset.count), sev: e.dataset.severity,
+    items: e.querySelectorAll('[data-testid="alert-item"]').length,
+  })));
+  const keys = groups.map((g) => g.key);
+  check(new Set(keys).size === keys.length, `alert groups repeat a key: ${keys.join(', ')}`);
+  const wrong = groups.find((g) => g.count !== g.items);
+  check(!wrong, `group ${wrong?.key} says ${wrong?.count} alerts but holds ${wrong?.items}`);
+  // Grounding and releasing both alerted about "fleet": one group of at least two, expandable.
+  const fleetGroup = page.locator(`${tid('alert-group')}[data-group="fleet_grounded|fleet"]`);
+  await until(async () => Number((await fleetGroup.getAttribute('data-count')) || 0) >= 2, WAIT, 'one fleet_grounded|fleet group of two or more alerts');
+  check((await fleetGroup.getAttribute('data-expanded')) === 'false', 'a group of several alerts should start collapsed');
+  await fleetGroup.locator(tid('alert-group-toggle')).click();
+  await until(async () => (await fleetGroup.getAttribute('data-expanded')) === 'true'
+    && (await fleetGroup.locator(`${tid('alert-item')}:visible`).count()) >= 2, WAIT, 'the fleet group to expand to its alerts');
+  // Severity filter: only critical groups remain.
+  await page.selectOption(tid('alert-filter-severity'), 'critical');
+  await until(async () => {
+    const sevs = await page.locator(tid('alert-group')).evaluateAll((els) => els.map((e) => e.dataset.severity));
+    return sevs.length >= 1 && sevs.every((x) => x === 'critical');
+  }, WAIT, 'only critical groups under the critical filter');
+  await page.selectOption(tid('alert-filter-severity'), '');
+  // One acknowledgement, as before.
   const ack = page.locator(`${tid('alert-item')}[data-acked="false"] ${tid('alert-ack')}:visible`);
   if ((await ack.count()) === 0) {
-    console.log('    (no unacknowledged alert to acknowledge)');
+    console.log('    (no single unacknowledged alert to acknowledge)');
   } else {
     const item = page.locator(`${tid('alert-item')}[data-acked="false"]`).filter({ has: page.locator(`${tid('alert-ack')}:visible`) }).first();
     const id = await item.getAttribute('data-alert-id');
@@ -216,11 +272,66 @@ await step('6. acknowledging an alert', async () => {
     check(!(await acked.locator(tid('alert-ack')).isVisible()), `alert ${id} still offers an acknowledge button`);
     console.log(`    alert ${id} acknowledged`);
   }
+  // Bulk: everything the "unacknowledged" filter shows, in one request.
+  await page.selectOption(tid('alert-filter-acked'), 'unacked');
+  const badge = page.locator('[data-count="alerts"]');
+  const before = Number((await badge.textContent()) || 0);
+  const ids = await page.locator(`${tid('alert-item')}[data-acked="false"]`).evaluateAll((els) => els.map((e) => e.dataset.alertId));
+  check(ids.length >= 1, 'no unacknowledged alert listed after grounding the fleet');
+  check(before >= ids.length, `the badge (${before}) counts fewer than the ${ids.length} unacknowledged alerts listed`);
+  const requests = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/v1/alerts/ack')) requests.push(r.postDataJSON()); });
+  await page.click(tid('alert-ack-filtered'));
+  await until(async () => (await page.evaluate((list) => list.filter((id) => document.querySelector(`[data-alert-id="${id}"][data-acked="false"]`)).length, ids)) === 0,
+    WAIT, `the ${ids.length} bulk-acknowledged alerts to leave the unacknowledged list`);
+  check(requests.length === 1 && ids.every((id) => requests[0].ids.includes(id)),
+    `expected one bulk request naming all ${ids.length} ids, saw ${JSON.stringify(requests.map((r) => r.ids.length))}`);
+  const after = await until(async () => {
+    const shown = Number((await badge.textContent()) || 0);
+    const server = await page.evaluate(async () => (await (await fetch('/api/v1/dashboard')).json()).alerts_unacked);
+    return shown === server && shown < before && { shown };
+  }, WAIT, `the badge to drop below ${before} and match the server's true count`);
+  console.log(`    ${ids.length} alerts acknowledged in one request; unacknowledged ${before} → ${after.shown}`);
+  const shot = path.join(shots, 'alerts.png');
+  await page.screenshot({ path: shot });
+  console.log(`    screenshot ${shot}`);
+  await page.selectOption(tid('alert-filter-acked'), 'all');
   await page.click('.tab[data-tab="missions"]');
+});
+
+await step('6b. reassign never offers an empty list: idle drones, or why there are none', async () => {
+  const card = page.locator(`${tid('mission-card')}[data-column="assigned"]:not(.van)`).first();
+  const found = await until(async () => (await card.count()) > 0, MISSION_WAIT, 'an assigned drone mission').then(() => true, () => false);
+  if (!found) {
+    console.log('    (no assigned drone mission to reassign)');
+    return;
+  }
+  const id = await card.getAttribute('data-mission');
+  await card.click();
+  const details = page.locator(tid('details'));
+  await until(async () => (await details.getAttribute('data-kind')) === 'mission', WAIT, `the details of ${id}`);
+  const select = details.locator('select.drone-select');
+  const why = details.locator(tid('reassign-why'));
+  const seen = await until(async () => {
+    if (await select.isVisible()) return (await select.locator('option').count()) >= 2 && 'drones';
+    const text = ((await why.textContent()) || '').trim();
+    return (await why.isVisible()) && text && `reason: ${text}`;
+  }, WAIT, `reassign of ${id} to offer drones or say why not`);
+  console.log(`    ${id}: ${seen}`);
+  await details.locator('.d-close').click();
 });
 
 await step('7. replay: open the first run, scrub to the middle, back to live', async () => {
   await page.click(tid('mode-replay'));
+  // Before a run is opened: a "pick a run" note, no live panels, no controls.
+  await page.locator(tid('replay-empty')).waitFor({ state: 'visible', timeout: WAIT });
+  check(!(await page.locator(tid('btn-ground')).isVisible()), 'btn-ground is visible in replay before a run is opened');
+  check(!(await page.locator(tid('mission-board')).isVisible()), 'the live mission board still shows in replay before a run is opened');
+  const clock = ((await page.locator(tid('service-time')).textContent()) || '').trim();
+  check(!/\d/.test(clock), `the header still shows the live service time "${clock}" before a run is opened`);
+  const emptyShot = path.join(shots, 'replay-empty.png');
+  await page.screenshot({ path: emptyShot });
+  console.log(`    screenshot ${emptyShot}`);
   const select = page.locator(tid('replay-run-select'));
   await until(async () => (await select.locator('option').count()) >= 1, WAIT, 'a run in replay-run-select');
   const run = await select.locator('option').first().getAttribute('value');
@@ -244,6 +355,7 @@ await step('7. replay: open the first run, scrub to the middle, back to live', a
   }, WAIT, `replay-time to show the time of frame ${mid}`);
   const map = page.locator(tid('map'));
   await until(async () => (await map.getAttribute('data-view-mode')) === 'replay', WAIT, 'the map to show a replay frame');
+  check(!(await page.locator(tid('replay-empty')).isVisible()), 'the "pick a run" note stays after a run is opened');
   await until(async () => (await page.locator('path[class*="dr-"]').count()) >= 1, WAIT, 'drones on the map in the replay frame');
   // Play a moment: the slider moves on by itself.
   await page.click(tid('replay-play'));
@@ -287,9 +399,41 @@ await step('9. tablet: 768×1024 shows the map and the mission board without sid
     check(board && board.y < hgt && board.x >= 0 && board.x + board.width <= w + 2, `the mission board is off screen on ${w}×${hgt}: ${JSON.stringify(board)}`);
     const sw = await tab.evaluate(() => document.scrollingElement.scrollWidth);
     check(sw <= w + 2, `the page scrolls sideways on ${w}×${hgt}: scrollWidth ${sw}`);
-    if (shot) await tab.screenshot({ path: path.join(shots, shot) });
+    // A mission's details open: every tab stays reachable (the drawer covers the map, not the tabs).
+    await tab.locator(tid('mission-card')).first().click();
+    await tab.locator(tid('details')).waitFor({ state: 'visible', timeout: WAIT });
+    for (const name of ['alerts', 'risk', 'missions']) {
+      await tab.click(`.tab[data-tab="${name}"]`, { timeout: 5000 });
+      await until(async () => tab.locator(`.panel[data-panel="${name}"]`).isVisible(), WAIT, `the ${name} panel after its tab on ${w}×${hgt} with details open`);
+    }
+    check(await tab.locator(tid('details')).isVisible(), `the details closed on ${w}×${hgt} while switching tabs`);
+    if (shot) {
+      await tab.screenshot({ path: path.join(shots, shot) });
+      console.log(`    screenshot ${path.join(shots, shot)}`);
+    }
     await ctx.close();
   }
+});
+
+await step('10. 1440×900: the whole mission board, "in flight" and "delivered" included, is on screen', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const wide = await ctx.newPage();
+  watch(wide, 'desktop 1440x900');
+  await wide.goto(base, { waitUntil: 'domcontentloaded', timeout: WAIT });
+  await login(wide, coordUser, coordPw);
+  await whoamiIs(wide, coordUser, 'coordinator');
+  await until(async () => (await wide.locator(tid('mission-card')).count()) >= 1, WAIT, 'mission cards at 1440×900');
+  for (const col of ['queued', 'assigned', 'in_flight', 'delivered']) {
+    const box = await wide.locator(`[data-board-column="${col}"]`).boundingBox();
+    check(box && box.x >= 0 && box.x + box.width <= 1440 + 1 && box.y >= 0 && box.y + 40 <= 900,
+      `the board's ${col} column is off screen at 1440×900: ${JSON.stringify(box)}`);
+  }
+  const sw = await wide.evaluate(() => document.scrollingElement.scrollWidth);
+  check(sw <= 1442, `the page scrolls sideways at 1440×900: scrollWidth ${sw}`);
+  const shot = path.join(shots, 'board-1440.png');
+  await wide.screenshot({ path: shot });
+  console.log(`    screenshot ${shot}`);
+  await ctx.close();
 });
 
 clearTimeout(overall);

@@ -26,8 +26,13 @@ use utoipa::{IntoParams, ToSchema};
 
 pub use crate::state::DashboardContext;
 
-/// Alerts shown on the dashboard.
-const ALERTS_SHOWN: i64 = 50;
+/// Alerts shown on the dashboard (the badge counts all unacknowledged ones).
+const ALERTS_SHOWN: i64 = 200;
+/// Alerts one bulk acknowledgement may name.
+const BULK_ACK_MAX: usize = 200;
+/// A bulk acknowledgement's body: room for its most ids at their longest, each
+/// character escaped (`\u0001` is six bytes).
+const BULK_ACK_BODY: usize = BULK_ACK_MAX * (crate::limits::ID * 6 + 4) + 64;
 /// Hook deliveries listed on the dashboard.
 const DELIVERIES_SHOWN: i64 = 20;
 /// The live feed is rebuilt at most this often.
@@ -72,6 +77,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/live", get(live))
         .route("/api/v1/audit", get(audit_log))
         .route("/api/v1/alerts/{id}/ack", post(ack_alert))
+        .route("/api/v1/alerts/ack", post(ack_alerts))
         .route("/api/v1/control/fleet/ground", post(ground))
         .route("/api/v1/control/fleet/release", post(release))
         .route("/api/v1/control/drones/{id}/pause", post(pause_drone))
@@ -119,9 +125,14 @@ async fn live_frame(
             .await
             .map_err(ApiError::internal)?,
     );
+    let unacked = s
+        .store
+        .unacked_alert_count()
+        .await
+        .map_err(ApiError::internal)?;
     let world = Arc::clone(&ctx.world);
     let state = Arc::clone(&snap.state);
-    let view = tokio::task::spawn_blocking(move || {
+    let mut view = tokio::task::spawn_blocking(move || {
         view::build(
             &world,
             &snap.state,
@@ -138,6 +149,7 @@ async fn live_frame(
     })
     .await
     .map_err(ApiError::internal)?;
+    view.alerts_unacked = usize::try_from(unacked).unwrap_or(0);
     Ok((view, state))
 }
 
@@ -354,6 +366,107 @@ pub(crate) async fn ack_alert(
     }
     audit(&s, &caller, "ack_alert", Some(&id), "ok", None).await;
     Ok(acknowledged())
+}
+
+/// The alerts to acknowledge at once.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct AckAlerts {
+    /// The alerts' command ids.
+    #[schema(schema_with = alert_ids)]
+    pub ids: Vec<String>,
+}
+
+/// 1 to [`BULK_ACK_MAX`] ids of at most [`crate::limits::ID`] characters.
+fn alert_ids() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(crate::limits::ID)),
+        )
+        .min_items(Some(1))
+        .max_items(Some(BULK_ACK_MAX))
+        .description(Some("the alerts' command ids"))
+        .build()
+}
+
+/// What a bulk acknowledgement did.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AlertsAcknowledged {
+    /// Always true.
+    pub accepted: bool,
+    /// The ids acknowledged now or before.
+    pub acknowledged: Vec<String>,
+    /// The ids no alert has.
+    pub unknown: Vec<String>,
+}
+
+/// Acknowledges several alerts in one request (coordinators), e.g. a group of
+/// alerts about one box or everything a filter shows. Each is audited like a
+/// single acknowledgement; ids no alert has are listed, not refused.
+#[utoipa::path(post, path = "/api/v1/alerts/ack", tag = "dashboard",
+    security(("bearer" = []), ("session" = [])),
+    request_body(content = AckAlerts, content_type = "application/json"),
+    responses(
+        (status = 202, description = "acknowledged (ids without an alert are listed in `unknown`)", body = AlertsAcknowledged),
+        (status = 400, description = "not the JSON expected, no ids, more than 200 ids, or an id over 128 characters", body = ErrorBody),
+        (status = 413, description = "the body is larger than 200 ids of 128 escaped characters need (about 150 KiB)", body = ErrorBody),
+        crate::error::RoleRefusals))]
+pub(crate) async fn ack_alerts(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let caller = require(&s, &headers, &[Role::Coordinator]).await?;
+    let bytes = axum::body::to_bytes(body, BULK_ACK_BODY)
+        .await
+        .map_err(|_| {
+            ApiError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body: at most {BULK_ACK_BODY} bytes"),
+            )
+        })?;
+    let req: AckAlerts = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("alerts ack body: expected {{\"ids\": [\"<alert id>\", …]}}: {e}"),
+        )
+    })?;
+    if req.ids.is_empty() || req.ids.len() > BULK_ACK_MAX {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("ids: 1 to {BULK_ACK_MAX} alert ids"),
+        ));
+    }
+    for id in &req.ids {
+        crate::auth::bounded("alert id", id, crate::limits::ID)?;
+    }
+    let now = chrono::Utc::now();
+    let mut done = AlertsAcknowledged {
+        accepted: true,
+        acknowledged: Vec::new(),
+        unknown: Vec::new(),
+    };
+    for id in req.ids {
+        let found = s
+            .store
+            .ack_alert(&id, &caller.user, now)
+            .await
+            .map_err(ApiError::internal)?;
+        let outcome = if found {
+            "ok"
+        } else {
+            "refused: no such alert"
+        };
+        audit(&s, &caller, "ack_alert", Some(&id), outcome, None).await;
+        if found {
+            done.acknowledged.push(id);
+        } else {
+            done.unknown.push(id);
+        }
+    }
+    Ok((StatusCode::ACCEPTED, Json(done)).into_response())
 }
 
 /// Sends an override through the service core and audit-logs it.

@@ -46,7 +46,7 @@ impl Modify for SecuritySchemes {
         crate::lab::deliveries, crate::lab::resend,
         crate::auth::login, crate::auth::logout, crate::auth::me, crate::auth::change_password,
         crate::dashboard::map, crate::dashboard::dashboard, crate::dashboard::live,
-        crate::dashboard::audit_log, crate::dashboard::ack_alert,
+        crate::dashboard::audit_log, crate::dashboard::ack_alert, crate::dashboard::ack_alerts,
         crate::dashboard::ground, crate::dashboard::release,
         crate::dashboard::pause_drone, crate::dashboard::resume_drone,
         crate::dashboard::lab_unavailable, crate::dashboard::lab_available, crate::dashboard::divert_lab,
@@ -250,6 +250,9 @@ mod tests {
             let property = &schemas[schema]["properties"][field];
             assert_eq!(max(property), Some(limit), "{schema}.{field}: {property}");
         }
+        let ids = &schemas["AckAlerts"]["properties"]["ids"];
+        assert_eq!(max(&ids["items"]), Some(limits::ID), "AckAlerts.ids: {ids}");
+        assert_eq!(ids["maxItems"].as_u64(), Some(200), "AckAlerts.ids: {ids}");
         assert_eq!(
             schemas["PasswordChange"]["properties"]["new"]["minLength"].as_u64(),
             Some(limits::PASSWORD_MIN as u64)

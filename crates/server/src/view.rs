@@ -48,6 +48,9 @@ pub struct View {
     pub at_risk: Vec<AtRiskTube>,
     /// Recent alerts, newest first.
     pub alerts: Vec<AlertView>,
+    /// Unacknowledged alerts in all, not only the ones listed (the live view
+    /// counts them in the store; otherwise those listed).
+    pub alerts_unacked: usize,
     /// Result-sharing deliveries.
     pub hooks: HooksView,
 }
@@ -519,6 +522,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
         boxes,
         missions,
         at_risk,
+        alerts_unacked: unacked(&frame.alerts),
         alerts: frame.alerts,
         hooks: frame.hooks,
     }
@@ -826,6 +830,7 @@ impl LabScope {
                 || self.has_box(&a.subject)
                 || self.has_mission(&a.subject)
         });
+        view.alerts_unacked = unacked(&view.alerts);
         view.hooks.recent.retain(|h| self.has_tube(&h.barcode));
         let count = |status: &str| {
             view.hooks
@@ -861,6 +866,11 @@ impl LabScope {
         }
         view
     }
+}
+
+/// How many of `alerts` nobody acknowledged yet.
+fn unacked(alerts: &[AlertView]) -> usize {
+    alerts.iter().filter(|a| a.acked_by.is_none()).count()
 }
 
 /// An alert as the dashboard lists it.

@@ -1,12 +1,14 @@
 // app.js — starts the dashboard: session (login/logout), the live feed or a
 // replay, and hands each View to the map, the panels and the details drawer.
-// Roles decide which controls exist; replay disables every control.
+// Roles decide which controls exist; replay disables every control, and until
+// a run is opened it shows no panels at all (nothing stale from the live view).
 
 import { t, getLang, setLang, onLangChange, applyStatic } from './i18n.js';
 import { api, setUnauthorizedHandler } from './api.js';
 import { setText, setAttr, fmtTime } from './dom.js';
 import { createMap } from './map.js';
-import { renderKpis, renderBoard, renderAtRisk, renderAlerts, renderLabs, renderHooks, syncFleetControls } from './panels.js';
+import { renderKpis, renderBoard, renderAtRisk, renderLabs, renderHooks, syncFleetControls } from './panels.js';
+import { renderTriage } from './triage.js';
 import { createDetails } from './details.js';
 import { createLive } from './live.js';
 import { createReplay } from './replay.js';
@@ -79,6 +81,7 @@ function showView(view) {
   if (!view) return;
   if ((view.mode || 'live') !== state.mode) return; // a late live frame in replay, or vice versa
   state.view = view;
+  delete document.body.dataset.awaiting;
   scheduleRender();
 }
 
@@ -103,7 +106,7 @@ function render(view) {
   renderKpis(side, view, ctx);
   renderBoard(side, view, ctx);
   const risk = renderAtRisk(side, view, ctx);
-  const unacked = renderAlerts(side, view, ctx);
+  const unacked = renderTriage(side, view, ctx);
   renderLabs(side, view, ctx);
   const failed = renderHooks(side, view, ctx);
   setCount('risk', risk);
@@ -111,6 +114,13 @@ function render(view) {
   setCount('hooks', failed);
   if (map && state.mapReady) map.render(view);
   details.update(view);
+}
+
+/** The header without a view: no time, scenario or speed from the mode just left. */
+function clearHeader() {
+  setText(tid('service-time'), '—');
+  setAttr(tid('service-time'), 'datetime', '');
+  for (const sel of ['.h-scenario', '.h-policy', '.h-speed', '.h-cutoff']) setText($(sel), '—');
 }
 
 function setCount(name, n) {
@@ -229,6 +239,15 @@ async function setMode(mode, force = false) {
     b.classList.toggle('active', b.dataset.mode === mode);
     b.setAttribute('aria-pressed', b.dataset.mode === mode ? 'true' : 'false');
   }
+  // Until a view of this mode arrives, nothing of the other mode stays on screen.
+  if (mode === 'replay') {
+    document.body.dataset.awaiting = 'run';
+    clearHeader();
+  } else {
+    delete document.body.dataset.awaiting;
+  }
+  details?.close();
+  syncFleetControls(document, ctx);
   if (mode === 'replay') {
     live.stop();
     setConn('replay');
@@ -276,11 +295,24 @@ function init() {
   });
   for (const b of document.querySelectorAll('.seg-btn')) b.addEventListener('click', () => setMode(b.dataset.mode));
   for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => setTab(b.dataset.tab));
-  tid('btn-ground').addEventListener('click', (e) => control('/api/v1/control/fleet/ground', undefined, e.currentTarget));
+  tid('btn-ground').addEventListener('click', async (e) => {
+    const btn = e.currentTarget;
+    if (await confirmGround()) control('/api/v1/control/fleet/ground', undefined, btn);
+  });
   tid('btn-release').addEventListener('click', (e) => control('/api/v1/control/fleet/release', undefined, e.currentTarget));
   setTab('missions');
   setConn('connecting');
   checkSession();
+}
+
+/** Asks in the page (a modal dialog) before grounding the whole fleet; true to go ahead. */
+function confirmGround() {
+  const dialog = tid('confirm-dialog');
+  return new Promise((resolve) => {
+    dialog.returnValue = '';
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok' && ctx.canControl()), { once: true });
+    dialog.showModal();
+  });
 }
 
 async function checkSession() {

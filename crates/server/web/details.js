@@ -261,8 +261,10 @@ export function createDetails(root, ctx) {
     const summary = h('p', { class: 'why-summary' });
     const alts = h('table', { class: 'alts' });
     const select = h('select', { class: 'drone-select', 'aria-label': t('ctl.pick_drone') });
-    const ctl = controlsRow(select, ctlBtn('ctl.reassign', `/api/v1/control/missions/${enc(id)}/reassign`,
-      () => (select.value ? { drone: select.value } : null)));
+    const reassignBtn = ctlBtn('ctl.reassign', `/api/v1/control/missions/${enc(id)}/reassign`,
+      () => (select.value ? { drone: select.value } : null));
+    const noDrone = h('p', { class: 'd-status reassign-why', testid: 'reassign-why' });
+    const ctl = controlsRow(select, reassignBtn, noDrone);
     const el = h('div', {}, kv.el, ctl, section('details.boxes', boxes), section('details.why', summary, alts));
     const setLink = (slot, kind, value) => {
       const span = links[slot];
@@ -314,8 +316,24 @@ export function createDetails(root, ctx) {
       ctl.hidden = !open;
       syncControls(ctl);
       if (!open) ctl.hidden = true;
+      // With no drone to offer, say why instead of an empty list.
+      noDrone.hidden = idle.length > 0;
+      select.hidden = idle.length === 0;
+      if (idle.length === 0) {
+        setText(noDrone, whyNoDrone(view, m));
+        reassignBtn.disabled = true;
+      }
     }
     return { el, update };
+  }
+
+  /** Why no drone can take mission `m` over: grounded, all idle ones paused, or none idle. */
+  function whyNoDrone(view, m) {
+    if (view.kpis?.fleet_grounded) return t('reassign.grounded');
+    const others = (view.drones || []).filter((d) => d.id !== m.vehicle);
+    if (others.some((d) => d.status === 'idle' && d.paused)) return t('reassign.paused');
+    const n = (...statuses) => others.filter((d) => statuses.includes(d.status)).length;
+    return t('reassign.none_idle', { busy: n('on_mission', 'returning'), charging: n('charging'), down: n('fault', 'lost') });
   }
 
   function tube(barcode) {

@@ -1,5 +1,5 @@
 // panels.js — the side panels drawn from each View: KPI tiles, the mission
-// board, tubes at risk, alerts, lab queues and hook deliveries. Lists are kept
+// board, tubes at risk, lab queues and hook deliveries (alerts: triage.js). Lists are kept
 // in place by key so a card under the pointer is never replaced mid-click.
 
 import { t, tStatus } from './i18n.js';
@@ -7,7 +7,6 @@ import { h, setText, setAttr, syncList, fmtTime, fmtNum, clear } from './dom.js'
 
 const COLUMNS = ['queued', 'assigned', 'in_flight', 'delivered', 'aborted'];
 const CAP = { delivered: 30, aborted: 30 };
-const ALERT_CAP = 200;
 
 /**
  * The server sends the board newest first; this only makes sure numbered
@@ -18,14 +17,6 @@ function byIdDesc(a, b) {
   const x = MISSION_NO.exec(a.id);
   const y = MISSION_NO.exec(b.id);
   return x && y ? Number(y[1]) - Number(x[1]) : 0;
-}
-
-/** Alerts newest first: by time, then by id. */
-function alertOrder(a, b) {
-  const ta = Date.parse(a.at) || 0;
-  const tb = Date.parse(b.at) || 0;
-  if (ta !== tb) return tb - ta;
-  return String(b.id).localeCompare(String(a.id), 'en', { numeric: true });
 }
 
 function empty(container, key) {
@@ -131,37 +122,6 @@ export function renderAtRisk(root, view, ctx) {
   });
   empty(list, 'risk.empty');
   return items.length;
-}
-
-export function renderAlerts(root, view, ctx) {
-  const items = [...(view.alerts || [])].sort(alertOrder).slice(0, ALERT_CAP);
-  const list = root.querySelector('[data-testid="alert-list"]');
-  const canAck = ctx.canControl();
-  syncList(list, items, (a) => a.id, (a) => h('li', { class: 'alert-item', testid: 'alert-item' },
-    h('div', { class: 'row' }, h('span', { class: 'badge sev' }), h('span', { class: 'at' }), h('b', { class: 'subject' })),
-    h('div', { class: 'message' }),
-    h('div', { class: 'row ack-row' },
-      h('span', { class: 'acked' }),
-      h('button', {
-        type: 'button', class: 'btn small', testid: 'alert-ack',
-        on: { click: (e) => ctx.control(`/api/v1/alerts/${encodeURIComponent(a.id)}/ack`, undefined, e.currentTarget) },
-      }))),
-  (li, a) => {
-    setAttr(li, 'data-alert-id', a.id);
-    setAttr(li, 'data-acked', a.acked_by ? 'true' : 'false');
-    li.className = `alert-item sev-${a.severity}${a.acked_by ? ' is-acked' : ''}`;
-    setText(li.querySelector('.sev'), tStatus('sev', a.severity));
-    setText(li.querySelector('.at'), fmtTime(a.at));
-    setText(li.querySelector('.subject'), `${a.kind ?? ''} · ${a.subject ?? ''}`);
-    setText(li.querySelector('.message'), a.message ?? '');
-    setText(li.querySelector('.acked'), a.acked_by ? t('alerts.acked', { user: a.acked_by, at: fmtTime(a.acked_at) }) : '');
-    const btn = li.querySelector('[data-testid="alert-ack"]');
-    setText(btn, t('alerts.ack'));
-    btn.hidden = !!a.acked_by || ctx.role !== 'coordinator';
-    if (!btn.dataset.busy) btn.disabled = !canAck;
-  });
-  empty(list, 'alerts.empty');
-  return items.filter((a) => !a.acked_by).length;
 }
 
 export function renderLabs(root, view, ctx) {

@@ -246,6 +246,18 @@ impl Store {
             .collect()
     }
 
+    /// How many alerts nobody has acknowledged, in all (not only the recent ones).
+    pub async fn unacked_alert_count(&self) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM commands c \
+             LEFT JOIN alert_acks a ON a.command_id = c.command_id \
+             WHERE c.kind = 'alert' AND a.command_id IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
     /// Acknowledges an alert; false when there is no such alert. Acknowledging
     /// twice keeps the first acknowledgement.
     pub async fn ack_alert(&self, command_id: &str, user: &str, at: Instant) -> Result<bool> {

@@ -143,3 +143,67 @@ async fn postgres_keeps_what_it_is_given() {
     let store = Store::open(&url).await.unwrap();
     exercise(store).await;
 }
+
+#[tokio::test]
+async fn custody_steps_of_one_event_come_in_causal_order() {
+    let dir = std::env::temp_dir().join(format!("lf-store-causal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("t.db");
+    let _ = std::fs::remove_file(&file);
+    let store = Store::open(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap();
+    let step = |step, at| CustodyStep {
+        barcode: TubeBarcode::from("T-9"),
+        step,
+        at,
+        place: Some("LH-C001".into()),
+        by: Some("D-01".into()),
+    };
+    let mut b = batch(1);
+    // One loading event records "loaded" and "in flight" at the same instant
+    // (the key of the table sorts them by name: in_flight < loaded).
+    b.custody = vec![
+        (1, step(CustodyStepKind::SealedInBox, at)),
+        (
+            2,
+            step(CustodyStepKind::Loaded, at + chrono::Duration::seconds(1)),
+        ),
+        (
+            2,
+            step(CustodyStepKind::InFlight, at + chrono::Duration::seconds(1)),
+        ),
+        (
+            3,
+            step(
+                CustodyStepKind::ReceivedAtLab,
+                at + chrono::Duration::seconds(2),
+            ),
+        ),
+    ];
+    store.commit(&b).await.unwrap();
+    let want = [
+        CustodyStepKind::SealedInBox,
+        CustodyStepKind::Loaded,
+        CustodyStepKind::InFlight,
+        CustodyStepKind::ReceivedAtLab,
+    ];
+    let one: Vec<_> = store
+        .custody("T-9")
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.step)
+        .collect();
+    assert_eq!(one, want);
+    let all: Vec<_> = store
+        .all_custody()
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.step)
+        .collect();
+    assert_eq!(all, want);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
