@@ -140,6 +140,8 @@ pub struct DroneView {
     pub link_lost: bool,
     /// Missions it completed today.
     pub flights: u32,
+    /// When its mission plans to reach the lab, local (none without a mission).
+    pub eta: Option<String>,
 }
 
 /// A sealed box of tubes.
@@ -191,6 +193,9 @@ pub struct MissionCard {
     pub boxes: Vec<String>,
     /// When it is planned to reach the lab, local.
     pub planned_arrival: Option<String>,
+    /// The earliest stability deadline of its boxes, local: queued cards are
+    /// sorted by it, soonest first.
+    pub deadline: Option<String>,
     /// The planned legs' waypoints, `[lat, lon]`.
     pub path: Vec<[f64; 2]>,
     /// Why the dispatcher chose it, and what else it weighed.
@@ -486,6 +491,10 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
             paused: d.paused,
             link_lost: d.link_lost,
             flights: d.flights,
+            eta: d
+                .mission()
+                .and_then(|m| state.missions.get(m))
+                .map(|m| local(m.planned_arrival, offset)),
         })
         .collect();
     let boxes = state
@@ -644,10 +653,14 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
             lab: String::new(),
             boxes: vec![b.id.to_string()],
             planned_arrival: None,
+            deadline: Some(local(b.stability_deadline, offset)),
             path: Vec::new(),
             why: None,
         })
         .collect();
+    // Soonest stability deadline first: the box to fly first heads the column.
+    // (Local RFC 3339 strings in one offset sort as their instants do.)
+    cards.sort_by(|a, b| a.deadline.cmp(&b.deadline).then(a.id.cmp(&b.id)));
     let mut missions: Vec<MissionCard> = state
         .missions
         .values()
@@ -684,6 +697,13 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
                 lab: m.lab.to_string(),
                 boxes: m.boxes.iter().map(|b| b.to_string()).collect(),
                 planned_arrival: Some(local(m.planned_arrival, offset)),
+                deadline: m
+                    .boxes
+                    .iter()
+                    .filter_map(|b| state.boxes.get(b))
+                    .map(|b| b.stability_deadline)
+                    .min()
+                    .map(|t| local(t, offset)),
                 path: if active {
                     m.plan
                         .iter()

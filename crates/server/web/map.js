@@ -32,10 +32,12 @@ export function createMap(container, { onSelect }) {
     boxes: L.layerGroup().addTo(map),
     sites: L.layerGroup().addTo(map),
     drones: L.layerGroup().addTo(map),
+    droneLabels: L.layerGroup().addTo(map),
   };
   const stations = new Map();
   const labs = new Map();
   const drones = new Map();
+  const droneLabels = new Map();
   const boxes = new Map();
   const routes = new Map();
   const trails = new Map();
@@ -199,6 +201,11 @@ export function createMap(container, { onSelect }) {
       const bat = d.battery_pct == null ? '—' : `${Math.round(d.battery_pct)}%`;
       tooltip(m, `${d.id} · ${bat} · ${tStatus('status', d.status)}`);
     });
+    // Each drone's id beside it, always shown (no hover on a tablet).
+    syncMarkers(droneLabels, layers.droneLabels, view.drones || [], (d) => L.marker([d.lat, d.lon], {
+      pane: 'drones', interactive: false, keyboard: false,
+      icon: L.divIcon({ className: 'drone-label', html: esc(d.id), iconSize: null, iconAnchor: [-7, 7] }),
+    }), () => {});
   }
 
   function renderBoxes(view) {
@@ -315,7 +322,7 @@ export function createMap(container, { onSelect }) {
 
   /** Removes everything that moves (entering replay before its first frame). */
   function clearDynamic() {
-    for (const [store, group] of [[drones, layers.drones], [boxes, layers.boxes], [routes, layers.routes], [trails, layers.routes]]) {
+    for (const [store, group] of [[drones, layers.drones], [droneLabels, layers.droneLabels], [boxes, layers.boxes], [routes, layers.routes], [trails, layers.routes]]) {
       for (const m of store.values()) group.removeLayer(m);
       store.clear();
     }
@@ -325,6 +332,15 @@ export function createMap(container, { onSelect }) {
     const store = { station: stations, lab: labs, drone: drones, box: boxes }[kind];
     const m = store && store.get(id);
     if (m && !map.getBounds().contains(m.getLatLng())) map.panTo(m.getLatLng());
+  }
+
+  /** Centres the map on a thing (zooming in to at least 14); false when it is not drawn. */
+  function focus(kind, id) {
+    const store = { station: stations, lab: labs, drone: drones, box: boxes }[kind];
+    const m = store && store.get(id);
+    if (!m) return false;
+    map.setView(m.getLatLng(), Math.max(map.getZoom(), 14));
+    return true;
   }
 
   function relabel() {
@@ -338,7 +354,7 @@ export function createMap(container, { onSelect }) {
   const legend = makeLegend(map);
   new ResizeObserver(() => map.invalidateSize({ pan: false })).observe(container);
 
-  return { map, loadStatic, render, highlight, clearDynamic, panTo, relabel };
+  return { map, loadStatic, render, highlight, clearDynamic, panTo, focus, relabel };
 }
 
 /** A small always-visible legend (no hover needed on a tablet). */
