@@ -1,7 +1,10 @@
 //! The dashboard in a real browser (Debian's Chromium driven by playwright-core,
 //! tests/dashboard/check.mjs) against `labflight demo`: sign-in and roles, the
 //! Leaflet map, live updates, language switch, details and custody, grounding
-//! and releasing the fleet, alerts, replay scrubbing, and a tablet-sized screen.
+//! and releasing the fleet, alerts, replay scrubbing, and a tablet-sized screen;
+//! then tests/dashboard/search.mjs: the fleet table, drone ids on the map, search,
+//! deadline order and grouping, and no English left in Chinese mode (nor Chinese in
+//! English). Screenshots stay in `$CARGO_TARGET_DIR/dashboard-screens/`.
 
 mod support;
 
@@ -22,7 +25,6 @@ fn a_coordinator_and_a_viewer_use_the_dashboard_in_chromium() {
         check_dir.join("node_modules/playwright-core").exists(),
         "playwright-core is missing: `npm ci` in tests/dashboard (scripts/test.sh does it)"
     );
-    let dir = Scratch::new("dashboard-browser");
     let http_port = free_port();
     let mqtt_port = free_port();
     let mut demo = Proc::spawn(
@@ -45,7 +47,9 @@ fn a_coordinator_and_a_viewer_use_the_dashboard_in_chromium() {
     let viewer = demo.wait_line("viewer login:", Duration::from_secs(10));
     let (c_user, c_pw) = coordinator.split_once(' ').unwrap();
     let (v_user, v_pw) = viewer.split_once(' ').unwrap();
-    let shots = dir.path("screenshots");
+    let shots = screens_dir();
+    // Only this run's pictures: a stale one must not pass the size check below.
+    let _ = std::fs::remove_dir_all(&shots);
     let out = Command::new("timeout")
         .arg("300")
         .arg("node")
@@ -63,10 +67,47 @@ fn a_coordinator_and_a_viewer_use_the_dashboard_in_chromium() {
         "the browser check failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
-    for shot in ["desktop.png", "replay.png", "tablet.png"] {
+    let out = Command::new("timeout")
+        .arg("240")
+        .arg("node")
+        .arg(check_dir.join("search.mjs"))
+        .args([url.trim_end_matches('/'), c_user, c_pw])
+        .arg(&shots)
+        .arg(v_user)
+        .current_dir(repo())
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("search check passed"),
+        "the search and language check failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    for shot in [
+        "desktop.png",
+        "replay.png",
+        "tablet.png",
+        "fleet.png",
+        "search.png",
+        "zh.png",
+        "en.png",
+    ] {
         let len = std::fs::metadata(shots.join(shot))
             .map(|m| m.len())
             .unwrap_or(0);
         assert!(len > 10_000, "{shot} was not written ({len} bytes)");
+        println!("screenshot: {}", shots.join(shot).display());
     }
+}
+
+/// Where the screenshots are kept as test artifacts: `$CARGO_TARGET_DIR/dashboard-screens`
+/// (the target dir this test was built in when the variable is unset at run time).
+fn screens_dir() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| option_env!("CARGO_TARGET_DIR").map(std::path::PathBuf::from))
+        .unwrap_or_else(|| repo().join("target"));
+    target.join("dashboard-screens")
 }

@@ -94,6 +94,7 @@ try {
   const board = read('crates/server/src/view.rs');
   const cols = [...board.matchAll(/MissionStatus::\w+\s*=>\s*"([a-z_]+)"/g)].map((m) => m[1]);
   sends('status', ['queued', ...cols], 'view.rs mission columns');
+  sends('policy', arms('crates/dispatch/src/policy/mod.rs', 'impl PolicyKind', 'name'), 'PolicyKind');
   sends('step', arms('crates/core/src/custody.rs', 'impl CustodyStepKind', 'as_str'), 'CustodyStepKind');
 } catch (e) {
   console.error(`catalogue check FAILED: could not read the server's codes: ${e.message}`);

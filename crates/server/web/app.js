@@ -2,7 +2,7 @@
 // replay, and hands each View to the map, the panels and the details drawer.
 // Roles decide which controls exist; replay disables every control.
 
-import { t, getLang, setLang, onLangChange, applyStatic } from './i18n.js';
+import { t, tStatus, getLang, setLang, onLangChange, applyStatic } from './i18n.js';
 import { api, setUnauthorizedHandler } from './api.js';
 import { h, setText, setAttr, fmtTime } from './dom.js';
 import { createMap } from './map.js';
@@ -107,7 +107,7 @@ function render(view) {
   setText(tid('service-time'), fmtTime(view.now, 'full'));
   setAttr(tid('service-time'), 'datetime', view.now ?? '');
   setText($('.h-scenario'), view.scenario ?? '—');
-  setText($('.h-policy'), view.policy ?? '—');
+  setText($('.h-policy'), view.policy ? tStatus('policy', view.policy) : '—');
   setText($('.h-speed'), view.speed == null || view.mode === 'replay' ? '—' : `${view.speed}×`);
   setText($('.h-cutoff'), fmtTime(view.cutoff));
   const side = $('.side');

@@ -254,6 +254,9 @@ const STRINGS = {
   'group.lab': ['按实验室', 'By lab'],
   'group.no_lab': ['未定实验室', 'No lab yet'],
   'boxes.empty': ['没有待运标本箱', 'No boxes waiting'],
+  'policy.drone': ['无人机调度', 'drone'],
+  'policy.courier': ['货车班次', 'courier'],
+  'policy.greedy': ['就近派机', 'greedy'],
 };
 
 const KEY = 'labflight.lang';
