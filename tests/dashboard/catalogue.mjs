@@ -52,6 +52,7 @@ for (const file of fs.readdirSync(web).filter((f) => f.endsWith('.js') || f.ends
   // Any other key-like literal whose first part names a section of the table
   // (e.g. column headings kept in a list), except storage keys.
   // Selectors ($('header.top')) and tStatus's prefix argument are not keys.
+  if (file === 'i18n.js') continue; // the table itself: its keys are definitions, not uses
   for (const m of src.matchAll(/(\$\(|querySelector(?:All)?\(|tStatus\(\s*)?'([a-z][a-z0-9_.]*)'/g)) {
     if (m[1]) continue;
     const s = m[2];

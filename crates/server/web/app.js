@@ -117,7 +117,7 @@ function render(view) {
   const unacked = renderAlerts(side, view, ctx);
   renderLabs(side, view, ctx);
   const failed = renderHooks(side, view, ctx);
-  setCount('fleet', renderFleet(fleetTable, view, ctx));
+  renderFleet(fleetTable, view, ctx);
   setCount('boxes', renderPendingBoxes(boxList, view, ctx));
   setCount('risk', risk);
   setCount('alerts', unacked);

@@ -254,6 +254,7 @@ const STRINGS = {
   'group.lab': ['按实验室', 'By lab'],
   'group.no_lab': ['未定实验室', 'No lab yet'],
   'boxes.empty': ['没有待运标本箱', 'No boxes waiting'],
+  'subject.fleet': ['机队', 'fleet'],
   'policy.drone': ['无人机调度', 'drone'],
   'policy.courier': ['货车班次', 'courier'],
   'policy.greedy': ['就近派机', 'greedy'],

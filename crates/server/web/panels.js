@@ -4,7 +4,7 @@
 
 import { t, tStatus } from './i18n.js';
 import { h, setText, setAttr, syncList, fmtTime, fmtNum, clear } from './dom.js';
-import { alertKind, family, localName } from './phrases.js';
+import { alertKind, alertSubject, family, localName } from './phrases.js';
 
 const COLUMNS = ['queued', 'assigned', 'in_flight', 'delivered', 'aborted'];
 const CAP = { delivered: 30, aborted: 30 };
@@ -124,7 +124,7 @@ export function renderAlerts(root, view, ctx) {
     li.className = `alert-item sev-${a.severity}${a.acked_by ? ' is-acked' : ''}`;
     setText(li.querySelector('.sev'), tStatus('sev', a.severity));
     setText(li.querySelector('.at'), fmtTime(a.at));
-    setText(li.querySelector('.subject'), `${alertKind(a.kind)} · ${a.subject ?? ''}`);
+    setText(li.querySelector('.subject'), `${alertKind(a.kind)} · ${alertSubject(a.subject)}`);
     setText(li.querySelector('.message'), a.message ?? '');
     setText(li.querySelector('.acked'), a.acked_by ? t('alerts.acked', { user: a.acked_by, at: fmtTime(a.acked_at) }) : '');
     const btn = li.querySelector('[data-testid="alert-ack"]');

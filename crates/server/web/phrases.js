@@ -23,6 +23,11 @@ export function alertKind(kind) {
   return kind ? tStatus('alertkind', kind) : '';
 }
 
+/** What an alert is about: an id, or a word the table knows (`fleet`). */
+export function alertSubject(subject) {
+  return subject ? tStatus('subject', subject) : '';
+}
+
 /** A test family (`hematology`) in words. */
 export function family(code) {
   return tStatus('family', code);
