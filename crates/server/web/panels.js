@@ -96,7 +96,8 @@ export function renderBoard(root, view, ctx) {
       const centres = [first, ...(m.later_stops || [])];
       setText(card.querySelector('.mc-route'), `${centres.join(' → ')} → ${m.lab || '—'}`);
       setText(card.querySelector('.mc-meta'), `${t('details.boxes')} ${(m.boxes || []).length}` +
-        (m.planned_arrival ? ` · ${t('details.arrival')} ${fmtTime(m.planned_arrival)}` : ''));
+        (m.planned_arrival ? ` · ${t('details.arrival')} ${fmtTime(m.planned_arrival)}` : '') +
+        (m.column === 'queued' && m.deadline ? ` · ${t('details.deadline')} ${fmtTime(m.deadline)}` : ''));
     });
     const more = section.querySelector('.col-more');
     more.hidden = all.length <= shown.length;
