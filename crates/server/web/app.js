@@ -51,8 +51,8 @@ const ctx = {
   stationName: (id) => localName(id, ctx.staticProps.stations.get(id)),
   labName: (id) => localName(id, ctx.staticProps.labs.get(id)),
   placeName: (place) => {
-    const s = ctx.staticProps.stations.get(place) || ctx.staticProps.labs.get(place);
-    return s?.name ? `${s.name} (${place})` : place;
+    const name = localName(place, ctx.staticProps.stations.get(place) || ctx.staticProps.labs.get(place));
+    return name !== place ? `${name} (${place})` : place;
   },
   control,
   toast,

@@ -215,7 +215,7 @@ const STRINGS = {
   'err.timeout': ['请求超时', 'Request timed out'],
   'err.map': ['地图加载失败，正在重试', 'Map failed to load, retrying'],
   // search and language
-  'header.zone': ['北京时间 UTC+8', 'Shenzhen time, UTC+8'],
+  'header.zone': ['北京时间 UTC+8', 'UTC+8'],
   'risk.code.result_after_cutoff': ['{lab}：预计 {at} 出结果，晚于截止时间', '{lab}: result predicted at {at}, after the cutoff'],
   'risk.code.stability_before_arrival': ['计划 {at} 到达 {lab}，晚于稳定期限 {limit}', 'planned at {lab} at {at}, after its stability limit {limit}'],
   'risk.code.no_lab': ['目前没有实验室可以接收', 'no lab can take it now'],
