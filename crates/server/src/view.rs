@@ -1178,11 +1178,18 @@ mod tests {
             set_down: None,
             forecast: None,
         };
-        for b in [waiting("BX-A-LATE", 120), waiting("BX-B-SOON", 45), waiting("BX-C-MID", 90)] {
+        for b in [
+            waiting("BX-A-LATE", 120),
+            waiting("BX-B-SOON", 45),
+            waiting("BX-C-MID", 90),
+        ] {
             state.boxes.insert(b.id.clone(), b);
         }
         let mut drones = state.drones.keys().cloned();
-        let (flying, idle) = (drones.next().expect("a drone"), drones.next().expect("two drones"));
+        let (flying, idle) = (
+            drones.next().expect("a drone"),
+            drones.next().expect("two drones"),
+        );
         let arrival = now + chrono::TimeDelta::minutes(30);
         state.missions.insert(
             MissionId::new("M-ETA"),
@@ -1241,5 +1248,4 @@ mod tests {
         assert_eq!(drone(&flying).mission.as_deref(), Some("M-ETA"));
         assert_eq!(drone(&idle).eta, None);
     }
-
 }
