@@ -275,7 +275,7 @@ function setTab(name) {
 
 /** The search box, the fleet and boxes tabs and the grouping choice: built here, labelled by applyStatic. */
 function mountWorkViews() {
-  search = mountSearch($('header.top'), ctx, () => state.view);
+  search = mountSearch($('.side'), ctx, () => state.view);
   const clock = $('.clock');
   clock.append(h('span', { class: 'zone', testid: 'time-zone', data: { i18n: 'header.zone' } }));
   fleetTable = mountFleet(addTab('fleet', 'tab.fleet'));

@@ -1,4 +1,4 @@
-// search.js — one box in the header that finds a tube barcode, box, centre,
+// search.js — one box atop the side panels that finds a tube barcode, box, centre,
 // lab, drone or mission in the current View (client-side, nothing fetched);
 // choosing a result opens its details and centres the map on it.
 
@@ -60,8 +60,8 @@ export function findIn(view, ctx, query) {
     .map((x) => x.e);
 }
 
-/** Puts the search box in the header; `getView()` is the View on screen. */
-export function mountSearch(header, ctx, getView) {
+/** Puts the search box at the top of `side`; `getView()` is the View on screen. */
+export function mountSearch(side, ctx, getView) {
   const input = h('input', {
     type: 'search', class: 'search-input', testid: 'search-input', autocomplete: 'off', spellcheck: 'false',
     'aria-label': t('search.label'), placeholder: t('search.placeholder'),
@@ -69,8 +69,7 @@ export function mountSearch(header, ctx, getView) {
   });
   const results = h('ul', { class: 'search-results', testid: 'search-results', role: 'listbox', hidden: true });
   const wrap = h('div', { class: 'search', role: 'search' }, input, results);
-  const spacer = header.querySelector('.spacer');
-  if (spacer) spacer.before(wrap); else header.append(wrap);
+  side.prepend(wrap);
 
   let shown = [];
   function choose(e) {
