@@ -23,6 +23,12 @@ if (start < 0 || end < 0) {
   console.error('catalogue check FAILED: no `const STRINGS = {…};` in i18n.js');
   process.exit(1);
 }
+// A key written twice silently keeps the last entry (two branches adding the same key).
+const seen = new Set();
+for (const m of i18n.slice(start, end).matchAll(/^\s*(['"])([^'"]+)\1\s*:/gm)) {
+  if (seen.has(m[2])) problems.push(`${m[2]}: defined twice in i18n.js`);
+  seen.add(m[2]);
+}
 const STRINGS = new Function(`return ${i18n.slice(start + 'const STRINGS = '.length, end + 2)}`)();
 // Entries meant to be in the other language: the switch names the language it switches to.
 const CROSS = new Set(['lang.toggle']);

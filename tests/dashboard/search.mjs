@@ -200,7 +200,7 @@ async function strayWords(lang) {
     await page.waitForTimeout(300);
     const words = await page.evaluate(({ tab, lang, allow }) => {
       const roots = ['header.top', '.side .kpis', '.side .fleet', '.side .tabs', `.panel[data-panel="${tab}"]`, '.legend', '.lab-label', '.drone-label'];
-      const skip = '.whoami, .h-scenario, .brand > b, [data-testid="lang-toggle"], .alert-item .message, .search-results';
+      const skip = '.whoami, .h-scenario, .brand > b, [data-testid="lang-toggle"], .panel[data-panel="alerts"] .message, .search-results';
       const bad = lang === 'zh' ? /[A-Za-z]{4,}/g : /[\u4e00-\u9fff]+/g;
       const out = [];
       for (const sel of roots) {
