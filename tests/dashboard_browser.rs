@@ -6,6 +6,9 @@
 //! before and after a run is opened, tablets with a details drawer open, and the
 //! whole mission board at 1440×900. The screenshots stay under the target
 //! directory (`<target>/dashboard-screens/`) as test artifacts.
+//! Then tests/dashboard/search.mjs on the same demo: the fleet table, drone ids
+//! on the map, search, deadline order and grouping, and no English left in
+//! Chinese mode (nor Chinese in English).
 
 mod support;
 
@@ -67,6 +70,24 @@ fn a_coordinator_and_a_viewer_use_the_dashboard_in_chromium() {
         "the browser check failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
+    let out = Command::new("timeout")
+        .arg("240")
+        .arg("node")
+        .arg(check_dir.join("search.mjs"))
+        .args([url.trim_end_matches('/'), c_user, c_pw])
+        .arg(&shots)
+        .arg(v_user)
+        .current_dir(repo())
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("search check passed"),
+        "the search and language check failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
     for shot in [
         "desktop.png",
         "confirm-ground.png",
@@ -75,6 +96,10 @@ fn a_coordinator_and_a_viewer_use_the_dashboard_in_chromium() {
         "replay.png",
         "tablet.png",
         "board-1440.png",
+        "fleet.png",
+        "search.png",
+        "zh.png",
+        "en.png",
     ] {
         let file = shots.join(shot);
         let len = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);

@@ -149,6 +149,8 @@ pub struct DroneView {
     pub link_lost: bool,
     /// Missions it completed today.
     pub flights: u32,
+    /// When its mission plans to reach the lab, local (none without a mission).
+    pub eta: Option<String>,
 }
 
 /// A sealed box of tubes.
@@ -200,6 +202,9 @@ pub struct MissionCard {
     pub boxes: Vec<String>,
     /// When it is planned to reach the lab, local.
     pub planned_arrival: Option<String>,
+    /// The earliest stability deadline of its boxes, local: queued cards are
+    /// sorted by it, soonest first.
+    pub deadline: Option<String>,
     /// The planned legs' waypoints, `[lat, lon]`.
     pub path: Vec<[f64; 2]>,
     /// Why the dispatcher chose it, and what else it weighed.
@@ -499,6 +504,10 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
             paused: d.paused,
             link_lost: d.link_lost,
             flights: d.flights,
+            eta: d
+                .mission()
+                .and_then(|m| state.missions.get(m))
+                .map(|m| local(m.planned_arrival, offset)),
         })
         .collect();
     let boxes = state
@@ -658,10 +667,14 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
             lab: String::new(),
             boxes: vec![b.id.to_string()],
             planned_arrival: None,
+            deadline: Some(local(b.stability_deadline, offset)),
             path: Vec::new(),
             why: None,
         })
         .collect();
+    // Soonest stability deadline first: the box to fly first heads the column.
+    // (Local RFC 3339 strings in one offset sort as their instants do.)
+    cards.sort_by(|a, b| a.deadline.cmp(&b.deadline).then(a.id.cmp(&b.id)));
     let mut missions: Vec<MissionCard> = state
         .missions
         .values()
@@ -698,6 +711,13 @@ fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCard> {
                 lab: m.lab.to_string(),
                 boxes: m.boxes.iter().map(|b| b.to_string()).collect(),
                 planned_arrival: Some(local(m.planned_arrival, offset)),
+                deadline: m
+                    .boxes
+                    .iter()
+                    .filter_map(|b| state.boxes.get(b))
+                    .map(|b| b.stability_deadline)
+                    .min()
+                    .map(|t| local(t, offset)),
                 path: if active {
                     m.plan
                         .iter()
@@ -1143,5 +1163,109 @@ mod tests {
             ids(scoped.boxes.iter().map(|b| b.id.clone()).collect()),
             set(&["BX-ASSIGNED"])
         );
+    }
+
+    /// Queued boxes head the board soonest stability deadline first (not by id),
+    /// each card carrying that deadline; a drone on a mission carries the
+    /// mission's planned arrival as its ETA, an idle one none.
+    #[test]
+    fn queued_boxes_go_by_deadline_and_a_flying_drone_has_an_eta() {
+        use labflight_dispatch::state::{BoxStatus, DroneStatus, SpecimenBox};
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../maps/longhua/scenario.toml");
+        let scenario = Scenario::load(&file).expect("the Longhua scenario loads");
+        let map = labflight_geo::MapData::load(&scenario.map_dir(&file)).expect("its map loads");
+        let world = Arc::new(World::from_map(&scenario, &map));
+        let now = world.service.last_draw;
+        let mut state = Dispatcher::new(Arc::clone(&world), PolicyKind::Drone, 1, now)
+            .state()
+            .clone();
+        let station = world.stations.keys().next().expect("a centre").clone();
+        let lab = world.labs.keys().next().expect("a lab").clone();
+        let waiting = |id: &str, minutes: i64| SpecimenBox {
+            id: BoxId::new(id),
+            station: station.clone(),
+            tubes: Vec::new(),
+            sealed_at: now,
+            status: BoxStatus::Waiting,
+            families: Default::default(),
+            payload_kg: 0.5,
+            stability_deadline: now + chrono::TimeDelta::minutes(minutes),
+            at_risk_alerted: false,
+            excursion_alerted: false,
+            forced: false,
+            temp_c: None,
+            loaded_on: None,
+            set_down: None,
+            forecast: None,
+        };
+        for b in [
+            waiting("BX-A-LATE", 120),
+            waiting("BX-B-SOON", 45),
+            waiting("BX-C-MID", 90),
+        ] {
+            state.boxes.insert(b.id.clone(), b);
+        }
+        let mut drones = state.drones.keys().cloned();
+        let (flying, idle) = (
+            drones.next().expect("a drone"),
+            drones.next().expect("two drones"),
+        );
+        let arrival = now + chrono::TimeDelta::minutes(30);
+        state.missions.insert(
+            MissionId::new("M-ETA"),
+            Mission {
+                id: MissionId::new("M-ETA"),
+                carrier: Carrier::Drone(flying.clone()),
+                station: station.clone(),
+                boxes: Vec::new(),
+                lab,
+                status: MissionStatus::PickedUp,
+                planned_arrival: arrival,
+                plan: None,
+                van_calls_at: None,
+                seal_asked: false,
+            },
+        );
+        state.drones.get_mut(&flying).expect("the drone").status = DroneStatus::OnMission {
+            mission: MissionId::new("M-ETA"),
+        };
+        state.drones.get_mut(&idle).expect("the drone").status = DroneStatus::Idle;
+        let view = build(
+            &world,
+            &state,
+            Frame {
+                mode: "live",
+                now,
+                scenario: "longhua",
+                policy: "drone",
+                speed: 1.0,
+                alerts: Vec::new(),
+                hooks: HooksView::default(),
+            },
+        );
+        let queued: Vec<(&str, Option<&str>)> = view
+            .missions
+            .iter()
+            .filter(|m| m.column == "queued")
+            .map(|m| (m.id.as_str(), m.deadline.as_deref()))
+            .collect();
+        let at = |minutes: i64| local(now + chrono::TimeDelta::minutes(minutes), world.offset);
+        assert_eq!(
+            queued,
+            vec![
+                ("BX-B-SOON", Some(at(45).as_str())),
+                ("BX-C-MID", Some(at(90).as_str())),
+                ("BX-A-LATE", Some(at(120).as_str())),
+            ]
+        );
+        let drone = |id: &labflight_core::DroneId| {
+            view.drones
+                .iter()
+                .find(|d| d.id == id.as_str())
+                .expect("the drone in the view")
+        };
+        assert_eq!(drone(&flying).eta.as_deref(), Some(at(30).as_str()));
+        assert_eq!(drone(&flying).mission.as_deref(), Some("M-ETA"));
+        assert_eq!(drone(&idle).eta, None);
     }
 }

@@ -3,12 +3,17 @@
 // Roles decide which controls exist; replay disables every control, and until
 // a run is opened it shows no panels at all (nothing stale from the live view).
 
-import { t, getLang, setLang, onLangChange, applyStatic } from './i18n.js';
+import { t, tStatus, getLang, setLang, onLangChange, applyStatic } from './i18n.js';
 import { api, setUnauthorizedHandler } from './api.js';
-import { setText, setAttr, fmtTime } from './dom.js';
+import { h, setText, setAttr, fmtTime } from './dom.js';
 import { createMap } from './map.js';
-import { renderKpis, renderBoard, renderAtRisk, renderLabs, renderHooks, syncFleetControls } from './panels.js';
+import { renderKpis, renderBoard, renderLabs, renderHooks, syncFleetControls } from './panels.js';
 import { renderTriage } from './triage.js';
+import { renderAtRisk, renderPendingBoxes, mountGrouping, relabelGrouping } from './worklist.js';
+import { mountFleet, renderFleet, relabelFleet } from './fleet.js';
+import { mountSearch } from './search.js';
+import { addTab } from './tabs.js';
+import { localName } from './phrases.js';
 import { createDetails } from './details.js';
 import { createLive } from './live.js';
 import { createReplay } from './replay.js';
@@ -26,6 +31,9 @@ const state = {
 
 let map = null;
 let details = null;
+let search = null;
+let fleetTable = null;
+let boxList = null;
 let renderPending = false;
 
 // --- the context panels and the drawer use ---
@@ -41,9 +49,12 @@ const ctx = {
     if (state.view) scheduleRender();
   },
   staticProps: { stations: new Map(), labs: new Map() },
+  focus: (kind, id) => map?.focus(kind, id),
+  stationName: (id) => localName(id, ctx.staticProps.stations.get(id)),
+  labName: (id) => localName(id, ctx.staticProps.labs.get(id)),
   placeName: (place) => {
-    const s = ctx.staticProps.stations.get(place) || ctx.staticProps.labs.get(place);
-    return s?.name ? `${s.name} (${place})` : place;
+    const name = localName(place, ctx.staticProps.stations.get(place) || ctx.staticProps.labs.get(place));
+    return name !== place ? `${name} (${place})` : place;
   },
   control,
   toast,
@@ -99,7 +110,7 @@ function render(view) {
   setText(tid('service-time'), fmtTime(view.now, 'full'));
   setAttr(tid('service-time'), 'datetime', view.now ?? '');
   setText($('.h-scenario'), view.scenario ?? '—');
-  setText($('.h-policy'), view.policy ?? '—');
+  setText($('.h-policy'), view.policy ? tStatus('policy', view.policy) : '—');
   setText($('.h-speed'), view.speed == null || view.mode === 'replay' ? '—' : `${view.speed}×`);
   setText($('.h-cutoff'), fmtTime(view.cutoff));
   const side = $('.side');
@@ -109,6 +120,8 @@ function render(view) {
   const unacked = renderTriage(side, view, ctx);
   renderLabs(side, view, ctx);
   const failed = renderHooks(side, view, ctx);
+  renderFleet(fleetTable, view, ctx);
+  setCount('boxes', renderPendingBoxes(boxList, view, ctx));
   setCount('risk', risk);
   setCount('alerts', unacked);
   setCount('hooks', failed);
@@ -155,6 +168,7 @@ function showLogin(message) {
   $('#app').hidden = true;
   $('#login').hidden = false;
   const err = tid('login-error');
+  delete err.dataset.i18n;
   err.hidden = !message;
   err.textContent = message ?? '';
   details?.close();
@@ -216,6 +230,9 @@ async function login(e) {
     tid('login-password').value = '';
     startSession(res.data);
   } else {
+    // A refusal stays keyed, so the language switch on the login form re-translates it.
+    if (res.status === 401) err.dataset.i18n = 'login.failed';
+    else delete err.dataset.i18n;
     err.textContent = res.status === 401 ? t('login.failed') : res.error;
     if (res.status === 401 && res.data?.error) err.title = res.data.error;
     err.hidden = false;
@@ -275,7 +292,22 @@ function setTab(name) {
 
 // --- wiring ---
 
+/** The search box, the fleet and boxes tabs and the grouping choice: built here, labelled by applyStatic. */
+function mountWorkViews() {
+  search = mountSearch($('.side'), ctx, () => state.view);
+  const clock = $('.clock');
+  clock.append(h('span', { class: 'zone', testid: 'time-zone', data: { i18n: 'header.zone' } }));
+  fleetTable = mountFleet(addTab('fleet', 'tab.fleet'));
+  const boxes = addTab('boxes', 'tab.boxes');
+  boxList = h('ul', { class: 'list', testid: 'box-list' });
+  boxes.append(boxList);
+  const redraw = () => { if (state.view) scheduleRender(); };
+  mountGrouping($('[data-testid="at-risk-list"]'), redraw, 'group-risk');
+  mountGrouping(boxList, redraw, 'group-boxes');
+}
+
 function init() {
+  mountWorkViews();
   applyStatic(document);
   details = createDetails(tid('details'), ctx);
   setUnauthorizedHandler(() => { if (state.user) showLogin(); });
@@ -289,6 +321,9 @@ function init() {
     setConn(tid('conn-status').dataset.state);
     map?.relabel();
     replay.relabel();
+    search.relabel();
+    relabelFleet(fleetTable);
+    relabelGrouping();
     details.relabel();
     for (const table of document.querySelectorAll('table.queue')) delete table.dataset.sig;
     if (state.view) render(state.view);

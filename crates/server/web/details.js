@@ -6,6 +6,7 @@ import { t, tStatus } from './i18n.js';
 import { h, setText, syncList, fmtTime, fmtNum, clear } from './dom.js';
 import { api, enc } from './api.js';
 import { fillQueueTable } from './panels.js';
+import { riskReason, family, localName } from './phrases.js';
 
 /** A definition list whose rows are set by key and updated in place. */
 function kvList() {
@@ -118,7 +119,7 @@ export function createDetails(root, ctx) {
     function update(view) {
       const s = (view.stations || []).find((x) => x.id === id);
       const props = ctx.staticProps.stations.get(id) || {};
-      setText(titleEl, `${t('details.station')} · ${s?.name || props.name || id}`);
+      setText(titleEl, `${t('details.station')} · ${localName(id, props, s)}`);
       kv.set('id', t('details.id'), id);
       if (props.subdistrict) kv.set('sub', t('details.subdistrict'), props.subdistrict);
       if (props.tier) kv.set('tier', t('details.tier'), `${props.tier}${props.centrifuge ? ` · ${t('details.centrifuge')}` : ''}`);
@@ -144,7 +145,7 @@ export function createDetails(root, ctx) {
       if (!bx.length) boxes.replaceChildren(h('li', { class: 'empty', text: t('details.no_boxes') }));
       const rs = (view.at_risk || []).filter((r) => r.station === id);
       syncList(risk, rs, (r) => r.barcode, (r) => h('li', {}, tubeBtn(r.barcode), h('span', { class: 'reason' })),
-        (li, r) => setText(li.querySelector('.reason'), r.reason ?? ''));
+        (li, r) => setText(li.querySelector('.reason'), riskReason(r)));
       if (!rs.length) risk.replaceChildren(h('li', { class: 'empty', text: t('risk.empty') }));
       const ms = (view.missions || []).filter((m) => (m.station === id || (m.later_stops || []).includes(id)) && m.column !== 'delivered' && m.column !== 'aborted');
       syncList(missions, ms, (m) => m.id, (m) => linkBtn('mission', m.id), (b, m) => setText(b, `${m.id} · ${tStatus('status', m.column)}`));
@@ -163,7 +164,7 @@ export function createDetails(root, ctx) {
     function update(view) {
       const l = (view.labs || []).find((x) => x.id === id);
       const props = ctx.staticProps.labs.get(id) || {};
-      setText(titleEl, `${t('details.lab')} · ${l?.name || props.name || id}`);
+      setText(titleEl, `${t('details.lab')} · ${localName(id, props, l)}`);
       kv.set('id', t('details.id'), id);
       const state = !l ? '—' : l.closed ? t('labs.closed') : l.unavailable ? t('labs.unavailable') : t('labs.open');
       kv.set('state', t('details.status'), state);
@@ -174,7 +175,7 @@ export function createDetails(root, ctx) {
       const list = (props.analyzers || []).map((a) => (typeof a === 'string' ? { id: a } : a));
       syncList(analyzers, list, (a) => a.id, () => h('li'), (li, a) => {
         li.classList.toggle('down', down.has(a.id));
-        setText(li, `${a.id}${a.family ? ` · ${a.family}` : ''}${down.has(a.id) ? ' ✕' : ''}`);
+        setText(li, `${a.id}${a.family ? ` · ${family(a.family)}` : ''}${down.has(a.id) ? ' ✕' : ''}`);
       });
     }
     return { el, update };

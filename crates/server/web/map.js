@@ -4,6 +4,7 @@
 
 import { t, tStatus, getLang } from './i18n.js';
 import { esc, h } from './dom.js';
+import { localName } from './phrases.js';
 
 const L = window.L;
 
@@ -32,10 +33,12 @@ export function createMap(container, { onSelect }) {
     boxes: L.layerGroup().addTo(map),
     sites: L.layerGroup().addTo(map),
     drones: L.layerGroup().addTo(map),
+    droneLabels: L.layerGroup().addTo(map),
   };
   const stations = new Map();
   const labs = new Map();
   const drones = new Map();
+  const droneLabels = new Map();
   const boxes = new Map();
   const routes = new Map();
   const trails = new Map();
@@ -61,28 +64,28 @@ export function createMap(container, { onSelect }) {
     if (el) el.classList.toggle(cls, !!on);
   }
 
-  function addStation(id, lat, lon, name) {
+  function addStation(id, lat, lon, props) {
     const m = L.circleMarker([lat, lon], {
       pane: 'sites', radius: 6, weight: 1.5, color: '#ffffff',
       fillColor: STATION_COLOURS.idle, fillOpacity: 0.95, className: `st-${id}`,
     });
     m.on('click', click('station', id));
     m.addTo(layers.sites);
-    m._lf = { name: name || id };
-    tooltip(m, m._lf.name);
+    m._lf = { props };
+    tooltip(m, localName(id, props));
     stations.set(id, m);
     return m;
   }
 
-  function addLab(id, lat, lon, name) {
+  function addLab(id, lat, lon, props) {
     const m = L.circleMarker([lat, lon], {
       pane: 'sites', radius: 10, weight: 4, color: '#1b4f72',
       fillColor: '#d6eaf8', fillOpacity: 1, className: `lab-${id}`,
     });
     m.on('click', click('lab', id));
-    m.bindTooltip(esc(name || id), { permanent: true, direction: 'right', offset: [10, 0], className: 'lab-label' });
+    m.bindTooltip(esc(localName(id, props)), { permanent: true, direction: 'right', offset: [10, 0], className: 'lab-label' });
     m.addTo(layers.sites);
-    m._lf = { name: name || id };
+    m._lf = { props };
     labs.set(id, m);
     return m;
   }
@@ -114,12 +117,12 @@ export function createMap(container, { onSelect }) {
     for (const f of geo.stations?.features || []) {
       const [lon, lat] = f.geometry.coordinates;
       const p = f.properties || {};
-      if (!stations.has(p.id)) addStation(p.id, lat, lon, p.name);
+      if (!stations.has(p.id)) addStation(p.id, lat, lon, p);
     }
     for (const f of geo.labs?.features || []) {
       const [lon, lat] = f.geometry.coordinates;
       const p = f.properties || {};
-      if (!labs.has(p.id)) addLab(p.id, lat, lon, p.name);
+      if (!labs.has(p.id)) addLab(p.id, lat, lon, p);
     }
     if (district) {
       districtBounds = district.getBounds();
@@ -129,7 +132,7 @@ export function createMap(container, { onSelect }) {
 
   function renderStations(view) {
     for (const s of view.stations || []) {
-      const m = stations.get(s.id) || (s.lat != null && addStation(s.id, s.lat, s.lon, s.name));
+      const m = stations.get(s.id) || (s.lat != null && addStation(s.id, s.lat, s.lon, s));
       if (!m) continue;
       const risk = (s.at_risk || 0) > 0;
       const pending = (s.pending || 0) > 0;
@@ -139,14 +142,14 @@ export function createMap(container, { onSelect }) {
       if (m.getRadius() !== r) m.setRadius(r);
       setClass(m, 'is-pending', pending);
       setClass(m, 'is-risk', risk);
-      tooltip(m, `${s.name || s.id} · ${t('details.pending')} ${s.pending ?? 0}` +
+      tooltip(m, `${localName(s.id, m._lf.props, s)} · ${t('details.pending')} ${s.pending ?? 0}` +
         (risk ? ` · ${t('details.at_risk')} ${s.at_risk}` : ''));
     }
   }
 
   function renderLabs(view) {
     for (const l of view.labs || []) {
-      const m = labs.get(l.id) || (l.lat != null && addLab(l.id, l.lat, l.lon, l.name));
+      const m = labs.get(l.id) || (l.lat != null && addLab(l.id, l.lat, l.lon, l));
       if (!m) continue;
       const style = l.closed ? { color: '#566573', fillColor: '#d5d8dc' }
         : l.unavailable ? { color: '#922b21', fillColor: '#f5b7b1' }
@@ -155,7 +158,7 @@ export function createMap(container, { onSelect }) {
       setClass(m, 'is-unavailable', l.unavailable);
       setClass(m, 'is-closed', l.closed);
       const queued = Object.values(l.queue || {}).reduce((a, n) => a + n, 0);
-      tooltip(m, `${l.name || l.id} · ${t('labs.queue')} ${queued}`);
+      tooltip(m, `${localName(l.id, m._lf.props, l)} · ${t('labs.queue')} ${queued}`);
     }
   }
 
@@ -199,6 +202,11 @@ export function createMap(container, { onSelect }) {
       const bat = d.battery_pct == null ? '—' : `${Math.round(d.battery_pct)}%`;
       tooltip(m, `${d.id} · ${bat} · ${tStatus('status', d.status)}`);
     });
+    // Each drone's id beside it, always shown (no hover on a tablet).
+    syncMarkers(droneLabels, layers.droneLabels, view.drones || [], (d) => L.marker([d.lat, d.lon], {
+      pane: 'drones', interactive: false, keyboard: false,
+      icon: L.divIcon({ className: 'drone-label', html: esc(d.id), iconSize: null, iconAnchor: [-7, 7] }),
+    }), () => {});
   }
 
   function renderBoxes(view) {
@@ -315,7 +323,7 @@ export function createMap(container, { onSelect }) {
 
   /** Removes everything that moves (entering replay before its first frame). */
   function clearDynamic() {
-    for (const [store, group] of [[drones, layers.drones], [boxes, layers.boxes], [routes, layers.routes], [trails, layers.routes]]) {
+    for (const [store, group] of [[drones, layers.drones], [droneLabels, layers.droneLabels], [boxes, layers.boxes], [routes, layers.routes], [trails, layers.routes]]) {
       for (const m of store.values()) group.removeLayer(m);
       store.clear();
     }
@@ -325,6 +333,15 @@ export function createMap(container, { onSelect }) {
     const store = { station: stations, lab: labs, drone: drones, box: boxes }[kind];
     const m = store && store.get(id);
     if (m && !map.getBounds().contains(m.getLatLng())) map.panTo(m.getLatLng());
+  }
+
+  /** Centres the map on a thing (zooming in to at least 14); false when it is not drawn. */
+  function focus(kind, id) {
+    const store = { station: stations, lab: labs, drone: drones, box: boxes }[kind];
+    const m = store && store.get(id);
+    if (!m) return false;
+    map.setView(m.getLatLng(), Math.max(map.getZoom(), 14));
+    return true;
   }
 
   function relabel() {
@@ -338,7 +355,7 @@ export function createMap(container, { onSelect }) {
   const legend = makeLegend(map);
   new ResizeObserver(() => map.invalidateSize({ pan: false })).observe(container);
 
-  return { map, loadStatic, render, highlight, clearDynamic, panTo, relabel };
+  return { map, loadStatic, render, highlight, clearDynamic, panTo, focus, relabel };
 }
 
 /** A small always-visible legend (no hover needed on a tablet). */

@@ -1,9 +1,10 @@
 // panels.js — the side panels drawn from each View: KPI tiles, the mission
-// board, tubes at risk, lab queues and hook deliveries (alerts: triage.js). Lists are kept
+// board, lab queues and hook deliveries (tubes at risk: worklist.js; alerts: triage.js). Lists are kept
 // in place by key so a card under the pointer is never replaced mid-click.
 
 import { t, tStatus } from './i18n.js';
 import { h, setText, setAttr, syncList, fmtTime, fmtNum, clear } from './dom.js';
+import { family, localName } from './phrases.js';
 
 const COLUMNS = ['queued', 'assigned', 'in_flight', 'delivered', 'aborted'];
 const CAP = { delivered: 30, aborted: 30 };
@@ -86,42 +87,14 @@ export function renderBoard(root, view, ctx) {
       const centres = [first, ...(m.later_stops || [])];
       setText(card.querySelector('.mc-route'), `${centres.join(' → ')} → ${m.lab || '—'}`);
       setText(card.querySelector('.mc-meta'), `${t('details.boxes')} ${(m.boxes || []).length}` +
-        (m.planned_arrival ? ` · ${t('details.arrival')} ${fmtTime(m.planned_arrival)}` : ''));
+        (m.planned_arrival ? ` · ${t('details.arrival')} ${fmtTime(m.planned_arrival)}` : '') +
+        (m.column === 'queued' && m.deadline ? ` · ${t('details.deadline')} ${fmtTime(m.deadline)}` : ''));
     });
     const more = section.querySelector('.col-more');
     more.hidden = all.length <= shown.length;
     setText(more, t('board.more', { n: shown.length }));
     empty(list, 'board.empty');
   }
-}
-
-export function renderAtRisk(root, view, ctx) {
-  const items = view.at_risk || [];
-  const list = root.querySelector('[data-testid="at-risk-list"]');
-  syncList(list, items, (r) => r.barcode, (r) => h('li', { class: 'risk-item' },
-    h('div', { class: 'row' },
-      h('button', { type: 'button', class: 'link barcode', on: { click: (e) => ctx.select({ kind: 'tube', id: e.currentTarget.dataset.barcode }) } }),
-      h('button', { type: 'button', class: 'link station', on: { click: (e) => ctx.select({ kind: 'station', id: e.currentTarget.dataset.station }) } }),
-      h('span', { class: 'badge status' })),
-    h('div', { class: 'row times' }, h('span', { class: 'predicted' }), h('span', { class: 'cutoff' })),
-    h('div', { class: 'reason' })),
-  (li, r) => {
-    const bc = li.querySelector('.barcode');
-    bc.dataset.barcode = r.barcode;
-    setText(bc, r.barcode);
-    const st = li.querySelector('.station');
-    st.dataset.station = r.station ?? '';
-    setText(st, `${r.station ?? '—'}${r.box ? ` / ${r.box}` : ''}`);
-    setText(li.querySelector('.status'), tStatus('status', r.status));
-    const late = r.predicted_result && r.cutoff && new Date(r.predicted_result) > new Date(r.cutoff);
-    const p = li.querySelector('.predicted');
-    p.classList.toggle('late', !!late || !r.predicted_result);
-    setText(p, `${t('risk.predicted')} ${r.predicted_result ? fmtTime(r.predicted_result) : t('risk.none')}`);
-    setText(li.querySelector('.cutoff'), `${t('risk.cutoff')} ${fmtTime(r.cutoff)}`);
-    setText(li.querySelector('.reason'), r.reason ?? '');
-  });
-  empty(list, 'risk.empty');
-  return items.length;
 }
 
 export function renderLabs(root, view, ctx) {
@@ -135,7 +108,7 @@ export function renderLabs(root, view, ctx) {
   (card, l) => {
     const name = card.querySelector('.lab-name');
     name.dataset.lab = l.id;
-    setText(name, l.name || l.id);
+    setText(name, localName(l.id, ctx.staticProps.labs.get(l.id), l));
     const state = l.closed ? 'closed' : l.unavailable ? 'unavailable' : 'open';
     const badge = card.querySelector('.lab-state');
     badge.className = `badge lab-state ${state}`;
@@ -162,7 +135,7 @@ export function fillQueueTable(table, lab) {
     h('th', { text: t('labs.family') }), h('th', { text: t('labs.queue') }), h('th', { text: t('labs.inbound') }))));
   const body = h('tbody');
   for (const f of families) {
-    body.append(h('tr', {}, h('td', { text: f }), h('td', { text: queue[f] ?? 0 }), h('td', { text: inbound[f] ?? 0 })));
+    body.append(h('tr', {}, h('td', { text: family(f) }), h('td', { text: queue[f] ?? 0 }), h('td', { text: inbound[f] ?? 0 })));
   }
   table.append(body);
 }
