@@ -213,7 +213,7 @@ pub(crate) async fn dashboard(
     let caller = require(&s, &headers, READERS).await?;
     let (view, state) = live_frame(&s).await?;
     Ok(Json(match &caller.lab {
-        Some(lab) => view::LabScope::new(&state, lab).filter(view),
+        Some(lab) => crate::lab_scope::LabScope::new(&state, lab).filter(view),
         None => view,
     }))
 }
@@ -285,7 +285,8 @@ async fn feed_one(
         let Some(frame) = frame else { continue };
         let text = match &caller.lab {
             Some(lab) => {
-                let view = view::LabScope::new(&frame.state, lab).filter(frame.view.clone());
+                let view =
+                    crate::lab_scope::LabScope::new(&frame.state, lab).filter(frame.view.clone());
                 serde_json::to_string(&view).unwrap_or_default()
             }
             None => frame.json.clone(),

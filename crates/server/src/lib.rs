@@ -19,7 +19,8 @@
 //!   catalogue (`replay_catalog.rs`), and the document-only JSON shapes of other
 //!   crates' records (`shapes.rs`).
 //! - Leaves: [`control`] (requests to the service core), `lab_backlog.rs` (a
-//!   lab's lines: queue, throughput, time to clear, trend), [`view`] (the
+//!   lab's lines: queue, throughput, time to clear, trend), `lab_scope.rs` (what a
+//!   lab user may see), [`view`] (the
 //!   dashboard's view of a state), [`metrics`], [`tasks`], `limits.rs`.
 
 #![deny(missing_docs)]
@@ -33,6 +34,7 @@ mod guard;
 pub mod health;
 mod lab;
 mod lab_backlog;
+mod lab_scope;
 mod limits;
 pub mod metrics;
 mod openapi;

@@ -1,12 +1,12 @@
 //! The read API over the live snapshot and the store: `/api/v1/status` (open),
 //! the drones, missions and boxes the dispatcher holds, and a tube's chain of
 //! custody, for signed-in callers. A lab caller reads only its own lab's boxes,
-//! missions and tubes ([`crate::view::LabScope`]).
+//! missions and tubes ([`crate::lab_scope::LabScope`]).
 
 use crate::auth::{Caller, READERS, require};
 use crate::error::{Api, ApiError, ErrorBody};
+use crate::lab_scope::LabScope;
 use crate::state::AppState;
-use crate::view::LabScope;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
