@@ -322,18 +322,19 @@ pub fn comparison(rows: &[(String, Kpis)], scenario: &Scenario) -> Chart {
             .axis_desc_style(AXIS_FONT)
             .draw()
             .map_err(e)?;
-        chart
-            .draw_series(
-                Histogram::horizontal(&chart)
-                    .style(GREEN.mix(0.6).filled())
-                    .margin(10)
-                    .data(
-                        rows.iter()
-                            .enumerate()
-                            .map(|(i, (_, k))| (i, k.on_time_rate * 100.0)),
-                    ),
-            )
-            .map_err(e)?;
+        // One series per bar: plotters' histogram sums its data in a hash map, so
+        // several bars in one series come out in a different order on every run,
+        // and a report must be byte-identical for the same day.
+        for (i, (_, k)) in rows.iter().enumerate() {
+            chart
+                .draw_series(
+                    Histogram::horizontal(&chart)
+                        .style(GREEN.mix(0.6).filled())
+                        .margin(10)
+                        .data(std::iter::once((i, k.on_time_rate * 100.0))),
+                )
+                .map_err(e)?;
+        }
         chart
             .draw_series(rows.iter().enumerate().map(|(i, (_, k))| {
                 let share = k.on_time_rate * 100.0;

@@ -26,8 +26,8 @@ mod divert;
 mod forecast;
 mod from_map;
 mod lab_claims;
-/// Lab predictions and flight legs (public for the dashboard's outlook, which
-/// uses `planner::{predicted_result, result_time}`).
+/// Lab predictions, flight legs and deadlines (public: a test of the policies
+/// checks a prediction against `planner::predicted_result`).
 pub mod planner;
 mod policy;
 /// What the dispatcher believes now (public: the live service and the dashboard

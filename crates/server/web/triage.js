@@ -5,6 +5,7 @@
 // per browser, a desktop notice and/or a short beep for each new critical alert.
 
 import { t, tStatus } from './i18n.js';
+import { alertSubject } from './phrases.js';
 import { h, setText, setAttr, syncList, fmtTime } from './dom.js';
 
 const RANK = { critical: 3, warning: 2, info: 1 };
@@ -260,7 +261,7 @@ export function renderTriage(root, view, ctx) {
     li.className = `alert-group sev-${g.severity}${g.unacked.length ? '' : ' is-acked'}`;
     setText(li.querySelector('.sev'), tStatus('sev', g.severity));
     setText(li.querySelector('.ag-kind'), tStatus('alertkind', g.kind));
-    setText(li.querySelector('.ag-subject'), g.subject ?? '');
+    setText(li.querySelector('.ag-subject'), alertSubject(g.subject));
     const count = li.querySelector('.ag-count');
     count.hidden = single;
     setText(count, `×${g.items.length}`);

@@ -1,0 +1,259 @@
+//! What a lab will do with tubes: each test family's line of analyzers (booked as
+//! tubes are received, `lines_take`), when tubes arriving at a moment would be
+//! resulted and reported (`predicted_result`, remembered per pass in `LabTimes`),
+//! and why a lab cannot take them.
+
+use crate::state::{LabState, State};
+use crate::world::World;
+use chrono::Duration;
+use labflight_core::scenario::minutes;
+use labflight_core::{Instant, Lab, TestFamily};
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Why a lab cannot take these families at `arrive`, or its predicted result time
+/// at the centre (verified and reported), behind everything it has queued or inbound.
+pub fn predicted_result(
+    world: &World,
+    state: &State,
+    lab: &Lab,
+    families: &BTreeSet<TestFamily>,
+    arrive: Instant,
+) -> Result<Instant, String> {
+    LabTimes::default().result_at(world, state, lab, families, arrive)
+}
+
+/// When results for `families` reach the centre, for tubes at the lab from `start`
+/// with `ahead(family, tubes_per_hour)` tubes before them in each queue; or why the
+/// lab cannot do it. A tube not yet `received` still needs the lab open and
+/// available when it arrives, and its reception.
+pub fn result_time(
+    world: &World,
+    state: &State,
+    lab: &Lab,
+    families: &BTreeSet<TestFamily>,
+    start: Instant,
+    received: bool,
+    ahead: &dyn Fn(TestFamily, f64) -> f64,
+) -> Result<Instant, String> {
+    let ls = state.labs.get(&lab.id);
+    if !received {
+        lab_takes_at(world, ls, lab, start)?;
+    }
+    result_after(world, start, families.iter().copied(), |family| {
+        family_time(ls, lab, family, received, ahead)
+    })
+}
+
+/// The result at the centre for tubes at the lab from `start`: the last of the
+/// families' times (`time_of`) and the report; or the first family's reason why not.
+pub(super) fn result_after(
+    world: &World,
+    start: Instant,
+    families: impl IntoIterator<Item = TestFamily>,
+    mut time_of: impl FnMut(TestFamily) -> Result<Duration, String>,
+) -> Result<Instant, String> {
+    let mut latest = start;
+    for family in families {
+        latest = latest.max(start + time_of(family)?);
+    }
+    Ok(latest + world.service.report)
+}
+
+/// Why a lab cannot take tubes arriving at `arrive`: unavailable or closed.
+pub(super) fn lab_takes_at(
+    world: &World,
+    ls: Option<&LabState>,
+    lab: &Lab,
+    arrive: Instant,
+) -> Result<(), String> {
+    if ls.is_some_and(|l| l.unavailable) {
+        return Err("marked unavailable by a coordinator".into());
+    }
+    if ls.is_some_and(|l| l.closed) || !world.lab_open_at(lab, arrive) {
+        return Err("closed at arrival".into());
+    }
+    Ok(())
+}
+
+/// From a tube's arrival (or reception, when `received`) to its verified result in
+/// one family, behind `ahead(family, tubes_per_hour)` tubes; or why the lab cannot.
+pub(super) fn family_time(
+    ls: Option<&LabState>,
+    lab: &Lab,
+    family: TestFamily,
+    received: bool,
+    ahead: &dyn Fn(TestFamily, f64) -> f64,
+) -> Result<Duration, String> {
+    let (per_hour, run_min) = family_up(ls, lab, family)?;
+    let reception = if received { 0.0 } else { lab.reception_minutes };
+    let wait_min = ahead(family, per_hour) / per_hour * 60.0;
+    Ok(minutes(
+        reception + wait_min + run_min + lab.verification_minutes,
+    ))
+}
+
+/// One family's analyzers at a lab as a tube arriving now would find them: when
+/// they are free to start it, behind what was received and what is on its way.
+/// In nanoseconds since the epoch: a re-plan asks this of every lab for every
+/// centre, and whole numbers add faster than calendar times.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct FamilyLine {
+    free_at_ns: i64,
+    reception_ns: i64,
+    run_and_verification_ns: i64,
+}
+
+impl FamilyLine {
+    fn new(state: &State, lab: &Lab, family: TestFamily) -> Result<FamilyLine, String> {
+        let ls = state.labs.get(&lab.id);
+        let (per_hour, run_min) = family_up(ls, lab, family)?;
+        let inbound = ls
+            .and_then(|l| l.inbound.get(&family))
+            .copied()
+            .unwrap_or(0) as f64;
+        let received_started = ls
+            .and_then(|l| l.lines_free_at.get(&family))
+            .copied()
+            .unwrap_or(state.now);
+        Ok(FamilyLine {
+            free_at_ns: nanos(received_started + minutes(inbound / per_hour * 60.0)),
+            reception_ns: duration_ns(minutes(lab.reception_minutes)),
+            run_and_verification_ns: duration_ns(minutes(run_min + lab.verification_minutes)),
+        })
+    }
+
+    /// From arrival at the lab to the verified result.
+    fn time_from(&self, arrive_ns: i64) -> i64 {
+        let ready = arrive_ns + self.reception_ns;
+        ready.max(self.free_at_ns) - arrive_ns + self.run_and_verification_ns
+    }
+}
+
+/// An instant in nanoseconds since the epoch (representable until 2262).
+pub(super) fn nanos(t: Instant) -> i64 {
+    t.timestamp_nanos_opt().expect("an instant before 2262")
+}
+
+pub(super) fn duration_ns(d: Duration) -> i64 {
+    d.num_nanoseconds().expect("a duration of under 292 years")
+}
+
+/// The summed throughput (tubes an hour) and the longest run (minutes) of the
+/// analyzers of `family` at `lab` still up, or why there are none.
+pub(super) fn family_up(
+    ls: Option<&LabState>,
+    lab: &Lab,
+    family: TestFamily,
+) -> Result<(f64, f64), String> {
+    let up = || {
+        lab.analyzers
+            .iter()
+            .filter(|a| a.family == family)
+            .filter(|a| !ls.is_some_and(|l| l.analyzers_down.contains(&a.id)))
+    };
+    if up().next().is_none() {
+        return Err(if lab.runs(family) {
+            format!("{} analyzers down", family.as_str())
+        } else {
+            format!("does not run {}", family.as_str())
+        });
+    }
+    let per_hour: f64 = up().map(|a| a.tubes_per_hour).sum();
+    let run_min = up().map(|a| a.run_minutes).fold(0.0, f64::max);
+    Ok((per_hour, run_min))
+}
+
+/// Books tubes received at `lab` now on its lines: each family's analyzers start
+/// them after reception, once free, one after another at their throughput; each
+/// then runs for its run time without holding the next one up. `FamilyLine`
+/// predicts from this.
+pub fn lines_take(
+    ls: &mut LabState,
+    lab: &Lab,
+    families: impl IntoIterator<Item = TestFamily>,
+    now: Instant,
+) {
+    let mut tubes: BTreeMap<TestFamily, u32> = BTreeMap::new();
+    for f in families {
+        *tubes.entry(f).or_insert(0) += 1;
+    }
+    let ready = now + minutes(lab.reception_minutes);
+    for (family, n) in tubes {
+        let Ok((per_hour, _)) = family_up(Some(ls), lab, family) else {
+            continue;
+        };
+        let free = ls.lines_free_at.entry(family).or_insert(ready);
+        *free = (*free).max(ready) + minutes(f64::from(n) / per_hour * 60.0);
+    }
+}
+
+/// When results for `families` of tubes just booked on `lab`'s lines
+/// (`lines_take`) reach the centre: the last of them started on each family's
+/// line, run, verified and reported. `None` when a family has no line booked.
+pub fn booked_result(
+    world: &World,
+    ls: &LabState,
+    lab: &Lab,
+    families: impl IntoIterator<Item = TestFamily>,
+) -> Option<Instant> {
+    let mut latest: Option<Instant> = None;
+    for family in families {
+        let (per_hour, run_min) = family_up(Some(ls), lab, family).ok()?;
+        let free = *ls.lines_free_at.get(&family)?;
+        let last_started = free - minutes(60.0 / per_hour);
+        let done = last_started + minutes(run_min + lab.verification_minutes);
+        latest = Some(latest.map_or(done, |l| l.max(done)));
+    }
+    latest.map(|t| t + world.service.report)
+}
+
+/// Each lab's lines per family (`FamilyLine`), remembered while no lab's state
+/// changes: the same dozen labs are asked about for every centre. A lab's state
+/// can only be changed through `state::Labs::get_mut`, which takes this memo and
+/// forgets it (`Ctx::lab_mut`); debug builds still check every answer against a
+/// fresh one.
+#[derive(Debug, Default)]
+pub struct LabTimes {
+    /// By the lab's address in the (immutable) world and the family.
+    by_lab_family: FxHashMap<(usize, TestFamily), Result<FamilyLine, String>>,
+}
+
+impl crate::state::RememberedOfLabs for LabTimes {
+    /// Forgets every line: a lab's state is about to change.
+    fn forget(&mut self) {
+        self.by_lab_family.clear();
+    }
+}
+
+impl LabTimes {
+    /// `predicted_result`, with the lines remembered (reached through
+    /// `Ctx::predicted_result`).
+    pub(crate) fn result_at<'f>(
+        &mut self,
+        world: &World,
+        state: &State,
+        lab: &Lab,
+        families: impl IntoIterator<Item = &'f TestFamily>,
+        arrive: Instant,
+    ) -> Result<Instant, String> {
+        lab_takes_at(world, state.labs.get(&lab.id), lab, arrive)?;
+        let arrive_ns = nanos(arrive);
+        let mut latest_ns = arrive_ns;
+        for &family in families {
+            let line = self
+                .by_lab_family
+                .entry((std::ptr::from_ref(lab) as usize, family))
+                .or_insert_with(|| FamilyLine::new(state, lab, family));
+            debug_assert_eq!(
+                *line,
+                FamilyLine::new(state, lab, family),
+                "{} {family:?}: a remembered line outlived the state it came from",
+                lab.id
+            );
+            let line = line.as_ref().map_err(Clone::clone)?;
+            latest_ns = latest_ns.max(arrive_ns + line.time_from(arrive_ns));
+        }
+        Ok(Instant::from_timestamp_nanos(latest_ns) + world.service.report)
+    }
+}

@@ -1,0 +1,17 @@
+//! The arithmetic behind every decision: routes (cached) and flight legs under the
+//! current wind (`routes`), lab predictions from each family's line of analyzers
+//! (`lab_lines`), tube deadlines (`deadlines`), the choice of a lab for a pickup
+//! (`lab_choice`) and the evaluation of one drone for one pickup
+//! (`drone_option`). Policies call these; none of them changes state.
+
+mod deadlines;
+mod drone_option;
+mod lab_choice;
+mod lab_lines;
+mod routes;
+
+pub use deadlines::{arrival_deadline, earliest_stability, families_of};
+pub use drone_option::{DroneOption, PlannedStop, evaluate_drone, spendable_wh};
+pub use lab_choice::LabChoice;
+pub use lab_lines::{LabTimes, booked_result, lines_take, predicted_result, result_time};
+pub use routes::{LABS_WEIGHED, PlannedLeg, RouteCache, plan_leg};
