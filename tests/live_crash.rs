@@ -67,11 +67,10 @@ fn day(tag: &str, mut disturb: impl FnMut(Duration, &mut Proc, &mut Mosquitto)) 
         disturb(started.elapsed(), &mut serve, &mut broker);
         std::thread::sleep(Duration::from_millis(100));
     };
-    // Let the service store the last reports.
-    std::thread::sleep(Duration::from_secs(1));
+    // Let the service store the last reports (bounded).
+    let custody = settled_custody(&db);
     let (_, metrics) = http_get(&format!("127.0.0.1:{http_port}"), "/metrics");
     drop(serve);
-    let custody = custody_by_tube(&db);
     Run {
         custody,
         report,

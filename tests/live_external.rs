@@ -82,18 +82,7 @@ fn short_day_over_mosquitto_and_postgresql() {
         "the labs posted their results to the API: {report}"
     );
     // The last reports reach the sink and come back as `reported` (bounded wait).
-    let mut custody = custody_by_tube(&db);
-    for _ in 0..100 {
-        if custody.values().all(|steps| {
-            steps
-                .iter()
-                .any(|s| s == "reported" || s == "rejected_at_lab")
-        }) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-        custody = custody_by_tube(&db);
-    }
+    let custody = settled_custody(&db);
     assert_eq!(
         assert_complete_custody(&custody) as u64,
         report["tubes_drawn"].as_u64().unwrap()

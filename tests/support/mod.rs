@@ -340,6 +340,26 @@ pub fn custody_by_tube(database_url: &str) -> std::collections::BTreeMap<String,
     })
 }
 
+/// Each tube's custody once every tube has reached its last step (`reported`, or
+/// `rejected_at_lab`) in the store, or as it stands after 20 s (polled every 200
+/// ms): the devices finish before the service has stored the last reports.
+pub fn settled_custody(database_url: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut custody = custody_by_tube(database_url);
+    for _ in 0..100 {
+        let settled = custody.values().all(|steps| {
+            steps
+                .iter()
+                .any(|s| s == "reported" || s == "rejected_at_lab")
+        });
+        if settled {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        custody = custody_by_tube(database_url);
+    }
+    custody
+}
+
 /// The milestones every resolved tube passes exactly once, whatever carried it.
 pub const MILESTONES: [&str; 6] = [
     "drawn",
