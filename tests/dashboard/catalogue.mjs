@@ -91,16 +91,16 @@ function arms(file, anchor, fname) {
 const server = [];
 const sends = (prefix, names, from) => { for (const n of names) server.push([`${prefix}.${n}`, from]); };
 try {
-  sends('risk.code', arms('crates/server/src/view.rs', 'fn risk_code', 'risk_code'), 'view.rs risk_code');
+  sends('risk.code', arms('crates/server/src/view/risk.rs', 'fn risk_code', 'risk_code'), 'view/risk.rs risk_code');
   sends('alertkind', enumVariants('crates/core/src/command.rs', 'AlertKind'), 'command.rs AlertKind');
   sends('sev', enumVariants('crates/core/src/command.rs', 'Severity'), 'command.rs Severity');
   sends('family', arms('crates/core/src/lab.rs', 'impl TestFamily', 'as_str'), 'lab.rs TestFamily');
   sends('status', arms('crates/dispatch/src/state.rs', 'impl DroneStatus', 'name'), 'DroneStatus');
   sends('status', arms('crates/dispatch/src/state.rs', 'impl BoxStatus', 'name'), 'BoxStatus');
   sends('status', arms('crates/dispatch/src/state.rs', 'impl TubeStatus', 'name'), 'TubeStatus');
-  const board = read('crates/server/src/view.rs');
+  const board = read('crates/server/src/view/board.rs');
   const cols = [...board.matchAll(/MissionStatus::\w+\s*=>\s*"([a-z_]+)"/g)].map((m) => m[1]);
-  sends('status', ['queued', ...cols], 'view.rs mission columns');
+  sends('status', ['queued', ...cols], 'view/board.rs mission columns');
   sends('policy', arms('crates/dispatch/src/policy/mod.rs', 'impl PolicyKind', 'name'), 'PolicyKind');
   sends('step', arms('crates/core/src/custody.rs', 'impl CustodyStepKind', 'as_str'), 'CustodyStepKind');
 } catch (e) {

@@ -145,7 +145,8 @@ fn main() -> anyhow::Result<()> {
     // The embedded broker admits only its own logins: each connection logs in as
     // itself with the password the printed device key gives it.
     let mut device_key = None;
-    for line in BufReader::new(out).lines().take(40) {
+    let mut printed = BufReader::new(out).lines();
+    for line in printed.by_ref().take(40) {
         let line = line?;
         if let Some(u) = line.strip_prefix("mqtt: ") {
             mqtt_url = Some(u.to_owned());
@@ -157,6 +158,9 @@ fn main() -> anyhow::Result<()> {
             break;
         }
     }
+    // Keep reading what the service prints after (its sign-in lines): a closed
+    // pipe would make its next print fail. Ends when the service exits.
+    std::thread::spawn(move || printed.for_each(drop));
     let mqtt_url = mqtt_url.context("the service printed no `mqtt:` line")?;
     let hostport = mqtt_url
         .trim_start_matches("mqtt://")

@@ -378,6 +378,7 @@ impl<'a> Ctx<'a> {
                 plan: Some(plan),
                 van_calls_at: None,
                 seal_asked: false,
+                redirected_from: Vec::new(),
             },
         );
     }

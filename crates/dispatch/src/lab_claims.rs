@@ -69,7 +69,8 @@ pub fn check_lab_claim(
 }
 
 /// The tube's box is delivered to `lab`, or on a mission (assigned or under way)
-/// flying or driving to it.
+/// flying or driving to it, or redirected away from it (the redirect may have
+/// crossed the landing: the box is in that lab's hands).
 fn box_bound_for(state: &State, barcode: &TubeBarcode, lab: &LabId) -> bool {
     let Some(b) = state
         .tubes
@@ -80,10 +81,12 @@ fn box_bound_for(state: &State, barcode: &TubeBarcode, lab: &LabId) -> bool {
     };
     match &b.status {
         BoxStatus::Delivered { lab: at } => at == lab,
-        BoxStatus::Assigned { mission } | BoxStatus::OnBoard { mission } => state
-            .missions
-            .get(mission)
-            .is_some_and(|m| &m.lab == lab && m.status != MissionStatus::Aborted),
+        BoxStatus::Assigned { mission } | BoxStatus::OnBoard { mission } => {
+            state.missions.get(mission).is_some_and(|m| {
+                (&m.lab == lab || m.redirected_from.contains(lab))
+                    && m.status != MissionStatus::Aborted
+            })
+        }
         BoxStatus::Waiting | BoxStatus::Stranded { .. } => false,
     }
 }

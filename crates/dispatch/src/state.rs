@@ -298,6 +298,11 @@ pub struct Mission {
     /// Whether staff were asked to seal for the van's call.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub seal_asked: bool,
+    /// Labs the mission was redirected away from, latest last: a redirect may
+    /// cross the drone's landing, so a scan there of a box it carried is still
+    /// that lab's to make (`lab_claims`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirected_from: Vec<LabId>,
 }
 
 /// One lab's state as the dispatcher predicts from it.

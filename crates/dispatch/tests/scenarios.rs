@@ -738,6 +738,23 @@ fn lab_analyzer_down_reroutes_a_box_in_flight() {
         Some((LabId::from("L2"), p.mission.clone())),
         "{cmds:?}"
     );
+    // The redirect crossed the landing: L1 scans the box in. It is still L1's to
+    // receive, and its tubes then L1's to result.
+    let tube = d.state().boxes[&BoxId::from("B1")].tubes[0].barcode.clone();
+    assert!(labflight_dispatch::check_lab_claim(d.state(), &LabId::from("L1"), &tube).is_ok());
+    assert!(
+        labflight_dispatch::check_lab_claim(d.state(), &LabId::from("L3"), &tube).is_err(),
+        "a lab the mission never flew to has no claim"
+    );
+    d.handle(&ev(
+        p.pickup_at + chrono::Duration::minutes(5),
+        Event::BoxReceived {
+            box_id: BoxId::from("B1"),
+            lab: LabId::from("L1"),
+        },
+    ));
+    assert_eq!(d.state().tubes[&tube].lab, Some(LabId::from("L1")));
+    assert!(labflight_dispatch::check_lab_claim(d.state(), &LabId::from("L1"), &tube).is_ok());
 }
 
 /// One drone and one van at L1: the drone sent for B1 (sealed at C1 at 09:00)

@@ -293,6 +293,7 @@ impl Ctx<'_> {
                 plan: None,
                 van_calls_at: calls_at_the_centre.then_some(pickup_at),
                 seal_asked: false,
+                redirected_from: Vec::new(),
             },
         );
         mission

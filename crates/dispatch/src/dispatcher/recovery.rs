@@ -173,6 +173,7 @@ pub(super) fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, only: Option<&LabId>,
                 };
                 ctx.unbook_inbound(&m.boxes, lab);
                 let m_mut = ctx.state.missions.get_mut(&id).expect("listed above");
+                m_mut.redirected_from.push(lab.clone());
                 m_mut.lab = choice.lab.clone();
                 m_mut.planned_arrival = now + leg.duration();
                 let arrival = m_mut.planned_arrival;

@@ -425,6 +425,7 @@ mod tests {
                 plan: Some(plan),
                 van_calls_at: None,
                 seal_asked: false,
+                redirected_from: Vec::new(),
             }
         };
         for m in [
@@ -485,6 +486,7 @@ mod tests {
             plan: None,
             van_calls_at: None,
             seal_asked: false,
+            redirected_from: Vec::new(),
         };
         for m in [mission("M-OURS", &ours), mission("M-THEIRS", &theirs)] {
             state.missions.insert(m.id.clone(), m);
@@ -637,6 +639,7 @@ mod tests {
                 plan: None,
                 van_calls_at: None,
                 seal_asked: false,
+                redirected_from: Vec::new(),
             },
         );
         state.drones.get_mut(&flying).expect("the drone").status = DroneStatus::OnMission {
