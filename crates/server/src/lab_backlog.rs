@@ -5,6 +5,7 @@
 
 use chrono::Duration;
 use labflight_core::{LabId, TestFamily};
+use labflight_dispatch::planner::family_up;
 use labflight_dispatch::state::State;
 use labflight_dispatch::world::World;
 use serde::Serialize;
@@ -69,13 +70,7 @@ pub fn lab_lines(world: &World, state: &State) -> BTreeMap<LabId, Vec<LabLine>> 
                     if !lab.runs(family) && queue == 0 && inbound == 0 {
                         return None;
                     }
-                    let per_hour: f64 = lab
-                        .analyzers
-                        .iter()
-                        .filter(|a| a.family == family)
-                        .filter(|a| !ls.is_some_and(|l| l.analyzers_down.contains(&a.id)))
-                        .map(|a| a.tubes_per_hour)
-                        .sum();
+                    let per_hour = family_up(ls, lab, family).map_or(0.0, |(per_hour, _)| per_hour);
                     let got = received.get(&(&lab.id, family)).copied().unwrap_or(0);
                     let gone = reported.get(&(&lab.id, family)).copied().unwrap_or(0);
                     Some(LabLine {

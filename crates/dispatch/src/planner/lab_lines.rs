@@ -23,43 +23,6 @@ pub fn predicted_result(
     LabTimes::default().result_at(world, state, lab, families, arrive)
 }
 
-/// When results for `families` reach the centre, for tubes at the lab from `start`
-/// with `ahead(family, tubes_per_hour)` tubes before them in each queue; or why the
-/// lab cannot do it. A tube not yet `received` still needs the lab open and
-/// available when it arrives, and its reception.
-pub fn result_time(
-    world: &World,
-    state: &State,
-    lab: &Lab,
-    families: &BTreeSet<TestFamily>,
-    start: Instant,
-    received: bool,
-    ahead: &dyn Fn(TestFamily, f64) -> f64,
-) -> Result<Instant, String> {
-    let ls = state.labs.get(&lab.id);
-    if !received {
-        lab_takes_at(world, ls, lab, start)?;
-    }
-    result_after(world, start, families.iter().copied(), |family| {
-        family_time(ls, lab, family, received, ahead)
-    })
-}
-
-/// The result at the centre for tubes at the lab from `start`: the last of the
-/// families' times (`time_of`) and the report; or the first family's reason why not.
-pub(super) fn result_after(
-    world: &World,
-    start: Instant,
-    families: impl IntoIterator<Item = TestFamily>,
-    mut time_of: impl FnMut(TestFamily) -> Result<Duration, String>,
-) -> Result<Instant, String> {
-    let mut latest = start;
-    for family in families {
-        latest = latest.max(start + time_of(family)?);
-    }
-    Ok(latest + world.service.report)
-}
-
 /// Why a lab cannot take tubes arriving at `arrive`: unavailable or closed.
 pub(super) fn lab_takes_at(
     world: &World,
@@ -74,23 +37,6 @@ pub(super) fn lab_takes_at(
         return Err("closed at arrival".into());
     }
     Ok(())
-}
-
-/// From a tube's arrival (or reception, when `received`) to its verified result in
-/// one family, behind `ahead(family, tubes_per_hour)` tubes; or why the lab cannot.
-pub(super) fn family_time(
-    ls: Option<&LabState>,
-    lab: &Lab,
-    family: TestFamily,
-    received: bool,
-    ahead: &dyn Fn(TestFamily, f64) -> f64,
-) -> Result<Duration, String> {
-    let (per_hour, run_min) = family_up(ls, lab, family)?;
-    let reception = if received { 0.0 } else { lab.reception_minutes };
-    let wait_min = ahead(family, per_hour) / per_hour * 60.0;
-    Ok(minutes(
-        reception + wait_min + run_min + lab.verification_minutes,
-    ))
 }
 
 /// One family's analyzers at a lab as a tube arriving now would find them: when
@@ -141,7 +87,7 @@ pub(super) fn duration_ns(d: Duration) -> i64 {
 
 /// The summed throughput (tubes an hour) and the longest run (minutes) of the
 /// analyzers of `family` at `lab` still up, or why there are none.
-pub(super) fn family_up(
+pub fn family_up(
     ls: Option<&LabState>,
     lab: &Lab,
     family: TestFamily,
