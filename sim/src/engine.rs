@@ -607,6 +607,19 @@ impl<'a> Engine<'a> {
                 );
                 continue;
             }
+            // A test the lab does not run: no result here, it says so at reception.
+            if let Some(family) = self.labs.lacks(lab, &t) {
+                self.tubes_left = self.tubes_left.saturating_sub(1);
+                self.tell(
+                    self.now,
+                    Event::TubeRejected {
+                        barcode: t.barcode.clone(),
+                        lab: lab.clone(),
+                        reason: format!("does not run {}", family.as_str()),
+                    },
+                );
+                continue;
+            }
             // Serum and plasma tubes not spun at the centre are spun at reception.
             let needs_spin = t.families.iter().any(|f| {
                 matches!(

@@ -45,7 +45,8 @@ pub struct Kpis {
     /// Of `lost_specimens`, the tubes no carrier ever took: still in a sealed box
     /// at their centre when the day ends (the rest are on a van or a drone).
     pub never_collected: usize,
-    /// Tubes the lab refuses: those that reached it past their stability limit.
+    /// Tubes the lab refuses: those that reached it past their stability limit, or
+    /// needing a test it does not run.
     pub rejected_specimens: usize,
     /// Drone missions flown.
     pub flights: usize,
@@ -120,7 +121,10 @@ pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger) ->
         temperature_excursions: tubes.iter().filter(|c| c.temperature_excursion).count(),
         lost_specimens: lost.len(),
         never_collected: lost.iter().filter(|c| c.loaded_at.is_none()).count(),
-        rejected_specimens: stability,
+        rejected_specimens: tubes
+            .iter()
+            .filter(|c| c.stability_violated() || ledger.lab_rejections.contains_key(&c.barcode))
+            .count(),
         flights: flown.len(),
         drone_km: round4(flown.iter().map(|f| f.distance_km).sum()),
         drone_utilisation: round4(if drones == 0 {

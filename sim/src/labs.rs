@@ -1,6 +1,7 @@
 //! The lab floor: reception, analyzers per family with their throughput and run
 //! times, verification, opening hours and outages. A tube's result comes when the
-//! last of its families is done and verified.
+//! last of its families is done and verified; a tube needing a family the lab
+//! has no analyzer for is refused at reception.
 
 use chrono::Duration;
 use labflight_core::scenario::minutes;
@@ -67,6 +68,16 @@ impl LabFloor {
         }
     }
 
+    /// The first of the tube's test families `lab` has no analyzer for: the lab
+    /// cannot result it, whatever the queue.
+    pub fn lacks(&self, lab: &LabId, tube: &Tube) -> Option<labflight_core::TestFamily> {
+        let lines = self.lines.get(lab).map_or(&[][..], |l| &l[..]);
+        tube.families
+            .iter()
+            .copied()
+            .find(|f| !lines.iter().any(|l| l.family == *f))
+    }
+
     /// Books a tube received at `at`; returns when its verified result is ready.
     /// How long reception takes at `lab` before a tube is spun or analysed.
     pub fn reception(&self, lab: &LabId) -> chrono::Duration {
@@ -121,5 +132,51 @@ impl LabFloor {
                 (lab.to_string(), results.len() as u32)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LabFloor;
+    use labflight_core::{LabId, Scenario, TestFamily, Tube, TubeBarcode, TubeType};
+    use labflight_dispatch::World;
+    use labflight_geo::MapData;
+
+    fn tube(families: Vec<TestFamily>) -> Tube {
+        Tube {
+            barcode: TubeBarcode::from("T-1"),
+            tube_type: TubeType("edta".into()),
+            tests: Vec::new(),
+            families,
+            drawn_at: chrono::Utc::now(),
+            stability_minutes: 120.0,
+            band: labflight_core::TempBand {
+                min_c: 2.0,
+                max_c: 25.0,
+            },
+            spun: false,
+        }
+    }
+
+    #[test]
+    fn a_lab_refuses_a_tube_needing_a_family_it_has_no_analyzer_for() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../maps/longhua/scenario.toml");
+        let scenario = Scenario::load(&path).unwrap();
+        let map = MapData::load(&scenario.map_dir(&path)).unwrap();
+        let world = World::from_map(&scenario, &map);
+        let floor = LabFloor::new(&scenario, &world);
+        let both = tube(vec![TestFamily::Hematology, TestFamily::Hba1c]);
+        assert_eq!(
+            floor.lacks(&LabId::from("LAB-MCH"), &both),
+            Some(TestFamily::Hba1c)
+        );
+        assert_eq!(floor.lacks(&LabId::from("LAB-CH"), &both), None);
+        let cbc = tube(vec![TestFamily::Hematology]);
+        assert_eq!(floor.lacks(&LabId::from("LAB-MCH"), &cbc), None);
+        assert_eq!(
+            floor.lacks(&LabId::from("LAB-NOWHERE"), &cbc),
+            Some(TestFamily::Hematology)
+        );
     }
 }

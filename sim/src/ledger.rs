@@ -116,6 +116,9 @@ pub struct Ledger {
     pub outages: BTreeMap<LabId, Vec<(Instant, Option<Instant>)>>,
     /// Alerts given, by kind.
     pub alerts: BTreeMap<String, u32>,
+    /// Every tube a lab refused, with its words (for a stability limit passed, a
+    /// test it does not run).
+    pub lab_rejections: BTreeMap<TubeBarcode, String>,
 }
 
 impl Ledger {
@@ -151,6 +154,14 @@ impl Ledger {
                         }
                     }
                 }
+            }
+            Event::TubeRejected {
+                barcode,
+                lab,
+                reason,
+            } => {
+                self.lab_rejections
+                    .insert(barcode.clone(), format!("rejected by {lab}: {reason}"));
             }
             Event::Lab { lab, update } => {
                 use labflight_core::event::LabUpdate;
@@ -331,6 +342,8 @@ impl Ledger {
         let wait_end = c.loaded_at.or(c.received_at).unwrap_or(cutoff);
         Some(if c.stability_violated() {
             "rejected: stability limit exceeded before lab reception".into()
+        } else if let Some(refused) = self.lab_rejections.get(&c.barcode) {
+            refused.clone()
         } else if c.received_at.is_none() {
             "never reached a lab".into()
         } else if overlaps(&self.grounded, c.sealed_at, wait_end) {

@@ -24,11 +24,11 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "1dc0e60d3789aa71b7fb0e922aebcb67540d88e505d6c8403b3f15b76fc21d21",
+        "f549a4bee2a0f91dbac3416c6c4ef75249ecaa8645fadff24e691dfac5e8811e",
     ),
     (
         "commands.jsonl",
-        "59117a30b3804f5fcf7c1cf1529e07d1877a7b9127ad0215f48d420bd1c8c26a",
+        "0a9367bf787cede78f7ec18534ae51eb7f6b31d9f4bcd639661a1c2cdcf6b5c8",
     ),
 ];
 

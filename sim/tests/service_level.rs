@@ -270,3 +270,55 @@ fn a_box_a_failed_drone_set_down_on_a_centres_pad_flies_on_with_another_drone() 
         }
     }
 }
+
+#[test]
+fn no_tube_is_resulted_at_a_lab_that_does_not_run_every_test_it_needs() {
+    use labflight_core::Event;
+    use std::collections::BTreeMap;
+    // Before the fix, seeds 7, 12 and 20 had 2, 7 and 10 tubes counted on time
+    // at LAB-MCH, which runs no HbA1c.
+    for seed in [7, 12, 20] {
+        let path = scenario_path("scenario.toml");
+        let scenario = Scenario::load(&path).unwrap();
+        let map = MapData::load(&scenario.map_dir(&path)).unwrap();
+        let world = Arc::new(World::from_map(&scenario, &map));
+        let d = labflight_sim::simulate(
+            &scenario,
+            Arc::clone(&world),
+            PolicyKind::Drone,
+            seed,
+            &mut |_| {},
+        );
+        let mut families = BTreeMap::new();
+        for stamped in &d.run.journal {
+            if let Event::BoxSealed { tubes, .. } = &stamped.event {
+                for t in tubes {
+                    families.insert(t.barcode.clone(), t.families.clone());
+                }
+            }
+        }
+        let mut at_a_lab_lacking = 0;
+        let mut needing_hba1c = 0;
+        for c in d.ledger.tubes.values() {
+            let needs = &families[&c.barcode];
+            needing_hba1c += usize::from(needs.contains(&labflight_core::TestFamily::Hba1c));
+            let Some(lab) = &c.lab else { continue };
+            if let Some(missing) = world.labs[lab].lacks(needs) {
+                at_a_lab_lacking += 1;
+                assert!(
+                    c.resulted_at.is_none() && c.reported_at.is_none(),
+                    "seed {seed}: {} resulted at {lab}, which does not run {missing:?}",
+                    c.barcode
+                );
+            }
+        }
+        assert!(
+            needing_hba1c > 100,
+            "seed {seed}: the day orders HbA1c ({needing_hba1c})"
+        );
+        assert_eq!(
+            at_a_lab_lacking, 0,
+            "seed {seed}: no plan sends a tube to a lab lacking its test"
+        );
+    }
+}

@@ -84,6 +84,15 @@ impl Lab {
         self.analyzers.iter().any(|a| a.family == family)
     }
 
+    /// The first of `families` the lab does not run, if any: a box holding a tube
+    /// that needs it must not be sent here.
+    pub fn lacks<'a>(
+        &self,
+        families: impl IntoIterator<Item = &'a TestFamily>,
+    ) -> Option<TestFamily> {
+        families.into_iter().copied().find(|f| !self.runs(*f))
+    }
+
     /// The test families the lab runs, each once, in a stable order.
     pub fn families(&self) -> Vec<TestFamily> {
         TestFamily::ALL

@@ -6,7 +6,7 @@ use chrono::Duration;
 use labflight_core::scenario::{CourierSpec, DispatchParams, minutes};
 use labflight_core::{
     BoxSpec, CourierId, DroneId, DroneSpec, Instant, Lab, LabId, LatLon, Pad, PadId, Scenario,
-    Station, StationId,
+    Station, StationId, TestFamily,
 };
 use labflight_geo::{Airspace, FlightModel, LocalFrame, SpatialIndex};
 use rustc_hash::FxHashMap;
@@ -153,6 +153,29 @@ impl World {
             group_labs,
             offset: scenario.offset(),
         }
+    }
+
+    /// Whether some lab of the world runs every one of `families`: a box needing
+    /// them can be tested somewhere (whether that lab is up is the plan's question).
+    pub fn some_lab_runs<'a>(
+        &self,
+        families: impl IntoIterator<Item = &'a TestFamily> + Clone,
+    ) -> bool {
+        self.labs
+            .values()
+            .any(|l| l.lacks(families.clone()).is_none())
+    }
+
+    /// Whether `lab` runs every one of `families`: the one test before any box
+    /// is put on a carrier bound there.
+    pub fn lab_runs_all<'a>(
+        &self,
+        lab: &LabId,
+        families: impl IntoIterator<Item = &'a TestFamily>,
+    ) -> bool {
+        self.labs
+            .get(lab)
+            .is_some_and(|l| l.lacks(families).is_none())
     }
 
     /// The labs nearest to `p`, nearest first, at most `n`.

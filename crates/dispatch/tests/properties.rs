@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use labflight_core::Command;
+use labflight_core::{BoxId, Command, LabId, MissionId, TestFamily};
 use labflight_dispatch::PolicyKind;
 use labflight_dispatch::state::BoxStatus;
 use proptest::prelude::*;
@@ -24,6 +24,8 @@ struct WorldSpec {
     couriers: usize,
     /// Wind above the drones' limit from this many minutes after 08:00, for so long.
     squall: Option<(u32, u32)>,
+    /// Per lab, the test family (index into `TestFamily::ALL`) it does not run, if any.
+    lab_lacks: Vec<Option<usize>>,
 }
 
 fn world_spec() -> impl Strategy<Value = WorldSpec> {
@@ -35,9 +37,10 @@ fn world_spec() -> impl Strategy<Value = WorldSpec> {
         prop::collection::vec((0usize..6, 0u32..200, 0usize..4, 1usize..40), 1..12),
         0usize..3,
         prop::option::of((0u32..200, 10u32..120)),
+        prop::collection::vec(prop::option::of(0usize..TestFamily::ALL.len()), 3),
     )
         .prop_map(
-            |(stations, labs, drones, zone, boxes, couriers, squall)| WorldSpec {
+            |(stations, labs, drones, zone, boxes, couriers, squall, lab_lacks)| WorldSpec {
                 stations,
                 labs,
                 drones,
@@ -45,6 +48,7 @@ fn world_spec() -> impl Strategy<Value = WorldSpec> {
                 boxes,
                 couriers,
                 squall,
+                lab_lacks,
             },
         )
 }
@@ -94,7 +98,12 @@ fn run(spec: &WorldSpec, policy: PolicyKind) -> Executor {
             1 => Some("CH"),
             _ => None,
         };
-        b = b.lab(&format!("L{i}"), *e, *n, group, all_families());
+        let lacks = spec.lab_lacks[i].map(|k| TestFamily::ALL[k]);
+        let analyzers = all_families()
+            .into_iter()
+            .filter(|a| Some(a.family) != lacks)
+            .collect();
+        b = b.lab(&format!("L{i}"), *e, *n, group, analyzers);
     }
     for (i, (lab, battery)) in spec.drones.iter().enumerate() {
         b = b.drone(
@@ -158,9 +167,9 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
 
     #[test]
-    fn dispatcher_invariants_hold_on_random_worlds(spec in world_spec(), greedy in any::<bool>()) {
+    fn dispatcher_invariants_hold_on_random_worlds(spec in world_spec(), policy_index in 0..PolicyKind::ALL.len()) {
         let Some(spec) = tidy(&spec) else { return Ok(()); };
-        let policy = if greedy { PolicyKind::Greedy } else { PolicyKind::Drone };
+        let policy = PolicyKind::ALL[policy_index];
         let ex = run(&spec, policy);
         let world = ex.dispatcher.world();
         let reserve_pct = world.drone_spec.reserve_fraction * 100.0;
@@ -212,8 +221,40 @@ proptest! {
             last_delivery.insert(van.as_str(), *deliver_at);
         }
 
-        // Every sealed box was moved, or someone was told why not.
+        // No box is ever sent to a lab that lacks a test family of one of its
+        // tubes: not on a mission, a ride-along, a redirect nor a van run.
         let st = ex.dispatcher.state();
+        let mut mission_lab: BTreeMap<&MissionId, &LabId> = BTreeMap::new();
+        let mut mission_boxes: BTreeMap<&MissionId, Vec<&BoxId>> = BTreeMap::new();
+        for (at, c) in &ex.log {
+            let sent: Vec<(&BoxId, &LabId)> = match c {
+                Command::AssignMission(p) => {
+                    mission_lab.insert(&p.mission, &p.lab);
+                    mission_boxes.insert(&p.mission, p.boxes.iter().collect());
+                    p.boxes.iter().map(|b| (b, &p.lab)).collect()
+                }
+                Command::AddToMission { mission, boxes, .. } => {
+                    let lab = mission_lab.get(mission).copied();
+                    prop_assert!(lab.is_some(), "{mission} added to before it was assigned");
+                    mission_boxes.entry(mission).or_default().extend(boxes.iter());
+                    boxes.iter().map(|b| (b, lab.unwrap())).collect()
+                }
+                Command::Redirect { mission, lab, .. } => {
+                    mission_lab.insert(mission, lab);
+                    mission_boxes.get(mission).into_iter().flatten().map(|b| (*b, lab)).collect()
+                }
+                Command::RequestCourier(r) => r.boxes.iter().map(|b| (b, &r.lab)).collect(),
+                _ => Vec::new(),
+            };
+            for (box_id, lab) in sent {
+                let families = &st.boxes.get(box_id).expect("a sealed box").families;
+                let lab_runs = &world.labs[lab];
+                let missing: Vec<_> = families.iter().filter(|f| !lab_runs.runs(**f)).collect();
+                prop_assert!(missing.is_empty(), "at {at} {box_id} sent to {lab}, which does not run {missing:?}: {c:?}");
+            }
+        }
+
+        // Every sealed box was moved, or someone was told why not.
         for b in st.boxes.values() {
             let alerted = ex.log.iter().any(|(_, c)| matches!(c, Command::Alert(a) if a.subject == b.id.0 || a.subject == b.station.0));
             prop_assert!(b.status != BoxStatus::Waiting || alerted, "box {} left waiting without an alert", b.id);

@@ -2505,3 +2505,137 @@ fn coordinator_diverts_a_labs_pending_boxes_to_a_lab_that_runs_their_tests() {
     assert_eq!(next[0].lab, LabId::from("L2"));
     assert_eq!(next[0].boxes, vec![BoxId::from("B1")]);
 }
+
+/// A lab running everything but HbA1c beside one that runs all.
+fn lab_without_hba1c_world() -> Builder {
+    let without_hba1c = all_families()
+        .into_iter()
+        .filter(|a| a.family != labflight_core::TestFamily::Hba1c)
+        .collect();
+    Builder::default()
+        .station("C1", 3.0, 0.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .lab("L2", 2.5, 0.0, None, without_hba1c)
+}
+
+#[test]
+fn a_tube_scanned_in_at_a_lab_lacking_its_test_is_refused_at_once_and_redrawn_saying_why() {
+    let s = scenario();
+    // No drone: the box waits, and staff carry it to the wrong lab themselves.
+    let world = lab_without_hba1c_world().world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    let mut box_tubes = tubes("T1", 1, "sst", t("08:00"), &s);
+    let mut hba1c = tubes("T2", 1, "edta", t("08:00"), &s);
+    hba1c[0].families = vec![labflight_core::TestFamily::Hba1c];
+    box_tubes.extend(hba1c);
+    let sealed = sealed(t("08:30"), "B1", "C1", box_tubes);
+    ex.push(sealed.at, sealed.event);
+    ex.push(
+        t("08:50"),
+        Event::BoxReceived {
+            box_id: BoxId::from("B1"),
+            lab: LabId::from("L2"),
+        },
+    );
+    ex.run_until(t("09:30"));
+    let cmds = ex.commands();
+    let redraws: Vec<(&str, &str)> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Command::NotifyStation {
+                notice: StationNotice::RedrawNeeded { barcode, reason },
+                ..
+            } => Some((barcode.as_str(), reason.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(redraws.len(), 1, "only the HbA1c tube: {redraws:?}");
+    assert_eq!(redraws[0].0, "T2-000");
+    assert!(
+        redraws[0].1.contains("L2") && redraws[0].1.contains("does not run hba1c"),
+        "{}",
+        redraws[0].1
+    );
+    assert!(cmds.iter().any(|c| matches!(c, Command::Alert(a)
+        if a.subject == "T2-000" && a.kind == AlertKind::TubeAtRisk)));
+    let st = ex.dispatcher.state();
+    use labflight_dispatch::state::TubeStatus;
+    assert_eq!(
+        st.tubes[&labflight_core::TubeBarcode::from("T2-000")].status,
+        TubeStatus::Rejected
+    );
+    assert_eq!(
+        st.tubes[&labflight_core::TubeBarcode::from("T1-000")].status,
+        TubeStatus::AtLab
+    );
+    // The lab's backlog holds the serum tube only.
+    let backlog: u32 = st
+        .labs
+        .get(&LabId::from("L2"))
+        .unwrap()
+        .backlog
+        .values()
+        .sum();
+    assert_eq!(backlog, 1);
+}
+
+#[test]
+fn a_box_needing_a_test_its_nearest_lab_lacks_flies_to_one_that_runs_it_and_rides_along_only_there()
+{
+    let s = scenario();
+    // L2 is nearer C1 than L1, and lacks HbA1c; the drone stands at L1.
+    let world = lab_without_hba1c_world().drone("D1", "L1", 100.0).world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    // Serum drawn 07:15 is due at once: D1 sets off for it, to L2.
+    let first = sealed(
+        t("08:30"),
+        "B1",
+        "C1",
+        tubes("T1", 8, "sst", t("07:15"), &s),
+    );
+    ex.push(first.at, first.event);
+    ex.run_until(t("08:31"));
+    let to_l2 = ex.commands().iter().any(|c| {
+        matches!(c, Command::AssignMission(p) if p.lab.as_str() == "L2" && p.boxes == [BoxId::from("B1")])
+    });
+    assert!(to_l2, "the set-up: B1 flies to L2 {:#?}", ex.commands());
+    // A drone is on its way to C1 for B1 (to L2, the nearer lab); an HbA1c box
+    // sealed now must not ride along to L2.
+    let mut hba1c = tubes("T2", 2, "edta", t("08:20"), &s);
+    for t in &mut hba1c {
+        t.families = vec![labflight_core::TestFamily::Hba1c];
+    }
+    let second = sealed(t("08:31"), "B2", "C1", hba1c);
+    ex.push(second.at, second.event);
+    ex.run_until(t("13:00"));
+    let cmds = ex.commands();
+    let mut lab_of: std::collections::BTreeMap<String, String> = Default::default();
+    let mut mission_lab: std::collections::BTreeMap<String, String> = Default::default();
+    for c in &cmds {
+        match c {
+            Command::AssignMission(p) => {
+                mission_lab.insert(p.mission.to_string(), p.lab.to_string());
+                for b in &p.boxes {
+                    lab_of.insert(b.to_string(), p.lab.to_string());
+                }
+            }
+            Command::AddToMission { mission, boxes, .. } => {
+                for b in boxes {
+                    lab_of.insert(b.to_string(), mission_lab[mission.as_str()].clone());
+                }
+            }
+            Command::RequestCourier(r) => {
+                for b in &r.boxes {
+                    lab_of.insert(b.to_string(), r.lab.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        lab_of.get("B2").map(String::as_str),
+        Some("L1"),
+        "{cmds:#?}"
+    );
+    assert!(delivered(&ex.dispatcher, "B2"));
+}

@@ -107,8 +107,9 @@ impl Ctx<'_> {
             let (pickup_at, deliver_at) = self.van_times(arrive, from, lab);
             let Ok(result_at) = self.predicted_result(lab, &families, deliver_at) else {
                 // No lab may be able to take them in time (a van that can only come
-                // late in the day): the nearest still beats a box left at the centre.
-                if fallback.is_none() {
+                // late in the day): the nearest that runs their tests still beats a
+                // box left at the centre.
+                if fallback.is_none() && lab.lacks(&families).is_none() {
                     fallback = Some(VanQuote {
                         courier,
                         lab: lab.id.clone(),
@@ -182,8 +183,8 @@ impl Ctx<'_> {
         self.issue_courier_run(run, false);
     }
 
-    /// Puts boxes waiting at a centre as a van calls there onto that van: a run of
-    /// their own (the van's first is already out) at the same call and delivery,
+    /// Puts boxes waiting at a centre as a van calls there onto that van (those its
+    /// lab can test): a run of their own (the van's first is already out) at the same call and delivery,
     /// on the same trip.
     pub fn join_van_call(&mut self, mission: &labflight_core::MissionId, boxes: Vec<BoxId>) {
         let Some(m) = self.state.missions.get(mission) else {
@@ -194,6 +195,19 @@ impl Ctx<'_> {
             return;
         };
         let (station, lab, deliver_at) = (m.station.clone(), m.lab.clone(), m.planned_arrival);
+        // Only what the van's lab can test goes with it.
+        let boxes: Vec<BoxId> = boxes
+            .into_iter()
+            .filter(|b| {
+                self.state
+                    .boxes
+                    .get(b)
+                    .is_some_and(|sb| self.world.lab_runs_all(&lab, &sb.families))
+            })
+            .collect();
+        if boxes.is_empty() {
+            return;
+        }
         let deadline = crate::planner::earliest_stability(
             boxes.iter().filter_map(|b| self.state.boxes.get(b)),
         )

@@ -7,7 +7,7 @@ use crate::ctx::Ctx;
 use crate::ctx::takes_more_at;
 use crate::state::{BoxStatus, Carrier, MissionStatus, SpecimenBox, TubeState, TubeStatus};
 use labflight_core::command::{AlertKind, Severity, StationNotice};
-use labflight_core::{BoxId, Command, MissionId, StationId, Tube};
+use labflight_core::{BoxId, Command, MissionId, StationId, TestFamily, Tube};
 use std::collections::BTreeSet;
 
 /// A centre sealed a box: its tubes are taken into custody (a redraw asked for any
@@ -64,7 +64,7 @@ pub(super) fn box_sealed(
     }
     let payload_kg = ctx.world.box_spec.payload_kg(tubes.len());
     let ride_along = if ctx.ride_along {
-        ride_along(ctx, station, payload_kg)
+        ride_along(ctx, station, payload_kg, &families)
     } else {
         None
     };
@@ -76,7 +76,7 @@ pub(super) fn box_sealed(
             tubes: tubes.to_vec(),
             sealed_at: now,
             status: BoxStatus::Waiting,
-            families,
+            families: families.clone(),
             payload_kg,
             stability_deadline,
             at_risk_alerted: false,
@@ -91,22 +91,29 @@ pub(super) fn box_sealed(
     if let Some(mission) = ride_along {
         add_to_mission(ctx, &mission, box_id, payload_kg);
     } else if ctx.ride_along
-        && let Some(mission) = van_calling(ctx, station)
+        && let Some(mission) = van_calling(ctx, station, &families)
     {
         ctx.join_van_call(&mission, vec![box_id.clone()]);
     }
     true
 }
 
-/// A drone mission on its way to `station` that can still take `payload_kg` more:
-/// not yet loaded, within the payload limit and the battery above reserve.
-pub(super) fn ride_along(ctx: &Ctx<'_>, station: &StationId, payload_kg: f64) -> Option<MissionId> {
+/// A drone mission on its way to `station` that can still take `payload_kg` more
+/// to a lab that runs `families`: not yet loaded, within the payload limit and the
+/// battery above reserve.
+pub(super) fn ride_along(
+    ctx: &Ctx<'_>,
+    station: &StationId,
+    payload_kg: f64,
+    families: &BTreeSet<TestFamily>,
+) -> Option<MissionId> {
     let world = ctx.world;
     ctx.state
         .missions
         .values()
         .filter(|m| matches!(m.status, MissionStatus::Assigned | MissionStatus::PickedUp))
         .filter(|m| matches!(m.carrier, Carrier::Drone(_)))
+        .filter(|m| world.lab_runs_all(&m.lab, families))
         .find(|m| {
             m.plan
                 .as_ref()

@@ -31,14 +31,19 @@ pub(super) fn box_delivered(ctx: &mut Ctx<'_>, box_id: &BoxId, lab: &LabId) {
         ctx.unbook_inbound(&box_ids, &booked);
     }
     let mut families = Vec::new();
+    let mut untestable = Vec::new();
     for bc in barcodes {
         if let Some(t) = ctx.state.tubes.get_mut(&bc) {
             t.status = t.status.max(TubeStatus::AtLab);
             t.received_at.get_or_insert(ctx.state.now);
             t.lab = Some(lab.clone());
-            families.extend(t.families.iter().copied());
+            match ctx.world.labs.get(lab).and_then(|l| l.lacks(&t.families)) {
+                Some(family) if t.status == TubeStatus::AtLab => untestable.push((bc, family)),
+                _ => families.extend(t.families.iter().copied()),
+            }
         }
     }
+    redraw_untestable(ctx, box_id, lab, &untestable);
     let (world, now) = (ctx.world, ctx.state.now);
     let ls = ctx.lab_mut(lab);
     for f in &families {
@@ -58,6 +63,43 @@ pub(super) fn box_delivered(ctx: &mut Ctx<'_>, box_id: &BoxId, lab: &LabId) {
         if all && m.status != MissionStatus::Aborted {
             m.status = MissionStatus::Delivered;
         }
+    }
+}
+
+/// Tubes that reached a lab lacking one of their tests (a manual scan, a forced
+/// override: no plan sends a box there): a tube already at a lab is not flown on,
+/// so each is refused at once and its centre asked for a redraw, saying why; the
+/// coordinator hears of it too.
+fn redraw_untestable(
+    ctx: &mut Ctx<'_>,
+    box_id: &BoxId,
+    lab: &LabId,
+    untestable: &[(TubeBarcode, labflight_core::TestFamily)],
+) {
+    let Some(station) = ctx.state.boxes.get(box_id).map(|b| b.station.clone()) else {
+        return;
+    };
+    for (barcode, family) in untestable {
+        if let Some(t) = ctx.state.tubes.get_mut(barcode) {
+            t.status = TubeStatus::Rejected;
+        }
+        let reason = format!(
+            "delivered to {lab}, which does not run {}: redraw for a lab that does (a tube at a lab is not flown on)",
+            family.as_str()
+        );
+        ctx.alert(
+            AlertKind::TubeAtRisk,
+            Severity::Critical,
+            barcode.as_str(),
+            reason.clone(),
+        );
+        ctx.out.push(Command::NotifyStation {
+            station: station.clone(),
+            notice: StationNotice::RedrawNeeded {
+                barcode: barcode.clone(),
+                reason,
+            },
+        });
     }
 }
 

@@ -58,12 +58,17 @@ fn calls_soon(m: &crate::state::Mission, now: Instant) -> Option<Instant> {
 }
 
 /// A van run about to call at `station` (`calls_soon`): the earliest such.
-pub(super) fn van_calling(ctx: &Ctx<'_>, station: &StationId) -> Option<MissionId> {
+pub(super) fn van_calling(
+    ctx: &Ctx<'_>,
+    station: &StationId,
+    families: &std::collections::BTreeSet<labflight_core::TestFamily>,
+) -> Option<MissionId> {
     let now = ctx.state.now;
     ctx.state
         .missions
         .values()
         .filter(|m| m.station == *station)
+        .filter(|m| ctx.world.lab_runs_all(&m.lab, families))
         .filter_map(|m| calls_soon(m, now).map(|at| (at, &m.id)))
         .min()
         .map(|(_, id)| id.clone())

@@ -11,8 +11,8 @@ use crate::world::World;
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::pad::PadSite;
 use labflight_core::scenario::minutes;
-use labflight_core::{BoxId, DroneId, LabId, LatLon, PadId, StationId};
-use std::collections::BTreeMap;
+use labflight_core::{BoxId, DroneId, LabId, LatLon, PadId, StationId, TestFamily};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A dispatch policy: decides what moves after every event that may change the answer.
 pub trait Policy: std::fmt::Debug + Send {
@@ -100,24 +100,65 @@ pub(crate) fn assign_station_to(
     }
 }
 
-/// Of `waiting` (a centre's waiting boxes, oldest first), those one drone can carry.
+/// Of `waiting` (a centre's waiting boxes, oldest first), those one drone can
+/// carry to one lab: within the payload, and together needing only tests some
+/// lab runs all of (a box no lab can test is never loaded; see
+/// `alert_untestable`).
 pub(crate) fn load_boxes(
     ctx: &Ctx<'_>,
     waiting: &[labflight_core::BoxId],
 ) -> Vec<labflight_core::BoxId> {
     let max = ctx.world.drone_spec.max_payload_kg;
     let mut payload = 0.0;
+    let mut needs: BTreeSet<TestFamily> = BTreeSet::new();
     let mut out = Vec::new();
     for id in waiting {
         let Some(b) = ctx.state.boxes.get(id) else {
             continue;
         };
-        if payload + b.payload_kg <= max + 1e-9 {
-            payload += b.payload_kg;
-            out.push(id.clone());
+        if payload + b.payload_kg > max + 1e-9 {
+            continue;
         }
+        if !b.families.is_subset(&needs) {
+            let with: BTreeSet<TestFamily> = needs.union(&b.families).copied().collect();
+            if !ctx.world.some_lab_runs(&with) {
+                continue;
+            }
+            needs = with;
+        }
+        payload += b.payload_kg;
+        out.push(id.clone());
     }
     out
+}
+
+/// Alerts, once each, the waiting boxes of `waiting` that no lab of the world can
+/// test (a tube needs a family none runs all of with the others): no path may
+/// send them anywhere, and the coordinator must find the tubes another way.
+pub(crate) fn alert_untestable(ctx: &mut Ctx<'_>, waiting: &[BoxId]) {
+    for id in waiting {
+        let Some(b) = ctx.state.boxes.get(id) else {
+            continue;
+        };
+        if b.at_risk_alerted || ctx.world.some_lab_runs(&b.families) {
+            continue;
+        }
+        let needs: Vec<&str> = b.families.iter().map(|f| f.as_str()).collect();
+        let message = format!("no lab runs every test it needs ({})", needs.join(", "));
+        if let Some(b) = ctx.state.boxes.get_mut(id) {
+            b.at_risk_alerted = true;
+        }
+        ctx.forecast_risk(
+            std::slice::from_ref(id),
+            &labflight_core::forecast::Risk::NoLab,
+        );
+        ctx.alert(
+            AlertKind::TubeAtRisk,
+            Severity::Critical,
+            id.as_str(),
+            message,
+        );
+    }
 }
 
 /// How long a box that a drone in trouble set down on a lab's pad is left for that

@@ -6,20 +6,27 @@
 //! are waiting at each call and delivers them when it is back at the lab.
 //! With a van per route (`vans_needed`) every route runs every round; with
 //! fewer, each van takes its routes in turn, leaving at the first round time
-//! it is back and has driven to the route's lab.
+//! it is back and has driven to the route's lab. A van takes only the boxes its
+//! route's lab can test; a box no round left today can take (none calls at its
+//! centre any more, or none goes to a lab running its tests) is alerted once.
 
 use super::base::Policy;
 use crate::ctx::Ctx;
 use crate::ctx::vans::CourierRun;
 use crate::world::World;
+use labflight_core::command::{AlertKind, Severity};
+use labflight_core::forecast::Risk;
 use labflight_core::scenario::minutes;
-use labflight_core::{CourierId, Instant, LabId, LatLon, StationId};
+use labflight_core::{BoxId, CourierId, Instant, LabId, LatLon, StationId};
+use std::collections::BTreeMap;
 
 #[derive(Debug)]
 pub struct CourierRounds {
     /// Every planned call, in time order.
     stops: Vec<Stop>,
     next: usize,
+    /// Per centre, each call's time and lab, in time order.
+    calls_at: BTreeMap<StationId, Vec<(Instant, LabId)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -156,7 +163,82 @@ impl CourierRounds {
                 .then_with(|| a.courier.cmp(&b.courier))
                 .then_with(|| a.station.cmp(&b.station))
         });
-        CourierRounds { stops, next: 0 }
+        let mut calls_at: BTreeMap<StationId, Vec<(Instant, LabId)>> = BTreeMap::new();
+        for s in &stops {
+            calls_at
+                .entry(s.station.clone())
+                .or_default()
+                .push((s.at, s.lab.clone()));
+        }
+        CourierRounds {
+            stops,
+            next: 0,
+            calls_at,
+        }
+    }
+
+    /// Alerts, once each, the waiting boxes no round left today can take: none
+    /// calls at their centre after `now`, or none that does goes to a lab that
+    /// runs every test their tubes need.
+    fn alert_the_uncollectable(&self, ctx: &mut Ctx<'_>) {
+        let now = ctx.state.now;
+        let mut uncollectable: Vec<(BoxId, String)> = Vec::new();
+        for b in ctx.state.boxes.values() {
+            if b.status != crate::state::BoxStatus::Waiting || b.at_risk_alerted {
+                continue;
+            }
+            let calls = self.calls_at.get(&b.station).map_or(&[][..], |c| &c[..]);
+            let later: Vec<&LabId> = calls
+                .iter()
+                .filter(|(at, _)| *at > now)
+                .map(|(_, lab)| lab)
+                .collect();
+            let deadline = b.stability_deadline.min(ctx.world.service.cutoff);
+            let capable = calls.iter().find(|(at, lab)| {
+                *at > now
+                    && ctx
+                        .world
+                        .labs
+                        .get(lab)
+                        .is_some_and(|l| l.lacks(&b.families).is_none())
+            });
+            match capable {
+                Some((at, _)) if *at <= deadline => continue,
+                _ => {}
+            }
+            let why = match (capable, later.first()) {
+                (Some((at, _)), _) => format!(
+                    "the next courier round that can take it calls at {} at {}, after its deadline {}",
+                    b.station,
+                    ctx.world.clock(*at),
+                    ctx.world.clock(deadline)
+                ),
+                (None, None) => {
+                    format!("no courier round calls at {} any more today", b.station)
+                }
+                (None, Some(lab)) => {
+                    let lacks = ctx.world.labs.get(*lab).and_then(|l| l.lacks(&b.families));
+                    format!(
+                        "the courier rounds from {} go to {lab}, which does not run {}",
+                        b.station,
+                        lacks.map_or("its tests", |f| f.as_str())
+                    )
+                }
+            };
+            uncollectable.push((b.id.clone(), why));
+        }
+        for (box_id, why) in uncollectable {
+            if let Some(b) = ctx.state.boxes.get_mut(&box_id) {
+                b.at_risk_alerted = true;
+            }
+            ctx.forecast_risk(std::slice::from_ref(&box_id), &Risk::NoLab);
+            ctx.alert(
+                AlertKind::TubeAtRisk,
+                Severity::Critical,
+                box_id.as_str(),
+                why,
+            );
+        }
     }
 }
 
@@ -186,9 +268,16 @@ impl Policy for CourierRounds {
             .cloned()
         {
             self.next += 1;
-            let Some(boxes) = ctx.state.waiting_boxes().remove(&stop.station) else {
+            let Some(mut boxes) = ctx.state.waiting_boxes().remove(&stop.station) else {
                 continue;
             };
+            // Only what the route's lab can test; the rest waits for its alert.
+            if let Some(lab) = ctx.world.labs.get(&stop.lab) {
+                boxes.retain(|b| lab.lacks(&ctx.state.boxes[b].families).is_none());
+            }
+            if boxes.is_empty() {
+                continue;
+            }
             let deadline = boxes
                 .iter()
                 .map(|b| ctx.state.boxes[b].stability_deadline)
@@ -207,6 +296,7 @@ impl Policy for CourierRounds {
                 reason: "fixed courier round",
             });
         }
+        self.alert_the_uncollectable(ctx);
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::ctx::Ctx;
 use crate::planner::{LabChoice, earliest_stability};
-use crate::policy::base::load_boxes;
+use crate::policy::base::{alert_untestable, load_boxes};
 use crate::policy::weighing::approach_from_nearest;
 use labflight_core::command::{AlertKind, Alternative, Severity};
 use labflight_core::forecast::Risk;
@@ -104,6 +104,7 @@ pub(super) fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
     let mut out = Vec::new();
     for (station, waiting) in waiting {
         let waiting_count = waiting.len();
+        alert_untestable(ctx, &waiting);
         let boxes = load_boxes(ctx, &waiting);
         if boxes.is_empty() {
             continue;
