@@ -120,6 +120,7 @@ pub(super) fn tube_resulted(ctx: &mut Ctx<'_>, barcode: &TubeBarcode, lab: &LabI
         && t.status < TubeStatus::Resulted
     {
         t.status = TubeStatus::Resulted;
+        t.left_queue_at = Some(ctx.state.now);
         let families = t.families.clone();
         let ls = ctx.lab_mut(lab);
         for f in families {
@@ -145,6 +146,7 @@ pub(super) fn tube_rejected(
         return false;
     }
     t.status = TubeStatus::Rejected;
+    t.left_queue_at.get_or_insert(ctx.state.now);
     let families = t.families.clone();
     let box_id = t.box_id.clone();
     let ls = ctx.lab_mut(lab);

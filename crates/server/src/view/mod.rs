@@ -79,7 +79,8 @@ pub struct Kpis {
     pub tat_p90_min: Option<f64>,
     /// Missions the whole fleet completed today.
     pub flights: u32,
-    /// Drones free to fly now (idle or charging, not paused, link up).
+    /// Drones free to fly now (idle or charging, not paused, link up, and the
+    /// fleet not grounded: none is while it is).
     pub drones_available: usize,
     /// Drones in the fleet.
     pub drones_total: usize,
@@ -137,6 +138,9 @@ pub struct LabView {
     pub inbound: BTreeMap<String, u32>,
     /// Each test family's queue, throughput, time to clear and last hour's trend.
     pub lines: Vec<crate::lab_backlog::LabLine>,
+    /// Whether the boxes bound for this lab could be diverted to each other lab
+    /// now, and why not (empty for a lab user, who cannot divert).
+    pub divert: Vec<crate::lab_backlog::DivertOption>,
 }
 
 /// A drone on the map.
@@ -256,7 +260,8 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
         .drones
         .values()
         .filter(|d| {
-            !d.paused
+            !state.fleet_grounded()
+                && !d.paused
                 && !d.link_lost
                 && matches!(d.status, DroneStatus::Idle | DroneStatus::Charging { .. })
         })
@@ -299,6 +304,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
             .collect()
     };
     let mut lines = crate::lab_backlog::lab_lines(world, state);
+    let mut divert = crate::lab_backlog::divert_options(world, state);
     let labs = world
         .labs
         .values()
@@ -318,6 +324,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
                 queue: ls.map(|s| by_family(&s.backlog)).unwrap_or_default(),
                 inbound: ls.map(|s| by_family(&s.inbound)).unwrap_or_default(),
                 lines: lines.remove(&l.id).unwrap_or_default(),
+                divert: divert.remove(&l.id).unwrap_or_default(),
             }
         })
         .collect();
@@ -538,6 +545,7 @@ mod tests {
             lab: Some(lab.clone()),
             families: Vec::new(),
             received_at: Some(now),
+            left_queue_at: None,
             reported_at: None,
         };
         state
