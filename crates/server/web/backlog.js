@@ -142,9 +142,14 @@ function divertControls(from, ctx) {
     hint.classList.toggle('bad', !!option?.refused);
   }
 
+  let drawn = '';
   function drawResult() {
     result.hidden = !shown;
     if (!shown) return;
+    // Redrawn only when the answer or the language changes, not with every view.
+    const sig = JSON.stringify([shown, t('divert.submit')]);
+    if (sig === drawn) return;
+    drawn = sig;
     setAttr(result, 'data-outcome', shown.outcome);
     result.className = `divert-result ${shown.outcome}`;
     setAttr(result, 'role', shown.outcome === 'refused' ? 'alert' : 'status');
