@@ -575,7 +575,10 @@ mod tests {
             },
         );
         assert!(view.missions.iter().any(|m| m.id == "M-THEIRS"));
+        assert!(view.labs.iter().all(|l| !l.divert.is_empty()));
         let scoped = scope.filter(view);
+        // The divert options name other labs' boxes: a lab gets none.
+        assert!(scoped.labs.iter().all(|l| l.divert.is_empty()));
         let ids = |v: Vec<String>| v.into_iter().collect::<BTreeSet<_>>();
         assert_eq!(
             ids(scoped.missions.iter().map(|m| m.id.clone()).collect()),
@@ -691,5 +694,42 @@ mod tests {
         assert_eq!(drone(&flying).eta.as_deref(), Some(at(30).as_str()));
         assert_eq!(drone(&flying).mission.as_deref(), Some("M-ETA"));
         assert_eq!(drone(&idle).eta, None);
+    }
+
+    /// An idle drone counts as available while the fleet flies, and none does
+    /// while a coordinator (or the weather) grounds it.
+    #[test]
+    fn no_drone_is_available_while_the_fleet_is_grounded() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../maps/longhua/scenario.toml");
+        let scenario = Scenario::load(&file).expect("the Longhua scenario loads");
+        let map = labflight_geo::MapData::load(&scenario.map_dir(&file)).expect("its map loads");
+        let world = Arc::new(World::from_map(&scenario, &map));
+        let now = world.service.last_draw;
+        let mut state = Dispatcher::new(Arc::clone(&world), PolicyKind::Drone, 1, now)
+            .state()
+            .clone();
+        let kpis = |state: &State| {
+            build(
+                &world,
+                state,
+                Frame {
+                    mode: "live",
+                    now,
+                    scenario: "longhua",
+                    policy: "drone",
+                    speed: 1.0,
+                    alerts: Vec::new(),
+                    hooks: HooksView::default(),
+                },
+            )
+            .kpis
+        };
+        let flying = kpis(&state);
+        assert!(flying.drones_available > 0, "{flying:?}");
+        state.grounded_by_coordinator = true;
+        let grounded = kpis(&state);
+        assert!(grounded.fleet_grounded);
+        assert_eq!(grounded.drones_available, 0);
+        assert_eq!(grounded.drones_total, flying.drones_total);
     }
 }
