@@ -70,41 +70,66 @@ pub struct DivertRefusal {
     pub box_id: Option<String>,
 }
 
+/// What one (lab, family) gathered from the tubes in the last hour.
+#[derive(Clone, Copy, Default)]
+struct LastHour {
+    received: u32,
+    reported: u32,
+    /// The queue at each history point but the last (now).
+    queue: [u32; HISTORY_POINTS - 1],
+}
+
 /// Every lab's lines, for the families it runs or has tubes of.
 pub fn lab_lines(world: &World, state: &State) -> BTreeMap<LabId, Vec<LabLine>> {
     let hour_ago = state.now - Duration::hours(1);
-    let points: Vec<Instant> = (0..HISTORY_POINTS as i64 - 1)
-        .map(|k| hour_ago + Duration::minutes(k * HISTORY_STEP_MIN))
+    let step = Duration::minutes(HISTORY_STEP_MIN);
+    // The first history point at or after `at` (0 ..= HISTORY_POINTS - 1).
+    let point = |at: Instant| -> usize {
+        if at <= hour_ago {
+            return 0;
+        }
+        let secs = u64::try_from((at - hour_ago).num_seconds()).unwrap_or(0);
+        let k = secs.div_ceil(step.num_seconds().unsigned_abs());
+        usize::try_from(k).map_or(HISTORY_POINTS - 1, |k| k.min(HISTORY_POINTS - 1))
+    };
+    // One pass over the tubes, into a slot per (lab, family): a few labs and five
+    // families, so an index beats a map on a day of ten thousand tubes.
+    let lab_index: BTreeMap<&LabId, usize> = world
+        .labs
+        .keys()
+        .enumerate()
+        .map(|(i, id)| (id, i))
         .collect();
-    let mut received: BTreeMap<(&LabId, TestFamily), u32> = BTreeMap::new();
-    let mut reported: BTreeMap<(&LabId, TestFamily), u32> = BTreeMap::new();
-    let mut history: BTreeMap<(&LabId, TestFamily), Vec<u32>> = BTreeMap::new();
+    let family_index = |f: TestFamily| TestFamily::ALL.iter().position(|x| *x == f);
+    let mut acc = vec![[LastHour::default(); TestFamily::ALL.len()]; lab_index.len()];
     for t in state.tubes.values() {
-        let Some(lab) = &t.lab else {
+        let Some(slots) = t
+            .lab
+            .as_ref()
+            .and_then(|lab| lab_index.get(lab))
+            .map(|i| &mut acc[*i])
+        else {
             continue;
         };
-        // In the queue from its receipt until resulted or rejected. A tube past
-        // the lab with no such time (a snapshot from before it was kept) is left
-        // out of the history rather than counted as queued for ever.
+        let got = t.received_at.is_some_and(|at| at > hour_ago);
+        let gone = t.reported_at.is_some_and(|at| at > hour_ago);
+        // In the queue from its receipt until resulted or rejected: history
+        // points `from..to`. A tube past the lab with no such time (a snapshot
+        // from before it was kept) is left out rather than queued for ever.
         let span = t.received_at.and_then(|from| match t.status {
-            TubeStatus::InBox | TubeStatus::AtLab => Some((from, None)),
-            _ => t.left_queue_at.or(t.reported_at).map(|to| (from, Some(to))),
+            TubeStatus::InBox | TubeStatus::AtLab => Some((point(from), HISTORY_POINTS - 1)),
+            _ => t
+                .left_queue_at
+                .or(t.reported_at)
+                .map(|to| (point(from), point(to))),
         });
-        for f in &t.families {
-            if t.received_at.is_some_and(|at| at > hour_ago) {
-                *received.entry((lab, *f)).or_default() += 1;
-            }
-            if t.reported_at.is_some_and(|at| at > hour_ago) {
-                *reported.entry((lab, *f)).or_default() += 1;
-            }
+        for slot in t.families.iter().filter_map(|f| family_index(*f)) {
+            let h = &mut slots[slot];
+            h.received += u32::from(got);
+            h.reported += u32::from(gone);
             if let Some((from, to)) = span {
-                let h = history
-                    .entry((lab, *f))
-                    .or_insert_with(|| vec![0; HISTORY_POINTS - 1]);
-                for (n, at) in h.iter_mut().zip(&points) {
-                    if from <= *at && to.is_none_or(|to| to > *at) {
-                        *n += 1;
-                    }
+                for n in h.queue.iter_mut().take(to).skip(from) {
+                    *n += 1;
                 }
             }
         }
@@ -129,11 +154,13 @@ pub fn lab_lines(world: &World, state: &State) -> BTreeMap<LabId, Vec<LabLine>> 
                         return None;
                     }
                     let per_hour = family_up(ls, lab, family).map_or(0.0, |(per_hour, _)| per_hour);
-                    let got = received.get(&(&lab.id, family)).copied().unwrap_or(0);
-                    let gone = reported.get(&(&lab.id, family)).copied().unwrap_or(0);
-                    let mut queue_last_hour = history
-                        .remove(&(&lab.id, family))
-                        .unwrap_or_else(|| vec![0; HISTORY_POINTS - 1]);
+                    let last = lab_index
+                        .get(&lab.id)
+                        .zip(family_index(family))
+                        .map(|(l, f)| acc[*l][f])
+                        .unwrap_or_default();
+                    let (got, gone) = (last.received, last.reported);
+                    let mut queue_last_hour = last.queue.to_vec();
                     queue_last_hour.push(queue);
                     Some(LabLine {
                         family: family.as_str().to_owned(),
