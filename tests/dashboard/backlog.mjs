@@ -190,6 +190,8 @@ async function divert(from, to, confirmShot) {
   await form.waitFor({ state: 'visible', timeout: WAIT });
   await form.selectOption(to);
   const hint = ((await card.locator(tid('divert-hint')).textContent()) || '').trim();
+  const result = card.locator(tid('divert-result'));
+  const before = Number((await result.getAttribute('data-attempt')) || 0);
   const dialog = page.locator(tid('divert-confirm'));
   await card.locator(tid('divert-submit')).click();
   await dialog.waitFor({ state: 'visible', timeout: WAIT });
@@ -197,8 +199,12 @@ async function divert(from, to, confirmShot) {
   if (confirmShot) await shot(page, confirmShot);
   await page.click(tid('divert-confirm-ok'));
   await dialog.waitFor({ state: 'hidden', timeout: WAIT });
-  const result = card.locator(tid('divert-result'));
-  const outcome = await until(async () => (await result.isVisible()) && (await result.getAttribute('data-outcome')), WAIT, `the server's answer to diverting ${from} to ${to}`);
+  // This attempt's answer, not the last one still shown.
+  const outcome = await until(async () => {
+    const attempt = Number((await result.getAttribute('data-attempt')) || 0);
+    const said = await result.getAttribute('data-outcome');
+    return (await result.isVisible()) && attempt > before && said !== 'pending' && said;
+  }, WAIT, `the server's answer to diverting ${from} to ${to}`);
   return {
     outcome, hint, asked,
     text: ((await result.textContent()) || '').trim(),

@@ -107,7 +107,8 @@ function divertControls(from, ctx) {
   const result = h('div', { class: 'divert-result', testid: 'divert-result', role: 'status', hidden: true });
   const el = h('div', { class: 'divert', testid: 'divert', data: { lab: from } }, open, form, result);
   let options = [];
-  let shown = null; // the last answer: {outcome, to, reason, words}
+  let shown = null; // the last answer: {outcome (pending, accepted, refused), to, attempt, reason, words}
+  let attempts = 0;
 
   open.addEventListener('click', () => { form.hidden = !form.hidden; });
   cancel.addEventListener('click', () => { form.hidden = true; });
@@ -117,20 +118,27 @@ function divertControls(from, ctx) {
     if (!to) return;
     const option = options.find((o) => o.to === to);
     if (!(await confirmDivert(from, to, option, ctx))) return;
+    // The last answer gives way at once: nothing stale is read as this one's.
+    attempts += 1;
+    shown = { outcome: 'pending', to, attempt: attempts };
+    drawResult();
     go.dataset.busy = '1';
     go.disabled = true;
     const res = await api(`/api/v1/control/labs/${enc(from)}/divert`, { method: 'POST', body: { to } });
     delete go.dataset.busy;
     go.disabled = !ctx.canControl();
     if (res.ok) {
-      shown = { outcome: 'accepted', to };
+      shown = { outcome: 'accepted', to, attempt: attempts };
       form.hidden = true;
       ctx.toast(t('ctl.accepted'));
     } else {
       // The server's refusal, worded from the preview when it says the same,
       // with the server's own words beside it (they name the box).
       const now = options.find((o) => o.to === to);
-      shown = { outcome: 'refused', to, reason: now?.refused ? divertReason(now.refused, to, ctx) : '', words: res.error ?? '', status: res.status };
+      shown = {
+        outcome: 'refused', to, attempt: attempts,
+        reason: now?.refused ? divertReason(now.refused, to, ctx) : '', words: res.error ?? '', status: res.status,
+      };
       ctx.toast(t('divert.refused_short'), true);
     }
     drawResult();
@@ -151,10 +159,15 @@ function divertControls(from, ctx) {
     if (sig === drawn) return;
     drawn = sig;
     setAttr(result, 'data-outcome', shown.outcome);
+    setAttr(result, 'data-attempt', shown.attempt);
     result.className = `divert-result ${shown.outcome}`;
     setAttr(result, 'role', shown.outcome === 'refused' ? 'alert' : 'status');
     clear(result);
     const to = ctx.labName(shown.to);
+    if (shown.outcome === 'pending') {
+      result.append(h('b', { text: t('ctl.busy') }));
+      return;
+    }
     if (shown.outcome === 'accepted') {
       result.append(h('b', { text: t('divert.accepted', { from: ctx.labName(from), to }) }));
     } else {
