@@ -5,7 +5,8 @@
 //! filters, bulk acknowledgement, the true count, the opt-in beep), replay
 //! before and after a run is opened, tablets with a details drawer open, and the
 //! whole mission board at 1440×900. The screenshots stay under the target
-//! directory (`<target>/dashboard-screens/`) as test artifacts.
+//! directory (`<target>/dashboard-screens/`, `support::screenshot_dir`) as test
+//! artifacts.
 //! Then tests/dashboard/search.mjs on the same demo: the fleet table, drone ids
 //! on the map, search, deadline order and grouping, and no English left in
 //! Chinese mode (nor Chinese in English).
@@ -17,6 +18,21 @@ use std::time::Duration;
 use support::*;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The screenshots the two scripts write, checked and kept.
+const SHOTS: [&str; 11] = [
+    "desktop.png",
+    "confirm-ground.png",
+    "alerts.png",
+    "replay-empty.png",
+    "replay.png",
+    "tablet.png",
+    "board-1440.png",
+    "fleet.png",
+    "search.png",
+    "zh.png",
+    "en.png",
+];
 
 #[test]
 fn a_coordinator_and_a_viewer_use_the_dashboard_in_chromium() {
@@ -52,7 +68,10 @@ fn a_coordinator_and_a_viewer_use_the_dashboard_in_chromium() {
     let (c_user, c_pw) = coordinator.split_once(' ').unwrap();
     let (v_user, v_pw) = viewer.split_once(' ').unwrap();
     let shots = screenshot_dir();
-    let _ = std::fs::remove_dir_all(&shots);
+    // Only this test's own screenshots go: others (dashboard_backlog.rs) keep theirs here too.
+    for shot in SHOTS {
+        let _ = std::fs::remove_file(shots.join(shot));
+    }
     let out = Command::new("timeout")
         .arg("300")
         .arg("node")
@@ -88,36 +107,10 @@ fn a_coordinator_and_a_viewer_use_the_dashboard_in_chromium() {
         "the search and language check failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
-    for shot in [
-        "desktop.png",
-        "confirm-ground.png",
-        "alerts.png",
-        "replay-empty.png",
-        "replay.png",
-        "tablet.png",
-        "board-1440.png",
-        "fleet.png",
-        "search.png",
-        "zh.png",
-        "en.png",
-    ] {
+    for shot in SHOTS {
         let file = shots.join(shot);
         let len = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
         assert!(len > 10_000, "{shot} was not written ({len} bytes)");
         println!("screenshot: {}", file.display());
     }
-}
-
-/// `<target>/dashboard-screens`: kept after the test, beside the test binary's
-/// own target directory (`<target>/debug/deps/<binary>`).
-fn screenshot_dir() -> std::path::PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::current_exe()
-                .ok()
-                .and_then(|exe| exe.ancestors().nth(3).map(|p| p.to_path_buf()))
-        })
-        .unwrap_or_else(|| repo().join("target"));
-    target.join("dashboard-screens")
 }

@@ -1,8 +1,9 @@
 // catalogue.mjs — no untranslated key reaches either language: every key the
 // dashboard's code uses (t('…'), data-i18n attributes, key literals) and every
 // code the server can send (risk codes, alert kinds, severities, test families,
-// drone/box/tube/mission statuses, custody steps — read from the Rust sources)
-// has a Chinese entry (with Chinese in it) and an English one (with none).
+// drone/box/tube/mission statuses, custody steps, divert refusals — read from
+// the Rust sources) has a Chinese entry (with Chinese in it) and an English one
+// (with none).
 //
 // usage: node tests/dashboard/catalogue.mjs [repo-root]; exits 1 listing what is missing.
 
@@ -103,6 +104,7 @@ try {
   sends('status', ['queued', ...cols], 'view/board.rs mission columns');
   sends('policy', arms('crates/dispatch/src/policy/mod.rs', 'impl PolicyKind', 'name'), 'PolicyKind');
   sends('step', arms('crates/core/src/custody.rs', 'impl CustodyStepKind', 'as_str'), 'CustodyStepKind');
+  sends('divert.code', enumVariants('crates/dispatch/src/divert.rs', 'DivertRefused'), 'divert.rs DivertRefused');
 } catch (e) {
   console.error(`catalogue check FAILED: could not read the server's codes: ${e.message}`);
   process.exit(1);

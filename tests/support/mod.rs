@@ -24,6 +24,21 @@ pub fn short_scenario() -> PathBuf {
     repo().join("maps/longhua/longhua-short.toml")
 }
 
+/// `<target>/dashboard-screens`, where the browser tests keep their screenshots
+/// as artifacts: beside the test binary's own target directory
+/// (`<target>/debug/deps/<binary>`).
+pub fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.ancestors().nth(3).map(|p| p.to_path_buf()))
+        })
+        .unwrap_or_else(|| repo().join("target"));
+    target.join("dashboard-screens")
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -33,6 +33,19 @@ pub enum DivertRefused {
     },
 }
 
+impl DivertRefused {
+    /// The refusal as a code (the variant's name in snake case), for a reader
+    /// to word in its own language beside the values it carries.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DivertRefused::UnknownLab(_) => "unknown_lab",
+            DivertRefused::SameLab(_) => "same_lab",
+            DivertRefused::NotTaking(_) => "not_taking",
+            DivertRefused::LacksTest { .. } => "lacks_test",
+        }
+    }
+}
+
 /// The boxes bound for `from` (on a mission to it, not yet delivered) that a
 /// diversion to `to` would move, or why it is refused.
 pub fn check_divert(

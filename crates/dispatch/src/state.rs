@@ -244,6 +244,10 @@ pub struct TubeState {
     pub families: Vec<TestFamily>,
     /// When a lab received it.
     pub received_at: Option<Instant>,
+    /// When it left the lab's queue: resulted or rejected (the lab backlog's
+    /// trend is read from these and `received_at`).
+    #[serde(default)]
+    pub left_queue_at: Option<Instant>,
     /// When the result reached the centre.
     pub reported_at: Option<Instant>,
 }

@@ -2638,4 +2638,49 @@ fn a_box_needing_a_test_its_nearest_lab_lacks_flies_to_one_that_runs_it_and_ride
         "{cmds:#?}"
     );
     assert!(delivered(&ex.dispatcher, "B2"));
+
+/// A tube leaves its lab's queue when resulted or rejected, and says when
+/// (`left_queue_at`, what the dashboard's backlog history is read from); a
+/// tube still queued has no such time, and a second result changes nothing.
+#[test]
+fn a_tube_resulted_or_rejected_leaves_the_queue_at_that_time() {
+    use labflight_core::{TestFamily, TubeBarcode};
+    let s = scenario();
+    let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    let sealed = sealed(
+        t("08:30"),
+        "B1",
+        "C1",
+        tubes("T1", 3, "sst", t("08:00"), &s),
+    );
+    ex.push(sealed.at, sealed.event);
+    ex.run_until(t("10:00"));
+    assert!(delivered(&ex.dispatcher, "B1"));
+    let lab = LabId::from("L1");
+    let tube =
+        |d: &Dispatcher, i: usize| d.state().tubes[&TubeBarcode::new(format!("T1-{i:03}"))].clone();
+    let queue = |d: &Dispatcher| d.state().labs.get(&lab).unwrap().backlog[&TestFamily::Chemistry];
+    assert!((0..3).all(|i| tube(&ex.dispatcher, i).received_at.is_some()
+        && tube(&ex.dispatcher, i).left_queue_at.is_none()));
+    assert_eq!(queue(&ex.dispatcher), 3);
+    let d = &mut ex.dispatcher;
+    let resulted = |i: usize| Event::TubeResulted {
+        barcode: TubeBarcode::new(format!("T1-{i:03}")),
+        lab: lab.clone(),
+    };
+    d.handle(&ev(t("10:10"), resulted(0)));
+    d.handle(&ev(
+        t("10:20"),
+        Event::TubeRejected {
+            barcode: TubeBarcode::new("T1-001"),
+            lab: lab.clone(),
+            reason: "haemolysed".into(),
+        },
+    ));
+    d.handle(&ev(t("10:30"), resulted(0)));
+    assert_eq!(tube(d, 0).left_queue_at, Some(t("10:10")));
+    assert_eq!(tube(d, 1).left_queue_at, Some(t("10:20")));
+    assert_eq!(tube(d, 2).left_queue_at, None);
+    assert_eq!(queue(d), 1);
 }

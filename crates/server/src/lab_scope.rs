@@ -74,7 +74,8 @@ impl LabScope {
 
     /// `view` as this lab may see it: its boxes, missions, tubes at risk, the
     /// alerts and deliveries about them; centres' counts from its own items;
-    /// drones without other labs' mission ids. Labs and KPIs stay (no item in them).
+    /// drones without other labs' mission ids. Labs and KPIs stay (no item in
+    /// them), without the divert options.
     pub fn filter(&self, mut view: View) -> View {
         view.boxes.retain(|b| self.has_box(&b.id));
         view.missions
@@ -110,6 +111,10 @@ impl LabScope {
                 .iter()
                 .filter(|t| t.station == station.id)
                 .count();
+        }
+        // Diverting is a coordinator's; the options name other labs' boxes.
+        for lab in &mut view.labs {
+            lab.divert.clear();
         }
         for drone in &mut view.drones {
             if drone

@@ -7,7 +7,8 @@ import { t, tStatus, getLang, setLang, onLangChange, applyStatic } from './i18n.
 import { api, setUnauthorizedHandler } from './api.js';
 import { h, setText, setAttr, fmtTime } from './dom.js';
 import { createMap } from './map.js';
-import { renderKpis, renderBoard, renderLabs, renderHooks, syncFleetControls } from './panels.js';
+import { renderKpis, renderBoard, renderHooks, syncFleetControls } from './panels.js';
+import { renderBacklog } from './backlog.js';
 import { renderTriage } from './triage.js';
 import { renderAtRisk, renderPendingBoxes, mountGrouping, relabelGrouping } from './worklist.js';
 import { mountFleet, renderFleet, relabelFleet } from './fleet.js';
@@ -118,7 +119,7 @@ function render(view) {
   renderBoard(side, view, ctx);
   const risk = renderAtRisk(side, view, ctx);
   const unacked = renderTriage(side, view, ctx);
-  renderLabs(side, view, ctx);
+  renderBacklog(side, view, ctx);
   const failed = renderHooks(side, view, ctx);
   renderFleet(fleetTable, view, ctx);
   setCount('boxes', renderPendingBoxes(boxList, view, ctx));

@@ -1,10 +1,11 @@
 // panels.js — the side panels drawn from each View: KPI tiles, the mission
-// board, lab queues and hook deliveries (tubes at risk: worklist.js; alerts: triage.js). Lists are kept
-// in place by key so a card under the pointer is never replaced mid-click.
+// board and hook deliveries (tubes at risk: worklist.js; alerts: triage.js; the
+// labs' backlog: backlog.js). Lists are kept in place by key so a card under
+// the pointer is never replaced mid-click.
 
 import { t, tStatus } from './i18n.js';
 import { h, setText, setAttr, syncList, fmtTime, fmtNum, clear } from './dom.js';
-import { family, localName } from './phrases.js';
+import { family } from './phrases.js';
 
 const COLUMNS = ['queued', 'assigned', 'in_flight', 'delivered', 'aborted'];
 const CAP = { delivered: 30, aborted: 30 };
@@ -95,31 +96,6 @@ export function renderBoard(root, view, ctx) {
     setText(more, t('board.more', { n: shown.length }));
     empty(list, 'board.empty');
   }
-}
-
-export function renderLabs(root, view, ctx) {
-  const list = root.querySelector('[data-testid="lab-queues"]');
-  syncList(list, view.labs || [], (l) => l.id, () => h('div', { class: 'lab-card' },
-    h('div', { class: 'row' },
-      h('button', { type: 'button', class: 'link lab-name', on: { click: (e) => ctx.select({ kind: 'lab', id: e.currentTarget.dataset.lab }) } }),
-      h('span', { class: 'badge lab-state' })),
-    h('div', { class: 'down' }),
-    h('table', { class: 'queue' })),
-  (card, l) => {
-    const name = card.querySelector('.lab-name');
-    name.dataset.lab = l.id;
-    setText(name, localName(l.id, ctx.staticProps.labs.get(l.id), l));
-    const state = l.closed ? 'closed' : l.unavailable ? 'unavailable' : 'open';
-    const badge = card.querySelector('.lab-state');
-    badge.className = `badge lab-state ${state}`;
-    setText(badge, t(`labs.${state}`));
-    const down = l.analyzers_down || [];
-    const dn = card.querySelector('.down');
-    dn.hidden = down.length === 0;
-    setText(dn, `${t('labs.down')}: ${down.join(', ')}`);
-    fillQueueTable(card.querySelector('.queue'), l);
-  });
-  empty(list, 'labs.empty');
 }
 
 /** A family × (queue, inbound) table; rebuilt only when the numbers change. */

@@ -43,6 +43,7 @@ pub(super) fn box_sealed(
                 lab: None,
                 families: t.families.clone(),
                 received_at: None,
+                left_queue_at: None,
                 reported_at: None,
             },
         );

@@ -82,6 +82,7 @@ fn redraw_untestable(
     for (barcode, family) in untestable {
         if let Some(t) = ctx.state.tubes.get_mut(barcode) {
             t.status = TubeStatus::Rejected;
+            t.left_queue_at.get_or_insert(ctx.state.now);
         }
         let reason = format!(
             "delivered to {lab}, which does not run {}: redraw for a lab that does (a tube at a lab is not flown on)",
@@ -162,6 +163,7 @@ pub(super) fn tube_resulted(ctx: &mut Ctx<'_>, barcode: &TubeBarcode, lab: &LabI
         && t.status < TubeStatus::Resulted
     {
         t.status = TubeStatus::Resulted;
+        t.left_queue_at = Some(ctx.state.now);
         let families = t.families.clone();
         let ls = ctx.lab_mut(lab);
         for f in families {
@@ -187,6 +189,7 @@ pub(super) fn tube_rejected(
         return false;
     }
     t.status = TubeStatus::Rejected;
+    t.left_queue_at.get_or_insert(ctx.state.now);
     let families = t.families.clone();
     let box_id = t.box_id.clone();
     let ls = ctx.lab_mut(lab);

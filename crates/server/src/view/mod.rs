@@ -79,7 +79,8 @@ pub struct Kpis {
     pub tat_p90_min: Option<f64>,
     /// Missions the whole fleet completed today.
     pub flights: u32,
-    /// Drones free to fly now (idle or charging, not paused, link up).
+    /// Drones free to fly now (idle or charging, not paused, link up, and the
+    /// fleet not grounded: none is while it is).
     pub drones_available: usize,
     /// Drones in the fleet.
     pub drones_total: usize,
@@ -137,6 +138,9 @@ pub struct LabView {
     pub inbound: BTreeMap<String, u32>,
     /// Each test family's queue, throughput, time to clear and last hour's trend.
     pub lines: Vec<crate::lab_backlog::LabLine>,
+    /// Whether the boxes bound for this lab could be diverted to each other lab
+    /// now, and why not (empty for a lab user, who cannot divert).
+    pub divert: Vec<crate::lab_backlog::DivertOption>,
 }
 
 /// A drone on the map.
@@ -256,7 +260,8 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
         .drones
         .values()
         .filter(|d| {
-            !d.paused
+            !state.fleet_grounded()
+                && !d.paused
                 && !d.link_lost
                 && matches!(d.status, DroneStatus::Idle | DroneStatus::Charging { .. })
         })
@@ -299,6 +304,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
             .collect()
     };
     let mut lines = crate::lab_backlog::lab_lines(world, state);
+    let mut divert = crate::lab_backlog::divert_options(world, state);
     let labs = world
         .labs
         .values()
@@ -318,6 +324,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
                 queue: ls.map(|s| by_family(&s.backlog)).unwrap_or_default(),
                 inbound: ls.map(|s| by_family(&s.inbound)).unwrap_or_default(),
                 lines: lines.remove(&l.id).unwrap_or_default(),
+                divert: divert.remove(&l.id).unwrap_or_default(),
             }
         })
         .collect();
@@ -538,6 +545,7 @@ mod tests {
             lab: Some(lab.clone()),
             families: Vec::new(),
             received_at: Some(now),
+            left_queue_at: None,
             reported_at: None,
         };
         state
@@ -567,7 +575,10 @@ mod tests {
             },
         );
         assert!(view.missions.iter().any(|m| m.id == "M-THEIRS"));
+        assert!(view.labs.iter().all(|l| !l.divert.is_empty()));
         let scoped = scope.filter(view);
+        // The divert options name other labs' boxes: a lab gets none.
+        assert!(scoped.labs.iter().all(|l| l.divert.is_empty()));
         let ids = |v: Vec<String>| v.into_iter().collect::<BTreeSet<_>>();
         assert_eq!(
             ids(scoped.missions.iter().map(|m| m.id.clone()).collect()),
@@ -683,5 +694,42 @@ mod tests {
         assert_eq!(drone(&flying).eta.as_deref(), Some(at(30).as_str()));
         assert_eq!(drone(&flying).mission.as_deref(), Some("M-ETA"));
         assert_eq!(drone(&idle).eta, None);
+    }
+
+    /// An idle drone counts as available while the fleet flies, and none does
+    /// while a coordinator (or the weather) grounds it.
+    #[test]
+    fn no_drone_is_available_while_the_fleet_is_grounded() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../maps/longhua/scenario.toml");
+        let scenario = Scenario::load(&file).expect("the Longhua scenario loads");
+        let map = labflight_geo::MapData::load(&scenario.map_dir(&file)).expect("its map loads");
+        let world = Arc::new(World::from_map(&scenario, &map));
+        let now = world.service.last_draw;
+        let mut state = Dispatcher::new(Arc::clone(&world), PolicyKind::Drone, 1, now)
+            .state()
+            .clone();
+        let kpis = |state: &State| {
+            build(
+                &world,
+                state,
+                Frame {
+                    mode: "live",
+                    now,
+                    scenario: "longhua",
+                    policy: "drone",
+                    speed: 1.0,
+                    alerts: Vec::new(),
+                    hooks: HooksView::default(),
+                },
+            )
+            .kpis
+        };
+        let flying = kpis(&state);
+        assert!(flying.drones_available > 0, "{flying:?}");
+        state.grounded_by_coordinator = true;
+        let grounded = kpis(&state);
+        assert!(grounded.fleet_grounded);
+        assert_eq!(grounded.drones_available, 0);
+        assert_eq!(grounded.drones_total, flying.drones_total);
     }
 }
