@@ -2638,6 +2638,7 @@ fn a_box_needing_a_test_its_nearest_lab_lacks_flies_to_one_that_runs_it_and_ride
         "{cmds:#?}"
     );
     assert!(delivered(&ex.dispatcher, "B2"));
+}
 
 /// A tube leaves its lab's queue when resulted or rejected, and says when
 /// (`left_queue_at`, what the dashboard's backlog history is read from); a
