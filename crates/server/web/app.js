@@ -17,6 +17,7 @@ import { localName } from './phrases.js';
 import { createDetails } from './details.js';
 import { createLive } from './live.js';
 import { createReplay } from './replay.js';
+import { mountDayViews } from './dayviews.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const tid = (id) => $(`[data-testid="${id}"]`);
@@ -34,6 +35,7 @@ let details = null;
 let search = null;
 let fleetTable = null;
 let boxList = null;
+let dayViews = null;
 let renderPending = false;
 
 // --- the context panels and the drawer use ---
@@ -304,6 +306,7 @@ function mountWorkViews() {
   const redraw = () => { if (state.view) scheduleRender(); };
   mountGrouping($('[data-testid="at-risk-list"]'), redraw, 'group-risk');
   mountGrouping(boxList, redraw, 'group-boxes');
+  dayViews = mountDayViews(ctx);
 }
 
 function init() {
@@ -325,6 +328,7 @@ function init() {
     relabelFleet(fleetTable);
     relabelGrouping();
     details.relabel();
+    dayViews.relabel();
     for (const table of document.querySelectorAll('table.queue')) delete table.dataset.sig;
     if (state.view) render(state.view);
   });
