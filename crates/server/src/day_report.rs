@@ -10,7 +10,7 @@
 //! - **redraw**: the lab rejected it, or it was sealed after its stability limit
 //!   (the centre was asked to draw again);
 //! - **on time**: its result reached the centre by that day's cutoff;
-//! - **late**: its result came after the cutoff, or the cutoff passed without one;
+//! - **late**: its result came after the cutoff, or the cutoff came without one;
 //! - **at risk**: not yet reported, before the cutoff, and the dispatcher's own
 //!   forecast (`tube_outlooks`) says it misses the cutoff or its stability limit;
 //! - **on track**: the rest (on its way, forecast in time).
@@ -92,7 +92,7 @@ pub struct DayReport {
     pub cutoff: String,
     /// The moment the numbers are as of, local (RFC 3339).
     pub as_of: String,
-    /// The cutoff has passed: nothing is at risk or on track any more.
+    /// The cutoff is reached: nothing is at risk or on track any more.
     pub complete: bool,
     /// Every day with tubes drawn, oldest first (`YYYY-MM-DD`).
     pub dates: Vec<String>,
@@ -114,7 +114,11 @@ pub fn local_date(t: Instant, offset: FixedOffset) -> NaiveDate {
 /// The cutoff on `date`: the scenario's cutoff at the same local time of day.
 pub fn cutoff_on(world: &World, date: NaiveDate) -> Instant {
     let scenario_day = local_date(world.service.cutoff, world.offset);
-    world.service.cutoff + Duration::days((date - scenario_day).num_days())
+    world
+        .service
+        .cutoff
+        .checked_add_signed(Duration::days((date - scenario_day).num_days()))
+        .unwrap_or(world.service.cutoff)
 }
 
 /// The zone as stated on the views (`UTC+08:00`).
@@ -152,7 +156,7 @@ pub fn standings<'s>(
                     }
                 }
                 _ if tube.stability_deadline() <= b.sealed_at => Standing::Redraw,
-                _ if now > cutoff => Standing::Late,
+                _ if now >= cutoff => Standing::Late,
                 _ if at_risk.contains(&tube.barcode) => Standing::AtRisk,
                 _ => Standing::OnTrack,
             };
@@ -211,7 +215,7 @@ pub fn report(world: &World, state: &State, now: Instant, date: Option<NaiveDate
         zone: zone(world.offset),
         cutoff: local(cutoff),
         as_of: local(now),
-        complete: now > cutoff,
+        complete: now >= cutoff,
         dates: dates.iter().map(NaiveDate::to_string).collect(),
         centres: by_centre.into_values().map(CentreDay::finish).collect(),
         totals: totals.finish(),
@@ -570,7 +574,7 @@ mod tests {
         assert_eq!(s.lab_queues.len(), d.world.labs.len());
     }
 
-    /// Past the cutoff nothing is at risk or on track: what has no result is late.
+    /// From the cutoff on nothing is at risk or on track: what has no result is late.
     #[test]
     fn past_the_cutoff_what_has_no_result_is_late() {
         let mut d = small_day();
@@ -582,6 +586,12 @@ mod tests {
         assert_eq!(counts(row(&r, &d.b)), [2, 1, 1, 0, 0, 0]);
         assert_eq!(counts(&r.totals), [8, 2, 4, 0, 0, 2]);
         assert_eq!(sample(&d.world, &d.state, now).on_track_pct, 25.0);
+        // At the cutoff itself the day is done: a tube without its result missed it.
+        let cutoff = at(&d.world, 0, 14, 0);
+        d.state.now = cutoff;
+        let r = report(&d.world, &d.state, cutoff, None);
+        assert!(r.complete);
+        assert_eq!(counts(&r.totals), [8, 2, 4, 0, 0, 2]);
     }
 
     /// The CSV: the header, one row per centre in id order, then the totals.

@@ -76,14 +76,18 @@ pub(crate) async fn observe(s: &AppState) {
     .await;
 }
 
+/// A day as `YYYY-MM-DD` (a four-digit year).
 fn parse_date(date: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
     date.map(|d| {
-        NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-            ApiError(
-                StatusCode::BAD_REQUEST,
-                format!("date: expected a day as YYYY-MM-DD, got `{d}`"),
-            )
-        })
+        NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .ok()
+            .filter(|_| d.len() == 10)
+            .ok_or_else(|| {
+                ApiError(
+                    StatusCode::BAD_REQUEST,
+                    format!("date: expected a day as YYYY-MM-DD, got `{d}`"),
+                )
+            })
     })
     .transpose()
 }
@@ -215,4 +219,25 @@ fn safe(id: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A day is four-digit year, month and day; anything else is refused by name.
+    #[test]
+    fn a_date_is_a_day_as_yyyy_mm_dd() {
+        assert_eq!(
+            parse_date(Some("2026-06-15")).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 6, 15)
+        );
+        assert_eq!(parse_date(None).unwrap(), None);
+        for bad in ["2026-02-30", "15/06/2026", "12026-06-15", "2026-6-5", ""] {
+            let e = parse_date(Some(bad)).unwrap_err();
+            assert_eq!(e.0, StatusCode::BAD_REQUEST, "{bad}");
+            assert!(e.1.contains("date:") && e.1.contains(bad), "{}", e.1);
+        }
+        assert_eq!(safe("drone-seed7/../x"), "drone-seed7____x");
+    }
 }

@@ -27,7 +27,8 @@ function chart(host, { testid, title, unit, width, height, minutes, series, yRan
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: false }, y: yRange ? { range: yRange } : { range: (u, lo, hi) => [0, Math.max(1, hi * 1.1)] } },
     axes: [
-      { label: t('day.axis_time'), values: (u, splits) => splits.map(hhmm) },
+      // Ticks on whole quarter hours, hours or more (minutes since midnight).
+      { label: t('day.axis_time'), incrs: [15, 30, 60, 120, 180, 240, 360], values: (u, splits) => splits.map(hhmm) },
       { label: unit, size: 56 },
     ],
     series: [

@@ -33,14 +33,14 @@ export function dayQuery({ date, run }) {
   return q.length ? `?${q.join('&')}` : '';
 }
 
-/** Adds the header button and the (hidden) page; `ctx.select` opens a centre's details. */
+/** Adds the button that opens the page, and the (hidden) page; `ctx.select` opens a centre's details. */
 export function mountDayViews(ctx) {
   for (const href of ['/assets/vendor/uPlot.min.css', '/assets/dayviews.css']) {
     if (!document.querySelector(`link[href="${href}"]`)) document.head.append(h('link', { rel: 'stylesheet', href }));
   }
-  const openBtn = h('button', { type: 'button', class: 'btn', testid: 'open-day-views', data: { i18n: 'day.open' }, text: t('day.open') });
-  const lang = document.querySelector('[data-testid="lang-toggle"]');
-  lang.parentNode.insertBefore(openBtn, lang);
+  // In the fleet row under the KPI tiles: the header has no room left at 1440 px.
+  const openBtn = h('button', { type: 'button', class: 'btn day-open-btn', testid: 'open-day-views', data: { i18n: 'day.open' }, text: t('day.open') });
+  document.querySelector('.side .fleet').append(openBtn);
 
   const dateSel = h('select', { testid: 'day-date' });
   const csv = h('a', { class: 'btn', testid: 'day-csv', download: '', data: { i18n: 'day.csv' }, text: t('day.csv') });
