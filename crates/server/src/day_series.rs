@@ -1,8 +1,9 @@
 //! The day's curves over time for the day views' charts: the live service keeps
-//! a bounded series in memory, one [`Sample`] per minute of service time (fed by
-//! the live feed's task, `dashboard::run_feed`, through `day_views::observe`); a replayed
-//! run samples its journal minute by minute when first asked ([`DayData`], made
-//! by the binary's replay loader). Both are shown per local day as columns
+//! a bounded series in memory, at most one [`Sample`] per minute of service time,
+//! taken by the live feed's task (`dashboard::run_feed`, through
+//! `day_views::observe`), which runs about once a wall second: above 60× a point
+//! comes every few service minutes. A replayed run samples its journal minute by
+//! minute when first asked ([`DayData`], made by the binary's replay loader). Both are shown per local day as columns
 //! ([`SeriesView`]) ready for the chart library.
 //!
 //! Why sampled and not re-derived from the journal on request: the live service
