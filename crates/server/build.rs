@@ -1,5 +1,5 @@
-//! Embeds the dashboard: every file of `web/` (the app's own modules) and
-//! Leaflet's `dist` files from npm. `npm ci` runs here when Leaflet is missing,
+//! Embeds the dashboard: every file of `web/` (the app's own modules), and
+//! Leaflet's and uPlot's `dist` files from npm. `npm ci` runs here when one is missing,
 //! from the registry, so the README's commands stay all a new user needs; nothing
 //! is fetched at run time.
 
@@ -7,16 +7,25 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Files of Leaflet's npm package served at `/assets/vendor/<name>`.
-const VENDOR: &[&str] = &["leaflet.js", "leaflet.css"];
+/// Files of npm packages served at `/assets/vendor/<name>`: (package's `dist`
+/// folder under `node_modules`, file name).
+const VENDOR: &[(&str, &str)] = &[
+    ("leaflet/dist", "leaflet.js"),
+    ("leaflet/dist", "leaflet.css"),
+    ("uplot/dist", "uPlot.esm.js"),
+    ("uplot/dist", "uPlot.min.css"),
+];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let web = manifest.join("web");
-    let dist = web.join("node_modules/leaflet/dist");
+    let modules = web.join("node_modules");
     println!("cargo:rerun-if-changed=web/package-lock.json");
     println!("cargo:rerun-if-changed=web/package.json");
-    if !dist.join("leaflet.js").exists() {
+    if VENDOR
+        .iter()
+        .any(|(dist, name)| !modules.join(dist).join(name).exists())
+    {
         install_npm_packages(&web);
     }
     let mut table = String::from("&[\n");
@@ -42,8 +51,8 @@ fn main() {
         )
         .unwrap();
     }
-    for name in VENDOR {
-        let path = dist.join(name);
+    for (dist, name) in VENDOR {
+        let path = modules.join(dist).join(name);
         assert!(path.exists(), "{} is missing after npm ci", path.display());
         writeln!(
             table,
@@ -68,12 +77,12 @@ fn install_npm_packages(web: &Path) {
     match status {
         Ok(s) if s.success() => {}
         Ok(s) => panic!(
-            "`npm {}` in {} failed ({s}): the dashboard needs Leaflet from the npm registry",
+            "`npm {}` in {} failed ({s}): the dashboard needs Leaflet and uPlot from the npm registry",
             args.join(" "),
             web.display()
         ),
         Err(e) => panic!(
-            "cannot run npm ({e}): install Node.js and npm; the dashboard needs Leaflet from the npm registry"
+            "cannot run npm ({e}): install Node.js and npm; the dashboard needs Leaflet and uPlot from the npm registry"
         ),
     }
 }

@@ -1,12 +1,15 @@
 //! The dashboard's replay: a recorded journal re-run through a fresh dispatcher
 //! (the same way `labflight replay` does), cut into one dashboard view per minute
 //! of service time. Frames are rendered as asked: forward from where the last
-//! one stopped, or from the start of the day when the slider goes back.
+//! one stopped, or from the start of the day when the slider goes back. The
+//! day views of a run (`with_day`) re-run it once more, sampling every minute.
 
 use crate::sim_cmd::{load_world, parse_policy};
 use chrono::Duration;
 use labflight_core::{Command, Instant, Stamped};
 use labflight_dispatch::{Dispatcher, PolicyKind, World};
+use labflight_server::day_report;
+use labflight_server::day_series::DayData;
 use labflight_server::replay::ReplayRun;
 use labflight_server::view::{self, AlertView, Frame, HooksView};
 use labflight_sim as output;
@@ -102,6 +105,10 @@ pub fn load(journal: &Path) -> Result<ReplayRun, String> {
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     };
     let (start_text, end_text) = (local(start), local(end));
+    let day = {
+        let (world, events, seed) = (Arc::clone(&world), events.clone(), header.seed);
+        move || Ok(day_data(world.clone(), policy, seed, &events))
+    };
     let mut cursor = Cursor {
         dispatcher: Dispatcher::new(Arc::clone(&world), policy, header.seed, start),
         world,
@@ -118,5 +125,45 @@ pub fn load(journal: &Path) -> Result<ReplayRun, String> {
         step.num_seconds(),
         frames,
         Box::new(move |i| cursor.view_at((start + step * i as i32).min(end))),
-    ))
+    )
+    .with_day(Box::new(day)))
+}
+
+/// The run's day views' data: the journal re-run through a fresh dispatcher,
+/// sampled at every minute of service time from the first event to the last.
+fn day_data(world: Arc<World>, policy: PolicyKind, seed: u64, events: &[Stamped]) -> DayData {
+    let (Some(first), Some(last)) = (events.first(), events.last()) else {
+        let now = world.service.first_draw;
+        let state = Dispatcher::new(Arc::clone(&world), policy, seed, now)
+            .state()
+            .clone();
+        return DayData {
+            world,
+            state,
+            now,
+            samples: Vec::new(),
+        };
+    };
+    let mut dispatcher = Dispatcher::new(Arc::clone(&world), policy, seed, first.at);
+    let minute = Duration::seconds(STEP_S);
+    let mut at = first.at;
+    let mut next = 0;
+    let mut samples = Vec::new();
+    while at <= last.at {
+        while let Some(e) = events.get(next).filter(|e| e.at <= at) {
+            dispatcher.handle(e);
+            next += 1;
+        }
+        samples.push(day_report::sample(&world, dispatcher.state(), at));
+        at += minute;
+    }
+    for e in &events[next..] {
+        dispatcher.handle(e);
+    }
+    DayData {
+        state: dispatcher.state().clone(),
+        now: last.at,
+        samples,
+        world,
+    }
 }

@@ -163,6 +163,7 @@ pub async fn run_feed(s: AppState) {
     let feed = Arc::clone(&s.feed);
     let mut snapshots = s.snapshot.clone();
     loop {
+        crate::day_views::observe(&s).await;
         if feed.receiver_count() == 0 {
             // Nobody listens: no view to build, and none kept to go stale.
             feed.send_replace(None);

@@ -11,14 +11,16 @@
 //! - The handlers, one module per route group: `health.rs` (`/healthz`,
 //!   `/metrics`), `reads.rs` (status, drones, missions, boxes, a tube's custody),
 //!   `lab.rs` (labs' results and tubes, hook subscriptions), [`dashboard`],
-//!   [`replay`], `assets.rs` (the embedded web app), and [`auth`] (sign-in, and
-//!   the caller checks the other handlers use).
+//!   [`replay`], `day_views.rs` (a day's service level per centre, its curves
+//!   and the daily report's CSV), `assets.rs` (the embedded web app), and
+//!   [`auth`] (sign-in, and the caller checks the other handlers use).
 //! - What the handlers share: [`AppState`] and the types it holds (`state.rs`),
 //!   [`ApiError`] (`error.rs`) and the labs' OperationOutcome (`outcome.rs`),
 //!   the sign-in guard (`guard.rs`), secrets (`secret.rs`), the replay
 //!   catalogue (`replay_catalog.rs`), and the document-only JSON shapes of other
 //!   crates' records (`shapes.rs`).
-//! - Leaves: [`control`] (requests to the service core), `lab_backlog.rs` (a
+//! - Leaves: [`day_report`] (a day's numbers from a state), [`day_series`] (its
+//!   curves, sampled a minute at a time), [`control`] (requests to the service core), `lab_backlog.rs` (a
 //!   lab's lines: queue, throughput, time to clear, trend), `lab_scope.rs` (what a
 //!   lab user may see), [`view`] (the
 //!   dashboard's view of a state), [`metrics`], [`tasks`], `limits.rs`.
@@ -29,6 +31,9 @@ mod assets;
 pub mod auth;
 pub mod control;
 pub mod dashboard;
+pub mod day_report;
+pub mod day_series;
+mod day_views;
 mod error;
 mod guard;
 pub mod health;

@@ -52,6 +52,7 @@ impl Modify for SecuritySchemes {
         crate::dashboard::lab_unavailable, crate::dashboard::lab_available, crate::dashboard::divert_lab,
         crate::dashboard::force_pickup, crate::dashboard::reassign,
         crate::replay::runs, crate::replay::open, crate::replay::frame,
+        crate::day_views::day, crate::day_views::report_csv,
     ),
     tags(
         (name = "service", description = "health and metrics"),

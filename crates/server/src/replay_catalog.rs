@@ -4,6 +4,7 @@
 //! journal is the binary's job (the loader it hands in); the replay API
 //! ([`crate::replay`]) serves what is here.
 
+use crate::day_series::{DayData, DayRenderer};
 use crate::error::ApiError;
 use axum::http::StatusCode;
 use serde::Serialize;
@@ -32,6 +33,10 @@ pub struct ReplayRun {
     pub frames: usize,
     render: Mutex<FrameRenderer>,
     rendered: Mutex<HashMap<usize, Arc<String>>>,
+    /// Re-runs the journal for the day views (none: the run has none).
+    day_render: Mutex<Option<DayRenderer>>,
+    /// The day views' data, once made.
+    day: std::sync::OnceLock<Arc<DayData>>,
 }
 
 impl std::fmt::Debug for ReplayRun {
@@ -59,7 +64,33 @@ impl ReplayRun {
             frames,
             render: Mutex::new(render),
             rendered: Mutex::new(HashMap::new()),
+            day_render: Mutex::new(None),
+            day: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The run, with `render` making its day views' data when first asked.
+    pub fn with_day(self, render: DayRenderer) -> ReplayRun {
+        if let Ok(mut slot) = self.day_render.lock() {
+            *slot = Some(render);
+        }
+        self
+    }
+
+    /// The day views' data: the journal re-run and sampled once, then kept.
+    pub fn day(&self) -> Result<Arc<DayData>, String> {
+        if let Some(d) = self.day.get() {
+            return Ok(Arc::clone(d));
+        }
+        let mut render = self.day_render.lock().map_err(|e| e.to_string())?;
+        if let Some(d) = self.day.get() {
+            return Ok(Arc::clone(d));
+        }
+        let render = render
+            .as_mut()
+            .ok_or_else(|| "this run has no day views".to_owned())?;
+        let data = Arc::new(render()?);
+        Ok(Arc::clone(self.day.get_or_init(|| data)))
     }
 
     /// Frame `i` as View JSON (rendered once, then kept).

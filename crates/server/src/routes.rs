@@ -18,6 +18,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::routes())
         .merge(crate::dashboard::routes())
         .merge(crate::replay::routes())
+        .merge(crate::day_views::routes())
         .merge(crate::openapi::routes())
         .merge(crate::assets::routes())
         .fallback(crate::error::no_route)

@@ -121,6 +121,8 @@ pub struct DashboardContext {
     pub map: serde_json::Value,
     /// The recorded runs analysts can replay.
     pub replay: ReplayCatalog,
+    /// The day's curves, sampled a minute at a time (`day_series.rs`).
+    pub day_series: crate::day_series::DaySeries,
 }
 
 impl DashboardContext {
@@ -155,6 +157,7 @@ impl DashboardContext {
             world,
             map: serde_json::Value::Object(map),
             replay,
+            day_series: Default::default(),
         })
     }
 }

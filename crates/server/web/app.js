@@ -18,6 +18,7 @@ import { localName } from './phrases.js';
 import { createDetails } from './details.js';
 import { createLive } from './live.js';
 import { createReplay } from './replay.js';
+import { mountDayViews } from './dayviews.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const tid = (id) => $(`[data-testid="${id}"]`);
@@ -35,6 +36,7 @@ let details = null;
 let search = null;
 let fleetTable = null;
 let boxList = null;
+let dayViews = null;
 let renderPending = false;
 
 // --- the context panels and the drawer use ---
@@ -305,6 +307,7 @@ function mountWorkViews() {
   const redraw = () => { if (state.view) scheduleRender(); };
   mountGrouping($('[data-testid="at-risk-list"]'), redraw, 'group-risk');
   mountGrouping(boxList, redraw, 'group-boxes');
+  dayViews = mountDayViews(ctx);
 }
 
 function init() {
@@ -326,6 +329,7 @@ function init() {
     relabelFleet(fleetTable);
     relabelGrouping();
     details.relabel();
+    dayViews.relabel();
     for (const table of document.querySelectorAll('table.queue')) delete table.dataset.sig;
     if (state.view) render(state.view);
   });
