@@ -412,6 +412,7 @@ mod tests {
                             lab: Some(lab.clone()),
                             families: Vec::new(),
                             received_at: None,
+                            left_queue_at: None,
                             reported_at: *reported_at,
                         },
                     );
