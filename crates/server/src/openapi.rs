@@ -41,9 +41,9 @@ impl Modify for SecuritySchemes {
     paths(
         crate::health::healthz, crate::health::metrics, crate::reads::status,
         crate::reads::drones, crate::reads::missions, crate::reads::boxes, crate::reads::tube,
-        crate::lab::post_result, crate::lab::tube_received, crate::lab::tube_rejected,
-        crate::lab::list_subscriptions, crate::lab::add_subscription, crate::lab::change_subscription, crate::lab::remove_subscription,
-        crate::lab::deliveries, crate::lab::resend,
+        crate::lab::results::post_result, crate::lab::results::tube_received, crate::lab::results::tube_rejected,
+        crate::lab::subscriptions::list_subscriptions, crate::lab::subscriptions::add_subscription, crate::lab::subscriptions::change_subscription, crate::lab::subscriptions::remove_subscription,
+        crate::lab::deliveries::deliveries, crate::lab::deliveries::resend,
         crate::auth::login, crate::auth::logout, crate::auth::me, crate::auth::change_password,
         crate::dashboard::map, crate::dashboard::dashboard, crate::dashboard::live,
         crate::dashboard::audit_log, crate::dashboard::ack_alert, crate::dashboard::ack_alerts,
