@@ -347,7 +347,7 @@ pub(crate) async fn ack_alert(
     Api(Path(id)): Api<Path<String>>,
 ) -> Result<Response, ApiError> {
     let caller = require(&s, &headers, &[Role::Coordinator]).await?;
-    crate::auth::bounded("alert id", &id, crate::limits::ID)?;
+    crate::error::bounded("alert id", &id, crate::limits::ID)?;
     let found = s
         .store
         .ack_alert(&id, &caller.user, chrono::Utc::now())
@@ -441,7 +441,7 @@ pub(crate) async fn ack_alerts(
         ));
     }
     for id in &req.ids {
-        crate::auth::bounded("alert id", id, crate::limits::ID)?;
+        crate::error::bounded("alert id", id, crate::limits::ID)?;
     }
     let now = chrono::Utc::now();
     let mut done = AlertsAcknowledged {
@@ -488,7 +488,7 @@ async fn steer(s: &AppState, headers: &HeaderMap, action: Override) -> Result<Re
         }
     };
     for (field, value) in ids {
-        crate::auth::bounded(field, value, crate::limits::ID)?;
+        crate::error::bounded(field, value, crate::limits::ID)?;
     }
     let name = serde_json::to_value(&action)
         .ok()
@@ -720,7 +720,7 @@ pub(crate) async fn reassign(
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let r: Reassign =
-        crate::auth::small_json(body, "reassign body: expected {\"drone\": \"<id>\"}").await?;
+        crate::error::small_json(body, "reassign body: expected {\"drone\": \"<id>\"}").await?;
     steer(
         &s,
         &headers,
@@ -763,7 +763,7 @@ pub(crate) async fn divert_lab(
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let d: Divert =
-        crate::auth::small_json(body, "divert body: expected {\"to\": \"<lab id>\"}").await?;
+        crate::error::small_json(body, "divert body: expected {\"to\": \"<lab id>\"}").await?;
     steer(
         &s,
         &headers,

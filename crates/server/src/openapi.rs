@@ -44,7 +44,7 @@ impl Modify for SecuritySchemes {
         crate::lab::results::post_result, crate::lab::results::tube_received, crate::lab::results::tube_rejected,
         crate::lab::subscriptions::list_subscriptions, crate::lab::subscriptions::add_subscription, crate::lab::subscriptions::change_subscription, crate::lab::subscriptions::remove_subscription,
         crate::lab::deliveries::deliveries, crate::lab::deliveries::resend,
-        crate::auth::login, crate::auth::logout, crate::auth::me, crate::auth::change_password,
+        crate::auth::sign_in::login, crate::auth::sign_in::logout, crate::auth::sign_in::me, crate::auth::sign_in::change_password,
         crate::dashboard::map, crate::dashboard::dashboard, crate::dashboard::live,
         crate::dashboard::audit_log, crate::dashboard::ack_alert, crate::dashboard::ack_alerts,
         crate::dashboard::ground, crate::dashboard::release,
