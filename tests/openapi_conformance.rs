@@ -13,7 +13,7 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
