@@ -9,21 +9,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::process::Command;
 use std::time::{Duration, Instant};
+use support::accounts::{self, PASSWORD, add_user, try_add_user};
 use support::*;
-
-const PASSWORD: &str = "correct-horse-battery";
-
-fn add_user(db: &str, name: &str, role: &str, lab: Option<&str>) -> std::process::Output {
-    let mut args = vec!["users", "add", name, "--role", role, "--database-url", db];
-    if let Some(l) = lab {
-        args.extend(["--lab", l]);
-    }
-    Command::new(BIN)
-        .args(&args)
-        .env("LABFLIGHT_PASSWORD", PASSWORD)
-        .output()
-        .expect("labflight runs")
-}
 
 struct Api {
     base: String,
@@ -32,20 +19,12 @@ struct Api {
 
 impl Api {
     async fn login(&self, user: &str, password: &str) -> (StatusCode, Value) {
-        let r = self
-            .http
-            .post(format!("{}/api/v1/auth/login", self.base))
-            .body(json!({"user": user, "password": password, "api_token": true}).to_string())
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
+        let (code, _, body) = accounts::login(&self.http, &self.base, user, password).await;
+        (code, body)
     }
 
     async fn token(&self, user: &str) -> String {
-        let (code, body) = self.login(user, PASSWORD).await;
-        assert_eq!(code, StatusCode::OK, "{user} signs in: {body}");
-        body["token"].as_str().unwrap().to_owned()
+        accounts::token(&self.http, &self.base, user).await
     }
 
     async fn get(&self, token: Option<&str>, path: &str) -> (StatusCode, Value) {
@@ -90,10 +69,10 @@ impl Api {
 fn bad_user_input_exits_2_and_names_the_field() {
     let dir = Scratch::new("users-bad");
     let db = format!("sqlite://{}", dir.path("svc.db").display());
-    let out = add_user(&db, "someone", "boss", None);
+    let out = try_add_user(&db, "someone", "boss", None);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--role boss"));
-    let out = add_user(&db, "labuser", "lab", None);
+    let out = try_add_user(&db, "labuser", "lab", None);
     assert_eq!(out.status.code(), Some(2), "a lab user must name its lab");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--lab"));
 }
@@ -122,12 +101,7 @@ fn coordinators_steer_viewers_only_look_and_everything_is_audited() {
         ("watcher", "viewer", None),
         ("labtech", "lab", Some("LAB-CH")),
     ] {
-        let out = add_user(&db, name, role, lab);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        add_user(&db, name, role, lab);
     }
     let (mqtt_port, http_port) = (free_port(), free_port());
     let config = serve_config(&dir, 30.0, mqtt_port, http_port, &db);

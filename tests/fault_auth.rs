@@ -14,26 +14,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use support::accounts::{self, PASSWORD, add_user};
 use support::*;
-
-const PASSWORD: &str = "correct-horse-battery";
-
-fn add_user(db: &str, name: &str, role: &str, lab: Option<&str>) {
-    let mut args = vec!["users", "add", name, "--role", role, "--database-url", db];
-    if let Some(l) = lab {
-        args.extend(["--lab", l]);
-    }
-    let out = Command::new(BIN)
-        .args(&args)
-        .env("LABFLIGHT_PASSWORD", PASSWORD)
-        .output()
-        .expect("labflight runs");
-    assert!(
-        out.status.success(),
-        "users add {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 struct Api {
     base: String,
@@ -53,25 +35,11 @@ impl Api {
 
     /// (status, Retry-After, body)
     async fn login(&self, user: &str, password: &str) -> (StatusCode, Option<u64>, Value) {
-        let r = self
-            .http
-            .post(format!("{}/api/v1/auth/login", self.base))
-            .body(json!({"user": user, "password": password, "api_token": true}).to_string())
-            .send()
-            .await
-            .unwrap();
-        let retry = r
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
-        (r.status(), retry, r.json().await.unwrap_or(Value::Null))
+        accounts::login(&self.http, &self.base, user, password).await
     }
 
     async fn token(&self, user: &str) -> String {
-        let (code, _, body) = self.login(user, PASSWORD).await;
-        assert_eq!(code, StatusCode::OK, "{user} signs in: {body}");
-        body["token"].as_str().unwrap().to_owned()
+        accounts::token(&self.http, &self.base, user).await
     }
 
     async fn get(&self, token: Option<&str>, path: &str) -> (StatusCode, Value) {

@@ -13,14 +13,14 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use support::accounts::{self, add_user};
 use support::*;
 
-const PASSWORD: &str = "correct-horse-battery";
 /// The lab the lab run acts for, and its configured bearer token.
 const LAB: &str = "LAB-CH";
 const LAB_TOKEN: &str = "openapi-conformance-lab-ch-token";
@@ -70,23 +70,6 @@ fn require_schemathesis() {
         said.trim().ends_with(&pinned),
         "schemathesis {pinned} is pinned, but `{}` is installed: {install}",
         said.trim()
-    );
-}
-
-fn add_user(db: &str, name: &str, role: &str, lab: Option<&str>) {
-    let mut args = vec!["users", "add", name, "--role", role, "--database-url", db];
-    if let Some(l) = lab {
-        args.extend(["--lab", l]);
-    }
-    let out = Command::new(BIN)
-        .args(&args)
-        .env("LABFLIGHT_PASSWORD", PASSWORD)
-        .output()
-        .expect("labflight runs");
-    assert!(
-        out.status.success(),
-        "users add {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -255,19 +238,7 @@ fn the_live_api_answers_as_its_openapi_document_says() {
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap();
-        let signed_in: Value = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .body(json!({"user": "coord", "password": PASSWORD, "api_token": true}).to_string())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = signed_in["token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("coord signs in: {signed_in}"))
-            .to_owned();
+        let token = accounts::token(&http, &base, "coord").await;
         // Fuzz a day under way, with missions and boxes to describe (bounded wait).
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {

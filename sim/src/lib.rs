@@ -3,13 +3,15 @@
 //! dispatcher core as the live service, and the KPIs analysts compare.
 //!
 //! Layout: `engine` is the simulated world and its virtual clock (what happens
-//! when), with `demand` (the morning's draws), `labs` (the lab floor) and
-//! `thermal` (box temperatures) under it; every event it makes goes to the
-//! dispatcher and into the journal (`DayRun`). `ledger` rebuilds each tube's
-//! custody from the journal, the custody steps the dispatcher derives and its
-//! commands; `kpi` computes the figures from the ledger; `report` (with its
-//! `charts`) and `output` write the run folder. `simulate` ties them together. Modules are private;
-//! what the binary and the benches use is re-exported below.
+//! when; `engine/acting.rs` acts out the dispatcher's commands), with `demand`
+//! (the morning's draws), `labs` (the lab floor), `flight` (a drone's position
+//! and battery along its flight) and `thermal` (box temperatures) under it;
+//! every event it makes goes to the dispatcher and into the journal (`DayRun`).
+//! `ledger` rebuilds each tube's custody from the journal, the custody steps
+//! the dispatcher derives and its commands; `kpi` computes the figures from the
+//! ledger; `report` (with its `charts`) and `output` write the run folder.
+//! `simulate` ties them together. Modules are private; what the binary and the
+//! benches use is re-exported below.
 
 #![deny(missing_docs)]
 
@@ -18,6 +20,7 @@ mod demand;
 /// The simulated world (public: the live service's simulated devices run an
 /// `engine::Engine` detached from the dispatcher).
 pub mod engine;
+mod flight;
 mod kpi;
 mod labs;
 mod ledger;

@@ -3,6 +3,7 @@
 //! PostgreSQL database, an MQTT test client, and reading what the service stored.
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod carry;
 pub mod postgres;
 

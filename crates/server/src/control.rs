@@ -2,7 +2,7 @@
 //! journaled, committed with their effects (outbox rows), and answered only then.
 
 use labflight_hooks::fhir::{IncomingReport, IssueCode};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 /// Why the core refused a request: the HTTP status and a FHIR OperationOutcome's parts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,4 +101,24 @@ pub enum Control {
         /// Where the answer goes.
         reply: Reply,
     },
+}
+
+/// Sends a request to the service core and waits for its answer. The outer
+/// `Err` is a core that cannot answer (not running, or stopped: 503,
+/// `transient`); the inner result is the core's own answer.
+pub(crate) async fn ask(
+    control: Option<&mpsc::Sender<Control>>,
+    make: impl FnOnce(Reply) -> Control,
+) -> Result<Result<Accepted, Refusal>, Refusal> {
+    let Some(control) = control else {
+        return Err(Refusal::new(
+            503,
+            IssueCode::Transient,
+            "the service core is not running",
+        ));
+    };
+    let stopped = || Refusal::new(503, IssueCode::Transient, "the service core stopped");
+    let (tx, rx) = oneshot::channel();
+    control.send(make(tx)).await.map_err(|_| stopped())?;
+    rx.await.map_err(|_| stopped())
 }

@@ -122,7 +122,7 @@ async fn day_view(s: &AppState, q: &DayQuery) -> Result<DayView, ApiError> {
             .map_err(ApiError::internal)
         }
         Some(id) => {
-            crate::auth::bounded("run", id, crate::limits::ID)?;
+            crate::error::bounded("run", id, crate::limits::ID)?;
             let ctx = Arc::clone(ctx);
             let id = id.clone();
             tokio::task::spawn_blocking(move || {

@@ -1,9 +1,12 @@
-//! The one error type of every handler: a status and a message, answered as
+//! The error type of every handler but the labs' and hooks': a status and a message, answered as
 //! `{"error": "…"}` ([`ErrorBody`] in the OpenAPI document). Internal failures
 //! are logged under a correlation id and the caller hears only that id. axum's
-//! own refusals of a path or query ([`Api`]) and unknown routes are answered
-//! the same way, so every error body has the documented shape.
+//! own refusals of a path or query ([`Api`]), JSON bodies ([`small_json`]),
+//! fields ([`bounded`]) and unknown routes are answered the same way, so every
+//! error body has the documented shape. (The labs' and hooks' API answers FHIR
+//! OperationOutcomes instead: `outcome.rs`.)
 
+use crate::limits;
 use axum::Json;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
@@ -72,6 +75,33 @@ where
         let (status, text) = rejection_parts(response).await;
         Err(ApiError(status, text))
     }
+}
+
+/// A small JSON body, refused with 413 past [`limits::SMALL_BODY`] and 400 when
+/// it does not parse (`what` says what was expected).
+pub(crate) async fn small_json<T: serde::de::DeserializeOwned>(
+    body: axum::body::Body,
+    what: &str,
+) -> Result<T, ApiError> {
+    let bytes = axum::body::to_bytes(body, limits::SMALL_BODY)
+        .await
+        .map_err(|_| {
+            ApiError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body: at most {} bytes", limits::SMALL_BODY),
+            )
+        })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{what}: {e}")))
+}
+
+/// A field over its limit, or holding a NUL, as a 400 naming it.
+pub(crate) fn bounded<'a>(
+    name: &'static str,
+    value: &'a str,
+    limit: usize,
+) -> Result<&'a str, ApiError> {
+    limits::field(name, value, limit).map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))
 }
 
 /// What a request to no route hears: 404 in the API's error shape.

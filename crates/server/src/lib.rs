@@ -10,12 +10,15 @@
 //!   uses either.
 //! - The handlers, one module per route group: `health.rs` (`/healthz`,
 //!   `/metrics`), `reads.rs` (status, drones, missions, boxes, a tube's custody),
-//!   `lab.rs` (labs' results and tubes, hook subscriptions), [`dashboard`],
+//!   `lab/` (labs' results and tubes, hook subscriptions and deliveries, in
+//!   FHIR), [`dashboard`] (live view, feed, controls, alerts, audit log),
 //!   [`replay`], `day_views.rs` (a day's service level per centre, its curves
 //!   and the daily report's CSV), `assets.rs` (the embedded web app), and
-//!   [`auth`] (sign-in, and the caller checks the other handlers use).
+//!   [`auth`] (sign-in, sessions, roles, the audit log's writer, and the caller
+//!   checks the other handlers use).
 //! - What the handlers share: [`AppState`] and the types it holds (`state.rs`),
 //!   [`ApiError`] (`error.rs`) and the labs' OperationOutcome (`outcome.rs`),
+//!   the two wire shapes of a refusal, each with its body and field checks,
 //!   the sign-in guard (`guard.rs`), secrets (`secret.rs`), the replay
 //!   catalogue (`replay_catalog.rs`), and the document-only JSON shapes of other
 //!   crates' records (`shapes.rs`).

@@ -1,9 +1,11 @@
 //! How the labs' and hooks' API refuses: every refusal is a FHIR R4
 //! OperationOutcome (`application/fhir+json`), axum's own refusals of a path or
-//! query ([`Fhir`]) and JSON bodies ([`json_body`]) included, so each answer has
+//! query ([`Fhir`]), JSON bodies ([`json_body`]) and fields ([`bounded`],
+//! [`not_blank`]) included, so each answer has
 //! the shape the OpenAPI document states ([`OperationOutcomeDoc`]).
 
 use crate::control::Refusal;
+use crate::limits;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -93,6 +95,29 @@ pub(crate) async fn json_body<T: serde::de::DeserializeOwned>(
             IssueCode::Structure,
             format!("body: expected {expected}: {e}"),
         ))
+    })
+}
+
+/// A blank required field, refused (400, `required`) naming it.
+pub(crate) fn not_blank(name: &'static str, value: &str) -> Result<(), Outcome> {
+    if value.trim().is_empty() {
+        Err(Outcome(
+            Refusal::new(400, IssueCode::Required, format!("{name} is blank")).at(name),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A free-text field over its limit (400, `too-long`) or holding a NUL (400,
+/// `value`), refused naming the field.
+pub(crate) fn bounded(name: &'static str, value: &str, limit: usize) -> Result<(), Outcome> {
+    limits::field(name, value, limit).map(|_| ()).map_err(|e| {
+        let code = match e {
+            limits::FieldError::TooLong { .. } => IssueCode::TooLong,
+            limits::FieldError::Nul { .. } => IssueCode::Value,
+        };
+        Outcome(Refusal::new(400, code, e.to_string()).at(name))
     })
 }
 

@@ -183,7 +183,7 @@ pub async fn tube(
     Api(Path(barcode)): Api<Path<String>>,
 ) -> Result<Json<TubeCustody>, ApiError> {
     let caller = require(&s, &headers, READERS).await?;
-    crate::auth::bounded("barcode", &barcode, crate::limits::BARCODE)?;
+    crate::error::bounded("barcode", &barcode, crate::limits::BARCODE)?;
     // A lab asking for another lab's tube hears what it would for no tube at all.
     let hidden = match s.snapshot.borrow().as_ref() {
         Some(snap) => lab_scope(&caller, &snap.state).is_some_and(|l| !l.has_tube(&barcode)),

@@ -98,7 +98,7 @@ pub(crate) async fn open(
 ) -> Result<Json<Opened>, ApiError> {
     let caller = require(&s, &headers, ALL_LABS).await?;
     let req: OpenRun =
-        crate::auth::small_json(body, "open body: expected {\"run\": \"<id>\"}").await?;
+        crate::error::small_json(body, "open body: expected {\"run\": \"<id>\"}").await?;
     let state = s.clone();
     let id = req.run.clone();
     let run = tokio::task::spawn_blocking(move || catalog(&state)?.open(&id))

@@ -1,28 +1,10 @@
-//! The result-sharing tables: subscriptions, the labs' reports (kept once per report
-//! identifier), and the outbox the delivery worker drains in order per endpoint,
-//! with every attempt logged.
+//! The outbox of result deliveries, drained in order per endpoint by the
+//! delivery worker, with every attempt logged; and its summary for the
+//! dashboard.
 
 use crate::{Result, Store, StoreError, parse_ts, ts};
 use labflight_core::Instant;
 use sqlx::Row;
-
-/// A subscriber to results: where to send them and how to sign them.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Subscription {
-    /// The subscription's id.
-    pub id: String,
-    /// `all`, `station:<id>` or `group:<id>`.
-    pub scope: String,
-    /// Where deliveries are sent.
-    pub url: String,
-    /// The signing secret; never serialized.
-    #[serde(skip_serializing)]
-    pub secret: String,
-    /// Deliveries are made (false once disabled).
-    pub active: bool,
-    /// Why it was disabled, if it was.
-    pub disabled_reason: Option<String>,
-}
 
 /// One delivery of one report (or status event) to one subscription.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -73,19 +55,15 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
-/// A lab's report as received (for idempotency and audit).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LabReportRow {
-    /// The report's identifier (the same report twice is one report).
-    pub report_id: String,
-    /// The lab that sent it.
-    pub lab: String,
-    /// The tube it is about.
-    pub barcode: String,
-    /// The report as received.
-    pub body: String,
-    /// When it was received (service time).
-    pub received_at: Instant,
+/// What an attempt led to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// The subscriber took it.
+    Delivered,
+    /// Try again at this time.
+    Retry(Instant),
+    /// Give up on it.
+    Dead,
 }
 
 fn item(r: sqlx::any::AnyRow) -> Result<OutboxItem> {
@@ -110,147 +88,11 @@ fn item(r: sqlx::any::AnyRow) -> Result<OutboxItem> {
     })
 }
 
-fn subscription(r: sqlx::any::AnyRow) -> Result<Subscription> {
-    Ok(Subscription {
-        id: r.try_get(0)?,
-        scope: r.try_get(1)?,
-        url: r.try_get(2)?,
-        secret: r.try_get(3)?,
-        active: r.try_get::<i32, _>(4)? != 0,
-        disabled_reason: r.try_get(5)?,
-    })
-}
-
+/// The outbox columns [`item`] reads, in its order.
 const ITEM_COLUMNS: &str = "webhook_id, seq, subscription, barcode, kind, body, status, attempts, \
      next_attempt_at, created_at, delivered_at, last_status, last_error, idx";
 
 impl Store {
-    /// Adds a subscription.
-    pub async fn add_subscription(&self, s: &Subscription, at: Instant) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO subscriptions (id, scope, url, secret, active, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (id) DO UPDATE SET scope = excluded.scope, url = excluded.url, secret = excluded.secret, \
-             active = excluded.active, disabled_reason = NULL",
-        )
-        .bind(&s.id)
-        .bind(&s.scope)
-        .bind(&s.url)
-        .bind(&s.secret)
-        .bind(i32::from(s.active))
-        .bind(ts(at))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Every subscription.
-    pub async fn subscriptions(&self) -> Result<Vec<Subscription>> {
-        let rows = sqlx::query(
-            "SELECT id, scope, url, secret, active, disabled_reason FROM subscriptions ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(subscription).collect()
-    }
-
-    /// Stops deliveries to a subscription, saying why; its pending deliveries
-    /// are marked `disabled`.
-    pub async fn disable_subscription(&self, id: &str, reason: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE subscriptions SET active = 0, disabled_reason = $1 WHERE id = $2")
-            .bind(reason)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "UPDATE outbox SET status = 'disabled' WHERE subscription = $1 AND status = 'pending'",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Adds a subscription from the API: false (and nothing changes) when the id is
-    /// taken. (Configured subscriptions use `add_subscription`, which replaces.)
-    pub async fn create_subscription(&self, s: &Subscription, at: Instant) -> Result<bool> {
-        let n = sqlx::query(
-            "INSERT INTO subscriptions (id, scope, url, secret, active, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&s.id)
-        .bind(&s.scope)
-        .bind(&s.url)
-        .bind(&s.secret)
-        .bind(i32::from(s.active))
-        .bind(ts(at))
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(n > 0)
-    }
-
-    /// Changes a subscription's scope, URL and secret (re-activating it, with the
-    /// items a 410 held back queued again); returns what it was, or none when there
-    /// is no such subscription.
-    pub async fn update_subscription(&self, s: &Subscription) -> Result<Option<Subscription>> {
-        let mut tx = self.pool.begin().await?;
-        let old = sqlx::query(
-            "SELECT id, scope, url, secret, active, disabled_reason FROM subscriptions WHERE id = $1",
-        )
-        .bind(&s.id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(subscription)
-        .transpose()?;
-        if old.is_some() {
-            sqlx::query(
-                "UPDATE subscriptions SET scope = $1, url = $2, secret = $3, active = $4, disabled_reason = NULL \
-                 WHERE id = $5",
-            )
-            .bind(&s.scope)
-            .bind(&s.url)
-            .bind(&s.secret)
-            .bind(i32::from(s.active))
-            .bind(&s.id)
-            .execute(&mut *tx)
-            .await?;
-            // Items held while it was disabled (a 410) go out again, in order.
-            sqlx::query(
-                "UPDATE outbox SET status = 'pending' WHERE subscription = $1 AND status = 'disabled'",
-            )
-            .bind(&s.id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(old)
-    }
-
-    /// Removes a subscription; its undelivered items become `dead` with `reason` as
-    /// their last error (they stay listed, and are not lost silently). Returns
-    /// whether it existed and how many items it left dead.
-    pub async fn delete_subscription(&self, id: &str, reason: &str) -> Result<(bool, u64)> {
-        let mut tx = self.pool.begin().await?;
-        let dead = sqlx::query(
-            "UPDATE outbox SET status = 'dead', last_error = $1 WHERE subscription = $2 \
-             AND status IN ('pending', 'disabled')",
-        )
-        .bind(reason)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let n = sqlx::query("DELETE FROM subscriptions WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        Ok((n > 0, dead))
-    }
-
     /// The barcodes with a delivered result (start-up reconciliation: each should
     /// have its `result_reported`).
     pub async fn delivered_result_barcodes(&self) -> Result<Vec<String>> {
@@ -272,25 +114,6 @@ impl Store {
         row.try_get::<Option<String>, _>(0)?
             .map(|s| parse_ts(&s))
             .transpose()
-    }
-
-    /// The report `lab` sent under `report_id` (report ids are unique per lab).
-    pub async fn lab_report(&self, lab: &str, report_id: &str) -> Result<Option<LabReportRow>> {
-        let row = sqlx::query("SELECT report_id, lab, barcode, body, received_at FROM lab_reports WHERE lab = $1 AND report_id = $2")
-            .bind(lab)
-            .bind(report_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
-            Ok(LabReportRow {
-                report_id: r.try_get(0)?,
-                lab: r.try_get(1)?,
-                barcode: r.try_get(2)?,
-                body: r.try_get(3)?,
-                received_at: parse_ts(&r.try_get::<String, _>(4)?)?,
-            })
-        })
-        .transpose()
     }
 
     /// A subscription's undelivered items, oldest first (the order they must go in).
@@ -435,13 +258,36 @@ impl Store {
     }
 }
 
-/// What an attempt led to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AttemptOutcome {
-    /// The subscriber took it.
-    Delivered,
-    /// Try again at this time.
-    Retry(Instant),
-    /// Give up on it.
-    Dead,
+/// Counts of the outbox by status and the latest items.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct HookSummary {
+    /// Deliveries not yet made.
+    pub pending: i64,
+    /// Deliveries given up on.
+    pub failed: i64,
+    /// Deliveries made.
+    pub delivered: i64,
+    /// The latest deliveries.
+    pub recent: Vec<crate::OutboxItem>,
+}
+
+impl Store {
+    /// The outbox by status, with the `recent` latest items.
+    pub async fn hook_summary(&self, recent: i64) -> Result<HookSummary> {
+        let mut summary = HookSummary::default();
+        let rows = sqlx::query("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        for r in rows {
+            let status: String = r.try_get(0)?;
+            let n: i64 = r.try_get(1)?;
+            match status.as_str() {
+                "pending" => summary.pending += n,
+                "delivered" => summary.delivered += n,
+                _ => summary.failed += n,
+            }
+        }
+        summary.recent = self.latest_outbox(recent).await?;
+        Ok(summary)
+    }
 }

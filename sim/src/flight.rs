@@ -1,0 +1,85 @@
+//! A simulated drone in motion: a flight is a path of timed waypoints with the
+//! battery at either end, and where the drone is (and its battery) at any
+//! instant is read off it.
+
+use chrono::Duration;
+use labflight_core::{Instant, LatLon};
+
+/// A flight under way: a timed path and the battery at its two ends.
+#[derive(Clone, Debug)]
+pub(crate) struct Flight {
+    /// Timed waypoints.
+    pub(crate) path: Vec<(Instant, LatLon)>,
+    /// Battery (%) at take-off.
+    pub(crate) battery_start: f64,
+    /// Battery (%) on landing.
+    pub(crate) battery_end: f64,
+}
+
+/// A simulated drone: where it last stood, its battery then, the flight it is
+/// on, and until when its radio link is down.
+#[derive(Clone, Debug)]
+pub(crate) struct SimDrone {
+    /// Where it stands (or where its flight ends).
+    pub(crate) position: LatLon,
+    /// Battery (%) when it stood there.
+    pub(crate) battery_pct: f64,
+    /// The flight it is on, if any.
+    pub(crate) flight: Option<Flight>,
+    /// Its link is down until then (no telemetry).
+    pub(crate) link_down_until: Option<Instant>,
+}
+
+impl SimDrone {
+    /// Where the drone is at `now` and its battery, interpolated along its flight.
+    pub(crate) fn at(&self, now: Instant) -> (LatLon, f64) {
+        let Some(f) = &self.flight else {
+            return (self.position, self.battery_pct);
+        };
+        let (first, last) = (f.path[0], f.path[f.path.len() - 1]);
+        if now <= first.0 {
+            return (first.1, f.battery_start);
+        }
+        if now >= last.0 {
+            return (last.1, f.battery_end);
+        }
+        let total = (last.0 - first.0).num_milliseconds().max(1) as f64;
+        let share = (now - first.0).num_milliseconds() as f64 / total;
+        let battery = f.battery_start + (f.battery_end - f.battery_start) * share;
+        for w in f.path.windows(2) {
+            if now <= w[1].0 {
+                let span = (w[1].0 - w[0].0).num_milliseconds().max(1) as f64;
+                let s = (now - w[0].0).num_milliseconds() as f64 / span;
+                let p = LatLon::new(
+                    w[0].1.lat + (w[1].1.lat - w[0].1.lat) * s,
+                    w[0].1.lon + (w[1].1.lon - w[0].1.lon) * s,
+                );
+                return (p, battery);
+            }
+        }
+        (last.1, battery)
+    }
+}
+
+/// Spreads waypoints over [from, to] in proportion to distance.
+pub(crate) fn timed(points: &[LatLon], from: Instant, to: Instant) -> Vec<(Instant, LatLon)> {
+    if points.len() < 2 {
+        return points.iter().map(|p| (to, *p)).collect();
+    }
+    let seg: Vec<f64> = points
+        .windows(2)
+        .map(|w| ((w[1].lat - w[0].lat).powi(2) + (w[1].lon - w[0].lon).powi(2)).sqrt())
+        .collect();
+    let total: f64 = seg.iter().sum::<f64>().max(1e-12);
+    let span = (to - from).num_milliseconds() as f64;
+    let mut acc = 0.0;
+    let mut out = vec![(from, points[0])];
+    for (i, s) in seg.iter().enumerate() {
+        acc += s;
+        out.push((
+            from + Duration::milliseconds((span * acc / total) as i64),
+            points[i + 1],
+        ));
+    }
+    out
+}
