@@ -100,6 +100,12 @@ fn same(a: &str, b: &str) -> bool {
 pub const TELEMETRY_SEGMENT_BYTES: usize = 1024 * 1024;
 /// Full segments a telemetry filter's log keeps besides the one being written.
 pub const TELEMETRY_SEGMENTS: usize = 3;
+// rumqttd refuses segments under 1 KiB; the whole log (segments kept and the
+// active one) stays within 8 MiB counted.
+const _: () = assert!(
+    TELEMETRY_SEGMENT_BYTES >= 1024
+        && TELEMETRY_SEGMENT_BYTES * (TELEMETRY_SEGMENTS + 1) <= 8 * 1024 * 1024
+);
 
 /// The router's limits. rumqttd keeps every message in a log per subscription
 /// filter (all subscribers of one filter read the same log, each at its own
@@ -235,9 +241,6 @@ mod tests {
                 assert!(chosen.is_empty(), "{filter}: {chosen:?}");
             }
         }
-        // The telemetry log's whole bound (segments kept plus the active one).
-        assert!(TELEMETRY_SEGMENT_BYTES * (TELEMETRY_SEGMENTS + 1) <= 8 * 1024 * 1024);
-        assert!(TELEMETRY_SEGMENT_BYTES >= 1024, "rumqttd refuses smaller");
     }
 
     #[test]

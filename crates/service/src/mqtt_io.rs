@@ -66,7 +66,11 @@ pub(crate) async fn poll_mqtt(
                 let client = client.clone();
                 tokio::spawn(async move {
                     for filter in SERVICE_SUBSCRIPTIONS {
-                        if let Err(e) = client.subscribe(filter, QoS::AtLeastOnce).await {
+                        let qos = match labflight_mqtt::subscription_qos(filter) {
+                            0 => QoS::AtMostOnce,
+                            _ => QoS::AtLeastOnce,
+                        };
+                        if let Err(e) = client.subscribe(filter, qos).await {
                             tracing::error!("subscribe {filter}: {e}");
                         }
                     }
@@ -284,9 +288,12 @@ mod tests {
                 )
                 .await
                 .unwrap();
-            if let Ok(Some(Inbound::Mqtt { .. })) =
+            if let Ok(Some(Inbound::Mqtt { publish, .. })) =
                 tokio::time::timeout(StdDuration::from_millis(200), in_rx.recv()).await
             {
+                // Telemetry arrives at QoS 0, as published (the embedded broker
+                // delivers at the subscription's QoS: `subscription_qos`).
+                assert_eq!(publish.qos, QoS::AtMostOnce, "{publish:?}");
                 probed = true;
             }
         }
