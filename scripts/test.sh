@@ -18,6 +18,12 @@ if command -v mosquitto >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2
   mosquitto -d -c /etc/mosquitto/mosquitto.conf || true
 fi
 
+# NATS with MQTT, which the load generator's smoke test starts on loopback ports
+# (benches/tests/loadgen_smoke.rs fails without it).
+if ! command -v nats-server >/dev/null 2>&1; then
+  apt-get install -y nats-server >/dev/null 2>&1 || { apt-get update && apt-get install -y nats-server; }
+fi
+
 # The real FHIR validator the hooks' tests run (fhir.resources 6.4 is FHIR R4). Asked
 # by its installed version: importing it needs the pydantic 1 shim that
 # crates/hooks/tests/validate_fhir.py sets up, so a bare import fails under pydantic 2.

@@ -1,6 +1,7 @@
-//! The load generator still runs: a three-second smoke run against the real
-//! `labflight serve` (embedded broker, SQLite) must report that the service
-//! consumed what was published. Speed is not judged here (benches/README.md
+//! The load generator still runs: three-second smoke runs against the real
+//! `labflight serve` (SQLite), on the embedded broker and on a NATS server with
+//! MQTT that the load generator starts, must report that the service consumed
+//! what was published. Speed is not judged here (benches/README.md
 //! holds the figures); only that the tool works end to end.
 
 use std::path::Path;
@@ -9,6 +10,37 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn loadgen_reports_a_short_run_against_the_real_service() {
+    let report = smoke_run(&[]);
+    assert_eq!(report["broker"], "embedded rumqttd", "{report}");
+}
+
+/// NATS with MQTT: the broker the high-availability work uses. `nats-server` must
+/// be installed (scripts/test.sh installs it); a missing one fails here.
+#[test]
+fn loadgen_runs_against_a_nats_mqtt_server() {
+    let found = Command::new("nats-server").arg("--version").output();
+    assert!(
+        found.as_ref().is_ok_and(|o| o.status.success()),
+        "nats-server is not installed (`apt-get install nats-server`, 2.9 or later; scripts/test.sh does): {found:?}"
+    );
+    let report = smoke_run(&["--nats"]);
+    assert!(
+        report["broker"]
+            .as_str()
+            .unwrap_or("")
+            .contains("nats-server"),
+        "{report}"
+    );
+    assert!(
+        report["broker_rss_mib"]["end"].as_f64().unwrap_or(0.0) > 0.0,
+        "{report}"
+    );
+}
+
+/// Runs loadgen for three seconds at a low rate with `extra` arguments, checks
+/// that the service consumed some but never more than was published, and returns
+/// the report.
+fn smoke_run(extra: &[&str]) -> serde_json::Value {
     let loadgen = Path::new(env!("CARGO_BIN_EXE_loadgen"));
     let labflight = loadgen.with_file_name("labflight");
     assert!(
@@ -30,6 +62,7 @@ fn loadgen_reports_a_short_run_against_the_real_service() {
             "--rate",
             "200",
         ])
+        .args(extra)
         .output()
         .expect("loadgen runs");
     assert!(
@@ -49,5 +82,5 @@ fn loadgen_reports_a_short_run_against_the_real_service() {
         consumed > 0 && consumed <= published,
         "the service consumed {consumed} of {published}: {report}"
     );
-    assert_eq!(report["broker"], "embedded rumqttd", "{report}");
+    report
 }

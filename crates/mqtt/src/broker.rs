@@ -6,8 +6,9 @@
 //! checks every message); production uses Mosquitto with `deploy/mosquitto/acl`.
 
 use crate::connect::MAX_PACKET_BYTES;
+use crate::topics::SERVICE_SUBSCRIPTIONS;
 use hmac::{Hmac, Mac};
-use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
+use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, SegmentConfig, ServerSettings};
 use sha2::Sha256;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -95,6 +96,59 @@ fn same(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
+/// Bytes of one segment of a telemetry filter's log (see [`router_config`]).
+pub const TELEMETRY_SEGMENT_BYTES: usize = 1024 * 1024;
+/// Full segments a telemetry filter's log keeps besides the one being written.
+pub const TELEMETRY_SEGMENTS: usize = 3;
+// rumqttd refuses segments under 1 KiB; the whole log (segments kept and the
+// active one) stays within 8 MiB counted.
+const _: () = assert!(
+    TELEMETRY_SEGMENT_BYTES >= 1024
+        && TELEMETRY_SEGMENT_BYTES * (TELEMETRY_SEGMENTS + 1) <= 8 * 1024 * 1024
+);
+
+/// The router's limits. rumqttd keeps every message in a log per subscription
+/// filter (all subscribers of one filter read the same log, each at its own
+/// place) made of segments; when the last is full, the oldest is dropped, and a
+/// subscriber that was still in it skips ahead to the oldest message kept (it
+/// loses what it skipped). The segment size counts topic and payload only, while
+/// a kept message also holds its ~300-byte record and the network read buffer
+/// its bytes were cut from: a log takes about 2.5 times its counted size.
+///
+/// - Telemetry filters (`…/+/telemetry`, QoS 0, the bulk of the traffic, each
+///   sample superseding the last): 1 MiB segments, 3 kept besides the active one,
+///   so at most 4 MiB counted, about 10 MiB resident, per filter: about half a
+///   second of 40,000 msg/s. A subscriber further behind than that loses the
+///   oldest samples, as at-most-once allows (Mosquitto likewise drops QoS 0
+///   messages past `max_queued_messages`). Without this, the flood of one run
+///   grew the process by 165 MB (issue 28).
+/// - Every other filter (QoS 1 events, commands; low rate, must survive a
+///   subscriber's restart): 5 MiB segments, 10 kept: 55 MiB counted each.
+pub fn router_config() -> RouterConfig {
+    let telemetry = SERVICE_SUBSCRIPTIONS
+        .iter()
+        .filter(|f| f.ends_with("/telemetry"))
+        .map(|f| {
+            (
+                (*f).to_owned(),
+                SegmentConfig {
+                    max_segment_size: TELEMETRY_SEGMENT_BYTES,
+                    max_segment_count: TELEMETRY_SEGMENTS,
+                },
+            )
+        })
+        .collect();
+    RouterConfig {
+        max_connections: 10_010,
+        max_outgoing_packet_count: 1_000,
+        max_segment_size: 5 * 1024 * 1024,
+        max_segment_count: 10,
+        custom_segment: Some(telemetry),
+        initialized_filters: None,
+        shared_subscriptions_strategy: Default::default(),
+    }
+}
+
 /// Starts the broker on `addr` (port 0 picks a free one), admitting only `logins`,
 /// and waits until it accepts connections; returns the address it listens on.
 pub fn start_embedded(addr: SocketAddr, logins: &BrokerLogins) -> Result<SocketAddr, String> {
@@ -132,17 +186,7 @@ pub fn start_embedded(addr: SocketAddr, logins: &BrokerLogins) -> Result<SocketA
     };
     let config = Config {
         id: 0,
-        router: RouterConfig {
-            max_connections: 10_010,
-            max_outgoing_packet_count: 1_000,
-            // The router keeps recent messages in segments: this bounds the
-            // embedded broker's memory to about 50 MB.
-            max_segment_size: 5 * 1024 * 1024,
-            max_segment_count: 10,
-            custom_segment: None,
-            initialized_filters: None,
-            shared_subscriptions_strategy: Default::default(),
-        },
+        router: router_config(),
         v4: Some(HashMap::from([("1".to_owned(), server)])),
         v5: None,
         ws: None,
@@ -173,6 +217,31 @@ pub fn start_embedded(addr: SocketAddr, logins: &BrokerLogins) -> Result<SocketA
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// rumqttd picks a log's segment settings by matching the log's filter against
+    /// the configured keys (`rumqttd::protocol::matches`, as `Data::new` does):
+    /// each telemetry filter the service subscribes to gets the small log, no other.
+    #[test]
+    fn telemetry_logs_are_small_and_only_they() {
+        let config = router_config();
+        let custom = config.custom_segment.as_ref().unwrap();
+        for filter in SERVICE_SUBSCRIPTIONS {
+            let chosen: Vec<_> = custom
+                .iter()
+                .filter(|(key, _)| rumqttd::protocol::matches(filter, key))
+                .map(|(_, c)| (c.max_segment_size, c.max_segment_count))
+                .collect();
+            if filter.ends_with("/telemetry") {
+                assert_eq!(
+                    chosen,
+                    [(TELEMETRY_SEGMENT_BYTES, TELEMETRY_SEGMENTS)],
+                    "{filter}"
+                );
+            } else {
+                assert!(chosen.is_empty(), "{filter}: {chosen:?}");
+            }
+        }
+    }
 
     #[test]
     fn each_login_has_its_own_password() {

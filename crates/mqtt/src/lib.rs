@@ -26,4 +26,4 @@ pub use encode::{DeviceMessage, Encoding, encode};
 pub use payload::{
     CommandEnvelope, Directory, MAX_PAYLOAD_BYTES, Rejection, decode, station_of_box_id,
 };
-pub use topics::{SERVICE_SUBSCRIPTIONS, Topic};
+pub use topics::{SERVICE_SUBSCRIPTIONS, Topic, subscription_qos};

@@ -40,6 +40,16 @@ pub enum Topic {
     ServiceStatus,
 }
 
+/// The QoS the service subscribes to `filter` with: 0 for telemetry (published at
+/// QoS 0), 1 for the rest. MQTT 3.1.1 delivers at the lower of the publish's and
+/// the subscription's QoS, but rumqttd 0.19 (the embedded broker) delivers at the
+/// subscription's: subscribed at 1, every telemetry sample arrived as QoS 1, was
+/// acknowledged, escaped the batch's conflation and left its digest in the
+/// service's duplicate set for good (about 140 bytes a sample; issue 28).
+pub fn subscription_qos(filter: &str) -> u8 {
+    u8::from(!filter.ends_with("/telemetry"))
+}
+
 /// The filters the service subscribes to.
 pub const SERVICE_SUBSCRIPTIONS: [&str; 8] = [
     "labflight/v1/drones/+/telemetry",

@@ -92,6 +92,11 @@ pub struct Metrics {
     pub oldest_unacknowledged_command_seconds: Gauge<i64, AtomicI64>,
     /// 1 while the service is connected to its broker, else 0.
     pub mqtt_connected: Gauge<i64, AtomicI64>,
+    /// Times the MQTT poll loop found the core's inbound queue full and waited
+    /// (backpressure: it reads nothing more from the broker meanwhile).
+    pub inbound_queue_full: Counter,
+    /// Messages waiting in the core's inbound queue (at most its bound).
+    pub inbound_queued: Gauge<i64, AtomicI64>,
 }
 
 impl Default for Metrics {
@@ -128,6 +133,8 @@ impl Metrics {
             commands_awaiting_puback: Gauge::default(),
             oldest_unacknowledged_command_seconds: Gauge::default(),
             mqtt_connected: Gauge::default(),
+            inbound_queue_full: Counter::default(),
+            inbound_queued: Gauge::default(),
         };
         registry.register(
             "mqtt_messages_received",
@@ -169,6 +176,16 @@ impl Metrics {
             "store_snapshots",
             "Dispatcher snapshots saved for a fast restart",
             m.snapshots.clone(),
+        );
+        registry.register(
+            "inbound_queue_full",
+            "Times the MQTT poll loop found the core's bounded inbound queue full and waited (backpressure on the broker)",
+            m.inbound_queue_full.clone(),
+        );
+        registry.register(
+            "inbound_queued",
+            "Messages waiting in the core's bounded inbound queue",
+            m.inbound_queued.clone(),
         );
         registry.register(
             "telemetry_superseded",

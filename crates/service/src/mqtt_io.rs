@@ -47,14 +47,11 @@ pub(crate) async fn poll_mqtt(
             }
             Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
                 let arrived = clock.now();
-                if in_tx
-                    .send(Inbound::Mqtt {
-                        publish: p,
-                        arrived,
-                    })
-                    .await
-                    .is_err()
-                {
+                let msg = Inbound::Mqtt {
+                    publish: p,
+                    arrived,
+                };
+                if forward(&in_tx, msg, &metrics).await.is_err() {
                     return;
                 }
             }
@@ -69,7 +66,11 @@ pub(crate) async fn poll_mqtt(
                 let client = client.clone();
                 tokio::spawn(async move {
                     for filter in SERVICE_SUBSCRIPTIONS {
-                        if let Err(e) = client.subscribe(filter, QoS::AtLeastOnce).await {
+                        let qos = match labflight_mqtt::subscription_qos(filter) {
+                            0 => QoS::AtMostOnce,
+                            _ => QoS::AtLeastOnce,
+                        };
+                        if let Err(e) = client.subscribe(filter, qos).await {
                             tracing::error!("subscribe {filter}: {e}");
                         }
                     }
@@ -101,6 +102,31 @@ pub(crate) async fn poll_mqtt(
             }
         }
     }
+}
+
+/// Hands a message from the broker to the core's bounded queue. When the queue
+/// is full the poll loop waits (counted in `inbound_queue_full`): it reads
+/// nothing more meanwhile, so rumqttc's buffers, then TCP, then the broker hold
+/// what comes next. Nothing is dropped here; QoS 1 messages stay unacknowledged
+/// until the core has journaled them, and the broker sheds only QoS 0 telemetry
+/// (see `labflight_mqtt::router_config` for the embedded one).
+async fn forward(
+    in_tx: &mpsc::Sender<Inbound>,
+    msg: Inbound,
+    metrics: &Metrics,
+) -> Result<(), mpsc::error::SendError<Inbound>> {
+    let sent = match in_tx.try_send(msg) {
+        Ok(()) => Ok(()),
+        Err(mpsc::error::TrySendError::Closed(m)) => Err(mpsc::error::SendError(m)),
+        Err(mpsc::error::TrySendError::Full(m)) => {
+            metrics.inbound_queue_full.inc();
+            in_tx.send(m).await
+        }
+    };
+    metrics
+        .inbound_queued
+        .set((in_tx.max_capacity() - in_tx.capacity()) as i64);
+    sent
 }
 
 /// Hands what the core sends out to the MQTT client, in order, noting each
@@ -196,6 +222,142 @@ pub(crate) async fn tick(
         }
         if in_tx.send(Inbound::Tick).await.is_err() {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use labflight_mqtt::{BrokerLogins, MqttUrl, SERVICE_USER, start_embedded};
+    use rumqttc::EventLoop;
+    use std::collections::BTreeSet;
+    use std::time::{Duration as StdDuration, Instant as StdInstant};
+
+    /// The core's queue bound, end to end on the embedded broker: while the core
+    /// reads nothing, the poll loop puts no more than the bound in its queue, counts
+    /// that it waited, and once the core reads again every QoS 1 event arrives
+    /// (backpressure, not loss).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_holds_the_broker_back_and_loses_no_qos1_event() {
+        const BOUND: usize = 4;
+        const EVENTS: usize = 40;
+        let logins = BrokerLogins::generate();
+        let addr = start_embedded("127.0.0.1:0".parse().unwrap(), &logins).unwrap();
+        let url = MqttUrl::parse(&format!("mqtt://{addr}")).unwrap();
+        let mut options = url
+            .with_credentials(SERVICE_USER, &logins.service_password)
+            .options("labflight-service-queue-test", false);
+        options.set_manual_acks(true);
+        let (client, eventloop) = AsyncClient::new(options, 100);
+        let (in_tx, mut in_rx) = mpsc::channel::<Inbound>(BOUND);
+        let metrics = Arc::new(Metrics::new());
+        let (acked_tx, _acked_rx) = mpsc::unbounded_channel();
+        let clock = Clock {
+            wall_epoch_ms: 0,
+            start: chrono::DateTime::UNIX_EPOCH,
+            speed: 1.0,
+        };
+        let poll = tokio::spawn(poll_mqtt(
+            eventloop,
+            client.clone(),
+            in_tx,
+            Arc::clone(&metrics),
+            Arc::new(AtomicBool::new(false)),
+            (Arc::new(Mutex::new(PubackTracker::default())), acked_tx),
+            clock,
+        ));
+        let device = url
+            .with_credentials("D-01", &logins.device_password("D-01"))
+            .options("D-01", false);
+        let (device, device_loop) = AsyncClient::new(device, 100);
+        let device_task = tokio::spawn(drive(device_loop));
+
+        // Connected, then probe telemetry until the service's subscriptions are in
+        // place (bounded).
+        let deadline = StdInstant::now() + StdDuration::from_secs(15);
+        let mut probed = false;
+        while !probed {
+            assert!(StdInstant::now() < deadline, "no probe reached the queue");
+            device
+                .publish(
+                    "labflight/v1/drones/D-01/telemetry",
+                    QoS::AtMostOnce,
+                    false,
+                    "probe",
+                )
+                .await
+                .unwrap();
+            if let Ok(Some(Inbound::Mqtt { publish, .. })) =
+                tokio::time::timeout(StdDuration::from_millis(200), in_rx.recv()).await
+            {
+                // Telemetry arrives at QoS 0, as published (the embedded broker
+                // delivers at the subscription's QoS: `subscription_qos`).
+                assert_eq!(publish.qos, QoS::AtMostOnce, "{publish:?}");
+                probed = true;
+            }
+        }
+        while in_rx.try_recv().is_ok() {}
+
+        // The core stops reading; the device sends its events.
+        for i in 0..EVENTS {
+            device
+                .publish(
+                    "labflight/v1/drones/D-01/events",
+                    QoS::AtLeastOnce,
+                    false,
+                    format!("event {i}"),
+                )
+                .await
+                .unwrap();
+        }
+        while metrics.inbound_queue_full.get() == 0 {
+            assert!(StdInstant::now() < deadline, "the queue never filled");
+            tokio::time::sleep(StdDuration::from_millis(20)).await;
+        }
+        tokio::time::sleep(StdDuration::from_millis(300)).await;
+        assert_eq!(
+            metrics.inbound_queued.get(),
+            BOUND as i64,
+            "queue at its bound"
+        );
+        assert_eq!(in_rx.len(), BOUND, "no more than the bound waits");
+        let text = metrics.render();
+        assert!(
+            text.contains("labflight_inbound_queue_full_total"),
+            "{text}"
+        );
+
+        // The core reads again: every event arrives, each acknowledged as the core
+        // does once it is durable.
+        let mut seen = BTreeSet::new();
+        while seen.len() < EVENTS {
+            assert!(
+                StdInstant::now() < deadline + StdDuration::from_secs(15),
+                "{} of {EVENTS} events arrived",
+                seen.len()
+            );
+            let Ok(Some(msg)) = tokio::time::timeout(StdDuration::from_secs(1), in_rx.recv()).await
+            else {
+                continue;
+            };
+            if let Inbound::Mqtt { publish: p, .. } = msg
+                && p.topic.ends_with("/events")
+            {
+                seen.insert(String::from_utf8_lossy(&p.payload).into_owned());
+                client.ack(&p).await.unwrap();
+            }
+        }
+        assert_eq!(seen.len(), EVENTS);
+        poll.abort();
+        device_task.abort();
+    }
+
+    async fn drive(mut eventloop: EventLoop) {
+        loop {
+            if eventloop.poll().await.is_err() {
+                tokio::time::sleep(StdDuration::from_millis(50)).await;
+            }
         }
     }
 }

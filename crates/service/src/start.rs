@@ -36,6 +36,12 @@ use tokio::sync::{mpsc, watch};
 /// offline device died with the last process. An external broker keeps them
 /// (Mosquitto's persistence), so there only unacknowledged commands are re-sent.
 const RESEND_TAIL_EMBEDDED: usize = 300;
+/// Bound of the core's inbound queue (messages from the broker, ticks, the HTTP
+/// edge's requests, delivery outcomes): four of the core's largest batches, so
+/// the poll loop fills the next batches while one commits. When it is full the
+/// poll loop waits (`mqtt_io::forward`) and the broker holds what comes next; at
+/// telemetry size (about 300 bytes) it holds about 2.4 MB.
+const INBOUND_QUEUE: usize = 8_000;
 /// The service's MQTT client id, before the run it belongs to.
 const SERVICE_CLIENT_ID: &str = "labflight-service";
 
@@ -65,7 +71,7 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
     };
     let metrics = Arc::new(Metrics::new());
     metrics.journal_seq.set(last_seq);
-    let (in_tx, in_rx) = mpsc::channel::<Inbound>(20_000);
+    let (in_tx, in_rx) = mpsc::channel::<Inbound>(INBOUND_QUEUE);
     let shared = Shared {
         supervisor: Supervisor::new(Arc::clone(&metrics)),
         store: store.clone(),
