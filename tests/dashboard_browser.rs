@@ -8,7 +8,8 @@
 //! directory (`<target>/dashboard-screens/`) as test artifacts.
 //! Then tests/dashboard/search.mjs on the same demo: the fleet table, drone ids
 //! on the map, search, deadline order and grouping, and no English left in
-//! Chinese mode (nor Chinese in English).
+//! Chinese mode — alerts' texts and a mission's why included — (nor Chinese in
+//! English, where the dispatcher's reasons read as the server's English).
 
 mod support;
 
@@ -99,6 +100,7 @@ fn a_coordinator_and_a_viewer_use_the_dashboard_in_chromium() {
         "fleet.png",
         "search.png",
         "zh.png",
+        "zh-why.png",
         "en.png",
     ] {
         let file = shots.join(shot);

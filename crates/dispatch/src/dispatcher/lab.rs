@@ -6,6 +6,7 @@
 use super::recovery::reroute_from;
 use crate::ctx::Ctx;
 use crate::state::{BoxStatus, MissionStatus, TubeStatus};
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity, StationNotice};
 use labflight_core::event::LabUpdate;
 use labflight_core::{BoxId, Command, LabId, TubeBarcode};
@@ -75,8 +76,10 @@ pub(super) fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> 
             let overloaded = f64::from(*tubes) > per_hour;
             if overloaded && !ls.overload_alerted {
                 ls.overload_alerted = true;
-                let msg =
-                    format!("{tubes} tubes queued, above one hour of capacity ({per_hour:.0}/h)");
+                let msg = Reason::LabQueueOverHour {
+                    tubes: *tubes,
+                    per_hour,
+                };
                 ctx.alert(
                     AlertKind::LabOverloaded,
                     Severity::Warning,
@@ -94,7 +97,10 @@ pub(super) fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> 
                 ctx,
                 lab,
                 None,
-                &format!("analyzer {analyzer} down at {lab}"),
+                Reason::AnalyzerDown {
+                    analyzer: analyzer.to_string(),
+                    lab: lab.clone(),
+                },
             );
             true
         }
@@ -104,7 +110,7 @@ pub(super) fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> 
         }
         LabUpdate::Closed => {
             ls.closed = true;
-            reroute_from(ctx, lab, None, &format!("{lab} closed"));
+            reroute_from(ctx, lab, None, Reason::LabClosed { lab: lab.clone() });
             true
         }
         LabUpdate::Opened => {
@@ -188,7 +194,12 @@ pub(super) fn custody_disputed(
         AlertKind::CustodyConflict,
         Severity::Critical,
         barcode.as_str(),
-        format!("lab {lab} says tube `{barcode}` is {claim}, refused: {actual}"),
+        Reason::LabClaimRefused {
+            lab: lab.clone(),
+            barcode: barcode.to_string(),
+            claim: claim.to_owned(),
+            whereabouts: actual,
+        },
     );
     false
 }
