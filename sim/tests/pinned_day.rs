@@ -28,7 +28,7 @@ const PINNED: [(&str, &str); 2] = [
     ),
     (
         "commands.jsonl",
-        "59117a30b3804f5fcf7c1cf1529e07d1877a7b9127ad0215f48d420bd1c8c26a",
+        "1a9a652aef1d1451a3696309ac6be0e61f8bbcaac4b35af27537fa92447e205e",
     ),
 ];
 
