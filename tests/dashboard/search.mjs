@@ -20,7 +20,8 @@ if (!shots) {
 fs.mkdirSync(shots, { recursive: true });
 
 const WAIT = 30_000;
-const TOTAL = 3 * 60_000;
+const MISSION_WAIT = 60_000; // a mission card with a coded why: the first may take a minute of service time
+const TOTAL = 4 * 60_000;
 const tid = (id) => `[data-testid="${id}"]`;
 let browser;
 let current = 'start';

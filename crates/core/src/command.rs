@@ -81,9 +81,10 @@ pub struct Explanation {
     /// Every drone and lab weighed, with its verdict.
     pub alternatives: Vec<Alternative>,
     /// The decision as a code and values, for rendering in any language (absent
-    /// in records written before reasons were coded).
+    /// in records written before reasons were coded). Boxed: a mission plan
+    /// stays the size of the other commands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<Reason>,
+    pub reason: Option<Box<Reason>>,
 }
 
 impl Explanation {
@@ -92,7 +93,7 @@ impl Explanation {
         Explanation {
             summary: reason.english(offset).into_owned(),
             alternatives,
-            reason: Some(reason),
+            reason: Some(Box::new(reason)),
         }
     }
 }

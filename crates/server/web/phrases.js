@@ -26,7 +26,16 @@ function reasonNumber(key, v) {
     : (key === 'lat' || key === 'lon') ? 5
       : (key === 'temp_c' || key.endsWith('_mps') || key.endsWith('_mm_h')) ? 1
         : ['per_hour', 'battery_pct', 'min_c', 'max_c'].includes(key) ? 0 : null;
-  return digits == null ? String(v) : v.toFixed(digits);
+  return digits == null ? String(v) : fixedHalfEven(v, digits);
+}
+
+/** `v` with `d` decimals, an exact tie rounded to even as Rust's `{:.d}` does (`toFixed` rounds it up: 28.5 → 29). */
+function fixedHalfEven(v, d) {
+  const [int, frac] = Math.abs(v).toFixed(d + 30).split('.');
+  if (!/^50*$/.test(frac.slice(d))) return v.toFixed(d);
+  const last = Number(d ? frac[d - 1] : int.slice(-1));
+  const down = Number(d ? `${int}.${frac.slice(0, d)}` : int);
+  return (Math.sign(v) * (last % 2 === 0 ? down : down + 10 ** -d)).toFixed(d);
 }
 
 /** One value of a reason in words: an instant (`…_at`) on the local clock, a family or status by name, a nested reason, a list. */

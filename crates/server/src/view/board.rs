@@ -212,7 +212,7 @@ pub(super) fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCa
                 },
                 why: m.plan.as_ref().map(|p| Why {
                     summary: p.why.summary.clone(),
-                    reason: p.why.reason.clone(),
+                    reason: p.why.reason.as_deref().cloned(),
                     alternatives: p
                         .why
                         .alternatives
