@@ -9,7 +9,8 @@
 //! artifacts.
 //! Then tests/dashboard/search.mjs on the same demo: the fleet table, drone ids
 //! on the map, search, deadline order and grouping, and no English left in
-//! Chinese mode (nor Chinese in English).
+//! Chinese mode — alerts' texts and a mission's why included — (nor Chinese in
+//! English, where the dispatcher's reasons read as the server's English).
 
 mod support;
 
@@ -20,7 +21,7 @@ use support::*;
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// The screenshots the two scripts write, checked and kept.
-const SHOTS: [&str; 11] = [
+const SHOTS: [&str; 12] = [
     "desktop.png",
     "confirm-ground.png",
     "alerts.png",
@@ -31,6 +32,7 @@ const SHOTS: [&str; 11] = [
     "fleet.png",
     "search.png",
     "zh.png",
+    "zh-why.png",
     "en.png",
 ];
 

@@ -62,9 +62,10 @@ impl Custody {
     }
 }
 
-/// One drone mission, as `flights.csv` lists it.
+/// One drone mission, as `flights.csv` lists it; its times are instants, and
+/// the file writes them on the scenario's clock (`FlightRecord::on_clock`).
 #[derive(Clone, Debug, Serialize)]
-pub struct FlightRecord {
+pub struct FlightRecord<T = Instant> {
     /// The mission id.
     pub mission: String,
     /// The drone.
@@ -80,11 +81,11 @@ pub struct FlightRecord {
     /// Payload, kg.
     pub payload_kg: f64,
     /// Planned take-off.
-    pub depart: Instant,
+    pub depart: T,
     /// Planned pickup at the first centre.
-    pub pickup: Instant,
+    pub pickup: T,
     /// Planned arrival at the lab.
-    pub arrive: Instant,
+    pub arrive: T,
     /// Planned distance, km.
     pub distance_km: f64,
     /// Planned energy, Wh.
@@ -93,6 +94,32 @@ pub struct FlightRecord {
     pub aborted: bool,
     /// The centres called at after `station` on a round, `;`-separated (empty on a direct flight).
     pub later_stops: String,
+}
+
+impl FlightRecord {
+    /// The same record with its times at `offset` (the scenario's local time).
+    pub fn on_clock(
+        &self,
+        offset: chrono::FixedOffset,
+    ) -> FlightRecord<chrono::DateTime<chrono::FixedOffset>> {
+        let local = |t: Instant| t.with_timezone(&offset);
+        FlightRecord {
+            mission: self.mission.clone(),
+            drone: self.drone.clone(),
+            station: self.station.clone(),
+            lab: self.lab.clone(),
+            boxes: self.boxes,
+            tubes: self.tubes,
+            payload_kg: self.payload_kg,
+            depart: local(self.depart),
+            pickup: local(self.pickup),
+            arrive: local(self.arrive),
+            distance_km: self.distance_km,
+            energy_wh: self.energy_wh,
+            aborted: self.aborted,
+            later_stops: self.later_stops.clone(),
+        }
+    }
 }
 
 /// Custody of every tube, flights, and the day's weather and lab outages as seen

@@ -1,9 +1,13 @@
 //! Writes a run's files: `kpis.json`, `specimens.csv` (a row per tube with every
 //! custody timestamp), `flights.csv`, the journal (`journal.jsonl`: a header line,
-//! then one stamped event per line) and the dispatcher's `commands.jsonl`.
+//! then one stamped event per line) and the dispatcher's `commands.jsonl`. The
+//! CSVs are for people: their times are the scenario's local time, each RFC 3339
+//! with its offset (`2026-06-15T09:05:00+08:00`), so they read as the day was
+//! lived and still parse to the instant.
 
 use crate::DayResult;
 use crate::ledger::Ledger;
+use chrono::FixedOffset;
 use labflight_core::{Command, Instant, Scenario, Stamped};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufWriter, Write};
@@ -84,7 +88,7 @@ pub fn write_outcome(
         serde_json::to_string_pretty(kpis)? + "\n",
     )?;
     write_specimens(&dir.join("specimens.csv"), scenario, ledger)?;
-    write_flights(&dir.join("flights.csv"), ledger)
+    write_flights(&dir.join("flights.csv"), ledger, scenario.offset())
 }
 
 /// Writes the journal: its header line, then one event per line.
@@ -230,8 +234,14 @@ pub fn write_commands(
     w.flush()
 }
 
-fn ts(t: Option<Instant>) -> String {
-    t.map(|t| t.to_rfc3339()).unwrap_or_default()
+/// An instant in the scenario's local time, RFC 3339 with the offset.
+fn local(t: Instant, offset: FixedOffset) -> String {
+    t.with_timezone(&offset).to_rfc3339()
+}
+
+/// `local`, or empty for none.
+fn ts(t: Option<Instant>, offset: FixedOffset) -> String {
+    t.map(|t| local(t, offset)).unwrap_or_default()
 }
 
 fn write_specimens(path: &Path, scenario: &Scenario, ledger: &Ledger) -> std::io::Result<()> {
@@ -258,6 +268,8 @@ fn write_specimens(path: &Path, scenario: &Scenario, ledger: &Ledger) -> std::io
         "temperature_excursion",
         "miss_reason",
     ])?;
+    let offset = scenario.offset();
+    let ts = |t: Option<Instant>| ts(t, offset);
     let cutoff = scenario.at(scenario.service.cutoff);
     let last_draw = scenario.at(scenario.service.last_draw);
     for c in ledger.tubes.values() {
@@ -275,8 +287,8 @@ fn write_specimens(path: &Path, scenario: &Scenario, ledger: &Ledger) -> std::io
             c.tests.clone(),
             c.spun.to_string(),
             c.box_id.to_string(),
-            c.drawn_at.to_rfc3339(),
-            c.sealed_at.to_rfc3339(),
+            local(c.drawn_at, offset),
+            local(c.sealed_at, offset),
             ts(c.loaded_at),
             c.carrier.clone().unwrap_or_default(),
             c.mission.clone().unwrap_or_default(),
@@ -284,7 +296,7 @@ fn write_specimens(path: &Path, scenario: &Scenario, ledger: &Ledger) -> std::io
             c.lab.as_ref().map(|l| l.to_string()).unwrap_or_default(),
             ts(c.resulted_at),
             ts(c.reported_at),
-            c.stability_deadline.to_rfc3339(),
+            local(c.stability_deadline, offset),
             c.reported_at
                 .map(|r| (r - c.drawn_at).num_minutes().to_string())
                 .unwrap_or_default(),
@@ -296,10 +308,11 @@ fn write_specimens(path: &Path, scenario: &Scenario, ledger: &Ledger) -> std::io
     w.flush()
 }
 
-fn write_flights(path: &Path, ledger: &Ledger) -> std::io::Result<()> {
+fn write_flights(path: &Path, ledger: &Ledger, offset: FixedOffset) -> std::io::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     for f in &ledger.flights {
-        w.serialize(f).map_err(std::io::Error::other)?;
+        w.serialize(f.on_clock(offset))
+            .map_err(std::io::Error::other)?;
     }
     w.flush()
 }

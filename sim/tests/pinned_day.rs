@@ -28,7 +28,7 @@ const PINNED: [(&str, &str); 2] = [
     ),
     (
         "commands.jsonl",
-        "0a9367bf787cede78f7ec18534ae51eb7f6b31d9f4bcd639661a1c2cdcf6b5c8",
+        "1b1e54e9c71255542a14b3eaa627519ab567e9883d887cf482cff2befb8589c8",
     ),
 ];
 

@@ -1,9 +1,10 @@
 // catalogue.mjs — no untranslated key reaches either language: every key the
 // dashboard's code uses (t('…'), data-i18n attributes, key literals) and every
 // code the server can send (risk codes, alert kinds, severities, test families,
-// drone/box/tube/mission statuses, custody steps, divert refusals — read from
-// the Rust sources) has a Chinese entry (with Chinese in it) and an English one
-// (with none).
+// drone/box/tube/mission statuses, custody steps, divert refusals, and every
+// dispatcher reason code of labflight_core::Reason — read from the Rust sources)
+// has a Chinese entry (with Chinese in it) and an English one (with none); a
+// reason's placeholders are fields of its variant.
 //
 // usage: node tests/dashboard/catalogue.mjs [repo-root]; exits 1 listing what is missing.
 
@@ -14,6 +15,9 @@ const root = process.argv[2] || path.resolve(path.dirname(new URL(import.meta.ur
 const web = path.join(root, 'crates/server/web');
 const read = (p) => fs.readFileSync(path.join(root, p), 'utf8');
 const HAN = /[\u4e00-\u9fff]/;
+// Full-width CJK punctuation: a Chinese entry that is only placeholders and
+// separators (`{lab}：{why}`, `；`) must use it instead of Han characters.
+const CJK_PUNCT = /[\u3000-\u303f\uff00-\uffef]/;
 const problems = [];
 
 // --- the table, evaluated from i18n.js's STRINGS literal ---
@@ -40,7 +44,8 @@ for (const [key, entry] of Object.entries(STRINGS)) {
   }
   const [zh, en] = entry;
   if (CROSS.has(key)) continue;
-  if (!HAN.test(zh)) problems.push(`${key}: the Chinese entry has no Chinese: "${zh}"`);
+  const punctuationOnly = !/[\p{L}\p{N}]/u.test(zh.replace(/\{\w+\}/g, ''));
+  if (!(HAN.test(zh) || (punctuationOnly && CJK_PUNCT.test(zh)))) problems.push(`${key}: the Chinese entry has no Chinese: "${zh}"`);
   if (HAN.test(en)) problems.push(`${key}: the English entry has Chinese: "${en}"`);
   const vars = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
   if (vars(zh) !== vars(en)) problems.push(`${key}: placeholders differ: {${vars(zh)}} vs {${vars(en)}}`);
@@ -89,6 +94,24 @@ function arms(file, anchor, fname) {
   if (!out.length) throw new Error(`${file}: no names in fn ${fname} after "${anchor}"`);
   return out;
 }
+/** Each variant of `labflight_core::Reason` (snake_case code) and its fields. */
+function reasonVariants() {
+  const src = read('crates/core/src/reason.rs');
+  const at = src.indexOf('pub enum Reason {');
+  if (at < 0) throw new Error('crates/core/src/reason.rs: no enum Reason');
+  const body = src.slice(at + 'pub enum Reason {'.length, src.indexOf('\n}', at));
+  const out = [];
+  for (const m of body.matchAll(/^ {4}([A-Z][A-Za-z0-9]*)\s*(,|\{)/gm)) {
+    const fields = [];
+    if (m[2] === '{') {
+      const end = body.indexOf('\n    },', m.index);
+      for (const f of body.slice(m.index, end).matchAll(/^ {8}([a-z_][a-z0-9_]*):/gm)) fields.push(f[1]);
+    }
+    out.push([snake(m[1]), fields]);
+  }
+  return out;
+}
+const reasonFields = new Map();
 const server = [];
 const sends = (prefix, names, from) => { for (const n of names) server.push([`${prefix}.${n}`, from]); };
 try {
@@ -105,6 +128,11 @@ try {
   sends('policy', arms('crates/dispatch/src/policy/mod.rs', 'impl PolicyKind', 'name'), 'PolicyKind');
   sends('step', arms('crates/core/src/custody.rs', 'impl CustodyStepKind', 'as_str'), 'CustodyStepKind');
   sends('divert.code', enumVariants('crates/dispatch/src/divert.rs', 'DivertRefused'), 'divert.rs DivertRefused');
+  for (const [code, fields] of reasonVariants()) {
+    server.push([`reason.${code}`, 'reason.rs Reason']);
+    reasonFields.set(code, fields);
+  }
+  if (reasonFields.size < 10) throw new Error(`crates/core/src/reason.rs: only ${reasonFields.size} Reason variants read`);
 } catch (e) {
   console.error(`catalogue check FAILED: could not read the server's codes: ${e.message}`);
   process.exit(1);
@@ -113,6 +141,14 @@ for (const [key, from] of server) use(key, `sent by the server (${from})`);
 
 for (const [key, where] of used) {
   if (!STRINGS[key]) problems.push(`${key}: used but not in the table (${where})`);
+}
+// A reason's sentence may only name its variant's values.
+for (const [code, fields] of reasonFields) {
+  const entry = STRINGS[`reason.${code}`];
+  if (!Array.isArray(entry)) continue;
+  for (const name of new Set([...entry.join(" ").matchAll(/\{(\w+)\}/g)].map((m) => m[1]))) {
+    if (!fields.includes(name)) problems.push(`reason.${code}: placeholder {${name}} is not a field of Reason::${code} (${fields.join(', ') || 'none'})`);
+  }
 }
 if (problems.length) {
   console.error(`catalogue check FAILED (${problems.length}):\n  ${problems.join('\n  ')}`);

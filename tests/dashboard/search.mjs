@@ -2,8 +2,9 @@
 // Chromium): the fleet table lists every drone, drone ids are on the map, the
 // search box finds a drone and a tube barcode and opens them, the boxes waiting
 // to fly are in deadline order and can be grouped, and in Chinese mode the main
-// screens show no English words (ids, barcodes and units aside) — nor Chinese
-// in English mode.
+// screens — alerts' texts and a mission's "why" included — show no English words
+// (ids, barcodes and units aside), nor Chinese in English mode, where the
+// dispatcher's reasons read exactly as the server's English for them.
 //
 // usage: node tests/dashboard/search.mjs <base-url> <coord-user> <coord-pw> <screenshot-dir> [other-user…]
 
@@ -19,7 +20,8 @@ if (!shots) {
 fs.mkdirSync(shots, { recursive: true });
 
 const WAIT = 30_000;
-const TOTAL = 3 * 60_000;
+const MISSION_WAIT = 60_000; // a mission card with a coded why: the first may take a minute of service time
+const TOTAL = 4 * 60_000;
 const tid = (id) => `[data-testid="${id}"]`;
 let browser;
 let current = 'start';
@@ -69,6 +71,7 @@ async function shot(page, name) {
 }
 
 /** The View the server has now (the same the page renders). */
+const HAN_RE = /[\u4e00-\u9fff]/;
 const currentView = (page) => page.evaluate(async () => (await fetch('/api/v1/dashboard', { credentials: 'same-origin' })).json());
 
 try {
@@ -189,8 +192,9 @@ await step('s6. boxes waiting and tubes at risk: soonest deadline first, grouped
 /**
  * Visible text of the main screens for each tab, with words of 4+ Latin letters
  * (no digit: ids and barcodes have one) or Chinese characters picked out.
- * Left out: the user names, the scenario's file name, the brand, the language
- * switch (it names the other language) and alerts' free-text messages.
+ * Left out: the user names, the scenario's file name, the brand and the
+ * language switch (it names the other language). Alerts' texts are in: they
+ * are rendered from the dispatcher's reason codes.
  */
 async function strayWords(lang) {
   const tabs = ['missions', 'risk', 'alerts', 'labs', 'fleet', 'boxes'];
@@ -200,7 +204,7 @@ async function strayWords(lang) {
     await page.waitForTimeout(300);
     const words = await page.evaluate(({ tab, lang, allow }) => {
       const roots = ['header.top', '.side .kpis', '.side .fleet', '.side .tabs', `.panel[data-panel="${tab}"]`, '.legend', '.lab-label', '.drone-label'];
-      const skip = '.whoami, .h-scenario, .brand > b, [data-testid="lang-toggle"], .panel[data-panel="alerts"] .message, .search-results';
+      const skip = '.whoami, .h-scenario, .brand > b, [data-testid="lang-toggle"], .search-results';
       const bad = lang === 'zh' ? /[A-Za-z]{4,}/g : /[\u4e00-\u9fff]+/g;
       const out = [];
       for (const sel of roots) {
@@ -231,14 +235,83 @@ await step('s7. Chinese mode: no English words left on the main screens', async 
   check(stray.length === 0, `English on the Chinese screens:\n      ${stray.slice(0, 12).join('\n      ')}`);
 });
 
+/** Words of 4+ Latin letters (no digit) in the details drawer's visible text. */
+async function latinInDetails() {
+  return page.locator(tid('details')).evaluate((root) => {
+    const out = [];
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const el = n.parentElement;
+      if (!el || !el.getClientRects().length) continue;
+      for (const token of n.textContent.split(/[\s·,;:()（）/→×%]+/)) {
+        if (!token || /\d/.test(token)) continue;
+        for (const w of token.match(/[A-Za-z]{4,}/g) || []) out.push(`${w} (in "${n.textContent.trim().slice(0, 60)}")`);
+      }
+    }
+    return out;
+  });
+}
+
+/** Opens the details of a mission card whose plan carries a coded why; its view entry. */
+async function openMissionWithWhy() {
+  const found = await until(async () => {
+    const view = await currentView(page);
+    const m = (view.missions || []).find((c) => c.why?.reason && c.why.alternatives?.some((a) => a.reason));
+    if (!m) return false;
+    const card = page.locator(`${tid('mission-card')}[data-mission="${m.id}"]`);
+    return (await card.count()) ? m : false;
+  }, MISSION_WAIT, 'a mission card with a coded why');
+  await page.click('.tab[data-tab="missions"]');
+  await page.locator(`${tid('mission-card')}[data-mission="${found.id}"]`).first().click();
+  const details = page.locator(tid('details'));
+  await until(async () => (await details.getAttribute('data-kind')) === 'mission' && (await details.getAttribute('data-id')) === found.id,
+    WAIT, `the details of ${found.id}`);
+  await until(async () => ((await details.locator('.why-summary').textContent()) || '').trim().length > 0, WAIT, 'the why summary');
+  return found;
+}
+
+await step('s7b. Chinese mode: a mission\'s why and its verdicts are Chinese', async () => {
+  const m = await openMissionWithWhy();
+  const details = page.locator(tid('details'));
+  const summary = ((await details.locator('.why-summary').textContent()) || '').trim();
+  check(HAN_RE.test(summary) && summary !== m.why.summary, `the why is not rendered in Chinese: "${summary}" (server: "${m.why.summary}")`);
+  const stray = await latinInDetails();
+  await shot(page, 'zh-why.png');
+  check(stray.length === 0, `English in ${m.id}'s details:\n      ${stray.slice(0, 12).join('\n      ')}`);
+  console.log(`    ${m.id}: ${summary}`);
+  await details.locator('.d-close').click();
+});
+
 await step('s8. English mode: no Chinese left on the main screens', async () => {
   await page.click(tid('lang-toggle'));
   await until(async () => (await page.evaluate(() => document.documentElement.lang)) === 'en', WAIT, 'the page in English');
   const stray = await strayWords('en');
   await page.click('.tab[data-tab="fleet"]');
   await shot(page, 'en.png');
-  await page.click(tid('lang-toggle'));
   check(stray.length === 0, `Chinese on the English screens:\n      ${stray.slice(0, 12).join('\n      ')}`);
+});
+
+await step('s8b. English mode: reasons read as the server\'s English (one sentence per code)', async () => {
+  const m = await openMissionWithWhy();
+  const details = page.locator(tid('details'));
+  const summary = ((await details.locator('.why-summary').textContent()) || '').trim();
+  const verdicts = await details.locator('table tbody tr td:last-child').allTextContents();
+  // Case aside: the dashboard names a test family as the catalogue does (HbA1c), the core by its code (hba1c).
+  const same = (a, b) => a.toLowerCase() === b.toLowerCase();
+  check(same(summary, m.why.summary), `the why in English differs from the server's:\n      page:   "${summary}"\n      server: "${m.why.summary}"`);
+  const want = m.why.alternatives.map((a) => a.verdict);
+  check(same(JSON.stringify(verdicts), JSON.stringify(want)), `the verdicts differ: ${JSON.stringify(verdicts)} vs ${JSON.stringify(want)}`);
+  await details.locator('.d-close').click();
+  await page.click('.tab[data-tab="alerts"]');
+  const view = await currentView(page);
+  const server = new Map((view.alerts || []).filter((a) => a.reason).map((a) => [a.id, a.message]));
+  const shown = await page.locator(`${tid('alert-item')}`).evaluateAll((els) => els
+    .filter((e) => e.getClientRects().length)
+    .map((e) => [e.dataset.alertId, e.querySelector('.message')?.textContent || '']));
+  const differ = shown.filter(([id, text]) => server.has(id) && !same(server.get(id), text));
+  check(differ.length === 0, `alerts whose English differs from the server's: ${JSON.stringify(differ.slice(0, 3).map(([id, t]) => [t, server.get(id)]))}`);
+  console.log(`    why, ${verdicts.length} verdicts and ${shown.filter(([id]) => server.has(id)).length} listed alerts read as the server's English`);
+  await page.click(tid('lang-toggle'));
 });
 
 await step('s9. the login error follows the language', async () => {

@@ -2,9 +2,11 @@
 //! missions to drones, the store records them, the dashboard shows them, and the
 //! simulator acts them out.
 
+use crate::reason::Reason;
 use crate::{
     BoxId, CourierId, DroneId, Instant, LabId, LatLon, MissionId, PadId, StationId, TubeBarcode,
 };
+use chrono::FixedOffset;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
@@ -36,18 +38,64 @@ pub struct Alternative {
     pub lab: Option<LabId>,
     /// Lower is better; for feasible options, the predicted lab arrival in minutes from now.
     pub score: f64,
-    /// Why it was not chosen (or `chosen`). Mostly a fixed phrase, and one is
-    /// written for every lab and drone weighed in every plan: borrowed when it can be.
+    /// Why it was not chosen (or `chosen`), in English: `reason` rendered by
+    /// `Reason::english`. Mostly a fixed phrase, and one is written for every lab
+    /// and drone weighed in every plan: borrowed when it can be.
     pub verdict: Cow<'static, str>,
+    /// The verdict as a code and values, for rendering in any language (absent
+    /// in records written before reasons were coded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+}
+
+impl Alternative {
+    /// An option weighed, with its verdict written from `reason`.
+    pub fn new(
+        drone: Option<DroneId>,
+        lab: Option<LabId>,
+        score: f64,
+        reason: Reason,
+        offset: FixedOffset,
+    ) -> Alternative {
+        Alternative {
+            drone,
+            lab,
+            score,
+            verdict: reason.english(offset),
+            reason: Some(reason),
+        }
+    }
+
+    /// Gives the option a new verdict (`chosen`, say), prose and code together.
+    pub fn judge(&mut self, reason: Reason, offset: FixedOffset) {
+        self.verdict = reason.english(offset);
+        self.reason = Some(reason);
+    }
 }
 
 /// Why the dispatcher decided as it did: a sentence and what it weighed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
-    /// The decision in one sentence.
+    /// The decision in one sentence, in English: `reason` rendered by `Reason::english`.
     pub summary: String,
     /// Every drone and lab weighed, with its verdict.
     pub alternatives: Vec<Alternative>,
+    /// The decision as a code and values, for rendering in any language (absent
+    /// in records written before reasons were coded). Boxed: a mission plan
+    /// stays the size of the other commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Box<Reason>>,
+}
+
+impl Explanation {
+    /// Why, with its sentence written from `reason` on the clock at `offset`.
+    pub fn new(reason: Reason, alternatives: Vec<Alternative>, offset: FixedOffset) -> Explanation {
+        Explanation {
+            summary: reason.english(offset).into_owned(),
+            alternatives,
+            reason: Some(Box::new(reason)),
+        }
+    }
 }
 
 /// A drone mission: fly to a centre, load its boxes, fly them to a lab; on a
@@ -253,8 +301,12 @@ pub struct Alert {
     pub severity: Severity,
     /// The id of what it is about: a tube, drone, box or lab.
     pub subject: String,
-    /// What happened, in words.
+    /// What happened, in English: `reason` rendered by `Reason::english`.
     pub message: String,
+    /// What happened as a code and values, for rendering in any language
+    /// (absent in records written before reasons were coded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
 }
 
 /// Everything the dispatcher decides; the edges carry each to drones, vans, centres or coordinators.

@@ -6,7 +6,7 @@
 //! Layout: `ids` (typed ids), `position`, `station`, `lab`, `pad`, `specimen` and
 //! `fleet` are the things; `hours` the opening hours they keep; `event` what the
 //! dispatcher hears and `command` what it gives (the contracts every edge
-//! translates from and to); `custody` a tube's chain of custody; `forecast` what the plan expects of a box and why a tube is at risk; `scenario` the
+//! translates from and to); `custody` a tube's chain of custody; `forecast` what the plan expects of a box and why a tube is at risk; `reason` why the dispatcher did or said something, as codes and values; `scenario` the
 //! day's file and its validation, with `error` its one error type. The most used
 //! names are re-exported here. The modules stay public: the other crates of the
 //! workspace name `command::...` and `event::...` (and the rest) by module, and
@@ -25,6 +25,7 @@ pub mod ids;
 pub mod lab;
 pub mod pad;
 pub mod position;
+pub mod reason;
 pub mod scenario;
 pub mod specimen;
 pub mod station;
@@ -41,6 +42,7 @@ pub use ids::{
 pub use lab::{Analyzer, Lab, TestFamily};
 pub use pad::Pad;
 pub use position::LatLon;
+pub use reason::Reason;
 pub use scenario::Scenario;
 pub use specimen::{LoincCode, TempBand, Tube, TubeType};
 pub use station::{Station, Tier};

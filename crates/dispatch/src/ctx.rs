@@ -10,7 +10,7 @@ use labflight_core::command::{
     Alert, AlertKind, Alternative, Explanation, MissionPlan, Severity, StationNotice,
 };
 use labflight_core::scenario::minutes;
-use labflight_core::{BoxId, Command, DroneId, Instant, LabId, LatLon, PadId, StationId};
+use labflight_core::{BoxId, Command, DroneId, Instant, LabId, LatLon, PadId, Reason, StationId};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
@@ -74,7 +74,7 @@ impl<'a> Ctx<'a> {
         lab: &labflight_core::Lab,
         families: impl IntoIterator<Item = &'f labflight_core::TestFamily>,
         arrive: Instant,
-    ) -> Result<Instant, String> {
+    ) -> Result<Instant, Reason> {
         self.lab_times
             .borrow_mut()
             .result_at(self.world, self.state, lab, families, arrive)
@@ -192,19 +192,27 @@ impl<'a> Ctx<'a> {
         self.idle = None;
     }
 
+    /// Alerts the coordinators: the reason as a code and values, and in English.
     pub fn alert(
         &mut self,
         kind: AlertKind,
         severity: Severity,
         subject: impl Into<String>,
-        message: impl Into<String>,
+        reason: Reason,
     ) {
         self.out.push(Command::Alert(Alert {
             kind,
             severity,
             subject: subject.into(),
-            message: message.into(),
+            message: reason.english(self.world.offset).into_owned(),
+            reason: Some(reason),
         }));
+    }
+
+    /// `reason` in English on the scenario's clock (for the commands whose
+    /// reason is still only a sentence).
+    pub fn english(&self, reason: &Reason) -> String {
+        reason.english(self.world.offset).into_owned()
     }
 
     fn book_inbound(&mut self, boxes: &[BoxId], lab: &LabId, sign: i64) {

@@ -134,17 +134,32 @@ pub(crate) struct Alternative {
     pub lab: Option<String>,
     /// Its score (lower is better).
     pub score: f64,
-    /// Why it was taken or not.
+    /// Why it was taken or not, in English.
     pub verdict: String,
+    /// The verdict as a code and values.
+    pub reason: Option<Reason>,
+}
+
+/// Why the dispatcher did or said something, as a code and its values
+/// (`labflight_core::Reason`): `code` names it (snake_case); the values are
+/// further fields named for what they hold (instants end in `_at`, UTC; a
+/// nested reason is an object with its own `code`). The dashboard renders it
+/// from its message catalogue, key `reason.<code>`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Reason {
+    /// What kind of reason.
+    pub code: String,
 }
 
 /// Why the dispatcher chose a plan (`labflight_core::command::Explanation`).
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Explanation {
-    /// The choice, in a sentence.
+    /// The choice, in a sentence, in English.
     pub summary: String,
     /// The options weighed.
     pub alternatives: Vec<Alternative>,
+    /// The choice as a code and values.
+    pub reason: Option<Reason>,
 }
 
 /// A later call of a drone's round (`labflight_core::command::Stop`).

@@ -6,7 +6,7 @@ import { t, tStatus } from './i18n.js';
 import { h, setText, syncList, fmtTime, fmtNum, clear } from './dom.js';
 import { api, enc } from './api.js';
 import { fillQueueTable } from './panels.js';
-import { riskReason, family, localName } from './phrases.js';
+import { riskReason, family, localName, reasonText } from './phrases.js';
 
 /** A definition list whose rows are set by key and updated in place. */
 function kvList() {
@@ -289,9 +289,9 @@ export function createDetails(root, ctx) {
       kv.set('lab', t('details.lab'), links.lab);
       kv.set('arrival', t('details.arrival'), m.planned_arrival ? fmtTime(m.planned_arrival, 'full') : '—');
       syncList(boxes, m.boxes || [], (b) => b, (b) => linkBtn('box', b), () => {});
-      setText(summary, m.why?.summary || t('details.why_none'));
+      setText(summary, m.why ? reasonText(m.why.reason, m.why.summary) || t('details.why_none') : t('details.why_none'));
       const rows = m.why?.alternatives || [];
-      const sig = JSON.stringify([rows, t('details.option')]);
+      const sig = JSON.stringify([rows, t('details.option')]); // the language is in the signature: a switch redraws the verdicts
       if (alts.dataset.sig !== sig) {
         alts.dataset.sig = sig;
         clear(alts);
@@ -300,7 +300,7 @@ export function createDetails(root, ctx) {
             h('th', { text: t('details.score') }), h('th', { text: t('details.verdict') }))));
           alts.append(h('tbody', {}, ...rows.map((r) => h('tr', {},
             h('td', { text: r.option ?? '' }), h('td', { class: 'num', text: r.score == null ? '—' : fmtNum(r.score, 2) }),
-            h('td', { text: r.verdict ?? '' })))));
+            h('td', { text: reasonText(r.reason, r.verdict) })))));
         }
       }
       // Only a mission with a drone assigned can move to another drone (a queued card is a box).

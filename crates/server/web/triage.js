@@ -5,7 +5,7 @@
 // per browser, a desktop notice and/or a short beep for each new critical alert.
 
 import { t, tStatus } from './i18n.js';
-import { alertSubject } from './phrases.js';
+import { alertSubject, reasonText } from './phrases.js';
 import { h, setText, setAttr, syncList, fmtTime } from './dom.js';
 
 const RANK = { critical: 3, warning: 2, info: 1 };
@@ -151,7 +151,7 @@ function announce(panel, view) {
     const more = fresh.length > 1 ? ` (+${fresh.length - 1})` : '';
     try {
       new Notification(`${t('triage.notice_title')}: ${tStatus('alertkind', a.kind)} · ${a.subject}${more}`,
-        { body: a.message ?? '', tag: 'labflight-critical' });
+        { body: reasonText(a.reason, a.message), tag: 'labflight-critical' });
       bump('data-notices');
     } catch { /* some browsers allow notices only from a service worker */ }
   }
@@ -185,7 +185,7 @@ function updateItem(ctx) {
     li.className = `alert-item sev-${a.severity}${a.acked_by ? ' is-acked' : ''}`;
     setText(li.querySelector('.sev'), tStatus('sev', a.severity));
     setText(li.querySelector('.at'), fmtTime(a.at));
-    setText(li.querySelector('.message'), a.message ?? '');
+    setText(li.querySelector('.message'), reasonText(a.reason, a.message));
     setText(li.querySelector('.acked'), a.acked_by ? t('alerts.acked', { user: a.acked_by, at: fmtTime(a.acked_at) }) : '');
     const btn = li.querySelector('[data-testid="alert-ack"]');
     setText(btn, t('alerts.ack'));
@@ -268,7 +268,7 @@ export function renderTriage(root, view, ctx) {
     setText(li.querySelector('.at'), fmtTime(g.items[0].at));
     const latest = li.querySelector('.ag-latest');
     latest.hidden = open;
-    setText(latest, g.items[0].message ?? '');
+    setText(latest, reasonText(g.items[0].reason, g.items[0].message));
     const toggle = li.querySelector('.ag-toggle');
     toggle.hidden = single;
     setText(toggle, open ? t('triage.collapse') : t('triage.expand', { n: g.items.length }));

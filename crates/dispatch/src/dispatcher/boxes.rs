@@ -6,6 +6,7 @@ use super::vans::van_calling;
 use crate::ctx::Ctx;
 use crate::ctx::takes_more_at;
 use crate::state::{BoxStatus, Carrier, MissionStatus, SpecimenBox, TubeState, TubeStatus};
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity, StationNotice};
 use labflight_core::{BoxId, Command, MissionId, StationId, TestFamily, Tube};
 use std::collections::BTreeSet;
@@ -52,7 +53,7 @@ pub(super) fn box_sealed(
                 AlertKind::StabilityExceeded,
                 Severity::Critical,
                 t.barcode.as_str(),
-                "sealed after its stability limit",
+                Reason::SealedAfterStability,
             );
             ctx.out.push(Command::NotifyStation {
                 station: station.clone(),

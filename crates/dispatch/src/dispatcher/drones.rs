@@ -7,6 +7,7 @@ use super::homing::after_flight;
 use super::recovery::{abort_mission, ask_lab_to_take_in, nearest_pad};
 use crate::ctx::Ctx;
 use crate::state::{BoxStatus, Carrier, DroneStatus, MissionStatus, SetDown};
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity};
 use labflight_core::event::DroneEventKind;
 use labflight_core::{BoxId, Command, DroneId, MissionId};
@@ -80,7 +81,9 @@ fn apply_drone_event_kind(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventK
                 AlertKind::DroneFault,
                 Severity::Critical,
                 drone.as_str(),
-                format!("fault: {reason}"),
+                Reason::DroneFault {
+                    detail: reason.to_string(),
+                },
             );
             if let Some(m) = mission {
                 abort_mission(ctx, &m, &format!("drone fault: {reason}"));
@@ -93,7 +96,7 @@ fn apply_drone_event_kind(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventK
                     AlertKind::DroneLost,
                     Severity::Warning,
                     drone.as_str(),
-                    "link lost",
+                    Reason::LinkLost,
                 );
             }
             false
@@ -135,10 +138,11 @@ fn payload_loaded(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) -> bool {
         // At its centre, or on the pad a drone set it down on: custody follows the box.
         BoxStatus::Waiting | BoxStatus::Assigned { .. } | BoxStatus::Stranded { .. } => {}
         other => {
-            let msg = format!(
-                "{drone} reports loading {box_id}, which is {}: custody not changed, check the box",
-                other.name()
-            );
+            let msg = Reason::LoadingConflict {
+                drone: drone.clone(),
+                box_id: box_id.clone(),
+                status: other.name().to_owned(),
+            };
             ctx.alert(
                 AlertKind::CustodyConflict,
                 Severity::Critical,
@@ -167,7 +171,12 @@ fn payload_loaded(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) -> bool {
         ctx.forecast_planned(std::slice::from_ref(box_id), &lab, None, arrival);
         ctx.book_inbound_for(std::slice::from_ref(box_id), &lab);
         load_on(ctx, box_id, &m);
-        let msg = format!("{box_id} loaded on {drone}, which flies {m}: it goes to {lab}");
+        let msg = Reason::LoadedOnOtherMission {
+            box_id: box_id.clone(),
+            drone: drone.clone(),
+            mission: m.clone(),
+            lab: lab.clone(),
+        };
         ctx.alert(
             AlertKind::CustodyConflict,
             Severity::Warning,
@@ -253,15 +262,18 @@ fn resume_aborted_mission(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) ->
         };
     }
     ctx.drones_changed();
-    let reason = format!(
-        "{drone}, declared lost, reappeared with {box_id} on board: {mission} resumed to {}",
-        choice.lab
-    );
+    let said = Reason::LostDroneReappeared {
+        drone: drone.clone(),
+        box_id: box_id.clone(),
+        mission: mission.clone(),
+        lab: choice.lab.clone(),
+    };
+    let reason = ctx.english(&said);
     ctx.alert(
         AlertKind::DroneLost,
         Severity::Warning,
         drone.as_str(),
-        reason.clone(),
+        said,
     );
     ctx.out.push(Command::Redirect {
         mission: mission.clone(),
@@ -296,14 +308,16 @@ fn strand_on(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) {
         b.set_down = pad.clone().map(|pad| SetDown { pad, since: now });
     }
     ask_lab_to_take_in(ctx, std::slice::from_ref(box_id));
-    let msg = format!(
-        "{box_id} loaded on {drone}, which has no mission to carry it: stranded where it lands, for a van"
-    );
+    let said = Reason::LoadedWithoutMission {
+        box_id: box_id.clone(),
+        drone: drone.clone(),
+    };
+    let msg = ctx.english(&said);
     ctx.alert(
         AlertKind::TubeAtRisk,
         Severity::Critical,
         box_id.as_str(),
-        msg.clone(),
+        said,
     );
     if let Some(pad) = pad
         && !flying_back

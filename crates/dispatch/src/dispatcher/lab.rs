@@ -6,6 +6,7 @@
 use super::recovery::reroute_from;
 use crate::ctx::Ctx;
 use crate::state::{BoxStatus, MissionStatus, TubeStatus};
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity, StationNotice};
 use labflight_core::event::LabUpdate;
 use labflight_core::{BoxId, Command, LabId, TubeBarcode};
@@ -84,21 +85,22 @@ fn redraw_untestable(
             t.status = TubeStatus::Rejected;
             t.left_queue_at.get_or_insert(ctx.state.now);
         }
-        let reason = format!(
-            "delivered to {lab}, which does not run {}: redraw for a lab that does (a tube at a lab is not flown on)",
-            family.as_str()
-        );
+        let reason = Reason::UntestableAtLab {
+            lab: lab.clone(),
+            family: *family,
+        };
+        let said = ctx.english(&reason);
         ctx.alert(
             AlertKind::TubeAtRisk,
             Severity::Critical,
             barcode.as_str(),
-            reason.clone(),
+            reason,
         );
         ctx.out.push(Command::NotifyStation {
             station: station.clone(),
             notice: StationNotice::RedrawNeeded {
                 barcode: barcode.clone(),
-                reason,
+                reason: said,
             },
         });
     }
@@ -118,8 +120,10 @@ pub(super) fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> 
             let overloaded = f64::from(*tubes) > per_hour;
             if overloaded && !ls.overload_alerted {
                 ls.overload_alerted = true;
-                let msg =
-                    format!("{tubes} tubes queued, above one hour of capacity ({per_hour:.0}/h)");
+                let msg = Reason::LabQueueOverHour {
+                    tubes: *tubes,
+                    per_hour,
+                };
                 ctx.alert(
                     AlertKind::LabOverloaded,
                     Severity::Warning,
@@ -137,7 +141,10 @@ pub(super) fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> 
                 ctx,
                 lab,
                 None,
-                &format!("analyzer {analyzer} down at {lab}"),
+                Reason::AnalyzerDown {
+                    analyzer: analyzer.to_string(),
+                    lab: lab.clone(),
+                },
             );
             true
         }
@@ -147,7 +154,7 @@ pub(super) fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> 
         }
         LabUpdate::Closed => {
             ls.closed = true;
-            reroute_from(ctx, lab, None, &format!("{lab} closed"));
+            reroute_from(ctx, lab, None, Reason::LabClosed { lab: lab.clone() });
             true
         }
         LabUpdate::Opened => {
@@ -233,7 +240,12 @@ pub(super) fn custody_disputed(
         AlertKind::CustodyConflict,
         Severity::Critical,
         barcode.as_str(),
-        format!("lab {lab} says tube `{barcode}` is {claim}, refused: {actual}"),
+        Reason::LabClaimRefused {
+            lab: lab.clone(),
+            barcode: barcode.to_string(),
+            claim: claim.to_owned(),
+            whereabouts: actual,
+        },
     );
     false
 }

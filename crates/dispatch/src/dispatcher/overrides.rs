@@ -5,6 +5,7 @@
 use super::recovery::{abort_mission, ground_fleet, reroute_from};
 use crate::ctx::Ctx;
 use crate::state::{Carrier, MissionStatus};
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity};
 use labflight_core::event::Override;
 
@@ -14,7 +15,7 @@ pub(super) fn apply_override(ctx: &mut Ctx<'_>, by: &str, action: &Override) -> 
         Override::GroundFleet => {
             if !ctx.state.grounded_by_coordinator {
                 ctx.state.grounded_by_coordinator = true;
-                ground_fleet(ctx, &format!("grounded by {by}"));
+                ground_fleet(ctx, Reason::GroundedBy { by: by.to_owned() });
             }
         }
         Override::ReleaseFleet => {
@@ -23,7 +24,7 @@ pub(super) fn apply_override(ctx: &mut Ctx<'_>, by: &str, action: &Override) -> 
                 AlertKind::FleetGrounded,
                 Severity::Info,
                 "fleet",
-                format!("fleet released by {by}"),
+                Reason::FleetReleasedBy { by: by.to_owned() },
             );
         }
         Override::PauseDrone { drone } => {
@@ -49,7 +50,15 @@ pub(super) fn apply_override(ctx: &mut Ctx<'_>, by: &str, action: &Override) -> 
         }
         Override::LabUnavailable { lab } => {
             ctx.lab_mut(lab).unavailable = true;
-            reroute_from(ctx, lab, None, &format!("{lab} marked unavailable by {by}"));
+            reroute_from(
+                ctx,
+                lab,
+                None,
+                Reason::LabMarkedUnavailableBy {
+                    lab: lab.clone(),
+                    by: by.to_owned(),
+                },
+            );
         }
         Override::LabAvailable { lab } => {
             ctx.lab_mut(lab).unavailable = false;
@@ -65,7 +74,11 @@ pub(super) fn apply_override(ctx: &mut Ctx<'_>, by: &str, action: &Override) -> 
                 ctx,
                 from,
                 Some(to),
-                &format!("{from}'s pending boxes diverted to {to} by {by}"),
+                Reason::DivertedBy {
+                    from: from.clone(),
+                    to: to.clone(),
+                    by: by.to_owned(),
+                },
             );
         }
         Override::ForcePickup { station } => {
@@ -84,12 +97,7 @@ pub(super) fn apply_override(ctx: &mut Ctx<'_>, by: &str, action: &Override) -> 
             abort_mission(ctx, mission, &format!("reassigned to {drone} by {by}"));
             ctx.drones_changed();
             // The boxes are waiting again; plan them with only the chosen drone.
-            crate::policy::base::assign_station_to(
-                ctx,
-                &station,
-                drone,
-                &format!("reassigned by {by}"),
-            );
+            crate::policy::base::assign_station_to(ctx, &station, drone, by);
         }
     }
     true

@@ -7,6 +7,7 @@ use crate::ctx::Ctx;
 use crate::planner::plan_leg;
 use crate::state::{BoxStatus, Carrier, DroneStatus, MissionStatus, SetDown, SpecimenBox};
 use crate::world::World;
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Recovery, Severity};
 use labflight_core::{BoxId, Command, LabId, MissionId};
 
@@ -79,12 +80,16 @@ pub(super) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
 
 /// Grounds the fleet: missions not yet loaded are aborted (boxes wait for a van
 /// or the release); drones carrying boxes land at the nearest pad.
-pub(super) fn ground_fleet(ctx: &mut Ctx<'_>, why: &str) {
+pub(super) fn ground_fleet(ctx: &mut Ctx<'_>, cause: Reason) {
+    let why = ctx.english(&cause);
+    let why = why.as_str();
     ctx.alert(
         AlertKind::FleetGrounded,
         Severity::Critical,
         "fleet",
-        format!("fleet grounded: {why}"),
+        Reason::FleetGrounded {
+            why: Box::new(cause),
+        },
     );
     let active: Vec<MissionId> = ctx
         .state
@@ -109,12 +114,14 @@ pub(super) fn ground_fleet(ctx: &mut Ctx<'_>, why: &str) {
 /// Missions bound for `lab` that it can no longer serve: flying ones are
 /// redirected to the best other lab (`only` that one, when a coordinator chose
 /// it); ones not yet loaded are re-planned.
-pub(super) fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, only: Option<&LabId>, reason: &str) {
+pub(super) fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, only: Option<&LabId>, cause: Reason) {
+    let reason = ctx.english(&cause);
+    let reason = reason.as_str();
     ctx.alert(
         AlertKind::LabUnavailable,
         Severity::Warning,
         lab.as_str(),
-        reason.to_owned(),
+        cause,
     );
     let affected: Vec<MissionId> = ctx
         .state
@@ -260,7 +267,7 @@ pub(super) fn ask_lab_to_take_in(ctx: &mut Ctx<'_>, boxes: &[BoxId]) {
                 AlertKind::TubeAtRisk,
                 Severity::Warning,
                 box_id.as_str(),
-                format!("set down on {lab}'s pad by a drone in trouble: for {lab} to take in"),
+                Reason::SetDownForLab { lab: lab.clone() },
             );
         }
     }

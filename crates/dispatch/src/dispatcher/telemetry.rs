@@ -6,6 +6,7 @@
 use super::recovery::ground_fleet;
 use crate::ctx::Ctx;
 use crate::state::{DroneStatus, Weather};
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity};
 use labflight_core::{BoxId, DroneId, LatLon, TempBand, Tube};
 
@@ -27,7 +28,9 @@ pub(super) fn drone_telemetry(
     d.last_seen = now;
     let restored = std::mem::replace(&mut d.link_lost, false);
     if !was_low && d.battery_pct < low && matches!(d.status, DroneStatus::OnMission { .. }) {
-        let msg = format!("battery {:.0} % in flight", d.battery_pct);
+        let msg = Reason::LowBattery {
+            battery_pct: d.battery_pct,
+        };
         ctx.alert(
             AlertKind::LowBattery,
             Severity::Warning,
@@ -47,10 +50,11 @@ pub(super) fn box_telemetry(ctx: &mut Ctx<'_>, box_id: &BoxId, temp_c: f64) -> b
     let band = strictest_band(&b.tubes, ctx.world.box_spec.band);
     if !band.contains(temp_c) && !b.excursion_alerted {
         b.excursion_alerted = true;
-        let msg = format!(
-            "box at {temp_c:.1} °C, outside {:.0}–{:.0} °C",
-            band.min_c, band.max_c
-        );
+        let msg = Reason::TemperatureOutOfBand {
+            temp_c,
+            min_c: band.min_c,
+            max_c: band.max_c,
+        };
         ctx.alert(
             AlertKind::TemperatureExcursion,
             Severity::Warning,
@@ -89,15 +93,19 @@ pub(super) fn weather(ctx: &mut Ctx<'_>, weather: Weather) -> bool {
     if too_rough != ctx.state.grounded_by_weather {
         ctx.state.grounded_by_weather = too_rough;
         if too_rough {
-            let msg =
-                format!("wind {speed:.1} m/s, rain {rain_mm_h:.1} mm/h: above the drone's limits");
-            ground_fleet(ctx, &msg);
+            ground_fleet(
+                ctx,
+                Reason::WeatherTooRough {
+                    wind_mps: speed,
+                    rain_mm_h,
+                },
+            );
         } else {
             ctx.alert(
                 AlertKind::FleetGrounded,
                 Severity::Info,
                 "fleet",
-                "weather within limits: fleet released",
+                Reason::FleetReleasedWeather,
             );
         }
     }

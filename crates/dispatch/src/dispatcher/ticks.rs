@@ -7,6 +7,7 @@ use super::vans::seal_for_vans;
 use crate::ctx::Ctx;
 use crate::state::{DroneStatus, MissionStatus};
 use labflight_core::Command;
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity, StationNotice};
 
 /// Periodic checks: drones silent past the link timeout are reported lost; at the
@@ -32,10 +33,11 @@ pub(super) fn tick(ctx: &mut Ctx<'_>) {
         }
     }
     for (drone, mission, pos) in lost {
-        let msg = format!(
-            "no telemetry for over {} min; last seen at {:.5}, {:.5}",
-            ctx.world.params.link_timeout_minutes, pos.lat, pos.lon
-        );
+        let msg = Reason::NoTelemetry {
+            minutes: ctx.world.params.link_timeout_minutes,
+            lat: pos.lat,
+            lon: pos.lon,
+        };
         ctx.alert(
             AlertKind::DroneLost,
             Severity::Critical,

@@ -4,7 +4,7 @@
 use super::routes::*;
 use crate::state::{Drone, State};
 use crate::world::World;
-use labflight_core::{Instant, LatLon};
+use labflight_core::{Instant, LatLon, Reason};
 
 /// Energy a drone may still spend before touching its reserve.
 pub fn spendable_wh(world: &World, drone: &Drone) -> f64 {
@@ -43,28 +43,27 @@ pub fn evaluate_drone(
     station_pos: LatLon,
     payload_kg: f64,
     to_lab: &PlannedLeg,
-) -> Result<DroneOption, String> {
+) -> Result<DroneOption, Reason> {
     if payload_kg > world.drone_spec.max_payload_kg + 1e-9 {
-        return Err(format!(
-            "payload {payload_kg:.2} kg over the {:.2} kg limit",
-            world.drone_spec.max_payload_kg
-        ));
+        return Err(Reason::PayloadOverLimit {
+            payload_kg,
+            limit_kg: world.drone_spec.max_payload_kg,
+        });
     }
     let Some(to_station) = plan_leg(world, state, cache, drone.position, station_pos, 0.0) else {
-        return Err("no route to the centre".into());
+        return Err(Reason::NoRouteToCentre);
     };
     if !to_station.estimate.feasible || !to_lab.estimate.feasible {
-        return Err("wind stronger than the drone can make headway against".into());
+        return Err(Reason::WindTooStrong);
     }
     let energy_wh = to_station.estimate.energy_wh + to_lab.estimate.energy_wh;
     let spendable = spendable_wh(world, drone);
     if energy_wh > spendable {
         // Whole watt-hours, formatted as integers: this runs for every drone weighed.
-        return Err(format!(
-            "battery: needs {} Wh, has {} Wh above reserve",
-            energy_wh.round() as i64,
-            spendable.max(0.0).round() as i64
-        ));
+        return Err(Reason::BatteryShort {
+            needs_wh: energy_wh.round() as i64,
+            has_wh: spendable.max(0.0).round() as i64,
+        });
     }
     let pickup_at = state.now + to_station.duration();
     Ok(DroneOption {

@@ -7,7 +7,7 @@ use super::routes::*;
 use crate::state::{SpecimenBox, State};
 use crate::world::World;
 use labflight_core::command::Alternative;
-use labflight_core::{Instant, LabId, LatLon};
+use labflight_core::{Instant, LabId, LatLon, Reason};
 
 /// A lab weighed for a pickup.
 #[derive(Clone, Debug)]
@@ -61,19 +61,20 @@ impl LabTimes {
             let lab = &world.labs[id];
             let Some(leg) = leg else {
                 weighed.push(lab_alt(
+                    world,
                     id,
                     f64::INFINITY,
-                    "no route around the no-fly zones",
+                    Reason::NoRouteAroundNoFly,
                 ));
                 continue;
             };
             let arrive = depart + leg.duration();
             match self.result_at(world, state, lab, &families, arrive) {
-                Err(why) => weighed.push(lab_alt(id, f64::INFINITY, why)),
+                Err(why) => weighed.push(lab_alt(world, id, f64::INFINITY, why)),
                 Ok(result_at) => {
                     let deadline = arrival_deadline(world, stability, result_at, arrive);
                     let score = (result_at - depart).num_seconds() as f64 / 60.0;
-                    weighed.push(lab_alt(id, score, "predicted result later"));
+                    weighed.push(lab_alt(world, id, score, Reason::PredictedResultLater));
                     if best.as_ref().is_none_or(|b| result_at < b.result_at) {
                         best = Some(LabChoice {
                             lab: id.clone(),
@@ -90,26 +91,23 @@ impl LabTimes {
                 .iter_mut()
                 .filter(|a| a.lab.as_ref() == Some(&b.lab))
             {
-                alt.verdict = "chosen".into();
+                alt.judge(Reason::Chosen, world.offset);
             }
         }
         (best, weighed)
     }
 }
 
-pub(super) fn lab_alt(
-    lab: &LabId,
-    score: f64,
-    verdict: impl Into<std::borrow::Cow<'static, str>>,
-) -> Alternative {
-    Alternative {
-        drone: None,
-        lab: Some(lab.clone()),
-        score: if score.is_finite() {
+pub(super) fn lab_alt(world: &World, lab: &LabId, score: f64, verdict: Reason) -> Alternative {
+    Alternative::new(
+        None,
+        Some(lab.clone()),
+        if score.is_finite() {
             (score * 10.0).round() / 10.0
         } else {
             -1.0
         },
-        verdict: verdict.into(),
-    }
+        verdict,
+        world.offset,
+    )
 }

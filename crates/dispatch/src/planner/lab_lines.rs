@@ -7,7 +7,7 @@ use crate::state::{LabState, State};
 use crate::world::World;
 use chrono::Duration;
 use labflight_core::scenario::minutes;
-use labflight_core::{Instant, Lab, TestFamily};
+use labflight_core::{Instant, Lab, Reason, TestFamily};
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,7 +19,7 @@ pub fn predicted_result(
     lab: &Lab,
     families: &BTreeSet<TestFamily>,
     arrive: Instant,
-) -> Result<Instant, String> {
+) -> Result<Instant, Reason> {
     LabTimes::default().result_at(world, state, lab, families, arrive)
 }
 
@@ -29,12 +29,12 @@ pub(super) fn lab_takes_at(
     ls: Option<&LabState>,
     lab: &Lab,
     arrive: Instant,
-) -> Result<(), String> {
+) -> Result<(), Reason> {
     if ls.is_some_and(|l| l.unavailable) {
-        return Err("marked unavailable by a coordinator".into());
+        return Err(Reason::LabMarkedUnavailable);
     }
     if ls.is_some_and(|l| l.closed) || !world.lab_open_at(lab, arrive) {
-        return Err("closed at arrival".into());
+        return Err(Reason::LabClosedAtArrival);
     }
     Ok(())
 }
@@ -51,7 +51,7 @@ pub(super) struct FamilyLine {
 }
 
 impl FamilyLine {
-    fn new(state: &State, lab: &Lab, family: TestFamily) -> Result<FamilyLine, String> {
+    fn new(state: &State, lab: &Lab, family: TestFamily) -> Result<FamilyLine, Reason> {
         let ls = state.labs.get(&lab.id);
         let (per_hour, run_min) = family_up(ls, lab, family)?;
         let inbound = ls
@@ -91,7 +91,7 @@ pub fn family_up(
     ls: Option<&LabState>,
     lab: &Lab,
     family: TestFamily,
-) -> Result<(f64, f64), String> {
+) -> Result<(f64, f64), Reason> {
     let up = || {
         lab.analyzers
             .iter()
@@ -100,9 +100,9 @@ pub fn family_up(
     };
     if up().next().is_none() {
         return Err(if lab.runs(family) {
-            format!("{} analyzers down", family.as_str())
+            Reason::AnalyzersDown { family }
         } else {
-            format!("does not run {}", family.as_str())
+            Reason::DoesNotRun { family }
         });
     }
     let per_hour: f64 = up().map(|a| a.tubes_per_hour).sum();
@@ -162,7 +162,7 @@ pub fn booked_result(
 #[derive(Debug, Default)]
 pub struct LabTimes {
     /// By the lab's address in the (immutable) world and the family.
-    by_lab_family: FxHashMap<(usize, TestFamily), Result<FamilyLine, String>>,
+    by_lab_family: FxHashMap<(usize, TestFamily), Result<FamilyLine, Reason>>,
 }
 
 impl crate::state::RememberedOfLabs for LabTimes {
@@ -182,7 +182,7 @@ impl LabTimes {
         lab: &Lab,
         families: impl IntoIterator<Item = &'f TestFamily>,
         arrive: Instant,
-    ) -> Result<Instant, String> {
+    ) -> Result<Instant, Reason> {
         lab_takes_at(world, state.labs.get(&lab.id), lab, arrive)?;
         let arrive_ns = nanos(arrive);
         let mut latest_ns = arrive_ns;

@@ -8,6 +8,7 @@ use crate::ctx::Ctx;
 use crate::planner::evaluate_drone;
 use crate::state::{BoxStatus, SpecimenBox, State};
 use crate::world::World;
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::pad::PadSite;
 use labflight_core::scenario::minutes;
@@ -36,12 +37,7 @@ pub trait Policy: std::fmt::Debug + Send {
 
 /// Plans the boxes waiting at `station` with one given drone (a coordinator's
 /// reassignment). Alerts when that drone cannot do it.
-pub(crate) fn assign_station_to(
-    ctx: &mut Ctx<'_>,
-    station: &StationId,
-    drone: &DroneId,
-    why: &str,
-) {
+pub(crate) fn assign_station_to(ctx: &mut Ctx<'_>, station: &StationId, drone: &DroneId, by: &str) {
     let Some(pos) = ctx.world.stations.get(station).map(|s| s.position) else {
         return;
     };
@@ -56,7 +52,9 @@ pub(crate) fn assign_station_to(
             AlertKind::NoFeasibleDrone,
             Severity::Warning,
             drone.as_str(),
-            format!("cannot reassign to {drone}: not available"),
+            Reason::CannotReassignUnavailable {
+                drone: drone.clone(),
+            },
         );
         return;
     }
@@ -69,17 +67,19 @@ pub(crate) fn assign_station_to(
     let d = ctx.state.drones[drone].clone();
     match evaluate_drone(ctx.world, ctx.state, ctx.cache, &d, pos, payload, &lab.leg) {
         Ok(option) => {
-            let mut alternatives = vec![Alternative {
-                drone: Some(drone.clone()),
-                lab: None,
-                score: (option.pickup_at - now).num_seconds() as f64 / 60.0,
-                verdict: "chosen".into(),
-            }];
+            let mut alternatives = vec![Alternative::new(
+                Some(drone.clone()),
+                None,
+                (option.pickup_at - now).num_seconds() as f64 / 60.0,
+                Reason::Chosen,
+                ctx.world.offset,
+            )];
             alternatives.extend(alts);
-            let why = Explanation {
-                summary: why.to_owned(),
+            let why = Explanation::new(
+                Reason::ReassignedBy { by: by.to_owned() },
                 alternatives,
-            };
+                ctx.world.offset,
+            );
             ctx.assign_drone(
                 drone,
                 station,
@@ -95,7 +95,10 @@ pub(crate) fn assign_station_to(
             AlertKind::NoFeasibleDrone,
             Severity::Warning,
             drone.as_str(),
-            format!("cannot reassign to {drone}: {reason}"),
+            Reason::CannotReassign {
+                drone: drone.clone(),
+                why: Box::new(reason),
+            },
         ),
     }
 }
@@ -143,8 +146,6 @@ pub(crate) fn alert_untestable(ctx: &mut Ctx<'_>, waiting: &[BoxId]) {
         if b.at_risk_alerted || ctx.world.some_lab_runs(&b.families) {
             continue;
         }
-        let needs: Vec<&str> = b.families.iter().map(|f| f.as_str()).collect();
-        let message = format!("no lab runs every test it needs ({})", needs.join(", "));
         if let Some(b) = ctx.state.boxes.get_mut(id) {
             b.at_risk_alerted = true;
         }
@@ -156,7 +157,7 @@ pub(crate) fn alert_untestable(ctx: &mut Ctx<'_>, waiting: &[BoxId]) {
             AlertKind::TubeAtRisk,
             Severity::Critical,
             id.as_str(),
-            message,
+            labflight_core::reason::Reason::NoLabRunsEveryTest,
         );
     }
 }
@@ -215,7 +216,7 @@ pub(crate) fn recover_stranded(ctx: &mut Ctx<'_>, stranded: &[BoxId]) {
                             AlertKind::TubeAtRisk,
                             Severity::Critical,
                             box_id.as_str(),
-                            "stranded at a pad and no van can take it to a lab: send staff",
+                            Reason::StrandedNoVan,
                         );
                     }
                 }

@@ -14,6 +14,7 @@ use super::base::Policy;
 use crate::ctx::Ctx;
 use crate::ctx::vans::CourierRun;
 use crate::world::World;
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity};
 use labflight_core::forecast::Risk;
 use labflight_core::scenario::minutes;
@@ -182,7 +183,7 @@ impl CourierRounds {
     /// runs every test their tubes need.
     fn alert_the_uncollectable(&self, ctx: &mut Ctx<'_>) {
         let now = ctx.state.now;
-        let mut uncollectable: Vec<(BoxId, String)> = Vec::new();
+        let mut uncollectable: Vec<(BoxId, Reason)> = Vec::new();
         for b in ctx.state.boxes.values() {
             if b.status != crate::state::BoxStatus::Waiting || b.at_risk_alerted {
                 continue;
@@ -207,22 +208,23 @@ impl CourierRounds {
                 _ => {}
             }
             let why = match (capable, later.first()) {
-                (Some((at, _)), _) => format!(
-                    "the next courier round that can take it calls at {} at {}, after its deadline {}",
-                    b.station,
-                    ctx.world.clock(*at),
-                    ctx.world.clock(deadline)
-                ),
-                (None, None) => {
-                    format!("no courier round calls at {} any more today", b.station)
-                }
+                (Some((at, _)), _) => Reason::CourierRoundTooLate {
+                    station: b.station.clone(),
+                    call_at: *at,
+                    due_at: deadline,
+                },
+                (None, None) => Reason::NoCourierRoundLeft {
+                    station: b.station.clone(),
+                },
                 (None, Some(lab)) => {
-                    let lacks = ctx.world.labs.get(*lab).and_then(|l| l.lacks(&b.families));
-                    format!(
-                        "the courier rounds from {} go to {lab}, which does not run {}",
-                        b.station,
-                        lacks.map_or("its tests", |f| f.as_str())
-                    )
+                    match ctx.world.labs.get(*lab).and_then(|l| l.lacks(&b.families)) {
+                        Some(family) => Reason::CourierRoundLabLacks {
+                            station: b.station.clone(),
+                            lab: (*lab).clone(),
+                            family,
+                        },
+                        None => Reason::NoLabRunsEveryTest,
+                    }
                 }
             };
             uncollectable.push((b.id.clone(), why));

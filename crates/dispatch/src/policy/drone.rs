@@ -31,6 +31,7 @@ use super::base::{Policy, recover_stranded, stranded_boxes};
 use super::weighing::{CANDIDATES, SoonReady, Weighing, mark_chosen, soon_ready_drones, weigh};
 use crate::ctx::Ctx;
 use crate::planner::{DroneOption, evaluate_drone};
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::scenario::minutes;
 use labflight_core::{DroneId, Instant, StationId};
@@ -192,9 +193,9 @@ fn find_drone(
         // this load; a nearer one they can fly to beats a van.
         for alt in p.lab_alternatives.iter_mut() {
             if alt.lab.as_ref() == Some(&choice.lab) {
-                alt.verdict = "chosen".into();
+                alt.judge(Reason::Chosen, ctx.world.offset);
             } else if alt.lab.as_ref() == Some(&p.lab.lab) {
-                alt.verdict = "earliest result, but no drone can fly there with this load".into();
+                alt.judge(Reason::EarliestButNoDrone, ctx.world.offset);
             }
         }
         p.deadline = choice.deadline;
@@ -226,7 +227,7 @@ fn no_drone_can_fly(
     }
     pass.beyond_where_drones_stand.push(p.clone());
     // Boxes beyond any drone's reach went by van before the loop.
-    let reasons: Vec<_> = weighed.iter().map(|a| a.verdict.clone()).collect();
+    let verdicts: Vec<_> = weighed.iter().filter_map(|a| a.reason.clone()).collect();
     let first = ctx
         .state
         .boxes
@@ -237,10 +238,7 @@ fn no_drone_can_fly(
             AlertKind::NoFeasibleDrone,
             Severity::Warning,
             p.station.as_str(),
-            format!(
-                "no nearby drone can fly this pickup: {}",
-                reasons.join("; ")
-            ),
+            Reason::NoNearbyDrone { verdicts },
         );
     }
     warn_if_late(ctx, &p, None);
@@ -276,31 +274,32 @@ fn fly(
     (drone, mut option): (DroneId, DroneOption),
     mut weighed: Vec<Alternative>,
 ) {
-    mark_chosen(&mut weighed, &drone);
+    mark_chosen(ctx.world, &mut weighed, &drone);
     let arrive = option.pickup_at + p.lab.leg.duration();
     warn_if_late(ctx, &p, Some(arrive));
-    let mut summary = format!(
-        "{} box(es), {:.2} kg, due at the lab by {}: {drone} picks up first, {} gives the earliest result",
-        p.boxes.len(),
-        p.payload_kg,
-        ctx.world.clock(p.deadline),
-        p.lab.lab
-    );
+    let mut reason = Reason::DronePickup {
+        boxes: p.boxes.len(),
+        payload_kg: p.payload_kg,
+        due_at: p.deadline,
+        drone: drone.clone(),
+        lab: p.lab.lab.clone(),
+    };
     pass.taken.insert(p.station.clone());
     let mut later_stops = Vec::new();
     let mut payload_kg = p.payload_kg;
     if let Some(round) = extend_into_round(ctx, &drone, &option, &p, all, by_station, &pass.taken) {
-        let calls: Vec<_> = round
-            .stops
-            .iter()
-            .map(|s| s.stop.station.as_str())
-            .collect();
-        let more: usize = round.stops.iter().map(|s| s.stop.boxes.len()).sum();
-        summary.push_str(&format!(
-            "; calls at {} on the way for {more} more box(es), arriving {} min later",
-            calls.join(", "),
-            round.added_minutes
-        ));
+        let calls: Vec<_> = round.stops.iter().map(|s| s.stop.station.clone()).collect();
+        let more_boxes: usize = round.stops.iter().map(|s| s.stop.boxes.len()).sum();
+        reason = Reason::DroneRound {
+            boxes: p.boxes.len(),
+            payload_kg: p.payload_kg,
+            due_at: p.deadline,
+            drone: drone.clone(),
+            lab: p.lab.lab.clone(),
+            calls,
+            more_boxes,
+            added_minutes: round.added_minutes,
+        };
         pass.taken
             .extend(round.stops.iter().map(|s| s.stop.station.clone()));
         payload_kg = round.payload_kg;
@@ -309,10 +308,7 @@ fn fly(
         later_stops = round.stops;
     }
     weighed.extend(p.lab_alternatives.iter().cloned());
-    let why = Explanation {
-        summary,
-        alternatives: weighed,
-    };
+    let why = Explanation::new(reason, weighed, ctx.world.offset);
     ctx.assign_drone(
         &drone,
         &p.station,

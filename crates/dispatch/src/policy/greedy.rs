@@ -7,6 +7,7 @@ use super::base::{Policy, recover_stranded, stranded_boxes};
 use crate::ctx::Ctx;
 use crate::planner::evaluate_drone;
 use crate::state::BoxStatus;
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 
 #[derive(Debug)]
@@ -54,7 +55,7 @@ impl Policy for Greedy {
                     .0;
             }
             let Some(lab) = lab else {
-                warn_once(ctx, &box_id, "no open lab runs every test in this box");
+                warn_once(ctx, &box_id, Reason::NoLabRunsEveryTest);
                 continue;
             };
             let candidates = ctx.nearest_available(station.position, 4);
@@ -73,15 +74,17 @@ impl Policy for Greedy {
                     b.payload_kg,
                     &lab.leg,
                 ) {
-                    let why = Explanation {
-                        summary: format!("first come, first served: nearest free drone {id}"),
-                        alternatives: vec![Alternative {
-                            drone: Some(id.clone()),
-                            lab: Some(lab.lab.clone()),
-                            score: 0.0,
-                            verdict: "chosen".into(),
-                        }],
-                    };
+                    let why = Explanation::new(
+                        Reason::FirstComeFirstServed { drone: id.clone() },
+                        vec![Alternative::new(
+                            Some(id.clone()),
+                            Some(lab.lab.clone()),
+                            0.0,
+                            Reason::Chosen,
+                            ctx.world.offset,
+                        )],
+                        ctx.world.offset,
+                    );
                     let station_id = b.station.clone();
                     ctx.assign_drone(
                         &id,
@@ -98,17 +101,13 @@ impl Policy for Greedy {
                 }
             }
             if !assigned {
-                warn_once(
-                    ctx,
-                    &box_id,
-                    "no free drone nearby has the range for this box",
-                );
+                warn_once(ctx, &box_id, Reason::NoDroneInRange);
             }
         }
     }
 }
 
-fn warn_once(ctx: &mut Ctx<'_>, box_id: &labflight_core::BoxId, why: &str) {
+fn warn_once(ctx: &mut Ctx<'_>, box_id: &labflight_core::BoxId, why: Reason) {
     if let Some(b) = ctx.state.boxes.get_mut(box_id)
         && !std::mem::replace(&mut b.at_risk_alerted, true)
     {

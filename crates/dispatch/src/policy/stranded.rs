@@ -9,6 +9,7 @@ use super::weighing::{
 };
 use crate::ctx::Ctx;
 use crate::state::BoxStatus;
+use labflight_core::Reason;
 use labflight_core::command::Explanation;
 use labflight_core::pad::PadSite;
 use labflight_core::scenario::minutes;
@@ -113,27 +114,26 @@ fn fly_on_now(
     if van_delivers.is_some_and(|v| v <= arrive) {
         return false;
     }
-    mark_chosen(&mut weighed, &drone);
+    mark_chosen(ctx.world, &mut weighed, &drone);
     weighed.extend(labs_weighed);
-    let van_words = van_delivers.map_or("no van can take it".to_owned(), |v| {
-        format!("the first van would deliver by {}", ctx.world.clock(v))
+    let van = van_delivers.map_or(Reason::NoVan, |deliver_at| Reason::FirstVanBy {
+        deliver_at,
     });
-    let lies_on = pickup_pad
-        .as_ref()
-        .map_or_else(|| format!("{station}'s pad"), PadId::to_string);
-    let why = Explanation {
-        summary: format!(
-            "{} stranded on {lies_on}: {drone} flies on to {}, there by {}; {van_words}",
-            boxes
-                .iter()
-                .map(BoxId::as_str)
-                .collect::<Vec<_>>()
-                .join(", "),
-            lab.lab,
-            ctx.world.clock(arrive),
-        ),
-        alternatives: weighed,
+    let place = pickup_pad.as_ref().map_or_else(
+        || Reason::StationPad {
+            station: station.clone(),
+        },
+        |pad| Reason::Pad { pad: pad.clone() },
+    );
+    let reason = Reason::StrandedFlownOn {
+        boxes: boxes.to_vec(),
+        place: Box::new(place),
+        drone: drone.clone(),
+        lab: lab.lab.clone(),
+        arrive_at: arrive,
+        van: Box::new(van),
     };
+    let why = Explanation::new(reason, weighed, ctx.world.offset);
     ctx.assign_drone_at(
         &drone,
         (station, pickup_pad.as_ref()),

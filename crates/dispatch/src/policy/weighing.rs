@@ -9,18 +9,18 @@ use crate::state::{Drone, DroneStatus, State};
 use crate::world::World;
 use labflight_core::command::Alternative;
 use labflight_core::scenario::minutes;
-use labflight_core::{DroneId, Instant, LabId, LatLon};
+use labflight_core::{DroneId, Instant, LabId, LatLon, Reason};
 
 /// How many nearby idle drones are weighed per pickup.
 pub(super) const CANDIDATES: usize = 8;
 
 /// Marks the drone's verdict among those `weigh` gave as the one chosen.
-pub(super) fn mark_chosen(weighed: &mut [Alternative], drone: &DroneId) {
+pub(super) fn mark_chosen(world: &World, weighed: &mut [Alternative], drone: &DroneId) {
     for alt in weighed
         .iter_mut()
         .filter(|a| a.drone.as_ref() == Some(drone))
     {
-        alt.verdict = "chosen".into();
+        alt.judge(Reason::Chosen, world.offset);
     }
 }
 
@@ -47,12 +47,13 @@ pub(super) fn weigh(
         ) {
             Ok(option) => {
                 let score = (option.pickup_at - ctx.state.now).num_seconds() as f64 / 60.0;
-                weighed.push(Alternative {
-                    drone: Some(id.clone()),
-                    lab: None,
-                    score: (score * 10.0).round() / 10.0,
-                    verdict: "later pickup".into(),
-                });
+                weighed.push(Alternative::new(
+                    Some(id.clone()),
+                    None,
+                    (score * 10.0).round() / 10.0,
+                    Reason::LaterPickup,
+                    ctx.world.offset,
+                ));
                 if best
                     .as_ref()
                     .is_none_or(|(_, b)| option.pickup_at < b.pickup_at)
@@ -60,12 +61,13 @@ pub(super) fn weigh(
                     best = Some((id.clone(), option));
                 }
             }
-            Err(why) => weighed.push(Alternative {
-                drone: Some(id.clone()),
-                lab: None,
-                score: -1.0,
-                verdict: why.into(),
-            }),
+            Err(why) => weighed.push(Alternative::new(
+                Some(id.clone()),
+                None,
+                -1.0,
+                why,
+                ctx.world.offset,
+            )),
         }
     }
     (best, weighed)

@@ -19,8 +19,12 @@ pub struct AlertView {
     pub severity: String,
     /// What it is about (a drone, box, tube, lab, …).
     pub subject: String,
-    /// What happened, in words.
+    /// What happened, in English.
     pub message: String,
+    /// What happened as a code and values, for the dashboard to say in the
+    /// reader's language (none for an alert recorded before reasons were coded).
+    #[schema(value_type = Option<crate::shapes::Reason>)]
+    pub reason: Option<labflight_core::Reason>,
     /// Who acknowledged it.
     pub acked_by: Option<String>,
     /// When it was acknowledged, local.
@@ -82,6 +86,7 @@ pub fn alert_row(
         severity: name(serde_json::to_value(alert.severity)),
         subject: alert.subject.clone(),
         message: alert.message.clone(),
+        reason: alert.reason.clone(),
         acked_by,
         acked_at,
     }

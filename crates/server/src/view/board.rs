@@ -73,10 +73,14 @@ pub struct MissionCard {
 /// Why the dispatcher made a choice.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Why {
-    /// The choice, in a sentence.
+    /// The choice, in a sentence, in English.
     pub summary: String,
     /// The options it weighed.
     pub alternatives: Vec<WhyOption>,
+    /// The choice as a code and values, for the dashboard to say in the
+    /// reader's language (none for a plan recorded before reasons were coded).
+    #[schema(value_type = Option<crate::shapes::Reason>)]
+    pub reason: Option<labflight_core::Reason>,
 }
 
 /// One option the dispatcher weighed.
@@ -86,8 +90,11 @@ pub struct WhyOption {
     pub option: String,
     /// Its score, when it had one.
     pub score: Option<f64>,
-    /// Why it was taken or not.
+    /// Why it was taken or not, in English.
     pub verdict: String,
+    /// The verdict as a code and values.
+    #[schema(value_type = Option<crate::shapes::Reason>)]
+    pub reason: Option<labflight_core::Reason>,
 }
 
 pub(super) fn box_view(
@@ -205,6 +212,7 @@ pub(super) fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCa
                 },
                 why: m.plan.as_ref().map(|p| Why {
                     summary: p.why.summary.clone(),
+                    reason: p.why.reason.as_deref().cloned(),
                     alternatives: p
                         .why
                         .alternatives
@@ -223,6 +231,7 @@ pub(super) fn mission_board(state: &State, offset: FixedOffset) -> Vec<MissionCa
                                 .is_finite()
                                 .then_some((a.score * 10.0).round() / 10.0),
                             verdict: a.verdict.to_string(),
+                            reason: a.reason.clone(),
                         })
                         .collect(),
                 }),

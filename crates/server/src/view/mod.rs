@@ -419,6 +419,7 @@ mod tests {
                 why: Explanation {
                     summary: String::new(),
                     alternatives: Vec::new(),
+                    reason: None,
                 },
             };
             Mission {

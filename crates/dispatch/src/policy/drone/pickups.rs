@@ -6,6 +6,7 @@ use crate::ctx::Ctx;
 use crate::planner::{LabChoice, earliest_stability};
 use crate::policy::base::{alert_untestable, load_boxes};
 use crate::policy::weighing::approach_from_nearest;
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Alternative, Severity};
 use labflight_core::forecast::Risk;
 use labflight_core::scenario::minutes;
@@ -125,21 +126,20 @@ pub(super) fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
             for b in &boxes {
                 let sb = ctx.state.boxes.get_mut(b).expect("waiting box exists");
                 if !std::mem::replace(&mut sb.at_risk_alerted, true) {
-                    let why: Vec<_> = lab_alternatives
+                    let labs: Vec<_> = lab_alternatives
                         .iter()
-                        .map(|a| {
-                            format!(
-                                "{}: {}",
-                                a.lab.as_ref().map_or("", |l| l.as_str()),
-                                a.verdict
-                            )
+                        .filter_map(|a| {
+                            Some(Reason::LabVerdict {
+                                lab: a.lab.clone()?,
+                                why: Box::new(a.reason.clone()?),
+                            })
                         })
                         .collect();
                     ctx.alert(
                         AlertKind::TubeAtRisk,
                         Severity::Critical,
                         b.as_str(),
-                        format!("no lab can take this box now ({})", why.join("; ")),
+                        Reason::NoLabTakesBox { labs },
                     );
                 }
             }
@@ -208,16 +208,12 @@ pub(super) fn warn_if_late(ctx: &mut Ctx<'_>, p: &Pickup, arrive: Option<Instant
         let sb = ctx.state.boxes.get_mut(b).expect("pickup boxes exist");
         if !std::mem::replace(&mut sb.at_risk_alerted, true) {
             let msg = match arrive {
-                Some(a) => format!(
-                    "predicted at {} at {}, due by {}",
-                    p.lab.lab,
-                    ctx.world.clock(a),
-                    ctx.world.clock(p.deadline)
-                ),
-                None => format!(
-                    "no drone free; due at a lab by {}",
-                    ctx.world.clock(p.deadline)
-                ),
+                Some(arrive_at) => Reason::PredictedLate {
+                    lab: p.lab.lab.clone(),
+                    arrive_at,
+                    due_at: p.deadline,
+                },
+                None => Reason::NoDroneFree { due_at: p.deadline },
             };
             ctx.alert(AlertKind::TubeAtRisk, Severity::Warning, b.as_str(), msg);
         }

@@ -6,6 +6,7 @@ use super::pickups::Pickup;
 use super::reach::{flyable_at_best, leg_to_lab};
 use crate::ctx::Ctx;
 use crate::planner::earliest_stability;
+use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity};
 use labflight_core::forecast::Risk;
 use labflight_core::{BoxId, StationId};
@@ -120,15 +121,12 @@ pub(super) fn vans_for_beyond_reach(ctx: &mut Ctx<'_>, p: &mut Pickup) -> bool {
             news |= !std::mem::replace(&mut sb.at_risk_alerted, true);
         }
         if news {
-            let names: Vec<_> = beyond.iter().map(|b| b.as_str()).collect();
+            let boxes = beyond.clone();
             ctx.alert(
                 AlertKind::NoFeasibleDrone,
                 Severity::Critical,
                 p.station.as_str(),
-                format!(
-                    "{} beyond single-flight range of every charger pad, and no van to take them",
-                    names.join(", ")
-                ),
+                Reason::BeyondRangeNoVan { boxes },
             );
         }
         return true;
@@ -170,10 +168,7 @@ pub(super) fn warn_grounded_without_van(ctx: &mut Ctx<'_>, boxes: &[BoxId]) {
             AlertKind::TubeAtRisk,
             Severity::Warning,
             b.as_str(),
-            format!(
-                "fleet grounded and no van to send; its tubes' stability limit is {}",
-                ctx.world.clock(limit)
-            ),
+            Reason::GroundedNoVan { limit_at: limit },
         );
     }
 }
@@ -216,12 +211,11 @@ pub(super) fn vans_while_grounded(ctx: &mut Ctx<'_>) {
                         AlertKind::TubeAtRisk,
                         Severity::Warning,
                         b.as_str(),
-                        format!(
-                            "fleet grounded and the first van reaches {} at {}, after the {} deadline",
-                            van.lab,
-                            ctx.world.clock(van.deliver_at),
-                            ctx.world.clock(van.deadline)
-                        ),
+                        Reason::GroundedVanLate {
+                            lab: van.lab.clone(),
+                            deliver_at: van.deliver_at,
+                            due_at: van.deadline,
+                        },
                     );
                 }
             }
