@@ -128,6 +128,7 @@ try {
   sends('policy', arms('crates/dispatch/src/policy/mod.rs', 'impl PolicyKind', 'name'), 'PolicyKind');
   sends('step', arms('crates/core/src/custody.rs', 'impl CustodyStepKind', 'as_str'), 'CustodyStepKind');
   sends('divert.code', enumVariants('crates/dispatch/src/divert.rs', 'DivertRefused'), 'divert.rs DivertRefused');
+  sends('claim', arms('crates/dispatch/src/lab_claims.rs', 'impl LabClaim', 'name'), 'lab_claims.rs LabClaim::name');
   for (const [code, fields] of reasonVariants()) {
     server.push([`reason.${code}`, 'reason.rs Reason']);
     reasonFields.set(code, fields);

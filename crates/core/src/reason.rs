@@ -266,10 +266,60 @@ pub enum Reason {
         lab: LabId,
         /// The tube.
         barcode: String,
-        /// What the lab claimed (`delivered`, `resulted`, …).
+        /// What the lab claimed (`received`, `resulted`, …: a lab claim's name).
         claim: String,
-        /// Where labflight has the tube (a sentence, for the record).
-        whereabouts: String,
+        /// Where labflight has the tube (`TubeWhereabouts`, `TubeUnknown` or
+        /// `TubeWithoutBox`).
+        whereabouts: Box<Reason>,
+    },
+    /// Where labflight has a tube: its status, its box and where the box is.
+    TubeWhereabouts {
+        /// The tube.
+        barcode: String,
+        /// Its status (a tube status's name).
+        status: String,
+        /// Its box.
+        box_id: BoxId,
+        /// Where the box is (one of the `Box…` reasons).
+        place: Box<Reason>,
+    },
+    /// A tube labflight does not know.
+    TubeUnknown {
+        /// The tube.
+        barcode: String,
+    },
+    /// A tube whose box labflight does not know.
+    TubeWithoutBox {
+        /// The tube.
+        barcode: String,
+    },
+    /// A box waiting at its centre.
+    BoxWaitingAtCentre {
+        /// The centre.
+        station: StationId,
+    },
+    /// A box at its centre, on a mission not yet at the centre.
+    BoxAssignedNotPickedUp {
+        /// The centre.
+        station: StationId,
+        /// The mission.
+        mission: MissionId,
+        /// The mission's lab.
+        lab: LabId,
+    },
+    /// A box on its way to a lab.
+    BoxOnItsWay {
+        /// The mission.
+        mission: MissionId,
+        /// The mission's lab.
+        lab: LabId,
+    },
+    /// A box set down away from any lab, awaiting recovery.
+    BoxSetDownAwayFromLab,
+    /// A box delivered to a lab.
+    BoxDeliveredTo {
+        /// The lab.
+        lab: LabId,
     },
     /// A drone reported a fault.
     DroneFault {
@@ -561,7 +611,34 @@ impl Reason {
                 barcode,
                 claim,
                 whereabouts,
-            } => format!("lab {lab} says tube `{barcode}` is {claim}, refused: {whereabouts}"),
+            } => format!(
+                "lab {lab} says tube `{barcode}` is {claim}, refused: {}",
+                nested(whereabouts)
+            ),
+            TubeWhereabouts {
+                barcode,
+                status,
+                box_id,
+                place,
+            } => format!(
+                "tube `{barcode}` ({status}) is in box {box_id} {}",
+                nested(place)
+            ),
+            TubeUnknown { barcode } => format!("tube `{barcode}` is unknown"),
+            TubeWithoutBox { barcode } => format!("tube `{barcode}` has no box"),
+            BoxWaitingAtCentre { station } => format!("waiting at its centre {station}"),
+            BoxAssignedNotPickedUp {
+                station,
+                mission,
+                lab,
+            } => format!(
+                "at its centre {station}, assigned to mission {mission} to lab {lab}, not yet picked up"
+            ),
+            BoxOnItsWay { mission, lab } => format!("on its way on mission {mission} to lab {lab}"),
+            BoxSetDownAwayFromLab => {
+                return "set down away from any lab, awaiting recovery".into();
+            }
+            BoxDeliveredTo { lab } => format!("delivered to lab {lab}"),
             DroneFault { detail } => format!("fault: {detail}"),
             LinkLost => return "link lost".into(),
             LoadingConflict {

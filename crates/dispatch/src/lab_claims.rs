@@ -4,7 +4,7 @@
 //! against the dispatcher's state.
 
 use crate::state::{BoxStatus, MissionStatus, State, TubeStatus};
-use labflight_core::{LabId, TubeBarcode};
+use labflight_core::{LabId, MissionId, Reason, TubeBarcode};
 
 /// What a lab says happened to a tube in its hands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,15 +35,15 @@ impl LabClaim {
 }
 
 /// Why a claim is refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ClaimRefused {
     /// No tube has this barcode.
     UnknownTube,
     /// The tube is elsewhere.
     NotYours {
-        /// Its actual state, in words, for the lab and the coordinators
-        /// (`… is in box B-1 waiting at its centre S-012`).
-        actual: String,
+        /// Its actual state (`Reason::TubeWhereabouts`: `… is in box B-1
+        /// waiting at its centre S-012`), for the lab and the coordinators.
+        actual: Reason,
     },
 }
 
@@ -92,35 +92,46 @@ fn box_bound_for(state: &State, barcode: &TubeBarcode, lab: &LabId) -> bool {
 }
 
 /// Where labflight has the tube, in words: what a refused lab and the coordinators see.
-pub fn tube_whereabouts(state: &State, barcode: &TubeBarcode) -> String {
+pub fn tube_whereabouts(state: &State, barcode: &TubeBarcode) -> Reason {
     let Some(tube) = state.tubes.get(barcode) else {
-        return format!("tube `{barcode}` is unknown");
+        return Reason::TubeUnknown {
+            barcode: barcode.to_string(),
+        };
     };
     let Some(b) = state.boxes.get(&tube.box_id) else {
-        return format!("tube `{barcode}` has no box");
+        return Reason::TubeWithoutBox {
+            barcode: barcode.to_string(),
+        };
     };
-    let status = tube.status.name();
+    let lab_of = |mission: &MissionId| state.missions.get(mission).map(|m| m.lab.clone());
     let place = match &b.status {
-        BoxStatus::Waiting => format!("waiting at its centre {}", b.station),
-        BoxStatus::Assigned { mission } => {
-            let to = state
-                .missions
-                .get(mission)
-                .map_or_else(String::new, |m| format!(" to lab {}", m.lab));
-            format!(
-                "at its centre {}, assigned to mission {mission}{to}, not yet picked up",
-                b.station
-            )
-        }
-        BoxStatus::OnBoard { mission } => {
-            let to = state
-                .missions
-                .get(mission)
-                .map_or_else(String::new, |m| format!(" to lab {}", m.lab));
-            format!("on its way on mission {mission}{to}")
-        }
-        BoxStatus::Stranded { .. } => "set down away from any lab, awaiting recovery".to_owned(),
-        BoxStatus::Delivered { lab } => format!("delivered to lab {lab}"),
+        BoxStatus::Waiting => Reason::BoxWaitingAtCentre {
+            station: b.station.clone(),
+        },
+        BoxStatus::Assigned { mission } => match lab_of(mission) {
+            Some(lab) => Reason::BoxAssignedNotPickedUp {
+                station: b.station.clone(),
+                mission: mission.clone(),
+                lab,
+            },
+            None => Reason::BoxWaitingAtCentre {
+                station: b.station.clone(),
+            },
+        },
+        BoxStatus::OnBoard { mission } => match lab_of(mission) {
+            Some(lab) => Reason::BoxOnItsWay {
+                mission: mission.clone(),
+                lab,
+            },
+            None => Reason::BoxSetDownAwayFromLab,
+        },
+        BoxStatus::Stranded { .. } => Reason::BoxSetDownAwayFromLab,
+        BoxStatus::Delivered { lab } => Reason::BoxDeliveredTo { lab: lab.clone() },
     };
-    format!("tube `{barcode}` ({status}) is in box {} {place}", b.id)
+    Reason::TubeWhereabouts {
+        barcode: barcode.to_string(),
+        status: tube.status.name().to_owned(),
+        box_id: b.id.clone(),
+        place: Box::new(place),
+    }
 }

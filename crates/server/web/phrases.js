@@ -49,6 +49,7 @@ function reasonValue(key, v) {
   if (key.endsWith('_at')) return fmtTime(v);
   if (key === 'family') return family(v);
   if (key === 'status') return tStatus('status', v);
+  if (key === 'claim') return tStatus('claim', v);
   if (typeof v === 'number') return reasonNumber(key, v);
   return String(v);
 }

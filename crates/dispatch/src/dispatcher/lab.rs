@@ -244,7 +244,7 @@ pub(super) fn custody_disputed(
             lab: lab.clone(),
             barcode: barcode.to_string(),
             claim: claim.to_owned(),
-            whereabouts: actual,
+            whereabouts: Box::new(actual),
         },
     );
     false

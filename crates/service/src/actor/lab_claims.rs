@@ -185,6 +185,7 @@ impl Core {
             )
             .at("Specimen.identifier")),
             Err(ClaimRefused::NotYours { actual }) => {
+                let actual = actual.english(self.world.offset);
                 self.metrics.reject("custody_conflict");
                 self.apply(
                     Event::CustodyDisputed {
