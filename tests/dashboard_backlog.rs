@@ -16,8 +16,6 @@ use std::process::Command;
 use std::time::Duration;
 use support::*;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
 /// The screenshots backlog.mjs writes, checked and kept.
 const SHOTS: [&str; 6] = [
     "grounded-risk.png",
@@ -30,33 +28,8 @@ const SHOTS: [&str; 6] = [
 
 #[test]
 fn a_coordinator_weighs_lab_backlogs_diverts_and_grounds_the_fleet_in_chromium() {
-    assert!(
-        std::path::Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: `apt-get install -y chromium` (scripts/test.sh does it)"
-    );
-    let check_dir = repo().join("tests/dashboard");
-    assert!(
-        check_dir.join("node_modules/playwright-core").exists(),
-        "playwright-core is missing: `npm ci` in tests/dashboard (scripts/test.sh does it)"
-    );
-    let http_port = free_port();
-    let mqtt_port = free_port();
-    let mut demo = Proc::spawn(
-        &[
-            "demo",
-            "--scenario",
-            short_scenario().to_str().unwrap(),
-            "--speed",
-            "60",
-            "--http",
-            &format!("127.0.0.1:{http_port}"),
-            "--mqtt-port",
-            &mqtt_port.to_string(),
-            "--quiet",
-        ],
-        &[],
-    );
-    let url = demo.wait_line("dashboard:", Duration::from_secs(180));
+    let check_dir = browser_check_dir();
+    let (mut demo, url) = dashboard_demo(60);
     let coordinator = demo.wait_line("login:", Duration::from_secs(10));
     let (user, password) = coordinator.split_once(' ').unwrap();
     let shots = screenshot_dir();

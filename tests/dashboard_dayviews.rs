@@ -13,37 +13,10 @@ use std::process::Command;
 use std::time::Duration;
 use support::*;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
 #[test]
 fn the_day_views_render_download_and_print_in_chromium() {
-    assert!(
-        std::path::Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: `apt-get install -y chromium` (scripts/test.sh does it)"
-    );
-    let check_dir = repo().join("tests/dashboard");
-    assert!(
-        check_dir.join("node_modules/playwright-core").exists(),
-        "playwright-core is missing: `npm ci` in tests/dashboard (scripts/test.sh does it)"
-    );
-    let http_port = free_port();
-    let mqtt_port = free_port();
-    let mut demo = Proc::spawn(
-        &[
-            "demo",
-            "--scenario",
-            short_scenario().to_str().unwrap(),
-            "--speed",
-            "120",
-            "--http",
-            &format!("127.0.0.1:{http_port}"),
-            "--mqtt-port",
-            &mqtt_port.to_string(),
-            "--quiet",
-        ],
-        &[],
-    );
-    let url = demo.wait_line("dashboard:", Duration::from_secs(180));
+    let check_dir = browser_check_dir();
+    let (mut demo, url) = dashboard_demo(120);
     let coordinator = demo.wait_line("login:", Duration::from_secs(10));
     let lab = demo.wait_line("lab login", Duration::from_secs(10));
     let (c_user, c_pw) = coordinator.split_once(' ').unwrap();

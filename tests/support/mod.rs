@@ -25,6 +25,47 @@ pub fn short_scenario() -> PathBuf {
     repo().join("maps/longhua/longhua-short.toml")
 }
 
+/// What the browser tests drive: Debian's Chromium and playwright-core in
+/// `tests/dashboard` (both installed by `scripts/test.sh`). Panics naming what is
+/// missing; returns `tests/dashboard`.
+pub fn browser_check_dir() -> PathBuf {
+    const CHROMIUM: &str = "/usr/bin/chromium";
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: `apt-get install -y chromium` (scripts/test.sh does it)"
+    );
+    let check_dir = repo().join("tests/dashboard");
+    assert!(
+        check_dir.join("node_modules/playwright-core").exists(),
+        "playwright-core is missing: `npm ci` in tests/dashboard (scripts/test.sh does it)"
+    );
+    check_dir
+}
+
+/// `labflight demo` of the short scenario at `speed`× on free loopback ports, once
+/// it serves: the process and its dashboard line (the URL).
+pub fn dashboard_demo(speed: u32) -> (Proc, String) {
+    let http_port = free_port();
+    let mqtt_port = free_port();
+    let mut demo = Proc::spawn(
+        &[
+            "demo",
+            "--scenario",
+            short_scenario().to_str().unwrap(),
+            "--speed",
+            &speed.to_string(),
+            "--http",
+            &format!("127.0.0.1:{http_port}"),
+            "--mqtt-port",
+            &mqtt_port.to_string(),
+            "--quiet",
+        ],
+        &[],
+    );
+    let url = demo.wait_line("dashboard:", Duration::from_secs(180));
+    (demo, url)
+}
+
 /// `<target>/dashboard-screens`, where the browser tests keep their screenshots
 /// as artifacts: beside the test binary's own target directory
 /// (`<target>/debug/deps/<binary>`).
