@@ -53,3 +53,6 @@ cargo nextest run --workspace --no-fail-fast "$@"
 # The criterion benches, each run once in test mode, so none rots unnoticed (the
 # load generator's smoke run is a test above: benches/tests/loadgen_smoke.rs).
 cargo test -q -p labflight-benches --benches
+# Where the dispatcher's time goes, by event kind (benches/examples/replay_where.rs):
+# one round of the short day, so the tool keeps working.
+cargo run -q -p labflight-benches --example replay_where -- 7 maps/longhua/longhua-short.toml 1

@@ -122,6 +122,7 @@ impl Dispatcher {
             last_call_made: false,
             box_limits: Default::default(),
             box_limits_wind: None,
+            open_boxes: Default::default(),
         };
         let policy = policy.build(&world, seed);
         Dispatcher {
@@ -159,9 +160,11 @@ impl Dispatcher {
         }
         let mut built = policy.build(&world, snapshot.seed);
         built.load(&snapshot.policy_memory)?;
+        let mut state = snapshot.state;
+        state.reindex();
         Ok(Dispatcher {
             world,
-            state: snapshot.state,
+            state,
             policy: built,
             cache: RouteCache::default(),
             seed: snapshot.seed,

@@ -453,6 +453,12 @@ pub struct State {
     /// The wind (east and north, as bits) the limits were worked out for.
     #[serde(default)]
     pub box_limits_wind: Option<[u64; 2]>,
+    /// The boxes not yet delivered to a lab, beside `boxes`: a pass looks at the
+    /// few dozen boxes still in play, not at every box sealed since the morning
+    /// (a city day seals thousands). Kept by `open_box` and `close_box`; not
+    /// saved, rebuilt from `boxes` on restore (`reindex`).
+    #[serde(skip)]
+    pub open_boxes: BTreeSet<BoxId>,
 }
 
 impl State {
@@ -467,14 +473,59 @@ impl State {
         MissionId::new(format!("M-{:06}", self.next_mission))
     }
 
+    /// A box sealed: it is in play until it reaches a lab.
+    pub fn open_box(&mut self, b: SpecimenBox) {
+        self.open_boxes.insert(b.id.clone());
+        self.boxes.insert(b.id.clone(), b);
+    }
+
+    /// A box reached a lab: it is out of play for good.
+    pub fn close_box(&mut self, id: &BoxId) {
+        self.open_boxes.remove(id);
+    }
+
+    /// Rebuilds what is kept beside the state's maps (`open_boxes`), after a
+    /// restore from a snapshot.
+    pub fn reindex(&mut self) {
+        self.open_boxes = self
+            .boxes
+            .values()
+            .filter(|b| !matches!(b.status, BoxStatus::Delivered { .. }))
+            .map(|b| b.id.clone())
+            .collect();
+    }
+
+    /// The boxes still in play (not yet delivered), in id order, as `boxes`
+    /// orders them. Debug builds check the index against every box.
+    pub fn open_boxes(&self) -> impl Iterator<Item = &SpecimenBox> {
+        debug_assert!(
+            self.open_boxes.len()
+                == self
+                    .boxes
+                    .values()
+                    .filter(|b| !matches!(b.status, BoxStatus::Delivered { .. }))
+                    .count(),
+            "the open-box index lost track of a box"
+        );
+        // Looking a box up costs about what stepping over a few delivered ones
+        // does: the index pays only once most of the day's boxes are delivered.
+        let by_index = self.open_boxes.len() * 8 < self.boxes.len();
+        let indexed = by_index.then(|| self.open_boxes.iter().filter_map(|id| self.boxes.get(id)));
+        let scanned = (!by_index).then(|| {
+            self.boxes
+                .values()
+                .filter(|b| !matches!(b.status, BoxStatus::Delivered { .. }))
+        });
+        indexed
+            .into_iter()
+            .flatten()
+            .chain(scanned.into_iter().flatten())
+    }
+
     /// Boxes waiting at a centre, oldest seal first.
     pub fn waiting_boxes(&self) -> BTreeMap<StationId, Vec<BoxId>> {
         let mut by_station: BTreeMap<&StationId, Vec<&SpecimenBox>> = BTreeMap::new();
-        for b in self
-            .boxes
-            .values()
-            .filter(|b| b.status == BoxStatus::Waiting)
-        {
+        for b in self.open_boxes().filter(|b| b.status == BoxStatus::Waiting) {
             by_station.entry(&b.station).or_default().push(b);
         }
         by_station

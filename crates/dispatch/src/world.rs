@@ -86,6 +86,17 @@ pub struct World {
     /// The charger nearest each centre (an index into `chargers`), by the centre's
     /// exact position: asked of every waiting centre on every pass.
     charger_near_station: FxHashMap<[u64; 2], usize>,
+    /// Whether some lab runs every family of a set, by the set's bit mask
+    /// (`family_mask`): asked of every waiting box on every pass, and the labs'
+    /// families never change.
+    testable_by_mask: [bool; 1 << TestFamily::ALL.len()],
+}
+
+/// A set of test families as bits, one per `TestFamily::ALL` entry.
+pub fn family_mask<'a>(families: impl IntoIterator<Item = &'a TestFamily>) -> usize {
+    families
+        .into_iter()
+        .fold(0, |mask, f| mask | 1 << *f as usize)
 }
 
 /// Everything needed to build a `World`, so tests can build small worlds by hand.
@@ -124,7 +135,16 @@ impl World {
                 Some((position_key(s.position), nearest))
             })
             .collect();
+        let mut testable_by_mask = [false; 1 << TestFamily::ALL.len()];
+        for (mask, testable) in testable_by_mask.iter_mut().enumerate() {
+            *testable = parts.labs.iter().any(|l| {
+                TestFamily::ALL
+                    .iter()
+                    .all(|f| mask & 1 << *f as usize == 0 || l.runs(*f))
+            });
+        }
         World {
+            testable_by_mask,
             stations: parts
                 .stations
                 .into_iter()
@@ -157,13 +177,13 @@ impl World {
 
     /// Whether some lab of the world runs every one of `families`: a box needing
     /// them can be tested somewhere (whether that lab is up is the plan's question).
-    pub fn some_lab_runs<'a>(
-        &self,
-        families: impl IntoIterator<Item = &'a TestFamily> + Clone,
-    ) -> bool {
-        self.labs
-            .values()
-            .any(|l| l.lacks(families.clone()).is_none())
+    pub fn some_lab_runs<'a>(&self, families: impl IntoIterator<Item = &'a TestFamily>) -> bool {
+        self.some_lab_runs_mask(family_mask(families))
+    }
+
+    /// `some_lab_runs` of a set given as bits (`family_mask`).
+    pub fn some_lab_runs_mask(&self, mask: usize) -> bool {
+        self.testable_by_mask[mask]
     }
 
     /// Whether `lab` runs every one of `families`: the one test before any box

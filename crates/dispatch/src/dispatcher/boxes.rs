@@ -70,26 +70,23 @@ pub(super) fn box_sealed(
     } else {
         None
     };
-    ctx.state.boxes.insert(
-        box_id.clone(),
-        SpecimenBox {
-            id: box_id.clone(),
-            station: station.clone(),
-            tubes: tubes.to_vec(),
-            sealed_at: now,
-            status: BoxStatus::Waiting,
-            families: families.clone(),
-            payload_kg,
-            stability_deadline,
-            at_risk_alerted: false,
-            excursion_alerted: false,
-            forced: false,
-            temp_c: None,
-            loaded_on: None,
-            set_down: None,
-            forecast: None,
-        },
-    );
+    ctx.state.open_box(SpecimenBox {
+        id: box_id.clone(),
+        station: station.clone(),
+        tubes: tubes.to_vec(),
+        sealed_at: now,
+        status: BoxStatus::Waiting,
+        families: families.clone(),
+        payload_kg,
+        stability_deadline,
+        at_risk_alerted: false,
+        excursion_alerted: false,
+        forced: false,
+        temp_c: None,
+        loaded_on: None,
+        set_down: None,
+        forecast: None,
+    });
     if let Some(mission) = ride_along {
         add_to_mission(ctx, &mission, box_id, payload_kg);
     } else if ctx.ride_along

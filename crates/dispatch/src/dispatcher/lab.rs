@@ -26,6 +26,7 @@ pub(super) fn box_delivered(ctx: &mut Ctx<'_>, box_id: &BoxId, lab: &LabId) {
     };
     b.status = BoxStatus::Delivered { lab: lab.clone() };
     let barcodes: Vec<_> = b.tubes.iter().map(|t| t.barcode.clone()).collect();
+    ctx.state.close_box(box_id);
     let box_ids = [box_id.clone()];
     if let Some(m) = mission.as_ref().and_then(|m| ctx.state.missions.get(m)) {
         let booked = m.lab.clone();

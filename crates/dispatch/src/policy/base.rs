@@ -7,13 +7,13 @@
 use crate::ctx::Ctx;
 use crate::planner::evaluate_drone;
 use crate::state::{BoxStatus, SpecimenBox, State};
-use crate::world::World;
+use crate::world::{World, family_mask};
 use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::pad::PadSite;
 use labflight_core::scenario::minutes;
-use labflight_core::{BoxId, DroneId, LabId, LatLon, PadId, StationId, TestFamily};
-use std::collections::{BTreeMap, BTreeSet};
+use labflight_core::{BoxId, DroneId, LabId, LatLon, PadId, StationId};
+use std::collections::BTreeMap;
 
 /// A dispatch policy: decides what moves after every event that may change the answer.
 pub trait Policy: std::fmt::Debug + Send {
@@ -113,7 +113,8 @@ pub(crate) fn load_boxes(
 ) -> Vec<labflight_core::BoxId> {
     let max = ctx.world.drone_spec.max_payload_kg;
     let mut payload = 0.0;
-    let mut needs: BTreeSet<TestFamily> = BTreeSet::new();
+    // The families needed so far, as bits (`family_mask`).
+    let mut needs = 0;
     let mut out = Vec::new();
     for id in waiting {
         let Some(b) = ctx.state.boxes.get(id) else {
@@ -122,9 +123,9 @@ pub(crate) fn load_boxes(
         if payload + b.payload_kg > max + 1e-9 {
             continue;
         }
-        if !b.families.is_subset(&needs) {
-            let with: BTreeSet<TestFamily> = needs.union(&b.families).copied().collect();
-            if !ctx.world.some_lab_runs(&with) {
+        let with = needs | family_mask(&b.families);
+        if with != needs {
+            if !ctx.world.some_lab_runs_mask(with) {
                 continue;
             }
             needs = with;
@@ -170,8 +171,7 @@ const LAB_TAKES_IN_MINUTES: f64 = 15.0;
 /// once per plan, for the drones that may fetch them and the vans.
 pub(crate) fn stranded_boxes(state: &State) -> Vec<BoxId> {
     state
-        .boxes
-        .values()
+        .open_boxes()
         .filter(|b| matches!(b.status, BoxStatus::Stranded { .. }))
         .map(|b| b.id.clone())
         .collect()

@@ -184,7 +184,7 @@ impl CourierRounds {
     fn alert_the_uncollectable(&self, ctx: &mut Ctx<'_>) {
         let now = ctx.state.now;
         let mut uncollectable: Vec<(BoxId, Reason)> = Vec::new();
-        for b in ctx.state.boxes.values() {
+        for b in ctx.state.open_boxes() {
             if b.status != crate::state::BoxStatus::Waiting || b.at_risk_alerted {
                 continue;
             }
