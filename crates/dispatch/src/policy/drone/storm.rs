@@ -160,7 +160,11 @@ pub(super) fn vans_until_clear(
         let boxes = &all[&station];
         let pos = ctx.world.stations[&station].position;
         let Some(van) = ctx.quote_van_run(pos, boxes) else {
-            super::vans::warn_grounded_without_van(ctx, boxes);
+            if ctx.state.fleet_grounded() {
+                super::vans::warn_grounded_without_van(ctx, boxes);
+            }
+            // Ahead of the window the boxes stay held for the storm (said once
+            // by `held_for_storm`).
             continue;
         };
         if later
