@@ -7,8 +7,9 @@
 //! the others; the drones resume earliest deadline first (the policy's order).
 //! With no storm forecast none of this runs.
 //!
-//! Tried and left out (20 seeds of the storm day): asking every centre to seal
-//! 30 min before the window (86.43 % on time against 86.74 % without: the boxes
+//! Tried and left out (20 seeds of the storm day, then with flights held from 5
+//! min before the window): asking every centre to seal 30 min before the window
+//! (86.43 % on time against 86.74 % without: the boxes
 //! it made were too many for the drones left, and waited the storm out smaller);
 //! rounds of up to 8 van calls (no change); vans to the biggest centres first
 //! (no change).
@@ -24,7 +25,8 @@ use labflight_core::{BoxId, Instant, Reason, StationId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// From this long before a storm window every waiting box is due (flies as soon
-/// as a drone is free), minutes.
+/// as a drone is free), minutes. 20 seeds of the storm day: 88.37 % on time
+/// without it, 89.12 % with it.
 pub(super) const FLY_EARLY_MINUTES: f64 = 120.0;
 
 /// While grounded under a storm, a van goes for boxes that could wait for the
