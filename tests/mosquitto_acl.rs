@@ -558,6 +558,7 @@ async fn each_role_publishes_only_its_own_topics() {
             vec![
                 format!("{p}/drones/D01/cmd"),
                 format!("{p}/weather"),
+                format!("{p}/forecast"),
                 format!("{p}/labs/LAB-PH/events"),
             ],
         ),
@@ -603,7 +604,7 @@ async fn each_role_publishes_only_its_own_topics() {
         ),
         (
             "weather-station",
-            vec![format!("{p}/weather")],
+            vec![format!("{p}/weather"), format!("{p}/forecast")],
             vec![
                 format!("{p}/labs/LAB-PH/events"),
                 format!("{p}/service/status"),

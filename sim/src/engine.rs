@@ -229,6 +229,13 @@ impl<'a> Engine<'a> {
                 },
             );
         }
+        for f in &s.forecast {
+            let forecast = s.weather_forecast(f);
+            self.tell(
+                forecast.issued_at.max(start),
+                Event::WeatherForecast { forecast },
+            );
+        }
         for o in &s.outages {
             let lab = o.lab.clone();
             self.tell(

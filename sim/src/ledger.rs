@@ -141,6 +141,9 @@ pub struct Ledger {
     pub grounded: Vec<(Instant, Option<Instant>)>,
     /// Analyzer outages per lab (start, end).
     pub outages: BTreeMap<LabId, Vec<(Instant, Option<Instant>)>>,
+    /// Storm windows the dispatcher planned around (its `storm_forecast` alerts:
+    /// flights that would be caught were not launched), start and end.
+    pub storm_forecasts: Vec<(Instant, Instant)>,
     /// Alerts given, by kind.
     pub alerts: BTreeMap<String, u32>,
     /// Every tube a lab refused, with its words (for a stability limit passed, a
@@ -304,6 +307,11 @@ impl Ledger {
             }
             Command::Alert(a) => {
                 *self.alerts.entry(format!("{:?}", a.kind)).or_insert(0) += 1;
+                if let Some(labflight_core::Reason::StormForecast { from_at, to_at, .. }) =
+                    &a.reason
+                {
+                    self.storm_forecasts.push((*from_at, *to_at));
+                }
                 if a.kind == labflight_core::command::AlertKind::FleetGrounded {
                     if a.message.starts_with("fleet grounded") {
                         self.grounded.push((at, None));
@@ -367,14 +375,31 @@ impl Ledger {
                 .any(|(a, b)| *a < to && b.is_none_or(|b| b > from))
         };
         let wait_end = c.loaded_at.or(c.received_at).unwrap_or(cutoff);
+        let grounded = overlaps(&self.grounded, c.sealed_at, wait_end);
+        // A storm forecast holds flights from before its window begins: the box
+        // waited for it when it was sealed before the window's end and loaded
+        // after the dispatcher heard of it.
+        let held_for_storm = self
+            .storm_forecasts
+            .iter()
+            .any(|(from, to)| c.sealed_at < *to && wait_end > *from - chrono::Duration::hours(1));
         Some(if c.stability_violated() {
-            "rejected: stability limit exceeded before lab reception".into()
+            let why = if grounded {
+                " (fleet grounded by weather while the box waited)"
+            } else if held_for_storm {
+                " (held for a storm forecast while the box waited)"
+            } else {
+                ""
+            };
+            format!("rejected: stability limit exceeded before lab reception{why}")
         } else if let Some(refused) = self.lab_rejections.get(&c.barcode) {
             refused.clone()
         } else if c.received_at.is_none() {
             "never reached a lab".into()
-        } else if overlaps(&self.grounded, c.sealed_at, wait_end) {
+        } else if grounded {
             "fleet grounded by weather while the box waited".into()
+        } else if held_for_storm {
+            "held for a storm forecast while the box waited".into()
         } else if c
             .lab
             .as_ref()

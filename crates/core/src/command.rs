@@ -278,6 +278,9 @@ pub enum AlertKind {
     /// A device reported custody the plan did not expect: a box loaded on a drone
     /// not sent for it, or one already delivered or aboard another mission.
     CustodyConflict,
+    /// A storm the drones cannot fly in is forecast: boxes fly early, flights it
+    /// would catch are not launched, vans are kept for it.
+    StormForecast,
 }
 
 /// How urgent an alert is.

@@ -4,7 +4,7 @@
 
 use crate::{
     BoxId, CourierId, DroneId, Instant, LabId, LatLon, MissionId, PadId, StationId, Tube,
-    TubeBarcode,
+    TubeBarcode, WeatherForecast,
 };
 use serde::{Deserialize, Serialize};
 
@@ -272,6 +272,13 @@ pub enum Event {
         /// Rain, mm/h.
         rain_mm_h: f64,
     },
+    /// A forecast of wind and rain over a window of the day: the latest replaces
+    /// any earlier one.
+    WeatherForecast {
+        /// The forecast.
+        #[serde(flatten)]
+        forecast: WeatherForecast,
+    },
     /// Something happened to a courier van.
     Courier {
         /// The van.
@@ -322,6 +329,7 @@ impl Event {
             Event::TubeCentrifuged { .. } => "tube_centrifuged",
             Event::ResultReported { .. } => "result_reported",
             Event::Weather { .. } => "weather",
+            Event::WeatherForecast { .. } => "weather_forecast",
             Event::Courier { .. } => "courier",
             Event::Override { .. } => "override",
             Event::Tick => "tick",

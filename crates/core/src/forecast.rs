@@ -62,6 +62,14 @@ pub enum Risk {
         /// The latest useful arrival.
         deadline: Instant,
     },
+    /// A flight now would still be in the air when the storm forecast begins: it
+    /// waits for a van or for the storm to pass.
+    HeldForStorm {
+        /// When the forecast storm ends (drones fly again).
+        resume: Instant,
+        /// The earliest stability limit of its tubes.
+        limit: Instant,
+    },
     /// Set down away from a lab by a drone in trouble, with no carrier planned yet.
     Stranded,
     /// The lab rejected it: a redraw was asked for.

@@ -6,7 +6,7 @@
 //! Layout: `ids` (typed ids), `position`, `station`, `lab`, `pad`, `specimen` and
 //! `fleet` are the things; `hours` the opening hours they keep; `event` what the
 //! dispatcher hears and `command` what it gives (the contracts every edge
-//! translates from and to); `custody` a tube's chain of custody; `forecast` what the plan expects of a box and why a tube is at risk; `reason` why the dispatcher did or said something, as codes and values; `scenario` the
+//! translates from and to); `custody` a tube's chain of custody; `forecast` what the plan expects of a box and why a tube is at risk; `reason` why the dispatcher did or said something, as codes and values; `weather` a forecast of wind and rain over a window; `scenario` the
 //! day's file and its validation, with `error` its one error type. The most used
 //! names are re-exported here. The modules stay public: the other crates of the
 //! workspace name `command::...` and `event::...` (and the rest) by module, and
@@ -29,6 +29,7 @@ pub mod reason;
 pub mod scenario;
 pub mod specimen;
 pub mod station;
+pub mod weather;
 
 pub use command::Command;
 pub use custody::{CustodyStep, CustodyStepKind};
@@ -46,6 +47,7 @@ pub use reason::Reason;
 pub use scenario::Scenario;
 pub use specimen::{LoincCode, TempBand, Tube, TubeType};
 pub use station::{Station, Tier};
+pub use weather::WeatherForecast;
 
 /// Instants inside labflight are UTC; they are shown in the scenario's local offset.
 pub type Instant = chrono::DateTime<chrono::Utc>;

@@ -233,6 +233,16 @@ pub enum Reason {
         /// The tubes' stability limit.
         limit_at: Instant,
     },
+    /// A flight now would still be in the air when a forecast storm begins: not
+    /// launched; the box waits for a van or the storm's end.
+    CaughtByStorm {
+        /// When the flight would land at the lab.
+        arrive_at: Instant,
+        /// When the storm is forecast to begin.
+        from_at: Instant,
+        /// When it is forecast to end.
+        to_at: Instant,
+    },
     /// The fleet is grounded and the first van is too late.
     GroundedVanLate {
         /// The lab.
@@ -382,6 +392,19 @@ pub enum Reason {
     GroundedBy {
         /// The coordinator.
         by: String,
+    },
+    /// A storm is forecast above the drone's limits: planned around.
+    StormForecast {
+        /// When it is forecast to begin.
+        from_at: Instant,
+        /// When it is forecast to end.
+        to_at: Instant,
+        /// Its wind, m/s.
+        wind_mps: f64,
+        /// Its rain, mm/h.
+        rain_mm_h: f64,
+        /// How sure the forecast is, percent.
+        confidence_pct: f64,
     },
     /// Wind or rain above the drone's limits.
     WeatherTooRough {
@@ -590,6 +613,16 @@ impl Reason {
                 "fleet grounded and no van to send; its tubes' stability limit is {}",
                 at(limit_at)
             ),
+            CaughtByStorm {
+                arrive_at,
+                from_at,
+                to_at,
+            } => format!(
+                "a flight now would land at {}, inside the storm forecast for {}–{}: not launched",
+                at(arrive_at),
+                at(from_at),
+                at(to_at)
+            ),
             GroundedVanLate {
                 lab,
                 deliver_at,
@@ -669,6 +702,17 @@ impl Reason {
             FleetReleasedWeather => return "weather within limits: fleet released".into(),
             FleetGrounded { why } => format!("fleet grounded: {}", nested(why)),
             GroundedBy { by } => format!("grounded by {by}"),
+            StormForecast {
+                from_at,
+                to_at,
+                wind_mps,
+                rain_mm_h,
+                confidence_pct,
+            } => format!(
+                "storm forecast {}–{} (wind {wind_mps:.1} m/s, rain {rain_mm_h:.1} mm/h, {confidence_pct:.0} % sure): flying early what can land before it",
+                at(from_at),
+                at(to_at)
+            ),
             WeatherTooRough {
                 wind_mps,
                 rain_mm_h,

@@ -115,6 +115,7 @@ impl Dispatcher {
                 wind_north_mps: 0.0,
                 rain_mm_h: 0.0,
             },
+            forecast: None,
             grounded_by_coordinator: false,
             grounded_by_weather: false,
             forced_pickups: Default::default(),
@@ -233,6 +234,7 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
                 rain_mm_h: *rain_mm_h,
             },
         ),
+        Event::WeatherForecast { forecast } => telemetry::forecast(ctx, forecast),
         Event::Drone { drone, kind } => drones::apply_drone_event(ctx, drone, kind),
         Event::BoxSealed {
             box_id,

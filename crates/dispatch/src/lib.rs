@@ -15,7 +15,8 @@
 //! `lab_claims` says which lab may claim which tube, for the live service's edges,
 //! and `divert` whether a coordinator may divert one lab's boxes to another;
 //! `forecast` reads the plan's forecast for every tube (what the policies wrote
-//! on each box), for the dashboard's at-risk list.
+//! on each box), for the dashboard's at-risk list; `storm` reads the weather
+//! forecast (a storm ahead, a flight it would catch, when flying resumes).
 
 #![deny(missing_docs)]
 
@@ -33,6 +34,9 @@ mod policy;
 /// What the dispatcher believes now (public: the live service and the dashboard
 /// read it by this path).
 pub mod state;
+/// Whether a storm is forecast, and what it means for a flight (public: the
+/// simulator's ledger explains a miss by the window the dispatcher planned around).
+pub mod storm;
 /// What a day does not change (public: the dashboard names `world::World`).
 pub mod world;
 

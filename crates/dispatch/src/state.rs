@@ -435,6 +435,9 @@ pub struct State {
     pub couriers: BTreeMap<CourierId, Courier>,
     /// The current weather.
     pub weather: Weather,
+    /// The latest weather forecast heard (`storm` reads it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<labflight_core::WeatherForecast>,
     /// Grounded by a coordinator.
     pub grounded_by_coordinator: bool,
     /// Grounded because wind or rain exceed the drone's limits.

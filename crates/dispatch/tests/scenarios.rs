@@ -2685,3 +2685,103 @@ fn a_tube_resulted_or_rejected_leaves_the_queue_at_that_time() {
     assert_eq!(tube(d, 2).left_queue_at, None);
     assert_eq!(queue(d), 1);
 }
+
+/// A storm forecast for 09:00–10:30, issued at 07:00 with `confidence`.
+fn storm_forecast(confidence: f64) -> labflight_core::Stamped {
+    ev(
+        t("07:00"),
+        Event::WeatherForecast {
+            forecast: labflight_core::WeatherForecast {
+                issued_at: t("07:00"),
+                from: t("09:00"),
+                to: t("10:30"),
+                wind_mps: 16.0,
+                rain_mm_h: 12.0,
+                confidence,
+            },
+        },
+    )
+}
+
+/// One drone at the lab, a box of serum at C1 3 km away sealed at `sealed_at`,
+/// after `forecast`: the commands of the seal.
+fn seal_under_forecast(
+    forecast: Option<labflight_core::Stamped>,
+    sealed_at: &str,
+) -> (Dispatcher, Vec<Command>) {
+    let s = scenario();
+    let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("06:30"));
+    if let Some(f) = forecast {
+        let said = d.handle(&f);
+        assert_eq!(alerts(&said, AlertKind::StormForecast), 1, "{said:?}");
+    }
+    let cmds = d.handle(&sealed(
+        t(sealed_at),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("08:00"), &s),
+    ));
+    (d, cmds)
+}
+
+/// A flight that lands before a forecast storm begins is launched; one that
+/// would still be in the air when it begins is not (the coordinator is told why
+/// and the box's forecast says it is held), unless the forecast is unsure; once
+/// the window has begun with the weather still calm, the box flies.
+#[test]
+fn a_flight_the_forecast_storm_would_catch_is_not_launched() {
+    let (_, early) = seal_under_forecast(Some(storm_forecast(0.8)), "08:40");
+    let flown = missions(&early);
+    assert_eq!(flown.len(), 1, "lands before the storm: {early:?}");
+    assert!(
+        flown[0].arrive_lab_at <= t("09:00"),
+        "{}",
+        flown[0].arrive_lab_at
+    );
+
+    // The same flight 15 minutes later lands after 09:00.
+    let (_, unforecast) = seal_under_forecast(None, "08:55");
+    let landing = missions(&unforecast)[0].arrive_lab_at;
+    assert!(
+        landing > t("09:00"),
+        "the test needs a flight landing in the window: {landing}"
+    );
+    let (mut d, late) = seal_under_forecast(Some(storm_forecast(0.8)), "08:55");
+    assert!(missions(&late).is_empty(), "caught by the storm: {late:?}");
+    let why = late.iter().find_map(|c| match c {
+        Command::Alert(a) if a.kind == AlertKind::TubeAtRisk => a.reason.clone(),
+        _ => None,
+    });
+    assert!(
+        matches!(why, Some(labflight_core::Reason::CaughtByStorm { from_at, .. }) if from_at == t("09:00")),
+        "{why:?}"
+    );
+    let risk = d.state().boxes[&BoxId::from("B1")]
+        .forecast
+        .as_ref()
+        .and_then(|f| f.risk.clone());
+    assert!(
+        matches!(risk, Some(labflight_core::forecast::Risk::HeldForStorm { resume, .. }) if resume == t("10:30")),
+        "{risk:?}"
+    );
+    // The window begins and the storm has not come: the observed weather rules.
+    let resumed = d.handle(&ev(t("09:00"), Event::Tick));
+    assert_eq!(missions(&resumed).len(), 1, "{resumed:?}");
+
+    // A forecast below the confidence the scenario asks for changes nothing.
+    let s = scenario();
+    let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("06:30"));
+    assert_eq!(
+        alerts(&d.handle(&storm_forecast(0.3)), AlertKind::StormForecast),
+        0
+    );
+    let cmds = d.handle(&sealed(
+        t("08:55"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("08:00"), &s),
+    ));
+    assert_eq!(missions(&cmds).len(), 1, "{cmds:?}");
+}

@@ -5,7 +5,7 @@
 
 use crate::payload::{
     BoxEvent, BoxEventKind, BoxTelemetry, CourierEvent, DroneEvent, DroneStatus, DroneTelemetry,
-    LabEvent, LabEventKind, LinkState, Weather,
+    Forecast, LabEvent, LabEventKind, LinkState, Weather,
 };
 use crate::topics::Topic;
 use chrono::{DateTime, FixedOffset};
@@ -226,6 +226,25 @@ pub fn encode(
             message(
                 "weather-station".into(),
                 Topic::Weather,
+                QoS::AtLeastOnce,
+                false,
+                &m,
+                None,
+            )?
+        }
+        Event::WeatherForecast { forecast } => {
+            let at = |i: labflight_core::Instant| i.with_timezone(&encoding.offset);
+            let m = Forecast {
+                time: at(forecast.issued_at),
+                from: at(forecast.from),
+                to: at(forecast.to),
+                wind_mps: forecast.wind_mps,
+                rain_mm_h: forecast.rain_mm_h,
+                confidence: forecast.confidence,
+            };
+            message(
+                "weather-station".into(),
+                Topic::Forecast,
                 QoS::AtLeastOnce,
                 false,
                 &m,

@@ -32,6 +32,8 @@ pub enum Topic {
     LabEvents(LabId),
     /// The weather station: wind and rain.
     Weather,
+    /// The weather service's forecast: wind and rain over a window, with a confidence.
+    Forecast,
     /// Alerts for the coordinators (and courier calls that name no van).
     Alerts,
     /// Every refused inbound message, with its reason.
@@ -51,7 +53,7 @@ pub fn subscription_qos(filter: &str) -> u8 {
 }
 
 /// The filters the service subscribes to.
-pub const SERVICE_SUBSCRIPTIONS: [&str; 8] = [
+pub const SERVICE_SUBSCRIPTIONS: [&str; 9] = [
     "labflight/v1/drones/+/telemetry",
     "labflight/v1/drones/+/events",
     "labflight/v1/drones/+/status",
@@ -60,6 +62,7 @@ pub const SERVICE_SUBSCRIPTIONS: [&str; 8] = [
     "labflight/v1/couriers/+/events",
     "labflight/v1/labs/+/events",
     "labflight/v1/weather",
+    "labflight/v1/forecast",
 ];
 
 impl Topic {
@@ -70,6 +73,7 @@ impl Topic {
         let id_ok = |s: &str| !s.is_empty() && s.len() <= 64 && !s.contains(['+', '#']);
         Some(match parts.as_slice() {
             ["weather"] => Topic::Weather,
+            ["forecast"] => Topic::Forecast,
             ["alerts"] => Topic::Alerts,
             ["rejected"] => Topic::Rejected,
             ["service", "status"] => Topic::ServiceStatus,
@@ -108,6 +112,7 @@ impl fmt::Display for Topic {
             Topic::CourierCmd(id) => write!(f, "{PREFIX}/couriers/{id}/cmd"),
             Topic::LabEvents(id) => write!(f, "{PREFIX}/labs/{id}/events"),
             Topic::Weather => write!(f, "{PREFIX}/weather"),
+            Topic::Forecast => write!(f, "{PREFIX}/forecast"),
             Topic::Alerts => write!(f, "{PREFIX}/alerts"),
             Topic::Rejected => write!(f, "{PREFIX}/rejected"),
             Topic::ServiceStatus => write!(f, "{PREFIX}/service/status"),
@@ -133,6 +138,7 @@ mod tests {
             Topic::CourierCmd("V-1".into()),
             Topic::LabEvents("LAB-PH".into()),
             Topic::Weather,
+            Topic::Forecast,
             Topic::Alerts,
             Topic::Rejected,
             Topic::ServiceStatus,

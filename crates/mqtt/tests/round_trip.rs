@@ -262,6 +262,34 @@ fn weather() -> impl Strategy<Value = Event> {
     )
 }
 
+/// A forecast issued at `at` (the message's `time`) for a window ahead or under
+/// way, within the ranges the edge accepts.
+fn forecast(at: labflight_core::Instant) -> impl Strategy<Value = Event> {
+    (
+        -120i64..=2_880,
+        1i64..=1_440,
+        0.0f64..=80.0,
+        0.0f64..=500.0,
+        0.0f64..=1.0,
+    )
+        .prop_filter("the window ends after it is issued", |(ahead, len, ..)| {
+            ahead + len > 0
+        })
+        .prop_map(move |(ahead, len, wind_mps, rain_mm_h, confidence)| {
+            let from = at + Duration::minutes(ahead);
+            Event::WeatherForecast {
+                forecast: labflight_core::WeatherForecast {
+                    issued_at: at,
+                    from,
+                    to: from + Duration::minutes(len),
+                    wind_mps,
+                    rain_mm_h,
+                    confidence,
+                },
+            }
+        })
+}
+
 /// One case: what the service knows, how devices word their messages, and an
 /// event stamped within the allowed skew of the service clock.
 fn case() -> impl Strategy<Value = (Known, Encoding, Stamped)> {
@@ -282,6 +310,7 @@ fn case() -> impl Strategy<Value = (Known, Encoding, Stamped)> {
                 1 => courier_event(&k),
                 3 => lab_event(&k),
                 1 => weather(),
+                1 => forecast(at),
             ];
             (Just(k), Just(encoding), event)
                 .prop_map(move |(k, e, event)| (k, e, Stamped { at, event }))
@@ -306,7 +335,7 @@ proptest! {
             Topic::BoxTelemetry(b) | Topic::BoxEvents(b) => Some(b.to_string()),
             Topic::CourierEvents(c) => Some(c.to_string()),
             Topic::LabEvents(l) => Some(l.to_string()),
-            Topic::Weather => None,
+            Topic::Weather | Topic::Forecast => None,
             other => return Err(TestCaseError::fail(format!("not a device topic: {other}"))),
         };
         prop_assert_eq!(named.unwrap_or_else(|| "weather-station".into()), m.device);

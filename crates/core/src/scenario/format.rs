@@ -43,6 +43,10 @@ pub struct Scenario {
     /// Periods of wind and rain.
     #[serde(default)]
     pub weather: Vec<WeatherPeriod>,
+    /// Forecasts of wind and rain, each told the dispatcher at its issue time
+    /// (none: the dispatcher learns of the weather only as it comes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forecast: Vec<ForecastSpec>,
     /// Analyzer outages.
     #[serde(default)]
     pub outages: Vec<Outage>,
@@ -169,6 +173,26 @@ pub struct WeatherPeriod {
     pub rain_mm_h: f64,
 }
 
+/// A forecast of wind and rain over a window, issued during the day; the weather
+/// that really comes is `[[weather]]`'s, which may differ.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastSpec {
+    /// When it is issued (told the dispatcher), local.
+    pub issued_at: NaiveTime,
+    /// Start of the forecast window, local.
+    pub from: NaiveTime,
+    /// End of the forecast window, local.
+    pub to: NaiveTime,
+    /// The strongest wind expected, m/s.
+    pub wind_mps: f64,
+    /// The heaviest rain expected, mm/h.
+    #[serde(default)]
+    pub rain_mm_h: f64,
+    /// How sure the forecaster is, 0 to 1.
+    pub confidence: f64,
+}
+
 /// An analyzer out of service for a while.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -235,6 +259,15 @@ pub struct DispatchParams {
     pub link_timeout_minutes: f64,
     /// How often the dispatcher is ticked, minutes.
     pub tick_minutes: f64,
+    /// A forecast window whose wind or rain exceed the drone's limits is planned
+    /// around (flights that would be caught in it are not launched, boxes fly
+    /// early, vans are kept for it) when its confidence is at least this.
+    #[serde(default = "default_forecast_min_confidence")]
+    pub forecast_min_confidence: f64,
+}
+
+fn default_forecast_min_confidence() -> f64 {
+    0.5
 }
 
 fn default_stay_at_lab_km() -> f64 {
@@ -246,6 +279,18 @@ fn default_stability_margin_minutes() -> f64 {
 }
 
 impl Scenario {
+    /// A forecast of the file as the dispatcher hears it, on the day's clock.
+    pub fn weather_forecast(&self, f: &ForecastSpec) -> crate::WeatherForecast {
+        crate::WeatherForecast {
+            issued_at: self.at(f.issued_at),
+            from: self.at(f.from),
+            to: self.at(f.to),
+            wind_mps: f.wind_mps,
+            rain_mm_h: f.rain_mm_h,
+            confidence: f.confidence,
+        }
+    }
+
     /// A tube type by id.
     pub fn tube_type(&self, id: &str) -> Option<&TubeTypeSpec> {
         self.tube_types.iter().find(|t| t.id == id)

@@ -182,6 +182,22 @@ impl Scenario {
                 w.wind_from_deg,
             )?;
         }
+        for (i, f) in self.forecast.iter().enumerate() {
+            let field = |name: &str| format!("forecast[{i}].{name}");
+            if f.to <= f.from {
+                return bad(&field("to"), &f.to, "must be after from");
+            }
+            if f.issued_at > f.from {
+                return bad(
+                    &field("issued_at"),
+                    &f.issued_at,
+                    "must be at or before from (a forecast is issued ahead of its window)",
+                );
+            }
+            non_negative(file, &field("wind_mps"), f.wind_mps)?;
+            non_negative(file, &field("rain_mm_h"), f.rain_mm_h)?;
+            fraction(file, &field("confidence"), f.confidence)?;
+        }
         for (i, o) in self.outages.iter().enumerate() {
             if o.to <= o.from {
                 return bad(&format!("outages[{i}].to"), &o.to, "must be after from");
@@ -223,6 +239,11 @@ impl Scenario {
             p.link_timeout_minutes,
         )?;
         positive(file, "dispatch.tick_minutes", p.tick_minutes)?;
+        fraction(
+            file,
+            "dispatch.forecast_min_confidence",
+            p.forecast_min_confidence,
+        )?;
         if !(p.stay_at_lab_km >= 0.0 && p.stay_at_lab_km.is_finite()) {
             return bad(
                 "dispatch.stay_at_lab_km",
@@ -337,6 +358,46 @@ mod tests {
             err.contains("box.max_tubes") && err.contains("400"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_bad_forecast_names_its_field_and_value() {
+        let forecast = "\n[[forecast]]\nissued_at = \"07:00\"\nfrom = \"09:00\"\nto = \"10:30\"\nwind_mps = 16.0\nconfidence = 0.8\n";
+        let (_d, path) = write_variant(|t| format!("{t}{forecast}"));
+        let s = Scenario::load(&path).unwrap();
+        assert_eq!(s.forecast.len(), 1);
+        assert_eq!(s.forecast[0].rain_mm_h, 0.0, "rain defaults to none");
+        for (from, to, field, value) in [
+            (
+                "confidence = 0.8",
+                "confidence = 1.8",
+                "forecast[0].confidence",
+                "1.8",
+            ),
+            (
+                "wind_mps = 16.0",
+                "wind_mps = -3.0",
+                "forecast[0].wind_mps",
+                "-3",
+            ),
+            (
+                "to = \"10:30\"",
+                "to = \"08:30\"",
+                "forecast[0].to",
+                "08:30",
+            ),
+            (
+                "issued_at = \"07:00\"",
+                "issued_at = \"09:30\"",
+                "forecast[0].issued_at",
+                "09:30",
+            ),
+        ] {
+            let bad = forecast.replace(from, to);
+            let (_d, path) = write_variant(|t| format!("{t}{bad}"));
+            let err = Scenario::load(&path).unwrap_err().to_string();
+            assert!(err.contains(field) && err.contains(value), "{err}");
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Telemetry the dispatcher hears: a drone's position and battery, a box's
-//! temperature, the weather. Each updates what the dispatcher believes; a battery
+//! temperature, the weather and its forecast. Each updates what the dispatcher believes; a battery
 //! falling low in flight or a box out of its band is an alert, and weather beyond
 //! the drones' limits grounds the fleet (`recovery::ground_fleet`).
 
@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::state::{DroneStatus, Weather};
 use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity};
-use labflight_core::{BoxId, DroneId, LatLon, TempBand, Tube};
+use labflight_core::{BoxId, DroneId, LatLon, TempBand, Tube, WeatherForecast};
 
 /// A drone's position and battery; whether its link was restored (a re-plan).
 pub(super) fn drone_telemetry(
@@ -109,5 +109,29 @@ pub(super) fn weather(ctx: &mut Ctx<'_>, weather: Weather) -> bool {
             );
         }
     }
+    true
+}
+
+/// A weather forecast: kept as the latest (`storm` reads it); a storm the drones
+/// cannot fly in, forecast with enough confidence, is told the coordinators once
+/// per forecast. A re-plan when it is a storm or replaces one.
+pub(super) fn forecast(ctx: &mut Ctx<'_>, forecast: &WeatherForecast) -> bool {
+    let was_storm = crate::storm::storm(ctx.world, ctx.state).is_some();
+    ctx.state.forecast = Some(forecast.clone());
+    let Some(storm) = crate::storm::storm(ctx.world, ctx.state) else {
+        return was_storm;
+    };
+    ctx.alert(
+        AlertKind::StormForecast,
+        Severity::Warning,
+        "fleet",
+        Reason::StormForecast {
+            from_at: storm.from,
+            to_at: storm.to,
+            wind_mps: storm.wind_mps,
+            rain_mm_h: storm.rain_mm_h,
+            confidence_pct: (storm.confidence * 100.0).round(),
+        },
+    );
     true
 }

@@ -11,7 +11,9 @@
 //! otherwise a far centre no drone has the battery for gets one readied at a
 //! charger. A box no drone could fly even from the nearest charger on a full
 //! battery goes by van as soon as it is sealed, and a pickup too heavy for that
-//! drone flies the boxes it can carry. In the half hour before the last draw, a
+//! drone flies the boxes it can carry. Under a storm forecast (`storm`) every box
+//! is due ahead of the window, no flight is launched that would still be in the
+//! air when it begins, and vans take first what cannot wait for its end. In the half hour before the last draw, a
 //! pickup that can wait for the last call waits, so one flight takes the
 //! centre's last box too. A box a drone in trouble set down on a centre's pad flies
 //! on with another drone when that beats a van (`stranded`). While the fleet is
@@ -25,6 +27,7 @@
 mod pickups;
 mod reach;
 mod rounds;
+mod storm;
 mod vans;
 
 use super::base::{Policy, recover_stranded, stranded_boxes};
@@ -35,7 +38,7 @@ use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Alternative, Explanation, Severity};
 use labflight_core::scenario::minutes;
 use labflight_core::{DroneId, Instant, StationId};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use pickups::{Pickup, fly_early_while_drones_spare, free_beyond_kept, pickups, warn_if_late};
 use reach::{charge_for, keep_within_reach, leg_to_lab, reachable_other_lab, send_to_charger_near};
@@ -72,6 +75,7 @@ impl Policy for DronePolicy {
         for i in 0..all.len() {
             plan_pickup(ctx, &mut pass, &all, &by_station, i);
         }
+        storm::vans_for_held(ctx, &pass.held_for_storm);
         send_drones_to_far_chargers(ctx, pass.beyond_where_drones_stand);
     }
 }
@@ -87,6 +91,8 @@ struct Pass {
     soon_ready: Option<Vec<SoonReady>>,
     /// Pickups no drone could fly from where it stands, even on a full battery.
     beyond_where_drones_stand: Vec<Pickup>,
+    /// Boxes whose flight a storm ahead would catch, by centre (`storm`).
+    held_for_storm: BTreeMap<StationId, Vec<labflight_core::BoxId>>,
 }
 
 /// Boxes a drone in trouble set down: another drone flies them on when that beats
@@ -109,6 +115,7 @@ fn due_pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
             .then_with(|| a.station.cmp(&b.station))
     });
     fly_early_while_drones_spare(ctx, &mut all);
+    storm::fly_early(ctx, &mut all);
     all
 }
 
@@ -155,6 +162,10 @@ fn plan_pickup(
         no_drone_can_fly(ctx, pass, &candidates, pos, p, &weighed);
         return;
     };
+    let arrive = option.pickup_at + p.lab.leg.duration();
+    if storm::held_for_storm(ctx, &p, arrive, &mut pass.held_for_storm) {
+        return;
+    }
     if wait_for_soon_ready(ctx, pass, pos, &p, option.pickup_at) {
         return;
     }
@@ -287,7 +298,13 @@ fn fly(
     pass.taken.insert(p.station.clone());
     let mut later_stops = Vec::new();
     let mut payload_kg = p.payload_kg;
-    if let Some(round) = extend_into_round(ctx, &drone, &option, &p, all, by_station, &pass.taken) {
+    let round = extend_into_round(ctx, &drone, &option, &p, all, by_station, &pass.taken)
+        // A round that would land inside a storm window is flown direct.
+        .filter(|r| {
+            let landing = arrive + chrono::Duration::minutes(r.added_minutes);
+            crate::storm::caught_out(ctx.world, ctx.state, landing).is_none()
+        });
+    if let Some(round) = round {
         let calls: Vec<_> = round.stops.iter().map(|s| s.stop.station.clone()).collect();
         let more_boxes: usize = round.stops.iter().map(|s| s.stop.boxes.len()).sum();
         reason = Reason::DroneRound {

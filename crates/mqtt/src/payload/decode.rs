@@ -8,7 +8,7 @@ use super::directory::Directory;
 use super::rejection::Rejection;
 use super::wire::{
     BoxEvent, BoxEventKind, BoxTelemetry, CourierEvent, DroneEvent, DroneStatus, DroneTelemetry,
-    LabEvent, LabEventKind, LinkState, Weather,
+    Forecast, LabEvent, LabEventKind, LinkState, Weather,
 };
 use crate::topics::Topic;
 use labflight_core::Event;
@@ -234,6 +234,43 @@ pub fn decode(topic: &str, payload: &[u8], dir: &dyn Directory) -> Result<Event,
                 rain_mm_h: m.rain_mm_h,
             })
         }
+        Topic::Forecast => {
+            let m: Forecast = check.json(text)?;
+            check.time(m.time)?;
+            check.range("wind_mps", m.wind_mps, 0.0, 80.0)?;
+            check.range("rain_mm_h", m.rain_mm_h, 0.0, 500.0)?;
+            check.range("confidence", m.confidence, 0.0, 1.0)?;
+            let (issued, from, to) = (m.time.to_utc(), m.from.to_utc(), m.to.to_utc());
+            if to <= from || to <= issued || to - from > chrono::Duration::hours(24) {
+                return Err(reject(
+                    "bad_field",
+                    format!(
+                        "field `to` = {} must be after `from` = {} and `time`, within 24 h of `from`",
+                        m.to.to_rfc3339(),
+                        m.from.to_rfc3339()
+                    ),
+                ));
+            }
+            if from - issued > chrono::Duration::hours(48) {
+                return Err(reject(
+                    "out_of_range",
+                    format!(
+                        "field `from` = {} is more than 48 h after `time`",
+                        m.from.to_rfc3339()
+                    ),
+                ));
+            }
+            Ok(Event::WeatherForecast {
+                forecast: labflight_core::WeatherForecast {
+                    issued_at: issued,
+                    from,
+                    to,
+                    wind_mps: m.wind_mps,
+                    rain_mm_h: m.rain_mm_h,
+                    confidence: m.confidence,
+                },
+            })
+        }
         Topic::DroneCmd(_)
         | Topic::StationCmd(_)
         | Topic::CourierCmd(_)
@@ -432,6 +469,85 @@ mod tests {
         }
         let r = decode(TELEMETRY, &[0xff, 0xfe], &World).unwrap_err();
         assert_eq!(r.reason, "not_utf8");
+    }
+
+    const FORECAST: &str = "labflight/v1/forecast";
+
+    /// A forecast issued now for 09:00–10:30 local (the service clock is 09:00).
+    fn forecast(fields: &str) -> String {
+        format!(
+            r#"{{"time":"{}","from":"2026-06-15T09:30:00+08:00","to":"2026-06-15T11:00:00+08:00",{fields}}}"#,
+            t()
+        )
+    }
+
+    #[test]
+    fn a_forecast_becomes_an_event_and_a_bad_one_is_refused_by_field() {
+        let good = forecast(r#""wind_mps":16,"rain_mm_h":12,"confidence":0.8"#);
+        match decode(FORECAST, good.as_bytes(), &World).unwrap() {
+            Event::WeatherForecast { forecast } => {
+                assert_eq!(forecast.issued_at, now());
+                assert_eq!(forecast.from, now() + Duration::minutes(30));
+                assert_eq!(forecast.to, now() + Duration::minutes(120));
+                assert_eq!(forecast.confidence, 0.8);
+            }
+            other => panic!("{other:?}"),
+        }
+        for (body, reason, mentions) in [
+            (
+                forecast(r#""wind_mps":16,"rain_mm_h":12,"confidence":1.5"#),
+                "out_of_range",
+                "confidence",
+            ),
+            (
+                forecast(r#""wind_mps":-2,"rain_mm_h":12,"confidence":0.5"#),
+                "out_of_range",
+                "wind_mps",
+            ),
+            (
+                forecast(r#""wind_mps":16,"rain_mm_h":900,"confidence":0.5"#),
+                "out_of_range",
+                "rain_mm_h",
+            ),
+            (
+                forecast(r#""wind_mps":16,"rain_mm_h":12"#),
+                "bad_json",
+                "confidence",
+            ),
+            (
+                forecast(r#""wind_mps":16,"rain_mm_h":12,"confidence":0.5,"gust":3"#),
+                "bad_json",
+                "gust",
+            ),
+            (
+                forecast(r#""wind_mps":16,"rain_mm_h":12,"confidence":0.5"#)
+                    .replace("11:00:00", "09:00:00"),
+                "bad_field",
+                "`to`",
+            ),
+            (
+                forecast(r#""wind_mps":16,"rain_mm_h":12,"confidence":0.5"#)
+                    .replace("2026-06-15T09:30", "2026-06-19T09:30")
+                    .replace("2026-06-15T11:00", "2026-06-19T11:00"),
+                "out_of_range",
+                "`from`",
+            ),
+            (
+                forecast(r#""wind_mps":16,"rain_mm_h":12,"confidence":0.5"#)
+                    .replace(&t(), "2026-06-15T12:00:00+08:00"),
+                "bad_time",
+                "time",
+            ),
+        ] {
+            let r = decode(FORECAST, body.as_bytes(), &World).expect_err(&body);
+            assert_eq!(r.reason, reason, "{r}");
+            assert!(
+                r.detail.contains(mentions),
+                "`{}` should mention `{mentions}`",
+                r.detail
+            );
+            assert_eq!(r.topic, FORECAST);
+        }
     }
 
     #[test]

@@ -22,5 +22,5 @@ pub use envelope::CommandEnvelope;
 pub use rejection::Rejection;
 pub(crate) use wire::{
     BoxEvent, BoxEventKind, BoxTelemetry, CourierEvent, DroneEvent, DroneStatus, DroneTelemetry,
-    LabEvent, LabEventKind, LinkState, Weather,
+    Forecast, LabEvent, LabEventKind, LinkState, Weather,
 };

@@ -158,3 +158,21 @@ pub(crate) struct Weather {
     /// Rain.
     pub rain_mm_h: f64,
 }
+
+/// `labflight/v1/forecast`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Forecast {
+    /// When it was issued.
+    pub time: DateTime<FixedOffset>,
+    /// The start of the window.
+    pub from: DateTime<FixedOffset>,
+    /// The end of the window.
+    pub to: DateTime<FixedOffset>,
+    /// The strongest wind expected.
+    pub wind_mps: f64,
+    /// The heaviest rain expected.
+    pub rain_mm_h: f64,
+    /// How sure the forecaster is, 0 to 1.
+    pub confidence: f64,
+}

@@ -72,6 +72,7 @@ pub(super) fn risk_view(risk: &Risk, offset: FixedOffset) -> RiskView {
             deadline,
         } => (Some(lab), t(arrival), t(deadline)),
         Risk::GroundedNoVan { limit } => (None, None, t(limit)),
+        Risk::HeldForStorm { resume, limit } => (None, t(resume), t(limit)),
         Risk::NoLab | Risk::BeyondRangeNoVan | Risk::Stranded | Risk::Rejected => {
             (None, None, None)
         }
@@ -95,6 +96,7 @@ pub(super) fn risk_code(risk: &Risk) -> &'static str {
         Risk::BeyondRangeNoVan => "beyond_range_no_van",
         Risk::GroundedNoVan { .. } => "grounded_no_van",
         Risk::GroundedVanLate { .. } => "grounded_van_late",
+        Risk::HeldForStorm { .. } => "held_for_storm",
         Risk::Stranded => "stranded",
         Risk::Rejected => "rejected",
     }
@@ -133,6 +135,11 @@ pub fn risk_text(risk: &Risk, hm: &dyn Fn(Instant) -> String) -> String {
             "fleet grounded; the first van reaches {lab} at {}, after its deadline {}",
             hm(*arrival),
             hm(*deadline)
+        ),
+        Risk::HeldForStorm { resume, limit } => format!(
+            "held for the storm forecast until {}; stability limit {}",
+            hm(*resume),
+            hm(*limit)
         ),
         Risk::Stranded => "set down away from a lab: waiting for a carrier".into(),
         Risk::Rejected => "rejected by the lab: a redraw was asked for".into(),

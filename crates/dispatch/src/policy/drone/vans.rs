@@ -173,9 +173,16 @@ pub(super) fn warn_grounded_without_van(ctx: &mut Ctx<'_>, boxes: &[BoxId]) {
     }
 }
 
-/// With the fleet grounded, vans take the boxes whose deadlines a van can still meet.
+/// With the fleet grounded, vans take the boxes whose deadlines a van can still
+/// meet; under a storm forecast, those that cannot wait for its end (`storm`).
 pub(super) fn vans_while_grounded(ctx: &mut Ctx<'_>) {
     let waiting = ctx.state.waiting_boxes();
+    if let Some(clear) = crate::storm::expected_clear(ctx.world, ctx.state) {
+        // Grounded under a storm it was told of: the vans take what cannot wait
+        // for its end.
+        super::storm::vans_until_clear(ctx, &waiting, clear);
+        return;
+    }
     // Centres a van round of this pass already calls at.
     let mut taken: BTreeSet<StationId> = BTreeSet::new();
     for (station, boxes) in &waiting {
