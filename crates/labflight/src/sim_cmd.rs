@@ -260,9 +260,11 @@ fn run_one(
     })
 }
 
+/// The comparison: per run the service level, then what it took (drone flights,
+/// van trips, vehicles used, vehicle-km and energy, drones and vans together).
 fn table(rows: &[(String, labflight_sim::Kpis)]) -> String {
     let mut s = format!(
-        "{:<22} {:>8} {:>9} {:>7} {:>7} {:>7} {:>9} {:>5} {:>8} {:>7} {:>8}\n",
+        "{:<22} {:>8} {:>9} {:>7} {:>7} {:>7} {:>9} {:>5} {:>8} {:>7} {:>8} {:>9} {:>8} {:>7}\n",
         "run",
         "tubes",
         "on-time",
@@ -273,11 +275,14 @@ fn table(rows: &[(String, labflight_sim::Kpis)]) -> String {
         "lost",
         "flights",
         "vans",
-        "util"
+        "util",
+        "vehicles",
+        "veh-km",
+        "kWh"
     );
     for (name, k) in rows {
         s += &format!(
-            "{:<22} {:>8} {:>8.2}% {:>7} {:>7} {:>7} {:>9} {:>5} {:>8} {:>7} {:>7.1}%\n",
+            "{:<22} {:>8} {:>8.2}% {:>7} {:>7} {:>7} {:>9} {:>5} {:>8} {:>7} {:>7.1}% {:>9} {:>8.1} {:>7.1}\n",
             name,
             k.specimens,
             k.on_time_rate * 100.0,
@@ -288,7 +293,10 @@ fn table(rows: &[(String, labflight_sim::Kpis)]) -> String {
             k.lost_specimens,
             k.flights,
             k.courier_trips,
-            k.drone_utilisation * 100.0
+            k.drone_utilisation * 100.0,
+            k.drones_used + k.vans_used,
+            k.drone_km + k.van_km,
+            k.drone_kwh + k.van_kwh
         );
     }
     s

@@ -100,7 +100,9 @@ fn pickups(ctx: &mut Ctx<'_>, waiting: &BTreeMap<StationId, Vec<BoxId>>) -> Vec<
             } else {
                 Reason::NoLabRunsEveryTest
             };
-            warn_once(ctx, &boxes, |_| (None, why.clone()));
+            // Said of every box waiting there: those left out of this load wait
+            // on it too.
+            warn_once(ctx, all, |_| (None, why.clone()));
             continue;
         };
         if quote.deliver_at > quote.deadline {
