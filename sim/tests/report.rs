@@ -23,7 +23,11 @@ fn report() -> String {
         .into_iter()
         .map(|p| (format!("baseline: {}", p.name()), day(p).kpis))
         .collect();
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{}", std::process::id()));
+    // A folder per call: the tests run in parallel.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("report-{}-{call}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     labflight_sim::write_outcome(&dir, &scenario, &world, &drone.ledger, &drone.kpis, &others)
