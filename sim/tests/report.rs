@@ -109,7 +109,9 @@ fn the_report_reads_right_on_the_scenarios_local_day() {
 #[test]
 fn the_report_compares_drones_and_vans_on_vehicles_km_and_energy() {
     let html = report();
-    let at = html.find("<h2>Drones and vans</h2>").expect("the comparison table");
+    let at = html
+        .find("<h2>Drones and vans</h2>")
+        .expect("the comparison table");
     let table = &html[at..at + html[at..].find("</table>").unwrap()];
     assert!(table.contains("0.25 kWh per km"), "{table}");
     let rows: Vec<&str> = table.split("<tr><td>").skip(1).collect();
@@ -121,17 +123,33 @@ fn the_report_compares_drones_and_vans_on_vehicles_km_and_energy() {
             .map(|c| c.replace("</td></tr>", "").replace(" %", ""))
             .collect()
     };
-    let num = |c: &str| c.parse::<f64>().unwrap_or_else(|_| panic!("not a number: {c}"));
+    let num = |c: &str| {
+        c.parse::<f64>()
+            .unwrap_or_else(|_| panic!("not a number: {c}"))
+    };
     for row in &rows {
         let c = cells(row);
         assert_eq!(c.len(), 10, "{row}");
-        assert!((num(&c[6]) - num(&c[4]) - num(&c[5])).abs() < 0.11, "km add up: {row}");
-        assert!((num(&c[9]) - num(&c[7]) - num(&c[8])).abs() < 0.11, "kWh add up: {row}");
+        assert!(
+            (num(&c[6]) - num(&c[4]) - num(&c[5])).abs() < 0.11,
+            "km add up: {row}"
+        );
+        assert!(
+            (num(&c[9]) - num(&c[7]) - num(&c[8])).abs() < 0.11,
+            "kWh add up: {row}"
+        );
     }
-    let vans = cells(rows.iter().find(|r| r.starts_with("baseline: vans")).unwrap());
+    let vans = cells(
+        rows.iter()
+            .find(|r| r.starts_with("baseline: vans"))
+            .unwrap(),
+    );
     assert_eq!(num(&vans[2]), 0.0, "no drone flies under `vans`");
     assert!(num(&vans[3]) > 0.0 && num(&vans[5]) > 0.0, "{vans:?}");
-    assert!((num(&vans[8]) - 0.25 * num(&vans[5])).abs() < 0.11, "{vans:?}");
+    assert!(
+        (num(&vans[8]) - 0.25 * num(&vans[5])).abs() < 0.11,
+        "{vans:?}"
+    );
     let drone = cells(rows[0]);
     assert!(num(&drone[2]) > 0.0 && num(&drone[7]) > 0.0, "{drone:?}");
 }

@@ -2714,7 +2714,12 @@ fn vans_a_van_round_collects_neighbouring_centres_on_one_trip() {
         ("B2", "C2", "T", "edta"),
         ("B3", "C3", "U", "edta"),
     ] {
-        ex.push_stamped(sealed(t("08:00"), b, c, tubes(prefix, 5, kind, t("07:50"), &s)));
+        ex.push_stamped(sealed(
+            t("08:00"),
+            b,
+            c,
+            tubes(prefix, 5, kind, t("07:50"), &s),
+        ));
     }
     ex.run_until(t("08:30"));
     let runs = van_runs_of(&ex);
@@ -2727,10 +2732,15 @@ fn vans_a_van_round_collects_neighbouring_centres_on_one_trip() {
         called.contains(&"C1") && called.contains(&"C2"),
         "C1 and C2 on one trip: {runs:#?}"
     );
-    assert!(!called.contains(&"C3"), "C3 is 6 km the other way: {runs:#?}");
+    assert!(
+        !called.contains(&"C3"),
+        "C3 is 6 km the other way: {runs:#?}"
+    );
     assert!(first_trip.iter().all(|r| r.deliver_at <= r.deadline));
     assert!(
-        first_trip.iter().any(|r| r.reason.contains("on the way from")),
+        first_trip
+            .iter()
+            .any(|r| r.reason.contains("on the way from")),
         "{first_trip:#?}"
     );
     ex.run_until(t("12:00"));
@@ -2769,7 +2779,11 @@ fn vans_go_earliest_deadline_first() {
     ex.run_until(t("12:00"));
     let runs = van_runs_of(&ex);
     assert_eq!(runs.len(), 2, "{runs:#?}");
-    assert_eq!(runs[0].boxes, vec![BoxId::from("B2")], "serum first: {runs:#?}");
+    assert_eq!(
+        runs[0].boxes,
+        vec![BoxId::from("B2")],
+        "serum first: {runs:#?}"
+    );
     assert!(runs[0].deliver_at <= runs[0].deadline, "{:?}", runs[0]);
     assert_eq!(runs[1].boxes, vec![BoxId::from("B1")]);
     assert!(

@@ -73,6 +73,8 @@ impl FromStr for PolicyKind {
         PolicyKind::ALL
             .into_iter()
             .find(|p| p.name() == s)
-            .ok_or_else(|| format!("unknown policy `{s}` (expected drone, vans, courier or greedy)"))
+            .ok_or_else(|| {
+                format!("unknown policy `{s}` (expected drone, vans, courier or greedy)")
+            })
     }
 }

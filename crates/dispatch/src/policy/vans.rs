@@ -205,7 +205,10 @@ fn vans_to_spare(ctx: &Ctx<'_>) -> bool {
 /// The vans free now.
 fn idle_vans<'c>(ctx: &'c Ctx<'_>) -> impl Iterator<Item = &'c crate::state::Courier> {
     let now = ctx.state.now;
-    ctx.state.couriers.values().filter(move |c| c.free_at <= now)
+    ctx.state
+        .couriers
+        .values()
+        .filter(move |c| c.free_at <= now)
 }
 
 /// The idle van that reaches `at` first, with when (ties by id).
