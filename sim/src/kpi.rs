@@ -60,6 +60,16 @@ pub struct Kpis {
     pub drones: u32,
     /// Vans in the fleet.
     pub couriers: u32,
+    /// Drones that flew at least one mission.
+    pub drones_used: u32,
+    /// Vans that made at least one run.
+    pub vans_used: u32,
+    /// Road km the vans drove for the runs booked (`vehicles::van_km`).
+    pub van_km: f64,
+    /// Energy of the missions flown, by the flight model (the plan's), kWh.
+    pub drone_kwh: f64,
+    /// Energy of `van_km` at `courier.kwh_per_km`, kWh.
+    pub van_kwh: f64,
 }
 
 /// The day's figures from its ledger.
@@ -99,6 +109,7 @@ pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger) ->
         .sum();
     let window = (cutoff - scenario.at(scenario.service.first_draw)).num_minutes() as f64;
     let drones = scenario.fleet.drones;
+    let van_km: f64 = ledger.van_km.values().sum();
     Kpis {
         scenario: scenario.name.clone(),
         seed,
@@ -135,6 +146,15 @@ pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger) ->
         courier_trips: ledger.courier_trips,
         drones,
         couriers: scenario.fleet.couriers,
+        drones_used: flown
+            .iter()
+            .map(|f| f.drone.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as u32,
+        vans_used: ledger.van_km.len() as u32,
+        van_km: round4(van_km),
+        drone_kwh: round4(flown.iter().map(|f| f.energy_wh).sum::<f64>() / 1000.0),
+        van_kwh: round4(van_km * scenario.courier.kwh_per_km),
     }
 }
 

@@ -137,6 +137,10 @@ pub struct Ledger {
     /// The van calls counted in `courier_trips` (van, centre, time): boxes sealed
     /// as a van calls join its trip in a run of their own.
     van_calls: BTreeSet<(String, String, Instant)>,
+    /// Every van run booked, in order (`vehicles::van_km` drives them).
+    pub(crate) van_runs: Vec<crate::vehicles::VanRun>,
+    /// Road km each van drove (`Ledger::measure_vans`).
+    pub van_km: BTreeMap<String, f64>,
     /// Intervals when wind or rain exceeded the drone's limits (start, end).
     pub grounded: Vec<(Instant, Option<Instant>)>,
     /// Analyzer outages per lab (start, end).
@@ -297,6 +301,14 @@ impl Ledger {
                 {
                     self.courier_trips += 1;
                 }
+                self.van_runs.push(crate::vehicles::VanRun {
+                    van: r.courier.as_ref().map_or(String::new(), |c| c.to_string()),
+                    station: r.station.clone(),
+                    pad: r.pad.clone(),
+                    lab: r.lab.clone(),
+                    pickup_at: r.pickup_at,
+                    deliver_at: r.deliver_at,
+                });
                 for b in &r.boxes {
                     for bc in self.boxes.get(b).into_iter().flatten() {
                         if let Some(c) = self.tubes.get_mut(bc) {
@@ -324,6 +336,12 @@ impl Ledger {
             }
             _ => {}
         }
+    }
+
+    /// Works out the road km each van drove for the runs booked
+    /// (`vehicles::van_km`), once every command is applied.
+    pub fn measure_vans(&mut self, world: &labflight_dispatch::World) {
+        self.van_km = crate::vehicles::van_km(world, &self.van_runs);
     }
 
     fn flight(&mut self, p: &MissionPlan) {

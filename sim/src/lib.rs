@@ -7,7 +7,7 @@
 //! (the morning's draws), `labs` (the lab floor), `flight` (a drone's position
 //! and battery along its flight) and `thermal` (box temperatures) under it;
 //! every event it makes goes to the dispatcher and into the journal (`DayRun`).
-//! `ledger` rebuilds each tube's custody from the journal, the custody steps
+//! `ledger` rebuilds each tube's custody from the journal (and `vehicles` the vans' road km), the custody steps
 //! the dispatcher derives and its commands; `kpi` computes the figures from the
 //! ledger; `report` (with its `charts`) and `output` write the run folder.
 //! `simulate` ties them together. Modules are private; what the binary and the
@@ -27,6 +27,7 @@ mod ledger;
 mod output;
 mod report;
 mod thermal;
+mod vehicles;
 
 pub use engine::{DayRun, Engine};
 pub use kpi::{Kpis, Tat, compute as compute_kpis};
@@ -60,15 +61,15 @@ pub fn simulate(
     seed: u64,
     progress: &mut dyn FnMut(f64),
 ) -> DayResult {
-    let run = engine::Engine::new(scenario, world, policy, seed).run(progress);
-    let ledger = ledger_of(scenario, &run);
+    let run = engine::Engine::new(scenario, Arc::clone(&world), policy, seed).run(progress);
+    let ledger = ledger_of(scenario, &world, &run);
     let kpis = kpi::compute(scenario, seed, policy.name(), &ledger);
     DayResult { run, ledger, kpis }
 }
 
 /// Rebuilds the ledger from a run's journal, the custody steps each event meant
-/// and the commands each event produced.
-pub fn ledger_of(scenario: &Scenario, run: &engine::DayRun) -> ledger::Ledger {
+/// and the commands each event produced; the vans' road km on `world`'s map.
+pub fn ledger_of(scenario: &Scenario, world: &World, run: &engine::DayRun) -> ledger::Ledger {
     let mut ledger = ledger::Ledger::default();
     let mut commands = run.commands.iter().peekable();
     let mut custody = run.custody.iter().peekable();
@@ -81,5 +82,6 @@ pub fn ledger_of(scenario: &Scenario, run: &engine::DayRun) -> ledger::Ledger {
             ledger.apply_command(stamped.at, c);
         }
     }
+    ledger.measure_vans(world);
     ledger
 }

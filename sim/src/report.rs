@@ -43,6 +43,39 @@ fn kpi_table(rows: &[(String, Kpis)]) -> String {
     s + "</table>"
 }
 
+/// Drones and vans side by side: what each run used and drove to do what it did.
+fn vehicle_table(rows: &[(String, Kpis)], scenario: &Scenario) -> String {
+    let mut s = format!(
+        "<h2>Drones and vans</h2><p>Vehicles that carried at least one box, the \
+         kilometres of their missions and runs (vans by road: the straight line × {road}), \
+         and the energy drawn: drones by the flight model, vans at {kwh} kWh per km \
+         (an electric van, <code>courier.kwh_per_km</code>; docs/scenario.md). Repositioning \
+         and empty flights are not counted.</p>\
+         <div class=table-scroll><table><tr><th>run</th><th>on time</th><th>drones used</th><th>vans used</th>\
+         <th>drone km</th><th>van km</th><th>vehicle km</th><th>drone kWh</th><th>van kWh</th>\
+         <th>energy kWh</th></tr>",
+        road = scenario.courier.road_factor,
+        kwh = scenario.courier.kwh_per_km,
+    );
+    for (name, k) in rows {
+        s += &format!(
+            "<tr><td>{}</td><td>{:.2} %</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td>\
+             <td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td></tr>",
+            html_escape(name),
+            k.on_time_rate * 100.0,
+            k.drones_used,
+            k.vans_used,
+            k.drone_km,
+            k.van_km,
+            k.drone_km + k.van_km,
+            k.drone_kwh,
+            k.van_kwh,
+            k.drone_kwh + k.van_kwh
+        );
+    }
+    s + "</table></div>"
+}
+
 /// One reason tubes missed the cutoff, as `specimens.csv` gives it (a late pickup's
 /// wait left out): how many tubes, and for late pickups the median wait.
 #[derive(Clone, Debug, PartialEq)]
@@ -223,12 +256,22 @@ fn policy_sentence(policy: &str, rows: &[(String, Kpis)], scenario: &Scenario) -
                 .map(|k| format!(" (the drone day has {} backup vans)", k.couriers))
                 .unwrap_or_default();
             format!(
-                "<b>courier</b> — the way before drones: {vans} vans{backups} on fixed rounds \
+                "<b>courier</b> — how it used to be: {vans} vans{backups} on fixed rounds \
                  from each group's lab, leaving at {times}, each calling in turn at the few \
                  centres it can reach and be back from within {interval:.0} min; a box waits at \
                  its centre for the next round and reaches the lab when the van is back.",
                 times = listed(&courier_round_times(scenario)),
                 interval = scenario.courier.round_interval_minutes,
+            )
+        }
+        "vans" => {
+            let vans = first("vans").map_or(0, |k| k.couriers);
+            format!(
+                "<b>vans</b> — the honest baseline: the drone policy's planning with {vans} \
+                 vans and no drones. Earliest deadline first, each centre's boxes go on the \
+                 first idle van to the lab with the earliest predicted result that runs all \
+                 their tests, and the van calls at neighbouring centres on the way while every \
+                 box still makes its deadline; what drones add is the difference from this row."
             )
         }
         "greedy" => "<b>greedy</b> — drones without planning: each box on its own flight, in \
@@ -311,7 +354,7 @@ pub fn render(
          <title>labflight — {name} {date} seed {seed} ({policy})</title><style>{STYLE}</style></head><body>\
          <h1>{name}: seed {seed}, policy {policy}</h1><p>Simulated day {date} ({weekday}). \
          Times are local (UTC{offset}). Last draw {last_draw}, cutoff {cutoff}; {drones} drones, {couriers} vans. \
-         Positions are illustrative.</p>{table}\n{policies}\n{misses}\n{body}</body></html>\n",
+         Positions are illustrative.</p>{table}\n{policies}\n{vehicles}\n{misses}\n{body}</body></html>\n",
         name = html_escape(&scenario.name),
         seed = kpis.seed,
         policy = kpis.policy,
@@ -324,6 +367,7 @@ pub fn render(
         couriers = kpis.couriers,
         table = scrolling(&kpi_table(&rows)),
         policies = policies_explained(&rows, scenario),
+        vehicles = vehicle_table(&rows, scenario),
     )
 }
 

@@ -24,7 +24,7 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "f549a4bee2a0f91dbac3416c6c4ef75249ecaa8645fadff24e691dfac5e8811e",
+        "ddb787c968b86b9d223be7effe9749b558d0417c43c8b297147ea5b18c49fe97",
     ),
     (
         "commands.jsonl",

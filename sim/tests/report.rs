@@ -9,8 +9,8 @@ use labflight_geo::MapData;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The report of a short Longhua morning under `drone`, with the `courier` and
-/// `greedy` days beside it.
+/// The report of a short Longhua morning under `drone`, with the `vans`,
+/// `courier` and `greedy` days beside it.
 fn report() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../maps/longhua/longhua-short.toml");
     let scenario = Scenario::load(&path).unwrap();
@@ -19,11 +19,15 @@ fn report() -> String {
     let day =
         |policy| labflight_sim::simulate(&scenario, Arc::clone(&world), policy, 5, &mut |_| {});
     let drone = day(PolicyKind::Drone);
-    let others: Vec<_> = [PolicyKind::Courier, PolicyKind::Greedy]
+    let others: Vec<_> = [PolicyKind::Vans, PolicyKind::Courier, PolicyKind::Greedy]
         .into_iter()
         .map(|p| (format!("baseline: {}", p.name()), day(p).kpis))
         .collect();
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{}", std::process::id()));
+    // A folder per call: the tests run in parallel.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("report-{}-{call}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     labflight_sim::write_outcome(&dir, &scenario, &world, &drone.ledger, &drone.kpis, &others)
@@ -82,7 +86,7 @@ fn the_report_reads_right_on_the_scenarios_local_day() {
     assert!(html.contains(".table-scroll{max-width:100%;overflow-x:auto"));
 
     // One sentence per policy compared.
-    for policy in ["drone", "courier", "greedy"] {
+    for policy in ["drone", "vans", "courier", "greedy"] {
         assert_eq!(
             html.matches(&format!("<li><b>{policy}</b> — ")).count(),
             1,
@@ -94,4 +98,58 @@ fn the_report_reads_right_on_the_scenarios_local_day() {
         "the courier rounds' times: one round interval (120 min) after the first draw, \
          every interval until one after the last (08:00)"
     );
+    assert!(
+        html.contains("<b>courier</b> — how it used to be: "),
+        "the fixed rounds are described as the old way"
+    );
+}
+
+/// The drones-and-vans table: a row per run with the vehicles each used, their
+/// km and energy, and the van energy figure it was worked out with.
+#[test]
+fn the_report_compares_drones_and_vans_on_vehicles_km_and_energy() {
+    let html = report();
+    let at = html
+        .find("<h2>Drones and vans</h2>")
+        .expect("the comparison table");
+    let table = &html[at..at + html[at..].find("</table>").unwrap()];
+    assert!(table.contains("0.25 kWh per km"), "{table}");
+    let rows: Vec<&str> = table.split("<tr><td>").skip(1).collect();
+    assert_eq!(rows.len(), 4, "this run and three baselines: {table}");
+    // The cells: run, on time, drones used, vans used, drone km, van km, vehicle
+    // km, drone kWh, van kWh, energy kWh.
+    let cells = |row: &str| -> Vec<String> {
+        row.split("</td><td>")
+            .map(|c| c.replace("</td></tr>", "").replace(" %", ""))
+            .collect()
+    };
+    let num = |c: &str| {
+        c.parse::<f64>()
+            .unwrap_or_else(|_| panic!("not a number: {c}"))
+    };
+    for row in &rows {
+        let c = cells(row);
+        assert_eq!(c.len(), 10, "{row}");
+        assert!(
+            (num(&c[6]) - num(&c[4]) - num(&c[5])).abs() < 0.11,
+            "km add up: {row}"
+        );
+        assert!(
+            (num(&c[9]) - num(&c[7]) - num(&c[8])).abs() < 0.11,
+            "kWh add up: {row}"
+        );
+    }
+    let vans = cells(
+        rows.iter()
+            .find(|r| r.starts_with("baseline: vans"))
+            .unwrap(),
+    );
+    assert_eq!(num(&vans[2]), 0.0, "no drone flies under `vans`");
+    assert!(num(&vans[3]) > 0.0 && num(&vans[5]) > 0.0, "{vans:?}");
+    assert!(
+        (num(&vans[8]) - 0.25 * num(&vans[5])).abs() < 0.11,
+        "{vans:?}"
+    );
+    let drone = cells(rows[0]);
+    assert!(num(&drone[2]) > 0.0 && num(&drone[7]) > 0.0, "{drone:?}");
 }

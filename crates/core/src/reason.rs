@@ -252,6 +252,15 @@ pub enum Reason {
         /// The deadline.
         due_at: Instant,
     },
+    /// The first van there reaches the lab too late (the `vans` baseline).
+    VanLate {
+        /// The lab.
+        lab: LabId,
+        /// When the van would deliver.
+        deliver_at: Instant,
+        /// The deadline.
+        due_at: Instant,
+    },
     /// A drone silent for longer than the link timeout.
     NoTelemetry {
         /// The timeout, minutes.
@@ -629,6 +638,15 @@ impl Reason {
                 due_at,
             } => format!(
                 "fleet grounded and the first van reaches {lab} at {}, after the {} deadline",
+                at(deliver_at),
+                at(due_at)
+            ),
+            VanLate {
+                lab,
+                deliver_at,
+                due_at,
+            } => format!(
+                "the first van reaches {lab} at {}, after the {} deadline",
                 at(deliver_at),
                 at(due_at)
             ),

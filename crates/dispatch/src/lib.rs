@@ -8,7 +8,7 @@
 //! `planner` is the arithmetic (routes, legs, energy, lab predictions,
 //! deadlines); `ctx` is one planning pass's view with the shared bookkeeping
 //! (assigning a drone, booking a van, a lab's state changed only through
-//! `Ctx::lab_mut`); `policy` holds the strategies (`drone`, `courier`, `greedy`)
+//! `Ctx::lab_mut`); `policy` holds the strategies (`drone`, `vans`, `courier`, `greedy`)
 //! over a shared base; `dispatcher` applies each event group in its own module
 //! (`dispatcher/`) and lets the policy plan. `custody` derives the chain of
 //! custody an event means, for the live service and the simulator's ledger;

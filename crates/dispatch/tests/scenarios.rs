@@ -2785,3 +2785,224 @@ fn a_flight_the_forecast_storm_would_catch_is_not_launched() {
     ));
     assert_eq!(missions(&cmds).len(), 1, "{cmds:?}");
 }
+
+// --- the `vans` baseline: the same deadline-aware planning with vans only ---
+
+/// The van runs of `ex` so far, in the order booked.
+fn van_runs_of(ex: &Executor) -> Vec<labflight_core::command::CourierRequest> {
+    van_runs(&ex.commands()).into_iter().cloned().collect()
+}
+
+/// Under `vans`, the van sent for one centre's boxes calls at its neighbour on the
+/// way to the lab (one trip, one delivery) when every box keeps its deadline; no
+/// drone flies, though one stands idle at the lab.
+#[test]
+fn vans_a_van_round_collects_neighbouring_centres_on_one_trip() {
+    let s = scenario();
+    let world = Builder::default()
+        .station("C1", 3.0, 0.0, "PH")
+        .station("C2", 4.0, 0.5, "PH")
+        .station("C3", 0.0, 6.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .courier("V1", "L1")
+        .world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Vans, t("07:30"));
+    // C1's serum is due first (at the lab by 09:50, 09:20 with the margin).
+    for (b, c, prefix, kind) in [
+        ("B1", "C1", "S", "sst"),
+        ("B2", "C2", "T", "edta"),
+        ("B3", "C3", "U", "edta"),
+    ] {
+        ex.push_stamped(sealed(
+            t("08:00"),
+            b,
+            c,
+            tubes(prefix, 5, kind, t("07:50"), &s),
+        ));
+    }
+    ex.run_until(t("08:30"));
+    let runs = van_runs_of(&ex);
+    let first_trip: Vec<_> = runs
+        .iter()
+        .filter(|r| r.deliver_at == runs[0].deliver_at)
+        .collect();
+    let called: Vec<&str> = first_trip.iter().map(|r| r.station.as_str()).collect();
+    assert!(
+        called.contains(&"C1") && called.contains(&"C2"),
+        "C1 and C2 on one trip: {runs:#?}"
+    );
+    assert!(
+        !called.contains(&"C3"),
+        "C3 is 6 km the other way: {runs:#?}"
+    );
+    assert!(first_trip.iter().all(|r| r.deliver_at <= r.deadline));
+    assert!(
+        first_trip
+            .iter()
+            .any(|r| r.reason.contains("on the way from")),
+        "{first_trip:#?}"
+    );
+    ex.run_until(t("12:00"));
+    assert!(missions(&ex.commands()).is_empty(), "no drone flies");
+    for b in ["B1", "B2", "B3"] {
+        assert!(delivered(&ex.dispatcher, b), "{b} delivered");
+    }
+}
+
+/// Under `vans`, with one van and two centres due at once on opposite sides of the
+/// lab, the van goes first for the box whose deadline is earlier (serum, two hours
+/// unspun), though the other was sealed at the same time and comes first in
+/// centre order; the other goes on its next trip.
+#[test]
+fn vans_go_earliest_deadline_first() {
+    let s = scenario();
+    let world = Builder::default()
+        .station("C1", 5.0, 0.0, "PH")
+        .station("C2", -5.0, 0.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .courier("V1", "L1")
+        .world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Vans, t("07:30"));
+    ex.push_stamped(sealed(
+        t("08:00"),
+        "B1",
+        "C1",
+        tubes("E", 5, "edta", t("07:50"), &s),
+    ));
+    ex.push_stamped(sealed(
+        t("08:00"),
+        "B2",
+        "C2",
+        tubes("S", 5, "sst", t("08:00"), &s),
+    ));
+    ex.run_until(t("12:00"));
+    let runs = van_runs_of(&ex);
+    assert_eq!(runs.len(), 2, "{runs:#?}");
+    assert_eq!(
+        runs[0].boxes,
+        vec![BoxId::from("B2")],
+        "serum first: {runs:#?}"
+    );
+    assert!(runs[0].deliver_at <= runs[0].deadline, "{:?}", runs[0]);
+    assert_eq!(runs[1].boxes, vec![BoxId::from("B1")]);
+    assert!(
+        runs[1].pickup_at > runs[0].deliver_at,
+        "one van: B1 after B2 is delivered"
+    );
+    // Neither went before its batching window closed (20 min): 08:20.
+    assert!(runs[0].pickup_at >= t("08:20"), "{}", runs[0].pickup_at);
+    assert!(delivered(&ex.dispatcher, "B1") && delivered(&ex.dispatcher, "B2"));
+}
+
+/// Under `vans`, a box no van can bring to a lab in time is alerted once, saying
+/// when the first van would deliver and by when it was due; it still goes (late
+/// beats never).
+#[test]
+fn vans_a_box_no_van_can_bring_in_time_is_alerted_once_with_why() {
+    let s = scenario();
+    let world = one_lab_world().courier("V1", "L1").world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Vans, t("07:30"));
+    // Unspun serum drawn 06:30: at the lab by 08:30, 08:00 with the margin.
+    ex.push_stamped(sealed(
+        t("08:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("06:30"), &s),
+    ));
+    ex.run_until(t("08:10"));
+    let cmds = ex.commands();
+    let late: Vec<_> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Command::Alert(a) if a.kind == AlertKind::TubeAtRisk && a.subject == "B1" => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(late.len(), 1, "once: {late:#?}");
+    assert!(
+        late[0].message.starts_with("the first van reaches L1 at ")
+            && late[0].message.contains("after the 08:00 deadline"),
+        "{}",
+        late[0].message
+    );
+    let runs = van_runs_of(&ex);
+    assert_eq!(runs.len(), 1, "it goes all the same: {runs:#?}");
+    assert!(runs[0].deliver_at > runs[0].deadline);
+}
+
+/// Under `vans`, a box needing chemistry goes to the lab that runs it though a
+/// nearer one does not, and a neighbour's box the round's lab could not test is
+/// not collected on the way.
+#[test]
+fn vans_never_take_a_box_to_a_lab_lacking_one_of_its_tests() {
+    let s = scenario();
+    let no_chemistry: Vec<_> = all_families()
+        .into_iter()
+        .filter(|a| a.family != labflight_core::TestFamily::Chemistry)
+        .collect();
+    let no_haematology: Vec<_> = all_families()
+        .into_iter()
+        .filter(|a| a.family != labflight_core::TestFamily::Hematology)
+        .collect();
+    let world = Builder::default()
+        .station("C1", 3.0, 0.0, "PH")
+        .station("C2", 3.5, 0.0, "PH")
+        .lab("NEAR", 2.5, 0.0, None, no_chemistry)
+        .lab("FAR", -2.0, 0.0, Some("PH"), no_haematology)
+        .courier("V1", "FAR")
+        .world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Vans, t("07:30"));
+    ex.push_stamped(sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("08:30"), &s),
+    ));
+    ex.push_stamped(sealed(
+        t("09:00"),
+        "B2",
+        "C2",
+        tubes("E", 5, "edta", t("08:30"), &s),
+    ));
+    ex.run_until(t("13:00"));
+    let runs = van_runs_of(&ex);
+    let lab_of = |b: &str| {
+        runs.iter()
+            .find(|r| r.boxes.contains(&BoxId::from(b)))
+            .map(|r| r.lab.as_str().to_owned())
+            .unwrap_or_else(|| panic!("no run for {b}: {runs:#?}"))
+    };
+    assert_eq!(lab_of("B1"), "FAR", "serum needs chemistry");
+    assert_eq!(lab_of("B2"), "NEAR", "EDTA needs haematology");
+}
+
+/// Under `vans`, a coordinator's forced pickup sends a van at once, before the
+/// batching window would have.
+#[test]
+fn vans_a_forced_pickup_goes_at_once() {
+    let s = scenario();
+    let world = one_lab_world().courier("V1", "L1").world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Vans, t("07:30"));
+    ex.push_stamped(sealed(
+        t("08:00"),
+        "B1",
+        "C1",
+        tubes("E", 5, "edta", t("07:50"), &s),
+    ));
+    ex.run_until(t("08:05"));
+    assert!(van_runs_of(&ex).is_empty(), "it waits for company");
+    ex.push(
+        t("08:06"),
+        Event::Override {
+            by: "coord-1".into(),
+            action: labflight_core::event::Override::ForcePickup {
+                station: StationId::from("C1"),
+            },
+        },
+    );
+    ex.run_until(t("08:07"));
+    let runs = van_runs_of(&ex);
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].boxes, vec![BoxId::from("B1")]);
+}

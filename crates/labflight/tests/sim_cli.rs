@@ -411,3 +411,66 @@ fn the_courier_baseline_runs_the_old_rounds_with_a_van_per_route() {
     assert_eq!(six["couriers"], 6);
     assert!(six["on_time_rate"].as_f64().unwrap() < on_time);
 }
+
+/// `--policy vans --set fleet.couriers=…` ends with the on-time rate per van count
+/// and the smallest count reaching 99.5 % (or that none does), as the table says.
+#[test]
+fn a_van_count_sweep_says_which_count_reaches_the_target() {
+    let out = bin()
+        .args([
+            "sim",
+            "--scenario",
+            "maps/longhua/longhua-short.toml",
+            "--seed",
+            "3",
+            "--quiet",
+            "--policy",
+            "vans",
+            "--set",
+            "fleet.couriers=2,12,40",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    // From the table: each count's on-time rate.
+    let rates: Vec<(u32, f64)> = [2, 12, 40]
+        .into_iter()
+        .map(|n| {
+            let row = text
+                .lines()
+                .find(|l| l.starts_with(&format!("vans fleet.couriers={n} ")))
+                .unwrap_or_else(|| panic!("no row for {n}: {text}"));
+            let rate = row
+                .split_whitespace()
+                .find(|c| c.ends_with('%'))
+                .and_then(|c| c.trim_end_matches('%').parse::<f64>().ok())
+                .unwrap();
+            (n, rate)
+        })
+        .collect();
+    assert!(
+        rates[0].1 < rates[2].1,
+        "more vans, more on time: {rates:?}"
+    );
+    let listed = rates
+        .iter()
+        .map(|(n, r)| format!("{n}: {r:.2} %"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    assert!(
+        text.contains(&format!("vans on time by fleet.couriers: {listed}\n")),
+        "{text}"
+    );
+    let verdict = match rates.iter().find(|(_, r)| *r >= 99.5) {
+        Some((n, r)) => {
+            format!("vans: smallest fleet.couriers with ≥ 99.5 % on time: {n} ({r:.2} %)")
+        }
+        None => "vans: no fleet.couriers swept reaches 99.5 % on time".to_owned(),
+    };
+    assert!(text.contains(&verdict), "expected `{verdict}` in {text}");
+}

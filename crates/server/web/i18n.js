@@ -323,6 +323,7 @@ const STRINGS = {
   'policy.drone': ['无人机调度', 'drone'],
   'policy.courier': ['货车班次', 'courier'],
   'policy.greedy': ['就近派机', 'greedy'],
+  'policy.vans': ['货车调度（按时限）', 'vans'],
   // lab backlog (backlog.js): lines, trend, and diverting a lab's pending boxes
   'backlog.per_hour': ['通量', 'Throughput'],
   'backlog.clear': ['清空用时', 'Time to clear'],
@@ -395,6 +396,7 @@ const STRINGS = {
   'reason.beyond_range_no_van': ['{boxes} 超出所有充电点的单程航程，且没有货车可运', '{boxes} beyond single-flight range of every charger pad, and no van to take them'],
   'reason.grounded_no_van': ['机队停飞且无货车可派；试管稳定期限 {limit_at}', "fleet grounded and no van to send; its tubes' stability limit is {limit_at}"],
   'reason.grounded_van_late': ['机队停飞，最早的货车 {deliver_at} 到达 {lab}，晚于 {due_at} 的期限', 'fleet grounded and the first van reaches {lab} at {deliver_at}, after the {due_at} deadline'],
+  'reason.van_late': ['最早的货车 {deliver_at} 到达 {lab}，晚于 {due_at} 的期限', 'the first van reaches {lab} at {deliver_at}, after the {due_at} deadline'],
   'reason.no_telemetry': ['超过 {minutes} 分钟没有遥测；最后位置 {lat}, {lon}', 'no telemetry for over {minutes} min; last seen at {lat}, {lon}'],
   'reason.sealed_after_stability': ['封箱时已超过稳定期限', 'sealed after its stability limit'],
   'reason.lab_queue_over_hour': ['排队 {tubes} 管，超过一小时处理能力（每小时 {per_hour} 管）', '{tubes} tubes queued, above one hour of capacity ({per_hour}/h)'],

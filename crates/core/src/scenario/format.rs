@@ -94,6 +94,10 @@ pub struct CourierSpec {
     pub stop_minutes: f64,
     /// The fixed-round baseline: a van leaves on its round every this many minutes.
     pub round_interval_minutes: f64,
+    /// A van's energy per road km, kWh (an electric van; docs/scenario.md gives the
+    /// figure's basis). Only the report's comparison of drones and vans reads it.
+    #[serde(default = "default_van_kwh_per_km")]
+    pub kwh_per_km: f64,
 }
 
 /// How many patients are drawn where and when, and how staff seal boxes.
@@ -268,6 +272,11 @@ pub struct DispatchParams {
 
 fn default_forecast_min_confidence() -> f64 {
     0.5
+}
+
+/// An electric light van's energy per road km in city traffic (docs/scenario.md).
+fn default_van_kwh_per_km() -> f64 {
+    0.25
 }
 
 fn default_stay_at_lab_km() -> f64 {

@@ -96,6 +96,7 @@ impl Scenario {
             );
         }
         non_negative(file, "courier.stop_minutes", c.stop_minutes)?;
+        non_negative(file, "courier.kwh_per_km", c.kwh_per_km)?;
         positive(
             file,
             "courier.round_interval_minutes",

@@ -1,6 +1,7 @@
 //! Dispatch policies: strategies behind one trait, as openTCS splits its kernel.
-//! `drone` is the real one; `courier` (vans on fixed rounds) is the old way analysts
-//! compare against; `greedy` (nearest free drone, first come first served) shows
+//! `drone` is the real one; `vans` (the same deadline-aware planning with vans
+//! only) answers how many vans would do the drones' work; `courier` (vans on
+//! fixed rounds) is the old way, how it used to be; `greedy` (nearest free drone, first come first served) shows
 //! what planning buys. All share the dispatcher's event handling and bookkeeping.
 
 pub(crate) mod base;
@@ -10,6 +11,7 @@ mod drone;
 mod greedy;
 mod stranded;
 mod van_round;
+mod vans;
 mod weighing;
 
 use crate::world::World;
@@ -30,13 +32,20 @@ pub enum PolicyKind {
     Drone,
     /// The baseline of before: vans on fixed rounds.
     Courier,
+    /// The honest baseline: deadline-aware planning with vans only.
+    Vans,
     /// The baseline without planning: nearest free drone, first come first served.
     Greedy,
 }
 
 impl PolicyKind {
     /// Every policy, the real one first.
-    pub const ALL: [PolicyKind; 3] = [PolicyKind::Drone, PolicyKind::Courier, PolicyKind::Greedy];
+    pub const ALL: [PolicyKind; 4] = [
+        PolicyKind::Drone,
+        PolicyKind::Courier,
+        PolicyKind::Greedy,
+        PolicyKind::Vans,
+    ];
 
     /// The policy's name on the command line and in outputs.
     pub fn name(self) -> &'static str {
@@ -44,6 +53,7 @@ impl PolicyKind {
             PolicyKind::Drone => "drone",
             PolicyKind::Courier => "courier",
             PolicyKind::Greedy => "greedy",
+            PolicyKind::Vans => "vans",
         }
     }
 
@@ -52,6 +62,7 @@ impl PolicyKind {
             PolicyKind::Drone => Box::new(drone::DronePolicy),
             PolicyKind::Courier => Box::new(courier::CourierRounds::new(world)),
             PolicyKind::Greedy => Box::new(greedy::Greedy),
+            PolicyKind::Vans => Box::new(vans::VanPlanner),
         }
     }
 }
@@ -62,6 +73,8 @@ impl FromStr for PolicyKind {
         PolicyKind::ALL
             .into_iter()
             .find(|p| p.name() == s)
-            .ok_or_else(|| format!("unknown policy `{s}` (expected drone, courier or greedy)"))
+            .ok_or_else(|| {
+                format!("unknown policy `{s}` (expected drone, vans, courier or greedy)")
+            })
     }
 }

@@ -139,7 +139,7 @@ pub fn extend_van_run(
 /// Each call's deadline at `lab` for a delivery at `deliver_at`, when every box
 /// of every call makes its own; `None` when one does not or the lab cannot take
 /// them then.
-fn in_time(
+pub(crate) fn in_time(
     ctx: &Ctx<'_>,
     calls: &[VanCall],
     lab: &labflight_core::Lab,
