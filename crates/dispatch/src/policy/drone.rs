@@ -59,7 +59,13 @@ impl Policy for DronePolicy {
         super::box_limits::tell_box_limits(ctx);
         recover_stranded_boxes(ctx);
         if ctx.state.fleet_grounded() {
-            vans_while_grounded(ctx);
+            let waiting = ctx.state.waiting_boxes();
+            match crate::storm::expected_clear(ctx.world, ctx.state) {
+                // Grounded under a storm it was told of: the vans take what
+                // cannot wait for its end.
+                Some(clear) => storm::vans_until_clear(ctx, &waiting, clear),
+                None => vans_while_grounded(ctx, &waiting),
+            }
             return;
         }
         let mut all = due_pickups(ctx);

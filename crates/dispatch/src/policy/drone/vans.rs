@@ -10,7 +10,7 @@ use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity};
 use labflight_core::forecast::Risk;
 use labflight_core::{BoxId, StationId};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How long before a van could no longer make a pickup's deadline it is sent,
 /// when no drone can take the pickup, minutes.
@@ -173,19 +173,13 @@ pub(super) fn warn_grounded_without_van(ctx: &mut Ctx<'_>, boxes: &[BoxId]) {
     }
 }
 
-/// With the fleet grounded, vans take the boxes whose deadlines a van can still
-/// meet; under a storm forecast, those that cannot wait for its end (`storm`).
-pub(super) fn vans_while_grounded(ctx: &mut Ctx<'_>) {
-    let waiting = ctx.state.waiting_boxes();
-    if let Some(clear) = crate::storm::expected_clear(ctx.world, ctx.state) {
-        // Grounded under a storm it was told of: the vans take what cannot wait
-        // for its end.
-        super::storm::vans_until_clear(ctx, &waiting, clear);
-        return;
-    }
+/// With the fleet grounded (and no storm forecast saying when it clears: then
+/// `storm::vans_until_clear`), vans take the boxes whose deadlines a van can
+/// still meet.
+pub(super) fn vans_while_grounded(ctx: &mut Ctx<'_>, waiting: &BTreeMap<StationId, Vec<BoxId>>) {
     // Centres a van round of this pass already calls at.
     let mut taken: BTreeSet<StationId> = BTreeSet::new();
-    for (station, boxes) in &waiting {
+    for (station, boxes) in waiting {
         if taken.contains(station) {
             continue;
         }
@@ -199,7 +193,7 @@ pub(super) fn vans_while_grounded(ctx: &mut Ctx<'_>) {
                 ctx,
                 (station, boxes),
                 &van,
-                &waiting,
+                waiting,
                 &taken,
             );
             taken.extend(round.calls.iter().map(|c| c.station.clone()));
