@@ -23,8 +23,6 @@ pub enum Reason {
     // --- verdicts on an option weighed ---
     /// The option taken.
     Chosen,
-    /// The drone taken, re-tasked while it flew home with nothing to do.
-    ChosenOnWayHome,
     /// A drone that would pick up later than the one taken.
     LaterPickup,
     /// The load is over the drone's payload limit.
@@ -463,7 +461,6 @@ impl Reason {
         let nested = |r: &Reason| r.english(offset);
         Cow::Owned(match self {
             Chosen => return "chosen".into(),
-            ChosenOnWayHome => return "chosen: re-tasked on its way home".into(),
             LaterPickup => return "later pickup".into(),
             PayloadOverLimit {
                 payload_kg,

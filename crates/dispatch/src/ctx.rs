@@ -29,9 +29,6 @@ pub struct Ctx<'a> {
     pub out: &'a mut Vec<Command>,
     /// Whether boxes sealed while a drone is on its way join its flight (policy choice).
     pub ride_along: bool,
-    /// Whether a drone flying home with nothing to do counts as available for a
-    /// mission (`Drone::retaskable`; policy choice, the `drone` policy's).
-    pub retask_returning: bool,
     idle: Option<RTree<DronePoint>>,
     /// The labs' lines as this pass finds them, remembered until a lab's state
     /// changes (`lab_mut`): a re-plan asks of the same labs for every centre.
@@ -59,7 +56,6 @@ impl<'a> Ctx<'a> {
             cache,
             out,
             ride_along: true,
-            retask_returning: false,
             idle: None,
             lab_times: Default::default(),
         }
@@ -102,14 +98,12 @@ impl<'a> Ctx<'a> {
         )
     }
 
-    /// Whether a drone may be given a mission now: idle, or flying home with
-    /// nothing to do when the policy re-tasks such drones (`retask_returning`).
+    /// Whether a drone may be given a mission now.
     pub fn drone_available(&self, id: &DroneId) -> bool {
-        let reserve = self.world.drone_spec.reserve_fraction;
-        self.state.drones.get(id).is_some_and(|d| {
-            d.available(reserve)
-                || (self.retask_returning && d.retaskable(reserve, self.state.now))
-        })
+        self.state
+            .drones
+            .get(id)
+            .is_some_and(|d| d.available(self.world.drone_spec.reserve_fraction))
     }
 
     /// Available drones nearest to `p`, at most `k` of them, nearest first
@@ -184,8 +178,6 @@ impl<'a> Ctx<'a> {
             return;
         };
         d.status = DroneStatus::Returning { pad: pad.clone() };
-        // In the air: it stands on no pad until it lands.
-        d.pad = None;
         d.last_seen = d.last_seen.max(now);
         self.out.push(Command::ReturnToPad {
             drone: drone.clone(),

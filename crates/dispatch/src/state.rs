@@ -59,11 +59,6 @@ impl DroneStatus {
     }
 }
 
-/// How fresh the position of a drone flying home must be for it to be re-tasked
-/// on the way, seconds: the simulator reports every minute, on the minute, just
-/// before the tick's plan; a drone reports every second or so in the air.
-pub const RETASK_FRESH_SECONDS: i64 = 5;
-
 /// One drone, as the dispatcher believes it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Drone {
@@ -97,18 +92,6 @@ impl Drone {
             && !self.paused
             && !self.link_lost
             && self.battery_pct > reserve_fraction * 100.0
-    }
-
-    /// Whether the drone is flying home to its depot with nothing to do and may be
-    /// given a mission on the way (`policy/drone/retask.rs`): not paused, in contact,
-    /// battery above the reserve, and its position reported at `now` (within
-    /// `RETASK_FRESH_SECONDS`), so a leg planned from it starts where it is.
-    pub fn retaskable(&self, reserve_fraction: f64, now: Instant) -> bool {
-        matches!(&self.status, DroneStatus::Returning { pad } if Some(pad) == self.home.as_ref())
-            && !self.paused
-            && !self.link_lost
-            && self.battery_pct > reserve_fraction * 100.0
-            && now - self.last_seen <= chrono::Duration::seconds(RETASK_FRESH_SECONDS)
     }
 
     /// The mission it flies, if any.

@@ -349,7 +349,6 @@ const STRINGS = {
   'reason.sep_list': ['；', '; '],
   'reason.sep_ids': ['、', ', '],
   'reason.chosen': ['已选定', 'chosen'],
-  'reason.chosen_on_way_home': ['已选定：返航途中改派', 'chosen: re-tasked on its way home'],
   'reason.later_pickup': ['取件较晚', 'later pickup'],
   'reason.payload_over_limit': ['载重 {payload_kg} 千克，超过 {limit_kg} 千克上限', 'payload {payload_kg} kg over the {limit_kg} kg limit'],
   'reason.no_route_to_centre': ['没有飞往采血点的航线', 'no route to the centre'],

@@ -17,8 +17,6 @@ impl Engine<'_> {
         let now = self.now;
         match c {
             Command::AssignMission(p) => {
-                // A drone re-tasked on its way home does not land there.
-                self.void_return_flight(&p.drone);
                 self.plans.insert(p.mission.clone(), p.clone());
                 self.fly(p)
             }
@@ -366,11 +364,8 @@ impl Engine<'_> {
             battery_end: battery - used,
         });
         d.position = target;
-        self.void_return_flight(drone);
-        let guard = return_flight(drone);
-        self.tell_guarded(
+        self.tell(
             arrive,
-            &guard,
             Event::Drone {
                 drone: drone.clone(),
                 kind: DroneEventKind::Landed {
@@ -381,16 +376,4 @@ impl Engine<'_> {
         );
         self.set_down(drone, pad, arrive);
     }
-
-    /// Voids the landing of the flight to a pad `drone` is on, if any: it was sent
-    /// elsewhere (re-tasked on its way home, or to another pad).
-    fn void_return_flight(&mut self, drone: &DroneId) {
-        *self.generations.entry(return_flight(drone)).or_insert(0) += 1;
-    }
-}
-
-/// The key guarding the landing of a drone's flight to a pad, as a mission's
-/// guards its events (`tell_guarded`).
-fn return_flight(drone: &DroneId) -> labflight_core::MissionId {
-    labflight_core::MissionId::from(format!("return-flight:{drone}").as_str())
 }

@@ -24,7 +24,6 @@
 
 mod pickups;
 mod reach;
-mod retask;
 mod rounds;
 mod vans;
 
@@ -54,7 +53,6 @@ impl Policy for DronePolicy {
     /// The pass, in the order its rules are tried (docs/dispatch.md, "For
     /// engineers: where each rule lives").
     fn plan(&mut self, ctx: &mut Ctx<'_>) {
-        ctx.retask_returning = true;
         super::box_limits::tell_box_limits(ctx);
         recover_stranded_boxes(ctx);
         if ctx.state.fleet_grounded() {
@@ -277,7 +275,6 @@ fn fly(
     mut weighed: Vec<Alternative>,
 ) {
     mark_chosen(ctx.world, &mut weighed, &drone);
-    retask::mark_retasked(ctx, &mut weighed, &drone);
     let arrive = option.pickup_at + p.lab.leg.duration();
     warn_if_late(ctx, &p, Some(arrive));
     let mut reason = Reason::DronePickup {
