@@ -2685,3 +2685,40 @@ fn a_tube_resulted_or_rejected_leaves_the_queue_at_that_time() {
     assert_eq!(tube(d, 2).left_queue_at, None);
     assert_eq!(queue(d), 1);
 }
+
+#[test]
+fn a_round_finds_a_due_neighbour_beyond_eight_nearer_centres_with_nothing_waiting() {
+    let s = scenario();
+    // Eight centres ring C3 at 400 m with nothing to send; C1, due too, lies
+    // 1.2 km from C3 on the way to the lab: only the ninth nearest.
+    let mut b = Builder::default()
+        .station("C1", 2.0, 0.0, "PH")
+        .station("C3", 3.2, 0.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0);
+    for i in 0..8 {
+        let a = std::f64::consts::FRAC_PI_4 * i as f64;
+        b = b.station(&format!("E{i}"), 3.2 + 0.4 * a.cos(), 0.4 * a.sin(), "PH");
+    }
+    let world = b.world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    ex.push(t("08:30"), hold_d1(true));
+    for (at, bx, centre, drawn) in [
+        ("08:33", "B1", "C1", "08:10"),
+        ("08:35", "B3", "C3", "08:02"),
+    ] {
+        ex.push_stamped(sealed(
+            t(at),
+            bx,
+            centre,
+            tubes(centre, 4, "sst", t(drawn), &s),
+        ));
+    }
+    ex.push(t("08:57"), hold_d1(false));
+    ex.run_until(t("12:00"));
+    let cmds: Vec<Command> = ex.commands();
+    let plans = missions(&cmds);
+    assert_eq!(plans.len(), 1, "one drone, one round: {plans:#?}");
+    let calls: Vec<&str> = plans[0].stations().map(|s| s.as_str()).collect();
+    assert_eq!(calls, ["C3", "C1"]);
+}
