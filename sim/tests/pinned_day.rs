@@ -24,11 +24,11 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "09dffbfa0452d7ac1f517ec33446025afe0e0158204e4bbef6b02b56da96164d",
+        "f549a4bee2a0f91dbac3416c6c4ef75249ecaa8645fadff24e691dfac5e8811e",
     ),
     (
         "commands.jsonl",
-        "174a9c273df8622bc9a738d1fe7c3e8715bfe319f453a6846f667b7407c77236",
+        "1b1e54e9c71255542a14b3eaa627519ab567e9883d887cf482cff2befb8589c8",
     ),
 ];
 
