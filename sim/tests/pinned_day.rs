@@ -24,11 +24,11 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "f549a4bee2a0f91dbac3416c6c4ef75249ecaa8645fadff24e691dfac5e8811e",
+        "2dfcfa52c5f593638a95c08a0778ceeee752f77c78e4c297da52bfabbcc375ef",
     ),
     (
         "commands.jsonl",
-        "1b1e54e9c71255542a14b3eaa627519ab567e9883d887cf482cff2befb8589c8",
+        "bafd525e9a28190bab096d4ca117a3e236cf737d3d214371563fe1d152b8686e",
     ),
 ];
 
