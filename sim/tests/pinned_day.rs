@@ -24,11 +24,11 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "ddb787c968b86b9d223be7effe9749b558d0417c43c8b297147ea5b18c49fe97",
+        "010b2a2ade4716d1961ff3703bf37d8f1e6fc2c4710d52714a7558e61a7d2ede",
     ),
     (
         "commands.jsonl",
-        "1b1e54e9c71255542a14b3eaa627519ab567e9883d887cf482cff2befb8589c8",
+        "bafd525e9a28190bab096d4ca117a3e236cf737d3d214371563fe1d152b8686e",
     ),
 ];
 

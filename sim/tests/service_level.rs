@@ -57,6 +57,29 @@ fn nominal_day_keeps_the_promise_with_32_drones() {
     }
 }
 
+/// The nominal day with 24 drones (issue 25: the same promise with fewer drones),
+/// on two seeds, each no worse than `ON_TIME_24_DRONES` (a little under what
+/// they measured when it was set; `scripts/fleet-table.sh` gives the whole
+/// table). A change that costs the small fleet on-time tubes fails here.
+const ON_TIME_24_DRONES: [(u64, f64); 2] = [(1, 0.991), (7, 0.993)];
+
+#[test]
+fn nominal_day_with_24_drones_keeps_its_measured_on_time_rate() {
+    for (seed, bound) in ON_TIME_24_DRONES {
+        let (_, d) = day_with("scenario.toml", seed, PolicyKind::Drone, |s| {
+            s.fleet.drones = 24;
+        });
+        let k = &d.kpis;
+        assert_eq!(k.drones, 24, "seed {seed}");
+        assert!(
+            k.on_time_rate >= bound,
+            "seed {seed}: on-time {} with 24 drones, under {bound} ({k:?})",
+            k.on_time_rate
+        );
+        assert_eq!(k.lost_specimens, 0, "seed {seed}");
+    }
+}
+
 #[test]
 fn bad_days_lose_nothing_and_explain_every_miss() {
     for name in ["longhua-storm.toml", "longhua-lab-outage.toml"] {

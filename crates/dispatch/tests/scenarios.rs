@@ -3006,3 +3006,52 @@ fn vans_a_forced_pickup_goes_at_once() {
     assert_eq!(runs.len(), 1, "{runs:#?}");
     assert_eq!(runs[0].boxes, vec![BoxId::from("B1")]);
 }
+
+/// The calls of the one round flying B1 (at C1) and B3 (at C3), sealed at `seals`
+/// while the only drone is held, released at `release`; eight centres with
+/// nothing to send ring C3 at 400 m, and C1 lies 1.2 km from C3 on the way to
+/// the lab: only the ninth nearest.
+fn round_past_eight_empty_centres(
+    seals: [&str; 2],
+    drawn: [&str; 2],
+    release: &str,
+) -> Vec<String> {
+    let s = scenario();
+    let mut b = Builder::default()
+        .station("C1", 2.0, 0.0, "PH")
+        .station("C3", 3.2, 0.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0);
+    for i in 0..8 {
+        let a = std::f64::consts::FRAC_PI_4 * i as f64;
+        b = b.station(&format!("E{i}"), 3.2 + 0.4 * a.cos(), 0.4 * a.sin(), "PH");
+    }
+    let mut ex = Executor::new(b.world(&s), PolicyKind::Drone, t("07:30"));
+    ex.push(t(seals[0]) - chrono::Duration::minutes(3), hold_d1(true));
+    for (at, bx, centre, drawn) in [
+        (seals[0], "B1", "C1", drawn[0]),
+        (seals[1], "B3", "C3", drawn[1]),
+    ] {
+        ex.push_stamped(sealed(
+            t(at),
+            bx,
+            centre,
+            tubes(centre, 4, "sst", t(drawn), &s),
+        ));
+    }
+    ex.push(t(release), hold_d1(false));
+    ex.run_until(t("13:30"));
+    let cmds = ex.commands();
+    let flown = mission_for(&cmds, "B3").expect("B3 flies");
+    flown.stations().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn at_the_wave_a_round_finds_a_due_neighbour_beyond_eight_nearer_empty_centres() {
+    // After the last draw every centre is due at once: ten neighbours are weighed.
+    let calls = round_past_eight_empty_centres(["11:31", "11:32"], ["11:10", "11:02"], "11:33");
+    assert_eq!(calls, ["C3", "C1"]);
+    // Before it, six: C1 takes a flight of its own.
+    let calls = round_past_eight_empty_centres(["08:33", "08:35"], ["08:10", "08:02"], "08:57");
+    assert_eq!(calls, ["C3"]);
+}
