@@ -111,7 +111,15 @@ pub(crate) fn load_boxes(
     ctx: &Ctx<'_>,
     waiting: &[labflight_core::BoxId],
 ) -> Vec<labflight_core::BoxId> {
-    let max = ctx.world.drone_spec.max_payload_kg;
+    load_boxes_up_to(ctx, waiting, ctx.world.drone_spec.max_payload_kg)
+}
+
+/// `load_boxes` for a carrier taking up to `max` kg (a van: `f64::INFINITY`).
+pub(crate) fn load_boxes_up_to(
+    ctx: &Ctx<'_>,
+    waiting: &[labflight_core::BoxId],
+    max: f64,
+) -> Vec<labflight_core::BoxId> {
     let mut payload = 0.0;
     // The families needed so far, as bits (`family_mask`).
     let mut needs = 0;

@@ -14,8 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The most centres one van trip calls at (the first included).
 pub const MAX_VAN_CALLS: usize = 4;
 
-/// How many centres nearest the last call are weighed as the next.
-const NEIGHBOURS_WEIGHED: usize = 6;
+/// How many centres nearest a call of a round are weighed as another (the
+/// `vans` policy's insertion weighs as many around each call).
+pub(crate) const NEIGHBOURS_WEIGHED: usize = 6;
 
 /// One call of a van round: the centre, the boxes it hands over, and when.
 #[derive(Clone, Debug)]

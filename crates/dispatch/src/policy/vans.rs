@@ -12,23 +12,20 @@
 //! early. A box no van can bring in time is alerted once (`VanLate`); with no van
 //! at all, `NoVan`. Boxes stranded by a drone go by van as under every policy.
 
-use super::base::{Policy, alert_untestable, recover_stranded, stranded_boxes};
-use super::van_round::{MAX_VAN_CALLS, VanCall, VanRound, in_time};
+use super::base::{Policy, alert_untestable, load_boxes_up_to, recover_stranded, stranded_boxes};
+use super::van_round::{MAX_VAN_CALLS, NEIGHBOURS_WEIGHED, VanCall, VanRound, in_time};
 use crate::ctx::Ctx;
 use crate::ctx::vans::VanQuote;
 use labflight_core::command::{AlertKind, Severity};
 use labflight_core::forecast::Risk;
 use labflight_core::scenario::minutes;
-use labflight_core::{BoxId, CourierId, Instant, LatLon, Reason, StationId, TestFamily};
+use labflight_core::{BoxId, CourierId, Instant, LatLon, Reason, StationId};
 use labflight_geo::SiteKind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The share of the vans kept idle while the others go for centres not yet due:
 /// a van is gone for most of an hour, and the morning peak needs them.
 pub(crate) const VANS_KEPT_IDLE: f64 = 0.2;
-
-/// How many centres nearest each call of a round are weighed for insertion.
-const NEIGHBOURS_WEIGHED: usize = 6;
 
 #[derive(Debug)]
 pub struct VanPlanner;
@@ -82,7 +79,8 @@ fn pickups(ctx: &mut Ctx<'_>, waiting: &BTreeMap<StationId, Vec<BoxId>>) -> Vec<
     let mut out = Vec::new();
     for (station, all) in waiting {
         alert_untestable(ctx, all);
-        let boxes = one_lab_load(ctx, all);
+        // Those one lab can test together; the others wait for another van.
+        let boxes = load_boxes_up_to(ctx, all, f64::INFINITY);
         if boxes.is_empty() {
             continue;
         }
@@ -161,27 +159,6 @@ fn warn_once(
         }
         ctx.alert(AlertKind::TubeAtRisk, Severity::Warning, id.as_str(), why);
     }
-}
-
-/// Of a centre's waiting boxes (oldest first), those one lab can test together:
-/// a box whose tests no lab runs with the others' waits for another van.
-fn one_lab_load(ctx: &Ctx<'_>, waiting: &[BoxId]) -> Vec<BoxId> {
-    let mut needs: BTreeSet<TestFamily> = BTreeSet::new();
-    let mut out = Vec::new();
-    for id in waiting {
-        let Some(b) = ctx.state.boxes.get(id) else {
-            continue;
-        };
-        if !b.families.is_subset(&needs) {
-            let with: BTreeSet<TestFamily> = needs.union(&b.families).copied().collect();
-            if !ctx.world.some_lab_runs(&with) {
-                continue;
-            }
-            needs = with;
-        }
-        out.push(id.clone());
-    }
-    out
 }
 
 /// Whether a centre's van should leave now: its oldest box has waited the
