@@ -98,6 +98,34 @@ impl<'a> Ctx<'a> {
         )
     }
 
+    /// The labs a pickup of `boxes` from `from` with `payload_kg` could fly to,
+    /// with their legs and forms, apart from the departure (`LabOptions::choose`
+    /// gives what `choose_lab` would at any departure while they hold).
+    pub fn lab_options(
+        &mut self,
+        from: LatLon,
+        boxes: &[BoxId],
+        payload_kg: f64,
+    ) -> crate::planner::LabOptions {
+        let state: &State = self.state;
+        let refs: Vec<_> = boxes.iter().filter_map(|b| state.boxes.get(b)).collect();
+        self.lab_times
+            .get_mut()
+            .lab_options(self.world, state, self.cache, from, &refs, payload_kg, None)
+    }
+
+    /// What `lab` would do with tubes of `families` by their arrival, from its
+    /// lines as this pass finds them (`LabForm`).
+    pub fn lab_form(
+        &self,
+        lab: &LabId,
+        families: &[labflight_core::TestFamily],
+    ) -> crate::planner::LabForm {
+        self.lab_times
+            .borrow_mut()
+            .form(self.state, &self.world.labs[lab], families)
+    }
+
     /// Whether a drone may be given a mission now.
     pub fn drone_available(&self, id: &DroneId) -> bool {
         self.state
@@ -114,7 +142,7 @@ impl<'a> Ctx<'a> {
                 .state
                 .drones
                 .values()
-                .filter(|d| self.drone_available(&d.id))
+                .filter(|d| d.available(self.world.drone_spec.reserve_fraction))
                 .map(|d| {
                     let v = self.world.frame.to_local(d.position);
                     GeomWithData::new([v.x, v.y], d.id.clone())

@@ -336,11 +336,16 @@ pub struct LabState {
 /// Every lab's state, by lab. Read freely; changed only through `get_mut`, which
 /// makes the caller forget what it remembered of the labs (`Ctx::lab_mut` is the
 /// one caller): a prediction from remembered lines can then never outlive the
-/// state it was worked out from. Serialized as the plain map.
+/// state it was worked out from; what outlives a pass compares `changes`.
+/// Serialized as the plain map.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Labs {
     by_id: BTreeMap<LabId, LabState>,
+    /// How many times a lab's state was handed out to change since this value
+    /// was made (not saved: a restored dispatcher remembers nothing of before).
+    #[serde(skip)]
+    changes: u64,
 }
 
 /// What is remembered of the labs' state and must be forgotten when it changes
@@ -369,7 +374,14 @@ impl Labs {
         remembered: &mut impl RememberedOfLabs,
     ) -> &mut LabState {
         remembered.forget();
+        self.changes += 1;
         self.by_id.entry(lab.clone()).or_default()
+    }
+
+    /// A count that moves whenever a lab's state may have changed: what is kept
+    /// across passes from the labs' state holds while it stays the same.
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 }
 
@@ -377,6 +389,7 @@ impl FromIterator<(LabId, LabState)> for Labs {
     fn from_iter<I: IntoIterator<Item = (LabId, LabState)>>(iter: I) -> Self {
         Labs {
             by_id: iter.into_iter().collect(),
+            changes: 0,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Choosing a lab for a pickup: every nearby lab weighed by its predicted result
-//! under its lines, the earliest kept (`LabTimes::weigh_labs`).
+//! under its lines, the earliest kept (`LabTimes::weigh_labs`); the labs' legs and
+//! forms (`LabOptions`) apart from the departure, so a pickup can keep them.
 
 use super::deadlines::*;
 use super::lab_lines::*;
@@ -22,6 +23,27 @@ pub struct LabChoice {
     pub deadline: Instant,
 }
 
+/// A lab a pickup could fly to: the loaded leg there and what the lab would do
+/// with its tubes (`None`: no route around the no-fly zones).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabOption {
+    /// The lab.
+    pub lab: LabId,
+    /// The leg and the lab's form, unless no route reaches it.
+    pub way: Option<(PlannedLeg, LabForm)>,
+}
+
+/// Every lab weighed for a pickup, as functions of the departure: what a pickup's
+/// lab choice depends on besides the clock. Kept between passes while the boxes,
+/// the labs' state and the wind hold (`policy::drone` keeps one per centre).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabOptions {
+    /// The earliest stability limit of the boxes.
+    pub stability: Option<Instant>,
+    /// The labs, nearest first.
+    pub labs: Vec<LabOption>,
+}
+
 impl LabTimes {
     /// The lab with the earliest predicted result for the boxes from `from`,
     /// departing at `depart` (only `only`, if given), and every lab weighed; each
@@ -39,10 +61,25 @@ impl LabTimes {
         depart: Instant,
         only: Option<&LabId>,
     ) -> (Option<LabChoice>, Vec<Alternative>) {
+        self.lab_options(world, state, cache, from, boxes, payload_kg, only)
+            .choose(world, depart, state.now)
+    }
+
+    /// The labs a pickup of `boxes` from `from` could fly to (only `only`, if
+    /// given), with their legs and forms as the state stands.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn lab_options(
+        &mut self,
+        world: &World,
+        state: &State,
+        cache: &mut RouteCache,
+        from: LatLon,
+        boxes: &[&SpecimenBox],
+        payload_kg: f64,
+        only: Option<&LabId>,
+    ) -> LabOptions {
         let families = families_of(boxes.iter().copied());
         let stability = earliest_stability(boxes.iter().copied());
-        let mut best: Option<LabChoice> = None;
-        let mut weighed = Vec::new();
         // The labs nearest to the pickup are the only ones that can give the earliest
         // result in practice; weighing a handful keeps a city-scale re-plan fast.
         let legs: LegsToLabs = match only {
@@ -57,9 +94,52 @@ impl LabTimes {
                 .collect(),
             None => cache.legs_to_labs(world, state, from, payload_kg),
         };
-        for (id, leg) in legs.iter() {
-            let lab = &world.labs[id];
-            let Some(leg) = leg else {
+        let labs = legs
+            .iter()
+            .map(|(id, leg)| LabOption {
+                lab: id.clone(),
+                way: leg
+                    .as_ref()
+                    .map(|leg| (leg.clone(), self.form(state, &world.labs[id], &families))),
+            })
+            .collect();
+        LabOptions { stability, labs }
+    }
+}
+
+impl LabOptions {
+    /// The same labs and legs with each lab's form worked out again (`form`):
+    /// what a change of the labs' state moves.
+    pub fn reformed(&self, mut form: impl FnMut(&LabId) -> LabForm) -> LabOptions {
+        let labs = self
+            .labs
+            .iter()
+            .map(|o| LabOption {
+                lab: o.lab.clone(),
+                way: o.way.as_ref().map(|(leg, _)| (leg.clone(), form(&o.lab))),
+            })
+            .collect();
+        LabOptions {
+            stability: self.stability,
+            labs,
+        }
+    }
+
+    /// The lab with the earliest predicted result departing at `depart`, the clock
+    /// at `now`, and every lab weighed.
+    pub fn choose(
+        &self,
+        world: &World,
+        depart: Instant,
+        now: Instant,
+    ) -> (Option<LabChoice>, Vec<Alternative>) {
+        let depart_ns = nanos(depart);
+        let now_ns = nanos(now);
+        // The earliest result so far (nanoseconds), which lab and when it arrives.
+        let mut earliest: Option<(i64, usize, Instant)> = None;
+        let mut weighed = Vec::with_capacity(self.labs.len());
+        for (i, LabOption { lab: id, way }) in self.labs.iter().enumerate() {
+            let Some((leg, form)) = way else {
                 weighed.push(lab_alt(
                     world,
                     id,
@@ -69,23 +149,29 @@ impl LabTimes {
                 continue;
             };
             let arrive = depart + leg.duration();
-            match self.result_at(world, state, lab, &families, arrive) {
+            match form.result_ns(world, &world.labs[id], arrive, now_ns) {
                 Err(why) => weighed.push(lab_alt(world, id, f64::INFINITY, why)),
-                Ok(result_at) => {
-                    let deadline = arrival_deadline(world, stability, result_at, arrive);
-                    let score = (result_at - depart).num_seconds() as f64 / 60.0;
+                Ok(result_ns) => {
+                    let to_result = chrono::Duration::nanoseconds(result_ns - depart_ns);
+                    let score = to_result.num_seconds() as f64 / 60.0;
                     weighed.push(lab_alt(world, id, score, Reason::PredictedResultLater));
-                    if best.as_ref().is_none_or(|b| result_at < b.result_at) {
-                        best = Some(LabChoice {
-                            lab: id.clone(),
-                            leg: leg.clone(),
-                            result_at,
-                            deadline,
-                        });
+                    if earliest.is_none_or(|(e, _, _)| result_ns < e) {
+                        earliest = Some((result_ns, i, arrive));
                     }
                 }
             }
         }
+        let best = earliest.map(|(result_ns, i, arrive)| {
+            let option = &self.labs[i];
+            let (leg, _) = option.way.as_ref().expect("a lab with a result has a way");
+            let result_at = Instant::from_timestamp_nanos(result_ns);
+            LabChoice {
+                lab: option.lab.clone(),
+                leg: leg.clone(),
+                result_at,
+                deadline: arrival_deadline(world, self.stability, result_at, arrive),
+            }
+        });
         if let Some(b) = &best {
             for alt in weighed
                 .iter_mut()

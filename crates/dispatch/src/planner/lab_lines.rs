@@ -1,7 +1,7 @@
 //! What a lab will do with tubes: each test family's line of analyzers (booked as
 //! tubes are received, `lines_take`), when tubes arriving at a moment would be
-//! resulted and reported (`predicted_result`, remembered per pass in `LabTimes`),
-//! and why a lab cannot take them.
+//! resulted and reported (`predicted_result`, remembered per pass in `LabTimes`,
+//! as a function of the arrival in `LabForm`), and why a lab cannot take them.
 
 use crate::state::{LabState, State};
 use crate::world::World;
@@ -23,22 +23,6 @@ pub fn predicted_result(
     LabTimes::default().result_at(world, state, lab, families, arrive)
 }
 
-/// Why a lab cannot take tubes arriving at `arrive`: unavailable or closed.
-pub(super) fn lab_takes_at(
-    world: &World,
-    ls: Option<&LabState>,
-    lab: &Lab,
-    arrive: Instant,
-) -> Result<(), Reason> {
-    if ls.is_some_and(|l| l.unavailable) {
-        return Err(Reason::LabMarkedUnavailable);
-    }
-    if ls.is_some_and(|l| l.closed) || !world.lab_open_at(lab, arrive) {
-        return Err(Reason::LabClosedAtArrival);
-    }
-    Ok(())
-}
-
 /// One family's analyzers at a lab as a tube arriving now would find them: when
 /// they are free to start it, behind what was received and what is on its way.
 /// In nanoseconds since the epoch: a re-plan asks this of every lab for every
@@ -46,6 +30,9 @@ pub(super) fn lab_takes_at(
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) struct FamilyLine {
     free_at_ns: i64,
+    /// Nothing received is booked on the line: it is free from now, behind what
+    /// is on its way (`free_at_ns` moves with the clock).
+    free_from_now: bool,
     reception_ns: i64,
     run_and_verification_ns: i64,
 }
@@ -58,21 +45,14 @@ impl FamilyLine {
             .and_then(|l| l.inbound.get(&family))
             .copied()
             .unwrap_or(0) as f64;
-        let received_started = ls
-            .and_then(|l| l.lines_free_at.get(&family))
-            .copied()
-            .unwrap_or(state.now);
+        let booked = ls.and_then(|l| l.lines_free_at.get(&family)).copied();
+        let received_started = booked.unwrap_or(state.now);
         Ok(FamilyLine {
             free_at_ns: nanos(received_started + minutes(inbound / per_hour * 60.0)),
+            free_from_now: booked.is_none(),
             reception_ns: duration_ns(minutes(lab.reception_minutes)),
             run_and_verification_ns: duration_ns(minutes(run_min + lab.verification_minutes)),
         })
-    }
-
-    /// From arrival at the lab to the verified result.
-    fn time_from(&self, arrive_ns: i64) -> i64 {
-        let ready = arrive_ns + self.reception_ns;
-        ready.max(self.free_at_ns) - arrive_ns + self.run_and_verification_ns
     }
 }
 
@@ -183,9 +163,32 @@ impl LabTimes {
         families: impl IntoIterator<Item = &'f TestFamily>,
         arrive: Instant,
     ) -> Result<Instant, Reason> {
-        lab_takes_at(world, state.labs.get(&lab.id), lab, arrive)?;
-        let arrive_ns = nanos(arrive);
-        let mut latest_ns = arrive_ns;
+        self.form(state, lab, families)
+            .result_at(world, lab, arrive, state.now)
+    }
+
+    /// What `lab` would do with tubes of `families` as a function of their
+    /// arrival (`LabForm`), from its lines as they stand.
+    pub(crate) fn form<'f>(
+        &mut self,
+        state: &State,
+        lab: &Lab,
+        families: impl IntoIterator<Item = &'f TestFamily>,
+    ) -> LabForm {
+        let ls = state.labs.get(&lab.id);
+        let blocked = if ls.is_some_and(|l| l.unavailable) {
+            Some(Reason::LabMarkedUnavailable)
+        } else if ls.is_some_and(|l| l.closed) {
+            Some(Reason::LabClosedAtArrival)
+        } else {
+            None
+        };
+        let now_ns = nanos(state.now);
+        let mut lines = LinesForm {
+            after_arrival_ns: 0,
+            behind_booked_ns: i64::MIN,
+            behind_now_ns: i64::MIN,
+        };
         for &family in families {
             let line = self
                 .by_lab_family
@@ -197,9 +200,89 @@ impl LabTimes {
                 "{} {family:?}: a remembered line outlived the state it came from",
                 lab.id
             );
-            let line = line.as_ref().map_err(Clone::clone)?;
-            latest_ns = latest_ns.max(arrive_ns + line.time_from(arrive_ns));
+            let line = match line {
+                Ok(line) => line,
+                Err(why) => {
+                    return LabForm {
+                        blocked,
+                        lines: Err(why.clone()),
+                    };
+                }
+            };
+            let run = line.run_and_verification_ns;
+            lines.after_arrival_ns = lines.after_arrival_ns.max(line.reception_ns + run);
+            if line.free_from_now {
+                lines.behind_now_ns = lines.behind_now_ns.max(line.free_at_ns - now_ns + run);
+            } else {
+                lines.behind_booked_ns = lines.behind_booked_ns.max(line.free_at_ns + run);
+            }
         }
-        Ok(Instant::from_timestamp_nanos(latest_ns) + world.service.report)
+        LabForm {
+            blocked,
+            lines: Ok(lines),
+        }
+    }
+}
+
+/// What a lab would do with tubes of a set of families, as a function of when
+/// they arrive and of the clock: its state read once (`LabTimes::form`), then each
+/// arrival is arithmetic (`result_at`). A centre's pickup keeps its labs' forms
+/// between passes while no lab's state changes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabForm {
+    /// Why the lab takes nothing whenever they arrive (unavailable, closed).
+    blocked: Option<Reason>,
+    /// The lines, or why the first family without one has none.
+    lines: Result<LinesForm, Reason>,
+}
+
+/// A lab's lines for a set of families, reduced to three numbers: a tube arriving
+/// at `a` is resulted at `max(a + after_arrival, behind_booked, now + behind_now)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct LinesForm {
+    /// Reception, then the longest run and verification, on free lines (≥ 0).
+    after_arrival_ns: i64,
+    /// The latest result behind the lines with tubes received and booked (an
+    /// instant in nanoseconds; `i64::MIN` when none).
+    behind_booked_ns: i64,
+    /// The latest result behind the lines with nothing booked, from now: they
+    /// start what is on its way now (`i64::MIN` when none).
+    behind_now_ns: i64,
+}
+
+impl LabForm {
+    /// Why the lab cannot take the tubes arriving at `arrive`, or when their
+    /// results reach the centre, verified and reported, the clock at `now`.
+    pub fn result_at(
+        &self,
+        world: &World,
+        lab: &Lab,
+        arrive: Instant,
+        now: Instant,
+    ) -> Result<Instant, Reason> {
+        self.result_ns(world, lab, arrive, nanos(now))
+            .map(Instant::from_timestamp_nanos)
+    }
+
+    /// `result_at` in nanoseconds since the epoch, the clock at `now_ns`: a pass
+    /// asks it of every lab for every waiting centre.
+    pub(super) fn result_ns(
+        &self,
+        world: &World,
+        lab: &Lab,
+        arrive: Instant,
+        now_ns: i64,
+    ) -> Result<i64, Reason> {
+        if let Some(why) = &self.blocked {
+            return Err(why.clone());
+        }
+        if !world.lab_open_at(lab, arrive) {
+            return Err(Reason::LabClosedAtArrival);
+        }
+        let lines = self.lines.as_ref().map_err(Clone::clone)?;
+        let latest_ns = (nanos(arrive) + lines.after_arrival_ns)
+            .max(lines.behind_booked_ns)
+            .max(now_ns.saturating_add(lines.behind_now_ns));
+        Ok(latest_ns + duration_ns(world.service.report))
     }
 }

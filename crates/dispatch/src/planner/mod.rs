@@ -12,6 +12,6 @@ mod routes;
 
 pub use deadlines::{arrival_deadline, earliest_stability, families_of};
 pub use drone_option::{DroneOption, PlannedStop, evaluate_drone, spendable_wh};
-pub use lab_choice::LabChoice;
-pub use lab_lines::{LabTimes, booked_result, family_up, lines_take, predicted_result};
+pub use lab_choice::{LabChoice, LabOption, LabOptions};
+pub use lab_lines::{LabForm, LabTimes, booked_result, family_up, lines_take, predicted_result};
 pub use routes::{LABS_WEIGHED, PlannedLeg, RouteCache, plan_leg};

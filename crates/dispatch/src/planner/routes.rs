@@ -126,7 +126,7 @@ impl RouteCache {
 pub(super) type LegsToLabs = Arc<[(LabId, Option<PlannedLeg>)]>;
 
 /// A planned leg with its estimate.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PlannedLeg {
     /// The route flown.
     pub route: Arc<Route>,

@@ -24,6 +24,7 @@
 //! drone can reach, chargers), `rounds` (calls on the way), `vans` (when a van
 //! goes instead).
 
+mod basis;
 mod pickups;
 mod reach;
 mod rounds;
@@ -45,8 +46,12 @@ use reach::{charge_for, keep_within_reach, leg_to_lab, reachable_other_lab, send
 use rounds::extend_into_round;
 use vans::{van_last_call, vans_for_beyond_reach, vans_while_grounded};
 
-#[derive(Debug)]
-pub struct DronePolicy;
+#[derive(Debug, Default)]
+pub struct DronePolicy {
+    /// What each centre's pickup weighs apart from the clock, kept between
+    /// passes (`basis`).
+    bases: basis::PickupBases,
+}
 
 impl Policy for DronePolicy {
     fn name(&self) -> &'static str {
@@ -68,7 +73,7 @@ impl Policy for DronePolicy {
             }
             return;
         }
-        let mut all = due_pickups(ctx);
+        let mut all = due_pickups(ctx, &mut self.bases);
         let mut pass = Pass {
             taken: send_beyond_reach_by_van(ctx, &mut all),
             ..Pass::default()
@@ -112,8 +117,8 @@ fn recover_stranded_boxes(ctx: &mut Ctx<'_>) {
 /// Every centre with waiting boxes, earliest deadline first, then earliest
 /// stability limit, then centre; the due ones marked `ready`, and more while
 /// drones are to spare.
-fn due_pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
-    let mut all = pickups(ctx);
+fn due_pickups(ctx: &mut Ctx<'_>, bases: &mut basis::PickupBases) -> Vec<Pickup> {
+    let mut all = pickups(ctx, bases);
     all.sort_by(|a, b| {
         a.deadline
             .cmp(&b.deadline)

@@ -59,7 +59,7 @@ impl PolicyKind {
 
     pub(crate) fn build(self, world: &World, _seed: u64) -> Box<dyn Policy> {
         match self {
-            PolicyKind::Drone => Box::new(drone::DronePolicy),
+            PolicyKind::Drone => Box::<drone::DronePolicy>::default(),
             PolicyKind::Courier => Box::new(courier::CourierRounds::new(world)),
             PolicyKind::Greedy => Box::new(greedy::Greedy),
             PolicyKind::Vans => Box::new(vans::VanPlanner),

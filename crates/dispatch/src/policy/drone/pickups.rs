@@ -2,9 +2,10 @@
 //! lab of the earliest result and whether it is due; more made due while drones
 //! are to spare; and the at-risk warning when a pickup would be late.
 
+use super::basis::PickupBases;
 use crate::ctx::Ctx;
-use crate::planner::{LabChoice, earliest_stability};
-use crate::policy::base::{alert_untestable, load_boxes};
+use crate::planner::LabChoice;
+use crate::policy::base::alert_untestable;
 use crate::policy::weighing::approach_from_nearest;
 use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Alternative, Severity};
@@ -81,11 +82,12 @@ pub(super) fn drones_to_spare(ctx: &Ctx<'_>, all: &[Pickup]) -> usize {
 /// How many drones stand free beyond the `SPARE_FLEET_KEPT` share of the fleet.
 pub(super) fn free_beyond_kept(ctx: &Ctx<'_>) -> usize {
     let kept = (ctx.state.drones.len() as f64 * SPARE_FLEET_KEPT).ceil() as usize;
+    let reserve = ctx.world.drone_spec.reserve_fraction;
     let free = ctx
         .state
         .drones
-        .keys()
-        .filter(|d| ctx.drone_available(d))
+        .values()
+        .filter(|d| d.available(reserve))
         .count();
     free.saturating_sub(kept)
 }
@@ -94,8 +96,9 @@ pub(super) fn free_beyond_kept(ctx: &Ctx<'_>) -> usize {
 /// the last call waits for it, minutes.
 pub(super) const LAST_CALL_HOLD_MINUTES: f64 = 30.0;
 
-/// Every centre with waiting boxes, with its lab choice and whether it is due now.
-pub(super) fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
+/// Every centre with waiting boxes, with its lab choice and whether it is due now;
+/// what each centre weighs apart from the clock kept in `bases` between passes.
+pub(super) fn pickups(ctx: &mut Ctx<'_>, bases: &mut PickupBases) -> Vec<Pickup> {
     let now = ctx.state.now;
     let margin = minutes(ctx.world.params.deadline_margin_minutes);
     let window = minutes(ctx.world.params.batching_window_minutes);
@@ -105,22 +108,28 @@ pub(super) fn pickups(ctx: &mut Ctx<'_>) -> Vec<Pickup> {
     let mut out = Vec::new();
     for (station, waiting) in waiting {
         let waiting_count = waiting.len();
-        alert_untestable(ctx, &waiting);
-        let boxes = load_boxes(ctx, &waiting);
-        if boxes.is_empty() {
+        let basis = bases.basis(ctx, &station, waiting);
+        if !basis.untestable.is_empty() {
+            alert_untestable(ctx, &basis.untestable);
+        }
+        if basis.boxes.is_empty() {
             continue;
         }
+        let boxes = basis.boxes.clone();
         let pos = ctx.world.stations[&station].position;
         let approach = approach_from_nearest(ctx, pos);
-        // Borrow the boxes in place: cloning their manifests on every tick is the
-        // dominant cost of a city-scale re-plan.
-        let state: &crate::state::State = ctx.state;
-        let refs: Vec<_> = boxes.iter().map(|b| &state.boxes[b]).collect();
-        let payload_kg: f64 = refs.iter().map(|b| b.payload_kg).sum();
-        let oldest_seal = refs.iter().map(|b| b.sealed_at).min().unwrap_or(now);
-        let stability_deadline =
-            earliest_stability(refs.iter().copied()).unwrap_or(ctx.world.service.cutoff);
-        let (lab, lab_alternatives) = ctx.choose_lab(pos, &boxes, payload_kg, now + approach, None);
+        let payload_kg = basis.payload_kg;
+        let oldest_seal = basis.oldest_seal.unwrap_or(now);
+        let stability_deadline = basis.stability_deadline.unwrap_or(ctx.world.service.cutoff);
+        let (lab, lab_alternatives) = basis.labs.choose(ctx.world, now + approach, now);
+        debug_assert_eq!(
+            format!("{:?}", (&lab, &lab_alternatives)),
+            format!(
+                "{:?}",
+                ctx.choose_lab(pos, &boxes, payload_kg, now + approach, None)
+            ),
+            "{station}: the kept labs choose otherwise than a fresh weighing"
+        );
         let Some(lab) = lab else {
             ctx.forecast_risk(&boxes, &Risk::NoLab);
             for b in &boxes {
