@@ -267,7 +267,11 @@ fn drones_not_called_down_land_by_themselves_and_custody_stays_known() {
                 let on_a_lab = pad
                     .as_ref()
                     .is_some_and(|p| world.labs.keys().any(|l| world.lab_pad(l) == Some(p)));
-                if carrying.remove(drone) && s.at > from && s.at < from + lag && !on_a_lab {
+                if carrying.remove(drone)
+                    && s.at > from
+                    && s.at < from + Duration::minutes(10)
+                    && !on_a_lab
+                {
                     came_down += 1;
                 }
             }
