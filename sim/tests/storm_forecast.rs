@@ -124,3 +124,176 @@ fn a_storm_that_never_comes_loses_nothing_and_explains_every_miss() {
     assert!(d.kpis.on_time_rate >= 0.99, "{:?}", d.kpis);
     assert_eq!(d.kpis.stability_violations, 0, "{:?}", d.kpis);
 }
+
+/// No drone flies on through wind over its limit (the simulator is honest about
+/// it): on the storm day without its forecast, the drones in the air when the
+/// wind rises land at the nearest pad, carrying boxes or not; none reports flying
+/// a quarter of an hour into the storm or takes off before it ends; and what they
+/// set down on the pads still reaches a lab (nothing lost).
+#[test]
+fn drones_in_the_air_when_the_wind_rises_come_down_at_the_nearest_pad() {
+    use labflight_core::command::Recovery;
+    use labflight_core::event::DroneEventKind;
+    use labflight_core::{Command, Event};
+    let (scenario, d) = day("longhua-storm.toml", 7, |s| s.forecast.clear());
+    let (from, to) = (
+        scenario.at(scenario.weather[0].from),
+        scenario.at(scenario.weather[0].to),
+    );
+    let landed_with_boxes = d
+        .run
+        .commands
+        .iter()
+        .filter(|(i, c)| {
+            d.run.journal[*i].at == from
+                && matches!(
+                    c,
+                    Command::AbortMission {
+                        recovery: Recovery::LandAtNearestPad { .. },
+                        ..
+                    }
+                )
+        })
+        .count();
+    assert!(
+        landed_with_boxes > 0,
+        "drones carrying boxes were in the air at the storm's start"
+    );
+    let settled = from + chrono::Duration::minutes(15);
+    for s in &d.run.journal {
+        let flying_in_storm = match &s.event {
+            Event::DroneTelemetry { .. } => s.at > settled && s.at < to,
+            Event::Drone {
+                kind: DroneEventKind::TookOff,
+                ..
+            } => s.at >= from && s.at < to,
+            _ => false,
+        };
+        assert!(!flying_in_storm, "{s:?}");
+    }
+    assert_eq!(d.kpis.lost_specimens, 0, "{:?}", d.kpis);
+    every_miss_explained("storm, no forecast", &scenario, &d);
+}
+
+/// A drone the dispatcher does not call down lands by itself. Here the
+/// dispatcher hears of the wind a minute after it rose (its weather feed lags),
+/// after the drones' own wait for an order: those in the air at the storm's start
+/// land at the nearest pad on their own and report it, and custody stays known —
+/// the dispatcher takes what they carry as stranded on that pad, no custody
+/// conflict is raised, and every box still reaches a lab.
+#[test]
+fn drones_not_called_down_land_by_themselves_and_custody_stays_known() {
+    use chrono::Duration;
+    use labflight_core::event::DroneEventKind;
+    use labflight_core::{Event, Stamped};
+    use labflight_dispatch::Dispatcher;
+    use labflight_sim::{DayRun, Engine};
+
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../maps/longhua/longhua-storm.toml");
+    let mut scenario = Scenario::load(&path).unwrap();
+    scenario.forecast.clear();
+    let map = MapData::load(&scenario.map_dir(&path)).unwrap();
+    let world = Arc::new(World::from_map(&scenario, &map));
+    let (from, to) = (
+        scenario.at(scenario.weather[0].from),
+        scenario.at(scenario.weather[0].to),
+    );
+    let spec = world.drone_spec.clone();
+    let rough = |e: &Event| match e {
+        Event::Weather {
+            wind_east_mps,
+            wind_north_mps,
+            rain_mm_h,
+        } => {
+            wind_east_mps.hypot(*wind_north_mps) > spec.max_wind_mps
+                || *rain_mm_h > spec.max_rain_mm_h
+        }
+        _ => false,
+    };
+    let lag = Duration::minutes(1);
+    let mut engine = Engine::detached(&scenario, Arc::clone(&world), 7);
+    let mut dispatcher = Dispatcher::new(Arc::clone(&world), PolicyKind::Drone, 7, engine.now());
+    let mut run = DayRun::default();
+    let mut deliver = |engine: &mut Engine<'_>, run: &mut DayRun, stamped: Stamped| {
+        let at = stamped.at;
+        let (index, commands) = run.decide(&mut dispatcher, stamped);
+        for c in commands {
+            engine.command(at, &c);
+            run.commands.push((index, c));
+        }
+    };
+    // Weather reports too rough to fly, held back for the lag.
+    let mut held: Vec<Stamped> = Vec::new();
+    let mut next_tick = engine.now();
+    while let Some(at) = engine.next_at() {
+        let late_weather = held.first().map(|s| s.at + lag);
+        if late_weather.is_some_and(|w| w <= at && w <= next_tick) {
+            let s = held.remove(0);
+            let stamped = Stamped {
+                at: s.at + lag,
+                event: s.event,
+            };
+            deliver(&mut engine, &mut run, stamped);
+        } else if next_tick <= at {
+            let tick = Stamped {
+                at: next_tick,
+                event: Event::Tick,
+            };
+            deliver(&mut engine, &mut run, tick);
+            next_tick += Duration::minutes(1);
+        } else {
+            engine.advance_to(at);
+            for s in engine.take_outbox() {
+                if rough(&s.event) {
+                    held.push(s);
+                } else {
+                    deliver(&mut engine, &mut run, s);
+                }
+            }
+        }
+    }
+    // Drones carrying boxes that came down on a pad in the storm's first minutes.
+    let mut carrying = std::collections::BTreeSet::new();
+    let mut came_down = 0;
+    for s in &run.journal {
+        let Event::Drone { drone, kind } = &s.event else {
+            continue;
+        };
+        match kind {
+            DroneEventKind::PayloadLoaded { .. } => {
+                carrying.insert(drone.clone());
+            }
+            DroneEventKind::Landed { pad, .. } => {
+                let on_a_lab = pad
+                    .as_ref()
+                    .is_some_and(|p| world.labs.keys().any(|l| world.lab_pad(l) == Some(p)));
+                if carrying.remove(drone)
+                    && s.at > from
+                    && s.at < from + Duration::minutes(10)
+                    && !on_a_lab
+                {
+                    came_down += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(came_down > 0, "drones carrying boxes landed by themselves");
+    let settled = from + Duration::minutes(15);
+    assert!(
+        !run.journal
+            .iter()
+            .any(|s| matches!(s.event, Event::DroneTelemetry { .. })
+                && s.at > settled
+                && s.at < to),
+        "no drone flies in the storm"
+    );
+    let ledger = labflight_sim::ledger_of(&scenario, &world, &run);
+    let kpis = labflight_sim::compute_kpis(&scenario, 7, "drone", &ledger);
+    assert_eq!(kpis.lost_specimens, 0, "{kpis:?}");
+    assert!(
+        !ledger.alerts.contains_key("CustodyConflict"),
+        "{:?}",
+        ledger.alerts
+    );
+}
