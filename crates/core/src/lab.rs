@@ -66,6 +66,14 @@ pub struct Lab {
     pub name_zh: Option<String>,
     /// The medical group whose HQ lab this is, if any.
     pub group: Option<GroupId>,
+    /// The medical group a lab that leads none belongs to (a member hospital, or
+    /// the group whose area it lies in), on maps that say so: with `group`, the
+    /// lab's partition key (`Lab::medical_group`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_of: Option<GroupId>,
+    /// The district it lies in, on a map of several districts (the city's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
     /// Where it is.
     pub position: LatLon,
     /// Its analyzers.
@@ -79,6 +87,11 @@ pub struct Lab {
 }
 
 impl Lab {
+    /// The medical group the lab belongs to: the one it leads, else the one it is a member of.
+    pub fn medical_group(&self) -> Option<&GroupId> {
+        self.group.as_ref().or(self.member_of.as_ref())
+    }
+
     /// Whether this lab has at least one analyzer for `family`.
     pub fn runs(&self, family: TestFamily) -> bool {
         self.analyzers.iter().any(|a| a.family == family)

@@ -25,6 +25,9 @@ pub struct Station {
     pub name_zh: Option<String>,
     /// The subdistrict it lies in.
     pub subdistrict: String,
+    /// The district it lies in, on a map of several districts (the city's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
     /// Its medical group.
     pub group: GroupId,
     /// Regional or community centre.

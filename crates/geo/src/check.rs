@@ -1,8 +1,10 @@
 //! `labflight maps check`: validates a map data set against the facts it must
 //! hold (centres inside the district, their subdistrict and outside every no-fly zone, one regional
-//! centre per subdistrict, every group with a lab) and summarises it: counts by
-//! subdistrict, group and tier, distance from each centre to its group's lab, and
-//! the centres a drone cannot serve in one flight at full load.
+//! centre per subdistrict, every group with a lab; on a city map, every centre and
+//! lab in a listed district and group, centres inside their district) and
+//! summarises it: counts by district, subdistrict, group and tier, distance from
+//! each centre to its group's lab, and the centres a drone cannot serve in one
+//! flight at full load.
 
 use crate::MapData;
 use crate::flight::FlightModel;
@@ -18,6 +20,8 @@ pub struct CheckReport {
     pub centres: usize,
     /// How many of them are regional centres.
     pub regional: usize,
+    /// Centres, labs and groups per district (on a city map).
+    pub by_district: BTreeMap<String, (usize, usize, usize)>,
     /// Centres per subdistrict.
     pub by_subdistrict: BTreeMap<String, usize>,
     /// Centres per medical group.
@@ -125,6 +129,7 @@ pub fn check(map: &MapData, drone: &DroneSpec) -> CheckReport {
             r.errors.push(format!("{}: lab inside a no-fly zone", l.id));
         }
     }
+    check_districts_and_groups(map, &mut r);
     distances.sort_by(f64::total_cmp);
     if !distances.is_empty() {
         r.to_group_lab_km = Some((
@@ -134,6 +139,93 @@ pub fn check(map: &MapData, drone: &DroneSpec) -> CheckReport {
         ));
     }
     r
+}
+
+/// On a map that lists districts and groups (the city's): every centre and lab names
+/// a listed district and group, centres lie inside their district, subdistricts
+/// belong to their centres' district, and every group is led by a lab of its own.
+fn check_districts_and_groups(map: &MapData, r: &mut CheckReport) {
+    if map.districts.is_empty() && map.groups.is_empty() {
+        return;
+    }
+    for d in &map.districts {
+        r.by_district.insert(d.name.clone(), (0, 0, 0));
+    }
+    let mut count = |district: Option<&str>, what: &str, k: usize| match district
+        .and_then(|d| r.by_district.get_mut(d))
+    {
+        Some(c) => {
+            let slot = [&mut c.0, &mut c.1, &mut c.2];
+            *slot.into_iter().nth(k).expect("three counts") += 1;
+        }
+        None => r.errors.push(format!(
+            "{what}: district {district:?} is not in districts.geojson"
+        )),
+    };
+    for s in &map.stations {
+        count(s.district.as_deref(), s.id.as_str(), 0);
+    }
+    for l in &map.labs {
+        count(l.district.as_deref(), l.id.as_str(), 1);
+    }
+    for g in &map.groups {
+        count(Some(&g.district), g.id.as_str(), 2);
+    }
+    for s in &map.stations {
+        let district = map
+            .districts
+            .iter()
+            .find(|d| Some(d.name.as_str()) == s.district.as_deref());
+        if let Some(d) = district
+            && !d
+                .polygon
+                .contains(&Point::new(s.position.lon, s.position.lat))
+        {
+            r.errors.push(format!(
+                "{}: ({:.6}, {:.6}) is outside its district {}",
+                s.id, s.position.lat, s.position.lon, d.name
+            ));
+        }
+        let sub = map.subdistricts.iter().find(|x| x.name == s.subdistrict);
+        if let Some(sub) = sub
+            && sub.district != s.district
+        {
+            r.errors.push(format!(
+                "{}: subdistrict {} is in {:?}, the centre in {:?}",
+                s.id, sub.name, sub.district, s.district
+            ));
+        }
+        if !map.groups.iter().any(|g| g.id == s.group) {
+            r.errors.push(format!(
+                "{}: group {} is not in groups.geojson",
+                s.id, s.group
+            ));
+        }
+    }
+    for l in &map.labs {
+        if !l
+            .medical_group()
+            .is_some_and(|g| map.groups.iter().any(|x| &x.id == g))
+        {
+            r.errors.push(format!(
+                "{}: lab group {:?} is not in groups.geojson",
+                l.id,
+                l.medical_group()
+            ));
+        }
+    }
+    for g in &map.groups {
+        let led = map
+            .labs
+            .iter()
+            .any(|l| l.id == g.lead_lab && l.group.as_ref() == Some(&g.id));
+        if !led {
+            r.errors.push(format!(
+                "group {}: its lead lab {} is not a lab leading it",
+                g.id, g.lead_lab
+            ));
+        }
+    }
 }
 
 impl fmt::Display for CheckReport {
@@ -150,6 +242,12 @@ impl fmt::Display for CheckReport {
             "labs: {}   pads: {}   no-fly zones: {}",
             self.labs, self.pads, self.zones
         )?;
+        if !self.by_district.is_empty() {
+            writeln!(f, "by district (centres, labs, groups):")?;
+            for (k, (c, l, g)) in &self.by_district {
+                writeln!(f, "  {k:<20} {c:>4} {l:>3} {g:>3}")?;
+            }
+        }
         writeln!(f, "by subdistrict:")?;
         for (k, v) in &self.by_subdistrict {
             writeln!(f, "  {k:<12} {v:>4}")?;

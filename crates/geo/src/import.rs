@@ -205,6 +205,11 @@ fn station(raw: &Raw, gcj02: bool, space: &Airspace) -> Result<Station, String> 
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty()),
         subdistrict: raw.get("subdistrict")?.to_owned(),
+        district: raw
+            .fields
+            .get("district")
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty()),
         group: GroupId::from(raw.get("group")?),
         tier,
         position,

@@ -31,5 +31,5 @@ pub use flight::{FlightModel, LegEstimate, wind_from};
 pub use frame::{EARTH_RADIUS_M, LocalFrame, haversine_m};
 pub use import::{COLUMNS, RowError, import};
 pub use index::{Site, SiteKind, SpatialIndex};
-pub use map::{MapData, Subdistrict};
-pub use mapgen::{LONGHUA_SEED, generate_city, generate_longhua};
+pub use map::{District, MapData, MedicalGroup, Subdistrict};
+pub use mapgen::{LONGHUA_SEED, SHENZHEN_SEED, generate_city, generate_longhua, generate_shenzhen};

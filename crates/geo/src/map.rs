@@ -1,11 +1,12 @@
 //! The map data set on disk: six GeoJSON layers (WGS84) in one folder —
-//! `district`, `subdistricts`, `stations`, `labs`, `pads`, `nofly` — loaded into
+//! `district`, `subdistricts`, `stations`, `labs`, `pads`, `nofly` — and, on a
+//! map of several districts (the city's), `districts` and `groups`, loaded into
 //! the domain types and written back with stable order and rounding so the files
 //! diff well. Property names are documented in maps/README.md.
 
 use crate::{Airspace, LocalFrame, NoFlyZone};
 use geo::{Centroid, Coord, LineString, MultiPolygon, Polygon};
-use labflight_core::{ConfigError, Lab, LatLon, Pad, Station};
+use labflight_core::{ConfigError, GroupId, Lab, LabId, LatLon, Pad, Station};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -18,15 +19,66 @@ pub struct Subdistrict {
     pub name: String,
     /// Its name in Chinese.
     pub name_zh: String,
+    /// The district it lies in, on a map of several districts.
+    pub district: Option<String>,
     /// Its outline, in degrees.
     pub polygon: MultiPolygon<f64>,
+}
+
+/// A district of a city map, with the public figures it was sized by.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct District {
+    /// Its name in pinyin (the `district` property of centres and labs).
+    pub name: String,
+    /// Its name in Chinese.
+    pub name_zh: String,
+    /// Resident population the centres were spread by.
+    pub population: u64,
+    /// Its land area in official statistics, km² (the outline's own area differs).
+    pub area_km2: f64,
+    /// Its outline, in degrees.
+    #[serde(skip, default = "no_area")]
+    pub polygon: MultiPolygon<f64>,
+}
+
+/// A primary-care medical group (基层医疗集团): the partition key of a city map.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MedicalGroup {
+    /// Its id (the `group` of its centres; its lead lab's `group`).
+    pub id: GroupId,
+    /// Its name, after its lead hospital.
+    pub name: String,
+    /// The same in Chinese.
+    pub name_zh: String,
+    /// The district it serves.
+    pub district: String,
+    /// The lab of its lead hospital, which serves its centres.
+    pub lead_lab: LabId,
+    /// Its subdistricts.
+    pub subdistricts: Vec<String>,
+    /// Its area (the union of its subdistricts), in degrees.
+    #[serde(skip, default = "no_area")]
+    pub polygon: MultiPolygon<f64>,
+}
+
+/// An area's outline before its geometry is read.
+fn no_area() -> MultiPolygon<f64> {
+    MultiPolygon::new(vec![])
 }
 
 /// A map folder's data: the district, its subdistricts, centres, labs, pads and no-fly zones.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MapData {
-    /// The district's outline, in degrees.
+    /// The mapped area's name (`Longhua District`, `Shenzhen`).
+    pub name: String,
+    /// The same in Chinese.
+    pub name_zh: String,
+    /// The mapped area's outline, in degrees (one district's, or the city's).
     pub district: MultiPolygon<f64>,
+    /// The districts of a city map; empty on a one-district map.
+    pub districts: Vec<District>,
+    /// The medical groups, when the map lists them (the city's); empty otherwise.
+    pub groups: Vec<MedicalGroup>,
     /// Its subdistricts.
     pub subdistricts: Vec<Subdistrict>,
     /// The community health centres.
@@ -155,6 +207,44 @@ fn read(dir: &Path, name: &str) -> Result<(std::path::PathBuf, Collection), Conf
     Ok((file, c))
 }
 
+/// An optional layer of areas (`districts`, `groups`): empty when the file is
+/// absent; each feature's properties into a record, its outline set by `with`.
+fn areas<T: for<'de> Deserialize<'de>>(
+    dir: &Path,
+    name: &str,
+    with: impl Fn(&mut T, MultiPolygon<f64>),
+) -> Result<Vec<T>, ConfigError> {
+    if !dir.join(name).exists() {
+        return Ok(Vec::new());
+    }
+    let (file, c) = read(dir, name)?;
+    c.features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let polygon = multi_of(&f.geometry).ok_or_else(|| {
+                ConfigError::invalid(
+                    &file,
+                    format!("features[{i}].geometry"),
+                    "Point",
+                    "must be a Polygon or MultiPolygon",
+                )
+            })?;
+            let mut record: T = serde_json::from_value(Value::Object(f.properties.clone()))
+                .map_err(|e| {
+                    ConfigError::invalid(
+                        &file,
+                        format!("features[{i}].properties"),
+                        "",
+                        e.to_string(),
+                    )
+                })?;
+            with(&mut record, polygon);
+            Ok(record)
+        })
+        .collect()
+}
+
 /// Point features into records: the geometry becomes `position`.
 fn points<T: for<'de> Deserialize<'de>>(
     file: &Path,
@@ -226,6 +316,16 @@ impl MapData {
     /// Reads a map folder (`district.geojson`, `stations.geojson`, ...); every error names the file, the feature and the value.
     pub fn load(dir: &Path) -> Result<MapData, ConfigError> {
         let (file, district) = read(dir, "district.geojson")?;
+        let title = |k: &str| {
+            district
+                .features
+                .first()
+                .and_then(|f| f.properties.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (name, name_zh) = (title("name"), title("name_zh"));
         let district = district
             .features
             .first()
@@ -239,7 +339,7 @@ impl MapData {
                 )
             })?;
         let (file, subs) = read(dir, "subdistricts.geojson")?;
-        let mut subdistricts = Vec::new();
+        let mut subdistricts: Vec<Subdistrict> = Vec::new();
         for (i, f) in subs.features.iter().enumerate() {
             let text = |k: &str| {
                 f.properties
@@ -266,6 +366,7 @@ impl MapData {
             subdistricts.push(Subdistrict {
                 name,
                 name_zh: text("name_zh").unwrap_or_default(),
+                district: text("district"),
                 polygon,
             });
         }
@@ -324,8 +425,18 @@ impl MapData {
                 polygon,
             });
         }
+        let districts = areas(dir, "districts.geojson", |d: &mut District, p| {
+            d.polygon = p
+        })?;
+        let groups = areas(dir, "groups.geojson", |g: &mut MedicalGroup, p| {
+            g.polygon = p
+        })?;
         Ok(MapData {
+            name,
+            name_zh,
             district,
+            districts,
+            groups,
             subdistricts,
             stations,
             labs,
@@ -348,18 +459,39 @@ impl MapData {
             "district.geojson",
             vec![feature(
                 multi_geometry(&self.district),
-                serde_json::json!({"name": "Longhua District", "name_zh": "龙华区"}),
+                serde_json::json!({"name": self.name, "name_zh": self.name_zh}),
             )],
         )?;
+        let layer =
+            |polygon: &MultiPolygon<f64>, record: Value| feature(multi_geometry(polygon), record);
+        if !self.districts.is_empty() {
+            save(
+                "districts.geojson",
+                self.districts
+                    .iter()
+                    .map(|d| layer(&d.polygon, serde_json::to_value(d).unwrap_or_default()))
+                    .collect(),
+            )?;
+        }
+        if !self.groups.is_empty() {
+            save(
+                "groups.geojson",
+                self.groups
+                    .iter()
+                    .map(|g| layer(&g.polygon, serde_json::to_value(g).unwrap_or_default()))
+                    .collect(),
+            )?;
+        }
         save(
             "subdistricts.geojson",
             self.subdistricts
                 .iter()
                 .map(|s| {
-                    feature(
-                        multi_geometry(&s.polygon),
-                        serde_json::json!({"name": s.name, "name_zh": s.name_zh}),
-                    )
+                    let mut props = serde_json::json!({"name": s.name, "name_zh": s.name_zh});
+                    if let (Some(d), Value::Object(m)) = (&s.district, &mut props) {
+                        m.insert("district".into(), d.as_str().into());
+                    }
+                    feature(multi_geometry(&s.polygon), props)
                 })
                 .collect(),
         )?;

@@ -18,11 +18,15 @@ pub enum MapsCommand {
     },
     /// Regenerate the illustrative Longhua layers (leaves scenario files alone).
     Generate {
-        #[arg(long, default_value_t = labflight_geo::LONGHUA_SEED)]
-        seed: u64,
+        /// Seed (default: the committed map's, 2025 for Longhua and --city, 2026 for --shenzhen).
+        #[arg(long)]
+        seed: Option<u64>,
         #[arg(long, default_value = "maps/longhua")]
         out: PathBuf,
-        /// Generate a city-scale map with this many centres instead.
+        /// Generate the Shenzhen city map (ten districts, 17 groups, 72 labs, 650 centres).
+        #[arg(long, conflicts_with = "city")]
+        shenzhen: bool,
+        /// Generate a synthetic city-scale map with this many centres instead (for scaling runs).
         #[arg(long)]
         city: Option<usize>,
         /// No-fly zones of the city-scale map.
@@ -67,12 +71,22 @@ pub fn run(cmd: MapsCommand) -> anyhow::Result<()> {
         MapsCommand::Generate {
             seed,
             out,
+            shenzhen,
             city,
             zones,
         } => {
-            let map = match city {
-                Some(n) => labflight_geo::generate_city(seed, n, zones),
-                None => labflight_geo::generate_longhua(seed),
+            let map = match (shenzhen, city) {
+                (true, _) => {
+                    labflight_geo::generate_shenzhen(seed.unwrap_or(labflight_geo::SHENZHEN_SEED))
+                }
+                (false, Some(n)) => labflight_geo::generate_city(
+                    seed.unwrap_or(labflight_geo::LONGHUA_SEED),
+                    n,
+                    zones,
+                ),
+                (false, None) => {
+                    labflight_geo::generate_longhua(seed.unwrap_or(labflight_geo::LONGHUA_SEED))
+                }
             };
             map.write(&out)?;
             println!(

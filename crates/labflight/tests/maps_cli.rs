@@ -30,10 +30,17 @@ fn check_reports_125_centres_6_regional_and_no_errors() {
 }
 
 #[test]
-fn check_passes_the_city_map_with_a_regional_centre_per_group_area() {
+fn check_passes_the_city_map_with_its_districts_and_a_regional_centre_per_subdistrict() {
     let text = check_passes("maps/shenzhen");
     assert!(
-        text.contains("centres: 700 (17 regional, 683 community)"),
+        text.contains("centres: 650 (74 regional, 576 community)"),
+        "{text}"
+    );
+    assert!(text.contains("labs: 72"), "{text}");
+    // Longhua inside the city keeps its 125 centres and two groups.
+    assert!(
+        text.lines()
+            .any(|l| l.split_whitespace().eq(["Longhua", "125", "5", "2"])),
         "{text}"
     );
 }

@@ -165,6 +165,7 @@ pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
             name: format!("City Centre {:04}", i + 1),
             name_zh: Some(format!("社康中心{:04}", i + 1)),
             subdistrict: format!("G{:02}", nearest + 1),
+            district: None,
             group: GroupId::new(format!("G{:02}", nearest + 1)),
             tier: Tier::Community,
             position,
@@ -200,11 +201,16 @@ pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
             Subdistrict {
                 name: format!("G{:02}", i + 1),
                 name_zh: format!("第{:02}片区", i + 1),
+                district: None,
                 polygon: MultiPolygon::new(vec![Polygon::new(ring_of(&frame, &cell), vec![])]),
             }
         })
         .collect();
     MapData {
+        name: "Generated city".into(),
+        name_zh: "生成城市".into(),
+        districts: Vec::new(),
+        groups: Vec::new(),
         district: MultiPolygon::new(vec![district]),
         subdistricts,
         stations,

@@ -55,6 +55,7 @@ pub fn generate_longhua(seed: u64) -> MapData {
         .map(|(s, cell)| Subdistrict {
             name: s.0.into(),
             name_zh: s.1.into(),
+            district: None,
             polygon: MultiPolygon::new(vec![Polygon::new(ring_of(&frame, cell), vec![])]),
         })
         .collect();
@@ -245,6 +246,7 @@ pub fn generate_longhua(seed: u64) -> MapData {
                 }),
                 id: id.clone(),
                 subdistrict: s.0.into(),
+                district: None,
                 group: GroupId::from(s.2),
                 tier: if regional {
                     Tier::Regional
@@ -284,6 +286,10 @@ pub fn generate_longhua(seed: u64) -> MapData {
     }
     pads.sort_by(|a, b| a.id.cmp(&b.id));
     MapData {
+        name: "Longhua District".into(),
+        name_zh: "龙华区".into(),
+        districts: Vec::new(),
+        groups: Vec::new(),
         district: MultiPolygon::new(vec![district_poly]),
         subdistricts,
         stations,

@@ -20,14 +20,20 @@ pub(super) fn ring_of(frame: &LocalFrame, pts: &[Vector2<f64>]) -> LineString<f6
     LineString::from(coords)
 }
 
-/// Keeps the part of `poly` (local metres) on `site`'s side of the bisector with `other`.
+/// Keeps the part of `poly` (local metres) on `site`'s side of the bisector with
+/// `other`, moved towards `other` by `shift` metres (0 for a Voronoi bisector).
 fn clip_half_plane(
     poly: &[Vector2<f64>],
     site: Vector2<f64>,
     other: Vector2<f64>,
+    shift: f64,
 ) -> Vec<Vector2<f64>> {
-    let mid = (site + other) / 2.0;
     let n = other - site;
+    let mid = if shift == 0.0 {
+        (site + other) / 2.0
+    } else {
+        (site + other) / 2.0 + n.normalize() * shift
+    };
     let inside = |p: &Vector2<f64>| (p - mid).dot(&n) <= 0.0;
     let mut out = Vec::new();
     for i in 0..poly.len() {
@@ -54,7 +60,29 @@ pub(super) fn voronoi_cell(
     (0..sites.len())
         .filter(|&j| j != i)
         .fold(outline.to_vec(), |poly, j| {
-            clip_half_plane(&poly, sites[i], sites[j])
+            clip_half_plane(&poly, sites[i], sites[j], 0.0)
+        })
+}
+
+/// The part of the convex `outline` (local metres) where `sites[i]` has the least
+/// power distance |p − site|² − weight: a power-diagram cell, which grows with its
+/// weight (equal weights give the Voronoi cell).
+pub(super) fn power_cell(
+    outline: &[Vector2<f64>],
+    sites: &[Vector2<f64>],
+    weights: &[f64],
+    i: usize,
+) -> Vec<Vector2<f64>> {
+    (0..sites.len())
+        .filter(|&j| j != i)
+        .fold(outline.to_vec(), |poly, j| {
+            let d = (sites[j] - sites[i]).norm();
+            clip_half_plane(
+                &poly,
+                sites[i],
+                sites[j],
+                (weights[i] - weights[j]) / (2.0 * d),
+            )
         })
 }
 

@@ -51,6 +51,8 @@ pub(super) fn lab(
         name: name.into(),
         name_zh: Some(name_zh.into()),
         group: group.map(GroupId::from),
+        member_of: None,
+        district: None,
         position: LatLon::new(lat, lon),
         analyzers,
         reception_minutes: 15.0,
@@ -59,10 +61,12 @@ pub(super) fn lab(
     }
 }
 
-/// Floor areas for `n` centres: mean ≈ 1,260 m², 48 at or above 1,400 m², 5 at or above 3,000 m².
+/// Floor areas for `n` centres in Longhua's proportions: mean ≈ 1,260 m², 48 in
+/// 125 at or above 1,400 m², 5 in 125 at or above 3,000 m².
 pub(super) fn floor_areas(rng: &mut ChaCha8Rng, n: usize) -> Vec<f64> {
-    let big = 5.min(n);
-    let large = 48usize.min(n).saturating_sub(big);
+    let share = |of_125: usize| (of_125 * n + 62) / 125;
+    let big = share(5).min(n);
+    let large = share(48).min(n).saturating_sub(big);
     let small = n - big - large;
     let mut areas: Vec<f64> = (0..big)
         .map(|_| rng.random_range(3000.0..3600.0f64).round())
