@@ -26,12 +26,6 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 
-/// How long a drone in the air waits for the dispatcher's order to land once the
-/// wind passes its limit, before it lands at the nearest pad by itself, seconds.
-/// (The dispatcher in the same process answers at once; one over MQTT, a moment
-/// later.)
-const LAND_ORDER_WAIT_S: i64 = 30;
-
 /// Something that happens in the simulated world at an instant.
 #[derive(Clone, Debug)]
 enum Happening {
@@ -45,9 +39,6 @@ enum Happening {
         guard: Option<(MissionId, u32)>,
     },
     Minute,
-    /// The wind rose over the drones' limits a moment ago: what the dispatcher
-    /// has not called down lands by itself (`land_in_wind`).
-    LandInWind,
 }
 
 /// A box as it physically is.
@@ -60,9 +51,6 @@ struct PhysBox {
     loaded: bool,
     /// The drone it is aboard, until the drone sets it down on a pad.
     aboard: Option<DroneId>,
-    /// The drone that set it down on the pad it lies on (sent there to land),
-    /// until a carrier loads it again.
-    set_down_by: Option<DroneId>,
     received: bool,
     tubes: Vec<Tube>,
 }
@@ -129,9 +117,6 @@ pub struct Engine<'a> {
     out: DayRun,
     end: Instant,
     tubes_left: usize,
-    /// Since when the wind or rain observed is over the drones' limits, if it is
-    /// (`land_in_wind`).
-    rough_since: Option<Instant>,
 }
 
 impl std::fmt::Debug for Engine<'_> {
@@ -188,7 +173,6 @@ impl<'a> Engine<'a> {
             labs,
             out: DayRun::default(),
             end,
-            rough_since: None,
         };
         engine.schedule_day(start);
         engine
@@ -381,13 +365,9 @@ impl<'a> Engine<'a> {
             }
             Happening::SealNow(station) => self.seal(&station),
             Happening::Tell { event, guard } => {
-                let unguarded = guard.is_none();
                 if let Some((mission, generation)) = guard
                     && self.generations.get(&mission).copied().unwrap_or(0) != generation
                 {
-                    return;
-                }
-                if unguarded && self.landing_called_off(&event) {
                     return;
                 }
                 // A box is where it physically is: a second carrier sent for a box
@@ -402,32 +382,11 @@ impl<'a> Engine<'a> {
                         return;
                     }
                     b.aboard = Some(drone.clone());
-                    b.set_down_by = None;
                 }
                 self.deliver(event);
             }
             Happening::Minute => self.minute(),
-            Happening::LandInWind => self.land_in_wind(),
         }
-    }
-
-    /// Whether `event` is a drone landing on a pad told for a flight to that pad
-    /// which a later one replaced (sent down elsewhere in the wind): the drone is
-    /// not there.
-    fn landing_called_off(&self, event: &Event) -> bool {
-        let Event::Drone {
-            drone,
-            kind: DroneEventKind::Landed { position, .. },
-        } = event
-        else {
-            return false;
-        };
-        self.drones.get(drone).is_some_and(|d| {
-            d.flight.as_ref().is_some_and(|f| {
-                f.mission.is_none()
-                    && (f.lands_at() != self.now || f.path[f.path.len() - 1].1 != *position)
-            })
-        })
     }
 
     fn draw(&mut self, i: usize) {
@@ -468,7 +427,6 @@ impl<'a> Engine<'a> {
                 sealed_at: self.now,
                 loaded: false,
                 aboard: None,
-                set_down_by: None,
                 received: false,
                 tubes: tubes.clone(),
             },
@@ -549,14 +507,14 @@ impl<'a> Engine<'a> {
             at: self.now,
             event,
         };
-        if let Some(dispatcher) = self.dispatcher.as_mut() {
-            let (index, commands) = self.out.decide(dispatcher, stamped);
-            for c in commands {
-                self.act(&c);
-                self.out.commands.push((index, c));
-            }
-        } else {
+        let Some(dispatcher) = self.dispatcher.as_mut() else {
             self.outbox.push(stamped);
+            return;
+        };
+        let (index, commands) = self.out.decide(dispatcher, stamped);
+        for c in commands {
+            self.act(&c);
+            self.out.commands.push((index, c));
         }
     }
 
@@ -573,22 +531,6 @@ impl<'a> Engine<'a> {
                 }
             }
             Event::ResultReported { .. } => self.tubes_left = self.tubes_left.saturating_sub(1),
-            Event::Weather {
-                wind_east_mps,
-                wind_north_mps,
-                rain_mm_h,
-            } => {
-                let spec = &self.world.drone_spec;
-                let wind = wind_east_mps.hypot(*wind_north_mps);
-                let rough = wind > spec.max_wind_mps || *rain_mm_h > spec.max_rain_mm_h;
-                if !rough {
-                    self.rough_since = None;
-                } else if self.rough_since.is_none() {
-                    self.rough_since = Some(self.now);
-                    let at = self.now + Duration::seconds(LAND_ORDER_WAIT_S);
-                    self.push(at, Happening::LandInWind);
-                }
-            }
             Event::Drone {
                 drone,
                 kind: DroneEventKind::Landed { position, .. },

@@ -3,7 +3,7 @@
 //! instant is read off it.
 
 use chrono::Duration;
-use labflight_core::{Instant, LatLon, MissionId};
+use labflight_core::{Instant, LatLon};
 
 /// A flight under way: a timed path and the battery at its two ends.
 #[derive(Clone, Debug)]
@@ -14,15 +14,6 @@ pub(crate) struct Flight {
     pub(crate) battery_start: f64,
     /// Battery (%) on landing.
     pub(crate) battery_end: f64,
-    /// The mission flown (`None`: straight down to a pad, to land).
-    pub(crate) mission: Option<MissionId>,
-}
-
-impl Flight {
-    /// When it lands.
-    pub(crate) fn lands_at(&self) -> Instant {
-        self.path[self.path.len() - 1].0
-    }
 }
 
 /// A simulated drone: where it last stood, its battery then, the flight it is

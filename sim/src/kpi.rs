@@ -185,7 +185,6 @@ mod tests {
             stability_deadline: drawn + Duration::hours(24),
             sealed_at: drawn + Duration::minutes(30),
             loaded_at: if loaded { later(40) } else { None },
-            last_loaded_at: if loaded { later(40) } else { None },
             carrier: loaded.then(|| "V-01".to_owned()),
             mission: loaded.then(|| "M-000001".to_owned()),
             received_at: if received { later(80) } else { None },

@@ -37,10 +37,6 @@ pub struct Custody {
     pub sealed_at: Instant,
     /// When a carrier first took the box from where it was sealed.
     pub loaded_at: Option<Instant>,
-    /// When a carrier last took the box (from a pad a drone set it down on, after
-    /// the first load), for `Ledger::miss_reason`.
-    #[serde(skip)]
-    pub last_loaded_at: Option<Instant>,
     /// Every carrier that loaded the box, in order, `;`-separated: a box a failed
     /// drone set down and another fetched names both.
     pub carrier: Option<String>,
@@ -237,7 +233,6 @@ impl Ledger {
         match step.step {
             Step::Loaded => {
                 c.loaded_at.get_or_insert(step.at);
-                c.last_loaded_at = Some(step.at);
                 if let Some(carrier) = step.by.as_deref() {
                     match &mut c.carrier {
                         None => c.carrier = Some(carrier.to_owned()),
@@ -398,10 +393,7 @@ impl Ledger {
                 .any(|(a, b)| *a < to && b.is_none_or(|b| b > from))
         };
         let wait_end = c.loaded_at.or(c.received_at).unwrap_or(cutoff);
-        // A box a drone set down on a pad when the weather grounded it waited
-        // there too, until a carrier took it again.
-        let last_wait_end = c.last_loaded_at.or(c.received_at).unwrap_or(cutoff);
-        let grounded = overlaps(&self.grounded, c.sealed_at, last_wait_end);
+        let grounded = overlaps(&self.grounded, c.sealed_at, wait_end);
         // A storm forecast holds flights from before its window begins: the box
         // waited for it when it was sealed before the window's end and loaded
         // after the dispatcher heard of it.
@@ -461,7 +453,6 @@ fn custody(t: &Tube, station: &StationId, box_id: &BoxId, sealed_at: Instant) ->
         stability_deadline: t.stability_deadline(),
         sealed_at,
         loaded_at: None,
-        last_loaded_at: None,
         carrier: None,
         mission: None,
         received_at: None,

@@ -29,17 +29,6 @@ pub fn storm(world: &World, state: &State) -> Option<WeatherForecast> {
         .then(|| f.clone())
 }
 
-/// Whether a storm was forecast for the drones, with enough confidence, and its
-/// window has begun (it may be over).
-pub fn storm_begun(world: &World, state: &State) -> bool {
-    state.forecast.as_ref().is_some_and(|f| {
-        let spec = &world.drone_spec;
-        f.confidence >= world.params.forecast_min_confidence
-            && f.exceeds(spec.max_wind_mps, spec.max_rain_mm_h)
-            && state.now >= f.from
-    })
-}
-
 /// The storm, while its window has not yet begun.
 pub fn storm_ahead(world: &World, state: &State) -> Option<WeatherForecast> {
     storm(world, state).filter(|f| state.now < f.from)

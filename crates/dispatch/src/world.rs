@@ -228,14 +228,6 @@ impl World {
         self.pads.get(pad).map(|p| p.position)
     }
 
-    /// The pad nearest `position`: where a drone in trouble (a fault, wind over
-    /// its limit) lands.
-    pub fn nearest_pad(&self, position: LatLon) -> Option<PadId> {
-        self.index
-            .nearest_pad_with_capacity(position, |_| true)
-            .map(|(s, _)| PadId::from(s.id.as_str()))
-    }
-
     /// `at` as a wall-clock time in the day's zone (Shenzhen), `HH:MM`: the one way
     /// an explanation, alert or notice says a time (the zone is stated once, by
     /// whoever shows them).

@@ -68,7 +68,6 @@ impl Engine<'_> {
                         path,
                         battery_start: battery,
                         battery_end: battery - used,
-                        mission: Some(mission.clone()),
                     });
                 }
                 self.tell_guarded(
@@ -216,7 +215,6 @@ impl Engine<'_> {
             path,
             battery_start: battery,
             battery_end: battery - 100.0 * energy / spec.battery_wh,
-            mission: Some(p.mission.clone()),
         });
         let drone = p.drone.clone();
         let mission = p.mission.clone();
@@ -332,10 +330,7 @@ impl Engine<'_> {
             b.aboard = None;
             match &lab {
                 Some(_) => taken_in.push(id.clone()),
-                None => {
-                    b.loaded = false;
-                    b.set_down_by = Some(drone.clone());
-                }
+                None => b.loaded = false,
             }
         }
         if let Some(lab) = lab {
@@ -346,27 +341,12 @@ impl Engine<'_> {
         }
     }
 
-    /// Flies a drone to a pad, setting down what it carries there. A drone sent
-    /// to another pad while flying down to one still carries what it was to set
-    /// down there.
+    /// Flies a drone to a pad, setting down what it carries there.
     fn fly_to_pad(&mut self, drone: &DroneId, pad: &PadId) {
         let now = self.now;
         let Some(target) = self.world.pad_position(pad) else {
             return;
         };
-        let landing = self.drones.get(drone).is_some_and(|d| {
-            d.flight
-                .as_ref()
-                .is_some_and(|f| f.mission.is_none() && f.lands_at() > now)
-        });
-        if landing {
-            for b in self.boxes.values_mut() {
-                if !b.loaded && b.set_down_by.as_ref() == Some(drone) {
-                    b.aboard = b.set_down_by.take();
-                    b.loaded = true;
-                }
-            }
-        }
         let Some(d) = self.drones.get_mut(drone) else {
             return;
         };
@@ -382,7 +362,6 @@ impl Engine<'_> {
             path: vec![(now, here), (arrive, target)],
             battery_start: battery,
             battery_end: battery - used,
-            mission: None,
         });
         d.position = target;
         self.tell(
@@ -396,43 +375,5 @@ impl Engine<'_> {
             },
         );
         self.set_down(drone, pad, arrive);
-    }
-
-    /// The wind or rain passed the drones' limits a moment ago: no drone flies
-    /// on through it. One still on a mission (the dispatcher did not call it
-    /// down), or flying to a pad other than the nearest one on an order given
-    /// before the wind rose, lands at the pad nearest where it is, by itself: its
-    /// mission's later events are called off, what it carries lies on that pad,
-    /// and it reports landing there. A drone the dispatcher sent down to a pad
-    /// since goes there.
-    pub(super) fn land_in_wind(&mut self) {
-        let now = self.now;
-        let Some(rough_since) = self.rough_since else {
-            return;
-        };
-        let mut down = Vec::new();
-        for (id, d) in &self.drones {
-            let Some(f) = d.flight.as_ref().filter(|f| f.lands_at() > now) else {
-                continue;
-            };
-            let here = d.at(now).0;
-            let Some(pad) = self.world.nearest_pad(here) else {
-                continue;
-            };
-            let ends_there = self
-                .world
-                .pad_position(&pad)
-                .is_some_and(|p| p == f.path[f.path.len() - 1].1);
-            let sent_down = f.mission.is_none() && (f.path[0].0 >= rough_since || ends_there);
-            if !sent_down {
-                down.push((id.clone(), f.mission.clone(), pad));
-            }
-        }
-        for (drone, mission, pad) in down {
-            if let Some(m) = mission {
-                *self.generations.entry(m).or_insert(0) += 1;
-            }
-            self.fly_to_pad(&drone, &pad);
-        }
     }
 }

@@ -4,7 +4,7 @@
 //! own mission, resumes an aborted one, or strands it where it lands.
 
 use super::homing::after_flight;
-use super::recovery::{abort_mission, ask_lab_to_take_in, landed_short};
+use super::recovery::{abort_mission, ask_lab_to_take_in, nearest_pad};
 use crate::ctx::Ctx;
 use crate::state::{BoxStatus, Carrier, DroneStatus, MissionStatus, SetDown};
 use labflight_core::Reason;
@@ -39,22 +39,10 @@ fn apply_drone_event_kind(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventK
         DroneEventKind::Landed { pad, position } => {
             d.position = *position;
             d.pad = pad.clone();
-            // Flying back with no mission: down on its pad, or on another one
-            // (it came down by itself in wind over its limit) where it stands.
-            if matches!(d.status, DroneStatus::Returning { .. }) && pad.is_some() {
-                d.status = DroneStatus::Idle;
-                after_flight(ctx, drone);
-                return true;
-            }
-            // On a mission, down on a pad that is not its lab's.
-            if let (Some(mission), Some(pad)) = (d.mission().cloned(), pad)
-                && ctx
-                    .state
-                    .missions
-                    .get(&mission)
-                    .is_some_and(|m| ctx.world.lab_pad(&m.lab) != Some(pad))
+            if let DroneStatus::Returning { pad: target } = &d.status
+                && Some(target) == pad.as_ref()
             {
-                landed_short(ctx, &mission, pad);
+                d.status = DroneStatus::Idle;
                 after_flight(ctx, drone);
                 return true;
             }
@@ -308,7 +296,7 @@ fn strand_on(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) {
     // Where it is already flying back to, or the nearest pad.
     let (pad, flying_back) = match &d.status {
         DroneStatus::Returning { pad } => (Some(pad.clone()), true),
-        _ => (world.nearest_pad(position), false),
+        _ => (nearest_pad(world, position), false),
     };
     let at = pad
         .as_ref()

@@ -12,8 +12,7 @@ use labflight_core::DroneId;
 /// drones; any other drone swaps a battery below the top-up level where a charger
 /// is at hand (far centres need a nearly full battery), or flies to a charger when
 /// low, and otherwise waits where it is for the next plan, which may give it its
-/// next mission right there (`send_idle_home` flies it home if not). While the
-/// weather grounds the fleet it stays where it landed.
+/// next mission right there (`send_idle_home` flies it home if not).
 pub(super) fn after_flight(ctx: &mut Ctx<'_>, drone: &DroneId) {
     let world = ctx.world;
     let Some(d) = ctx.state.drones.get(drone) else {
@@ -37,7 +36,6 @@ pub(super) fn after_flight(ctx: &mut Ctx<'_>, drone: &DroneId) {
         return;
     }
     if d.battery_pct < world.params.low_battery_pct
-        && !ctx.state.grounded_by_weather
         && let Some(site) = world.nearest_charger(d.position)
     {
         let reason = format!("battery {:.0} %: to a charger", d.battery_pct);
@@ -79,10 +77,6 @@ fn go_home(ctx: &mut Ctx<'_>, drone: &DroneId) -> bool {
     let Some(home) = home_depot(world, d) else {
         return false;
     };
-    // No drone takes off in wind or rain over its limits.
-    if ctx.state.grounded_by_weather {
-        return false;
-    }
     let metres = world.frame.distance_m(d.position, home.position);
     let secs = metres / world.drone_spec.cruise_airspeed_mps + world.drone_spec.takeoff_landing_s;
     let needed_wh = world.flight.hover_power_w(0.0) * secs / 3600.0;

@@ -6,17 +6,25 @@
 use crate::ctx::Ctx;
 use crate::planner::plan_leg;
 use crate::state::{BoxStatus, Carrier, DroneStatus, MissionStatus, SetDown, SpecimenBox};
+use crate::world::World;
 use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Recovery, Severity};
-use labflight_core::{BoxId, Command, DroneId, LabId, MissionId, PadId};
+use labflight_core::{BoxId, Command, LabId, MissionId};
 
 /// Aborts a mission: a drone that has not loaded yet returns to a pad and its
 /// boxes wait again; one carrying boxes lands at the nearest pad and a courier
 /// recovers them.
 pub(super) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str) {
-    let Some((boxes, picked_up, carrier)) = end_mission(ctx, mission) else {
+    let Some(m) = ctx.state.missions.get_mut(mission) else {
         return;
     };
+    if matches!(m.status, MissionStatus::Delivered | MissionStatus::Aborted) {
+        return;
+    }
+    let picked_up = m.status == MissionStatus::PickedUp;
+    m.status = MissionStatus::Aborted;
+    let (boxes, lab, carrier) = (m.boxes.clone(), m.lab.clone(), m.carrier.clone());
+    ctx.unbook_inbound(&boxes, &lab);
     let Carrier::Drone(drone) = carrier else {
         return;
     };
@@ -26,7 +34,8 @@ pub(super) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
         .get(&drone)
         .map(|d| d.position)
         .unwrap_or(ctx.world.frame.origin);
-    let Some(pad) = ctx.world.nearest_pad(position) else {
+    let world = ctx.world;
+    let Some(pad) = nearest_pad(world, position) else {
         return;
     };
     let recovery = if picked_up {
@@ -34,65 +43,13 @@ pub(super) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
     } else {
         Recovery::ReturnToPad { pad: pad.clone() }
     };
-    set_boxes_down(ctx, &boxes, &pad);
-    if let Some(d) = ctx.state.drones.get_mut(&drone)
-        && d.mission() == Some(mission)
-    {
-        d.status = DroneStatus::Returning { pad: pad.clone() };
-        d.last_seen = d.last_seen.max(ctx.state.now);
-    }
-    ctx.out.push(Command::AbortMission {
-        mission: mission.clone(),
-        drone,
-        recovery,
-        reason: reason.to_owned(),
-    });
-}
-
-/// A drone on `mission` came down on `pad`, short of its lab, by itself (wind
-/// over its limit, say, before any command reached it): the mission ends there,
-/// what it carries lies stranded on that pad for the next carrier, and the drone
-/// is free where it stands.
-pub(super) fn landed_short(ctx: &mut Ctx<'_>, mission: &MissionId, pad: &PadId) {
-    let Some((boxes, _, carrier)) = end_mission(ctx, mission) else {
-        return;
-    };
-    set_boxes_down(ctx, &boxes, pad);
-    if let Carrier::Drone(drone) = carrier
-        && let Some(d) = ctx.state.drones.get_mut(&drone)
-        && d.mission() == Some(mission)
-    {
-        d.status = DroneStatus::Idle;
-    }
-    ctx.drones_changed();
-}
-
-/// Marks a mission still under way aborted and takes its boxes off its lab's
-/// inbound load: its boxes, whether any was loaded, and its carrier (`None`: it
-/// was over already).
-fn end_mission(ctx: &mut Ctx<'_>, mission: &MissionId) -> Option<(Vec<BoxId>, bool, Carrier)> {
-    let m = ctx.state.missions.get_mut(mission)?;
-    if matches!(m.status, MissionStatus::Delivered | MissionStatus::Aborted) {
-        return None;
-    }
-    let picked_up = m.status == MissionStatus::PickedUp;
-    m.status = MissionStatus::Aborted;
-    let (boxes, lab, carrier) = (m.boxes.clone(), m.lab.clone(), m.carrier.clone());
-    ctx.unbook_inbound(&boxes, &lab);
-    Some((boxes, picked_up, carrier))
-}
-
-/// The boxes of a mission whose drone comes down on `pad`: those on board lie
-/// stranded there; on a round, boxes at centres not yet called at were never
-/// loaded and wait again; a box the drone was to fetch from a pad away from its
-/// centre still lies there. A lab whose pad it is is asked to take them in.
-fn set_boxes_down(ctx: &mut Ctx<'_>, boxes: &[BoxId], pad: &PadId) {
-    let world = ctx.world;
-    let pad_pos = world.pad_position(pad).unwrap_or(world.frame.origin);
-    for b in boxes {
+    let pad_pos = world.pad_position(&pad).unwrap_or(position);
+    for b in &boxes {
         let Some(sb) = ctx.state.boxes.get_mut(b) else {
             continue;
         };
+        // On a round, boxes at centres not yet called at were never loaded; a box
+        // a drone was to fetch from a pad away from its centre still lies there.
         if matches!(sb.status, BoxStatus::OnBoard { .. }) {
             sb.status = BoxStatus::Stranded { at: pad_pos };
             sb.set_down = Some(SetDown {
@@ -106,66 +63,19 @@ fn set_boxes_down(ctx: &mut Ctx<'_>, boxes: &[BoxId], pad: &PadId) {
             sb.status = BoxStatus::Waiting;
         }
     }
-    ask_lab_to_take_in(ctx, boxes);
-}
-
-/// Wind or rain over the drones' limits: no drone stays in the air. Drones on a
-/// mission come down at the nearest pad (`abort_mission`: what they carry lies
-/// stranded there), and drones flying back with no mission land at the nearest
-/// pad rather than their own.
-pub(super) fn land_every_drone(ctx: &mut Ctx<'_>, why: &str) {
-    let flying: Vec<MissionId> = ctx
-        .state
-        .missions
-        .values()
-        .filter(|m| matches!(m.carrier, Carrier::Drone(_)))
-        .filter(|m| matches!(m.status, MissionStatus::Assigned | MissionStatus::PickedUp))
-        .map(|m| m.id.clone())
-        .collect();
-    for m in flying {
-        abort_mission(ctx, &m, why);
+    ask_lab_to_take_in(ctx, &boxes);
+    if let Some(d) = ctx.state.drones.get_mut(&drone)
+        && d.mission() == Some(mission)
+    {
+        d.status = DroneStatus::Returning { pad: pad.clone() };
+        d.last_seen = d.last_seen.max(ctx.state.now);
     }
-    let returning: Vec<(DroneId, PadId)> = ctx
-        .state
-        .drones
-        .values()
-        .filter_map(|d| match &d.status {
-            DroneStatus::Returning { pad } => {
-                let nearest = ctx.world.nearest_pad(d.position)?;
-                (nearest != *pad).then(|| (d.id.clone(), nearest))
-            }
-            _ => None,
-        })
-        .collect();
-    for (drone, pad) in returning {
-        move_set_down(ctx, &drone, &pad);
-        ctx.fly_empty(&drone, pad, why.to_owned());
-    }
-}
-
-/// What `drone` was flying down to set on the pad it was returning to (boxes of
-/// an aborted mission, stranded there) lies on `pad` instead, where it now lands.
-fn move_set_down(ctx: &mut Ctx<'_>, drone: &DroneId, pad: &PadId) {
-    let Some(DroneStatus::Returning { pad: before }) =
-        ctx.state.drones.get(drone).map(|d| d.status.clone())
-    else {
-        return;
-    };
-    let at = ctx
-        .world
-        .pad_position(pad)
-        .unwrap_or(ctx.world.frame.origin);
-    for b in ctx.state.boxes.values_mut() {
-        let lying_there = matches!(b.status, BoxStatus::Stranded { .. })
-            && b.loaded_on.as_ref() == Some(drone)
-            && b.set_down.as_ref().is_some_and(|s| s.pad == before);
-        if lying_there {
-            b.status = BoxStatus::Stranded { at };
-            if let Some(s) = b.set_down.as_mut() {
-                s.pad = pad.clone();
-            }
-        }
-    }
+    ctx.out.push(Command::AbortMission {
+        mission: mission.clone(),
+        drone,
+        recovery,
+        reason: reason.to_owned(),
+    });
 }
 
 /// Grounds the fleet: missions not yet loaded are aborted (boxes wait for a van
@@ -361,4 +271,15 @@ pub(super) fn ask_lab_to_take_in(ctx: &mut Ctx<'_>, boxes: &[BoxId]) {
             );
         }
     }
+}
+
+/// The pad nearest `position`, where a drone in trouble lands.
+pub(super) fn nearest_pad(
+    world: &World,
+    position: labflight_core::LatLon,
+) -> Option<labflight_core::PadId> {
+    world
+        .index
+        .nearest_pad_with_capacity(position, |_| true)
+        .map(|(s, _)| labflight_core::PadId::from(s.id.as_str()))
 }

@@ -3,7 +3,7 @@
 //! falling low in flight or a box out of its band is an alert, and weather beyond
 //! the drones' limits grounds the fleet (`recovery::ground_fleet`).
 
-use super::recovery::{ground_fleet, land_every_drone};
+use super::recovery::ground_fleet;
 use crate::ctx::Ctx;
 use crate::state::{DroneStatus, Weather};
 use labflight_core::Reason;
@@ -82,9 +82,8 @@ fn strictest_band(tubes: &[Tube], fallback: TempBand) -> TempBand {
         .unwrap_or(fallback)
 }
 
-/// The weather now: wind or rain beyond the drone's limits grounds the fleet and
-/// brings down every drone in the air at the nearest pad, back within them
-/// releases it. Always a re-plan.
+/// The weather now: wind or rain beyond the drone's limits grounds the fleet, back
+/// within them releases it. Always a re-plan.
 pub(super) fn weather(ctx: &mut Ctx<'_>, weather: Weather) -> bool {
     let rain_mm_h = weather.rain_mm_h;
     ctx.state.weather = weather;
@@ -94,13 +93,13 @@ pub(super) fn weather(ctx: &mut Ctx<'_>, weather: Weather) -> bool {
     if too_rough != ctx.state.grounded_by_weather {
         ctx.state.grounded_by_weather = too_rough;
         if too_rough {
-            let cause = Reason::WeatherTooRough {
-                wind_mps: speed,
-                rain_mm_h,
-            };
-            let why = ctx.english(&cause);
-            ground_fleet(ctx, cause);
-            land_every_drone(ctx, &why);
+            ground_fleet(
+                ctx,
+                Reason::WeatherTooRough {
+                    wind_mps: speed,
+                    rain_mm_h,
+                },
+            );
         } else {
             ctx.alert(
                 AlertKind::FleetGrounded,

@@ -125,7 +125,6 @@ fn due_pickups(ctx: &mut Ctx<'_>, bases: &mut basis::PickupBases) -> Vec<Pickup>
             .then_with(|| a.stability_deadline.cmp(&b.stability_deadline))
             .then_with(|| a.station.cmp(&b.station))
     });
-    storm::resume_in_order(ctx, &mut all);
     fly_early_while_drones_spare(ctx, &mut all);
     storm::fly_early(ctx, &mut all);
     all

@@ -17,8 +17,7 @@
 use super::pickups::Pickup;
 use crate::ctx::Ctx;
 use crate::policy::van_round::extend_van_run;
-use crate::state::SpecimenBox;
-use crate::storm::{caught_out, expected_clear, storm_ahead, storm_begun};
+use crate::storm::{caught_out, expected_clear, storm_ahead};
 use labflight_core::command::{AlertKind, Severity};
 use labflight_core::forecast::Risk;
 use labflight_core::scenario::minutes;
@@ -54,43 +53,6 @@ pub(super) fn fly_early(ctx: &Ctx<'_>, all: &mut [Pickup]) {
         p.ready = true;
         p.held_for_last_call = false;
     }
-}
-
-/// Once a forecast storm's window has begun, the pickups go in the order their
-/// tubes can still be saved: a pickup whose strictest tube passes its stability
-/// limit before any drone could land it at a lab (it waited out the storm) is
-/// placed by the tubes it can still save, so the first flights after the storm
-/// take the boxes about to spoil rather than those already spoilt. With no tube
-/// lost the policy's order is kept as it is.
-pub(super) fn resume_in_order(ctx: &Ctx<'_>, all: &mut [Pickup]) {
-    if !storm_begun(ctx.world, ctx.state) {
-        return;
-    }
-    let margin = minutes(ctx.world.params.stability_margin_minutes);
-    let cutoff = ctx.world.service.cutoff;
-    all.sort_by_cached_key(|p| {
-        if p.stability_deadline >= p.earliest_arrival {
-            return (p.deadline, p.stability_deadline, p.station.clone());
-        }
-        let boxes = p.boxes.iter().filter_map(|b| ctx.state.boxes.get(b));
-        let savable = savable_limit(boxes, p.earliest_arrival).unwrap_or(cutoff);
-        let deadline = (savable - margin).max(p.deadline);
-        (deadline, savable, p.station.clone())
-    });
-}
-
-/// The earliest stability limit among the tubes of `boxes` still unpassed at
-/// `arrive` (`None`: every one passed by then).
-fn savable_limit<'b>(
-    boxes: impl IntoIterator<Item = &'b SpecimenBox>,
-    arrive: Instant,
-) -> Option<Instant> {
-    boxes
-        .into_iter()
-        .flat_map(|b| b.tubes.iter())
-        .map(|t| t.stability_deadline())
-        .filter(|limit| *limit >= arrive)
-        .min()
 }
 
 /// Whether a flight of `p` landing at `arrive` would be caught by the storm
