@@ -122,14 +122,6 @@ pub(super) fn pickups(ctx: &mut Ctx<'_>, bases: &mut PickupBases) -> Vec<Pickup>
         let oldest_seal = basis.oldest_seal.unwrap_or(now);
         let stability_deadline = basis.stability_deadline.unwrap_or(ctx.world.service.cutoff);
         let (lab, lab_alternatives) = basis.labs.choose(ctx.world, now + approach, now);
-        debug_assert_eq!(
-            format!("{:?}", (&lab, &lab_alternatives)),
-            format!(
-                "{:?}",
-                ctx.choose_lab(pos, &boxes, payload_kg, now + approach, None)
-            ),
-            "{station}: the kept labs choose otherwise than a fresh weighing"
-        );
         let Some(lab) = lab else {
             ctx.forecast_risk(&boxes, &Risk::NoLab);
             for b in &boxes {
