@@ -117,6 +117,47 @@ pub struct Engine<'a> {
     out: DayRun,
     end: Instant,
     tubes_left: usize,
+    /// What this partition sends other partitions (`crate::partitions`): boxes
+    /// delivered to their labs, and what its labs made of their tubes.
+    cross_out: Vec<CrossMessage>,
+}
+
+/// What one partition tells another: never shared state, each side journals it.
+#[derive(Clone, Debug)]
+pub enum CrossMessage {
+    /// Tubes this partition's carrier delivered to another partition's lab at `at`.
+    Referral {
+        /// The lab.
+        lab: labflight_core::LabId,
+        /// When they were delivered.
+        at: Instant,
+        /// The tubes.
+        tubes: Vec<Tube>,
+    },
+    /// What a lab made of a referred tube, for the partition that sent it.
+    Verdict {
+        /// The partition that sent the tube.
+        to: labflight_core::GroupId,
+        /// The tube.
+        barcode: labflight_core::TubeBarcode,
+        /// The lab.
+        lab: labflight_core::LabId,
+        /// When.
+        at: Instant,
+        /// What.
+        outcome: LabOutcome,
+    },
+}
+
+/// What a lab made of a tube (`CrossMessage::Verdict`).
+#[derive(Clone, Debug)]
+pub enum LabOutcome {
+    /// Spun at reception.
+    Centrifuged,
+    /// Resulted and verified.
+    Resulted,
+    /// Refused, with the lab's words.
+    Rejected(String),
 }
 
 impl std::fmt::Debug for Engine<'_> {
@@ -130,12 +171,24 @@ impl std::fmt::Debug for Engine<'_> {
 impl<'a> Engine<'a> {
     /// The day of `scenario` with its dispatcher in the same process, planning with `policy`; `seed` decides the draws and the faults.
     pub fn new(scenario: &'a Scenario, world: Arc<World>, policy: PolicyKind, seed: u64) -> Self {
+        let stations: Vec<_> = world.stations.values().cloned().collect();
+        let draws = morning_draws(scenario, &stations, seed);
+        Engine::with_draws(scenario, world, policy, seed, draws)
+    }
+
+    /// The day of `scenario` with these `draws` (a partition's share of the
+    /// city's morning, drawn once for the whole map).
+    pub(crate) fn with_draws(
+        scenario: &'a Scenario,
+        world: Arc<World>,
+        policy: PolicyKind,
+        seed: u64,
+        draws: Vec<Draw>,
+    ) -> Self {
         let start = scenario.at(scenario.service.first_draw) - Duration::minutes(30);
         // Run until every tube is resolved or the day is over (midnight local): a late
         // van still delivers, and only what is unresolved at midnight counts as lost.
         let end = scenario.at(chrono::NaiveTime::MIN) + Duration::days(1);
-        let stations: Vec<_> = world.stations.values().cloned().collect();
-        let draws = morning_draws(scenario, &stations, seed);
         let drones = world
             .drones
             .iter()
@@ -173,6 +226,7 @@ impl<'a> Engine<'a> {
             labs,
             out: DayRun::default(),
             end,
+            cross_out: Vec::new(),
         };
         engine.schedule_day(start);
         engine
@@ -555,66 +609,155 @@ impl<'a> Engine<'a> {
             return;
         }
         let tubes = b.tubes.clone();
-        let report = minutes(self.scenario.service.report_minutes);
-        for t in tubes {
-            if self.now > t.stability_deadline() {
-                // Rejected at reception: the lab says so and the centre is told to
-                // redraw; no result.
-                self.tubes_left = self.tubes_left.saturating_sub(1);
-                self.tell(
-                    self.now,
-                    Event::TubeRejected {
-                        barcode: t.barcode.clone(),
-                        lab: lab.clone(),
-                        reason: "stability limit exceeded at reception".into(),
-                    },
-                );
-                continue;
-            }
-            // A test the lab does not run: no result here, it says so at reception.
-            if let Some(family) = self.labs.lacks(lab, &t) {
-                self.tubes_left = self.tubes_left.saturating_sub(1);
-                self.tell(
-                    self.now,
-                    Event::TubeRejected {
-                        barcode: t.barcode.clone(),
-                        lab: lab.clone(),
-                        reason: format!("does not run {}", family.as_str()),
-                    },
-                );
-                continue;
-            }
-            // Serum and plasma tubes not spun at the centre are spun at reception.
-            let needs_spin = t.families.iter().any(|f| {
-                matches!(
-                    f,
-                    labflight_core::TestFamily::Chemistry
-                        | labflight_core::TestFamily::Immunoassay
-                        | labflight_core::TestFamily::Coagulation
-                )
+        if !self.world.is_own_lab(lab) {
+            // Another partition's lab: its floor works on them, and says what came of each.
+            self.cross_out.push(CrossMessage::Referral {
+                lab: lab.clone(),
+                at: self.now,
+                tubes,
             });
-            if needs_spin && !t.spun {
-                let at = self.now + self.labs.reception(lab);
+            return;
+        }
+        for t in tubes {
+            for (at, outcome) in self.lab_takes(lab, &t) {
+                self.lab_says(lab, &t.barcode, at, outcome);
+            }
+        }
+    }
+
+    /// What `lab`'s floor makes of a tube received now, and when: refused at
+    /// reception (its stability limit passed, a test the lab does not run), or spun
+    /// if it must be and resulted once its lines reach it.
+    fn lab_takes(&mut self, lab: &labflight_core::LabId, t: &Tube) -> Vec<(Instant, LabOutcome)> {
+        if self.now > t.stability_deadline() {
+            // Rejected at reception: the lab says so and the centre is told to
+            // redraw; no result.
+            let why = "stability limit exceeded at reception".to_owned();
+            return vec![(self.now, LabOutcome::Rejected(why))];
+        }
+        // A test the lab does not run: no result here, it says so at reception.
+        if let Some(family) = self.labs.lacks(lab, t) {
+            let why = format!("does not run {}", family.as_str());
+            return vec![(self.now, LabOutcome::Rejected(why))];
+        }
+        let mut outcomes = Vec::new();
+        // Serum and plasma tubes not spun at the centre are spun at reception.
+        let needs_spin = t.families.iter().any(|f| {
+            matches!(
+                f,
+                labflight_core::TestFamily::Chemistry
+                    | labflight_core::TestFamily::Immunoassay
+                    | labflight_core::TestFamily::Coagulation
+            )
+        });
+        if needs_spin && !t.spun {
+            outcomes.push((self.now + self.labs.reception(lab), LabOutcome::Centrifuged));
+        }
+        let resulted = self.labs.process(lab, t, self.now, &mut self.rng);
+        outcomes.push((resulted, LabOutcome::Resulted));
+        outcomes
+    }
+
+    /// Tells the dispatcher, at `at`, what a lab made of one of this partition's
+    /// tubes (its own lab's work, or another partition's verdict); a result
+    /// reaches the centre `report_minutes` later.
+    fn lab_says(
+        &mut self,
+        lab: &labflight_core::LabId,
+        barcode: &labflight_core::TubeBarcode,
+        at: Instant,
+        outcome: LabOutcome,
+    ) {
+        let (lab, barcode, at) = (lab.clone(), barcode.clone(), at.max(self.now));
+        match outcome {
+            LabOutcome::Rejected(reason) => {
+                self.tubes_left = self.tubes_left.saturating_sub(1);
                 self.tell(
                     at,
-                    Event::TubeCentrifuged {
-                        barcode: t.barcode.clone(),
-                        lab: lab.clone(),
+                    Event::TubeRejected {
+                        barcode,
+                        lab,
+                        reason,
                     },
                 );
             }
-            let resulted = self.labs.process(lab, &t, self.now, &mut self.rng);
-            self.tell(
-                resulted,
-                Event::TubeResulted {
+            LabOutcome::Centrifuged => self.tell(at, Event::TubeCentrifuged { barcode, lab }),
+            LabOutcome::Resulted => {
+                let report = minutes(self.scenario.service.report_minutes);
+                let event = Event::TubeResulted {
+                    barcode: barcode.clone(),
+                    lab,
+                };
+                self.tell(at, event);
+                self.tell(at + report, Event::ResultReported { barcode });
+            }
+        }
+    }
+
+    /// Tubes another partition (`from`) delivered to one of this partition's labs
+    /// at `at`: the dispatcher hears of those the lab takes (its lines are busier),
+    /// the floor works on them, and each verdict goes back to `from`.
+    pub(crate) fn referral_in(
+        &mut self,
+        from: &labflight_core::GroupId,
+        lab: &labflight_core::LabId,
+        tubes: &[Tube],
+    ) {
+        let mut taken = Vec::new();
+        let mut verdicts = Vec::new();
+        for t in tubes {
+            for (at, outcome) in self.lab_takes(lab, t) {
+                match outcome {
+                    LabOutcome::Resulted => {
+                        taken.push(labflight_core::event::ReferredTube {
+                            barcode: t.barcode.clone(),
+                            families: t.families.clone(),
+                        });
+                        let event = Event::TubeResulted {
+                            barcode: t.barcode.clone(),
+                            lab: lab.clone(),
+                        };
+                        self.tell(at, event);
+                    }
+                    LabOutcome::Centrifuged | LabOutcome::Rejected(_) => {}
+                }
+                verdicts.push(CrossMessage::Verdict {
+                    to: from.clone(),
                     barcode: t.barcode.clone(),
                     lab: lab.clone(),
-                },
-            );
-            self.tell(
-                resulted + report,
-                Event::ResultReported { barcode: t.barcode },
-            );
+                    at,
+                    outcome,
+                });
+            }
         }
+        if !taken.is_empty() {
+            self.deliver(Event::Referral {
+                lab: lab.clone(),
+                from: from.to_string(),
+                tubes: taken,
+            });
+        }
+        self.cross_out.extend(verdicts);
+    }
+
+    /// A verdict of another partition's lab on one of this partition's tubes.
+    pub(crate) fn verdict_in(
+        &mut self,
+        lab: &labflight_core::LabId,
+        barcode: &labflight_core::TubeBarcode,
+        at: Instant,
+        outcome: LabOutcome,
+    ) {
+        self.lab_says(lab, barcode, at, outcome);
+    }
+
+    /// What this partition has to tell others since the last call.
+    pub(crate) fn take_cross(&mut self) -> Vec<CrossMessage> {
+        std::mem::take(&mut self.cross_out)
+    }
+
+    /// The day's journal and commands so far (a partition's, at the day's end).
+    pub(crate) fn into_run(self) -> DayRun {
+        self.out
     }
 }

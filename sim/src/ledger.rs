@@ -338,6 +338,44 @@ impl Ledger {
         }
     }
 
+    /// The partitions' ledgers as one, for a city day's figures: each partition
+    /// holds its own centres' tubes, flights and vans (mission ids carry their
+    /// partition, so none collide); the weather, forecasts and outages every
+    /// partition heard are taken once (from the first that has them).
+    pub fn merge(parts: impl IntoIterator<Item = Ledger>) -> Ledger {
+        let mut all = Ledger::default();
+        for (i, part) in parts.into_iter().enumerate() {
+            all.tubes.extend(part.tubes);
+            all.boxes.extend(part.boxes);
+            all.flights.extend(part.flights);
+            all.courier_trips += part.courier_trips;
+            all.van_calls.extend(part.van_calls);
+            all.van_runs.extend(part.van_runs);
+            all.van_km.extend(part.van_km);
+            if i == 0 {
+                all.grounded = part.grounded;
+                all.storm_forecasts = part.storm_forecasts;
+            }
+            for (lab, spans) in part.outages {
+                all.outages.entry(lab).or_insert(spans);
+            }
+            for (kind, n) in part.alerts {
+                *all.alerts.entry(kind).or_insert(0) += n;
+            }
+            all.lab_rejections.extend(part.lab_rejections);
+        }
+        // The city's flights in the order issued (a partition's order within an instant).
+        all.flights.sort_by(|a, b| {
+            a.depart
+                .cmp(&b.depart)
+                .then_with(|| a.mission.cmp(&b.mission))
+        });
+        all.flight_index = (all.flights.iter().enumerate())
+            .map(|(i, f)| (f.mission.clone(), i))
+            .collect();
+        all
+    }
+
     /// Works out the road km each van drove for the runs booked
     /// (`vehicles::van_km`), once every command is applied.
     pub fn measure_vans(&mut self, world: &labflight_dispatch::World) {

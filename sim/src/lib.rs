@@ -25,6 +25,7 @@ mod kpi;
 mod labs;
 mod ledger;
 mod output;
+mod partitions;
 mod report;
 mod thermal;
 mod vehicles;
@@ -33,9 +34,10 @@ pub use engine::{DayRun, Engine};
 pub use kpi::{Kpis, Tat, compute as compute_kpis};
 pub use ledger::{Custody, FlightRecord, Ledger};
 pub use output::{
-    COMMANDS, JOURNAL, JournalChunk, JournalHeader, JournalReader, REPORT, read_journal,
-    write_commands, write_decisions, write_journal, write_outcome, write_run,
+    COMMANDS, JOURNAL, JournalChunk, JournalHeader, JournalReader, PARTITIONS, REPORT,
+    read_journal, write_commands, write_decisions, write_journal, write_outcome, write_run,
 };
+pub use partitions::{PartitionRun, PartitionedDay, simulate_partitioned};
 pub use report::{HourOfDraws, MissReason, misses_by_hour_drawn, misses_by_reason};
 
 use labflight_core::Scenario;

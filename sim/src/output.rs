@@ -29,7 +29,16 @@ pub struct JournalHeader {
     /// The scenario's name (journals written before it was recorded have none).
     #[serde(default)]
     pub scenario: String,
+    /// The partition (medical group) this journal is, on a day dispatched by
+    /// partitions (`dispatch.partition_by = "group"`): its world is that group's
+    /// and its dispatcher's seed `partition_seed(seed, group)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
 }
+
+/// The folder of a partitioned run that holds a folder per partition, each with
+/// its own `journal.jsonl` and `commands.jsonl`.
+pub const PARTITIONS: &str = "partitions";
 
 /// The journal's file name in a run folder.
 pub const JOURNAL: &str = "journal.jsonl";

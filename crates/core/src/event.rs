@@ -312,6 +312,28 @@ pub enum Event {
         /// What the lab claimed: `received`, `rejected`, `resulted`, ...
         claim: String,
     },
+    /// Tubes another partition (medical group) delivered to one of this
+    /// partition's labs, because its own labs could not test them in time: the
+    /// lab's lines take them. The sending partition keeps their custody and
+    /// reports their results; this one hears of them so its predictions of the
+    /// lab's lines hold.
+    Referral {
+        /// The lab that received them.
+        lab: LabId,
+        /// The partition that sent them.
+        from: String,
+        /// The tubes, each with the families ordered on it.
+        tubes: Vec<ReferredTube>,
+    },
+}
+
+/// A tube received from another partition (`Event::Referral`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReferredTube {
+    /// The tube.
+    pub barcode: TubeBarcode,
+    /// The test families ordered on it.
+    pub families: Vec<crate::TestFamily>,
 }
 
 impl Event {
@@ -335,6 +357,7 @@ impl Event {
             Event::Tick => "tick",
             Event::ServiceResumed => "service_resumed",
             Event::CustodyDisputed { .. } => "custody_disputed",
+            Event::Referral { .. } => "referral",
         }
     }
 }

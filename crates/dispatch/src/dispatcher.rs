@@ -123,6 +123,8 @@ impl Dispatcher {
             last_call_made: false,
             box_limits: Default::default(),
             box_limits_wind: None,
+            referred: Default::default(),
+            mission_prefix: world.home().map(|g| format!("{g}-")).unwrap_or_default(),
             open_boxes: Default::default(),
         };
         let policy = policy.build(&world, seed);
@@ -260,6 +262,7 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
             barcode,
             claim,
         } => lab::custody_disputed(ctx, lab, barcode, claim),
+        Event::Referral { lab, tubes, .. } => lab::referral(ctx, lab, tubes),
         Event::Courier { courier, kind } => vans::courier_event(ctx, courier, kind),
         Event::Override { by, action } => overrides::apply_override(ctx, by, action),
         Event::ServiceResumed => ticks::service_resumed(ctx),

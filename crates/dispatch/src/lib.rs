@@ -27,6 +27,7 @@ mod divert;
 mod forecast;
 mod from_map;
 mod lab_claims;
+mod partition;
 /// Lab predictions, flight legs and deadlines (public: a test of the policies
 /// checks a prediction against `planner::predicted_result`).
 pub mod planner;
@@ -45,6 +46,7 @@ pub use dispatcher::{Dispatcher, DispatcherSnapshot};
 pub use divert::{DivertRefused, check_divert};
 pub use forecast::{TubeOutlook, tube_outlooks};
 pub use lab_claims::{ClaimRefused, LabClaim, check_lab_claim, tube_whereabouts};
+pub use partition::{REFERRAL_LABS, lab_partition, partition_seed, partitions_of};
 pub use policy::{PolicyKind, courier_vans_needed};
 pub use state::State;
 pub use world::{CourierStart, DroneStart, World, WorldParts};

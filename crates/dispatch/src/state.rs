@@ -469,6 +469,16 @@ pub struct State {
     /// The wind (east and north, as bits) the limits were worked out for.
     #[serde(default)]
     pub box_limits_wind: Option<[u64; 2]>,
+    /// What a partition's mission ids start with after `M-` (its group and a
+    /// dash: `M-LH-PH-000001`), so they are unique across the city; empty on a
+    /// world that is not a partition (`M-000001`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub mission_prefix: String,
+    /// Tubes other partitions delivered to this partition's labs and not yet
+    /// resulted (`Event::Referral`), with the lab and their families: they hold
+    /// the lab's lines like its own tubes do.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub referred: BTreeMap<TubeBarcode, (LabId, Vec<TestFamily>)>,
     /// The boxes not yet delivered to a lab, beside `boxes`: a pass looks at the
     /// few dozen boxes still in play, not at every box sealed since the morning
     /// (a city day seals thousands). Kept by `open_box` and `close_box`; not
@@ -486,7 +496,7 @@ impl State {
     /// The next mission id.
     pub fn new_mission_id(&mut self) -> MissionId {
         self.next_mission += 1;
-        MissionId::new(format!("M-{:06}", self.next_mission))
+        MissionId::new(format!("M-{}{:06}", self.mission_prefix, self.next_mission))
     }
 
     /// A box sealed: it is in play until it reaches a lab.

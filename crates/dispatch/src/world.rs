@@ -5,12 +5,12 @@
 use chrono::Duration;
 use labflight_core::scenario::{CourierSpec, DispatchParams, minutes};
 use labflight_core::{
-    BoxSpec, CourierId, DroneId, DroneSpec, Instant, Lab, LabId, LatLon, Pad, PadId, Scenario,
-    Station, StationId, TestFamily,
+    BoxSpec, CourierId, DroneId, DroneSpec, GroupId, Instant, Lab, LabId, LatLon, Pad, PadId,
+    Scenario, Station, StationId, TestFamily,
 };
 use labflight_geo::{Airspace, FlightModel, LocalFrame, SpatialIndex};
 use rustc_hash::FxHashMap;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A drone at the start of the day.
 #[derive(Clone, Debug)]
@@ -90,6 +90,12 @@ pub struct World {
     /// (`family_mask`): asked of every waiting box on every pass, and the labs'
     /// families never change.
     testable_by_mask: [bool; 1 << TestFamily::ALL.len()],
+    /// The partition (medical group) this world is, if it is one
+    /// (`World::partition_from_map`); `None`: the whole map, one dispatcher.
+    home: Option<GroupId>,
+    /// Other groups' labs in a partition's world: referral labs, weighed after
+    /// the group's own and flown to only when those cannot keep the promise.
+    foreign_labs: BTreeSet<LabId>,
 }
 
 /// A set of test families as bits, one per `TestFamily::ALL` entry.
@@ -172,7 +178,28 @@ impl World {
             couriers: parts.couriers,
             group_labs,
             offset: scenario.offset(),
+            home: None,
+            foreign_labs: BTreeSet::new(),
         }
+    }
+
+    /// This world as partition `home`, with `foreign_labs` its referral labs.
+    pub(crate) fn with_home(mut self, home: GroupId, foreign_labs: BTreeSet<LabId>) -> World {
+        self.home = Some(home);
+        self.foreign_labs = foreign_labs;
+        self
+    }
+
+    /// The partition (medical group) this world is, if it is one.
+    pub fn home(&self) -> Option<&GroupId> {
+        self.home.as_ref()
+    }
+
+    /// Whether `lab` is this world's own (always, on a world that is not a
+    /// partition): a box goes to another group's lab only when no own lab can
+    /// keep the promise, and the lab's work is the other partition's.
+    pub fn is_own_lab(&self, lab: &LabId) -> bool {
+        !self.foreign_labs.contains(lab)
     }
 
     /// Whether some lab of the world runs every one of `families`: a box needing
@@ -199,9 +226,21 @@ impl World {
     }
 
     /// The labs nearest to `p`, nearest first, at most `n`.
+    /// On a partition's world, the `n` nearest own labs are followed by the
+    /// `REFERRAL_LABS` nearest other groups' labs.
     pub fn nearest_labs(&self, p: LatLon, n: usize) -> impl Iterator<Item = &Lab> {
-        self.index
-            .nearest(p, labflight_geo::SiteKind::Lab, n)
+        let kind = labflight_geo::SiteKind::Lab;
+        let sites = if self.foreign_labs.is_empty() {
+            self.index.nearest(p, kind, n)
+        } else {
+            let foreign =
+                |site: &labflight_geo::Site| self.foreign_labs.contains(&LabId::new(&site.id));
+            let mut sites = self.index.nearest_of(p, kind, |s| !foreign(s), n);
+            let referral = crate::partition::REFERRAL_LABS;
+            sites.extend(self.index.nearest_of(p, kind, foreign, referral));
+            sites
+        };
+        sites
             .into_iter()
             .filter_map(|(site, _)| self.labs.get(&LabId::new(&site.id)))
     }

@@ -8,7 +8,10 @@ use crate::BadInput;
 use anyhow::Context;
 use clap::Args;
 use labflight_core::Scenario;
-use labflight_dispatch::{Dispatcher, PolicyKind, World, courier_vans_needed};
+use labflight_core::scenario::PartitionBy;
+use labflight_dispatch::{
+    Dispatcher, PolicyKind, World, courier_vans_needed, partition_seed, partitions_of,
+};
 use labflight_geo::MapData;
 use labflight_sim::{self as output, JournalHeader};
 use std::path::{Path, PathBuf};
@@ -50,6 +53,11 @@ pub struct SimArgs {
     /// Skip the vans, courier and greedy baselines shown beside a drone day in report.html.
     #[arg(long)]
     no_baselines: bool,
+    /// Threads a day dispatched by partitions (`dispatch.partition_by = "group"`)
+    /// runs its partitions on; the outcome is the same whatever the number.
+    /// Default: the machine's cores.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -101,10 +109,24 @@ pub(crate) fn load_world(
     scenario_file: &Path,
     overrides: &[(String, String)],
 ) -> anyhow::Result<(Scenario, Arc<World>)> {
-    let scenario = Scenario::load_with_overrides(scenario_file, overrides)?;
-    let map = MapData::load(&scenario.map_dir(scenario_file))?;
+    let (scenario, map) = load_map(scenario_file, overrides)?;
     let world = Arc::new(World::from_map(&scenario, &map));
     Ok((scenario, world))
+}
+
+/// The scenario with its overrides, and its map.
+fn load_map(
+    scenario_file: &Path,
+    overrides: &[(String, String)],
+) -> anyhow::Result<(Scenario, MapData)> {
+    let scenario = Scenario::load_with_overrides(scenario_file, overrides)?;
+    let map = MapData::load(&scenario.map_dir(scenario_file))?;
+    Ok((scenario, map))
+}
+
+/// The threads a partitioned day runs on: as asked, else the machine's cores.
+fn threads(asked: Option<usize>) -> usize {
+    asked.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Refuses an output folder whose parent is missing (a typo should not scatter
@@ -153,19 +175,39 @@ struct Run {
     world: Arc<World>,
     header: JournalHeader,
     day: labflight_sim::DayResult,
+    /// A day dispatched by partitions: each one's journal and commands (the
+    /// day's own `run` is then empty; its ledger and figures are the city's).
+    partitions: Vec<labflight_sim::PartitionRun>,
 }
 
 impl Run {
     fn write(&self, dir: &Path, others: &[(String, labflight_sim::Kpis)]) -> anyhow::Result<()> {
-        output::write_run(
-            dir,
-            &self.header,
-            &self.scenario,
-            &self.world,
-            &self.day,
-            others,
-        )
-        .with_context(|| format!("writing {}", dir.display()))
+        let context = || format!("writing {}", dir.display());
+        if self.partitions.is_empty() {
+            return output::write_run(
+                dir,
+                &self.header,
+                &self.scenario,
+                &self.world,
+                &self.day,
+                others,
+            )
+            .with_context(context);
+        }
+        std::fs::create_dir_all(dir).with_context(context)?;
+        let (ledger, kpis) = (&self.day.ledger, &self.day.kpis);
+        output::write_outcome(dir, &self.scenario, &self.world, ledger, kpis, others)
+            .with_context(context)?;
+        for p in &self.partitions {
+            let folder = dir.join(output::PARTITIONS).join(p.group.as_str());
+            std::fs::create_dir_all(&folder).with_context(context)?;
+            let header = JournalHeader {
+                partition: Some(p.group.to_string()),
+                ..self.header.clone()
+            };
+            output::write_decisions(&folder, &header, &p.run).with_context(context)?;
+        }
+        Ok(())
     }
 }
 
@@ -176,7 +218,7 @@ pub(crate) fn record(
     policy: &str,
     out: &Path,
 ) -> anyhow::Result<()> {
-    let run = run_one(scenario_file, &[], seed, parse_policy(policy)?, true)?;
+    let run = run_one(scenario_file, &[], seed, parse_policy(policy)?, true, None)?;
     run.write(out, &[])
 }
 
@@ -235,13 +277,37 @@ fn run_one(
     seed: u64,
     policy: PolicyKind,
     quiet: bool,
+    threads_asked: Option<usize>,
 ) -> anyhow::Result<Run> {
     let overrides = &with_policy_fleet(scenario_file, overrides, policy)?;
-    let (scenario, world) = load_world(scenario_file, overrides)?;
+    let (scenario, map) = load_map(scenario_file, overrides)?;
+    let world = Arc::new(World::from_map(&scenario, &map));
     let bar = progress_bar(quiet, policy.name());
-    let day = labflight_sim::simulate(&scenario, Arc::clone(&world), policy, seed, &mut |share| {
-        bar.set_position((share * 1000.0) as u64)
-    });
+    let mut progress = |share: f64| bar.set_position((share * 1000.0) as u64);
+    let (day, partitions) = match scenario.dispatch.partition_by {
+        PartitionBy::None => {
+            let day =
+                labflight_sim::simulate(&scenario, Arc::clone(&world), policy, seed, &mut progress);
+            (day, Vec::new())
+        }
+        PartitionBy::Group => {
+            let threads = threads(threads_asked);
+            let city = labflight_sim::simulate_partitioned(
+                &scenario,
+                &map,
+                policy,
+                seed,
+                threads,
+                &mut progress,
+            );
+            let day = labflight_sim::DayResult {
+                run: labflight_sim::DayRun::default(),
+                ledger: city.ledger,
+                kpis: city.kpis,
+            };
+            (day, city.partitions)
+        }
+    };
     bar.finish_and_clear();
     let header = JournalHeader {
         labflight_journal: 1,
@@ -251,12 +317,14 @@ fn run_one(
         seed,
         policy: policy.name().to_owned(),
         scenario: scenario.name.clone(),
+        partition: None,
     };
     Ok(Run {
         scenario,
         world,
         header,
         day,
+        partitions,
     })
 }
 
@@ -393,7 +461,14 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
             }
             runs.push((
                 name,
-                run_one(&args.scenario, &overrides, args.seed, *policy, args.quiet)?,
+                run_one(
+                    &args.scenario,
+                    &overrides,
+                    args.seed,
+                    *policy,
+                    args.quiet,
+                    args.threads,
+                )?,
             ));
         }
     }
@@ -407,7 +482,14 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
             let mut baselines = Vec::new();
             if !args.no_baselines && policies == [PolicyKind::Drone] {
                 for p in [PolicyKind::Vans, PolicyKind::Courier, PolicyKind::Greedy] {
-                    let b = run_one(&args.scenario, &fixed, args.seed, p, args.quiet)?;
+                    let b = run_one(
+                        &args.scenario,
+                        &fixed,
+                        args.seed,
+                        p,
+                        args.quiet,
+                        args.threads,
+                    )?;
                     baselines.push((format!("baseline: {}", p.name()), b.day.kpis));
                 }
             }
@@ -466,6 +548,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
             header.seed,
             policy,
             args.quiet,
+            None,
         )?;
         run.write(&args.out, &[])?;
         println!("{}", serde_json::to_string_pretty(&run.day.kpis)?);
@@ -478,15 +561,31 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         // decides on each chunk as it comes.
         let (chunks, parsed) = std::sync::mpsc::sync_channel::<output::JournalChunk>(8);
         let parser = s.spawn(move || reader.each_chunk(|chunk| chunks.send(chunk).is_ok()));
-        let (scenario, world) = load_world(&header.scenario_file, &header.overrides)?;
+        let (scenario, map) = load_map(&header.scenario_file, &header.overrides)?;
+        // A partition's journal replays on its group's world and seed, alone.
+        let (world, seed) = match &header.partition {
+            None => (World::from_map(&scenario, &map), header.seed),
+            Some(group) => {
+                let group = labflight_core::GroupId::new(group);
+                if !partitions_of(&map).contains(&group) {
+                    return Err(BadInput(format!(
+                        "{}: recorded for partition `{group}`, which the map has no centre of",
+                        args.journal.display()
+                    ))
+                    .into());
+                }
+                let world = World::partition_from_map(&scenario, &map, &group);
+                (world, partition_seed(header.seed, &group))
+            }
+        };
+        let world = Arc::new(world);
         let bar = progress_bar(args.quiet, "replay");
         let mut dispatcher: Option<Dispatcher> = None;
         let mut run = labflight_sim::DayRun::default();
         for chunk in parsed {
             for e in chunk.events {
-                let d = dispatcher.get_or_insert_with(|| {
-                    Dispatcher::new(Arc::clone(&world), policy, header.seed, e.at)
-                });
+                let d = dispatcher
+                    .get_or_insert_with(|| Dispatcher::new(Arc::clone(&world), policy, seed, e.at));
                 let (index, commands) = run.decide(d, e);
                 run.commands
                     .extend(commands.into_iter().map(|c| (index, c)));

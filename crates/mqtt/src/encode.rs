@@ -268,7 +268,8 @@ pub fn encode(
         Event::Override { .. }
         | Event::Tick
         | Event::ServiceResumed
-        | Event::CustodyDisputed { .. } => return None,
+        | Event::CustodyDisputed { .. }
+        | Event::Referral { .. } => return None,
     })
 }
 

@@ -268,6 +268,22 @@ pub struct DispatchParams {
     /// early, vans are kept for it) when its confidence is at least this.
     #[serde(default = "default_forecast_min_confidence")]
     pub forecast_min_confidence: f64,
+    /// How the day is split among dispatchers: one for the whole map (`none`, the
+    /// one-district default) or one per medical group (`group`: partitions, each
+    /// on its own journal).
+    #[serde(default)]
+    pub partition_by: PartitionBy,
+}
+
+/// How a day is split among dispatchers (`dispatch.partition_by`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartitionBy {
+    /// One dispatcher for the whole map.
+    #[default]
+    None,
+    /// One dispatcher per medical group: its centres, fleet and labs.
+    Group,
 }
 
 fn default_forecast_min_confidence() -> f64 {

@@ -100,6 +100,7 @@ impl Ctx<'_> {
         let families = crate::planner::families_of(refs.iter().copied());
         let stability = crate::planner::earliest_stability(refs.iter().copied());
         let mut best: Option<VanQuote> = None;
+        let mut best_own: Option<VanQuote> = None;
         let mut fallback: Option<VanQuote> = None;
         // The first van at the centre is the same whichever lab it then drives to.
         for lab in self.world.nearest_labs(from, crate::planner::LABS_WEIGHED) {
@@ -121,21 +122,37 @@ impl Ctx<'_> {
                 }
                 continue;
             };
-            if best.as_ref().is_some_and(|b| b.result_at <= result_at) {
+            let own = self.world.is_own_lab(&lab.id);
+            let better = |b: &Option<VanQuote>| b.as_ref().is_none_or(|b| result_at < b.result_at);
+            let better_own = own && better(&best_own);
+            if !better(&best) && !better_own {
                 continue;
             }
             let deadline =
                 crate::planner::arrival_deadline(self.world, stability, result_at, deliver_at);
-            best = Some(VanQuote {
+            let quote = VanQuote {
                 courier,
                 lab: lab.id.clone(),
                 pickup_at,
                 deliver_at,
                 result_at,
                 deadline,
-            });
+            };
+            if better_own {
+                best_own = Some(quote.clone());
+            }
+            if better(&best) {
+                best = Some(quote);
+            }
         }
-        best.or(fallback)
+        // Another group's lab only when none of the group's own keeps the promise.
+        let keeps_promise = |q: &VanQuote| {
+            q.result_at <= self.world.service.cutoff && stability.is_none_or(|s| q.deliver_at <= s)
+        };
+        match best_own {
+            Some(own) if keeps_promise(&own) => Some(own),
+            _ => best.or(fallback),
+        }
     }
 
     /// Books a quoted van run.

@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::state::{BoxStatus, MissionStatus, TubeStatus};
 use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity, StationNotice};
-use labflight_core::event::LabUpdate;
+use labflight_core::event::{LabUpdate, ReferredTube};
 use labflight_core::{BoxId, Command, LabId, TubeBarcode};
 
 /// A box reached a lab (scanned in, or delivered by a van): its tubes are at the
@@ -165,19 +165,55 @@ pub(super) fn lab_update(ctx: &mut Ctx<'_>, lab: &LabId, update: &LabUpdate) -> 
     }
 }
 
-/// A tube's result is verified: it leaves the lab's backlog.
+/// Another partition's tubes reached one of this partition's labs: its lines
+/// take them as they take the lab's own (their custody stays with the sender).
+pub(super) fn referral(ctx: &mut Ctx<'_>, lab: &LabId, tubes: &[ReferredTube]) -> bool {
+    let Some(info) = ctx.world.labs.get(lab) else {
+        return false;
+    };
+    let mut families = Vec::new();
+    for t in tubes {
+        if info.lacks(&t.families).is_some() || ctx.state.tubes.contains_key(&t.barcode) {
+            continue;
+        }
+        let entry = (lab.clone(), t.families.clone());
+        if ctx
+            .state
+            .referred
+            .insert(t.barcode.clone(), entry)
+            .is_none()
+        {
+            families.extend(t.families.iter().copied());
+        }
+    }
+    let now = ctx.state.now;
+    let ls = ctx.lab_mut(lab);
+    for f in &families {
+        *ls.backlog.entry(*f).or_insert(0) += 1;
+    }
+    crate::planner::lines_take(ls, info, families, now);
+    true
+}
+
+/// A tube's result is verified: it leaves the lab's backlog (a referred tube
+/// leaves the referrals).
 pub(super) fn tube_resulted(ctx: &mut Ctx<'_>, barcode: &TubeBarcode, lab: &LabId) -> bool {
-    if let Some(t) = ctx.state.tubes.get_mut(barcode)
-        && t.status < TubeStatus::Resulted
-    {
-        t.status = TubeStatus::Resulted;
-        t.left_queue_at = Some(ctx.state.now);
-        let families = t.families.clone();
-        let ls = ctx.lab_mut(lab);
-        for f in families {
-            if let Some(n) = ls.backlog.get_mut(&f) {
-                *n = n.saturating_sub(1);
-            }
+    let families = match ctx.state.tubes.get_mut(barcode) {
+        Some(t) if t.status < TubeStatus::Resulted => {
+            t.status = TubeStatus::Resulted;
+            t.left_queue_at = Some(ctx.state.now);
+            t.families.clone()
+        }
+        Some(_) => return false,
+        None => match ctx.state.referred.remove(barcode) {
+            Some((_, families)) => families,
+            None => return false,
+        },
+    };
+    let ls = ctx.lab_mut(lab);
+    for f in families {
+        if let Some(n) = ls.backlog.get_mut(&f) {
+            *n = n.saturating_sub(1);
         }
     }
     false

@@ -135,8 +135,10 @@ impl LabOptions {
     ) -> (Option<LabChoice>, Vec<Alternative>) {
         let depart_ns = nanos(depart);
         let now_ns = nanos(now);
-        // The earliest result so far (nanoseconds), which lab and when it arrives.
+        // The earliest result so far (nanoseconds), which lab and when it arrives;
+        // and the same among the world's own labs (a partition's group's).
         let mut earliest: Option<(i64, usize, Instant)> = None;
+        let mut earliest_own: Option<(i64, usize, Instant)> = None;
         let mut weighed = Vec::with_capacity(self.labs.len());
         for (i, LabOption { lab: id, way }) in self.labs.iter().enumerate() {
             let Some((leg, form)) = way else {
@@ -158,9 +160,20 @@ impl LabOptions {
                     if earliest.is_none_or(|(e, _, _)| result_ns < e) {
                         earliest = Some((result_ns, i, arrive));
                     }
+                    if world.is_own_lab(id) && earliest_own.is_none_or(|(e, _, _)| result_ns < e) {
+                        earliest_own = Some((result_ns, i, arrive));
+                    }
                 }
             }
         }
+        // Another group's lab only when none of the group's own keeps the promise.
+        let keeps_promise = |(result_ns, _, arrive): &(i64, usize, Instant)| {
+            *result_ns <= nanos(world.service.cutoff) && self.stability.is_none_or(|s| *arrive <= s)
+        };
+        let earliest = match earliest_own {
+            Some(own) if keeps_promise(&own) => Some(own),
+            _ => earliest,
+        };
         let best = earliest.map(|(result_ns, i, arrive)| {
             let option = &self.labs[i];
             let (leg, _) = option.way.as_ref().expect("a lab with a result has a way");

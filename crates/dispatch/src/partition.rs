@@ -1,0 +1,183 @@
+//! Partitions: a medical group's own world — its centres, the drones based on its
+//! pads, the vans based at its labs, its labs — so that each group is dispatched by
+//! its own dispatcher on its own journal. Other groups' labs stay in view as
+//! referral labs (flown to only when the group's own labs cannot keep the
+//! promise); nothing else of another group is shared.
+
+use crate::from_map::{AIRSPACE_BUFFER_M, fleet_of};
+use crate::world::{DroneStart, World, WorldParts};
+use labflight_core::pad::PadSite;
+use labflight_core::{DroneId, GroupId, Lab, LabId, LatLon, Pad, Scenario, Station};
+use labflight_geo::{LocalFrame, MapData};
+use std::collections::BTreeSet;
+
+/// How many of the nearest other groups' labs a pickup also weighs, after its
+/// own group's: where a box goes when no own lab can test it in time.
+pub const REFERRAL_LABS: usize = 2;
+
+/// The seed partition `group`'s dispatcher and world run on, for a day of `seed`
+/// (FNV-1a of the group's id mixed into it): each partition's faults and lab
+/// times are its own, and a replay of one partition derives the same.
+pub fn partition_seed(seed: u64, group: &GroupId) -> u64 {
+    let fnv = group
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    seed ^ fnv
+}
+
+/// The partitions of a map: its centres' medical groups, in id order.
+pub fn partitions_of(map: &MapData) -> Vec<GroupId> {
+    let groups: BTreeSet<&GroupId> = map.stations.iter().map(|s| &s.group).collect();
+    groups.into_iter().cloned().collect()
+}
+
+/// The partition a lab belongs to: its medical group, else (a map that does not
+/// say) the group of the centre nearest to it.
+pub fn lab_partition(frame: &LocalFrame, stations: &[Station], lab: &Lab) -> Option<GroupId> {
+    lab.medical_group()
+        .cloned()
+        .or_else(|| nearest_group(frame, stations, lab.position))
+}
+
+/// The group of the centre nearest to `p` (ties by the centre's id).
+fn nearest_group(frame: &LocalFrame, stations: &[Station], p: LatLon) -> Option<GroupId> {
+    stations
+        .iter()
+        .map(|s| (frame.distance_m(s.position, p), s))
+        .min_by(|(da, a), (db, b)| da.total_cmp(db).then_with(|| a.id.cmp(&b.id)))
+        .map(|(_, s)| s.group.clone())
+}
+
+/// The partition a pad belongs to: its centre's or lab's, a depot's by the
+/// nearest centre.
+fn pad_partition(frame: &LocalFrame, map: &MapData, pad: &Pad) -> Option<GroupId> {
+    match &pad.site {
+        PadSite::Station(id) => map
+            .stations
+            .iter()
+            .find(|s| &s.id == id)
+            .map(|s| s.group.clone()),
+        PadSite::Lab(id) => map
+            .labs
+            .iter()
+            .find(|l| &l.id == id)
+            .and_then(|l| lab_partition(frame, &map.stations, l)),
+        PadSite::Depot => nearest_group(frame, &map.stations, pad.position),
+    }
+}
+
+/// The day's drones when each group flies its own: shared out over the groups
+/// in proportion to their centres' floor area (what the morning's draws scale
+/// with; largest remainders, at least one each while there are enough), then
+/// over each group's charger pads as `fleet_of` deals them (labs first). Ids run
+/// over the groups in order, so they are the same in every partition's world.
+fn partition_drones(scenario: &Scenario, map: &MapData, frame: &LocalFrame) -> Vec<DroneStart> {
+    let groups = partitions_of(map);
+    let total = scenario.fleet.drones as usize;
+    let area = |g: &GroupId| -> f64 {
+        (map.stations.iter())
+            .filter(|s| &s.group == g)
+            .map(|s| s.floor_area_m2)
+            .sum()
+    };
+    let areas: Vec<f64> = groups.iter().map(area).collect();
+    let all_area: f64 = areas.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    let floor = usize::from(total >= groups.len());
+    let spare = total.saturating_sub(floor * groups.len());
+    let shares: Vec<f64> = areas.iter().map(|a| a / all_area * spare as f64).collect();
+    let mut quota: Vec<usize> = shares.iter().map(|s| floor + *s as usize).collect();
+    let mut by_remainder: Vec<usize> = (0..groups.len()).collect();
+    by_remainder.sort_by(|a, b| {
+        let rest = |i: usize| shares[i] - shares[i].floor();
+        rest(*b).total_cmp(&rest(*a)).then(a.cmp(b))
+    });
+    let short = total.saturating_sub(quota.iter().sum());
+    for i in by_remainder.into_iter().take(short) {
+        quota[i] += 1;
+    }
+    let mut drones = Vec::with_capacity(total);
+    for (group, n) in groups.iter().zip(quota) {
+        let mut pads: Vec<&Pad> = (map.pads.iter())
+            .filter(|p| pad_partition(frame, map, p).as_ref() == Some(group))
+            .collect();
+        if pads.iter().any(|p| p.charger) {
+            pads.retain(|p| p.charger);
+        }
+        pads.sort_by_key(|p| (!matches!(p.site, PadSite::Lab(_)), p.id.clone()));
+        let rounds = pads.iter().map(|p| p.capacity).max().unwrap_or(0);
+        let order: Vec<&Pad> = (0..rounds)
+            .flat_map(|round| pads.iter().filter(move |p| round < p.capacity).copied())
+            .collect();
+        // A group with no pad at all has nowhere to base a drone (maps check says so).
+        let n = if order.is_empty() { 0 } else { n };
+        for i in 0..n {
+            drones.push(DroneStart {
+                id: DroneId::new(format!("D-{:03}", drones.len() + 1)),
+                pad: order[i % order.len()].id.clone(),
+                battery_pct: 100.0,
+            });
+        }
+    }
+    drones
+}
+
+impl World {
+    /// The world of partition `group` of a scenario on its map: the group's
+    /// centres, pads, drones (`partition_drones`), vans (by their base lab)
+    /// and labs, with every other group's lab as a referral lab. Another group's
+    /// lab pad is kept so a drone can land its boxes there and swap its battery
+    /// before it flies home (a pad at a lab has no owner but the operator). The
+    /// fleet's ids are the whole map's.
+    pub fn partition_from_map(scenario: &Scenario, map: &MapData, group: &GroupId) -> World {
+        let frame = map.frame();
+        let (_, couriers) = fleet_of(scenario, map);
+        let drones = partition_drones(scenario, map, &frame);
+        let own_lab = |l: &Lab| lab_partition(&frame, &map.stations, l).as_ref() == Some(group);
+        let foreign: BTreeSet<LabId> = map
+            .labs
+            .iter()
+            .filter(|l| !own_lab(l))
+            .map(|l| l.id.clone())
+            .collect();
+        let pads: Vec<Pad> = map
+            .pads
+            .iter()
+            .filter(|p| match &p.site {
+                PadSite::Lab(l) if foreign.contains(l) => true,
+                _ => pad_partition(&frame, map, p).as_ref() == Some(group),
+            })
+            .cloned()
+            .collect();
+        let own_pads: BTreeSet<_> = pads
+            .iter()
+            .filter(|p| !matches!(&p.site, PadSite::Lab(l) if foreign.contains(l)))
+            .map(|p| p.id.clone())
+            .collect();
+        World::new(
+            scenario,
+            WorldParts {
+                stations: map
+                    .stations
+                    .iter()
+                    .filter(|s| &s.group == group)
+                    .cloned()
+                    .collect(),
+                labs: map.labs.clone(),
+                pads,
+                airspace: map.airspace(AIRSPACE_BUFFER_M),
+                drones: drones
+                    .into_iter()
+                    .filter(|d| own_pads.contains(&d.pad))
+                    .collect(),
+                couriers: couriers
+                    .into_iter()
+                    .filter(|c| !foreign.contains(&c.base))
+                    .collect(),
+            },
+        )
+        .with_home(group.clone(), foreign)
+    }
+}

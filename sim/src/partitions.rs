@@ -1,0 +1,204 @@
+//! A day on partitions: one engine and dispatcher per medical group, each on its
+//! own journal, run side by side on threads. They advance in lockstep by the
+//! minute; what crosses partitions (a box delivered to another group's lab, that
+//! lab's verdict on each of its tubes) is exchanged only between steps, in
+//! partition order, and journaled by whoever receives it. So each partition
+//! replays alone from its journal, and the day is the same whatever the number
+//! of threads.
+
+use crate::demand::morning_draws;
+use crate::engine::{CrossMessage, DayRun, Engine};
+use crate::kpi::{self, Kpis};
+use crate::ledger::Ledger;
+use chrono::Duration;
+use labflight_core::{GroupId, LabId, Scenario, Station};
+use labflight_dispatch::{PolicyKind, World, lab_partition, partition_seed, partitions_of};
+use labflight_geo::MapData;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// One partition's day.
+#[derive(Debug)]
+pub struct PartitionRun {
+    /// Its medical group.
+    pub group: GroupId,
+    /// Its world (its centres, fleet and labs, other groups' labs as referrals).
+    pub world: Arc<World>,
+    /// The seed its world and dispatcher ran on (`partition_seed`).
+    pub seed: u64,
+    /// Its journal, custody steps and commands.
+    pub run: DayRun,
+}
+
+/// Everything a day on partitions produced.
+#[derive(Debug)]
+pub struct PartitionedDay {
+    /// Each partition's day, in group order.
+    pub partitions: Vec<PartitionRun>,
+    /// The city's tubes, flights and vans together.
+    pub ledger: Ledger,
+    /// The day's figures over every partition.
+    pub kpis: Kpis,
+}
+
+/// The step partitions advance by before they exchange what crosses: a box
+/// handed to another group's lab is checked in by it at most this late.
+const STEP: Duration = Duration::minutes(1);
+
+/// Simulates one day of `scenario` on `map` with a dispatcher per medical group,
+/// on `threads` threads (the outcome does not depend on how many).
+pub fn simulate_partitioned(
+    scenario: &Scenario,
+    map: &MapData,
+    policy: PolicyKind,
+    seed: u64,
+    threads: usize,
+    progress: &mut dyn FnMut(f64),
+) -> PartitionedDay {
+    let groups = partitions_of(map);
+    let worlds: Vec<Arc<World>> = on_threads(threads, &groups, |g| {
+        Arc::new(World::partition_from_map(scenario, map, g))
+    });
+    // The city's morning is drawn once over every centre (in id order, as on one
+    // dispatcher), so partitioning changes who plans, not who is drawn.
+    let mut stations: Vec<Station> = map.stations.clone();
+    stations.sort_by(|a, b| a.id.cmp(&b.id));
+    let group_of: BTreeMap<_, usize> = stations
+        .iter()
+        .map(|s| (s.id.clone(), groups.binary_search(&s.group).unwrap_or(0)))
+        .collect();
+    let mut draws = vec![Vec::new(); groups.len()];
+    for d in morning_draws(scenario, &stations, seed) {
+        draws[group_of[&d.station]].push(d);
+    }
+    let frame = map.frame();
+    let lab_owner: BTreeMap<LabId, usize> = map
+        .labs
+        .iter()
+        .filter_map(|l| {
+            let g = lab_partition(&frame, &map.stations, l)?;
+            Some((l.id.clone(), groups.binary_search(&g).ok()?))
+        })
+        .collect();
+    let engines: Vec<Mutex<Engine>> = groups
+        .iter()
+        .zip(worlds.iter().cloned())
+        .zip(draws)
+        .map(|((g, world), draws)| {
+            let seed = partition_seed(seed, g);
+            Mutex::new(Engine::with_draws(scenario, world, policy, seed, draws))
+        })
+        .collect();
+    let start = lock(&engines[0]).now();
+    let end = scenario.at(chrono::NaiveTime::MIN) + Duration::days(1);
+    let span = (end - start).num_seconds().max(1) as f64;
+    let mut until = start;
+    loop {
+        let next = engines.iter().filter_map(|e| lock(e).next_at()).min();
+        let Some(next) = next else { break };
+        // The next step boundary at or after the next happening.
+        let steps = ((next - until).num_milliseconds() as f64 / STEP.num_milliseconds() as f64)
+            .ceil()
+            .max(1.0) as i32;
+        until += STEP * steps;
+        on_threads(threads, &engines, |e| lock(e).advance_to(until));
+        for (from, e) in engines.iter().enumerate() {
+            let messages = lock(e).take_cross();
+            for m in messages {
+                exchange(&engines, &groups, &lab_owner, from, m);
+            }
+        }
+        progress(((until - start).num_seconds() as f64 / span).min(1.0));
+    }
+    progress(1.0);
+    let partitions: Vec<PartitionRun> = groups
+        .into_iter()
+        .zip(worlds)
+        .zip(engines)
+        .map(|((group, world), e)| PartitionRun {
+            seed: partition_seed(seed, &group),
+            run: e
+                .into_inner()
+                .expect("no partition panicked holding its engine")
+                .into_run(),
+            group,
+            world,
+        })
+        .collect();
+    let ledgers = on_threads(threads, &partitions, |p| {
+        crate::ledger_of(scenario, &p.world, &p.run)
+    });
+    let ledger = Ledger::merge(ledgers);
+    let kpis = kpi::compute(scenario, seed, policy.name(), &ledger);
+    PartitionedDay {
+        partitions,
+        ledger,
+        kpis,
+    }
+}
+
+/// Hands a message from partition `from` to the partition it is for: a referral
+/// to the lab's, a verdict to the sender's.
+fn exchange(
+    engines: &[Mutex<Engine>],
+    groups: &[GroupId],
+    lab_owner: &BTreeMap<LabId, usize>,
+    from: usize,
+    message: CrossMessage,
+) {
+    match message {
+        CrossMessage::Referral { lab, tubes, .. } => {
+            let Some(to) = lab_owner.get(&lab) else {
+                return;
+            };
+            lock(&engines[*to]).referral_in(&groups[from], &lab, &tubes);
+        }
+        CrossMessage::Verdict {
+            to,
+            barcode,
+            lab,
+            at,
+            outcome,
+        } => {
+            let Ok(to) = groups.binary_search(&to) else {
+                return;
+            };
+            lock(&engines[to]).verdict_in(&lab, &barcode, at, outcome);
+        }
+    }
+}
+
+fn lock<'m, 'a>(e: &'m Mutex<Engine<'a>>) -> std::sync::MutexGuard<'m, Engine<'a>> {
+    e.lock().expect("no partition panicked holding its engine")
+}
+
+/// `work` on each item, on up to `threads` threads taking items in turn; the
+/// results in the items' order.
+fn on_threads<T: Sync, R: Send>(
+    threads: usize,
+    items: &[T],
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return items.iter().map(&work).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let r = work(item);
+                    done.lock().expect("a worker does not panic").push((i, r));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().expect("a worker does not panic");
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
