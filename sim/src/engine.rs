@@ -105,7 +105,8 @@ pub struct Engine<'a> {
     queue: BinaryHeap<Reverse<(Instant, u64)>>,
     happenings: BTreeMap<u64, Happening>,
     seq: u64,
-    draws: Vec<Draw>,
+    /// The morning's draws, each taken when it happens.
+    draws: Vec<Option<Draw>>,
     open_boxes: BTreeMap<StationId, (Instant, Vec<Tube>)>,
     /// The most tubes a box may hold at a centre the dispatcher gave a limit.
     box_limits: BTreeMap<StationId, usize>,
@@ -216,7 +217,7 @@ impl<'a> Engine<'a> {
             happenings: BTreeMap::new(),
             seq: 0,
             tubes_left: draws.len(),
-            draws,
+            draws: draws.into_iter().map(Some).collect(),
             open_boxes: BTreeMap::new(),
             box_limits: BTreeMap::new(),
             box_count: BTreeMap::new(),
@@ -311,8 +312,9 @@ impl<'a> Engine<'a> {
                 },
             );
         }
-        for i in 0..self.draws.len() {
-            self.push(self.draws[i].tube.drawn_at, Happening::Draw(i));
+        let at: Vec<Instant> = self.draws.iter().flatten().map(|d| d.tube.drawn_at).collect();
+        for (i, at) in at.into_iter().enumerate() {
+            self.push(at, Happening::Draw(i));
         }
         self.push(start, Happening::Minute);
     }
@@ -444,7 +446,9 @@ impl<'a> Engine<'a> {
     }
 
     fn draw(&mut self, i: usize) {
-        let d = self.draws[i].clone();
+        let Some(d) = self.draws[i].take() else {
+            return;
+        };
         let entry = self
             .open_boxes
             .entry(d.station.clone())
@@ -608,7 +612,8 @@ impl<'a> Engine<'a> {
         if std::mem::replace(&mut b.received, true) {
             return;
         }
-        let tubes = b.tubes.clone();
+        // Received once: the floor has the tubes from here on.
+        let tubes = std::mem::take(&mut b.tubes);
         if !self.world.is_own_lab(lab) {
             // Another partition's lab: its floor works on them, and says what came of each.
             self.cross_out.push(CrossMessage::Referral {
