@@ -312,7 +312,12 @@ impl<'a> Engine<'a> {
                 },
             );
         }
-        let at: Vec<Instant> = self.draws.iter().flatten().map(|d| d.tube.drawn_at).collect();
+        let at: Vec<Instant> = self
+            .draws
+            .iter()
+            .flatten()
+            .map(|d| d.tube.drawn_at)
+            .collect();
         for (i, at) in at.into_iter().enumerate() {
             self.push(at, Happening::Draw(i));
         }

@@ -474,3 +474,75 @@ fn a_van_count_sweep_says_which_count_reaches_the_target() {
     };
     assert!(text.contains(&verdict), "expected `{verdict}` in {text}");
 }
+
+#[test]
+fn a_day_by_partitions_writes_a_journal_per_group_each_replaying_alone() {
+    let out_dir = scratch("by-group");
+    let run = |threads: &str, dir: &Path| {
+        bin()
+            .args([
+                "sim",
+                "--scenario",
+                "maps/longhua/longhua-short.toml",
+                "--set",
+                "dispatch.partition_by=group",
+                "--seed",
+                "4",
+                "--quiet",
+                "--no-baselines",
+                "--threads",
+                threads,
+                "--out",
+            ])
+            .arg(dir)
+            .output()
+            .unwrap()
+    };
+    let out = run("2", &out_dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["kpis.json", "specimens.csv", "flights.csv", "report.html"] {
+        assert!(out_dir.join(f).is_file(), "{f} missing");
+    }
+    let groups: Vec<String> = std::fs::read_dir(out_dir.join("partitions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(groups.len(), 2, "Longhua's two groups: {groups:?}");
+    for g in &groups {
+        let folder = out_dir.join("partitions").join(g);
+        let journal = folder.join("journal.jsonl");
+        let header = std::fs::read_to_string(&journal).unwrap();
+        let first = header.lines().next().unwrap();
+        assert!(first.contains(&format!("\"partition\":\"{g}\"")), "{first}");
+        let again = scratch(&format!("replay-{g}"));
+        let replay = bin()
+            .args(["replay", "--quiet", "--journal"])
+            .arg(&journal)
+            .arg("--out")
+            .arg(&again)
+            .output()
+            .unwrap();
+        assert!(
+            replay.status.success(),
+            "{}",
+            String::from_utf8_lossy(&replay.stderr)
+        );
+        let want = std::fs::read(folder.join("commands.jsonl")).unwrap();
+        let got = std::fs::read(again.join("commands.jsonl")).unwrap();
+        assert!(want == got, "{g}: replayed commands differ");
+    }
+    // One thread writes the same day.
+    let one = scratch("by-group-1");
+    assert!(run("1", &one).status.success());
+    for f in ["kpis.json", "specimens.csv", "flights.csv"] {
+        let (a, b) = (out_dir.join(f), one.join(f));
+        assert!(
+            std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
+            "{f} differs by threads"
+        );
+    }
+}
