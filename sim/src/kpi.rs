@@ -70,6 +70,115 @@ pub struct Kpis {
     pub drone_kwh: f64,
     /// Energy of `van_km` at `courier.kwh_per_km`, kWh.
     pub van_kwh: f64,
+    /// The service level of each medical group (the partition a day by groups is
+    /// dispatched in), by the tubes' centres, in id order; absent on a map of one group.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_group: Vec<AreaKpis>,
+    /// The same for each district, on a map of several (the city's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_district: Vec<AreaKpis>,
+}
+
+/// The service level of one group or district (`Kpis::by_group`, `by_district`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AreaKpis {
+    /// The group's or district's id.
+    pub id: String,
+    /// Its centres.
+    pub centres: usize,
+    /// Tubes drawn there.
+    pub specimens: usize,
+    /// Tubes drawn there by the last draw time.
+    pub drawn_by_last_draw: usize,
+    /// Of those, tubes whose result reached the centre by the cutoff.
+    pub resulted_by_cutoff: usize,
+    /// `resulted_by_cutoff / drawn_by_last_draw`.
+    pub on_time_rate: f64,
+    /// Tubes that reached a lab after their stability limit.
+    pub stability_violations: usize,
+    /// Tubes whose end state is unknown at the end of the day.
+    pub lost_specimens: usize,
+}
+
+impl Kpis {
+    /// The figures broken down by the groups and districts of `stations` (where
+    /// the map has more than one of either).
+    pub fn with_areas<'a>(
+        mut self,
+        scenario: &Scenario,
+        ledger: &Ledger,
+        stations: impl IntoIterator<Item = &'a labflight_core::Station>,
+    ) -> Kpis {
+        let stations: Vec<_> = stations.into_iter().collect();
+        let group = |s: &labflight_core::Station| Some(s.group.to_string());
+        let district = |s: &labflight_core::Station| s.district.clone();
+        self.by_group = areas(scenario, ledger, &stations, group);
+        self.by_district = areas(scenario, ledger, &stations, district);
+        self
+    }
+}
+
+/// Each area's figures, the area of a centre told by `area_of`; none unless
+/// there are two areas or more.
+fn areas(
+    scenario: &Scenario,
+    ledger: &Ledger,
+    stations: &[&labflight_core::Station],
+    area_of: impl Fn(&labflight_core::Station) -> Option<String>,
+) -> Vec<AreaKpis> {
+    use std::collections::BTreeMap;
+    let mut area_at = BTreeMap::new();
+    let mut by_area: BTreeMap<String, AreaKpis> = BTreeMap::new();
+    for s in stations {
+        let Some(area) = area_of(s) else { continue };
+        let entry = by_area.entry(area.clone()).or_insert_with(|| AreaKpis {
+            id: area.clone(),
+            centres: 0,
+            specimens: 0,
+            drawn_by_last_draw: 0,
+            resulted_by_cutoff: 0,
+            on_time_rate: 1.0,
+            stability_violations: 0,
+            lost_specimens: 0,
+        });
+        entry.centres += 1;
+        area_at.insert(&s.id, area);
+    }
+    if by_area.len() < 2 {
+        return Vec::new();
+    }
+    let last_draw = scenario.at(scenario.service.last_draw);
+    let cutoff = scenario.at(scenario.service.cutoff);
+    for c in ledger.tubes.values() {
+        let Some(a) = area_at.get(&c.station).and_then(|a| by_area.get_mut(a)) else {
+            continue;
+        };
+        a.specimens += 1;
+        if c.drawn_at <= last_draw {
+            a.drawn_by_last_draw += 1;
+            if c.reported_at.is_some_and(|r| r <= cutoff) {
+                a.resulted_by_cutoff += 1;
+            }
+        }
+        a.stability_violations += usize::from(c.stability_violated());
+        a.lost_specimens += usize::from(is_lost(c));
+    }
+    by_area
+        .into_values()
+        .map(|mut a| {
+            if a.drawn_by_last_draw > 0 {
+                a.on_time_rate = round4(a.resulted_by_cutoff as f64 / a.drawn_by_last_draw as f64);
+            }
+            a
+        })
+        .collect()
+}
+
+/// A tube is lost when its end state is unknown (contracts.md): neither
+/// reported, nor rejected at the lab, nor in a lab's hands at the day's end
+/// (a tube received late and not yet resulted is late, not lost).
+fn is_lost(c: &crate::ledger::Custody) -> bool {
+    c.reported_at.is_none() && !c.stability_violated() && c.received_at.is_none()
 }
 
 /// The day's figures from its ledger.
@@ -95,13 +204,7 @@ pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger) ->
         tat[i]
     };
     let stability = tubes.iter().filter(|c| c.stability_violated()).count();
-    // A tube is lost when its end state is unknown (contracts.md): neither
-    // reported, nor rejected at the lab, nor in a lab's hands at the day's end
-    // (a tube received late and not yet resulted is late, not lost).
-    let lost: Vec<_> = tubes
-        .iter()
-        .filter(|c| c.reported_at.is_none() && !c.stability_violated() && c.received_at.is_none())
-        .collect();
+    let lost: Vec<_> = tubes.iter().filter(|c| is_lost(c)).collect();
     let flown: Vec<_> = ledger.flights.iter().filter(|f| !f.aborted).collect();
     let flight_minutes: f64 = flown
         .iter()
@@ -155,6 +258,8 @@ pub fn compute(scenario: &Scenario, seed: u64, policy: &str, ledger: &Ledger) ->
         van_km: round4(van_km),
         drone_kwh: round4(flown.iter().map(|f| f.energy_wh).sum::<f64>() / 1000.0),
         van_kwh: round4(van_km * scenario.courier.kwh_per_km),
+        by_group: Vec::new(),
+        by_district: Vec::new(),
     }
 }
 

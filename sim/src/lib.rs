@@ -31,7 +31,7 @@ mod thermal;
 mod vehicles;
 
 pub use engine::{DayRun, Engine};
-pub use kpi::{Kpis, Tat, compute as compute_kpis};
+pub use kpi::{AreaKpis, Kpis, Tat, compute as compute_kpis};
 pub use ledger::{Custody, FlightRecord, Ledger};
 pub use output::{
     COMMANDS, JOURNAL, JournalChunk, JournalHeader, JournalReader, PARTITIONS, REPORT,
@@ -65,7 +65,11 @@ pub fn simulate(
 ) -> DayResult {
     let run = engine::Engine::new(scenario, Arc::clone(&world), policy, seed).run(progress);
     let ledger = ledger_of(scenario, &world, &run);
-    let kpis = kpi::compute(scenario, seed, policy.name(), &ledger);
+    let kpis = kpi::compute(scenario, seed, policy.name(), &ledger).with_areas(
+        scenario,
+        &ledger,
+        world.stations.values(),
+    );
     DayResult { run, ledger, kpis }
 }
 

@@ -130,7 +130,11 @@ pub fn simulate_partitioned(
         crate::ledger_of(scenario, &p.world, &p.run)
     });
     let ledger = Ledger::merge(ledgers);
-    let kpis = kpi::compute(scenario, seed, policy.name(), &ledger);
+    let kpis = kpi::compute(scenario, seed, policy.name(), &ledger).with_areas(
+        scenario,
+        &ledger,
+        &map.stations,
+    );
     PartitionedDay {
         partitions,
         ledger,

@@ -206,6 +206,37 @@ fn miss_table(misses: &[MissReason], scenario: &Scenario) -> String {
     s + "</table></div>"
 }
 
+/// The service level of each group (partition) and district, where the map has
+/// more than one.
+fn area_tables(kpis: &Kpis) -> String {
+    let mut s = String::new();
+    for (title, areas) in [
+        ("By medical group (partition)", &kpis.by_group),
+        ("By district", &kpis.by_district),
+    ] {
+        if areas.is_empty() {
+            continue;
+        }
+        s += &format!(
+            "<h2>{title}</h2><div class=table-scroll><table><tr><th>id</th><th>centres</th>\
+             <th>tubes</th><th>on time</th><th>stability violations</th><th>lost</th></tr>"
+        );
+        for a in areas {
+            s += &format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.2} %</td><td>{}</td><td>{}</td></tr>",
+                html_escape(&a.id),
+                a.centres,
+                a.specimens,
+                a.on_time_rate * 100.0,
+                a.stability_violations,
+                a.lost_specimens
+            );
+        }
+        s += "</table></div>";
+    }
+    s
+}
+
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -354,7 +385,7 @@ pub fn render(
          <title>labflight — {name} {date} seed {seed} ({policy})</title><style>{STYLE}</style></head><body>\
          <h1>{name}: seed {seed}, policy {policy}</h1><p>Simulated day {date} ({weekday}). \
          Times are local (UTC{offset}). Last draw {last_draw}, cutoff {cutoff}; {drones} drones, {couriers} vans. \
-         Positions are illustrative.</p>{table}\n{policies}\n{vehicles}\n{misses}\n{body}</body></html>\n",
+         Positions are illustrative.</p>{table}\n{policies}\n{vehicles}\n{areas}\n{misses}\n{body}</body></html>\n",
         name = html_escape(&scenario.name),
         seed = kpis.seed,
         policy = kpis.policy,
@@ -368,6 +399,7 @@ pub fn render(
         table = scrolling(&kpi_table(&rows)),
         policies = policies_explained(&rows, scenario),
         vehicles = vehicle_table(&rows, scenario),
+        areas = area_tables(kpis),
     )
 }
 

@@ -49,6 +49,17 @@ fn a_partitioned_day_is_the_same_on_any_number_of_threads() {
     assert_eq!(json(&one.kpis), json(&three.kpis));
     assert_eq!(one.kpis.lost_specimens, 0);
     assert!(one.kpis.specimens > 100, "a real day");
+    // The figures by group add up to the day's.
+    let by_group = &one.kpis.by_group;
+    assert_eq!(by_group.len(), one.partitions.len());
+    let sum = |f: fn(&labflight_sim::AreaKpis) -> usize| by_group.iter().map(f).sum::<usize>();
+    assert_eq!(sum(|a| a.specimens), one.kpis.specimens);
+    assert_eq!(sum(|a| a.resulted_by_cutoff), one.kpis.resulted_by_cutoff);
+    assert_eq!(
+        sum(|a| a.stability_violations),
+        one.kpis.stability_violations
+    );
+    assert_eq!(sum(|a| a.centres), map.stations.len());
 }
 
 #[test]

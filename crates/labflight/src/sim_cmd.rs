@@ -608,7 +608,8 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         // The journal and commands are written while the ledger is drawn up.
         let decisions = s.spawn(|| output::write_decisions(&args.out, &header, &run));
         let ledger = labflight_sim::ledger_of(&scenario, &world, &run);
-        let kpis = labflight_sim::compute_kpis(&scenario, header.seed, policy.name(), &ledger);
+        let kpis = labflight_sim::compute_kpis(&scenario, header.seed, policy.name(), &ledger)
+            .with_areas(&scenario, &ledger, world.stations.values());
         output::write_outcome(&args.out, &scenario, &world, &ledger, &kpis, &[])
             .with_context(|| format!("writing {}", args.out.display()))?;
         decisions
