@@ -24,7 +24,7 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "010b2a2ade4716d1961ff3703bf37d8f1e6fc2c4710d52714a7558e61a7d2ede",
+        "787b70fee0058d89f1db9eeefa404f999952551b72869792e504a6fd1aba5318",
     ),
     (
         "commands.jsonl",
