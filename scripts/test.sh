@@ -56,3 +56,7 @@ cargo test -q -p labflight-benches --benches
 # Where the dispatcher's time goes, by event kind (benches/examples/replay_where.rs):
 # one round of the short day, so the tool keeps working.
 cargo run -q -p labflight-benches --example replay_where -- 7 maps/longhua/longhua-short.toml 1
+# The scaling table's script (scripts/scaling.sh) on one small synthetic city, with
+# the debug binary the tests built, so it keeps working.
+cargo build -q -p labflight
+THREADS=2 bash scripts/scaling.sh target/debug/labflight 40

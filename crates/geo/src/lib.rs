@@ -32,4 +32,7 @@ pub use frame::{EARTH_RADIUS_M, LocalFrame, haversine_m};
 pub use import::{COLUMNS, RowError, import};
 pub use index::{Site, SiteKind, SpatialIndex};
 pub use map::{District, MapData, MedicalGroup, Subdistrict};
-pub use mapgen::{LONGHUA_SEED, SHENZHEN_SEED, generate_city, generate_longhua, generate_shenzhen};
+pub use mapgen::{
+    LONGHUA_SEED, SHENZHEN_SEED, generate_city, generate_city_with_labs, generate_longhua,
+    generate_shenzhen, labs_in_proportion,
+};

@@ -32,6 +32,10 @@ pub enum MapsCommand {
         /// No-fly zones of the city-scale map.
         #[arg(long, default_value_t = 50)]
         zones: usize,
+        /// Labs (one per medical group) of the city-scale map; default: in
+        /// Shenzhen's proportion, 17 for 700 centres.
+        #[arg(long, requires = "city")]
+        labs: Option<usize>,
     },
     /// Turn a CSV or GeoJSON of real sites into stations.geojson (exit 2 listing bad rows).
     Import {
@@ -74,15 +78,17 @@ pub fn run(cmd: MapsCommand) -> anyhow::Result<()> {
             shenzhen,
             city,
             zones,
+            labs,
         } => {
             let map = match (shenzhen, city) {
                 (true, _) => {
                     labflight_geo::generate_shenzhen(seed.unwrap_or(labflight_geo::SHENZHEN_SEED))
                 }
-                (false, Some(n)) => labflight_geo::generate_city(
+                (false, Some(n)) => labflight_geo::generate_city_with_labs(
                     seed.unwrap_or(labflight_geo::LONGHUA_SEED),
                     n,
                     zones,
+                    labs.unwrap_or_else(|| labflight_geo::labs_in_proportion(n)),
                 ),
                 (false, None) => {
                     labflight_geo::generate_longhua(seed.unwrap_or(labflight_geo::LONGHUA_SEED))

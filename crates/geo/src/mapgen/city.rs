@@ -72,11 +72,23 @@ fn city_depots(
     depots
 }
 
+/// The labs (and groups) of a synthetic city of `centres` centres in Shenzhen's
+/// proportion: 17 groups for 700 centres, at least two.
+pub fn labs_in_proportion(centres: usize) -> usize {
+    ((centres as f64 * 17.0 / 700.0).round() as usize).max(2)
+}
+
 /// A city-scale world (Shenzhen-like): `centres` centres in a 50 × 40 km box, 17
 /// group HQ labs whose Voronoi cells are the groups' areas (each with its largest
 /// centre as regional centre), `zones` small no-fly zones, and depots as dense as
 /// Longhua's (`city_depots`).
 pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
+    generate_city_with_labs(seed, centres, zones, 17)
+}
+
+/// `generate_city` with `labs` groups, each led by its HQ lab (a scaling run keeps
+/// labs in proportion to centres: `labs_in_proportion`).
+pub fn generate_city_with_labs(seed: u64, centres: usize, zones: usize, labs: usize) -> MapData {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let origin = LatLon::new(22.600, 114.060);
     let frame = LocalFrame::new(origin);
@@ -88,7 +100,7 @@ pub fn generate_city(seed: u64, centres: usize, zones: usize) -> MapData {
         Vector2::new(-w, h),
     ];
     let district = Polygon::new(ring_of(&frame, &outline), vec![]);
-    let labs: Vec<Lab> = (0..17)
+    let labs: Vec<Lab> = (0..labs.max(1))
         .map(|i| {
             let p = frame.to_latlon(Vector2::new(
                 rng.random_range(-0.8 * w..0.8 * w),

@@ -19,7 +19,7 @@ mod shenzhen;
 mod shenzhen_facts;
 mod sites;
 
-pub use city::generate_city;
+pub use city::{generate_city, generate_city_with_labs, labs_in_proportion};
 pub use longhua::{LONGHUA_SEED, generate_longhua};
 pub use shenzhen::{SHENZHEN_SEED, generate_shenzhen};
 
