@@ -94,21 +94,31 @@ pub fn simulate_partitioned(
     let end = scenario.at(chrono::NaiveTime::MIN) + Duration::days(1);
     let span = (end - start).num_seconds().max(1) as f64;
     let mut until = start;
+    let mut crossing: Vec<(usize, CrossMessage)> = Vec::new();
     loop {
         let next = engines.iter().filter_map(|e| lock(e).next_at()).min();
-        let Some(next) = next else { break };
-        // The next step boundary at or after the next happening.
-        let steps = ((next - until).num_milliseconds() as f64 / STEP.num_milliseconds() as f64)
-            .ceil()
-            .max(1.0) as i32;
-        until += STEP * steps;
+        // The next step boundary at or after the next happening (or the next step,
+        // when only messages are left to hand over).
+        let steps = match next {
+            Some(next) => (next - until).num_milliseconds() as f64 / STEP.num_milliseconds() as f64,
+            None if crossing.is_empty() => break,
+            None => 1.0,
+        };
+        until += STEP * steps.ceil().max(1.0) as i32;
         on_threads(threads, &engines, |e| lock(e).advance_to(until));
-        for (from, e) in engines.iter().enumerate() {
-            let messages = lock(e).take_cross();
-            for m in messages {
-                exchange(&engines, &groups, &lab_owner, from, m);
-            }
+        // What crosses is handed over between steps, in partition order; what the
+        // receivers answer goes at the next step.
+        crossing.extend(
+            (engines.iter().enumerate())
+                .flat_map(|(from, e)| lock(e).take_cross().into_iter().map(move |m| (from, m))),
+        );
+        for (from, m) in std::mem::take(&mut crossing) {
+            exchange(&engines, &groups, &lab_owner, from, m);
         }
+        crossing.extend(
+            (engines.iter().enumerate())
+                .flat_map(|(from, e)| lock(e).take_cross().into_iter().map(move |m| (from, m))),
+        );
         progress(((until - start).num_seconds() as f64 / span).min(1.0));
     }
     progress(1.0);
@@ -153,9 +163,10 @@ fn exchange(
 ) {
     match message {
         CrossMessage::Referral { lab, tubes, .. } => {
-            let Some(to) = lab_owner.get(&lab) else {
-                return;
-            };
+            // Every lab of the map has a partition (`lab_partition`).
+            let to = lab_owner
+                .get(&lab)
+                .unwrap_or_else(|| panic!("a referral to {lab}, which no partition owns"));
             lock(&engines[*to]).referral_in(&groups[from], &lab, &tubes);
         }
         CrossMessage::Verdict {
@@ -165,9 +176,10 @@ fn exchange(
             at,
             outcome,
         } => {
-            let Ok(to) = groups.binary_search(&to) else {
-                return;
-            };
+            // A verdict answers a referral, so its sender is a partition.
+            let to = groups
+                .binary_search(&to)
+                .unwrap_or_else(|_| panic!("a verdict for {to}, which is no partition"));
             lock(&engines[to]).verdict_in(&lab, &barcode, at, outcome);
         }
     }

@@ -34,10 +34,12 @@ pub fn partitions_of(map: &MapData) -> Vec<GroupId> {
     groups.into_iter().cloned().collect()
 }
 
-/// The partition a lab belongs to: its medical group, else (a map that does not
-/// say) the group of the centre nearest to it.
+/// The partition a lab belongs to: its medical group if that group has centres,
+/// else (a map that does not say, or a group of labs only) the group of the
+/// centre nearest to it.
 pub fn lab_partition(frame: &LocalFrame, stations: &[Station], lab: &Lab) -> Option<GroupId> {
     lab.medical_group()
+        .filter(|g| stations.iter().any(|s| &s.group == *g))
         .cloned()
         .or_else(|| nearest_group(frame, stations, lab.position))
 }
