@@ -316,7 +316,9 @@ impl Engine<'_> {
     }
 
     /// The boxes aboard a drone sent to land at a pad stay there when it lands at
-    /// `arrive`, for the next carrier to load; on a lab's pad, the lab takes them in.
+    /// `arrive`, for the next carrier to load; on a lab's pad, the lab takes in
+    /// those it can test (every tube's every family) and keeps the others on the
+    /// pad for their carrier to a lab that can.
     fn set_down(&mut self, drone: &DroneId, pad: &PadId, arrive: Instant) {
         let lab = self.world.pads.get(pad).and_then(|p| match &p.site {
             labflight_core::pad::PadSite::Lab(lab) => Some(lab.clone()),
@@ -328,9 +330,12 @@ impl Engine<'_> {
                 continue;
             }
             b.aboard = None;
+            let tests_all = |lab: &labflight_core::LabId| {
+                b.tubes.iter().all(|t| self.labs.lacks(lab, t).is_none())
+            };
             match &lab {
-                Some(_) => taken_in.push(id.clone()),
-                None => b.loaded = false,
+                Some(lab) if tests_all(lab) => taken_in.push(id.clone()),
+                _ => b.loaded = false,
             }
         }
         if let Some(lab) = lab {
