@@ -4,7 +4,7 @@
 //! one stopped, or from the start of the day when the slider goes back. The
 //! day views of a run (`with_day`) re-run it once more, sampling every minute.
 
-use crate::sim_cmd::{load_world, parse_policy};
+use crate::sim_cmd::{journal_world, parse_policy};
 use chrono::Duration;
 use labflight_core::{Command, Instant, Stamped};
 use labflight_dispatch::{Dispatcher, PolicyKind, World};
@@ -92,8 +92,7 @@ impl Cursor {
 pub fn load(journal: &Path) -> Result<ReplayRun, String> {
     let (header, events) = output::read_journal(journal)?;
     let policy = parse_policy(&header.policy).map_err(|e| e.to_string())?;
-    let (scenario, world) =
-        load_world(&header.scenario_file, &header.overrides).map_err(|e| format!("{e:#}"))?;
+    let (scenario, world, seed) = journal_world(&header, journal).map_err(|e| format!("{e:#}"))?;
     let (Some(first), Some(last)) = (events.first(), events.last()) else {
         return Err(format!("{}: no events", journal.display()));
     };
@@ -106,15 +105,15 @@ pub fn load(journal: &Path) -> Result<ReplayRun, String> {
     };
     let (start_text, end_text) = (local(start), local(end));
     let day = {
-        let (world, events, seed) = (Arc::clone(&world), events.clone(), header.seed);
+        let (world, events) = (Arc::clone(&world), events.clone());
         move || Ok(day_data(world.clone(), policy, seed, &events))
     };
     let mut cursor = Cursor {
-        dispatcher: Dispatcher::new(Arc::clone(&world), policy, header.seed, start),
+        dispatcher: Dispatcher::new(Arc::clone(&world), policy, seed, start),
         world,
         scenario: scenario.name,
         policy,
-        seed: header.seed,
+        seed,
         events,
         next_event: 0,
         alerts: Vec::new(),

@@ -124,6 +124,33 @@ fn load_map(
     Ok((scenario, map))
 }
 
+/// The scenario, world and dispatcher seed a journal (at `journal`) was recorded
+/// with: a partition's journal replays on its group's world and seed, alone.
+pub(crate) fn journal_world(
+    header: &JournalHeader,
+    journal: &Path,
+) -> anyhow::Result<(Scenario, Arc<World>, u64)> {
+    let (scenario, map) = load_map(&header.scenario_file, &header.overrides)?;
+    let Some(group) = &header.partition else {
+        let world = World::from_map(&scenario, &map);
+        return Ok((scenario, Arc::new(world), header.seed));
+    };
+    let group = labflight_core::GroupId::new(group);
+    if !partitions_of(&map).contains(&group) {
+        return Err(BadInput(format!(
+            "{}: recorded for partition `{group}`, which the map has no centre of",
+            journal.display()
+        ))
+        .into());
+    }
+    let world = World::partition_from_map(&scenario, &map, &group);
+    Ok((
+        scenario,
+        Arc::new(world),
+        partition_seed(header.seed, &group),
+    ))
+}
+
 /// The threads a partitioned day runs on: as asked, else the machine's cores.
 fn threads(asked: Option<usize>) -> usize {
     asked.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -561,24 +588,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         // decides on each chunk as it comes.
         let (chunks, parsed) = std::sync::mpsc::sync_channel::<output::JournalChunk>(8);
         let parser = s.spawn(move || reader.each_chunk(|chunk| chunks.send(chunk).is_ok()));
-        let (scenario, map) = load_map(&header.scenario_file, &header.overrides)?;
-        // A partition's journal replays on its group's world and seed, alone.
-        let (world, seed) = match &header.partition {
-            None => (World::from_map(&scenario, &map), header.seed),
-            Some(group) => {
-                let group = labflight_core::GroupId::new(group);
-                if !partitions_of(&map).contains(&group) {
-                    return Err(BadInput(format!(
-                        "{}: recorded for partition `{group}`, which the map has no centre of",
-                        args.journal.display()
-                    ))
-                    .into());
-                }
-                let world = World::partition_from_map(&scenario, &map, &group);
-                (world, partition_seed(header.seed, &group))
-            }
-        };
-        let world = Arc::new(world);
+        let (scenario, world, seed) = journal_world(&header, &args.journal)?;
         let bar = progress_bar(args.quiet, "replay");
         let mut dispatcher: Option<Dispatcher> = None;
         let mut run = labflight_sim::DayRun::default();

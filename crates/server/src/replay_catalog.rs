@@ -1,5 +1,6 @@
 //! The recorded runs replay can open: the catalogue lists the folders holding a
-//! `journal.jsonl` written by `labflight sim`, and keeps a few runs open, each
+//! `journal.jsonl` written by `labflight sim` (and each partition's, of a day
+//! dispatched by partitions), and keeps a few runs open, each
 //! cut into frames rendered on demand and kept once rendered. Re-running a
 //! journal is the binary's job (the loader it hands in); the replay API
 //! ([`crate::replay`]) serves what is here.
@@ -15,6 +16,10 @@ use std::sync::{Arc, Mutex};
 
 /// The file a recorded run's journal is in.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
+/// The folder of a run dispatched by partitions that holds one per group.
+const PARTITIONS_DIR: &str = "partitions";
+/// Between a run's folder and a group in the id of a partition's journal.
+const PARTITION_MARK: char = '~';
 /// Runs kept open at once (each holds its frames in memory).
 const OPEN_RUNS: usize = 4;
 
@@ -133,7 +138,8 @@ impl std::fmt::Debug for ReplayCatalog {
 /// A recorded run, as listed.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RunEntry {
-    /// The run's folder name under the runs directory.
+    /// The run's folder name under the runs directory (`<folder>~<group>`: one
+    /// partition of a day dispatched by partitions).
     pub id: String,
     /// The scenario it ran.
     pub scenario: String,
@@ -156,57 +162,81 @@ impl ReplayCatalog {
         }
     }
 
-    /// The recorded runs, by folder name.
+    /// The recorded runs, by folder name; a day dispatched by partitions lists
+    /// each partition's journal as `<folder>~<group>`.
     pub fn runs(&self) -> Vec<RunEntry> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Vec::new();
         };
-        let mut runs: Vec<RunEntry> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let id = e.file_name().to_str()?.to_owned();
-                let journal = e.path().join(JOURNAL_FILE);
-                let size = std::fs::metadata(&journal).ok()?.len();
-                let file = std::fs::File::open(&journal).ok()?;
-                let mut lines = std::io::BufReader::new(file).lines();
-                let header: serde_json::Value = serde_json::from_str(&lines.next()?.ok()?).ok()?;
-                header.get("labflight_journal")?;
-                let events = *self
-                    .counts
-                    .lock()
-                    .ok()?
-                    .entry((journal.clone(), size))
-                    .or_insert_with(|| lines.count());
-                let named = header
-                    .get("scenario")
-                    .and_then(|v| v.as_str())
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned);
-                let scenario = named
-                    .or_else(|| {
-                        header
-                            .get("scenario_file")
-                            .and_then(|v| v.as_str())
-                            .map(|p| {
-                                FsPath::new(p)
-                                    .file_stem()
-                                    .and_then(|s| s.to_str())
-                                    .unwrap_or(p)
-                                    .to_owned()
-                            })
-                    })
-                    .unwrap_or_default();
-                Some(RunEntry {
-                    id,
-                    scenario,
-                    policy: header["policy"].as_str().unwrap_or_default().to_owned(),
-                    seed: header["seed"].as_u64().unwrap_or_default(),
-                    events,
-                })
-            })
-            .collect();
+        let mut runs = Vec::new();
+        for e in entries.filter_map(Result::ok) {
+            let Some(id) = e.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let Ok(parts) = std::fs::read_dir(e.path().join(PARTITIONS_DIR)) else {
+                runs.extend(self.entry(id.clone(), &e.path().join(JOURNAL_FILE)));
+                continue;
+            };
+            for p in parts.filter_map(Result::ok) {
+                let Some(group) = p.file_name().to_str().map(str::to_owned) else {
+                    continue;
+                };
+                let id = format!("{id}{PARTITION_MARK}{group}");
+                runs.extend(self.entry(id, &p.path().join(JOURNAL_FILE)));
+            }
+        }
         runs.sort_by(|a, b| a.id.cmp(&b.id));
         runs
+    }
+
+    /// Where run `id`'s journal is (`<folder>~<group>`: a partition's).
+    fn journal_of(&self, id: &str) -> PathBuf {
+        match id.split_once(PARTITION_MARK) {
+            Some((run, group)) => self.dir.join(run).join(PARTITIONS_DIR).join(group),
+            None => self.dir.join(id),
+        }
+        .join(JOURNAL_FILE)
+    }
+
+    /// The catalogue's entry for the journal at `journal`, if it is one.
+    fn entry(&self, id: String, journal: &FsPath) -> Option<RunEntry> {
+        let size = std::fs::metadata(journal).ok()?.len();
+        let file = std::fs::File::open(journal).ok()?;
+        let mut lines = std::io::BufReader::new(file).lines();
+        let header: serde_json::Value = serde_json::from_str(&lines.next()?.ok()?).ok()?;
+        header.get("labflight_journal")?;
+        let events = *self
+            .counts
+            .lock()
+            .ok()?
+            .entry((journal.to_owned(), size))
+            .or_insert_with(|| lines.count());
+        let named = header
+            .get("scenario")
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        let scenario = named
+            .or_else(|| {
+                header
+                    .get("scenario_file")
+                    .and_then(|v| v.as_str())
+                    .map(|p| {
+                        FsPath::new(p)
+                            .file_stem()
+                            .and_then(|s| s.to_str())
+                            .unwrap_or(p)
+                            .to_owned()
+                    })
+            })
+            .unwrap_or_default();
+        Some(RunEntry {
+            id,
+            scenario,
+            policy: header["policy"].as_str().unwrap_or_default().to_owned(),
+            seed: header["seed"].as_u64().unwrap_or_default(),
+            events,
+        })
     }
 
     pub(crate) fn find_open(&self, id: &str) -> Option<Arc<ReplayRun>> {
@@ -230,7 +260,7 @@ impl ReplayCatalog {
                 ),
             ));
         }
-        let run = (self.loader)(&self.dir.join(id).join(JOURNAL_FILE))
+        let run = (self.loader)(&self.journal_of(id))
             .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, e))?;
         let run = Arc::new(run);
         if let Ok(mut open) = self.open.lock() {
@@ -241,5 +271,57 @@ impl ReplayCatalog {
             }
         }
         Ok(run)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal(dir: &FsPath, scenario: &str) {
+        std::fs::create_dir_all(dir).unwrap();
+        let header = format!(
+            "{{\"labflight_journal\":1,\"scenario_file\":\"x.toml\",\"overrides\":[],\"seed\":7,\"policy\":\"drone\",\"scenario\":\"{scenario}\"}}\n"
+        );
+        let events = "{\"at\":\"2026-06-15T00:00:00Z\",\"event\":{\"type\":\"tick\"}}\n";
+        std::fs::write(dir.join(JOURNAL_FILE), header + events + events).unwrap();
+    }
+
+    #[test]
+    fn a_day_by_partitions_lists_and_opens_each_partitions_journal() {
+        let dir = std::env::temp_dir().join(format!("lf-catalog-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        journal(&dir.join("longhua"), "longhua");
+        journal(&dir.join("city/partitions/LH-PH"), "shenzhen");
+        journal(&dir.join("city/partitions/LH-CH"), "shenzhen");
+        let opened = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&opened);
+        let loader: ReplayLoader = Arc::new(move |path: &FsPath| {
+            seen.lock().unwrap().push(path.to_owned());
+            Err("not rendered here".to_owned())
+        });
+        let catalog = ReplayCatalog::new(dir.clone(), loader);
+        let ids: Vec<_> = catalog
+            .runs()
+            .into_iter()
+            .map(|r| (r.id, r.events))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("city~LH-CH".to_owned(), 2),
+                ("city~LH-PH".to_owned(), 2),
+                ("longhua".to_owned(), 2)
+            ]
+        );
+        assert!(catalog.open("city~LH-PH").is_err());
+        assert!(catalog.open("city~NOPE").is_err(), "only listed runs open");
+        assert!(
+            catalog.open("city").is_err(),
+            "the folder itself holds no journal"
+        );
+        let want = dir.join("city/partitions/LH-PH").join(JOURNAL_FILE);
+        assert_eq!(*opened.lock().unwrap(), [want]);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
