@@ -11,10 +11,6 @@ use labflight_core::{DroneId, GroupId, Lab, LabId, LatLon, Pad, Scenario, Statio
 use labflight_geo::{LocalFrame, MapData};
 use std::collections::BTreeSet;
 
-/// How many of the nearest other groups' labs a pickup also weighs, after its
-/// own group's: where a box goes when no own lab can test it in time.
-pub const REFERRAL_LABS: usize = 2;
-
 /// The seed partition `group`'s dispatcher and world run on, for a day of `seed`
 /// (FNV-1a of the group's id mixed into it): each partition's faults and lab
 /// times are its own, and a replay of one partition derives the same.

@@ -98,6 +98,11 @@ pub struct World {
     foreign_labs: BTreeSet<LabId>,
 }
 
+/// How many of the nearest other groups' labs a pickup also weighs on a
+/// partition's world, after its own group's: where a box goes when no own lab
+/// can test it in time.
+pub const REFERRAL_LABS: usize = 2;
+
 /// A set of test families as bits, one per `TestFamily::ALL` entry.
 pub fn family_mask<'a>(families: impl IntoIterator<Item = &'a TestFamily>) -> usize {
     families
@@ -236,8 +241,7 @@ impl World {
             let foreign =
                 |site: &labflight_geo::Site| self.foreign_labs.contains(&LabId::new(&site.id));
             let mut sites = self.index.nearest_of(p, kind, |s| !foreign(s), n);
-            let referral = crate::partition::REFERRAL_LABS;
-            sites.extend(self.index.nearest_of(p, kind, foreign, referral));
+            sites.extend(self.index.nearest_of(p, kind, foreign, REFERRAL_LABS));
             sites
         };
         sites
