@@ -1,7 +1,8 @@
 //! Dispatcher handling time per event kind at city scale: 2,000 centres, 1,000
-//! drones, 10,000 open tubes (issue 3). Prints median and p99 per kind (timed
-//! here, one event at a time) and the memory the state takes, then lets
-//! criterion measure telemetry and a full re-plan.
+//! drones, 10,000 open tubes on one dispatcher (issue 3), and the largest
+//! partition of the Shenzhen city day on its own (issue 26). Prints median and
+//! p99 per kind (timed here, one event at a time) and the memory the state
+//! takes, then lets criterion measure telemetry and a full re-plan.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use labflight_core::event::{DroneState, LabUpdate};
@@ -41,6 +42,25 @@ fn city() -> (Dispatcher, Scenario, Vec<StationId>) {
             .unwrap();
     let map = labflight_geo::generate_city(2025, CENTRES, 50);
     let world = Arc::new(World::from_map(&scenario, &map));
+    loaded(world, scenario)
+}
+
+/// The largest partition (medical group) of the Shenzhen city day, as its own
+/// dispatcher plans it, with a box of 5 tubes waiting at each of its centres.
+fn city_partition() -> (Dispatcher, Scenario, Vec<StationId>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../maps/shenzhen/scenario.toml");
+    let scenario = Scenario::load(&path).unwrap();
+    let map = labflight_geo::MapData::load(&scenario.map_dir(&path)).unwrap();
+    let largest = labflight_dispatch::partitions_of(&map)
+        .into_iter()
+        .max_by_key(|g| map.stations.iter().filter(|s| &s.group == g).count())
+        .unwrap();
+    let world = Arc::new(World::partition_from_map(&scenario, &map, &largest));
+    loaded(world, scenario)
+}
+
+/// A dispatcher on `world` with a box of 5 tubes waiting at every centre.
+fn loaded(world: Arc<World>, scenario: Scenario) -> (Dispatcher, Scenario, Vec<StationId>) {
     let stations: Vec<StationId> = world.stations.keys().cloned().collect();
     let start = scenario.at(scenario.service.first_draw);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, start);
@@ -96,7 +116,7 @@ fn time_kind(d: &mut Dispatcher, name: &str, events: Vec<Event>) {
 
 fn per_kind_report() {
     let before = rss_mb();
-    let (mut d, _, stations) = city();
+    let (d, _, stations) = city();
     println!(
         "\ncity scale: {CENTRES} centres, {DRONES} drones, {} open tubes",
         d.state().tubes.len()
@@ -105,6 +125,19 @@ fn per_kind_report() {
         "state memory (RSS growth while building it): {:.0} MB",
         rss_mb() - before
     );
+    time_kinds(d, &stations);
+    let (d, _, stations) = city_partition();
+    println!(
+        "\nthe largest partition of the Shenzhen city day: {} centres, {} drones, {} open tubes",
+        stations.len(),
+        d.world().drones.len(),
+        d.state().tubes.len()
+    );
+    time_kinds(d, &stations);
+}
+
+/// Times each event kind on `d`, whose centres are `stations`.
+fn time_kinds(mut d: Dispatcher, stations: &[StationId]) {
     let drones: Vec<_> = d.state().drones.keys().cloned().collect();
     let telemetry = (0..5_000)
         .map(|i| {
