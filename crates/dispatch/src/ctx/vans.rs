@@ -147,7 +147,7 @@ impl Ctx<'_> {
         }
         // Another group's lab only when none of the group's own keeps the promise.
         let keeps_promise = |q: &VanQuote| {
-            q.result_at <= self.world.service.cutoff && stability.is_none_or(|s| q.deliver_at <= s)
+            crate::planner::keeps_promise(self.world, stability, q.result_at, q.deliver_at)
         };
         match best_own {
             Some(own) if keeps_promise(&own) => Some(own),

@@ -44,3 +44,16 @@ pub fn arrival_deadline(
     let stability_margin = minutes(world.params.stability_margin_minutes);
     (stability_deadline - stability_margin).min(world.service.cutoff - processing - margin)
 }
+
+/// Whether a lab keeps the promise for boxes whose earliest stability limit is
+/// `stability_deadline`: their result at the centre by the cutoff, and the boxes
+/// there by their limit. A partition sends boxes to another group's lab only when
+/// none of its own does.
+pub fn keeps_promise(
+    world: &World,
+    stability_deadline: Option<Instant>,
+    result_at: Instant,
+    arrive: Instant,
+) -> bool {
+    result_at <= world.service.cutoff && stability_deadline.is_none_or(|s| arrive <= s)
+}

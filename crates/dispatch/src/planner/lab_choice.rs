@@ -167,11 +167,17 @@ impl LabOptions {
             }
         }
         // Another group's lab only when none of the group's own keeps the promise.
-        let keeps_promise = |(result_ns, _, arrive): &(i64, usize, Instant)| {
-            *result_ns <= nanos(world.service.cutoff) && self.stability.is_none_or(|s| *arrive <= s)
-        };
         let earliest = match earliest_own {
-            Some(own) if keeps_promise(&own) => Some(own),
+            Some(own @ (result_ns, _, arrive))
+                if keeps_promise(
+                    world,
+                    self.stability,
+                    Instant::from_timestamp_nanos(result_ns),
+                    arrive,
+                ) =>
+            {
+                Some(own)
+            }
             _ => earliest,
         };
         let best = earliest.map(|(result_ns, i, arrive)| {

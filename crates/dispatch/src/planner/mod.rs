@@ -10,7 +10,7 @@ mod lab_choice;
 mod lab_lines;
 mod routes;
 
-pub use deadlines::{arrival_deadline, earliest_stability, families_of};
+pub use deadlines::{arrival_deadline, earliest_stability, families_of, keeps_promise};
 pub use drone_option::{DroneOption, PlannedStop, evaluate_drone, spendable_wh};
 pub use lab_choice::{LabChoice, LabOption, LabOptions};
 pub use lab_lines::{LabForm, LabTimes, booked_result, family_up, lines_take, predicted_result};
