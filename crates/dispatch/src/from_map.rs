@@ -32,22 +32,10 @@ pub(crate) fn fleet_of(
     scenario: &Scenario,
     map: &labflight_geo::MapData,
 ) -> (Vec<DroneStart>, Vec<CourierStart>) {
-    let mut charger_pads: Vec<&Pad> = map.pads.iter().filter(|p| p.charger).collect();
-    charger_pads.sort_by_key(|p| {
-        (
-            !matches!(p.site, labflight_core::pad::PadSite::Lab(_)),
-            p.id.clone(),
-        )
-    });
-    // Deal drones round-robin over the pads so every pad gets its share before any fills.
-    let rounds = charger_pads.iter().map(|p| p.capacity).max().unwrap_or(0);
-    let mut order: Vec<PadId> = (0..rounds)
-        .flat_map(|round| {
-            charger_pads
-                .iter()
-                .filter(move |p| round < p.capacity)
-                .map(|p| p.id.clone())
-        })
+    let charger_pads: Vec<&Pad> = map.pads.iter().filter(|p| p.charger).collect();
+    let mut order: Vec<PadId> = deal_order(charger_pads)
+        .into_iter()
+        .map(|p| p.id.clone())
         .collect();
     if order.is_empty() {
         order = map.pads.iter().map(|p| p.id.clone()).collect();
@@ -74,4 +62,19 @@ pub(crate) fn fleet_of(
         })
         .collect();
     (drones, couriers)
+}
+
+/// The pads in the order drones are dealt to them: labs first, then by id, round
+/// by round up to each pad's capacity, so every pad gets its share before any fills.
+pub(crate) fn deal_order(mut pads: Vec<&Pad>) -> Vec<&Pad> {
+    pads.sort_by_key(|p| {
+        (
+            !matches!(p.site, labflight_core::pad::PadSite::Lab(_)),
+            p.id.clone(),
+        )
+    });
+    let rounds = pads.iter().map(|p| p.capacity).max().unwrap_or(0);
+    (0..rounds)
+        .flat_map(|round| pads.iter().filter(move |p| round < p.capacity).copied())
+        .collect()
 }

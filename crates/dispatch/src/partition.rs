@@ -4,12 +4,14 @@
 //! referral labs (flown to only when the group's own labs cannot keep the
 //! promise); nothing else of another group is shared.
 
-use crate::from_map::{AIRSPACE_BUFFER_M, fleet_of};
+use crate::from_map::{AIRSPACE_BUFFER_M, deal_order, fleet_of};
 use crate::world::{DroneStart, World, WorldParts};
 use labflight_core::pad::PadSite;
-use labflight_core::{DroneId, GroupId, Lab, LabId, LatLon, Pad, Scenario, Station};
+use labflight_core::{
+    DroneId, GroupId, Lab, LabId, LatLon, Pad, PadId, Scenario, Station, StationId,
+};
 use labflight_geo::{LocalFrame, MapData};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The seed partition `group`'s dispatcher and world run on, for a day of `seed`
 /// (FNV-1a of the group's id mixed into it): each partition's faults and lab
@@ -49,22 +51,24 @@ fn nearest_group(frame: &LocalFrame, stations: &[Station], p: LatLon) -> Option<
         .map(|(_, s)| s.group.clone())
 }
 
-/// The partition a pad belongs to: its centre's or lab's, a depot's by the
-/// nearest centre.
-fn pad_partition(frame: &LocalFrame, map: &MapData, pad: &Pad) -> Option<GroupId> {
-    match &pad.site {
-        PadSite::Station(id) => map
-            .stations
-            .iter()
-            .find(|s| &s.id == id)
-            .map(|s| s.group.clone()),
-        PadSite::Lab(id) => map
-            .labs
-            .iter()
-            .find(|l| &l.id == id)
-            .and_then(|l| lab_partition(frame, &map.stations, l)),
-        PadSite::Depot => nearest_group(frame, &map.stations, pad.position),
-    }
+/// The partition each pad of the map belongs to: its centre's or lab's, a
+/// depot's by the nearest centre. Worked out once per world built.
+fn pad_partitions(frame: &LocalFrame, map: &MapData) -> BTreeMap<PadId, GroupId> {
+    let station_group: BTreeMap<&StationId, &GroupId> =
+        map.stations.iter().map(|s| (&s.id, &s.group)).collect();
+    let lab_group: BTreeMap<&LabId, GroupId> = (map.labs.iter())
+        .filter_map(|l| Some((&l.id, lab_partition(frame, &map.stations, l)?)))
+        .collect();
+    (map.pads.iter())
+        .filter_map(|pad| {
+            let group = match &pad.site {
+                PadSite::Station(id) => station_group.get(id).map(|g| (*g).clone()),
+                PadSite::Lab(id) => lab_group.get(id).cloned(),
+                PadSite::Depot => nearest_group(frame, &map.stations, pad.position),
+            };
+            Some((pad.id.clone(), group?))
+        })
+        .collect()
 }
 
 /// The day's drones when each group flies its own: shared out over the groups
@@ -72,7 +76,11 @@ fn pad_partition(frame: &LocalFrame, map: &MapData, pad: &Pad) -> Option<GroupId
 /// with; largest remainders, at least one each while there are enough), then
 /// over each group's charger pads as `fleet_of` deals them (labs first). Ids run
 /// over the groups in order, so they are the same in every partition's world.
-fn partition_drones(scenario: &Scenario, map: &MapData, frame: &LocalFrame) -> Vec<DroneStart> {
+fn partition_drones(
+    scenario: &Scenario,
+    map: &MapData,
+    pad_group: &BTreeMap<PadId, GroupId>,
+) -> Vec<DroneStart> {
     let groups = partitions_of(map);
     let total = scenario.fleet.drones as usize;
     let area = |g: &GroupId| -> f64 {
@@ -99,16 +107,12 @@ fn partition_drones(scenario: &Scenario, map: &MapData, frame: &LocalFrame) -> V
     let mut drones = Vec::with_capacity(total);
     for (group, n) in groups.iter().zip(quota) {
         let mut pads: Vec<&Pad> = (map.pads.iter())
-            .filter(|p| pad_partition(frame, map, p).as_ref() == Some(group))
+            .filter(|p| pad_group.get(&p.id) == Some(group))
             .collect();
         if pads.iter().any(|p| p.charger) {
             pads.retain(|p| p.charger);
         }
-        pads.sort_by_key(|p| (!matches!(p.site, PadSite::Lab(_)), p.id.clone()));
-        let rounds = pads.iter().map(|p| p.capacity).max().unwrap_or(0);
-        let order: Vec<&Pad> = (0..rounds)
-            .flat_map(|round| pads.iter().filter(move |p| round < p.capacity).copied())
-            .collect();
+        let order = deal_order(pads);
         // A group with no pad at all has nowhere to base a drone (maps check says so).
         let n = if order.is_empty() { 0 } else { n };
         for i in 0..n {
@@ -131,8 +135,9 @@ impl World {
     /// fleet's ids are the whole map's.
     pub fn partition_from_map(scenario: &Scenario, map: &MapData, group: &GroupId) -> World {
         let frame = map.frame();
+        let pad_group = pad_partitions(&frame, map);
         let (_, couriers) = fleet_of(scenario, map);
-        let drones = partition_drones(scenario, map, &frame);
+        let drones = partition_drones(scenario, map, &pad_group);
         let own_lab = |l: &Lab| lab_partition(&frame, &map.stations, l).as_ref() == Some(group);
         let foreign: BTreeSet<LabId> = map
             .labs
@@ -145,7 +150,7 @@ impl World {
             .iter()
             .filter(|p| match &p.site {
                 PadSite::Lab(l) if foreign.contains(l) => true,
-                _ => pad_partition(&frame, map, p).as_ref() == Some(group),
+                _ => pad_group.get(&p.id) == Some(group),
             })
             .cloned()
             .collect();
