@@ -126,12 +126,11 @@ pub struct Engine<'a> {
 /// What one partition tells another: never shared state, each side journals it.
 #[derive(Clone, Debug)]
 pub enum CrossMessage {
-    /// Tubes this partition's carrier delivered to another partition's lab at `at`.
+    /// Tubes this partition's carrier delivered to another partition's lab (that
+    /// lab checks them in when it is handed them, at the end of the step).
     Referral {
         /// The lab.
         lab: labflight_core::LabId,
-        /// When they were delivered.
-        at: Instant,
         /// The tubes.
         tubes: Vec<Tube>,
     },
@@ -623,7 +622,6 @@ impl<'a> Engine<'a> {
             // Another partition's lab: its floor works on them, and says what came of each.
             self.cross_out.push(CrossMessage::Referral {
                 lab: lab.clone(),
-                at: self.now,
                 tubes,
             });
             return;
@@ -671,7 +669,7 @@ impl<'a> Engine<'a> {
     /// Tells the dispatcher, at `at`, what a lab made of one of this partition's
     /// tubes (its own lab's work, or another partition's verdict); a result
     /// reaches the centre `report_minutes` later.
-    fn lab_says(
+    pub(crate) fn lab_says(
         &mut self,
         lab: &labflight_core::LabId,
         barcode: &labflight_core::TubeBarcode,
@@ -748,17 +746,6 @@ impl<'a> Engine<'a> {
             });
         }
         self.cross_out.extend(verdicts);
-    }
-
-    /// A verdict of another partition's lab on one of this partition's tubes.
-    pub(crate) fn verdict_in(
-        &mut self,
-        lab: &labflight_core::LabId,
-        barcode: &labflight_core::TubeBarcode,
-        at: Instant,
-        outcome: LabOutcome,
-    ) {
-        self.lab_says(lab, barcode, at, outcome);
     }
 
     /// What this partition has to tell others since the last call.

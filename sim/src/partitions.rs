@@ -108,17 +108,11 @@ pub fn simulate_partitioned(
         on_threads(threads, &engines, |e| lock(e).advance_to(until));
         // What crosses is handed over between steps, in partition order; what the
         // receivers answer goes at the next step.
-        crossing.extend(
-            (engines.iter().enumerate())
-                .flat_map(|(from, e)| lock(e).take_cross().into_iter().map(move |m| (from, m))),
-        );
+        crossing.extend(take_crossing(&engines));
         for (from, m) in std::mem::take(&mut crossing) {
             exchange(&engines, &groups, &lab_owner, from, m);
         }
-        crossing.extend(
-            (engines.iter().enumerate())
-                .flat_map(|(from, e)| lock(e).take_cross().into_iter().map(move |m| (from, m))),
-        );
+        crossing.extend(take_crossing(&engines));
         progress(((until - start).num_seconds() as f64 / span).min(1.0));
     }
     progress(1.0);
@@ -180,9 +174,17 @@ fn exchange(
             let to = groups
                 .binary_search(&to)
                 .unwrap_or_else(|_| panic!("a verdict for {to}, which is no partition"));
-            lock(&engines[to]).verdict_in(&lab, &barcode, at, outcome);
+            lock(&engines[to]).lab_says(&lab, &barcode, at, outcome);
         }
     }
+}
+
+/// What every partition has to tell others, each message with its sender, in
+/// partition order.
+fn take_crossing(engines: &[Mutex<Engine>]) -> Vec<(usize, CrossMessage)> {
+    (engines.iter().enumerate())
+        .flat_map(|(from, e)| lock(e).take_cross().into_iter().map(move |m| (from, m)))
+        .collect()
 }
 
 fn lock<'m, 'a>(e: &'m Mutex<Engine<'a>>) -> std::sync::MutexGuard<'m, Engine<'a>> {
