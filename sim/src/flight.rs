@@ -14,6 +14,31 @@ pub(crate) struct Flight {
     pub(crate) battery_start: f64,
     /// Battery (%) on landing.
     pub(crate) battery_end: f64,
+    /// A battery swap on the way (a relay), if any.
+    pub(crate) swap: Option<Swap>,
+}
+
+/// A battery swap during a flight: the drone lands on a charger pad, stands
+/// there while the battery is swapped, and takes off again on a full one.
+#[derive(Clone, Debug)]
+pub(crate) struct Swap {
+    /// Landing on the pad.
+    pub(crate) landed: Instant,
+    /// Battery (%) on landing there.
+    pub(crate) battery_on_landing: f64,
+    /// Take-off, the battery full.
+    pub(crate) ready: Instant,
+}
+
+/// The battery at `now` between `(from, at_from)` and `(to, at_to)`, linearly.
+fn battery_between(
+    now: Instant,
+    (from, at_from): (Instant, f64),
+    (to, at_to): (Instant, f64),
+) -> f64 {
+    let total = (to - from).num_milliseconds().max(1) as f64;
+    let share = ((now - from).num_milliseconds() as f64 / total).clamp(0.0, 1.0);
+    at_from + (at_to - at_from) * share
 }
 
 /// A simulated drone: where it last stood, its battery then, the flight it is
@@ -43,9 +68,16 @@ impl SimDrone {
         if now >= last.0 {
             return (last.1, f.battery_end);
         }
-        let total = (last.0 - first.0).num_milliseconds().max(1) as f64;
-        let share = (now - first.0).num_milliseconds() as f64 / total;
-        let battery = f.battery_start + (f.battery_end - f.battery_start) * share;
+        let battery = match &f.swap {
+            None => battery_between(now, (first.0, f.battery_start), (last.0, f.battery_end)),
+            Some(s) if now < s.landed => battery_between(
+                now,
+                (first.0, f.battery_start),
+                (s.landed, s.battery_on_landing),
+            ),
+            Some(s) if now < s.ready => s.battery_on_landing,
+            Some(s) => battery_between(now, (s.ready, 100.0), (last.0, f.battery_end)),
+        };
         for w in f.path.windows(2) {
             if now <= w[1].0 {
                 let span = (w[1].0 - w[0].0).num_milliseconds().max(1) as f64;

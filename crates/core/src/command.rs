@@ -121,13 +121,18 @@ pub struct MissionPlan {
     pub lab_pad: Option<PadId>,
     /// The payload from the first centre on, kg.
     pub payload_kg: f64,
-    /// To the first centre, to each further centre, then to the lab.
+    /// To the first centre, to each further centre, then to the lab (by way of
+    /// the relay pad, when the mission has a `relay`).
     pub legs: Vec<Leg>,
     /// Landing at the first centre.
     pub pickup_at: Instant,
     /// The centres called at after the first, in order (none on a direct flight).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub later_stops: Vec<Stop>,
+    /// A battery swap on the way to the lab, for a centre beyond one flight's
+    /// reach of every lab that can take its boxes (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<Relay>,
     /// Planned arrival at the lab.
     pub arrive_lab_at: Instant,
     /// The earliest deadline among the boxes' tubes.
@@ -147,6 +152,18 @@ pub struct Stop {
     pub boxes: Vec<BoxId>,
     /// Planned pickup.
     pub pickup_at: Instant,
+}
+
+/// A relay: the loaded drone lands on a charger pad between its last centre and
+/// the lab, has its battery swapped, and flies on with the boxes aboard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Relay {
+    /// The charger pad.
+    pub pad: PadId,
+    /// Planned landing there.
+    pub land_at: Instant,
+    /// Planned take-off, the battery swapped.
+    pub depart_at: Instant,
 }
 
 impl MissionPlan {

@@ -104,6 +104,24 @@ pub enum Reason {
         /// How much later the drone reaches the lab, minutes.
         added_minutes: i64,
     },
+    /// A pickup beyond one flight's reach of every lab that takes its boxes,
+    /// flown with a battery swap on the way, sooner than a van would deliver.
+    DroneRelay {
+        /// How many boxes.
+        boxes: usize,
+        /// Their weight, kg.
+        payload_kg: f64,
+        /// When they are due at the lab.
+        due_at: Instant,
+        /// The drone.
+        drone: DroneId,
+        /// The lab.
+        lab: LabId,
+        /// The charger pad where the battery is swapped.
+        pad: PadId,
+        /// The van's delivery it beats (none when no van could take them).
+        van_at: Option<Instant>,
+    },
     /// The greedy baseline: the nearest free drone.
     FirstComeFirstServed {
         /// The drone.
@@ -536,6 +554,22 @@ impl Reason {
                 "{boxes} box(es), {payload_kg:.2} kg, due at the lab by {}: {drone} picks up first, {lab} gives the earliest result; calls at {} on the way for {more_boxes} more box(es), arriving {added_minutes} min later",
                 at(due_at),
                 joined(calls, ", ")
+            ),
+            DroneRelay {
+                boxes,
+                payload_kg,
+                due_at,
+                drone,
+                lab,
+                pad,
+                van_at,
+            } => format!(
+                "{boxes} box(es), {payload_kg:.2} kg, due at the lab by {}: beyond one flight's reach of every lab that runs their tests; {drone} picks up first and flies to {lab} with a battery swap at {pad} ({})",
+                at(due_at),
+                match van_at {
+                    Some(v) => format!("a van would deliver at {}", at(v)),
+                    None => "no van could take them".to_owned(),
+                }
             ),
             FirstComeFirstServed { drone } => {
                 format!("first come, first served: nearest free drone {drone}")

@@ -319,14 +319,37 @@ impl<'a> Ctx<'a> {
             legs.push(s.leg_in.to_leg(at.0, s.stop.station.as_str(), at.1));
             at = (s.stop.station.as_str(), s.stop.pickup_at);
         }
-        legs.push(lab.leg.to_leg(at.0, lab.lab.as_str(), at.1));
-        let arrive = legs.last().expect("a leg to the lab").arrive;
-        let battery_after = self
+        let battery_wh = self.world.drone_spec.battery_wh;
+        let mut battery_after = self
             .state
             .drones
             .get(drone)
-            .map(|d| d.battery_pct - 100.0 * option.energy_wh / self.world.drone_spec.battery_wh)
+            .map(|d| d.battery_pct - 100.0 * option.energy_wh / battery_wh)
             .unwrap_or(0.0);
+        let relay = match &lab.relay {
+            None => {
+                legs.push(lab.leg.to_leg(at.0, lab.lab.as_str(), at.1));
+                None
+            }
+            Some(r) => {
+                // The battery is swapped on the pad: full again for the hop on.
+                let hop_in = r.hop_in.to_leg(at.0, r.pad.as_str(), at.1);
+                let land_at = hop_in.arrive;
+                let depart_at = land_at + minutes(r.swap_s / 60.0);
+                legs.push(hop_in);
+                legs.push(
+                    r.hop_out
+                        .to_leg(r.pad.as_str(), lab.lab.as_str(), depart_at),
+                );
+                battery_after = 100.0 - 100.0 * r.hop_out.estimate.energy_wh / battery_wh;
+                Some(labflight_core::command::Relay {
+                    pad: r.pad.clone(),
+                    land_at,
+                    depart_at,
+                })
+            }
+        };
+        let arrive = legs.last().expect("a leg to the lab").arrive;
         let plan = MissionPlan {
             mission: mission.clone(),
             drone: drone.clone(),
@@ -339,6 +362,7 @@ impl<'a> Ctx<'a> {
             legs,
             pickup_at: option.pickup_at,
             later_stops: later_stops.iter().map(|s| s.stop.clone()).collect(),
+            relay,
             arrive_lab_at: arrive,
             deadline: lab.deadline,
             battery_after_pct: (battery_after * 10.0).round() / 10.0,

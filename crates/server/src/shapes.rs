@@ -174,6 +174,20 @@ pub(crate) struct Stop {
     pub pickup_at: String,
 }
 
+/// A battery swap on a mission's way to the lab
+/// (`labflight_core::command::Relay`).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Relay {
+    /// The charger pad.
+    pub pad: String,
+    /// Landing there.
+    #[schema(format = DateTime)]
+    pub land_at: String,
+    /// Take-off, the battery swapped.
+    #[schema(format = DateTime)]
+    pub depart_at: String,
+}
+
 /// A drone mission's plan as issued (`labflight_core::command::MissionPlan`).
 #[derive(Serialize, ToSchema)]
 pub(crate) struct MissionPlan {
@@ -200,6 +214,8 @@ pub(crate) struct MissionPlan {
     pub pickup_at: String,
     /// Later calls of the round, in order (absent when none).
     pub later_stops: Option<Vec<Stop>>,
+    /// A battery swap on the way to the lab (absent when none).
+    pub relay: Option<Relay>,
     /// When it reaches the lab.
     #[schema(format = DateTime)]
     pub arrive_lab_at: String,

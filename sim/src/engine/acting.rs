@@ -3,7 +3,7 @@
 //! redirects, vans, and what the drones set down where they land.
 
 use super::{Engine, Happening};
-use crate::flight::{Flight, timed};
+use crate::flight::{Flight, Swap, timed};
 use chrono::Duration;
 use labflight_core::command::{MissionPlan, Recovery};
 use labflight_core::event::{CourierEventKind, DroneEventKind};
@@ -68,6 +68,7 @@ impl Engine<'_> {
                         path,
                         battery_start: battery,
                         battery_end: battery - used,
+                        swap: None,
                     });
                 }
                 self.tell_guarded(
@@ -211,10 +212,33 @@ impl Engine<'_> {
         if path.is_empty() {
             path.push((now, d.position));
         }
-        d.flight = Some(Flight {
-            path,
-            battery_start: battery,
-            battery_end: battery - 100.0 * energy / spec.battery_wh,
+        let percent = |wh: f64| 100.0 * wh / spec.battery_wh;
+        d.flight = Some(match &p.relay {
+            None => Flight {
+                path,
+                battery_start: battery,
+                battery_end: battery - percent(energy),
+                swap: None,
+            },
+            Some(relay) => {
+                // Swapped on the relay pad: the legs after it fly on a full battery.
+                let before: f64 = p
+                    .legs
+                    .iter()
+                    .filter(|l| l.arrive <= relay.land_at)
+                    .map(|l| l.energy_wh)
+                    .sum();
+                Flight {
+                    path,
+                    battery_start: battery,
+                    battery_end: 100.0 - percent(energy - before),
+                    swap: Some(Swap {
+                        landed: relay.land_at,
+                        battery_on_landing: battery - percent(before),
+                        ready: relay.depart_at,
+                    }),
+                }
+            }
         });
         let drone = p.drone.clone();
         let mission = p.mission.clone();
@@ -367,6 +391,7 @@ impl Engine<'_> {
             path: vec![(now, here), (arrive, target)],
             battery_start: battery,
             battery_end: battery - used,
+            swap: None,
         });
         d.position = target;
         self.tell(

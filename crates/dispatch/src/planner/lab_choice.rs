@@ -21,6 +21,9 @@ pub struct LabChoice {
     pub result_at: Instant,
     /// The latest arrival at this lab that keeps every tube within its limits and the cutoff (`arrival_deadline`).
     pub deadline: Instant,
+    /// The relay flown, when the lab is beyond one flight (`leg` is then the
+    /// relay's `as_leg`).
+    pub relay: Option<Box<super::Relay>>,
 }
 
 /// A lab a pickup could fly to: the loaded leg there and what the lab would do
@@ -189,6 +192,7 @@ impl LabOptions {
                 leg: leg.clone(),
                 result_at,
                 deadline: arrival_deadline(world, self.stability, result_at, arrive),
+                relay: None,
             }
         });
         if let Some(b) = &best {

@@ -10,8 +10,9 @@
 //! van if the van delivers with time to spare or at the last moment it still can;
 //! otherwise a far centre no drone has the battery for gets one readied at a
 //! charger. A box no drone could fly even from the nearest charger on a full
-//! battery goes by van as soon as it is sealed, and a pickup too heavy for that
-//! drone flies the boxes it can carry. Under a storm forecast (`storm`) every box
+//! battery goes by van as soon as it is sealed, unless a relay (a battery swap
+//! at a charger pad on the way) delivers it sooner (`relay`); and a pickup too
+//! heavy for that drone flies the boxes it can carry. Under a storm forecast (`storm`) every box
 //! is due ahead of the window, no flight is launched that would still be in the
 //! air when it begins, and vans take first what cannot wait for its end. In the half hour before the last draw, a
 //! pickup that can wait for the last call waits, so one flight takes the
@@ -27,6 +28,7 @@
 mod basis;
 mod pickups;
 mod reach;
+mod relay;
 mod rounds;
 mod storm;
 mod vans;
@@ -158,7 +160,8 @@ fn plan_pickup(
     }
     let mut p = all[i].clone();
     let pos = ctx.world.stations[&p.station].position;
-    if !keep_within_reach(ctx, pos, &mut p) {
+    // A relay pickup (`relay`) is already what one relay carries.
+    if p.lab.relay.is_none() && !keep_within_reach(ctx, pos, &mut p) {
         return;
     }
     let candidates = ctx.nearest_available(pos, CANDIDATES);
@@ -194,6 +197,10 @@ fn find_drone(
     p: &mut Pickup,
 ) -> Weighing {
     let (mut best, mut weighed) = weigh(ctx, candidates, pos, p.payload_kg, &p.lab.leg);
+    if p.lab.relay.is_some() {
+        // Every lab in direct reach was weighed before the relay was chosen.
+        return (best, weighed);
+    }
     if best.is_none() && p.boxes.len() > 1 {
         // Too heavy for the range: take the oldest box alone.
         let single = ctx.state.boxes[&p.boxes[0]].payload_kg;
@@ -306,10 +313,23 @@ fn fly(
         drone: drone.clone(),
         lab: p.lab.lab.clone(),
     };
+    if let Some(relay) = &p.lab.relay {
+        reason = Reason::DroneRelay {
+            boxes: p.boxes.len(),
+            payload_kg: p.payload_kg,
+            due_at: p.deadline,
+            drone: drone.clone(),
+            lab: p.lab.lab.clone(),
+            pad: relay.pad.clone(),
+            van_at: p.relay_beats_van,
+        };
+    }
     pass.taken.insert(p.station.clone());
     let mut later_stops = Vec::new();
     let mut payload_kg = p.payload_kg;
-    let round = extend_into_round(ctx, &drone, &option, &p, all, by_station, &pass.taken)
+    let round = (p.lab.relay.is_none())
+        .then(|| extend_into_round(ctx, &drone, &option, &p, all, by_station, &pass.taken))
+        .flatten()
         // A round that would land inside a storm window is flown direct.
         .filter(|r| {
             let landing = arrive + chrono::Duration::minutes(r.added_minutes);

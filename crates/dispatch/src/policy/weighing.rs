@@ -148,6 +148,36 @@ fn ready_where(ctx: &Ctx<'_>, d: &Drone) -> Option<(Instant, LatLon)> {
 /// The drone chosen for a pickup (if any could fly it) and every drone weighed.
 pub(super) type Weighing = (Option<(DroneId, DroneOption)>, Vec<Alternative>);
 
+/// A fully charged drone standing at `from`, idle: the best any drone there can do.
+fn ideal_drone(from: LatLon, now: Instant) -> Drone {
+    Drone {
+        id: DroneId::from("ideal"),
+        position: from,
+        pad: None,
+        battery_pct: 100.0,
+        status: DroneStatus::Idle,
+        paused: false,
+        last_seen: now,
+        home: None,
+        link_lost: false,
+        flights: 0,
+    }
+}
+
+/// Whether a fully charged drone starting at `from` could pick up `payload_kg` at
+/// `pos` and fly it along `leg` (a relay's, `planner::Relay::as_leg`).
+pub(super) fn ideal_can_fly_along(
+    ctx: &mut Ctx<'_>,
+    from: LatLon,
+    pos: LatLon,
+    leg: &PlannedLeg,
+    payload_kg: f64,
+) -> bool {
+    let state: &State = ctx.state;
+    let ideal = ideal_drone(from, state.now);
+    evaluate_drone(ctx.world, state, ctx.cache, &ideal, pos, payload_kg, leg).is_ok()
+}
+
 /// Whether a fully charged drone starting at `from` could pick up `payload_kg` at
 /// `pos` and fly it to `lab`.
 pub(super) fn ideal_can_fly(
@@ -177,18 +207,7 @@ pub(super) fn ideal_can_fly(
         let Some(leg) = plan_leg(world, state, cache, pos, lab_pos, payload_kg) else {
             return false;
         };
-        let ideal = Drone {
-            id: DroneId::from("ideal"),
-            position: from,
-            pad: None,
-            battery_pct: 100.0,
-            status: DroneStatus::Idle,
-            paused: false,
-            last_seen: state.now,
-            home: None,
-            link_lost: false,
-            flights: 0,
-        };
+        let ideal = ideal_drone(from, state.now);
         evaluate_drone(world, state, cache, &ideal, pos, payload_kg, &leg).is_ok()
     })
 }

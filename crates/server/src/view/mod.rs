@@ -413,6 +413,7 @@ mod tests {
                 legs: Vec::new(),
                 pickup_at: now,
                 later_stops: Vec::new(),
+                relay: None,
                 arrive_lab_at: now,
                 deadline: now,
                 battery_after_pct: 50.0,

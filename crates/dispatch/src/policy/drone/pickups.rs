@@ -33,6 +33,9 @@ pub(super) struct Pickup {
     /// Waits for the centre's last call (see `LAST_CALL_HOLD_MINUTES`): it stays
     /// on the ground even with drones to spare.
     pub(super) held_for_last_call: bool,
+    /// On a relay pickup (`lab.relay`), when a van would deliver the boxes
+    /// instead (`None`: no van could), said in the mission's why.
+    pub(super) relay_beats_van: Option<Instant>,
 }
 
 impl Pickup {
@@ -190,6 +193,7 @@ pub(super) fn pickups(ctx: &mut Ctx<'_>, bases: &mut PickupBases) -> Vec<Pickup>
             lab_alternatives,
             ready,
             held_for_last_call: waits_for_last_call,
+            relay_beats_van: None,
         });
     }
     out

@@ -5,8 +5,22 @@
 use super::pickups::Pickup;
 use crate::ctx::Ctx;
 use crate::planner::{LabChoice, plan_leg};
-use crate::policy::weighing::{Weighing, ideal_can_fly, weigh};
+use crate::policy::weighing::{Weighing, ideal_can_fly, ideal_can_fly_along, weigh};
 use labflight_core::DroneId;
+
+/// Whether a fully charged drone at `from` could fly `p`: to its lab, or along
+/// its relay.
+fn full_drone_can_fly(
+    ctx: &mut Ctx<'_>,
+    from: labflight_core::LatLon,
+    pos: labflight_core::LatLon,
+    p: &Pickup,
+) -> bool {
+    match p.lab.relay {
+        Some(_) => ideal_can_fly_along(ctx, from, pos, &p.lab.leg, p.payload_kg),
+        None => ideal_can_fly(ctx, from, pos, &p.lab.lab, p.payload_kg),
+    }
+}
 
 /// When no candidate has the battery for a pickup (a far centre), swaps the
 /// battery of the nearest one standing at a charger that could fly it when full,
@@ -26,7 +40,7 @@ pub(super) fn charge_for(
             continue;
         }
         let from = ctx.state.drones[id].position;
-        if ideal_can_fly(ctx, from, pos, &p.lab.lab, p.payload_kg) {
+        if full_drone_can_fly(ctx, from, pos, p) {
             ctx.swap_battery(id, pad);
             return true;
         }
@@ -52,7 +66,7 @@ pub(super) fn send_to_charger_near(
     if candidates
         .iter()
         .any(|id| ctx.state.drones[id].pad.as_ref() == Some(&pad))
-        || !ideal_can_fly(ctx, pad_pos, pos, &p.lab.lab, p.payload_kg)
+        || !full_drone_can_fly(ctx, pad_pos, pos, p)
     {
         return None;
     }

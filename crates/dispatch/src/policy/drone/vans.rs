@@ -1,5 +1,5 @@
 //! When the `drone` policy sends a van: boxes no drone could fly even from the
-//! nearest charger, a pickup no drone can take in time (the van's last call), and
+//! nearest charger (unless a relay delivers them sooner, `relay`), a pickup no drone can take in time (the van's last call), and
 //! everything while the fleet is grounded.
 
 use super::pickups::Pickup;
@@ -112,7 +112,11 @@ pub(super) fn vans_for_beyond_reach(ctx: &mut Ctx<'_>, p: &mut Pickup) -> bool {
     if beyond.is_empty() {
         return true;
     }
-    let Some(van) = ctx.quote_van_run(pos, &beyond) else {
+    let van = ctx.quote_van_run(pos, &beyond);
+    if super::relay::relay_instead(ctx, p, &beyond, van.as_ref().map(|v| v.deliver_at)) {
+        return true;
+    }
+    let Some(van) = van else {
         ctx.forecast_risk(&beyond, &Risk::BeyondRangeNoVan);
         // Said of the centre: the boxes behind these wait on them too.
         let mut news = false;
