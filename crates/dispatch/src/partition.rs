@@ -71,13 +71,28 @@ fn pad_partitions(frame: &LocalFrame, map: &MapData) -> BTreeMap<PadId, GroupId>
         .collect()
 }
 
+/// The minutes of drone time one flight from `station` takes: out to it and on
+/// to the nearest lab at cruise speed, two take-offs and landings, and a battery
+/// swap. A group of far-flung centres needs more drones for the same draws.
+fn flight_minutes(scenario: &Scenario, frame: &LocalFrame, map: &MapData, station: &Station) -> f64 {
+    let spec = &scenario.drone;
+    let to_lab_m = (map.labs.iter())
+        .map(|l| frame.distance_m(l.position, station.position))
+        .fold(f64::INFINITY, f64::min);
+    let to_lab_m = if to_lab_m.is_finite() { to_lab_m } else { 0.0 };
+    (2.0 * to_lab_m / spec.cruise_airspeed_mps + 2.0 * spec.takeoff_landing_s) / 60.0
+        + spec.battery_swap_minutes
+}
+
 /// The day's drones when each group flies its own: shared out over the groups
 /// in proportion to their centres' floor area (what the morning's draws scale
-/// with; largest remainders, at least one each while there are enough), then
+/// with) times the drone time a flight from each takes (`flight_minutes`;
+/// largest remainders, at least one each while there are enough), then
 /// over each group's charger pads as `fleet_of` deals them (labs first). Ids run
 /// over the groups in order, so they are the same in every partition's world.
 fn partition_drones(
     scenario: &Scenario,
+    frame: &LocalFrame,
     map: &MapData,
     pad_group: &BTreeMap<PadId, GroupId>,
 ) -> Vec<DroneStart> {
@@ -86,7 +101,7 @@ fn partition_drones(
     let area = |g: &GroupId| -> f64 {
         (map.stations.iter())
             .filter(|s| &s.group == g)
-            .map(|s| s.floor_area_m2)
+            .map(|s| s.floor_area_m2 * flight_minutes(scenario, frame, map, s))
             .sum()
     };
     let areas: Vec<f64> = groups.iter().map(area).collect();
@@ -137,7 +152,7 @@ impl World {
         let frame = map.frame();
         let pad_group = pad_partitions(&frame, map);
         let (_, couriers) = fleet_of(scenario, map);
-        let drones = partition_drones(scenario, map, &pad_group);
+        let drones = partition_drones(scenario, &frame, map, &pad_group);
         let own_lab = |l: &Lab| lab_partition(&frame, &map.stations, l).as_ref() == Some(group);
         let foreign: BTreeSet<LabId> = map
             .labs

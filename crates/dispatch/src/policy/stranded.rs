@@ -1,9 +1,9 @@
-//! A box stranded on a centre's or a depot's pad (the drone carrying it landed short
-//! of the lab) flies on with another drone when that gets it to a lab sooner than a
+//! A box stranded on a centre's or a depot's pad, or on the pad of a lab that
+//! cannot test it (the drone carrying it landed short of its lab), flies on with another drone when that gets it to a lab sooner than a
 //! van. A motor fault just after loading otherwise leaves its tubes an hour or more
 //! on the pad, waiting for a van through the morning's traffic.
 
-use super::base::{load_boxes, next_call_for};
+use super::base::{lab_to_take_in, load_boxes, next_call_for};
 use super::weighing::{
     CANDIDATES, SoonReady, approach_from_nearest, mark_chosen, soon_ready_drones, weigh,
 };
@@ -24,7 +24,7 @@ const WAIT_FOR_A_DRONE_MINUTES: f64 = 20.0;
 /// as one carries, oldest first) when it gets them to a lab before the first van
 /// could; others wait for a busy drone that will reach the pad before the van
 /// would. Returns the rest, in the order given, for `recover_stranded` to send
-/// vans for. (A lab's pad is left to the lab.)
+/// vans for. (A lab's pad is left to the lab, unless it cannot test the box.)
 pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<BoxId> {
     if ctx.state.fleet_grounded() {
         return stranded;
@@ -42,7 +42,8 @@ pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<Bo
         let Some(pad) = world.pads.get(&set_down.pad) else {
             continue;
         };
-        if matches!(pad.site, PadSite::Lab(_)) {
+        // A lab's pad is left to the lab, for what its reception takes in.
+        if matches!(pad.site, PadSite::Lab(_)) && lab_to_take_in(ctx, b).is_some() {
             continue;
         }
         let entry =
