@@ -3,7 +3,10 @@
 //! chemistry is referred to other groups' labs meanwhile. Nothing is lost, every
 //! miss is explained, and no tube is ever received at a lab lacking one of its
 //! tests — not even one a drone in trouble set down on such a lab's pad (seed 5
-//! has one: before the fix the lab scanned it in and refused it).
+//! has one: before the fix the lab scanned it in and refused it). Dapeng's
+//! southern centres, beyond one flight of every lab that runs HbA1c, fly by relay
+//! with a battery swap on the way, each hop within one battery, and their serum
+//! tubes keep their stability limit.
 
 use labflight_core::{Event, Scenario};
 use labflight_dispatch::PolicyKind;
@@ -60,6 +63,65 @@ fn the_city_lab_outage_day_refers_chemistry_and_loses_nothing() {
             assert!(
                 missing.is_none(),
                 "{} at {lab}, lacking {missing:?}",
+                c.barcode
+            );
+        }
+    }
+    // Relays: each hop within what a full battery can spend above its reserve,
+    // the swap on a charger pad, and no tube of a relayed box past its limit.
+    let spec = &scenario.drone;
+    let full_wh = spec.battery_wh * (1.0 - spec.reserve_fraction);
+    let mut relayed_boxes = Vec::new();
+    for p in &day.partitions {
+        for (_, c) in &p.run.commands {
+            let labflight_core::Command::AssignMission(plan) = c else {
+                continue;
+            };
+            let Some(relay) = &plan.relay else {
+                continue;
+            };
+            assert!(
+                p.world.pads[&relay.pad].charger,
+                "{}: relay pad {} has no charger",
+                plan.mission, relay.pad
+            );
+            let (before, after): (Vec<_>, Vec<_>) =
+                plan.legs.iter().partition(|l| l.arrive <= relay.land_at);
+            let wh = |legs: &[&labflight_core::command::Leg]| -> f64 {
+                legs.iter().map(|l| l.energy_wh).sum()
+            };
+            assert!(
+                wh(&before) <= full_wh,
+                "{}: {} Wh before the swap",
+                plan.mission,
+                wh(&before)
+            );
+            assert!(
+                wh(&after) <= full_wh,
+                "{}: {} Wh after the swap",
+                plan.mission,
+                wh(&after)
+            );
+            assert_eq!(after[0].from, relay.pad.as_str());
+            assert!(after[0].depart >= relay.land_at);
+            assert!(
+                matches!(
+                    plan.why.reason.as_deref(),
+                    Some(labflight_core::Reason::DroneRelay { .. })
+                ),
+                "{}: {}",
+                plan.mission,
+                plan.why.summary
+            );
+            relayed_boxes.extend(plan.boxes.iter().cloned());
+        }
+    }
+    assert!(!relayed_boxes.is_empty(), "no relay flown on the city day");
+    for c in day.ledger.tubes.values() {
+        if relayed_boxes.contains(&c.box_id) {
+            assert!(
+                !c.stability_violated(),
+                "{} of a relayed box past its limit",
                 c.barcode
             );
         }

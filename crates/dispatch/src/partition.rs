@@ -74,7 +74,12 @@ fn pad_partitions(frame: &LocalFrame, map: &MapData) -> BTreeMap<PadId, GroupId>
 /// The minutes of drone time one flight from `station` takes: out to it and on
 /// to the nearest lab at cruise speed, two take-offs and landings, and a battery
 /// swap. A group of far-flung centres needs more drones for the same draws.
-fn flight_minutes(scenario: &Scenario, frame: &LocalFrame, map: &MapData, station: &Station) -> f64 {
+fn flight_minutes(
+    scenario: &Scenario,
+    frame: &LocalFrame,
+    map: &MapData,
+    station: &Station,
+) -> f64 {
     let spec = &scenario.drone;
     let to_lab_m = (map.labs.iter())
         .map(|l| frame.distance_m(l.position, station.position))

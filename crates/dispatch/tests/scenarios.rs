@@ -7,7 +7,7 @@ use common::*;
 use labflight_core::command::{AlertKind, Recovery, StationNotice};
 use labflight_core::event::{DroneEventKind, LabUpdate, Override};
 use labflight_core::{
-    BoxId, Command, DroneId, Event, Instant, LabId, MissionId, Scenario, StationId,
+    BoxId, Command, DroneId, Event, Instant, LabId, MissionId, PadId, Reason, Scenario, StationId,
 };
 use labflight_dispatch::{Dispatcher, PolicyKind};
 
@@ -1653,6 +1653,66 @@ fn a_centre_beyond_single_flight_range_goes_by_van() {
         van.reason
     );
     assert_eq!(van.boxes, vec![BoxId::from("B1")]);
+}
+
+#[test]
+fn a_centre_beyond_single_flight_range_flies_by_relay_through_a_charger_on_the_way() {
+    let s = scenario();
+    // 10 km from the only lab: beyond one flight even from the depot half way,
+    // whose charger makes two hops of 5 km.
+    let world = Builder::default()
+        .station("FAR", 0.0, 10.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .depot("MID", 0.0, 5.0)
+        .drone("D1", "MID", 100.0)
+        .courier("V1", "L1")
+        .world(&s);
+    let full_wh = s.drone.battery_wh * (1.0 - s.drone.reserve_fraction);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let cmds = d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "FAR",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    ));
+    assert!(van_runs(&cmds).is_empty(), "the relay beats the van");
+    let plan = *missions(&cmds).first().expect("a drone flies it by relay");
+    let relay = plan.relay.as_ref().expect("with a battery swap on the way");
+    assert_eq!(relay.pad, PadId::from("PAD-MID"));
+    let hops: Vec<_> = plan
+        .legs
+        .iter()
+        .map(|l| (l.from.as_str(), l.to.as_str()))
+        .collect();
+    assert_eq!(
+        hops,
+        vec![("D1", "FAR"), ("FAR", "PAD-MID"), ("PAD-MID", "L1")]
+    );
+    assert_eq!(plan.legs[1].arrive, relay.land_at);
+    assert_eq!(plan.legs[2].depart, relay.depart_at);
+    assert_eq!(
+        relay.depart_at - relay.land_at,
+        chrono::Duration::seconds((s.drone.battery_swap_minutes * 60.0) as i64)
+    );
+    assert_eq!(plan.arrive_lab_at, plan.legs[2].arrive);
+    assert!(plan.legs[0].energy_wh + plan.legs[1].energy_wh <= full_wh);
+    assert!(plan.legs[2].energy_wh <= full_wh);
+    // Landing at the lab on the swapped battery.
+    let after = 100.0 - 100.0 * plan.legs[2].energy_wh / s.drone.battery_wh;
+    assert!(
+        (plan.battery_after_pct - after).abs() < 0.1,
+        "{}",
+        plan.battery_after_pct
+    );
+    assert!(
+        matches!(
+            plan.why.reason.as_deref(),
+            Some(Reason::DroneRelay { pad, .. }) if *pad == relay.pad
+        ),
+        "{}",
+        plan.why.summary
+    );
+    assert!(plan.why.summary.contains("battery swap at PAD-MID"));
 }
 
 /// A centre 6.8 km north of the only lab and charger, with drone D1 at the lab

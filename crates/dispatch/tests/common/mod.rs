@@ -332,9 +332,15 @@ impl Executor {
         match c {
             Command::AssignMission(p) => {
                 let drone = p.drone.clone();
-                let battery = self.dispatcher.state().drones[&drone].battery_pct
-                    - 100.0 * p.legs.iter().map(|l| l.energy_wh).sum::<f64>()
-                        / world.drone_spec.battery_wh;
+                // A relay's battery is swapped on the way: what it lands with is planned.
+                let battery = match &p.relay {
+                    Some(_) => p.battery_after_pct,
+                    None => {
+                        self.dispatcher.state().drones[&drone].battery_pct
+                            - 100.0 * p.legs.iter().map(|l| l.energy_wh).sum::<f64>()
+                                / world.drone_spec.battery_wh
+                    }
+                };
                 let lab_pos = world.labs[&p.lab].position;
                 let mission = p.mission.clone();
                 // A heartbeat every minute in flight, as real drones report far more often.
