@@ -372,14 +372,22 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         None => format!("sqlite://{}", demo_dir.join("labflight.db").display()),
     };
     // Recorded days for the dashboard's replay: the same scenario and seed under
-    // the drone policy and the greedy baseline.
+    // the drone policy and the greedy baseline, and dispatched by medical group
+    // (one partition each, replayed whole or one at a time).
     let runs_dir = demo_dir.join("runs");
-    for policy in ["drone", "greedy"] {
+    let by_group = [("dispatch.partition_by".to_owned(), "group".to_owned())];
+    let runs: [(&str, &[(String, String)], &str); 3] = [
+        ("drone", &[], "drone"),
+        ("greedy", &[], "greedy"),
+        ("drone", &by_group, "drone-by-group"),
+    ];
+    for (policy, overrides, name) in runs {
         crate::sim_cmd::record(
             &args.scenario,
+            overrides,
             args.seed,
             policy,
-            &runs_dir.join(format!("{policy}-seed{}", args.seed)),
+            &runs_dir.join(format!("{name}-seed{}", args.seed)),
         )?;
     }
     // The demo's own secrets: a token per lab, an admin token, and a station-sink

@@ -238,14 +238,23 @@ impl Run {
     }
 }
 
-/// Simulates one day and writes it as a recorded run into `out` (the demo's replays).
+/// Simulates one day (with `overrides` set) and writes it as a recorded run into
+/// `out` (the demo's replays).
 pub(crate) fn record(
     scenario_file: &Path,
+    overrides: &[(String, String)],
     seed: u64,
     policy: &str,
     out: &Path,
 ) -> anyhow::Result<()> {
-    let run = run_one(scenario_file, &[], seed, parse_policy(policy)?, true, None)?;
+    let run = run_one(
+        scenario_file,
+        overrides,
+        seed,
+        parse_policy(policy)?,
+        true,
+        None,
+    )?;
     run.write(out, &[])
 }
 

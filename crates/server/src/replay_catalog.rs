@@ -162,8 +162,9 @@ impl ReplayCatalog {
         }
     }
 
-    /// The recorded runs, by folder name; a day dispatched by partitions lists
-    /// each partition's journal as `<folder>~<group>`.
+    /// The recorded runs, by folder name; a day dispatched by partitions is
+    /// listed whole (`<folder>`, its partitions opened together) and each
+    /// partition's journal as `<folder>~<group>`.
     pub fn runs(&self) -> Vec<RunEntry> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Vec::new();
@@ -177,25 +178,44 @@ impl ReplayCatalog {
                 runs.extend(self.entry(id.clone(), &e.path().join(JOURNAL_FILE)));
                 continue;
             };
+            let mut partitions: Vec<RunEntry> = Vec::new();
             for p in parts.filter_map(Result::ok) {
                 let Some(group) = p.file_name().to_str().map(str::to_owned) else {
                     continue;
                 };
                 let id = format!("{id}{PARTITION_MARK}{group}");
-                runs.extend(self.entry(id, &p.path().join(JOURNAL_FILE)));
+                partitions.extend(self.entry(id, &p.path().join(JOURNAL_FILE)));
             }
+            partitions.sort_by(|a, b| a.id.cmp(&b.id));
+            // The whole day too: its partitions opened together.
+            if let Some(first) = partitions.first() {
+                runs.push(RunEntry {
+                    id: id.clone(),
+                    events: partitions.iter().map(|p| p.events).sum(),
+                    ..first.clone()
+                });
+            }
+            runs.extend(partitions);
         }
         runs.sort_by(|a, b| a.id.cmp(&b.id));
         runs
     }
 
-    /// Where run `id`'s journal is (`<folder>~<group>`: a partition's).
+    /// Where run `id`'s journal is (`<folder>~<group>`: a partition's); for a
+    /// day dispatched by partitions, the folder of its partitions' journals.
     fn journal_of(&self, id: &str) -> PathBuf {
         match id.split_once(PARTITION_MARK) {
-            Some((run, group)) => self.dir.join(run).join(PARTITIONS_DIR).join(group),
-            None => self.dir.join(id),
+            Some((run, group)) => self
+                .dir
+                .join(run)
+                .join(PARTITIONS_DIR)
+                .join(group)
+                .join(JOURNAL_FILE),
+            None if self.dir.join(id).join(PARTITIONS_DIR).is_dir() => {
+                self.dir.join(id).join(PARTITIONS_DIR)
+            }
+            None => self.dir.join(id).join(JOURNAL_FILE),
         }
-        .join(JOURNAL_FILE)
     }
 
     /// The catalogue's entry for the journal at `journal`, if it is one.
@@ -309,6 +329,7 @@ mod tests {
         assert_eq!(
             ids,
             [
+                ("city".to_owned(), 4),
                 ("city~LH-CH".to_owned(), 2),
                 ("city~LH-PH".to_owned(), 2),
                 ("longhua".to_owned(), 2)
@@ -316,12 +337,16 @@ mod tests {
         );
         assert!(catalog.open("city~LH-PH").is_err());
         assert!(catalog.open("city~NOPE").is_err(), "only listed runs open");
-        assert!(
-            catalog.open("city").is_err(),
-            "the folder itself holds no journal"
+        assert!(catalog.open("city").is_err());
+        let want = [
+            dir.join("city/partitions/LH-PH").join(JOURNAL_FILE),
+            dir.join("city/partitions"),
+        ];
+        assert_eq!(
+            *opened.lock().unwrap(),
+            want,
+            "a partition, then the whole day"
         );
-        let want = dir.join("city/partitions/LH-PH").join(JOURNAL_FILE);
-        assert_eq!(*opened.lock().unwrap(), [want]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

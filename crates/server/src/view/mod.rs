@@ -64,6 +64,11 @@ pub struct View {
     pub alerts_unacked: usize,
     /// Result-sharing deliveries.
     pub hooks: HooksView,
+    /// On a replay of a whole day dispatched by partitions: the partition
+    /// (medical group) of each centre, drone and lab, by id, for the panels'
+    /// filter (absent on one dispatcher's view).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub partition_of: BTreeMap<String, String>,
 }
 
 /// The headline numbers of the day so far.
@@ -371,6 +376,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
         alerts_unacked: unacked(&frame.alerts),
         alerts: frame.alerts,
         hooks: frame.hooks,
+        partition_of: BTreeMap::new(),
     }
 }
 
