@@ -19,12 +19,13 @@ use std::time::Duration;
 use support::*;
 
 /// The screenshots the two scripts write, checked and kept.
-const SHOTS: [&str; 12] = [
+const SHOTS: [&str; 13] = [
     "desktop.png",
     "confirm-ground.png",
     "alerts.png",
     "replay-empty.png",
     "replay.png",
+    "replay-group.png",
     "tablet.png",
     "board-1440.png",
     "fleet.png",

@@ -1,5 +1,5 @@
 //! Embeds the dashboard: every file of `web/` (the app's own modules), and
-//! Leaflet's and uPlot's `dist` files from npm. `npm ci` runs here when one is missing,
+//! Leaflet's, Leaflet.markercluster's and uPlot's `dist` files from npm. `npm ci` runs here when one is missing,
 //! from the registry, so the README's commands stay all a new user needs; nothing
 //! is fetched at run time.
 
@@ -12,6 +12,9 @@ use std::process::Command;
 const VENDOR: &[(&str, &str)] = &[
     ("leaflet/dist", "leaflet.js"),
     ("leaflet/dist", "leaflet.css"),
+    ("leaflet.markercluster/dist", "leaflet.markercluster.js"),
+    ("leaflet.markercluster/dist", "MarkerCluster.css"),
+    ("leaflet.markercluster/dist", "MarkerCluster.Default.css"),
     ("uplot/dist", "uPlot.esm.js"),
     ("uplot/dist", "uPlot.min.css"),
 ];

@@ -368,6 +368,75 @@ await step('7. replay: open the first run, scrub to the middle, back to live', a
   await until(async () => (await map.getAttribute('data-view-mode')) === 'live', WAIT, 'the map back on the live view');
 });
 
+await step('7b. replay a day by medical group whole: the filter narrows it to one group, and zoomed out the centres cluster', async () => {
+  await page.click(tid('mode-replay'));
+  const select = page.locator(tid('replay-run-select'));
+  const runs = await until(async () => {
+    const values = await select.locator('option').evaluateAll((os) => os.map((o) => o.value));
+    return values.some((v) => v.includes('by-group') && !v.includes('~')) && values;
+  }, WAIT, 'the day by medical group in replay-run-select');
+  const whole = runs.find((v) => v.includes('by-group') && !v.includes('~'));
+  check(runs.some((v) => v.startsWith(`${whole}~`)), `each partition of ${whole} is listed too: ${runs}`);
+  await select.selectOption(whole);
+  await page.click(tid('replay-open'));
+  const slider = page.locator(tid('replay-slider'));
+  const max = await until(async () => {
+    const m = Number(await slider.getAttribute('max'));
+    return !(await slider.isDisabled()) && m > 0 && m;
+  }, REPLAY_OPEN_WAIT, `replay of ${whole} to open`);
+  await slider.evaluate((el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  }, Math.floor(max / 2));
+  const filter = page.locator(tid('partition-select'));
+  await filter.waitFor({ state: 'visible', timeout: WAIT });
+  const groups = await until(async () => {
+    const values = await filter.locator('option').evaluateAll((os) => os.map((o) => o.value));
+    return values.length >= 3 && values;
+  }, WAIT, 'the medical groups in partition-select');
+  check(groups[0] === '', `"all" comes first in partition-select: ${groups}`);
+  const stations = page.locator('path[class*="st-"]');
+  const cards = page.locator(tid('mission-card'));
+  const all = await until(async () => {
+    const n = await stations.count();
+    return n >= 100 && (await cards.count()) >= 1 && n;
+  }, WAIT, 'every centre and some missions in the whole day');
+  const missionGroups = async () => (await cards.evaluateAll((cs) => cs.map((c) => c.dataset.mission)))
+    .map((id) => groups.find((g) => g && id.startsWith(`M-${g}-`)));
+  // Narrowed to a group other than the first card's: that card must go.
+  const before = await missionGroups();
+  check(before[0] != null, `a mission card of no known group: ${before}`);
+  const group = groups.find((g) => g && g !== before[0]);
+  await filter.selectOption(group);
+  await until(async () => {
+    const n = await stations.count();
+    return n > 0 && n < all;
+  }, WAIT, `only ${group}'s centres on the map`);
+  await until(async () => {
+    const of = await missionGroups();
+    return of.every((g) => g === group);
+  }, WAIT, `only ${group}'s missions on the board`);
+  await page.screenshot({ path: path.join(shots, 'replay-group.png') });
+  await filter.selectOption('');
+  await until(async () => (await stations.count()) === all, WAIT, 'every centre back with "all"');
+  // Zoomed out past the district the centres cluster; back in, each is drawn again.
+  // One click at a time: a click during the zoom's animation is dropped.
+  const zoom = async (dir) => {
+    for (let i = 0; i < 3; i++) {
+      await page.click(`.leaflet-control-zoom-${dir}`);
+      await page.waitForTimeout(500);
+    }
+  };
+  await zoom('out');
+  await until(async () => (await page.locator('.marker-cluster').count()) >= 1, WAIT, 'clusters of centres zoomed out');
+  check((await stations.count()) < all, 'zoomed out, every centre is still drawn on its own');
+  await zoom('in');
+  await until(async () => (await stations.count()) === all && (await page.locator('.marker-cluster').count()) === 0, WAIT, 'each centre on its own zoomed back in');
+  await page.click(tid('mode-live'));
+  await until(async () => (await page.locator(tid('conn-status')).getAttribute('data-state')) === 'open', WAIT, 'the live feed to reopen');
+});
+
 await step('8. a viewer has no controls and the server refuses theirs', async () => {
   await page.click(tid('logout'));
   await page.locator(tid('login-form')).waitFor({ state: 'visible', timeout: WAIT });

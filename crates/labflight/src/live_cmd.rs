@@ -375,13 +375,13 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     // the drone policy and the greedy baseline, and dispatched by medical group
     // (one partition each, replayed whole or one at a time).
     let runs_dir = demo_dir.join("runs");
-    let by_group = [("dispatch.partition_by".to_owned(), "group".to_owned())];
-    let runs: [(&str, &[(String, String)], &str); 3] = [
-        ("drone", &[], "drone"),
-        ("greedy", &[], "greedy"),
-        ("drone", &by_group, "drone-by-group"),
+    let by_group = vec![("dispatch.partition_by".to_owned(), "group".to_owned())];
+    let runs = [
+        ("drone", Vec::new(), "drone"),
+        ("greedy", Vec::new(), "greedy"),
+        ("drone", by_group, "drone-by-group"),
     ];
-    for (policy, overrides, name) in runs {
+    for (policy, overrides, name) in &runs {
         crate::sim_cmd::record(
             &args.scenario,
             overrides,

@@ -1,5 +1,5 @@
 //! The dashboard's files, embedded at build time (see build.rs): the app at `/`
-//! and `/assets/<name>`, Leaflet and uPlot at `/assets/vendor/…`. Nothing is fetched from
+//! and `/assets/<name>`, Leaflet, Leaflet.markercluster and uPlot at `/assets/vendor/…`. Nothing is fetched from
 //! the internet at run time.
 
 use crate::state::AppState;
@@ -57,12 +57,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_app_leaflet_and_uplot_are_embedded() {
+    fn the_app_leaflet_its_clusters_and_uplot_are_embedded() {
         for name in [
             "index.html",
             "report.html",
             "vendor/leaflet.js",
             "vendor/leaflet.css",
+            "vendor/leaflet.markercluster.js",
+            "vendor/MarkerCluster.css",
             "vendor/uPlot.esm.js",
             "vendor/uPlot.min.css",
         ] {

@@ -19,6 +19,7 @@ import { createDetails } from './details.js';
 import { createLive } from './live.js';
 import { createReplay } from './replay.js';
 import { mountDayViews } from './dayviews.js';
+import { createPartitionFilter, filterByPartition } from './partition.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const tid = (id) => $(`[data-testid="${id}"]`);
@@ -29,6 +30,8 @@ const state = {
   view: null,
   mapReady: false,
   tab: 'missions',
+  // The medical group the panels and the map are narrowed to (a day dispatched by partitions).
+  partition: null,
 };
 
 let map = null;
@@ -108,8 +111,10 @@ function scheduleRender() {
   }, 0);
 }
 
-function render(view) {
-  if (!view || !state.user) return;
+function render(whole) {
+  if (!whole || !state.user) return;
+  partitionFilter.sync(whole);
+  const view = filterByPartition(whole, state.partition);
   setText(tid('service-time'), fmtTime(view.now, 'full'));
   setAttr(tid('service-time'), 'datetime', view.now ?? '');
   setText($('.h-scenario'), view.scenario ?? '—');
@@ -159,6 +164,11 @@ const live = createLive({
 });
 
 const replay = createReplay($('.replay-bar'), { onView: showView, toast });
+
+const partitionFilter = createPartitionFilter($('.partition-filter'), (group) => {
+  state.partition = group;
+  if (state.view) scheduleRender();
+});
 
 // --- session ---
 
@@ -212,7 +222,7 @@ async function loadStaticMap(wait) {
     for (const f of res.data.labs?.features || []) ctx.staticProps.labs.set(f.properties.id, f.properties);
     map.loadStatic(res.data);
     state.mapReady = true;
-    if (state.view) map.render(state.view);
+    if (state.view) scheduleRender();
     return;
   }
   toast(t('err.map'), true);
@@ -325,6 +335,7 @@ function init() {
     setConn(tid('conn-status').dataset.state);
     map?.relabel();
     replay.relabel();
+    partitionFilter.relabel();
     search.relabel();
     relabelFleet(fleetTable);
     relabelGrouping();

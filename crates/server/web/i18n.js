@@ -188,6 +188,8 @@ const STRINGS = {
   'replay.pause': ['暂停', 'Pause'],
   'replay.speed': ['帧/秒', 'frames/s'],
   'replay.no_runs': ['没有可回放的运行', 'No runs to replay'],
+  'replay.partition': ['医疗集团', 'Medical group'],
+  'replay.all_partitions': ['全部', 'All'],
   'replay.frame': ['第 {i}/{n} 帧', 'frame {i}/{n}'],
   // fields of a tube's state (anything else shows its raw name)
   'field.status': ['状态', 'status'],

@@ -15,6 +15,8 @@ export const DRONE_COLOURS = {
 };
 const BOX_COLOURS = { waiting: '#f5b041', assigned: '#dc7633', on_board: '#5dade2', stranded: '#c0392b' };
 const CARRIER_COLOURS = { drone: '#2e86de', van: '#7d3c98' };
+/** From this zoom in, every centre is drawn on its own (a district fits at 12 or so). */
+const CLUSTER_UNTIL_ZOOM = 11;
 
 /** One map in `container`; `onSelect({kind, id})` when a thing is clicked. */
 export function createMap(container, { onSelect }) {
@@ -32,6 +34,12 @@ export function createMap(container, { onSelect }) {
     routes: L.layerGroup().addTo(map),
     boxes: L.layerGroup().addTo(map),
     sites: L.layerGroup().addTo(map),
+    // The centres, clustered when zoomed out past a district (a city's 600+
+    // would hide each other); one by one from CLUSTER_UNTIL_ZOOM in.
+    stations: L.markerClusterGroup({
+      clusterPane: 'sites', disableClusteringAtZoom: CLUSTER_UNTIL_ZOOM,
+      showCoverageOnHover: false, spiderfyOnMaxZoom: false, maxClusterRadius: 40,
+    }).addTo(map),
     drones: L.layerGroup().addTo(map),
     droneLabels: L.layerGroup().addTo(map),
   };
@@ -70,7 +78,7 @@ export function createMap(container, { onSelect }) {
       fillColor: STATION_COLOURS.idle, fillOpacity: 0.95, className: `st-${id}`,
     });
     m.on('click', click('station', id));
-    m.addTo(layers.sites);
+    m.addTo(layers.stations);
     m._lf = { props };
     tooltip(m, localName(id, props));
     stations.set(id, m);
@@ -131,6 +139,15 @@ export function createMap(container, { onSelect }) {
   }
 
   function renderStations(view) {
+    // Narrowed to one medical group: the other groups' centres leave the map.
+    const shown = new Set((view.stations || []).map((s) => s.id));
+    for (const [id, m] of stations) {
+      const wanted = !view.partition_filter || shown.has(id);
+      if (wanted !== layers.stations.hasLayer(m)) {
+        if (wanted) layers.stations.addLayer(m);
+        else layers.stations.removeLayer(m);
+      }
+    }
     for (const s of view.stations || []) {
       const m = stations.get(s.id) || (s.lat != null && addStation(s.id, s.lat, s.lon, s));
       if (!m) continue;
