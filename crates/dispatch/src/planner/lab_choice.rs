@@ -1,9 +1,11 @@
 //! Choosing a lab for a pickup: every nearby lab weighed by its predicted result
 //! under its lines, the earliest kept (`LabTimes::weigh_labs`); the labs' legs and
-//! forms (`LabOptions`) apart from the departure, so a pickup can keep them.
+//! forms (`LabOptions`) apart from the departure, so a pickup can keep them; and
+//! the same over relays (`choose_relay`) for a centre beyond one flight.
 
 use super::deadlines::*;
 use super::lab_lines::*;
+use super::relay::{Relay, best_relay};
 use super::routes::*;
 use crate::state::{SpecimenBox, State};
 use crate::world::World;
@@ -23,7 +25,7 @@ pub struct LabChoice {
     pub deadline: Instant,
     /// The relay flown, when the lab is beyond one flight (`leg` is then the
     /// relay's `as_leg`).
-    pub relay: Option<Box<super::Relay>>,
+    pub relay: Option<Box<Relay>>,
 }
 
 /// A lab a pickup could fly to: the loaded leg there and what the lab would do
@@ -219,4 +221,50 @@ pub(super) fn lab_alt(world: &World, lab: &LabId, score: f64, verdict: Reason) -
         verdict,
         world.offset,
     )
+}
+
+/// The lab with the earliest predicted result among `options`' labs reached by
+/// relay from `from` (each lab's form kept, its leg the relay's), departing at
+/// `depart`, with its relay; and every lab weighed.
+#[allow(clippy::too_many_arguments)]
+pub fn choose_relay(
+    world: &World,
+    state: &State,
+    cache: &mut RouteCache,
+    from: LatLon,
+    options: &LabOptions,
+    payload_kg: f64,
+    depart: Instant,
+) -> (Option<LabChoice>, Vec<Alternative>) {
+    let mut relays = Vec::new();
+    let labs = options
+        .labs
+        .iter()
+        .map(|o| {
+            let way = o.way.as_ref().and_then(|(_, form)| {
+                let to = world.labs[&o.lab].position;
+                let relay = best_relay(world, state, cache, from, to, payload_kg)?;
+                let leg = relay.as_leg();
+                relays.push((o.lab.clone(), relay));
+                Some((leg, form.clone()))
+            });
+            LabOption {
+                lab: o.lab.clone(),
+                way,
+            }
+        })
+        .collect();
+    let by_relay = LabOptions {
+        stability: options.stability,
+        labs,
+    };
+    let (choice, weighed) = by_relay.choose(world, depart, state.now);
+    let choice = choice.map(|mut c| {
+        c.relay = relays
+            .into_iter()
+            .find(|(lab, _)| *lab == c.lab)
+            .map(|(_, r)| Box::new(r));
+        c
+    });
+    (choice, weighed)
 }

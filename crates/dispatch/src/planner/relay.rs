@@ -5,12 +5,10 @@
 //! lab, the swap included, and its energy is what the drone spends before the
 //! swap, the battery being full after it.
 
-use super::lab_choice::{LabChoice, LabOption, LabOptions};
 use super::routes::{PlannedLeg, RouteCache, plan_leg};
 use crate::state::State;
 use crate::world::World;
-use labflight_core::command::Alternative;
-use labflight_core::{Instant, LatLon, PadId};
+use labflight_core::{LatLon, PadId};
 use labflight_geo::LegEstimate;
 use std::sync::Arc;
 
@@ -99,50 +97,4 @@ pub fn best_relay(
         }
     }
     best
-}
-
-/// The lab with the earliest predicted result among `options`' labs reached by
-/// relay from `from` (each lab's form kept, its leg the relay's), departing at
-/// `depart`, with its relay; and every lab weighed.
-#[allow(clippy::too_many_arguments)]
-pub fn choose_relay(
-    world: &World,
-    state: &State,
-    cache: &mut RouteCache,
-    from: LatLon,
-    options: &LabOptions,
-    payload_kg: f64,
-    depart: Instant,
-) -> (Option<LabChoice>, Vec<Alternative>) {
-    let mut relays = Vec::new();
-    let labs = options
-        .labs
-        .iter()
-        .map(|o| {
-            let way = o.way.as_ref().and_then(|(_, form)| {
-                let to = world.labs[&o.lab].position;
-                let relay = best_relay(world, state, cache, from, to, payload_kg)?;
-                let leg = relay.as_leg();
-                relays.push((o.lab.clone(), relay));
-                Some((leg, form.clone()))
-            });
-            LabOption {
-                lab: o.lab.clone(),
-                way,
-            }
-        })
-        .collect();
-    let by_relay = LabOptions {
-        stability: options.stability,
-        labs,
-    };
-    let (choice, weighed) = by_relay.choose(world, depart, state.now);
-    let choice = choice.map(|mut c| {
-        c.relay = relays
-            .into_iter()
-            .find(|(lab, _)| *lab == c.lab)
-            .map(|(_, r)| Box::new(r));
-        c
-    });
-    (choice, weighed)
 }
