@@ -72,8 +72,9 @@ fn pad_partitions(frame: &LocalFrame, map: &MapData) -> BTreeMap<PadId, GroupId>
 }
 
 /// The minutes of drone time one flight from `station` takes: out to it and on
-/// to the nearest lab at cruise speed, two take-offs and landings, and a battery
-/// swap. A group of far-flung centres needs more drones for the same draws.
+/// to the nearest lab that runs every test family (a centre's boxes mostly need
+/// them all) at cruise speed, two take-offs and landings, and a battery swap. A
+/// group of far-flung centres needs more drones for the same draws.
 fn flight_minutes(
     scenario: &Scenario,
     frame: &LocalFrame,
@@ -81,7 +82,9 @@ fn flight_minutes(
     station: &Station,
 ) -> f64 {
     let spec = &scenario.drone;
+    let every_family: BTreeSet<_> = map.labs.iter().flat_map(|l| l.families()).collect();
     let to_lab_m = (map.labs.iter())
+        .filter(|l| l.lacks(&every_family).is_none())
         .map(|l| frame.distance_m(l.position, station.position))
         .fold(f64::INFINITY, f64::min);
     let to_lab_m = if to_lab_m.is_finite() { to_lab_m } else { 0.0 };
