@@ -24,11 +24,11 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "787b70fee0058d89f1db9eeefa404f999952551b72869792e504a6fd1aba5318",
+        "a5bad6339d0f7aca06c4bb4e7b01414905052ca394dd01670641d06faa686037",
     ),
     (
         "commands.jsonl",
-        "bafd525e9a28190bab096d4ca117a3e236cf737d3d214371563fe1d152b8686e",
+        "28f286b33e410afc00169f6c19b766612162b92c1d6d0c8ec3268587cb86b1e1",
     ),
 ];
 

@@ -373,9 +373,9 @@ await step('7b. replay a day by medical group whole: the filter narrows it to on
   const select = page.locator(tid('replay-run-select'));
   const runs = await until(async () => {
     const values = await select.locator('option').evaluateAll((os) => os.map((o) => o.value));
-    return values.some((v) => v.includes('by-group') && !v.includes('~')) && values;
-  }, WAIT, 'the day by medical group in replay-run-select');
-  const whole = runs.find((v) => v.includes('by-group') && !v.includes('~'));
+    return values.some((v) => v.includes('partitioned') && !v.includes('~')) && values;
+  }, WAIT, 'the day by medical group (partitioned-…) in replay-run-select');
+  const whole = runs.find((v) => v.includes('partitioned') && !v.includes('~'));
   check(runs.some((v) => v.startsWith(`${whole}~`)), `each partition of ${whole} is listed too: ${runs}`);
   await select.selectOption(whole);
   await page.click(tid('replay-open'));

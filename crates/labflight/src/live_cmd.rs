@@ -373,13 +373,14 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     };
     // Recorded days for the dashboard's replay: the same scenario and seed under
     // the drone policy and the greedy baseline, and dispatched by medical group
-    // (one partition each, replayed whole or one at a time).
+    // (one partition each, replayed whole or one at a time; listed after the
+    // others, so a run opened first is one dispatcher's, with its day views).
     let runs_dir = demo_dir.join("runs");
     let by_group = vec![("dispatch.partition_by".to_owned(), "group".to_owned())];
     let runs = [
         ("drone", Vec::new(), "drone"),
         ("greedy", Vec::new(), "greedy"),
-        ("drone", by_group, "drone-by-group"),
+        ("drone", by_group, "partitioned-drone"),
     ];
     for (policy, overrides, name) in &runs {
         crate::sim_cmd::record(

@@ -371,15 +371,28 @@ fn fly(
 
 /// Drones still free once every due pickup is planned fly to the charger nearest
 /// a centre none of them could reach, keeping a share of the fleet free; for a
-/// pickup due at the lab within the hour, even from that share.
+/// pickup due at the lab within the hour, even from that share; but not for one
+/// a busy drone about to be ready could fly once ready.
 fn send_drones_to_far_chargers(ctx: &mut Ctx<'_>, beyond_where_drones_stand: Vec<Pickup>) {
+    if beyond_where_drones_stand.is_empty() {
+        return;
+    }
     let mut spare = free_beyond_kept(ctx);
     let due_soon = ctx.state.now + minutes(SEND_TO_CHARGER_DUE_MINUTES);
+    let soon_ready = soon_ready_drones(ctx);
     for p in beyond_where_drones_stand {
         if spare == 0 && p.deadline > due_soon {
             continue;
         }
         let pos = ctx.world.stations[&p.station].position;
+        // A busy drone about to be ready where, full, it could fly the pickup
+        // takes it then: none flies across the group for it meanwhile.
+        if soon_ready
+            .iter()
+            .any(|b| reach::full_drone_can_fly(ctx, b.at, pos, &p))
+        {
+            continue;
+        }
         let candidates = ctx.nearest_available(pos, CANDIDATES);
         if send_to_charger_near(ctx, &candidates, pos, &p) == Some(true) {
             spare = spare.saturating_sub(1);

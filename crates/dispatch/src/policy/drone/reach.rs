@@ -10,7 +10,7 @@ use labflight_core::DroneId;
 
 /// Whether a fully charged drone at `from` could fly `p`: to its lab, or along
 /// its relay.
-fn full_drone_can_fly(
+pub(super) fn full_drone_can_fly(
     ctx: &mut Ctx<'_>,
     from: labflight_core::LatLon,
     pos: labflight_core::LatLon,
