@@ -110,16 +110,29 @@ fn cursor(journal: &Path) -> Result<Cursor, String> {
     })
 }
 
-/// The frames' step and count over `[start, end]`, and the two ends on the
-/// world's clock.
-fn span(world: &World, start: Instant, end: Instant) -> (Duration, usize, String, String) {
+/// A run of one frame per step over `[start, end]` (times on the world's clock),
+/// each the view `view_at` gives for its instant.
+fn frames_over(
+    world: &World,
+    (start, end): (Instant, Instant),
+    mut view_at: impl FnMut(Instant) -> Result<View, String> + Send + 'static,
+) -> ReplayRun {
     let step = Duration::seconds(STEP_S.max((end - start).num_seconds() / MAX_FRAMES + 1));
     let frames = ((end - start).num_seconds() / step.num_seconds() + 1) as usize;
     let local = |t: Instant| {
         t.with_timezone(&world.offset)
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     };
-    (step, frames, local(start), local(end))
+    ReplayRun::new(
+        local(start),
+        local(end),
+        step.num_seconds(),
+        frames,
+        Box::new(move |i| {
+            let v = view_at((start + step * i as i32).min(end))?;
+            serde_json::to_string(&v).map_err(|e| e.to_string())
+        }),
+    )
 }
 
 /// Opens a recorded run for the dashboard: one journal, or a folder of
@@ -133,23 +146,13 @@ pub fn load(path: &Path) -> Result<ReplayRun, String> {
         cursor.events[0].at,
         cursor.events[cursor.events.len() - 1].at,
     );
-    let (step, frames, start_text, end_text) = span(&cursor.world, start, end);
     let day = {
         let (world, events) = (Arc::clone(&cursor.world), cursor.events.clone());
         let (policy, seed) = (cursor.policy, cursor.seed);
         move || Ok(day_data(world.clone(), policy, seed, &events))
     };
-    Ok(ReplayRun::new(
-        start_text,
-        end_text,
-        step.num_seconds(),
-        frames,
-        Box::new(move |i| {
-            let v = cursor.view_at((start + step * i as i32).min(end));
-            serde_json::to_string(&v).map_err(|e| e.to_string())
-        }),
-    )
-    .with_day(Box::new(day)))
+    let world = Arc::clone(&cursor.world);
+    Ok(frames_over(&world, (start, end), move |at| Ok(cursor.view_at(at))).with_day(Box::new(day)))
 }
 
 /// Opens every partition's journal under `dir` (`<group>/journal.jsonl`) as one
@@ -175,20 +178,12 @@ fn load_partitions(dir: &Path) -> Result<ReplayRun, String> {
     ) else {
         return Err(format!("{}: no partition's journal", dir.display()));
     };
-    let (step, frames, start_text, end_text) = span(&cursors[0].world, start, end);
-    Ok(ReplayRun::new(
-        start_text,
-        end_text,
-        step.num_seconds(),
-        frames,
-        Box::new(move |i| {
-            let at = (start + step * i as i32).min(end);
-            let views: Vec<View> = cursors.iter_mut().map(|c| c.view_at(at)).collect();
-            let worlds: Vec<&World> = cursors.iter().map(|c| c.world.as_ref()).collect();
-            let v = merge(&worlds, views).ok_or("no partition")?;
-            serde_json::to_string(&v).map_err(|e| e.to_string())
-        }),
-    ))
+    let world = Arc::clone(&cursors[0].world);
+    Ok(frames_over(&world, (start, end), move |at| {
+        let views: Vec<View> = cursors.iter_mut().map(|c| c.view_at(at)).collect();
+        let worlds: Vec<&World> = cursors.iter().map(|c| c.world.as_ref()).collect();
+        merge(&worlds, views).ok_or_else(|| "no partition".to_owned())
+    }))
 }
 
 /// The partitions' views at one instant as one: their centres, drones, boxes,
