@@ -379,18 +379,22 @@ await step('7b. replay a day by medical group whole: the filter narrows it to on
   check(runs.some((v) => v.startsWith(`${whole}~`)), `each partition of ${whole} is listed too: ${runs}`);
   await select.selectOption(whole);
   await page.click(tid('replay-open'));
+  // The run before stays on screen until this one opens: its first frame is the
+  // first with the medical-group filter.
+  const filter = page.locator(tid('partition-select'));
+  await filter.waitFor({ state: 'visible', timeout: REPLAY_OPEN_WAIT });
   const slider = page.locator(tid('replay-slider'));
   const max = await until(async () => {
     const m = Number(await slider.getAttribute('max'));
     return !(await slider.isDisabled()) && m > 0 && m;
-  }, REPLAY_OPEN_WAIT, `replay of ${whole} to open`);
+  }, WAIT, `replay of ${whole} to open`);
+  const mid = Math.floor(max / 2);
   await slider.evaluate((el, v) => {
     el.value = String(v);
     el.dispatchEvent(new Event('input', { bubbles: true }));
     el.dispatchEvent(new Event('change', { bubbles: true }));
-  }, Math.floor(max / 2));
-  const filter = page.locator(tid('partition-select'));
-  await filter.waitFor({ state: 'visible', timeout: WAIT });
+  }, mid);
+  await until(async () => ((await page.locator(tid('replay-time')).textContent()) || '').includes(`${mid + 1}/`), WAIT, `frame ${mid} of ${whole}`);
   const groups = await until(async () => {
     const values = await filter.locator('option').evaluateAll((os) => os.map((o) => o.value));
     return values.length >= 3 && values;
