@@ -66,6 +66,15 @@ async function until(fn, ms, what) {
   throw new Error(`timed out after ${ms / 1000} s waiting for ${what}${last ? ` (last: ${String(last).slice(0, 200)})` : ''}`);
 }
 
+/** Moves the replay slider to frame `v` as a user's drag would. */
+async function scrub(slider, v) {
+  await slider.evaluate((el, i) => {
+    el.value = String(i);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  }, v);
+}
+
 function watch(page, label) {
   page.on('pageerror', (e) => pageErrors.push(`[${label}] ${e.message}`));
   page.setDefaultTimeout(WAIT);
@@ -343,11 +352,7 @@ await step('7. replay: open the first run, scrub to the middle, back to live', a
     return !(await slider.isDisabled()) && m > 0 && m;
   }, REPLAY_OPEN_WAIT, `replay of ${run} to open (slider enabled with frames)`);
   const mid = Math.floor(max / 2);
-  await slider.evaluate((el, v) => {
-    el.value = String(v);
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-    el.dispatchEvent(new Event('change', { bubbles: true }));
-  }, mid);
+  await scrub(slider, mid);
   const time = page.locator(tid('replay-time'));
   await until(async () => {
     const s = (await time.textContent()) || '';
@@ -389,11 +394,7 @@ await step('7b. replay a day by medical group whole: the filter narrows it to on
     return !(await slider.isDisabled()) && m > 0 && m;
   }, WAIT, `replay of ${whole} to open`);
   const mid = Math.floor(max / 2);
-  await slider.evaluate((el, v) => {
-    el.value = String(v);
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-    el.dispatchEvent(new Event('change', { bubbles: true }));
-  }, mid);
+  await scrub(slider, mid);
   await until(async () => ((await page.locator(tid('replay-time')).textContent()) || '').includes(`${mid + 1}/`), WAIT, `frame ${mid} of ${whole}`);
   const groups = await until(async () => {
     const values = await filter.locator('option').evaluateAll((os) => os.map((o) => o.value));

@@ -75,21 +75,30 @@ fn pad_partitions(frame: &LocalFrame, map: &MapData) -> BTreeMap<PadId, GroupId>
 /// to the nearest lab that runs every test family (a centre's boxes mostly need
 /// them all) at cruise speed, two take-offs and landings, and a battery swap. A
 /// group of far-flung centres needs more drones for the same draws.
+/// `full_service` are the positions of the labs that run every family
+/// (`full_service_labs`).
 fn flight_minutes(
     scenario: &Scenario,
     frame: &LocalFrame,
-    map: &MapData,
+    full_service: &[LatLon],
     station: &Station,
 ) -> f64 {
     let spec = &scenario.drone;
-    let every_family: BTreeSet<_> = map.labs.iter().flat_map(|l| l.families()).collect();
-    let to_lab_m = (map.labs.iter())
-        .filter(|l| l.lacks(&every_family).is_none())
-        .map(|l| frame.distance_m(l.position, station.position))
+    let to_lab_m = (full_service.iter())
+        .map(|&lab| frame.distance_m(lab, station.position))
         .fold(f64::INFINITY, f64::min);
     let to_lab_m = if to_lab_m.is_finite() { to_lab_m } else { 0.0 };
     (2.0 * to_lab_m / spec.cruise_airspeed_mps + 2.0 * spec.takeoff_landing_s) / 60.0
         + spec.battery_swap_minutes
+}
+
+/// Where the map's labs that run every test family any of its labs runs are.
+fn full_service_labs(map: &MapData) -> Vec<LatLon> {
+    let every_family: BTreeSet<_> = map.labs.iter().flat_map(|l| l.families()).collect();
+    (map.labs.iter())
+        .filter(|l| l.lacks(&every_family).is_none())
+        .map(|l| l.position)
+        .collect()
 }
 
 /// The day's drones when each group flies its own: shared out over the groups
@@ -106,10 +115,11 @@ fn partition_drones(
 ) -> Vec<DroneStart> {
     let groups = partitions_of(map);
     let total = scenario.fleet.drones as usize;
+    let full_service = full_service_labs(map);
     let area = |g: &GroupId| -> f64 {
         (map.stations.iter())
             .filter(|s| &s.group == g)
-            .map(|s| s.floor_area_m2 * flight_minutes(scenario, frame, map, s))
+            .map(|s| s.floor_area_m2 * flight_minutes(scenario, frame, &full_service, s))
             .sum()
     };
     let areas: Vec<f64> = groups.iter().map(area).collect();

@@ -5,7 +5,7 @@
 
 use super::deadlines::*;
 use super::lab_lines::*;
-use super::relay::{Relay, best_relay};
+use super::relay::{RELAY_PADS_WEIGHED, Relay, best_relay};
 use super::routes::*;
 use crate::state::{SpecimenBox, State};
 use crate::world::World;
@@ -236,6 +236,7 @@ pub fn choose_relay(
     payload_kg: f64,
     depart: Instant,
 ) -> (Option<LabChoice>, Vec<Alternative>) {
+    let pads = world.chargers_near(from, RELAY_PADS_WEIGHED);
     let mut relays = Vec::new();
     let labs = options
         .labs
@@ -243,7 +244,7 @@ pub fn choose_relay(
         .map(|o| {
             let way = o.way.as_ref().and_then(|(_, form)| {
                 let to = world.labs[&o.lab].position;
-                let relay = best_relay(world, state, cache, from, to, payload_kg)?;
+                let relay = best_relay(world, state, cache, &pads, (from, to), payload_kg)?;
                 let leg = relay.as_leg();
                 relays.push((o.lab.clone(), relay));
                 Some((leg, form.clone()))

@@ -8,7 +8,7 @@
 use super::routes::{PlannedLeg, RouteCache, plan_leg};
 use crate::state::State;
 use crate::world::World;
-use labflight_core::{LatLon, PadId};
+use labflight_core::{LatLon, Pad, PadId};
 use labflight_geo::LegEstimate;
 use std::sync::Arc;
 
@@ -49,21 +49,22 @@ impl Relay {
 }
 
 /// The quickest relay carrying `payload_kg` from `from` to `to` through one of
-/// the `RELAY_PADS_WEIGHED` charger pads nearest `from`, each hop within what a
-/// full battery can spend; none when no pad serves.
+/// `pads` (the `RELAY_PADS_WEIGHED` charger pads nearest `from`,
+/// `World::chargers_near`), each hop within what a full battery can spend; none
+/// when no pad serves.
 pub fn best_relay(
     world: &World,
     state: &State,
     cache: &mut RouteCache,
-    from: LatLon,
-    to: LatLon,
+    pads: &[&Pad],
+    (from, to): (LatLon, LatLon),
     payload_kg: f64,
 ) -> Option<Relay> {
     let spec = &world.drone_spec;
     let full_wh = spec.battery_wh * (1.0 - spec.reserve_fraction);
     let swap_s = spec.battery_swap_minutes * 60.0;
     let mut best: Option<Relay> = None;
-    for pad in world.chargers_near(from, RELAY_PADS_WEIGHED) {
+    for pad in pads {
         // A pad at the centre or at the lab is no relay.
         if world.frame.distance_m(pad.position, from) < 50.0
             || world.frame.distance_m(pad.position, to) < 50.0

@@ -1,5 +1,6 @@
 //! A box stranded on a centre's or a depot's pad, or on the pad of a lab that
-//! cannot test it (the drone carrying it landed short of its lab), flies on with another drone when that gets it to a lab sooner than a
+//! cannot test it or has not taken it in (the drone carrying it landed short of
+//! its lab), flies on with another drone when that gets it to a lab sooner than a
 //! van. A motor fault just after loading otherwise leaves its tubes an hour or more
 //! on the pad, waiting for a van through the morning's traffic.
 
@@ -24,7 +25,8 @@ const WAIT_FOR_A_DRONE_MINUTES: f64 = 20.0;
 /// as one carries, oldest first) when it gets them to a lab before the first van
 /// could; others wait for a busy drone that will reach the pad before the van
 /// would. Returns the rest, in the order given, for `recover_stranded` to send
-/// vans for. (A lab's pad is left to the lab, unless it cannot test the box.)
+/// vans for. (A lab's pad is left to the lab while its reception would take the
+/// box in: not when it cannot test it, nor after `LAB_TAKES_IN_MINUTES`.)
 pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<BoxId> {
     if ctx.state.fleet_grounded() {
         return stranded;

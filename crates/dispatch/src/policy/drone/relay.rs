@@ -23,7 +23,11 @@ pub(super) fn relay_instead(
     let pos = ctx.world.stations[&p.station].position;
     let depart = ctx.state.now + approach_from_nearest(ctx, pos);
     let max_kg = ctx.world.drone_spec.max_payload_kg;
-    let loads = [p.boxes.clone(), beyond.to_vec()];
+    // All the boxes, then (when some are within reach) only those beyond it.
+    let mut loads = vec![p.boxes.clone()];
+    if beyond.len() < p.boxes.len() {
+        loads.push(beyond.to_vec());
+    }
     for boxes in loads {
         let kg: f64 = boxes.iter().map(|b| ctx.state.boxes[b].payload_kg).sum();
         if kg > max_kg + 1e-9 {
