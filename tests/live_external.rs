@@ -44,7 +44,12 @@ fn short_day_over_mosquitto_and_postgresql() {
     let mqtt = "mqtt://127.0.0.1:1883";
     let mut serve = Proc::spawn(
         &["serve", "--config", config.to_str().unwrap()],
-        &[("LABFLIGHT_MQTT_URL", mqtt), ("DATABASE_URL", &db)],
+        &[
+            ("LABFLIGHT_MQTT_URL", mqtt),
+            ("DATABASE_URL", &db),
+            // A rejected message is logged with its topic, field and value.
+            ("LABFLIGHT_LOG", "warn,labflight_service::actor=info"),
+        ],
     );
     assert_eq!(serve.wait_line("mqtt:", Duration::from_secs(60)), mqtt);
     serve.wait_line("dashboard:", Duration::from_secs(30));

@@ -4,6 +4,10 @@ use crate::{Result, Store, parse_ts, ts};
 use labflight_core::Instant;
 use sqlx::Row;
 
+/// The PostgreSQL advisory lock audit writers queue on (any fixed key no other
+/// writer of this database takes).
+const AUDIT_WRITER_LOCK: i64 = 0x6c66_6175_6469_7400; // "lfaudit"
+
 /// One line of the audit log.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
@@ -24,30 +28,32 @@ pub struct AuditEntry {
 }
 
 impl Store {
-    /// Appends to the audit log.
+    /// Appends to the audit log. Ids are taken in the insert itself, one writer
+    /// at a time: SQLite has one connection; PostgreSQL writers (several
+    /// connections, or several services on one database) queue on a
+    /// transaction-scoped advisory lock, so no line is refused for a raced id.
     pub async fn audit(&self, e: &AuditEntry) -> Result<()> {
-        // Ids are taken in the insert itself; two writers racing for one id
-        // (PostgreSQL) make one retry.
-        for attempt in 0..3 {
-            let r = sqlx::query(
-                "INSERT INTO audit (id, at, user_name, role, action, target, outcome, detail) \
-                 SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3, $4, $5, $6, $7 FROM audit",
-            )
-            .bind(ts(e.at))
-            .bind(&e.user)
-            .bind(&e.role)
-            .bind(&e.action)
-            .bind(&e.target)
-            .bind(&e.outcome)
-            .bind(&e.detail)
-            .execute(&self.pool)
-            .await;
-            match r {
-                Ok(_) => return Ok(()),
-                Err(err) if attempt < 2 && is_unique_violation(&err) => continue,
-                Err(err) => return Err(err.into()),
-            }
+        let mut tx = self.pool.begin().await?;
+        if self.backend == crate::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(AUDIT_WRITER_LOCK)
+                .execute(&mut *tx)
+                .await?;
         }
+        sqlx::query(
+            "INSERT INTO audit (id, at, user_name, role, action, target, outcome, detail) \
+             SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3, $4, $5, $6, $7 FROM audit",
+        )
+        .bind(ts(e.at))
+        .bind(&e.user)
+        .bind(&e.role)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(&e.outcome)
+        .bind(&e.detail)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -73,8 +79,4 @@ impl Store {
             })
             .collect()
     }
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }

@@ -47,6 +47,7 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.pool.begin().await?;
+        self.check_fence(&mut tx).await?;
         // Many rows per statement: the journal takes every telemetry sample.
         for chunk in batch.events.chunks(JOURNAL_ROWS_PER_INSERT) {
             let mut sql =

@@ -59,6 +59,7 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.pool.begin().await?;
+        self.check_fence(&mut tx).await?;
         for id in command_ids {
             sqlx::query("UPDATE commands SET published_at = $1 WHERE command_id = $2")
                 .bind(ts(at))

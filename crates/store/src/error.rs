@@ -17,6 +17,19 @@ pub enum StoreError {
     /// A query failed.
     #[error("database: {0}")]
     Sql(#[from] sqlx::Error),
+    /// This process no longer owns the partition it writes for: another took it
+    /// over (a newer epoch). Nothing was written; the process must stop acting.
+    #[error(
+        "partition `{partition}`: fenced, epoch {held} is no longer current (now {current}); this process lost ownership"
+    )]
+    Fenced {
+        /// The partition.
+        partition: String,
+        /// The epoch this process held.
+        held: i64,
+        /// The epoch in the database (0: no lease row).
+        current: i64,
+    },
     /// A stored row does not read back as what was written.
     #[error("stored row is corrupt: {0}")]
     Corrupt(String),

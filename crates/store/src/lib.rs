@@ -8,7 +8,8 @@
 //! adds its methods to [`Store`] in a module of its own, and their row types are
 //! re-exported here. The live service's: `batch.rs` (the one transaction that
 //! commits a [`Batch`]), `journal.rs`, `snapshots.rs`, `commands.rs`,
-//! `custody.rs`, `rows.rs` (current tubes, boxes, missions) and `run_meta.rs`.
+//! `custody.rs`, `rows.rs` (current tubes, boxes, missions), `run_meta.rs` and
+//! `lease.rs` (who owns the partition, and the epoch fence on its writes).
 //! The dashboard's: `accounts.rs` (users and their sessions), `audit.rs`,
 //! `alerts.rs` (raised alerts and their acknowledgements). Result sharing:
 //! `subscriptions.rs`, `lab_reports.rs`, `outbox.rs` (deliveries and their
@@ -28,6 +29,7 @@ mod custody;
 mod error;
 mod journal;
 mod lab_reports;
+mod lease;
 mod outbox;
 mod rows;
 mod run_meta;
@@ -43,6 +45,7 @@ pub use commands::StoredCommand;
 pub use error::{Result, StoreError};
 pub use journal::JournalEntry;
 pub use lab_reports::LabReportRow;
+pub use lease::{Claim, DEFAULT_PARTITION, Lease, LeaseStatus, StandbyStatus};
 pub use outbox::{Attempt, AttemptOutcome, HookSummary, OutboxItem};
 pub use rows::{BoxRow, MissionRow, TubeRow};
 pub use run_meta::RunMeta;
@@ -67,6 +70,8 @@ pub enum Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
+    /// Set when this store writes for a partition lease (`lease.rs`).
+    pub(crate) fence: Option<lease::Fence>,
 }
 
 /// A time as stored: RFC 3339, milliseconds, UTC.
@@ -125,7 +130,11 @@ impl Store {
         };
         let pool = options.connect(&url_full).await.map_err(open_err)?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            fence: None,
+        })
     }
 
     /// Which database this is.

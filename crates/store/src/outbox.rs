@@ -193,6 +193,7 @@ impl Store {
         outcome: AttemptOutcome,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        self.check_fence(&mut tx).await?;
         let attempts: i32 = sqlx::query("SELECT attempts FROM outbox WHERE webhook_id = $1")
             .bind(webhook_id)
             .fetch_optional(&mut *tx)

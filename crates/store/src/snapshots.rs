@@ -10,6 +10,7 @@ impl Store {
     /// snapshots go).
     pub async fn put_snapshot(&self, seq: i64, at: Instant, body: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        self.check_fence(&mut tx).await?;
         sqlx::query("DELETE FROM snapshots WHERE seq >= $1")
             .bind(seq)
             .execute(&mut *tx)

@@ -1,0 +1,134 @@
+//! Partition leases fence their writers, on SQLite and PostgreSQL: one owner per
+//! epoch; a standby takes an expired lease under the next epoch; the old owner's
+//! writes are then refused whole and its renewal fails; a lone service restarting
+//! takes the lease at once.
+
+use chrono::{TimeZone, Utc};
+use labflight_core::{Event, Stamped};
+use labflight_store::{Batch, Claim, JournalEntry, Store, StoreError};
+
+fn batch(seq: i64) -> Batch {
+    Batch {
+        events: vec![JournalEntry {
+            seq,
+            source: "clock".into(),
+            digest: None,
+            stamped: Stamped {
+                at: Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap(),
+                event: Event::Tick,
+            },
+        }],
+        ..Default::default()
+    }
+}
+
+async fn exercise(store: Store) {
+    let p = "longhua";
+    let a = store
+        .claim_partition(p, "serve-a", 300, Claim::WhenFree)
+        .await
+        .unwrap()
+        .expect("a free partition is claimed");
+    assert_eq!(a.epoch, 1);
+    assert_eq!(
+        store
+            .claim_partition(p, "serve-b", 300, Claim::WhenFree)
+            .await
+            .unwrap(),
+        None,
+        "a held lease is not taken by a standby"
+    );
+    let owner_a = store.fenced(&a);
+    owner_a.commit(&batch(1)).await.unwrap();
+    assert!(store.renew_lease(&a, 300, 1).await.unwrap());
+    store.standby_heartbeat(p, "serve-b", 1).await.unwrap();
+    assert_eq!(store.standbys().await.unwrap()[0].member, "serve-b");
+
+    // A stops renewing (paused); B waits for the lease to expire, bounded.
+    let mut b = None;
+    for _ in 0..50 {
+        b = store
+            .claim_partition(p, "serve-b", 300, Claim::WhenFree)
+            .await
+            .unwrap();
+        if b.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let b = b.expect("the expired lease is taken over within 2.5 s");
+    assert_eq!(b.epoch, 2);
+    store.leave_standby(p, "serve-b").await.unwrap();
+
+    // The zombie wakes: its write is refused whole, its renewal fails.
+    match owner_a.commit(&batch(2)).await {
+        Err(StoreError::Fenced { held, current, .. }) => assert_eq!((held, current), (1, 2)),
+        other => panic!("the old owner's write must be fenced, got {other:?}"),
+    }
+    assert!(owner_a.put_snapshot(2, Utc::now(), "{}").await.is_err());
+    assert!(
+        owner_a
+            .mark_published(&["c".into()], Utc::now())
+            .await
+            .is_err()
+    );
+    assert!(!store.renew_lease(&a, 300, 2).await.unwrap());
+    assert_eq!(
+        store.last_seq().await.unwrap(),
+        1,
+        "nothing of the zombie's batch"
+    );
+
+    let owner_b = store.fenced(&b);
+    owner_b.commit(&batch(2)).await.unwrap();
+    assert_eq!(store.last_seq().await.unwrap(), 2);
+
+    // A lone service restarting takes it at once, fencing whoever held it.
+    let c = store
+        .claim_partition(p, "serve-c", 300, Claim::Now)
+        .await
+        .unwrap()
+        .expect("Claim::Now always takes it");
+    assert_eq!(c.epoch, 3);
+    assert!(owner_b.commit(&batch(3)).await.is_err());
+    let leases = store.leases().await.unwrap();
+    assert_eq!(leases.len(), 1);
+    assert_eq!((leases[0].owner.as_str(), leases[0].epoch), ("serve-c", 3));
+    assert!(leases[0].expires_in_ms > 0);
+    // A clean shutdown lets it go at once.
+    store.release_lease(&c).await.unwrap();
+    assert!(store.leases().await.unwrap()[0].expires_in_ms < 0);
+    assert!(
+        store
+            .claim_partition(p, "serve-d", 300, Claim::WhenFree)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn sqlite_leases_fence_the_old_owner() {
+    let dir = std::env::temp_dir().join(format!("lf-lease-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("l.db");
+    let _ = std::fs::remove_file(&file);
+    let store = Store::open(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    exercise(store).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn postgres_leases_fence_the_old_owner() {
+    let admin = "postgres://postgres@127.0.0.1:5432/postgres";
+    if std::net::TcpStream::connect("127.0.0.1:5432").is_err() {
+        panic!("PostgreSQL is not running on 127.0.0.1:5432 (bash scripts/test.sh starts it)");
+    }
+    let db = format!("lf_lease_{}", std::process::id());
+    let url = labflight_store::testing::fresh_postgres_database(admin, &db)
+        .await
+        .unwrap();
+    exercise(Store::open(&url).await.unwrap()).await;
+}
