@@ -5,7 +5,6 @@
 
 mod support;
 
-use labflight_store::Store;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 use support::*;
@@ -77,52 +76,6 @@ fn day(tag: &str, mut disturb: impl FnMut(Duration, &mut Proc, &mut Mosquitto)) 
         db,
         metrics,
         _dir: dir,
-    }
-}
-
-/// Each box is in at most one live mission: a second assignment only follows an abort.
-fn assert_no_box_assigned_twice(db: &str) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let commands = rt.block_on(async {
-        Store::open(db)
-            .await
-            .unwrap()
-            .commands(false)
-            .await
-            .unwrap()
-    });
-    let mut owner: BTreeMap<String, String> = BTreeMap::new();
-    let mut aborted: BTreeSet<String> = BTreeSet::new();
-    let mut ids = BTreeSet::new();
-    for c in &commands {
-        assert!(
-            ids.insert(c.command_id.clone()),
-            "command id {} stored twice",
-            c.command_id
-        );
-        let env: serde_json::Value = serde_json::from_str(&c.body).unwrap();
-        let cmd = &env["command"];
-        let mission = cmd["mission"].as_str().unwrap_or_default().to_owned();
-        match cmd["type"].as_str().unwrap() {
-            "abort_mission" => {
-                aborted.insert(mission);
-            }
-            "assign_mission" | "add_to_mission" | "request_courier" => {
-                for b in cmd["boxes"].as_array().unwrap() {
-                    let b = b.as_str().unwrap().to_owned();
-                    if let Some(prev) = owner.get(&b)
-                        && prev != &mission
-                    {
-                        assert!(
-                            aborted.contains(prev),
-                            "box {b} given to {mission} while {prev} still held it"
-                        );
-                    }
-                    owner.insert(b, mission.clone());
-                }
-            }
-            _ => {}
-        }
     }
 }
 

@@ -23,6 +23,15 @@ pub struct ServeArgs {
     /// LABFLIGHT_MQTT_URL, DATABASE_URL and LABFLIGHT_HTTP override it.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Wait beside a running owner and take its partition over when its lease
+    /// expires (high availability; both on one PostgreSQL database and broker).
+    /// Without it the service takes its partition at once, fencing any other.
+    #[arg(long)]
+    standby: bool,
+    /// How long the partition lease lasts unrenewed, in milliseconds (renewed
+    /// every third of it): a standby takes over that long after the owner stops.
+    #[arg(long, default_value_t = 3_000, value_parser = clap::value_parser!(i64).range(300..=600_000))]
+    lease_ms: i64,
 }
 
 /// `labflight.toml`.
@@ -101,9 +110,10 @@ pub struct DevicesArgs {
     #[arg(long, default_value_t = 6 * 3600)]
     max_seconds: u64,
     /// The service's HTTP base URL: the simulated labs post their results to its
-    /// results API (FHIR) instead of over MQTT.
-    #[arg(long)]
-    results_url: Option<String>,
+    /// results API (FHIR) instead of over MQTT. Several, comma-separated (each
+    /// `serve` process of a partition): a post that finds one away tries the next.
+    #[arg(long, value_delimiter = ',')]
+    results_url: Vec<String>,
     /// A lab's token for the results API, `LAB-ID=TOKEN` (one per lab).
     #[arg(long = "lab-token")]
     lab_tokens: Vec<String>,
@@ -157,7 +167,7 @@ fn replays() -> labflight_server::replay::ReplayLoader {
     std::sync::Arc::new(crate::replay_frames::load)
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
@@ -310,6 +320,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         },
         secure_cookies,
+        ownership: labflight_service::Ownership {
+            member: labflight_service::default_member(),
+            lease_ms: args.lease_ms,
+            standby: args.standby,
+        },
     };
     runtime()?.block_on(async move {
         let running = labflight_service::start(opts, replays()).await?;
@@ -328,9 +343,14 @@ pub fn devices(args: DevicesArgs) -> anyhow::Result<()> {
     let _ = args.speed;
     let opts = DevicesOptions {
         mqtt,
-        results: match args.results_url {
-            Some(base) => Some(ResultsApi {
-                base: base.trim_end_matches('/').to_owned(),
+        results: match args.results_url.is_empty() {
+            true => None,
+            false => Some(ResultsApi {
+                bases: args
+                    .results_url
+                    .iter()
+                    .map(|b| b.trim_end_matches('/').to_owned())
+                    .collect(),
                 tokens: args
                     .lab_tokens
                     .iter()
@@ -343,7 +363,6 @@ pub fn devices(args: DevicesArgs) -> anyhow::Result<()> {
                     })
                     .collect::<Result<_, _>>()?,
             }),
-            None => None,
         },
         scenario: args.scenario,
         overrides: Vec::new(),
@@ -457,6 +476,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         runs_dir,
         snapshot_every: DEFAULT_SNAPSHOT_EVERY,
         secure_cookies: false,
+        ownership: labflight_service::Ownership::lone(),
     };
     let first_lab = map.labs.first().map(|l| l.id.0.clone());
     let sink_file =
@@ -508,7 +528,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         }
         let devices = DevicesOptions {
             results: Some(ResultsApi {
-                base: format!("http://{}", running.http),
+                bases: vec![format!("http://{}", running.http)],
                 tokens: lab_by_id,
             }),
             mqtt: running.mqtt.clone(),

@@ -1,6 +1,7 @@
 //! `labflight`: the one binary. Thin: parses the command line and hands each
 //! subcommand to the crate that does the work. Bad input exits with status 2.
 
+mod cluster_cmd;
 mod import_cmd;
 mod live_cmd;
 mod maps_cmd;
@@ -41,6 +42,9 @@ enum Command {
     /// Dashboard accounts: add or replace a user (coordinator, viewer or lab).
     #[command(subcommand)]
     Users(live_cmd::UsersCommand),
+    /// High availability: partition owners, epochs, leases and standbys.
+    #[command(subcommand)]
+    Cluster(cluster_cmd::ClusterCommand),
 }
 
 /// An error that is the user's input, not labflight's fault: exit status 2.
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => live_cmd::demo(args),
         Command::StationSink(args) => live_cmd::station_sink(args),
         Command::Users(cmd) => live_cmd::users(cmd),
+        Command::Cluster(cmd) => cluster_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

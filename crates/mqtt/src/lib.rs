@@ -24,6 +24,7 @@ pub use broker::{BrokerLogins, SERVICE_USER, device_password_from_key, start_emb
 pub use connect::{MAX_PACKET_BYTES, MqttUrl};
 pub use encode::{DeviceMessage, Encoding, encode};
 pub use payload::{
-    CommandEnvelope, Directory, MAX_PAYLOAD_BYTES, Rejection, decode, station_of_box_id,
+    CommandEnvelope, CommandFence, Directory, MAX_PAYLOAD_BYTES, Rejection, decode,
+    station_of_box_id,
 };
 pub use topics::{SERVICE_SUBSCRIPTIONS, Topic, subscription_qos};

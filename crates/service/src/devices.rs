@@ -26,8 +26,10 @@ const HEARTBEAT_MINUTES: i64 = 5;
 /// bearer token each lab signs in.
 #[derive(Clone, Debug)]
 pub struct ResultsApi {
-    /// The service's HTTP base URL, e.g. `http://127.0.0.1:8080`.
-    pub base: String,
+    /// The service's HTTP base URLs, e.g. `http://127.0.0.1:8080`: one per
+    /// `serve` process that may own the partition; a post that finds one away
+    /// tries the next.
+    pub bases: Vec<String>,
     /// Lab id → token.
     pub tokens: HashMap<String, String>,
 }
@@ -72,6 +74,9 @@ pub struct DevicesReport {
     pub duplicate_commands: u64,
     /// Commands of another service run (left on a shared broker), ignored.
     pub stale_commands: u64,
+    /// Commands of a deposed partition owner (an epoch older than one the device
+    /// already obeyed), ignored.
+    pub fenced_commands: u64,
     /// Lab reports posted to the results API.
     pub results_posted: u64,
     /// Device connections made.
@@ -253,6 +258,7 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
         ..Default::default()
     };
     let mut seen_commands = HashSet::new();
+    let mut newest_epoch: HashMap<(String, String), i64> = HashMap::new();
     // Which lab resulted each tube: its `result_reported` is that lab's to send.
     let mut result_lab: BTreeMap<TubeBarcode, labflight_core::LabId> = BTreeMap::new();
     let encoding = Encoding {
@@ -315,9 +321,13 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
                 match &stamped.event {
                     Event::TubeResulted { barcode, lab } => {
                         let report = lab_report(barcode, lab, tests.get(barcode), &mut values);
-                        let url = format!("{}/api/v1/lab/results", api.base);
+                        let urls = api
+                            .bases
+                            .iter()
+                            .map(|b| format!("{b}/api/v1/lab/results"))
+                            .collect();
                         let token = api.tokens.get(lab.as_str()).cloned().unwrap_or_default();
-                        posts.push(tokio::spawn(post_result(http.clone(), url, token, report)));
+                        posts.push(tokio::spawn(post_result(http.clone(), urls, token, report)));
                         report_posts += 1;
                         continue;
                     }
@@ -352,6 +362,24 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
             if !env.command_id.starts_with(&run_prefix) {
                 report.stale_commands += 1;
                 continue;
+            }
+            if let Some(f) = &env.fence {
+                // Each device keeps the newest epoch it obeyed per partition.
+                let newest = newest_epoch
+                    .entry((topic.clone(), f.partition.clone()))
+                    .or_insert(f.epoch);
+                if f.epoch < *newest {
+                    report.fenced_commands += 1;
+                    tracing::warn!(
+                        "device on {topic} ignored command {} of partition `{}` epoch {} (it obeys epoch {})",
+                        env.command_id,
+                        f.partition,
+                        f.epoch,
+                        *newest
+                    );
+                    continue;
+                }
+                *newest = f.epoch;
             }
             if !seen_commands.insert(env.command_id.clone()) {
                 report.duplicate_commands += 1;
@@ -461,11 +489,18 @@ fn lab_report(
 }
 
 /// Posts a report as a lab's LIS would: retrying a few times if the service is
-/// briefly away (the report id makes a repeat harmless).
-async fn post_result(http: reqwest::Client, url: String, token: String, report: serde_json::Value) {
+/// briefly away, on the next of `urls` each time (the report id makes a repeat
+/// harmless).
+async fn post_result(
+    http: reqwest::Client,
+    urls: Vec<String>,
+    token: String,
+    report: serde_json::Value,
+) {
     for attempt in 0..20u64 {
+        let url = &urls[attempt as usize % urls.len()];
         let sent = http
-            .post(&url)
+            .post(url)
             .bearer_auth(&token)
             .header("content-type", FHIR_JSON)
             .body(report.to_string())
@@ -482,5 +517,5 @@ async fn post_result(http: reqwest::Client, url: String, token: String, report: 
             Ok(_) | Err(_) => tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await,
         }
     }
-    tracing::warn!("lab report to {url} not accepted after 20 tries");
+    tracing::warn!("lab report to {urls:?} not accepted after 20 tries");
 }

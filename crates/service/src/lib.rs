@@ -10,7 +10,9 @@
 //! and handles it, and commits each batch before anything leaves (`messages` is
 //! what flows in and out of it); its submodules take lab claims, lab results,
 //! overrides and the results owed to the centres; `rows` makes the stored rows
-//! people query. `clock` is the service time, which devices follow too. Beside
+//! people query. `ownership` claims and keeps the partition's lease (a standby
+//! waits for it) and steps down when fenced. `clock` is the service time, which
+//! devices follow too. Beside
 //! the service: `devices`, the simulated fleet, boxes and labs as MQTT clients, and
 //! `sink`, a reference receiver for result hooks.
 
@@ -25,6 +27,7 @@ mod error;
 mod messages;
 mod mqtt_io;
 mod options;
+mod ownership;
 mod puback;
 mod recovery;
 mod rows;
@@ -34,6 +37,7 @@ mod start;
 pub use delivery::is_mllp;
 pub use devices::{DevicesOptions, DevicesReport, ResultsApi, run as run_devices};
 pub use error::BadInput;
-pub use options::{ClockStart, HookSettings, Running, ServiceOptions};
+pub use options::{ClockStart, HookSettings, Ownership, Running, ServiceOptions, default_member};
+pub use ownership::FENCED_EXIT;
 pub use sink::serve as serve_station_sink;
 pub use start::start;

@@ -186,6 +186,7 @@ pub(crate) async fn record_pubacks(
             match store.mark_published(&ids, clock.now()).await {
                 Ok(()) => break,
                 Err(e) => {
+                    crate::ownership::exit_if_fenced(&e);
                     tracing::warn!("store: marking {} commands published: {e}", ids.len());
                     tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
                 }

@@ -48,6 +48,50 @@ pub struct ServiceOptions {
     pub snapshot_every: i64,
     /// Mark the session cookie `Secure` (the public URL is https).
     pub secure_cookies: bool,
+    /// How this process holds the partition it serves.
+    pub ownership: Ownership,
+}
+
+/// How a `serve` process holds its partition's lease.
+#[derive(Clone, Debug)]
+pub struct Ownership {
+    /// This process as an owner: unique per process (host, pid and start time).
+    pub member: String,
+    /// Milliseconds a lease lasts unrenewed; renewed every third of it. A
+    /// standby takes over that long after the owner's last renewal.
+    pub lease_ms: i64,
+    /// Wait for the lease to be free (a standby beside a running owner) rather
+    /// than take it at once (a lone service, restarting).
+    pub standby: bool,
+}
+
+impl Ownership {
+    /// A lone service: takes its partition at once, 10 s leases.
+    pub fn lone() -> Ownership {
+        Ownership {
+            member: default_member(),
+            lease_ms: 10_000,
+            standby: false,
+        }
+    }
+}
+
+/// `host-pid-millis`: unique per process, readable in `labflight cluster status`.
+pub fn default_member() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .unwrap_or_else(|| "host".into());
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    )
 }
 
 /// Result sharing: lab tokens, who may manage hooks, where hooks may go, and the

@@ -1,5 +1,6 @@
 //! Start-up: the live service comes up in phases, each a function below, in this
-//! order: load the scenario, the store and its run (`load`); recover the
+//! order: load the scenario, the store and its run (`load`); claim the
+//! partition's lease (`ownership`; a standby waits here); recover the
 //! dispatcher (`recovery`); reach the broker (`broker`) and start the MQTT tasks
 //! (`spawn_mqtt`); re-send what the broker never acknowledged
 //! (`resend_unacknowledged`); start result sharing (`start_sharing`), the core
@@ -13,13 +14,14 @@ use crate::error::BadInput;
 use crate::messages::{Inbound, Outbound};
 use crate::mqtt_io::{poll_mqtt, publish_out, record_pubacks, tick};
 use crate::options::{ClockStart, Running, ServiceOptions};
+use crate::ownership;
 use crate::puback::PubackTracker;
 use crate::recovery::{self, Recovered};
 use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
 use labflight_core::Scenario;
 use labflight_dispatch::{PolicyKind, World};
-use labflight_mqtt::{BrokerLogins, MqttUrl, SERVICE_USER, Topic};
+use labflight_mqtt::{BrokerLogins, CommandEnvelope, MqttUrl, SERVICE_USER, Topic};
 use labflight_server::health::Liveness;
 use labflight_server::replay::{ReplayCatalog, ReplayLoader};
 use labflight_server::{AppState, Control, DashboardContext, Metrics, Snapshot, Supervisor};
@@ -57,6 +59,13 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         world,
         clock,
     } = load(&opts).await?;
+    // Nothing is recovered, read from the broker or sent before the lease is ours.
+    let lease = ownership::claim(&store, &scenario.name, &opts.ownership).await?;
+    println!(
+        "owner: partition `{}` epoch {} ({})",
+        lease.partition, lease.epoch, lease.owner
+    );
+    let store = store.fenced(&lease);
     let Recovered {
         dispatcher,
         stored,
@@ -81,8 +90,17 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         liveness: Arc::new(Liveness::default()),
         inbound: in_tx,
     };
+    shared.supervisor.spawn_vital(
+        "lease",
+        ownership::keep(
+            store.clone(),
+            lease.clone(),
+            opts.ownership.clone(),
+            Arc::clone(&shared.metrics),
+        ),
+    );
     let out = spawn_mqtt(&shared, &service_url, meta.wall_epoch_ms);
-    resend_unacknowledged(&stored, broker_logins.is_some(), &out);
+    resend_unacknowledged(&stored, broker_logins.is_some(), lease.epoch, &out);
     let (subscriptions, control) = start_sharing(&shared, &opts, &allowed_hosts).await?;
     let (snapshot_tx, snapshot_rx) = watch::channel(None);
     let core = Core::new(Setup {
@@ -102,6 +120,7 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         liveness: Arc::clone(&shared.liveness),
         snapshot: snapshot_tx,
         snapshot_every: opts.snapshot_every,
+        lease,
     });
     start_core(&shared, core, in_rx).await?;
     let dashboard = Dashboard {
@@ -309,20 +328,31 @@ fn spawn_mqtt(
 }
 
 /// Re-sends, under their original ids, every command the broker never
-/// acknowledged, however old (and on the embedded broker the recent tail too).
-/// Each is marked published when its PUBACK arrives.
+/// acknowledged, however old (and on the embedded broker the recent tail too),
+/// stamped with this owner's `epoch` (devices drop older epochs than they have
+/// seen). Each is marked published when its PUBACK arrives.
 fn resend_unacknowledged(
     stored: &[StoredCommand],
     embedded: bool,
+    epoch: i64,
     out: &mpsc::UnboundedSender<Outbound>,
 ) {
     let tail = if embedded { RESEND_TAIL_EMBEDDED } else { 0 };
     let tail_from = stored.len().saturating_sub(tail);
     for (i, c) in stored.iter().enumerate() {
         if i >= tail_from || !c.published {
+            let payload = match serde_json::from_str::<CommandEnvelope>(&c.body) {
+                Ok(mut envelope) => {
+                    if let Some(f) = &mut envelope.fence {
+                        f.epoch = epoch;
+                    }
+                    serde_json::to_string(&envelope).expect("commands serialize")
+                }
+                Err(_) => c.body.clone(),
+            };
             let _ = out.send(Outbound::Publish {
                 topic: c.topic.clone(),
-                payload: c.body.clone().into_bytes(),
+                payload: payload.into_bytes(),
                 retain: false,
                 command_id: Some(c.command_id.clone()),
             });

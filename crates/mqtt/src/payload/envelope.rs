@@ -1,5 +1,6 @@
 //! The way out: a command on its way to a device, in an envelope whose id lets the
-//! device ignore a redelivery, and the topic it is published on.
+//! device ignore a redelivery and whose fence lets it ignore a deposed owner, and
+//! the topic it is published on.
 
 use crate::topics::Topic;
 use chrono::{DateTime, FixedOffset};
@@ -15,6 +16,23 @@ pub struct CommandEnvelope {
     pub time: DateTime<FixedOffset>,
     /// The command itself.
     pub command: Command,
+    /// Which partition owner sent it, under which epoch, for which journaled event:
+    /// a device drops a command whose epoch is older than one it has already
+    /// obeyed from that partition (a fenced owner's late send). Absent from
+    /// services before partitions; devices then act as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fence: Option<CommandFence>,
+}
+
+/// `(partition, epoch, seq)` of a command: see [`CommandEnvelope::fence`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandFence {
+    /// The partition whose owner sent it.
+    pub partition: String,
+    /// The owner's epoch when it was sent (re-stamped when a new owner re-sends it).
+    pub epoch: i64,
+    /// The journal seq of the event that caused it.
+    pub seq: i64,
 }
 
 impl CommandEnvelope {
@@ -54,8 +72,18 @@ mod tests {
                 drone: "D-001".into(),
                 pad: "PAD-1".into(),
             },
+            fence: Some(CommandFence {
+                partition: "longhua".into(),
+                epoch: 2,
+                seq: 41,
+            }),
         };
         assert_eq!(env.topic().to_string(), "labflight/v1/drones/D-001/cmd");
+        let json = serde_json::to_value(&env).unwrap();
+        assert_eq!(
+            json["fence"],
+            serde_json::json!({"partition": "longhua", "epoch": 2, "seq": 41})
+        );
         let back: CommandEnvelope =
             serde_json::from_str(&serde_json::to_string(&env).unwrap()).unwrap();
         assert_eq!(back, env);

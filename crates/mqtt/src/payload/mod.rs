@@ -18,7 +18,7 @@ mod wire;
 
 pub use decode::{MAX_PAYLOAD_BYTES, decode};
 pub use directory::{Directory, station_of_box_id};
-pub use envelope::CommandEnvelope;
+pub use envelope::{CommandEnvelope, CommandFence};
 pub use rejection::Rejection;
 pub(crate) use wire::{
     BoxEvent, BoxEventKind, BoxTelemetry, CourierEvent, DroneEvent, DroneStatus, DroneTelemetry,

@@ -27,10 +27,10 @@ use crate::rows::{box_row, boxes_touched, mission_of, mission_row, tube_row};
 use chrono::Duration;
 use labflight_core::{Command, Event, Instant, Stamped};
 use labflight_dispatch::{Dispatcher, World, custody_steps};
-use labflight_mqtt::{CommandEnvelope, Topic, decode};
+use labflight_mqtt::{CommandEnvelope, CommandFence, Topic, decode};
 use labflight_server::health::Liveness;
 use labflight_server::{Accepted, Control, Metrics, Refusal, Snapshot};
-use labflight_store::{Batch, BoxRow, JournalEntry, Store, StoredCommand, Subscription};
+use labflight_store::{Batch, BoxRow, JournalEntry, Lease, Store, StoredCommand, Subscription};
 use rumqttc::{Publish, QoS};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -62,6 +62,8 @@ pub(crate) struct Setup {
     pub(crate) liveness: Arc<Liveness>,
     pub(crate) snapshot: watch::Sender<Option<Snapshot>>,
     pub(crate) snapshot_every: i64,
+    /// The partition lease this core acts under (stamped on every command).
+    pub(crate) lease: Lease,
 }
 
 /// The one owner of the dispatcher (see the module doc).
@@ -94,6 +96,8 @@ pub(crate) struct Core {
     last_snapshot: std::time::Instant,
     /// Save the dispatcher every this many events (0: never).
     snapshot_every: i64,
+    /// The partition lease this core acts under.
+    lease: Lease,
     /// The event the last saved snapshot follows.
     last_saved_seq: i64,
 }
@@ -102,6 +106,7 @@ impl Core {
     pub(crate) fn new(s: Setup) -> Core {
         Core {
             run_id: s.run_id,
+            lease: s.lease,
             scenario_name: s.scenario_name,
             policy: s.policy,
             world: s.world,
@@ -225,6 +230,7 @@ impl Core {
         let mut refused = 0;
         let mut pause = std::time::Duration::from_millis(200);
         while let Err(e) = self.store.commit(batch).await {
+            crate::ownership::exit_if_fenced(&e);
             if e.is_unavailable() {
                 self.liveness
                     .database_failing
@@ -369,6 +375,11 @@ impl Core {
                 command_id: format!("{}-{}-{idx}", self.run_id, self.seq),
                 time: at.with_timezone(&self.world.offset),
                 command: c,
+                fence: Some(CommandFence {
+                    partition: self.lease.partition.clone(),
+                    epoch: self.lease.epoch,
+                    seq: self.seq,
+                }),
             };
             let body = serde_json::to_string(&envelope).expect("commands serialize");
             let topic = envelope.topic().to_string();

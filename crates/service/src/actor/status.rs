@@ -24,7 +24,10 @@ impl Core {
                 self.last_saved_seq = self.seq;
                 self.metrics.snapshots.inc();
             }
-            Err(e) => tracing::warn!("snapshot after event {}: {e}", self.seq),
+            Err(e) => {
+                crate::ownership::exit_if_fenced(&e);
+                tracing::warn!("snapshot after event {}: {e}", self.seq)
+            }
         }
     }
 

@@ -260,6 +260,7 @@ async fn drain(ctx: Arc<Context>, sub: Subscription) {
             )
             .await;
         if let Err(e) = recorded {
+            crate::ownership::exit_if_fenced(&e);
             // Not recorded: the item stays pending and goes again, same webhook id.
             tracing::warn!("hook delivery: recording {}: {e}", item.webhook_id);
             return;

@@ -1,0 +1,104 @@
+//! Who runs the service's partition: a process claims its lease before it
+//! recovers anything (a standby waits for the lease to be free), renews it while
+//! it runs, and steps down — exits — the moment it is fenced: a renewal finds
+//! another owner, or a write is refused for an old epoch.
+
+use crate::options::Ownership;
+use labflight_server::Metrics;
+use labflight_store::{Claim, Lease, Store, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The exit status of a process that lost its partition (fenced, or its lease
+/// unrenewed past expiry): a supervisor restarts it as a standby.
+pub const FENCED_EXIT: i32 = 75;
+
+/// Claims the partition: at once for a lone service (fencing whatever held it),
+/// or as a standby, waiting (heartbeating) until the owner's lease expires.
+pub(crate) async fn claim(
+    store: &Store,
+    partition: &str,
+    own: &Ownership,
+) -> anyhow::Result<Lease> {
+    if !own.standby {
+        return store
+            .claim_partition(partition, &own.member, own.lease_ms, Claim::Now)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("partition `{partition}`: the lease was not granted"));
+    }
+    let poll = Duration::from_millis((own.lease_ms / 10).clamp(50, 1_000) as u64);
+    let mut said = false;
+    loop {
+        match store
+            .claim_partition(partition, &own.member, own.lease_ms, Claim::WhenFree)
+            .await
+        {
+            Ok(Some(lease)) => {
+                let _ = store.leave_standby(partition, &own.member).await;
+                return Ok(lease);
+            }
+            Ok(None) => {
+                if !said {
+                    if let Some(held) = store
+                        .leases()
+                        .await?
+                        .into_iter()
+                        .find(|l| l.partition == partition)
+                    {
+                        println!(
+                            "standby: partition `{partition}` is held by `{}` (epoch {}); waiting to take over",
+                            held.owner, held.epoch
+                        );
+                    }
+                    said = true;
+                }
+                let seq = store.last_seq().await.unwrap_or(0);
+                if let Err(e) = store.standby_heartbeat(partition, &own.member, seq).await {
+                    tracing::warn!("standby heartbeat: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("standby: claiming partition `{partition}`: {e}"),
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// Renews `lease` every third of its length, with the journal seq reached. Steps
+/// down when the lease is lost, or (a standby may have taken it) when it went
+/// unrenewed for its whole length; a lone service only logs a database away.
+pub(crate) async fn keep(store: Store, lease: Lease, own: Ownership, metrics: Arc<Metrics>) {
+    let every = Duration::from_millis((own.lease_ms / 3).max(10) as u64);
+    let length = Duration::from_millis(own.lease_ms.max(0) as u64);
+    let mut renewed = std::time::Instant::now();
+    loop {
+        tokio::time::sleep(every).await;
+        match store
+            .renew_lease(&lease, own.lease_ms, metrics.journal_seq.get())
+            .await
+        {
+            Ok(true) => renewed = std::time::Instant::now(),
+            Ok(false) => step_down(&format!(
+                "partition `{}`: lease of epoch {} taken over by another owner",
+                lease.partition, lease.epoch
+            )),
+            Err(e) if own.standby && renewed.elapsed() > length => step_down(&format!(
+                "partition `{}`: lease of epoch {} not renewed for {} ms ({e})",
+                lease.partition, lease.epoch, own.lease_ms
+            )),
+            Err(e) => tracing::error!("renewing the partition lease: {e}"),
+        }
+    }
+}
+
+/// Steps down at once if `e` says this process was fenced.
+pub(crate) fn exit_if_fenced(e: &StoreError) {
+    if matches!(e, StoreError::Fenced { .. }) {
+        step_down(&e.to_string());
+    }
+}
+
+/// Stops acting for the partition: nothing more is read, written or sent.
+pub(crate) fn step_down(why: &str) -> ! {
+    eprintln!("error: {why}; stepping down");
+    std::process::exit(FENCED_EXIT)
+}
