@@ -93,6 +93,10 @@ async fn receive(
     let record = serde_json::json!({
         "webhook_id": id,
         "received_at": chrono::Utc::now().to_rfc3339(),
+        // Which partition owner delivered it, under which epoch, for which event.
+        "partition": header("labflight-partition"),
+        "epoch": header("labflight-epoch").and_then(|e| e.parse::<i64>().ok()),
+        "seq": header("labflight-seq").and_then(|e| e.parse::<i64>().ok()),
         "resource_type": json["resourceType"],
         "body": json,
     });

@@ -101,7 +101,8 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
     );
     let out = spawn_mqtt(&shared, &service_url, meta.wall_epoch_ms);
     resend_unacknowledged(&stored, broker_logins.is_some(), lease.epoch, &out);
-    let (subscriptions, control) = start_sharing(&shared, &opts, &allowed_hosts).await?;
+    let fence = (lease.partition.clone(), lease.epoch);
+    let (subscriptions, control) = start_sharing(&shared, &opts, &allowed_hosts, fence).await?;
     let (snapshot_tx, snapshot_rx) = watch::channel(None);
     let core = Core::new(Setup {
         run_id: format!("R{:x}", meta.wall_epoch_ms),
@@ -367,6 +368,7 @@ async fn start_sharing(
     shared: &Shared,
     opts: &ServiceOptions,
     allowed_hosts: &AllowList,
+    fence: (String, i64),
 ) -> anyhow::Result<(Vec<Subscription>, mpsc::Sender<Control>)> {
     let clock = shared.clock;
     for sub in &opts.hooks.subscriptions {
@@ -378,6 +380,7 @@ async fn start_sharing(
     let delivery_options = DeliveryOptions {
         allowed_hosts: allowed_hosts.clone(),
         metrics: Arc::clone(&shared.metrics),
+        fence,
     };
     shared.supervisor.spawn_restarting("delivery", move || {
         delivery::run(

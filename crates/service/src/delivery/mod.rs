@@ -55,6 +55,10 @@ pub struct DeliveryOptions {
     pub allowed_hosts: AllowList,
     /// Where failures, panics, the oldest pending item and the heartbeat show.
     pub metrics: Arc<Metrics>,
+    /// The partition and the epoch its owner delivers under: sent with each
+    /// webhook (`labflight-partition`, `labflight-epoch`, `labflight-seq`) so a
+    /// receiver can tell a deposed owner's late delivery.
+    pub fence: (String, i64),
 }
 
 /// The `webhook-id` of the `idx`-th delivery owed by journal event `seq` to
@@ -348,6 +352,11 @@ async fn attempt(ctx: &Context, sub: &Subscription, item: &OutboxItem) -> Tried 
     for (name, value) in headers(&secret, &item.webhook_id, timestamp, item.body.as_bytes()) {
         request = request.header(name, value);
     }
+    let (partition, epoch) = &ctx.opts.fence;
+    request = request
+        .header("labflight-partition", partition.as_str())
+        .header("labflight-epoch", epoch.to_string())
+        .header("labflight-seq", item.seq.to_string());
     let resp = match request.send().await {
         Ok(resp) => resp,
         Err(e) => {
