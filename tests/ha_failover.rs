@@ -424,3 +424,66 @@ fn ten_owners_killed_in_one_morning_are_each_taken_over_within_10_s() {
     );
     assert_no_box_assigned_twice(&db);
 }
+
+/// A clustered broker: three NATS nodes serving MQTT (sessions in JetStream).
+/// The service, its standby and the devices all know every node. Mid-morning the
+/// node everyone is connected to is killed: all move to another node and carry
+/// on; then the owner is killed too and the standby takes over on the two nodes
+/// left. The day loses no tube and gives no box to two live missions.
+#[test]
+fn a_broker_node_and_then_the_owner_killed_mid_day_lose_nothing() {
+    let db = fresh_database("hanats");
+    let mut cluster = support::nats::NatsCluster::start();
+    let mqtt = cluster.url();
+    let dir = Scratch::new("hanats");
+    let config = serve_config(&dir, 300.0, 0, free_port(), "unused");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("snapshot_every = 100\n");
+    std::fs::write(&config, text).unwrap();
+    let https = [
+        format!("127.0.0.1:{}", free_port()),
+        format!("127.0.0.1:{}", free_port()),
+    ];
+    let mut owner = serve(&config, &mqtt, &db, &https[0], false);
+    owner.wait_line("dashboard:", Duration::from_secs(60));
+    let mut standby = serve(&config, &mqtt, &db, &https[1], true);
+    standby.wait_line("standby:", Duration::from_secs(60));
+    let mut devices = Proc::spawn(
+        &[
+            "devices",
+            "--mqtt",
+            &mqtt,
+            "--scenario",
+            short_scenario().to_str().unwrap(),
+            "--quiet",
+            "--max-seconds",
+            "400",
+        ],
+        &[],
+    );
+    std::thread::sleep(Duration::from_secs(10));
+    cluster.kill(0);
+    std::thread::sleep(Duration::from_secs(8));
+    owner.kill9();
+    assert!(
+        standby
+            .wait_line("owner:", Duration::from_secs(30))
+            .contains("epoch 2")
+    );
+    standby.wait_line("dashboard:", Duration::from_secs(30));
+    let line = devices.wait_line("{", Duration::from_secs(400));
+    let report = report_json(&format!("{{{line}"));
+    assert!(devices.wait_exit(Duration::from_secs(30)));
+    assert_eq!(report["tubes_left"], 0, "{report}");
+    let custody = settled_custody(&db);
+    assert_eq!(
+        assert_complete_custody(&custody) as u64,
+        report["tubes_drawn"].as_u64().unwrap()
+    );
+    assert_no_box_assigned_twice(&db);
+    let (_, metrics) = http_get(&https[1], "/metrics");
+    assert!(
+        metrics.contains("labflight_mqtt_connected 1"),
+        "the new owner is connected to a live node:\n{metrics}"
+    );
+}

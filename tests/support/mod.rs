@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod carry;
+pub mod nats;
 pub mod postgres;
 
 use labflight_store::Store;

@@ -19,13 +19,16 @@ pub const MAX_PACKET_BYTES: usize = 256 * 1024;
 // A payload at the decoder's limit, with its topic, must fit in a packet.
 const _: () = assert!(MAX_PACKET_BYTES > crate::payload::MAX_PAYLOAD_BYTES + 1024);
 
-/// A parsed broker URL.
+/// A parsed broker URL: one broker, or the nodes of a clustered one
+/// (`mqtt://host1:port1,host2:port2,…`), tried in turn.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MqttUrl {
-    /// The broker's host name or address.
+    /// The (first) broker's host name or address.
     pub host: String,
     /// Its port (1883 when the URL names none).
     pub port: u16,
+    /// The other nodes of a clustered broker, in the order given.
+    pub more_nodes: Vec<(String, u16)>,
     /// The login, if the URL gives one.
     pub username: Option<String>,
     /// The login's password, if the URL gives one (never shown).
@@ -33,7 +36,8 @@ pub struct MqttUrl {
 }
 
 impl MqttUrl {
-    /// `mqtt://[user[:password]@]host[:port]` (port defaults to 1883).
+    /// `mqtt://[user[:password]@]host[:port][,host[:port]…]` (port defaults to
+    /// 1883; several hosts are the nodes of one clustered broker).
     pub fn parse(url: &str) -> Result<MqttUrl, String> {
         let rest = url
             .strip_prefix("mqtt://")
@@ -51,23 +55,37 @@ impl MqttUrl {
                 None => (Some(c.to_owned()), None),
             },
         };
-        let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) => (
-                h.to_owned(),
-                p.parse::<u16>()
-                    .map_err(|_| format!("MQTT URL `{url}`: port `{p}` is not a number 0-65535"))?,
-            ),
-            None => (hostport.to_owned(), 1883),
-        };
-        if host.is_empty() {
-            return Err(format!("MQTT URL `{url}` has no host"));
+        let mut nodes = Vec::new();
+        for node in hostport.split(',') {
+            let (host, port) = match node.rsplit_once(':') {
+                Some((h, p)) => (
+                    h.to_owned(),
+                    p.parse::<u16>().map_err(|_| {
+                        format!("MQTT URL `{url}`: port `{p}` is not a number 0-65535")
+                    })?,
+                ),
+                None => (node.to_owned(), 1883),
+            };
+            if host.is_empty() {
+                return Err(format!("MQTT URL `{url}` has no host"));
+            }
+            nodes.push((host, port));
         }
+        let (host, port) = nodes.remove(0);
         Ok(MqttUrl {
             host,
             port,
+            more_nodes: nodes,
             username,
             password,
         })
+    }
+
+    /// Every node: the first, then the others.
+    pub fn nodes(&self) -> Vec<(String, u16)> {
+        let mut all = vec![(self.host.clone(), self.port)];
+        all.extend(self.more_nodes.iter().cloned());
+        all
     }
 
     /// The same broker, logging in as someone else.
@@ -96,11 +114,67 @@ impl MqttUrl {
 
 impl std::fmt::Display for MqttUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let nodes: Vec<String> = self
+            .nodes()
+            .iter()
+            .map(|(h, p)| format!("{h}:{p}"))
+            .collect();
         match &self.username {
-            Some(u) => write!(f, "mqtt://{u}@{}:{}", self.host, self.port),
-            None => write!(f, "mqtt://{}:{}", self.host, self.port),
+            Some(u) => write!(f, "mqtt://{u}@{}", nodes.join(",")),
+            None => write!(f, "mqtt://{}", nodes.join(",")),
         }
     }
+}
+
+/// Moves a client over a clustered broker's nodes: after a connection error its
+/// next attempt goes to the next node its URL names. With one node it changes
+/// nothing. The session (client id, persistence, last will, credentials) is the
+/// same on every node: a clustered broker keeps it across them.
+#[derive(Clone, Debug)]
+pub struct NodeRotation {
+    nodes: Vec<(String, u16)>,
+    at: usize,
+}
+
+impl NodeRotation {
+    /// Starting at the URL's first node.
+    pub fn new(url: &MqttUrl) -> NodeRotation {
+        NodeRotation {
+            nodes: url.nodes(),
+            at: 0,
+        }
+    }
+
+    /// After a connection error: point `eventloop` at the next node. Returns it
+    /// (`host:port`) when there is another to try.
+    pub fn after_error(&mut self, eventloop: &mut rumqttc::EventLoop) -> Option<String> {
+        if self.nodes.len() < 2 {
+            return None;
+        }
+        self.at = (self.at + 1) % self.nodes.len();
+        let (host, port) = &self.nodes[self.at];
+        eventloop.mqtt_options = on_node(&eventloop.mqtt_options, host, *port);
+        Some(format!("{host}:{port}"))
+    }
+}
+
+/// `o` for the node at `host:port`: every other setting kept.
+fn on_node(o: &MqttOptions, host: &str, port: u16) -> MqttOptions {
+    let mut n = MqttOptions::new(o.client_id(), host, port);
+    n.set_keep_alive(o.keep_alive());
+    n.set_clean_session(o.clean_session());
+    n.set_max_packet_size(o.max_packet_size(), o.max_packet_size());
+    n.set_inflight(o.inflight());
+    n.set_manual_acks(o.manual_acks());
+    n.set_request_channel_capacity(o.request_channel_capacity());
+    n.set_pending_throttle(o.pending_throttle());
+    if let Some((u, p)) = o.credentials() {
+        n.set_credentials(u, p);
+    }
+    if let Some(will) = o.last_will() {
+        n.set_last_will(will);
+    }
+    n
 }
 
 #[cfg(test)]
@@ -127,6 +201,53 @@ mod tests {
         assert_eq!((u.host.as_str(), u.port), ("broker.lan", 8883));
         // The password is never shown.
         assert_eq!(u.to_string(), "mqtt://D-01@broker.lan:8883");
+        // A clustered broker: its nodes in order, each port its own.
+        let u = MqttUrl::parse("mqtt://svc:pw@10.0.0.1:1883,10.0.0.2,10.0.0.3:1884").unwrap();
+        assert_eq!(
+            u.nodes(),
+            vec![
+                ("10.0.0.1".to_owned(), 1883),
+                ("10.0.0.2".to_owned(), 1883),
+                ("10.0.0.3".to_owned(), 1884)
+            ]
+        );
+        assert_eq!(
+            u.to_string(),
+            "mqtt://svc@10.0.0.1:1883,10.0.0.2:1883,10.0.0.3:1884"
+        );
+        let e = MqttUrl::parse("mqtt://a:1883,:1884").unwrap_err();
+        assert!(e.contains("no host"), "{e}");
+    }
+
+    #[test]
+    fn a_rotation_moves_the_client_to_the_next_node_keeping_its_session() {
+        let u = MqttUrl::parse("mqtt://svc:pw@127.0.0.1:1001,127.0.0.1:1002").unwrap();
+        let mut o = u.options("svc", true);
+        o.set_manual_acks(true);
+        o.set_last_will(rumqttc::LastWill::new(
+            "status",
+            "offline",
+            rumqttc::QoS::AtLeastOnce,
+            true,
+        ));
+        let (_client, mut eventloop) = rumqttc::AsyncClient::new(o, 10);
+        let mut rotation = NodeRotation::new(&u);
+        assert_eq!(
+            rotation.after_error(&mut eventloop).as_deref(),
+            Some("127.0.0.1:1002")
+        );
+        let moved = &eventloop.mqtt_options;
+        assert_eq!(moved.broker_address(), ("127.0.0.1".to_owned(), 1002));
+        assert!(!moved.clean_session() && moved.manual_acks());
+        assert_eq!(moved.credentials(), Some(("svc".into(), "pw".into())));
+        assert_eq!(moved.last_will().unwrap().topic, "status");
+        assert_eq!(moved.max_packet_size(), MAX_PACKET_BYTES);
+        assert_eq!(
+            rotation.after_error(&mut eventloop).as_deref(),
+            Some("127.0.0.1:1001")
+        );
+        let single = MqttUrl::parse("mqtt://127.0.0.1:1001").unwrap();
+        assert_eq!(NodeRotation::new(&single).after_error(&mut eventloop), None);
     }
 
     #[test]

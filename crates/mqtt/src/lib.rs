@@ -21,7 +21,7 @@ mod payload;
 mod topics;
 
 pub use broker::{BrokerLogins, SERVICE_USER, device_password_from_key, start_embedded};
-pub use connect::{MAX_PACKET_BYTES, MqttUrl};
+pub use connect::{MAX_PACKET_BYTES, MqttUrl, NodeRotation};
 pub use encode::{DeviceMessage, Encoding, encode};
 pub use payload::{
     CommandEnvelope, CommandFence, Directory, MAX_PAYLOAD_BYTES, Rejection, decode,

@@ -129,7 +129,9 @@ impl Fleet {
         if let Some(c) = self.clients.get(id) {
             return c.clone();
         }
-        let mut options = self.logins.url(&self.mqtt, id).options(id, true);
+        let url = self.logins.url(&self.mqtt, id);
+        let mut rotation = labflight_mqtt::NodeRotation::new(&url);
+        let mut options = url.options(id, true);
         let birth = will.as_ref().map(|t| t.to_string());
         if let Some(t) = will {
             let offline = serde_json::json!({"state": "offline"}).to_string();
@@ -170,6 +172,7 @@ impl Fleet {
                     Err(rumqttc::ConnectionError::RequestsDone) => return,
                     Err(e) => {
                         tracing::debug!("device connection: {e}");
+                        rotation.after_error(&mut eventloop);
                         tokio::time::sleep(Duration::from_millis(250)).await;
                     }
                 }
@@ -186,6 +189,7 @@ async fn service_clock(mqtt: &MqttUrl, logins: &Logins) -> anyhow::Result<(Clock
     // the embedded broker wants client id = username).
     let id = "labflight-devices";
     let url = logins.url(mqtt, id);
+    let mut rotation = labflight_mqtt::NodeRotation::new(&url);
     let (client, mut eventloop) = AsyncClient::new(url.options(id, false), 10);
     client
         .subscribe(Topic::ServiceStatus.to_string(), QoS::AtLeastOnce)
@@ -206,6 +210,7 @@ async fn service_clock(mqtt: &MqttUrl, logins: &Logins) -> anyhow::Result<(Clock
                 Ok(_) => {}
                 Err(e) => {
                     tracing::debug!("waiting for the service: {e}");
+                    rotation.after_error(&mut eventloop);
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
             }

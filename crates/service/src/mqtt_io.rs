@@ -28,6 +28,7 @@ pub(crate) async fn poll_mqtt(
     connected: Arc<AtomicBool>,
     (pubacks, acked): (Arc<Mutex<PubackTracker>>, mpsc::UnboundedSender<String>),
     clock: Clock,
+    mut rotation: labflight_mqtt::NodeRotation,
 ) {
     let mut backoff = std::time::Duration::from_millis(100);
     let mut connected_once = false;
@@ -96,7 +97,12 @@ pub(crate) async fn poll_mqtt(
                         labflight_mqtt::MAX_PACKET_BYTES
                     );
                 }
-                tracing::warn!("MQTT connection: {e}; retrying in {backoff:?}");
+                match rotation.after_error(&mut eventloop) {
+                    Some(node) => tracing::warn!(
+                        "MQTT connection: {e}; trying broker node {node} in {backoff:?}"
+                    ),
+                    None => tracing::warn!("MQTT connection: {e}; retrying in {backoff:?}"),
+                }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
             }
@@ -267,6 +273,7 @@ mod tests {
             Arc::new(AtomicBool::new(false)),
             (Arc::new(Mutex::new(PubackTracker::default())), acked_tx),
             clock,
+            labflight_mqtt::NodeRotation::new(&url),
         ));
         let device = url
             .with_credentials("D-01", &logins.device_password("D-01"))

@@ -303,6 +303,7 @@ fn spawn_mqtt(
             Arc::clone(&connected),
             (Arc::clone(&pubacks), acked_tx),
             shared.clock,
+            labflight_mqtt::NodeRotation::new(url),
         ),
     );
     supervisor.spawn_vital(
