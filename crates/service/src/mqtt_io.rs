@@ -21,14 +21,13 @@ use tokio::sync::mpsc;
 /// broker is away. Never awaits a publish itself (that would stall the loop that
 /// drains rumqttc's queue).
 pub(crate) async fn poll_mqtt(
-    mut eventloop: rumqttc::EventLoop,
+    (mut eventloop, mut rotation): (rumqttc::EventLoop, labflight_mqtt::NodeRotation),
     client: AsyncClient,
     in_tx: mpsc::Sender<Inbound>,
     metrics: Arc<Metrics>,
     connected: Arc<AtomicBool>,
     (pubacks, acked): (Arc<Mutex<PubackTracker>>, mpsc::UnboundedSender<String>),
     clock: Clock,
-    mut rotation: labflight_mqtt::NodeRotation,
 ) {
     let mut backoff = std::time::Duration::from_millis(100);
     let mut connected_once = false;
@@ -266,14 +265,13 @@ mod tests {
             speed: 1.0,
         };
         let poll = tokio::spawn(poll_mqtt(
-            eventloop,
+            (eventloop, labflight_mqtt::NodeRotation::new(&url)),
             client.clone(),
             in_tx,
             Arc::clone(&metrics),
             Arc::new(AtomicBool::new(false)),
             (Arc::new(Mutex::new(PubackTracker::default())), acked_tx),
             clock,
-            labflight_mqtt::NodeRotation::new(&url),
         ));
         let device = url
             .with_credentials("D-01", &logins.device_password("D-01"))

@@ -296,14 +296,13 @@ fn spawn_mqtt(
     supervisor.spawn_vital(
         "mqtt_poll",
         poll_mqtt(
-            eventloop,
+            (eventloop, labflight_mqtt::NodeRotation::new(url)),
             client.clone(),
             shared.inbound.clone(),
             Arc::clone(&shared.metrics),
             Arc::clone(&connected),
             (Arc::clone(&pubacks), acked_tx),
             shared.clock,
-            labflight_mqtt::NodeRotation::new(url),
         ),
     );
     supervisor.spawn_vital(
