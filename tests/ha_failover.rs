@@ -487,3 +487,89 @@ fn a_broker_node_and_then_the_owner_killed_mid_day_lose_nothing() {
         "the new owner is connected to a live node:\n{metrics}"
     );
 }
+
+/// PostgreSQL restarted mid-morning under two processes run as an HA pair (both
+/// `--standby`: the first to come claims the free partition). While the database
+/// is away nobody can renew; once it is back exactly one process owns the
+/// partition: the owner again, or the standby under the next epoch with the old
+/// owner stepped down (exit 75). Either way the day loses nothing.
+#[test]
+fn a_database_restart_under_an_ha_pair_leaves_one_owner_and_loses_nothing() {
+    let pg = support::postgres::PrivatePostgres::start();
+    let db = pg.url();
+    let broker = Mosquitto::start();
+    let mqtt = broker.url();
+    let dir = Scratch::new("hapg");
+    let config = serve_config(&dir, 300.0, 0, free_port(), "unused");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("snapshot_every = 100\n");
+    std::fs::write(&config, text).unwrap();
+    let https = [
+        format!("127.0.0.1:{}", free_port()),
+        format!("127.0.0.1:{}", free_port()),
+    ];
+    let mut first = serve(&config, &mqtt, &db, &https[0], true);
+    assert!(
+        first
+            .wait_line("owner:", Duration::from_secs(60))
+            .contains("epoch 1"),
+        "the first of the pair claims the free partition"
+    );
+    first.wait_line("dashboard:", Duration::from_secs(60));
+    let mut second = serve(&config, &mqtt, &db, &https[1], true);
+    second.wait_line("standby:", Duration::from_secs(60));
+    let mut devices = Proc::spawn(
+        &[
+            "devices",
+            "--mqtt",
+            &mqtt,
+            "--scenario",
+            short_scenario().to_str().unwrap(),
+            "--quiet",
+            "--max-seconds",
+            "400",
+        ],
+        &[],
+    );
+    std::thread::sleep(Duration::from_secs(10));
+    pg.stop();
+    std::thread::sleep(Duration::from_secs(4));
+    pg.start_again();
+    let line = devices.wait_line("{", Duration::from_secs(400));
+    let report = report_json(&format!("{{{line}"));
+    assert!(devices.wait_exit(Duration::from_secs(30)));
+    assert_eq!(report["tubes_left"], 0, "{report}");
+    let custody = settled_custody(&db);
+    assert_eq!(
+        assert_complete_custody(&custody) as u64,
+        report["tubes_drawn"].as_u64().unwrap()
+    );
+    assert_no_box_assigned_twice(&db);
+    // Exactly one process still runs as the owner; one that stopped stepped down.
+    let running: Vec<bool> = [&mut first, &mut second]
+        .into_iter()
+        .map(|p| match p.child.try_wait().unwrap() {
+            None => true,
+            Some(status) => {
+                assert_eq!(status.code(), Some(75), "a process stopped: {status:?}");
+                false
+            }
+        })
+        .collect();
+    let status = std::process::Command::new(BIN)
+        .args(["cluster", "status", "--json"])
+        .env("DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let owner = status["partitions"][0]["owner"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let owner_is = |p: &Proc| owner.contains(&format!("-{}-", p.child.id()));
+    assert!(
+        (running[0] && owner_is(&first)) || (running[1] && owner_is(&second)),
+        "the owner in the database runs: {status} (running {running:?})"
+    );
+    println!("after the database restart: {status}");
+}
