@@ -298,6 +298,22 @@ fn a_standby_takes_over_a_killed_owner_and_a_paused_owner_is_fenced() {
             .contains(&c.child.id().to_string()),
         "{status}"
     );
+    // A clean stop (SIGTERM) lets the partition go at once.
+    signal(&c, "-TERM");
+    assert!(
+        c.wait_exit(Duration::from_secs(15)),
+        "SIGTERM stops cleanly"
+    );
+    let status = std::process::Command::new(BIN)
+        .args(["cluster", "status", "--json"])
+        .env("DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(
+        status["partitions"][0]["expires_in_ms"].as_i64().unwrap() < 0,
+        "released on a clean stop: {status}"
+    );
     println!(
         "devices ignored {} commands of a deposed owner; {} commands seen",
         report["fenced_commands"],

@@ -167,6 +167,15 @@ fn replays() -> labflight_server::replay::ReplayLoader {
     std::sync::Arc::new(crate::replay_frames::load)
 }
 
+/// Ctrl-C (SIGINT) or SIGTERM (systemd, container engines).
+async fn shutdown_signal() -> std::io::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r,
+        _ = term.recv() => Ok(()),
+    }
+}
+
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -332,7 +341,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         print_broker_logins(&running);
         println!("dashboard: http://{}/", running.http);
         println!("(sign in with an account made by `labflight users add`)");
-        tokio::signal::ctrl_c().await?;
+        shutdown_signal().await?;
+        // A clean stop lets the partition go at once: a standby need not wait
+        // for the lease to expire.
+        if let Err(e) = running.store.release_lease(&running.lease).await {
+            eprintln!("warning: releasing the partition lease: {e}");
+        }
         Ok(())
     })
 }

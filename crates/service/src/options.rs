@@ -120,4 +120,6 @@ pub struct Running {
     pub store: Store,
     /// The embedded broker's logins (none with an external broker).
     pub broker_logins: Option<BrokerLogins>,
+    /// The partition lease this process owns (released on a clean shutdown).
+    pub lease: labflight_store::Lease,
 }

@@ -121,7 +121,7 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         liveness: Arc::clone(&shared.liveness),
         snapshot: snapshot_tx,
         snapshot_every: opts.snapshot_every,
-        lease,
+        lease: lease.clone(),
     });
     start_core(&shared, core, in_rx).await?;
     let dashboard = Dashboard {
@@ -135,6 +135,7 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         mqtt,
         store,
         broker_logins,
+        lease,
     })
 }
 
