@@ -198,6 +198,19 @@ fn a_standby_takes_over_a_killed_owner_and_a_paused_owner_is_fenced() {
             .contains("epoch 2")
     );
     b.wait_line("dashboard:", Duration::from_secs(30));
+    // The standby followed the journal while it waited: it replays only the tail.
+    let recovered = b
+        .seen
+        .iter()
+        .find(|l| l.starts_with("recovered"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        recovered.contains("the standby's state at event"),
+        "the takeover starts from the standby's warm dispatcher: {:?}",
+        b.seen
+    );
+    println!("{recovered}");
     let takeover = loop {
         if let Some(t) = first_of_epoch(&seen, 2) {
             break t.duration_since(killed);

@@ -1,11 +1,14 @@
 //! Who runs the service's partition: a process claims its lease before it
-//! recovers anything (a standby waits for the lease to be free), renews it while
+//! recovers anything (a standby waits for the lease to be free, following the
+//! owner's journal in a warm dispatcher meanwhile), renews it while
 //! it runs, and steps down — exits — the moment it is fenced: a renewal finds
 //! another owner, or a write is refused for an old epoch.
 
 use crate::options::Ownership;
+use crate::recovery::Warm;
+use labflight_dispatch::{PolicyKind, World};
 use labflight_server::Metrics;
-use labflight_store::{Claim, Lease, Store, StoreError};
+use labflight_store::{Claim, Lease, RunMeta, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,19 +16,30 @@ use std::time::Duration;
 /// unrenewed past expiry): a supervisor restarts it as a standby.
 pub const FENCED_EXIT: i32 = 75;
 
+/// What a standby keeps warm while it waits: the run it would take over.
+pub(crate) struct Run<'a> {
+    pub(crate) world: &'a Arc<World>,
+    pub(crate) policy: PolicyKind,
+    pub(crate) meta: &'a RunMeta,
+}
+
 /// Claims the partition: at once for a lone service (fencing whatever held it),
-/// or as a standby, waiting (heartbeating) until the owner's lease expires.
+/// or as a standby, waiting (heartbeating) until the owner's lease expires, its
+/// dispatcher kept current from the owner's journal meanwhile (returned warm).
 pub(crate) async fn claim(
     store: &Store,
     partition: &str,
     own: &Ownership,
-) -> anyhow::Result<Lease> {
+    run: Run<'_>,
+) -> anyhow::Result<(Lease, Option<Warm>)> {
     if !own.standby {
-        return store
+        let lease = store
             .claim_partition(partition, &own.member, own.lease_ms, Claim::Now)
             .await?
-            .ok_or_else(|| anyhow::anyhow!("partition `{partition}`: the lease was not granted"));
+            .ok_or_else(|| anyhow::anyhow!("partition `{partition}`: the lease was not granted"))?;
+        return Ok((lease, None));
     }
+    let mut warm: Option<Warm> = None;
     let poll = Duration::from_millis((own.lease_ms / 10).clamp(50, 1_000) as u64);
     let mut said = false;
     loop {
@@ -35,7 +49,7 @@ pub(crate) async fn claim(
         {
             Ok(Some(lease)) => {
                 let _ = store.leave_standby(partition, &own.member).await;
-                return Ok(lease);
+                return Ok((lease, warm));
             }
             Ok(None) => {
                 if !said {
@@ -52,7 +66,26 @@ pub(crate) async fn claim(
                     }
                     said = true;
                 }
-                let seq = store.last_seq().await.unwrap_or(0);
+                let caught_up = match warm.as_mut() {
+                    Some(w) => w.catch_up(store).await,
+                    None => match Warm::start(store, run.world, run.policy, run.meta).await {
+                        Ok(w) => {
+                            let seq = w.seq();
+                            warm = Some(w);
+                            Ok(seq)
+                        }
+                        Err(e) => Err(e),
+                    },
+                };
+                let seq = match caught_up {
+                    Ok(seq) => seq,
+                    Err(e) => {
+                        // Cold again: the takeover restores from the snapshot.
+                        tracing::warn!("standby: following the journal: {e}");
+                        warm = None;
+                        0
+                    }
+                };
                 if let Err(e) = store.standby_heartbeat(partition, &own.member, seq).await {
                     tracing::warn!("standby heartbeat: {e}");
                 }

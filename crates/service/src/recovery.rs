@@ -2,7 +2,8 @@
 //! after it replayed through the restored dispatcher, gives back the state the last
 //! process left (no snapshot, or an unusable one: the whole journal). The commands
 //! the replay makes again are compared with the stored ones; a difference is
-//! logged.
+//! logged. A standby keeps a [`Warm`] dispatcher current from the journal while it
+//! waits, so its takeover replays only what the owner wrote since its last look.
 
 use labflight_core::Instant;
 use labflight_dispatch::{Dispatcher, DispatcherSnapshot, PolicyKind, World};
@@ -23,15 +24,57 @@ pub(crate) struct Recovered {
     pub(crate) last_at: Instant,
 }
 
-/// Restores the dispatcher of the run `meta` from `store`.
+/// A standby's dispatcher, kept current from the owner's journal.
+pub(crate) struct Warm {
+    dispatcher: Dispatcher,
+    /// The last journaled event it has handled.
+    seq: i64,
+}
+
+impl Warm {
+    /// From the latest snapshot (or a fresh dispatcher), then the journal after it.
+    pub(crate) async fn start(
+        store: &Store,
+        world: &Arc<World>,
+        policy: PolicyKind,
+        meta: &RunMeta,
+    ) -> anyhow::Result<Warm> {
+        let (dispatcher, seq) = restore_snapshot(store, world, policy, meta).await?;
+        let mut warm = Warm { dispatcher, seq };
+        warm.catch_up(store).await?;
+        Ok(warm)
+    }
+
+    /// The last journaled event it has handled.
+    pub(crate) fn seq(&self) -> i64 {
+        self.seq
+    }
+
+    /// Handles what the owner journaled since the last look (its commands are the
+    /// owner's, already sent: dropped here). Returns the seq reached.
+    pub(crate) async fn catch_up(&mut self, store: &Store) -> anyhow::Result<i64> {
+        for e in store.journal_after(self.seq).await? {
+            let _ = self.dispatcher.handle(&e.stamped);
+            self.seq = e.seq;
+        }
+        Ok(self.seq)
+    }
+}
+
+/// Restores the dispatcher of the run `meta` from `store`: from a standby's warm
+/// dispatcher when there is one, else from the latest snapshot.
 pub(crate) async fn recover(
     store: &Store,
     world: &Arc<World>,
-    policy: PolicyKind,
-    meta: &RunMeta,
+    (policy, meta): (PolicyKind, &RunMeta),
     database_url: &str,
+    warm: Option<Warm>,
 ) -> anyhow::Result<Recovered> {
-    let (mut dispatcher, snapshot_seq) = restore_snapshot(store, world, policy, meta).await?;
+    let warmed = warm.is_some();
+    let (mut dispatcher, snapshot_seq) = match warm {
+        Some(w) => (w.dispatcher, w.seq),
+        None => restore_snapshot(store, world, policy, meta).await?,
+    };
     let journal = store.journal_after(snapshot_seq).await?;
     let stored = store.commands(false).await?;
     let seen: HashSet<String> = store.journal_digests().await?.into_iter().collect();
@@ -60,8 +103,13 @@ pub(crate) async fn recover(
     }
     let (last_seq, last_at) = store.journal_end().await?.unwrap_or((0, meta.started_at));
     if last_seq > 0 {
+        let from = if warmed {
+            "the standby's state at event"
+        } else {
+            "the snapshot of event"
+        };
         println!(
-            "recovered {last_seq} journaled events ({} replayed after the snapshot of event {snapshot_seq}) and {} commands from {}",
+            "recovered {last_seq} journaled events ({} replayed after {from} {snapshot_seq}) and {} commands from {}",
             journal.len(),
             stored.len(),
             database_url

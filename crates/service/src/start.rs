@@ -60,7 +60,12 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         clock,
     } = load(&opts).await?;
     // Nothing is recovered, read from the broker or sent before the lease is ours.
-    let lease = ownership::claim(&store, &scenario.name, &opts.ownership).await?;
+    let run = ownership::Run {
+        world: &world,
+        policy,
+        meta: &meta,
+    };
+    let (lease, warm) = ownership::claim(&store, &scenario.name, &opts.ownership, run).await?;
     println!(
         "owner: partition `{}` epoch {} ({})",
         lease.partition, lease.epoch, lease.owner
@@ -72,7 +77,7 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         seen,
         last_seq,
         last_at,
-    } = recovery::recover(&store, &world, policy, &meta, &opts.database_url).await?;
+    } = recovery::recover(&store, &world, (policy, &meta), &opts.database_url, warm).await?;
     let (mqtt, broker_logins) = broker(&opts)?;
     let service_url = match &broker_logins {
         Some(l) => mqtt.with_credentials(SERVICE_USER, &l.service_password),
