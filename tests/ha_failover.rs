@@ -602,3 +602,55 @@ fn a_database_restart_under_an_ha_pair_leaves_one_owner_and_loses_nothing() {
     );
     println!("after the database restart: {status}");
 }
+
+/// Two lone services (neither `--standby`) on one database would fence each other
+/// in turn. The second sees the first renew its lease and refuses to start, as bad
+/// input naming the owner and `--standby`; the first keeps the partition. After a
+/// SIGKILL of the owner, a lone restart does take the partition (no renewal comes).
+#[test]
+fn a_second_lone_service_on_a_live_owners_database_is_refused() {
+    let db = fresh_database("halone");
+    let broker = Mosquitto::start();
+    let mqtt = broker.url();
+    let dir = Scratch::new("halone");
+    let config = serve_config(&dir, 300.0, 0, free_port(), "unused");
+    let http = format!("127.0.0.1:{}", free_port());
+    let mut first = serve(&config, &mqtt, &db, &http, false);
+    first.wait_line("dashboard:", Duration::from_secs(60));
+    let mut second = serve(
+        &config,
+        &mqtt,
+        &db,
+        &format!("127.0.0.1:{}", free_port()),
+        false,
+    );
+    let status = loop {
+        if let Ok(Some(s)) = second.child.try_wait() {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            first.child.try_wait().unwrap().is_none(),
+            "the first service keeps running"
+        );
+    };
+    assert_eq!(status.code(), Some(2), "refused as bad input: {status:?}");
+    let lease = |db: &str| -> serde_json::Value {
+        let out = std::process::Command::new(BIN)
+            .args(["cluster", "status", "--json"])
+            .env("DATABASE_URL", db)
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["partitions"][0].clone()
+    };
+    assert_eq!(lease(&db)["epoch"], 1, "the first keeps its partition");
+    // The owner dies: a lone restart waits one renewal period, sees none, takes over.
+    first.kill9();
+    let mut restarted = serve(&config, &mqtt, &db, &http, false);
+    assert!(
+        restarted
+            .wait_line("owner:", Duration::from_secs(30))
+            .contains("epoch 2")
+    );
+    restarted.wait_line("dashboard:", Duration::from_secs(30));
+}

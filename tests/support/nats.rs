@@ -47,7 +47,7 @@ impl NatsCluster {
             std::fs::write(
                 &conf,
                 format!(
-                    "server_name: n{i}\nlisten: 127.0.0.1:{client}\njetstream {{ store_dir: \"{}\" }}\ncluster {{\n  name: labflight-test\n  listen: 127.0.0.1:{route}\n  routes: [{}]\n}}\nmqtt {{ listen: 127.0.0.1:{mqtt} }}\n",
+                    "server_name: n{i}\nlisten: 127.0.0.1:{client}\njetstream {{ store_dir: \"{}\" }}\ncluster {{\n  name: labflight-test\n  listen: 127.0.0.1:{route}\n  routes: [{}]\n}}\nmqtt {{\n  listen: 127.0.0.1:{mqtt}\n  stream_replicas: 3\n  ack_wait: \"3s\"\n}}\n",
                     store.display(),
                     routes.join(", ")
                 ),

@@ -8,6 +8,8 @@ CREATE TABLE partition_leases (
     owner TEXT NOT NULL,
     epoch BIGINT NOT NULL,
     expires_at_ms BIGINT NOT NULL,
+    -- The lease length the owner renews for (it renews every third of it).
+    lease_ms BIGINT NOT NULL DEFAULT 0,
     journal_seq BIGINT NOT NULL DEFAULT 0
 );
 

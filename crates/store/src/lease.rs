@@ -45,6 +45,8 @@ pub struct LeaseStatus {
     pub epoch: i64,
     /// Milliseconds until the lease expires (negative: expired that long ago).
     pub expires_in_ms: i64,
+    /// The lease length the owner renews for (every third of it).
+    pub lease_ms: i64,
     /// The last journal seq the owner reported with its renewal.
     pub journal_seq: i64,
 }
@@ -90,8 +92,8 @@ impl Store {
         let now = self.now_ms_sql();
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(&format!(
-            "INSERT INTO partition_leases (partition_id, owner, epoch, expires_at_ms) \
-             VALUES ($1, $2, 1, {now} + $3) ON CONFLICT (partition_id) DO NOTHING"
+            "INSERT INTO partition_leases (partition_id, owner, epoch, expires_at_ms, lease_ms) \
+             VALUES ($1, $2, 1, {now} + $3, $3) ON CONFLICT (partition_id) DO NOTHING"
         ))
         .bind(partition)
         .bind(owner)
@@ -108,7 +110,7 @@ impl Store {
             };
             sqlx::query(&format!(
                 "UPDATE partition_leases SET owner = $1, epoch = epoch + 1, \
-                 expires_at_ms = {now} + $2 WHERE partition_id = $3{only_expired} RETURNING epoch"
+                 expires_at_ms = {now} + $2, lease_ms = $2 WHERE partition_id = $3{only_expired} RETURNING epoch"
             ))
             .bind(owner)
             .bind(ttl_ms)
@@ -131,7 +133,7 @@ impl Store {
     pub async fn renew_lease(&self, lease: &Lease, ttl_ms: i64, journal_seq: i64) -> Result<bool> {
         let now = self.now_ms_sql();
         let renewed = sqlx::query(&format!(
-            "UPDATE partition_leases SET expires_at_ms = {now} + $1, journal_seq = $2 \
+            "UPDATE partition_leases SET expires_at_ms = {now} + $1, lease_ms = $1, journal_seq = $2 \
              WHERE partition_id = $3 AND owner = $4 AND epoch = $5"
         ))
         .bind(ttl_ms)
@@ -165,7 +167,7 @@ impl Store {
     pub async fn leases(&self) -> Result<Vec<LeaseStatus>> {
         let now = self.now_ms_sql();
         let rows = sqlx::query(&format!(
-            "SELECT partition_id, owner, epoch, expires_at_ms - {now}, journal_seq \
+            "SELECT partition_id, owner, epoch, expires_at_ms - {now}, journal_seq, lease_ms \
              FROM partition_leases ORDER BY partition_id"
         ))
         .fetch_all(&self.pool)
@@ -178,6 +180,7 @@ impl Store {
                     epoch: r.try_get(2)?,
                     expires_in_ms: r.try_get(3)?,
                     journal_seq: r.try_get(4)?,
+                    lease_ms: r.try_get(5)?,
                 })
             })
             .collect()
