@@ -4,6 +4,7 @@
 //! it runs, and steps down — exits — the moment it is fenced: a renewal finds
 //! another owner, or a write is refused for an old epoch.
 
+use crate::error::BadInput;
 use crate::options::Ownership;
 use crate::recovery::Warm;
 use labflight_dispatch::{PolicyKind, World};
@@ -33,6 +34,7 @@ pub(crate) async fn claim(
     run: Run<'_>,
 ) -> anyhow::Result<(Lease, Option<Warm>)> {
     if !own.standby {
+        refuse_a_live_owner(store, partition, own).await?;
         let lease = store
             .claim_partition(partition, &own.member, own.lease_ms, Claim::Now)
             .await?
@@ -94,6 +96,47 @@ pub(crate) async fn claim(
         }
         tokio::time::sleep(poll).await;
     }
+}
+
+/// A lone service takes its partition at once, fencing whoever held it: right
+/// after a crash (the holder is this service's dead predecessor), wrong when the
+/// holder is another live service on the same database (each would fence the
+/// other in turn). So when a lease is held by someone else and unexpired, wait
+/// one of the holder's renewal periods: renewed meanwhile, the holder is alive
+/// and this start is refused (bad input: run it with `--standby`).
+async fn refuse_a_live_owner(
+    store: &Store,
+    partition: &str,
+    own: &Ownership,
+) -> anyhow::Result<()> {
+    let held = |leases: Vec<labflight_store::LeaseStatus>| {
+        leases
+            .into_iter()
+            .find(|l| l.partition == partition && l.owner != own.member && l.expires_in_ms > 0)
+    };
+    let Some(first) = held(store.leases().await?) else {
+        return Ok(());
+    };
+    let seen = std::time::Instant::now();
+    let expires = seen + Duration::from_millis(first.expires_in_ms as u64);
+    tokio::time::sleep(Duration::from_millis(
+        (first.lease_ms / 3).clamp(0, 60_000) as u64 + 500,
+    ))
+    .await;
+    let now = std::time::Instant::now();
+    if let Some(again) = held(store.leases().await?)
+        && again.owner == first.owner
+        && again.epoch == first.epoch
+        && now + Duration::from_millis(again.expires_in_ms as u64)
+            > expires + Duration::from_millis(200)
+    {
+        return Err(BadInput(format!(
+            "partition `{partition}` is owned by `{}` (epoch {}), which renewed its lease just now: another `labflight serve` runs on this database. Stop it, or start this one with --standby to take over when it stops",
+            again.owner, again.epoch
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// Renews `lease` every third of its length, with the journal seq reached. Steps
