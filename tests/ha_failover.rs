@@ -106,6 +106,59 @@ fn serve(config: &std::path::Path, mqtt: &str, db: &str, http: &str, standby: bo
     )
 }
 
+/// The short-day config in `dir` at `speed`, snapshotting every 100 events (so
+/// recoveries restore one).
+fn config_with_snapshots(dir: &Scratch, speed: f64) -> std::path::PathBuf {
+    let config = serve_config(dir, speed, 0, free_port(), "unused");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("snapshot_every = 100\n");
+    std::fs::write(&config, text).unwrap();
+    config
+}
+
+/// The simulated devices of the short day on `mqtt`, for at most `max_seconds`.
+fn start_devices(mqtt: &str, max_seconds: &str, extra: &[&str]) -> Proc {
+    let scenario = short_scenario();
+    let mut args = vec![
+        "devices",
+        "--mqtt",
+        mqtt,
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--quiet",
+        "--max-seconds",
+        max_seconds,
+    ];
+    args.extend_from_slice(extra);
+    Proc::spawn(&args, &[])
+}
+
+/// Waits (bounded) for the devices' report and checks the day lost nothing:
+/// no tube left, every tube's custody complete, no box in two live missions.
+fn finish_day(devices: &mut Proc, db: &str, within: Duration) -> serde_json::Value {
+    let line = devices.wait_line("{", within);
+    let report = report_json(&format!("{{{line}"));
+    assert!(devices.wait_exit(Duration::from_secs(30)));
+    assert_eq!(report["tubes_left"], 0, "{report}");
+    let custody = settled_custody(db);
+    assert_eq!(
+        assert_complete_custody(&custody) as u64,
+        report["tubes_drawn"].as_u64().unwrap()
+    );
+    assert_no_box_assigned_twice(db);
+    report
+}
+
+/// `labflight cluster status --json` on `db`.
+fn cluster_status(db: &str) -> serde_json::Value {
+    let out = std::process::Command::new(BIN)
+        .args(["cluster", "status", "--json"])
+        .env("DATABASE_URL", db)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn signal(p: &Proc, sig: &str) {
     let ok = std::process::Command::new("kill")
         .args([sig, &p.child.id().to_string()])
@@ -160,16 +213,10 @@ fn a_standby_takes_over_a_killed_owner_and_a_paused_owner_is_fenced() {
         .map(|h| format!("http://{h}"))
         .collect::<Vec<_>>()
         .join(",");
-    let mut devices = Proc::spawn(
+    let mut devices = start_devices(
+        &mqtt,
+        "400",
         &[
-            "devices",
-            "--mqtt",
-            &mqtt,
-            "--scenario",
-            short_scenario().to_str().unwrap(),
-            "--quiet",
-            "--max-seconds",
-            "400",
             "--results-url",
             &urls,
             "--lab-token",
@@ -179,7 +226,6 @@ fn a_standby_takes_over_a_killed_owner_and_a_paused_owner_is_fenced() {
             "--lab-token",
             "LAB-MCH=t-mch-lab-token-0003",
         ],
-        &[],
     );
 
     // 1. Kill the owner mid-morning, once it has sent commands.
@@ -258,18 +304,9 @@ fn a_standby_takes_over_a_killed_owner_and_a_paused_owner_is_fenced() {
     );
 
     // The day completes under the third owner.
-    let line = devices.wait_line("{", Duration::from_secs(400));
-    let report = report_json(&format!("{{{line}"));
-    assert!(devices.wait_exit(Duration::from_secs(30)));
+    let report = finish_day(&mut devices, &db, Duration::from_secs(400));
     stop.store(true, Ordering::Relaxed);
     watcher.join().unwrap();
-    assert_eq!(report["tubes_left"], 0, "{report}");
-    let custody = settled_custody(&db);
-    assert_eq!(
-        assert_complete_custody(&custody) as u64,
-        report["tubes_drawn"].as_u64().unwrap()
-    );
-    assert_no_box_assigned_twice(&db);
     let posted = report["results_posted"].as_u64().unwrap();
     let (_, received) = http_get(&format!("127.0.0.1:{sink_port}"), "/received");
     let received: serde_json::Value = serde_json::from_str(&received).unwrap();
@@ -296,12 +333,7 @@ fn a_standby_takes_over_a_killed_owner_and_a_paused_owner_is_fenced() {
         "the last owner delivered too: {epochs:?}"
     );
 
-    let status = std::process::Command::new(BIN)
-        .args(["cluster", "status", "--json"])
-        .env("DATABASE_URL", &db)
-        .output()
-        .unwrap();
-    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let status = cluster_status(&db);
     let owner = &status["partitions"][0];
     assert_eq!(owner["epoch"], 3, "{status}");
     assert!(
@@ -317,12 +349,7 @@ fn a_standby_takes_over_a_killed_owner_and_a_paused_owner_is_fenced() {
         c.wait_exit(Duration::from_secs(15)),
         "SIGTERM stops cleanly"
     );
-    let status = std::process::Command::new(BIN)
-        .args(["cluster", "status", "--json"])
-        .env("DATABASE_URL", &db)
-        .output()
-        .unwrap();
-    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let status = cluster_status(&db);
     assert!(
         status["partitions"][0]["expires_in_ms"].as_i64().unwrap() < 0,
         "released on a clean stop: {status}"
@@ -352,10 +379,7 @@ fn ten_owners_killed_in_one_morning_are_each_taken_over_within_10_s() {
     let broker = Mosquitto::start();
     let mqtt = broker.url();
     let dir = Scratch::new("ha10");
-    let config = serve_config(&dir, 300.0, 0, free_port(), "unused");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str("snapshot_every = 100\n");
-    std::fs::write(&config, text).unwrap();
+    let config = config_with_snapshots(&dir, 300.0);
     let https = [
         format!("127.0.0.1:{}", free_port()),
         format!("127.0.0.1:{}", free_port()),
@@ -366,19 +390,7 @@ fn ten_owners_killed_in_one_morning_are_each_taken_over_within_10_s() {
     standby.wait_line("standby:", Duration::from_secs(60));
     let stop = Arc::new(AtomicBool::new(false));
     let (seen, watcher) = watch_commands(broker.port, Arc::clone(&stop));
-    let mut devices = Proc::spawn(
-        &[
-            "devices",
-            "--mqtt",
-            &mqtt,
-            "--scenario",
-            short_scenario().to_str().unwrap(),
-            "--quiet",
-            "--max-seconds",
-            "700",
-        ],
-        &[],
-    );
+    let mut devices = start_devices(&mqtt, "700", &[]);
     // The draws start half an hour into the service day (6 s at 300×): kill
     // only once the morning is busy and commands are due.
     std::thread::sleep(Duration::from_secs(8));
@@ -427,9 +439,7 @@ fn ten_owners_killed_in_one_morning_are_each_taken_over_within_10_s() {
         owner_http = 1 - owner_http;
         standby.wait_line("standby:", Duration::from_secs(60));
     }
-    let line = devices.wait_line("{", Duration::from_secs(700));
-    let report = report_json(&format!("{{{line}"));
-    assert!(devices.wait_exit(Duration::from_secs(30)));
+    finish_day(&mut devices, &db, Duration::from_secs(700));
     stop.store(true, Ordering::Relaxed);
     watcher.join().unwrap();
     for (what, d) in [
@@ -445,13 +455,6 @@ fn ten_owners_killed_in_one_morning_are_each_taken_over_within_10_s() {
         slowest < Duration::from_secs(10),
         "a new owner's first command came {slowest:?} after the kill: {first:?}"
     );
-    assert_eq!(report["tubes_left"], 0, "{report}");
-    let custody = settled_custody(&db);
-    assert_eq!(
-        assert_complete_custody(&custody) as u64,
-        report["tubes_drawn"].as_u64().unwrap()
-    );
-    assert_no_box_assigned_twice(&db);
 }
 
 /// A clustered broker: three NATS nodes serving MQTT (sessions in JetStream).
@@ -465,10 +468,7 @@ fn a_broker_node_and_then_the_owner_killed_mid_day_lose_nothing() {
     let mut cluster = support::nats::NatsCluster::start();
     let mqtt = cluster.url();
     let dir = Scratch::new("hanats");
-    let config = serve_config(&dir, 300.0, 0, free_port(), "unused");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str("snapshot_every = 100\n");
-    std::fs::write(&config, text).unwrap();
+    let config = config_with_snapshots(&dir, 300.0);
     let https = [
         format!("127.0.0.1:{}", free_port()),
         format!("127.0.0.1:{}", free_port()),
@@ -477,19 +477,7 @@ fn a_broker_node_and_then_the_owner_killed_mid_day_lose_nothing() {
     owner.wait_line("dashboard:", Duration::from_secs(60));
     let mut standby = serve(&config, &mqtt, &db, &https[1], true);
     standby.wait_line("standby:", Duration::from_secs(60));
-    let mut devices = Proc::spawn(
-        &[
-            "devices",
-            "--mqtt",
-            &mqtt,
-            "--scenario",
-            short_scenario().to_str().unwrap(),
-            "--quiet",
-            "--max-seconds",
-            "400",
-        ],
-        &[],
-    );
+    let mut devices = start_devices(&mqtt, "400", &[]);
     std::thread::sleep(Duration::from_secs(10));
     cluster.kill(0);
     std::thread::sleep(Duration::from_secs(8));
@@ -500,16 +488,7 @@ fn a_broker_node_and_then_the_owner_killed_mid_day_lose_nothing() {
             .contains("epoch 2")
     );
     standby.wait_line("dashboard:", Duration::from_secs(30));
-    let line = devices.wait_line("{", Duration::from_secs(400));
-    let report = report_json(&format!("{{{line}"));
-    assert!(devices.wait_exit(Duration::from_secs(30)));
-    assert_eq!(report["tubes_left"], 0, "{report}");
-    let custody = settled_custody(&db);
-    assert_eq!(
-        assert_complete_custody(&custody) as u64,
-        report["tubes_drawn"].as_u64().unwrap()
-    );
-    assert_no_box_assigned_twice(&db);
+    finish_day(&mut devices, &db, Duration::from_secs(400));
     let (_, metrics) = http_get(&https[1], "/metrics");
     assert!(
         metrics.contains("labflight_mqtt_connected 1"),
@@ -529,10 +508,7 @@ fn a_database_restart_under_an_ha_pair_leaves_one_owner_and_loses_nothing() {
     let broker = Mosquitto::start();
     let mqtt = broker.url();
     let dir = Scratch::new("hapg");
-    let config = serve_config(&dir, 300.0, 0, free_port(), "unused");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str("snapshot_every = 100\n");
-    std::fs::write(&config, text).unwrap();
+    let config = config_with_snapshots(&dir, 300.0);
     let https = [
         format!("127.0.0.1:{}", free_port()),
         format!("127.0.0.1:{}", free_port()),
@@ -547,33 +523,12 @@ fn a_database_restart_under_an_ha_pair_leaves_one_owner_and_loses_nothing() {
     first.wait_line("dashboard:", Duration::from_secs(60));
     let mut second = serve(&config, &mqtt, &db, &https[1], true);
     second.wait_line("standby:", Duration::from_secs(60));
-    let mut devices = Proc::spawn(
-        &[
-            "devices",
-            "--mqtt",
-            &mqtt,
-            "--scenario",
-            short_scenario().to_str().unwrap(),
-            "--quiet",
-            "--max-seconds",
-            "400",
-        ],
-        &[],
-    );
+    let mut devices = start_devices(&mqtt, "400", &[]);
     std::thread::sleep(Duration::from_secs(10));
     pg.stop();
     std::thread::sleep(Duration::from_secs(4));
     pg.start_again();
-    let line = devices.wait_line("{", Duration::from_secs(400));
-    let report = report_json(&format!("{{{line}"));
-    assert!(devices.wait_exit(Duration::from_secs(30)));
-    assert_eq!(report["tubes_left"], 0, "{report}");
-    let custody = settled_custody(&db);
-    assert_eq!(
-        assert_complete_custody(&custody) as u64,
-        report["tubes_drawn"].as_u64().unwrap()
-    );
-    assert_no_box_assigned_twice(&db);
+    finish_day(&mut devices, &db, Duration::from_secs(400));
     // Exactly one process still runs as the owner; one that stopped stepped down.
     let running: Vec<bool> = [&mut first, &mut second]
         .into_iter()
@@ -585,12 +540,7 @@ fn a_database_restart_under_an_ha_pair_leaves_one_owner_and_loses_nothing() {
             }
         })
         .collect();
-    let status = std::process::Command::new(BIN)
-        .args(["cluster", "status", "--json"])
-        .env("DATABASE_URL", &db)
-        .output()
-        .unwrap();
-    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let status = cluster_status(&db);
     let owner = status["partitions"][0]["owner"]
         .as_str()
         .unwrap()
@@ -635,15 +585,11 @@ fn a_second_lone_service_on_a_live_owners_database_is_refused() {
         );
     };
     assert_eq!(status.code(), Some(2), "refused as bad input: {status:?}");
-    let lease = |db: &str| -> serde_json::Value {
-        let out = std::process::Command::new(BIN)
-            .args(["cluster", "status", "--json"])
-            .env("DATABASE_URL", db)
-            .output()
-            .unwrap();
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["partitions"][0].clone()
-    };
-    assert_eq!(lease(&db)["epoch"], 1, "the first keeps its partition");
+    assert_eq!(
+        cluster_status(&db)["partitions"][0]["epoch"],
+        1,
+        "the first keeps its partition"
+    );
     // The owner dies: a lone restart waits one renewal period, sees none, takes over.
     first.kill9();
     let mut restarted = serve(&config, &mqtt, &db, &http, false);
