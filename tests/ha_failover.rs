@@ -9,7 +9,11 @@
 //!
 //! Afterwards every tube has its complete custody, no box was in two live
 //! missions, each posted result reached the centre's system once, and the
-//! database names the third process the owner under epoch 3.
+//! database names the third process the owner under epoch 3. The other tests:
+//! ten kills in one morning (takeover figures), a NATS node then the owner
+//! killed, PostgreSQL restarted under an HA pair, a second lone service
+//! refused, and a coordinator's dashboard on the standby kept through the
+//! takeover.
 
 mod support;
 
@@ -599,4 +603,166 @@ fn a_second_lone_service_on_a_live_owners_database_is_refused() {
             .contains("epoch 2")
     );
     restarted.wait_line("dashboard:", Duration::from_secs(30));
+}
+
+/// The next `view` event of a live feed (bounded), as JSON.
+async fn next_view(
+    feed: &mut reqwest::Response,
+    buffer: &mut String,
+    within: Duration,
+) -> serde_json::Value {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            if event.contains("event: view")
+                && let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: "))
+            {
+                return serde_json::from_str(data).expect("a view is JSON");
+            }
+            continue;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "no view event within {within:?}: {buffer}");
+        match tokio::time::timeout(left, feed.chunk()).await {
+            Ok(Ok(Some(c))) => buffer.push_str(&String::from_utf8_lossy(&c)),
+            other => panic!("the feed ended: {other:?}"),
+        }
+    }
+}
+
+/// A coordinator on a standby's dashboard: it shows the owner's day as the
+/// standby follows the journal (the header says standby, read-only), refuses
+/// writes with 503 naming the owner, and keeps the same live feed open through
+/// the takeover (no reconnect), after which it takes writes.
+#[test]
+fn a_standbys_dashboard_follows_the_owner_and_its_feed_survives_the_takeover() {
+    let db = fresh_database("hadash");
+    let broker = Mosquitto::start();
+    let mqtt = broker.url();
+    let dir = Scratch::new("hadash");
+    let config = config_with_snapshots(&dir, 300.0);
+    let https = [
+        format!("127.0.0.1:{}", free_port()),
+        format!("127.0.0.1:{}", free_port()),
+    ];
+    let mut a = serve(&config, &mqtt, &db, &https[0], false);
+    let owner_line = a.wait_line("owner:", Duration::from_secs(60));
+    a.wait_line("dashboard:", Duration::from_secs(60));
+    let mut b = serve(&config, &mqtt, &db, &https[1], true);
+    b.wait_line("standby: dashboard", Duration::from_secs(60));
+    let mut devices = start_devices(&mqtt, "400", &[]);
+    let standby = format!("http://{}", https[1]);
+    let http = reqwest::Client::new();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let get = |path: &str| {
+            http.get(format!("{standby}{path}"))
+                .bearer_auth(ADMIN_TOKEN)
+                .timeout(Duration::from_secs(10))
+                .send()
+        };
+        // The standby's health says what it is, and it is up.
+        let health = get("/healthz").await.unwrap();
+        assert_eq!(health.status(), 200);
+        let health: serde_json::Value = health.json().await.unwrap();
+        assert_eq!(health["role"], "standby", "{health}");
+        // Its read API follows the owner's journal.
+        let started = Instant::now();
+        let seq = loop {
+            let r = get("/api/v1/status").await.unwrap();
+            if r.status() == 200 {
+                let s: serde_json::Value = r.json().await.unwrap();
+                let seq = s["journal_seq"].as_i64().unwrap();
+                if seq > 20 {
+                    break seq;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the standby's status never showed the owner's journal"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        // Writes are the owner's: refused with 503, Retry-After, and the owner named.
+        let owner = owner_line
+            .split('(')
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(')')
+            .trim()
+            .to_owned();
+        let ground = http
+            .post(format!("{standby}/api/v1/control/fleet/ground"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&serde_json::json!({"reason": "test"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ground.status(), 503);
+        assert!(ground.headers().contains_key("retry-after"));
+        let text = ground.text().await.unwrap();
+        assert!(text.contains(&owner) && text.contains("standby"), "{text}");
+        let result = http
+            .post(format!("{standby}/api/v1/lab/results"))
+            .bearer_auth("t-ph-lab-token-0001")
+            .header("content-type", "application/fhir+json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(result.status(), 503);
+        let outcome: serde_json::Value = result.json().await.unwrap();
+        assert_eq!(outcome["resourceType"], "OperationOutcome", "{outcome}");
+        // A coordinator's feed on the standby: the header says standby.
+        let mut feed = get("/api/v1/live").await.unwrap();
+        assert_eq!(feed.status(), 200);
+        let mut buffer = String::new();
+        let view = next_view(&mut feed, &mut buffer, Duration::from_secs(30)).await;
+        assert!(
+            view["standby"].as_str().is_some_and(|s| s.contains(&owner)),
+            "the standby's view names the owner it follows: {}",
+            view["standby"]
+        );
+        // The owner dies; the same feed, unbroken, comes to show the new owner's day.
+        a.kill9();
+        let killed = Instant::now();
+        let taken_over = loop {
+            let view = next_view(&mut feed, &mut buffer, Duration::from_secs(30)).await;
+            if view.get("standby").is_none() {
+                break view;
+            }
+            assert!(
+                killed.elapsed() < Duration::from_secs(30),
+                "the feed still shows a standby 30 s after the owner died"
+            );
+        };
+        println!(
+            "the standby's feed showed the new owner's view {:?} after the kill",
+            killed.elapsed()
+        );
+        let moved_on = next_view(&mut feed, &mut buffer, Duration::from_secs(30)).await;
+        assert_ne!(
+            moved_on["now"], taken_over["now"],
+            "the feed keeps moving after the takeover"
+        );
+        let health: serde_json::Value = get("/healthz").await.unwrap().json().await.unwrap();
+        assert_eq!(health["role"], "owner", "{health}");
+        let status: serde_json::Value = get("/api/v1/status").await.unwrap().json().await.unwrap();
+        assert!(status["journal_seq"].as_i64().unwrap() >= seq, "{status}");
+        // Writes are taken now (acknowledging an alert nobody raised is harmless).
+        let ack = http
+            .post(format!("{standby}/api/v1/alerts/ack"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&serde_json::json!({"ids": ["no-such-alert"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ack.status(), 202, "{:?}", ack.text().await);
+    });
+    assert!(
+        b.wait_line("owner:", Duration::from_secs(5))
+            .contains("epoch 2")
+    );
+    finish_day(&mut devices, &db, Duration::from_secs(400));
 }

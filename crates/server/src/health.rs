@@ -66,7 +66,8 @@ pub(crate) async fn metrics(State(s): State<AppState>) -> Response {
 /// One part's state.
 #[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
 pub(crate) struct Part {
-    /// `database`, `broker`, `core`, `delivery` or `outbox`.
+    /// `database`, `broker`, `core`, `delivery`, `outbox`, or on a standby
+    /// `standby` (following the owner's journal).
     #[schema(value_type = String)]
     pub name: &'static str,
     /// Whether it is up.
@@ -81,6 +82,10 @@ pub(crate) struct Report {
     /// `ok` or `unhealthy`.
     #[schema(value_type = String, pattern = "^(ok|unhealthy)$")]
     pub status: &'static str,
+    /// `owner` (this process acts for its partition), `standby` (it follows the
+    /// owner's journal and serves reads) or `api` (no live core).
+    #[schema(value_type = String, pattern = "^(owner|standby|api)$")]
+    pub role: &'static str,
     /// The last journal entry committed (none when the database does not answer).
     pub journal_seq: Option<i64>,
     /// Each part.
@@ -125,9 +130,30 @@ pub(crate) async fn check(s: &AppState) -> Report {
         ),
     });
 
+    if let Some(following) = s.liveness.standby() {
+        // A standby has no broker, core or delivery of its own yet: it is up
+        // while it keeps following the owner's journal.
+        let behind = journal_seq.map_or(0, |seq| (seq - following.seq).max(0));
+        parts.push(match following.error {
+            None => part(
+                "standby",
+                true,
+                format!(
+                    "following the owner's journal: event {} handled, {behind} behind",
+                    following.seq
+                ),
+            ),
+            Some(e) => part(
+                "standby",
+                false,
+                format!("cannot follow the owner's journal: {e}"),
+            ),
+        });
+        return finish(s, journal_seq, parts, "standby");
+    }
     let Some(control) = &s.control else {
         // API only (no live core, broker or delivery to watch).
-        return finish(s, journal_seq, parts);
+        return finish(s, journal_seq, parts, "api");
     };
     let connected = s.liveness.broker_connected.load(Ordering::Relaxed);
     parts.push(part(
@@ -194,14 +220,14 @@ pub(crate) async fn check(s: &AppState) -> Report {
     } else {
         part("outbox", true, "nothing undelivered".into())
     });
-    finish(s, journal_seq, parts)
+    finish(s, journal_seq, parts, "owner")
 }
 
 fn part(name: &'static str, up: bool, detail: String) -> Part {
     Part { name, up, detail }
 }
 
-fn finish(s: &AppState, journal_seq: Option<i64>, parts: Vec<Part>) -> Report {
+fn finish(s: &AppState, journal_seq: Option<i64>, parts: Vec<Part>, role: &'static str) -> Report {
     for p in &parts {
         s.metrics.part_up(p.name, p.up);
     }
@@ -212,6 +238,7 @@ fn finish(s: &AppState, journal_seq: Option<i64>, parts: Vec<Part>) -> Report {
     };
     Report {
         status,
+        role,
         journal_seq,
         parts,
     }

@@ -6,7 +6,8 @@
 //! Layout, from the top down (a module uses only modules below it):
 //!
 //! - [`router`] (`routes.rs`) merges every handler module's routes and adds the
-//!   security headers; `openapi.rs` describes every handler. Nothing in the crate
+//!   security headers and, while the process is a standby, the refusal of
+//!   writes (`standby.rs`); `openapi.rs` describes every handler. Nothing in the crate
 //!   uses either.
 //! - The handlers, one module per route group: `health.rs` (`/healthz`,
 //!   `/metrics`), `reads.rs` (status, drones, missions, boxes, a tube's custody),
@@ -53,6 +54,7 @@ mod replay_catalog;
 mod routes;
 mod secret;
 mod shapes;
+mod standby;
 mod state;
 pub mod tasks;
 pub mod view;
@@ -61,5 +63,5 @@ pub use control::{Accepted, Control, Refusal, TubeAtLab};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use routes::router;
-pub use state::{AppState, DashboardContext, FeedFrame, HookUrlCheck, Snapshot};
+pub use state::{AppState, DashboardContext, FeedFrame, Following, HookUrlCheck, Snapshot};
 pub use tasks::Supervisor;

@@ -11,6 +11,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// The whole HTTP surface. The live feed the dashboard's clients share runs
 /// apart (`dashboard::run_feed`), supervised by the service.
 pub fn router(state: AppState) -> Router {
+    let standby_state = state.clone();
     Router::new()
         .merge(crate::health::routes())
         .merge(crate::reads::routes())
@@ -24,6 +25,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(crate::error::no_route)
         .method_not_allowed_fallback(crate::error::wrong_method)
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            standby_state,
+            crate::standby::refuse_writes,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

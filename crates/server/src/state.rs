@@ -97,6 +97,37 @@ pub struct Liveness {
     pub broker_connected: Arc<AtomicBool>,
     /// The last commit of the core failed because the database is away.
     pub database_failing: AtomicBool,
+    /// While this process is a standby for its partition: whom it follows and
+    /// how far (reads are served from that; writes are refused). None once it
+    /// owns the partition, and in a lone service.
+    pub standby: std::sync::Mutex<Option<Following>>,
+}
+
+impl Liveness {
+    /// What this process follows while it is a standby.
+    pub fn standby(&self) -> Option<Following> {
+        self.standby.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// Records what this process follows (`None`: it owns its partition now).
+    pub fn set_standby(&self, following: Option<Following>) {
+        if let Ok(mut f) = self.standby.lock() {
+            *f = following;
+        }
+    }
+}
+
+/// A standby's view of the owner it follows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Following {
+    /// The partition.
+    pub partition: String,
+    /// The owner's member name and epoch, when one holds the lease.
+    pub owner: Option<(String, i64)>,
+    /// The last journaled event the standby's dispatcher has handled.
+    pub seq: i64,
+    /// Why the last look at the owner's journal failed (none: it succeeded).
+    pub error: Option<String>,
 }
 
 /// One frame of the shared live feed: the view, its JSON for callers who see

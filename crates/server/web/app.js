@@ -121,6 +121,11 @@ function render(whole) {
   setText($('.h-policy'), view.policy ? tStatus('policy', view.policy) : '—');
   setText($('.h-speed'), view.speed == null || view.mode === 'replay' ? '—' : `${view.speed}×`);
   setText($('.h-cutoff'), fmtTime(view.cutoff));
+  // A standby serves this screen from the owner's journal: say so (controls are
+  // refused until it takes over).
+  const standby = tid('standby-badge');
+  standby.hidden = !view.standby;
+  setText(standby, view.standby ? t('header.standby', { owner: view.standby }) : '');
   const side = $('.side');
   renderKpis(side, view, ctx);
   renderBoard(side, view, ctx);

@@ -17,6 +17,7 @@ const STRINGS = {
   'header.policy': ['策略', 'Policy'],
   'header.speed': ['倍速', 'Speed'],
   'header.cutoff': ['截止', 'Cutoff'],
+  'header.standby': ['备用进程 · 只读 · 跟随 {owner}', 'Standby · read-only · following {owner}'],
   'role.coordinator': ['调度员', 'coordinator'],
   'role.viewer': ['观察员', 'viewer'],
   'role.lab': ['实验室', 'lab'],

@@ -11,7 +11,8 @@
 //! what flows in and out of it); its submodules take lab claims, lab results,
 //! overrides and the results owed to the centres; `rows` makes the stored rows
 //! people query. `ownership` claims and keeps the partition's lease (a standby
-//! waits for it) and steps down when fenced. `clock` is the service time, which
+//! waits for it, showing its warm state on the dashboard through
+//! `standby_view`) and steps down when fenced. `clock` is the service time, which
 //! devices follow too. Beside
 //! the service: `devices`, the simulated fleet, boxes and labs as MQTT clients, and
 //! `sink`, a reference receiver for result hooks.
@@ -32,6 +33,7 @@ mod puback;
 mod recovery;
 mod rows;
 mod sink;
+mod standby_view;
 mod start;
 
 pub use delivery::is_mllp;

@@ -7,6 +7,7 @@
 use crate::error::BadInput;
 use crate::options::Ownership;
 use crate::recovery::Warm;
+use crate::standby_view::StandbyView;
 use labflight_dispatch::{PolicyKind, World};
 use labflight_server::Metrics;
 use labflight_store::{Claim, Lease, RunMeta, Store, StoreError};
@@ -26,12 +27,14 @@ pub(crate) struct Run<'a> {
 
 /// Claims the partition: at once for a lone service (fencing whatever held it),
 /// or as a standby, waiting (heartbeating) until the owner's lease expires, its
-/// dispatcher kept current from the owner's journal meanwhile (returned warm).
+/// dispatcher kept current from the owner's journal meanwhile (returned warm)
+/// and shown on `view` (the standby's dashboard).
 pub(crate) async fn claim(
     store: &Store,
     partition: &str,
     own: &Ownership,
     run: Run<'_>,
+    view: Option<&StandbyView<'_>>,
 ) -> anyhow::Result<(Lease, Option<Warm>)> {
     if !own.standby {
         refuse_a_live_owner(store, partition, own).await?;
@@ -54,18 +57,20 @@ pub(crate) async fn claim(
                 return Ok((lease, warm));
             }
             Ok(None) => {
-                if !said {
-                    if let Some(held) = store
-                        .leases()
-                        .await?
+                let held = match store.leases().await {
+                    Ok(leases) => leases
                         .into_iter()
-                        .find(|l| l.partition == partition)
-                    {
-                        println!(
-                            "standby: partition `{partition}` is held by `{}` (epoch {}); waiting to take over",
-                            held.owner, held.epoch
-                        );
+                        .find(|l| l.partition == partition && l.expires_in_ms > 0)
+                        .map(|l| (l.owner, l.epoch)),
+                    Err(e) => {
+                        tracing::warn!("standby: reading the leases: {e}");
+                        None
                     }
+                };
+                if !said && let Some((owner, epoch)) = &held {
+                    println!(
+                        "standby: partition `{partition}` is held by `{owner}` (epoch {epoch}); waiting to take over"
+                    );
                     said = true;
                 }
                 let caught_up = match warm.as_mut() {
@@ -80,11 +85,19 @@ pub(crate) async fn claim(
                     },
                 };
                 let seq = match caught_up {
-                    Ok(seq) => seq,
+                    Ok(seq) => {
+                        if let Some(view) = view {
+                            view.show(partition, held, warm.as_ref(), None);
+                        }
+                        seq
+                    }
                     Err(e) => {
                         // Cold again: the takeover restores from the snapshot.
                         tracing::warn!("standby: following the journal: {e}");
                         warm = None;
+                        if let Some(view) = view {
+                            view.show(partition, held, None, Some(e.to_string()));
+                        }
                         0
                     }
                 };

@@ -50,6 +50,11 @@ impl Warm {
         self.seq
     }
 
+    /// The dispatcher as of that event.
+    pub(crate) fn dispatcher(&self) -> &Dispatcher {
+        &self.dispatcher
+    }
+
     /// Handles what the owner journaled since the last look (its commands are the
     /// owner's, already sent: dropped here). Returns the seq reached.
     pub(crate) async fn catch_up(&mut self, store: &Store) -> anyhow::Result<i64> {

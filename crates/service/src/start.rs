@@ -17,6 +17,7 @@ use crate::options::{ClockStart, Running, ServiceOptions};
 use crate::ownership;
 use crate::puback::PubackTracker;
 use crate::recovery::{self, Recovered};
+use crate::standby_view::StandbyView;
 use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
 use labflight_core::Scenario;
@@ -59,18 +60,75 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         world,
         clock,
     } = load(&opts).await?;
+    let metrics = Arc::new(Metrics::new());
+    let (in_tx, in_rx) = mpsc::channel::<Inbound>(INBOUND_QUEUE);
+    let mut shared = Shared {
+        supervisor: Supervisor::new(Arc::clone(&metrics)),
+        store: store.clone(),
+        clock,
+        world: Arc::clone(&world),
+        metrics,
+        liveness: Arc::new(Liveness::default()),
+        inbound: in_tx,
+    };
+    let (snapshot_tx, snapshot_rx) = watch::channel(None);
+    let (control_tx, control_rx) = mpsc::channel::<Control>(1_000);
+    let dashboard = Dashboard {
+        snapshot: snapshot_rx,
+        map_dir: scenario.map_dir(&opts.scenario),
+        replays,
+    };
+    // A standby serves the dashboard and the read API from the start, from the
+    // owner's journal it follows (writes refused until it owns the partition);
+    // a lone service opens its HTTP edge once it runs.
+    let mut dashboard = Some(dashboard);
+    let mut http = None;
+    let view = if opts.ownership.standby {
+        shared
+            .liveness
+            .set_standby(Some(labflight_server::Following {
+                partition: scenario.name.clone(),
+                owner: None,
+                seq: 0,
+                error: None,
+            }));
+        let edge = dashboard.take().expect("the dashboard is set up once");
+        let at = serve_http(
+            &shared,
+            &opts,
+            edge,
+            control_tx.clone(),
+            allowed_hosts.clone(),
+        )
+        .await?;
+        println!("standby: dashboard (read-only until it takes over): http://{at}/");
+        http = Some(at);
+        Some(StandbyView {
+            snapshot: &snapshot_tx,
+            liveness: &shared.liveness,
+            metrics: &shared.metrics,
+            clock,
+            scenario: &scenario.name,
+            policy: &opts.policy,
+            published: Default::default(),
+        })
+    } else {
+        None
+    };
     // Nothing is recovered, read from the broker or sent before the lease is ours.
     let run = ownership::Run {
         world: &world,
         policy,
         meta: &meta,
     };
-    let (lease, warm) = ownership::claim(&store, &scenario.name, &opts.ownership, run).await?;
+    let (lease, warm) =
+        ownership::claim(&store, &scenario.name, &opts.ownership, run, view.as_ref()).await?;
     println!(
         "owner: partition `{}` epoch {} ({})",
         lease.partition, lease.epoch, lease.owner
     );
     let store = store.fenced(&lease);
+    shared.store = store.clone();
     let Recovered {
         dispatcher,
         stored,
@@ -83,18 +141,7 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         Some(l) => mqtt.with_credentials(SERVICE_USER, &l.service_password),
         None => mqtt.clone(),
     };
-    let metrics = Arc::new(Metrics::new());
-    metrics.journal_seq.set(last_seq);
-    let (in_tx, in_rx) = mpsc::channel::<Inbound>(INBOUND_QUEUE);
-    let shared = Shared {
-        supervisor: Supervisor::new(Arc::clone(&metrics)),
-        store: store.clone(),
-        clock,
-        world: Arc::clone(&world),
-        metrics,
-        liveness: Arc::new(Liveness::default()),
-        inbound: in_tx,
-    };
+    shared.metrics.journal_seq.set(last_seq);
     shared.supervisor.spawn_vital(
         "lease",
         ownership::keep(
@@ -107,8 +154,7 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
     let out = spawn_mqtt(&shared, &service_url, meta.wall_epoch_ms);
     resend_unacknowledged(&stored, broker_logins.is_some(), lease.epoch, &out);
     let fence = (lease.partition.clone(), lease.epoch);
-    let (subscriptions, control) = start_sharing(&shared, &opts, &allowed_hosts, fence).await?;
-    let (snapshot_tx, snapshot_rx) = watch::channel(None);
+    let subscriptions = start_sharing(&shared, &opts, &allowed_hosts, fence, control_rx).await?;
     let core = Core::new(Setup {
         run_id: format!("R{:x}", meta.wall_epoch_ms),
         scenario_name: scenario.name.clone(),
@@ -129,12 +175,13 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         lease: lease.clone(),
     });
     start_core(&shared, core, in_rx).await?;
-    let dashboard = Dashboard {
-        snapshot: snapshot_rx,
-        map_dir: scenario.map_dir(&opts.scenario),
-        replays,
+    let http = match (http, dashboard) {
+        (Some(at), _) => at,
+        (None, Some(edge)) => serve_http(&shared, &opts, edge, control_tx, allowed_hosts).await?,
+        (None, None) => unreachable!("the HTTP edge is either started or still to start"),
     };
-    let http = serve_http(&shared, &opts, dashboard, control, allowed_hosts).await?;
+    // The core runs: a former standby's edge now takes writes too.
+    shared.liveness.set_standby(None);
     Ok(Running {
         http,
         mqtt,
@@ -369,13 +416,14 @@ fn resend_unacknowledged(
 
 /// Result sharing: stores the configured subscriptions and starts the delivery
 /// worker and the channels that carry deliveries and the HTTP edge's requests
-/// to the core. Returns the subscriptions and the HTTP edge's control channel.
+/// (`control`) to the core. Returns the subscriptions.
 async fn start_sharing(
     shared: &Shared,
     opts: &ServiceOptions,
     allowed_hosts: &AllowList,
     fence: (String, i64),
-) -> anyhow::Result<(Vec<Subscription>, mpsc::Sender<Control>)> {
+    mut control_rx: mpsc::Receiver<Control>,
+) -> anyhow::Result<Vec<Subscription>> {
     let clock = shared.clock;
     for sub in &opts.hooks.subscriptions {
         shared.store.add_subscription(sub, clock.now()).await?;
@@ -406,7 +454,6 @@ async fn start_sharing(
                 }
             }
         });
-    let (control_tx, mut control_rx) = mpsc::channel::<Control>(1_000);
     let forward = shared.inbound.clone();
     shared
         .supervisor
@@ -417,7 +464,7 @@ async fn start_sharing(
                 }
             }
         });
-    Ok((subscriptions, control_tx))
+    Ok(subscriptions)
 }
 
 /// Reconciles delivered results, announces the service, and starts the core actor

@@ -73,6 +73,10 @@ pub(super) async fn live_frame(
     .await
     .map_err(ApiError::internal)?;
     view.alerts_unacked = usize::try_from(unacked).unwrap_or(0);
+    view.standby = s.liveness.standby().map(|f| match f.owner {
+        Some((member, epoch)) => format!("{member} (epoch {epoch})"),
+        None => "-".to_owned(),
+    });
     Ok((view, state))
 }
 

@@ -64,6 +64,11 @@ pub struct View {
     pub alerts_unacked: usize,
     /// Result-sharing deliveries.
     pub hooks: HooksView,
+    /// Live on a standby process: the owner it follows (`member (epoch N)`, or
+    /// none while between owners, as `-`); the screen is read-only until this
+    /// process takes the partition over. Absent on an owner and in a replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standby: Option<String>,
     /// On a replay of a whole day dispatched by partitions: the partition
     /// (medical group) of each centre, drone and lab, by id, for the panels'
     /// filter (absent on one dispatcher's view).
@@ -376,6 +381,7 @@ pub fn build(world: &World, state: &State, frame: Frame<'_>) -> View {
         alerts_unacked: unacked(&frame.alerts),
         alerts: frame.alerts,
         hooks: frame.hooks,
+        standby: None,
         partition_of: BTreeMap::new(),
     }
 }
