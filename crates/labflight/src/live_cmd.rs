@@ -72,6 +72,10 @@ struct ServeConfig {
     /// The URL people reach the service at (e.g. behind a TLS proxy); when it is
     /// `https://…` the session cookie is marked `Secure`. Also LABFLIGHT_PUBLIC_URL.
     public_url: Option<String>,
+    /// Where the topics live on the broker: `district` (default, today's
+    /// `labflight/v1/…`), `partitioned` (`labflight/v1/p/{partition}/…`, the
+    /// partition being the scenario's name) or `both` (while devices move over).
+    topic_layout: Option<String>,
 }
 
 /// `[[hooks]]` in labflight.toml.
@@ -119,6 +123,14 @@ pub struct DevicesArgs {
     lab_tokens: Vec<String>,
     #[arg(long)]
     quiet: bool,
+    /// The topics the devices use: `district` (today's `labflight/v1/…`) or
+    /// `partitioned` (`labflight/v1/p/{partition}/…`).
+    #[arg(long, default_value = "district")]
+    topic_layout: String,
+    /// The partition whose subtree the devices use in the partitioned layout
+    /// (default: the scenario's name, the partition its service owns).
+    #[arg(long)]
+    partition: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -334,6 +346,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             lease_ms: args.lease_ms,
             standby: args.standby,
         },
+        topic_layout: cfg.topic_layout.unwrap_or_else(|| "district".into()),
     };
     runtime()?.block_on(async move {
         let running = labflight_service::start(opts, replays()).await?;
@@ -385,6 +398,8 @@ pub fn devices(args: DevicesArgs) -> anyhow::Result<()> {
         device_key: args.device_key,
         max_wall: Duration::from_secs(args.max_seconds),
         quiet: args.quiet,
+        topic_layout: args.topic_layout,
+        partition: args.partition,
     };
     runtime()?.block_on(async move {
         let report = labflight_service::run_devices(opts).await?;
@@ -491,6 +506,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         snapshot_every: DEFAULT_SNAPSHOT_EVERY,
         secure_cookies: false,
         ownership: labflight_service::Ownership::lone(),
+        topic_layout: "district".into(),
     };
     let first_lab = map.labs.first().map(|l| l.id.0.clone());
     let sink_file =
@@ -553,6 +569,8 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             device_key: running.broker_logins.as_ref().map(|l| l.device_key()),
             max_wall: Duration::from_secs_f64(24.0 * 3600.0 / args.speed + 600.0),
             quiet: args.quiet,
+            topic_layout: "district".into(),
+            partition: None,
         };
         let report = labflight_service::run_devices(devices).await?;
         // The last results may still be on their way to the centres (bounded wait).

@@ -6,6 +6,7 @@
 //! checks every message); production uses Mosquitto with `deploy/mosquitto/acl`.
 
 use crate::connect::MAX_PACKET_BYTES;
+use crate::layout::TopicLayout;
 use crate::topics::SERVICE_SUBSCRIPTIONS;
 use hmac::{Hmac, Mac};
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, SegmentConfig, ServerSettings};
@@ -125,12 +126,19 @@ const _: () = assert!(
 /// - Every other filter (QoS 1 events, commands; low rate, must survive a
 ///   subscriber's restart): 5 MiB segments, 10 kept: 55 MiB counted each.
 pub fn router_config() -> RouterConfig {
+    // Each telemetry filter in the district layout, and in any partition's
+    // subtree (`labflight/v1/p/+/…`, the partitioned topic layout).
     let telemetry = SERVICE_SUBSCRIPTIONS
         .iter()
         .filter(|f| f.ends_with("/telemetry"))
+        .flat_map(|f| {
+            let district = (*f).to_owned();
+            let partitioned = TopicLayout::Partitioned("+".into()).device_topic(f);
+            [district, partitioned]
+        })
         .map(|f| {
             (
-                (*f).to_owned(),
+                f,
                 SegmentConfig {
                     max_segment_size: TELEMETRY_SEGMENT_BYTES,
                     max_segment_count: TELEMETRY_SEGMENTS,
@@ -225,7 +233,13 @@ mod tests {
     fn telemetry_logs_are_small_and_only_they() {
         let config = router_config();
         let custom = config.custom_segment.as_ref().unwrap();
-        for filter in SERVICE_SUBSCRIPTIONS {
+        let partitioned = TopicLayout::parse("partitioned", "north").unwrap();
+        for filter in SERVICE_SUBSCRIPTIONS
+            .map(String::from)
+            .into_iter()
+            .chain(partitioned.service_filters())
+        {
+            let filter = filter.as_str();
             let chosen: Vec<_> = custom
                 .iter()
                 .filter(|(key, _)| rumqttd::protocol::matches(filter, key))

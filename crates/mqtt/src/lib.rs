@@ -4,7 +4,9 @@
 //! settings from a URL, and the embedded broker used when no external one is
 //! configured. No dispatcher logic lives here.
 //!
-//! Layout: `topics` is the topic table ([`Topic`]); `payload` the inbound half of
+//! Layout: `topics` is the topic table ([`Topic`]), `layout` where a
+//! deployment puts it (the district topics or one subtree per partition,
+//! [`TopicLayout`]); `payload` the inbound half of
 //! the codec ([`decode`], checked against a [`Directory`] of what the service
 //! knows, refusing with a [`Rejection`]) and the [`CommandEnvelope`] going out;
 //! `encode` the other half ([`encode`]), which the simulated devices publish with;
@@ -17,12 +19,14 @@
 mod broker;
 mod connect;
 mod encode;
+mod layout;
 mod payload;
 mod topics;
 
 pub use broker::{BrokerLogins, SERVICE_USER, device_password_from_key, start_embedded};
 pub use connect::{MAX_PACKET_BYTES, MqttUrl, NodeRotation};
 pub use encode::{DeviceMessage, Encoding, encode};
+pub use layout::TopicLayout;
 pub use payload::{
     CommandEnvelope, CommandFence, Directory, MAX_PAYLOAD_BYTES, Rejection, decode,
     station_of_box_id,

@@ -11,7 +11,7 @@ use labflight_core::event::DroneState;
 use labflight_core::{Event, Scenario, Stamped, TubeBarcode};
 use labflight_dispatch::World;
 use labflight_hooks::fhir::{FHIR_JSON, LAB_SYSTEM, LOINC_SYSTEM, TUBE_SYSTEM, UCUM_SYSTEM};
-use labflight_mqtt::{CommandEnvelope, Encoding, MqttUrl, Topic, encode};
+use labflight_mqtt::{CommandEnvelope, Encoding, MqttUrl, Topic, TopicLayout, encode};
 use labflight_sim::engine::Engine;
 use rumqttc::{AsyncClient, Event as MqttEvent, LastWill, Packet, QoS};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -57,6 +57,12 @@ pub struct DevicesOptions {
     pub max_wall: Duration,
     /// No progress bar.
     pub quiet: bool,
+    /// The topics the devices use: `district` (today's) or `partitioned` (their
+    /// partition's subtree, `labflight/v1/p/{partition}/…`).
+    pub topic_layout: String,
+    /// Their partition in the partitioned layout (default: the scenario's name,
+    /// which is the partition its service owns).
+    pub partition: Option<String>,
 }
 
 /// How the simulated day went, as the devices saw it.
@@ -119,6 +125,7 @@ impl Logins {
 struct Fleet {
     mqtt: MqttUrl,
     logins: Logins,
+    layout: TopicLayout,
     clients: HashMap<String, AsyncClient>,
     commands: mpsc::UnboundedSender<(String, Vec<u8>)>,
 }
@@ -132,20 +139,16 @@ impl Fleet {
         let url = self.logins.url(&self.mqtt, id);
         let mut rotation = labflight_mqtt::NodeRotation::new(&url);
         let mut options = url.options(id, true);
-        let birth = will.as_ref().map(|t| t.to_string());
-        if let Some(t) = will {
+        let on_layout = |t: Topic| self.layout.device_topic(&t.to_string());
+        let birth = will.map(on_layout);
+        if let Some(t) = &birth {
             let offline = serde_json::json!({"state": "offline"}).to_string();
-            options.set_last_will(LastWill::new(
-                t.to_string(),
-                offline,
-                QoS::AtLeastOnce,
-                true,
-            ));
+            options.set_last_will(LastWill::new(t.clone(), offline, QoS::AtLeastOnce, true));
         }
         let (client, mut eventloop) = AsyncClient::new(options, 500);
         let tx = self.commands.clone();
         let sub = client.clone();
-        let listen = listen.map(|t| t.to_string());
+        let listen = listen.map(on_layout);
         tokio::spawn(async move {
             loop {
                 match eventloop.poll().await {
@@ -184,7 +187,11 @@ impl Fleet {
 }
 
 /// Waits for the service's retained status; returns its clock and run id.
-async fn service_clock(mqtt: &MqttUrl, logins: &Logins) -> anyhow::Result<(Clock, String)> {
+async fn service_clock(
+    mqtt: &MqttUrl,
+    logins: &Logins,
+    layout: &TopicLayout,
+) -> anyhow::Result<(Clock, String)> {
     // One login for the simulator itself (a password file needs a fixed name;
     // the embedded broker wants client id = username).
     let id = "labflight-devices";
@@ -192,7 +199,10 @@ async fn service_clock(mqtt: &MqttUrl, logins: &Logins) -> anyhow::Result<(Clock
     let mut rotation = labflight_mqtt::NodeRotation::new(&url);
     let (client, mut eventloop) = AsyncClient::new(url.options(id, false), 10);
     client
-        .subscribe(Topic::ServiceStatus.to_string(), QoS::AtLeastOnce)
+        .subscribe(
+            layout.device_topic(&Topic::ServiceStatus.to_string()),
+            QoS::AtLeastOnce,
+        )
         .await?;
     let found = tokio::time::timeout(Duration::from_secs(60), async {
         loop {
@@ -226,11 +236,25 @@ async fn service_clock(mqtt: &MqttUrl, logins: &Logins) -> anyhow::Result<(Clock
     }
 }
 
+/// The devices' topic layout: one of them (a device does not migrate halfway).
+fn device_layout(opts: &DevicesOptions, scenario: &str) -> anyhow::Result<TopicLayout> {
+    let partition = opts.partition.as_deref().unwrap_or(scenario);
+    match TopicLayout::parse(&opts.topic_layout, partition) {
+        Ok(TopicLayout::Both(_)) => Err(BadInput(
+            "--topic-layout both: a device uses one layout, `district` or `partitioned` (`both` is the service's, while its devices move)".into(),
+        )
+        .into()),
+        Ok(layout) => Ok(layout),
+        Err(e) => Err(BadInput(format!("--topic-layout: {e}")).into()),
+    }
+}
+
 /// Runs the simulated devices until every tube drawn today is resolved.
 pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
     let mut scenario = Scenario::load_with_overrides(&opts.scenario, &opts.overrides)?;
     let logins = Logins::of(&opts)?;
-    let (clock, run) = service_clock(&opts.mqtt, &logins).await?;
+    let layout = device_layout(&opts, &scenario.name)?;
+    let (clock, run) = service_clock(&opts.mqtt, &logins, &layout).await?;
     let run_prefix = format!("{run}-");
     // The devices live on the service's day.
     scenario.date = clock.start.with_timezone(&scenario.offset()).date_naive();
@@ -242,6 +266,7 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
     let mut fleet = Fleet {
         mqtt: opts.mqtt.clone(),
         logins,
+        layout: layout.clone(),
         clients: HashMap::new(),
         commands: cmd_tx,
     };
@@ -353,7 +378,12 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
                 tracing::debug!(target: "labflight::devices", "publish {}", m.topic);
                 let client = fleet.client(&m.device, m.listen, None);
                 client
-                    .publish(m.topic.to_string(), m.qos, m.retain, m.payload)
+                    .publish(
+                        layout.device_topic(&m.topic.to_string()),
+                        m.qos,
+                        m.retain,
+                        m.payload,
+                    )
                     .await
                     .context("device MQTT queue closed")?;
                 report.published += 1;

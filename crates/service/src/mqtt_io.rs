@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::messages::{Inbound, Outbound};
 use crate::puback::PubackTracker;
 use chrono::Duration;
-use labflight_mqtt::SERVICE_SUBSCRIPTIONS;
+use labflight_mqtt::{NodeRotation, TopicLayout};
 use labflight_server::Metrics;
 use labflight_store::Store;
 use rumqttc::{AsyncClient, Event as MqttEvent, Outgoing, Packet, QoS};
@@ -15,13 +15,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
+/// The service's connection to the broker: rumqttc's event loop, the broker
+/// nodes it turns to after an error, and the deployment's topic layout.
+pub(crate) struct BrokerLink {
+    pub(crate) eventloop: rumqttc::EventLoop,
+    pub(crate) rotation: NodeRotation,
+    pub(crate) layout: TopicLayout,
+}
+
 /// Polls the broker connection forever: forwards publishes (stamped with the
-/// service time they arrived), follows PUBACKs (`pubacks`, then `acked`), re-subscribes after
-/// every (re)connect, follows each publish to its PUBACK, and backs off while the
-/// broker is away. Never awaits a publish itself (that would stall the loop that
-/// drains rumqttc's queue).
+/// service time they arrived, their topic in its district form whatever the
+/// layout), follows PUBACKs (`pubacks`, then `acked`), re-subscribes after
+/// every (re)connect (the layout's filters), follows each publish to its PUBACK,
+/// and backs off while the broker is away. Never awaits a publish itself (that
+/// would stall the loop that drains rumqttc's queue).
 pub(crate) async fn poll_mqtt(
-    (mut eventloop, mut rotation): (rumqttc::EventLoop, labflight_mqtt::NodeRotation),
+    link: BrokerLink,
     client: AsyncClient,
     in_tx: mpsc::Sender<Inbound>,
     metrics: Arc<Metrics>,
@@ -29,6 +38,12 @@ pub(crate) async fn poll_mqtt(
     (pubacks, acked): (Arc<Mutex<PubackTracker>>, mpsc::UnboundedSender<String>),
     clock: Clock,
 ) {
+    let BrokerLink {
+        mut eventloop,
+        mut rotation,
+        layout,
+    } = link;
+    let filters = layout.service_filters();
     let mut backoff = std::time::Duration::from_millis(100);
     let mut connected_once = false;
     loop {
@@ -45,8 +60,15 @@ pub(crate) async fn poll_mqtt(
                     let _ = acked.send(id);
                 }
             }
-            Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
+            Ok(MqttEvent::Incoming(Packet::Publish(mut p))) => {
                 let arrived = clock.now();
+                // Another partition's subtree stays as it is: the core refuses it
+                // as a topic outside the table (counted, published on `rejected`).
+                if let Some(canonical) = layout.incoming(&p.topic)
+                    && canonical != p.topic.as_str()
+                {
+                    p.topic = canonical.into_owned();
+                }
                 let msg = Inbound::Mqtt {
                     publish: p,
                     arrived,
@@ -64,13 +86,14 @@ pub(crate) async fn poll_mqtt(
                     metrics.mqtt_reconnects.inc();
                 }
                 let client = client.clone();
+                let filters = filters.clone();
                 tokio::spawn(async move {
-                    for filter in SERVICE_SUBSCRIPTIONS {
-                        let qos = match labflight_mqtt::subscription_qos(filter) {
+                    for filter in filters {
+                        let qos = match labflight_mqtt::subscription_qos(&filter) {
                             0 => QoS::AtMostOnce,
                             _ => QoS::AtLeastOnce,
                         };
-                        if let Err(e) = client.subscribe(filter, qos).await {
+                        if let Err(e) = client.subscribe(&filter, qos).await {
                             tracing::error!("subscribe {filter}: {e}");
                         }
                     }
@@ -140,6 +163,7 @@ pub(crate) async fn publish_out(
     client: AsyncClient,
     mut rx: mpsc::UnboundedReceiver<Outbound>,
     pubacks: Arc<Mutex<PubackTracker>>,
+    layout: TopicLayout,
 ) {
     while let Some(o) = rx.recv().await {
         let result = match o {
@@ -149,12 +173,22 @@ pub(crate) async fn publish_out(
                 retain,
                 command_id,
             } => {
-                // Noted before the client can send it: rumqttc reports it sent
-                // (with its packet id) in the order publishes were handed over.
-                lock(&pubacks).handed(command_id);
-                client
-                    .publish(topic, QoS::AtLeastOnce, retain, payload)
-                    .await
+                // On the layout's topics (two while migrating: the command counts
+                // as published when the first is acknowledged).
+                let mut result = Ok(());
+                let mut command_id = command_id;
+                for topic in layout.outgoing(&topic) {
+                    // Noted before the client can send it: rumqttc reports it sent
+                    // (with its packet id) in the order publishes were handed over.
+                    lock(&pubacks).handed(command_id.take());
+                    result = client
+                        .publish(topic, QoS::AtLeastOnce, retain, payload.clone())
+                        .await;
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                result
             }
             Outbound::Ack(p) => client.ack(&p).await,
         };
@@ -265,7 +299,11 @@ mod tests {
             speed: 1.0,
         };
         let poll = tokio::spawn(poll_mqtt(
-            (eventloop, labflight_mqtt::NodeRotation::new(&url)),
+            BrokerLink {
+                eventloop,
+                rotation: NodeRotation::new(&url),
+                layout: TopicLayout::District,
+            },
             client.clone(),
             in_tx,
             Arc::clone(&metrics),

@@ -50,6 +50,9 @@ pub struct ServiceOptions {
     pub secure_cookies: bool,
     /// How this process holds the partition it serves.
     pub ownership: Ownership,
+    /// Where the deployment's topics live: `district` (today's `labflight/v1/…`),
+    /// `partitioned` (`labflight/v1/p/{partition}/…`) or `both` (migrating).
+    pub topic_layout: String,
 }
 
 /// How a `serve` process holds its partition's lease.

@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::delivery::{self, AllowList, Delivered, DeliveryOptions};
 use crate::error::BadInput;
 use crate::messages::{Inbound, Outbound};
-use crate::mqtt_io::{poll_mqtt, publish_out, record_pubacks, tick};
+use crate::mqtt_io::{BrokerLink, poll_mqtt, publish_out, record_pubacks, tick};
 use crate::options::{ClockStart, Running, ServiceOptions};
 use crate::ownership;
 use crate::puback::PubackTracker;
@@ -22,7 +22,7 @@ use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
 use labflight_core::Scenario;
 use labflight_dispatch::{PolicyKind, World};
-use labflight_mqtt::{BrokerLogins, CommandEnvelope, MqttUrl, SERVICE_USER, Topic};
+use labflight_mqtt::{BrokerLogins, CommandEnvelope, MqttUrl, SERVICE_USER, Topic, TopicLayout};
 use labflight_server::health::Liveness;
 use labflight_server::replay::{ReplayCatalog, ReplayLoader};
 use labflight_server::{AppState, Control, DashboardContext, Metrics, Snapshot, Supervisor};
@@ -59,6 +59,7 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         meta,
         world,
         clock,
+        layout,
     } = load(&opts).await?;
     let metrics = Arc::new(Metrics::new());
     let (in_tx, in_rx) = mpsc::channel::<Inbound>(INBOUND_QUEUE);
@@ -151,7 +152,7 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
             Arc::clone(&shared.metrics),
         ),
     );
-    let out = spawn_mqtt(&shared, &service_url, meta.wall_epoch_ms);
+    let out = spawn_mqtt(&shared, &service_url, &layout, meta.wall_epoch_ms);
     resend_unacknowledged(&stored, broker_logins.is_some(), lease.epoch, &out);
     let fence = (lease.partition.clone(), lease.epoch);
     let subscriptions = start_sharing(&shared, &opts, &allowed_hosts, fence, control_rx).await?;
@@ -203,6 +204,8 @@ struct Loaded {
     meta: RunMeta,
     world: Arc<World>,
     clock: Clock,
+    /// Where the partition's topics live on the broker.
+    layout: TopicLayout,
 }
 
 /// What the running tasks share.
@@ -238,6 +241,8 @@ async fn load(opts: &ServiceOptions) -> anyhow::Result<Loaded> {
     for sub in &opts.hooks.subscriptions {
         allowed_hosts.check(&sub.url).map_err(BadInput)?;
     }
+    let layout = TopicLayout::parse(&opts.topic_layout, &scenario.name)
+        .map_err(|e| BadInput(format!("topic_layout: {e}")))?;
     let store = Store::open(&opts.database_url).await?;
     let meta = run_meta(&store, &scenario, opts).await?;
     if opts.clock == ClockStart::Wall {
@@ -261,6 +266,7 @@ async fn load(opts: &ServiceOptions) -> anyhow::Result<Loaded> {
         meta,
         world,
         clock,
+        layout,
     })
 }
 
@@ -327,6 +333,7 @@ fn broker(opts: &ServiceOptions) -> anyhow::Result<(MqttUrl, Option<BrokerLogins
 fn spawn_mqtt(
     shared: &Shared,
     url: &MqttUrl,
+    layout: &TopicLayout,
     run_epoch_ms: i64,
 ) -> mpsc::UnboundedSender<Outbound> {
     let (out_tx, out_rx) = mpsc::unbounded_channel::<Outbound>();
@@ -335,8 +342,10 @@ fn spawn_mqtt(
     let client_id = format!("{SERVICE_CLIENT_ID}-{run_epoch_ms}");
     let mut options = url.options(&client_id, true);
     options.set_manual_acks(true);
+    // One will only: on the district topic while migrating (`both`).
+    let status_topic = layout.outgoing(&Topic::ServiceStatus.to_string()).remove(0);
     options.set_last_will(LastWill::new(
-        Topic::ServiceStatus.to_string(),
+        status_topic,
         serde_json::json!({"state": "offline"}).to_string(),
         QoS::AtLeastOnce,
         true,
@@ -349,7 +358,11 @@ fn spawn_mqtt(
     supervisor.spawn_vital(
         "mqtt_poll",
         poll_mqtt(
-            (eventloop, labflight_mqtt::NodeRotation::new(url)),
+            BrokerLink {
+                eventloop,
+                rotation: labflight_mqtt::NodeRotation::new(url),
+                layout: layout.clone(),
+            },
             client.clone(),
             shared.inbound.clone(),
             Arc::clone(&shared.metrics),
@@ -360,7 +373,7 @@ fn spawn_mqtt(
     );
     supervisor.spawn_vital(
         "mqtt_publish",
-        publish_out(client, out_rx, Arc::clone(&pubacks)),
+        publish_out(client, out_rx, Arc::clone(&pubacks), layout.clone()),
     );
     supervisor.spawn_vital(
         "puback_record",
