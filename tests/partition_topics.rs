@@ -33,7 +33,9 @@ fn watch_everything(port: u16, stop: Arc<AtomicBool>) -> (Seen, std::thread::Joi
             if let Ok(Ok(Event::Incoming(Packet::Publish(p)))) =
                 conn.recv_timeout(Duration::from_millis(200))
             {
-                log.lock().unwrap().push((p.topic.clone(), p.payload.to_vec()));
+                log.lock()
+                    .unwrap()
+                    .push((p.topic.clone(), p.payload.to_vec()));
             }
         }
     });
@@ -144,12 +146,26 @@ fn a_partitioned_day_keeps_to_its_partitions_subtree() {
             .collect();
         assert!(rejected.is_empty(), "{rejected:?}");
     });
-    assert!(foreign_sent, "the other partition's message reached the broker");
-    assert!(report["commands_received"].as_u64().unwrap() > 0, "{report}");
-    let commands: Vec<&String> = seen.iter().map(|(t, _)| t).filter(|t| is_command(t)).collect();
+    assert!(
+        foreign_sent,
+        "the other partition's message reached the broker"
+    );
+    assert!(
+        report["commands_received"].as_u64().unwrap() > 0,
+        "{report}"
+    );
+    let commands: Vec<&String> = seen
+        .iter()
+        .map(|(t, _)| t)
+        .filter(|t| is_command(t))
+        .collect();
     assert!(!commands.is_empty());
     let off: Vec<&&String> = commands.iter().filter(|t| !t.starts_with(&own)).collect();
-    assert!(off.is_empty(), "commands outside {own}: {:?}", &off[..off.len().min(5)]);
+    assert!(
+        off.is_empty(),
+        "commands outside {own}: {:?}",
+        &off[..off.len().min(5)]
+    );
     // The devices' own traffic too: nothing of this day on the district topics
     // (the foreign partition's one message aside).
     let district: Vec<&String> = seen
@@ -157,7 +173,11 @@ fn a_partitioned_day_keeps_to_its_partitions_subtree() {
         .map(|(t, _)| t)
         .filter(|t| !t.starts_with("labflight/v1/p/"))
         .collect();
-    assert!(district.is_empty(), "on district topics: {:?}", &district[..district.len().min(5)]);
+    assert!(
+        district.is_empty(),
+        "on district topics: {:?}",
+        &district[..district.len().min(5)]
+    );
     println!(
         "partitioned day: {} publishes, {} commands, all under {own}",
         seen.len(),
@@ -169,7 +189,10 @@ fn a_partitioned_day_keeps_to_its_partitions_subtree() {
 fn a_migrating_service_serves_district_devices_and_publishes_on_both() {
     let own = format!("labflight/v1/p/{PARTITION}/");
     let (seen, report) = day("layout-both", "both", "district", |_, _| {});
-    assert!(report["commands_received"].as_u64().unwrap() > 0, "{report}");
+    assert!(
+        report["commands_received"].as_u64().unwrap() > 0,
+        "{report}"
+    );
     let mut district = std::collections::BTreeSet::new();
     let mut partitioned = std::collections::BTreeSet::new();
     for (topic, payload) in seen.iter().filter(|(t, _)| is_command(t)) {

@@ -31,6 +31,7 @@ mod journal;
 mod lab_reports;
 mod lease;
 mod outbox;
+mod placement;
 mod rows;
 mod run_meta;
 mod snapshots;
@@ -47,6 +48,7 @@ pub use journal::JournalEntry;
 pub use lab_reports::LabReportRow;
 pub use lease::{Claim, DEFAULT_PARTITION, Lease, LeaseStatus, StandbyStatus};
 pub use outbox::{Attempt, AttemptOutcome, HookSummary, OutboxItem};
+pub use placement::partition_schema;
 pub use rows::{BoxRow, MissionRow, TubeRow};
 pub use run_meta::RunMeta;
 pub use subscriptions::Subscription;
@@ -90,6 +92,13 @@ impl Store {
     /// Opens (creating if needed) the database at `url` and applies migrations.
     /// `sqlite://path` or `postgres://...`.
     pub async fn open(url: &str) -> Result<Store> {
+        Store::open_in(url, None).await
+    }
+
+    /// Opens the store at `url` with its tables in PostgreSQL schema `schema`
+    /// (created if needed; `None`: the connection's default), applying
+    /// migrations there. See `placement.rs`.
+    pub(crate) async fn open_in(url: &str, schema: Option<String>) -> Result<Store> {
         install_default_drivers();
         let open_err = |source| StoreError::Open {
             url: url.to_owned(),
@@ -116,17 +125,28 @@ impl Store {
                 Backend::Sqlite => 1,
                 Backend::Postgres => 5,
             });
-        let options = if backend == Backend::Sqlite {
-            options.after_connect(|conn, _| {
+        let options = match (backend, schema) {
+            (Backend::Sqlite, _) => options.after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute("PRAGMA journal_mode=WAL").await?;
                     conn.execute("PRAGMA synchronous=NORMAL").await?;
                     conn.execute("PRAGMA busy_timeout=5000").await?;
                     Ok(())
                 })
-            })
-        } else {
-            options
+            }),
+            (Backend::Postgres, Some(schema)) => {
+                placement::create_schema(&url_full, &schema)
+                    .await
+                    .map_err(open_err)?;
+                options.after_connect(move |conn, _| {
+                    let set = format!("SET search_path TO \"{schema}\"");
+                    Box::pin(async move {
+                        conn.execute(set.as_str()).await?;
+                        Ok(())
+                    })
+                })
+            }
+            (Backend::Postgres, None) => options,
         };
         let pool = options.connect(&url_full).await.map_err(open_err)?;
         sqlx::migrate!("./migrations").run(&pool).await?;

@@ -132,3 +132,75 @@ async fn postgres_leases_fence_the_old_owner() {
         .unwrap();
     exercise(Store::open(&url).await.unwrap()).await;
 }
+
+/// Two partitions of a city on one PostgreSQL database: each in its own schema,
+/// with its own journal and lease; a fence in one does not reach the other, and
+/// every partition's store is found for `cluster status`.
+#[tokio::test]
+async fn postgres_partitions_live_apart_in_their_schemas() {
+    let admin = "postgres://postgres@127.0.0.1:5432/postgres";
+    if std::net::TcpStream::connect("127.0.0.1:5432").is_err() {
+        panic!("PostgreSQL is not running on 127.0.0.1:5432 (bash scripts/test.sh starts it)");
+    }
+    let db = format!("lf_place_{}", std::process::id());
+    let url = labflight_store::testing::fresh_postgres_database(admin, &db)
+        .await
+        .unwrap();
+    let north = Store::open_partition(&url, Some("LH-PH")).await.unwrap();
+    let south = Store::open_partition(&url, Some("FT-PH")).await.unwrap();
+    // Opening again (a second process) finds the schema there.
+    let north_again = Store::open_partition(&url, Some("LH-PH")).await.unwrap();
+    let a = north
+        .claim_partition("LH-PH", "serve-a", 10_000, Claim::WhenFree)
+        .await
+        .unwrap()
+        .unwrap();
+    let b = south
+        .claim_partition("FT-PH", "serve-a", 10_000, Claim::WhenFree)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((a.epoch, b.epoch), (1, 1));
+    north.fenced(&a).commit(&batch(1)).await.unwrap();
+    south.fenced(&b).commit(&batch(1)).await.unwrap();
+    south.fenced(&b).commit(&batch(2)).await.unwrap();
+    assert_eq!(north_again.last_seq().await.unwrap(), 1);
+    assert_eq!(south.last_seq().await.unwrap(), 2);
+    // Taking one partition over fences its old owner there only.
+    let a2 = north_again
+        .claim_partition("LH-PH", "serve-b", 10_000, Claim::Now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a2.epoch, 2);
+    assert!(matches!(
+        north.fenced(&a).commit(&batch(2)).await,
+        Err(StoreError::Fenced { .. })
+    ));
+    south.fenced(&b).commit(&batch(3)).await.unwrap();
+    // The single-district place on the same database holds neither.
+    let default = Store::open(&url).await.unwrap();
+    assert!(default.leases().await.unwrap().is_empty());
+    assert_eq!(default.last_seq().await.unwrap(), 0);
+    let schemas: Vec<String> = default
+        .partition_stores(&url)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(schema, _)| schema)
+        .collect();
+    assert_eq!(schemas, ["lf_ft_ph", "lf_lh_ph"]);
+    let mut owners = Vec::new();
+    for (_, store) in default.partition_stores(&url).await.unwrap() {
+        for l in store.leases().await.unwrap() {
+            owners.push((l.partition, l.owner, l.epoch));
+        }
+    }
+    assert_eq!(
+        owners,
+        [
+            ("FT-PH".to_owned(), "serve-a".to_owned(), 1),
+            ("LH-PH".to_owned(), "serve-b".to_owned(), 2)
+        ]
+    );
+}
