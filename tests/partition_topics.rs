@@ -3,7 +3,10 @@
 //! (`labflight/v1/p/{partition}/…`) run a short day to its end with nothing on
 //! today's district topics; a service migrating (`both`) runs a day with devices
 //! still on the district topics, publishing each command on both layouts; and a
-//! partition's owner does not consume another partition's traffic.
+//! partition's owner does not consume another partition's traffic. And a city:
+//! one process serves two medical groups of Shenzhen (`--partitions`), each its
+//! own partition (schema, lease, topics, HTTP port), each group's devices
+//! running its own day to the end.
 
 mod support;
 
@@ -42,8 +45,16 @@ fn watch_everything(port: u16, stop: Arc<AtomicBool>) -> (Seen, std::thread::Joi
     (seen, handle)
 }
 
+/// What one day left: what the broker carried, the devices' report, and the
+/// service's `/metrics` at the end.
+struct Day {
+    seen: Vec<(String, Vec<u8>)>,
+    report: serde_json::Value,
+    metrics: String,
+}
+
 /// One short day: a service with `layout` and devices with `device_layout`, on
-/// a private Mosquitto; returns what the broker carried and the devices' report.
+/// a private Mosquitto.
 /// `before_devices` runs once the service is up (given the broker's port and
 /// the service's HTTP address).
 fn day(
@@ -51,7 +62,7 @@ fn day(
     layout: &str,
     device_layout: &str,
     before_devices: impl FnOnce(u16, &str),
-) -> (Vec<(String, Vec<u8>)>, serde_json::Value) {
+) -> Day {
     let broker = Mosquitto::start();
     let mqtt = broker.url();
     let dir = Scratch::new(tag);
@@ -93,11 +104,25 @@ fn day(
         assert_complete_custody(&custody) as u64,
         report["tubes_drawn"].as_u64().unwrap()
     );
+    let (status, metrics) = http_get(&format!("127.0.0.1:{http_port}"), "/metrics");
+    assert_eq!(status, 200);
     stop.store(true, Ordering::Relaxed);
     watcher.join().unwrap();
     drop(serve);
     let seen = seen.lock().unwrap().clone();
-    (seen, report)
+    Day {
+        seen,
+        report,
+        metrics,
+    }
+}
+
+/// The value of counter `name` in a Prometheus text.
+fn counter(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in the metrics"))
 }
 
 fn is_command(topic: &str) -> bool {
@@ -113,7 +138,11 @@ fn command_id(payload: &[u8]) -> String {
 fn a_partitioned_day_keeps_to_its_partitions_subtree() {
     let own = format!("labflight/v1/p/{PARTITION}/");
     let mut foreign_sent = false;
-    let (seen, report) = day("layout-p", "partitioned", "partitioned", |port, http| {
+    let Day {
+        seen,
+        report,
+        metrics,
+    } = day("layout-p", "partitioned", "partitioned", |port, http| {
         // Another partition's drone reports a fault on its own subtree: not this
         // owner's to hear (it would be rejected as unknown if it were).
         let mut o = rumqttc::MqttOptions::new("layout-test-other", "127.0.0.1", port);
@@ -149,6 +178,13 @@ fn a_partitioned_day_keeps_to_its_partitions_subtree() {
     assert!(
         foreign_sent,
         "the other partition's message reached the broker"
+    );
+    assert_eq!(
+        counter(
+            &metrics,
+            "labflight_mqtt_district_layout_messages_received_total"
+        ),
+        0.0
     );
     assert!(
         report["commands_received"].as_u64().unwrap() > 0,
@@ -188,7 +224,17 @@ fn a_partitioned_day_keeps_to_its_partitions_subtree() {
 #[test]
 fn a_migrating_service_serves_district_devices_and_publishes_on_both() {
     let own = format!("labflight/v1/p/{PARTITION}/");
-    let (seen, report) = day("layout-both", "both", "district", |_, _| {});
+    let Day {
+        seen,
+        report,
+        metrics,
+    } = day("layout-both", "both", "district", |_, _| {});
+    // The devices not moved yet are seen on the district topics.
+    let district_received = counter(
+        &metrics,
+        "labflight_mqtt_district_layout_messages_received_total",
+    );
+    assert!(district_received > 100.0, "{district_received}");
     assert!(
         report["commands_received"].as_u64().unwrap() > 0,
         "{report}"
@@ -209,4 +255,146 @@ fn a_migrating_service_serves_district_devices_and_publishes_on_both() {
         "each command goes out on both layouts while migrating"
     );
     println!("migrating day: {} commands on both layouts", district.len());
+}
+
+/// The Shenzhen city scenario (one partition per medical group).
+fn city_scenario() -> std::path::PathBuf {
+    short_scenario()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("shenzhen/scenario.toml")
+}
+
+#[test]
+fn one_process_serves_two_medical_groups_of_a_city_each_its_own_partition() {
+    require(5432, "PostgreSQL");
+    let db = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        labflight_store::testing::fresh_postgres_database(
+            "postgres://postgres@127.0.0.1:5432/postgres",
+            &format!("lf_city_{}", std::process::id()),
+        )
+        .await
+        .expect("a fresh PostgreSQL database")
+    });
+    let broker = Mosquitto::start();
+    let mqtt = broker.url();
+    let dir = Scratch::new("city");
+    let http_port = free_port();
+    let config = dir.path("labflight.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "scenario = \"{}\"\nspeed = 300.0\nhttp = \"127.0.0.1:{http_port}\"\nadmin_token = \"{ADMIN_TOKEN}\"\n",
+            city_scenario().display()
+        ),
+    )
+    .unwrap();
+    let env = [
+        ("LABFLIGHT_MQTT_URL", mqtt.as_str()),
+        ("DATABASE_URL", db.as_str()),
+    ];
+    // A name that is not one of the city's groups is refused, naming them.
+    let refused = std::process::Command::new(BIN)
+        .args([
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--partitions",
+            "YT-PH,NOPE",
+        ])
+        .envs(env)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&refused.stderr);
+    assert!(text.contains("`NOPE`") && text.contains("DP-KC"), "{text}");
+
+    let mut serve = Proc::spawn(
+        &[
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--partitions",
+            "YT-PH,DP-KC",
+        ],
+        &env,
+    );
+    let mut dashboards = [
+        serve.wait_line("dashboard:", Duration::from_secs(90)),
+        serve.wait_line("dashboard:", Duration::from_secs(90)),
+    ];
+    dashboards.sort();
+    let groups = ["DP-KC", "YT-PH"];
+    for (line, group) in dashboards.iter().zip(groups) {
+        assert!(line.ends_with(&format!("(partition {group})")), "{line}");
+    }
+    let devices: Vec<Proc> = groups
+        .iter()
+        .map(|g| {
+            Proc::spawn(
+                &[
+                    "devices",
+                    "--mqtt",
+                    &mqtt,
+                    "--scenario",
+                    city_scenario().to_str().unwrap(),
+                    "--partition",
+                    g,
+                    "--quiet",
+                    "--max-seconds",
+                    "400",
+                ],
+                &[],
+            )
+        })
+        .collect();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (mut d, group) in devices.into_iter().zip(groups) {
+        let line = d.wait_line("{", Duration::from_secs(420));
+        let report = report_json(&format!("{{{line}"));
+        assert!(d.wait_exit(Duration::from_secs(30)));
+        assert_eq!(report["tubes_left"], 0, "{group}: {report}");
+        assert!(
+            report["commands_received"].as_u64().unwrap() > 0,
+            "{group}: {report}"
+        );
+        // The group's custody is in its own schema, complete for every tube.
+        let custody = settled_custody_in(&db, Some(group));
+        assert_eq!(
+            assert_complete_custody(&custody) as u64,
+            report["tubes_drawn"].as_u64().unwrap(),
+            "{group}"
+        );
+        println!("city partition {group}: {report}");
+    }
+    // Nothing in the single-district place; both partitions owned by the one process.
+    let out = std::process::Command::new(BIN)
+        .args(["cluster", "status", "--json"])
+        .env("DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let partitions = status["partitions"].as_array().unwrap();
+    let names: Vec<&str> = partitions
+        .iter()
+        .map(|p| p["partition"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, groups, "{status}");
+    assert!(
+        partitions
+            .iter()
+            .all(|p| p["epoch"] == 1 && p["owner"] == partitions[0]["owner"])
+    );
+    let default = rt.block_on(async {
+        labflight_store::Store::open(&db)
+            .await
+            .unwrap()
+            .last_seq()
+            .await
+            .unwrap()
+    });
+    assert_eq!(default, 0, "the district place holds no journal");
+    drop(serve);
 }

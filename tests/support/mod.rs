@@ -385,9 +385,19 @@ pub fn serve_config(
 
 /// Every tube's custody steps, by barcode, as stored.
 pub fn custody_by_tube(database_url: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    custody_by_tube_in(database_url, None)
+}
+
+/// Every tube's custody steps of a city partition (`None`: the district place).
+pub fn custody_by_tube_in(
+    database_url: &str,
+    partition: Option<&str>,
+) -> std::collections::BTreeMap<String, Vec<String>> {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store = Store::open(database_url).await.unwrap();
+        let store = Store::open_partition(database_url, partition)
+            .await
+            .unwrap();
         let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         for s in store.all_custody().await.unwrap() {
             out.entry(s.barcode.to_string())
@@ -402,7 +412,15 @@ pub fn custody_by_tube(database_url: &str) -> std::collections::BTreeMap<String,
 /// `rejected_at_lab`) in the store, or as it stands after 20 s (polled every 200
 /// ms): the devices finish before the service has stored the last reports.
 pub fn settled_custody(database_url: &str) -> std::collections::BTreeMap<String, Vec<String>> {
-    let mut custody = custody_by_tube(database_url);
+    settled_custody_in(database_url, None)
+}
+
+/// As `settled_custody`, for a city partition (`None`: the district place).
+pub fn settled_custody_in(
+    database_url: &str,
+    partition: Option<&str>,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut custody = custody_by_tube_in(database_url, partition);
     for _ in 0..100 {
         let settled = custody.values().all(|steps| {
             steps
@@ -413,7 +431,7 @@ pub fn settled_custody(database_url: &str) -> std::collections::BTreeMap<String,
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
-        custody = custody_by_tube(database_url);
+        custody = custody_by_tube_in(database_url, partition);
     }
     custody
 }

@@ -167,6 +167,27 @@ impl World {
     /// before it flies home (a pad at a lab has no owner but the operator). The
     /// fleet's ids are the whole map's.
     pub fn partition_from_map(scenario: &Scenario, map: &MapData, group: &GroupId) -> World {
+        World::partition_with(scenario, map, group, Referrals::ToOtherGroups)
+    }
+
+    /// The world of partition `group` without referral labs: the group's own
+    /// labs only. A live partition runs on this one: a referral is a message
+    /// between partitions (the referred lab's results come from its own
+    /// partition), which the simulator carries and the live service does not yet.
+    pub fn partition_from_map_alone(
+        scenario: &Scenario,
+        map: &MapData,
+        group: &GroupId,
+    ) -> World {
+        World::partition_with(scenario, map, group, Referrals::None)
+    }
+
+    fn partition_with(
+        scenario: &Scenario,
+        map: &MapData,
+        group: &GroupId,
+        referrals: Referrals,
+    ) -> World {
         let frame = map.frame();
         let pad_group = pad_partitions(&frame, map);
         let (_, couriers) = fleet_of(scenario, map);
@@ -201,8 +222,19 @@ impl World {
                     .filter(|s| &s.group == group)
                     .cloned()
                     .collect(),
-                labs: map.labs.clone(),
-                pads,
+                labs: match referrals {
+                    Referrals::ToOtherGroups => map.labs.clone(),
+                    Referrals::None => (map.labs.iter())
+                        .filter(|l| !foreign.contains(&l.id))
+                        .cloned()
+                        .collect(),
+                },
+                pads: match referrals {
+                    Referrals::ToOtherGroups => pads,
+                    Referrals::None => (pads.into_iter())
+                        .filter(|p| own_pads.contains(&p.id))
+                        .collect(),
+                },
                 airspace: map.airspace(AIRSPACE_BUFFER_M),
                 drones: drones
                     .into_iter()
@@ -214,6 +246,21 @@ impl World {
                     .collect(),
             },
         )
-        .with_home(group.clone(), foreign)
+        .with_home(
+            group.clone(),
+            match referrals {
+                Referrals::ToOtherGroups => foreign,
+                Referrals::None => BTreeSet::new(),
+            },
+        )
     }
+}
+
+/// Whether a partition's world flies to other groups' labs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Referrals {
+    /// Their nearest labs are its referral labs (simulation).
+    ToOtherGroups,
+    /// Its own labs only (live).
+    None,
 }

@@ -32,6 +32,14 @@ pub struct ServeArgs {
     /// every third of it): a standby takes over that long after the owner stops.
     #[arg(long, default_value_t = 3_000, value_parser = clap::value_parser!(i64).range(300..=600_000))]
     lease_ms: i64,
+    /// The partitions this process serves: `auto` (every partition of the
+    /// scenario: the free ones now, the held ones as their standby) or a
+    /// comma-separated list. A district scenario is one partition, named after
+    /// it; a city scenario (`dispatch.partition_by = "group"`) has one per
+    /// medical group, each with its own schema, topics and HTTP port (the
+    /// configured port, then the next ones). Default: the scenario whole.
+    #[arg(long)]
+    partitions: Option<String>,
 }
 
 /// `labflight.toml`.
@@ -123,12 +131,14 @@ pub struct DevicesArgs {
     lab_tokens: Vec<String>,
     #[arg(long)]
     quiet: bool,
-    /// The topics the devices use: `district` (today's `labflight/v1/…`) or
-    /// `partitioned` (`labflight/v1/p/{partition}/…`).
-    #[arg(long, default_value = "district")]
-    topic_layout: String,
-    /// The partition whose subtree the devices use in the partitioned layout
-    /// (default: the scenario's name, the partition its service owns).
+    /// The topics the devices use: `district` (today's `labflight/v1/…`; the
+    /// default) or `partitioned` (`labflight/v1/p/{partition}/…`; the default
+    /// with --partition).
+    #[arg(long)]
+    topic_layout: Option<String>,
+    /// The partition the devices belong to: a city scenario's medical group
+    /// (they act out its world only), or the subtree they use in the
+    /// partitioned layout (default: the scenario's name).
     #[arg(long)]
     partition: Option<String>,
 }
@@ -346,22 +356,92 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             lease_ms: args.lease_ms,
             standby: args.standby,
         },
-        topic_layout: cfg.topic_layout.unwrap_or_else(|| "district".into()),
+        topic_layout: cfg
+            .topic_layout
+            .clone()
+            .unwrap_or_else(|| "district".into()),
+        partition: None,
     };
-    runtime()?.block_on(async move {
-        let running = labflight_service::start(opts, replays()).await?;
-        println!("mqtt: {}", running.mqtt);
-        print_broker_logins(&running);
-        println!("dashboard: http://{}/", running.http);
-        println!("(sign in with an account made by `labflight users add`)");
-        shutdown_signal().await?;
-        // A clean stop lets the partition go at once: a standby need not wait
-        // for the lease to expire.
-        if let Err(e) = running.store.release_lease(&running.lease).await {
+    let chosen = match &args.partitions {
+        Some(spec) => labflight_service::choose_partitions(spec, &opts.scenario, &opts.overrides)?,
+        None => vec![None],
+    };
+    if chosen.len() > 1 && opts.mqtt.is_none() {
+        return Err(BadInput(format!(
+            "--partitions: {} partitions in one process need a shared broker (mqtt_url or LABFLIGHT_MQTT_URL); the embedded one serves one partition",
+            chosen.len()
+        ))
+        .into());
+    }
+    // `auto` waits for the held partitions as their standby (and takes the
+    // free ones at once): two processes started alike share the work.
+    let auto = args.partitions.as_deref().map(str::trim) == Some("auto");
+    let per_partition: Vec<ServiceOptions> = chosen
+        .into_iter()
+        .enumerate()
+        .map(|(i, partition)| {
+            let mut o = opts.clone();
+            if partition.is_some() && cfg.topic_layout.is_none() {
+                o.topic_layout = "partitioned".into();
+            }
+            if o.http.port() != 0 {
+                o.http.set_port(o.http.port() + i as u16);
+            }
+            o.ownership.standby |= auto;
+            o.partition = partition;
+            o
+        })
+        .collect();
+    runtime()?.block_on(run_partitions(per_partition))
+}
+
+/// Starts the service of each partition (a standby's start waits for its
+/// lease), prints where each is reached, and on Ctrl-C or SIGTERM lets every
+/// lease go. A partition that fails to start stops the process.
+async fn run_partitions(per_partition: Vec<ServiceOptions>) -> anyhow::Result<()> {
+    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel();
+    for opts in per_partition {
+        let tx = started_tx.clone();
+        tokio::spawn(async move {
+            let partition = opts.partition.clone();
+            let _ = tx.send((partition, labflight_service::start(opts, replays()).await));
+        });
+    }
+    drop(started_tx);
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    let mut running = Vec::new();
+    loop {
+        tokio::select! {
+            next = started.recv() => match next {
+                Some((partition, Ok(r))) => {
+                    let of = partition.map(|p| format!(" (partition {p})")).unwrap_or_default();
+                    println!("mqtt: {}", r.mqtt);
+                    print_broker_logins(&r);
+                    println!("dashboard: http://{}/{of}", r.http);
+                    println!("(sign in with an account made by `labflight users add`)");
+                    running.push(r);
+                }
+                Some((_, Err(e))) => return Err(e),
+                None => {
+                    (&mut stop).await?;
+                    break;
+                }
+            },
+            s = &mut stop => {
+                s?;
+                break;
+            }
+        }
+    }
+    // A clean stop lets each partition go at once: a standby need not wait for
+    // the lease to expire.
+    for r in &running {
+        if let Err(e) = r.store.release_lease(&r.lease).await {
             eprintln!("warning: releasing the partition lease: {e}");
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 pub fn devices(args: DevicesArgs) -> anyhow::Result<()> {
@@ -398,7 +478,13 @@ pub fn devices(args: DevicesArgs) -> anyhow::Result<()> {
         device_key: args.device_key,
         max_wall: Duration::from_secs(args.max_seconds),
         quiet: args.quiet,
-        topic_layout: args.topic_layout,
+        topic_layout: args.topic_layout.unwrap_or_else(|| {
+            match args.partition {
+                Some(_) => "partitioned",
+                None => "district",
+            }
+            .into()
+        }),
         partition: args.partition,
     };
     runtime()?.block_on(async move {
@@ -507,6 +593,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         secure_cookies: false,
         ownership: labflight_service::Ownership::lone(),
         topic_layout: "district".into(),
+        partition: None,
     };
     let first_lab = map.labs.first().map(|l| l.id.0.clone());
     let sink_file =

@@ -50,6 +50,9 @@ pub struct Metrics {
     registry: Registry,
     /// MQTT messages received.
     pub mqtt_received: Counter,
+    /// MQTT messages that arrived on the district topics while the service
+    /// listens on both topic layouts (devices not yet moved to their partition's).
+    pub mqtt_district_layout_received: Counter,
     /// Inbound messages rejected, by reason.
     pub rejected: Family<ReasonLabel, Counter>,
     /// Events accepted into the journal, by kind.
@@ -112,6 +115,7 @@ impl Metrics {
         let m = Metrics {
             registry: Registry::default(),
             mqtt_received: Counter::default(),
+            mqtt_district_layout_received: Counter::default(),
             rejected: Family::default(),
             accepted: Family::default(),
             duplicates: Counter::default(),
@@ -140,6 +144,11 @@ impl Metrics {
             "mqtt_messages_received",
             "MQTT messages received",
             m.mqtt_received.clone(),
+        );
+        registry.register(
+            "mqtt_district_layout_messages_received",
+            "MQTT messages received on the district topics while listening on both layouts (devices not moved yet)",
+            m.mqtt_district_layout_received.clone(),
         );
         registry.register(
             "messages_rejected",

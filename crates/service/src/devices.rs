@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::error::BadInput;
 use anyhow::{Context, bail};
 use labflight_core::event::DroneState;
+use labflight_core::scenario::PartitionBy;
 use labflight_core::{Event, Scenario, Stamped, TubeBarcode};
 use labflight_dispatch::World;
 use labflight_hooks::fhir::{FHIR_JSON, LAB_SYSTEM, LOINC_SYSTEM, TUBE_SYSTEM, UCUM_SYSTEM};
@@ -60,8 +61,9 @@ pub struct DevicesOptions {
     /// The topics the devices use: `district` (today's) or `partitioned` (their
     /// partition's subtree, `labflight/v1/p/{partition}/…`).
     pub topic_layout: String,
-    /// Their partition in the partitioned layout (default: the scenario's name,
-    /// which is the partition its service owns).
+    /// Their partition: in a city scenario the medical group whose world they act
+    /// out; in the partitioned layout the subtree they use (default: the
+    /// scenario's name, the partition a district service owns).
     pub partition: Option<String>,
 }
 
@@ -259,7 +261,14 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
     // The devices live on the service's day.
     scenario.date = clock.start.with_timezone(&scenario.offset()).date_naive();
     let map = labflight_geo::MapData::load(&scenario.map_dir(&opts.scenario))?;
-    let world = Arc::new(World::from_map(&scenario, &map));
+    // A city partition's devices act out that medical group's world only.
+    let world = Arc::new(match &opts.partition {
+        Some(g) if scenario.dispatch.partition_by == PartitionBy::Group => {
+            let group = crate::partitions::check_group(&scenario, &map, g)?;
+            World::partition_from_map_alone(&scenario, &map, &group)
+        }
+        _ => World::from_map(&scenario, &map),
+    });
     let mut engine = Engine::detached(&scenario, Arc::clone(&world), opts.seed);
     let drawn = engine.tubes_left();
     let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();

@@ -29,6 +29,7 @@ mod messages;
 mod mqtt_io;
 mod options;
 mod ownership;
+mod partitions;
 mod puback;
 mod recovery;
 mod rows;
@@ -41,5 +42,6 @@ pub use devices::{DevicesOptions, DevicesReport, ResultsApi, run as run_devices}
 pub use error::BadInput;
 pub use options::{ClockStart, HookSettings, Ownership, Running, ServiceOptions, default_member};
 pub use ownership::FENCED_EXIT;
+pub use partitions::{Chosen, choose_partitions};
 pub use sink::serve as serve_station_sink;
 pub use start::start;

@@ -64,10 +64,14 @@ pub(crate) async fn poll_mqtt(
                 let arrived = clock.now();
                 // Another partition's subtree stays as it is: the core refuses it
                 // as a topic outside the table (counted, published on `rejected`).
-                if let Some(canonical) = layout.incoming(&p.topic)
-                    && canonical != p.topic.as_str()
-                {
-                    p.topic = canonical.into_owned();
+                match layout.incoming(&p.topic) {
+                    Some(canonical) if canonical != p.topic.as_str() => {
+                        p.topic = canonical.into_owned();
+                    }
+                    Some(_) if matches!(layout, TopicLayout::Both(_)) => {
+                        metrics.mqtt_district_layout_received.inc();
+                    }
+                    _ => {}
                 }
                 let msg = Inbound::Mqtt {
                     publish: p,

@@ -53,6 +53,9 @@ pub struct ServiceOptions {
     /// Where the deployment's topics live: `district` (today's `labflight/v1/…`),
     /// `partitioned` (`labflight/v1/p/{partition}/…`) or `both` (migrating).
     pub topic_layout: String,
+    /// The medical group this process serves of a city scenario (`None`: the
+    /// scenario whole, one partition named after it). See `partitions.rs`.
+    pub partition: Option<String>,
 }
 
 /// How a `serve` process holds its partition's lease.

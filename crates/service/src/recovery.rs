@@ -83,24 +83,8 @@ pub(crate) async fn recover(
     let journal = store.journal_after(snapshot_seq).await?;
     let stored = store.commands(false).await?;
     let seen: HashSet<String> = store.journal_digests().await?.into_iter().collect();
-    let mut regenerated = 0usize;
-    let mut mismatched = 0usize;
-    let mut stored_iter = stored
-        .iter()
-        .filter(|s| s.event_seq > snapshot_seq)
-        .peekable();
-    for e in &journal {
-        for (idx, c) in dispatcher.handle(&e.stamped).into_iter().enumerate() {
-            regenerated += 1;
-            let want = stored_iter.next_if(|s| s.event_seq == e.seq && s.idx == idx as i32);
-            let same = want.is_some_and(|s| {
-                serde_json::from_str::<CommandEnvelope>(&s.body).is_ok_and(|env| env.command == c)
-            });
-            if !same {
-                mismatched += 1;
-            }
-        }
-    }
+    let (regenerated, mismatched) =
+        compare_replayed(&mut dispatcher, &journal, &stored, snapshot_seq);
     if mismatched > 0 {
         tracing::warn!(
             "journal replay: {mismatched} of {regenerated} commands differ from the stored ones"
@@ -127,6 +111,37 @@ pub(crate) async fn recover(
         last_seq,
         last_at,
     })
+}
+
+/// Replays `journal` into `dispatcher`, comparing the commands it makes again
+/// with the `stored` ones after `snapshot_seq`: (made again, differing). Not
+/// async: its iterators must not live across an await (the service's start-up
+/// future is sent between threads).
+fn compare_replayed(
+    dispatcher: &mut Dispatcher,
+    journal: &[labflight_store::JournalEntry],
+    stored: &[StoredCommand],
+    snapshot_seq: i64,
+) -> (usize, usize) {
+    let mut regenerated = 0usize;
+    let mut mismatched = 0usize;
+    let mut stored_iter = stored
+        .iter()
+        .filter(|s| s.event_seq > snapshot_seq)
+        .peekable();
+    for e in journal {
+        for (idx, c) in dispatcher.handle(&e.stamped).into_iter().enumerate() {
+            regenerated += 1;
+            let want = stored_iter.next_if(|s| s.event_seq == e.seq && s.idx == idx as i32);
+            let same = want.is_some_and(|s| {
+                serde_json::from_str::<CommandEnvelope>(&s.body).is_ok_and(|env| env.command == c)
+            });
+            if !same {
+                mismatched += 1;
+            }
+        }
+    }
+    (regenerated, mismatched)
 }
 
 /// The dispatcher of the latest usable snapshot and the event it follows, else a

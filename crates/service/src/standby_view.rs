@@ -23,7 +23,7 @@ pub(crate) struct StandbyView<'a> {
     pub(crate) scenario: &'a str,
     pub(crate) policy: &'a str,
     /// When the view was last published, and at which event.
-    pub(crate) published: std::cell::Cell<Option<(std::time::Instant, i64)>>,
+    pub(crate) published: std::sync::Mutex<Option<(std::time::Instant, i64)>>,
 }
 
 impl StandbyView<'_> {
@@ -45,12 +45,13 @@ impl StandbyView<'_> {
         }));
         self.metrics.journal_seq.set(seq);
         let Some(warm) = warm else { return };
-        let due = self
-            .published
-            .get()
-            .is_none_or(|(at, shown)| shown != seq || at.elapsed() >= REPUBLISH_EVERY);
+        let Ok(mut published) = self.published.lock() else {
+            return;
+        };
+        let due =
+            published.is_none_or(|(at, shown)| shown != seq || at.elapsed() >= REPUBLISH_EVERY);
         if due {
-            self.published.set(Some((std::time::Instant::now(), seq)));
+            *published = Some((std::time::Instant::now(), seq));
             let _ = self.snapshot.send(Some(Snapshot {
                 now: self.clock.now(),
                 journal_seq: seq,

@@ -59,8 +59,14 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         meta,
         world,
         clock,
+        partition,
         layout,
     } = load(&opts).await?;
+    // What the dashboard calls the run: the scenario, and a city's partition.
+    let shown_name = match &opts.partition {
+        Some(p) => format!("{} · {p}", scenario.name),
+        None => scenario.name.clone(),
+    };
     let metrics = Arc::new(Metrics::new());
     let (in_tx, in_rx) = mpsc::channel::<Inbound>(INBOUND_QUEUE);
     let mut shared = Shared {
@@ -109,7 +115,7 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
             liveness: &shared.liveness,
             metrics: &shared.metrics,
             clock,
-            scenario: &scenario.name,
+            scenario: &shown_name,
             policy: &opts.policy,
             published: Default::default(),
         })
@@ -123,7 +129,7 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         meta: &meta,
     };
     let (lease, warm) =
-        ownership::claim(&store, &scenario.name, &opts.ownership, run, view.as_ref()).await?;
+        ownership::claim(&store, &partition, &opts.ownership, run, view.as_ref()).await?;
     println!(
         "owner: partition `{}` epoch {} ({})",
         lease.partition, lease.epoch, lease.owner
@@ -152,13 +158,19 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
             Arc::clone(&shared.metrics),
         ),
     );
-    let out = spawn_mqtt(&shared, &service_url, &layout, meta.wall_epoch_ms);
+    // One persistent session per stored run (and city partition): a restart picks
+    // up what the broker kept for it; a fresh database starts a fresh session.
+    let client_id = match &opts.partition {
+        Some(p) => format!("{SERVICE_CLIENT_ID}-{p}-{}", meta.wall_epoch_ms),
+        None => format!("{SERVICE_CLIENT_ID}-{}", meta.wall_epoch_ms),
+    };
+    let out = spawn_mqtt(&shared, &service_url, &layout, &client_id);
     resend_unacknowledged(&stored, broker_logins.is_some(), lease.epoch, &out);
     let fence = (lease.partition.clone(), lease.epoch);
     let subscriptions = start_sharing(&shared, &opts, &allowed_hosts, fence, control_rx).await?;
     let core = Core::new(Setup {
         run_id: format!("R{:x}", meta.wall_epoch_ms),
-        scenario_name: scenario.name.clone(),
+        scenario_name: shown_name.clone(),
         policy: opts.policy.clone(),
         world: Arc::clone(&world),
         dispatcher,
@@ -204,6 +216,8 @@ struct Loaded {
     meta: RunMeta,
     world: Arc<World>,
     clock: Clock,
+    /// The partition's name: the scenario's, or its medical group's.
+    partition: String,
     /// Where the partition's topics live on the broker.
     layout: TopicLayout,
 }
@@ -241,9 +255,23 @@ async fn load(opts: &ServiceOptions) -> anyhow::Result<Loaded> {
     for sub in &opts.hooks.subscriptions {
         allowed_hosts.check(&sub.url).map_err(BadInput)?;
     }
-    let layout = TopicLayout::parse(&opts.topic_layout, &scenario.name)
+    // A city partition is checked before its schema is made.
+    let map = labflight_geo::MapData::load(&scenario.map_dir(&opts.scenario))?;
+    let group = match &opts.partition {
+        Some(g) => Some(crate::partitions::check_group(&scenario, &map, g)?),
+        None => None,
+    };
+    let partition = group
+        .as_ref()
+        .map_or_else(|| scenario.name.clone(), |g| g.as_str().to_owned());
+    let layout = TopicLayout::parse(&opts.topic_layout, &partition)
         .map_err(|e| BadInput(format!("topic_layout: {e}")))?;
-    let store = Store::open(&opts.database_url).await?;
+    if group.is_some() && layout == TopicLayout::District {
+        bail!(BadInput(format!(
+            "partition `{partition}`: a city partition needs topic_layout = \"partitioned\" (each partition's devices and service status on its own topics)"
+        )));
+    }
+    let store = Store::open_partition(&opts.database_url, opts.partition.as_deref()).await?;
     let meta = run_meta(&store, &scenario, opts).await?;
     if opts.clock == ClockStart::Wall {
         scenario.date = meta
@@ -251,8 +279,10 @@ async fn load(opts: &ServiceOptions) -> anyhow::Result<Loaded> {
             .with_timezone(&scenario.offset())
             .date_naive();
     }
-    let map = labflight_geo::MapData::load(&scenario.map_dir(&opts.scenario))?;
-    let world = Arc::new(World::from_map(&scenario, &map));
+    let world = Arc::new(match &group {
+        Some(g) => World::partition_from_map_alone(&scenario, &map, g),
+        None => World::from_map(&scenario, &map),
+    });
     let clock = Clock {
         wall_epoch_ms: meta.wall_epoch_ms,
         start: meta.started_at,
@@ -266,6 +296,7 @@ async fn load(opts: &ServiceOptions) -> anyhow::Result<Loaded> {
         meta,
         world,
         clock,
+        partition,
         layout,
     })
 }
@@ -334,13 +365,10 @@ fn spawn_mqtt(
     shared: &Shared,
     url: &MqttUrl,
     layout: &TopicLayout,
-    run_epoch_ms: i64,
+    client_id: &str,
 ) -> mpsc::UnboundedSender<Outbound> {
     let (out_tx, out_rx) = mpsc::unbounded_channel::<Outbound>();
-    // One persistent session per stored run: a restart picks up what the broker
-    // kept for it; a fresh database starts a fresh session.
-    let client_id = format!("{SERVICE_CLIENT_ID}-{run_epoch_ms}");
-    let mut options = url.options(&client_id, true);
+    let mut options = url.options(client_id, true);
     options.set_manual_acks(true);
     // One will only: on the district topic while migrating (`both`).
     let status_topic = layout.outgoing(&Topic::ServiceStatus.to_string()).remove(0);
