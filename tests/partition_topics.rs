@@ -5,8 +5,9 @@
 //! still on the district topics, publishing each command on both layouts; and a
 //! partition's owner does not consume another partition's traffic. And a city:
 //! one process serves two medical groups of Shenzhen (`--partitions`), each its
-//! own partition (schema, lease, topics, HTTP port), each group's devices
-//! running its own day to the end.
+//! own partition (schema, lease, topics, HTTP port), a second stands by for
+//! both and takes both over when the first is killed, and each group's devices
+//! run its own day to the end.
 
 mod support;
 
@@ -321,15 +322,20 @@ fn one_process_serves_two_medical_groups_of_a_city_each_its_own_partition() {
         ],
         &env,
     );
+    // Each partition on its own port, in the order listed.
     let mut dashboards = [
         serve.wait_line("dashboard:", Duration::from_secs(90)),
         serve.wait_line("dashboard:", Duration::from_secs(90)),
     ];
-    dashboards.sort();
+    dashboards.sort_by_key(|l| !l.ends_with("(partition YT-PH)"));
+    assert_eq!(
+        dashboards,
+        [
+            format!("http://127.0.0.1:{http_port}/ (partition YT-PH)"),
+            format!("http://127.0.0.1:{}/ (partition DP-KC)", http_port + 1)
+        ]
+    );
     let groups = ["DP-KC", "YT-PH"];
-    for (line, group) in dashboards.iter().zip(groups) {
-        assert!(line.ends_with(&format!("(partition {group})")), "{line}");
-    }
     let devices: Vec<Proc> = groups
         .iter()
         .map(|g| {
@@ -350,6 +356,38 @@ fn one_process_serves_two_medical_groups_of_a_city_each_its_own_partition() {
             )
         })
         .collect();
+    // A second process stands by for both; the first is killed mid-morning and
+    // the second takes each partition over under epoch 2.
+    let standby_http = format!("127.0.0.1:{}", free_port());
+    let mut standby = Proc::spawn(
+        &[
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--partitions",
+            "YT-PH,DP-KC",
+            "--standby",
+        ],
+        &[
+            ("LABFLIGHT_MQTT_URL", mqtt.as_str()),
+            ("DATABASE_URL", db.as_str()),
+            ("LABFLIGHT_HTTP", standby_http.as_str()),
+        ],
+    );
+    standby.wait_line("standby: partition", Duration::from_secs(90));
+    standby.wait_line("standby: partition", Duration::from_secs(90));
+    std::thread::sleep(Duration::from_secs(20));
+    serve.kill9();
+    let mut taken = [
+        standby.wait_line("owner:", Duration::from_secs(60)),
+        standby.wait_line("owner:", Duration::from_secs(60)),
+    ];
+    taken.sort();
+    assert!(
+        taken[0].starts_with("partition `DP-KC` epoch 2")
+            && taken[1].starts_with("partition `YT-PH` epoch 2"),
+        "{taken:?}"
+    );
     let rt = tokio::runtime::Runtime::new().unwrap();
     for (mut d, group) in devices.into_iter().zip(groups) {
         let line = d.wait_line("{", Duration::from_secs(420));
@@ -369,7 +407,8 @@ fn one_process_serves_two_medical_groups_of_a_city_each_its_own_partition() {
         );
         println!("city partition {group}: {report}");
     }
-    // Nothing in the single-district place; both partitions owned by the one process.
+    // Nothing in the single-district place; both partitions owned by the
+    // standby that took them over.
     let out = std::process::Command::new(BIN)
         .args(["cluster", "status", "--json"])
         .env("DATABASE_URL", &db)
@@ -385,7 +424,13 @@ fn one_process_serves_two_medical_groups_of_a_city_each_its_own_partition() {
     assert!(
         partitions
             .iter()
-            .all(|p| p["epoch"] == 1 && p["owner"] == partitions[0]["owner"])
+            .all(|p| p["epoch"] == 2 && p["owner"] == partitions[0]["owner"]),
+        "{status}"
+    );
+    let owner = partitions[0]["owner"].as_str().unwrap();
+    assert!(
+        owner.contains(&format!("-{}-", standby.child.id())),
+        "{status}"
     );
     let default = rt.block_on(async {
         labflight_store::Store::open(&db)
@@ -396,5 +441,5 @@ fn one_process_serves_two_medical_groups_of_a_city_each_its_own_partition() {
             .unwrap()
     });
     assert_eq!(default, 0, "the district place holds no journal");
-    drop(serve);
+    drop(standby);
 }

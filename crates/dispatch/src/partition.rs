@@ -174,11 +174,7 @@ impl World {
     /// labs only. A live partition runs on this one: a referral is a message
     /// between partitions (the referred lab's results come from its own
     /// partition), which the simulator carries and the live service does not yet.
-    pub fn partition_from_map_alone(
-        scenario: &Scenario,
-        map: &MapData,
-        group: &GroupId,
-    ) -> World {
+    pub fn partition_from_map_alone(scenario: &Scenario, map: &MapData, group: &GroupId) -> World {
         World::partition_with(scenario, map, group, Referrals::None)
     }
 

@@ -1,6 +1,7 @@
 //! `labflight cluster status`: who owns each partition, under which epoch, how
 //! long its lease has left and how far its journal got, and the standbys waiting
-//! to take over, read from the service's database.
+//! to take over, read from the service's database (every city partition's
+//! schema too).
 
 use crate::live_cmd::runtime;
 use clap::{Args, Subcommand};
@@ -26,8 +27,13 @@ pub fn run(cmd: ClusterCommand) -> anyhow::Result<()> {
     let ClusterCommand::Status(args) = cmd;
     runtime()?.block_on(async move {
         let store = Store::open(&args.database_url).await?;
-        let leases = store.leases().await?;
-        let standbys = store.standbys().await?;
+        let mut leases = store.leases().await?;
+        let mut standbys = store.standbys().await?;
+        // A city's partitions, each in its own schema.
+        for (_, partition) in store.partition_stores(&args.database_url).await? {
+            leases.extend(partition.leases().await?);
+            standbys.extend(partition.standbys().await?);
+        }
         if args.json {
             println!(
                 "{}",

@@ -195,8 +195,14 @@ async fn service_clock(
     layout: &TopicLayout,
 ) -> anyhow::Result<(Clock, String)> {
     // One login for the simulator itself (a password file needs a fixed name;
-    // the embedded broker wants client id = username).
-    let id = "labflight-devices";
+    // the embedded broker wants client id = username); a city partition's
+    // simulator has its own (`labflight-devices-LH-PH`), so the simulators of
+    // several partitions on one broker do not take each other's session.
+    let id = match layout {
+        TopicLayout::Partitioned(p) => format!("labflight-devices-{p}"),
+        _ => "labflight-devices".to_owned(),
+    };
+    let id = id.as_str();
     let url = logins.url(mqtt, id);
     let mut rotation = labflight_mqtt::NodeRotation::new(&url);
     let (client, mut eventloop) = AsyncClient::new(url.options(id, false), 10);
