@@ -357,14 +357,8 @@ fn a_login_flood_is_throttled_while_the_core_keeps_accepting_telemetry() {
 #[test]
 fn sessions_labs_headers_limits_and_errors_hold_at_the_edge() {
     let dir = Scratch::new("fault-auth-edge");
+    let db = fresh_postgres("fault_auth");
     let name = format!("lf_fault_auth_{}", std::process::id());
-    let db = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(labflight_store::testing::fresh_postgres_database(
-            "postgres://postgres@127.0.0.1:5432/postgres",
-            &name,
-        ))
-        .expect("PostgreSQL on 127.0.0.1:5432");
     add_user(&db, "coord", "coordinator", None);
     add_user(&db, "watcher", "viewer", None);
     for lab in ["LAB-PH", "LAB-CH", "LAB-MCH"] {

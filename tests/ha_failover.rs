@@ -80,19 +80,6 @@ fn own_commands(seen: &Seen, epoch: i64) -> Vec<Instant> {
     own
 }
 
-/// A fresh PostgreSQL database for one test.
-fn fresh_database(tag: &str) -> String {
-    require(5432, "PostgreSQL");
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        labflight_store::testing::fresh_postgres_database(
-            "postgres://postgres@127.0.0.1:5432/postgres",
-            &format!("lf_{tag}_{}", std::process::id()),
-        )
-        .await
-        .expect("a fresh PostgreSQL database")
-    })
-}
-
 /// A `serve` process of the partition on `db` and `mqtt`, its HTTP on `http`.
 fn serve(config: &std::path::Path, mqtt: &str, db: &str, http: &str, standby: bool) -> Proc {
     let mut args = vec!["serve", "--config", config.to_str().unwrap()];
@@ -174,7 +161,7 @@ fn signal(p: &Proc, sig: &str) {
 
 #[test]
 fn a_standby_takes_over_a_killed_owner_and_a_paused_owner_is_fenced() {
-    let db = fresh_database("ha");
+    let db = fresh_postgres("ha");
     let broker = Mosquitto::start();
     let mqtt = broker.url();
     let dir = Scratch::new("ha");
@@ -379,7 +366,7 @@ fn p50_max(d: &[Duration]) -> (Duration, Duration) {
 /// time to claim, to be ready and to the first command.
 #[test]
 fn ten_owners_killed_in_one_morning_are_each_taken_over_within_10_s() {
-    let db = fresh_database("ha10");
+    let db = fresh_postgres("ha10");
     let broker = Mosquitto::start();
     let mqtt = broker.url();
     let dir = Scratch::new("ha10");
@@ -468,7 +455,7 @@ fn ten_owners_killed_in_one_morning_are_each_taken_over_within_10_s() {
 /// left. The day loses no tube and gives no box to two live missions.
 #[test]
 fn a_broker_node_and_then_the_owner_killed_mid_day_lose_nothing() {
-    let db = fresh_database("hanats");
+    let db = fresh_postgres("hanats");
     let mut cluster = support::nats::NatsCluster::start();
     let mqtt = cluster.url();
     let dir = Scratch::new("hanats");
@@ -563,7 +550,7 @@ fn a_database_restart_under_an_ha_pair_leaves_one_owner_and_loses_nothing() {
 /// SIGKILL of the owner, a lone restart does take the partition (no renewal comes).
 #[test]
 fn a_second_lone_service_on_a_live_owners_database_is_refused() {
-    let db = fresh_database("halone");
+    let db = fresh_postgres("halone");
     let broker = Mosquitto::start();
     let mqtt = broker.url();
     let dir = Scratch::new("halone");
@@ -637,7 +624,7 @@ async fn next_view(
 /// the takeover (no reconnect), after which it takes writes.
 #[test]
 fn a_standbys_dashboard_follows_the_owner_and_its_feed_survives_the_takeover() {
-    let db = fresh_database("hadash");
+    let db = fresh_postgres("hadash");
     let broker = Mosquitto::start();
     let mqtt = broker.url();
     let dir = Scratch::new("hadash");

@@ -13,14 +13,7 @@ use support::*;
 fn short_day_over_mosquitto_and_postgresql() {
     require(1883, "Mosquitto");
     require(5432, "PostgreSQL");
-    let db = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        labflight_store::testing::fresh_postgres_database(
-            "postgres://postgres@127.0.0.1:5432/postgres",
-            &format!("lf_e2e_{}", std::process::id()),
-        )
-        .await
-        .expect("a fresh PostgreSQL database")
-    });
+    let db = fresh_postgres("e2e");
     let dir = Scratch::new("external");
     let (http_port, sink_port) = (free_port(), free_port());
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -177,13 +177,7 @@ async fn get(http: &reqwest::Client, base: &str, token: &str, path: &str) -> Val
 fn the_live_api_answers_as_its_openapi_document_says() {
     require_schemathesis();
     let dir = Scratch::new("openapi");
-    let db = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(labflight_store::testing::fresh_postgres_database(
-            "postgres://postgres@127.0.0.1:5432/postgres",
-            &format!("lf_openapi_{}", std::process::id()),
-        ))
-        .expect("PostgreSQL on 127.0.0.1:5432 (scripts/test.sh starts it)");
+    let db = fresh_postgres("openapi");
     // A recorded run, so the replay routes list something.
     let runs = dir.path("runs");
     let sim = Command::new(BIN)

@@ -270,15 +270,7 @@ fn city_scenario() -> std::path::PathBuf {
 
 #[test]
 fn one_process_serves_two_medical_groups_of_a_city_each_its_own_partition() {
-    require(5432, "PostgreSQL");
-    let db = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        labflight_store::testing::fresh_postgres_database(
-            "postgres://postgres@127.0.0.1:5432/postgres",
-            &format!("lf_city_{}", std::process::id()),
-        )
-        .await
-        .expect("a fresh PostgreSQL database")
-    });
+    let db = fresh_postgres("city");
     let broker = Mosquitto::start();
     let mqtt = broker.url();
     let dir = Scratch::new("city");

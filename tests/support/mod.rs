@@ -340,6 +340,14 @@ impl Drop for Mosquitto {
 /// The admin token `serve_config` gives the service.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
+/// A fresh database `lf_{tag}_{pid}` on the local PostgreSQL (127.0.0.1:5432);
+/// panics saying PostgreSQL is not running when nothing listens there.
+pub fn fresh_postgres(tag: &str) -> String {
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(labflight_store::testing::local_postgres_database(tag))
+}
+
 /// A minimal HTTP/1.0 GET against 127.0.0.1 with the admin token: (status, body).
 pub fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("HTTP server reachable");

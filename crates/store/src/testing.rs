@@ -15,3 +15,18 @@ pub async fn fresh_postgres_database(admin: &str, name: &str) -> Result<String, 
     let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
     Ok(format!("{base}/{name}"))
 }
+
+/// The local test server's admin URL (trust auth on 127.0.0.1:5432).
+pub const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A fresh database `lf_{tag}_{pid}` on the local test server; panics saying
+/// PostgreSQL is not running (and what starts it) when nothing listens there.
+pub async fn local_postgres_database(tag: &str) -> String {
+    if std::net::TcpStream::connect("127.0.0.1:5432").is_err() {
+        panic!("PostgreSQL is not running on 127.0.0.1:5432 (bash scripts/test.sh starts it)");
+    }
+    let name = format!("lf_{tag}_{}", std::process::id());
+    fresh_postgres_database(LOCAL_POSTGRES, &name)
+        .await
+        .unwrap_or_else(|e| panic!("a fresh PostgreSQL database {name}: {e}"))
+}

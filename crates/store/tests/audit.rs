@@ -42,14 +42,7 @@ async fn assert_all_kept(store: &Store, lines: usize) {
 
 #[tokio::test]
 async fn postgres_audit_log_keeps_every_line_of_racing_writers() {
-    let admin = "postgres://postgres@127.0.0.1:5432/postgres";
-    if std::net::TcpStream::connect("127.0.0.1:5432").is_err() {
-        panic!("PostgreSQL is not running on 127.0.0.1:5432 (bash scripts/test.sh starts it)");
-    }
-    let db = format!("lf_audit_{}", std::process::id());
-    let url = labflight_store::testing::fresh_postgres_database(admin, &db)
-        .await
-        .unwrap();
+    let url = labflight_store::testing::local_postgres_database("audit").await;
     // Two stores on one database: two services' pools, five connections each.
     let (a, b) = (
         Store::open(&url).await.unwrap(),

@@ -122,14 +122,7 @@ async fn sqlite_leases_fence_the_old_owner() {
 
 #[tokio::test]
 async fn postgres_leases_fence_the_old_owner() {
-    let admin = "postgres://postgres@127.0.0.1:5432/postgres";
-    if std::net::TcpStream::connect("127.0.0.1:5432").is_err() {
-        panic!("PostgreSQL is not running on 127.0.0.1:5432 (bash scripts/test.sh starts it)");
-    }
-    let db = format!("lf_lease_{}", std::process::id());
-    let url = labflight_store::testing::fresh_postgres_database(admin, &db)
-        .await
-        .unwrap();
+    let url = labflight_store::testing::local_postgres_database("lease").await;
     exercise(Store::open(&url).await.unwrap()).await;
 }
 
@@ -138,14 +131,7 @@ async fn postgres_leases_fence_the_old_owner() {
 /// every partition's store is found for `cluster status`.
 #[tokio::test]
 async fn postgres_partitions_live_apart_in_their_schemas() {
-    let admin = "postgres://postgres@127.0.0.1:5432/postgres";
-    if std::net::TcpStream::connect("127.0.0.1:5432").is_err() {
-        panic!("PostgreSQL is not running on 127.0.0.1:5432 (bash scripts/test.sh starts it)");
-    }
-    let db = format!("lf_place_{}", std::process::id());
-    let url = labflight_store::testing::fresh_postgres_database(admin, &db)
-        .await
-        .unwrap();
+    let url = labflight_store::testing::local_postgres_database("place").await;
     let north = Store::open_partition(&url, Some("LH-PH")).await.unwrap();
     let south = Store::open_partition(&url, Some("FT-PH")).await.unwrap();
     // Opening again (a second process) finds the schema there.

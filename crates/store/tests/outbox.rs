@@ -182,14 +182,7 @@ async fn sqlite_outbox_order_and_subscription_changes() {
 
 #[tokio::test]
 async fn postgres_outbox_order_and_subscription_changes() {
-    let admin = "postgres://postgres@127.0.0.1:5432/postgres";
-    if std::net::TcpStream::connect("127.0.0.1:5432").is_err() {
-        panic!("PostgreSQL is not running on 127.0.0.1:5432 (bash scripts/test.sh starts it)");
-    }
-    let db = format!("lf_outbox_{}", std::process::id());
-    let url = labflight_store::testing::fresh_postgres_database(admin, &db)
-        .await
-        .unwrap();
+    let url = labflight_store::testing::local_postgres_database("outbox").await;
     let store = Store::open(&url).await.unwrap();
     exercise(store).await;
 }
