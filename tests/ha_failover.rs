@@ -125,7 +125,8 @@ fn start_devices(mqtt: &str, max_seconds: &str, extra: &[&str]) -> Proc {
 }
 
 /// Waits (bounded) for the devices' report and checks the day lost nothing:
-/// no tube left, every tube's custody complete, no box in two live missions.
+/// no tube left, every tube's custody complete, no box in two live missions,
+/// and the tubes those of an uninterrupted day.
 fn finish_day(devices: &mut Proc, db: &str, within: Duration) -> serde_json::Value {
     let line = devices.wait_line("{", within);
     let report = report_json(&format!("{{{line}"));
@@ -137,8 +138,17 @@ fn finish_day(devices: &mut Proc, db: &str, within: Duration) -> serde_json::Val
         report["tubes_drawn"].as_u64().unwrap()
     );
     assert_no_box_assigned_twice(db);
+    // Against an uninterrupted run: the same tubes, drawn at the same centres and
+    // times, sealed in the same boxes (the simulator's day of the same seed).
+    assert_same_tubes(
+        &tubes_as_drawn(db, None),
+        &simulated_tubes(&short_scenario(), DEVICES_SEED),
+    );
     report
 }
+
+/// The seed the devices run with (their default).
+const DEVICES_SEED: u64 = 7;
 
 /// `labflight cluster status --json` on `db`.
 fn cluster_status(db: &str) -> serde_json::Value {

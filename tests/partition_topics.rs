@@ -105,6 +105,11 @@ fn day(
         assert_complete_custody(&custody) as u64,
         report["tubes_drawn"].as_u64().unwrap()
     );
+    // The same tubes and boxes as an uninterrupted district day (same seed).
+    assert_same_tubes(
+        &tubes_as_drawn(&db, None),
+        &simulated_tubes(&short_scenario(), 7),
+    );
     let (status, metrics) = http_get(&format!("127.0.0.1:{http_port}"), "/metrics");
     assert_eq!(status, 200);
     stop.store(true, Ordering::Relaxed);

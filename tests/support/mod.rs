@@ -444,6 +444,104 @@ pub fn settled_custody_in(
     custody
 }
 
+/// How each tube was drawn, by barcode: its centre, when (Unix ms) and the box
+/// it was sealed in, from a live run's store (`partition` as for
+/// `custody_by_tube_in`) ...
+pub type DrawnTubes = std::collections::BTreeMap<String, (String, i64, String)>;
+
+/// ... of a live run, as stored.
+pub fn tubes_as_drawn(database_url: &str, partition: Option<&str>) -> DrawnTubes {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let steps = rt.block_on(async {
+        let store = Store::open_partition(database_url, partition)
+            .await
+            .unwrap();
+        store.all_custody().await.unwrap()
+    });
+    let mut out = DrawnTubes::new();
+    for s in &steps {
+        let entry = out.entry(s.barcode.to_string()).or_default();
+        match s.step.as_str() {
+            "drawn" => {
+                entry.0 = s.place.clone().unwrap_or_default();
+                entry.1 = s.at.timestamp_millis();
+            }
+            "sealed_in_box" => entry.2 = s.by.clone().unwrap_or_default(),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// ... of an uninterrupted simulated day of `scenario` with `seed` (the live
+/// devices draw the same tubes at the same times from the same seed): the
+/// simulator's `specimens.csv`.
+pub fn simulated_tubes(scenario: &Path, seed: u64) -> DrawnTubes {
+    let dir = Scratch::new("uninterrupted");
+    let out = dir.path("day");
+    let ok = Command::new(BIN)
+        .args([
+            "sim",
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--seed",
+            &seed.to_string(),
+        ])
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "labflight sim of {}", scenario.display());
+    let text = std::fs::read_to_string(out.join("specimens.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (barcode, station, drawn_at, box_id) =
+        (col("barcode"), col("station"), col("drawn_at"), col("box"));
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let at = chrono::DateTime::parse_from_rfc3339(f[drawn_at]).unwrap();
+            (
+                f[barcode].to_owned(),
+                (
+                    f[station].to_owned(),
+                    at.timestamp_millis(),
+                    f[box_id].to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Asserts a live day drew exactly the uninterrupted day's tubes, each at its
+/// centre at the same time (within a second) and sealed in the same box.
+pub fn assert_same_tubes(live: &DrawnTubes, uninterrupted: &DrawnTubes) {
+    let missing: Vec<&String> = uninterrupted
+        .keys()
+        .filter(|b| !live.contains_key(*b))
+        .collect();
+    let extra: Vec<&String> = live
+        .keys()
+        .filter(|b| !uninterrupted.contains_key(*b))
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "tubes missing live {:?}, drawn live only {:?}",
+        &missing[..missing.len().min(5)],
+        &extra[..extra.len().min(5)]
+    );
+    for (barcode, (station, at, box_id)) in uninterrupted {
+        let (l_station, l_at, l_box) = &live[barcode];
+        assert!(
+            l_station == station && (l_at - at).abs() <= 1_000 && l_box == box_id,
+            "tube {barcode}: live at {l_station} {l_at} in {l_box}, uninterrupted at {station} {at} in {box_id}"
+        );
+    }
+}
+
 /// The milestones every resolved tube passes exactly once, whatever carried it.
 pub const MILESTONES: [&str; 6] = [
     "drawn",
