@@ -172,8 +172,8 @@ fn signal(p: &Proc, sig: &str) {
 #[test]
 fn a_standby_takes_over_a_killed_owner_and_a_paused_owner_is_fenced() {
     let db = fresh_postgres("ha");
-    let broker = Mosquitto::start();
-    let mqtt = broker.url();
+    let cluster = support::nats::NatsCluster::start();
+    let mqtt = cluster.url();
     let dir = Scratch::new("ha");
     let sink_port = free_port();
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -208,7 +208,7 @@ fn a_standby_takes_over_a_killed_owner_and_a_paused_owner_is_fenced() {
     b.wait_line("standby:", Duration::from_secs(60));
 
     let stop = Arc::new(AtomicBool::new(false));
-    let (seen, watcher) = watch_commands(broker.port, Arc::clone(&stop));
+    let (seen, watcher) = watch_commands(cluster.mqtt_port(2), Arc::clone(&stop));
     let urls = https
         .iter()
         .map(|h| format!("http://{h}"))
@@ -377,10 +377,14 @@ fn p50_max(d: &[Duration]) -> (Duration, Duration) {
 #[test]
 fn ten_owners_killed_in_one_morning_are_each_taken_over_within_10_s() {
     let db = fresh_postgres("ha10");
+    // Mosquitto: on the NATS cluster the owner of the seventh epoch once sent
+    // fewer than three commands of its own within 90 s (see docs/operations.md).
     let broker = Mosquitto::start();
     let mqtt = broker.url();
     let dir = Scratch::new("ha10");
-    let config = config_with_snapshots(&dir, 300.0);
+    // 150×: the morning (draws until 11:30) lasts two minutes, room for ten
+    // kill cycles while commands are due.
+    let config = config_with_snapshots(&dir, 150.0);
     let https = [
         format!("127.0.0.1:{}", free_port()),
         format!("127.0.0.1:{}", free_port()),
@@ -391,10 +395,18 @@ fn ten_owners_killed_in_one_morning_are_each_taken_over_within_10_s() {
     standby.wait_line("standby:", Duration::from_secs(60));
     let stop = Arc::new(AtomicBool::new(false));
     let (seen, watcher) = watch_commands(broker.port, Arc::clone(&stop));
-    let mut devices = start_devices(&mqtt, "700", &[]);
-    // The draws start half an hour into the service day (6 s at 300×): kill
+    let mut devices = start_devices(&mqtt, "900", &[]);
+    // The draws start half an hour into the service day (12 s at 150×): kill
     // only once the morning is busy and commands are due.
-    std::thread::sleep(Duration::from_secs(8));
+    std::thread::sleep(Duration::from_secs(14));
+    // Each kill comes at a random instant after its owner got going; the seed is
+    // printed (and LABFLIGHT_CHAOS_SEED replays one).
+    let chaos_seed = std::env::var("LABFLIGHT_CHAOS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random::<u64>);
+    println!("chaos seed {chaos_seed} (LABFLIGHT_CHAOS_SEED={chaos_seed} replays these instants)");
+    let mut chaos = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(chaos_seed);
     let (mut claimed, mut ready, mut first) = (Vec::new(), Vec::new(), Vec::new());
     let mut owner_http = 0;
     for kill in 0..10 {
@@ -409,6 +421,9 @@ fn ten_owners_killed_in_one_morning_are_each_taken_over_within_10_s() {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        // Then anywhere in the next 2 s: mid-batch, mid-commit, mid-publish.
+        let jitter = rand::Rng::random_range(&mut chaos, 0..2_000u64);
+        std::thread::sleep(Duration::from_millis(jitter));
         let killed = Instant::now();
         owner.kill9();
         let line = standby.wait_line("owner:", Duration::from_secs(30));
@@ -428,7 +443,7 @@ fn ten_owners_killed_in_one_morning_are_each_taken_over_within_10_s() {
             std::thread::sleep(Duration::from_millis(20));
         };
         println!(
-            "kill {}: claimed {:.2?}, ready {:.2?}, first command {took:.2?}",
+            "kill {} ({jitter} ms after its third command): claimed {:.2?}, ready {:.2?}, first command {took:.2?}",
             kill + 1,
             claimed[kill as usize],
             ready[kill as usize]
@@ -440,7 +455,7 @@ fn ten_owners_killed_in_one_morning_are_each_taken_over_within_10_s() {
         owner_http = 1 - owner_http;
         standby.wait_line("standby:", Duration::from_secs(60));
     }
-    finish_day(&mut devices, &db, Duration::from_secs(700));
+    finish_day(&mut devices, &db, Duration::from_secs(900));
     stop.store(true, Ordering::Relaxed);
     watcher.join().unwrap();
     for (what, d) in [
@@ -506,6 +521,8 @@ fn a_broker_node_and_then_the_owner_killed_mid_day_lose_nothing() {
 fn a_database_restart_under_an_ha_pair_leaves_one_owner_and_loses_nothing() {
     let pg = support::postgres::PrivatePostgres::start();
     let db = pg.url();
+    // Mosquitto: on the NATS cluster this test failed once (5 of 675 tubes
+    // unresolved after a fenced owner stepped down); see docs/operations.md.
     let broker = Mosquitto::start();
     let mqtt = broker.url();
     let dir = Scratch::new("hapg");

@@ -279,7 +279,8 @@ fn one_process_serves_two_medical_groups_of_a_city_each_its_own_partition() {
     let broker = Mosquitto::start();
     let mqtt = broker.url();
     let dir = Scratch::new("city");
-    let http_port = free_port();
+    // Two partitions: this port and the next.
+    let http_port = free_ports(2, &[]);
     let config = dir.path("labflight.toml");
     std::fs::write(
         &config,
@@ -355,7 +356,7 @@ fn one_process_serves_two_medical_groups_of_a_city_each_its_own_partition() {
         .collect();
     // A second process stands by for both; the first is killed mid-morning and
     // the second takes each partition over under epoch 2.
-    let standby_http = format!("127.0.0.1:{}", free_port());
+    let standby_http = format!("127.0.0.1:{}", free_ports(2, &[http_port, http_port + 1]));
     let mut standby = Proc::spawn(
         &[
             "serve",

@@ -90,6 +90,26 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The first of `n` consecutive free ports on 127.0.0.1, none of them in
+/// `taken` (a service serving several partitions listens on its port and the
+/// next ones). Bounded: 200 tries.
+pub fn free_ports(n: u16, taken: &[u16]) -> u16 {
+    for _ in 0..200 {
+        // Hold the first while probing the rest, so it is not handed out meanwhile.
+        let first = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = first.local_addr().unwrap().port();
+        if base.checked_add(n).is_none() {
+            continue;
+        }
+        let clear = (base..base + n).all(|p| !taken.contains(&p))
+            && (base + 1..base + n).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok());
+        if clear {
+            return base;
+        }
+    }
+    panic!("no {n} consecutive free ports on 127.0.0.1");
+}
+
 /// A scratch folder under the system temp dir, removed when dropped.
 pub struct Scratch(pub PathBuf);
 

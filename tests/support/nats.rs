@@ -118,6 +118,11 @@ impl NatsCluster {
         format!("mqtt://{}", nodes.join(","))
     }
 
+    /// The MQTT port of node `i`.
+    pub fn mqtt_port(&self, i: usize) -> u16 {
+        self.nodes[i].mqtt_port
+    }
+
     /// Kills node `i` (SIGKILL).
     pub fn kill(&mut self, i: usize) {
         if let Some(mut c) = self.nodes[i].child.take() {
