@@ -94,7 +94,7 @@ pub async fn start(opts: ServiceOptions, replays: ReplayLoader) -> anyhow::Resul
         shared
             .liveness
             .set_standby(Some(labflight_server::Following {
-                partition: scenario.name.clone(),
+                partition: partition.clone(),
                 owner: None,
                 seq: 0,
                 error: None,
