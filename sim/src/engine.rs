@@ -51,6 +51,8 @@ struct PhysBox {
     loaded: bool,
     /// The drone it is aboard, until the drone sets it down on a pad.
     aboard: Option<DroneId>,
+    /// The van it is in, until the van hands it to its lab.
+    in_van: Option<labflight_core::CourierId>,
     received: bool,
     tubes: Vec<Tube>,
 }
@@ -443,10 +445,66 @@ impl<'a> Engine<'a> {
                     }
                     b.aboard = Some(drone.clone());
                 }
+                let Some(event) = self.van_finds(event) else {
+                    return;
+                };
                 self.deliver(event);
             }
             Happening::Minute => self.minute(),
         }
+    }
+
+    /// A van collects only the boxes that lie where it calls (not taken by a
+    /// drone meanwhile) and hands over only those it carries; it reports nothing
+    /// when it finds nothing. Every other event passes unchanged.
+    fn van_finds(&mut self, event: Event) -> Option<Event> {
+        let Event::Courier { courier, kind } = event else {
+            return Some(event);
+        };
+        let kind = match kind {
+            CourierEventKind::PickedUp { boxes } => {
+                let found: Vec<BoxId> = boxes
+                    .into_iter()
+                    .filter(|id| {
+                        self.boxes.get_mut(id).is_some_and(|b| {
+                            let there = !b.loaded && !b.received;
+                            if there {
+                                b.loaded = true;
+                                b.in_van = Some(courier.clone());
+                            }
+                            there
+                        })
+                    })
+                    .collect();
+                if found.is_empty() {
+                    return None;
+                }
+                CourierEventKind::PickedUp { boxes: found }
+            }
+            CourierEventKind::Delivered { lab, boxes } => {
+                let carried: Vec<BoxId> = boxes
+                    .into_iter()
+                    .filter(|id| {
+                        self.boxes.get_mut(id).is_some_and(|b| {
+                            let carried = b.in_van.as_ref() == Some(&courier);
+                            if carried {
+                                b.in_van = None;
+                            }
+                            carried
+                        })
+                    })
+                    .collect();
+                if carried.is_empty() {
+                    return None;
+                }
+                CourierEventKind::Delivered {
+                    lab,
+                    boxes: carried,
+                }
+            }
+            other => other,
+        };
+        Some(Event::Courier { courier, kind })
     }
 
     fn draw(&mut self, i: usize) {
@@ -489,6 +547,7 @@ impl<'a> Engine<'a> {
                 sealed_at: self.now,
                 loaded: false,
                 aboard: None,
+                in_van: None,
                 received: false,
                 tubes: tubes.clone(),
             },

@@ -388,6 +388,17 @@ pub enum Command {
     },
     /// Book a van run.
     RequestCourier(CourierRequest),
+    /// Call a booked van run off: it has nothing left to collect (its boxes went
+    /// with another carrier). The van does not call; it is told, so it cannot
+    /// collect a box that is already somewhere else.
+    CancelCourier {
+        /// The run (a mission id).
+        mission: MissionId,
+        /// Its van.
+        courier: CourierId,
+        /// Why.
+        reason: String,
+    },
     /// Tell a centre's staff something.
     NotifyStation {
         /// The centre.
@@ -411,6 +422,7 @@ impl Command {
             Command::Redirect { .. } => "redirect",
             Command::AddToMission { .. } => "add_to_mission",
             Command::RequestCourier(_) => "request_courier",
+            Command::CancelCourier { .. } => "cancel_courier",
             Command::NotifyStation { .. } => "notify_station",
             Command::Alert(_) => "alert",
         }

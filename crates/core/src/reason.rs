@@ -374,6 +374,16 @@ pub enum Reason {
         /// The box's status.
         status: String,
     },
+    /// A van reports collecting a box that is not on any run of its: the box
+    /// went with another carrier, or was never booked on this van.
+    VanPickupConflict {
+        /// The van.
+        courier: crate::CourierId,
+        /// The box.
+        box_id: BoxId,
+        /// The box's status.
+        status: String,
+    },
     /// A box loaded on a drone flying another mission.
     LoadedOnOtherMission {
         /// The box.
@@ -732,6 +742,13 @@ impl Reason {
                 status,
             } => format!(
                 "{drone} reports loading {box_id}, which is {status}: custody not changed, check the box"
+            ),
+            VanPickupConflict {
+                courier,
+                box_id,
+                status,
+            } => format!(
+                "{courier} reports collecting {box_id}, which is {status} and not on its run: custody not changed, check the box"
             ),
             LoadedOnOtherMission {
                 box_id,

@@ -110,7 +110,10 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
             let by = Some(courier.to_string());
             match kind {
                 CourierEventKind::PickedUp { boxes } => {
-                    for b in boxes {
+                    // Only what was booked on this van: a box that went with another
+                    // carrier keeps its custody (the dispatcher raises the conflict).
+                    let booked = |b: &&BoxId| before.van_run_awaiting(b, courier).is_some();
+                    for b in boxes.iter().filter(booked) {
                         let place = before.boxes.get(b).map(lies_at);
                         for_box(b, Step::Loaded, place.clone(), by.clone());
                         for_box(b, Step::InVan, place, by.clone());

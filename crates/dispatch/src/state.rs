@@ -493,6 +493,19 @@ impl State {
         self.grounded_by_coordinator || self.grounded_by_weather
     }
 
+    /// The run of `courier`'s that `box_id` waits for (assigned to it, not
+    /// called off, not yet collected), if there is one: a van takes custody of
+    /// nothing else.
+    pub fn van_run_awaiting(&self, box_id: &BoxId, courier: &CourierId) -> Option<MissionId> {
+        let BoxStatus::Assigned { mission } = &self.boxes.get(box_id)?.status else {
+            return None;
+        };
+        let m = self.missions.get(mission)?;
+        let theirs = matches!(&m.carrier, Carrier::Courier(c) if c == courier);
+        let live = matches!(m.status, MissionStatus::Assigned | MissionStatus::PickedUp);
+        (theirs && live).then(|| mission.clone())
+    }
+
     /// The next mission id.
     pub fn new_mission_id(&mut self) -> MissionId {
         self.next_mission += 1;

@@ -423,6 +423,7 @@ const STRINGS = {
   'reason.drone_fault': ['故障：{detail}', 'fault: {detail}'],
   'reason.link_lost': ['通信中断', 'link lost'],
   'reason.loading_conflict': ['{drone} 报告装载 {box_id}，但该箱状态为「{status}」：交接记录未改，请核查', '{drone} reports loading {box_id}, which is {status}: custody not changed, check the box'],
+  'reason.van_pickup_conflict': ['{courier} 报告取走 {box_id}，但该箱状态为「{status}」且不在其行程中：交接记录未改，请核查', '{courier} reports collecting {box_id}, which is {status} and not on its run: custody not changed, check the box'],
   'reason.loaded_on_other_mission': ['{box_id} 装上了执行 {mission} 的 {drone}：随机送往 {lab}', '{box_id} loaded on {drone}, which flies {mission}: it goes to {lab}'],
   'reason.lost_drone_reappeared': ['已判定失联的 {drone} 载着 {box_id} 重新出现：{mission} 改飞 {lab}', '{drone}, declared lost, reappeared with {box_id} on board: {mission} resumed to {lab}'],
   'reason.loaded_without_mission': ['{box_id} 装上了没有任务的 {drone}：降落后滞留，等待货车', '{box_id} loaded on {drone}, which has no mission to carry it: stranded where it lands, for a van'],

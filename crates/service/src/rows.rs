@@ -12,7 +12,8 @@ pub(crate) fn mission_of(c: &Command) -> Option<String> {
         Command::AssignMission(p) => Some(p.mission.to_string()),
         Command::AbortMission { mission, .. }
         | Command::AddToMission { mission, .. }
-        | Command::Redirect { mission, .. } => Some(mission.to_string()),
+        | Command::Redirect { mission, .. }
+        | Command::CancelCourier { mission, .. } => Some(mission.to_string()),
         Command::RequestCourier(r) => Some(r.mission.to_string()),
         _ => None,
     }
@@ -64,9 +65,9 @@ pub(crate) fn boxes_touched(
             Command::AssignMission(p) => p.boxes.clone(),
             Command::AddToMission { boxes, .. } => boxes.clone(),
             Command::RequestCourier(r) => r.boxes.clone(),
-            Command::AbortMission { mission, .. } | Command::Redirect { mission, .. } => {
-                of_mission(mission)
-            }
+            Command::AbortMission { mission, .. }
+            | Command::Redirect { mission, .. }
+            | Command::CancelCourier { mission, .. } => of_mission(mission),
             _ => Vec::new(),
         };
         ids.extend(named);

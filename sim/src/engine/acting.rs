@@ -122,8 +122,9 @@ impl Engine<'_> {
                 let Some(courier) = r.courier.clone() else {
                     return;
                 };
-                self.tell(
+                self.tell_guarded(
                     r.pickup_at.max(now),
+                    &r.mission,
                     Event::Courier {
                         courier: courier.clone(),
                         kind: CourierEventKind::PickedUp {
@@ -131,6 +132,7 @@ impl Engine<'_> {
                         },
                     },
                 );
+                // Unguarded: a van hands over whatever it collected (`van_finds`).
                 self.tell(
                     r.deliver_at.max(now),
                     Event::Courier {
@@ -141,6 +143,10 @@ impl Engine<'_> {
                         },
                     },
                 );
+            }
+            // The van does not call; what it already collected it still delivers.
+            Command::CancelCourier { mission, .. } => {
+                *self.generations.entry(mission.clone()).or_insert(0) += 1;
             }
             Command::NotifyStation {
                 station,

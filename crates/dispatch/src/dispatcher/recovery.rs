@@ -25,8 +25,21 @@ pub(super) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
     m.status = MissionStatus::Aborted;
     let (boxes, lab, carrier) = (m.boxes.clone(), m.lab.clone(), m.carrier.clone());
     ctx.unbook_inbound(&boxes, &lab);
-    let Carrier::Drone(drone) = carrier else {
-        return;
+    let drone = match carrier {
+        Carrier::Drone(drone) => drone,
+        // A van not yet loaded is told not to call: it must not collect a box
+        // that has gone with another carrier. (Its booking stays: where it is
+        // on its way is not known here, so it is free again when the run would
+        // have ended.)
+        Carrier::Courier(courier) if !picked_up => {
+            ctx.out.push(Command::CancelCourier {
+                mission: mission.clone(),
+                courier,
+                reason: reason.to_owned(),
+            });
+            return;
+        }
+        Carrier::Courier(_) => return,
     };
     let position = ctx
         .state

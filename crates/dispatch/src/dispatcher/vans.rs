@@ -5,7 +5,8 @@
 use super::lab::box_delivered;
 use crate::ctx::Ctx;
 use crate::state::{BoxStatus, Carrier, MissionStatus};
-use labflight_core::command::StationNotice;
+use labflight_core::Reason;
+use labflight_core::command::{AlertKind, Severity, StationNotice};
 use labflight_core::event::CourierEventKind;
 use labflight_core::{BoxId, Command, CourierId, Instant, MissionId, StationId};
 
@@ -18,16 +19,33 @@ pub(super) fn courier_event(
     match kind {
         CourierEventKind::PickedUp { boxes } => {
             for b in boxes {
-                if let Some(sb) = ctx.state.boxes.get_mut(b)
-                    && let BoxStatus::Assigned { mission } = sb.status.clone()
-                {
+                let Some(sb) = ctx.state.boxes.get(b) else {
+                    continue;
+                };
+                let Some(mission) = ctx.state.van_run_awaiting(b, courier) else {
+                    // Not this van's to take: custody stays where it is
+                    // (`crate::custody` records no step either), and people look.
+                    let said = Reason::VanPickupConflict {
+                        courier: courier.clone(),
+                        box_id: b.clone(),
+                        status: sb.status.name().to_owned(),
+                    };
+                    ctx.alert(
+                        AlertKind::CustodyConflict,
+                        Severity::Critical,
+                        b.as_str(),
+                        said,
+                    );
+                    continue;
+                };
+                if let Some(sb) = ctx.state.boxes.get_mut(b) {
                     sb.status = BoxStatus::OnBoard {
                         mission: mission.clone(),
                     };
                     sb.set_down = None;
-                    if let Some(m) = ctx.state.missions.get_mut(&mission) {
-                        m.status = MissionStatus::PickedUp;
-                    }
+                }
+                if let Some(m) = ctx.state.missions.get_mut(&mission) {
+                    m.status = MissionStatus::PickedUp;
                 }
             }
         }

@@ -49,6 +49,7 @@ impl CommandEnvelope {
                 Some(c) => Topic::CourierCmd(c.clone()),
                 None => Topic::Alerts,
             },
+            Command::CancelCourier { courier, .. } => Topic::CourierCmd(courier.clone()),
             Command::NotifyStation { station, .. } => Topic::StationCmd(station.clone()),
             Command::Alert(_) => Topic::Alerts,
         }
