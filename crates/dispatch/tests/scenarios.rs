@@ -2135,12 +2135,20 @@ fn box_status(d: &Dispatcher, id: &str) -> (&'static str, Option<MissionId>) {
 fn lose_the_drone_sent_for_b1(
     d: &mut Dispatcher,
 ) -> (labflight_core::command::MissionPlan, Vec<Command>) {
+    lose_the_drone_sent_for_b1_drawn_at(d, t("07:35"))
+}
+
+/// `lose_the_drone_sent_for_b1`, its tubes drawn at `drawn`.
+fn lose_the_drone_sent_for_b1_drawn_at(
+    d: &mut Dispatcher,
+    drawn: Instant,
+) -> (labflight_core::command::MissionPlan, Vec<Command>) {
     let s = scenario();
     let p = missions(&d.handle(&sealed(
         t("09:00"),
         "B1",
         "C1",
-        tubes("S", 5, "sst", t("07:35"), &s),
+        tubes("S", 5, "sst", drawn, &s),
     )))[0]
         .clone();
     let lost = d.handle(&ev(t("09:07"), Event::Tick));
@@ -2211,6 +2219,70 @@ fn a_drone_declared_lost_that_reappears_with_the_box_resumes_its_mission() {
     assert_eq!(
         d.state().missions[&p.mission].status,
         labflight_dispatch::state::MissionStatus::Delivered
+    );
+}
+
+#[test]
+fn a_van_sent_for_a_lost_drones_box_is_called_off_when_the_drone_reappears_with_it() {
+    let s = scenario();
+    // The vans stand at a second lab half a kilometre past the centre: with the
+    // only drone lost, one is sent.
+    let world = one_lab_world()
+        .lab("L2", 3.5, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .courier("V1", "L2")
+        .courier("V2", "L2")
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    // Drawn later than the other lost-drone tests': a van still makes it.
+    let (p, lost) = lose_the_drone_sent_for_b1_drawn_at(&mut d, t("08:05"));
+    let van = std::iter::once(lost)
+        .chain((8..60).map(|m| d.handle(&ev(t(&format!("09:{m:02}")), Event::Tick))))
+        .find_map(|cmds| {
+            van_runs(&cmds)
+                .into_iter()
+                .find(|r| r.boxes.contains(&BoxId::from("B1")))
+                .cloned()
+        })
+        .expect("with its only drone lost, a van is sent for B1 within the hour");
+    assert_eq!(
+        box_status(&d, "B1"),
+        ("assigned", Some(van.mission.clone()))
+    );
+    // The drone had loaded it after all: its report arrives late.
+    let cmds = d.handle(&drone_event(d.state().now, "D1", loaded("B1")));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Redirect { mission, .. } if *mission == p.mission)),
+        "the drone's mission resumes: {cmds:?}"
+    );
+    assert!(
+        cmds.iter().any(|c| matches!(c,
+            Command::CancelCourier { mission, courier, .. }
+                if *mission == van.mission && Some(courier) == van.courier.as_ref())),
+        "the van is told not to call: {cmds:?}"
+    );
+    assert_eq!(box_status(&d, "B1"), ("on_board", Some(p.mission.clone())));
+    // A van that calls anyway and reports collecting it takes no custody of it.
+    let pickup = ev(
+        van.pickup_at,
+        Event::Courier {
+            courier: van.courier.clone().expect("a van is named"),
+            kind: labflight_core::event::CourierEventKind::PickedUp {
+                boxes: vec![BoxId::from("B1")],
+            },
+        },
+    );
+    assert!(
+        labflight_dispatch::custody_steps(d.state(), &pickup).is_empty(),
+        "no custody step for a box not on the van's run"
+    );
+    let cmds = d.handle(&pickup);
+    assert_eq!(alerts(&cmds, AlertKind::CustodyConflict), 1, "{cmds:?}");
+    assert_eq!(
+        box_status(&d, "B1"),
+        ("on_board", Some(p.mission.clone())),
+        "custody stays with the drone"
     );
 }
 
