@@ -436,6 +436,80 @@ pub fn custody_by_tube_in(
     })
 }
 
+/// For a failed day: each tube that never reached its last step (`reported` or
+/// `rejected_at_lab`) with its custody, and every journal entry and command that
+/// names its box or barcode, from the store (`partition` as for
+/// `custody_by_tube_in`). What a test prints when tubes are left.
+pub fn unsettled_story(database_url: &str, partition: Option<&str>) -> String {
+    use std::fmt::Write;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = Store::open_partition(database_url, partition)
+            .await
+            .unwrap();
+        let mut by_tube: std::collections::BTreeMap<String, Vec<labflight_core::CustodyStep>> =
+            Default::default();
+        for s in store.all_custody().await.unwrap() {
+            by_tube.entry(s.barcode.to_string()).or_default().push(s);
+        }
+        let mut out = String::new();
+        let mut names: std::collections::BTreeSet<String> = Default::default();
+        for (barcode, steps) in &by_tube {
+            let settled = steps.iter().any(|s| {
+                matches!(s.step.as_str(), "reported" | "rejected_at_lab")
+            });
+            if settled {
+                continue;
+            }
+            names.insert(barcode.clone());
+            let _ = writeln!(out, "tube {barcode}:");
+            for s in steps {
+                let _ = writeln!(
+                    out,
+                    "  {} {} at {:?} by {:?}",
+                    s.at.format("%H:%M:%S%.3f"),
+                    s.step.as_str(),
+                    s.place,
+                    s.by
+                );
+                if s.step.as_str() == "sealed_in_box"
+                    && let Some(b) = &s.by
+                {
+                    names.insert(b.clone());
+                }
+            }
+        }
+        let names_in = |text: &str| names.iter().any(|n| text.contains(&format!("\"{n}\"")));
+        let _ = writeln!(out, "journal entries naming them:");
+        for e in store.journal().await.unwrap() {
+            let body = serde_json::to_string(&e.stamped.event).unwrap_or_default();
+            if names_in(&body) {
+                let _ = writeln!(
+                    out,
+                    "  #{} {} {} {}",
+                    e.seq,
+                    e.stamped.at.format("%H:%M:%S%.3f"),
+                    e.source,
+                    body.chars().take(300).collect::<String>()
+                );
+            }
+        }
+        let _ = writeln!(out, "commands naming them:");
+        for c in store.commands(false).await.unwrap() {
+            if names_in(&c.body) {
+                let _ = writeln!(
+                    out,
+                    "  after #{} {} {}",
+                    c.event_seq,
+                    c.command_id,
+                    c.body.chars().take(300).collect::<String>()
+                );
+            }
+        }
+        out
+    })
+}
+
 /// Each tube's custody once every tube has reached its last step (`reported`, or
 /// `rejected_at_lab`) in the store, or as it stands after 20 s (polled every 200
 /// ms): the devices finish before the service has stored the last reports.
