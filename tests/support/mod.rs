@@ -455,9 +455,9 @@ pub fn unsettled_story(database_url: &str, partition: Option<&str>) -> String {
         let mut out = String::new();
         let mut names: std::collections::BTreeSet<String> = Default::default();
         for (barcode, steps) in &by_tube {
-            let settled = steps.iter().any(|s| {
-                matches!(s.step.as_str(), "reported" | "rejected_at_lab")
-            });
+            let settled = steps
+                .iter()
+                .any(|s| matches!(s.step.as_str(), "reported" | "rejected_at_lab"));
             if settled {
                 continue;
             }
