@@ -133,6 +133,7 @@ fn finish_day(devices: &mut Proc, db: &str, within: Duration) -> serde_json::Val
     let line = devices.wait_line("{", within);
     let report = report_json(&format!("{{{line}"));
     assert!(devices.wait_exit(Duration::from_secs(30)));
+    println!("devices: {report}");
     if report["tubes_left"] != 0 {
         let story = support::unsettled_story(db, None);
         panic!("tubes left: {report}\n{story}");

@@ -158,6 +158,16 @@ impl NodeRotation {
     }
 }
 
+/// Whether the broker refused a subscription this SUBACK answers (return code
+/// 0x80). A clustered broker may (NATS, when JetStream cannot make the
+/// session's consumer in time): the client must subscribe again, or it never
+/// hears what is published for it.
+pub fn subscription_refused(ack: &rumqttc::SubAck) -> bool {
+    ack.return_codes
+        .iter()
+        .any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure))
+}
+
 /// `o` for the node at `host:port`: every other setting kept.
 fn on_node(o: &MqttOptions, host: &str, port: u16) -> MqttOptions {
     let mut n = MqttOptions::new(o.client_id(), host, port);
@@ -180,6 +190,23 @@ fn on_node(o: &MqttOptions, host: &str, port: u16) -> MqttOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_suback_with_a_failure_code_is_a_refusal() {
+        use rumqttc::{QoS, SubAck, SubscribeReasonCode as Code};
+        let ack = |codes: Vec<Code>| SubAck {
+            pkid: 1,
+            return_codes: codes,
+        };
+        assert!(!subscription_refused(&ack(vec![Code::Success(
+            QoS::AtLeastOnce
+        )])));
+        assert!(subscription_refused(&ack(vec![Code::Failure])));
+        assert!(subscription_refused(&ack(vec![
+            Code::Success(QoS::AtMostOnce),
+            Code::Failure
+        ])));
+    }
 
     #[test]
     fn parses_the_forms_users_write() {

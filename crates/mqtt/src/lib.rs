@@ -24,7 +24,7 @@ mod payload;
 mod topics;
 
 pub use broker::{BrokerLogins, SERVICE_USER, device_password_from_key, start_embedded};
-pub use connect::{MAX_PACKET_BYTES, MqttUrl, NodeRotation};
+pub use connect::{MAX_PACKET_BYTES, MqttUrl, NodeRotation, subscription_refused};
 pub use encode::{DeviceMessage, Encoding, encode};
 pub use layout::TopicLayout;
 pub use payload::{

@@ -65,6 +65,8 @@ pub struct Metrics {
     pub commands: Family<KindLabel, Counter>,
     /// Times the service lost and re-made its broker connection.
     pub mqtt_reconnects: Counter,
+    /// Subscriptions the broker refused (each is made again).
+    pub mqtt_subscriptions_refused: Counter,
     /// Sequence number of the last journaled event.
     pub journal_seq: Gauge<i64, AtomicI64>,
     /// Transactions committed.
@@ -122,6 +124,7 @@ impl Metrics {
             superseded: Counter::default(),
             commands: Family::default(),
             mqtt_reconnects: Counter::default(),
+            mqtt_subscriptions_refused: Counter::default(),
             journal_seq: Gauge::default(),
             batches: Counter::default(),
             snapshots: Counter::default(),
@@ -174,6 +177,11 @@ impl Metrics {
             "mqtt_reconnects",
             "Times the service lost and re-made its broker connection",
             m.mqtt_reconnects.clone(),
+        );
+        registry.register(
+            "mqtt_subscriptions_refused",
+            "Subscriptions the broker refused (each is made again)",
+            m.mqtt_subscriptions_refused.clone(),
         );
         registry.register(
             "journal_seq",

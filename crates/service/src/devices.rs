@@ -89,6 +89,8 @@ pub struct DevicesReport {
     pub results_posted: u64,
     /// Device connections made.
     pub connections: usize,
+    /// Device subscriptions the broker refused (each made again).
+    pub subscriptions_refused: u64,
 }
 
 /// How devices log in: username = device id, and a password of their own.
@@ -130,9 +132,36 @@ struct Fleet {
     layout: TopicLayout,
     clients: HashMap<String, AsyncClient>,
     commands: mpsc::UnboundedSender<(String, Vec<u8>)>,
+    /// Subscriptions the broker refused (each made again).
+    subscriptions_refused: Arc<std::sync::atomic::AtomicU64>,
+    /// Devices whose command topic the broker has confirmed (SUBACK), and how
+    /// many listen: a command published before a device's subscription exists
+    /// is lost to it (on a clustered broker making one takes seconds).
+    listening: Arc<std::sync::atomic::AtomicUsize>,
+    listeners: usize,
 }
 
 impl Fleet {
+    /// Waits (at most `within`) until every device that listens has its
+    /// subscription confirmed by the broker; an error names how many have not.
+    async fn wait_until_listening(&self, within: Duration) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
+        loop {
+            let listening = self.listening.load(std::sync::atomic::Ordering::Relaxed);
+            if listening >= self.listeners {
+                return Ok(());
+            }
+            if started.elapsed() > within {
+                bail!(
+                    "only {listening} of {} devices' command subscriptions were confirmed by the broker at {} within {within:?}",
+                    self.listeners,
+                    self.mqtt
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The connection of device `id`, made on first use; `listen` is its command topic.
     fn client(&mut self, id: &str, listen: Option<Topic>, will: Option<Topic>) -> AsyncClient {
         if let Some(c) = self.clients.get(id) {
@@ -151,12 +180,40 @@ impl Fleet {
         let tx = self.commands.clone();
         let sub = client.clone();
         let listen = listen.map(on_layout);
+        let refused = Arc::clone(&self.subscriptions_refused);
+        let listening = Arc::clone(&self.listening);
+        let mut confirmed = false;
+        if listen.is_some() {
+            self.listeners += 1;
+        }
+        let device = id.to_owned();
         tokio::spawn(async move {
             loop {
                 match eventloop.poll().await {
                     Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
                         if tx.send((p.topic.clone(), p.payload.to_vec())).is_err() {
                             return;
+                        }
+                    }
+                    Ok(MqttEvent::Incoming(Packet::SubAck(ack)))
+                        if labflight_mqtt::subscription_refused(&ack) =>
+                    {
+                        // A device that stopped listening would miss its commands.
+                        refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        tracing::warn!(
+                            "the broker refused device {device}'s subscription; subscribing again in 500 ms"
+                        );
+                        if let Some(t) = listen.clone() {
+                            let sub = sub.clone();
+                            tokio::spawn(async move {
+                                tokio::time::sleep(Duration::from_millis(500)).await;
+                                let _ = sub.subscribe(t, QoS::AtLeastOnce).await;
+                            });
+                        }
+                    }
+                    Ok(MqttEvent::Incoming(Packet::SubAck(_))) => {
+                        if listen.is_some() && !std::mem::replace(&mut confirmed, true) {
+                            listening.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         }
                     }
                     Ok(MqttEvent::Incoming(Packet::ConnAck(_))) => {
@@ -284,6 +341,9 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
         layout: layout.clone(),
         clients: HashMap::new(),
         commands: cmd_tx,
+        subscriptions_refused: Arc::default(),
+        listening: Arc::default(),
+        listeners: 0,
     };
     for d in &world.drones {
         fleet.client(
@@ -298,6 +358,7 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
     for c in &world.couriers {
         fleet.client(c.id.as_str(), Some(Topic::CourierCmd(c.id.clone())), None);
     }
+    fleet.wait_until_listening(Duration::from_secs(120)).await?;
     let mut report = DevicesReport {
         tubes_drawn: drawn,
         ..Default::default()
@@ -469,6 +530,9 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
     report.tubes_left = engine.tubes_left();
     report.results_posted = report_posts;
     report.connections = fleet.clients.len();
+    report.subscriptions_refused = fleet
+        .subscriptions_refused
+        .load(std::sync::atomic::Ordering::Relaxed);
     for c in fleet.clients.values() {
         let _ = c.try_disconnect();
     }

@@ -89,20 +89,21 @@ pub(crate) async fn poll_mqtt(
                 if reconnect {
                     metrics.mqtt_reconnects.inc();
                 }
-                let client = client.clone();
-                let filters = filters.clone();
-                tokio::spawn(async move {
-                    for filter in filters {
-                        let qos = match labflight_mqtt::subscription_qos(&filter) {
-                            0 => QoS::AtMostOnce,
-                            _ => QoS::AtLeastOnce,
-                        };
-                        if let Err(e) = client.subscribe(&filter, qos).await {
-                            tracing::error!("subscribe {filter}: {e}");
-                        }
-                    }
-                });
+                tokio::spawn(subscribe_all(client.clone(), filters.clone(), None));
                 let _ = in_tx.send(Inbound::Connected { reconnect }).await;
+            }
+            Ok(MqttEvent::Incoming(Packet::SubAck(ack)))
+                if labflight_mqtt::subscription_refused(&ack) =>
+            {
+                // Subscribing again is harmless (MQTT replaces a subscription to
+                // the same filter), so all of them are made again.
+                metrics.mqtt_subscriptions_refused.inc();
+                tracing::error!(
+                    "the broker refused a subscription (SUBACK {:?}); subscribing again in 500 ms",
+                    ack.return_codes
+                );
+                let again = std::time::Duration::from_millis(500);
+                tokio::spawn(subscribe_all(client.clone(), filters.clone(), Some(again)));
             }
             Ok(_) => {}
             Err(e) => {
@@ -132,6 +133,26 @@ pub(crate) async fn poll_mqtt(
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
             }
+        }
+    }
+}
+
+/// Subscribes to every filter of the layout (after `delay`, if any).
+async fn subscribe_all(
+    client: AsyncClient,
+    filters: Vec<String>,
+    delay: Option<std::time::Duration>,
+) {
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
+    for filter in filters {
+        let qos = match labflight_mqtt::subscription_qos(&filter) {
+            0 => QoS::AtMostOnce,
+            _ => QoS::AtLeastOnce,
+        };
+        if let Err(e) = client.subscribe(&filter, qos).await {
+            tracing::error!("subscribe {filter}: {e}");
         }
     }
 }
