@@ -149,6 +149,10 @@ impl Fleet {
         loop {
             let listening = self.listening.load(std::sync::atomic::Ordering::Relaxed);
             if listening >= self.listeners {
+                tracing::info!(
+                    "{listening} devices' command subscriptions confirmed in {:?}",
+                    started.elapsed()
+                );
                 return Ok(());
             }
             if started.elapsed() > within {
