@@ -149,10 +149,12 @@ impl Fleet {
         loop {
             let listening = self.listening.load(std::sync::atomic::Ordering::Relaxed);
             if listening >= self.listeners {
-                tracing::info!(
-                    "{listening} devices' command subscriptions confirmed in {:?}",
-                    started.elapsed()
-                );
+                let took = started.elapsed();
+                if took > Duration::from_secs(2) {
+                    tracing::warn!(
+                        "the broker took {took:.1?} to confirm {listening} devices' command subscriptions"
+                    );
+                }
                 return Ok(());
             }
             if started.elapsed() > within {
