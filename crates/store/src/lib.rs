@@ -58,6 +58,13 @@ use labflight_core::Instant;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+/// PostgreSQL ends a session left idle inside a transaction this long. A writing
+/// transaction share-locks the partition's lease row (`check_fence`): a process
+/// paused mid-transaction (SIGSTOP, a frozen VM) would otherwise hold that lock
+/// until it wakes, and the standby's takeover would wait on it for ever. A live
+/// process never idles in a transaction for more than milliseconds.
+const IDLE_IN_TRANSACTION_TIMEOUT: &str = "SET idle_in_transaction_session_timeout = '3s'";
+
 /// Which database the store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -134,19 +141,24 @@ impl Store {
                     Ok(())
                 })
             }),
-            (Backend::Postgres, Some(schema)) => {
-                placement::create_schema(&url_full, &schema)
-                    .await
-                    .map_err(open_err)?;
+            (Backend::Postgres, schema) => {
+                if let Some(schema) = &schema {
+                    placement::create_schema(&url_full, schema)
+                        .await
+                        .map_err(open_err)?;
+                }
+                let search_path = schema.map(|s| format!("SET search_path TO \"{s}\""));
                 options.after_connect(move |conn, _| {
-                    let set = format!("SET search_path TO \"{schema}\"");
+                    let search_path = search_path.clone();
                     Box::pin(async move {
-                        conn.execute(set.as_str()).await?;
+                        conn.execute(IDLE_IN_TRANSACTION_TIMEOUT).await?;
+                        if let Some(set) = search_path {
+                            conn.execute(set.as_str()).await?;
+                        }
                         Ok(())
                     })
                 })
             }
-            (Backend::Postgres, None) => options,
         };
         let pool = options.connect(&url_full).await.map_err(open_err)?;
         sqlx::migrate!("./migrations").run(&pool).await?;

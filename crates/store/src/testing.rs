@@ -30,3 +30,14 @@ pub async fn local_postgres_database(tag: &str) -> String {
         .await
         .unwrap_or_else(|e| panic!("a fresh PostgreSQL database {name}: {e}"))
 }
+
+/// A writing transaction of `store` (fenced) left open right after its fence
+/// check, as a process paused mid-commit leaves it: the lease row stays
+/// share-locked until the transaction ends. Dropping it ends it.
+pub async fn paused_mid_commit(
+    store: &crate::Store,
+) -> crate::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    let mut tx = store.pool.begin().await?;
+    store.check_fence(&mut tx).await?;
+    Ok(tx)
+}

@@ -190,3 +190,41 @@ async fn postgres_partitions_live_apart_in_their_schemas() {
         ]
     );
 }
+
+/// A process paused (SIGSTOP) in the middle of a commit keeps its fence check's
+/// share lock on the lease row. Once its lease has expired, a standby's claim
+/// must not wait on that lock for ever: PostgreSQL ends the paused session's idle
+/// transaction (`idle_in_transaction_session_timeout`), and the standby takes
+/// the partition; the paused owner's commit is then refused.
+#[tokio::test]
+async fn postgres_a_paused_owner_mid_commit_does_not_block_the_takeover() {
+    let url = labflight_store::testing::local_postgres_database("paused").await;
+    let store = Store::open(&url).await.unwrap();
+    let p = "longhua";
+    let a = store
+        .claim_partition(p, "serve-a", 300, Claim::WhenFree)
+        .await
+        .unwrap()
+        .unwrap();
+    let owner_a = store.fenced(&a);
+    let paused = labflight_store::testing::paused_mid_commit(&owner_a)
+        .await
+        .unwrap();
+    // The lease expires (300 ms); the standby claims, bounded by 30 s.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let standby = Store::open(&url).await.unwrap();
+    let claimed = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        standby.claim_partition(p, "serve-b", 10_000, Claim::WhenFree),
+    )
+    .await
+    .expect("the takeover does not wait on the paused owner's lock for ever")
+    .unwrap()
+    .expect("the expired lease is taken");
+    assert_eq!(claimed.epoch, 2);
+    drop(paused);
+    assert!(matches!(
+        owner_a.commit(&batch(1)).await,
+        Err(StoreError::Fenced { .. })
+    ));
+}
