@@ -376,8 +376,7 @@ fn p50_max(d: &[Duration]) -> (Duration, Duration) {
 }
 
 /// On the three-node NATS cluster, ten owners killed with SIGKILL in one
-/// morning, at instants spread over it:
-/// each time the standby takes over (the killed process comes back as the next
+/// morning, at instants spread over it: each time the standby takes over (the killed process comes back as the next
 /// standby) and sends its first command of its own within 10 s; the day loses
 /// nothing and gives no box to two live missions. Prints p50 and max of the
 /// time to claim, to be ready and to the first command.
@@ -519,11 +518,11 @@ fn a_broker_node_and_then_the_owner_killed_mid_day_lose_nothing() {
 }
 
 /// On the three-node NATS cluster, PostgreSQL restarted mid-morning under two
-/// processes run as an HA pair (both
-/// `--standby`: the first to come claims the free partition). While the database
-/// is away nobody can renew; once it is back exactly one process owns the
-/// partition: the owner again, or the standby under the next epoch with the old
-/// owner stepped down (exit 75). Either way the day loses nothing.
+/// processes run as an HA pair (both `--standby`: the first to come claims the
+/// free partition). While the database is away nobody can renew; once it is
+/// back exactly one process owns the partition: the owner again, or the standby
+/// under the next epoch with the old owner stepped down (exit 75). Either way
+/// the day loses nothing.
 #[test]
 fn a_database_restart_under_an_ha_pair_leaves_one_owner_and_loses_nothing() {
     let pg = support::postgres::PrivatePostgres::start();

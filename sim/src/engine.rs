@@ -462,49 +462,43 @@ impl<'a> Engine<'a> {
             return Some(event);
         };
         let kind = match kind {
-            CourierEventKind::PickedUp { boxes } => {
-                let found: Vec<BoxId> = boxes
-                    .into_iter()
-                    .filter(|id| {
-                        self.boxes.get_mut(id).is_some_and(|b| {
-                            let there = !b.loaded && !b.received;
-                            if there {
-                                b.loaded = true;
-                                b.in_van = Some(courier.clone());
-                            }
-                            there
-                        })
-                    })
-                    .collect();
-                if found.is_empty() {
-                    return None;
-                }
-                CourierEventKind::PickedUp { boxes: found }
-            }
-            CourierEventKind::Delivered { lab, boxes } => {
-                let carried: Vec<BoxId> = boxes
-                    .into_iter()
-                    .filter(|id| {
-                        self.boxes.get_mut(id).is_some_and(|b| {
-                            let carried = b.in_van.as_ref() == Some(&courier);
-                            if carried {
-                                b.in_van = None;
-                            }
-                            carried
-                        })
-                    })
-                    .collect();
-                if carried.is_empty() {
-                    return None;
-                }
-                CourierEventKind::Delivered {
-                    lab,
-                    boxes: carried,
-                }
-            }
+            CourierEventKind::PickedUp { boxes } => CourierEventKind::PickedUp {
+                boxes: self.boxes_moved(boxes, |b| {
+                    let there = !b.loaded && !b.received;
+                    if there {
+                        b.loaded = true;
+                        b.in_van = Some(courier.clone());
+                    }
+                    there
+                })?,
+            },
+            CourierEventKind::Delivered { lab, boxes } => CourierEventKind::Delivered {
+                lab,
+                boxes: self.boxes_moved(boxes, |b| {
+                    let carried = b.in_van.as_ref() == Some(&courier);
+                    if carried {
+                        b.in_van = None;
+                    }
+                    carried
+                })?,
+            },
             other => other,
         };
         Some(Event::Courier { courier, kind })
+    }
+
+    /// The boxes of `ids` that `moved` moves (it updates each box it moves);
+    /// `None` when it moves none.
+    fn boxes_moved(
+        &mut self,
+        ids: Vec<BoxId>,
+        mut moved: impl FnMut(&mut PhysBox) -> bool,
+    ) -> Option<Vec<BoxId>> {
+        let ids: Vec<BoxId> = ids
+            .into_iter()
+            .filter(|id| self.boxes.get_mut(id).is_some_and(&mut moved))
+            .collect();
+        (!ids.is_empty()).then_some(ids)
     }
 
     fn draw(&mut self, i: usize) {

@@ -19,23 +19,22 @@ pub(super) fn courier_event(
     match kind {
         CourierEventKind::PickedUp { boxes } => {
             for b in boxes {
-                let Some(sb) = ctx.state.boxes.get(b) else {
-                    continue;
-                };
                 let Some(mission) = ctx.state.van_run_awaiting(b, courier) else {
                     // Not this van's to take: custody stays where it is
                     // (`crate::custody` records no step either), and people look.
-                    let said = Reason::VanPickupConflict {
-                        courier: courier.clone(),
-                        box_id: b.clone(),
-                        status: sb.status.name().to_owned(),
-                    };
-                    ctx.alert(
-                        AlertKind::CustodyConflict,
-                        Severity::Critical,
-                        b.as_str(),
-                        said,
-                    );
+                    if let Some(sb) = ctx.state.boxes.get(b) {
+                        let said = Reason::VanPickupConflict {
+                            courier: courier.clone(),
+                            box_id: b.clone(),
+                            status: sb.status.name().to_owned(),
+                        };
+                        ctx.alert(
+                            AlertKind::CustodyConflict,
+                            Severity::Critical,
+                            b.as_str(),
+                            said,
+                        );
+                    }
                     continue;
                 };
                 if let Some(sb) = ctx.state.boxes.get_mut(b) {
