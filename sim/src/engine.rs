@@ -445,12 +445,34 @@ impl<'a> Engine<'a> {
                     }
                     b.aboard = Some(drone.clone());
                 }
+                self.set_down_at_hub(&event);
                 let Some(event) = self.van_finds(event) else {
                     return;
                 };
                 self.deliver(event);
             }
             Happening::Minute => self.minute(),
+        }
+    }
+
+    /// A hub leg's drone completing its mission has landed at the hub: what it
+    /// carries is set down on the pad, for the van booked with it.
+    fn set_down_at_hub(&mut self, event: &Event) {
+        let Event::Drone {
+            drone,
+            kind: DroneEventKind::MissionComplete { mission },
+        } = event
+        else {
+            return;
+        };
+        if self.plans.get(mission).is_none_or(|p| p.hub.is_none()) {
+            return;
+        }
+        for b in self.boxes.values_mut() {
+            if !b.received && b.aboard.as_ref() == Some(drone) {
+                b.aboard = None;
+                b.loaded = false;
+            }
         }
     }
 

@@ -407,7 +407,8 @@ impl Ledger {
             payload_kg: p.payload_kg,
             depart: p.legs.first().map_or(p.pickup_at, |l| l.depart),
             pickup: p.pickup_at,
-            arrive: p.arrive_lab_at,
+            // A hub leg's flight ends at the hub, where a van takes the boxes on.
+            arrive: p.hub.as_ref().map_or(p.arrive_lab_at, |h| h.land_at),
             distance_km: p.legs.iter().map(|l| l.distance_m).sum::<f64>() / 1000.0,
             later_stops: p
                 .later_stops

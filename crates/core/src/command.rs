@@ -133,6 +133,12 @@ pub struct MissionPlan {
     /// reach of every lab that can take its boxes (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relay: Option<Relay>,
+    /// A hub leg: the drone lands at a pad within its reach and sets the boxes
+    /// down there for a van to take on to `lab` (absent otherwise). `legs` then
+    /// end at the hub, `lab_pad` is none and `arrive_lab_at` is the van's
+    /// delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub: Option<Box<Hub>>,
     /// Planned arrival at the lab.
     pub arrive_lab_at: Instant,
     /// The earliest deadline among the boxes' tubes.
@@ -164,6 +170,21 @@ pub struct Relay {
     pub land_at: Instant,
     /// Planned take-off, the battery swapped.
     pub depart_at: Instant,
+}
+
+/// A hub leg's hand-over: the drone sets the boxes down on `pad`, and the van
+/// run `van_run` (booked with the mission, a `request_courier` naming the pad)
+/// takes them on to the lab.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hub {
+    /// The pad the boxes are set down on (a depot's or a lab's).
+    pub pad: PadId,
+    /// Planned landing there.
+    pub land_at: Instant,
+    /// The van run that takes them on.
+    pub van_run: MissionId,
+    /// Its van.
+    pub courier: CourierId,
 }
 
 impl MissionPlan {

@@ -122,6 +122,27 @@ pub enum Reason {
         /// The van's delivery it beats (none when no van could take them).
         van_at: Option<Instant>,
     },
+    /// A pickup beyond one flight's reach of every lab that takes its boxes and
+    /// beyond a relay's, flown to a hub pad within reach where a van takes the
+    /// boxes on: sooner than a van from the centre would deliver.
+    DroneHubLeg {
+        /// How many boxes.
+        boxes: usize,
+        /// Their weight, kg.
+        payload_kg: f64,
+        /// When they are due at the lab.
+        due_at: Instant,
+        /// The drone.
+        drone: DroneId,
+        /// The hub pad the boxes are set down on (the van and the lab are the
+        /// mission's `hub` and `lab`).
+        hub: PadId,
+        /// The van's delivery at the lab.
+        deliver_at: Instant,
+        /// The delivery of a van from the centre it beats (none when no van could
+        /// take them from there).
+        van_at: Option<Instant>,
+    },
     /// The greedy baseline: the nearest free drone.
     FirstComeFirstServed {
         /// The drone.
@@ -579,6 +600,23 @@ impl Reason {
                 match van_at {
                     Some(v) => format!("a van would deliver at {}", at(v)),
                     None => "no van could take them".to_owned(),
+                }
+            ),
+            DroneHubLeg {
+                boxes,
+                payload_kg,
+                due_at,
+                drone,
+                hub,
+                deliver_at,
+                van_at,
+            } => format!(
+                "{boxes} box(es), {payload_kg:.2} kg, due at the lab by {}: beyond one flight's reach of every lab that runs their tests, and of a relay; {drone} flies them to the hub {hub}, where a van meets it and takes them on, delivering by {} ({})",
+                at(due_at),
+                at(deliver_at),
+                match van_at {
+                    Some(v) => format!("a van from the centre would deliver at {}", at(v)),
+                    None => "no van could take them from the centre".to_owned(),
                 }
             ),
             FirstComeFirstServed { drone } => {

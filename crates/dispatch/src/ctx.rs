@@ -327,6 +327,12 @@ impl<'a> Ctx<'a> {
             .map(|d| d.battery_pct - 100.0 * option.energy_wh / battery_wh)
             .unwrap_or(0.0);
         let relay = match &lab.relay {
+            // A hub leg ends at the hub, where the van takes the boxes on.
+            None if lab.hub.is_some() => {
+                let hub = lab.hub.as_ref().expect("matched");
+                legs.push(lab.leg.to_leg(at.0, hub.pad.as_str(), at.1));
+                None
+            }
             None => {
                 legs.push(lab.leg.to_leg(at.0, lab.lab.as_str(), at.1));
                 None
@@ -349,7 +355,19 @@ impl<'a> Ctx<'a> {
                 })
             }
         };
-        let arrive = legs.last().expect("a leg to the lab").arrive;
+        let lands = legs.last().expect("a leg to the lab or the hub").arrive;
+        let hub = lab.hub.as_ref().map(|h| {
+            Box::new(labflight_core::command::Hub {
+                pad: h.pad.clone(),
+                land_at: lands,
+                van_run: self.state.new_mission_id(),
+                courier: h.van.courier.clone(),
+            })
+        });
+        let (lab_pad, arrive) = match &lab.hub {
+            Some(h) => (None, h.van.deliver_at),
+            None => (lab_pad, lands),
+        };
         let plan = MissionPlan {
             mission: mission.clone(),
             drone: drone.clone(),
@@ -363,6 +381,7 @@ impl<'a> Ctx<'a> {
             pickup_at: option.pickup_at,
             later_stops: later_stops.iter().map(|s| s.stop.clone()).collect(),
             relay,
+            hub: hub.clone(),
             arrive_lab_at: arrive,
             deadline: lab.deadline,
             battery_after_pct: (battery_after * 10.0).round() / 10.0,
@@ -425,6 +444,10 @@ impl<'a> Ctx<'a> {
                 },
             });
         }
+        if let (Some(h), Some(handoff)) = (&hub, &lab.hub) {
+            let why = format!("takes {mission}'s boxes on from the hub {}", h.pad);
+            self.book_hub_van(h, station, &boxes, &handoff.van, &why);
+        }
         self.state.missions.insert(
             mission.clone(),
             Mission {
@@ -468,6 +491,10 @@ pub(crate) fn takes_more_at(
     let Some(pickup_at) = plan.pickup_at_station(station) else {
         return false;
     };
+    // A hub leg's van is booked for the boxes it was planned with.
+    if plan.hub.is_some() {
+        return false;
+    }
     let heavier = plan.payload_kg + payload_kg;
     if heavier > world.drone_spec.max_payload_kg + 1e-9 || pickup_at <= now {
         return false;

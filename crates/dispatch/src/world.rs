@@ -273,6 +273,23 @@ impl World {
             .collect()
     }
 
+    /// The pads a van can meet a drone at, nearest to `p` first (ties by id), at
+    /// most `n`: depots' and labs' (a centre's pad is its staff's).
+    pub fn hubs_near(&self, p: LatLon, n: usize) -> Vec<&Pad> {
+        let mut by_distance: Vec<(f64, &Pad)> = self
+            .pads
+            .values()
+            .filter(|pad| !matches!(pad.site, labflight_core::pad::PadSite::Station(_)))
+            .map(|pad| (self.frame.distance_m(pad.position, p), pad))
+            .collect();
+        by_distance.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        by_distance
+            .into_iter()
+            .take(n)
+            .map(|(_, pad)| pad)
+            .collect()
+    }
+
     /// The lab's own pad, where drones land its boxes (the first by id if several).
     pub fn lab_pad(&self, lab: &LabId) -> Option<&PadId> {
         self.pads

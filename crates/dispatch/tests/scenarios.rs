@@ -1715,6 +1715,201 @@ fn a_centre_beyond_single_flight_range_flies_by_relay_through_a_charger_on_the_w
     assert!(plan.why.summary.contains("battery swap at PAD-MID"));
 }
 
+/// FAR, 20 km north of the only lab, L1: beyond one flight, and beyond a relay
+/// (the only charger near it, the drone's depot 2 km further north, leaves 22 km
+/// to fly). A pad without a charger half way, HUB, is within a drone's reach;
+/// the van V1 is based at L1. B1 (5 serum tubes) is sealed at 09:00: the mission
+/// planned for it and the commands.
+fn hub_world_b1_sealed() -> (
+    Dispatcher,
+    labflight_core::command::MissionPlan,
+    Vec<Command>,
+) {
+    let s = scenario();
+    let world = Builder::default()
+        .station("FAR", 0.0, 20.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .depot("NORTH", 0.0, 22.0)
+        .plain_pad("HUB", 0.0, 10.0)
+        .drone("D1", "NORTH", 100.0)
+        .courier("V1", "L1")
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let cmds = d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "FAR",
+        tubes("S", 5, "sst", t("08:45"), &s),
+    ));
+    let plan = (*missions(&cmds)
+        .first()
+        .expect("a drone flies the first leg"))
+    .clone();
+    (d, plan, cmds)
+}
+
+#[test]
+fn a_centre_beyond_a_drones_and_a_relays_reach_flies_to_a_hub_where_a_van_takes_its_boxes_on() {
+    let (mut d, plan, cmds) = hub_world_b1_sealed();
+    let hub = plan.hub.clone().expect("a hub leg");
+    assert_eq!(hub.pad, PadId::from("PAD-HUB"));
+    assert!(plan.relay.is_none() && plan.lab_pad.is_none());
+    let last = plan.legs.last().unwrap();
+    assert_eq!((last.from.as_str(), last.to.as_str()), ("FAR", "PAD-HUB"));
+    assert_eq!(last.arrive, hub.land_at);
+    // The van booked with it meets the drone at the hub: no van from the centre.
+    let vans = van_runs(&cmds);
+    assert_eq!(vans.len(), 1, "{vans:?}");
+    let van = vans[0];
+    assert_eq!(van.mission, hub.van_run);
+    assert_eq!(van.courier.as_ref(), Some(&hub.courier));
+    assert_eq!(van.pad.as_ref(), Some(&hub.pad));
+    assert_eq!(van.boxes, plan.boxes);
+    assert_eq!(van.lab, plan.lab);
+    assert!(van.pickup_at >= hub.land_at, "collects after the landing");
+    assert_eq!(plan.arrive_lab_at, van.deliver_at);
+    // The why names the hub and the van from the centre it beats.
+    match plan.why.reason.as_deref() {
+        Some(Reason::DroneHubLeg {
+            hub: h,
+            deliver_at,
+            van_at,
+            ..
+        }) => {
+            assert_eq!(h, &hub.pad);
+            assert_eq!(*deliver_at, van.deliver_at);
+            assert!(van_at.is_some_and(|v| v > *deliver_at), "{van_at:?}");
+        }
+        other => panic!("{other:?}: {}", plan.why.summary),
+    }
+    assert!(
+        plan.why.summary.contains("to the hub PAD-HUB"),
+        "{}",
+        plan.why.summary
+    );
+    // No box sealed later may ride along: the van is booked for these.
+    // Played out: loaded at FAR, landed and set down at the hub, taken on by V1.
+    let drone = plan.drone.clone();
+    d.handle(&ev(
+        plan.pickup_at,
+        Event::Drone {
+            drone: drone.clone(),
+            kind: DroneEventKind::PayloadLoaded {
+                box_id: BoxId::from("B1"),
+            },
+        },
+    ));
+    let landed = ev(
+        hub.land_at,
+        Event::Drone {
+            drone: drone.clone(),
+            kind: DroneEventKind::Landed {
+                pad: Some(hub.pad.clone()),
+                position: at_km(0.0, 10.0),
+            },
+        },
+    );
+    let steps = labflight_dispatch::custody_steps(d.state(), &landed);
+    assert!(
+        steps.iter().any(|c| c.place.as_deref() == Some("PAD-HUB")),
+        "{steps:?}"
+    );
+    d.handle(&landed);
+    d.handle(&ev(
+        hub.land_at,
+        Event::Drone {
+            drone: drone.clone(),
+            kind: DroneEventKind::MissionComplete {
+                mission: plan.mission.clone(),
+            },
+        },
+    ));
+    assert_eq!(
+        box_status(&d, "B1"),
+        ("assigned", Some(hub.van_run.clone()))
+    );
+    assert_eq!(
+        d.state().drones[&drone].pad.as_ref(),
+        Some(&hub.pad),
+        "the drone stands on the hub"
+    );
+    let picked = ev(
+        van.pickup_at,
+        Event::Courier {
+            courier: hub.courier.clone(),
+            kind: labflight_core::event::CourierEventKind::PickedUp {
+                boxes: vec![BoxId::from("B1")],
+            },
+        },
+    );
+    let steps = labflight_dispatch::custody_steps(d.state(), &picked);
+    assert!(
+        !steps.is_empty() && steps.iter().all(|c| c.place.as_deref() == Some("PAD-HUB")),
+        "custody: collected from the hub's pad, {steps:?}"
+    );
+    let cmds = d.handle(&picked);
+    assert_eq!(alerts(&cmds, AlertKind::CustodyConflict), 0);
+    assert_eq!(
+        box_status(&d, "B1"),
+        ("on_board", Some(hub.van_run.clone()))
+    );
+    d.handle(&ev(
+        van.deliver_at,
+        Event::Courier {
+            courier: hub.courier.clone(),
+            kind: labflight_core::event::CourierEventKind::Delivered {
+                lab: plan.lab.clone(),
+                boxes: vec![BoxId::from("B1")],
+            },
+        },
+    ));
+    assert!(delivered(&d, "B1"));
+}
+
+#[test]
+fn a_hub_legs_van_is_called_off_when_its_drone_comes_down_before_the_hub() {
+    let (mut d, plan, _) = hub_world_b1_sealed();
+    let hub = plan.hub.clone().expect("a hub leg");
+    let drone = plan.drone.clone();
+    d.handle(&ev(
+        plan.pickup_at,
+        Event::Drone {
+            drone: drone.clone(),
+            kind: DroneEventKind::PayloadLoaded {
+                box_id: BoxId::from("B1"),
+            },
+        },
+    ));
+    let cmds = d.handle(&ev(
+        plan.pickup_at + chrono::Duration::minutes(2),
+        Event::Drone {
+            drone,
+            kind: DroneEventKind::Fault {
+                reason: "motor".into(),
+            },
+        },
+    ));
+    assert!(
+        cmds.iter().any(|c| matches!(c,
+            Command::CancelCourier { mission, courier, .. }
+                if *mission == hub.van_run && *courier == hub.courier)),
+        "the van that was to meet the drone is called off: {cmds:?}"
+    );
+    // The van that collects it now calls where the drone set it down, not at the hub.
+    let (status, on) = box_status(&d, "B1");
+    assert!(
+        status == "assigned" && on.as_ref() != Some(&hub.van_run),
+        "{status} {on:?}"
+    );
+    let again = van_runs(&cmds);
+    assert!(
+        again.iter().any(|v| v.boxes == vec![BoxId::from("B1")]
+            && v.mission != hub.van_run
+            && v.pad.as_ref() != Some(&hub.pad)),
+        "{again:?}"
+    );
+}
+
 /// A centre 6.8 km north of the only lab and charger, with drone D1 at the lab
 /// (and van V1 if `van`): out and back, a full drone carries 15 tubes but not 85.
 fn edge_of_range_world(battery_pct: f64, van: bool) -> Executor {

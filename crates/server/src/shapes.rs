@@ -188,6 +188,20 @@ pub(crate) struct Relay {
     pub depart_at: String,
 }
 
+/// A hub leg's hand-over to a van (`labflight_core::command::Hub`).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Hub {
+    /// The pad the boxes are set down on.
+    pub pad: String,
+    /// The drone's landing there.
+    #[schema(format = DateTime)]
+    pub land_at: String,
+    /// The van run that takes them on.
+    pub van_run: String,
+    /// Its van.
+    pub courier: String,
+}
+
 /// A drone mission's plan as issued (`labflight_core::command::MissionPlan`).
 #[derive(Serialize, ToSchema)]
 pub(crate) struct MissionPlan {
@@ -216,6 +230,9 @@ pub(crate) struct MissionPlan {
     pub later_stops: Option<Vec<Stop>>,
     /// A battery swap on the way to the lab (absent when none).
     pub relay: Option<Relay>,
+    /// A hand-over at a hub pad to a van that takes the boxes on (absent when
+    /// none): the legs then end at the hub.
+    pub hub: Option<Hub>,
     /// When it reaches the lab.
     #[schema(format = DateTime)]
     pub arrive_lab_at: String,

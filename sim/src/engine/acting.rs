@@ -248,7 +248,22 @@ impl Engine<'_> {
         });
         let drone = p.drone.clone();
         let mission = p.mission.clone();
-        let lab_pos = self.world.labs[&p.lab].position;
+        // Where the flight ends: the lab's pad, or a hub leg's hub (where the van
+        // booked with it collects what the drone sets down, `Engine::happen`).
+        let (lands_at, lands_on, lands_pos) = match &p.hub {
+            Some(hub) => (
+                hub.land_at,
+                Some(hub.pad.clone()),
+                self.world
+                    .pad_position(&hub.pad)
+                    .unwrap_or(self.world.labs[&p.lab].position),
+            ),
+            None => (
+                p.arrive_lab_at,
+                p.lab_pad.clone(),
+                self.world.labs[&p.lab].position,
+            ),
+        };
         self.tell_guarded(
             now,
             &mission,
@@ -269,17 +284,17 @@ impl Engine<'_> {
             );
         }
         self.tell_guarded(
-            p.arrive_lab_at,
+            lands_at,
             &mission,
             Event::Drone {
                 drone: drone.clone(),
                 kind: DroneEventKind::Landed {
-                    pad: p.lab_pad.clone(),
-                    position: lab_pos,
+                    pad: lands_on,
+                    position: lands_pos,
                 },
             },
         );
-        for b in &p.boxes {
+        for b in p.boxes.iter().filter(|_| p.hub.is_none()) {
             self.tell_guarded(
                 p.arrive_lab_at,
                 &mission,
@@ -290,7 +305,7 @@ impl Engine<'_> {
             );
         }
         self.tell_guarded(
-            p.arrive_lab_at,
+            lands_at,
             &mission,
             Event::Drone {
                 drone: drone.clone(),
@@ -299,7 +314,7 @@ impl Engine<'_> {
                 },
             },
         );
-        let span = (p.arrive_lab_at - now).num_seconds().max(1);
+        let span = (lands_at - now).num_seconds().max(1);
         let faults = self.scenario.faults.clone();
         if self.rng.random_bool(faults.drone_failure_per_flight) {
             let at = now + Duration::seconds(self.rng.random_range(0..span));

@@ -266,16 +266,7 @@ impl Ctx<'_> {
             reason,
         } = run;
         let mission = self.state.new_mission_id();
-        let lab_pos = self.world.labs.get(lab).map(|l| l.position);
-        if let Some(c) = self.state.couriers.get_mut(courier) {
-            c.free_at = c.free_at.max(deliver_at);
-            if let Some(p) = lab_pos {
-                c.free_position = p;
-            }
-            if new_trip {
-                c.trips += 1;
-            }
-        }
+        self.take_van(courier, lab, deliver_at, new_trip);
         for b in &boxes {
             if let Some(sb) = self.state.boxes.get_mut(b) {
                 sb.status = BoxStatus::Assigned {
@@ -286,6 +277,85 @@ impl Ctx<'_> {
         self.state.forced_pickups.remove(station);
         self.forecast_planned(&boxes, lab, Some(pickup_at), deliver_at);
         self.book_inbound(&boxes, lab, 1);
+        self.send_van(
+            CourierRun {
+                courier,
+                station,
+                pad,
+                boxes,
+                lab,
+                pickup_at,
+                deliver_at,
+                deadline,
+                reason,
+            },
+            mission.clone(),
+        );
+        mission
+    }
+
+    /// Books the van of a hub leg (`LabChoice::hub`) as its drone mission is
+    /// issued: the van meets the drone at the hub's pad and takes the boxes on.
+    /// The boxes stay the drone's, and the lab's inbound load is the mission's,
+    /// until the drone sets them down there (`dispatcher::drones`).
+    pub fn book_hub_van(
+        &mut self,
+        hub: &labflight_core::command::Hub,
+        station: &StationId,
+        boxes: &[BoxId],
+        q: &VanQuote,
+        why: &str,
+    ) {
+        self.take_van(&q.courier, &q.lab, q.deliver_at, true);
+        let run = CourierRun {
+            courier: &q.courier,
+            station,
+            pad: Some(&hub.pad),
+            boxes: boxes.to_vec(),
+            lab: &q.lab,
+            pickup_at: q.pickup_at,
+            deliver_at: q.deliver_at,
+            deadline: q.deadline,
+            reason: why,
+        };
+        self.send_van(run, hub.van_run.clone());
+    }
+
+    /// A van is busy until `deliver_at`, then at `lab`; `new_trip` counts a trip.
+    fn take_van(
+        &mut self,
+        courier: &labflight_core::CourierId,
+        lab: &LabId,
+        deliver_at: Instant,
+        new_trip: bool,
+    ) {
+        let lab_pos = self.world.labs.get(lab).map(|l| l.position);
+        if let Some(c) = self.state.couriers.get_mut(courier) {
+            c.free_at = c.free_at.max(deliver_at);
+            if let Some(p) = lab_pos {
+                c.free_position = p;
+            }
+            if new_trip {
+                c.trips += 1;
+            }
+        }
+    }
+
+    /// Issues the `request_courier` of a booked run `mission`, tells the centre
+    /// when the van calls there (not when it collects from a pad), and records the
+    /// run.
+    fn send_van(&mut self, run: CourierRun<'_>, mission: labflight_core::MissionId) {
+        let CourierRun {
+            courier,
+            station,
+            pad,
+            boxes,
+            lab,
+            pickup_at,
+            deliver_at,
+            deadline,
+            reason,
+        } = run;
         self.out.push(Command::RequestCourier(CourierRequest {
             mission: mission.clone(),
             courier: Some(courier.clone()),
@@ -327,6 +397,5 @@ impl Ctx<'_> {
                 redirected_from: Vec::new(),
             },
         );
-        mission
     }
 }

@@ -55,11 +55,16 @@ fn apply_drone_event_kind(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventK
                 d.status = DroneStatus::Idle;
                 d.flights += 1;
                 if let Some(m) = ctx.state.missions.get(mission) {
-                    let lab_pad = m.plan.as_ref().and_then(|p| p.lab_pad.clone());
+                    // Where it ends: the lab's pad, or a hub leg's hub.
+                    let ends_on = m.plan.as_ref().and_then(|p| match &p.hub {
+                        Some(hub) => Some(hub.pad.clone()),
+                        None => p.lab_pad.clone(),
+                    });
                     if d.pad.is_none() {
-                        d.pad = lab_pad;
+                        d.pad = ends_on;
                     }
                 }
+                hand_over_at_hub(ctx, mission);
                 after_flight(ctx, drone);
             }
             true
@@ -323,5 +328,59 @@ fn strand_on(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) {
         && !flying_back
     {
         ctx.fly_empty(drone, pad, msg);
+    }
+}
+
+/// A hub leg's drone has set its boxes down on the hub's pad: they are the van
+/// run's now (`van_run_awaiting`), lying on the pad. A box the drone never
+/// loaded still lies at its centre: it waits again, and a van run left with
+/// nothing to collect is called off.
+fn hand_over_at_hub(ctx: &mut Ctx<'_>, mission: &MissionId) {
+    let Some(m) = ctx.state.missions.get_mut(mission) else {
+        return;
+    };
+    let Some(hub) = m.plan.as_ref().and_then(|p| p.hub.clone()) else {
+        return;
+    };
+    m.status = MissionStatus::Delivered;
+    let (boxes, lab) = (m.boxes.clone(), m.lab.clone());
+    let now = ctx.state.now;
+    let mut left_behind = Vec::new();
+    for b in &boxes {
+        let Some(sb) = ctx.state.boxes.get_mut(b) else {
+            continue;
+        };
+        match &sb.status {
+            BoxStatus::OnBoard { mission: on } if on == mission => {
+                sb.status = BoxStatus::Assigned {
+                    mission: hub.van_run.clone(),
+                };
+                sb.loaded_on = None;
+                sb.set_down = Some(SetDown {
+                    pad: hub.pad.clone(),
+                    since: now,
+                });
+            }
+            BoxStatus::Assigned { mission: on } if on == mission => {
+                sb.status = BoxStatus::Waiting;
+                left_behind.push(b.clone());
+            }
+            _ => left_behind.push(b.clone()),
+        }
+    }
+    if left_behind.is_empty() {
+        return;
+    }
+    ctx.unbook_inbound(&left_behind, &lab);
+    let Some(van) = ctx.state.missions.get_mut(&hub.van_run) else {
+        return;
+    };
+    van.boxes.retain(|b| !left_behind.contains(b));
+    if van.boxes.is_empty() {
+        super::recovery::call_off_hub_van(
+            ctx,
+            &hub,
+            &format!("{mission} set nothing down at {}", hub.pad),
+        );
     }
 }

@@ -24,7 +24,12 @@ pub(super) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
     let picked_up = m.status == MissionStatus::PickedUp;
     m.status = MissionStatus::Aborted;
     let (boxes, lab, carrier) = (m.boxes.clone(), m.lab.clone(), m.carrier.clone());
+    let hub = m.plan.as_ref().and_then(|p| p.hub.clone());
     ctx.unbook_inbound(&boxes, &lab);
+    // The van that was to meet the drone at the hub finds nothing there.
+    if let Some(hub) = &hub {
+        call_off_hub_van(ctx, hub, reason);
+    }
     let drone = match carrier {
         Carrier::Drone(drone) => drone,
         // A van not yet loaded is told not to call: it must not collect a box
@@ -87,6 +92,28 @@ pub(super) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
         mission: mission.clone(),
         drone,
         recovery,
+        reason: reason.to_owned(),
+    });
+}
+
+/// Calls off a hub leg's van run not yet collected: the boxes will not be on
+/// the hub's pad. Its boxes were booked into the lab by the drone mission, which
+/// released them.
+pub(super) fn call_off_hub_van(
+    ctx: &mut Ctx<'_>,
+    hub: &labflight_core::command::Hub,
+    reason: &str,
+) {
+    let Some(van) = ctx.state.missions.get_mut(&hub.van_run) else {
+        return;
+    };
+    if van.status != MissionStatus::Assigned {
+        return;
+    }
+    van.status = MissionStatus::Aborted;
+    ctx.out.push(Command::CancelCourier {
+        mission: hub.van_run.clone(),
+        courier: hub.courier.clone(),
         reason: reason.to_owned(),
     });
 }
@@ -162,7 +189,11 @@ pub(super) fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, only: Option<&LabId>,
         if still_fine {
             continue;
         }
+        // A hub leg's van takes the boxes on to the lab it was booked for, as any
+        // van already on its way keeps its run.
+        let hub_leg = m.plan.as_ref().is_some_and(|p| p.hub.is_some());
         match (&m.carrier, m.status.clone()) {
+            (Carrier::Drone(_), MissionStatus::PickedUp) if hub_leg => {}
             (Carrier::Drone(drone), MissionStatus::PickedUp) => {
                 // Straight to another lab: centres not yet called at wait for another drone.
                 release_unloaded(ctx, &id);

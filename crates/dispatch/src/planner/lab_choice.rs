@@ -26,6 +26,19 @@ pub struct LabChoice {
     /// The relay flown, when the lab is beyond one flight (`leg` is then the
     /// relay's `as_leg`).
     pub relay: Option<Box<Relay>>,
+    /// The hub the drone flies to, when a van takes the boxes on from there
+    /// (`leg` is then the hop to the hub).
+    pub hub: Option<Box<HubHandOff>>,
+}
+
+/// A hub leg's hand-over: the pad the drone sets the boxes down on and the van
+/// run quoted from there to `LabChoice::lab`.
+#[derive(Clone, Debug)]
+pub struct HubHandOff {
+    /// The hub pad.
+    pub pad: labflight_core::PadId,
+    /// The van, its call at the hub and its delivery.
+    pub van: crate::ctx::vans::VanQuote,
 }
 
 /// A lab a pickup could fly to: the loaded leg there and what the lab would do
@@ -195,6 +208,7 @@ impl LabOptions {
                 result_at,
                 deadline: arrival_deadline(world, self.stability, result_at, arrive),
                 relay: None,
+                hub: None,
             }
         });
         if let Some(b) = &best {

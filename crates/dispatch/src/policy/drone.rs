@@ -26,6 +26,7 @@
 //! goes instead).
 
 mod basis;
+mod hub;
 mod pickups;
 mod reach;
 mod relay;

@@ -137,6 +137,18 @@ impl Builder {
         self
     }
 
+    /// A depot pad without a charger: a drone can land there, not swap.
+    pub fn plain_pad(mut self, id: &str, east: f64, north: f64) -> Self {
+        self.pads.push(Pad {
+            id: PadId::new(format!("PAD-{id}")),
+            position: at_km(east, north),
+            site: PadSite::Depot,
+            capacity: 2,
+            charger: false,
+        });
+        self
+    }
+
     pub fn courier(mut self, id: &str, base: &str) -> Self {
         self.couriers.push(CourierStart {
             id: labflight_core::CourierId::from(id),
@@ -341,11 +353,20 @@ impl Executor {
                                 / world.drone_spec.battery_wh
                     }
                 };
-                let lab_pos = world.labs[&p.lab].position;
+                // A hub leg lands at its hub, where its van collects the boxes.
+                let lab_pos = match &p.hub {
+                    Some(hub) => world.pad_position(&hub.pad).unwrap(),
+                    None => world.labs[&p.lab].position,
+                };
+                let lands_at = p.hub.as_ref().map_or(p.arrive_lab_at, |h| h.land_at);
+                let lands_on = p
+                    .hub
+                    .as_ref()
+                    .map_or(p.lab_pad.clone(), |h| Some(h.pad.clone()));
                 let mission = p.mission.clone();
                 // A heartbeat every minute in flight, as real drones report far more often.
                 let mut beat = p.legs[0].depart + chrono::Duration::minutes(1);
-                while beat < p.arrive_lab_at {
+                while beat < lands_at {
                     self.push(
                         beat,
                         Event::DroneTelemetry {
@@ -374,7 +395,7 @@ impl Executor {
                     );
                 }
                 self.push(
-                    p.arrive_lab_at,
+                    lands_at,
                     Event::DroneTelemetry {
                         drone: drone.clone(),
                         position: lab_pos,
@@ -384,16 +405,16 @@ impl Executor {
                     },
                 );
                 self.push(
-                    p.arrive_lab_at,
+                    lands_at,
                     Event::Drone {
                         drone: drone.clone(),
                         kind: DroneEventKind::Landed {
-                            pad: p.lab_pad.clone(),
+                            pad: lands_on,
                             position: lab_pos,
                         },
                     },
                 );
-                for b in &p.boxes {
+                for b in p.boxes.iter().filter(|_| p.hub.is_none()) {
                     self.push(
                         p.arrive_lab_at,
                         Event::BoxReceived {
@@ -403,7 +424,7 @@ impl Executor {
                     );
                 }
                 self.push(
-                    p.arrive_lab_at,
+                    lands_at,
                     Event::Drone {
                         drone,
                         kind: DroneEventKind::MissionComplete { mission },

@@ -426,6 +426,7 @@ mod tests {
                 pickup_at: now,
                 later_stops: Vec::new(),
                 relay: None,
+                hub: None,
                 arrive_lab_at: now,
                 deadline: now,
                 battery_after_pct: 50.0,

@@ -113,8 +113,12 @@ pub(super) fn vans_for_beyond_reach(ctx: &mut Ctx<'_>, p: &mut Pickup) -> bool {
         return true;
     }
     let van = ctx.quote_van_run(pos, &beyond);
-    if super::relay::relay_instead(ctx, p, &beyond, van.as_ref().map(|v| v.deliver_at)) {
+    let van_at = van.as_ref().map(|v| v.deliver_at);
+    if super::relay::relay_instead(ctx, p, &beyond, van_at) {
         return true;
+    }
+    if super::hub::hub_instead(ctx, p, &beyond, van_at) {
+        return rest_within_reach(ctx, p, &beyond);
     }
     let Some(van) = van else {
         ctx.forecast_risk(&beyond, &Risk::BeyondRangeNoVan);
@@ -141,6 +145,13 @@ pub(super) fn vans_for_beyond_reach(ctx: &mut Ctx<'_>, p: &mut Pickup) -> bool {
         &van,
         "beyond single-flight range of every charger pad: by van",
     );
+    rest_within_reach(ctx, p, &beyond)
+}
+
+/// Takes the `beyond` boxes, gone by van or hub leg, out of `p`: whether any box
+/// is left to fly, with its leg to the lab.
+fn rest_within_reach(ctx: &mut Ctx<'_>, p: &mut Pickup, beyond: &[BoxId]) -> bool {
+    let pos = ctx.world.stations[&p.station].position;
     p.boxes.retain(|b| !beyond.contains(b));
     if p.boxes.is_empty() {
         return false;
