@@ -823,6 +823,60 @@ impl<'a> Engine<'a> {
         self.cross_out.extend(verdicts);
     }
 
+    /// Where this partition is short of a drone and which it can spare
+    /// (`labflight_dispatch::shortfall`, `spare_drones`), read between steps.
+    pub(crate) fn drone_needs(&self, near_m: f64) -> (Option<LatLon>, Vec<(DroneId, LatLon)>) {
+        let Some(d) = self.dispatcher.as_ref() else {
+            return (None, Vec::new());
+        };
+        (
+            labflight_dispatch::shortfall(d.world(), d.state(), near_m),
+            labflight_dispatch::spare_drones(d.world(), d.state()),
+        )
+    }
+
+    /// Lends `drone` to the group `to`: it leaves this world (journaled as
+    /// `drone_lent`). Where it stands and its battery, for the borrower; `None`
+    /// when it is not here.
+    pub(crate) fn lend_out(
+        &mut self,
+        drone: &DroneId,
+        to: &labflight_core::GroupId,
+    ) -> Option<(LatLon, f64)> {
+        let (position, battery) = self.drones.get(drone)?.at(self.now);
+        self.drones.remove(drone);
+        self.deliver(Event::DroneLent {
+            drone: drone.clone(),
+            to: to.to_string(),
+        });
+        Some((position, battery))
+    }
+
+    /// Takes in `drone`, lent by the group `from`, standing at `position` with
+    /// `battery_pct` (journaled as `drone_borrowed`).
+    pub(crate) fn borrow_in(
+        &mut self,
+        drone: &DroneId,
+        from: &labflight_core::GroupId,
+        (position, battery_pct): (LatLon, f64),
+    ) {
+        self.drones.insert(
+            drone.clone(),
+            SimDrone {
+                position,
+                battery_pct,
+                flight: None,
+                link_down_until: None,
+            },
+        );
+        self.deliver(Event::DroneBorrowed {
+            drone: drone.clone(),
+            from: from.to_string(),
+            position,
+            battery_pct,
+        });
+    }
+
     /// What this partition has to tell others since the last call.
     pub(crate) fn take_cross(&mut self) -> Vec<CrossMessage> {
         std::mem::take(&mut self.cross_out)

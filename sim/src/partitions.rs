@@ -11,10 +11,10 @@ use crate::engine::{CrossMessage, DayRun, Engine};
 use crate::kpi::{self, Kpis};
 use crate::ledger::Ledger;
 use chrono::Duration;
-use labflight_core::{GroupId, LabId, Scenario, Station};
+use labflight_core::{DroneId, GroupId, LabId, Scenario, Station};
 use labflight_dispatch::{PolicyKind, World, lab_partition, partition_seed, partitions_of};
 use labflight_geo::MapData;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -95,6 +95,8 @@ pub fn simulate_partitioned(
     let span = (end - start).num_seconds().max(1) as f64;
     let mut until = start;
     let mut crossing: Vec<(usize, CrossMessage)> = Vec::new();
+    // Each drone on loan, with the partition it belongs to.
+    let mut on_loan: BTreeMap<DroneId, usize> = BTreeMap::new();
     loop {
         let next = engines.iter().filter_map(|e| lock(e).next_at()).min();
         // The next step boundary at or after the next happening (or the next step,
@@ -113,6 +115,7 @@ pub fn simulate_partitioned(
             exchange(&engines, &groups, &lab_owner, from, m);
         }
         crossing.extend(take_crossing(&engines));
+        lend_drones(&engines, &groups, &frame, scenario, &mut on_loan);
         progress(((until - start).num_seconds() as f64 / span).min(1.0));
     }
     progress(1.0);
@@ -175,6 +178,76 @@ fn exchange(
                 .binary_search(&to)
                 .unwrap_or_else(|_| panic!("a verdict for {to}, which is no partition"));
             lock(&engines[to]).lab_says(&lab, &barcode, at, outcome);
+        }
+    }
+}
+
+/// Lends drones between partitions, between steps, in partition order: each
+/// partition short of a drone (`labflight_dispatch::shortfall`) borrows the spare
+/// drone (`spare_drones`) of another that is not short itself standing nearest the
+/// centre it is short at, within `dispatch.lend_drones_within_km`; a drone of its
+/// own on loan comes back first. A lender lends at most one drone a step. Both
+/// sides journal it (`Engine::lend_out`, `borrow_in`), so each partition's day
+/// replays alone and the day is the same whatever the number of threads.
+fn lend_drones(
+    engines: &[Mutex<Engine>],
+    groups: &[GroupId],
+    frame: &labflight_geo::LocalFrame,
+    scenario: &Scenario,
+    on_loan: &mut BTreeMap<DroneId, usize>,
+) {
+    let within_m = scenario.dispatch.lend_drones_within_km * 1000.0;
+    if within_m <= 0.0 {
+        return;
+    }
+    let needs: Vec<_> = engines
+        .iter()
+        .map(|e| lock(e).drone_needs(within_m))
+        .collect();
+    if needs.iter().all(|(short, _)| short.is_none()) {
+        return;
+    }
+    let mut lenders_used = BTreeSet::new();
+    for (borrower, (short, _)) in needs.iter().enumerate() {
+        let Some(at) = short else {
+            continue;
+        };
+        // (not its own drone coming back, metres, lender, drone): the least wins.
+        let mut best: Option<(bool, f64, usize, &DroneId)> = None;
+        for (lender, (lender_short, spare)) in needs.iter().enumerate() {
+            if lender == borrower || lender_short.is_some() || lenders_used.contains(&lender) {
+                continue;
+            }
+            for (drone, stands) in spare {
+                let metres = frame.distance_m(*stands, *at);
+                if metres > within_m {
+                    continue;
+                }
+                let key = (on_loan.get(drone) != Some(&borrower), metres, lender, drone);
+                let better = best
+                    .as_ref()
+                    .is_none_or(|b| (key.0, key.1, key.2) < (b.0, b.1, b.2));
+                if better {
+                    best = Some(key);
+                }
+            }
+        }
+        let Some((_, _, lender, drone)) = best else {
+            continue;
+        };
+        let Some(stands) = lock(&engines[lender]).lend_out(drone, &groups[borrower]) else {
+            continue;
+        };
+        lock(&engines[borrower]).borrow_in(drone, &groups[lender], stands);
+        lenders_used.insert(lender);
+        match on_loan.get(drone) {
+            Some(owner) if *owner == borrower => {
+                on_loan.remove(drone);
+            }
+            Some(_) => {}
+            None => {
+                on_loan.insert(drone.clone(), lender);
+            }
         }
     }
 }

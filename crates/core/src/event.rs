@@ -325,6 +325,27 @@ pub enum Event {
         /// The tubes, each with the families ordered on it.
         tubes: Vec<ReferredTube>,
     },
+    /// One of this partition's drones, idle, is lent to another medical group
+    /// (`to`), whose pickups are short of one: it leaves this fleet until it is
+    /// lent back. Journaled on both sides (`DroneBorrowed` on the other).
+    DroneLent {
+        /// The drone.
+        drone: DroneId,
+        /// The partition (medical group) it goes to.
+        to: String,
+    },
+    /// A drone lent by another medical group (`from`) joins this fleet, idle
+    /// where it stands, until it is lent back (`DroneLent` on the other side).
+    DroneBorrowed {
+        /// The drone.
+        drone: DroneId,
+        /// The partition (medical group) that lent it.
+        from: String,
+        /// Where it stands.
+        position: LatLon,
+        /// Its battery, percent.
+        battery_pct: f64,
+    },
 }
 
 /// A tube received from another partition (`Event::Referral`).
@@ -358,6 +379,8 @@ impl Event {
             Event::ServiceResumed => "service_resumed",
             Event::CustodyDisputed { .. } => "custody_disputed",
             Event::Referral { .. } => "referral",
+            Event::DroneLent { .. } => "drone_lent",
+            Event::DroneBorrowed { .. } => "drone_borrowed",
         }
     }
 }

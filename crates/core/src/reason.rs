@@ -143,6 +143,11 @@ pub enum Reason {
         /// take them from there).
         van_at: Option<Instant>,
     },
+    /// A drone journaled as lent to another medical group was not free: it stays.
+    DroneNotFreeToLend {
+        /// The group it was to go to.
+        to: String,
+    },
     /// The greedy baseline: the nearest free drone.
     FirstComeFirstServed {
         /// The drone.
@@ -619,6 +624,9 @@ impl Reason {
                     None => "no van could take them from the centre".to_owned(),
                 }
             ),
+            DroneNotFreeToLend { to } => {
+                format!("lent to {to} while not free: kept in this fleet, check the loan")
+            }
             FirstComeFirstServed { drone } => {
                 format!("first come, first served: nearest free drone {drone}")
             }

@@ -7,7 +7,8 @@
 //! `apply` hands each event group to its module: `telemetry` (drone and box
 //! telemetry, weather), `drones` (what drones report, custody of loaded boxes),
 //! `boxes` (a box sealed), `lab` (what labs report), `vans` (what vans report,
-//! their calls), `overrides` (a coordinator's) and `ticks`. They share `recovery`
+//! their calls), `overrides` (a coordinator's), `loans` (drones lent between
+//! medical groups) and `ticks`. They share `recovery`
 //! (aborts, grounding, rerouting) and `homing` (where a drone goes after a
 //! flight), which depend on none of them. docs/dispatch.md lists every rule and
 //! the function that applies it.
@@ -16,6 +17,7 @@ mod boxes;
 mod drones;
 mod homing;
 mod lab;
+pub(crate) mod loans;
 mod overrides;
 mod recovery;
 mod telemetry;
@@ -263,6 +265,16 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
             claim,
         } => lab::custody_disputed(ctx, lab, barcode, claim),
         Event::Referral { lab, tubes, .. } => lab::referral(ctx, lab, tubes),
+        Event::DroneLent { drone, to } => loans::drone_lent(ctx, drone, to),
+        Event::DroneBorrowed {
+            drone,
+            position,
+            battery_pct,
+            ..
+        } => {
+            let now = ctx.state.now;
+            loans::drone_borrowed(ctx, drone, *position, *battery_pct, now)
+        }
         Event::Courier { courier, kind } => vans::courier_event(ctx, courier, kind),
         Event::Override { by, action } => overrides::apply_override(ctx, by, action),
         Event::ServiceResumed => ticks::service_resumed(ctx),

@@ -42,6 +42,7 @@ pub mod storm;
 pub mod world;
 
 pub use custody::custody_steps;
+pub use dispatcher::loans::{shortfall, spare_drones};
 pub use dispatcher::{Dispatcher, DispatcherSnapshot};
 pub use divert::{DivertRefused, check_divert};
 pub use forecast::{TubeOutlook, tube_outlooks};

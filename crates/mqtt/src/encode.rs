@@ -269,7 +269,9 @@ pub fn encode(
         | Event::Tick
         | Event::ServiceResumed
         | Event::CustodyDisputed { .. }
-        | Event::Referral { .. } => return None,
+        | Event::Referral { .. }
+        | Event::DroneLent { .. }
+        | Event::DroneBorrowed { .. } => return None,
     })
 }
 

@@ -375,6 +375,7 @@ const STRINGS = {
   'reason.drone_relay': ['{boxes} 箱，{payload_kg} 千克，须在 {due_at} 前送达实验室：单程飞不到任何能做这些检测的实验室；{drone} 最先取件，在 {pad} 换电池后飞往 {lab}（货车送达：{van_at}）',
     '{boxes} box(es), {payload_kg} kg, due at the lab by {due_at}: beyond one flight\'s reach of every lab that runs their tests; {drone} picks up first and flies to {lab} with a battery swap at {pad} (a van would deliver at {van_at})'],
   'reason.drone_hub_leg': ['{boxes} 箱，{payload_kg} 千克，须在 {due_at} 前送达实验室：单程飞不到任何能做这些检测的实验室，中继也不行；{drone} 飞到中转点 {hub}，由货车接力送往实验室，{deliver_at} 前送达（货车从中心出发：{van_at}）', '{boxes} box(es), {payload_kg} kg, due at the lab by {due_at}: beyond one flight\'s reach of every lab that runs their tests, and of a relay; {drone} flies them to the hub {hub}, where a van meets it and takes them on, delivering by {deliver_at} (a van from the centre: {van_at})'],
+  'reason.drone_not_free_to_lend': ['借给 {to} 时该无人机并不空闲：仍留在本机队，请核查借调', 'lent to {to} while not free: kept in this fleet, check the loan'],
   'reason.first_come_first_served': ['先到先派：最近的空闲无人机 {drone}', 'first come, first served: nearest free drone {drone}'],
   'reason.reassigned_by': ['由 {by} 改派', 'reassigned by {by}'],
   'reason.stranded_flown_on': ['{boxes} 滞留在{place}：{drone} 接力飞往 {lab}，{arrive_at} 前到达；{van}',

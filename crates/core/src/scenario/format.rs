@@ -273,6 +273,11 @@ pub struct DispatchParams {
     /// on its own journal).
     #[serde(default)]
     pub partition_by: PartitionBy,
+    /// On a day by partitions, a group short of a drone borrows a spare one from
+    /// another group standing within this distance of the centre it is short at
+    /// (`drone_lent` / `drone_borrowed`, journaled on both sides); 0 lends none, km.
+    #[serde(default = "default_lend_drones_within_km")]
+    pub lend_drones_within_km: f64,
 }
 
 /// How a day is split among dispatchers (`dispatch.partition_by`).
@@ -293,6 +298,10 @@ fn default_forecast_min_confidence() -> f64 {
 /// An electric light van's energy per road km in city traffic (docs/scenario.md).
 fn default_van_kwh_per_km() -> f64 {
     0.25
+}
+
+fn default_lend_drones_within_km() -> f64 {
+    6.0
 }
 
 fn default_stay_at_lab_km() -> f64 {

@@ -252,6 +252,13 @@ impl Scenario {
                 "must be a distance of 0 or more",
             );
         }
+        if !(p.lend_drones_within_km >= 0.0 && p.lend_drones_within_km.is_finite()) {
+            return bad(
+                "dispatch.lend_drones_within_km",
+                &p.lend_drones_within_km,
+                "must be a distance of 0 or more",
+            );
+        }
         if !(0.0..=100.0).contains(&p.top_up_pct) {
             return bad("dispatch.top_up_pct", &p.top_up_pct, "must be 0..=100");
         }
