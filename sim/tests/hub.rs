@@ -66,6 +66,24 @@ fn a_far_centres_boxes_fly_to_a_hub_and_go_on_by_van() {
         assert_eq!(van.pad.as_ref(), Some(&hub.pad));
         assert_eq!(van.boxes, plan.boxes);
         assert!(van.pickup_at >= hub.land_at);
+        // The why: a van from the centre would deliver later, or none could go.
+        match plan.why.reason.as_deref() {
+            Some(labflight_core::Reason::DroneHubLeg {
+                hub: h,
+                deliver_at,
+                van_at,
+                ..
+            }) => {
+                assert_eq!(h, &hub.pad);
+                assert_eq!(*deliver_at, van.deliver_at);
+                assert!(
+                    van_at.is_none_or(|v| v > *deliver_at),
+                    "{}",
+                    plan.why.summary
+                );
+            }
+            other => panic!("{}: {other:?}", plan.mission),
+        }
         hub_boxes.extend(plan.boxes.iter().cloned());
     }
     assert!(!hub_boxes.is_empty(), "no hub leg flown");
