@@ -43,6 +43,10 @@ impl Engine<'_> {
                 ..
             } => {
                 *self.generations.entry(mission.clone()).or_insert(0) += 1;
+                // Straight to the lab now, not to a hub leg's hub.
+                if let Some(p) = self.plans.get_mut(mission) {
+                    p.hub = None;
+                }
                 // Only what is on board this drone: a round's later centres are not
                 // called at, and a box of the plan another carrier took stays with it.
                 let boxes: Vec<BoxId> = self

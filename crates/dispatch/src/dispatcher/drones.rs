@@ -254,6 +254,10 @@ fn resume_aborted_mission(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) ->
     }
     let now = ctx.state.now;
     let m = ctx.state.missions.get_mut(&mission).expect("found above");
+    // Straight to the lab now: a hub leg's van was called off with the abort.
+    if let Some(plan) = m.plan.as_mut() {
+        plan.hub = None;
+    }
     m.boxes = vec![box_id.clone()];
     m.lab = choice.lab.clone();
     m.planned_arrival = now + choice.leg.duration();
@@ -345,7 +349,9 @@ fn hand_over_at_hub(ctx: &mut Ctx<'_>, mission: &MissionId) {
     m.status = MissionStatus::Delivered;
     let (boxes, lab) = (m.boxes.clone(), m.lab.clone());
     let now = ctx.state.now;
-    let mut left_behind = Vec::new();
+    // Not on the pad: never loaded (waiting again, its lab booking released), or
+    // gone with another carrier (whose mission holds its booking).
+    let (mut left_behind, mut never_loaded) = (Vec::new(), Vec::new());
     for b in &boxes {
         let Some(sb) = ctx.state.boxes.get_mut(b) else {
             continue;
@@ -363,6 +369,7 @@ fn hand_over_at_hub(ctx: &mut Ctx<'_>, mission: &MissionId) {
             }
             BoxStatus::Assigned { mission: on } if on == mission => {
                 sb.status = BoxStatus::Waiting;
+                never_loaded.push(b.clone());
                 left_behind.push(b.clone());
             }
             _ => left_behind.push(b.clone()),
@@ -371,7 +378,7 @@ fn hand_over_at_hub(ctx: &mut Ctx<'_>, mission: &MissionId) {
     if left_behind.is_empty() {
         return;
     }
-    ctx.unbook_inbound(&left_behind, &lab);
+    ctx.unbook_inbound(&never_loaded, &lab);
     let Some(van) = ctx.state.missions.get_mut(&hub.van_run) else {
         return;
     };
