@@ -361,11 +361,11 @@ impl<'a> Ctx<'a> {
                 pad: h.pad.clone(),
                 land_at: lands,
                 van_run: self.state.new_mission_id(),
-                courier: h.van.courier.clone(),
+                courier: h.courier.clone(),
             })
         });
         let (lab_pad, arrive) = match &lab.hub {
-            Some(h) => (None, h.van.deliver_at),
+            Some(h) => (None, h.deliver_at),
             None => (lab_pad, lands),
         };
         let plan = MissionPlan {
@@ -446,7 +446,7 @@ impl<'a> Ctx<'a> {
         }
         if let (Some(h), Some(handoff)) = (&hub, &lab.hub) {
             let why = format!("takes {mission}'s boxes on from the hub {}", h.pad);
-            self.book_hub_van(h, station, &boxes, &handoff.van, &why);
+            self.book_hub_van(h, station, &boxes, (&lab.lab, handoff), &why);
         }
         self.state.missions.insert(
             mission.clone(),

@@ -260,34 +260,15 @@ impl World {
 
     /// The pads with a charger, nearest to `p` first (ties by id), at most `n`.
     pub fn chargers_near(&self, p: LatLon, n: usize) -> Vec<&Pad> {
-        let mut by_distance: Vec<(f64, &Pad)> = self
-            .chargers
-            .iter()
-            .map(|pad| (self.frame.distance_m(pad.position, p), pad))
-            .collect();
-        by_distance.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-        by_distance
-            .into_iter()
-            .take(n)
-            .map(|(_, pad)| pad)
-            .collect()
+        nearest_pads(&self.frame, self.chargers.iter(), p, n)
     }
 
     /// The pads a van can meet a drone at, nearest to `p` first (ties by id), at
     /// most `n`: depots' and labs' (a centre's pad is its staff's).
     pub fn hubs_near(&self, p: LatLon, n: usize) -> Vec<&Pad> {
-        let mut by_distance: Vec<(f64, &Pad)> = self
-            .pads
-            .values()
-            .filter(|pad| !matches!(pad.site, labflight_core::pad::PadSite::Station(_)))
-            .map(|pad| (self.frame.distance_m(pad.position, p), pad))
-            .collect();
-        by_distance.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-        by_distance
-            .into_iter()
-            .take(n)
-            .map(|(_, pad)| pad)
-            .collect()
+        let hubs = (self.pads.values())
+            .filter(|pad| !matches!(pad.site, labflight_core::pad::PadSite::Station(_)));
+        nearest_pads(&self.frame, hubs, p, n)
     }
 
     /// The lab's own pad, where drones land its boxes (the first by id if several).
@@ -334,4 +315,22 @@ fn nearest_of(frame: &LocalFrame, pads: &[Pad], p: LatLon) -> Option<usize> {
 /// A position as a map key: its exact bits.
 fn position_key(p: LatLon) -> [u64; 2] {
     [p.lat.to_bits(), p.lon.to_bits()]
+}
+
+/// Of `pads`, the `n` nearest to `p`, nearest first (ties by id).
+fn nearest_pads<'a>(
+    frame: &labflight_geo::LocalFrame,
+    pads: impl Iterator<Item = &'a Pad>,
+    p: LatLon,
+    n: usize,
+) -> Vec<&'a Pad> {
+    let mut by_distance: Vec<(f64, &Pad)> = pads
+        .map(|pad| (frame.distance_m(pad.position, p), pad))
+        .collect();
+    by_distance.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    by_distance
+        .into_iter()
+        .take(n)
+        .map(|(_, pad)| pad)
+        .collect()
 }

@@ -254,43 +254,19 @@ impl Ctx<'_> {
         run: CourierRun<'_>,
         new_trip: bool,
     ) -> labflight_core::MissionId {
-        let CourierRun {
-            courier,
-            station,
-            pad,
-            boxes,
-            lab,
-            pickup_at,
-            deliver_at,
-            deadline,
-            reason,
-        } = run;
         let mission = self.state.new_mission_id();
-        self.take_van(courier, lab, deliver_at, new_trip);
-        for b in &boxes {
+        self.take_van(run.courier, run.lab, run.deliver_at, new_trip);
+        for b in &run.boxes {
             if let Some(sb) = self.state.boxes.get_mut(b) {
                 sb.status = BoxStatus::Assigned {
                     mission: mission.clone(),
                 };
             }
         }
-        self.state.forced_pickups.remove(station);
-        self.forecast_planned(&boxes, lab, Some(pickup_at), deliver_at);
-        self.book_inbound(&boxes, lab, 1);
-        self.send_van(
-            CourierRun {
-                courier,
-                station,
-                pad,
-                boxes,
-                lab,
-                pickup_at,
-                deliver_at,
-                deadline,
-                reason,
-            },
-            mission.clone(),
-        );
+        self.state.forced_pickups.remove(run.station);
+        self.forecast_planned(&run.boxes, run.lab, Some(run.pickup_at), run.deliver_at);
+        self.book_inbound(&run.boxes, run.lab, 1);
+        self.send_van(run, mission.clone());
         mission
     }
 
@@ -303,19 +279,19 @@ impl Ctx<'_> {
         hub: &labflight_core::command::Hub,
         station: &StationId,
         boxes: &[BoxId],
-        q: &VanQuote,
+        (lab, van): (&LabId, &crate::planner::HubHandOff),
         why: &str,
     ) {
-        self.take_van(&q.courier, &q.lab, q.deliver_at, true);
+        self.take_van(&van.courier, lab, van.deliver_at, true);
         let run = CourierRun {
-            courier: &q.courier,
+            courier: &van.courier,
             station,
             pad: Some(&hub.pad),
             boxes: boxes.to_vec(),
-            lab: &q.lab,
-            pickup_at: q.pickup_at,
-            deliver_at: q.deliver_at,
-            deadline: q.deadline,
+            lab,
+            pickup_at: van.pickup_at,
+            deliver_at: van.deliver_at,
+            deadline: van.deadline,
             reason: why,
         };
         self.send_van(run, hub.van_run.clone());

@@ -37,8 +37,14 @@ pub struct LabChoice {
 pub struct HubHandOff {
     /// The hub pad.
     pub pad: labflight_core::PadId,
-    /// The van, its call at the hub and its delivery.
-    pub van: crate::ctx::vans::VanQuote,
+    /// The van that takes the boxes on.
+    pub courier: labflight_core::CourierId,
+    /// Its call at the hub.
+    pub pickup_at: Instant,
+    /// Its delivery at the lab.
+    pub deliver_at: Instant,
+    /// The latest delivery that keeps every tube within its limits.
+    pub deadline: Instant,
 }
 
 /// A lab a pickup could fly to: the loaded leg there and what the lab would do

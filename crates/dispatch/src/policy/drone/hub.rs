@@ -72,9 +72,10 @@ pub(super) fn hub_instead(
         else {
             continue;
         };
-        if best.as_ref().is_some_and(|(b, _, _)| {
-            b.hub.as_ref().expect("a hub").van.deliver_at <= van.deliver_at
-        }) {
+        if best
+            .as_ref()
+            .is_some_and(|(b, _, _)| b.hub.as_ref().expect("a hub").deliver_at <= van.deliver_at)
+        {
             continue;
         }
         let choice = LabChoice {
@@ -85,7 +86,10 @@ pub(super) fn hub_instead(
             relay: None,
             hub: Some(Box::new(HubHandOff {
                 pad: pad.id.clone(),
-                van,
+                courier: van.courier,
+                pickup_at: van.pickup_at,
+                deliver_at: van.deliver_at,
+                deadline: van.deadline,
             })),
         };
         best = Some((choice, option, drone));
@@ -95,17 +99,17 @@ pub(super) fn hub_instead(
         return false;
     };
     let hub = choice.hub.as_ref().expect("a hub leg");
-    if van_at.is_some_and(|v| v <= hub.van.deliver_at) {
+    if van_at.is_some_and(|v| v <= hub.deliver_at) {
         return false;
     }
     mark_chosen(world, &mut weighed_best, &drone);
     let reason = Reason::DroneHubLeg {
         boxes: boxes.len(),
         payload_kg: kg,
-        due_at: hub.van.deadline,
+        due_at: hub.deadline,
         drone: drone.clone(),
         hub: hub.pad.clone(),
-        deliver_at: hub.van.deliver_at,
+        deliver_at: hub.deliver_at,
         van_at,
     };
     let why = Explanation::new(reason, weighed_best, world.offset);
