@@ -177,7 +177,7 @@ pub struct Relay {
 /// takes them on to the lab.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Hub {
-    /// The pad the boxes are set down on (a depot's or a lab's).
+    /// The depot pad the boxes are set down on.
     pub pad: PadId,
     /// Planned landing there.
     pub land_at: Instant,

@@ -264,10 +264,11 @@ impl World {
     }
 
     /// The pads a van can meet a drone at, nearest to `p` first (ties by id), at
-    /// most `n`: depots' and labs' (a centre's pad is its staff's).
+    /// most `n`: depots' (a centre's pad is its staff's, and a box set down on a
+    /// lab's pad is the lab's to take in).
     pub fn hubs_near(&self, p: LatLon, n: usize) -> Vec<&Pad> {
         let hubs = (self.pads.values())
-            .filter(|pad| !matches!(pad.site, labflight_core::pad::PadSite::Station(_)));
+            .filter(|pad| matches!(pad.site, labflight_core::pad::PadSite::Depot));
         nearest_pads(&self.frame, hubs, p, n)
     }
 

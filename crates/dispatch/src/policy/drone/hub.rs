@@ -1,6 +1,6 @@
 //! Hub legs in the `drone` policy: boxes beyond one flight's reach of every lab
-//! that can take them, and beyond a relay's (`relay`), fly to a hub (a depot's or
-//! a lab's pad within the drone's reach) where a van meets the drone and takes
+//! that can take them, and beyond a relay's (`relay`), fly to a hub (a depot's
+//! pad within the drone's reach) where a van meets the drone and takes
 //! them on, when that delivers them sooner than a van from the centre. The drone
 //! and the van are booked together (`Ctx::book_hub_van`).
 
