@@ -497,8 +497,19 @@ impl State {
     /// called off, not yet collected), if there is one: a van takes custody of
     /// nothing else.
     pub fn van_run_awaiting(&self, box_id: &BoxId, courier: &CourierId) -> Option<MissionId> {
-        let BoxStatus::Assigned { mission } = &self.boxes.get(box_id)?.status else {
-            return None;
+        let mission = match &self.boxes.get(box_id)?.status {
+            BoxStatus::Assigned { mission } => mission,
+            // Still aboard a hub leg's drone as far as we know: its van may report
+            // the pickup at the hub before the drone reports its mission complete
+            // (two devices, two links).
+            BoxStatus::OnBoard { mission } => {
+                let hub = self.missions.get(mission)?.plan.as_ref()?.hub.as_ref()?;
+                if hub.courier != *courier {
+                    return None;
+                }
+                &hub.van_run
+            }
+            _ => return None,
         };
         let m = self.missions.get(mission)?;
         let theirs = matches!(&m.carrier, Carrier::Courier(c) if c == courier);

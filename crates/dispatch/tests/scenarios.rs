@@ -1867,6 +1867,67 @@ fn a_centre_beyond_a_drones_and_a_relays_reach_flies_to_a_hub_where_a_van_takes_
 }
 
 #[test]
+fn a_hub_legs_van_may_report_its_pickup_before_the_drone_reports_its_mission_complete() {
+    // Two devices on two links: the van's report can overtake the drone's.
+    let (mut d, plan, cmds) = hub_world_b1_sealed();
+    let hub = plan.hub.clone().expect("a hub leg");
+    let van = van_runs(&cmds)[0].clone();
+    let drone = plan.drone.clone();
+    d.handle(&ev(
+        plan.pickup_at,
+        Event::Drone {
+            drone: drone.clone(),
+            kind: DroneEventKind::PayloadLoaded {
+                box_id: BoxId::from("B1"),
+            },
+        },
+    ));
+    let picked = ev(
+        van.pickup_at,
+        Event::Courier {
+            courier: hub.courier.clone(),
+            kind: labflight_core::event::CourierEventKind::PickedUp {
+                boxes: vec![BoxId::from("B1")],
+            },
+        },
+    );
+    assert!(
+        !labflight_dispatch::custody_steps(d.state(), &picked).is_empty(),
+        "the van takes custody"
+    );
+    let cmds = d.handle(&picked);
+    assert_eq!(alerts(&cmds, AlertKind::CustodyConflict), 0);
+    assert_eq!(
+        box_status(&d, "B1"),
+        ("on_board", Some(hub.van_run.clone()))
+    );
+    d.handle(&ev(
+        van.pickup_at,
+        Event::Drone {
+            drone,
+            kind: DroneEventKind::MissionComplete {
+                mission: plan.mission.clone(),
+            },
+        },
+    ));
+    assert_eq!(
+        box_status(&d, "B1"),
+        ("on_board", Some(hub.van_run.clone()))
+    );
+    d.handle(&ev(
+        van.deliver_at,
+        Event::Courier {
+            courier: hub.courier.clone(),
+            kind: labflight_core::event::CourierEventKind::Delivered {
+                lab: plan.lab.clone(),
+                boxes: vec![BoxId::from("B1")],
+            },
+        },
+    ));
+    assert!(delivered(&d, "B1"));
+}
+
+#[test]
 fn a_hub_legs_van_is_called_off_when_its_drone_comes_down_before_the_hub() {
     let (mut d, plan, _) = hub_world_b1_sealed();
     let hub = plan.hub.clone().expect("a hub leg");

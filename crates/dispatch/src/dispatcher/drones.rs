@@ -357,6 +357,9 @@ fn hand_over_at_hub(ctx: &mut Ctx<'_>, mission: &MissionId) {
             continue;
         };
         match &sb.status {
+            // The van reported collecting it first (`State::van_run_awaiting`).
+            BoxStatus::OnBoard { mission: on } | BoxStatus::Assigned { mission: on }
+                if *on == hub.van_run => {}
             BoxStatus::OnBoard { mission: on } if on == mission => {
                 sb.status = BoxStatus::Assigned {
                     mission: hub.van_run.clone(),
