@@ -1748,6 +1748,42 @@ fn hub_world_b1_sealed() -> (
     (d, plan, cmds)
 }
 
+/// B1 loaded on the drone flying `plan`, at its pickup.
+fn b1_loaded_on(plan: &labflight_core::command::MissionPlan) -> labflight_core::Stamped {
+    ev(
+        plan.pickup_at,
+        Event::Drone {
+            drone: plan.drone.clone(),
+            kind: DroneEventKind::PayloadLoaded {
+                box_id: BoxId::from("B1"),
+            },
+        },
+    )
+}
+
+/// The hub's van collecting B1 at `at`, or delivering it to `lab`.
+fn b1_by_van(
+    hub: &labflight_core::command::Hub,
+    at: Instant,
+    lab: Option<&LabId>,
+) -> labflight_core::Stamped {
+    let boxes = vec![BoxId::from("B1")];
+    let kind = match lab {
+        None => labflight_core::event::CourierEventKind::PickedUp { boxes },
+        Some(lab) => labflight_core::event::CourierEventKind::Delivered {
+            lab: lab.clone(),
+            boxes,
+        },
+    };
+    ev(
+        at,
+        Event::Courier {
+            courier: hub.courier.clone(),
+            kind,
+        },
+    )
+}
+
 #[test]
 fn a_centre_beyond_a_drones_and_a_relays_reach_flies_to_a_hub_where_a_van_takes_its_boxes_on() {
     let (mut d, plan, cmds) = hub_world_b1_sealed();
@@ -1790,15 +1826,7 @@ fn a_centre_beyond_a_drones_and_a_relays_reach_flies_to_a_hub_where_a_van_takes_
     // No box sealed later may ride along: the van is booked for these.
     // Played out: loaded at FAR, landed and set down at the hub, taken on by V1.
     let drone = plan.drone.clone();
-    d.handle(&ev(
-        plan.pickup_at,
-        Event::Drone {
-            drone: drone.clone(),
-            kind: DroneEventKind::PayloadLoaded {
-                box_id: BoxId::from("B1"),
-            },
-        },
-    ));
+    d.handle(&b1_loaded_on(&plan));
     let landed = ev(
         hub.land_at,
         Event::Drone {
@@ -1833,15 +1861,7 @@ fn a_centre_beyond_a_drones_and_a_relays_reach_flies_to_a_hub_where_a_van_takes_
         Some(&hub.pad),
         "the drone stands on the hub"
     );
-    let picked = ev(
-        van.pickup_at,
-        Event::Courier {
-            courier: hub.courier.clone(),
-            kind: labflight_core::event::CourierEventKind::PickedUp {
-                boxes: vec![BoxId::from("B1")],
-            },
-        },
-    );
+    let picked = b1_by_van(&hub, van.pickup_at, None);
     let steps = labflight_dispatch::custody_steps(d.state(), &picked);
     assert!(
         !steps.is_empty() && steps.iter().all(|c| c.place.as_deref() == Some("PAD-HUB")),
@@ -1853,16 +1873,7 @@ fn a_centre_beyond_a_drones_and_a_relays_reach_flies_to_a_hub_where_a_van_takes_
         box_status(&d, "B1"),
         ("on_board", Some(hub.van_run.clone()))
     );
-    d.handle(&ev(
-        van.deliver_at,
-        Event::Courier {
-            courier: hub.courier.clone(),
-            kind: labflight_core::event::CourierEventKind::Delivered {
-                lab: plan.lab.clone(),
-                boxes: vec![BoxId::from("B1")],
-            },
-        },
-    ));
+    d.handle(&b1_by_van(&hub, van.deliver_at, Some(&plan.lab)));
     assert!(delivered(&d, "B1"));
 }
 
@@ -1873,24 +1884,8 @@ fn a_hub_legs_van_may_report_its_pickup_before_the_drone_reports_its_mission_com
     let hub = plan.hub.clone().expect("a hub leg");
     let van = van_runs(&cmds)[0].clone();
     let drone = plan.drone.clone();
-    d.handle(&ev(
-        plan.pickup_at,
-        Event::Drone {
-            drone: drone.clone(),
-            kind: DroneEventKind::PayloadLoaded {
-                box_id: BoxId::from("B1"),
-            },
-        },
-    ));
-    let picked = ev(
-        van.pickup_at,
-        Event::Courier {
-            courier: hub.courier.clone(),
-            kind: labflight_core::event::CourierEventKind::PickedUp {
-                boxes: vec![BoxId::from("B1")],
-            },
-        },
-    );
+    d.handle(&b1_loaded_on(&plan));
+    let picked = b1_by_van(&hub, van.pickup_at, None);
     assert!(
         !labflight_dispatch::custody_steps(d.state(), &picked).is_empty(),
         "the van takes custody"
@@ -1914,16 +1909,7 @@ fn a_hub_legs_van_may_report_its_pickup_before_the_drone_reports_its_mission_com
         box_status(&d, "B1"),
         ("on_board", Some(hub.van_run.clone()))
     );
-    d.handle(&ev(
-        van.deliver_at,
-        Event::Courier {
-            courier: hub.courier.clone(),
-            kind: labflight_core::event::CourierEventKind::Delivered {
-                lab: plan.lab.clone(),
-                boxes: vec![BoxId::from("B1")],
-            },
-        },
-    ));
+    d.handle(&b1_by_van(&hub, van.deliver_at, Some(&plan.lab)));
     assert!(delivered(&d, "B1"));
 }
 
@@ -1932,15 +1918,7 @@ fn a_hub_legs_van_is_called_off_when_its_drone_comes_down_before_the_hub() {
     let (mut d, plan, _) = hub_world_b1_sealed();
     let hub = plan.hub.clone().expect("a hub leg");
     let drone = plan.drone.clone();
-    d.handle(&ev(
-        plan.pickup_at,
-        Event::Drone {
-            drone: drone.clone(),
-            kind: DroneEventKind::PayloadLoaded {
-                box_id: BoxId::from("B1"),
-            },
-        },
-    ));
+    d.handle(&b1_loaded_on(&plan));
     let cmds = d.handle(&ev(
         plan.pickup_at + chrono::Duration::minutes(2),
         Event::Drone {
