@@ -23,7 +23,7 @@ use labflight_geo::wind_from;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::sync::Arc;
 
 /// Something that happens in the simulated world at an instant.
@@ -116,6 +116,9 @@ pub struct Engine<'a> {
     boxes: BTreeMap<BoxId, PhysBox>,
     drones: BTreeMap<DroneId, SimDrone>,
     generations: BTreeMap<MissionId, u32>,
+    /// Missions their drone reported complete: an abort or redirect that crossed
+    /// the report on the link finds the mission over, and the drone ignores it.
+    completed: BTreeSet<MissionId>,
     labs: LabFloor,
     out: DayRun,
     end: Instant,
@@ -225,6 +228,7 @@ impl<'a> Engine<'a> {
             boxes: BTreeMap::new(),
             drones,
             generations: BTreeMap::new(),
+            completed: BTreeSet::new(),
             labs,
             out: DayRun::default(),
             end,
@@ -444,6 +448,13 @@ impl<'a> Engine<'a> {
                         return;
                     }
                     b.aboard = Some(drone.clone());
+                }
+                // A box is received once, where it physically is: a late
+                // redirect's second delivery finds it already taken in.
+                if let Event::BoxReceived { box_id, .. } = &event
+                    && self.boxes.get(box_id).is_some_and(|b| b.received)
+                {
+                    return;
                 }
                 self.set_down_at_hub(&event);
                 let Some(event) = self.van_finds(event) else {
@@ -668,6 +679,12 @@ impl<'a> Engine<'a> {
                 }
             }
             Event::ResultReported { .. } => self.tubes_left = self.tubes_left.saturating_sub(1),
+            Event::Drone {
+                kind: DroneEventKind::MissionComplete { mission },
+                ..
+            } => {
+                self.completed.insert(mission.clone());
+            }
             Event::Drone {
                 drone,
                 kind: DroneEventKind::Landed { position, .. },

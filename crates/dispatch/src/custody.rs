@@ -96,8 +96,24 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
                     } else {
                         Step::Stranded
                     };
-                    for b in carried().iter().filter(|b| lab_pad_of(before, b) != *pad) {
+                    // A box its lab already scanned in (held: the drone was
+                    // unheard) is received there as the drone lands.
+                    let scanned = pad
+                        .as_ref()
+                        .map(|p| before.scanned_in_aboard(drone, p))
+                        .unwrap_or_default();
+                    let held = |b: &BoxId| scanned.iter().any(|(s, _)| s == b);
+                    let mut landed: Vec<BoxId> = carried()
+                        .into_iter()
+                        .filter(|b| lab_pad_of(before, b) != *pad || held(b))
+                        .collect();
+                    // Loaded with no mission to carry them: set down here.
+                    landed.extend(before.stranded_aboard(drone).map(|b| b.id.clone()));
+                    for b in &landed {
                         for_box(b, step, Some(place.clone()), by.clone());
+                    }
+                    for (b, lab) in &scanned {
+                        for_box(b, Step::ReceivedAtLab, Some(lab.to_string()), None);
                     }
                 }
                 DroneEventKind::PayloadReleased { box_id } => {

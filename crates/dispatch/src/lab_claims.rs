@@ -70,7 +70,7 @@ pub fn check_lab_claim(
 
 /// The tube's box is delivered to `lab`, or on a mission (assigned or under way)
 /// flying or driving to it, or redirected away from it (the redirect may have
-/// crossed the landing: the box is in that lab's hands).
+/// crossed the landing: the box is in that lab's hands), or set down on its pad.
 fn box_bound_for(state: &State, barcode: &TubeBarcode, lab: &LabId) -> bool {
     let Some(b) = state
         .tubes
@@ -87,7 +87,9 @@ fn box_bound_for(state: &State, barcode: &TubeBarcode, lab: &LabId) -> bool {
                     && m.status != MissionStatus::Aborted
             })
         }
-        BoxStatus::Waiting | BoxStatus::Stranded { .. } => false,
+        // Set down on the lab's own pad: the lab's to take in.
+        BoxStatus::Stranded { .. } => b.set_down.as_ref().and_then(|s| s.lab.as_ref()) == Some(lab),
+        BoxStatus::Waiting => false,
     }
 }
 

@@ -187,10 +187,26 @@ pub struct SpecimenBox {
     /// the lab. The next carrier loads it there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_down: Option<SetDown>,
+    /// A lab that scanned the box in before labflight knew it was on its way there
+    /// (a drone declared lost flew it on, its reports still to come): the claim was
+    /// disputed then, and is honoured when the drone reports landing on that lab's
+    /// pad with the box.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanned_in_by: Option<ScannedIn>,
     /// What the plan expects of it, as of the policy's last decision about it
     /// (`forecast::tube_outlooks` reads it; no decision does).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forecast: Option<labflight_core::forecast::BoxForecast>,
+}
+
+/// A lab's scan-in of a box, held until a drone reports landing with it on the
+/// lab's pad.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScannedIn {
+    /// The lab that scanned the box in.
+    pub lab: LabId,
+    /// Its pad, where the drone carrying the box lands.
+    pub pad: PadId,
 }
 
 /// A pad a drone in trouble left a box on, and since when.
@@ -200,6 +216,25 @@ pub struct SetDown {
     pub pad: PadId,
     /// Since when the box lies there.
     pub since: Instant,
+    /// The lab whose pad it is: the box is that lab's to take in
+    /// (`lab_claims`), if it can test it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<LabId>,
+}
+
+impl SetDown {
+    /// Set down on `pad` at `since`, named with the lab whose pad it is, if any.
+    pub fn on(world: &crate::world::World, pad: PadId, since: Instant) -> SetDown {
+        let lab = world.lab_at_pad(&pad).cloned();
+        SetDown { pad, since, lab }
+    }
+}
+
+/// Whether `b` is stranded aboard `drone` (`State::stranded_aboard`).
+fn is_stranded_aboard(b: &SpecimenBox, drone: &DroneId) -> bool {
+    let stranded = matches!(b.status, BoxStatus::Stranded { .. })
+        || matches!(b.status, BoxStatus::Assigned { .. }) && b.set_down.is_some();
+    stranded && b.loaded_on.as_ref() == Some(drone)
 }
 
 /// Where a tube is, from box to reported result.
@@ -491,6 +526,31 @@ impl State {
     /// Whether drones may not fly (a coordinator or the weather).
     pub fn fleet_grounded(&self) -> bool {
         self.grounded_by_coordinator || self.grounded_by_weather
+    }
+
+    /// Boxes `drone` loaded and has not landed with since, with no mission of its
+    /// own to carry them: loaded with none, or aboard a mission aborted in flight
+    /// (stranded, perhaps already planned to be fetched from where it was told to
+    /// land). They are set down wherever it lands next.
+    pub fn stranded_aboard(&self, drone: &DroneId) -> impl Iterator<Item = &SpecimenBox> {
+        self.open_boxes()
+            .filter(move |b| is_stranded_aboard(b, drone))
+    }
+
+    /// The boxes aboard `drone` (on a mission it flies, or stranded aboard) that
+    /// the lab owning `pad` already scanned in (`SpecimenBox::scanned_in_by`):
+    /// landing there with them, the drone hands them to that lab.
+    pub fn scanned_in_aboard(&self, drone: &DroneId, pad: &PadId) -> Vec<(BoxId, LabId)> {
+        let carrier = Carrier::Drone(drone.clone());
+        let on_its_mission = |b: &SpecimenBox| {
+            matches!(&b.status, BoxStatus::OnBoard { mission }
+                if self.missions.get(mission).is_some_and(|m| m.carrier == carrier))
+        };
+        self.open_boxes()
+            .filter_map(|b| Some((b, b.scanned_in_by.as_ref().filter(|s| &s.pad == pad)?)))
+            .filter(|(b, _)| on_its_mission(b) || is_stranded_aboard(b, drone))
+            .map(|(b, s)| (b.id.clone(), s.lab.clone()))
+            .collect()
     }
 
     /// The run of `courier`'s that `box_id` waits for (assigned to it, not

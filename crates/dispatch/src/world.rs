@@ -280,6 +280,14 @@ impl World {
             .map(|p| &p.id)
     }
 
+    /// The lab whose pad `pad` is, if it is a lab's.
+    pub fn lab_at_pad(&self, pad: &PadId) -> Option<&LabId> {
+        match &self.pads.get(pad)?.site {
+            labflight_core::pad::PadSite::Lab(lab) => Some(lab),
+            _ => None,
+        }
+    }
+
     /// Where a pad is.
     pub fn pad_position(&self, pad: &PadId) -> Option<LatLon> {
         self.pads.get(pad).map(|p| p.position)

@@ -2617,6 +2617,177 @@ fn a_box_loaded_on_a_drone_without_a_mission_for_it_is_stranded_for_a_van() {
     assert!(van_runs(&again).is_empty(), "{again:?}");
 }
 
+/// The custody step kinds `stamped` records for `barcode`, in order.
+fn steps_of(d: &Dispatcher, stamped: &labflight_core::Stamped, barcode: &str) -> Vec<String> {
+    labflight_dispatch::custody_steps(d.state(), stamped)
+        .into_iter()
+        .filter(|c| c.barcode.as_str() == barcode)
+        .map(|c| format!("{:?}@{}", c.step, c.place.unwrap_or_default()))
+        .collect()
+}
+
+#[test]
+fn a_lab_scan_of_a_lost_drones_box_is_held_and_honoured_when_the_drone_lands_there() {
+    let s = scenario();
+    let world = one_lab_world().drone("D1", "L1", 100.0).world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let (p, _) = lose_the_drone_sent_for_b1(&mut d);
+    let tube = d.state().boxes[&BoxId::from("B1")].tubes[0].barcode.clone();
+    let l1 = LabId::from("L1");
+    // The drone flew on unheard: L1 scans the box in before its reports come.
+    // Refused then (the box is waiting at C1 as far as labflight knows) ...
+    assert!(labflight_dispatch::check_lab_claim(d.state(), &l1, &tube).is_err());
+    d.handle(&ev(
+        t("09:20"),
+        Event::CustodyDisputed {
+            lab: l1.clone(),
+            barcode: tube.clone(),
+            claim: "received".into(),
+        },
+    ));
+    assert!(!delivered(&d, "B1"), "a refused claim moves nothing");
+    // ... then its link comes back with the load and the landing on L1's pad.
+    let cmds = d.handle(&drone_event(t("09:21"), "D1", loaded("B1")));
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Command::Redirect { .. })),
+        "the box is at the lab that scanned it: nowhere to redirect it: {cmds:?}"
+    );
+    assert_eq!(box_status(&d, "B1"), ("on_board", Some(p.mission.clone())));
+    let landed = drone_event(t("09:21"), "D1", landed_at_the_lab());
+    assert_eq!(
+        steps_of(&d, &landed, tube.as_str()),
+        ["Landed@PAD-L1", "ReceivedAtLab@L1"],
+        "the held scan is the box's reception"
+    );
+    d.handle(&landed);
+    assert!(delivered(&d, "B1"));
+    assert_eq!(d.state().tubes[&tube].lab, Some(l1.clone()));
+    assert!(labflight_dispatch::check_lab_claim(d.state(), &l1, &tube).is_ok());
+    // The lab's own report of the reception, if it comes again, records nothing more.
+    let again = ev(
+        t("09:22"),
+        Event::BoxReceived {
+            box_id: BoxId::from("B1"),
+            lab: l1,
+        },
+    );
+    assert!(steps_of(&d, &again, tube.as_str()).is_empty());
+}
+
+#[test]
+fn a_lab_scan_is_not_honoured_when_the_drone_lands_elsewhere() {
+    let s = scenario();
+    let world = one_lab_world()
+        .lab("L2", 0.0, 6.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    lose_the_drone_sent_for_b1(&mut d);
+    let tube = d.state().boxes[&BoxId::from("B1")].tubes[0].barcode.clone();
+    d.handle(&ev(
+        t("09:20"),
+        Event::CustodyDisputed {
+            lab: LabId::from("L2"),
+            barcode: tube.clone(),
+            claim: "received".into(),
+        },
+    ));
+    d.handle(&drone_event(t("09:21"), "D1", loaded("B1")));
+    let landed = drone_event(t("09:25"), "D1", landed_at_the_lab());
+    assert!(
+        !steps_of(&d, &landed, tube.as_str())
+            .iter()
+            .any(|s| s.starts_with("ReceivedAtLab")),
+        "L2 scanned it, but the drone landed on L1's pad"
+    );
+    d.handle(&landed);
+    assert!(!delivered(&d, "B1"));
+}
+
+#[test]
+fn a_box_stranded_aboard_a_drone_lies_where_the_drone_actually_lands() {
+    let s = scenario();
+    let world = one_lab_world()
+        .lab("L2", 0.0, 6.0, Some("PH"), all_families())
+        .drone("D1", "C1", 100.0)
+        .drone("D2", "C1", 100.0)
+        .courier("V1", "L1")
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    d.handle(&ev(
+        t("08:50"),
+        Event::Override {
+            by: "coord-1".into(),
+            action: Override::PauseDrone {
+                drone: DroneId::from("D2"),
+            },
+        },
+    ));
+    d.handle(&sealed(
+        t("09:00"),
+        "B1",
+        "C1",
+        tubes("S", 5, "sst", t("07:35"), &s),
+    ));
+    // Loaded on D2, never sent for it: stranded where D2 is told to land, and a
+    // van is sent to fetch it from there.
+    let cmds = d.handle(&drone_event(t("09:02"), "D2", loaded("B1")));
+    let van = van_runs(&cmds)
+        .into_iter()
+        .find(|r| r.boxes.contains(&BoxId::from("B1")))
+        .expect("a van recovers it")
+        .mission
+        .clone();
+    let tube = d.state().boxes[&BoxId::from("B1")].tubes[0].barcode.clone();
+    let l2 = LabId::from("L2");
+    assert!(labflight_dispatch::check_lab_claim(d.state(), &l2, &tube).is_err());
+    // D2 flies on with it and lands on L2's pad instead.
+    let landed = drone_event(
+        t("09:12"),
+        "D2",
+        DroneEventKind::Landed {
+            pad: Some(PadId::from("PAD-L2")),
+            position: at_km(0.0, 6.0),
+        },
+    );
+    assert_eq!(
+        steps_of(&d, &landed, tube.as_str()),
+        ["Landed@PAD-L2"],
+        "custody follows the box to where it was set down"
+    );
+    let cmds = d.handle(&landed);
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::CancelCourier { mission, .. } if *mission == van)),
+        "the van would find nothing where it was sent: {cmds:?}"
+    );
+    let b = &d.state().boxes[&BoxId::from("B1")];
+    assert_eq!(
+        b.set_down.as_ref().map(|s| (s.pad.as_str(), s.lab.clone())),
+        Some(("PAD-L2", Some(l2.clone())))
+    );
+    // On L2's own pad it is L2's to take in.
+    assert!(labflight_dispatch::check_lab_claim(d.state(), &l2, &tube).is_ok());
+    d.handle(&ev(
+        t("09:14"),
+        Event::BoxReceived {
+            box_id: BoxId::from("B1"),
+            lab: l2,
+        },
+    ));
+    assert!(delivered(&d, "B1"));
+    // Its next landing moves it no more.
+    let later = drone_event(
+        t("09:40"),
+        "D2",
+        DroneEventKind::Landed {
+            pad: Some(PadId::from("PAD-C1")),
+            position: at_km(3.0, 0.0),
+        },
+    );
+    assert!(steps_of(&d, &later, tube.as_str()).is_empty());
+}
+
 /// A centre 9 km north of the only lab, out of reach of the `drones` there on a
 /// full battery, with a charger pad half a kilometre from it.
 fn far_centre_with_a_charger_near(drones: usize) -> Executor {

@@ -434,6 +434,7 @@ mod tests {
                         temp_c: None,
                         loaded_on: None,
                         set_down: None,
+                        scanned_in_by: None,
                         forecast: None,
                     },
                 );

@@ -342,6 +342,7 @@ mod tests {
             temp_c: None,
             loaded_on: None,
             set_down: None,
+            scanned_in_by: None,
             forecast: None,
         };
         state.boxes.insert(b.id.clone(), b);

@@ -628,6 +628,14 @@ async fn post_result(
             .await;
         match sent {
             Ok(r) if r.status().is_success() => return,
+            // Refused for now: the lab's scan-in (over MQTT, another link) or the
+            // drone's landing may not be in yet. The lab system sends it again,
+            // later, as a real one queues what it could not deliver.
+            Ok(r) if r.status() == reqwest::StatusCode::CONFLICT && attempt + 1 < 20 => {
+                let body = r.text().await.unwrap_or_default();
+                tracing::debug!("lab report refused for now (409): {body}");
+                tokio::time::sleep(Duration::from_millis((250 * (attempt + 1)).min(2_000))).await;
+            }
             Ok(r) if r.status().is_client_error() => {
                 let status = r.status();
                 let body = r.text().await.unwrap_or_default();

@@ -15,6 +15,11 @@ impl Engine<'_> {
     /// Acts out one of the dispatcher's commands in the simulated world.
     pub(super) fn act(&mut self, c: &Command) {
         let now = self.now;
+        if let Command::AbortMission { mission, .. } | Command::Redirect { mission, .. } = c
+            && self.completed.contains(mission)
+        {
+            return;
+        }
         match c {
             Command::AssignMission(p) => {
                 self.plans.insert(p.mission.clone(), p.clone());
@@ -42,11 +47,6 @@ impl Engine<'_> {
                 leg,
                 ..
             } => {
-                *self.generations.entry(mission.clone()).or_insert(0) += 1;
-                // Straight to the lab now, not to a hub leg's hub.
-                if let Some(p) = self.plans.get_mut(mission) {
-                    p.hub = None;
-                }
                 // Only what is on board this drone: a round's later centres are not
                 // called at, and a box of the plan another carrier took stays with it.
                 let boxes: Vec<BoxId> = self
@@ -58,9 +58,20 @@ impl Engine<'_> {
                     .filter(|b| {
                         self.boxes
                             .get(b)
-                            .is_some_and(|b| b.aboard.as_ref() == Some(drone))
+                            .is_some_and(|b| !b.received && b.aboard.as_ref() == Some(drone))
                     })
                     .collect();
+                // Too late: the drone already handed everything to its first lab
+                // (a live redirect can reach a drone after it landed there); its
+                // mission ends as planned.
+                if boxes.is_empty() {
+                    return;
+                }
+                *self.generations.entry(mission.clone()).or_insert(0) += 1;
+                // Straight to the lab now, not to a hub leg's hub.
+                if let Some(p) = self.plans.get_mut(mission) {
+                    p.hub = None;
+                }
                 let lab_pad = self.world.lab_pad(lab).cloned();
                 let position = self.world.labs[lab].position;
                 if let Some(d) = self.drones.get_mut(drone) {

@@ -85,6 +85,7 @@ pub(super) fn box_sealed(
         temp_c: None,
         loaded_on: None,
         set_down: None,
+        scanned_in_by: None,
         forecast: None,
     });
     if let Some(mission) = ride_along {

@@ -10,7 +10,7 @@ use crate::state::{BoxStatus, Carrier, DroneStatus, MissionStatus, SetDown};
 use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity};
 use labflight_core::event::DroneEventKind;
-use labflight_core::{BoxId, Command, DroneId, MissionId};
+use labflight_core::{BoxId, Command, DroneId, MissionId, PadId};
 
 /// Something happened to a drone: it is heard from (its link restored unless it
 /// reports the loss); whether to plan again.
@@ -39,14 +39,18 @@ fn apply_drone_event_kind(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventK
         DroneEventKind::Landed { pad, position } => {
             d.position = *position;
             d.pad = pad.clone();
-            if let DroneStatus::Returning { pad: target } = &d.status
-                && Some(target) == pad.as_ref()
-            {
+            let home = matches!(&d.status, DroneStatus::Returning { pad: target }
+                if Some(target) == pad.as_ref());
+            if home {
                 d.status = DroneStatus::Idle;
-                after_flight(ctx, drone);
-                return true;
             }
-            false
+            let handed = pad
+                .as_ref()
+                .is_some_and(|p| hand_over_on_landing(ctx, drone, p));
+            if home {
+                after_flight(ctx, drone);
+            }
+            home || handed
         }
         DroneEventKind::PayloadLoaded { box_id } => payload_loaded(ctx, drone, box_id),
         DroneEventKind::PayloadReleased { .. } => false,
@@ -224,8 +228,56 @@ fn leave_mission(ctx: &mut Ctx<'_>, box_id: &BoxId, mission: &MissionId, drone: 
     }
 }
 
+/// What a drone landing on `pad` hands over besides its mission's boxes: boxes
+/// stranded aboard lie there now, and boxes the pad's lab already scanned in
+/// (its claim disputed then: the drone was unheard, the box thought elsewhere)
+/// are received there. Whether any box moved.
+fn hand_over_on_landing(ctx: &mut Ctx<'_>, drone: &DroneId, pad: &PadId) -> bool {
+    let scanned = ctx.state.scanned_in_aboard(drone, pad);
+    let moved = set_down_where_landed(ctx, drone, pad);
+    for (box_id, lab) in &scanned {
+        super::lab::box_delivered(ctx, box_id, lab);
+    }
+    moved || !scanned.is_empty()
+}
+
+/// Boxes stranded aboard `drone` (loaded with no mission, or aboard a mission
+/// aborted in flight) lie where it actually landed, which may not be the pad it
+/// was told to land at: a drone declared lost flies on unheard.
+fn set_down_where_landed(ctx: &mut Ctx<'_>, drone: &DroneId, pad: &PadId) -> bool {
+    let (world, now) = (ctx.world, ctx.state.now);
+    let Some(at) = world.pad_position(pad) else {
+        return false;
+    };
+    let aboard: Vec<BoxId> = ctx
+        .state
+        .stranded_aboard(drone)
+        .map(|b| b.id.clone())
+        .collect();
+    for box_id in &aboard {
+        let Some(b) = ctx.state.boxes.get_mut(box_id) else {
+            continue;
+        };
+        b.loaded_on = None;
+        if b.set_down.as_ref().is_some_and(|s| &s.pad == pad) {
+            continue;
+        }
+        // Not where a carrier sent to fetch it will look: that one is called off.
+        let fetch = b.status.mission().cloned();
+        b.status = BoxStatus::Stranded { at };
+        b.set_down = Some(SetDown::on(world, pad.clone(), now));
+        if let Some(fetch) = fetch {
+            leave_mission(ctx, box_id, &fetch, drone);
+        }
+    }
+    ask_lab_to_take_in(ctx, &aboard);
+    !aboard.is_empty()
+}
+
 /// Resumes the latest aborted mission of `drone` that held `box_id`, to the lab
-/// with the earliest result the drone can still reach. Whether it did.
+/// with the earliest result the drone can still reach, or to the lab that has
+/// already scanned the box in (the drone flew on unheard: nothing to redirect).
+/// Whether it did.
 fn resume_aborted_mission(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) -> bool {
     let carrier = Carrier::Drone(drone.clone());
     let Some(mission) = ctx
@@ -244,27 +296,31 @@ fn resume_aborted_mission(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) ->
     };
     let (payload, now) = (ctx.state.boxes[box_id].payload_kg, ctx.state.now);
     let only_box = std::slice::from_ref(box_id);
-    let (Some(choice), _) = ctx.choose_lab(d.position, only_box, payload, now, None) else {
-        return false;
+    let redirect = match ctx.state.boxes[box_id].scanned_in_by.clone() {
+        Some(scanned) => {
+            resume_to(ctx, &mission, box_id, &scanned.lab, now);
+            None
+        }
+        None => {
+            let (Some(choice), _) = ctx.choose_lab(d.position, only_box, payload, now, None) else {
+                return false;
+            };
+            if choice.leg.estimate.energy_wh > crate::planner::spendable_wh(ctx.world, &d)
+                || !choice.leg.estimate.feasible
+            {
+                return false;
+            }
+            resume_to(
+                ctx,
+                &mission,
+                box_id,
+                &choice.lab,
+                now + choice.leg.duration(),
+            );
+            Some(choice)
+        }
     };
-    if choice.leg.estimate.energy_wh > crate::planner::spendable_wh(ctx.world, &d)
-        || !choice.leg.estimate.feasible
-    {
-        return false;
-    }
-    let now = ctx.state.now;
-    let m = ctx.state.missions.get_mut(&mission).expect("found above");
-    // Straight to the lab now: a hub leg's van was called off with the abort.
-    if let Some(plan) = m.plan.as_mut() {
-        plan.hub = None;
-    }
-    m.boxes = vec![box_id.clone()];
-    m.lab = choice.lab.clone();
-    m.planned_arrival = now + choice.leg.duration();
-    let arrival = m.planned_arrival;
-    ctx.forecast_planned(std::slice::from_ref(box_id), &choice.lab, None, arrival);
-    ctx.book_inbound_for(std::slice::from_ref(box_id), &choice.lab);
-    load_on(ctx, box_id, &mission);
+    let lab = ctx.state.missions[&mission].lab.clone();
     if let Some(dm) = ctx.state.drones.get_mut(drone) {
         dm.status = DroneStatus::OnMission {
             mission: mission.clone(),
@@ -275,7 +331,7 @@ fn resume_aborted_mission(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) ->
         drone: drone.clone(),
         box_id: box_id.clone(),
         mission: mission.clone(),
-        lab: choice.lab.clone(),
+        lab: lab.clone(),
     };
     let reason = ctx.english(&said);
     ctx.alert(
@@ -284,14 +340,48 @@ fn resume_aborted_mission(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) ->
         drone.as_str(),
         said,
     );
-    ctx.out.push(Command::Redirect {
-        mission: mission.clone(),
-        drone: drone.clone(),
-        lab: choice.lab.clone(),
-        leg: choice.leg.to_leg(drone.as_str(), choice.lab.as_str(), now),
-        reason,
-    });
+    if let Some(choice) = redirect {
+        ctx.out.push(Command::Redirect {
+            mission: mission.clone(),
+            drone: drone.clone(),
+            lab: choice.lab.clone(),
+            leg: choice.leg.to_leg(drone.as_str(), choice.lab.as_str(), now),
+            reason,
+        });
+    }
     true
+}
+
+/// The aborted `mission` carries `box_id` on to `lab`, arriving at `arrival`: a
+/// lab it was not bound for before is one it may have been redirected away from
+/// (the drone may still land there: `lab_claims` lets that lab claim the box).
+fn resume_to(
+    ctx: &mut Ctx<'_>,
+    mission: &MissionId,
+    box_id: &BoxId,
+    lab: &labflight_core::LabId,
+    arrival: labflight_core::Instant,
+) {
+    let m = ctx
+        .state
+        .missions
+        .get_mut(mission)
+        .expect("an aborted mission");
+    // Straight to the lab now: a hub leg's van was called off with the abort.
+    if let Some(plan) = m.plan.as_mut() {
+        plan.hub = None;
+    }
+    if &m.lab != lab && !m.redirected_from.contains(&m.lab) {
+        let before = m.lab.clone();
+        m.redirected_from.push(before);
+    }
+    m.boxes = vec![box_id.clone()];
+    m.lab = lab.clone();
+    m.planned_arrival = arrival;
+    let only_box = std::slice::from_ref(box_id);
+    ctx.forecast_planned(only_box, lab, None, arrival);
+    ctx.book_inbound_for(only_box, lab);
+    load_on(ctx, box_id, mission);
 }
 
 /// A box on a drone with no mission to carry it on: the drone lands at the nearest
@@ -314,7 +404,7 @@ fn strand_on(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) {
     let now = ctx.state.now;
     if let Some(b) = ctx.state.boxes.get_mut(box_id) {
         b.status = BoxStatus::Stranded { at };
-        b.set_down = pad.clone().map(|pad| SetDown { pad, since: now });
+        b.set_down = pad.clone().map(|pad| SetDown::on(world, pad, now));
     }
     ask_lab_to_take_in(ctx, std::slice::from_ref(box_id));
     let said = Reason::LoadedWithoutMission {
@@ -365,10 +455,7 @@ fn hand_over_at_hub(ctx: &mut Ctx<'_>, mission: &MissionId) {
                     mission: hub.van_run.clone(),
                 };
                 sb.loaded_on = None;
-                sb.set_down = Some(SetDown {
-                    pad: hub.pad.clone(),
-                    since: now,
-                });
+                sb.set_down = Some(SetDown::on(ctx.world, hub.pad.clone(), now));
             }
             BoxStatus::Assigned { mission: on } if on == mission => {
                 sb.status = BoxStatus::Waiting;

@@ -5,7 +5,7 @@
 
 use super::recovery::reroute_from;
 use crate::ctx::Ctx;
-use crate::state::{BoxStatus, MissionStatus, TubeStatus};
+use crate::state::{BoxStatus, MissionStatus, ScannedIn, TubeStatus};
 use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity, StationNotice};
 use labflight_core::event::{LabUpdate, ReferredTube};
@@ -25,6 +25,8 @@ pub(super) fn box_delivered(ctx: &mut Ctx<'_>, box_id: &BoxId, lab: &LabId) {
         _ => None,
     };
     b.status = BoxStatus::Delivered { lab: lab.clone() };
+    b.scanned_in_by = None;
+    b.set_down = None;
     let barcodes: Vec<_> = b.tubes.iter().map(|t| t.barcode.clone()).collect();
     ctx.state.close_box(box_id);
     let box_ids = [box_id.clone()];
@@ -273,6 +275,20 @@ pub(super) fn custody_disputed(
     claim: &str,
 ) -> bool {
     let actual = crate::lab_claims::tube_whereabouts(ctx.state, barcode);
+    // A scan-in refused now may be the first news of a drone flying on unheard:
+    // held, to be honoured if that drone reports landing with the box on this
+    // lab's pad (`drones::hand_over_on_landing`).
+    if claim == crate::lab_claims::LabClaim::Received.name()
+        && let Some(box_id) = ctx.state.tubes.get(barcode).map(|t| t.box_id.clone())
+        && let Some(pad) = ctx.world.lab_pad(lab)
+        && let Some(b) = ctx.state.boxes.get_mut(&box_id)
+        && !matches!(b.status, BoxStatus::Delivered { .. })
+    {
+        b.scanned_in_by = Some(ScannedIn {
+            lab: lab.clone(),
+            pad: pad.clone(),
+        });
+    }
     ctx.alert(
         AlertKind::CustodyConflict,
         Severity::Critical,

@@ -67,13 +67,14 @@ pub(super) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
             continue;
         };
         // On a round, boxes at centres not yet called at were never loaded; a box
-        // a drone was to fetch from a pad away from its centre still lies there.
+        // a drone was to fetch from a pad away from its centre still lies there;
+        // a box a lab has taken in meanwhile stays there.
+        if matches!(sb.status, BoxStatus::Delivered { .. }) {
+            continue;
+        }
         if matches!(sb.status, BoxStatus::OnBoard { .. }) {
             sb.status = BoxStatus::Stranded { at: pad_pos };
-            sb.set_down = Some(SetDown {
-                pad: pad.clone(),
-                since: ctx.state.now,
-            });
+            sb.set_down = Some(SetDown::on(world, pad.clone(), ctx.state.now));
         } else if let Some(lying) = sb.set_down.as_ref() {
             let at = world.pad_position(&lying.pad).unwrap_or(pad_pos);
             sb.status = BoxStatus::Stranded { at };

@@ -528,6 +528,7 @@ mod tests {
             temp_c: None,
             loaded_on: None,
             set_down: None,
+            scanned_in_by: None,
             forecast: None,
         };
         for b in [
@@ -637,6 +638,7 @@ mod tests {
             temp_c: None,
             loaded_on: None,
             set_down: None,
+            scanned_in_by: None,
             forecast: None,
         };
         for b in [
