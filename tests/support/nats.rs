@@ -3,8 +3,9 @@
 //! tests. Started by the test, each node killed when dropped; `kill` takes one
 //! node down mid-test.
 
-use super::{Scratch, free_port, wait_port};
+use super::{Scratch, free_port};
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,17 +26,52 @@ pub struct NatsCluster {
 
 impl NatsCluster {
     /// Starts three nodes and waits (bounded) until each takes a persistent MQTT
-    /// session (JetStream has its leader). Panics naming what is missing.
+    /// session (JetStream has its leader). A node that dies at start (a port
+    /// taken meanwhile by a test running beside this one) or a cluster that does
+    /// not form in time is started again on fresh ports, three times at most;
+    /// then it panics with every node's log.
     pub fn start() -> NatsCluster {
         let found = Command::new(NATS).arg("--version").output();
         assert!(
             found.as_ref().is_ok_and(|o| o.status.success()),
             "nats-server is not installed (`apt-get install nats-server`; scripts/test.sh does): {found:?}"
         );
+        let mut failures = Vec::new();
+        for attempt in 1..=3 {
+            let mut cluster = NatsCluster::spawn();
+            match cluster.wait_until_formed() {
+                Ok(()) => return cluster,
+                Err(why) => {
+                    eprintln!(
+                        "NATS cluster, attempt {attempt} of 3: {why}; starting again on fresh ports"
+                    );
+                    let logs: Vec<String> = (0..3)
+                        .map(|i| format!("n{i}: {}", cluster.log(i)))
+                        .collect();
+                    failures.push(format!("attempt {attempt}: {why}\n{}", logs.join("\n")));
+                    for i in 0..cluster.nodes.len() {
+                        cluster.kill(i);
+                    }
+                }
+            }
+        }
+        panic!(
+            "the NATS cluster did not form in three attempts:\n{}",
+            failures.join("\n")
+        );
+    }
+
+    /// Three nodes on nine distinct free ports, started.
+    fn spawn() -> NatsCluster {
         let dir = Scratch::new("nats");
-        let ports: Vec<(u16, u16, u16)> = (0..3)
-            .map(|_| (free_port(), free_port(), free_port()))
-            .collect();
+        let mut picked: Vec<u16> = Vec::new();
+        while picked.len() < 9 {
+            let p = free_port();
+            if !picked.contains(&p) {
+                picked.push(p);
+            }
+        }
+        let ports: Vec<(u16, u16, u16)> = picked.chunks(3).map(|c| (c[0], c[1], c[2])).collect();
         let routes: Vec<String> = ports
             .iter()
             .map(|(_, route, _)| format!("nats-route://127.0.0.1:{route}"))
@@ -66,19 +102,38 @@ impl NatsCluster {
                 child: Some(child),
             });
         }
-        let cluster = NatsCluster { nodes, dir };
-        for (i, n) in cluster.nodes.iter().enumerate() {
-            wait_port(n.mqtt_port, Duration::from_secs(30));
-            cluster.wait_for_sessions(i);
+        NatsCluster { nodes, dir }
+    }
+
+    /// Until every node listens and takes a persistent session, or why not.
+    fn wait_until_formed(&mut self) -> Result<(), String> {
+        for i in 0..self.nodes.len() {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while TcpStream::connect(("127.0.0.1", self.nodes[i].mqtt_port)).is_err() {
+                if let Some(dead) = self.exited() {
+                    return Err(format!("node {dead} exited"));
+                }
+                if Instant::now() > deadline {
+                    return Err(format!(
+                        "nothing listens on node {i}'s MQTT port after 30 s"
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            self.wait_for_sessions(i)?;
         }
-        cluster
+        Ok(())
     }
 
     /// Until node `i` grants a persistent session and a QoS 1 subscription
-    /// (JetStream up, its meta leader elected), bounded at 60 s.
-    fn wait_for_sessions(&self, i: usize) {
+    /// (JetStream up, its meta leader elected), bounded at 60 s; or why not (a
+    /// node exited, or the time ran out).
+    fn wait_for_sessions(&mut self, i: usize) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
+            if let Some(dead) = self.exited() {
+                return Err(format!("node {dead} exited"));
+            }
             let mut o =
                 MqttOptions::new(format!("probe-{i}"), "127.0.0.1", self.nodes[i].mqtt_port);
             o.set_clean_session(false);
@@ -94,7 +149,7 @@ impl NatsCluster {
                             .all(|c| matches!(c, rumqttc::SubscribeReasonCode::Success(_))) =>
                     {
                         let _ = client.disconnect();
-                        return;
+                        return Ok(());
                     }
                     Ok(Err(_)) => break,
                     _ => {}
@@ -102,10 +157,18 @@ impl NatsCluster {
             }
             std::thread::sleep(Duration::from_millis(300));
         }
-        panic!(
-            "NATS node {i} took no persistent MQTT session within 60 s; its log: {}",
-            self.log(i)
-        );
+        Err(format!(
+            "node {i} took no persistent MQTT session within 60 s"
+        ))
+    }
+
+    /// The first node whose process has exited, if any.
+    fn exited(&mut self) -> Option<usize> {
+        self.nodes.iter_mut().position(|n| {
+            n.child
+                .as_mut()
+                .is_some_and(|c| c.try_wait().ok().flatten().is_some())
+        })
     }
 
     /// `mqtt://` URL naming every node.

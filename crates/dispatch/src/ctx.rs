@@ -462,6 +462,7 @@ impl<'a> Ctx<'a> {
                 van_calls_at: None,
                 seal_asked: false,
                 redirected_from: Vec::new(),
+                abort_pad: None,
             },
         );
     }

@@ -153,9 +153,12 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
             let Some(sb) = before.boxes.get(box_id) else {
                 return out;
             };
+            // A lab the mission was redirected away from: the drone's own report
+            // of landing on that lab's pad records the landing.
             if let BoxStatus::OnBoard { mission } = &sb.status
                 && let Some(m) = before.missions.get(mission)
                 && let Carrier::Drone(drone) = &m.carrier
+                && m.lab == *lab
             {
                 let pad = lab_pad_of(before, box_id).map(|p| p.to_string());
                 let place = pad.or_else(|| Some(lab.to_string()));

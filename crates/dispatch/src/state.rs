@@ -342,6 +342,30 @@ pub struct Mission {
     /// that lab's to make (`lab_claims`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redirected_from: Vec<LabId>,
+    /// Where its drone was told to land when it was aborted: a drone that
+    /// reappears with its box, its mission resumed, may have obeyed the abort
+    /// first (`drones::obeyed_the_abort`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort_pad: Option<PadId>,
+}
+
+impl Mission {
+    /// Sends the mission on to `lab` (landing on `lab_pad`), arriving at
+    /// `arrival`: the lab it was bound for joins those it was redirected away
+    /// from, and the plan names where the drone now lands (custody records a
+    /// landing there as the lab's), straight to the lab (no hub leg).
+    pub fn redirect_to(&mut self, lab: &LabId, lab_pad: Option<PadId>, arrival: Instant) {
+        if &self.lab != lab && !self.redirected_from.contains(&self.lab) {
+            self.redirected_from.push(self.lab.clone());
+        }
+        self.lab = lab.clone();
+        self.planned_arrival = arrival;
+        if let Some(plan) = self.plan.as_mut() {
+            plan.lab = lab.clone();
+            plan.lab_pad = lab_pad;
+            plan.hub = None;
+        }
+    }
 }
 
 /// One lab's state as the dispatcher predicts from it.

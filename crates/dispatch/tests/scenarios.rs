@@ -2705,6 +2705,76 @@ fn a_lab_scan_is_not_honoured_when_the_drone_lands_elsewhere() {
 }
 
 #[test]
+fn a_lost_drone_that_obeyed_its_abort_before_its_mission_resumed_set_the_box_down_there() {
+    let s = scenario();
+    let world = one_lab_world()
+        .drone("D1", "C1", 100.0)
+        .drone("D2", "L1", 100.0)
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let (p, lost) = lose_the_drone_sent_for_b1(&mut d);
+    let drone = p.drone.clone();
+    let abort_pad = lost
+        .iter()
+        .find_map(|c| match c {
+            Command::AbortMission {
+                mission,
+                recovery: Recovery::ReturnToPad { pad },
+                ..
+            } if *mission == p.mission => Some(pad.clone()),
+            _ => None,
+        })
+        .expect("told to return to a pad");
+    assert_ne!(Some(&abort_pad), p.lab_pad.as_ref());
+    // Its link comes back: it had loaded B1 before the abort reached it; the
+    // mission resumes, but the drone, obeying the abort, lands where it was told.
+    let cmds = d.handle(&drone_event(t("09:09"), drone.as_str(), loaded("B1")));
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::Redirect { .. })),
+        "{cmds:?}"
+    );
+    let landed = drone_event(
+        t("09:10"),
+        drone.as_str(),
+        DroneEventKind::Landed {
+            pad: Some(abort_pad.clone()),
+            position: d.state().drones[&drone].position,
+        },
+    );
+    let tube = d.state().boxes[&BoxId::from("B1")].tubes[0].barcode.clone();
+    assert_eq!(
+        steps_of(&d, &landed, tube.as_str()),
+        [format!("Landed@{abort_pad}")]
+    );
+    let cmds = d.handle(&landed);
+    let b = &d.state().boxes[&BoxId::from("B1")];
+    assert_eq!(b.set_down.as_ref().map(|s| &s.pad), Some(&abort_pad));
+    assert!(
+        b.loaded_on.is_none(),
+        "set down: the drone carries it no more"
+    );
+    assert_eq!(
+        d.state().missions[&p.mission].status,
+        labflight_dispatch::state::MissionStatus::Aborted
+    );
+    assert_ne!(
+        d.state().drones[&drone].mission(),
+        Some(&p.mission),
+        "that flight is over"
+    );
+    // A new flight is sent for it where it lies (C1's own pad: a pickup at C1).
+    let fetch = missions(&cmds)
+        .into_iter()
+        .find(|m| m.boxes.contains(&BoxId::from("B1")))
+        .expect("a drone fetches it");
+    assert_ne!(fetch.mission, p.mission);
+    assert_eq!(
+        box_status(&d, "B1"),
+        ("assigned", Some(fetch.mission.clone()))
+    );
+}
+
+#[test]
 fn a_box_stranded_aboard_a_drone_lies_where_the_drone_actually_lands() {
     let s = scenario();
     let world = one_lab_world()

@@ -360,6 +360,7 @@ mod tests {
                 van_calls_at: None,
                 seal_asked: false,
                 redirected_from: Vec::new(),
+                abort_pad: None,
             },
         );
         let options = divert_options(&world, &state);

@@ -430,17 +430,31 @@ pub async fn run(opts: DevicesOptions) -> anyhow::Result<DevicesReport> {
                 }
             }
             if let Some(api) = &opts.results {
+                let post = |path: &str, lab: &labflight_core::LabId, kind, body| LabPost {
+                    urls: api.bases.iter().map(|b| format!("{b}{path}")).collect(),
+                    token: api.tokens.get(lab.as_str()).cloned().unwrap_or_default(),
+                    content_type: kind,
+                    body,
+                };
                 match &stamped.event {
                     Event::TubeResulted { barcode, lab } => {
                         let report = lab_report(barcode, lab, tests.get(barcode), &mut values);
-                        let urls = api
-                            .bases
-                            .iter()
-                            .map(|b| format!("{b}/api/v1/lab/results"))
-                            .collect();
-                        let token = api.tokens.get(lab.as_str()).cloned().unwrap_or_default();
-                        posts.push(tokio::spawn(post_result(http.clone(), urls, token, report)));
+                        let p = post("/api/v1/lab/results", lab, FHIR_JSON, report.to_string());
+                        posts.push(tokio::spawn(p.send(http.clone())));
                         report_posts += 1;
+                        continue;
+                    }
+                    // Refused at reception: over the API too, so a refusal that
+                    // comes before labflight has the tube received is sent again.
+                    Event::TubeRejected {
+                        barcode,
+                        lab,
+                        reason,
+                    } => {
+                        let path = format!("/api/v1/lab/tubes/{barcode}/rejected");
+                        let body = serde_json::json!({ "reason": reason }).to_string();
+                        let p = post(&path, lab, "application/json", body);
+                        posts.push(tokio::spawn(p.send(http.clone())));
                         continue;
                     }
                     // The centre has the result when the hook delivers it.
@@ -608,45 +622,52 @@ fn lab_report(
     })
 }
 
-/// Posts a report as a lab's LIS would: retrying a few times if the service is
-/// briefly away, on the next of `urls` each time (the report id makes a repeat
-/// harmless; a standby refuses it with 503 and the owner takes it).
-async fn post_result(
-    http: reqwest::Client,
+/// A lab system's write to the service's API (a result, a tube refused), sent
+/// to each of the service's URLs in turn.
+struct LabPost {
     urls: Vec<String>,
     token: String,
-    report: serde_json::Value,
-) {
-    for attempt in 0..20u64 {
-        let url = &urls[attempt as usize % urls.len()];
-        let sent = http
-            .post(url)
-            .bearer_auth(&token)
-            .header("content-type", FHIR_JSON)
-            .body(report.to_string())
-            .send()
-            .await;
-        match sent {
-            Ok(r) if r.status().is_success() => return,
-            // Refused for now: the lab's scan-in (over MQTT, another link) or the
-            // drone's landing may not be in yet. The lab system sends it again,
-            // later, as a real one queues what it could not deliver.
-            Ok(r) if r.status() == reqwest::StatusCode::CONFLICT && attempt + 1 < 20 => {
-                let body = r.text().await.unwrap_or_default();
-                tracing::debug!("lab report refused for now (409): {body}");
-                tokio::time::sleep(Duration::from_millis((250 * (attempt + 1)).min(2_000))).await;
+    content_type: &'static str,
+    body: String,
+}
+
+impl LabPost {
+    /// Sends it, bounded (20 tries): a 409 (labflight has not the tube's
+    /// reception yet: another link) is tried again later, as an LIS queues what
+    /// it could not deliver; another refusal is logged and given up.
+    async fn send(self, http: reqwest::Client) {
+        let urls = &self.urls;
+        for attempt in 0..20u64 {
+            let url = &urls[attempt as usize % urls.len()];
+            let sent = http
+                .post(url)
+                .bearer_auth(&self.token)
+                .header("content-type", self.content_type)
+                .body(self.body.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(r) if r.status().is_success() => return,
+                Ok(r) if r.status() == reqwest::StatusCode::CONFLICT && attempt + 1 < 20 => {
+                    let body = r.text().await.unwrap_or_default();
+                    tracing::debug!("lab post to {url} refused for now (409): {body}");
+                    let pause = (250 * (attempt + 1)).min(2_000);
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
+                }
+                Ok(r) if r.status().is_client_error() => {
+                    let status = r.status();
+                    let body = r.text().await.unwrap_or_default();
+                    tracing::warn!("lab post to {url} refused ({status}): {body}");
+                    return;
+                }
+                // Away or not taking writes (a standby answers 503): the next URL
+                // at once; a pause once every URL has been tried.
+                Ok(_) | Err(_) if !(attempt as usize + 1).is_multiple_of(urls.len()) => {}
+                Ok(_) | Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await
+                }
             }
-            Ok(r) if r.status().is_client_error() => {
-                let status = r.status();
-                let body = r.text().await.unwrap_or_default();
-                tracing::warn!("lab report refused ({status}): {body}");
-                return;
-            }
-            // Away or not taking writes (a standby answers 503): the next URL
-            // at once; a pause once every URL has been tried.
-            Ok(_) | Err(_) if !(attempt as usize + 1).is_multiple_of(urls.len()) => {}
-            Ok(_) | Err(_) => tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await,
         }
+        tracing::warn!("lab post to {urls:?} not accepted after 20 tries");
     }
-    tracing::warn!("lab report to {urls:?} not accepted after 20 tries");
 }

@@ -371,6 +371,7 @@ impl Ctx<'_> {
                 van_calls_at: calls_at_the_centre.then_some(pickup_at),
                 seal_asked: false,
                 redirected_from: Vec::new(),
+                abort_pad: None,
             },
         );
     }

@@ -39,6 +39,15 @@ fn apply_drone_event_kind(ctx: &mut Ctx<'_>, drone: &DroneId, kind: &DroneEventK
         DroneEventKind::Landed { pad, position } => {
             d.position = *position;
             d.pad = pad.clone();
+            if let Some(mission) = d.mission().cloned()
+                && let Some(pad) = pad
+                && obeyed_the_abort(ctx, drone, &mission, pad)
+            {
+                return true;
+            }
+            let Some(d) = ctx.state.drones.get_mut(drone) else {
+                return false;
+            };
             let home = matches!(&d.status, DroneStatus::Returning { pad: target }
                 if Some(target) == pad.as_ref());
             if home {
@@ -241,6 +250,45 @@ fn hand_over_on_landing(ctx: &mut Ctx<'_>, drone: &DroneId, pad: &PadId) -> bool
     moved || !scanned.is_empty()
 }
 
+/// A drone whose aborted mission was resumed (`resume_aborted_mission`) lands on
+/// the pad the abort sent it to, not its lab's: it obeyed the abort before the
+/// resumption reached it, and set its boxes down there. The mission ends there
+/// (aborted again) and the boxes lie on that pad for the next carrier. Whether
+/// that is what happened.
+fn obeyed_the_abort(ctx: &mut Ctx<'_>, drone: &DroneId, mission: &MissionId, pad: &PadId) -> bool {
+    let Some(m) = ctx.state.missions.get_mut(mission) else {
+        return false;
+    };
+    let lab_pad = m.plan.as_ref().and_then(|p| p.lab_pad.as_ref());
+    if m.abort_pad.as_ref() != Some(pad) || lab_pad == Some(pad) {
+        return false;
+    }
+    m.status = MissionStatus::Aborted;
+    let (boxes, lab) = (m.boxes.clone(), m.lab.clone());
+    let (world, now) = (ctx.world, ctx.state.now);
+    let at = world.pad_position(pad).unwrap_or(world.frame.origin);
+    let mut set_down = Vec::new();
+    for b in &boxes {
+        let Some(sb) = ctx.state.boxes.get_mut(b) else {
+            continue;
+        };
+        if !matches!(&sb.status, BoxStatus::OnBoard { mission: on } if on == mission) {
+            continue;
+        }
+        sb.status = BoxStatus::Stranded { at };
+        sb.set_down = Some(SetDown::on(world, pad.clone(), now));
+        sb.loaded_on = None;
+        set_down.push(b.clone());
+    }
+    ctx.unbook_inbound(&set_down, &lab);
+    if let Some(d) = ctx.state.drones.get_mut(drone) {
+        d.status = DroneStatus::Idle;
+    }
+    ask_lab_to_take_in(ctx, &set_down);
+    after_flight(ctx, drone);
+    true
+}
+
 /// Boxes stranded aboard `drone` (loaded with no mission, or aboard a mission
 /// aborted in flight) lie where it actually landed, which may not be the pad it
 /// was told to land at: a drone declared lost flies on unheard.
@@ -352,9 +400,9 @@ fn resume_aborted_mission(ctx: &mut Ctx<'_>, drone: &DroneId, box_id: &BoxId) ->
     true
 }
 
-/// The aborted `mission` carries `box_id` on to `lab`, arriving at `arrival`: a
-/// lab it was not bound for before is one it may have been redirected away from
-/// (the drone may still land there: `lab_claims` lets that lab claim the box).
+/// The aborted `mission` carries `box_id` on to `lab`, arriving at `arrival`
+/// (`Mission::redirect_to`: the drone may still land at the lab it was bound
+/// for first, which may then claim the box).
 fn resume_to(
     ctx: &mut Ctx<'_>,
     mission: &MissionId,
@@ -362,22 +410,15 @@ fn resume_to(
     lab: &labflight_core::LabId,
     arrival: labflight_core::Instant,
 ) {
+    let lab_pad = ctx.world.lab_pad(lab).cloned();
     let m = ctx
         .state
         .missions
         .get_mut(mission)
         .expect("an aborted mission");
     // Straight to the lab now: a hub leg's van was called off with the abort.
-    if let Some(plan) = m.plan.as_mut() {
-        plan.hub = None;
-    }
-    if &m.lab != lab && !m.redirected_from.contains(&m.lab) {
-        let before = m.lab.clone();
-        m.redirected_from.push(before);
-    }
+    m.redirect_to(lab, lab_pad, arrival);
     m.boxes = vec![box_id.clone()];
-    m.lab = lab.clone();
-    m.planned_arrival = arrival;
     let only_box = std::slice::from_ref(box_id);
     ctx.forecast_planned(only_box, lab, None, arrival);
     ctx.book_inbound_for(only_box, lab);

@@ -56,6 +56,9 @@ pub(super) fn abort_mission(ctx: &mut Ctx<'_>, mission: &MissionId, reason: &str
     let Some(pad) = nearest_pad(world, position) else {
         return;
     };
+    if let Some(m) = ctx.state.missions.get_mut(mission) {
+        m.abort_pad = Some(pad.clone());
+    }
     let recovery = if picked_up {
         Recovery::LandAtNearestPad { pad: pad.clone() }
     } else {
@@ -224,11 +227,10 @@ pub(super) fn reroute_from(ctx: &mut Ctx<'_>, lab: &LabId, only: Option<&LabId>,
                     continue;
                 };
                 ctx.unbook_inbound(&m.boxes, lab);
+                let lab_pad = ctx.world.lab_pad(&choice.lab).cloned();
+                let arrival = now + leg.duration();
                 let m_mut = ctx.state.missions.get_mut(&id).expect("listed above");
-                m_mut.redirected_from.push(lab.clone());
-                m_mut.lab = choice.lab.clone();
-                m_mut.planned_arrival = now + leg.duration();
-                let arrival = m_mut.planned_arrival;
+                m_mut.redirect_to(&choice.lab, lab_pad, arrival);
                 let leg = leg.to_leg(drone.as_str(), choice.lab.as_str(), now);
                 let boxes_ids = m.boxes.clone();
                 ctx.forecast_planned(&boxes_ids, &choice.lab, None, arrival);

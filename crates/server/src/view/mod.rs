@@ -448,6 +448,7 @@ mod tests {
                 van_calls_at: None,
                 seal_asked: false,
                 redirected_from: Vec::new(),
+                abort_pad: None,
             }
         };
         for m in [
@@ -509,6 +510,7 @@ mod tests {
             van_calls_at: None,
             seal_asked: false,
             redirected_from: Vec::new(),
+            abort_pad: None,
         };
         for m in [mission("M-OURS", &ours), mission("M-THEIRS", &theirs)] {
             state.missions.insert(m.id.clone(), m);
@@ -668,6 +670,7 @@ mod tests {
                 van_calls_at: None,
                 seal_asked: false,
                 redirected_from: Vec::new(),
+                abort_pad: None,
             },
         );
         state.drones.get_mut(&flying).expect("the drone").status = DroneStatus::OnMission {
