@@ -137,6 +137,13 @@ pub fn custody_steps(before: &State, stamped: &Stamped) -> Vec<CustodyStep> {
                 }
                 CourierEventKind::Delivered { lab, boxes } => {
                     for b in boxes {
+                        // Its pickup report still to come (a redelivery after a
+                        // restart may come after the delivery): the van had it.
+                        if before.van_run_awaiting(b, courier).is_some() {
+                            let place = before.boxes.get(b).map(lies_at);
+                            for_box(b, Step::Loaded, place.clone(), by.clone());
+                            for_box(b, Step::InVan, place, by.clone());
+                        }
                         let received = before
                             .boxes
                             .get(b)

@@ -1223,6 +1223,76 @@ fn a_box_set_down_on_a_labs_pad_is_left_for_the_lab_to_take_in_before_a_van_is_s
 }
 
 #[test]
+fn a_vans_delivery_reported_before_its_pickup_records_the_pickup_and_the_late_report_is_quiet() {
+    let s = scenario();
+    let world = two_centres_one_drone()
+        .courier("V1", "L1")
+        .courier("V2", "L1")
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    d.handle(&ev(t("08:20"), hold_d1(true)));
+    d.handle(&sealed(
+        t("08:30"),
+        "B1",
+        "C1",
+        tubes("A", 5, "edta", t("07:50"), &s),
+    ));
+    let run = van_runs(&d.handle(&ev(t("08:51"), Event::Tick)))
+        .first()
+        .map(|r| (*r).clone())
+        .expect("a van");
+    let van = run.courier.clone().expect("a named van");
+    let courier = |kind| Event::Courier {
+        courier: van.clone(),
+        kind,
+    };
+    // The van's `picked_up` was taken by a service killed before it stored it:
+    // the broker delivers it again after the van's `delivered`.
+    let delivery = ev(
+        t("09:30"),
+        courier(labflight_core::event::CourierEventKind::Delivered {
+            lab: LabId::from("L1"),
+            boxes: vec![BoxId::from("B1")],
+        }),
+    );
+    assert_eq!(
+        steps_of(&d, &delivery, "A-000"),
+        ["Loaded@C1", "InVan@C1", "ReceivedAtLab@L1"],
+        "the van had it: its delivery says so"
+    );
+    d.handle(&delivery);
+    assert!(delivered(&d, "B1"));
+    let late = ev(
+        t("09:31"),
+        courier(labflight_core::event::CourierEventKind::PickedUp {
+            boxes: run.boxes.clone(),
+        }),
+    );
+    assert!(steps_of(&d, &late, "A-000").is_empty(), "recorded once");
+    let cmds = d.handle(&late);
+    assert_eq!(
+        alerts(&cmds, AlertKind::CustodyConflict),
+        0,
+        "its own late report is no conflict: {cmds:?}"
+    );
+    // Another van's report of it is.
+    let other = ev(
+        t("09:32"),
+        Event::Courier {
+            courier: labflight_core::CourierId::from(if van.as_str() == "V1" {
+                "V2"
+            } else {
+                "V1"
+            }),
+            kind: labflight_core::event::CourierEventKind::PickedUp {
+                boxes: vec![BoxId::from("B1")],
+            },
+        },
+    );
+    assert_eq!(alerts(&d.handle(&other), AlertKind::CustodyConflict), 1);
+}
+
+#[test]
 fn with_no_drone_free_a_van_goes_with_time_to_spare_or_at_its_last_chance() {
     let s = scenario();
     let world = two_centres_one_drone()

@@ -21,8 +21,12 @@ pub(super) fn courier_event(
             for b in boxes {
                 let Some(mission) = ctx.state.van_run_awaiting(b, courier) else {
                     // Not this van's to take: custody stays where it is
-                    // (`crate::custody` records no step either), and people look.
-                    if let Some(sb) = ctx.state.boxes.get(b) {
+                    // (`crate::custody` records no step either), and people look;
+                    // unless this van already delivered it, and its report of the
+                    // pickup comes late (redelivered after a restart).
+                    if let Some(sb) = ctx.state.boxes.get(b)
+                        && !delivered_by(ctx.state, b, courier)
+                    {
                         let said = Reason::VanPickupConflict {
                             courier: courier.clone(),
                             box_id: b.clone(),
@@ -60,6 +64,18 @@ pub(super) fn courier_event(
         }
     }
     false
+}
+
+/// Whether `courier` delivered `box_id` to a lab (on one of its runs).
+fn delivered_by(state: &crate::state::State, box_id: &BoxId, courier: &CourierId) -> bool {
+    let carrier = Carrier::Courier(courier.clone());
+    matches!(
+        state.boxes.get(box_id).map(|b| &b.status),
+        Some(BoxStatus::Delivered { .. })
+    ) && state
+        .missions
+        .values()
+        .any(|m| m.carrier == carrier && m.boxes.contains(box_id))
 }
 
 /// How long before a van calls at a centre staff are asked to seal what they
