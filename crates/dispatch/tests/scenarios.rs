@@ -2634,15 +2634,8 @@ fn a_box_replanned_on_another_drone_that_the_lost_drone_loaded_calls_off_the_new
     );
 }
 
-#[test]
-fn a_box_loaded_on_a_drone_without_a_mission_for_it_is_stranded_for_a_van() {
-    let s = scenario();
-    let world = one_lab_world()
-        .drone("D1", "C1", 100.0)
-        .drone("D2", "C1", 100.0)
-        .courier("V1", "L1")
-        .world(&s);
-    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+/// A coordinator pauses drone D2 at 08:50: it is sent for nothing.
+fn pause_d2(d: &mut Dispatcher) {
     d.handle(&ev(
         t("08:50"),
         Event::Override {
@@ -2652,6 +2645,18 @@ fn a_box_loaded_on_a_drone_without_a_mission_for_it_is_stranded_for_a_van() {
             },
         },
     ));
+}
+
+#[test]
+fn a_box_loaded_on_a_drone_without_a_mission_for_it_is_stranded_for_a_van() {
+    let s = scenario();
+    let world = one_lab_world()
+        .drone("D1", "C1", 100.0)
+        .drone("D2", "C1", 100.0)
+        .courier("V1", "L1")
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    pause_d2(&mut d);
     let p = missions(&d.handle(&sealed(
         t("09:00"),
         "B1",
@@ -2854,15 +2859,7 @@ fn a_box_stranded_aboard_a_drone_lies_where_the_drone_actually_lands() {
         .courier("V1", "L1")
         .world(&s);
     let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    d.handle(&ev(
-        t("08:50"),
-        Event::Override {
-            by: "coord-1".into(),
-            action: Override::PauseDrone {
-                drone: DroneId::from("D2"),
-            },
-        },
-    ));
+    pause_d2(&mut d);
     d.handle(&sealed(
         t("09:00"),
         "B1",
