@@ -128,6 +128,7 @@ impl Dispatcher {
             referred: Default::default(),
             mission_prefix: world.home().map(|g| format!("{g}-")).unwrap_or_default(),
             open_boxes: Default::default(),
+            storm_seal_asked: Default::default(),
         };
         let policy = policy.build(&world, seed);
         Dispatcher {

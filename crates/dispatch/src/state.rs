@@ -533,6 +533,10 @@ pub struct State {
     /// world that is not a partition (`M-000001`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub mission_prefix: String,
+    /// When each centre was last asked to seal for a flight ahead of a storm
+    /// (`policy/drone/storm.rs`, `seal_for_last_flights`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub storm_seal_asked: BTreeMap<StationId, Instant>,
     /// Tubes other partitions delivered to this partition's labs and not yet
     /// resulted (`Event::Referral`), with the lab and their families: they hold
     /// the lab's lines like its own tubes do.

@@ -46,3 +46,47 @@ pub fn caught_out(world: &World, state: &State, arrive: Instant) -> Option<Weath
 pub fn expected_clear(world: &World, state: &State) -> Option<Instant> {
     storm(world, state).map(|f| f.to.max(state.now))
 }
+
+/// A drone calling at a centre ahead of a storm has staff seal what they have
+/// drawn this long before its pickup, minutes (the ticks come every minute).
+pub const SEAL_LEAD_MINUTES: f64 = 2.0;
+
+/// Ahead of a storm, every centre a drone is about to call at is asked to seal
+/// what it has drawn so far, so that it goes with the drone (the ride-along rule
+/// puts the box on board) instead of waiting the storm out in an open box, where
+/// a serum tube passes its two hours. Asked once per call, from the tick.
+pub fn seal_as_drones_call(ctx: &mut crate::ctx::Ctx<'_>) {
+    let Some(storm) = storm_ahead(ctx.world, ctx.state) else {
+        return;
+    };
+    let now = ctx.state.now;
+    let lead = minutes(SEAL_LEAD_MINUTES);
+    let mut calls: Vec<(labflight_core::StationId, labflight_core::MissionId)> = Vec::new();
+    let drone_missions = ctx.state.missions.values().filter(|m| {
+        m.status == crate::state::MissionStatus::Assigned
+            && matches!(m.carrier, crate::state::Carrier::Drone(_))
+    });
+    for m in drone_missions {
+        let Some(plan) = &m.plan else { continue };
+        let stops = std::iter::once((&plan.station, plan.pickup_at))
+            .chain(plan.later_stops.iter().map(|s| (&s.station, s.pickup_at)));
+        for (station, at) in stops {
+            let asked = ctx.state.storm_seal_asked.get(station);
+            if at >= now && at - now <= lead && asked.is_none_or(|t| *t < at - lead) {
+                calls.push((station.clone(), m.id.clone()));
+            }
+        }
+    }
+    for (station, mission) in calls {
+        ctx.state.storm_seal_asked.insert(station.clone(), now);
+        ctx.out.push(labflight_core::Command::NotifyStation {
+            station,
+            notice: labflight_core::command::StationNotice::SealNow {
+                reason: format!(
+                    "storm forecast from {}: {mission} takes what is drawn now",
+                    ctx.world.clock(storm.from)
+                ),
+            },
+        });
+    }
+}

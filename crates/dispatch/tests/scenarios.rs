@@ -3460,6 +3460,105 @@ fn a_flight_the_forecast_storm_would_catch_is_not_launched() {
     assert_eq!(missions(&cmds).len(), 1, "{cmds:?}");
 }
 
+/// The centres `cmds` ask to seal for a storm ahead, with the reason given.
+fn storm_seal_calls(cmds: &[Command]) -> Vec<(String, String)> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::NotifyStation {
+                station,
+                notice: StationNotice::SealNow { reason },
+            } if reason.starts_with("storm forecast") => {
+                Some((station.to_string(), reason.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Ahead of a forecast storm, the centre a drone is about to call at is asked,
+/// once and shortly before the pickup, to seal what it has drawn, and the box it
+/// seals rides along on that flight; with no forecast nobody is asked.
+#[test]
+fn ahead_of_a_storm_a_centre_seals_for_the_drone_calling_and_the_box_rides_along() {
+    // Without a forecast the box is not due before 08:55.
+    for (forecast, seal) in [(Some(storm_forecast(0.8)), "08:40"), (None, "08:55")] {
+        let storm = forecast.is_some();
+        let (mut d, cmds) = seal_under_forecast(forecast, seal);
+        let plan = missions(&cmds)[0].clone();
+        let mut asked = Vec::new();
+        let mut at = t(seal) + chrono::Duration::minutes(1);
+        while at <= plan.pickup_at {
+            // The drone reports in flight, as it does every few seconds.
+            let position = d.state().drones[&DroneId::from("D1")].position;
+            d.handle(&ev(
+                at,
+                Event::DroneTelemetry {
+                    drone: DroneId::from("D1"),
+                    position,
+                    alt_m: 120.0,
+                    battery_pct: 95.0,
+                    state: labflight_core::event::DroneState::Flying,
+                },
+            ));
+            for call in storm_seal_calls(&d.handle(&ev(at, Event::Tick))) {
+                asked.push((at, call));
+            }
+            at += chrono::Duration::minutes(1);
+        }
+        if !storm {
+            assert!(asked.is_empty(), "no storm, no call: {asked:?}");
+            continue;
+        }
+        assert_eq!(asked.len(), 1, "once: {asked:?}");
+        let (when, (station, reason)) = &asked[0];
+        assert_eq!(station, "C1");
+        assert!(
+            *when >= plan.pickup_at - chrono::Duration::minutes(2),
+            "shortly before the pickup at {}: {when}",
+            plan.pickup_at
+        );
+        assert!(reason.contains(plan.mission.as_str()), "{reason}");
+        let s = scenario();
+        let on_board = d.handle(&sealed(
+            *when,
+            "B2",
+            "C1",
+            tubes("R", 4, "sst", t("08:10"), &s),
+        ));
+        assert!(
+            on_board.iter().any(|c| matches!(c,
+                Command::AddToMission { mission, boxes, .. }
+                    if *mission == plan.mission && boxes == &vec![BoxId::from("B2")])),
+            "B2 rides along: {on_board:?}"
+        );
+    }
+}
+
+/// In the last quarter hour before a forecast storm, a drone left idle has two
+/// centres that have not sealed for a while seal what they have drawn, while it
+/// can still fly them to the lab before the window; a centre is not asked again
+/// at once, and none is asked once no flight would land in time.
+#[test]
+fn ahead_of_a_storm_an_idle_drone_has_centres_seal_while_it_can_land_in_time() {
+    let s = scenario();
+    let world = two_centres_one_drone().world(&s);
+    let mut d = Dispatcher::new(world.clone(), PolicyKind::Drone, 7, t("06:30"));
+    d.handle(&storm_forecast(0.8));
+    assert!(storm_seal_calls(&d.handle(&ev(t("08:40"), Event::Tick))).is_empty());
+    let mut asked: Vec<String> = storm_seal_calls(&d.handle(&ev(t("08:46"), Event::Tick)))
+        .into_iter()
+        .map(|(station, _)| station)
+        .collect();
+    asked.sort();
+    assert_eq!(asked, vec!["C1", "C2"]);
+    assert!(storm_seal_calls(&d.handle(&ev(t("08:47"), Event::Tick))).is_empty());
+
+    // 3 km out and 3 km back, with take-offs and landings, no longer lands by 09:00.
+    let mut late = Dispatcher::new(world, PolicyKind::Drone, 7, t("06:30"));
+    late.handle(&storm_forecast(0.8));
+    assert!(storm_seal_calls(&late.handle(&ev(t("08:50"), Event::Tick))).is_empty());
+}
+
 // --- the `vans` baseline: the same deadline-aware planning with vans only ---
 
 /// The van runs of `ex` so far, in the order booked.

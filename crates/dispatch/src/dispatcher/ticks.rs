@@ -19,6 +19,7 @@ pub(super) fn tick(ctx: &mut Ctx<'_>) {
     }
     if ctx.ride_along {
         seal_for_vans(ctx);
+        crate::storm::seal_as_drones_call(ctx);
     }
     let timeout = labflight_core::scenario::minutes(ctx.world.params.link_timeout_minutes);
     let mut lost = Vec::new();

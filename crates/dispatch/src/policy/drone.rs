@@ -90,6 +90,7 @@ impl Policy for DronePolicy {
             plan_pickup(ctx, &mut pass, &all, &by_station, i);
         }
         storm::vans_for_held(ctx, &pass.held_for_storm);
+        storm::seal_for_last_flights(ctx, &pass.taken);
         send_drones_to_far_chargers(ctx, pass.beyond_where_drones_stand);
     }
 }

@@ -5,7 +5,10 @@
 //! under it, the vans take first the boxes that would pass their stability limit
 //! before the drones fly again, most urgent first, then, while a van is free,
 //! the others; the drones resume earliest deadline first (the policy's order).
-//! With no storm forecast none of this runs.
+//! In the last quarter hour before the window, a drone the pass leaves idle has
+//! centres seal what they have drawn for it (`seal_for_last_flights`), and every
+//! centre a drone calls at ahead of it seals for that call (`crate::storm::
+//! seal_as_drones_call`, from the tick). With no storm forecast none of this runs.
 //!
 //! Tried and left out (20 seeds of the storm day, then with flights held from 5
 //! min before the window): asking every centre to seal 30 min before the window
@@ -195,5 +198,101 @@ pub(super) fn vans_until_clear(
         let round = extend_van_run(ctx, (&station, boxes), &van, all, &taken);
         taken.extend(round.calls.iter().map(|c| c.station.clone()));
         round.book(ctx, &van.courier, &van.lab, "storm forecast: by van");
+    }
+}
+
+/// From this long before a storm window, drones the pass left idle are sent for
+/// boxes staff seal on call (`seal_for_last_flights`), minutes.
+pub(super) const SEAL_AHEAD_MINUTES: f64 = 15.0;
+
+/// Centres asked to seal on call for each idle drone: a drone calls at two on
+/// one round when their boxes are light.
+pub(super) const SEALS_PER_IDLE_DRONE: usize = 2;
+
+/// A centre is asked to seal on call ahead of a storm at most this often: what
+/// it draws in less would make a box mostly of box, minutes.
+pub(super) const SEAL_AGAIN_MINUTES: f64 = 20.0;
+
+/// Ahead of a storm, drones the pass left idle are work lost for good: every
+/// serum tube a centre holds unsealed when the window opens waits it out, past
+/// its two hours. So each idle drone that could still land before the window
+/// has a centre seal what it has drawn now, the centre sealed longest ago first
+/// (centres that spin their serum last); the boxes sealed are flown early like
+/// every other.
+pub(super) fn seal_for_last_flights(ctx: &mut Ctx<'_>, taken: &BTreeSet<StationId>) {
+    let Some(storm) = storm_ahead(ctx.world, ctx.state) else {
+        return;
+    };
+    let now = ctx.state.now;
+    if now < storm.from - minutes(SEAL_AHEAD_MINUTES) {
+        return;
+    }
+    let reserve = ctx.world.drone_spec.reserve_fraction;
+    let idle: Vec<labflight_core::LatLon> = ctx
+        .state
+        .drones
+        .values()
+        .filter(|d| d.available(reserve))
+        .map(|d| d.position)
+        .collect();
+    if idle.is_empty() {
+        return;
+    }
+    let mut last_sealed: BTreeMap<&StationId, Instant> = BTreeMap::new();
+    for b in ctx.state.boxes.values() {
+        let at = last_sealed.entry(&b.station).or_insert(b.sealed_at);
+        *at = (*at).max(b.sealed_at);
+    }
+    for (s, at) in &ctx.state.storm_seal_asked {
+        let last = last_sealed.entry(s).or_insert(*at);
+        *last = (*last).max(*at);
+    }
+    let waiting = ctx.state.waiting_boxes();
+    let first_draw = ctx.world.service.first_draw;
+    let again = minutes(SEAL_AGAIN_MINUTES);
+    let mut order: Vec<(bool, Instant, StationId)> = ctx
+        .world
+        .stations
+        .values()
+        .filter(|s| !taken.contains(&s.id) && !waiting.contains_key(&s.id))
+        .map(|s| {
+            let last = last_sealed.get(&s.id).copied().unwrap_or(first_draw);
+            (s.centrifuge, last, s.id.clone())
+        })
+        .filter(|(_, last, _)| now - *last >= again)
+        .collect();
+    order.sort();
+    let spec = &ctx.world.drone_spec;
+    let mut asked = 0;
+    for (_, _, station) in order {
+        if asked >= idle.len() * SEALS_PER_IDLE_DRONE {
+            break;
+        }
+        let pos = ctx.world.stations[&station].position;
+        let Some(lab) = ctx.world.nearest_labs(pos, 1).next() else {
+            continue;
+        };
+        let frame = &ctx.world.frame;
+        let to_centre = idle
+            .iter()
+            .map(|d| frame.distance_m(*d, pos))
+            .fold(f64::INFINITY, f64::min);
+        let metres = to_centre + frame.distance_m(pos, lab.position);
+        let secs = metres / spec.cruise_airspeed_mps + 4.0 * spec.takeoff_landing_s;
+        if now + minutes(secs / 60.0) > storm.from {
+            continue;
+        }
+        ctx.state.storm_seal_asked.insert(station.clone(), now);
+        ctx.out
+            .push(labflight_core::command::Command::NotifyStation {
+                station,
+                notice: labflight_core::command::StationNotice::SealNow {
+                    reason: format!(
+                        "storm forecast from {}: a drone takes what is drawn now",
+                        ctx.world.clock(storm.from)
+                    ),
+                },
+            });
+        asked += 1;
     }
 }
