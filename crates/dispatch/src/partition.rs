@@ -4,7 +4,7 @@
 //! referral labs (flown to only when the group's own labs cannot keep the
 //! promise); nothing else of another group is shared.
 
-use crate::from_map::{AIRSPACE_BUFFER_M, deal_order, fleet_of};
+use crate::from_map::{AIRSPACE_BUFFER_M, basing_order, fleet_of};
 use crate::world::{DroneStart, World, WorldParts};
 use labflight_core::pad::PadSite;
 use labflight_core::{
@@ -105,7 +105,7 @@ fn full_service_labs(map: &MapData) -> Vec<LatLon> {
 /// in proportion to their centres' floor area (what the morning's draws scale
 /// with) times the drone time a flight from each takes (`flight_minutes`;
 /// largest remainders, at least one each while there are enough), then
-/// over each group's charger pads as `fleet_of` deals them (labs first). Ids run
+/// over each group's charger pads as `fleet_of` deals them (`fleet.basing`). Ids run
 /// over the groups in order, so they are the same in every partition's world.
 fn partition_drones(
     scenario: &Scenario,
@@ -145,13 +145,14 @@ fn partition_drones(
         if pads.iter().any(|p| p.charger) {
             pads.retain(|p| p.charger);
         }
-        let order = deal_order(pads);
+        let stations: Vec<&Station> = map.stations.iter().filter(|s| &s.group == group).collect();
+        let order = basing_order(scenario.fleet.basing, pads, &stations, n);
         // A group with no pad at all has nowhere to base a drone (maps check says so).
         let n = if order.is_empty() { 0 } else { n };
         for i in 0..n {
             drones.push(DroneStart {
                 id: DroneId::new(format!("D-{:03}", drones.len() + 1)),
-                pad: order[i % order.len()].id.clone(),
+                pad: order[i % order.len()].clone(),
                 battery_pct: 100.0,
             });
         }

@@ -80,6 +80,27 @@ pub struct Fleet {
     pub drones: u32,
     /// How many courier vans.
     pub couriers: u32,
+    /// How the drones are spread over the charger pads at the start of the day.
+    #[serde(default, skip_serializing_if = "Basing::is_even")]
+    pub basing: Basing,
+}
+
+/// How the drones are spread over the pads with chargers at the start of the day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basing {
+    /// Round by round over the pads, labs first: every pad its share.
+    #[default]
+    Even,
+    /// In proportion to the floor area (the draws) of the centres each pad is
+    /// the nearest charger to, up to each pad's capacity.
+    Demand,
+}
+
+impl Basing {
+    fn is_even(&self) -> bool {
+        *self == Basing::Even
+    }
 }
 
 /// The courier vans: road speed, detours, stops and the fixed-round baseline.

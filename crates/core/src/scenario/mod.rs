@@ -18,7 +18,7 @@ mod time;
 mod validate;
 
 pub use format::{
-    Ambient, CourierSpec, Demand, DispatchParams, Faults, Fleet, ForecastSpec, Outage, PartitionBy,
-    Scenario, ServiceLevel, TestSpec, TubeTypeSpec, WeatherPeriod,
+    Ambient, Basing, CourierSpec, Demand, DispatchParams, Faults, Fleet, ForecastSpec, Outage,
+    PartitionBy, Scenario, ServiceLevel, TestSpec, TubeTypeSpec, WeatherPeriod,
 };
 pub use time::minutes;
