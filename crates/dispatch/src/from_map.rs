@@ -102,11 +102,12 @@ pub(crate) fn basing_order(
 /// other pad is full.
 fn demand_order(pads: &[&Pad], stations: &[&Station], drones: usize) -> Vec<PadId> {
     let mut area = vec![0.0f64; pads.len()];
+    let frame = labflight_geo::LocalFrame::new(pads[0].position);
     for station in stations {
         let nearest = pads
             .iter()
             .enumerate()
-            .map(|(i, p)| (i, flat_distance2(p.position, station.position)))
+            .map(|(i, p)| (i, frame.distance_m(p.position, station.position)))
             .min_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
         if let Some((i, _)) = nearest {
             area[i] += station.floor_area_m2;
@@ -126,14 +127,6 @@ fn demand_order(pads: &[&Pad], stations: &[&Station], drones: usize) -> Vec<PadI
         order.push(pads[i].id.clone());
     }
     order
-}
-
-/// The squared distance between two points on a local flat projection, enough
-/// to tell which of two pads is nearer (degrees of longitude shrunk by latitude).
-fn flat_distance2(a: labflight_core::LatLon, b: labflight_core::LatLon) -> f64 {
-    let east = (a.lon - b.lon) * a.lat.to_radians().cos();
-    let north = a.lat - b.lat;
-    east * east + north * north
 }
 
 #[cfg(test)]

@@ -78,15 +78,27 @@ pub fn seal_as_drones_call(ctx: &mut crate::ctx::Ctx<'_>) {
         }
     }
     for (station, mission) in calls {
-        ctx.state.storm_seal_asked.insert(station.clone(), now);
-        ctx.out.push(labflight_core::Command::NotifyStation {
-            station,
-            notice: labflight_core::command::StationNotice::SealNow {
-                reason: format!(
-                    "storm forecast from {}: {mission} takes what is drawn now",
-                    ctx.world.clock(storm.from)
-                ),
-            },
-        });
+        ask_to_seal(ctx, station, &storm, &format!("{mission} takes"));
     }
+}
+
+/// Asks `station` to seal what it has drawn ahead of `storm`, because `who`
+/// takes it now, and remembers when (`State::storm_seal_asked`).
+pub fn ask_to_seal(
+    ctx: &mut crate::ctx::Ctx<'_>,
+    station: labflight_core::StationId,
+    storm: &WeatherForecast,
+    who: &str,
+) {
+    ctx.state
+        .storm_seal_asked
+        .insert(station.clone(), ctx.state.now);
+    let reason = format!(
+        "storm forecast from {}: {who} what is drawn now",
+        ctx.world.clock(storm.from)
+    );
+    ctx.out.push(labflight_core::Command::NotifyStation {
+        station,
+        notice: labflight_core::command::StationNotice::SealNow { reason },
+    });
 }

@@ -27,6 +27,18 @@ fn two_centres_one_drone() -> Builder {
 }
 
 /// A coordinator pausing (or releasing) drone D1.
+/// Two centres, two vans and one drone at the lab, the drone held by a
+/// coordinator from 08:20: whatever waits goes by van.
+fn two_vans_and_d1_held(s: &labflight_core::Scenario) -> Dispatcher {
+    let world = two_centres_one_drone()
+        .courier("V1", "L1")
+        .courier("V2", "L1")
+        .world(s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    d.handle(&ev(t("08:20"), hold_d1(true)));
+    d
+}
+
 fn hold_d1(pause: bool) -> Event {
     let drone = DroneId::from("D1");
     Event::Override {
@@ -1225,12 +1237,7 @@ fn a_box_set_down_on_a_labs_pad_is_left_for_the_lab_to_take_in_before_a_van_is_s
 #[test]
 fn a_vans_delivery_reported_before_its_pickup_records_the_pickup_and_the_late_report_is_quiet() {
     let s = scenario();
-    let world = two_centres_one_drone()
-        .courier("V1", "L1")
-        .courier("V2", "L1")
-        .world(&s);
-    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    d.handle(&ev(t("08:20"), hold_d1(true)));
+    let mut d = two_vans_and_d1_held(&s);
     d.handle(&sealed(
         t("08:30"),
         "B1",
@@ -1295,12 +1302,7 @@ fn a_vans_delivery_reported_before_its_pickup_records_the_pickup_and_the_late_re
 #[test]
 fn with_no_drone_free_a_van_goes_with_time_to_spare_or_at_its_last_chance() {
     let s = scenario();
-    let world = two_centres_one_drone()
-        .courier("V1", "L1")
-        .courier("V2", "L1")
-        .world(&s);
-    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    d.handle(&ev(t("08:20"), hold_d1(true)));
+    let mut d = two_vans_and_d1_held(&s);
     // Whole blood, due hours from now, sealed at 08:30 and due for a pickup 20 min
     // later: with no drone free, a van delivers it with time to spare.
     let cmds = d.handle(&sealed(
@@ -2357,12 +2359,7 @@ fn a_van_goes_with_time_to_spare_only_while_half_the_vans_stay_free() {
     let mut s = scenario();
     // Slow vans: a round to a centre 3 km out takes well over an hour.
     s.courier.speed_kmh = 8.0;
-    let world = two_centres_one_drone()
-        .courier("V1", "L1")
-        .courier("V2", "L1")
-        .world(&s);
-    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    d.handle(&ev(t("08:20"), hold_d1(true)));
+    let mut d = two_vans_and_d1_held(&s);
     let mut booked: Vec<(Instant, labflight_core::command::CourierRequest)> = Vec::new();
     let mut feed = |d: &mut Dispatcher, e: labflight_core::event::Stamped| {
         for r in van_runs(&d.handle(&e)) {

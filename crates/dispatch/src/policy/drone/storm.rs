@@ -282,17 +282,7 @@ pub(super) fn seal_for_last_flights(ctx: &mut Ctx<'_>, taken: &BTreeSet<StationI
         if now + minutes(secs / 60.0) > storm.from {
             continue;
         }
-        ctx.state.storm_seal_asked.insert(station.clone(), now);
-        ctx.out
-            .push(labflight_core::command::Command::NotifyStation {
-                station,
-                notice: labflight_core::command::StationNotice::SealNow {
-                    reason: format!(
-                        "storm forecast from {}: a drone takes what is drawn now",
-                        ctx.world.clock(storm.from)
-                    ),
-                },
-            });
+        crate::storm::ask_to_seal(ctx, station, &storm, "a drone takes");
         asked += 1;
     }
 }
