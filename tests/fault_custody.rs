@@ -344,3 +344,106 @@ fn a_lab_cannot_claim_a_tube_that_is_not_in_its_hands_or_on_its_way_to_it() {
         );
     });
 }
+
+/// The drone carrying `box_id` on its mission, once it has one.
+async fn carrier_of(svc: &Service, box_id: &str) -> String {
+    let (_, boxes) = get(svc, "/api/v1/boxes").await;
+    let mission = boxes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == box_id)
+        .unwrap()["status"]["mission"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, missions) = get(svc, "/api/v1/missions").await;
+    let m = missions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == mission.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(m["carrier"]["kind"], "drone", "{m}");
+    m["carrier"]["id"].as_str().unwrap().to_owned()
+}
+
+/// `barcode`'s custody steps once `step` is among them (bounded wait).
+async fn steps_once(svc: &Service, barcode: &str, step: &str) -> Vec<String> {
+    let mut steps = Vec::new();
+    for _ in 0..100 {
+        let (_, tube) = get(svc, &format!("/api/v1/tubes/{barcode}")).await;
+        steps = custody_steps(&tube);
+        if steps.iter().any(|s| s == step) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    steps
+}
+
+#[test]
+fn a_labs_mqtt_claims_refused_before_the_drone_lands_there_are_applied_when_it_does() {
+    let dir = Scratch::new("custody-held");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let svc = start(&dir).await;
+        carry::only_lab_open(&svc.http, ADMIN, "LAB-PH").await;
+        seal(&svc, "BX-LH-C001-H1", &["H-0001", "H-0002"]).await;
+        let lab =
+            carry::put_on_its_way(&svc.http, ADMIN, &svc.mqtt, "LH-C001", "BX-LH-C001-H1").await;
+        assert_eq!(lab, "LAB-PH");
+        let drone = carrier_of(&svc, "BX-LH-C001-H1").await;
+        // The drone flies on to LAB-CH instead, its reports not yet come. LAB-CH's
+        // LIS, over MQTT, scans the box in, results one tube and refuses the other:
+        // none of it is LAB-CH's as far as labflight knows, so all three are
+        // refused (and alerted) but held.
+        let lab_events = "labflight/v1/labs/LAB-CH/events";
+        let at = now(&svc).await;
+        publish(&svc, lab_events, json!({"time": at, "kind": "box_received", "box_id": "BX-LH-C001-H1"})).await;
+        publish(&svc, lab_events, json!({"time": at, "kind": "tube_resulted", "barcode": "H-0001"})).await;
+        publish(&svc, lab_events, json!({"time": at, "kind": "tube_rejected", "barcode": "H-0002", "reason": "haemolysed"})).await;
+        let mut alerts = Vec::new();
+        for _ in 0..50 {
+            alerts = conflict_alerts(&svc).await;
+            if alerts.iter().filter(|s| s.starts_with("H-000")).count() >= 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(alerts.iter().filter(|s| s.starts_with("H-000")).count(), 3, "{alerts:?}");
+        let (_, before) = get(&svc, "/api/v1/tubes/H-0002").await;
+        assert_eq!(before["state"]["status"], "in_box", "{before}");
+        // Then the drone's link comes back: it landed on LAB-CH's pad with the box.
+        publish(
+            &svc,
+            &format!("labflight/v1/drones/{drone}/events"),
+            json!({"time": now(&svc).await, "kind": "landed", "pad": "PAD-LAB-CH",
+                   "position": {"lat": 22.693, "lon": 114.0425}}),
+        )
+        .await;
+        // The held scan hands the box to LAB-CH, and LAB-CH's held claims are
+        // applied, each once.
+        let rejected = steps_once(&svc, "H-0002", "rejected_at_lab").await;
+        assert_eq!(
+            rejected.iter().filter(|s| *s == "rejected_at_lab").count(),
+            1,
+            "{rejected:?}"
+        );
+        assert!(rejected.contains(&"received_at_lab".to_owned()), "{rejected:?}");
+        let resulted = steps_once(&svc, "H-0001", "resulted").await;
+        assert_eq!(resulted.iter().filter(|s| *s == "resulted").count(), 1, "{resulted:?}");
+        // The tube's state is the dispatcher's as last published to the edge.
+        let mut tube = Value::Null;
+        for _ in 0..100 {
+            tube = get(&svc, "/api/v1/tubes/H-0002").await.1;
+            if tube["state"]["status"] == "rejected" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(tube["state"]["status"], "rejected", "{tube}");
+        assert_eq!(tube["state"]["lab"], "LAB-CH", "{tube}");
+    });
+}

@@ -311,6 +311,12 @@ pub enum Event {
         barcode: TubeBarcode,
         /// What the lab claimed: `received`, `rejected`, `resulted`, ...
         claim: String,
+        /// The claim itself when it is about one tube and came over MQTT, which
+        /// has no answer to say "send it again" (a spin, rejection, result or
+        /// report): the dispatcher holds it and hands it back to be applied when
+        /// the tube's box reaches that lab (`Dispatcher::take_released_claims`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        held: Option<Box<Event>>,
     },
     /// Tubes another partition (medical group) delivered to one of this
     /// partition's labs, because its own labs could not test them in time: the

@@ -128,6 +128,8 @@ impl Dispatcher {
             referred: Default::default(),
             mission_prefix: world.home().map(|g| format!("{g}-")).unwrap_or_default(),
             open_boxes: Default::default(),
+            held_claims: Default::default(),
+            released_claims: Default::default(),
             storm_seal_asked: Default::default(),
         };
         let policy = policy.build(&world, seed);
@@ -197,11 +199,19 @@ impl Dispatcher {
         self.seed
     }
 
+    /// The lab claims the last event released (held since they were refused, the
+    /// tube's box now at that lab): the edge applies each as an event of its own,
+    /// so the journal, the custody ledger and a replay all see it.
+    pub fn take_released_claims(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.state.released_claims)
+    }
+
     /// Applies one event and returns the commands it leads to.
     pub fn handle(&mut self, stamped: &Stamped) -> Vec<Command> {
         let mut out = Vec::new();
         // Time never runs backwards inside the core, whatever the edges deliver.
         self.state.now = self.state.now.max(stamped.at);
+        self.state.released_claims.clear();
         let world = Arc::clone(&self.world);
         let mut ctx = Ctx::new(&world, &mut self.state, &mut self.cache, &mut out);
         ctx.ride_along = self.policy.rides_along();
@@ -264,7 +274,8 @@ fn apply(ctx: &mut Ctx<'_>, event: &Event) -> bool {
             lab,
             barcode,
             claim,
-        } => lab::custody_disputed(ctx, lab, barcode, claim),
+            held,
+        } => lab::custody_disputed(ctx, lab, barcode, claim, held.as_deref()),
         Event::Referral { lab, tubes, .. } => lab::referral(ctx, lab, tubes),
         Event::DroneLent { drone, to } => loans::drone_lent(ctx, drone, to),
         Event::DroneBorrowed {

@@ -548,6 +548,16 @@ pub struct State {
     /// saved, rebuilt from `boxes` on restore (`reindex`).
     #[serde(skip)]
     pub open_boxes: BTreeSet<BoxId>,
+    /// A lab's claims about single tubes, refused when they came because
+    /// labflight did not yet see the tube's box bound for that lab (a drone
+    /// flying on unheard, the lab's MQTT ahead of the drone's): by tube, each with
+    /// the lab that made it. Released when the box reaches that lab.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub held_claims: BTreeMap<TubeBarcode, Vec<(LabId, labflight_core::Event)>>,
+    /// The held claims the last event released, for the edge to apply as events
+    /// of their own (`Dispatcher::take_released_claims`); emptied by every event.
+    #[serde(skip)]
+    pub released_claims: Vec<labflight_core::Event>,
 }
 
 impl State {

@@ -7,7 +7,8 @@ use common::*;
 use labflight_core::command::{AlertKind, Recovery, StationNotice};
 use labflight_core::event::{DroneEventKind, LabUpdate, Override};
 use labflight_core::{
-    BoxId, Command, DroneId, Event, Instant, LabId, MissionId, PadId, Reason, Scenario, StationId,
+    BoxId, Command, DroneId, Event, Instant, LabId, MissionId, PadId, Reason, Scenario, Stamped,
+    StationId, TubeBarcode,
 };
 use labflight_dispatch::{Dispatcher, PolicyKind};
 
@@ -2715,6 +2716,7 @@ fn a_lab_scan_of_a_lost_drones_box_is_held_and_honoured_when_the_drone_lands_the
             lab: l1.clone(),
             barcode: tube.clone(),
             claim: "received".into(),
+            held: None,
         },
     ));
     assert!(!delivered(&d, "B1"), "a refused claim moves nothing");
@@ -2746,6 +2748,92 @@ fn a_lab_scan_of_a_lost_drones_box_is_held_and_honoured_when_the_drone_lands_the
     assert!(steps_of(&d, &again, tube.as_str()).is_empty());
 }
 
+/// `lab`'s claim about `barcode`, refused at the edge over MQTT and held: the
+/// journaled `custody_disputed` carrying the claim itself.
+fn refused_and_held(at: Instant, lab: &str, barcode: &TubeBarcode, held: Event) -> Stamped {
+    let claim = match &held {
+        Event::TubeRejected { .. } => "rejected",
+        Event::TubeCentrifuged { .. } => "centrifuged",
+        _ => "resulted",
+    };
+    ev(
+        at,
+        Event::CustodyDisputed {
+            lab: LabId::from(lab),
+            barcode: barcode.clone(),
+            claim: claim.into(),
+            held: Some(Box::new(held)),
+        },
+    )
+}
+
+#[test]
+fn a_labs_refusal_of_a_lost_drones_tube_is_held_and_released_when_the_box_reaches_that_lab() {
+    let s = scenario();
+    let world = one_lab_world()
+        .lab("L2", 0.0, 6.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    lose_the_drone_sent_for_b1(&mut d);
+    let tube = d.state().boxes[&BoxId::from("B1")].tubes[0].barcode.clone();
+    let (l1, l2) = (LabId::from("L1"), LabId::from("L2"));
+    let rejected = |lab: &LabId| Event::TubeRejected {
+        barcode: tube.clone(),
+        lab: lab.clone(),
+        reason: "haemolysed".into(),
+    };
+    // The drone flew on unheard. L1 scans the box in and refuses the tube over
+    // MQTT before the drone's reports come; L2 claims the tube too. All refused.
+    let scan = ev(
+        t("09:20"),
+        Event::CustodyDisputed {
+            lab: l1.clone(),
+            barcode: tube.clone(),
+            claim: "received".into(),
+            held: None,
+        },
+    );
+    d.handle(&scan);
+    d.handle(&refused_and_held(t("09:21"), "L1", &tube, rejected(&l1)));
+    // The same message again (a redelivery the digest did not catch) is held once.
+    d.handle(&refused_and_held(t("09:21"), "L1", &tube, rejected(&l1)));
+    let spun = Event::TubeCentrifuged {
+        barcode: tube.clone(),
+        lab: l2.clone(),
+    };
+    d.handle(&refused_and_held(t("09:21"), "L2", &tube, spun));
+    assert_eq!(
+        d.take_released_claims(),
+        [],
+        "nothing released while the box is away"
+    );
+    assert_eq!(d.state().tubes[&tube].status.name(), "in_box");
+    // The drone's link comes back: loaded, then landed on L1's pad, where the
+    // held scan hands the box to L1 and L1's held refusal is released, once.
+    d.handle(&drone_event(t("09:22"), "D1", loaded("B1")));
+    assert_eq!(d.take_released_claims(), []);
+    d.handle(&drone_event(t("09:22"), "D1", landed_at_the_lab()));
+    assert!(delivered(&d, "B1"));
+    let released = d.take_released_claims();
+    assert_eq!(
+        released,
+        [rejected(&l1)],
+        "L1's refusal only, once; L2's stays refused"
+    );
+    assert!(d.state().held_claims.is_empty());
+    // Applied as an event of its own (the edge journals it), it now passes the
+    // custody rule and the tube is rejected at L1.
+    assert!(labflight_dispatch::check_lab_claim(d.state(), &l1, &tube).is_ok());
+    d.handle(&ev(t("09:22"), released[0].clone()));
+    assert_eq!(d.state().tubes[&tube].status.name(), "rejected");
+    assert_eq!(
+        d.take_released_claims(),
+        [],
+        "released claims go with the next event"
+    );
+}
+
 #[test]
 fn a_lab_scan_is_not_honoured_when_the_drone_lands_elsewhere() {
     let s = scenario();
@@ -2762,6 +2850,7 @@ fn a_lab_scan_is_not_honoured_when_the_drone_lands_elsewhere() {
             lab: LabId::from("L2"),
             barcode: tube.clone(),
             claim: "received".into(),
+            held: None,
         },
     ));
     d.handle(&drone_event(t("09:21"), "D1", loaded("B1")));

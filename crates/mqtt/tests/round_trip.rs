@@ -364,6 +364,7 @@ fn what_no_device_sends_has_no_message() {
             lab: "LAB-PH".into(),
             barcode: "T1".into(),
             claim: "received".into(),
+            held: None,
         },
         // A result no lab is known to have produced.
         Event::ResultReported {

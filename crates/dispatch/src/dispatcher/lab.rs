@@ -9,7 +9,7 @@ use crate::state::{BoxStatus, MissionStatus, ScannedIn, TubeStatus};
 use labflight_core::Reason;
 use labflight_core::command::{AlertKind, Severity, StationNotice};
 use labflight_core::event::{LabUpdate, ReferredTube};
-use labflight_core::{BoxId, Command, LabId, TubeBarcode};
+use labflight_core::{BoxId, Command, Event, LabId, TubeBarcode};
 
 /// A box reached a lab (scanned in, or delivered by a van): its tubes are at the
 /// lab, the lab's lines take them, and its mission is delivered once every box is.
@@ -28,6 +28,7 @@ pub(super) fn box_delivered(ctx: &mut Ctx<'_>, box_id: &BoxId, lab: &LabId) {
     b.scanned_in_by = None;
     b.set_down = None;
     let barcodes: Vec<_> = b.tubes.iter().map(|t| t.barcode.clone()).collect();
+    release_held_claims(ctx.state, &barcodes, lab);
     ctx.state.close_box(box_id);
     let box_ids = [box_id.clone()];
     if let Some(m) = mission.as_ref().and_then(|m| ctx.state.missions.get(m)) {
@@ -265,16 +266,46 @@ pub(super) fn result_reported(ctx: &mut Ctx<'_>, barcode: &TubeBarcode) -> bool 
     false
 }
 
+/// The claims held for `barcodes` (`State::held_claims`) now that their box is
+/// delivered to `lab`: that lab's are released for the edge to apply, in the
+/// order they came; another lab's stay refused (their alert was raised).
+fn release_held_claims(state: &mut crate::state::State, barcodes: &[TubeBarcode], lab: &LabId) {
+    for bc in barcodes {
+        if let Some(held) = state.held_claims.remove(bc) {
+            let released = held.into_iter().filter(|(by, _)| by == lab);
+            state.released_claims.extend(released.map(|(_, e)| e));
+        }
+    }
+}
+
 /// A lab claimed a tube that is not its own (refused at the edge): the
 /// coordinators are alerted, naming the claim and where labflight has the tube.
-/// Nothing else changes.
+/// A claim about the tube alone (`held`) is kept while its box is not yet at a
+/// lab, in case it is on its way there unheard; nothing else changes.
 pub(super) fn custody_disputed(
     ctx: &mut Ctx<'_>,
     lab: &LabId,
     barcode: &TubeBarcode,
     claim: &str,
+    held: Option<&Event>,
 ) -> bool {
     let actual = crate::lab_claims::tube_whereabouts(ctx.state, barcode);
+    let box_not_at_a_lab = |state: &crate::state::State| {
+        state
+            .tubes
+            .get(barcode)
+            .and_then(|t| state.boxes.get(&t.box_id))
+            .is_some_and(|b| !matches!(b.status, BoxStatus::Delivered { .. }))
+    };
+    if let Some(event) = held
+        && box_not_at_a_lab(ctx.state)
+    {
+        let kept = ctx.state.held_claims.entry(barcode.clone()).or_default();
+        let claim = (lab.clone(), event.clone());
+        if !kept.contains(&claim) {
+            kept.push(claim);
+        }
+    }
     // A scan-in refused now may be the first news of a drone flying on unheard:
     // held, to be honoured if that drone reports landing with the box on this
     // lab's pad (`drones::hand_over_on_landing`).

@@ -14,6 +14,26 @@ use labflight_mqtt::Topic;
 use labflight_server::{Accepted, Refusal, TubeAtLab};
 use labflight_store::Batch;
 
+/// Where a lab's claim came from: the journal's source and the message's digest,
+/// and the claim itself to hold if it is refused (over MQTT only: over HTTP the
+/// refusal is the lab's to act on).
+pub(super) struct ClaimOrigin {
+    pub(super) source: String,
+    pub(super) digest: Option<String>,
+    pub(super) held: Option<Event>,
+}
+
+impl ClaimOrigin {
+    /// A claim from `lab`'s account over the HTTP API.
+    pub(super) fn http(lab: &str) -> ClaimOrigin {
+        ClaimOrigin {
+            source: format!("lab:{lab}"),
+            digest: None,
+            held: None,
+        }
+    }
+}
+
 impl Core {
     /// A lab's claim over MQTT about a tube it does not hold (`check_lab_claim`):
     /// journaled as disputed (the coordinators are alerted), the message refused.
@@ -54,11 +74,18 @@ impl Core {
         {
             return None;
         }
+        // Over MQTT a lab hears no refusal to send again: a claim about the tube
+        // alone is held in case its box is on its way there unheard.
+        let held = (claim != LabClaim::Received).then(|| event.clone());
         self.lab_may(
             &lab,
             &barcode,
             claim,
-            (topic.to_owned(), digest),
+            ClaimOrigin {
+                source: topic.to_owned(),
+                digest,
+                held,
+            },
             batch,
             out,
         )
@@ -97,14 +124,7 @@ impl Core {
                 return Ok(Accepted::Duplicate);
             }
         }
-        self.lab_may(
-            &lab_id,
-            &code,
-            claim,
-            (format!("lab:{lab}"), None),
-            batch,
-            out,
-        )?;
+        self.lab_may(&lab_id, &code, claim, ClaimOrigin::http(lab), batch, out)?;
         let state = self.dispatcher.state();
         let Some(tube) = state.tubes.get(&code) else {
             return Err(Refusal::new(
@@ -165,14 +185,19 @@ impl Core {
 
     /// Asks the custody rule whether `lab` may make `claim` about a tube. A refusal
     /// of a known tube is journaled as `custody_disputed` (the dispatcher raises a
-    /// custody-conflict alert for the coordinators) and answered 409 with the
-    /// tube's actual state; an unknown tube is a 404.
+    /// custody-conflict alert for the coordinators, and holds `held`, the claim
+    /// itself, until the box reaches that lab) and answered 409 with the tube's
+    /// actual state; an unknown tube is a 404.
     pub(super) fn lab_may(
         &mut self,
         lab: &labflight_core::LabId,
         barcode: &TubeBarcode,
         claim: LabClaim,
-        (source, digest): (String, Option<String>),
+        ClaimOrigin {
+            source,
+            digest,
+            held,
+        }: ClaimOrigin,
         batch: &mut Batch,
         out: &mut Vec<Outbound>,
     ) -> Result<(), Refusal> {
@@ -192,6 +217,7 @@ impl Core {
                         lab: lab.clone(),
                         barcode: barcode.clone(),
                         claim: claim.name().to_owned(),
+                        held: held.map(Box::new),
                     },
                     source,
                     digest,

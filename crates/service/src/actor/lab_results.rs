@@ -59,7 +59,7 @@ impl Core {
             &lab_id,
             &barcode,
             LabClaim::Resulted,
-            (format!("lab:{lab}"), None),
+            super::lab_claims::ClaimOrigin::http(lab),
             batch,
             out,
         )?;

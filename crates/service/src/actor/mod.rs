@@ -353,11 +353,16 @@ impl Core {
         self.record_rows(steps, touched_boxes, batch);
         batch.events.push(JournalEntry {
             seq: self.seq,
-            source,
+            source: source.clone(),
             digest,
             stamped,
         });
         self.owe_notices(notices, batch);
+        // A lab's claim refused and held until the box reached it: applied now,
+        // each an event of its own after the one that brought the box there.
+        for claim in self.dispatcher.take_released_claims() {
+            self.apply(claim, format!("held:{source}"), None, batch, out);
+        }
     }
 
     /// Journals the commands of event `self.seq` and queues them for the broker.
