@@ -24,11 +24,11 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "a5bad6339d0f7aca06c4bb4e7b01414905052ca394dd01670641d06faa686037",
+        "c36e853a0bba36888f44b449cd4d220ee19de11e5687e94fdb726042f83f5cd1",
     ),
     (
         "commands.jsonl",
-        "28f286b33e410afc00169f6c19b766612162b92c1d6d0c8ec3268587cb86b1e1",
+        "55164a1a80f9665109895bec76af9deb9d52012042a01195c445e70e7f822ebc",
     ),
 ];
 
