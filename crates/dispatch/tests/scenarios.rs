@@ -2748,6 +2748,20 @@ fn a_lab_scan_of_a_lost_drones_box_is_held_and_honoured_when_the_drone_lands_the
     assert!(steps_of(&d, &again, tube.as_str()).is_empty());
 }
 
+/// L1 and L2 6 km apart, D1 sent from L1 for B1 at C1 and declared lost; B1's
+/// first tube.
+fn two_labs_and_the_drone_sent_for_b1_lost() -> (Dispatcher, TubeBarcode) {
+    let s = scenario();
+    let world = one_lab_world()
+        .lab("L2", 0.0, 6.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    lose_the_drone_sent_for_b1(&mut d);
+    let tube = d.state().boxes[&BoxId::from("B1")].tubes[0].barcode.clone();
+    (d, tube)
+}
+
 /// `lab`'s claim about `barcode`, refused at the edge over MQTT and held: the
 /// journaled `custody_disputed` carrying the claim itself.
 fn refused_and_held(at: Instant, lab: &str, barcode: &TubeBarcode, held: Event) -> Stamped {
@@ -2769,14 +2783,7 @@ fn refused_and_held(at: Instant, lab: &str, barcode: &TubeBarcode, held: Event) 
 
 #[test]
 fn a_labs_refusal_of_a_lost_drones_tube_is_held_and_released_when_the_box_reaches_that_lab() {
-    let s = scenario();
-    let world = one_lab_world()
-        .lab("L2", 0.0, 6.0, Some("PH"), all_families())
-        .drone("D1", "L1", 100.0)
-        .world(&s);
-    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    lose_the_drone_sent_for_b1(&mut d);
-    let tube = d.state().boxes[&BoxId::from("B1")].tubes[0].barcode.clone();
+    let (mut d, tube) = two_labs_and_the_drone_sent_for_b1_lost();
     let (l1, l2) = (LabId::from("L1"), LabId::from("L2"));
     let rejected = |lab: &LabId| Event::TubeRejected {
         barcode: tube.clone(),
@@ -2836,14 +2843,7 @@ fn a_labs_refusal_of_a_lost_drones_tube_is_held_and_released_when_the_box_reache
 
 #[test]
 fn a_lab_scan_is_not_honoured_when_the_drone_lands_elsewhere() {
-    let s = scenario();
-    let world = one_lab_world()
-        .lab("L2", 0.0, 6.0, Some("PH"), all_families())
-        .drone("D1", "L1", 100.0)
-        .world(&s);
-    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
-    lose_the_drone_sent_for_b1(&mut d);
-    let tube = d.state().boxes[&BoxId::from("B1")].tubes[0].barcode.clone();
+    let (mut d, tube) = two_labs_and_the_drone_sent_for_b1_lost();
     d.handle(&ev(
         t("09:20"),
         Event::CustodyDisputed {
