@@ -169,6 +169,20 @@ fn diagnostics(v: &Value) -> String {
         .to_owned()
 }
 
+/// Custody-conflict alerts once `count` name a subject starting with `prefix`
+/// (bounded wait): all of them, by subject.
+async fn conflict_alerts_about(svc: &Service, prefix: &str, count: usize) -> Vec<String> {
+    let mut alerts = Vec::new();
+    for _ in 0..50 {
+        alerts = conflict_alerts(svc).await;
+        if alerts.iter().filter(|s| s.starts_with(prefix)).count() >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    alerts
+}
+
 /// Custody-conflict alerts stored so far, by subject.
 async fn conflict_alerts(svc: &Service) -> Vec<String> {
     let (_, dash) = get(svc, "/api/v1/dashboard").await;
@@ -238,14 +252,7 @@ fn a_lab_cannot_claim_a_tube_that_is_not_in_its_hands_or_on_its_way_to_it() {
         assert_eq!(custody_steps(&before), custody_steps(&after), "{after}");
 
         // Coordinators are told, once per refused claim, about the tube.
-        let mut alerts = Vec::new();
-        for _ in 0..50 {
-            alerts = conflict_alerts(&svc).await;
-            if alerts.len() >= 3 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let alerts = conflict_alerts_about(&svc, "F-000", 3).await;
         assert_eq!(
             alerts.iter().filter(|s| s.starts_with("F-000")).count(),
             3,
@@ -404,14 +411,7 @@ fn a_labs_mqtt_claims_refused_before_the_drone_lands_there_are_applied_when_it_d
         publish(&svc, lab_events, json!({"time": at, "kind": "box_received", "box_id": "BX-LH-C001-H1"})).await;
         publish(&svc, lab_events, json!({"time": at, "kind": "tube_resulted", "barcode": "H-0001"})).await;
         publish(&svc, lab_events, json!({"time": at, "kind": "tube_rejected", "barcode": "H-0002", "reason": "haemolysed"})).await;
-        let mut alerts = Vec::new();
-        for _ in 0..50 {
-            alerts = conflict_alerts(&svc).await;
-            if alerts.iter().filter(|s| s.starts_with("H-000")).count() >= 3 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let alerts = conflict_alerts_about(&svc, "H-000", 3).await;
         assert_eq!(alerts.iter().filter(|s| s.starts_with("H-000")).count(), 3, "{alerts:?}");
         let (_, before) = get(&svc, "/api/v1/tubes/H-0002").await;
         assert_eq!(before["state"]["status"], "in_box", "{before}");

@@ -2699,6 +2699,19 @@ fn steps_of(d: &Dispatcher, stamped: &labflight_core::Stamped, barcode: &str) ->
         .collect()
 }
 
+/// `lab`'s scan-in of `barcode`'s box, refused at the edge (`custody_disputed`).
+fn scan_refused(at: Instant, lab: &str, barcode: &TubeBarcode) -> Stamped {
+    ev(
+        at,
+        Event::CustodyDisputed {
+            lab: LabId::from(lab),
+            barcode: barcode.clone(),
+            claim: "received".into(),
+            held: None,
+        },
+    )
+}
+
 #[test]
 fn a_lab_scan_of_a_lost_drones_box_is_held_and_honoured_when_the_drone_lands_there() {
     let s = scenario();
@@ -2710,15 +2723,7 @@ fn a_lab_scan_of_a_lost_drones_box_is_held_and_honoured_when_the_drone_lands_the
     // The drone flew on unheard: L1 scans the box in before its reports come.
     // Refused then (the box is waiting at C1 as far as labflight knows) ...
     assert!(labflight_dispatch::check_lab_claim(d.state(), &l1, &tube).is_err());
-    d.handle(&ev(
-        t("09:20"),
-        Event::CustodyDisputed {
-            lab: l1.clone(),
-            barcode: tube.clone(),
-            claim: "received".into(),
-            held: None,
-        },
-    ));
+    d.handle(&scan_refused(t("09:20"), "L1", &tube));
     assert!(!delivered(&d, "B1"), "a refused claim moves nothing");
     // ... then its link comes back with the load and the landing on L1's pad.
     let cmds = d.handle(&drone_event(t("09:21"), "D1", loaded("B1")));
@@ -2792,16 +2797,7 @@ fn a_labs_refusal_of_a_lost_drones_tube_is_held_and_released_when_the_box_reache
     };
     // The drone flew on unheard. L1 scans the box in and refuses the tube over
     // MQTT before the drone's reports come; L2 claims the tube too. All refused.
-    let scan = ev(
-        t("09:20"),
-        Event::CustodyDisputed {
-            lab: l1.clone(),
-            barcode: tube.clone(),
-            claim: "received".into(),
-            held: None,
-        },
-    );
-    d.handle(&scan);
+    d.handle(&scan_refused(t("09:20"), "L1", &tube));
     d.handle(&refused_and_held(t("09:21"), "L1", &tube, rejected(&l1)));
     // The same message again (a redelivery the digest did not catch) is held once.
     d.handle(&refused_and_held(t("09:21"), "L1", &tube, rejected(&l1)));
@@ -2844,15 +2840,7 @@ fn a_labs_refusal_of_a_lost_drones_tube_is_held_and_released_when_the_box_reache
 #[test]
 fn a_lab_scan_is_not_honoured_when_the_drone_lands_elsewhere() {
     let (mut d, tube) = two_labs_and_the_drone_sent_for_b1_lost();
-    d.handle(&ev(
-        t("09:20"),
-        Event::CustodyDisputed {
-            lab: LabId::from("L2"),
-            barcode: tube.clone(),
-            claim: "received".into(),
-            held: None,
-        },
-    ));
+    d.handle(&scan_refused(t("09:20"), "L2", &tube));
     d.handle(&drone_event(t("09:21"), "D1", loaded("B1")));
     let landed = drone_event(t("09:25"), "D1", landed_at_the_lab());
     assert!(

@@ -290,35 +290,38 @@ pub(super) fn custody_disputed(
     held: Option<&Event>,
 ) -> bool {
     let actual = crate::lab_claims::tube_whereabouts(ctx.state, barcode);
-    let box_not_at_a_lab = |state: &crate::state::State| {
-        state
-            .tubes
-            .get(barcode)
-            .and_then(|t| state.boxes.get(&t.box_id))
-            .is_some_and(|b| !matches!(b.status, BoxStatus::Delivered { .. }))
-    };
-    if let Some(event) = held
-        && box_not_at_a_lab(ctx.state)
-    {
-        let kept = ctx.state.held_claims.entry(barcode.clone()).or_default();
-        let claim = (lab.clone(), event.clone());
-        if !kept.contains(&claim) {
-            kept.push(claim);
-        }
-    }
-    // A scan-in refused now may be the first news of a drone flying on unheard:
-    // held, to be honoured if that drone reports landing with the box on this
-    // lab's pad (`drones::hand_over_on_landing`).
-    if claim == crate::lab_claims::LabClaim::Received.name()
-        && let Some(box_id) = ctx.state.tubes.get(barcode).map(|t| t.box_id.clone())
-        && let Some(pad) = ctx.world.lab_pad(lab)
-        && let Some(b) = ctx.state.boxes.get_mut(&box_id)
-        && !matches!(b.status, BoxStatus::Delivered { .. })
-    {
-        b.scanned_in_by = Some(ScannedIn {
-            lab: lab.clone(),
-            pad: pad.clone(),
+    // Both holds below wait for the tube's box to reach a lab: none once it has.
+    let away = ctx
+        .state
+        .tubes
+        .get(barcode)
+        .map(|t| t.box_id.clone())
+        .filter(|id| {
+            ctx.state
+                .boxes
+                .get(id)
+                .is_some_and(|b| !matches!(b.status, BoxStatus::Delivered { .. }))
         });
+    if let Some(box_id) = away {
+        if let Some(event) = held {
+            let kept = ctx.state.held_claims.entry(barcode.clone()).or_default();
+            let claim = (lab.clone(), event.clone());
+            if !kept.contains(&claim) {
+                kept.push(claim);
+            }
+        }
+        // A scan-in refused now may be the first news of a drone flying on
+        // unheard: held, to be honoured if that drone reports landing with the
+        // box on this lab's pad (`drones::hand_over_on_landing`).
+        if claim == crate::lab_claims::LabClaim::Received.name()
+            && let Some(pad) = ctx.world.lab_pad(lab)
+            && let Some(b) = ctx.state.boxes.get_mut(&box_id)
+        {
+            b.scanned_in_by = Some(ScannedIn {
+                lab: lab.clone(),
+                pad: pad.clone(),
+            });
+        }
     }
     ctx.alert(
         AlertKind::CustodyConflict,
