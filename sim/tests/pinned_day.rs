@@ -24,11 +24,11 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "c36e853a0bba36888f44b449cd4d220ee19de11e5687e94fdb726042f83f5cd1",
+        "c500c39056daed9ab62946b963de9ef01dc6e15c92f746a68920768b5e531141",
     ),
     (
         "commands.jsonl",
-        "55164a1a80f9665109895bec76af9deb9d52012042a01195c445e70e7f822ebc",
+        "8f82ace47724830dd74a01d275f52720645dbcdc8f04d92c756e1b456737b665",
     ),
 ];
 

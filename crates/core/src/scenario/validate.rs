@@ -231,6 +231,11 @@ impl Scenario {
         )?;
         non_negative(
             file,
+            "dispatch.stability_priority_minutes",
+            p.stability_priority_minutes,
+        )?;
+        non_negative(
+            file,
             "dispatch.batching_window_minutes",
             p.batching_window_minutes,
         )?;

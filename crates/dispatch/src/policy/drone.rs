@@ -1,5 +1,6 @@
 //! The `drone` policy (told for users in docs/dispatch.md): earliest deadline
-//! first, then earliest stability limit, over centres whose boxes are due,
+//! first (a box near its stability limit counted due sooner), then earliest
+//! stability limit, over centres whose boxes are due,
 //! batching a centre's boxes into one flight while the deadlines allow, choosing
 //! the lab with the earliest predicted result and the drone with the earliest
 //! pickup that has the battery for it; a pickup waits for a drone about to be
@@ -118,14 +119,16 @@ fn recover_stranded_boxes(ctx: &mut Ctx<'_>) {
     recover_stranded(ctx, &for_vans);
 }
 
-/// Every centre with waiting boxes, earliest deadline first, then earliest
-/// stability limit, then centre; the due ones marked `ready`, and more while
-/// drones are to spare.
+/// Every centre with waiting boxes, earliest deadline first (`urgent_at`: a box
+/// near its stability limit counts as due sooner), then earliest stability
+/// limit, then centre; the due ones marked `ready`, and more while drones are to
+/// spare.
 fn due_pickups(ctx: &mut Ctx<'_>, bases: &mut basis::PickupBases) -> Vec<Pickup> {
     let mut all = pickups(ctx, bases);
     all.sort_by(|a, b| {
-        a.deadline
-            .cmp(&b.deadline)
+        a.urgent_at
+            .cmp(&b.urgent_at)
+            .then_with(|| a.deadline.cmp(&b.deadline))
             .then_with(|| a.stability_deadline.cmp(&b.stability_deadline))
             .then_with(|| a.station.cmp(&b.station))
     });

@@ -26,6 +26,10 @@ pub(super) struct Pickup {
     /// due at the same time (at the last draw, all those already late for the
     /// cutoff), the one that would otherwise be redrawn goes first.
     pub(super) stability_deadline: Instant,
+    /// When the pass treats it as due: its deadline, or sooner when a tube would
+    /// reach the lab within `stability_priority_minutes` of its stability limit
+    /// then (a redraw weighs more than a late result).
+    pub(super) urgent_at: Instant,
     /// When the boxes would reach the lab on a flight of their own by the nearest
     /// free drone: past `deadline` means they are late whatever flies them.
     pub(super) earliest_arrival: Instant,
@@ -182,10 +186,12 @@ pub(super) fn pickups(ctx: &mut Ctx<'_>, bases: &mut PickupBases) -> Vec<Pickup>
             Some(due_at + approach),
             due_at + (arrive - now),
         );
+        let priority = minutes(ctx.world.params.stability_priority_minutes);
         out.push(Pickup {
             station,
             deadline: lab.deadline,
             stability_deadline,
+            urgent_at: lab.deadline.min(stability_deadline - priority),
             earliest_arrival: arrive,
             boxes,
             payload_kg,
