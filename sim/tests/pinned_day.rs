@@ -24,11 +24,11 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "c500c39056daed9ab62946b963de9ef01dc6e15c92f746a68920768b5e531141",
+        "98c90e7084b35539e46b6a1349ddcb8f64073108e81859df627b0b0ba21f975b",
     ),
     (
         "commands.jsonl",
-        "8f82ace47724830dd74a01d275f52720645dbcdc8f04d92c756e1b456737b665",
+        "2b091e405570d7264c9e412f218f0cfef5beb4c2434975e0ac59157315166874",
     ),
 ];
 

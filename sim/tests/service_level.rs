@@ -57,25 +57,69 @@ fn nominal_day_keeps_the_promise_with_32_drones() {
     }
 }
 
-/// The nominal day with 24 drones (issue 25: the same promise with fewer drones),
-/// on two seeds, each no worse than `ON_TIME_24_DRONES` (a little under what
-/// they measured when it was set; `scripts/fleet-table.sh` gives the whole
-/// table). A change that costs the small fleet on-time tubes fails here.
-const ON_TIME_24_DRONES: [(u64, f64); 2] = [(1, 0.991), (7, 0.993)];
+/// The nominal day with `drones` drones on each of `seeds`, the days run two at a
+/// time (the machine has two cores).
+fn nominal_days_with(drones: u32, seeds: &[u64]) -> Vec<(u64, labflight_sim::DayResult)> {
+    let mut days = Vec::new();
+    for pair in seeds.chunks(2) {
+        std::thread::scope(|scope| {
+            let running: Vec<_> = pair
+                .iter()
+                .map(|&seed| {
+                    scope.spawn(move || {
+                        let (_, d) = day_with("scenario.toml", seed, PolicyKind::Drone, |s| {
+                            s.fleet.drones = drones;
+                        });
+                        (seed, d)
+                    })
+                })
+                .collect();
+            days.extend(running.into_iter().map(|r| r.join().unwrap()));
+        });
+    }
+    days
+}
+
+/// The nominal day with 24 drones (issue 25: the same promise with fewer drones)
+/// on seeds 1-6: their mean on-time rate no worse than `ON_TIME_24_DRONES_MEAN`
+/// and none under `ON_TIME_24_DRONES_WORST` (a little under what they measured
+/// when set, 99.41 % and 99.21 %; `scripts/fleet-table.sh` gives the whole
+/// table). A mean, because one seed's rate moves by a few tenths with any change
+/// of order at the 11:30 wave while the mean over many holds. A change that costs
+/// the small fleet on-time tubes fails here.
+const ON_TIME_24_DRONES_MEAN: f64 = 0.993;
+const ON_TIME_24_DRONES_WORST: f64 = 0.99;
 
 #[test]
 fn nominal_day_with_24_drones_keeps_its_measured_on_time_rate() {
-    for (seed, bound) in ON_TIME_24_DRONES {
-        let (_, d) = day_with("scenario.toml", seed, PolicyKind::Drone, |s| {
-            s.fleet.drones = 24;
-        });
+    let days = nominal_days_with(24, &[1, 2, 3, 4, 5, 6]);
+    for (seed, d) in &days {
         let k = &d.kpis;
         assert_eq!(k.drones, 24, "seed {seed}");
         assert!(
-            k.on_time_rate >= bound,
-            "seed {seed}: on-time {} with 24 drones, under {bound} ({k:?})",
+            k.on_time_rate >= ON_TIME_24_DRONES_WORST,
+            "seed {seed}: on-time {} with 24 drones ({k:?})",
             k.on_time_rate
         );
+        assert_eq!(k.lost_specimens, 0, "seed {seed}");
+    }
+    let mean = days.iter().map(|(_, d)| d.kpis.on_time_rate).sum::<f64>() / days.len() as f64;
+    assert!(
+        mean >= ON_TIME_24_DRONES_MEAN,
+        "mean on-time {mean} with 24 drones, under {ON_TIME_24_DRONES_MEAN}"
+    );
+}
+
+/// The nominal day with 28 drones keeps every tube within its stability limit
+/// (issue 25), on the seeds that each lost one far centre's serum tube at the
+/// 11:30 wave when pickups were ranked by their deadline alone
+/// (`dispatch.stability_priority_minutes`).
+#[test]
+fn nominal_day_with_28_drones_keeps_every_tube_within_its_limit() {
+    for (seed, d) in nominal_days_with(28, &[10, 12, 49]) {
+        let k = &d.kpis;
+        assert_eq!(k.stability_violations, 0, "seed {seed}: {k:?}");
+        assert!(k.on_time_rate >= 0.995, "seed {seed}: {k:?}");
         assert_eq!(k.lost_specimens, 0, "seed {seed}");
     }
 }

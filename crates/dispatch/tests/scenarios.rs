@@ -258,20 +258,21 @@ fn boxes_due_at_the_same_time_go_first_that_would_pass_their_stability_limit() {
     );
 }
 
-/// The flights D1 makes for two boxes competing for it (centre, why), ranking
-/// pickups due by the time a box would reach the lab `priority` minutes before its
-/// stability limit: at C1 EDTA tubes for a slow blood count (at the lab by 10:35
-/// for their results to reach the centre by the cutoff), at C2 serum drawn 09:10
-/// (at the lab by 11:10, its 2-hour limit; 10:40 with the 30-minute margin,
-/// 10:25 with 45). D1 is held until both are due.
-fn flights_for_a_slow_count_and_serum_near_its_limit(priority: f64) -> Vec<(String, String)> {
+/// The flights D1 makes for two boxes competing for it after the last draw
+/// (11:30), (centre, why), ranking pickups due by the time a box would reach the
+/// lab `priority` minutes before its stability limit: at C1 EDTA tubes for a blood
+/// count (at the lab by 12:05 for their results to reach the centre by the
+/// cutoff), at C2 serum for a quick chemistry drawn 10:40 (at the lab by 12:40,
+/// its 2-hour limit; 12:10 with the 30-minute margin, 11:55 with 45). D1 is held
+/// until both are due.
+fn flights_for_a_count_and_serum_near_its_limit(priority: f64) -> Vec<(String, String)> {
     let mut s = scenario();
     s.dispatch.stability_priority_minutes = priority;
     let mut analyzers = all_families();
     for a in &mut analyzers {
         a.tubes_per_hour = 6000.0;
-        if a.family == labflight_core::TestFamily::Hematology {
-            a.run_minutes = 150.0;
+        if a.family == labflight_core::TestFamily::Chemistry {
+            a.run_minutes = 20.0;
         }
     }
     let world = Builder::default()
@@ -281,23 +282,23 @@ fn flights_for_a_slow_count_and_serum_near_its_limit(priority: f64) -> Vec<(Stri
         .drone("D1", "L1", 100.0)
         .world(&s);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-    ex.push(t("10:00"), hold_d1(true));
+    ex.push(t("11:20"), hold_d1(true));
     let a = sealed(
-        t("10:05"),
+        t("11:25"),
         "B1",
         "C1",
-        tubes("A", 100, "edta", t("09:00"), &s),
+        tubes("A", 100, "edta", t("10:30"), &s),
     );
     let b = sealed(
-        t("10:06"),
+        t("11:26"),
         "B2",
         "C2",
-        tubes("B", 100, "sst", t("09:10"), &s),
+        tubes("B", 100, "sst", t("10:40"), &s),
     );
     ex.push(a.at, a.event);
     ex.push(b.at, b.event);
-    ex.push(t("10:30"), hold_d1(false));
-    ex.run_until(t("12:00"));
+    ex.push(t("11:45"), hold_d1(false));
+    ex.run_until(t("14:00"));
     let cmds = ex.commands();
     let plans = missions(&cmds);
     assert_eq!(plans.len(), 2, "{plans:#?}");
@@ -308,22 +309,22 @@ fn flights_for_a_slow_count_and_serum_near_its_limit(priority: f64) -> Vec<(Stri
 }
 
 #[test]
-fn a_box_near_its_stability_limit_goes_before_one_due_only_slightly_sooner_for_the_cutoff() {
-    // Ranked by deadline alone the count (due 10:35) goes before the serum (due
-    // 10:40, its limit less the margin)...
-    let by_deadline = flights_for_a_slow_count_and_serum_near_its_limit(30.0);
+fn after_the_last_draw_a_box_near_its_stability_limit_goes_before_one_due_only_slightly_sooner() {
+    // Ranked by deadline alone the count (due 12:05) goes before the serum (due
+    // 12:10, its limit less the margin)...
+    let by_deadline = flights_for_a_count_and_serum_near_its_limit(30.0);
     assert_eq!(by_deadline[0].0, "C1", "{by_deadline:?}");
     assert!(
-        by_deadline[0].1.contains("due at the lab by 10:35"),
+        by_deadline[0].1.contains("due at the lab by 12:05"),
         "{by_deadline:?}"
     );
     assert!(
-        by_deadline[1].1.contains("due at the lab by 10:40"),
+        by_deadline[1].1.contains("due at the lab by 12:10"),
         "{by_deadline:?}"
     );
-    // ...ranked 45 minutes before its limit (10:25), the serum goes first: a
+    // ...ranked 45 minutes before its limit (11:55), the serum goes first: a
     // redraw weighs more than a late result.
-    let by_limit = flights_for_a_slow_count_and_serum_near_its_limit(45.0);
+    let by_limit = flights_for_a_count_and_serum_near_its_limit(45.0);
     let order: Vec<_> = by_limit.iter().map(|(c, _)| c.as_str()).collect();
     assert_eq!(order, ["C2", "C1"], "{by_limit:?}");
 }

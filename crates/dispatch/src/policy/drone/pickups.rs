@@ -26,9 +26,9 @@ pub(super) struct Pickup {
     /// due at the same time (at the last draw, all those already late for the
     /// cutoff), the one that would otherwise be redrawn goes first.
     pub(super) stability_deadline: Instant,
-    /// When the pass treats it as due: its deadline, or sooner when a tube would
-    /// reach the lab within `stability_priority_minutes` of its stability limit
-    /// then (a redraw weighs more than a late result).
+    /// When the pass treats it as due: its deadline, or, from the last draw on,
+    /// sooner when a tube would reach the lab within `stability_priority_minutes`
+    /// of its stability limit then (a redraw weighs more than a late result).
     pub(super) urgent_at: Instant,
     /// When the boxes would reach the lab on a flight of their own by the nearest
     /// free drone: past `deadline` means they are late whatever flies them.
@@ -186,12 +186,19 @@ pub(super) fn pickups(ctx: &mut Ctx<'_>, bases: &mut PickupBases) -> Vec<Pickup>
             Some(due_at + approach),
             due_at + (arrive - now),
         );
-        let priority = minutes(ctx.world.params.stability_priority_minutes);
+        // From the last draw on every pickup is due at once, most by the cutoff's
+        // bound, and a box still in time for its limit must not wait behind them.
+        let urgent_at = if no_more_draws {
+            let priority = minutes(ctx.world.params.stability_priority_minutes);
+            lab.deadline.min(stability_deadline - priority)
+        } else {
+            lab.deadline
+        };
         out.push(Pickup {
             station,
             deadline: lab.deadline,
             stability_deadline,
-            urgent_at: lab.deadline.min(stability_deadline - priority),
+            urgent_at,
             earliest_arrival: arrive,
             boxes,
             payload_kg,
