@@ -1184,11 +1184,55 @@ fn a_box_stranded_on_a_pad_waits_for_a_busy_drone_about_to_be_ready_rather_than_
         "the box waits for the busy drone: {cmds:?}"
     );
     assert_eq!(box_status(&d, "B1").0, "stranded");
+    let cmds = busy_drone_ready_again(&mut d, &busy);
+    assert!(van_runs(&cmds).is_empty(), "{cmds:?}");
+    let on = mission_for(&cmds, "B1").expect("the drone ready again fetches the box");
+    assert_eq!((&on.drone, on.station.as_str()), (&busy.drone, "C1"));
+}
+
+#[test]
+fn a_stranded_box_a_van_would_bring_too_late_waits_for_a_drone_past_the_usual_wait() {
+    // B1's serum (drawn 08:20) is due at L1 by 09:50; the only van is at L2, far
+    // away, and would bring it long after. The busy drone is late reporting back:
+    // 20 minutes on, a van in time would be sent, this one is not.
+    let (mut d, busy, _) = strand_b1_while_the_other_drone_flies_b2();
+    let stranded_at = d.state().now;
+    assert!(busy.arrive_lab_at < stranded_at + chrono::Duration::minutes(25));
+    // Still flying, and saying so every minute (else it would be reported lost).
+    let mut cmds = Vec::new();
+    for minute in 1..=25 {
+        cmds.extend(d.handle(&ev(
+            stranded_at + chrono::Duration::minutes(minute),
+            Event::DroneTelemetry {
+                drone: busy.drone.clone(),
+                position: at_km(0.5, 0.0),
+                alt_m: 60.0,
+                battery_pct: 60.0,
+                state: labflight_core::event::DroneState::Flying,
+            },
+        )));
+    }
+    assert!(
+        van_runs(&cmds).is_empty(),
+        "no van past the deadline while a drone may still make it: {cmds:?}"
+    );
+    assert_eq!(box_status(&d, "B1").0, "stranded");
+    let cmds = busy_drone_ready_again(&mut d, &busy);
+    let on = mission_for(&cmds, "B1").expect("the drone ready again fetches the box");
+    assert_eq!(on.drone, busy.drone);
+}
+
+/// The busy drone of `busy` lands at L1, hands B2 over and completes, swapping
+/// its battery if told to: every command.
+fn busy_drone_ready_again(
+    d: &mut Dispatcher,
+    busy: &labflight_core::command::MissionPlan,
+) -> Vec<Command> {
     let drone = |kind| Event::Drone {
         drone: busy.drone.clone(),
         kind,
     };
-    let at = busy.arrive_lab_at;
+    let at = busy.arrive_lab_at.max(d.state().now);
     let mut cmds = d.handle(&ev(at, drone(landed_at_the_lab())));
     cmds.extend(d.handle(&ev(
         at,
@@ -1212,9 +1256,7 @@ fn a_box_stranded_on_a_pad_waits_for_a_busy_drone_about_to_be_ready_rather_than_
             drone(DroneEventKind::BatteryReady { battery_pct: 100.0 }),
         )));
     }
-    assert!(van_runs(&cmds).is_empty(), "{cmds:?}");
-    let on = mission_for(&cmds, "B1").expect("the drone ready again fetches the box");
-    assert_eq!((&on.drone, on.station.as_str()), (&busy.drone, "C1"));
+    cmds
 }
 
 #[test]

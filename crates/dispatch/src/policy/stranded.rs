@@ -18,7 +18,8 @@ use labflight_core::{BoxId, Instant, LatLon, PadId, StationId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How long a stranded box may wait on the pad for a busy drone about to be ready,
-/// before a van is sent for it anyway.
+/// before a van is sent for it anyway (one that delivers it in time: a late van
+/// is sent only when no drone soon ready would reach the pad before it).
 const WAIT_FOR_A_DRONE_MINUTES: f64 = 20.0;
 
 /// Assigns a drone to the `stranded` boxes on each centre's or depot's pad (as many
@@ -73,7 +74,10 @@ pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<Bo
             not_for_vans.extend(boxes);
             continue;
         }
-        if now - since >= minutes(WAIT_FOR_A_DRONE_MINUTES) {
+        // A van that would deliver past the boxes' deadline does not end the wait:
+        // a busy drone soon ready may still make it.
+        let van_in_time = van.as_ref().is_some_and(|v| v.deliver_at <= v.deadline);
+        if van_in_time && now - since >= minutes(WAIT_FOR_A_DRONE_MINUTES) {
             continue;
         }
         let busy = soon_ready.get_or_insert_with(|| soon_ready_drones(ctx));
