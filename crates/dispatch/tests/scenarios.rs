@@ -1048,6 +1048,53 @@ fn a_box_stranded_on_a_centres_pad_flies_on_with_another_drone_sooner_than_a_van
     b1_flies_on_from(&mut d, &on, "PAD-C1");
 }
 
+#[test]
+fn a_stranded_box_flies_on_to_a_lab_the_free_drone_reaches_when_the_quickest_is_beyond_it() {
+    // L3, 11.5 km east of C1, gives the earliest result (fast analyzers); L1, 3 km
+    // west, is slow. A drone at L1 has the battery for C1 to L1 but not for the
+    // flight to C1 and on to L3.
+    let s = scenario();
+    let slow = all_families()
+        .into_iter()
+        .map(|a| labflight_core::Analyzer {
+            run_minutes: 240.0,
+            ..a
+        })
+        .collect();
+    let fast = all_families()
+        .into_iter()
+        .map(|a| labflight_core::Analyzer {
+            run_minutes: 20.0,
+            ..a
+        })
+        .collect();
+    let world = Builder::default()
+        .station("C1", 3.0, 0.0, "PH")
+        .station("C2", 6.0, 0.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), slow)
+        .lab("L3", 14.5, 0.0, Some("PH"), fast)
+        .drone("D1", "L1", 100.0)
+        .drone("D2", "L1", 100.0)
+        .courier("V1", "L1")
+        .world(&s);
+    let mut d = Dispatcher::new(world, PolicyKind::Drone, 7, t("07:30"));
+    let (first, cmds) = strand_b1_on_c1s_pad(&mut d);
+    let on = mission_for(&cmds, "B1")
+        .unwrap_or_else(|| panic!("another drone fetches the box: {cmds:?}"));
+    assert_ne!(on.drone, first.drone);
+    assert_eq!(on.lab.as_str(), "L1", "{}", on.why.summary);
+    assert!(
+        on.why
+            .alternatives
+            .iter()
+            .any(|a| a.lab.as_ref().is_some_and(|l| l.as_str() == "L3")
+                && a.reason == Some(Reason::EarliestButNoDrone)),
+        "the quickest lab is named as out of reach: {:?}",
+        on.why.alternatives
+    );
+    assert!(van_runs(&cmds).is_empty(), "{cmds:?}");
+}
+
 /// `on` loads B1 where a drone in trouble set it down, `pad`: custody says it was
 /// loaded there, B1 rides on `on`, and `on`'s lab receives it.
 fn b1_flies_on_from(d: &mut Dispatcher, on: &labflight_core::command::MissionPlan, pad: &str) {

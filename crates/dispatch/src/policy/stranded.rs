@@ -6,7 +6,8 @@
 
 use super::base::{lab_to_take_in, load_boxes, next_call_for};
 use super::weighing::{
-    CANDIDATES, SoonReady, approach_from_nearest, mark_chosen, soon_ready_drones, weigh,
+    CANDIDATES, OTHER_LABS_TRIED, SoonReady, approach_from_nearest, mark_chosen, other_labs,
+    soon_ready_drones, weigh,
 };
 use crate::ctx::Ctx;
 use crate::state::BoxStatus;
@@ -95,8 +96,9 @@ pub(super) fn fly_stranded_on(ctx: &mut Ctx<'_>, stranded: Vec<BoxId>) -> Vec<Bo
 }
 
 /// Assigns the free drone that gets the boxes from the pad at `pos` to a lab
-/// first, if it gets there before `van_delivers`, calling for them at `station`
-/// or `pickup_pad` (`next_call_for`). Whether it did.
+/// first (the lab with the earliest result, or failing a drone with the battery
+/// for it, the next ones), if it gets there before `van_delivers`, calling for
+/// them at `station` or `pickup_pad` (`next_call_for`). Whether it did.
 fn fly_on_now(
     ctx: &mut Ctx<'_>,
     boxes: &[BoxId],
@@ -110,11 +112,37 @@ fn fly_on_now(
     }
     let depart = ctx.state.now + approach_from_nearest(ctx, pos);
     let payload_kg = boxes.iter().map(|b| ctx.state.boxes[b].payload_kg).sum();
-    let (Some(lab), labs_weighed) = ctx.choose_lab(pos, boxes, payload_kg, depart, None) else {
+    let (Some(mut lab), mut labs_weighed) = ctx.choose_lab(pos, boxes, payload_kg, depart, None)
+    else {
         return false;
     };
-    let (Some((drone, option)), mut weighed) = weigh(ctx, &candidates, pos, payload_kg, &lab.leg)
-    else {
+    let (mut best, mut weighed) = weigh(ctx, &candidates, pos, payload_kg, &lab.leg);
+    if best.is_none() {
+        // The lab with the earliest result beyond every free drone's battery with
+        // this load: a nearer one they reach beats waiting.
+        for other in other_labs(&labs_weighed, &lab.lab)
+            .into_iter()
+            .take(OTHER_LABS_TRIED)
+        {
+            let (Some(choice), _) = ctx.choose_lab(pos, boxes, payload_kg, depart, Some(&other))
+            else {
+                continue;
+            };
+            let (b, w) = weigh(ctx, &candidates, pos, payload_kg, &choice.leg);
+            if b.is_some() {
+                for alt in labs_weighed.iter_mut() {
+                    if alt.lab.as_ref() == Some(&choice.lab) {
+                        alt.judge(Reason::Chosen, ctx.world.offset);
+                    } else if alt.lab.as_ref() == Some(&lab.lab) {
+                        alt.judge(Reason::EarliestButNoDrone, ctx.world.offset);
+                    }
+                }
+                (lab, best, weighed) = (choice, b, w);
+                break;
+            }
+        }
+    }
+    let Some((drone, option)) = best else {
         return false;
     };
     let arrive = option.pickup_at + lab.leg.duration();

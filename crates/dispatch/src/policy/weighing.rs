@@ -14,6 +14,22 @@ use labflight_core::{DroneId, Instant, LabId, LatLon, Reason};
 /// How many nearby idle drones are weighed per pickup.
 pub(super) const CANDIDATES: usize = 8;
 
+/// Labs tried, besides the one with the earliest result, when no drone can reach it.
+pub(super) const OTHER_LABS_TRIED: usize = 2;
+
+/// The labs weighed in `alternatives` that can take the boxes, besides `chosen`,
+/// earliest predicted result first: where to fly when no drone reaches `chosen`.
+pub(super) fn other_labs(alternatives: &[Alternative], chosen: &LabId) -> Vec<LabId> {
+    let mut others: Vec<_> = alternatives
+        .iter()
+        .filter(|a| a.score >= 0.0)
+        .filter_map(|a| a.lab.clone().map(|l| (a.score, l)))
+        .filter(|(_, l)| l != chosen)
+        .collect();
+    others.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    others.into_iter().map(|(_, l)| l).collect()
+}
+
 /// Marks the drone's verdict among those `weigh` gave as the one chosen.
 pub(super) fn mark_chosen(world: &World, weighed: &mut [Alternative], drone: &DroneId) {
     for alt in weighed

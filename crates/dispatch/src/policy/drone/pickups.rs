@@ -46,15 +46,7 @@ impl Pickup {
     /// The labs besides the chosen one that can take the boxes, earliest predicted
     /// result first.
     pub(super) fn other_labs(&self) -> Vec<LabId> {
-        let mut others: Vec<_> = self
-            .lab_alternatives
-            .iter()
-            .filter(|a| a.score >= 0.0)
-            .filter_map(|a| a.lab.clone().map(|l| (a.score, l)))
-            .filter(|(_, l)| *l != self.lab.lab)
-            .collect();
-        others.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-        others.into_iter().map(|(_, l)| l).collect()
+        crate::policy::weighing::other_labs(&self.lab_alternatives, &self.lab.lab)
     }
 }
 

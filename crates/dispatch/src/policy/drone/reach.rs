@@ -5,7 +5,9 @@
 use super::pickups::Pickup;
 use crate::ctx::Ctx;
 use crate::planner::{LabChoice, plan_leg};
-use crate::policy::weighing::{Weighing, ideal_can_fly, ideal_can_fly_along, weigh};
+use crate::policy::weighing::{
+    OTHER_LABS_TRIED, Weighing, ideal_can_fly, ideal_can_fly_along, weigh,
+};
 use labflight_core::DroneId;
 
 /// Whether a fully charged drone at `from` could fly `p`: to its lab, or along
@@ -95,9 +97,6 @@ pub(super) fn send_to_charger_near(
     }
     None
 }
-
-/// Labs tried, besides the one with the earliest result, when no drone can reach it.
-pub(super) const OTHER_LABS_TRIED: usize = 2;
 
 /// Another lab that can take the boxes and that one of `candidates` can reach
 /// with them, the earliest predicted result first: its choice and the weighing.
