@@ -36,7 +36,9 @@ mod storm;
 mod vans;
 
 use super::base::{Policy, recover_stranded, stranded_boxes};
-use super::weighing::{CANDIDATES, SoonReady, Weighing, mark_chosen, soon_ready_drones, weigh};
+use super::weighing::{
+    CANDIDATES, SoonReady, Weighing, mark_chosen, reachable_other_lab, soon_ready_drones, weigh,
+};
 use crate::ctx::Ctx;
 use crate::planner::{DroneOption, evaluate_drone};
 use labflight_core::Reason;
@@ -46,7 +48,7 @@ use labflight_core::{DroneId, Instant, StationId};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use pickups::{Pickup, fly_early_while_drones_spare, free_beyond_kept, pickups, warn_if_late};
-use reach::{charge_for, keep_within_reach, leg_to_lab, reachable_other_lab, send_to_charger_near};
+use reach::{charge_for, keep_within_reach, leg_to_lab, send_to_charger_near};
 use rounds::extend_into_round;
 use vans::{van_last_call, vans_for_beyond_reach, vans_while_grounded};
 
@@ -220,18 +222,19 @@ fn find_drone(
             }
         }
     }
+    // The lab with the earliest result is out of these drones' reach with this
+    // load; a nearer one they can fly to beats a van.
     if best.is_none()
-        && let Some((choice, (b, w))) = reachable_other_lab(ctx, candidates, pos, p)
+        && let Some((choice, (b, w))) = reachable_other_lab(
+            ctx,
+            candidates,
+            pos,
+            (&p.boxes, p.payload_kg),
+            ctx.state.now,
+            &p.lab.lab,
+            &mut p.lab_alternatives,
+        )
     {
-        // The lab with the earliest result is out of these drones' reach with
-        // this load; a nearer one they can fly to beats a van.
-        for alt in p.lab_alternatives.iter_mut() {
-            if alt.lab.as_ref() == Some(&choice.lab) {
-                alt.judge(Reason::Chosen, ctx.world.offset);
-            } else if alt.lab.as_ref() == Some(&p.lab.lab) {
-                alt.judge(Reason::EarliestButNoDrone, ctx.world.offset);
-            }
-        }
         p.deadline = choice.deadline;
         p.lab = choice;
         best = b;

@@ -6,7 +6,7 @@
 
 use super::base::{lab_to_take_in, load_boxes, next_call_for};
 use super::weighing::{
-    CANDIDATES, OTHER_LABS_TRIED, SoonReady, approach_from_nearest, mark_chosen, other_labs,
+    CANDIDATES, SoonReady, approach_from_nearest, mark_chosen, reachable_other_lab,
     soon_ready_drones, weigh,
 };
 use crate::ctx::Ctx;
@@ -117,30 +117,20 @@ fn fly_on_now(
         return false;
     };
     let (mut best, mut weighed) = weigh(ctx, &candidates, pos, payload_kg, &lab.leg);
-    if best.is_none() {
-        // The lab with the earliest result beyond every free drone's battery with
-        // this load: a nearer one they reach beats waiting.
-        for other in other_labs(&labs_weighed, &lab.lab)
-            .into_iter()
-            .take(OTHER_LABS_TRIED)
-        {
-            let (Some(choice), _) = ctx.choose_lab(pos, boxes, payload_kg, depart, Some(&other))
-            else {
-                continue;
-            };
-            let (b, w) = weigh(ctx, &candidates, pos, payload_kg, &choice.leg);
-            if b.is_some() {
-                for alt in labs_weighed.iter_mut() {
-                    if alt.lab.as_ref() == Some(&choice.lab) {
-                        alt.judge(Reason::Chosen, ctx.world.offset);
-                    } else if alt.lab.as_ref() == Some(&lab.lab) {
-                        alt.judge(Reason::EarliestButNoDrone, ctx.world.offset);
-                    }
-                }
-                (lab, best, weighed) = (choice, b, w);
-                break;
-            }
-        }
+    // The lab with the earliest result beyond every free drone's battery with
+    // this load: a nearer one they reach beats waiting.
+    if best.is_none()
+        && let Some((choice, (b, w))) = reachable_other_lab(
+            ctx,
+            &candidates,
+            pos,
+            (boxes, payload_kg),
+            depart,
+            &lab.lab,
+            &mut labs_weighed,
+        )
+    {
+        (lab, best, weighed) = (choice, b, w);
     }
     let Some((drone, option)) = best else {
         return false;

@@ -4,18 +4,18 @@
 //! all. Asks, never books.
 
 use crate::ctx::Ctx;
-use crate::planner::{DroneOption, PlannedLeg, evaluate_drone, plan_leg};
+use crate::planner::{DroneOption, LabChoice, PlannedLeg, evaluate_drone, plan_leg};
 use crate::state::{Drone, DroneStatus, State};
 use crate::world::World;
 use labflight_core::command::Alternative;
 use labflight_core::scenario::minutes;
-use labflight_core::{DroneId, Instant, LabId, LatLon, Reason};
+use labflight_core::{BoxId, DroneId, Instant, LabId, LatLon, Reason};
 
 /// How many nearby idle drones are weighed per pickup.
 pub(super) const CANDIDATES: usize = 8;
 
 /// Labs tried, besides the one with the earliest result, when no drone can reach it.
-pub(super) const OTHER_LABS_TRIED: usize = 2;
+const OTHER_LABS_TRIED: usize = 2;
 
 /// The labs weighed in `alternatives` that can take the boxes, besides `chosen`,
 /// earliest predicted result first: where to fly when no drone reaches `chosen`.
@@ -28,6 +28,46 @@ pub(super) fn other_labs(alternatives: &[Alternative], chosen: &LabId) -> Vec<La
         .collect();
     others.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     others.into_iter().map(|(_, l)| l).collect()
+}
+
+/// When none of `candidates` can fly the boxes from `pos` to `earliest`, the lab
+/// with the earliest result: another lab in `alternatives` that one of them can
+/// reach with them, departing at `depart`, the next by predicted result first (up
+/// to `OTHER_LABS_TRIED`). Its choice and the weighing; in `alternatives` it is
+/// marked chosen and `earliest` out of the drones' reach.
+pub(super) fn reachable_other_lab(
+    ctx: &mut Ctx<'_>,
+    candidates: &[DroneId],
+    pos: LatLon,
+    (boxes, payload_kg): (&[BoxId], f64),
+    depart: Instant,
+    earliest: &LabId,
+    alternatives: &mut [Alternative],
+) -> Option<(LabChoice, Weighing)> {
+    for lab in other_labs(alternatives, earliest)
+        .into_iter()
+        .take(OTHER_LABS_TRIED)
+    {
+        // A full drone standing at the centre is the best any candidate can do.
+        if !ideal_can_fly(ctx, pos, pos, &lab, payload_kg) {
+            continue;
+        }
+        let (Some(choice), _) = ctx.choose_lab(pos, boxes, payload_kg, depart, Some(&lab)) else {
+            continue;
+        };
+        let weighing = weigh(ctx, candidates, pos, payload_kg, &choice.leg);
+        if weighing.0.is_some() {
+            for alt in alternatives.iter_mut() {
+                if alt.lab.as_ref() == Some(&choice.lab) {
+                    alt.judge(Reason::Chosen, ctx.world.offset);
+                } else if alt.lab.as_ref() == Some(earliest) {
+                    alt.judge(Reason::EarliestButNoDrone, ctx.world.offset);
+                }
+            }
+            return Some((choice, weighing));
+        }
+    }
+    None
 }
 
 /// Marks the drone's verdict among those `weigh` gave as the one chosen.

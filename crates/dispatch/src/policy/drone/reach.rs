@@ -1,13 +1,12 @@
 //! What a drone can reach with a pickup: narrowing it to what a full drone can
-//! carry, another lab within reach, and readying a drone at a charger (a battery
-//! swap, or a flight to the charger nearest a far centre).
+//! carry, and readying a drone at a charger (a battery swap, or a flight to the
+//! charger nearest a far centre). Another lab within reach is `weighing`'s, shared
+//! with the stranded-box recovery.
 
 use super::pickups::Pickup;
 use crate::ctx::Ctx;
-use crate::planner::{LabChoice, plan_leg};
-use crate::policy::weighing::{
-    OTHER_LABS_TRIED, Weighing, ideal_can_fly, ideal_can_fly_along, weigh,
-};
+use crate::planner::plan_leg;
+use crate::policy::weighing::{ideal_can_fly, ideal_can_fly_along};
 use labflight_core::DroneId;
 
 /// Whether a fully charged drone at `from` could fly `p`: to its lab, or along
@@ -94,31 +93,6 @@ pub(super) fn send_to_charger_near(
         );
         ctx.fly_empty(id, pad, reason);
         return Some(true);
-    }
-    None
-}
-
-/// Another lab that can take the boxes and that one of `candidates` can reach
-/// with them, the earliest predicted result first: its choice and the weighing.
-pub(super) fn reachable_other_lab(
-    ctx: &mut Ctx<'_>,
-    candidates: &[DroneId],
-    pos: labflight_core::LatLon,
-    p: &Pickup,
-) -> Option<(LabChoice, Weighing)> {
-    let now = ctx.state.now;
-    for lab in p.other_labs().into_iter().take(OTHER_LABS_TRIED) {
-        // A full drone standing at the centre is the best any candidate can do.
-        if !ideal_can_fly(ctx, pos, pos, &lab, p.payload_kg) {
-            continue;
-        }
-        let (Some(choice), _) = ctx.choose_lab(pos, &p.boxes, p.payload_kg, now, Some(&lab)) else {
-            continue;
-        };
-        let weighing = weigh(ctx, candidates, pos, p.payload_kg, &choice.leg);
-        if weighing.0.is_some() {
-            return Some((choice, weighing));
-        }
     }
     None
 }
