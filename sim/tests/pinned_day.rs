@@ -24,11 +24,11 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "98c90e7084b35539e46b6a1349ddcb8f64073108e81859df627b0b0ba21f975b",
+        "40b6232f236e7c02b815a9bfd2bbd9b56895f5f387948f332a45de7fca2a2566",
     ),
     (
         "commands.jsonl",
-        "2b091e405570d7264c9e412f218f0cfef5beb4c2434975e0ac59157315166874",
+        "0b1bbca121eba267985a299a25e6c7bb2ffc8b9b85d5bb2789921a226146df51",
     ),
 ];
 

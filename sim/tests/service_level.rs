@@ -83,11 +83,12 @@ fn nominal_days_with(drones: u32, seeds: &[u64]) -> Vec<(u64, labflight_sim::Day
 /// The nominal day with 24 drones (issue 25: the same promise with fewer drones)
 /// on seeds 1-6: their mean on-time rate no worse than `ON_TIME_24_DRONES_MEAN`
 /// and none under `ON_TIME_24_DRONES_WORST` (a little under what they measured
-/// when set, 99.41 % and 99.21 %; `scripts/fleet-table.sh` gives the whole
-/// table). A mean, because one seed's rate moves by a few tenths with any change
-/// of order at the 11:30 wave while the mean over many holds. A change that costs
-/// the small fleet on-time tubes fails here.
-const ON_TIME_24_DRONES_MEAN: f64 = 0.993;
+/// when set, 99.50 % and 99.22 %, with rounds calling at boxes not yet due on the
+/// way; 99.41 % before, which the mean bound fails; `scripts/fleet-table.sh`
+/// gives the whole table). A mean, because one seed's rate moves by a few tenths
+/// with any change of order at the 11:30 wave while the mean over many holds. A
+/// change that costs the small fleet on-time tubes fails here.
+const ON_TIME_24_DRONES_MEAN: f64 = 0.9945;
 const ON_TIME_24_DRONES_WORST: f64 = 0.99;
 
 #[test]

@@ -434,6 +434,62 @@ fn a_neighbour_late_on_any_flight_rides_on_the_round_instead_of_waiting() {
     assert_eq!(plans[0].later_stops[0].station, StationId::from("C1"));
 }
 
+/// D1 at the lab L1 flies a box heavy enough to be due at once from C2, 3 km
+/// east; C1, at `c1_east_north`, has just sealed a box of counts that is not due
+/// for another twenty minutes. The missions of the morning.
+fn due_box_with_a_fresh_one_at(
+    c1_east_north: (f64, f64),
+) -> Vec<labflight_core::command::MissionPlan> {
+    let s = scenario();
+    let world = Builder::default()
+        .station("C1", c1_east_north.0, c1_east_north.1, "PH")
+        .station("C2", 3.0, 0.0, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L1", 100.0)
+        .world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    // Counts drawn minutes ago: inside the batching window, hours from a deadline.
+    let fresh = tubes("F", 6, "edta", t("08:25"), &s);
+    ex.push_stamped(sealed(t("08:29"), "B1", "C1", fresh));
+    // A hundred counts, 1.6 kg: due for its weight, with hours to spare.
+    let heavy = tubes("H", 100, "edta", t("08:10"), &s);
+    ex.push_stamped(sealed(t("08:30"), "B2", "C2", heavy));
+    ex.run_until(t("10:00"));
+    missions(&ex.commands()).into_iter().cloned().collect()
+}
+
+#[test]
+fn a_box_not_yet_due_just_off_the_way_is_collected_by_the_round() {
+    let plans = due_box_with_a_fresh_one_at((1.5, 0.3));
+    assert_eq!(plans.len(), 1, "no flight of its own for C1: {plans:#?}");
+    let round = &plans[0];
+    assert_eq!(round.station, StationId::from("C2"), "the due box first");
+    let calls: Vec<&str> = round.stations().map(|s| s.as_str()).collect();
+    assert_eq!(calls, ["C2", "C1"]);
+    assert_eq!(round.boxes, vec![BoxId::from("B2"), BoxId::from("B1")]);
+    // The call delays the due box by at most three minutes against the direct
+    // flight (the same departure, with C1 too far off the way to call at).
+    let direct = &due_box_with_a_fresh_one_at((1.5, 2.5))[0];
+    assert!(direct.later_stops.is_empty());
+    let delay = round.arrive_lab_at - direct.arrive_lab_at;
+    assert!(
+        delay > chrono::Duration::zero() && delay <= chrono::Duration::minutes(3),
+        "{delay}"
+    );
+}
+
+#[test]
+fn a_box_not_yet_due_further_off_the_way_waits_for_its_own_flight() {
+    // 2.5 km north of the line: the call would add about four minutes, though
+    // every deadline and the battery would allow it.
+    let plans = due_box_with_a_fresh_one_at((1.5, 2.5));
+    assert_eq!(plans.len(), 2, "{plans:#?}");
+    assert_eq!(plans[0].station, StationId::from("C2"));
+    assert!(plans[0].later_stops.is_empty(), "{:#?}", plans[0]);
+    assert_eq!(plans[1].station, StationId::from("C1"));
+    assert_eq!(plans[1].boxes, vec![BoxId::from("B1")]);
+}
+
 /// D1 at the lab L1, D2 idle at a depot 8 km east, and D1 sent on a long first
 /// mission (to C3, 5 km north): the executor and when D1 lands back at L1.
 fn d1_away_d2_far() -> (Executor, Scenario, Instant) {

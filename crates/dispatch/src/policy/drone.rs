@@ -7,7 +7,8 @@
 //! ready nearby (swapping, or landing at a lab it stays at) when that one would
 //! pick up sooner than any idle drone. A flight calls at up to three more
 //! neighbouring centres that are due too when every box still makes its deadline
-//! or would be late on any flight (a round). What no drone can take now goes by
+//! or would be late on any flight (a round), and at ones not due yet that are
+//! within a few minutes of the way. What no drone can take now goes by
 //! van if the van delivers with time to spare or at the last moment it still can;
 //! otherwise a far centre no drone has the battery for gets one readied at a
 //! charger. A box no drone could fly even from the nearest charger on a full

@@ -1,11 +1,13 @@
-//! A flight extended into a round: neighbouring centres that are due too are
-//! called at on the way to the lab while every box keeps its deadline and the
-//! battery its reserve.
+//! A flight extended into a round: neighbouring centres that are due too, or
+//! whose boxes wait inside their batching window just off the way, are called at
+//! on the way to the lab while every box keeps its deadline and the battery its
+//! reserve.
 
 use super::pickups::Pickup;
 use crate::ctx::Ctx;
 use crate::planner::{DroneOption, LabChoice, PlannedStop, earliest_stability, plan_leg};
 use labflight_core::command::Stop;
+use labflight_core::scenario::minutes;
 use labflight_core::{BoxId, DroneId, Instant, StationId};
 use labflight_geo::SiteKind;
 use std::collections::{BTreeSet, HashMap};
@@ -39,6 +41,16 @@ pub(super) const MAX_ROUND_CALLS: usize = 4;
 /// The most a round may delay boxes already late on their direct flight.
 pub(super) const LATE_DETOUR_MINUTES: i64 = 10;
 
+/// The most a call at a centre whose boxes are not due yet (sealed inside their
+/// batching window, not held for the last call) may delay the round's arrival at
+/// the lab, minutes. Collected on the way, they need no flight of their own
+/// later, when the fleet is short. Nominal day, 24 drones, seeds 1-50: 99.29 %
+/// -> 99.39 % on time, 13 -> 20 seeds at 99.5 %, 0 violations either way; seeds
+/// 51-100: 99.26 % -> 99.41 %, 11 -> 25 seeds, 4 -> 3 violations (2 min: 19 and
+/// 18 seeds, 1 to 6 min all 15-20 seeds: the day is chaotic to within a few
+/// seeds; none at all: the 13).
+pub(super) const EARLY_CALL_DETOUR_MINUTES: f64 = 3.0;
+
 /// A pickup extended into a round: the centres called at after the first on the
 /// way to the lab, with the lab, the battery and the payload for the whole of it.
 pub(super) struct Round {
@@ -50,8 +62,9 @@ pub(super) struct Round {
 }
 
 /// Extends the flight for `p` into a round while a neighbouring centre that is due
-/// too can be called at: each time the one costing the least delay from the last
-/// call, every box still within its deadline and the battery within its reserve.
+/// too, or not due yet but costs at most `EARLY_CALL_DETOUR_MINUTES`, can be
+/// called at: each time the one costing the least delay from the last call, every
+/// box still within its deadline and the battery within its reserve.
 /// A call on the way costs minutes; a flight of its own later costs a drone: with
 /// the fleet the constraint, this is how it keeps up. `None` when no call fits.
 #[allow(clippy::too_many_arguments)]
@@ -100,8 +113,10 @@ pub(super) fn extend_into_round(
     (!round.stops.is_empty()).then_some(round)
 }
 
-/// `round` with one more call: the ready neighbour of its last centre, not
-/// `excluded`, that delays the arrival least while every box keeps its deadline
+/// `round` with one more call: the neighbour of its last centre, not `excluded`,
+/// due, or not due yet (nor held for the last call) and at most
+/// `EARLY_CALL_DETOUR_MINUTES` later at the lab, that delays the arrival least
+/// while every box keeps its deadline
 /// (boxes of the first centre already late on the direct flight may lose at most
 /// `LATE_DETOUR_MINUTES` more) and the energy stays within `spendable`.
 #[allow(clippy::too_many_arguments)]
@@ -131,8 +146,9 @@ pub(super) fn next_call(
         .nearest(from, SiteKind::Station, neighbours_weighed(ctx) + 1)
         .into_iter()
         .filter_map(|(site, _)| by_station.get(site.id.as_str()).map(|&i| &all[i]))
-        .filter(|q| q.ready && !excluded(&q.station))
+        .filter(|q| (q.ready || !q.held_for_last_call) && !excluded(&q.station))
         .collect();
+    let early_detour = minutes(EARLY_CALL_DETOUR_MINUTES);
     let mut best: Option<Round> = None;
     for q in neighbours {
         let payload_kg = round.payload_kg + q.payload_kg;
@@ -189,6 +205,9 @@ pub(super) fn next_call(
         };
         let energy_wh = energy_so_far + hop.estimate.energy_wh + lab.leg.estimate.energy_wh;
         if !lab.leg.estimate.feasible || !later_fine || !first_fine || energy_wh > spendable {
+            continue;
+        }
+        if !q.ready && arrive - arrival_so_far > early_detour {
             continue;
         }
         let added_minutes = (arrive - arrival_so_far).num_minutes();
