@@ -24,11 +24,11 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "40b6232f236e7c02b815a9bfd2bbd9b56895f5f387948f332a45de7fca2a2566",
+        "1ef81c94f9bd0926f1d019f780d3b1adb1bd4ec1b60a53b448cf8a2aa1e422d4",
     ),
     (
         "commands.jsonl",
-        "0b1bbca121eba267985a299a25e6c7bb2ffc8b9b85d5bb2789921a226146df51",
+        "9c08a984173ac4966f561d2200085895e5011b753f424c8b8a95fbe6cfb54061",
     ),
 ];
 

@@ -63,6 +63,9 @@ pub enum Reason {
     },
     /// The lab with the earliest result, that no drone can reach with the load.
     EarliestButNoDrone,
+    /// A lab whose result would come a little sooner than the one taken, which
+    /// is a shorter flight and still keeps the promise.
+    SoonerButFarther,
     /// A lab's verdict, naming the lab.
     LabVerdict {
         /// The lab.
@@ -566,6 +569,7 @@ impl Reason {
             EarliestButNoDrone => {
                 return "earliest result, but no drone can fly there with this load".into();
             }
+            SoonerButFarther => return "result a little sooner, but a longer flight".into(),
             LabVerdict { lab, why } => format!("{lab}: {}", nested(why)),
             DronePickup {
                 boxes,

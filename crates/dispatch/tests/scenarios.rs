@@ -490,6 +490,66 @@ fn a_box_not_yet_due_further_off_the_way_waits_for_its_own_flight() {
     assert_eq!(plans[1].boxes, vec![BoxId::from("B1")]);
 }
 
+/// A heavy box of counts at C1, 2 km from L-NEAR (where D1 stands, its analyzers
+/// taking `near_run_minutes`) and 3 km from L-FAR (60 minutes): its mission.
+fn count_box_flown_with_near_lab_taking(
+    near_run_minutes: f64,
+) -> labflight_core::command::MissionPlan {
+    let s = scenario();
+    let slower: Vec<_> = all_families()
+        .into_iter()
+        .map(|a| labflight_core::lab::Analyzer {
+            run_minutes: near_run_minutes,
+            ..a
+        })
+        .collect();
+    let world = Builder::default()
+        .station("C1", 2.0, 0.0, "PH")
+        .lab("L-NEAR", 0.0, 0.0, Some("PH"), slower)
+        .lab("L-FAR", 5.0, 0.0, Some("PH"), all_families())
+        .drone("D1", "L-NEAR", 100.0)
+        .world(&s);
+    let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
+    let heavy = tubes("H", 100, "edta", t("08:10"), &s);
+    ex.push_stamped(sealed(t("08:30"), "B1", "C1", heavy));
+    ex.run_until(t("10:00"));
+    let cmds = ex.commands();
+    let plans = missions(&cmds);
+    assert_eq!(plans.len(), 1, "{plans:#?}");
+    plans[0].clone()
+}
+
+#[test]
+fn a_nearer_lab_whose_result_comes_a_few_minutes_later_is_flown_to() {
+    // L-FAR's result comes about 9 minutes sooner; L-NEAR is the shorter flight.
+    let plan = count_box_flown_with_near_lab_taking(70.0);
+    assert_eq!(plan.lab.as_str(), "L-NEAR", "{}", plan.why.summary);
+    assert!(
+        plan.why
+            .alternatives
+            .iter()
+            .any(|a| a.lab.as_ref().is_some_and(|l| l.as_str() == "L-FAR")
+                && a.reason == Some(Reason::SoonerButFarther)),
+        "the lab with the sooner result is named: {:?}",
+        plan.why.alternatives
+    );
+}
+
+#[test]
+fn a_lab_whose_result_comes_much_sooner_is_flown_to_though_farther() {
+    // L-FAR's result comes about half an hour sooner: worth the longer flight.
+    let plan = count_box_flown_with_near_lab_taking(90.0);
+    assert_eq!(plan.lab.as_str(), "L-FAR", "{}", plan.why.summary);
+    assert!(
+        plan.why
+            .alternatives
+            .iter()
+            .all(|a| a.reason != Some(Reason::SoonerButFarther)),
+        "{:?}",
+        plan.why.alternatives
+    );
+}
+
 /// D1 at the lab L1, D2 idle at a depot 8 km east, and D1 sent on a long first
 /// mission (to C3, 5 km north): the executor and when D1 lands back at L1.
 fn d1_away_d2_far() -> (Executor, Scenario, Instant) {

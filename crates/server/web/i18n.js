@@ -367,6 +367,7 @@ const STRINGS = {
   'reason.analyzers_down': ['{family}分析仪停机', '{family} analyzers down'],
   'reason.does_not_run': ['不做{family}检测', 'does not run {family}'],
   'reason.earliest_but_no_drone': ['出结果最早，但没有无人机能带此载重飞到', 'earliest result, but no drone can fly there with this load'],
+  'reason.sooner_but_farther': ['出结果稍早，但航程更长', 'result a little sooner, but a longer flight'],
   'reason.lab_verdict': ['{lab}：{why}', '{lab}: {why}'],
   'reason.drone_pickup': ['{boxes} 箱，{payload_kg} 千克，须在 {due_at} 前送达实验室：{drone} 最先取件，{lab} 出结果最早',
     '{boxes} box(es), {payload_kg} kg, due at the lab by {due_at}: {drone} picks up first, {lab} gives the earliest result'],
