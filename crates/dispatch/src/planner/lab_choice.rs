@@ -82,8 +82,9 @@ pub struct LabOptions {
 }
 
 impl LabTimes {
-    /// The lab with the earliest predicted result for the boxes from `from`,
-    /// departing at `depart` (only `only`, if given), and every lab weighed; each
+    /// The lab with the earliest predicted result for the boxes from `from`, or a
+    /// nearer one little later (`LabOptions::choose`), departing at `depart` (only
+    /// `only`, if given), and every lab weighed; each
     /// lab's lines remembered for the rest of the pass. Reached through
     /// `Ctx::choose_lab`.
     #[allow(clippy::too_many_arguments)]
