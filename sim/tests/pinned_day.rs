@@ -24,11 +24,11 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "1ef81c94f9bd0926f1d019f780d3b1adb1bd4ec1b60a53b448cf8a2aa1e422d4",
+        "4d5593db0909cbc441d8ca4a1937fc75b7014af9a9ecd7672b8f800fcaedaf63",
     ),
     (
         "commands.jsonl",
-        "9c08a984173ac4966f561d2200085895e5011b753f424c8b8a95fbe6cfb54061",
+        "6f574a37774c9236e854f9ffadbbdf2169ca9975437c9d428b7e61580db887ee",
     ),
 ];
 

@@ -83,13 +83,15 @@ fn nominal_days_with(drones: u32, seeds: &[u64]) -> Vec<(u64, labflight_sim::Day
 /// The nominal day with 24 drones (issue 25: the same promise with fewer drones)
 /// on seeds 1-12: their mean on-time rate no worse than `ON_TIME_24_DRONES_MEAN`
 /// and none under `ON_TIME_24_DRONES_WORST` (a little under what they measured
-/// when set, 99.36 % and 98.98 %; `scripts/fleet-table.sh` gives the whole
-/// table). A mean over twelve seeds, because one seed's rate moves by a few
-/// tenths with any change of order at the 11:30 wave while the mean over many
-/// holds: the nearer-lab rule (`NEARER_LAB_WITHIN_MINUTES`) raised the mean of
-/// seeds 1-50 from 99.39 % to 99.45 % but lowered seeds 1-6 from 99.50 % to
-/// 99.27 %. A change that costs the small fleet on-time tubes fails here.
-const ON_TIME_24_DRONES_MEAN: f64 = 0.993;
+/// when set, 99.45 % and 99.04 %, with the Longhua files' 25-minute batching
+/// window; 99.36 % and 98.98 % with 20 minutes, whose mean fails the bound;
+/// `scripts/fleet-table.sh` gives the whole table). A mean over twelve seeds,
+/// because one seed's rate moves by a few tenths with any change of order at the
+/// 11:30 wave while the mean over many holds: the nearer-lab rule
+/// (`NEARER_LAB_WITHIN_MINUTES`) raised the mean of seeds 1-50 from 99.39 % to
+/// 99.45 % but lowered seeds 1-6 from 99.50 % to 99.27 %. A change that costs the
+/// small fleet on-time tubes fails here.
+const ON_TIME_24_DRONES_MEAN: f64 = 0.994;
 const ON_TIME_24_DRONES_WORST: f64 = 0.989;
 
 #[test]
@@ -291,6 +293,17 @@ fn a_box_a_failed_drone_set_down_on_a_centres_pad_flies_on_with_another_drone() 
         s.faults.drone_failure_per_flight = 0.05;
     });
     assert_eq!(d.kpis.lost_specimens, 0);
+    // A fetch can itself be aborted (its drone failing too); another then takes
+    // the box, and that one is checked.
+    let aborted: Vec<_> = d
+        .run
+        .commands
+        .iter()
+        .filter_map(|(_, c)| match c {
+            Command::AbortMission { mission, .. } => Some(mission),
+            _ => None,
+        })
+        .collect();
     let fetches: Vec<_> = d
         .run
         .commands
@@ -299,6 +312,7 @@ fn a_box_a_failed_drone_set_down_on_a_centres_pad_flies_on_with_another_drone() 
             Command::AssignMission(p) if p.why.summary.contains("stranded on") => Some(p),
             _ => None,
         })
+        .filter(|p| !aborted.contains(&&p.mission))
         .collect();
     assert!(!fetches.is_empty(), "a stranded box is fetched by a drone");
     for p in fetches {

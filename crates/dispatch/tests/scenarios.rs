@@ -1511,9 +1511,18 @@ fn a_box_set_down_on_a_labs_pad_is_left_for_the_lab_to_take_in_before_a_van_is_s
     );
 }
 
+/// The nominal scenario with the 20-minute batching window the van tests' times
+/// are written around (a box sealed at 08:30 falls due at 08:50), whatever the
+/// map files are tuned to.
+fn twenty_minute_window() -> Scenario {
+    let mut s = scenario();
+    s.dispatch.batching_window_minutes = 20.0;
+    s
+}
+
 #[test]
 fn a_vans_delivery_reported_before_its_pickup_records_the_pickup_and_the_late_report_is_quiet() {
-    let s = scenario();
+    let s = twenty_minute_window();
     let mut d = two_vans_and_d1_held(&s);
     d.handle(&sealed(
         t("08:30"),
@@ -1578,7 +1587,7 @@ fn a_vans_delivery_reported_before_its_pickup_records_the_pickup_and_the_late_re
 
 #[test]
 fn with_no_drone_free_a_van_goes_with_time_to_spare_or_at_its_last_chance() {
-    let s = scenario();
+    let s = twenty_minute_window();
     let mut d = two_vans_and_d1_held(&s);
     // Whole blood, due hours from now, sealed at 08:30 and due for a pickup 20 min
     // later: with no drone free, a van delivers it with time to spare.
@@ -2633,7 +2642,7 @@ fn boxes_waiting_for_a_drone_when_a_van_calls_go_with_it_if_it_keeps_their_limit
 
 #[test]
 fn a_van_goes_with_time_to_spare_only_while_half_the_vans_stay_free() {
-    let mut s = scenario();
+    let mut s = twenty_minute_window();
     // Slow vans: a round to a centre 3 km out takes well over an hour.
     s.courier.speed_kmh = 8.0;
     let mut d = two_vans_and_d1_held(&s);
