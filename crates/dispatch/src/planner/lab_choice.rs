@@ -237,20 +237,13 @@ impl LabOptions {
             }
         });
         if let Some(b) = &best {
-            for alt in weighed
-                .iter_mut()
-                .filter(|a| a.lab.as_ref() == Some(&b.lab))
-            {
-                alt.judge(Reason::Chosen, world.offset);
-            }
+            judge_lab(world, &mut weighed, &b.lab, Reason::Chosen);
         }
         if let (Some((_, sooner, _)), Some((_, taken, _))) = (earliest, chosen)
             && sooner != taken
         {
             let id = &self.labs[sooner].lab;
-            for alt in weighed.iter_mut().filter(|a| a.lab.as_ref() == Some(id)) {
-                alt.judge(Reason::SoonerButFarther, world.offset);
-            }
+            judge_lab(world, &mut weighed, id, Reason::SoonerButFarther);
         }
         (best, weighed)
     }
@@ -280,6 +273,14 @@ impl LabOptions {
             }
         }
         best.0
+    }
+}
+
+/// Gives `lab`'s entry among the labs weighed its final verdict (chosen, or why
+/// it was passed over after all).
+pub fn judge_lab(world: &World, weighed: &mut [Alternative], lab: &LabId, verdict: Reason) {
+    for alt in weighed.iter_mut().filter(|a| a.lab.as_ref() == Some(lab)) {
+        alt.judge(verdict.clone(), world.offset);
     }
 }
 

@@ -14,7 +14,7 @@ mod routes;
 
 pub use deadlines::{arrival_deadline, earliest_stability, families_of, keeps_promise};
 pub use drone_option::{DroneOption, PlannedStop, evaluate_drone, spendable_wh};
-pub use lab_choice::{HubHandOff, LabChoice, LabOption, LabOptions, choose_relay};
+pub use lab_choice::{HubHandOff, LabChoice, LabOption, LabOptions, choose_relay, judge_lab};
 pub use lab_lines::{LabForm, LabTimes, booked_result, family_up, lines_take, predicted_result};
 pub use relay::{RELAY_PADS_WEIGHED, Relay, best_relay};
 pub use routes::{LABS_WEIGHED, PlannedLeg, RouteCache, plan_leg};

@@ -4,7 +4,7 @@
 //! all. Asks, never books.
 
 use crate::ctx::Ctx;
-use crate::planner::{DroneOption, LabChoice, PlannedLeg, evaluate_drone, plan_leg};
+use crate::planner::{DroneOption, LabChoice, PlannedLeg, evaluate_drone, judge_lab, plan_leg};
 use crate::state::{Drone, DroneStatus, State};
 use crate::world::World;
 use labflight_core::command::Alternative;
@@ -57,13 +57,13 @@ pub(super) fn reachable_other_lab(
         };
         let weighing = weigh(ctx, candidates, pos, payload_kg, &choice.leg);
         if weighing.0.is_some() {
-            for alt in alternatives.iter_mut() {
-                if alt.lab.as_ref() == Some(&choice.lab) {
-                    alt.judge(Reason::Chosen, ctx.world.offset);
-                } else if alt.lab.as_ref() == Some(earliest) {
-                    alt.judge(Reason::EarliestButNoDrone, ctx.world.offset);
-                }
-            }
+            judge_lab(ctx.world, alternatives, &choice.lab, Reason::Chosen);
+            judge_lab(
+                ctx.world,
+                alternatives,
+                earliest,
+                Reason::EarliestButNoDrone,
+            );
             return Some((choice, weighing));
         }
     }

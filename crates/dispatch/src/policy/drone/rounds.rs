@@ -207,10 +207,11 @@ pub(super) fn next_call(
         if !lab.leg.estimate.feasible || !later_fine || !first_fine || energy_wh > spendable {
             continue;
         }
-        if !q.ready && arrive - arrival_so_far > early_detour {
+        let added = arrive - arrival_so_far;
+        if !q.ready && added > early_detour {
             continue;
         }
-        let added_minutes = (arrive - arrival_so_far).num_minutes();
+        let added_minutes = added.num_minutes();
         if best
             .as_ref()
             .is_some_and(|b| b.added_minutes - round.added_minutes <= added_minutes)
