@@ -24,11 +24,11 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "4d5593db0909cbc441d8ca4a1937fc75b7014af9a9ecd7672b8f800fcaedaf63",
+        "ebdd9486db9625a96a47b368a2700fcd974b5edb50c3fed5099c3520cea11f61",
     ),
     (
         "commands.jsonl",
-        "6f574a37774c9236e854f9ffadbbdf2169ca9975437c9d428b7e61580db887ee",
+        "13bcd86cb01090cab11a90014a0bf56fa40d388331dfda12eaa03c1362aa7f15",
     ),
 ];
 
