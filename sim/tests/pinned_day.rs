@@ -24,11 +24,11 @@ use std::sync::Arc;
 const PINNED: [(&str, &str); 2] = [
     (
         "kpis.json",
-        "ebdd9486db9625a96a47b368a2700fcd974b5edb50c3fed5099c3520cea11f61",
+        "fec3bcae8823896c3f0ba660c5e8e649c12b21ac0f0b189dd8ee7fa0f6d32bcc",
     ),
     (
         "commands.jsonl",
-        "13bcd86cb01090cab11a90014a0bf56fa40d388331dfda12eaa03c1362aa7f15",
+        "ee780b04a4b2d99f1b89be415a8b0d28390cc0cc509c2a09b62c627579fb0c9e",
     ),
 ];
 

@@ -83,9 +83,9 @@ fn nominal_days_with(drones: u32, seeds: &[u64]) -> Vec<(u64, labflight_sim::Day
 /// The nominal day with 24 drones (issue 25: the same promise with fewer drones)
 /// on seeds 1-12: their mean on-time rate no worse than `ON_TIME_24_DRONES_MEAN`
 /// and none under `ON_TIME_24_DRONES_WORST` (a little under what they measured
-/// when set, 99.51 % and 98.91 %, with the head start of many tubes at the
-/// 11:30 wave, `tubes_head_start`; 99.45 % and 99.04 % without it, whose mean
-/// fails the bound; 99.36 % and 98.98 % with a 20-minute batching window;
+/// when set, 99.59 % and 99.27 %, with the head start of many tubes,
+/// `tubes_head_start`; 99.45 % and 99.04 % without it, which fails both
+/// bounds; 99.36 % and 98.98 % with a 20-minute batching window;
 /// `scripts/fleet-table.sh` gives the whole table). A mean over twelve seeds,
 /// because one seed's rate moves by a few tenths with any change of order at the
 /// 11:30 wave while the mean over many holds: the nearer-lab rule
@@ -93,7 +93,7 @@ fn nominal_days_with(drones: u32, seeds: &[u64]) -> Vec<(u64, labflight_sim::Day
 /// 99.45 % but lowered seeds 1-6 from 99.50 % to 99.27 %. A change that costs the
 /// small fleet on-time tubes fails here.
 const ON_TIME_24_DRONES_MEAN: f64 = 0.995;
-const ON_TIME_24_DRONES_WORST: f64 = 0.989;
+const ON_TIME_24_DRONES_WORST: f64 = 0.992;
 
 #[test]
 fn nominal_day_with_24_drones_keeps_its_measured_on_time_rate() {

@@ -329,13 +329,13 @@ fn after_the_last_draw_a_box_near_its_stability_limit_goes_before_one_due_only_s
     assert_eq!(order, ["C2", "C1"], "{by_limit:?}");
 }
 
-/// The centres D1 flies for in turn after the last draw (11:30), when it is held
-/// until two pickups wait, on either side of the lab (too far apart for one
-/// round): at C1 one serum tube for a slow chemistry (due at the
-/// lab by 11:55 for its result to reach the centre by the cutoff), at C2
-/// `counts` EDTA tubes for a blood count (due by 12:05). Both are far from their
-/// stability limits.
-fn centres_flown_for_one_serum_tube_and_counts(counts: usize) -> Vec<String> {
+/// The centres D1 flies for in turn when it is held until two pickups wait, on
+/// either side of the lab (too far apart for one round), both sealed at
+/// `sealed_at` and D1 let go 10 minutes later: at C1 one glucose (fluoride) tube
+/// for a slow chemistry (due at the lab by 11:55 for its result to reach the
+/// centre by the cutoff), at C2 `counts` EDTA tubes for a blood count (due by
+/// 12:05). Both are hours from their stability limits.
+fn centres_flown_for_one_glucose_tube_and_counts(sealed_at: &str, counts: usize) -> Vec<String> {
     let s = scenario();
     let mut analyzers = all_families();
     for a in &mut analyzers {
@@ -350,18 +350,25 @@ fn centres_flown_for_one_serum_tube_and_counts(counts: usize) -> Vec<String> {
         .lab("L1", 0.0, 0.0, Some("PH"), analyzers)
         .drone("D1", "L1", 100.0)
         .world(&s);
+    let sealed_at = t(sealed_at);
+    let drawn_at = sealed_at - chrono::Duration::minutes(20);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
-    ex.push(t("11:20"), hold_d1(true));
-    let serum = sealed(t("11:30"), "B1", "C1", tubes("A", 1, "sst", t("11:10"), &s));
+    ex.push(sealed_at - chrono::Duration::minutes(10), hold_d1(true));
+    let glucose = sealed(
+        sealed_at,
+        "B1",
+        "C1",
+        tubes("A", 1, "fluoride", drawn_at, &s),
+    );
     let counts = sealed(
-        t("11:30"),
+        sealed_at,
         "B2",
         "C2",
-        tubes("B", counts, "edta", t("11:10"), &s),
+        tubes("B", counts, "edta", drawn_at, &s),
     );
-    ex.push(serum.at, serum.event);
+    ex.push(glucose.at, glucose.event);
     ex.push(counts.at, counts.event);
-    ex.push(t("11:40"), hold_d1(false));
+    ex.push(sealed_at + chrono::Duration::minutes(10), hold_d1(false));
     ex.run_until(t("14:00"));
     let cmds = ex.commands();
     let plans = missions(&cmds);
@@ -373,16 +380,20 @@ fn centres_flown_for_one_serum_tube_and_counts(counts: usize) -> Vec<String> {
 }
 
 #[test]
-fn after_the_last_draw_a_pickup_of_many_tubes_goes_before_one_of_few_due_a_little_sooner() {
-    // One tube against one: the serum, due 10 minutes sooner, goes first...
-    let one_each = centres_flown_for_one_serum_tube_and_counts(1);
-    assert!(one_each[0].starts_with("C1"), "{one_each:#?}");
-    assert!(one_each[1].starts_with("C2"), "{one_each:#?}");
-    // ...one tube against twenty: the twenty, a little later due, go first, so
-    // that if the fleet cannot make both, one tube is late and not twenty.
-    let many = centres_flown_for_one_serum_tube_and_counts(20);
-    assert!(many[0].starts_with("C2"), "{many:#?}");
-    assert!(many[1].starts_with("C1"), "{many:#?}");
+fn a_pickup_of_many_tubes_goes_before_one_of_few_due_a_little_sooner() {
+    // In the morning (both pickups due: D1 held them past the batching window)
+    // and at the last draw's wave alike...
+    for sealed_at in ["09:30", "11:30"] {
+        // ...one tube against one: the glucose, due 10 minutes sooner, goes first;
+        let one_each = centres_flown_for_one_glucose_tube_and_counts(sealed_at, 1);
+        assert!(one_each[0].starts_with("C1"), "{sealed_at}: {one_each:#?}");
+        assert!(one_each[1].starts_with("C2"), "{sealed_at}: {one_each:#?}");
+        // one tube against twenty: the twenty, a little later due, go first, so
+        // that if the fleet cannot make both, one tube is late and not twenty.
+        let many = centres_flown_for_one_glucose_tube_and_counts(sealed_at, 20);
+        assert!(many[0].starts_with("C2"), "{sealed_at}: {many:#?}");
+        assert!(many[1].starts_with("C1"), "{sealed_at}: {many:#?}");
+    }
 }
 
 #[test]
