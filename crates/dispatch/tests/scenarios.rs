@@ -258,6 +258,30 @@ fn boxes_due_at_the_same_time_go_first_that_would_pass_their_stability_limit() {
     );
 }
 
+/// Centres C1 and C2 (kilometres from the lab, east and north) and lab L1 with
+/// every family's analyzers, fast (6,000 tubes an hour), chemistry taking
+/// `chemistry_minutes` a run; D1 at the lab.
+fn lab_with_chemistry_taking(
+    chemistry_minutes: f64,
+    (c1, c1_east, c1_north, group): (&str, f64, f64, &str),
+    (c2, c2_east, c2_north, _): (&str, f64, f64, &str),
+    s: &labflight_core::Scenario,
+) -> std::sync::Arc<labflight_dispatch::World> {
+    let mut analyzers = all_families();
+    for a in &mut analyzers {
+        a.tubes_per_hour = 6000.0;
+        if a.family == labflight_core::TestFamily::Chemistry {
+            a.run_minutes = chemistry_minutes;
+        }
+    }
+    Builder::default()
+        .station(c1, c1_east, c1_north, group)
+        .station(c2, c2_east, c2_north, group)
+        .lab("L1", 0.0, 0.0, Some(group), analyzers)
+        .drone("D1", "L1", 100.0)
+        .world(s)
+}
+
 /// The flights D1 makes for two boxes competing for it after the last draw
 /// (11:30), (centre, why), ranking pickups due by the time a box would reach the
 /// lab `priority` minutes before its stability limit: at C1 EDTA tubes for a blood
@@ -268,19 +292,7 @@ fn boxes_due_at_the_same_time_go_first_that_would_pass_their_stability_limit() {
 fn flights_for_a_count_and_serum_near_its_limit(priority: f64) -> Vec<(String, String)> {
     let mut s = scenario();
     s.dispatch.stability_priority_minutes = priority;
-    let mut analyzers = all_families();
-    for a in &mut analyzers {
-        a.tubes_per_hour = 6000.0;
-        if a.family == labflight_core::TestFamily::Chemistry {
-            a.run_minutes = 20.0;
-        }
-    }
-    let world = Builder::default()
-        .station("C1", 3.0, 0.0, "PH")
-        .station("C2", 0.0, 3.0, "PH")
-        .lab("L1", 0.0, 0.0, Some("PH"), analyzers)
-        .drone("D1", "L1", 100.0)
-        .world(&s);
+    let world = lab_with_chemistry_taking(20.0, ("C1", 3.0, 0.0, "PH"), ("C2", 0.0, 3.0, "PH"), &s);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
     ex.push(t("11:20"), hold_d1(true));
     let a = sealed(
@@ -295,9 +307,20 @@ fn flights_for_a_count_and_serum_near_its_limit(priority: f64) -> Vec<(String, S
         "C2",
         tubes("B", 100, "sst", t("10:40"), &s),
     );
-    ex.push(a.at, a.event);
-    ex.push(b.at, b.event);
-    ex.push(t("11:45"), hold_d1(false));
+    two_flights_once_d1_is_let_go(ex, [a, b], t("11:45"))
+}
+
+/// The two flights D1 makes, (centre, why), for the two boxes `sealed` while it
+/// is held, once it is let go at `released`.
+fn two_flights_once_d1_is_let_go(
+    mut ex: Executor,
+    sealed: [labflight_core::Stamped; 2],
+    released: labflight_core::Instant,
+) -> Vec<(String, String)> {
+    for b in sealed {
+        ex.push(b.at, b.event);
+    }
+    ex.push(released, hold_d1(false));
     ex.run_until(t("14:00"));
     let cmds = ex.commands();
     let plans = missions(&cmds);
@@ -335,21 +358,13 @@ fn after_the_last_draw_a_box_near_its_stability_limit_goes_before_one_due_only_s
 /// for a slow chemistry (due at the lab by 11:55 for its result to reach the
 /// centre by the cutoff), at C2 `counts` EDTA tubes for a blood count (due by
 /// 12:05). Both are hours from their stability limits.
-fn centres_flown_for_one_glucose_tube_and_counts(sealed_at: &str, counts: usize) -> Vec<String> {
+fn centres_flown_for_one_glucose_tube_and_counts(
+    sealed_at: &str,
+    counts: usize,
+) -> Vec<(String, String)> {
     let s = scenario();
-    let mut analyzers = all_families();
-    for a in &mut analyzers {
-        a.tubes_per_hour = 6000.0;
-        if a.family == labflight_core::TestFamily::Chemistry {
-            a.run_minutes = 70.0;
-        }
-    }
-    let world = Builder::default()
-        .station("C1", 4.0, 0.0, "PH")
-        .station("C2", -4.0, 0.0, "PH")
-        .lab("L1", 0.0, 0.0, Some("PH"), analyzers)
-        .drone("D1", "L1", 100.0)
-        .world(&s);
+    let world =
+        lab_with_chemistry_taking(70.0, ("C1", 4.0, 0.0, "PH"), ("C2", -4.0, 0.0, "PH"), &s);
     let sealed_at = t(sealed_at);
     let drawn_at = sealed_at - chrono::Duration::minutes(20);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
@@ -366,33 +381,25 @@ fn centres_flown_for_one_glucose_tube_and_counts(sealed_at: &str, counts: usize)
         "C2",
         tubes("B", counts, "edta", drawn_at, &s),
     );
-    ex.push(glucose.at, glucose.event);
-    ex.push(counts.at, counts.event);
-    ex.push(sealed_at + chrono::Duration::minutes(10), hold_d1(false));
-    ex.run_until(t("14:00"));
-    let cmds = ex.commands();
-    let plans = missions(&cmds);
-    assert_eq!(plans.len(), 2, "{plans:#?}");
-    plans
-        .iter()
-        .map(|p| format!("{}: {}", p.station, p.why.summary))
-        .collect()
+    let released = sealed_at + chrono::Duration::minutes(10);
+    two_flights_once_d1_is_let_go(ex, [glucose, counts], released)
 }
 
 #[test]
 fn a_pickup_of_many_tubes_goes_before_one_of_few_due_a_little_sooner() {
+    let order = |flights: &[(String, String)]| -> Vec<String> {
+        flights.iter().map(|(c, _)| c.clone()).collect()
+    };
     // In the morning (both pickups due: D1 held them past the batching window)
     // and at the last draw's wave alike...
     for sealed_at in ["09:30", "11:30"] {
         // ...one tube against one: the glucose, due 10 minutes sooner, goes first;
         let one_each = centres_flown_for_one_glucose_tube_and_counts(sealed_at, 1);
-        assert!(one_each[0].starts_with("C1"), "{sealed_at}: {one_each:#?}");
-        assert!(one_each[1].starts_with("C2"), "{sealed_at}: {one_each:#?}");
+        assert_eq!(order(&one_each), ["C1", "C2"], "{sealed_at}: {one_each:#?}");
         // one tube against twenty: the twenty, a little later due, go first, so
         // that if the fleet cannot make both, one tube is late and not twenty.
         let many = centres_flown_for_one_glucose_tube_and_counts(sealed_at, 20);
-        assert!(many[0].starts_with("C2"), "{sealed_at}: {many:#?}");
-        assert!(many[1].starts_with("C1"), "{sealed_at}: {many:#?}");
+        assert_eq!(order(&many), ["C2", "C1"], "{sealed_at}: {many:#?}");
     }
 }
 
