@@ -258,13 +258,13 @@ fn boxes_due_at_the_same_time_go_first_that_would_pass_their_stability_limit() {
     );
 }
 
-/// Centres C1 and C2 (kilometres from the lab, east and north) and lab L1 with
-/// every family's analyzers, fast (6,000 tubes an hour), chemistry taking
-/// `chemistry_minutes` a run; D1 at the lab.
+/// Centres C1 and C2 at `c1` and `c2` (kilometres east and north of the lab) and
+/// lab L1 with every family's analyzers, fast (6,000 tubes an hour), chemistry
+/// taking `chemistry_minutes` a run; D1 at the lab. All in group PH.
 fn lab_with_chemistry_taking(
     chemistry_minutes: f64,
-    (c1, c1_east, c1_north, group): (&str, f64, f64, &str),
-    (c2, c2_east, c2_north, _): (&str, f64, f64, &str),
+    c1: (f64, f64),
+    c2: (f64, f64),
     s: &labflight_core::Scenario,
 ) -> std::sync::Arc<labflight_dispatch::World> {
     let mut analyzers = all_families();
@@ -275,9 +275,9 @@ fn lab_with_chemistry_taking(
         }
     }
     Builder::default()
-        .station(c1, c1_east, c1_north, group)
-        .station(c2, c2_east, c2_north, group)
-        .lab("L1", 0.0, 0.0, Some(group), analyzers)
+        .station("C1", c1.0, c1.1, "PH")
+        .station("C2", c2.0, c2.1, "PH")
+        .lab("L1", 0.0, 0.0, Some("PH"), analyzers)
         .drone("D1", "L1", 100.0)
         .world(s)
 }
@@ -292,7 +292,7 @@ fn lab_with_chemistry_taking(
 fn flights_for_a_count_and_serum_near_its_limit(priority: f64) -> Vec<(String, String)> {
     let mut s = scenario();
     s.dispatch.stability_priority_minutes = priority;
-    let world = lab_with_chemistry_taking(20.0, ("C1", 3.0, 0.0, "PH"), ("C2", 0.0, 3.0, "PH"), &s);
+    let world = lab_with_chemistry_taking(20.0, (3.0, 0.0), (0.0, 3.0), &s);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));
     ex.push(t("11:20"), hold_d1(true));
     let a = sealed(
@@ -363,8 +363,7 @@ fn centres_flown_for_one_glucose_tube_and_counts(
     counts: usize,
 ) -> Vec<(String, String)> {
     let s = scenario();
-    let world =
-        lab_with_chemistry_taking(70.0, ("C1", 4.0, 0.0, "PH"), ("C2", -4.0, 0.0, "PH"), &s);
+    let world = lab_with_chemistry_taking(70.0, (4.0, 0.0), (-4.0, 0.0), &s);
     let sealed_at = t(sealed_at);
     let drawn_at = sealed_at - chrono::Duration::minutes(20);
     let mut ex = Executor::new(world, PolicyKind::Drone, t("07:30"));

@@ -21,6 +21,8 @@ pub(super) struct PickupBasis {
     /// What one drone loads (`load_boxes`).
     pub(super) boxes: Vec<BoxId>,
     pub(super) payload_kg: f64,
+    /// How many tubes `boxes` hold.
+    pub(super) tubes: usize,
     /// The earliest seal among `boxes`.
     pub(super) oldest_seal: Option<Instant>,
     /// The earliest stability limit among `boxes`.
@@ -103,6 +105,7 @@ fn fresh(ctx: &mut Ctx<'_>, station: &StationId, waiting: Vec<BoxId>) -> PickupB
     let state: &crate::state::State = ctx.state;
     let refs: Vec<_> = boxes.iter().map(|b| &state.boxes[b]).collect();
     let payload_kg: f64 = refs.iter().map(|b| b.payload_kg).sum();
+    let tubes = refs.iter().map(|b| b.tubes.len()).sum();
     let oldest_seal = refs.iter().map(|b| b.sealed_at).min();
     let stability_deadline = earliest_stability(refs.iter().copied());
     let families = families_of(refs.iter().copied());
@@ -112,6 +115,7 @@ fn fresh(ctx: &mut Ctx<'_>, station: &StationId, waiting: Vec<BoxId>) -> PickupB
         untestable,
         boxes,
         payload_kg,
+        tubes,
         oldest_seal,
         stability_deadline,
         families,

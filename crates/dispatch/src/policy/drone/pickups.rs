@@ -190,8 +190,7 @@ pub(super) fn pickups(ctx: &mut Ctx<'_>, bases: &mut PickupBases) -> Vec<Pickup>
         } else {
             ctx.world.params.stability_margin_minutes
         };
-        let tubes = boxes.iter().map(|b| ctx.state.boxes[b].tubes.len()).sum();
-        let urgent_at = (lab.deadline - tubes_head_start(tubes))
+        let urgent_at = (lab.deadline - tubes_head_start(basis.tubes))
             .min(stability_deadline - minutes(priority) - tubes_head_start(TUBES_COUNTED));
         out.push(Pickup {
             station,
