@@ -208,28 +208,36 @@ pub fn over_the_day(ledger: &Ledger, scenario: &Scenario, drones: u32) -> Chart 
             (hour_of_step(i), n as f64)
         })
         .collect();
-    // Every lab that received tubes, from the first step (0 before its first).
-    let mut labs: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-    for (i, t) in steps.iter().enumerate() {
-        let mut counts: BTreeMap<String, u32> = ledger
-            .tubes
-            .values()
-            .filter_map(|c| c.lab.as_ref().map(|l| (l.to_string(), 0)))
-            .collect();
-        for c in ledger.tubes.values() {
-            if let (Some(r), Some(lab)) = (c.received_at, &c.lab)
-                && r <= *t
-                && c.resulted_at.is_none_or(|x| x > *t)
-            {
-                *counts.entry(lab.to_string()).or_insert(0) += 1;
-            }
-        }
-        for (lab, n) in counts {
-            labs.entry(lab)
-                .or_default()
-                .push((hour_of_step(i), f64::from(n)));
+    // Every lab that received tubes, from the first step (0 before its first):
+    // each tube counted at the steps it waited there, in one pass over the tubes.
+    let mut waiting: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for c in ledger.tubes.values() {
+        let Some(lab) = &c.lab else { continue };
+        let counts = waiting
+            .entry(lab.as_str())
+            .or_insert_with(|| vec![0; steps.len()]);
+        let Some(received) = c.received_at else {
+            continue;
+        };
+        let from = steps.partition_point(|t| *t < received);
+        let to = c
+            .resulted_at
+            .map_or(steps.len(), |r| steps.partition_point(|t| *t < r));
+        for n in counts.iter_mut().take(to).skip(from) {
+            *n += 1;
         }
     }
+    let labs: BTreeMap<String, Vec<(f64, f64)>> = waiting
+        .into_iter()
+        .map(|(lab, counts)| {
+            let points = counts
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| (hour_of_step(i), f64::from(n)))
+                .collect();
+            (lab.to_owned(), points)
+        })
+        .collect();
     let hours = first_hour..hour_of_step(steps.len().saturating_sub(1)).max(first_hour + 1.0);
     let top_q = labs.values().flatten().map(|p| p.1).fold(10.0, f64::max);
     let x_desc = "time of day (local)";
