@@ -160,7 +160,8 @@ pub async fn boxes(
 pub(crate) struct TubeCustody {
     /// The tube.
     barcode: String,
-    /// Its state now, as the dispatcher tracks it (none once it is forgotten).
+    /// Its state now, as the dispatcher tracks it (none once it is forgotten):
+    /// the dashboard's snapshot, at most 250 ms behind the custody below.
     #[schema(value_type = Option<crate::shapes::TubeState>)]
     state: Option<TubeState>,
     /// Every custody step, in order.

@@ -41,6 +41,10 @@ use tokio::sync::{mpsc, watch};
 /// Most messages handled in one transaction.
 const MAX_BATCH: usize = 2_000;
 
+/// The dashboard's snapshot is published at most this often under load, and
+/// this long at most after the last event handled.
+const SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// What the core actor starts from: the recovered dispatcher and where it stands
 /// in the journal, and the channels and shared parts it works with.
 pub(crate) struct Setup {
@@ -94,6 +98,8 @@ pub(crate) struct Core {
     liveness: Arc<Liveness>,
     snapshot: watch::Sender<Option<Snapshot>>,
     last_snapshot: std::time::Instant,
+    /// Whether anything was handled since the last publish (`receive_or_publish`).
+    snapshot_behind: bool,
     /// Save the dispatcher every this many events (0: never).
     snapshot_every: i64,
     /// The partition lease this core acts under.
@@ -125,6 +131,7 @@ impl Core {
             liveness: s.liveness,
             snapshot: s.snapshot,
             last_snapshot: std::time::Instant::now() - std::time::Duration::from_secs(10),
+            snapshot_behind: false,
             snapshot_every: s.snapshot_every,
             last_saved_seq: s.seq,
         }
@@ -135,8 +142,11 @@ impl Core {
         let mut buf = Vec::with_capacity(MAX_BATCH);
         loop {
             buf.clear();
-            if rx.recv_many(&mut buf, MAX_BATCH).await == 0 {
+            if !self.receive_or_publish(&mut rx, &mut buf).await {
                 return;
+            }
+            if buf.is_empty() {
+                continue;
             }
             let mut batch = Batch::default();
             let mut acks = Vec::new();
@@ -215,8 +225,36 @@ impl Core {
             for p in acks {
                 let _ = self.out.send(Outbound::Ack(p));
             }
-            if self.last_snapshot.elapsed() >= std::time::Duration::from_millis(250) {
+            // Cleared by the publish below, or by `receive_or_publish` once the
+            // interval is over.
+            self.snapshot_behind = true;
+            if self.last_snapshot.elapsed() >= SNAPSHOT_EVERY {
                 self.publish_snapshot();
+            }
+        }
+    }
+
+    /// Waits for what arrives next, into `buf`; false once the inbound channel
+    /// closes. While the dashboard's snapshot is behind the journal (a batch came
+    /// inside `SNAPSHOT_EVERY` of the last publish) it waits no longer than the
+    /// rest of that interval, then publishes with `buf` left empty: the last
+    /// events of a burst show without waiting for the next event or tick (a
+    /// minute apart at real speed).
+    async fn receive_or_publish(
+        &mut self,
+        rx: &mut mpsc::Receiver<Inbound>,
+        buf: &mut Vec<Inbound>,
+    ) -> bool {
+        if !self.snapshot_behind {
+            return rx.recv_many(buf, MAX_BATCH).await > 0;
+        }
+        let rest = SNAPSHOT_EVERY.saturating_sub(self.last_snapshot.elapsed());
+        // recv_many is cancel safe: a timeout loses nothing.
+        match tokio::time::timeout(rest, rx.recv_many(buf, MAX_BATCH)).await {
+            Ok(n) => n > 0,
+            Err(_) => {
+                self.publish_snapshot();
+                true
             }
         }
     }

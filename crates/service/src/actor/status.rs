@@ -51,6 +51,7 @@ impl Core {
     /// Hands the dashboard the current state.
     pub(crate) fn publish_snapshot(&mut self) {
         self.last_snapshot = std::time::Instant::now();
+        self.snapshot_behind = false;
         let _ = self.snapshot.send(Some(Snapshot {
             now: self.clock.now(),
             journal_seq: self.seq,
