@@ -453,11 +453,17 @@ fn a_labs_mqtt_claims_refused_before_the_drone_lands_there_are_applied_when_it_d
     });
 }
 
-/// The tube's state as the API shows it, once its custody is there (bounded).
-async fn tube_state(svc: &Service, barcode: &str) -> Value {
-    let (code, tube) = get(svc, &format!("/api/v1/tubes/{barcode}")).await;
-    assert_eq!(code, 200, "{tube}");
-    tube["state"].clone()
+/// The tube's state once the API shows one, polled up to `polls` times 10 ms
+/// apart (its custody may not be there yet at first); null if it never does.
+async fn state_once_shown(svc: &Service, barcode: &str, polls: usize) -> Value {
+    for _ in 0..polls {
+        let (code, tube) = get(svc, &format!("/api/v1/tubes/{barcode}")).await;
+        if code == 200 && !tube["state"].is_null() {
+            return tube["state"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Value::Null
 }
 
 /// The API's tube `state` is the dashboard's snapshot, published at most every
@@ -473,31 +479,17 @@ fn the_last_event_of_a_burst_shows_in_the_tube_state_without_waiting_for_another
         let dir = Scratch::new("custody-snapshot");
         let svc = start_at(&dir, 1.0).await;
         seal(&svc, "BX-LH-C001-S1", &["S-0001"]).await;
-        let mut shown = false;
-        for _ in 0..300 {
-            if !tube_state(&svc, "S-0001").await.is_null() {
-                shown = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert!(shown, "box A's tube never showed a state");
+        assert!(
+            !state_once_shown(&svc, "S-0001", 300).await.is_null(),
+            "box A's tube never showed a state"
+        );
         let now = now(&svc).await;
         let body = carry::sealed_box(&now, "LH-C001", &["S-0002"]);
         publish(&svc, "labflight/v1/boxes/BX-LH-C001-S2/events", body).await;
         let sent = std::time::Instant::now();
-        let mut state = Value::Null;
-        for _ in 0..250 {
-            let (code, tube) = get(&svc, "/api/v1/tubes/S-0002").await;
-            if code == 200 && !tube["state"].is_null() {
-                state = tube["state"].clone();
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
         assert!(
-            !state.is_null(),
-            "box B's tube has custody but no state {:?} after it was sealed (the next tick is a minute away)",
+            !state_once_shown(&svc, "S-0002", 500).await.is_null(),
+            "box B's tube showed no state {:?} after it was sealed (the next tick is a minute away)",
             sent.elapsed()
         );
     });

@@ -227,7 +227,7 @@ pub fn over_the_day(ledger: &Ledger, scenario: &Scenario, drones: u32) -> Chart 
             *n += 1;
         }
     }
-    let labs: BTreeMap<String, Vec<(f64, f64)>> = waiting
+    let labs: BTreeMap<&str, Vec<(f64, f64)>> = waiting
         .into_iter()
         .map(|(lab, counts)| {
             let points = counts
@@ -235,7 +235,7 @@ pub fn over_the_day(ledger: &Ledger, scenario: &Scenario, drones: u32) -> Chart 
                 .enumerate()
                 .map(|(i, n)| (hour_of_step(i), f64::from(n)))
                 .collect();
-            (lab.to_owned(), points)
+            (lab, points)
         })
         .collect();
     let hours = first_hour..hour_of_step(steps.len().saturating_sub(1)).max(first_hour + 1.0);
@@ -283,7 +283,7 @@ pub fn over_the_day(ledger: &Ledger, scenario: &Scenario, drones: u32) -> Chart 
             let colour = Palette99::pick(i).to_rgba();
             b.draw_series(LineSeries::new(series.clone(), colour.stroke_width(2)))
                 .map_err(e)?
-                .label(lab.clone())
+                .label(*lab)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], colour));
         }
         b.configure_series_labels()
